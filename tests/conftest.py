@@ -1,0 +1,26 @@
+"""Shared fixtures. Tests that need the real upstream files skip with a reason when absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("VAR_BENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data``: real upstream files laid out ``<owner>-<repo>/<file>``."""
+    if not (SHARED_DATA / "SOURCES.md").is_file():
+        pytest.skip(f"real upstream files not found at {SHARED_DATA} (set VAR_BENCH_SHARED_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Never touch the user's data home or pick up their mirror from the environment."""
+    monkeypatch.setenv("VAR_BENCH_HOME", str(tmp_path_factory.mktemp("home")))
+    monkeypatch.delenv("VAR_BENCH_MIRROR", raising=False)

@@ -1,0 +1,6 @@
+"""The ``var-bench`` command line: a thin layer over the library (one module per command group)."""
+
+from . import data  # noqa: F401  (registers download, ids, info)
+from .base import cli, main
+
+__all__ = ["cli", "main"]

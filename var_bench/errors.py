@@ -1,0 +1,37 @@
+"""User-facing errors.
+
+Every error a user can cause (bad input, a failed download, data not built yet) is a
+:class:`VarBenchError` whose ``str()`` is one line saying what was expected and what arrived.
+The CLI prints that line on stdout and stderr and exits with :attr:`VarBenchError.exit_code`;
+library callers catch the exception.
+"""
+
+from __future__ import annotations
+
+
+class VarBenchError(Exception):
+    """Base class: a one-line, user-facing message; exit code 1."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        # One line, always: multi-line messages are what leaderboard users cannot read.
+        super().__init__(" ".join(str(message).split()))
+
+
+class InputError(VarBenchError):
+    """The user gave something the toolkit cannot accept (a bad submission, an unknown name)."""
+
+    exit_code = 2
+
+
+class DownloadError(VarBenchError):
+    """An upstream file could not be fetched or did not verify (size, sha256, HTTP status)."""
+
+
+class DataError(VarBenchError):
+    """Upstream data did not parse or did not match the benchmark's expected facts."""
+
+
+class NotBuiltError(VarBenchError):
+    """The benchmark has not been downloaded and built in this data home yet."""
