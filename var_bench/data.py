@@ -1,0 +1,123 @@
+"""Get the benchmarks onto disk and load them: download + build, ``load_dataset``, ids, tables.
+
+Data flows one way: pinned upstream files -> verified cache (``<home>/raw``) -> built Parquet and
+dataset card (``<home>/built/<benchmark>/<version>``) -> these loaders.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Iterable
+
+import datasets
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .benchmarks import BENCHMARKS, SPLITS, BenchmarkSpec, get_benchmark
+from .build.card import DATA_FILE
+from .build.pipeline import Manifest, build
+from .download import fetch_all
+from .errors import InputError, NotBuiltError
+from .paths import built_dir, data_home, raw_dir
+from .sources import resolve_mirror, source
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike
+
+
+def _current(spec: BenchmarkSpec, folder: Path) -> Manifest | None:
+    """The folder's manifest if it is a complete build of this version from the pinned sources."""
+    m = Manifest.read(folder)
+    pinned = {source(k).key: source(k).sha256 for k in spec.sources.values()}
+    if m is None or m.version != spec.version or m.sources != pinned:
+        return None
+    return m
+
+
+def download(benchmarks: Iterable[str] | str | None = None, *, home: PathLike | None = None,
+             mirror: str | None = None, progress: bool | None = None,
+             rebuild: bool = False) -> dict[str, Manifest]:
+    """Fetch, verify and build ``benchmarks`` (default: all). Returns each benchmark's manifest.
+
+    Verified files are never fetched twice and an up-to-date build is not redone (unless
+    ``rebuild``): a second call does no network work. ``mirror``: a folder or http(s) URL laid out
+    ``<owner>-<repo>/<file>`` (default ``$VAR_BENCH_MIRROR``, else the pinned upstream URLs).
+    """
+    names = [benchmarks] if isinstance(benchmarks, str) else list(benchmarks or BENCHMARKS)
+    specs = [get_benchmark(b) for b in names]
+    mirror = resolve_mirror(mirror)
+    out: dict[str, Manifest] = {}
+    for spec in specs:
+        folder = built_dir(spec, home)
+        manifest = None if rebuild else _current(spec, folder)
+        if manifest is None:
+            roles = list(spec.sources)
+            paths = fetch_all([source(spec.sources[r]) for r in roles], raw_dir(home), mirror,
+                              progress=progress)
+            log.info("building %s into %s", spec.name, folder)
+            manifest = build(spec, dict(zip(roles, map(Path, paths))), folder)
+        out[spec.name] = manifest
+    return out
+
+
+def ensure_built(benchmark: str | BenchmarkSpec, *, home: PathLike | None = None,
+                 mirror: str | None = None, download_missing: bool = True) -> Path:
+    """The built folder of ``benchmark``, downloading and building it first if needed."""
+    spec = get_benchmark(benchmark)
+    folder = built_dir(spec, home)
+    if _current(spec, folder) is None:
+        if not download_missing:
+            raise NotBuiltError(
+                f"{spec.name}: expected a built dataset in {data_home(home)}, found none; run "
+                f"'var-bench download {spec.name}'"
+            )
+        download([spec.name], home=home, mirror=mirror)
+    return folder
+
+
+def _split_names(split: str) -> list[str]:
+    parts = [p.strip() for p in str(split).split("+")]
+    bad = [p for p in parts if p not in SPLITS]
+    if bad:
+        raise InputError(f"split: expected one of {', '.join(SPLITS)} (or several joined with +), "
+                         f"got {split!r}")
+    return parts
+
+
+def _read(folder: Path, split: str, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(folder / DATA_FILE.format(split=split), columns=columns)
+
+
+def load_dataset(benchmark: str, split: str | None = None, *, home: PathLike | None = None,
+                 mirror: str | None = None, download: bool = True
+                 ) -> datasets.Dataset | datasets.DatasetDict:
+    """A Hugging Face ``Dataset`` of one split (``"train"``, ``"val"``, ``"test"``, or several
+    joined with ``+``), or a ``DatasetDict`` of all splits when ``split`` is None.
+
+    Rows are in canonical order. Downloads and builds the benchmark on first use (``download=False``
+    raises :class:`NotBuiltError` instead). Tables are small and held in memory: nothing is written
+    to the Hugging Face cache.
+    """
+    folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
+    if split is None:
+        return datasets.DatasetDict({s: datasets.Dataset(_read(folder, s)) for s in SPLITS})
+    tables = [_read(folder, s) for s in _split_names(split)]
+    return datasets.Dataset(pa.concat_tables(tables) if len(tables) > 1 else tables[0])
+
+
+def load_table(benchmark: str, split: str = "test", *, home: PathLike | None = None,
+               mirror: str | None = None, download: bool = True) -> pd.DataFrame:
+    """One split (or ``a+b``) as a pandas DataFrame, canonical order."""
+    folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
+    return pa.concat_tables([_read(folder, s) for s in _split_names(split)]).to_pandas()
+
+
+def ids(benchmark: str, split: str = "test", *, home: PathLike | None = None,
+        mirror: str | None = None, download: bool = True) -> list[str]:
+    """Canonical video ids of ``split`` in canonical (upstream) order."""
+    folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
+    return [v for s in _split_names(split) for v in _read(folder, s, ["video_id"])["video_id"].to_pylist()]
