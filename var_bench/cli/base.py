@@ -64,3 +64,22 @@ def main(argv: list[str] | None = None) -> None:
             raise
         fail(f"internal error: {type(e).__name__}: {e} (set {DEBUG_ENV}=1 for a traceback)", 1)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def home_option(f):
+    """``--home DIR``: the data home (default ``$VAR_BENCH_HOME``, else the per-user cache)."""
+    return click.option("--home", type=click.Path(file_okay=False), default=None,
+                        help="Data home (default $VAR_BENCH_HOME, else the per-user cache folder).")(f)
+
+
+def mirror_option(f):
+    """``--mirror URL_OR_DIR``: read upstream files from a mirror (default ``$VAR_BENCH_MIRROR``)."""
+    return click.option("--mirror", default=None, metavar="URL_OR_DIR",
+                        help="Folder or http(s) URL laid out <owner>-<repo>/<file> "
+                             "(default $VAR_BENCH_MIRROR, else the pinned upstream URLs).")(f)
+
+
+def benchmark_choice() -> click.Choice:
+    from ..benchmarks import benchmarks
+
+    return click.Choice(benchmarks(), case_sensitive=False)
