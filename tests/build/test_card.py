@@ -47,3 +47,15 @@ def test_card_is_deterministic(tmp_path):
     _, b = _built(tmp_path / "b", make_ucf)
     assert (a / "README.md").read_text() == (b / "README.md").read_text()
     assert yaml.safe_load((a / "README.md").read_text().split("---")[1])["pretty_name"] == "UCFCrime-AR"
+
+
+def test_docs_column_tables_match_the_schema():
+    from pathlib import Path
+
+    from var_bench.benchmarks import BENCHMARKS
+    from var_bench.build.card import column_rows
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "data.md").read_text()
+    for spec in BENCHMARKS.values():
+        for row in column_rows(spec):
+            assert row in doc, f"docs/data.md is out of date: missing {row}"

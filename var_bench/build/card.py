@@ -80,8 +80,7 @@ def render_card(spec: BenchmarkSpec, counts: Mapping[str, int], notes: list[str]
     lines += ["", "Rows are in canonical order (upstream order): row i of the test split is query i "
               "and gallery item i of a submission matrix.", "", "## Columns", "",
               "| column | type | meaning |", "|---|---|---|"]
-    for c in columns(spec):
-        lines.append(f"| `{c.name}` | {_type_name(c.feature)} | {c.doc} |")
+    lines += column_rows(spec)
     lines += ["", "## Loading", "", "```python",
               "import var_bench",
               f'ds = var_bench.load_dataset("{spec.name}", split="test")',
@@ -97,6 +96,11 @@ def render_card(spec: BenchmarkSpec, counts: Mapping[str, int], notes: list[str]
     lines += ["", "## Licence", "", spec.license_note, "", "## Citation", "", "```bibtex",
               spec.citation, "```", ""]
     return DatasetCard(f"---\n{card_data(spec, counts).to_yaml()}\n---\n\n" + "\n".join(lines)).content
+
+
+def column_rows(spec: BenchmarkSpec) -> list[str]:
+    """Markdown rows ``| `name` | type | meaning |`` of the card's column table (docs/data.md too)."""
+    return [f"| `{c.name}` | {_type_name(c.feature)} | {c.doc} |" for c in columns(spec)]
 
 
 def _type_name(feature: object) -> str:
