@@ -11,18 +11,20 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-import datasets
-import pandas as pd
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .benchmarks import BENCHMARKS, SPLITS, BenchmarkSpec, get_benchmark
-from .build.card import DATA_FILE
-from .build.pipeline import Manifest, build
-from .download import fetch_all
+from .build.manifest import DATA_FILE, Manifest
 from .errors import InputError, NotBuiltError
 from .paths import built_dir, data_home, raw_dir
 from .sources import resolve_mirror, source
+
+if TYPE_CHECKING:  # `datasets` and the build pipeline are imported only when needed (slow imports)
+    import datasets
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,9 @@ def download(benchmarks: Iterable[str] | str | None = None, *, home: PathLike | 
         folder = built_dir(spec, home)
         manifest = None if rebuild else _current(spec, folder)
         if manifest is None:
+            from .build.pipeline import build
+            from .download import fetch_all
+
             roles = list(spec.sources)
             paths = fetch_all([source(spec.sources[r]) for r in roles], raw_dir(home), mirror,
                               progress=progress)
@@ -94,7 +99,7 @@ def _read(folder: Path, split: str, columns: list[str] | None = None) -> pa.Tabl
 
 def load_dataset(benchmark: str, split: str | None = None, *, home: PathLike | None = None,
                  mirror: str | None = None, download: bool = True
-                 ) -> datasets.Dataset | datasets.DatasetDict:
+                 ) -> "datasets.Dataset | datasets.DatasetDict":
     """A Hugging Face ``Dataset`` of one split (``"train"``, ``"val"``, ``"test"``, or several
     joined with ``+``), or a ``DatasetDict`` of all splits when ``split`` is None.
 
@@ -102,6 +107,8 @@ def load_dataset(benchmark: str, split: str | None = None, *, home: PathLike | N
     raises :class:`NotBuiltError` instead). Tables are small and held in memory: nothing is written
     to the Hugging Face cache.
     """
+    import datasets
+
     folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
     if split is None:
         return datasets.DatasetDict({s: datasets.Dataset(_read(folder, s)) for s in SPLITS})
@@ -110,7 +117,7 @@ def load_dataset(benchmark: str, split: str | None = None, *, home: PathLike | N
 
 
 def load_table(benchmark: str, split: str = "test", *, home: PathLike | None = None,
-               mirror: str | None = None, download: bool = True) -> pd.DataFrame:
+               mirror: str | None = None, download: bool = True) -> "pd.DataFrame":
     """One split (or ``a+b``) as a pandas DataFrame, canonical order."""
     folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
     return pa.concat_tables([_read(folder, s) for s in _split_names(split)]).to_pandas()

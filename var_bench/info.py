@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .benchmarks import SPLITS, get_benchmark
-from .build.pipeline import Manifest
+from .build.manifest import Manifest
 from .data import PathLike, ensure_built, load_table
 from .sources import source
 

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from support.rawdata import make_ucf, make_xd
-from var_bench.build.pipeline import MANIFEST, Manifest, build
+from var_bench.build.manifest import MANIFEST, Manifest
+from var_bench.build.pipeline import build
 from var_bench.errors import DataError
 
 

@@ -18,9 +18,9 @@ from .._version import __version__
 from ..benchmarks import SPLITS, BenchmarkSpec
 from ..sources import source
 from ..splitinfo import split_info
+from .manifest import DATA_FILE
 from .schema import columns, features
 
-DATA_FILE = "data/{split}.parquet"
 
 _TAGS = {
     "text": ["video-text-retrieval", "text-to-video-retrieval"],

@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Mapping
@@ -25,42 +25,14 @@ from ..sources import source
 from ..splitinfo import SplitInfo, check_ids, split_info
 from . import ucfcrime, xdviolence
 from .assembled import Assembled
-from .card import DATA_FILE, render_card
+from .card import render_card
+from .manifest import BUILD_FORMAT, DATA_FILE, MANIFEST, Manifest
 from .schema import features
-
-MANIFEST = "manifest.json"
-#: Bump when the built folder's layout changes, so older builds are rebuilt.
-BUILD_FORMAT = 1
 
 _ASSEMBLERS: dict[str, Callable[..., Assembled]] = {
     "ucfcrime-ar": ucfcrime.assemble,
     "xdviolence-ar": xdviolence.assemble,
 }
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What a built folder holds and what it was built from."""
-
-    benchmark: str
-    version: str
-    build_format: int
-    var_bench: str
-    built_at: str
-    counts: dict[str, int]
-    ids_sha256: dict[str, str]
-    sources: dict[str, str]
-    notes: list[str]
-
-    @classmethod
-    def read(cls, folder: Path) -> "Manifest | None":
-        """The folder's manifest, or None when absent, unreadable or of another build format."""
-        try:
-            raw = json.loads((folder / MANIFEST).read_text("utf-8"))
-            m = cls(**raw)
-        except (OSError, ValueError, TypeError):
-            return None
-        return m if m.build_format == BUILD_FORMAT else None
 
 
 def assemble(spec: BenchmarkSpec, raw: Mapping[str, Path], info: SplitInfo | None = None) -> Assembled:
