@@ -35,3 +35,8 @@ class DataError(VarBenchError):
 
 class NotBuiltError(VarBenchError):
     """The benchmark has not been downloaded and built in this data home yet."""
+
+
+class VarBenchWarning(UserWarning):
+    """Something a user should know about an accepted input (e.g. a float16 submission, whose
+    scores tie often, or a matrix that looks normalised across the query set)."""
