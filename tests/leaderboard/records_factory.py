@@ -1,0 +1,76 @@
+"""Result records built directly from random per-query counts, for leaderboard and adapter tests.
+
+Metrics come from ``var_bench.metrics.ranks`` (the scorer's own functions), so a record made here
+is exactly what ``var-bench score --json`` would write for the same counts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from var_bench.benchmarks import BenchmarkSpec, get_benchmark
+from var_bench.breakdown import by_class as breakdown_by_class
+from var_bench.metrics import bootstrap, ranks
+from var_bench.metrics.counts import QueryRanks
+from var_bench.records import DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecord
+
+#: The id-list hash the fake checksum lookup below accepts.
+FAKE_IDS_SHA256 = "f" * 64
+
+
+def fake_ids_hash(spec: BenchmarkSpec, split: str) -> str:
+    """Stands in for splitinfo.expected_ids_sha256 in tests."""
+    return FAKE_IDS_SHA256
+
+
+def random_counts(n: int, rng: np.random.Generator, skill: float, tie_rate: float = 0.0) -> QueryRanks:
+    """b ~ geometric-ish ranks (smaller for higher ``skill``), e > 0 on about ``tie_rate`` of queries."""
+    b = np.minimum(rng.geometric(skill, size=n) - 1, n - 1)
+    e = np.where(rng.random(n) < tie_rate, rng.integers(1, 4, size=n), 0)
+    e = np.minimum(e, n - 1 - b)
+    return QueryRanks(b, e)
+
+
+def _breakdown(spec: BenchmarkSpec, per_query, ties: str, rng: np.random.Generator) -> dict:
+    """The scorer's per-class breakdown for made-up classes (each test video gets a random one)."""
+    labels = rng.choice(np.array(spec.classes), size=spec.test_size)
+    metadata = {"class": labels, "anomalous": labels != spec.normal_class}
+    return breakdown_by_class(per_query, metadata, ties, classes=spec.classes)
+
+
+def make_record(
+    benchmark: str = "ucfcrime-ar",
+    *,
+    seed: int = 0,
+    skill: float = 0.08,
+    tie_rate: float = 0.2,
+    ties: str = "expected",
+    name: str | None = "my-model",
+    ci: bool = False,
+    by_class: bool = False,
+    warnings: list[str] | None = None,
+    disclosure: dict[str, str | None] | None = None,
+    ids_sha256: str = FAKE_IDS_SHA256,
+) -> ResultRecord:
+    spec = get_benchmark(benchmark)
+    rng = np.random.default_rng(seed)
+    per_query = {d: random_counts(spec.test_size, rng, skill, tie_rate) for d in spec.direction_names}
+    metrics = {d: ranks.summarise(q, ties) for d, q in per_query.items()}
+    return ResultRecord(
+        benchmark=spec.name,
+        split="test",
+        ties=ties,
+        metrics=metrics,
+        SumR=ranks.sum_recall(metrics),
+        bounds={},
+        tied_queries={d: ranks.tied_query_count(q) for d, q in per_query.items()},
+        per_query=per_query,
+        ids_sha256=ids_sha256,
+        versions={"var_bench": "0.1.0", "benchmark": spec.version, "record_schema": RECORD_SCHEMA},
+        date="2026-11-21T12:00:00Z",
+        ci=bootstrap.bootstrap_ci(per_query, ties, replicates=200, seed=seed) if ci else None,
+        by_class=_breakdown(spec, per_query, ties, rng) if by_class else None,
+        name=name,
+        disclosure=disclosure if disclosure is not None else {k: "none" for k in DISCLOSURE_KEYS},
+        warnings=list(warnings or []),
+    )

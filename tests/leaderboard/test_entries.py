@@ -1,0 +1,72 @@
+"""var_bench.leaderboard.entries: entries, their flags and intervals."""
+
+from __future__ import annotations
+
+from var_bench.leaderboard.entries import (
+    DISCLOSURE_LABELS,
+    PUBLISHED,
+    USER,
+    published_entry,
+    record_flags,
+    user_entry,
+)
+from var_bench.leaderboard.published import published_table
+from var_bench.leaderboard.verify import verify_record
+from var_bench.records import DISCLOSURE_KEYS
+
+from .records_factory import fake_ids_hash, make_record
+
+NORMALISED = ("sub.npy: every video has the same mean score over the text queries: the matrix looks "
+              "normalised across the query set (softmax, dual/inverted softmax, QB-Norm, z-scoring)")
+
+
+def _verified(**kw):
+    return verify_record(make_record(**kw), "ucfcrime-ar", "r.json", fake_ids_hash)
+
+
+def test_every_disclosure_field_has_a_label() -> None:
+    assert set(DISCLOSURE_KEYS) <= set(DISCLOSURE_LABELS)
+
+
+def test_clean_record_has_no_flags() -> None:
+    assert record_flags(_verified()) == ()
+
+
+def test_flags_for_warnings_disclosures_and_rescoring() -> None:
+    v = _verified(
+        ties="optimistic",
+        warnings=[NORMALISED, "sub16.npy: low-precision (float16/bfloat16) scores: ties are likely"],
+        disclosure={"test_time_normalisation": "dual softmax", "extra_training_data": None,
+                    "checkpoint_selection": "val split"},
+    )
+    assert record_flags(v) == (
+        "normalised columns?",
+        "warning",
+        "test-time re-scoring: dual softmax",
+        "checkpoint: val split",
+        "undisclosed: extra training data",
+        "re-scored from ties=optimistic",
+    )
+
+
+def test_published_entry_keeps_printed_numbers() -> None:
+    table = published_table("xdviolence-ar")
+    e = published_entry(table, table.rows[-1])
+    assert (e.method, e.kind, e.sumr) == ("ALAN", PUBLISHED, 364.4)
+    assert e.source == "Wu et al., TIP 2024, Table III"
+    assert e.metrics["a2v"]["R@1"] == 29.8 and e.per_query is None and e.is_published
+    assert e.interval("a2v", "R@1") is None
+
+
+def test_user_entry_carries_provenance_and_intervals() -> None:
+    v = _verified(ci=True, name=None)
+    e = user_entry(v)
+    assert e.kind == USER and not e.is_published
+    assert e.method == "r.json"  # no name in the record: the file names it
+    assert e.versions["benchmark"] == "1.0.0" and e.date and e.ids_sha256 == v.record.ids_sha256
+    lo, hi = e.interval("t2v", "R@1")
+    assert lo <= e.metrics["t2v"]["R@1"] <= hi
+    lo, hi = e.interval(None, "SumR")
+    assert lo <= e.sumr <= hi
+    assert e.interval("t2v", "nonsense") is None
+    assert set(e.per_query) == {"t2v", "v2t"}

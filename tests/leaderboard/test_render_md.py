@@ -1,0 +1,81 @@
+"""var_bench.leaderboard.render_md (and the shared layout): the Markdown leaderboard."""
+
+from __future__ import annotations
+
+import pytest
+
+from var_bench.benchmarks import BENCHMARKS
+from var_bench.leaderboard import build_leaderboard, render
+from var_bench.leaderboard.layout import table_content
+from var_bench.leaderboard.published import published_table
+from var_bench.tables import MISSING
+
+from .protocol_tables import protocol_tables
+from .records_factory import fake_ids_hash, make_record
+
+
+def _rows(md: str) -> dict[str, list[str]]:
+    """Method -> cells of the leaderboard table (the first table of the document)."""
+    table = md.split("\n\n")[1].splitlines()
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in table[2:]]
+    return {r[1]: r for r in rows}
+
+
+@pytest.mark.parametrize("name", list(BENCHMARKS))
+def test_md_prints_every_published_number_as_published(name: str) -> None:
+    rows = _rows(render(build_leaderboard(name), "md"))
+    for method, cells, sumr in protocol_tables()[name]:
+        row = rows[method]
+        assert row[2] == "paper"
+        # Per direction: R@1 R@5 R@10 MdR as printed, then MnR (not published).
+        printed = [row[3 + 5 * i : 3 + 5 * i + 4] for i in range(len(cells))]
+        assert printed == cells, method
+        assert [row[3 + 5 * i + 4] for i in range(len(cells))] == [MISSING] * len(cells)
+        assert row[-2] == sumr
+
+
+def test_header_has_direction_and_better_direction_arrows() -> None:
+    header, _, align = table_content(build_leaderboard("xdviolence-ar"))
+    assert header[:3] == ["#", "Method", "Entry"]
+    assert header[3:8] == ["A->V R@1 ↑", "A->V R@5 ↑", "A->V R@10 ↑", "A->V MdR ↓", "A->V MnR ↓"]
+    assert header[8] == "V->A R@1 ↑" and header[-2:] == ["SumR ↑", "Flags"]
+    assert align[3:-1] == ["right"] * 11
+
+
+def test_user_entries_with_ci_flags_and_provenance() -> None:
+    record = make_record(seed=3, skill=0.5, name="mine", ci=True, disclosure={
+        "test_time_normalisation": "QB-Norm", "extra_training_data": "none", "checkpoint_selection": None})
+    board = build_leaderboard("ucfcrime-ar", records=[("mine.json", record)], ids_hash=fake_ids_hash)
+    md = render(board, "md")
+    row = _rows(md)["mine"]
+    assert row[0] == "1" and row[2] == "user"
+    lo, hi = record.ci["intervals"]["t2v"]["R@1"]
+    assert row[3] == f"{record.metrics['t2v']['R@1']:.1f} [{lo:.1f}, {hi:.1f}]"
+    assert row[-2].startswith(f"{record.SumR:.1f} [")
+    assert row[-1] == "test-time re-scoring: QB-Norm; undisclosed: checkpoint"
+    assert "95% confidence interval" in md
+    assert "## User entries" in md and "| mine | mine.json | expected | 0.1.0 | 1.0.0 |" in md
+    assert "mine: disclosure: test_time_normalisation: QB-Norm" in md
+    assert "checkpoint_selection: not stated" in md
+
+
+def test_published_only_document_has_sources_and_no_user_section() -> None:
+    md = render(build_leaderboard("ucfcrime-ar"), "md")
+    assert md.startswith("# UCFCrime-AR leaderboard\n") and md.endswith("\n")
+    assert published_table("ucfcrime-ar").source in md and "word2vec" in md
+    assert "## User entries" not in md
+
+
+def test_by_class_breakdown_is_shown_for_entries_that_have_one() -> None:
+    record = make_record("xdviolence-ar", seed=6, name="classy", by_class=True)
+    board = build_leaderboard("xdviolence-ar", records=[("c.json", record)], ids_hash=fake_ids_hash)
+    md = render(board, "md")
+    section = md.split("### classy: by class\n\n", 1)[1]
+    lines = section.strip().splitlines()
+    assert lines[0].startswith("| Group | n | A->V R@1 ↑ |") and lines[0].endswith("| SumR ↑ |")
+    groups = {line.split("|")[1].strip(): line for line in lines[2:]}
+    assert set(groups) == {*record.by_class["classes"], "anomalous", "normal"}
+    normal = record.by_class["normal"]
+    assert groups["normal"].split("|")[2].strip() == str(normal["n"])
+    assert groups["normal"].split("|")[-2].strip() == f"{normal['SumR']:.1f}"
+    assert "classy: by class" in render(board, "html")

@@ -1,0 +1,64 @@
+"""The leaderboard: published rows and verified user records, ranked by SumR."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Sequence
+
+from ..benchmarks import BenchmarkSpec, get_benchmark
+from ..records import ResultRecord
+from .entries import Entry, published_entry, user_entry
+from .published import PublishedTable, published_table
+from .verify import LEADERBOARD_SPLIT, LEADERBOARD_TIES, IdsHash, load_records, verify_record
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """Ranked entries of one benchmark's test split, under the ``expected`` tie rule."""
+
+    spec: BenchmarkSpec
+    published: PublishedTable
+    entries: tuple[Entry, ...]
+    split: str = LEADERBOARD_SPLIT
+    ties: str = LEADERBOARD_TIES
+
+    @property
+    def user_entries(self) -> tuple[Entry, ...]:
+        return tuple(e for e in self.entries if not e.is_published)
+
+
+def rank_entries(entries: Sequence[Entry]) -> tuple[Entry, ...]:
+    """Sort by SumR, highest first, and number them with competition ranking (1, 2, 2, 4).
+
+    Equal SumR keeps the input order (published rows first, in the paper's order).
+    """
+    ordered = sorted(entries, key=lambda e: -e.sumr)
+    ranked: list[Entry] = []
+    for i, entry in enumerate(ordered):
+        rank = ranked[-1].rank if ranked and ranked[-1].sumr == entry.sumr else i + 1
+        ranked.append(dataclasses.replace(entry, rank=rank))
+    return tuple(ranked)
+
+
+def build_leaderboard(
+    benchmark: str | BenchmarkSpec,
+    results_dir: str | os.PathLike | None = None,
+    records: Sequence[tuple[str, ResultRecord]] = (),
+    ids_hash: IdsHash | None = None,
+) -> Leaderboard:
+    """The published table of ``benchmark`` merged with user records, verified and ranked.
+
+    User records come from every ``*.json`` in ``results_dir`` (see :func:`verify.load_records`)
+    and from ``records`` (``(label, record)`` pairs); each must pass :func:`verify.verify_record`
+    (``ids_hash`` replaces the shipped id-list checksum lookup, for tests).
+    """
+    spec = get_benchmark(benchmark)
+    table = published_table(spec)
+    pairs = [(label, r) for label, r in records]
+    if results_dir is not None:
+        pairs += [(path.name, r) for path, r in load_records(results_dir, spec)]
+    users = [user_entry(verify_record(r, spec, label, ids_hash)) for label, r in pairs]
+    entries = [published_entry(table, row) for row in table.rows] + users
+    return Leaderboard(spec=spec, published=table, entries=rank_entries(entries))

@@ -1,0 +1,86 @@
+"""The published results (Tables II and III of Wu et al., TIP 2024), shipped as package data.
+
+``var_bench/resources/published.json`` holds every number exactly as printed in the paper (one
+decimal, never recomputed; MnR was not published and is null). This module reads it and checks
+its shape against the benchmark specs and metric names, so the data cannot drift from them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from ..benchmarks import BenchmarkSpec, get_benchmark
+from ..errors import DataError
+from ..metrics.names import METRICS, SUMR
+
+RESOURCE = "published.json"
+
+
+@dataclass(frozen=True)
+class PublishedRow:
+    """One method's published row: ``metrics[direction][metric]`` (None = not published)."""
+
+    method: str
+    metrics: Mapping[str, Mapping[str, float | None]]
+    sumr: float
+    text_features: str | None
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """A benchmark's published table, rows in the paper's order; ``note``: the benchmark's note
+    (e.g. which text features the baselines used) then how the numbers were transcribed."""
+
+    benchmark: str
+    source: str
+    paper: str
+    note: str
+    rows: tuple[PublishedRow, ...]
+
+
+@lru_cache(maxsize=1)
+def _raw() -> dict[str, Any]:
+    text = resources.files("var_bench.resources").joinpath(RESOURCE).read_text("utf-8")
+    return json.loads(text)
+
+
+def _row(spec: BenchmarkSpec, raw: Mapping[str, Any]) -> PublishedRow:
+    method = raw["method"]
+    if list(raw["metrics"]) != list(spec.direction_names):
+        raise DataError(
+            f"{RESOURCE} {spec.name} {method}: expected directions {', '.join(spec.direction_names)}, "
+            f"got {', '.join(raw['metrics'])}"
+        )
+    for direction, values in raw["metrics"].items():
+        if list(values) != list(METRICS):
+            raise DataError(
+                f"{RESOURCE} {spec.name} {method} {direction}: expected metrics "
+                f"{', '.join(METRICS)}, got {', '.join(values)}"
+            )
+    metrics = MappingProxyType(
+        {d: MappingProxyType(dict(v)) for d, v in raw["metrics"].items()}
+    )
+    return PublishedRow(method, metrics, float(raw[SUMR]), raw.get("text_features"))
+
+
+def published_table(benchmark: str | BenchmarkSpec) -> PublishedTable:
+    """The published table of ``benchmark`` (validated against its spec and the metric names)."""
+    return _table(get_benchmark(benchmark).name)
+
+
+@lru_cache(maxsize=None)
+def _table(name: str) -> PublishedTable:
+    spec = get_benchmark(name)
+    raw = _raw()
+    try:
+        table = raw["benchmarks"][spec.name]
+        rows = tuple(_row(spec, r) for r in table["rows"])
+        note = " ".join(n for n in (table.get("note"), raw["note"]) if n)
+        return PublishedTable(spec.name, table["source"], raw["paper"], note, rows)
+    except KeyError as e:
+        raise DataError(f"{RESOURCE}: expected key {e} for {spec.name}, it is missing") from None

@@ -1,0 +1,97 @@
+"""The leaderboard as one self-contained HTML page: inline CSS, the inline SVG plot, the table.
+
+Nothing is fetched: no scripts, no external stylesheets, fonts, images or URLs of any kind, so
+the page renders offline and can be attached to an e-mail or served as a static file. The table
+shows the same cells as the Markdown one; an interval sits under its value in smaller type.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Sequence
+
+from .board import Leaderboard
+from ..tables import format_cell
+from .layout import (
+    DIGITS,
+    by_class_tables,
+    columns,
+    detail_lines,
+    legend_lines,
+    provenance_rows,
+    row_parts,
+)
+from .plot_svg import recall_plot_svg, series_colours
+
+_CSS = """
+body { font-family: sans-serif; color: #222222; background: #ffffff; margin: 16px 24px; }
+h1 { font-size: 22px; margin: 0 0 8px 0; }
+h2 { font-size: 17px; margin: 20px 0 6px 0; }
+table { border-collapse: collapse; font-size: 12px; margin: 8px 0; }
+th, td { border: 1px solid #cccccc; padding: 2px 5px; }
+th { background: #f2f2f2; font-weight: bold; }
+td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.num .ci { display: block; font-size: 10px; color: #555555; }
+td.method { white-space: nowrap; }
+td.flags { min-width: 160px; max-width: 240px; font-size: 11px; }
+tr.user td { background: #fbf5df; }
+.swatch { display: inline-block; width: 10px; height: 10px; margin-right: 5px; }
+ul { font-size: 13px; padding-left: 20px; }
+""".strip()
+
+
+def _leaderboard_table(board: Leaderboard) -> str:
+    cols = columns(board)
+    colours = series_colours(board.entries)
+    head = "".join(f"<th>{escape(c.header)}</th>" for c in cols)
+    rows = []
+    for entry, colour in zip(board.entries, colours):
+        cells = []
+        for col, (text, ci) in zip(cols, row_parts(board, entry)):
+            inner = escape(text)
+            if col.key == "method":
+                inner = f'<span class="swatch" style="background:{colour}"></span>{inner}'
+            if ci is not None:
+                inner += f'<span class="ci">{escape(ci)}</span>'
+            cls = "num" if col.align == "right" else (col.key if col.key in ("method", "flags") else "")
+            cells.append(f'<td class="{cls}">{inner}</td>' if cls else f"<td>{inner}</td>")
+        rows.append(f'<tr class="{entry.kind}">{"".join(cells)}</tr>')
+    return f'<table class="leaderboard">\n<thead><tr>{head}</tr></thead>\n<tbody>\n' + \
+        "\n".join(rows) + "\n</tbody>\n</table>"
+
+
+def _plain_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "\n".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def _list(lines: Sequence[str]) -> str:
+    return "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
+
+
+def render_html(board: Leaderboard) -> str:
+    """The page as a string (UTF-8, ends with a newline)."""
+    title = f"{board.spec.title} leaderboard"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{escape(title)}</title>",
+        f"<style>\n{_CSS}\n</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{escape(title)}</h1>",
+        recall_plot_svg(board),
+        _leaderboard_table(board),
+        _list(legend_lines(board)),
+    ]
+    if board.user_entries:
+        parts += ["<h2>User entries</h2>", _plain_table(*provenance_rows(board)),
+                  _list(detail_lines(board))]
+        for title, header, rows in by_class_tables(board):
+            text_rows = [[format_cell(c, DIGITS) for c in row] for row in rows]
+            parts += [f"<h2>{escape(title)}</h2>", _plain_table(header, text_rows)]
+    parts += ["</body>", "</html>"]
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,79 @@
+"""The leaderboard as JSON: every entry with all of its fields, for machines."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from .._version import __version__
+from ..metrics.names import METRICS, SUMR, higher_is_better
+from .board import Leaderboard
+from .entries import Entry
+
+SCHEMA = 1
+
+
+def entry_dict(entry: Entry) -> dict[str, Any]:
+    """All fields of ``entry``; ``per_query`` as ``{direction: {"higher": [..], "tied": [..]}}``."""
+    per_query = None
+    if entry.per_query is not None:
+        per_query = {d: q.to_dict() for d, q in entry.per_query.items()}
+    return {
+        "rank": entry.rank,
+        "method": entry.method,
+        "kind": entry.kind,
+        "metrics": {d: dict(v) for d, v in entry.metrics.items()},
+        SUMR: entry.sumr,
+        "ci": entry.ci,
+        "flags": list(entry.flags),
+        "warnings": list(entry.warnings),
+        "disclosure": dict(entry.disclosure),
+        "source": entry.source,
+        "text_features": entry.text_features,
+        "submitted_ties": entry.submitted_ties,
+        "rescored_from": entry.rescored_from,
+        "versions": dict(entry.versions),
+        "date": entry.date,
+        "ids_sha256": entry.ids_sha256,
+        "by_class": entry.by_class,
+        "per_query": per_query,
+    }
+
+
+def leaderboard_dict(board: Leaderboard) -> dict[str, Any]:
+    spec = board.spec
+    return {
+        "schema": SCHEMA,
+        "benchmark": spec.name,
+        "title": spec.title,
+        "split": board.split,
+        "ties": board.ties,
+        "queries": spec.test_size,
+        "directions": [
+            {"name": d.name, "arrow": d.arrow, "query": d.query, "gallery": d.gallery}
+            for d in spec.directions
+        ],
+        "metrics": [{"name": m, "higher_is_better": higher_is_better(m)} for m in (*METRICS, SUMR)],
+        "published": {"source": board.published.source, "paper": board.published.paper,
+                      "note": board.published.note},
+        "generated_by": {"var_bench": __version__},
+        "entries": [entry_dict(e) for e in board.entries],
+    }
+
+
+def _numpy_default(value: Any) -> Any:
+    # Metric functions may hand back NumPy scalars; JSON wants Python numbers.
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def render_json(board: Leaderboard) -> str:
+    """Indented JSON (ends with a newline)."""
+    text = json.dumps(leaderboard_dict(board), indent=1, ensure_ascii=False, allow_nan=False,
+                      default=_numpy_default)
+    return text + "\n"

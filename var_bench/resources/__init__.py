@@ -1,0 +1,1 @@
+"""Package data: the published results table (published.json)."""
