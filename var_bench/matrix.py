@@ -18,6 +18,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .errors import InputError
+
 
 @runtime_checkable
 class MatrixSource(Protocol):
@@ -33,8 +35,20 @@ class MatrixSource(Protocol):
         ...
 
     def read_rows(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
-        """Rows ``start:stop`` of M as a C-contiguous array (into ``out`` when given)."""
+        """Rows ``start:stop`` of M as a C-contiguous array of ``dtype``.
+
+        ``out`` is a scratch buffer the source may fill and return; a source that can hand out
+        rows without copying (an array in memory) returns a view instead. Callers always use the
+        returned array, and must not write to it.
+        """
         ...
+
+
+def _array_dtype(array: Any) -> np.dtype:
+    try:
+        return np.dtype(array.dtype)
+    except TypeError:  # torch dtypes are not NumPy dtypes: ask an empty slice instead
+        return np.asarray(array[:0]).dtype
 
 
 @dataclass
@@ -46,18 +60,23 @@ class ArraySource:
 
     def __post_init__(self) -> None:
         self.shape = tuple(int(n) for n in self.array.shape)
-        self.dtype = np.dtype(self.array.dtype)
+        self.dtype = _array_dtype(self.array)
 
     def diagonal(self) -> np.ndarray:
         n = min(self.shape)
         if isinstance(self.array, np.ndarray):
             return np.ascontiguousarray(np.diagonal(self.array)[:n])
+        if callable(getattr(self.array, "diagonal", None)):  # torch tensors
+            return np.ascontiguousarray(np.asarray(self.array.diagonal())[:n], dtype=self.dtype)
         # h5py and friends: one small read per row keeps memory bounded.
         return np.array([self.array[i, i] for i in range(n)], dtype=self.dtype)
 
     def read_rows(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
-        block = np.ascontiguousarray(self.array[start:stop])
-        if out is not None and out.shape == block.shape:
+        if isinstance(self.array, np.ndarray):
+            # A row slice of a C-ordered array is already contiguous: no copy at all.
+            return np.ascontiguousarray(self.array[start:stop])
+        block = np.ascontiguousarray(np.asarray(self.array[start:stop]), dtype=self.dtype)
+        if out is not None and out.shape == block.shape and out.dtype == block.dtype:
             out[...] = block
             return out
         return block
@@ -68,6 +87,7 @@ class NpyFileSource:
     """Rows of the matrix stored in a ``.npy`` file (or any file) from byte ``offset`` on.
 
     ``fortran_order`` files hold S.T in C order, so they are read as ``transposed`` sources.
+    Reads go straight into the caller's buffer (``readinto``); several threads may read one source.
     """
 
     path: str | os.PathLike
@@ -87,35 +107,45 @@ class NpyFileSource:
     def _row_bytes(self) -> int:
         return self.shape[1] * self.dtype.itemsize
 
+    def _read_exact(self, f: Any, view: memoryview, pos: int) -> None:
+        f.seek(pos)
+        got = 0
+        while got < len(view):
+            n = f.readinto(view[got:])
+            if not n:
+                row = (pos + got - self.offset) // self._row_bytes()
+                raise InputError(
+                    f"{os.fspath(self.path)}: expected {self.shape[0]} rows of {self._row_bytes()} "
+                    f"bytes, the file ends inside row {row} (truncated?)"
+                )
+            got += n
+
     def diagonal(self) -> np.ndarray:
         n = min(self.shape)
         out = np.empty(n, dtype=self.dtype)
         item = self.dtype.itemsize
+        step = self._row_bytes() + item  # from M[i, i] to M[i+1, i+1]
+        raw = memoryview(out).cast("B")
         with open(self.path, "rb", buffering=0) as f:
             for i in range(n):
-                f.seek(self.offset + i * self._row_bytes() + i * item)
-                f.readinto(memoryview(out[i : i + 1]).cast("B"))
+                self._read_exact(f, raw[i * item : (i + 1) * item], self.offset + i * step)
         return out
 
     def read_rows(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
         rows = stop - start
-        if out is None or out.shape != (rows, self.shape[1]) or out.dtype != self.dtype:
+        if out is None or out.shape != (rows, self.shape[1]) or out.dtype != self.dtype \
+                or not out.flags.c_contiguous:
             out = np.empty((rows, self.shape[1]), dtype=self.dtype)
-        view = memoryview(out).cast("B")
+        # A file object per call: threads reading blocks of one source never share a position.
         with open(self.path, "rb", buffering=0) as f:
-            f.seek(self.offset + start * self._row_bytes())
-            got = 0
-            while got < len(view):
-                n = f.readinto(view[got:])
-                if not n:
-                    raise EOFError(f"{self.path}: file ends inside row {start + got // self._row_bytes()}")
-                got += n
+            self._read_exact(f, memoryview(out).cast("B"), self.offset + start * self._row_bytes())
         return out
 
 
 def as_source(matrix: Any) -> MatrixSource:
     """A :class:`MatrixSource` for ``matrix``: sources pass through; an ``np.memmap`` of a ``.npy``
-    or raw file is re-read from its file block by block (bounded memory); other arrays are wrapped."""
+    or raw file is re-read from its file block by block (bounded memory); other arrays are wrapped
+    (nested lists and other array-likes without a ``shape`` are converted with ``np.asarray``)."""
     if isinstance(matrix, MatrixSource):
         return matrix
     # Only a root memmap (its base is the mmap itself) has an ``offset`` that locates element 0.
@@ -123,6 +153,8 @@ def as_source(matrix: Any) -> MatrixSource:
             and matrix.filename and (matrix.flags.c_contiguous or matrix.flags.f_contiguous):
         return NpyFileSource(matrix.filename, int(matrix.offset), matrix.shape, matrix.dtype,
                              fortran_order=not matrix.flags.c_contiguous)
+    if not (hasattr(matrix, "shape") and hasattr(matrix, "dtype")):
+        matrix = np.asarray(matrix)
     if isinstance(matrix, np.ndarray) and matrix.ndim == 2 and not matrix.flags.c_contiguous \
             and matrix.flags.f_contiguous:
         return ArraySource(matrix.T, transposed=True)

@@ -13,3 +13,18 @@ from .names import (  # noqa: F401
     arrow,
     higher_is_better,
 )
+from .bootstrap import bootstrap_ci  # noqa: F401,E402
+from .compare import Comparison, ComparisonRow, paired_compare  # noqa: F401,E402
+from .counting import count_direction, count_ranks  # noqa: F401,E402
+from .counts import QueryRanks  # noqa: F401,E402
+from .ranks import (  # noqa: F401,E402
+    mean_rank,
+    median_rank,
+    rank,
+    recall_at_k,
+    recall_credit,
+    recall_curve,
+    sum_recall,
+    summarise,
+    tied_query_count,
+)
