@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..errors import DataError
 from .namelists import basename, read_lines
@@ -50,12 +51,16 @@ class UcfTemporal:
     segments: Segments
 
 
+def _lines(path: str | Path) -> Iterator[tuple[str, list[str]]]:
+    """(where, fields) per non-empty line; ``where`` names the file and line for errors."""
+    for i, line in enumerate(read_lines(path), 1):
+        yield f"{Path(path).name} line {i}", line.split()
+
+
 def read_ucf_temporal(path: str | Path) -> dict[str, UcfTemporal]:
     """``Name.mp4  Class  s1  e1  s2  e2`` lines -> {video_id: UcfTemporal}, in file order."""
     out: dict[str, UcfTemporal] = {}
-    for i, line in enumerate(read_lines(path), 1):
-        f = line.split()
-        where = f"{Path(path).name} line {i}"
+    for where, f in _lines(path):
         if len(f) != 6:
             raise DataError(f"{where}: expected 6 fields (name class s1 e1 s2 e2), got {len(f)}")
         out[_stem(f[0])] = UcfTemporal(f[1], parse_segments(f[2:], where))
@@ -74,28 +79,35 @@ class UcfFrames:
 def read_ucf_frames(path: str | Path) -> dict[str, UcfFrames]:
     """``Class/Name.mp4 NFRAMES Class s1 e1 s2 e2`` lines -> {video_id: UcfFrames}."""
     out: dict[str, UcfFrames] = {}
-    for i, line in enumerate(read_lines(path), 1):
-        f = line.split()
-        where = f"{Path(path).name} line {i}"
+    for where, f in _lines(path):
         if len(f) != 7 or not f[1].isdigit():
             raise DataError(f"{where}: expected 7 fields (path nframes class s1 e1 s2 e2), got {f}")
         out[_stem(f[0])] = UcfFrames(int(f[1]), f[2], parse_segments(f[3:], where))
     return out
 
 
-def read_xd_annotations(path: str | Path) -> dict[str, Segments]:
-    """``name s1 e1 [s2 e2 ...]`` lines -> {video_id: segments}; a stray ``.mp4`` is stripped."""
+@dataclass(frozen=True)
+class XdAnnotations:
+    """XD-Violence's ``annotations.txt``: segments per video id, and how many names carried a
+    stray ``.mp4`` (stripped)."""
+
+    segments: dict[str, Segments]
+    stripped_mp4: int
+
+
+def read_xd_annotations(path: str | Path) -> XdAnnotations:
+    """``name s1 e1 [s2 e2 ...]`` lines -> segments per video id; a stray ``.mp4`` is stripped."""
     out: dict[str, Segments] = {}
-    for i, line in enumerate(read_lines(path), 1):
-        f = line.split()
-        where = f"{Path(path).name} line {i}"
+    stripped = 0
+    for where, f in _lines(path):
         vid = _stem(f[0])
+        stripped += vid != f[0]
         if vid in out:
             raise DataError(f"{where}: expected each video once, got {vid!r} again")
         out[vid] = parse_segments(f[1:], where)
         if not out[vid]:
             raise DataError(f"{where}: expected at least one segment for {vid!r}, got none")
-    return out
+    return XdAnnotations(out, stripped)
 
 
 def clip_segments(segments: Segments, num_frames: int) -> tuple[Segments, bool]:

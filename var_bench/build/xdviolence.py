@@ -43,17 +43,17 @@ def assemble(spec: BenchmarkSpec, raw: Mapping[str, Path], rule: ValidationRule)
     for split, df in (("train", train), ("test", test)):
         check_class_counts(spec, split, df)
 
-    annotations = read_xd_annotations(raw["annotation_test"])
+    parsed = read_xd_annotations(raw["annotation_test"])
+    annotations = parsed.segments
     violent = set(test.loc[test["anomalous"], "video_id"])
     if set(annotations) != violent:
         missing, extra = sorted(violent - set(annotations)), sorted(set(annotations) - violent)
         raise DataError(f"{raw['annotation_test'].name}: expected one line per violent test video "
                         f"({len(violent)}), got {len(missing)} missing (e.g. {missing[:1]}) and "
                         f"{len(extra)} not violent test videos (e.g. {extra[:1]})")
-    n_mp4 = sum(1 for line in raw["annotation_test"].read_text("utf-8").split("\n")
-                if line.split() and line.split()[0].endswith(".mp4"))
-    if n_mp4:
-        notes.append(f"{raw['annotation_test'].name}: stripped a stray .mp4 from {n_mp4} names")
+    if parsed.stripped_mp4:
+        notes.append(f"{raw['annotation_test'].name}: stripped a stray .mp4 from "
+                     f"{parsed.stripped_mp4} names")
     test = test.assign(segments=[annotations.get(v, []) for v in test["video_id"]])
     train = train.assign(segments=None)
     splits = carve_validation({"train": train, "test": test}, rule)
