@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from support.rawdata import make_ucf, make_xd
+from var_bench.build.pipeline import build
+from var_bench.paths import built_dir
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("VAR_BENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
 
@@ -24,3 +28,16 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     """Never touch the user's data home or pick up their mirror from the environment."""
     monkeypatch.setenv("VAR_BENCH_HOME", str(tmp_path_factory.mktemp("home")))
     monkeypatch.delenv("VAR_BENCH_MIRROR", raising=False)
+
+
+@pytest.fixture
+def built_home(tmp_path, monkeypatch):
+    """A data home holding both benchmarks built from the synthetic raw fixtures."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("VAR_BENCH_HOME", str(home))
+    fixtures = {}
+    for make in (make_ucf, make_xd):
+        fx = make(tmp_path / "raw")
+        build(fx.spec, fx.raw, built_dir(fx.spec, home), fx.info)
+        fixtures[fx.spec.name] = fx
+    return fixtures

@@ -2,23 +2,7 @@ import datasets
 import pytest
 
 import var_bench
-from support.rawdata import make_ucf, make_xd
-from var_bench.build.pipeline import build
 from var_bench.errors import InputError, NotBuiltError
-from var_bench.paths import built_dir
-
-
-@pytest.fixture
-def built_home(tmp_path, monkeypatch):
-    """A data home holding both benchmarks built from the synthetic raw fixtures."""
-    home = tmp_path / "home"
-    monkeypatch.setenv("VAR_BENCH_HOME", str(home))
-    fixtures = {}
-    for make in (make_ucf, make_xd):
-        fx = make(tmp_path / "raw")
-        build(fx.spec, fx.raw, built_dir(fx.spec, home), fx.info)
-        fixtures[fx.spec.name] = fx
-    return fixtures
 
 
 def test_load_dataset_split_and_dict(built_home):
@@ -55,15 +39,3 @@ def test_not_built_without_download(tmp_path, monkeypatch):
 def test_unknown_benchmark():
     with pytest.raises(InputError, match=r"expected one of ucfcrime-ar, xdviolence-ar, got 'ucf'"):
         var_bench.load_dataset("ucf")
-
-
-def test_info_counts_and_caption_lengths(built_home):
-    from var_bench.info import benchmark_info
-
-    i = benchmark_info("ucfcrime-ar", download=False)
-    assert i.counts == {k: len(v) for k, v in built_home["ucfcrime-ar"].expected.items()}
-    assert i.class_counts["test"]["Abuse"] == 1 and i.class_counts["test"]["Robbery"] == 0
-    assert i.anomalous_counts["test"] == 1
-    assert i.caption_lengths["caption_en"].unit == "words"
-    assert i.annotated_test_videos == 1
-    assert "sultani2018real" in i.citation

@@ -522,3 +522,11 @@ def test_spread_is_the_same_through_a_transposed_source(tmp_path, S):
     want = axis_mean_spread(ArraySource(S))
     np.testing.assert_allclose(got, want, rtol=1e-6)
     assert min(want) > 10 * UNEQUAL_SPREAD and UNEQUAL_SPREAD >= 10 * EQUAL_SPREAD
+
+
+def test_small_object_array_names_the_dtype_not_the_size(tmp_path, monkeypatch):
+    # Neither 290 nor 800: the benchmark cannot be inferred, but the dtype is the real problem.
+    p = tmp_path / "obj.npy"
+    np.save(p, np.array([[1.0, "x"]], dtype=object), allow_pickle=True)
+    monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("unpickled"))
+    refused("object array", read_submission, p)

@@ -20,7 +20,7 @@ from ..benchmarks import BENCHMARKS, BenchmarkSpec
 from ..errors import InputError
 from ..fsutil import sha256_lines
 from ..matrix import ArraySource, MatrixSource
-from .checks import _check_matrix, expected_matrix
+from .checks import _check_matrix, check_dtype, expected_matrix
 from .formats import _Container, _Entry
 
 #: Why float16 (and bfloat16) submissions get a warning.
@@ -91,6 +91,8 @@ def _infer_benchmark(container: _Container, split: str) -> BenchmarkSpec:
     found = {by_size[d].name: by_size[d] for e in matrices for d in e.shape if d in by_size}
     if len(found) == 1:
         return next(iter(found.values()))
+    for e in matrices:  # a wrong dtype (object, complex, text) says more than a wrong size
+        check_dtype(e.label, e.dtype)
     shapes = ", ".join(" x ".join(map(str, e.shape)) or "a scalar" for e in matrices) or "no matrix"
     raise InputError(f"{container.label}: cannot tell the benchmark: expected a {expected} matrix, "
                      f"got {shapes}; name the benchmark (--benchmark)")
