@@ -43,6 +43,13 @@ DISCLOSURE_KEYS: tuple[str, ...] = (
     "extra_training_data",      # e.g. "none", "UCA captions"
     "checkpoint_selection",     # e.g. "val split", "last epoch", "test set"
 )
+#: Disclosure keys that ``var-bench evaluate`` adds: the registered reference model that made the
+#: submission, and which features it ran on (``real ...`` or ``synthetic ...``). The leaderboard
+#: shows a record as a reproduction of a published row only when both are present and the
+#: features are real.
+REFERENCE_MODEL_KEY = "reference_model"
+FEATURES_KEY = "features"
+REAL_FEATURES = "real"
 
 
 @dataclass

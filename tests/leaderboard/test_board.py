@@ -38,3 +38,26 @@ def test_user_records_are_merged_by_sumr(tmp_path) -> None:
     sumrs = [e.sumr for e in board.entries]
     assert sumrs == sorted(sumrs, reverse=True)
     assert board.entries[0].source == "strong.json"
+
+
+def _reproduction(spec_name: str, model: str, features: str, sumr_skill: float, date: str):
+    record = make_record(spec_name, name=f"{model} rerun", skill=sumr_skill)
+    record.disclosure.update({"reference_model": model, "features": features})
+    record.date = date
+    return record
+
+
+def test_published_rows_name_their_reference_model_and_show_real_reproductions() -> None:
+    real_old = _reproduction("ucfcrime-ar", "ce", "real (ucf-crops)", 0.3, "2026-01-01")
+    real_new = _reproduction("ucfcrime-ar", "ce", "real (ucf-crops)", 0.2, "2026-02-01")
+    synthetic = _reproduction("ucfcrime-ar", "mmt", "synthetic (var_bench.synth)", 0.9, "2026-03-01")
+    board = build_leaderboard("ucfcrime-ar", records=[("a", real_old), ("b", real_new),
+                                                      ("c", synthetic)],
+                              ids_hash=fake_ids_hash)
+    published = {e.method: e for e in board.entries if e.is_published}
+    assert {e.reference_model for e in published.values()} == {
+        "random", "ce", "mmt", "t2vlad", "xclip", "hlnet", "xml", "alan"}
+    # The newest real-feature run is shown; a synthetic-feature run never counts as a reproduction.
+    assert published["CE"].reproduced is not None
+    assert published["CE"].reproduced.source == "b"
+    assert published["MMT"].reproduced is None and published["ALAN"].reproduced is None

@@ -12,7 +12,7 @@ from var_bench.splitinfo import expected_ids_sha256
 
 from .protocol_tables import protocol_tables
 from .records_factory import make_record
-from .test_render_md import _rows
+from .test_render_md import SUMR_COL, _rows
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -30,7 +30,7 @@ def test_md_prints_every_published_number_exactly(capsys, name: str) -> None:
     for method, cells, sumr in protocol_tables()[name]:
         row = rows[method]
         numbers = [x for i in range(len(cells)) for x in row[3 + 5 * i : 3 + 5 * i + 4]]
-        assert numbers == [x for c in cells for x in c] and row[-2] == sumr, method
+        assert numbers == [x for c in cells for x in c] and row[SUMR_COL] == sumr, method
 
 
 def test_results_folder_to_json_file(tmp_path, capsys) -> None:

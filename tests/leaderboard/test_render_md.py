@@ -14,6 +14,10 @@ from .protocol_tables import protocol_tables
 from .records_factory import fake_ids_hash, make_record
 
 
+#: Index of the SumR cell: rank, method, entry, then 5 metrics for each of the 2 directions.
+SUMR_COL = 3 + 2 * 5
+
+
 def _rows(md: str) -> dict[str, list[str]]:
     """Method -> cells of the leaderboard table (the first table of the document)."""
     table = md.split("\n\n")[1].splitlines()
@@ -31,15 +35,16 @@ def test_md_prints_every_published_number_as_published(name: str) -> None:
         printed = [row[3 + 5 * i : 3 + 5 * i + 4] for i in range(len(cells))]
         assert printed == cells, method
         assert [row[3 + 5 * i + 4] for i in range(len(cells))] == [MISSING] * len(cells)
-        assert row[-2] == sumr
+        assert row[SUMR_COL] == sumr
 
 
 def test_header_has_direction_and_better_direction_arrows() -> None:
     header, _, align = table_content(build_leaderboard("xdviolence-ar"))
     assert header[:3] == ["#", "Method", "Entry"]
     assert header[3:8] == ["A->V R@1 ↑", "A->V R@5 ↑", "A->V R@10 ↑", "A->V MdR ↓", "A->V MnR ↓"]
-    assert header[8] == "V->A R@1 ↑" and header[-2:] == ["SumR ↑", "Flags"]
-    assert align[3:-1] == ["right"] * 11
+    assert header[8] == "V->A R@1 ↑"
+    assert header[SUMR_COL:] == ["SumR ↑", "Reference model", "Reproduced SumR", "Flags"]
+    assert align[3:SUMR_COL + 1] == ["right"] * 11 and align[SUMR_COL + 1:] == ["left", "right", "left"]
 
 
 def test_user_entries_with_ci_flags_and_provenance() -> None:
@@ -51,7 +56,7 @@ def test_user_entries_with_ci_flags_and_provenance() -> None:
     assert row[0] == "1" and row[2] == "user"
     lo, hi = record.ci["intervals"]["t2v"]["R@1"]
     assert row[3] == f"{record.metrics['t2v']['R@1']:.1f} [{lo:.1f}, {hi:.1f}]"
-    assert row[-2].startswith(f"{record.SumR:.1f} [")
+    assert row[SUMR_COL].startswith(f"{record.SumR:.1f} [")
     assert row[-1] == "test-time re-scoring: QB-Norm; undisclosed: checkpoint"
     assert "95% confidence interval" in md
     assert "## User entries" in md and "| mine | mine.json | expected | 0.1.0 | 1.0.0 |" in md

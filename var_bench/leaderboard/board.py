@@ -9,7 +9,7 @@ from typing import Sequence
 
 from ..benchmarks import BenchmarkSpec, get_benchmark
 from ..records import ResultRecord
-from .entries import Entry, published_entry, user_entry
+from .entries import Entry, published_entry, reproduces, user_entry
 from .published import PublishedTable, published_table
 from .verify import LEADERBOARD_SPLIT, LEADERBOARD_TIES, IdsHash, load_records, verify_record
 
@@ -42,6 +42,24 @@ def rank_entries(entries: Sequence[Entry]) -> tuple[Entry, ...]:
     return tuple(ranked)
 
 
+def attach_reproductions(entries: Sequence[Entry]) -> tuple[Entry, ...]:
+    """Mark each published row with the user entry that reproduces it on real features.
+
+    A reproduction is a user entry whose disclosure names the row's reference model and real
+    features (as ``var-bench evaluate`` writes them). Several: the newest by date, then the
+    highest SumR.
+    """
+    out = []
+    for entry in entries:
+        if entry.is_published and entry.reference_model:
+            runs = [e for e in entries if reproduces(e, entry.reference_model)]
+            if runs:
+                best = max(runs, key=lambda e: (e.date or "", e.sumr))
+                entry = dataclasses.replace(entry, reproduced=best)
+        out.append(entry)
+    return tuple(out)
+
+
 def build_leaderboard(
     benchmark: str | BenchmarkSpec,
     results_dir: str | os.PathLike | None = None,
@@ -61,4 +79,5 @@ def build_leaderboard(
         pairs += [(path.name, r) for path, r in load_records(results_dir, spec)]
     users = [user_entry(verify_record(r, spec, label, ids_hash)) for label, r in pairs]
     entries = [published_entry(table, row) for row in table.rows] + users
-    return Leaderboard(spec=spec, published=table, entries=rank_entries(entries))
+    return Leaderboard(spec=spec, published=table,
+                       entries=attach_reproductions(rank_entries(entries)))

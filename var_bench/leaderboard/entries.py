@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..metrics.counts import QueryRanks
-from ..records import DISCLOSURE_KEYS
+from ..records import DISCLOSURE_KEYS, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY
 from .published import PublishedRow, PublishedTable
 from .verify import VerifiedRecord
 
@@ -49,6 +49,10 @@ class Entry:
     submitted_ties: str | None = None
     rescored_from: str | None = None
     text_features: str | None = None
+    #: Registered model that reruns a published row, or that made a user entry.
+    reference_model: str | None = None
+    #: For a published row: the user entry reproducing it on real features (see board.py).
+    reproduced: "Entry | None" = None
     by_class: Mapping[str, Any] | None = None
     per_query: Mapping[str, QueryRanks] | None = None
 
@@ -80,6 +84,7 @@ def published_entry(table: PublishedTable, row: PublishedRow) -> Entry:
         sumr=row.sumr,
         source=table.source,
         text_features=row.text_features,
+        reference_model=row.reference_model,
     )
 
 
@@ -132,4 +137,12 @@ def user_entry(verified: VerifiedRecord) -> Entry:
         rescored_from=verified.rescored_from,
         by_class=verified.by_class,
         per_query=dict(record.per_query),
+        reference_model=record.disclosure.get(REFERENCE_MODEL_KEY) or None,
     )
+
+
+def reproduces(entry: Entry, model: str) -> bool:
+    """True when user ``entry`` was made by reference model ``model`` on real features."""
+    features = str(entry.disclosure.get(FEATURES_KEY) or "").strip().lower()
+    return (not entry.is_published and entry.reference_model == model
+            and features.split(" ")[0] == REAL_FEATURES)

@@ -1,7 +1,8 @@
 """The leaderboard table's columns and cell text, shared by the Markdown and HTML renderers.
 
-Columns: rank, method, entry kind, then for each direction R@1 R@5 R@10 MdR MnR, then SumR and
-flags. Headers carry the direction (e.g. ``T->V``) and an arrow for the better direction. Values
+Columns: rank, method, entry kind, then for each direction R@1 R@5 R@10 MdR MnR, then SumR, the
+runnable reference model (``var-bench train --model NAME``), the SumR a user reproduced with it on
+real features, and flags. Headers carry the direction (e.g. ``T->V``) and an arrow for the better direction. Values
 have one decimal, like the paper; a confidence interval, where the record has one, follows in
 brackets.
 """
@@ -39,6 +40,8 @@ def columns(board: Leaderboard) -> tuple[Column, ...]:
     for d in board.spec.directions:
         cols += [Column("value", f"{d.arrow} {m} {arrow(m)}", "right", d.name, m) for m in METRICS]
     cols += [Column("value", f"{SUMR} {arrow(SUMR)}", "right", None, SUMR),
+             Column("reference", "Reference model", "left"),
+             Column("reproduced", f"Reproduced {SUMR}", "right"),
              Column("flags", "Flags", "left")]
     return tuple(cols)
 
@@ -59,6 +62,8 @@ def row_parts(board: Leaderboard, entry: Entry) -> list[tuple[str, str | None]]:
         "method": entry.method,
         "kind": KIND_LABELS[entry.kind],
         "flags": "; ".join(entry.flags),
+        "reference": entry.reference_model or "-",
+        "reproduced": (format_cell(entry.reproduced.sumr, DIGITS) if entry.reproduced else "-"),
     }
     return [
         value_parts(entry, c.direction, c.metric) if c.metric is not None else (fixed[c.key], None)
@@ -88,6 +93,9 @@ def legend_lines(board: Leaderboard) -> list[str]:
         f"and ranked under ties={board.ties}.",
         f"Published rows: {board.published.source} ({board.published.paper}). "
         f"{board.published.note}",
+        f"Reference model: the registered model that reruns the row (var-bench train --model NAME, "
+        f"then var-bench evaluate); Reproduced {SUMR}: the newest user entry made with it on real "
+        f"features.",
     ]
     levels = {e.ci.get("level") for e in board.user_entries if e.ci and e.ci.get("level")}
     if any(e.ci for e in board.user_entries):

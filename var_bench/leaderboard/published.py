@@ -29,6 +29,8 @@ class PublishedRow:
     metrics: Mapping[str, Mapping[str, float | None]]
     sumr: float
     text_features: str | None
+    #: Registered model name that reruns this row (``var-bench train --model NAME``), if any.
+    reference_model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ def _row(spec: BenchmarkSpec, raw: Mapping[str, Any]) -> PublishedRow:
     metrics = MappingProxyType(
         {d: MappingProxyType(dict(v)) for d, v in raw["metrics"].items()}
     )
-    return PublishedRow(method, metrics, float(raw[SUMR]), raw.get("text_features"))
+    return PublishedRow(method, metrics, float(raw[SUMR]), raw.get("text_features"),
+                        raw.get("reference_model"))
 
 
 def published_table(benchmark: str | BenchmarkSpec) -> PublishedTable:

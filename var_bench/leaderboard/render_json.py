@@ -32,6 +32,10 @@ def entry_dict(entry: Entry) -> dict[str, Any]:
         "disclosure": dict(entry.disclosure),
         "source": entry.source,
         "text_features": entry.text_features,
+        "reference_model": entry.reference_model,
+        "reproduced": (None if entry.reproduced is None else {
+            "method": entry.reproduced.method, SUMR: entry.reproduced.sumr,
+            "source": entry.reproduced.source, "date": entry.reproduced.date}),
         "submitted_ties": entry.submitted_ties,
         "rescored_from": entry.rescored_from,
         "versions": dict(entry.versions),
