@@ -2,6 +2,8 @@
 
 ``<home>/raw/<owner>-<repo>/<file>``: verified upstream files (the download cache).
 ``<home>/built/<benchmark>/<version>/``: built Parquet files and dataset card.
+``<home>/features/<benchmark>/<version>/``: the feature store (``var-bench build``), kept apart so
+rebuilding the metadata never deletes hours of feature conversion.
 The home is ``--home``, else ``$VAR_BENCH_HOME``, else the per-user cache folder.
 """
 
@@ -31,3 +33,8 @@ def raw_dir(home: str | os.PathLike | None = None) -> Path:
 def built_dir(spec: BenchmarkSpec, home: str | os.PathLike | None = None) -> Path:
     """Folder of one benchmark's built dataset (Parquet + README.md card + manifest)."""
     return data_home(home) / "built" / spec.name / spec.version
+
+
+def features_dir(spec: BenchmarkSpec, home: str | os.PathLike | None = None) -> Path:
+    """Folder of one benchmark's feature store (Parquet shards + card + manifest)."""
+    return data_home(home) / "features" / spec.name / spec.version

@@ -1,0 +1,261 @@
+import json
+import os
+
+import datasets
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from support.featuretrees import path_of, write_tree
+from var_bench.benchmarks import SPLITS, UCFCRIME_AR, XDVIOLENCE_AR
+from var_bench.errors import InputError, NotBuiltError
+from var_bench.features import build as build_mod
+from var_bench.features import build_features, read_split
+from var_bench.features.manifest import FeatureManifest
+from var_bench.features.store import ShardWriter
+from var_bench.paths import features_dir
+
+UCF = UCFCRIME_AR.name
+XD = XDVIOLENCE_AR.name
+
+
+def _store(spec=UCFCRIME_AR):
+    return features_dir(spec)
+
+
+def _table(split, spec=UCFCRIME_AR):
+    return read_split(_store(spec), split)
+
+
+def _snapshot(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.fixture
+def ucf(built_home, tmp_path):
+    fx = built_home[UCF]
+    vals = write_tree(tmp_path / "ucf", "ucf-crops", fx.expected)
+    return fx, tmp_path / "ucf", vals
+
+
+def test_ucf_crops_mean(ucf):
+    fx, root, vals = ucf
+    m = build_features(UCF, root)
+    assert m.layout == {"rgb": "ucf-crops"} and m.streams == ["rgb"] and m.num_crops == 10
+    assert m.counts == {s: len(fx.expected[s]) for s in SPLITS}
+    assert FeatureManifest.read(_store()) == m
+    for split in SPLITS:
+        t = _table(split)
+        assert t.column("video_id").to_pylist() == fx.expected[split]  # canonical order
+        ds = datasets.Dataset(t).with_format("numpy")
+        for row in ds:
+            x = vals[row["video_id"]]
+            np.testing.assert_allclose(row["rgb"], x.mean(axis=1), rtol=1e-5, atol=1e-6)
+            assert row["num_snippets"] == row["rgb_len"] == len(x)
+    test = _table("test").to_pylist()
+    assert [r["video_label"] for r in test] == [1, 0, 0]
+    # Abuse028: segment [165, 230) -> snippets 10..14 (T = 5 + 0 here: all zero); normals zero.
+    assert all(r["snippet_labels"] == [0] * r["num_snippets"] for r in test)
+    assert all(r["snippet_labels"] is None for r in _table("train").to_pylist())
+    card = (_store() / "README.md").read_text("utf-8")
+    assert "## Features" in card and "ucf-crops" in card and "# Metadata card" in card
+    assert not _store().with_name(_store().name + ".partial").exists()
+
+
+def test_snippet_labels_come_from_segments(built_home, tmp_path):
+    fx = built_home[UCF]
+    lengths = {v: 16 for s in fx.expected.values() for v in s}
+    write_tree(tmp_path / "u", "ucf-crops", fx.expected, lengths=lengths)
+    build_features(UCF, tmp_path / "u", crops="center")
+    row = _table("test").to_pylist()[0]
+    assert row["video_id"] == "Abuse028_x264"  # segment [165, 230): snippets 10..13 (>= 8 frames)
+    assert row["snippet_labels"] == [0] * 10 + [1, 1, 1, 1] + [0, 0]
+    build_features(UCF, tmp_path / "u", crops="center", snippet_frames=64)
+    # F = 64: snippet 2 = [128, 192) holds 27 annotated frames, snippet 3 = [192, 256) holds 38.
+    assert _table("test").to_pylist()[0]["snippet_labels"][:4] == [0, 0, 0, 1]
+
+
+def test_rtfm_center_float16(built_home, tmp_path):
+    fx = built_home[UCF]
+    vals = write_tree(tmp_path / "r", "ucf-rtfm", fx.expected)
+    m = build_features(UCF, tmp_path / "r", crops="center", dtype="float16")
+    assert m.layout == {"rgb": "ucf-rtfm"} and m.dims == {"rgb": 2048} and m.num_crops == 10
+    t = _table("val")
+    assert datasets.Dataset(t).features["rgb"] == datasets.Array2D((None, 2048), "float16")
+    r = datasets.Dataset(t).with_format("numpy")[0]
+    np.testing.assert_array_equal(r["rgb"], vals[r["video_id"]][:, 0].astype(np.float16))
+
+
+def test_xd_streams_trimmed_to_the_shortest_all_crops(built_home, tmp_path):
+    fx = built_home[XD]
+    ids = [v for s in SPLITS for v in fx.expected[s]]
+    root = tmp_path / "x"
+    rgb = write_tree(root, "xd-i3d", fx.expected, lengths={v: 6 for v in ids})
+    write_tree(root, "xd-i3d", fx.expected, stream="flow", lengths={v: 6 for v in ids})
+    aud = write_tree(tmp_path / "a", "xd-vggish", fx.expected,
+                     lengths={v: 5 if i % 2 else 6 for i, v in enumerate(ids)})
+    m = build_features(XD, root, audio=tmp_path / "a", crops="all")
+    assert m.streams == ["rgb", "flow", "audio"] and m.num_crops == 5
+    assert sum(m.trimmed.values()) == len(ids) // 2
+    rows = {r["video_id"]: r for s in SPLITS
+            for r in datasets.Dataset(_table(s, XDVIOLENCE_AR)).with_format("numpy")}
+    for i, v in enumerate(ids):
+        T = 5 if i % 2 else 6
+        r = rows[v]
+        assert r["num_snippets"] == T and r["rgb_len"] == 6 and r["audio_len"] == T
+        assert r["rgb"].shape == (T, 5, 1024) and r["audio"].shape == (T, 128)
+        np.testing.assert_array_equal(r["rgb"], rgb[v][:T])
+        np.testing.assert_array_equal(r["audio"], aud[v])
+    test = _table("test", XDVIOLENCE_AR).to_pylist()
+    assert [r["video_label"] for r in test] == [1, 1, 0]
+    assert test[0]["snippet_labels"] == [0] * test[0]["num_snippets"]  # segments start at 157
+    assert test[2]["snippet_labels"] == [0] * test[2]["num_snippets"]  # normal: [] -> zeros
+
+
+def test_stream_gap_over_one_snippet(built_home, tmp_path):
+    fx = built_home[XD]
+    ids = [v for s in SPLITS for v in fx.expected[s]]
+    write_tree(tmp_path, "xd-i3d", fx.expected, lengths={v: 6 for v in ids})
+    write_tree(tmp_path, "xd-vggish", fx.expected, lengths={v: 4 for v in ids})
+    with pytest.raises(InputError, match=r"expected stream lengths within 1 snippet .*rgb T = 6, audio T = 4"):
+        build_features(XD, tmp_path)
+
+
+def test_missing_ids_listed_then_allowed(ucf):
+    fx, root, _ = ucf
+    gone = fx.expected["test"][1]
+    for k in range(10):
+        path_of(root, "ucf-crops", "test", gone, k).unlink()
+    with pytest.raises(InputError, match=rf"1 missing \(test 1\) .*{gone}; pass --allow-missing"):
+        build_features(UCF, root)
+    m = build_features(UCF, root, allow_missing=True)
+    assert m.missing["test"] == [gone] and m.counts["test"] == 2
+    assert gone not in _table("test").column("video_id").to_pylist()
+    assert gone in (_store() / "README.md").read_text("utf-8")
+
+
+def _break(root, fx, how):
+    vid = fx.expected["train"][0]
+    p = path_of(root, "ucf-crops", "train", vid, 4)
+    if how == "missing crop":
+        p.unlink()
+        return r"expected crops 0..9 .*missing .*__4.npy"
+    if how == "mismatched T":
+        np.save(p, np.zeros((99, 1024), np.float32))
+        return r"expected the same T in every crop file"
+    if how == "empty":
+        np.save(p, np.zeros((0, 1024), np.float32))
+        return r"expected T >= 1"
+    if how == "wrong dim":
+        np.save(p, np.zeros((5, 1000), np.float32))
+        return r"expected D = 1024"
+    if how == "not an array":
+        p.write_text("not numpy")
+        return r"expected a .npy array"
+    if how == "nan":
+        x = np.load(p)
+        x[1, 2] = np.nan
+        np.save(p, x)
+        return rf"video {vid}: expected finite values, found 1 NaN/Inf"
+    raise AssertionError(how)
+
+
+@pytest.mark.parametrize("how", ["missing crop", "mismatched T", "empty", "wrong dim",
+                                 "not an array", "nan"])
+def test_broken_tree_fails_clearly_and_keeps_the_previous_build(ucf, how):
+    fx, root, _ = ucf
+    build_features(UCF, root)
+    before = _snapshot(_store())
+    pattern = _break(root, fx, how)
+    with pytest.raises(InputError, match=pattern) as e:
+        build_features(UCF, root)
+    assert "\n" not in str(e.value)
+    assert _snapshot(_store()) == before
+
+
+def test_interrupted_build_resumes_and_matches(ucf, monkeypatch):
+    fx, root, _ = ucf
+    kw = dict(row_group_bytes=1, shard_bytes=30_000)
+    build_features(UCF, root, **kw)
+    reference = {s: _table(s) for s in SPLITS}
+    shards_ref = FeatureManifest.read(_store()).shards
+    assert len(shards_ref["train"]) >= 2
+    staging = _store().with_name(_store().name + ".partial")
+
+    class Boom(RuntimeError):
+        pass
+
+    class Interrupted(ShardWriter):
+        def _close_shard(self):
+            super()._close_shard()
+            raise Boom
+
+    monkeypatch.setattr(build_mod, "ShardWriter", Interrupted)
+    with pytest.raises(Boom):
+        build_features(UCF, root, **kw)
+    first = staging / shards_ref["train"][0]
+    stamp = (first.stat().st_ino, first.stat().st_mtime_ns)
+    assert json.loads((staging / "progress.json").read_text())["splits"]["train"]["shards"]
+    monkeypatch.setattr(build_mod, "ShardWriter", ShardWriter)
+    (staging / "data" / "train" / "junk.parquet.part").write_bytes(b"half")
+    m = build_features(UCF, root, **kw)
+    done = _store() / shards_ref["train"][0]
+    assert (done.stat().st_ino, done.stat().st_mtime_ns) == stamp  # not rewritten
+    assert m.shards == shards_ref
+    for s in SPLITS:
+        assert _table(s).equals(reference[s])
+    assert not staging.exists() and not list(_store().rglob("*.part"))
+
+
+def test_different_parameters_restart_the_staging_folder(ucf, monkeypatch):
+    fx, root, _ = ucf
+    kw = dict(row_group_bytes=1, shard_bytes=30_000)
+
+    class Stop(RuntimeError):
+        pass
+
+    class Interrupted(ShardWriter):
+        def _close_shard(self):
+            super()._close_shard()
+            raise Stop
+
+    monkeypatch.setattr(build_mod, "ShardWriter", Interrupted)
+    with pytest.raises(Stop):
+        build_features(UCF, root, crops="center", **kw)
+    staging = _store().with_name(_store().name + ".partial")
+    old = json.loads((staging / "progress.json").read_text())["params"]
+    monkeypatch.setattr(build_mod, "ShardWriter", ShardWriter)
+    m = build_features(UCF, root, crops="mean", **kw)
+    assert m.crops_mode == "mean" and not staging.exists()
+    for s in SPLITS:  # nothing of the center-crop attempt survives
+        for row in datasets.Dataset(_table(s)).with_format("numpy"):
+            np.testing.assert_allclose(row["rgb"], ucf[2][row["video_id"]].mean(axis=1),
+                                       rtol=1e-5, atol=1e-6)
+    assert old
+
+
+def test_synthetic_marker_sets_snippet_frames_and_flags(ucf):
+    fx, root, _ = ucf
+    (root / "VAR_BENCH_SYNTHETIC.json").write_text(json.dumps(
+        {"generator": "var_bench.synth", "seed": 3, "snippet_frames": 8}))
+    m = build_features(UCF, root)
+    assert m.snippet_frames == 8 and m.synthetic["seed"] == 3
+    assert "Synthetic features" in (_store() / "README.md").read_text("utf-8")
+    (root / "VAR_BENCH_SYNTHETIC.json").write_text("{not json")
+    with pytest.raises(InputError, match="expected the JSON marker"):
+        build_features(UCF, root)
+
+
+def test_needs_the_metadata_build(tmp_path):
+    write_tree(tmp_path / "u", "ucf-crops", {"test": ["Abuse028_x264"]}, T=2)
+    with pytest.raises(NotBuiltError, match="var-bench download"):
+        build_features(UCF, tmp_path / "u", home=tmp_path / "empty-home")
+
+
+def test_bad_options(ucf):
+    _, root, _ = ucf
+    with pytest.raises(InputError, match="dtype: expected one of float32, float16"):
+        build_features(UCF, root, dtype="int8")
+    with pytest.raises(InputError, match="crops: expected"):
+        build_features(UCF, root, crops="max")

@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+
+from support.featuretrees import path_of, write_tree
+from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
+from var_bench.errors import InputError
+from var_bench.features.layouts import index_streams
+from var_bench.features.readers import Scratch, check_finite, read_header, read_stream, video_headers
+
+IDS = {"test": ["Abuse028_x264", "Arson001_x264"]}
+V = "Abuse028_x264"
+
+
+@pytest.fixture
+def tree(tmp_path):
+    vals = write_tree(tmp_path, "ucf-crops", IDS, T=4)
+    return tmp_path, vals
+
+
+def _index(root):
+    return index_streams(UCFCRIME_AR, root)["rgb"]
+
+
+def _read(root, crops="mean", T=None):
+    ix = _index(root)
+    heads = video_headers(ix, V)
+    return read_stream(ix, V, heads, T or heads[0].shape[0], crops, Scratch())
+
+
+def test_reads_mean_center_all_and_trims(tree):
+    root, vals = tree
+    x = vals[V]
+    np.testing.assert_allclose(_read(root, "mean"), x.mean(axis=1), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(_read(root, "center"), x[:, 0])
+    np.testing.assert_array_equal(_read(root, "all"), x)
+    np.testing.assert_array_equal(_read(root, "center", T=2), x[:2, 0])
+
+
+def test_other_dtypes_and_fortran_order_fall_back_to_np_load(tree):
+    root, vals = tree
+    x = vals[V]
+    for k in range(10):
+        np.save(path_of(root, "ucf-crops", "test", V, k), np.asfortranarray(x[:, k].astype(np.float64)))
+    np.testing.assert_allclose(_read(root, "all"), x)
+
+
+def test_rtfm_and_vggish(tmp_path):
+    vals = write_tree(tmp_path, "ucf-rtfm", IDS, T=3)
+    ix = index_streams(UCFCRIME_AR, tmp_path)["rgb"]
+    ix.num_crops = 10
+    heads = video_headers(ix, V)
+    np.testing.assert_allclose(read_stream(ix, V, heads, 3, "mean", Scratch()), vals[V].mean(1), atol=1e-6)
+    ix.num_crops = 5
+    with pytest.raises(InputError, match=r"expected C = 5 crops \(as earlier videos\)"):
+        video_headers(ix, V)
+    xd = {"test": ["a__#1_label_A"]}
+    write_tree(tmp_path / "x", "xd-i3d", xd, T=3)
+    a = write_tree(tmp_path / "x", "xd-vggish", xd, T=3)
+    ix = index_streams(XDVIOLENCE_AR, tmp_path / "x")["audio"]
+    out = read_stream(ix, "a__#1_label_A", video_headers(ix, "a__#1_label_A"), 3, "all", Scratch())
+    np.testing.assert_array_equal(out, a["a__#1_label_A"])
+
+
+@pytest.mark.parametrize("array, message", [
+    (np.zeros((4, 512), np.float32), r"expected D = 1024 \(ucf-crops\), .*__3.npy has shape \[4, 512\]"),
+    (np.zeros((4, 2, 1024), np.float32), r"expected a 2-D array \[T, D\]"),
+    (np.zeros((0, 1024), np.float32), r"expected T >= 1 snippets, .*\(empty\)"),
+    (np.zeros((5, 1024), np.float32), r"expected the same T in every crop file, found .*crop 3: T = 5"),
+    (np.array(["a"] * 4), r"expected a float array, .* holds dtype <U1"),
+    (np.array([{"a": 1}], dtype=object), r"expected a float array, .*pickled objects are refused"),
+])
+def test_bad_files_are_named(tree, array, message):
+    root, _ = tree
+    p = path_of(root, "ucf-crops", "test", V, 3)
+    np.save(p, array, allow_pickle=True)
+    with pytest.raises(InputError, match=message) as e:
+        video_headers(_index(root), V)
+    assert f"video {V}" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_not_an_npy_file_and_truncated(tree):
+    root, _ = tree
+    p = path_of(root, "ucf-crops", "test", V, 2)
+    data = p.read_bytes()
+    p.write_bytes(b"hello, this is not numpy")
+    with pytest.raises(InputError, match=r"expected a .npy array, .*__2.npy is not one"):
+        video_headers(_index(root), V)
+    p.write_bytes(data[:-100])
+    ix = _index(root)
+    with pytest.raises(InputError, match=r"__2.npy has .* \(truncated\)"):
+        read_stream(ix, V, video_headers(ix, V), 4, "mean", Scratch())
+
+
+def test_check_finite():
+    check_finite(np.ones(3, np.float32), "v", "rgb", "f")
+    with pytest.raises(InputError, match=r"rgb features of video v: expected finite values, found 2 NaN/Inf in f.npy"):
+        check_finite(np.array([1, np.nan, np.inf], np.float32), "v", "rgb", "f.npy")
+
+
+def test_read_header_of_a_directory_like_error(tmp_path):
+    with pytest.raises(InputError, match="is not one"):
+        read_header(tmp_path / "missing.npy", "v", "rgb")

@@ -1,0 +1,173 @@
+"""Read and check one video's raw feature files (``.npy``, never unpickled).
+
+Headers are parsed with numpy's own ``.npy`` header readers, so shapes are checked before any
+data is read; float32 C-order files (the upstream case) are then read with one ``readinto`` into
+a reused buffer (no page-fault cost of a memory map, no temporary allocation); other dtypes and
+Fortran order fall back to ``np.load(mmap_mode="r", allow_pickle=False)``. Every error names the
+video, the file and what was expected versus found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .layouts import StreamIndex
+
+_F32 = np.dtype("<f4")
+
+
+@dataclass(frozen=True)
+class NpyHeader:
+    """Shape, dtype and data offset of one ``.npy`` file."""
+
+    path: Path
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    fortran_order: bool
+    offset: int
+
+
+def read_header(path: Path, video_id: str, stream: str) -> NpyHeader:
+    """Parse the header of ``path``; InputError if it is not a numeric ``.npy`` array."""
+    fmt = np.lib.format
+    try:
+        with open(path, "rb") as f:
+            version = fmt.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = fmt.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = fmt.read_array_header_2_0(f)
+            else:  # 3.0 (utf-8 field names) is rare: let np.load parse it
+                m = np.load(path, mmap_mode="r", allow_pickle=False)
+                shape, fortran, dtype = m.shape, m.flags.f_contiguous and m.ndim > 1, m.dtype
+            offset = f.tell()
+    except (OSError, ValueError, EOFError) as e:
+        raise InputError(f"{stream} features of video {video_id}: expected a .npy array, "
+                         f"{path} is not one ({_reason(e)})") from None
+    dtype = np.dtype(dtype)
+    if dtype.hasobject or dtype.kind not in "fiu":
+        raise InputError(f"{stream} features of video {video_id}: expected a float array, {path} "
+                         f"holds dtype {dtype}{' (pickled objects are refused)' if dtype.hasobject else ''}")
+    return NpyHeader(Path(path), tuple(int(s) for s in shape), dtype, bool(fortran), offset)
+
+
+def _reason(e: BaseException) -> str:
+    return " ".join(str(e).split())[:120] or type(e).__name__
+
+
+def _fail(stream: str, video_id: str, path: Path, expected: str, found: str) -> InputError:
+    return InputError(f"{stream} features of video {video_id}: expected {expected}, {path} has {found}")
+
+
+def video_headers(index: StreamIndex, video_id: str) -> list[NpyHeader]:
+    """Headers of one video's files in crop order, checked: ndim, D, T >= 1, equal T (and C for
+    ``[T, C, D]`` files, which must match ``index.num_crops`` once it is known)."""
+    lay = index.layout
+    heads = [read_header(p, video_id, index.stream) for p in index.files[video_id]]
+    ndim = 3 if lay.video_crops else 2
+    shape_doc = "[T, C, D]" if lay.video_crops else "[T, D]"
+    for h in heads:
+        if len(h.shape) != ndim:
+            raise _fail(index.stream, video_id, h.path, f"a {ndim}-D array {shape_doc} with D = {lay.dim}",
+                        f"shape {list(h.shape)}")
+        if h.shape[-1] != lay.dim:
+            raise _fail(index.stream, video_id, h.path, f"D = {lay.dim} ({lay.name})",
+                        f"shape {list(h.shape)}")
+        if h.shape[0] < 1:
+            raise _fail(index.stream, video_id, h.path, "T >= 1 snippets", f"shape {list(h.shape)} (empty)")
+        if lay.video_crops:
+            if h.shape[1] < 1:
+                raise _fail(index.stream, video_id, h.path, "C >= 1 crops", f"shape {list(h.shape)}")
+            if index.num_crops is not None and h.shape[1] != index.num_crops:
+                raise _fail(index.stream, video_id, h.path,
+                            f"C = {index.num_crops} crops (as earlier videos)", f"shape {list(h.shape)}")
+    lengths = {h.shape[0] for h in heads}
+    if len(lengths) > 1:
+        found = ", ".join(f"crop {k}: T = {h.shape[0]}" for k, h in enumerate(heads))
+        raise InputError(f"{index.stream} features of video {video_id}: expected the same T in "
+                         f"every crop file, found {found} (in {heads[0].path.parent})")
+    return heads
+
+
+def read_into(h: NpyHeader, out: np.ndarray, video_id: str, stream: str, rows: int) -> None:
+    """Copy the first ``rows`` rows (axis 0) of the file into float32 ``out`` (C-contiguous,
+    shape ``(rows, *h.shape[1:])``)."""
+    count = rows * int(np.prod(h.shape[1:], dtype=np.int64))
+    if h.dtype == _F32 and not h.fortran_order:
+        nbytes = count * 4
+        with open(h.path, "rb") as f:
+            f.seek(h.offset)
+            got = f.readinto(memoryview(out.reshape(-1)).cast("B")[:nbytes])
+        if got != nbytes:
+            raise _fail(stream, video_id, h.path, f"{h.offset + nbytes} bytes for shape {list(h.shape)}",
+                        f"{h.offset + got} (truncated)")
+        return
+    try:
+        m = np.load(h.path, mmap_mode="r", allow_pickle=False)
+        np.copyto(out, m[:rows], casting="unsafe")
+    except (OSError, ValueError) as e:
+        raise InputError(f"{stream} features of video {video_id}: expected a .npy array, "
+                         f"{h.path} is not one ({_reason(e)})") from None
+
+
+def check_finite(x: np.ndarray, video_id: str, stream: str, where: str) -> None:
+    """InputError when ``x`` holds NaN or Inf (``where``: the files it was computed from)."""
+    if not np.isfinite(x).all():
+        bad = int(x.size - np.count_nonzero(np.isfinite(x)))
+        raise InputError(f"{stream} features of video {video_id}: expected finite values, found "
+                         f"{bad} NaN/Inf in {where}")
+
+
+class Scratch:
+    """A float32 buffer reused across crops and videos (grows, never shrinks)."""
+
+    def __init__(self) -> None:
+        self._buf = np.empty(0, dtype=np.float32)
+
+    def get(self, shape: tuple[int, ...]) -> np.ndarray:
+        n = int(np.prod(shape, dtype=np.int64))
+        if self._buf.size < n:
+            self._buf = np.empty(n, dtype=np.float32)
+        return self._buf[:n].reshape(shape)
+
+
+def read_stream(index: StreamIndex, video_id: str, heads: list[NpyHeader], T: int, crops: str,
+                scratch: Scratch) -> np.ndarray:
+    """One stream of one video, trimmed to ``T`` snippets, crops reduced per ``crops``
+    (see :mod:`.align`): a new float32 array ``[T, D]`` (``[T, C, D]`` for ``all``).
+
+    Per-crop files are summed one at a time into the output (memory: output + one crop).
+    """
+    from .align import reduce_crops
+
+    lay, stream = index.layout, index.stream
+    if lay.per_crop:
+        C = len(heads)
+        if crops == "all":
+            out = np.empty((T, C, lay.dim), dtype=np.float32)
+            buf = scratch.get((T, lay.dim))
+            for k, h in enumerate(heads):
+                read_into(h, buf, video_id, stream, T)
+                out[:, k, :] = buf
+            return out
+        out = np.empty((T, lay.dim), dtype=np.float32)
+        read_into(heads[0], out, video_id, stream, T)
+        if crops == "mean" and C > 1:
+            buf = scratch.get((T, lay.dim))
+            for h in heads[1:]:
+                read_into(h, buf, video_id, stream, T)
+                np.add(out, buf, out=out)
+            out /= np.float32(C)
+        return out
+    h = heads[0]
+    if lay.video_crops:
+        buf = scratch.get((T, *h.shape[1:]))
+        read_into(h, buf, video_id, stream, T)
+        return reduce_crops(buf, crops)
+    out = np.empty((T, lay.dim), dtype=np.float32)
+    read_into(h, out, video_id, stream, T)
+    return out
