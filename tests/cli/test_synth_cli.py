@@ -1,0 +1,18 @@
+import os
+
+from click.testing import CliRunner
+
+from var_bench.cli import cli
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def test_synth_command_writes_and_reports(built_home, tmp_path):
+    out = tmp_path / "xd"
+    r = CliRunner().invoke(cli, ["synth", str(out), "--benchmark", "xdviolence-ar", "--crops", "1",
+                                 "--snippets", "4", "--no-flow", "--noise", "0.5"])
+    assert r.exit_code == 0, r.output
+    assert "train 6, test 3 videos, streams rgb+audio, 18 files" in r.output
+    assert f"var-bench build xdviolence-ar --features {out} --audio {out / 'vggish-features'}" in r.output
+    assert (out / "VAR_BENCH_SYNTHETIC.json").is_file()
+    assert '"noise": 0.5' in (out / "VAR_BENCH_SYNTHETIC.json").read_text()

@@ -1,0 +1,225 @@
+"""``synthesize``: write a synthetic raw feature tree in an exact upstream layout.
+
+Ids, classes, anomalous flags, segments and frame counts come from the built metadata; features
+from :mod:`.signal` following the per-video :mod:`.plan`. Every file is written to a temporary
+name and renamed, so an interrupted run never leaves a truncated ``.npy`` under its final name.
+The marker ``VAR_BENCH_SYNTHETIC.json`` is written first, so even a partial tree is never taken
+for upstream data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._version import __version__
+from ..benchmarks import get_benchmark
+from ..errors import InputError
+from ..fsutil import atomic_write_text
+from . import layout as L
+from .plan import VideoPlan, plan_video
+from .signal import Amplitudes, anomaly_direction, projection, rng_for, stream_features, unit_latent
+
+log = logging.getLogger(__name__)
+
+MARKER = "VAR_BENCH_SYNTHETIC.json"
+GENERATOR = "var_bench.synth"
+#: Dimension of the per-video Gaussian latent shared by video and audio (XDViolence-AR).
+LATENT_DIM = 64
+
+
+@dataclass
+class SynthSummary:
+    """What :func:`synthesize` wrote. ``paths``: folders to give ``var-bench build`` (``features``,
+    and ``audio`` for XDViolence-AR; a Flow tree sits under the ``features`` root)."""
+
+    out_dir: Path
+    benchmark: str
+    layout: dict[str, str]
+    streams: tuple[str, ...]
+    paths: dict[str, Path]
+    videos: dict[str, int]
+    files: int
+    bytes: int
+    marker: dict[str, Any] = field(default_factory=dict)
+
+
+def _positive(name: str, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise InputError(f"{name}: expected a positive integer, got {value!r}")
+
+
+def _save_npy(path: Path, array: np.ndarray) -> int:
+    """``np.save`` to a temporary name beside ``path``, then rename; returns the bytes written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
+            size = f.tell()
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return size
+
+
+def _prepare(out: Path, folders: tuple[str, ...]) -> None:
+    """Refuse a non-empty folder that is not a synthetic tree; clear an old synthetic tree."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"synth: expected a folder to write into, got the file {out}")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / MARKER).is_file():
+            raise InputError(f"synth: expected an empty folder or an earlier synthetic tree, got "
+                             f"{out} (non-empty, no {MARKER})")
+        for name in (*folders, MARKER):
+            target = out / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _records(benchmark: str, videos: int | None, home) -> list[dict]:
+    """Metadata rows per upstream split (train = built train + val in upstream order), first
+    ``videos`` of each."""
+    from ..data import load_table
+
+    tables = {s: load_table(benchmark, s, home=home, download=False) for s in ("train+val", "test")}
+    out = []
+    for split, table in zip(("train", "test"), tables.values()):
+        table = table.sort_values("upstream_index", kind="stable")
+        if videos is not None:
+            table = table.head(videos)
+        for row in table.to_dict("records"):
+            row["_split"] = split
+            out.append(row)
+    return out
+
+
+def _segments(value) -> list[tuple[int, int]] | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return [(int(s), int(e)) for s, e in value]
+
+
+def _frames(value) -> int | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return int(value)
+
+
+def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None = None,
+               seed: int = 0, crops: int | None = None, snippets: int = 32,
+               snippet_frames: int = 16, flow: bool | None = None, layout: str | None = None,
+               ragged: bool | None = None, home: str | os.PathLike | None = None,
+               progress: bool | None = None, **amplitudes: float) -> SynthSummary:
+    """Write a synthetic raw feature tree of ``benchmark`` into ``out_dir``.
+
+    ``videos``: only the first N videos of each upstream split (train, test), canonical order.
+    ``crops``: crops per video (default upstream: 10 UCFCrime-AR, 5 XDViolence-AR). ``snippets``:
+    N, T of unannotated videos is drawn in [ceil(N/2), N]. ``snippet_frames``: F, frames per
+    snippet. ``flow``: also write a Flow tree (default: off for UCFCrime-AR, on for XDViolence-AR).
+    ``layout``: the video layout (``ucf-crops`` or ``ucf-rtfm``; ``xd-i3d``). ``ragged``: flow and
+    audio may be one snippet short (default: on for XDViolence-AR). ``amplitudes``: fields of
+    :class:`~var_bench.synth.signal.Amplitudes`. Needs the benchmark's built metadata in ``home``.
+    """
+    from tqdm.auto import tqdm
+
+    spec = get_benchmark(benchmark)
+    name = spec.name
+    layouts = L.VIDEO_LAYOUTS[name]
+    video_layout = layout or layouts[0]
+    if video_layout not in layouts:
+        raise InputError(f"layout: expected one of {', '.join(layouts)} for {name}, "
+                         f"got {video_layout!r}")
+    for knob, value in (("videos", videos), ("crops", crops), ("snippets", snippets),
+                        ("snippet_frames", snippet_frames)):
+        _positive(knob, value)
+    unknown = sorted(set(amplitudes) - set(Amplitudes.__dataclass_fields__))
+    if unknown:
+        raise InputError(f"amplitudes: expected any of {', '.join(Amplitudes.__dataclass_fields__)}"
+                         f", got {', '.join(unknown)}")
+    amp = Amplitudes(**{k: float(v) for k, v in amplitudes.items()})
+    audio = name in L.AUDIO_LAYOUT
+    flow = (name == "xdviolence-ar") if flow is None else bool(flow)
+    if flow and video_layout not in L.FLOW_LAYOUTS:
+        raise InputError(f"flow: the {video_layout} layout has no Flow tree; expected no flow, got "
+                         "flow on")
+    ragged = audio if ragged is None else bool(ragged)
+    crops = crops or L.UPSTREAM_CROPS[name]
+    if video_layout == L.UCF_RTFM and crops != L.UPSTREAM_CROPS[name]:
+        log.info("ucf-rtfm with %d crops (upstream has %d)", crops, L.UPSTREAM_CROPS[name])
+    streams = ("rgb",) + (("flow",) if flow else ()) + (("audio",) if audio else ())
+    stream_layout = {s: L.AUDIO_LAYOUT[name] if s == "audio" else video_layout for s in streams}
+
+    records = _records(name, videos, home)  # before touching out_dir: a missing build fails clean
+    out = Path(out_dir)
+    _prepare(out, tuple(dict.fromkeys(f for lay in stream_layout.values()
+                                      for f in L.top_folders(lay))))
+    marker = {"generator": GENERATOR, "var_bench": __version__, "benchmark": name, "seed": seed,
+              "snippet_frames": snippet_frames, "crops": crops, "snippets": snippets,
+              "videos": videos, "layout": stream_layout, "streams": list(streams),
+              "ragged": ragged,
+              "signal": {"content": ("caption_en MiniLM sentence embedding" if not audio else
+                                     f"per-video Gaussian latent, dim {LATENT_DIM}"),
+                         "amplitudes": amp.as_dict(), "anomaly_in": "signal snippets of "
+                         "anomalous videos", "docs": "docs/synth.md"}}
+    atomic_write_text(out / MARKER, json.dumps(marker, indent=1) + "\n")
+
+    plans = [plan_video(seed, name, r["video_id"], r["_split"], bool(r["anomalous"]),
+                        L.ucf_class_folder(r.get("video_path", ""), r["_split"]) if not audio
+                        else "", _frames(r.get("num_frames")), _segments(r.get("segments")),
+                        snippets=snippets, frames=snippet_frames, streams=streams, ragged=ragged)
+             for r in records]
+    contents = _contents(records, seed, name, audio)
+    dims = {s: L.DIMS[stream_layout[s]] for s in streams}
+    proj = {s: projection(seed, s, contents.shape[1], dims[s]) for s in streams}
+    direction = {s: anomaly_direction(seed, s, dims[s]) for s in streams}
+
+    files = size = 0
+    for plan, content in tqdm(list(zip(plans, contents)), desc=f"synth {name}", unit="video",
+                              disable=(not progress) if progress is not None else None):
+        for s in streams:
+            n, lay = plan.lengths[s], stream_layout[s]
+            feats = stream_features(
+                rng_for(seed, name, plan.video_id, s), plan.mask[:n],
+                1 if s == "audio" else crops, content @ proj[s],
+                direction[s] if plan.anomalous else None, amp,
+                amp.audio_signal if s == "audio" else amp.signal)
+            paths = L.video_files(lay, s, plan.split, plan.video_id, crops, plan.class_folder)
+            if lay in L.PER_CROP_FILES:
+                parts = [feats[:, k, :] for k in range(crops)]
+            else:
+                parts = [feats[:, 0, :] if s == "audio" else feats]
+            for rel, arr in zip(paths, parts):
+                size += _save_npy(out / rel, arr)
+                files += 1
+    counts = {s: sum(p.split == s for p in plans) for s in ("train", "test")}
+    build_paths = {"features": out}
+    if audio:
+        build_paths["audio"] = out / L.top_folders(L.AUDIO_LAYOUT[name])[0]
+    log.info("synth %s: %d files, %d bytes in %s", name, files, size, out)
+    return SynthSummary(out, name, stream_layout, streams, build_paths, counts, files, size, marker)
+
+
+def _contents(records: list[dict], seed: int, name: str, audio: bool) -> np.ndarray:
+    """Content vectors c ``[videos, H]``: caption embeddings (text queries) or unit latents."""
+    if not audio:
+        from .text import sentence_embeddings
+
+        return sentence_embeddings([r["caption_en"] for r in records]).astype(np.float64)
+    return np.stack([unit_latent(rng_for(seed, name, r["video_id"], "latent"), LATENT_DIM)
+                     for r in records]) if records else np.zeros((0, LATENT_DIM))

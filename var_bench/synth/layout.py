@@ -1,0 +1,66 @@
+"""Upstream raw feature layouts that ``var-bench synth`` writes: names, dimensions, file paths.
+
+The layouts are those of docs/interfaces (UCF crops per file, RTFM one file per video, XD-Violence
+I3D crops per file, VGGish per video). ``split`` here is the *upstream* split: ``"train"`` (the
+built train + val) or ``"test"``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+UCF_CROPS = "ucf-crops"
+UCF_RTFM = "ucf-rtfm"
+XD_I3D = "xd-i3d"
+XD_VGGISH = "xd-vggish"
+
+#: Video layouts each benchmark can be written in; the first is the default.
+VIDEO_LAYOUTS: dict[str, tuple[str, ...]] = {
+    "ucfcrime-ar": (UCF_CROPS, UCF_RTFM),
+    "xdviolence-ar": (XD_I3D,),
+}
+#: The audio layout of benchmarks whose queries are audio.
+AUDIO_LAYOUT: dict[str, str] = {"xdviolence-ar": XD_VGGISH}
+#: Feature dimension D per layout (upstream I3D 1024, RTFM's I3D-ResNet50 2048, VGGish 128).
+DIMS: dict[str, int] = {UCF_CROPS: 1024, UCF_RTFM: 2048, XD_I3D: 1024, XD_VGGISH: 128}
+#: Upstream number of crops per benchmark (ten-crop UCF, five-crop XD-Violence).
+UPSTREAM_CROPS: dict[str, int] = {"ucfcrime-ar": 10, "xdviolence-ar": 5}
+#: Layouts storing one file per crop (``<Stem>__<k>.npy``) rather than ``[T, C, D]`` per video.
+PER_CROP_FILES = frozenset({UCF_CROPS, XD_I3D})
+#: Layouts with a Flow tree beside the RGB one.
+FLOW_LAYOUTS = frozenset({UCF_CROPS, XD_I3D})
+
+_UCF_NORMAL_FOLDER = {"train": "Training_Normal_Videos_Anomaly",
+                      "test": "Testing_Normal_Videos_Anomaly"}
+_XD_FOLDER = {("rgb", "train"): "RGB", ("rgb", "test"): "RGBTest",
+              ("flow", "train"): "Flow", ("flow", "test"): "FlowTest"}
+
+
+def top_folders(layout: str) -> tuple[str, ...]:
+    """The folders a layout creates directly under the tree root."""
+    return {UCF_CROPS: ("Train", "Test"),
+            UCF_RTFM: ("UCF_Train_ten_crop_i3d", "UCF_Test_ten_crop_i3d"),
+            XD_I3D: tuple(_XD_FOLDER.values()),
+            XD_VGGISH: ("vggish-features",)}[layout]
+
+
+def ucf_class_folder(video_path: str, split: str) -> str:
+    """Class folder of a UCFCrime-AR video from its metadata ``video_path`` (``Abuse/x.mp4``)."""
+    folder = Path(video_path).parent.name
+    return folder or _UCF_NORMAL_FOLDER[split]
+
+
+def video_files(layout: str, stream: str, split: str, stem: str, crops: int,
+                class_folder: str = "") -> list[Path]:
+    """Relative paths of one video's files: one per crop (``PER_CROP_FILES``) or one in all."""
+    if layout == UCF_CROPS:
+        base = Path("Train" if split == "train" else "Test", "RGB" if stream == "rgb" else "Flow",
+                    class_folder)
+        return [base / f"{stem}__{k}.npy" for k in range(crops)]
+    if layout == UCF_RTFM:
+        return [Path(f"UCF_{split.capitalize()}_ten_crop_i3d", f"{stem}_i3d.npy")]
+    if layout == XD_I3D:
+        return [Path(_XD_FOLDER[stream, split], f"{stem}__{k}.npy") for k in range(crops)]
+    if layout == XD_VGGISH:
+        return [Path("vggish-features", split, f"{stem}__vggish.npy")]
+    raise ValueError(f"unknown layout {layout!r}")
