@@ -28,3 +28,11 @@ from .ranks import (  # noqa: F401,E402
     summarise,
     tied_query_count,
 )
+from .anomaly import (  # noqa: F401,E402
+    FrameMetrics,
+    evaluate_detector,
+    frame_ap,
+    frame_auc,
+    frame_labels,
+    snippet_scores_to_frames,
+)

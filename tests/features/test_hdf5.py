@@ -1,0 +1,128 @@
+"""HDF5 export/import of the feature store: layout, round trip, atomicity, refusals."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+import var_bench
+from support.featuretrees import write_tree
+from var_bench.benchmarks import get_benchmark
+from var_bench.cli import main
+from var_bench.errors import InputError
+from var_bench.features import FeatureManifest, build_features
+from var_bench.features.hdf5 import FORMAT, export_h5, import_h5
+from var_bench.paths import features_dir
+
+XD = "xdviolence-ar"
+
+
+@pytest.fixture
+def xd_store(built_home, tmp_path):
+    """An XD store (rgb + flow + audio, all crops, float16) and the arrays written for it."""
+    ids = built_home[XD].expected
+    split_ids = {"train": ids["train"] + ids["val"], "test": ids["test"]}
+    raw = tmp_path / "xd"
+    rgb = write_tree(raw, "xd-i3d", split_ids)
+    write_tree(raw, "xd-i3d", split_ids, stream="flow")
+    write_tree(raw, "xd-vggish", split_ids)
+    build_features(XD, raw, crops="all", dtype="float16")
+    return ids, rgb
+
+
+def _rows(split):
+    return var_bench.load_dataset(XD, split, features=True, download=False).with_format("numpy")
+
+
+def test_layout(xd_store, tmp_path) -> None:
+    ids, rgb = xd_store
+    out = export_h5(XD, tmp_path / "out" / "xd.h5", splits=["test", "val"])
+    m = FeatureManifest.read(features_dir(get_benchmark(XD)))
+    with h5py.File(out, "r") as f:
+        assert f.attrs["format"] == FORMAT and json.loads(f.attrs["manifest"])["streams"] == m.streams
+        assert list(f) == ["test", "val"] and list(f["test"]) == ids["test"]  # canonical order
+        g = f["test"][ids["test"][0]]
+        x = rgb[ids["test"][0]]
+        assert g["rgb"].shape == x.shape and g["rgb"].dtype == np.float16
+        np.testing.assert_array_equal(g["rgb"][()], x.astype(np.float16))
+        assert g["audio"].shape == (x.shape[0], 128)
+        assert g.attrs["num_snippets"] == x.shape[0] and g.attrs["video_label"] == 1
+        assert set(g.attrs) >= {"rgb_len", "flow_len", "audio_len"}
+        assert g["snippet_labels"].dtype == np.int8 and g["snippet_labels"].shape == (x.shape[0],)
+        assert "snippet_labels" not in f["val"][ids["val"][0]]  # no annotation on val
+    assert not list(out.parent.glob(".*"))  # no temporary file left
+
+
+def test_round_trip(xd_store, tmp_path) -> None:
+    before = {s: _rows(s) for s in ("train", "val", "test")}
+    out = export_h5(XD, tmp_path / "xd.h5")
+    folder = features_dir(get_benchmark(XD))
+    old = FeatureManifest.read(folder)
+    import shutil
+
+    shutil.rmtree(folder)
+    m = import_h5(XD, out)
+    assert m.counts == old.counts and m.streams == old.streams and m.crops_mode == "all"
+    assert m.notes[-1] == "imported from HDF5 file xd.h5"
+    assert (folder / "README.md").is_file()
+    for s, ref in before.items():
+        got = _rows(s)
+        assert got["video_id"] == ref["video_id"]
+        for i in range(len(ref)):
+            for c in ("rgb", "flow", "audio", "num_snippets", "rgb_len", "video_label"):
+                np.testing.assert_array_equal(got[i][c], ref[i][c])
+            a, b = got[i]["snippet_labels"], ref[i]["snippet_labels"]
+            assert (a is None and b is None) or np.array_equal(a, b)
+
+
+def test_partial_file_lists_missing_and_replaces_store(xd_store, tmp_path) -> None:
+    ids, _ = xd_store
+    out = export_h5(XD, tmp_path / "xd.h5", splits=["test"])
+    with h5py.File(out, "a") as f:
+        del f["test"][ids["test"][2]]
+    m = import_h5(XD, out)
+    assert m.counts == {"test": 2} and m.missing == {"test": [ids["test"][2]]}
+    with pytest.warns(UserWarning, match="1 of 3 videos have no features"):
+        ds = var_bench.load_dataset(XD, "test", features=True, download=False)
+    assert ds["video_id"] == ids["test"][:2]
+
+
+def test_refusals_leave_the_store_alone(xd_store, tmp_path) -> None:
+    folder = features_dir(get_benchmark(XD))
+    before = (folder / "manifest.json").read_text()
+    not_h5 = tmp_path / "x.h5"
+    not_h5.write_bytes(b"not hdf5")
+    with pytest.raises(InputError, match="expected a readable HDF5 file"):
+        import_h5(XD, not_h5)
+    with h5py.File(tmp_path / "foreign.h5", "w") as f:
+        f.create_group("test")
+    with pytest.raises(InputError, match="written by 'var-bench export-h5'"):
+        import_h5(XD, tmp_path / "foreign.h5")
+    with pytest.raises(InputError, match="expected features of ucfcrime-ar 1.0.0, got xdviolence-ar"):
+        import_h5("ucfcrime-ar", export_h5(XD, tmp_path / "xd.h5", splits=["val"]))
+    out = export_h5(XD, tmp_path / "bad.h5", splits=["test"])
+    with h5py.File(out, "a") as f:
+        f["test"].create_group("not-a-video")
+        del f["test"][next(iter(f["test"]))]["flow"]
+    with pytest.raises(InputError, match="1 ids unknown to the xdviolence-ar metadata"):
+        import_h5(XD, out)
+    assert (folder / "manifest.json").read_text() == before
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]
+    with pytest.raises(InputError, match="split: expected one or more of train, val, test, got dev"):
+        export_h5(XD, tmp_path / "y.h5", splits=["dev"])
+
+
+def test_cli(xd_store, tmp_path, capsys) -> None:
+    out = tmp_path / "cli.h5"
+    with pytest.raises(SystemExit) as e:
+        main(["export-h5", XD, str(out), "--split", "val", "--no-progress"])
+    assert e.value.code == 0 and f"wrote {out}" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        main(["import-h5", XD, str(out), "--no-progress"])
+    assert e.value.code == 0 and f"val {len(xd_store[0]['val'])}  ->" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        main(["import-h5", XD, str(tmp_path / "none.h5")])
+    assert e.value.code == 2 and "expected a readable HDF5 file" in capsys.readouterr().out
