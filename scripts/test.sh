@@ -13,5 +13,5 @@ fi
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
 # The CPU build of torch first (for .pt submissions): a bare `torch` would pull GBs of CUDA wheels.
 .venv/bin/python -m pip install -q --disable-pip-version-check "torch==2.13.0"
-bash scripts/setup.sh test
+bash scripts/setup.sh test,models,offline
 exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,281 @@
+"""Training configs: YAML files ``{model, model_args, train, data, text_model}``.
+
+Named configs (package data) are looked up, for a model M and a name N (the benchmark by
+default), in this order: ``alan_ref/configs/N.yaml`` (model ``alan`` only), then
+``baselines/configs/M-N.yaml``. ``--config FILE`` takes a file instead; ``--set a.b=c``
+overrides any key (values parsed as YAML). Unknown keys are refused with the allowed ones named.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from ..errors import InputError
+
+#: Top-level keys of a config file.
+TOP_KEYS: tuple[str, ...] = ("model", "model_args", "train", "data", "text_model")
+#: Where named configs live: (package, file name pattern, models it applies to or None for all).
+CONFIG_SOURCES: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
+    ("var_bench.alan_ref", "{name}.yaml", ("alan",)),
+    ("var_bench.baselines", "{model}-{name}.yaml", None),
+)
+AMP_MODES: tuple[str, ...] = ("auto", "bf16", "fp16", "off")
+OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
+CROPS: tuple[str, ...] = ("random", "center", "mean")
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings. ``lr_decay``: multiplicative per epoch (lr_e = lr * lr_decay^e);
+    ``warmup_steps``: linear ramp of the lr over the first optimiser steps; ``grad_clip``: max
+    global L2 norm (None: off); ``amp``: ``auto`` = bf16 (fp16 + GradScaler where bf16 is
+    unsupported) on CUDA, off on CPU; ``eval_every``: epochs between validations (the last
+    epoch is always validated); ``patience``: stop after this many validations without a new
+    best val SumR (None: never)."""
+
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 5e-5
+    lr_decay: float = 0.95
+    warmup_steps: int = 0
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    grad_clip: float | None = 2.0
+    amp: str = "auto"
+    seed: int = 0
+    num_workers: int = 0
+    eval_every: int = 1
+    eval_batch_size: int = 128
+    log_every: int = 50
+    max_steps_per_epoch: int | None = None
+    patience: int | None = None
+    find_unused_parameters: bool = True
+
+    def check(self) -> None:
+        positive = ("epochs", "batch_size", "eval_every", "eval_batch_size", "log_every")
+        for key in positive:
+            if not isinstance(getattr(self, key), int) or getattr(self, key) < 1:
+                raise InputError(f"train.{key}: expected a positive integer, got {getattr(self, key)!r}")
+        for key in ("max_steps_per_epoch", "patience"):
+            v = getattr(self, key)
+            if v is not None and (not isinstance(v, int) or v < 1):
+                raise InputError(f"train.{key}: expected a positive integer or null, got {v!r}")
+        if not isinstance(self.lr, (int, float)) or self.lr <= 0:
+            raise InputError(f"train.lr: expected a positive number, got {self.lr!r}")
+        if not isinstance(self.lr_decay, (int, float)) or not 0 < self.lr_decay <= 1:
+            raise InputError(f"train.lr_decay: expected a number in (0, 1], got {self.lr_decay!r}")
+        if self.amp not in AMP_MODES:
+            raise InputError(f"train.amp: expected one of {', '.join(AMP_MODES)}, got {self.amp!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise InputError(f"train.optimizer: expected one of {', '.join(OPTIMIZERS)}, "
+                             f"got {self.optimizer!r}")
+        if self.grad_clip is not None and (not isinstance(self.grad_clip, (int, float)) or self.grad_clip <= 0):
+            raise InputError(f"train.grad_clip: expected a positive number or null, got {self.grad_clip!r}")
+        if not isinstance(self.num_workers, int) or self.num_workers < 0:
+            raise InputError(f"train.num_workers: expected an integer >= 0, got {self.num_workers!r}")
+        if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
+            raise InputError(f"train.warmup_steps: expected an integer >= 0, got {self.warmup_steps!r}")
+
+
+@dataclass
+class DataConfig:
+    """Data settings. ``crop``: which crop training items use when the store kept all crops
+    (``random``, ``center``, ``mean``); ``eval_crop``: the same at evaluation;
+    ``max_snippets``: longer videos are average-pooled to this many snippets (None: never)."""
+
+    crop: str = "random"
+    eval_crop: str = "center"
+    max_snippets: int | None = None
+
+    def check(self) -> None:
+        for key in ("crop", "eval_crop"):
+            if getattr(self, key) not in CROPS:
+                raise InputError(f"data.{key}: expected one of {', '.join(CROPS)}, got {getattr(self, key)!r}")
+        v = self.max_snippets
+        if v is not None and (not isinstance(v, int) or v < 1):
+            raise InputError(f"data.max_snippets: expected a positive integer or null, got {v!r}")
+
+
+@dataclass
+class RunConfig:
+    """A resolved config: which model, its arguments, and the train / data settings."""
+
+    model: str
+    model_args: dict[str, Any] = field(default_factory=dict)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    text_model: str = "bert-base-cased"
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict in the file layout (``source`` excluded)."""
+        return {"model": self.model, "model_args": copy.deepcopy(self.model_args),
+                "train": dataclasses.asdict(self.train), "data": dataclasses.asdict(self.data),
+                "text_model": self.text_model}
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def _config_dir(package: str) -> Path | None:
+    try:
+        return Path(str(resources.files(package))) / "configs"
+    except (ModuleNotFoundError, TypeError):
+        return None
+
+
+def named_config_candidates(model: str, name: str) -> list[Path]:
+    """Files a named config ``name`` could come from for ``model``, in lookup order."""
+    out = []
+    for package, pattern, models in CONFIG_SOURCES:
+        if models is not None and model not in models:
+            continue
+        folder = _config_dir(package)
+        if folder is not None:
+            out.append(folder / pattern.format(model=model, name=name))
+    return out
+
+
+def available_config_names(model: str) -> list[str]:
+    """Named configs present for ``model`` (file stems without the ``<model>-`` prefix)."""
+    names = set()
+    for package, pattern, models in CONFIG_SOURCES:
+        if models is not None and model not in models:
+            continue
+        folder = _config_dir(package)
+        if folder is None or not folder.is_dir():
+            continue
+        prefix = pattern.split("{name}")[0].format(model=model)
+        names.update(f.stem[len(prefix):] for f in folder.glob(f"{prefix}*.yaml"))
+    return sorted(names)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: expected a YAML config, got a parse error: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: expected a readable config file, got {exc.strerror}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a YAML mapping of {', '.join(TOP_KEYS)}, got {type(data).__name__}")
+    return data
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"train.epochs=3"`` -> (``["train", "epochs"]``, 3); the value is parsed as YAML."""
+    key, sep, value = str(text).partition("=")
+    if not sep or not key.strip():
+        raise InputError(f"--set: expected KEY=VALUE (e.g. train.epochs=3), got {text!r}")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        parsed = value
+    return [p for p in key.strip().split(".")], parsed
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """A copy of ``raw`` with each ``a.b=c`` override set (nested dicts created as needed)."""
+    out = copy.deepcopy(raw)
+    for text in overrides:
+        path, value = parse_override(text)
+        node = out
+        for part in path[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise InputError(f"--set {text}: expected {part!r} to be a mapping, got {child!r}")
+            node = child
+        node[path[-1]] = value
+    return out
+
+
+def _coerce_float(value: Any) -> Any:
+    """YAML 1.1 reads ``5e-5`` (no dot) as a string: accept it, and ints, for float keys."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _fill(cls: type, section: str, values: Any) -> Any:
+    if values is None:
+        values = {}
+    if not isinstance(values, Mapping):
+        raise InputError(f"{section}: expected a mapping, got {values!r}")
+    allowed = [f.name for f in dataclasses.fields(cls)]
+    unknown = [k for k in values if k not in allowed]
+    if unknown:
+        raise InputError(f"unknown config key {section}.{unknown[0]}: expected one of "
+                         f"{', '.join(allowed)}")
+    types = {f.name: str(f.type) for f in dataclasses.fields(cls)}
+    obj = cls(**{k: _coerce_float(v) if "float" in types[k] else v for k, v in values.items()})
+    obj.check()
+    return obj
+
+
+def from_dict(raw: Mapping[str, Any], *, model: str | None = None, source: str | None = None) -> RunConfig:
+    """Validate a config mapping into a :class:`RunConfig` (``model`` fills a missing ``model``)."""
+    unknown = [k for k in raw if k not in TOP_KEYS]
+    if unknown:
+        raise InputError(f"unknown config key {unknown[0]}: expected one of {', '.join(TOP_KEYS)}")
+    name = raw.get("model") or model
+    if not name:
+        raise InputError("config: expected a model name (model: NAME or --model), got none")
+    if model and raw.get("model") and _norm(raw["model"]) != _norm(model):
+        raise InputError(f"config {source or ''}: expected model {model!r}, got {raw['model']!r}")
+    args = raw.get("model_args") or {}
+    if not isinstance(args, Mapping):
+        raise InputError(f"model_args: expected a mapping, got {args!r}")
+    text_model = raw.get("text_model") or "bert-base-cased"
+    return RunConfig(model=_norm(name), model_args=dict(args),
+                     train=_fill(TrainConfig, "train", raw.get("train")),
+                     data=_fill(DataConfig, "data", raw.get("data")),
+                     text_model=str(text_model), source=source)
+
+
+def _norm(name: str) -> str:
+    return str(name).strip().lower().replace("_", "-")
+
+
+def load_config(path_or_name: str | Path | None = None, *, model: str, benchmark: str | None = None,
+                overrides: Iterable[str] = ()) -> RunConfig:
+    """Resolve a config for ``model``.
+
+    ``path_or_name``: an existing YAML file, or a config name (``tiny``, a benchmark name); None:
+    the benchmark's named config when one exists, else the defaults (empty ``model_args``).
+    ``overrides``: ``a.b=c`` strings applied last.
+    """
+    model = _norm(model)
+    raw: dict[str, Any] = {}
+    source = None
+    if path_or_name is not None and Path(path_or_name).is_file():
+        source = str(path_or_name)
+        raw = _read_yaml(Path(path_or_name))
+    else:
+        name = path_or_name if path_or_name is not None else benchmark
+        if name is not None:
+            found = [p for p in named_config_candidates(model, str(name)) if p.is_file()]
+            if found:
+                source = str(found[0])
+                raw = _read_yaml(found[0])
+            elif path_or_name is not None:
+                names = ", ".join(available_config_names(model)) or "none"
+                raise InputError(f"config {path_or_name!r}: expected a YAML file or a config name "
+                                 f"for {model} ({names}), got neither")
+    raw = apply_overrides(raw, overrides)
+    return from_dict(raw, model=model, source=source)
