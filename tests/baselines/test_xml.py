@@ -1,0 +1,147 @@
+"""XML: shapes and masks, modular queries, the max-over-snippets video score, gradients and the
+tiny config on CPU."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from var_bench.baselines import xml
+from var_bench.baselines.xml import XML, max_snippet_scores, modular_queries
+from var_bench.training.config import load_config
+from var_bench.training.registry import get_model
+
+from .fakebatch import (UCF, XD, build, evaluate_pair, make_batch, make_ctx, pad_batch,
+                        parameters_without_gradient)
+
+ARGS = dict(hidden=16, heads=2, max_snippets=12)
+
+
+@pytest.fixture(scope="module", params=[UCF, XD])
+def model(request):
+    m, _ = build("xml", request.param, **ARGS)
+    return m
+
+
+def _ctx(model):
+    return make_ctx(UCF if model.query_modality == "text" else XD)
+
+
+def test_registered():
+    assert get_model("xml") is XML
+
+
+def test_shapes_and_keys(model):
+    batch = make_batch(_ctx(model), 5, 10, lengths=[10, 4, 7, 1, 10])
+    model.eval()
+    with torch.no_grad():
+        g = model.encode_gallery(batch)
+        q = model.encode_query(batch)
+        s = model.similarity({k: v[:2] for k, v in q.items()}, g)
+    assert model.streams == ("rgb", "flow")
+    for stream in model.streams:
+        assert g[stream].shape == (5, 10, 16)
+        assert g[f"{stream}_mask"].tolist() == batch[f"{stream}_mask"].tolist()
+    assert q["modular"].shape == (5, 2, 16)      # one query vector per video modality
+    assert s.shape == (2, 5) and (s.abs() <= 1 + 1e-6).all()
+
+
+def test_padding_does_not_change_scores(model):
+    batch = make_batch(_ctx(model), 4, 9, lengths=[9, 3, 6, 9], seed=1)
+    padded = pad_batch(batch, 3)
+    s = evaluate_pair(model, batch, batch)
+    assert torch.allclose(s, evaluate_pair(model, batch, padded), atol=1e-5)
+    assert torch.allclose(s, evaluate_pair(model, padded, padded), atol=1e-5)
+    for key in [k for k in padded if k.endswith("_mask")]:   # the same padding, unmasked, matters
+        padded[key] = torch.ones_like(padded[key])
+    assert not torch.allclose(s, evaluate_pair(model, batch, padded), atol=1e-4)
+
+
+def test_score_is_the_max_over_snippets_of_the_cosine(model):
+    """s(q, v) = mean over modalities m of max_t cos(q^m, h^m_t), real snippets only."""
+    batch = make_batch(_ctx(model), 4, 8, lengths=[8, 2, 5, 8], seed=2)
+    model.eval()
+    with torch.no_grad():
+        q, g = model.encode_query(batch), model.encode_gallery(batch)
+        got = model.similarity(q, g)
+    want = torch.zeros(4, 4)
+    for i in range(4):
+        for j in range(4):
+            per_stream = []
+            for m, s in enumerate(model.streams):
+                real = g[s][j][g[f"{s}_mask"][j]]
+                per_stream.append(F.cosine_similarity(q["modular"][i, m][None], real, dim=-1).max())
+            want[i, j] = torch.stack(per_stream).mean()
+    assert torch.allclose(got, want, atol=1e-5)
+
+
+def test_max_snippet_scores_ignores_padded_snippets():
+    q = torch.tensor([[1.0, 0.0]])
+    snippets = torch.tensor([[[0.0, 1.0], [1.0, 1.0], [5.0, 0.0]]])   # the padded one is the best
+    mask = torch.tensor([[True, True, False]])
+    assert torch.allclose(max_snippet_scores(q, snippets, mask), torch.tensor([[2 ** -0.5]]))
+    assert max_snippet_scores(q, snippets, torch.zeros_like(mask)).item() == -1.0
+
+
+def test_modular_attention_weights_sum_to_one_over_real_tokens():
+    g = torch.Generator().manual_seed(0)
+    tokens = torch.randn(2, 5, 4, generator=g)
+    mask = torch.tensor([[True] * 5, [True, True, False, False, False]])
+    weights = torch.nn.Linear(4, 3, bias=False)
+    q = modular_queries(tokens, mask, weights)
+    assert q.shape == (2, 3, 4)
+    # Each modular query is a convex combination of the real tokens: solve for the weights.
+    for b in range(2):
+        real = tokens[b][mask[b]]                         # [W, 4]
+        att = torch.softmax(weights(real), dim=0)         # [W, 3]
+        assert torch.allclose(q[b], att.t() @ real, atol=1e-6)
+    changed = tokens.clone()
+    changed[1, 2:] = 100.0                                # padded tokens: no influence
+    assert torch.allclose(modular_queries(changed, mask, weights)[1], q[1])
+
+
+def test_similarity_blocks_equal_one_block(model, monkeypatch):
+    batch = make_batch(_ctx(model), 6, 7, lengths=[7, 7, 2, 5, 7, 1], seed=4)
+    whole = evaluate_pair(model, batch, batch)
+    monkeypatch.setattr(xml, "BLOCK_ELEMENTS", 1)
+    assert torch.allclose(whole, evaluate_pair(model, batch, batch), atol=1e-6)
+
+
+@pytest.mark.parametrize("benchmark", [UCF, XD])
+def test_gradient_reaches_every_trainable_parameter(benchmark):
+    m, ctx = build("xml", benchmark, **ARGS)
+    m.train()
+    out = m(make_batch(ctx, 6, 12, lengths=[12, 5, 12, 9, 3, 12], seed=5))
+    assert set(out) >= {"loss", "ranking"} and out["loss"].dim() == 0
+    out["loss"].backward()
+    assert parameters_without_gradient(m) == []
+
+
+def test_rgb_only_has_one_modular_query():
+    m, ctx = build("xml", XD, streams=("rgb",), **ARGS)
+    assert m.streams == ("rgb",) and m.modular.out_features == 1
+    s = evaluate_pair(m, make_batch(ctx, 3, 5), make_batch(ctx, 3, 5))
+    assert s.shape == (3, 3)
+
+
+@pytest.mark.parametrize("benchmark", [UCF, XD])
+def test_tiny_config_trains_on_cpu(benchmark):
+    cfg = load_config("tiny", model="xml")
+    ctx = make_ctx(benchmark)
+    ctx = type(ctx)(**{**ctx.__dict__, "text_model": cfg.text_model})
+    torch.manual_seed(0)
+    m = get_model(cfg.model).from_config(cfg.model_args, ctx)
+    opts = m.loader_options()
+    assert opts == {"max_snippets": cfg.model_args["max_snippets"]}
+    opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=cfg.train.lr)
+    batch = make_batch(ctx, 6, opts["max_snippets"], lengths=[16, 3, 9, 16, 12, 7], seed=6)
+    m.eval()   # dropout off: the same batch must then fit better step after step
+    losses = []
+    for _ in range(4):
+        opt.zero_grad()
+        loss = m(batch)["loss"]
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    assert all(torch.isfinite(torch.tensor(losses))) and losses[-1] < losses[0]
