@@ -13,7 +13,7 @@ Mechanism (one embedding per video expert e, here the I3D streams ``rgb`` and ``
 5. Similarity ``s(query, video) = sum_e w_e cos(t_e, v_e)``; bidirectional max-margin ranking
    loss (MMT's, as the VAR paper trains every baseline).
 
-Adaptation (see docs/baselines/ce.md): the VAR paper's CE row used word2vec word vectors; offline
+Adaptation (see docs/baselines.md (ce)): the VAR paper's CE row used word2vec word vectors; offline
 we use the text model's context-free input token embeddings (``word_vectors: static``, the closest
 stand-in) or its contextual token outputs (``contextual``). On XDViolence-AR the audio query's
 VGGish snippets are the "words". The pieces MMT and T2VLAD inherited from CE's code

@@ -17,7 +17,7 @@ Mechanism, for video experts e = 1..E (here ``rgb`` and ``flow``) with snippets 
 5. ``s = sum_e w_e cos(t_e, v_e)``; bidirectional max-margin ranking loss, margin 0.05.
 
 The paper's video [CLS] token (used only by its video-side weighting, off in its published
-configs) is left out; see docs/baselines/mmt.md.
+configs) is left out; see docs/baselines.md (mmt).
 """
 
 from __future__ import annotations

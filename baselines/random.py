@@ -7,7 +7,7 @@ expected tie rule every R@K then has expectation K/N (percent: 100 K / N) and Md
 
 The model has no parameters and needs no training (``needs_training = False``): it is built from
 its config alone (``seed``), and reads one pooled snippet per video only to learn the batch's
-canonical indices. See docs/baselines/random.md for how ``var-bench`` runs it.
+canonical indices. See docs/baselines.md (random) for how ``var-bench`` runs it.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ mean of four cosine similarities:
 
 ``s = (s_VS + s_VW + s_SF + s_FW) / 4``. Loss: symmetric InfoNCE over the batch's ``[B, B]`` scores
 with temperature 0.01 (CLIP's logit scale 100, which X-CLIP inherits).
-Adaptations (docs/baselines/xclip.md): no CLIP backbones (precomputed I3D/VGGish features and
+Adaptations (docs/baselines.md (xclip)): no CLIP backbones (precomputed I3D/VGGish features and
 BERT); the official code's position-indexed AOSM mixing matrices (identity-initialised, not in
 the paper) are left out, so scores do not depend on padding width.
 """

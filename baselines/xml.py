@@ -12,7 +12,7 @@ similarity, ``s(q, v) = (1/M) sum_m max_t cos(q^m, h^m_t)``.
 Loss: hinge ranking loss with margin 0.1 in both directions (query vs negative videos, video vs
 negative queries). XML draws one random negative per positive; we average over every negative of
 the batch (``max_margin_ranking_loss``), the expectation of that draw.
-Removed (docs/baselines/xml.md): the moment-localisation head (start/end convolutions) and the
+Removed (docs/baselines.md (xml)): the moment-localisation head (start/end convolutions) and the
 cross-modal encoder that only fed it; video-level scores in XML use the first encoder's outputs.
 """
 

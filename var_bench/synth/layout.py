@@ -9,24 +9,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-UCF_CROPS = "ucf-crops"
-UCF_RTFM = "ucf-rtfm"
-XD_I3D = "xd-i3d"
-XD_VGGISH = "xd-vggish"
+# Names, dimensions and the crop structure of each layout live in features.layouts (the reader);
+# the writer derives its tables from them.
+from ..features.layouts import LAYOUTS, UCF_CROPS, UCF_RTFM, XD_I3D, XD_VGGISH  # noqa: F401
 
 #: Video layouts each benchmark can be written in; the first is the default.
 VIDEO_LAYOUTS: dict[str, tuple[str, ...]] = {
-    "ucfcrime-ar": (UCF_CROPS, UCF_RTFM),
-    "xdviolence-ar": (XD_I3D,),
+    b: tuple(n for n, lay in LAYOUTS.items() if lay.benchmark == b and not lay.audio)
+    for b in ("ucfcrime-ar", "xdviolence-ar")
 }
 #: The audio layout of benchmarks whose queries are audio.
-AUDIO_LAYOUT: dict[str, str] = {"xdviolence-ar": XD_VGGISH}
-#: Feature dimension D per layout (upstream I3D 1024, RTFM's I3D-ResNet50 2048, VGGish 128).
-DIMS: dict[str, int] = {UCF_CROPS: 1024, UCF_RTFM: 2048, XD_I3D: 1024, XD_VGGISH: 128}
+AUDIO_LAYOUT: dict[str, str] = {lay.benchmark: n for n, lay in LAYOUTS.items() if lay.audio}
+#: Feature dimension D per layout.
+DIMS: dict[str, int] = {n: lay.dim for n, lay in LAYOUTS.items()}
 #: Upstream number of crops per benchmark (ten-crop UCF, five-crop XD-Violence).
 UPSTREAM_CROPS: dict[str, int] = {"ucfcrime-ar": 10, "xdviolence-ar": 5}
 #: Layouts storing one file per crop (``<Stem>__<k>.npy``) rather than ``[T, C, D]`` per video.
-PER_CROP_FILES = frozenset({UCF_CROPS, XD_I3D})
+PER_CROP_FILES = frozenset(n for n, lay in LAYOUTS.items() if lay.per_crop)
 #: Layouts with a Flow tree beside the RGB one.
 FLOW_LAYOUTS = frozenset({UCF_CROPS, XD_I3D})
 

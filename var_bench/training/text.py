@@ -99,7 +99,16 @@ def load_text_encoder(name_or_path: str = DEFAULT_TEXT_MODEL, *, dropout: float 
             if hasattr(config, key):
                 setattr(config, key, float(dropout))
     tokenizer = AutoTokenizer.from_pretrained(target, local_files_only=local_only)
-    model = AutoModel.from_pretrained(target, config=config, local_files_only=local_only)
+    from transformers.utils import logging as hf_logging
+
+    # transformers draws a "Loading weights" bar on stderr for every load: not ours to show.
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        model = AutoModel.from_pretrained(target, config=config, local_files_only=local_only)
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     return tokenizer, model
 
 
