@@ -175,8 +175,22 @@ class TemporalAggregation(nn.Module):
         return masked_mean(x, mask) if self.kind == "avg" else masked_max(x, mask)
 
 
+class MixtureOfExpertsRetrieval(RetrievalModel):
+    """Shared scoring and training step of the mixture-of-experts models (CE, MMT, T2VLAD):
+    :func:`weighted_expert_similarity` of the query's ``emb`` / ``weights`` against the
+    gallery's ``emb``, trained with the max-margin ranking loss (margin ``self.margin``)."""
+
+    def similarity(self, query: dict, gallery: dict) -> Tensor:
+        return weighted_expert_similarity(query["emb"], query["weights"], gallery["emb"])
+
+    def forward(self, batch: dict) -> dict[str, Tensor]:
+        sim = self.similarity(self.encode_query(batch), self.encode_gallery(batch))
+        loss = max_margin_ranking_loss(sim, self.margin)
+        return {"loss": loss, "rank": loss.detach()}
+
+
 @register_model("ce")
-class CollaborativeExperts(RetrievalModel):
+class CollaborativeExperts(MixtureOfExpertsRetrieval):
     """CE as a :class:`RetrievalModel` (see the module docstring for the formulas).
 
     ``model_args``: ``dim`` (shared embedding size), ``video_agg`` (avg | max | netvlad),
@@ -262,11 +276,3 @@ class CollaborativeExperts(RetrievalModel):
     def encode_gallery(self, batch: dict) -> dict[str, Tensor]:
         gated = self.gating(self.expert_inputs(batch))
         return {"emb": torch.stack([gated[s] for s in self.streams], dim=1)}
-
-    def similarity(self, query: dict, gallery: dict) -> Tensor:
-        return weighted_expert_similarity(query["emb"], query["weights"], gallery["emb"])
-
-    def forward(self, batch: dict) -> dict[str, Tensor]:
-        sim = self.similarity(self.encode_query(batch), self.encode_gallery(batch))
-        loss = max_margin_ranking_loss(sim, self.margin)
-        return {"loss": loss, "rank": loss.detach()}

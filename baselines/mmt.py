@@ -29,8 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from var_bench.errors import InputError
-from var_bench.training.base import ModelContext, RetrievalModel
-from var_bench.training.losses import max_margin_ranking_loss
+from var_bench.training.base import ModelContext
 from var_bench.training.modules import (GatedEmbeddingUnit, TransformerEncoderLayers, masked_max,
                                         masked_mean)
 from var_bench.training.registry import register_model
@@ -38,7 +37,7 @@ from var_bench.training.registry import register_model
 from ._inputs import (TEXT, audio_tokens, make_text_encoder, query_dim, select_streams,
                       stream_mask, text_tokens)
 from .audio_query import AudioQueryEncoder
-from .ce import MixtureWeights, ReduceDim, weighted_expert_similarity
+from .ce import MixtureOfExpertsRetrieval, MixtureWeights, ReduceDim
 
 #: How an expert's [AGG] token is initialised.
 AGG_INITS = ("max", "mean", "zero")
@@ -91,7 +90,7 @@ class MultiModalEncoder(nn.Module):
 
 
 @register_model("mmt")
-class MultiModalTransformer(RetrievalModel):
+class MultiModalTransformer(MixtureOfExpertsRetrieval):
     """MMT as a :class:`RetrievalModel` (see the module docstring for the formulas).
 
     ``model_args``: ``dim``, ``layers``, ``heads``, ``ff_dim`` (default 4 * dim), ``dropout``,
@@ -146,11 +145,3 @@ class MultiModalTransformer(RetrievalModel):
         feats = {s: batch[s].float() for s in self.streams}
         masks = {s: stream_mask(batch, s) for s in self.streams}
         return {"emb": self.video(feats, masks)}
-
-    def similarity(self, query: dict, gallery: dict) -> Tensor:
-        return weighted_expert_similarity(query["emb"], query["weights"], gallery["emb"])
-
-    def forward(self, batch: dict) -> dict[str, Tensor]:
-        sim = self.similarity(self.encode_query(batch), self.encode_gallery(batch))
-        loss = max_margin_ranking_loss(sim, self.margin)
-        return {"loss": loss, "rank": loss.detach()}

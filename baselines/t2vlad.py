@@ -31,8 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from var_bench.errors import InputError
-from var_bench.training.base import ModelContext, RetrievalModel
-from var_bench.training.losses import max_margin_ranking_loss
+from var_bench.training.base import ModelContext
 from var_bench.training.modules import (GatedEmbeddingUnit, NetVLAD, TransformerEncoderLayers,
                                         masked_max)
 from var_bench.training.registry import register_model
@@ -40,7 +39,7 @@ from var_bench.training.registry import register_model
 from ._inputs import (TEXT, audio_tokens, make_text_encoder, query_dim, select_streams,
                       stream_mask, text_tokens)
 from .audio_query import AudioQueryEncoder
-from .ce import MixtureWeights, ReduceDim, weighted_expert_similarity
+from .ce import MixtureOfExpertsRetrieval, MixtureWeights, ReduceDim, weighted_expert_similarity
 
 #: Embedding size of the audio query when ``dim`` is left to follow the text model.
 DEFAULT_AUDIO_DIM = 768
@@ -70,7 +69,7 @@ class LocalVideoEncoder(nn.Module):
 
 
 @register_model("t2vlad")
-class T2VLAD(RetrievalModel):
+class T2VLAD(MixtureOfExpertsRetrieval):
     """T2VLAD as a :class:`RetrievalModel` (see the module docstring for the formulas).
 
     ``model_args``: ``dim`` (shared size of local features and centres; null = the text model's
@@ -153,8 +152,3 @@ class T2VLAD(RetrievalModel):
         lw = self.local_weight
         return (1.0 - lw) * self.global_similarity(query, gallery) + lw * self.local_similarity(
             query, gallery)
-
-    def forward(self, batch: dict) -> dict[str, Tensor]:
-        sim = self.similarity(self.encode_query(batch), self.encode_gallery(batch))
-        loss = max_margin_ranking_loss(sim, self.margin)
-        return {"loss": loss, "rank": loss.detach()}

@@ -1,6 +1,6 @@
 """Time and peak memory of ``build_features`` against reading every raw file once with np.load.
 
-    python benchmarks/features_build.py [--sizes-gb 1,2] [--crops mean] [--repeats 3]
+    python benchmarks/features_build.py [--sizes-gb 1,2] [--crops mean] [--repeats 3] [--cold]
 
 For each size a raw UCFCrime-AR tree in Peng Wu's layout (``Train|Test/RGB/<class>/<Stem>__k.npy``,
 10 crops of ``[T, 1024]`` float32, T = ``--snippets``) is written into a temporary folder, for as
@@ -11,6 +11,9 @@ alternating (so both see the same warm page cache), in fresh child processes:
   floor      np.load every file, mean over crops, write the output bytes to one raw file: what any
              converter must do (it shows how much of the ratio is writing the output at all)
   build      ``build_features`` (defaults: crops mean, float32, Parquet shards)
+``--cold`` drops the page cache (``sync; echo 3 > /proc/sys/vm/drop_caches``, needs root) before
+every child, so each reads its inputs from disk, as a first build of a hand-downloaded 35 GB tree
+does; without it the cache is warm and ``np.load`` is a memory copy.
 Prints the work seconds (after imports; minimum over repeats), the ratio build / baseline
 (target <= 1.5x) and the peak RSS of the build child (``VmHWM``; target < 1 GB, flat in size).
 """
@@ -61,7 +64,18 @@ print(json.dumps({"work": t2 - t1, "total": t2 - t0, "peak_mib": int(hwm) / 1024
 """
 
 
-def _child(mode: str, root: Path, home: Path, crops: str) -> dict:
+def drop_page_cache() -> None:
+    """Write dirty pages, then drop the clean page cache (Linux, root)."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError as e:
+        raise SystemExit(f"--cold: expected to drop the page cache (root on Linux), got {e}")
+
+
+def _child(mode: str, root: Path, home: Path, crops: str, cold: bool = False) -> dict:
+    if cold:
+        drop_page_cache()
     p = subprocess.run([sys.executable, "-c", CHILD, mode, str(root), str(home), crops],
                        capture_output=True, text=True, check=True, cwd=REPO)
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -87,6 +101,7 @@ def main() -> None:
     ap.add_argument("--snippets", type=int, default=450, help="T per video (UCF average ~450)")
     ap.add_argument("--crops", default="mean", choices=["mean", "center", "all"])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--cold", action="store_true", help="drop the page cache before every child")
     ap.add_argument("--mirror", default=str(REPO.parent / "shared" / "data"))
     ap.add_argument("--dir", default=None, help="Folder for the temporary trees (default: TMPDIR)")
     args = ap.parse_args()
@@ -116,9 +131,9 @@ def main() -> None:
             n = write_tree(root, ids, gb, args.snippets)
             base, floor, build = [], [], []
             for _ in range(args.repeats):
-                base.append(_child("baseline", root, home, args.crops))
-                floor.append(_child("floor", root, home, args.crops))
-                build.append(_child("build", root, home, args.crops))
+                base.append(_child("baseline", root, home, args.crops, args.cold))
+                floor.append(_child("floor", root, home, args.crops, args.cold))
+                build.append(_child("build", root, home, args.crops, args.cold))
             b = min(r["work"] for r in base)
             fl = min(r["work"] for r in floor)
             w = min(r["work"] for r in build)

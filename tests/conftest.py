@@ -41,3 +41,31 @@ def built_home(tmp_path, monkeypatch):
         build(fx.spec, fx.raw, built_dir(fx.spec, home), fx.info)
         fixtures[fx.spec.name] = fx
     return fixtures
+
+
+#: Knobs of the synthetic feature trees the learning tests train on: every id of both splits
+#: (scoring sees the official test size), one crop, short videos (time compressed 4x). UCFCrime-AR
+#: gets a Flow tree (ALAN's two-stream path); XDViolence-AR is RGB + audio (about 190 MB).
+SYNTH_KNOBS = {
+    "ucfcrime-ar": {"crops": 1, "snippets": 16, "snippet_frames": 64, "flow": True},
+    "xdviolence-ar": {"crops": 1, "snippets": 8, "snippet_frames": 64, "flow": False},
+}
+
+
+@pytest.fixture(scope="session")
+def synthetic_home(shared_data, tmp_path_factory) -> Path:
+    """A data home with both benchmarks' real metadata and feature stores built from full
+    synthetic trees (``var-bench synth`` then ``var-bench build``): what the models learn on."""
+    from var_bench.data import download
+    from var_bench.features import build_features
+    from var_bench.synth import synthesize
+
+    root = tmp_path_factory.mktemp("synthetic")
+    home = root / "home"
+    download(home=home, mirror=str(shared_data), progress=False)
+    for name in ("ucfcrime-ar", "xdviolence-ar"):
+        tree = root / name
+        made = synthesize(tree, name, home=home, progress=False, **SYNTH_KNOBS[name])
+        build_features(name, made.paths["features"], audio=made.paths.get("audio"), home=home,
+                       progress=False)
+    return home

@@ -8,21 +8,18 @@ import torch.nn.functional as F
 
 from var_bench.baselines.ce import CollaborativeExperts, weighted_expert_similarity
 from var_bench.errors import InputError
-from var_bench.training.config import load_config
 from var_bench.training.registry import get_model
 
-from .fakebatch import TEXT, UCF, XD, make_batch, make_ctx, pad_batch
+from .checks import (build_small, gradient_reaches_all_but_frozen_text, loss_and_encodings,
+                     model_ctx, tiny_forward_backward)
+from .fakebatch import UCF, XD, make_batch, make_ctx, pad_batch
 
 ARGS = {"dim": 16, "query_clusters": 3, "g_layers": 2, "h_layers": 1}
 
 
 def build(benchmark: str, store=("rgb", "flow"), **kw) -> CollaborativeExperts:
     """A small CE for ``benchmark`` whose feature store has the video streams ``store``."""
-    torch.manual_seed(0)
-    args = {**ARGS, **kw}
-    if benchmark == UCF:
-        args["text"] = TEXT
-    return CollaborativeExperts.from_config(args, make_ctx(benchmark, store))
+    return build_small(CollaborativeExperts, ARGS, benchmark, store, **kw)
 
 
 @pytest.fixture(scope="module", params=[UCF, XD])
@@ -35,15 +32,7 @@ def test_registered():
 
 
 def test_shapes_and_loss(model):
-    ctx = make_ctx(UCF if model.text_encoder is not None else XD)
-    batch = make_batch(ctx, batch_size=4)
-    model.train()
-    out = model(batch)
-    assert out["loss"].dim() == 0 and torch.isfinite(out["loss"])
-    model.eval()
-    with torch.no_grad():
-        q, g = model.encode_query(batch), model.encode_gallery(batch)
-        sim = model.similarity(q, g)
+    q, g, sim = loss_and_encodings(model, make_batch(model_ctx(model), batch_size=4))
     assert q["emb"].shape == (4, 2, 16) and q["weights"].shape == (4, 2)
     assert g["emb"].shape == (4, 2, 16)
     assert sim.shape == (4, 4)
@@ -68,7 +57,7 @@ def test_padding_does_not_change_embeddings(video_agg):
 
 
 def test_mixture_weights_are_a_softmax_over_experts(model):
-    ctx = make_ctx(UCF if model.text_encoder is not None else XD)
+    ctx = model_ctx(model)
     model.eval()
     with torch.no_grad():
         w = model.encode_query(make_batch(ctx, batch_size=5))["weights"]
@@ -77,7 +66,7 @@ def test_mixture_weights_are_a_softmax_over_experts(model):
 
 
 def test_similarity_is_the_weighted_sum_of_expert_cosines(model):
-    ctx = make_ctx(UCF if model.text_encoder is not None else XD)
+    ctx = model_ctx(model)
     model.eval()
     with torch.no_grad():
         q = model.encode_query(make_batch(ctx, batch_size=3, seed=1))
@@ -118,15 +107,8 @@ def test_single_expert_gates_itself():
 
 
 def test_gradient_reaches_every_trainable_part(model):
-    ctx = make_ctx(UCF if model.text_encoder is not None else XD)
-    model.train()
-    model.zero_grad()
-    model(make_batch(ctx, batch_size=4))["loss"].backward()
-    for name, p in model.named_parameters():
-        if name.startswith("text_encoder."):
-            assert not p.requires_grad  # frozen word vectors (as CE's word2vec)
-            continue
-        assert p.grad is not None and p.grad.abs().sum() > 0, name
+    # The frozen text encoder holds CE's frozen word vectors (as its word2vec).
+    gradient_reaches_all_but_frozen_text(model, make_batch(model_ctx(model), batch_size=4))
 
 
 def test_contextual_word_vectors():
@@ -152,15 +134,7 @@ def test_weighted_similarity_refuses_mismatched_experts():
 
 @pytest.mark.parametrize("benchmark", [UCF, XD])
 def test_tiny_config_forward_backward(benchmark):
-    cfg = load_config("tiny", model="ce", benchmark=benchmark)
-    ctx = make_ctx(benchmark)
-    ctx = type(ctx)(**{**ctx.__dict__, "text_model": cfg.text_model})
-    torch.manual_seed(0)
-    model = get_model(cfg.model).from_config(cfg.model_args, ctx)
-    batch = make_batch(ctx, batch_size=cfg.train.batch_size)
-    loss = model(batch)["loss"]
-    loss.backward()
-    assert torch.isfinite(loss)
+    model, batch, cfg = tiny_forward_backward("ce", benchmark)
     model.eval()
     with torch.no_grad():
         assert model.similarity(model.encode_query(batch), model.encode_gallery(batch)).shape == (

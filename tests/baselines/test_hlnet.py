@@ -12,11 +12,10 @@ import torch.nn.functional as F
 from var_bench.baselines.hlnet import (HLNet, distance_graph, score_graph, similarity_graph,
                                        topk_mean)
 from var_bench.errors import InputError
-from var_bench.training.config import load_config
 from var_bench.training.registry import get_model
 
-from .fakebatch import (UCF, XD, build, evaluate_pair, make_batch, make_ctx, pad_batch,
-                        parameters_without_gradient)
+from .checks import losses_decrease, model_ctx, padding_batches, shapes_batch, tiny_model, unmask
+from .fakebatch import UCF, XD, build, evaluate_pair, make_batch, parameters_without_gradient
 
 ARGS = dict(embed_dim=16, hidden=(32, 16), gcn_dim=8, max_snippets=12)
 
@@ -27,16 +26,12 @@ def model(request):
     return m
 
 
-def _ctx(model):
-    return make_ctx(UCF if model.query_modality == "text" else XD)
-
-
 def test_registered():
     assert get_model("hlnet") is HLNet
 
 
 def test_shapes_and_keys(model):
-    batch = make_batch(_ctx(model), 5, 10, lengths=[10, 4, 7, 1, 10])
+    batch = shapes_batch(model)
     model.eval()
     with torch.no_grad():
         feats, clf, hlc = model.video(*_joined(batch))
@@ -53,13 +48,11 @@ def _joined(batch):
 
 
 def test_padding_does_not_change_scores(model):
-    batch = make_batch(_ctx(model), 4, 9, lengths=[9, 3, 6, 9], seed=1)
-    padded = pad_batch(batch, 3)
+    batch, padded = padding_batches(model)
     s = evaluate_pair(model, batch, batch)
     assert torch.allclose(s, evaluate_pair(model, padded, padded), atol=1e-5)
-    for key in [k for k in padded if k.endswith("_mask")]:   # the same padding, unmasked, matters
-        padded[key] = torch.ones_like(padded[key])
-    assert not torch.allclose(s, evaluate_pair(model, batch, padded), atol=1e-4)
+    # The same padding, unmasked, matters.
+    assert not torch.allclose(s, evaluate_pair(model, batch, unmask(padded)), atol=1e-4)
 
 
 def test_similarity_graph_thresholds_and_normalises_rows():
@@ -92,7 +85,7 @@ def test_score_graph_links_snippets_of_similar_score():
 
 
 def test_hlc_scores_are_causal(model):
-    batch = make_batch(_ctx(model), 1, 10, seed=3)
+    batch = make_batch(model_ctx(model), 1, 10, seed=3)
     model.eval()
     u, mask = _joined(batch)
     with torch.no_grad():
@@ -140,21 +133,8 @@ def test_unknown_pool_is_refused():
 
 @pytest.mark.parametrize("benchmark", [UCF, XD])
 def test_tiny_config_trains_on_cpu(benchmark):
-    cfg = load_config("tiny", model="hlnet")
-    ctx = make_ctx(benchmark, ("rgb",))
-    ctx = type(ctx)(**{**ctx.__dict__, "text_model": cfg.text_model})
-    torch.manual_seed(0)
-    m = get_model(cfg.model).from_config(cfg.model_args, ctx)
+    m, ctx, cfg = tiny_model("hlnet", benchmark, ("rgb",))
     assert m.streams == ("rgb",)
     opts = m.loader_options()
-    opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=cfg.train.lr)
     batch = make_batch(ctx, 6, opts["max_snippets"], lengths=[32, 3, 9, 32, 20, 7], seed=6)
-    m.eval()   # dropout off: the same batch must then fit better step after step
-    losses = []
-    for _ in range(4):
-        opt.zero_grad()
-        loss = m(batch)["loss"]
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
-    assert all(torch.isfinite(torch.tensor(losses))) and losses[-1] < losses[0]
+    losses_decrease(m, batch, cfg.train.lr)

@@ -9,10 +9,11 @@ import torch.nn.functional as F
 
 from var_bench.baselines.mmt import MultiModalTransformer
 from var_bench.errors import InputError
-from var_bench.training.config import load_config
 from var_bench.training.registry import get_model
 
-from .fakebatch import TEXT, UCF, XD, make_batch, make_ctx, pad_batch
+from .checks import (build_small, encodings_ignore_padding, gradient_reaches_all_but_frozen_text,
+                     loss_and_encodings, model_ctx, tiny_forward_backward)
+from .fakebatch import UCF, XD, make_batch, make_ctx
 
 ARGS = {"dim": 16, "layers": 2, "heads": 2, "ff_dim": 32, "max_tokens": 12, "audio_layers": 1,
         "audio_heads": 2}
@@ -20,11 +21,7 @@ ARGS = {"dim": 16, "layers": 2, "heads": 2, "ff_dim": 32, "max_tokens": 12, "aud
 
 def build(benchmark: str, store=("rgb", "flow"), **kw) -> MultiModalTransformer:
     """A small MMT for ``benchmark`` whose feature store has the video streams ``store``."""
-    torch.manual_seed(0)
-    args = {**ARGS, **kw}
-    if benchmark == UCF:
-        args["text"] = TEXT
-    return MultiModalTransformer.from_config(args, make_ctx(benchmark, store))
+    return build_small(MultiModalTransformer, ARGS, benchmark, store, **kw)
 
 
 @pytest.fixture(scope="module", params=[UCF, XD])
@@ -32,23 +29,12 @@ def model(request):
     return build(request.param)
 
 
-def _ctx(model):
-    return make_ctx(UCF if model.text_encoder is not None else XD)
-
-
 def test_registered():
     assert get_model("mmt") is MultiModalTransformer
 
 
 def test_shapes_and_loss(model):
-    batch = make_batch(_ctx(model), batch_size=4)
-    model.train()
-    out = model(batch)
-    assert out["loss"].dim() == 0 and torch.isfinite(out["loss"])
-    model.eval()
-    with torch.no_grad():
-        q, g = model.encode_query(batch), model.encode_gallery(batch)
-        sim = model.similarity(q, g)
+    q, g, sim = loss_and_encodings(model, make_batch(model_ctx(model), batch_size=4))
     assert q["emb"].shape == (4, 2, 16) and q["weights"].shape == (4, 2)
     assert g["emb"].shape == (4, 2, 16) and sim.shape == (4, 4)
     assert torch.allclose(g["emb"].norm(dim=-1), torch.ones(4, 2), atol=1e-5)
@@ -57,18 +43,13 @@ def test_shapes_and_loss(model):
 
 
 def test_padding_does_not_change_embeddings(model):
-    model.eval()
-    batch = make_batch(_ctx(model), batch_size=3, lengths=[8, 5, 2])
-    with torch.no_grad():
-        g0, q0 = model.encode_gallery(batch)["emb"], model.encode_query(batch)["emb"]
-        padded = pad_batch(batch, extra=3)
-        g1, q1 = model.encode_gallery(padded)["emb"], model.encode_query(padded)["emb"]
-    assert torch.allclose(g0, g1, atol=1e-5) and torch.allclose(q0, q1, atol=1e-5)
+    batch = make_batch(model_ctx(model), batch_size=3, lengths=[8, 5, 2])
+    encodings_ignore_padding(model, batch, extra=3)
 
 
 def test_similarity_is_the_weighted_sum_of_agg_cosines(model):
     model.eval()
-    ctx = _ctx(model)
+    ctx = model_ctx(model)
     with torch.no_grad():
         q = model.encode_query(make_batch(ctx, batch_size=3, seed=1))
         g = model.encode_gallery(make_batch(ctx, batch_size=4, seed=2))
@@ -118,14 +99,7 @@ def test_other_agg_inits(agg_init):
 
 
 def test_gradient_reaches_every_trainable_part(model):
-    model.train()
-    model.zero_grad()
-    model(make_batch(_ctx(model), batch_size=4))["loss"].backward()
-    for name, p in model.named_parameters():
-        if name.startswith("text_encoder."):
-            assert not p.requires_grad  # frozen in this small configuration
-            continue
-        assert p.grad is not None and p.grad.abs().sum() > 0, name
+    gradient_reaches_all_but_frozen_text(model, make_batch(model_ctx(model), batch_size=4))
 
 
 def test_bad_options_are_input_errors():
@@ -137,12 +111,4 @@ def test_bad_options_are_input_errors():
 
 @pytest.mark.parametrize("benchmark", [UCF, XD])
 def test_tiny_config_forward_backward(benchmark):
-    cfg = load_config("tiny", model="mmt", benchmark=benchmark)
-    ctx = make_ctx(benchmark)
-    ctx = type(ctx)(**{**ctx.__dict__, "text_model": cfg.text_model})
-    torch.manual_seed(0)
-    model = get_model(cfg.model).from_config(cfg.model_args, ctx)
-    batch = make_batch(ctx, batch_size=cfg.train.batch_size)
-    loss = model(batch)["loss"]
-    loss.backward()
-    assert torch.isfinite(loss)
+    tiny_forward_backward("mmt", benchmark)

@@ -9,10 +9,11 @@ import torch.nn.functional as F
 
 from var_bench.baselines.t2vlad import T2VLAD
 from var_bench.errors import InputError
-from var_bench.training.config import load_config
 from var_bench.training.registry import get_model
 
-from .fakebatch import TEXT, UCF, XD, make_batch, make_ctx, pad_batch
+from .checks import (build_small, encodings_ignore_padding, gradient_reaches_all_but_frozen_text,
+                     loss_and_encodings, model_ctx, tiny_forward_backward)
+from .fakebatch import UCF, XD, make_batch, make_ctx
 
 ARGS = {"dim": 16, "clusters": 3, "layers": 1, "heads": 2, "max_tokens": 12, "audio_layers": 1,
         "audio_heads": 2}
@@ -20,11 +21,7 @@ ARGS = {"dim": 16, "clusters": 3, "layers": 1, "heads": 2, "max_tokens": 12, "au
 
 def build(benchmark: str, store=("rgb", "flow"), **kw) -> T2VLAD:
     """A small T2VLAD for ``benchmark`` whose feature store has the video streams ``store``."""
-    torch.manual_seed(0)
-    args = {**ARGS, **kw}
-    if benchmark == UCF:
-        args["text"] = TEXT
-    return T2VLAD.from_config(args, make_ctx(benchmark, store))
+    return build_small(T2VLAD, ARGS, benchmark, store, **kw)
 
 
 @pytest.fixture(scope="module", params=[UCF, XD])
@@ -32,23 +29,12 @@ def model(request):
     return build(request.param)
 
 
-def _ctx(model):
-    return make_ctx(UCF if model.text_encoder is not None else XD)
-
-
 def test_registered():
     assert get_model("t2vlad") is T2VLAD
 
 
 def test_shapes_and_loss(model):
-    batch = make_batch(_ctx(model), batch_size=4)
-    model.train()
-    out = model(batch)
-    assert out["loss"].dim() == 0 and torch.isfinite(out["loss"])
-    model.eval()
-    with torch.no_grad():
-        q, g = model.encode_query(batch), model.encode_gallery(batch)
-        sim = model.similarity(q, g)
+    q, g, sim = loss_and_encodings(model, make_batch(model_ctx(model), batch_size=4))
     assert q["local"].shape == (4, 3 * 16) and g["local"].shape == (4, 3 * 16)
     assert q["emb"].shape == (4, 2, 16) and g["emb"].shape == (4, 2, 16)
     assert q["weights"].shape == (4, 2) and sim.shape == (4, 4)
@@ -57,20 +43,13 @@ def test_shapes_and_loss(model):
 
 
 def test_padding_does_not_change_embeddings(model):
-    model.eval()
-    batch = make_batch(_ctx(model), batch_size=3, lengths=[8, 5, 2])
-    with torch.no_grad():
-        q0, g0 = model.encode_query(batch), model.encode_gallery(batch)
-        padded = pad_batch(batch, extra=3)
-        q1, g1 = model.encode_query(padded), model.encode_gallery(padded)
-    for key in ("local", "emb"):
-        assert torch.allclose(g0[key], g1[key], atol=1e-5), key
-        assert torch.allclose(q0[key], q1[key], atol=1e-5), key
+    batch = make_batch(model_ctx(model), batch_size=3, lengths=[8, 5, 2])
+    encodings_ignore_padding(model, batch, extra=3, keys=("local", "emb"))
 
 
 def test_local_similarity_is_the_mean_per_centre_cosine(model):
     model.eval()
-    ctx = _ctx(model)
+    ctx = model_ctx(model)
     with torch.no_grad():
         q = model.encode_query(make_batch(ctx, batch_size=3, seed=1))
         g = model.encode_gallery(make_batch(ctx, batch_size=4, seed=2))
@@ -82,7 +61,7 @@ def test_local_similarity_is_the_mean_per_centre_cosine(model):
 
 def test_text_and_video_share_one_set_of_centres(model):
     model.eval()
-    ctx = _ctx(model)
+    ctx = model_ctx(model)
     batch = make_batch(ctx, batch_size=2)
     with torch.no_grad():
         q0, g0 = model.encode_query(batch)["local"], model.encode_gallery(batch)["local"]
@@ -122,14 +101,7 @@ def test_self_attention_mixes_the_experts_local_features():
 
 
 def test_gradient_reaches_every_trainable_part(model):
-    model.train()
-    model.zero_grad()
-    model(make_batch(_ctx(model), batch_size=4))["loss"].backward()
-    for name, p in model.named_parameters():
-        if name.startswith("text_encoder."):
-            assert not p.requires_grad  # frozen in this small configuration
-            continue
-        assert p.grad is not None and p.grad.abs().sum() > 0, name
+    gradient_reaches_all_but_frozen_text(model, make_batch(model_ctx(model), batch_size=4))
 
 
 def test_dim_follows_the_text_model_when_unset():
@@ -147,12 +119,4 @@ def test_bad_options_are_input_errors():
 
 @pytest.mark.parametrize("benchmark", [UCF, XD])
 def test_tiny_config_forward_backward(benchmark):
-    cfg = load_config("tiny", model="t2vlad", benchmark=benchmark)
-    ctx = make_ctx(benchmark)
-    ctx = type(ctx)(**{**ctx.__dict__, "text_model": cfg.text_model})
-    torch.manual_seed(0)
-    model = get_model(cfg.model).from_config(cfg.model_args, ctx)
-    batch = make_batch(ctx, batch_size=cfg.train.batch_size)
-    loss = model(batch)["loss"]
-    loss.backward()
-    assert torch.isfinite(loss)
+    tiny_forward_backward("t2vlad", benchmark)

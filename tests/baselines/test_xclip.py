@@ -8,11 +8,11 @@ import torch
 
 from var_bench.baselines import xclip
 from var_bench.baselines.xclip import XCLIP, aosm, four_similarities
-from var_bench.training.config import load_config
 from var_bench.training.registry import get_model
 
-from .fakebatch import (UCF, XD, build, evaluate_pair, make_batch, make_ctx, pad_batch,
-                        parameters_without_gradient)
+from .checks import (blocks_equal_one_block, losses_decrease, model_ctx, padding_batches,
+                     shapes_batch, tiny_model, unmask)
+from .fakebatch import UCF, XD, build, evaluate_pair, make_batch, parameters_without_gradient
 
 ARGS = dict(dim=16, layers=1, heads=2, num_snippets=12)
 
@@ -21,10 +21,6 @@ ARGS = dict(dim=16, layers=1, heads=2, num_snippets=12)
 def model(request):
     m, _ = build("xclip", request.param, **ARGS)
     return m
-
-
-def _ctx(model):
-    return make_ctx(UCF if model.query_modality == "text" else XD)
 
 
 def _aosm_loop(values: list[float], tau: float) -> float:
@@ -55,7 +51,7 @@ def test_registered():
 
 
 def test_shapes_and_keys(model):
-    batch = make_batch(_ctx(model), 5, 10, lengths=[10, 4, 7, 1, 10])
+    batch = shapes_batch(model)
     model.eval()
     with torch.no_grad():
         g = model.encode_gallery(batch)
@@ -70,9 +66,7 @@ def test_shapes_and_keys(model):
 
 
 def test_padding_does_not_change_scores(model):
-    ctx = _ctx(model)
-    batch = make_batch(ctx, 4, 9, lengths=[9, 3, 6, 9], seed=1)
-    padded = pad_batch(batch, 3)
+    batch, padded = padding_batches(model)
     s = evaluate_pair(model, batch, batch)
     assert torch.allclose(s, evaluate_pair(model, batch, padded), atol=1e-5)
     assert torch.allclose(s, evaluate_pair(model, padded, padded), atol=1e-5)
@@ -80,13 +74,9 @@ def test_padding_does_not_change_scores(model):
 
 def test_padding_would_matter_without_mask(model):
     """The padding check above has teeth: the same padded values unmasked change the scores."""
-    ctx = _ctx(model)
-    batch = make_batch(ctx, 4, 9, lengths=[9, 3, 6, 9], seed=1)
-    padded = pad_batch(batch, 3)
-    for key in [k for k in padded if k.endswith("_mask")]:
-        padded[key] = torch.ones_like(padded[key])
-    assert not torch.allclose(evaluate_pair(model, batch, batch), evaluate_pair(model, batch, padded),
-                              atol=1e-4)
+    batch, padded = padding_batches(model)
+    assert not torch.allclose(evaluate_pair(model, batch, batch),
+                              evaluate_pair(model, batch, unmask(padded)), atol=1e-4)
 
 
 def test_four_similarities_match_pairwise_reference():
@@ -103,8 +93,7 @@ def test_four_similarities_match_pairwise_reference():
 
 
 def test_similarity_is_the_mean_of_the_four_terms(model):
-    ctx = _ctx(model)
-    batch = make_batch(ctx, 4, 8, lengths=[8, 2, 5, 8], seed=2)
+    batch = make_batch(model_ctx(model), 4, 8, lengths=[8, 2, 5, 8], seed=2)
     model.eval()
     with torch.no_grad():
         q, g = model.encode_query(batch), model.encode_gallery(batch)
@@ -122,11 +111,7 @@ def test_aosm_interpolates_between_mean_and_max():
 
 
 def test_similarity_blocks_equal_one_block(model, monkeypatch):
-    ctx = _ctx(model)
-    batch = make_batch(ctx, 6, 7, lengths=[7, 7, 2, 5, 7, 1], seed=4)
-    whole = evaluate_pair(model, batch, batch)
-    monkeypatch.setattr(xclip, "BLOCK_ELEMENTS", 1)   # one video per block
-    assert torch.allclose(whole, evaluate_pair(model, batch, batch), atol=1e-6)
+    blocks_equal_one_block(model, xclip, monkeypatch)
 
 
 @pytest.mark.parametrize("benchmark", [UCF, XD])
@@ -144,22 +129,8 @@ def test_gradient_reaches_every_trainable_parameter(benchmark):
 @pytest.mark.parametrize("benchmark", [UCF, XD])
 @pytest.mark.parametrize("streams", [("rgb",), ("rgb", "flow")])
 def test_tiny_config_trains_on_cpu(benchmark, streams):
-    cfg = load_config("tiny", model="xclip")
-    ctx = make_ctx(benchmark, streams)
-    ctx = type(ctx)(**{**ctx.__dict__, "text_model": cfg.text_model})
-    torch.manual_seed(0)
-    m = get_model(cfg.model).from_config(cfg.model_args, ctx)
+    m, ctx, cfg = tiny_model("xclip", benchmark, streams)
     assert m.streams == streams
     opts = m.loader_options()
     assert opts["sample"] == "random" and m.eval_loader_options()["sample"] == "uniform"
-    opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=cfg.train.lr)
-    batch = make_batch(ctx, 6, opts["n"], seed=6)
-    m.eval()   # dropout off: the same batch must then fit better step after step
-    losses = []
-    for _ in range(4):
-        opt.zero_grad()
-        loss = m(batch)["loss"]
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
-    assert all(torch.isfinite(torch.tensor(losses))) and losses[-1] < losses[0]
+    losses_decrease(m, make_batch(ctx, 6, opts["n"], seed=6), cfg.train.lr)

@@ -9,11 +9,11 @@ import torch.nn.functional as F
 
 from var_bench.baselines import xml
 from var_bench.baselines.xml import XML, max_snippet_scores, modular_queries
-from var_bench.training.config import load_config
 from var_bench.training.registry import get_model
 
-from .fakebatch import (UCF, XD, build, evaluate_pair, make_batch, make_ctx, pad_batch,
-                        parameters_without_gradient)
+from .checks import (blocks_equal_one_block, losses_decrease, model_ctx, padding_batches,
+                     shapes_batch, tiny_model, unmask)
+from .fakebatch import UCF, XD, build, evaluate_pair, make_batch, parameters_without_gradient
 
 ARGS = dict(hidden=16, heads=2, max_snippets=12)
 
@@ -24,16 +24,12 @@ def model(request):
     return m
 
 
-def _ctx(model):
-    return make_ctx(UCF if model.query_modality == "text" else XD)
-
-
 def test_registered():
     assert get_model("xml") is XML
 
 
 def test_shapes_and_keys(model):
-    batch = make_batch(_ctx(model), 5, 10, lengths=[10, 4, 7, 1, 10])
+    batch = shapes_batch(model)
     model.eval()
     with torch.no_grad():
         g = model.encode_gallery(batch)
@@ -48,19 +44,17 @@ def test_shapes_and_keys(model):
 
 
 def test_padding_does_not_change_scores(model):
-    batch = make_batch(_ctx(model), 4, 9, lengths=[9, 3, 6, 9], seed=1)
-    padded = pad_batch(batch, 3)
+    batch, padded = padding_batches(model)
     s = evaluate_pair(model, batch, batch)
     assert torch.allclose(s, evaluate_pair(model, batch, padded), atol=1e-5)
     assert torch.allclose(s, evaluate_pair(model, padded, padded), atol=1e-5)
-    for key in [k for k in padded if k.endswith("_mask")]:   # the same padding, unmasked, matters
-        padded[key] = torch.ones_like(padded[key])
-    assert not torch.allclose(s, evaluate_pair(model, batch, padded), atol=1e-4)
+    # The same padding, unmasked, matters.
+    assert not torch.allclose(s, evaluate_pair(model, batch, unmask(padded)), atol=1e-4)
 
 
 def test_score_is_the_max_over_snippets_of_the_cosine(model):
     """s(q, v) = mean over modalities m of max_t cos(q^m, h^m_t), real snippets only."""
-    batch = make_batch(_ctx(model), 4, 8, lengths=[8, 2, 5, 8], seed=2)
+    batch = make_batch(model_ctx(model), 4, 8, lengths=[8, 2, 5, 8], seed=2)
     model.eval()
     with torch.no_grad():
         q, g = model.encode_query(batch), model.encode_gallery(batch)
@@ -102,10 +96,7 @@ def test_modular_attention_weights_sum_to_one_over_real_tokens():
 
 
 def test_similarity_blocks_equal_one_block(model, monkeypatch):
-    batch = make_batch(_ctx(model), 6, 7, lengths=[7, 7, 2, 5, 7, 1], seed=4)
-    whole = evaluate_pair(model, batch, batch)
-    monkeypatch.setattr(xml, "BLOCK_ELEMENTS", 1)
-    assert torch.allclose(whole, evaluate_pair(model, batch, batch), atol=1e-6)
+    blocks_equal_one_block(model, xml, monkeypatch)
 
 
 @pytest.mark.parametrize("benchmark", [UCF, XD])
@@ -127,21 +118,8 @@ def test_rgb_only_has_one_modular_query():
 
 @pytest.mark.parametrize("benchmark", [UCF, XD])
 def test_tiny_config_trains_on_cpu(benchmark):
-    cfg = load_config("tiny", model="xml")
-    ctx = make_ctx(benchmark)
-    ctx = type(ctx)(**{**ctx.__dict__, "text_model": cfg.text_model})
-    torch.manual_seed(0)
-    m = get_model(cfg.model).from_config(cfg.model_args, ctx)
+    m, ctx, cfg = tiny_model("xml", benchmark)
     opts = m.loader_options()
     assert opts == {"max_snippets": cfg.model_args["max_snippets"]}
-    opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=cfg.train.lr)
     batch = make_batch(ctx, 6, opts["max_snippets"], lengths=[16, 3, 9, 16, 12, 7], seed=6)
-    m.eval()   # dropout off: the same batch must then fit better step after step
-    losses = []
-    for _ in range(4):
-        opt.zero_grad()
-        loss = m(batch)["loss"]
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
-    assert all(torch.isfinite(torch.tensor(losses))) and losses[-1] < losses[0]
+    losses_decrease(m, batch, cfg.train.lr)
