@@ -97,10 +97,14 @@ class FeatureDataset(torch.utils.data.Dataset):
     @classmethod
     def from_benchmark(cls, benchmark: str, split: str, home: str | os.PathLike | None = None,
                        **kw: Any) -> "FeatureDataset":
-        """``FeatureDataset(load_dataset(benchmark, split, features=True, home=home), **kw)``."""
+        """``FeatureDataset(load_dataset(benchmark, split, features=True, home=home), **kw)``.
+
+        Never downloads: features need a built metadata dataset and a feature store already
+        (``var-bench download``, then ``var-bench build``); the error names the missing step.
+        """
         from ..data import load_dataset
 
-        return cls(load_dataset(benchmark, split, features=True, home=home), **kw)
+        return cls(load_dataset(benchmark, split, features=True, home=home, download=False), **kw)
 
     @property
     def dims(self) -> dict[str, int]:
