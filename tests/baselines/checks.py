@@ -129,3 +129,14 @@ def blocks_equal_one_block(model, module, monkeypatch) -> None:
 def shapes_batch(model) -> dict:
     """The mixed-length batch of the shapes tests (5 videos, up to 10 snippets)."""
     return make_batch(model_ctx(model), 5, 10, lengths=[10, 4, 7, 1, 10])
+
+
+def eval_encodings(model, batch: dict, queries: int):
+    """Gallery and query encodings of ``batch`` in eval mode, and the first ``queries`` queries'
+    similarity to the whole gallery: ``(gallery, query, sim)``."""
+    model.eval()
+    with torch.no_grad():
+        g = model.encode_gallery(batch)
+        q = model.encode_query(batch)
+        s = model.similarity({k: v[:queries] for k, v in q.items()}, g)
+    return g, q, s

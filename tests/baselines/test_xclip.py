@@ -10,8 +10,8 @@ from var_bench.baselines import xclip
 from var_bench.baselines.xclip import XCLIP, aosm, four_similarities
 from var_bench.training.registry import get_model
 
-from .checks import (blocks_equal_one_block, losses_decrease, model_ctx, padding_batches,
-                     shapes_batch, tiny_model, unmask)
+from .checks import (blocks_equal_one_block, eval_encodings, losses_decrease, model_ctx,
+                     padding_batches, shapes_batch, tiny_model, unmask)
 from .fakebatch import UCF, XD, build, evaluate_pair, make_batch, parameters_without_gradient
 
 ARGS = dict(dim=16, layers=1, heads=2, num_snippets=12)
@@ -52,11 +52,7 @@ def test_registered():
 
 def test_shapes_and_keys(model):
     batch = shapes_batch(model)
-    model.eval()
-    with torch.no_grad():
-        g = model.encode_gallery(batch)
-        q = model.encode_query(batch)
-        s = model.similarity({k: v[:3] for k, v in q.items()}, g)
+    g, q, s = eval_encodings(model, batch, 3)
     assert g["video"].shape == (5, 16) and g["frames"].shape == (5, 10, 16)
     assert g["frames_mask"].tolist() == batch["rgb_mask"].tolist()
     assert q["sentence"].shape == (5, 16) and q["words"].shape[0] == 5

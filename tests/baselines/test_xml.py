@@ -11,8 +11,8 @@ from var_bench.baselines import xml
 from var_bench.baselines.xml import XML, max_snippet_scores, modular_queries
 from var_bench.training.registry import get_model
 
-from .checks import (blocks_equal_one_block, losses_decrease, model_ctx, padding_batches,
-                     shapes_batch, tiny_model, unmask)
+from .checks import (blocks_equal_one_block, eval_encodings, losses_decrease, model_ctx,
+                     padding_batches, shapes_batch, tiny_model, unmask)
 from .fakebatch import UCF, XD, build, evaluate_pair, make_batch, parameters_without_gradient
 
 ARGS = dict(hidden=16, heads=2, max_snippets=12)
@@ -30,11 +30,7 @@ def test_registered():
 
 def test_shapes_and_keys(model):
     batch = shapes_batch(model)
-    model.eval()
-    with torch.no_grad():
-        g = model.encode_gallery(batch)
-        q = model.encode_query(batch)
-        s = model.similarity({k: v[:2] for k, v in q.items()}, g)
+    g, q, s = eval_encodings(model, batch, 2)
     assert model.streams == ("rgb", "flow")
     for stream in model.streams:
         assert g[stream].shape == (5, 10, 16)
