@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from var_bench.errors import InputError
+from var_bench.features.layouts import VIDEO_STREAMS  # object (I3D RGB), motion (I3D Flow)
 from var_bench.training.base import ModelContext, RetrievalModel
 from var_bench.training.losses import max_margin_ranking_loss
 from var_bench.training.registry import register_model
@@ -39,8 +40,6 @@ from .vpmpm import VPMPM, PhraseMasker
 
 log = logging.getLogger(__name__)
 
-#: Video streams ALAN can use, in order: object (I3D RGB) and motion (I3D Flow).
-VIDEO_STREAMS: tuple[str, ...] = ("rgb", "flow")
 #: What may feed the video anomaly detector.
 DETECTOR_INPUTS: tuple[str, ...] = ("rgb", "rgb+flow")
 

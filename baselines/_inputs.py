@@ -15,11 +15,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from var_bench.errors import InputError
+from var_bench.features.layouts import VIDEO_STREAMS  # gallery streams, in model order
 from var_bench.training.base import ModelContext
 from var_bench.training.text import TextEncoder
 
-#: Gallery (video) streams, in the order a model concatenates or lists them.
-VIDEO_STREAMS: tuple[str, ...] = ("rgb", "flow")
 #: The query stream of audio benchmarks (the batch key of the VGGish features).
 AUDIO = "audio"
 #: ``ModelContext.query_modality`` of text benchmarks (the batch key ``text`` holds the captions).

@@ -63,6 +63,8 @@ VIDEO_LAYOUT_CHOICES: tuple[str, ...] = (AUTO, UCF_CROPS, UCF_RTFM, XD_I3D)
 FLOW_FOLDERS = frozenset({"flow", "flowtest"})
 #: The stream names, in the order columns are written.
 STREAMS: tuple[str, ...] = ("rgb", "flow", "audio")
+#: The video streams (the gallery side); ``audio`` is XDViolence-AR's query stream.
+VIDEO_STREAMS: tuple[str, ...] = ("rgb", "flow")
 
 # The vggish and i3d suffixes are tried before the crop suffix (``x__vggish`` has no digits anyway).
 _PATTERNS: dict[str, re.Pattern] = {

@@ -30,6 +30,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..benchmarks import BenchmarkSpec, get_benchmark
 from ..errors import DataError, InputError
+from ..features.layouts import STREAMS as ALL_STREAMS
+from ..features.layouts import VIDEO_STREAMS
 from ..fsutil import atomic_write_text
 from ..metrics import SUMR
 from . import checkpoint as ckpt
@@ -44,8 +46,6 @@ from .runtime import (
 
 log = logging.getLogger(__name__)
 
-VIDEO_STREAMS: tuple[str, ...] = ("rgb", "flow")
-ALL_STREAMS: tuple[str, ...] = ("rgb", "flow", "audio")
 #: Config sections that must match to resume from ``<out>/last`` (train settings may change).
 RESUME_KEYS: tuple[str, ...] = ("model", "model_args", "data", "text_model")
 
