@@ -39,7 +39,7 @@ def main() -> int:
     ap.add_argument("--workdir", default=None, help="keep data and runs here (default: a temp dir)")
     args = ap.parse_args()
 
-    from var_bench.data import download
+    from var_bench.data.prepare import download
     from var_bench.features import build_features
     from var_bench.synth import synthesize
     from var_bench.training.evaluate import evaluate

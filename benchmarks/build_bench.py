@@ -23,10 +23,10 @@ from pathlib import Path
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-import var_bench.data as data
+import var_bench.data.prepare as data
 from var_bench.benchmarks import BENCHMARKS
-from var_bench.paths import raw_dir
-from var_bench.sources import source
+from var_bench.data.paths import raw_dir
+from var_bench.benchmarks import source
 mode, home = sys.argv[1], sys.argv[2]
 t1 = time.perf_counter()
 if mode == "baseline":
@@ -61,7 +61,7 @@ def main() -> None:
     ap.add_argument("--mirror", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
-    import var_bench.data as data
+    import var_bench.data.prepare as data
 
     with tempfile.TemporaryDirectory() as home:
         data.download(home=home, mirror=args.mirror, progress=False)  # warm the cache

@@ -109,8 +109,8 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     import pyarrow.parquet as pq
 
-    from var_bench.build.manifest import DATA_FILE
-    from var_bench.data import download
+    from var_bench.data.assembly.manifest import DATA_FILE
+    from var_bench.data.prepare import download
 
     work = Path(tempfile.mkdtemp(prefix="vb-features-bench-", dir=args.dir))
     try:

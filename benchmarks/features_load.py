@@ -46,7 +46,7 @@ if mode.startswith("baseline"):
 else:
     import datasets  # load_dataset imports it lazily: keep its import out of the timed work
     import var_bench
-    from var_bench.torchdata import FeatureDataset
+    from var_bench.loaders import FeatureDataset
 t1 = time.perf_counter()
 total = 0.0
 if mode == "baseline-mean":
@@ -112,9 +112,9 @@ def main() -> None:
     args = ap.parse_args()
     import var_bench
     from var_bench.benchmarks import get_benchmark
-    from var_bench.data import load_table
+    from var_bench.data.prepare import load_table
     from var_bench.features import build_features
-    from var_bench.paths import built_dir
+    from var_bench.data.paths import built_dir
 
     spec = get_benchmark("ucfcrime-ar")
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from support.rawdata import make_ucf, make_xd
-from var_bench.build.pipeline import build
-from var_bench.paths import built_dir
+from var_bench.data.assembly.pipeline import assemble_into
+from var_bench.data.paths import built_dir
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("VAR_BENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -38,7 +38,7 @@ def built_home(tmp_path, monkeypatch):
     fixtures = {}
     for make in (make_ucf, make_xd):
         fx = make(tmp_path / "raw")
-        build(fx.spec, fx.raw, built_dir(fx.spec, home), fx.info)
+        assemble_into(fx.spec, fx.raw, built_dir(fx.spec, home), fx.info)
         fixtures[fx.spec.name] = fx
     return fixtures
 
@@ -56,7 +56,7 @@ SYNTH_KNOBS = {
 def synthetic_home(shared_data, tmp_path_factory) -> Path:
     """A data home with both benchmarks' real metadata and feature stores built from full
     synthetic trees (``var-bench synth`` then ``var-bench build``): what the models learn on."""
-    from var_bench.data import download
+    from var_bench.data.prepare import download
     from var_bench.features import build_features
     from var_bench.synth import synthesize
 

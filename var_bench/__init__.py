@@ -2,10 +2,14 @@
 
 Public API (imported lazily so ``import var_bench`` stays fast)::
 
-    var_bench.benchmarks()                              # ['ucfcrime-ar', 'xdviolence-ar']
-    var_bench.load_dataset("ucfcrime-ar", split="test")  # a datasets.Dataset
-    var_bench.score(matrix, benchmark="ucfcrime-ar")     # a ResultRecord
-    var_bench.compare(record_a, record_b)               # a paired comparison
+    var_bench.list_benchmarks()                          # ['ucfcrime-ar', 'xdviolence-ar']
+    var_bench.download("ucfcrime-ar")                     # fetch + assemble; the manifests
+    var_bench.ids("ucfcrime-ar", "test")                  # canonical test ids
+    var_bench.load_dataset("ucfcrime-ar", split="test")   # a datasets.Dataset
+    var_bench.score(matrix, benchmark="ucfcrime-ar")      # a ResultRecord
+    var_bench.compare(record_a, record_b)                # a paired comparison
+
+No public name here is also a submodule's name, so importing a submodule never replaces one.
 """
 
 from __future__ import annotations
@@ -13,22 +17,31 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from ._version import __version__
-from .benchmarks import benchmarks, get_benchmark
+from var_bench import _compat
+from var_bench._version import __version__
+
+_compat.install()
 
 _LAZY = {
-    "load_dataset": "var_bench.data",
-    "download": "var_bench.data",
-    "ids": "var_bench.data",
-    "score": "var_bench.scoring",
-    "compare": "var_bench.scoring",
-    "ResultRecord": "var_bench.records",
+    "list_benchmarks": "var_bench.benchmarks.registry",
+    "get_benchmark": "var_bench.benchmarks.registry",
+    "load_dataset": "var_bench.loaders.hf",
+    "download": "var_bench.data.prepare",
+    "ids": "var_bench.data.prepare",
+    "load_table": "var_bench.data.prepare",
+    "score": "var_bench.scoring.score",
+    "compare": "var_bench.scoring.score",
+    "ResultRecord": "var_bench.scoring.record",
 }
 
-__all__ = ["__version__", "benchmarks", "get_benchmark", *_LAZY]
+__all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'var_bench' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

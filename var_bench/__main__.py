@@ -1,6 +1,6 @@
 """``python -m var_bench`` runs the ``var-bench`` command."""
 
-from .cli import main
+from var_bench.cli import main
 
 if __name__ == "__main__":
     main()

@@ -21,7 +21,7 @@ import math
 from numbers import Integral, Real
 from typing import Literal, Sequence
 
-from .errors import InputError
+from var_bench.errors import InputError
 
 Cell = str | int | float | None
 Align = Literal["left", "right"]

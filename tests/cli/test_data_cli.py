@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from support.httpserver import Fault, serve_folder
-from var_bench.splitinfo import expected_ids_sha256
+from var_bench.data.splits import expected_ids_sha256
 
 XLSX = "Roc-Ng-VAR/ucf_crime_test.xlsx"
 LIST = "Roc-Ng-XDVioDet/audio.list"

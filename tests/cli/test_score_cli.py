@@ -14,7 +14,7 @@ import pytest
 
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.cli import main
-from var_bench.records import ResultRecord
+from var_bench.scoring.record import ResultRecord
 
 N = UCFCRIME_AR.test_size
 IDS = [f"vid{i:03d}" for i in range(N)]
@@ -57,7 +57,7 @@ def sub(tmp_path, S):
 @pytest.fixture()
 def canonical(monkeypatch):
     """Stand-ins for the built dataset: the canonical ids and class table."""
-    import var_bench.data as data
+    import var_bench.data.prepare as data
 
     classes = [c for c, k in UCFCRIME_AR.upstream_class_counts["test"].items() for _ in range(k)]
     table = pd.DataFrame({"video_id": IDS, "class": classes,

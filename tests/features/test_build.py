@@ -13,7 +13,7 @@ from var_bench.features import build as build_mod
 from var_bench.features import build_features, read_split
 from var_bench.features.manifest import FeatureManifest
 from var_bench.features.store import ShardWriter
-from var_bench.paths import features_dir
+from var_bench.data.paths import features_dir
 
 UCF = UCFCRIME_AR.name
 XD = XDVIOLENCE_AR.name

@@ -15,7 +15,7 @@ from var_bench.cli import main
 from var_bench.errors import InputError
 from var_bench.features import FeatureManifest, build_features
 from var_bench.features.hdf5 import FORMAT, export_h5, import_h5
-from var_bench.paths import features_dir
+from var_bench.data.paths import features_dir
 
 XD = "xdviolence-ar"
 

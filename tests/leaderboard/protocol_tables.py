@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from support.paths import SHARED
+
 import pytest
 
 from var_bench.benchmarks import get_benchmark
 
-PROTOCOL = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "protocol.md"
+PROTOCOL = SHARED / "spec" / "protocol.md"
 # Order of the tables in protocol.md's "Published results" section.
 BENCHMARK_ORDER = ("ucfcrime-ar", "xdviolence-ar")
 # Order of the numbers inside one direction's cell: R@1 R@5 R@10 MdR (MnR was not published).

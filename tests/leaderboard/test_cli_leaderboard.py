@@ -8,7 +8,7 @@ import pytest
 
 from var_bench.benchmarks import BENCHMARKS
 from var_bench.cli import main
-from var_bench.splitinfo import expected_ids_sha256
+from var_bench.data.splits import expected_ids_sha256
 
 from .protocol_tables import protocol_tables
 from .records_factory import make_record

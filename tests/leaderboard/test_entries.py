@@ -12,7 +12,7 @@ from var_bench.leaderboard.entries import (
 )
 from var_bench.leaderboard.published import published_table
 from var_bench.leaderboard.verify import verify_record
-from var_bench.records import DISCLOSURE_KEYS
+from var_bench.scoring.record import DISCLOSURE_KEYS
 
 from .records_factory import fake_ids_hash, make_record
 

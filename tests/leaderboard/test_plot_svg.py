@@ -18,7 +18,7 @@ from var_bench.leaderboard.plot_svg import (
     series_colours,
     x_ticks,
 )
-from var_bench.metrics import ranks
+from var_bench.scoring.metrics import ranks
 
 from .records_factory import fake_ids_hash, make_record
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from var_bench.benchmarks import get_benchmark
+
 from var_bench.benchmarks import BENCHMARKS
 from var_bench.errors import DataError
 from var_bench.leaderboard import published
 from var_bench.leaderboard.published import published_table
-from var_bench.metrics.names import MEAN_RANK, METRICS
+from var_bench.scoring.metrics.names import MEAN_RANK, METRICS
 
 from .protocol_tables import CELL_METRICS, protocol_tables
 
@@ -56,15 +58,16 @@ def test_published_values_are_not_all_exact_fractions() -> None:
 
 
 def test_drift_from_the_metric_names_is_refused(monkeypatch) -> None:
-    raw = published._raw()
-    broken = {**raw, "benchmarks": {**raw["benchmarks"]}}
-    rows = [dict(r) for r in raw["benchmarks"]["ucfcrime-ar"]["rows"]]
+    import dataclasses
+    import json
+
+    spec = get_benchmark("ucfcrime-ar")
+    raw = json.loads(spec.resource_text(published.RESOURCE))
+    rows = [dict(r) for r in raw["rows"]]
     rows[0] = {**rows[0], "metrics": {"t2v": {"R1": 0.3}, "v2t": rows[0]["metrics"]["v2t"]}}
-    broken["benchmarks"]["ucfcrime-ar"] = {**raw["benchmarks"]["ucfcrime-ar"], "rows": rows}
-    monkeypatch.setattr(published, "_raw", lambda: broken)
-    published._table.cache_clear()
-    try:
-        with pytest.raises(DataError, match="expected metrics R@1, R@5, R@10, MdR, MnR, got R1"):
-            published_table("ucfcrime-ar")
-    finally:
-        published._table.cache_clear()
+    broken = dataclasses.replace(spec)
+    monkeypatch.setattr(type(broken), "resource_text",
+                        lambda self, name: json.dumps({**raw, "rows": rows}) if self is broken
+                        else spec.resource_text(name))
+    with pytest.raises(DataError, match="expected metrics R@1, R@5, R@10, MdR, MnR, got R1"):
+        published_table(broken)

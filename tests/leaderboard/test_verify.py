@@ -16,9 +16,9 @@ from var_bench.leaderboard.verify import (
     recompute,
     verify_record,
 )
-from var_bench.metrics import bootstrap, ranks
-from var_bench.metrics.counts import QueryRanks
-from var_bench.splitinfo import expected_ids_sha256
+from var_bench.scoring.metrics import bootstrap, ranks
+from var_bench.scoring.metrics.counts import QueryRanks
+from var_bench.data.splits import expected_ids_sha256
 
 from .records_factory import FAKE_IDS_SHA256, fake_ids_hash, make_record
 

@@ -17,8 +17,8 @@ import openpyxl
 
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR, BenchmarkSpec
 from var_bench.fsutil import sha256_lines
-from var_bench.sources import source
-from var_bench.splitinfo import SplitInfo, ValidationRule
+from var_bench.benchmarks import source
+from var_bench.data.splits import SplitInfo, ValidationRule
 
 RULE = ValidationRule("train", "class", 10)
 

@@ -3,8 +3,8 @@ import os
 import pytest
 
 from var_bench.benchmarks import get_benchmark
-from var_bench.data import download
-from var_bench.scoring import score
+from var_bench.data.prepare import download
+from var_bench.scoring.score import score
 from var_bench.synth import synthesize
 from var_bench.synth.check import ridge_baseline, ridge_matrix
 

@@ -10,11 +10,11 @@ def config_dirs(tmp_path, monkeypatch):
     alan, base = tmp_path / "alan" / "configs", tmp_path / "base" / "configs"
     alan.mkdir(parents=True)
     base.mkdir(parents=True)
-    (alan / "ucfcrime-ar.yaml").write_text("model: alan\nmodel_args: {d: 768}\ntrain: {lr: 5e-5}\n")
-    (alan / "tiny.yaml").write_text("model: alan\ntrain: {epochs: 2}\n")
+    (alan / "alan-ucfcrime-ar.yaml").write_text("model: alan\nmodel_args: {d: 768}\ntrain: {lr: 5e-5}\n")
+    (alan / "alan-tiny.yaml").write_text("model: alan\ntrain: {epochs: 2}\n")
     (base / "mmt-tiny.yaml").write_text("model: mmt\ntrain: {epochs: 1, batch_size: 4}\n")
-    dirs = {"var_bench.alan_ref": alan, "var_bench.baselines": base}
-    monkeypatch.setattr(cfgmod, "_config_dir", lambda package: dirs[package])
+    dirs = {"alan": alan, "mmt": base}
+    monkeypatch.setattr(cfgmod, "config_dir", lambda model: dirs.get(model, base))
     return dirs
 
 

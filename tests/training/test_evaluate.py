@@ -8,7 +8,7 @@ from var_bench import data as vdata
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.errors import InputError
-from var_bench.scoring import score
+from var_bench.scoring.score import score
 from var_bench.training.evaluate import (
     concat_outputs, evaluate, expand_to_canonical, score_matrix, write_submission,
 )

@@ -14,10 +14,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from var_bench.training.base import RetrievalModel
-from var_bench.training.losses import max_margin_ranking_loss
-from var_bench.training.modules import masked_mean
-from var_bench.training.registry import register_model
+from var_bench.models.base import RetrievalModel
+from var_bench.models.losses import max_margin_ranking_loss
+from var_bench.models.modules import masked_mean
+from var_bench.models.registry import register_model
 
 WORDS = ["red", "blue", "green", "black", "white", "small", "large", "fast", "slow", "loud",
          "quiet", "dark", "bright", "old", "new", "wet"]
@@ -91,7 +91,7 @@ class TinyModel(RetrievalModel):
         elif text == "hash":
             self.text = HashText(dim)
         else:
-            from var_bench.training.text import TextEncoder
+            from var_bench.models.text import TextEncoder
 
             self.text = TextEncoder(ctx.text_model, freeze=True, cache=True, max_length=16)
             self.query = nn.Linear(self.text.hidden_size, dim)

@@ -15,8 +15,8 @@ import warnings
 
 import click
 
-from .._version import __version__
-from ..errors import VarBenchError
+from var_bench._version import __version__
+from var_bench.errors import VarBenchError
 
 PROG = "var-bench"
 DEBUG_ENV = "VAR_BENCH_DEBUG"
@@ -80,6 +80,6 @@ def mirror_option(f):
 
 
 def benchmark_choice() -> click.Choice:
-    from ..benchmarks import benchmarks
+    from var_bench.benchmarks import list_benchmarks as benchmarks
 
     return click.Choice(benchmarks(), case_sensitive=False)

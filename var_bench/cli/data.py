@@ -7,8 +7,8 @@ from dataclasses import asdict
 
 import click
 
-from ..benchmarks import SPLITS, get_benchmark
-from .base import benchmark_choice, cli, home_option, mirror_option
+from var_bench.benchmarks import SPLITS, get_benchmark
+from var_bench.cli.base import benchmark_choice, cli, home_option, mirror_option
 
 
 @cli.command()
@@ -19,7 +19,7 @@ from .base import benchmark_choice, cli, home_option, mirror_option
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: on a TTY).")
 def download(benchmarks, home, mirror, rebuild, progress):
     """Fetch, verify (size, sha256) and build BENCHMARKS (default: all)."""
-    from ..data import download as run
+    from var_bench.data.prepare import download as run
 
     for name, m in run(benchmarks or None, home=home, mirror=mirror, progress=progress,
                        rebuild=rebuild).items():
@@ -28,7 +28,7 @@ def download(benchmarks, home, mirror, rebuild, progress):
 
 
 def _folder(name: str, home) -> str:
-    from ..paths import built_dir
+    from var_bench.data.paths import built_dir
 
     return str(built_dir(get_benchmark(name), home))
 
@@ -43,7 +43,7 @@ def ids(benchmark, split, home, mirror):
 
     The printed bytes hash (sha256) to the checksum in splits/<benchmark>.json.
     """
-    from ..data import ids as get_ids
+    from var_bench.data.prepare import ids as get_ids
 
     click.echo("\n".join(get_ids(benchmark, split, home=home, mirror=mirror)))
 
@@ -55,7 +55,7 @@ def ids(benchmark, split, home, mirror):
 @click.option("--json", "as_json", is_flag=True, help="Print the information as JSON.")
 def info(benchmark, home, mirror, as_json):
     """Counts per split and class, caption lengths, sources and citation."""
-    from ..info import benchmark_info
+    from var_bench.data.info import benchmark_info
 
     data = benchmark_info(benchmark, home=home, mirror=mirror)
     if as_json:

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import click
 
-from ..benchmarks import SPLITS
-from .base import benchmark_choice, cli, home_option
+from var_bench.benchmarks import SPLITS
+from var_bench.cli.base import benchmark_choice, cli, home_option
 
 
 def _layouts() -> click.Choice:
-    from ..features.layouts import VIDEO_LAYOUT_CHOICES
+    from var_bench.features.layouts import VIDEO_LAYOUT_CHOICES
 
     return click.Choice(VIDEO_LAYOUT_CHOICES)
 
 
 def _crops() -> click.Choice:
-    from ..features.align import CROP_MODES
+    from var_bench.features.align import CROP_MODES
 
     return click.Choice(CROP_MODES)
 
 
 def _dtypes() -> click.Choice:
-    from ..features.manifest import DTYPES
+    from var_bench.features.manifest import DTYPES
 
     return click.Choice(DTYPES)
 
@@ -49,9 +49,9 @@ _DIR = click.Path(exists=True, file_okay=False)
 def build(benchmark, features, flow, audio, layout, crops, dtype, allow_missing, snippet_frames,
           home, progress):
     """Convert raw feature folders of BENCHMARK into the feature store (resumable)."""
-    from ..benchmarks import get_benchmark
-    from ..features import build_features
-    from ..paths import features_dir
+    from var_bench.benchmarks import get_benchmark
+    from var_bench.features import build_features
+    from var_bench.data.paths import features_dir
 
     m = build_features(benchmark, features, flow=flow, audio=audio, layout=layout, crops=crops,
                        dtype=dtype, allow_missing=allow_missing, home=home,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..benchmarks import SPLITS, get_benchmark
-from .base import benchmark_choice, cli, home_option
+from var_bench.benchmarks import SPLITS, get_benchmark
+from var_bench.cli.base import benchmark_choice, cli, home_option
 
 
 @cli.command("export-h5")
@@ -19,7 +19,7 @@ from .base import benchmark_choice, cli, home_option
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: on a TTY).")
 def export_h5(benchmark, out, splits, compression, home, progress):
     """Write BENCHMARK's built features to the HDF5 file OUT (/<split>/<video_id>/<stream>)."""
-    from ..features.hdf5 import export_h5 as run
+    from var_bench.features.hdf5 import export_h5 as run
 
     path = run(benchmark, out, splits=splits or None, home=home, compression=compression,
                progress=progress)
@@ -33,8 +33,8 @@ def export_h5(benchmark, out, splits, compression, home, progress):
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: on a TTY).")
 def import_h5(benchmark, in_path, home, progress):
     """Build BENCHMARK's feature store from an HDF5 file written by export-h5."""
-    from ..features.hdf5 import import_h5 as run
-    from ..paths import features_dir
+    from var_bench.features.hdf5 import import_h5 as run
+    from var_bench.data.paths import features_dir
 
     m = run(benchmark, in_path, home=home, progress=progress)
     counts = ", ".join(f"{s} {n}" for s, n in m.counts.items())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..adapters import PLATFORMS
-from ..leaderboard import FORMATS
-from .base import benchmark_choice, cli
+from var_bench.leaderboard.adapters import PLATFORMS
+from var_bench.leaderboard import FORMATS
+from var_bench.cli.base import benchmark_choice, cli
 
 
 @cli.command()
@@ -19,7 +19,7 @@ from .base import benchmark_choice, cli
               help="Write here (atomically) instead of printing.")
 def leaderboard(benchmark, results, fmt, output):
     """The published table of BENCHMARK merged with verified result records, ranked by SumR."""
-    from ..leaderboard import write_leaderboard
+    from var_bench.leaderboard import write_leaderboard
 
     text = write_leaderboard(benchmark, results, fmt, output)
     if output is None:
@@ -34,6 +34,6 @@ def leaderboard(benchmark, results, fmt, output):
               help="File to write (atomically).")
 def export(record, platform, output):
     """Write a result RECORD in a challenge platform's score format."""
-    from ..adapters import export_record
+    from var_bench.leaderboard.adapters import export_record
 
     export_record(record, platform, output)

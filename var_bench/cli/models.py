@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .base import benchmark_choice, cli, home_option
+from var_bench.cli.base import benchmark_choice, cli, home_option
 
 
 @cli.command()
@@ -23,7 +23,7 @@ from .base import benchmark_choice, cli, home_option
 @home_option
 def train(model_name, benchmark, config, out, overrides, resume, device, home):
     """Train a model on the train split, selecting the checkpoint on val (never test)."""
-    from ..training.trainer import train as run
+    from var_bench.training.trainer import train as run
 
     result = run(model_name, benchmark, config=config, out=out, home=home, resume=resume,
                  device=device, overrides=overrides)
@@ -44,8 +44,8 @@ def train(model_name, benchmark, config, out, overrides, resume, device, home):
 @home_option
 def evaluate(checkpoint, benchmark, split, out, json_path, device, home):
     """Encode SPLIT with CHECKPOINT, write the submission and print its scores."""
-    from ..training.evaluate import evaluate as run
-    from .scoring import render_record
+    from var_bench.training.evaluate import evaluate as run
+    from var_bench.cli.scoring import render_record
 
     record = run(checkpoint, benchmark, split=split, out=out, home=home, device=device,
                  json_path=json_path)

@@ -7,10 +7,10 @@ from typing import Any, Iterable
 
 import click
 
-from ..errors import InputError
-from ..metrics.compare import METHODS
-from ..metrics.names import DEFAULT_TIES, METRICS, RECALLS, SUMR, TIE_RULES, arrow
-from .base import benchmark_choice, cli, home_option, mirror_option
+from var_bench.errors import InputError
+from var_bench.scoring.metrics.compare import METHODS
+from var_bench.scoring.metrics.names import DEFAULT_TIES, METRICS, RECALLS, SUMR, TIE_RULES, arrow
+from var_bench.cli.base import benchmark_choice, cli, home_option, mirror_option
 
 
 
@@ -39,7 +39,7 @@ from .base import benchmark_choice, cli, home_option, mirror_option
 def score(submission, benchmark, ties, direction, split, json_path, by_class, ci, replicates, seed,
           name, disclose, home, mirror):
     """Score SUBMISSION (.npy, .npz, .pt/.pth, .h5): R@1, R@5, R@10, MdR, MnR per direction, SumR."""
-    from ..scoring import score as run
+    from var_bench.scoring.score import score as run
 
     record = run(submission, benchmark, ties=ties, direction=direction, split=split,
                  by_class=by_class, ci=ci, replicates=replicates, seed=seed, name=name,
@@ -65,8 +65,8 @@ def score(submission, benchmark, ties, direction, split, json_path, by_class, ci
 @mirror_option
 def compare(a, b, benchmark, ties, method, replicates, seed, json_path, home, mirror):
     """Compare A and B (submissions or result-record JSON files) with a paired test per metric."""
-    from ..fsutil import atomic_write_text
-    from ..scoring import compare as run
+    from var_bench.fsutil import atomic_write_text
+    from var_bench.scoring.score import compare as run
 
     result = run(a, b, benchmark, ties=ties, method=method, replicates=replicates, seed=seed,
                  home=home, mirror=mirror)
@@ -98,8 +98,8 @@ def _direction_label(spec: Any, name: str) -> str:
 def render_record(record: Any) -> str:
     """The people's view of a result record: metrics, SumR, ties and bounds, then the optional
     intervals and per-class tables. R@K, MdR and MnR with one decimal (as the paper)."""
-    from ..benchmarks import get_benchmark
-    from ..tables import plain_table
+    from var_bench.benchmarks import get_benchmark
+    from var_bench.tables import plain_table
 
     spec = get_benchmark(record.benchmark)
     dirs = list(record.metrics)
@@ -126,7 +126,7 @@ def _interval(pair: Any) -> str:
 
 
 def _render_ci(record: Any, spec: Any) -> str:
-    from ..tables import plain_table
+    from var_bench.tables import plain_table
 
     ci = record.ci
     intervals = ci["intervals"]
@@ -141,9 +141,9 @@ def _render_ci(record: Any, spec: Any) -> str:
 
 
 def _render_by_class(record: Any) -> str:
-    from ..breakdown import ANOMALOUS, CLASSES, NORMAL
-    from ..metrics.names import MEDIAN_RANK
-    from ..tables import plain_table
+    from var_bench.scoring.metrics.breakdown import ANOMALOUS, CLASSES, NORMAL
+    from var_bench.scoring.metrics.names import MEDIAN_RANK
+    from var_bench.tables import plain_table
 
     shown = (*RECALLS, MEDIAN_RANK)
     dirs = list(record.metrics)
@@ -159,7 +159,7 @@ def _render_by_class(record: Any) -> str:
 def render_comparison(result: Any, a: str, b: str) -> str:
     """One row per metric and direction, then SumR: A, B, diff = A - B, the interval of the
     difference, the p-value and which entry is better (A, B, or - when not significant)."""
-    from ..tables import plain_table
+    from var_bench.tables import plain_table
 
     rows = []
     for r in result.rows:

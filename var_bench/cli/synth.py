@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..synth.layout import VIDEO_LAYOUTS
-from .base import benchmark_choice, cli, home_option
+from var_bench.synth.layout import VIDEO_LAYOUT_NAMES
+from var_bench.cli.base import benchmark_choice, cli, home_option
 
 
 @cli.command()
@@ -19,7 +19,7 @@ from .base import benchmark_choice, cli, home_option
 @click.option("--snippet-frames", type=int, default=16, show_default=True,
               help="F: frames per snippet (larger F keeps long annotated test videos short).")
 @click.option("--flow/--no-flow", default=None, help="Also write a Flow tree (default: UCF no, XD yes).")
-@click.option("--layout", default=None, type=click.Choice([x for v in VIDEO_LAYOUTS.values() for x in v]),
+@click.option("--layout", default=None, type=click.Choice(VIDEO_LAYOUT_NAMES),
               help="Video layout (default: ucf-crops / xd-i3d).")
 @click.option("--ragged/--no-ragged", default=None,
               help="Flow/audio may be one snippet short, as upstream (default: XD yes, UCF no).")
@@ -33,7 +33,7 @@ from .base import benchmark_choice, cli, home_option
 def synth(out_dir, benchmark, videos, seed, crops, snippets, snippet_frames, flow, layout, ragged,
           signal, audio_signal, anomaly, noise, offset, home, progress):
     """Write a synthetic raw feature tree for BENCHMARK's real ids into OUT_DIR (see docs/synth.md)."""
-    from ..synth import synthesize
+    from var_bench.synth import synthesize
 
     amplitudes = {k: v for k, v in (("signal", signal), ("audio_signal", audio_signal),
                                     ("anomaly", anomaly), ("noise", noise), ("offset", offset))

@@ -15,7 +15,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import InputError
+from var_bench.errors import InputError
 
 CROP_MODES: tuple[str, ...] = ("mean", "center", "all")
 #: The most the stream lengths of one video may differ by (in snippets) before trimming.

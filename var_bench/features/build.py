@@ -31,18 +31,18 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from .._version import __version__
-from ..benchmarks import SPLITS, BenchmarkSpec, get_benchmark
-from ..errors import InputError
-from ..fsutil import atomic_write_text
-from ..paths import features_dir
-from .align import aligned_length, check_crops_mode
-from .card import metadata_card, render_features_card
-from .labels import SNIPPET_FRAMES, snippet_labels
-from .layouts import AUTO, StreamIndex, check_crops, index_streams
-from .manifest import BUILD_FORMAT, DTYPES, FeatureManifest
-from .readers import Scratch, check_finite, read_stream, video_headers
-from .store import PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features, store_schema
+from var_bench._version import __version__
+from var_bench.benchmarks import SPLITS, BenchmarkSpec, get_benchmark
+from var_bench.errors import InputError
+from var_bench.fsutil import atomic_write_text
+from var_bench.data.paths import features_dir
+from var_bench.features.align import aligned_length, check_crops_mode
+from var_bench.features.card import metadata_card, render_features_card
+from var_bench.features.labels import SNIPPET_FRAMES, snippet_labels
+from var_bench.features.layouts import AUTO, StreamIndex, check_crops, index_streams
+from var_bench.features.manifest import BUILD_FORMAT, DTYPES, FeatureManifest
+from var_bench.features.readers import Scratch, check_finite, read_stream, video_headers
+from var_bench.features.store import PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features, store_schema
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike, 
         counts=counts, missing=missing_out, trimmed=trimmed, shards=shards,
         ids_sha256=dict(meta_manifest.ids_sha256), notes=notes,
     )
-    from ..build.pipeline import _swap_into_place
+    from var_bench.data.assembly.pipeline import _swap_into_place
 
     atomic_write_text(staging / "README.md",
                       render_features_card(spec, manifest, metadata_card(built), schema_features(schema)))
@@ -158,8 +158,8 @@ def _metadata(spec: BenchmarkSpec, home):
     """The metadata build's folder, manifest and per split the rows the build needs."""
     import pyarrow.parquet as pq
 
-    from ..build.manifest import DATA_FILE, Manifest
-    from ..data import ensure_built
+    from var_bench.data.assembly.manifest import DATA_FILE, Manifest
+    from var_bench.data.prepare import ensure_built
 
     built = ensure_built(spec, home=home, download_missing=False)
     manifest = Manifest.read(built)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..benchmarks import SPLITS, BenchmarkSpec
-from .manifest import FeatureManifest
+from var_bench.benchmarks import SPLITS, BenchmarkSpec
+from var_bench.features.manifest import FeatureManifest
 
 _SHARDS = "data/{split}/*.parquet"
 

@@ -30,14 +30,14 @@ from typing import Iterable
 
 import numpy as np
 
-from ..benchmarks import SPLITS, get_benchmark
-from ..errors import InputError, NotBuiltError
-from ..fsutil import atomic_write_text
-from ..paths import built_dir, features_dir
-from ..torchdata.arrowview import ColumnView, list_depth
-from .card import metadata_card, render_features_card
-from .manifest import BUILD_FORMAT, FeatureManifest
-from .store import ShardWriter, read_split, store_features, store_schema
+from var_bench.benchmarks import SPLITS, get_benchmark
+from var_bench.errors import InputError, NotBuiltError
+from var_bench.fsutil import atomic_write_text
+from var_bench.data.paths import built_dir, features_dir
+from var_bench.features.arrowview import ColumnView, list_depth
+from var_bench.features.card import metadata_card, render_features_card
+from var_bench.features.manifest import BUILD_FORMAT, FeatureManifest
+from var_bench.features.store import ShardWriter, read_split, store_features, store_schema
 
 FORMAT = "var_bench.features.h5"
 FORMAT_VERSION = 1
@@ -198,7 +198,7 @@ def import_h5(benchmark: str, in_path: str | os.PathLike, *, home: str | os.Path
     """
     import h5py
 
-    from ..data import ids as split_ids
+    from var_bench.data.prepare import ids as split_ids
 
     spec = get_benchmark(benchmark)
     path = Path(in_path)

@@ -6,8 +6,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-#: Frames per I3D / VGGish snippet upstream (16 non-overlapping frames).
-SNIPPET_FRAMES = 16
+from var_bench.benchmarks import DEFAULT_SNIPPET_FRAMES as SNIPPET_FRAMES
 
 
 def snippet_labels(segments: Iterable[Sequence[int]], T: int,

@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..benchmarks import BenchmarkSpec
-from ..errors import InputError
+from var_bench.benchmarks import BENCHMARKS, BenchmarkSpec, Layout
+from var_bench.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -33,32 +33,14 @@ XD_VGGISH = "xd-vggish"
 AUTO = "auto"
 
 
-@dataclass(frozen=True)
-class Layout:
-    """One raw layout: which benchmark uses it, its file-name pattern and array shape.
-
-    ``per_crop``: one ``[T, D]`` file per crop (else one file per video, ``[T, C, D]`` when
-    ``video_crops`` else ``[T, D]``). ``dim``: the feature dimension D.
-    """
-
-    name: str
-    benchmark: str
-    pattern: str  # one of the keys of _PATTERNS
-    dim: int
-    per_crop: bool
-    video_crops: bool
-    audio: bool = False
+def all_layouts() -> dict[str, Layout]:
+    """Every registered benchmark's raw layouts, by name."""
+    return {lay.name: lay for spec in BENCHMARKS.values() for lay in spec.layouts}
 
 
-LAYOUTS: dict[str, Layout] = {
-    UCF_CROPS: Layout(UCF_CROPS, "ucfcrime-ar", "crop", 1024, per_crop=True, video_crops=False),
-    UCF_RTFM: Layout(UCF_RTFM, "ucfcrime-ar", "i3d", 2048, per_crop=False, video_crops=True),
-    XD_I3D: Layout(XD_I3D, "xdviolence-ar", "crop", 1024, per_crop=True, video_crops=False),
-    XD_VGGISH: Layout(XD_VGGISH, "xdviolence-ar", "vggish", 128, per_crop=False,
-                      video_crops=False, audio=True),
-}
+LAYOUTS: dict[str, Layout] = all_layouts()
 #: Values of ``--layout`` (the audio layout is never chosen: it is the only one).
-VIDEO_LAYOUT_CHOICES: tuple[str, ...] = (AUTO, UCF_CROPS, UCF_RTFM, XD_I3D)
+VIDEO_LAYOUT_CHOICES: tuple[str, ...] = (AUTO, *(n for n, lay in LAYOUTS.items() if not lay.audio))
 #: Path components (case-insensitive) that put a file in the flow stream.
 FLOW_FOLDERS = frozenset({"flow", "flowtest"})
 #: The stream names, in the order columns are written.
@@ -176,8 +158,7 @@ def choose_layout(spec: BenchmarkSpec, stream: str, root: Path, patterns: dict[s
 
     Raises InputError when two layouts are mixed (auto) or the files fit no layout of ``spec``.
     """
-    allowed = [lay for lay in LAYOUTS.values()
-               if lay.benchmark == spec.name and lay.audio == (stream == "audio")]
+    allowed = [lay for lay in spec.layouts if lay.audio == (stream == "audio")]
     if stream != "audio" and forced != AUTO:
         lay = LAYOUTS[forced]
         if lay not in allowed:
@@ -267,7 +248,7 @@ def index_streams(spec: BenchmarkSpec, features: Path, flow: Path | None = None,
     """
     if layout not in VIDEO_LAYOUT_CHOICES:
         raise InputError(f"layout: expected one of {', '.join(VIDEO_LAYOUT_CHOICES)}, got {layout!r}")
-    has_audio = any(lay.audio and lay.benchmark == spec.name for lay in LAYOUTS.values())
+    has_audio = spec.audio_layout is not None
     if audio is not None and not has_audio:
         raise InputError(f"--audio: {spec.name} has no audio stream (its queries are "
                          f"{spec.query_modality})")

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..fsutil import atomic_write_text
+from var_bench.fsutil import atomic_write_text
 
 MANIFEST = "manifest.json"
 #: Bump when the store's layout changes (loaders then refuse older stores).

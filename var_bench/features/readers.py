@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
-from .layouts import StreamIndex
+from var_bench.errors import InputError
+from var_bench.features.layouts import StreamIndex
 
 _F32 = np.dtype("<f4")
 
@@ -142,7 +142,7 @@ def read_stream(index: StreamIndex, video_id: str, heads: list[NpyHeader], T: in
 
     Per-crop files are summed one at a time into the output (memory: output + one crop).
     """
-    from .align import reduce_crops
+    from var_bench.features.align import reduce_crops
 
     lay, stream = index.layout, index.stream
     if lay.per_crop:

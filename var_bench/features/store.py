@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import NotBuiltError
-from .manifest import SHARD_FILE, FeatureManifest
+from var_bench.errors import NotBuiltError
+from var_bench.features.manifest import SHARD_FILE, FeatureManifest
 
 #: Default bytes of array data buffered before a row group is written.
 ROW_GROUP_BYTES = 64 << 20

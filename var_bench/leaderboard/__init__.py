@@ -13,15 +13,15 @@ from __future__ import annotations
 import os
 from typing import Callable
 
-from ..errors import InputError
-from ..fsutil import atomic_write_text
-from .board import Leaderboard, build_leaderboard, rank_entries
-from .entries import Entry
-from .published import PublishedRow, PublishedTable, published_table
-from .render_html import render_html
-from .render_json import render_json
-from .render_md import render_markdown
-from .verify import IdsHash, VerifiedRecord, load_records, verify_record
+from var_bench.errors import InputError
+from var_bench.fsutil import atomic_write_text
+from var_bench.leaderboard.board import Leaderboard, build_leaderboard, rank_entries
+from var_bench.leaderboard.entries import Entry
+from var_bench.leaderboard.published import PublishedRow, PublishedTable, published_table
+from var_bench.leaderboard.render_html import render_html
+from var_bench.leaderboard.render_json import render_json
+from var_bench.leaderboard.render_md import render_markdown
+from var_bench.leaderboard.verify import IdsHash, VerifiedRecord, load_records, verify_record
 
 RENDERERS: dict[str, Callable[[Leaderboard], str]] = {
     "md": render_markdown,

@@ -7,11 +7,11 @@ import os
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..benchmarks import BenchmarkSpec, get_benchmark
-from ..records import ResultRecord
-from .entries import Entry, published_entry, reproduces, user_entry
-from .published import PublishedTable, published_table
-from .verify import LEADERBOARD_SPLIT, LEADERBOARD_TIES, IdsHash, load_records, verify_record
+from var_bench.benchmarks import BenchmarkSpec, get_benchmark
+from var_bench.scoring.record import ResultRecord
+from var_bench.leaderboard.entries import Entry, published_entry, reproduces, user_entry
+from var_bench.leaderboard.published import PublishedTable, published_table
+from var_bench.leaderboard.verify import LEADERBOARD_SPLIT, LEADERBOARD_TIES, IdsHash, load_records, verify_record
 
 
 @dataclass(frozen=True)

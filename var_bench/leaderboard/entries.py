@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..metrics.counts import QueryRanks
-from ..records import DISCLOSURE_KEYS, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY
-from .published import PublishedRow, PublishedTable
-from .verify import VerifiedRecord
+from var_bench.scoring.metrics.counts import QueryRanks
+from var_bench.scoring.record import DISCLOSURE_KEYS, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY
+from var_bench.leaderboard.published import PublishedRow, PublishedTable
+from var_bench.leaderboard.verify import VerifiedRecord
 
 PUBLISHED = "published"
 USER = "user"

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..breakdown import ANOMALOUS, CLASSES, NORMAL
-from ..metrics.names import MEDIAN_RANK, METRICS, RECALLS, SUMR, arrow
-from ..tables import Align, format_cell
-from .board import Leaderboard
-from .entries import PUBLISHED, USER, Entry
+from var_bench.scoring.metrics.breakdown import ANOMALOUS, CLASSES, NORMAL
+from var_bench.scoring.metrics.names import MEDIAN_RANK, METRICS, RECALLS, SUMR, arrow
+from var_bench.tables import Align, format_cell
+from var_bench.leaderboard.board import Leaderboard
+from var_bench.leaderboard.entries import PUBLISHED, USER, Entry
 
 DIGITS = 1
 #: How the Entry column marks published rows and user entries.

@@ -16,12 +16,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ..benchmarks import Direction
-from ..metrics import ranks
-from ..metrics.names import RECALL_KS, RECALLS
-from .board import Leaderboard
-from .entries import Entry
-from .layout import KIND_LABELS
+from var_bench.benchmarks import Direction
+from var_bench.scoring.metrics import ranks
+from var_bench.scoring.metrics.names import RECALL_KS, RECALLS
+from var_bench.leaderboard.board import Leaderboard
+from var_bench.leaderboard.entries import Entry
+from var_bench.leaderboard.layout import KIND_LABELS
 
 #: Distinguishable series colours: Tableau 10 without its grey, then four more far from those.
 #: None is grey or black, so a series never looks like text, axes or grid lines.

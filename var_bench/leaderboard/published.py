@@ -1,7 +1,8 @@
 """The published results (Tables II and III of Wu et al., TIP 2024), shipped as package data.
 
-``var_bench/resources/published.json`` holds every number exactly as printed in the paper (one
-decimal, never recomputed; MnR was not published and is null). This module reads it and checks
+Each benchmark unit ships ``published.json`` (``var_bench/benchmarks/<unit>/``), holding every
+number exactly as printed in the paper (one decimal, never recomputed; MnR was not published and
+is null). This module reads it and checks
 its shape against the benchmark specs and metric names, so the data cannot drift from them.
 """
 
@@ -10,13 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from ..benchmarks import BenchmarkSpec, get_benchmark
-from ..errors import DataError
-from ..metrics.names import METRICS, SUMR
+from var_bench.benchmarks import BenchmarkSpec, get_benchmark
+from var_bench.errors import DataError
+from var_bench.scoring.metrics.names import METRICS, SUMR
 
 RESOURCE = "published.json"
 
@@ -45,12 +45,6 @@ class PublishedTable:
     rows: tuple[PublishedRow, ...]
 
 
-@lru_cache(maxsize=1)
-def _raw() -> dict[str, Any]:
-    text = resources.files("var_bench.resources").joinpath(RESOURCE).read_text("utf-8")
-    return json.loads(text)
-
-
 def _row(spec: BenchmarkSpec, raw: Mapping[str, Any]) -> PublishedRow:
     method = raw["method"]
     if list(raw["metrics"]) != list(spec.direction_names):
@@ -73,17 +67,15 @@ def _row(spec: BenchmarkSpec, raw: Mapping[str, Any]) -> PublishedRow:
 
 def published_table(benchmark: str | BenchmarkSpec) -> PublishedTable:
     """The published table of ``benchmark`` (validated against its spec and the metric names)."""
-    return _table(get_benchmark(benchmark).name)
+    return _table(get_benchmark(benchmark))
 
 
 @lru_cache(maxsize=None)
-def _table(name: str) -> PublishedTable:
-    spec = get_benchmark(name)
-    raw = _raw()
+def _table(spec: BenchmarkSpec) -> PublishedTable:
+    table = json.loads(spec.resource_text(RESOURCE))
     try:
-        table = raw["benchmarks"][spec.name]
         rows = tuple(_row(spec, r) for r in table["rows"])
-        note = " ".join(n for n in (table.get("note"), raw["note"]) if n)
-        return PublishedTable(spec.name, table["source"], raw["paper"], note, rows)
+        note = " ".join(n for n in (table.get("note"), table["transcription_note"]) if n)
+        return PublishedTable(spec.name, table["source"], table["paper"], note, rows)
     except KeyError as e:
         raise DataError(f"{RESOURCE}: expected key {e} for {spec.name}, it is missing") from None

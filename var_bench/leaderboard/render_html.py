@@ -10,9 +10,9 @@ from __future__ import annotations
 from html import escape
 from typing import Sequence
 
-from .board import Leaderboard
-from ..tables import format_cell
-from .layout import (
+from var_bench.leaderboard.board import Leaderboard
+from var_bench.tables import format_cell
+from var_bench.leaderboard.layout import (
     DIGITS,
     by_class_tables,
     columns,
@@ -21,7 +21,7 @@ from .layout import (
     provenance_rows,
     row_parts,
 )
-from .plot_svg import recall_plot_svg, series_colours
+from var_bench.leaderboard.plot_svg import recall_plot_svg, series_colours
 
 _CSS = """
 body { font-family: sans-serif; color: #222222; background: #ffffff; margin: 16px 24px; }

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .._version import __version__
-from ..metrics.names import METRICS, SUMR, higher_is_better
-from .board import Leaderboard
-from .entries import Entry
+from var_bench._version import __version__
+from var_bench.scoring.metrics.names import METRICS, SUMR, higher_is_better
+from var_bench.leaderboard.board import Leaderboard
+from var_bench.leaderboard.entries import Entry
 
 SCHEMA = 1
 

@@ -3,9 +3,9 @@ provenance, disclosures, warnings and per-class breakdowns."""
 
 from __future__ import annotations
 
-from ..tables import markdown_table
-from .board import Leaderboard
-from .layout import by_class_tables, detail_lines, legend_lines, provenance_rows, table_content
+from var_bench.tables import markdown_table
+from var_bench.leaderboard.board import Leaderboard
+from var_bench.leaderboard.layout import by_class_tables, detail_lines, legend_lines, provenance_rows, table_content
 
 
 def render_markdown(board: Leaderboard) -> str:

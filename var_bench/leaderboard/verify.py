@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ..benchmarks import BenchmarkSpec, get_benchmark
-from ..errors import InputError
-from ..metrics import bootstrap, ranks
-from ..metrics.counts import QueryRanks
-from ..metrics.names import DEFAULT_TIES, METRICS, SUMR
-from ..records import ResultRecord
+from var_bench.benchmarks import BenchmarkSpec, get_benchmark
+from var_bench.errors import InputError
+from var_bench.scoring.metrics import bootstrap, ranks
+from var_bench.scoring.metrics.counts import QueryRanks
+from var_bench.scoring.metrics.names import DEFAULT_TIES, METRICS, SUMR
+from var_bench.scoring.record import ResultRecord
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class VerifiedRecord:
 
 def default_ids_hash(spec: BenchmarkSpec, split: str) -> str:
     """The shipped checksum of ``spec``'s ordered ``split`` id list (no download needed)."""
-    from ..splitinfo import expected_ids_sha256  # the one place checksums live
+    from var_bench.data.splits import expected_ids_sha256  # the one place checksums live
 
     return expected_ids_sha256(spec, split)
 

@@ -3,7 +3,7 @@
 See docs/synth.md for how the signal is made.
 """
 
-from .core import MARKER, SynthSummary, synthesize
-from .signal import Amplitudes
+from var_bench.synth.core import MARKER, SynthSummary, synthesize
+from var_bench.synth.signal import Amplitudes
 
 __all__ = ["Amplitudes", "MARKER", "SynthSummary", "synthesize"]

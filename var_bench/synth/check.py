@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..benchmarks import get_benchmark
-from ..metrics import count_direction, sum_recall, summarise
-from . import layout as L
-from .core import MARKER, _records
+from var_bench.benchmarks import get_benchmark
+from var_bench.scoring.metrics import count_direction, sum_recall, summarise
+from var_bench.synth import layout as L
+from var_bench.synth.core import MARKER, _records
 
 
 def _pooled(tree: Path, lay: str, stream: str, split: str, stem: str, crops: int,
@@ -66,7 +66,7 @@ def ridge_matrix(tree: str | os.PathLike, *, home: str | os.PathLike | None = No
     if "audio" in marker["streams"]:
         query = pooled_features(tree, records, marker, "audio")
     else:
-        from .text import sentence_embeddings
+        from var_bench.synth.text import sentence_embeddings
 
         query = sentence_embeddings([r["caption_en"] for r in records]).astype(np.float64)
     train = np.array([r["_split"] == "train" for r in records])

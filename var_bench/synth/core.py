@@ -22,13 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from .._version import __version__
-from ..benchmarks import get_benchmark
-from ..errors import InputError
-from ..fsutil import atomic_write_text
-from . import layout as L
-from .plan import VideoPlan, plan_video
-from .signal import Amplitudes, anomaly_direction, projection, rng_for, stream_features, unit_latent
+from var_bench._version import __version__
+from var_bench.benchmarks import get_benchmark
+from var_bench.errors import InputError
+from var_bench.fsutil import atomic_write_text
+from var_bench.synth import layout as L
+from var_bench.synth.plan import VideoPlan, plan_video
+from var_bench.synth.signal import Amplitudes, anomaly_direction, projection, rng_for, stream_features, unit_latent
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def _prepare(out: Path, folders: tuple[str, ...]) -> None:
 def _records(benchmark: str, videos: int | None, home) -> list[dict]:
     """Metadata rows per upstream split (train = built train + val in upstream order), first
     ``videos`` of each."""
-    from ..data import load_table
+    from var_bench.data.prepare import load_table
 
     tables = {s: load_table(benchmark, s, home=home, download=False) for s in ("train+val", "test")}
     out = []
@@ -129,9 +129,9 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
     """Write a synthetic raw feature tree of ``benchmark`` into ``out_dir``.
 
     ``videos``: only the first N videos of each upstream split (train, test), canonical order.
-    ``crops``: crops per video (default upstream: 10 UCFCrime-AR, 5 XDViolence-AR). ``snippets``:
+    ``crops``: crops per video (default ``spec.upstream_crops``). ``snippets``:
     N, T of unannotated videos is drawn in [ceil(N/2), N]. ``snippet_frames``: F, frames per
-    snippet. ``flow``: also write a Flow tree (default: off for UCFCrime-AR, on for XDViolence-AR).
+    snippet. ``flow``: also write a Flow tree (default: on where the public release has Flow, ``spec.public_streams``).
     ``layout``: the video layout (``ucf-crops`` or ``ucf-rtfm``; ``xd-i3d``). ``ragged``: flow and
     audio may be one snippet short (default: on for XDViolence-AR). ``amplitudes``: fields of
     :class:`~var_bench.synth.signal.Amplitudes`. Needs the benchmark's built metadata in ``home``.
@@ -140,7 +140,7 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
 
     spec = get_benchmark(benchmark)
     name = spec.name
-    layouts = L.VIDEO_LAYOUTS[name]
+    layouts = tuple(lay.name for lay in spec.video_layouts)
     video_layout = layout or layouts[0]
     if video_layout not in layouts:
         raise InputError(f"layout: expected one of {', '.join(layouts)} for {name}, "
@@ -153,17 +153,18 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
         raise InputError(f"amplitudes: expected any of {', '.join(Amplitudes.__dataclass_fields__)}"
                          f", got {', '.join(unknown)}")
     amp = Amplitudes(**{k: float(v) for k, v in amplitudes.items()})
-    audio = name in L.AUDIO_LAYOUT
-    flow = (name == "xdviolence-ar") if flow is None else bool(flow)
+    audio_layout = spec.audio_layout.name if spec.audio_layout is not None else None
+    audio = audio_layout is not None
+    flow = ("flow" in spec.public_streams) if flow is None else bool(flow)
     if flow and video_layout not in L.FLOW_LAYOUTS:
         raise InputError(f"flow: the {video_layout} layout has no Flow tree; expected no flow, got "
                          "flow on")
     ragged = audio if ragged is None else bool(ragged)
-    crops = crops or L.UPSTREAM_CROPS[name]
-    if video_layout == L.UCF_RTFM and crops != L.UPSTREAM_CROPS[name]:
-        log.info("ucf-rtfm with %d crops (upstream has %d)", crops, L.UPSTREAM_CROPS[name])
+    crops = crops or spec.upstream_crops
+    if not L.LAYOUTS[video_layout].per_crop and crops != spec.upstream_crops:
+        log.info("%s with %d crops (upstream has %d)", video_layout, crops, spec.upstream_crops)
     streams = ("rgb",) + (("flow",) if flow else ()) + (("audio",) if audio else ())
-    stream_layout = {s: L.AUDIO_LAYOUT[name] if s == "audio" else video_layout for s in streams}
+    stream_layout = {s: audio_layout if s == "audio" else video_layout for s in streams}
 
     records = _records(name, videos, home)  # before touching out_dir: a missing build fails clean
     out = Path(out_dir)
@@ -210,7 +211,7 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
     counts = {s: sum(p.split == s for p in plans) for s in ("train", "test")}
     build_paths = {"features": out}
     if audio:
-        build_paths["audio"] = out / L.top_folders(L.AUDIO_LAYOUT[name])[0]
+        build_paths["audio"] = out / L.top_folders(audio_layout)[0]
     log.info("synth %s: %d files, %d bytes in %s", name, files, size, out)
     return SynthSummary(out, name, stream_layout, streams, build_paths, counts, files, size, marker)
 
@@ -218,7 +219,7 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
 def _contents(records: list[dict], seed: int, name: str, audio: bool) -> np.ndarray:
     """Content vectors c ``[videos, H]``: caption embeddings (text queries) or unit latents."""
     if not audio:
-        from .text import sentence_embeddings
+        from var_bench.synth.text import sentence_embeddings
 
         return sentence_embeddings([r["caption_en"] for r in records]).astype(np.float64)
     return np.stack([unit_latent(rng_for(seed, name, r["video_id"], "latent"), LATENT_DIM)

@@ -11,23 +11,16 @@ from pathlib import Path
 
 # Names, dimensions and the crop structure of each layout live in features.layouts (the reader);
 # the writer derives its tables from them.
-from ..features.layouts import LAYOUTS, UCF_CROPS, UCF_RTFM, XD_I3D, XD_VGGISH  # noqa: F401
+from var_bench.features.layouts import LAYOUTS, UCF_CROPS, UCF_RTFM, XD_I3D, XD_VGGISH  # noqa: F401
 
-#: Video layouts each benchmark can be written in; the first is the default.
-VIDEO_LAYOUTS: dict[str, tuple[str, ...]] = {
-    b: tuple(n for n, lay in LAYOUTS.items() if lay.benchmark == b and not lay.audio)
-    for b in ("ucfcrime-ar", "xdviolence-ar")
-}
-#: The audio layout of benchmarks whose queries are audio.
-AUDIO_LAYOUT: dict[str, str] = {lay.benchmark: n for n, lay in LAYOUTS.items() if lay.audio}
+#: Every video layout name (the ``--layout`` choices); a benchmark's own are ``spec.video_layouts``.
+VIDEO_LAYOUT_NAMES: tuple[str, ...] = tuple(n for n, lay in LAYOUTS.items() if not lay.audio)
 #: Feature dimension D per layout.
 DIMS: dict[str, int] = {n: lay.dim for n, lay in LAYOUTS.items()}
-#: Upstream number of crops per benchmark (ten-crop UCF, five-crop XD-Violence).
-UPSTREAM_CROPS: dict[str, int] = {"ucfcrime-ar": 10, "xdviolence-ar": 5}
 #: Layouts storing one file per crop (``<Stem>__<k>.npy``) rather than ``[T, C, D]`` per video.
 PER_CROP_FILES = frozenset(n for n, lay in LAYOUTS.items() if lay.per_crop)
 #: Layouts with a Flow tree beside the RGB one.
-FLOW_LAYOUTS = frozenset({UCF_CROPS, XD_I3D})
+FLOW_LAYOUTS = frozenset(n for n, lay in LAYOUTS.items() if lay.flow)
 
 _UCF_NORMAL_FOLDER = {"train": "Training_Normal_Videos_Anomaly",
                       "test": "Testing_Normal_Videos_Anomaly"}

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .signal import annotated_mask, random_mask, rng_for
+from var_bench.synth.signal import annotated_mask, random_mask, rng_for
 
 #: Probability that a flow or audio stream is one snippet shorter than RGB under ``ragged``.
 RAGGED_P = 0.5

@@ -89,7 +89,7 @@ def snippet_labels(segments: Sequence[Sequence[int]], num_snippets: int,
     :func:`var_bench.features.labels.snippet_labels`): snippet i covers frames [i*F, (i+1)*F) and
     is labelled iff at least F/2 of them lie inside an annotated half-open segment [start, end).
     """
-    from ..features.labels import snippet_labels as build_rule
+    from var_bench.features.labels import snippet_labels as build_rule
 
     return build_rule(segments, num_snippets, frames).astype(bool)
 

@@ -30,7 +30,7 @@ def sentence_embeddings(texts: Sequence[str], *, model_dir: str | os.PathLike | 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
-    from ..training.text import OFFLINE_TEXT_MODEL, load_text_encoder
+    from var_bench.models.text import OFFLINE_TEXT_MODEL, load_text_encoder
 
     folder = str(model_dir or OFFLINE_TEXT_MODEL)
     tokenizer, model = load_text_encoder(folder)

@@ -5,7 +5,7 @@ Import the heavy parts from their modules (``var_bench.training.trainer`` etc.);
 exposes the names models need.
 """
 
-from .base import ModelContext, RetrievalModel
-from .registry import get_model, model_names, register_model
+from var_bench.models.base import ModelContext, RetrievalModel
+from var_bench.models.registry import get_model, model_names, register_model
 
 __all__ = ["ModelContext", "RetrievalModel", "get_model", "model_names", "register_model"]

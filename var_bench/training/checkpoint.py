@@ -25,9 +25,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .._version import __version__
-from ..errors import DataError, InputError
-from ..fsutil import atomic_write_text
+from var_bench._version import __version__
+from var_bench.errors import DataError, InputError
+from var_bench.fsutil import atomic_write_text
 
 CHECKPOINT_FORMAT = 1
 MODEL_FILE = "model.safetensors"

@@ -1,8 +1,8 @@
 """Training configs: YAML files ``{model, model_args, train, data, text_model}``.
 
-Named configs (package data) are looked up, for a model M and a name N (the benchmark by
-default), in this order: ``alan_ref/configs/N.yaml`` (model ``alan`` only), then
-``baselines/configs/M-N.yaml``. ``--config FILE`` takes a file instead; ``--set a.b=c``
+Named configs sit beside each model's module: for a model M and a name N (the benchmark by
+default), ``<folder of M's module>/configs/M-N.yaml`` (e.g. ``models/alan/configs/alan-tiny.yaml``,
+``models/baselines/configs/ce-ucfcrime-ar.yaml``); one rule for every model, plug-ins included. ``--config FILE`` takes a file instead; ``--set a.b=c``
 overrides any key (values parsed as YAML). Unknown keys are refused with the allowed ones named.
 """
 
@@ -11,21 +11,16 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass, field
-from importlib import resources
+import inspect
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import yaml
 
-from ..errors import InputError
+from var_bench.errors import InputError
 
 #: Top-level keys of a config file.
 TOP_KEYS: tuple[str, ...] = ("model", "model_args", "train", "data", "text_model")
-#: Where named configs live: (package, file name pattern, models it applies to or None for all).
-CONFIG_SOURCES: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
-    ("var_bench.alan_ref", "{name}.yaml", ("alan",)),
-    ("var_bench.baselines", "{model}-{name}.yaml", None),
-)
 AMP_MODES: tuple[str, ...] = ("auto", "bf16", "fp16", "off")
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
 CROPS: tuple[str, ...] = ("random", "center", "mean")
@@ -124,37 +119,23 @@ class RunConfig:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
 
-def _config_dir(package: str) -> Path | None:
-    try:
-        return Path(str(resources.files(package))) / "configs"
-    except (ModuleNotFoundError, TypeError):
-        return None
+def config_dir(model: str) -> Path:
+    """The folder of ``model``'s named configs: ``configs/`` beside the module that defines it."""
+    from var_bench.models.registry import get_model
+
+    return Path(inspect.getfile(get_model(model))).parent / "configs"
 
 
 def named_config_candidates(model: str, name: str) -> list[Path]:
     """Files a named config ``name`` could come from for ``model``, in lookup order."""
-    out = []
-    for package, pattern, models in CONFIG_SOURCES:
-        if models is not None and model not in models:
-            continue
-        folder = _config_dir(package)
-        if folder is not None:
-            out.append(folder / pattern.format(model=model, name=name))
-    return out
+    return [config_dir(model) / f"{model}-{name}.yaml"]
 
 
 def available_config_names(model: str) -> list[str]:
     """Named configs present for ``model`` (file stems without the ``<model>-`` prefix)."""
-    names = set()
-    for package, pattern, models in CONFIG_SOURCES:
-        if models is not None and model not in models:
-            continue
-        folder = _config_dir(package)
-        if folder is None or not folder.is_dir():
-            continue
-        prefix = pattern.split("{name}")[0].format(model=model)
-        names.update(f.stem[len(prefix):] for f in folder.glob(f"{prefix}*.yaml"))
-    return sorted(names)
+    folder = config_dir(model)
+    prefix = f"{model}-"
+    return sorted(f.stem[len(prefix):] for f in folder.glob(f"{prefix}*.yaml"))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -21,12 +21,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..benchmarks import BenchmarkSpec, get_benchmark
-from ..errors import InputError, VarBenchWarning
-from ..fsutil import atomic_writer
-from ..metrics import count_direction, sum_recall, summarise
-from ..records import FEATURES_KEY, REFERENCE_MODEL_KEY, ResultRecord
-from .runtime import autocast, move_batch
+from var_bench.benchmarks import BenchmarkSpec, get_benchmark
+from var_bench.errors import InputError, VarBenchWarning
+from var_bench.fsutil import atomic_writer
+from var_bench.scoring.metrics import count_direction, sum_recall, summarise
+from var_bench.scoring.record import FEATURES_KEY, REFERENCE_MODEL_KEY, ResultRecord
+from var_bench.training.runtime import autocast, move_batch
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +139,8 @@ def write_submission(path: Path, spec: BenchmarkSpec, S: np.ndarray, ids: list[s
 def _features_disclosure(spec: BenchmarkSpec, home) -> str | None:
     """``real ...`` or ``synthetic ...`` from the feature store manifest (None if unknown)."""
     try:
-        from ..features.manifest import FeatureManifest
-        from ..paths import features_dir
+        from var_bench.features.manifest import FeatureManifest
+        from var_bench.data.paths import features_dir
     except ImportError:
         return None
     manifest = FeatureManifest.read(features_dir(spec, home))
@@ -164,8 +164,8 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
     the features (real or synthetic) and how the checkpoint was chosen. The end-to-end time
     (model load, encode, similarity, write, score) is logged.
     """
-    from ..scoring import score
-    from .trainer import build_eval_loader, load_trained_model, open_split
+    from var_bench.scoring.score import score
+    from var_bench.training.trainer import build_eval_loader, load_trained_model, open_split
 
     t0 = time.perf_counter()
     spec = get_benchmark(benchmark)
@@ -177,7 +177,7 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
     queries, gallery, ids = encode_split(model, loader, dev)
     S = similarity_matrix(model, queries, gallery, device=dev)
     if data is None:
-        from ..data import ids as canonical_ids
+        from var_bench.data.prepare import ids as canonical_ids
 
         canonical = canonical_ids(spec.name, split, home=home, download=False)
         if len(ids) != len(canonical):

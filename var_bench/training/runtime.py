@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..errors import InputError
+from var_bench.errors import InputError
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The shared trainer: ``train(model_name, benchmark, ...)`` -> :class:`TrainResult`.
 
-One epoch = one pass over the train split (batches from ``var_bench.torchdata``, collated with
+One epoch = one pass over the train split (batches from ``var_bench.loaders``, collated with
 the model's ``loader_options()``), Adam/AdamW with lr_e = lr * lr_decay^e (and an optional linear
 warm-up over the first steps), gradient clipping, mixed precision on CUDA, DDP under torchrun.
 After each epoch (``eval_every``) the val split is encoded and scored with the project's metrics;
@@ -28,18 +28,18 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from ..benchmarks import BenchmarkSpec, get_benchmark
-from ..errors import DataError, InputError
-from ..features.layouts import STREAMS as ALL_STREAMS
-from ..features.layouts import VIDEO_STREAMS
-from ..fsutil import atomic_write_text
-from ..metrics import SUMR
-from . import checkpoint as ckpt
-from .base import ModelContext, RetrievalModel
-from .config import RunConfig, TrainConfig, from_dict, load_config
-from .evaluate import encode_split, score_matrix, similarity_matrix
-from .registry import get_model
-from .runtime import (
+from var_bench.benchmarks import BenchmarkSpec, get_benchmark
+from var_bench.errors import DataError, InputError
+from var_bench.features.layouts import STREAMS as ALL_STREAMS
+from var_bench.features.layouts import VIDEO_STREAMS
+from var_bench.fsutil import atomic_write_text
+from var_bench.scoring.metrics import SUMR
+from var_bench.training import checkpoint as ckpt
+from var_bench.models.base import ModelContext, RetrievalModel
+from var_bench.training.config import RunConfig, TrainConfig, from_dict, load_config
+from var_bench.training.evaluate import encode_split, score_matrix, similarity_matrix
+from var_bench.models.registry import get_model
+from var_bench.training.runtime import (
     Dist, amp_dtype, autocast, epoch_seed, init_distributed, move_batch, resolve_device,
     seed_everything,
 )
@@ -68,7 +68,7 @@ class TrainResult:
 
 def open_split(spec: BenchmarkSpec, split: str, home, crop: str) -> Dataset:
     """The feature-store dataset of one split (raises NotBuiltError with the build hint)."""
-    from ..torchdata import FeatureDataset
+    from var_bench.loaders import FeatureDataset
 
     return FeatureDataset.from_benchmark(spec.name, split, home=home, crop=crop)
 
@@ -105,7 +105,7 @@ def collate_streams(model: RetrievalModel, ctx_streams: Sequence[str], query_mod
 
 
 def _make_collate(**kw):
-    from ..torchdata import make_collate
+    from var_bench.loaders import make_collate
 
     return make_collate(**kw)
 

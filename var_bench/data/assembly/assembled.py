@@ -1,0 +1,55 @@
+"""The result of assembling one benchmark from its raw files, before anything is written."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from var_bench.benchmarks import SPLITS, BenchmarkSpec
+from var_bench.errors import DataError
+from var_bench.data.splits import ValidationRule
+from var_bench.data.assembly.splits import validation_mask
+
+
+@dataclass
+class Assembled:
+    """Per split, a table in canonical order; ``notes`` records every quirk the build repaired."""
+
+    splits: dict[str, pd.DataFrame]
+    notes: list[str] = field(default_factory=list)
+
+
+def check_class_counts(spec: BenchmarkSpec, split: str, df: pd.DataFrame) -> None:
+    """Videos per class must equal the spec's expected counts (1610/290, 3954/800 and per class)."""
+    want = {c: n for c, n in spec.upstream_class_counts[split].items() if n}
+    got = dict(Counter(df["class"]))
+    if got != want:
+        diff = {c: (want.get(c, 0), got.get(c, 0)) for c in sorted(set(want) | set(got))
+                if want.get(c, 0) != got.get(c, 0)}
+        raise DataError(
+            f"{spec.name} {split}: expected {sum(want.values())} videos with the published class "
+            f"counts, got {len(df)}; (expected, got) per class: {diff}"
+        )
+
+
+def carve_validation(upstream: dict[str, pd.DataFrame], rule: ValidationRule) -> dict[str, pd.DataFrame]:
+    """Upstream {train, test} -> {train, val, test} by the validation rule (upstream order kept)."""
+    src = upstream[rule.source_split]
+    mask = pd.Series(validation_mask(list(src["video_id"]), list(src[rule.group_by]),
+                                     rule.denominator), index=src.index)
+    out = dict(upstream)
+    out["val"] = src[mask].reset_index(drop=True)
+    out[rule.source_split] = src[~mask].reset_index(drop=True)
+    return {s: out[s].reset_index(drop=True) for s in SPLITS}
+
+
+def check_disjoint(spec: BenchmarkSpec, splits: dict[str, pd.DataFrame]) -> None:
+    seen: dict[str, str] = {}
+    for name, df in splits.items():
+        for vid in df["video_id"]:
+            if vid in seen:
+                raise DataError(f"{spec.name}: expected disjoint splits, got {vid!r} in both "
+                                f"{seen[vid]} and {name}")
+            seen[vid] = name

@@ -1,0 +1,50 @@
+"""Plain-text video lists: the UCF-Crime split list and XD-Violence's VGGish feature lists.
+
+Paths inside the lists are the original authors' absolute paths (``/media/peng/...``, ``G:\\...``):
+only the last component (and, for UCF, the class folder) means anything.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from var_bench.errors import DataError
+
+_XD_SUFFIX = "__vggish.npy"
+_XD_LABEL = re.compile(r"_label_([A-Z0-9]+(?:-[A-Z0-9]+)*)$")
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """Non-empty lines, stripped (CRLF and trailing blanks tolerated)."""
+    with open(path, encoding="utf-8") as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def basename(p: str) -> str:
+    """Last component of a POSIX or Windows path."""
+    return re.split(r"[\\/]", p)[-1]
+
+
+def read_ucf_split(path: str | Path) -> list[str]:
+    """``Class/Name.mp4`` lines of the official UCF-Crime split list, in order."""
+    return read_lines(path)
+
+
+def read_xd_list(path: str | Path) -> list[str]:
+    """Video ids (stems) of an XD-Violence ``audio*.list``, in list order (the canonical order)."""
+    ids = []
+    for line in read_lines(path):
+        name = basename(line)
+        if not name.endswith(_XD_SUFFIX):
+            raise DataError(f"{Path(path).name}: expected paths ending in {_XD_SUFFIX!r}, got {line!r}")
+        ids.append(name[: -len(_XD_SUFFIX)])
+    return ids
+
+
+def xd_label_codes(video_id: str) -> list[str]:
+    """Label codes in a video id, ``0`` padding dropped: ``..._label_G-B2-0`` -> ``['G', 'B2']``."""
+    m = _XD_LABEL.search(video_id)
+    if not m:
+        raise DataError(f"XD-Violence id: expected a '_label_<codes>' suffix, got {video_id!r}")
+    return [c for c in m.group(1).split("-") if c != "0"]

@@ -1,0 +1,92 @@
+"""Assemble one benchmark: verified raw files -> Parquet per split + dataset card + manifest.
+
+The whole folder is written under a temporary name beside the destination and renamed into place,
+so a reader sees either the previous complete assembly or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Mapping
+
+import datasets
+import pyarrow.parquet as pq
+
+from var_bench._version import __version__
+from var_bench.benchmarks import SPLITS, BenchmarkSpec
+from var_bench.errors import DataError
+from var_bench.data.splits import SplitInfo, check_ids, split_info
+from var_bench.data.assembly.assembled import Assembled
+from var_bench.data.assembly.card import render_card
+from var_bench.data.assembly.manifest import BUILD_FORMAT, DATA_FILE, MANIFEST, Manifest
+from var_bench.data.assembly.schema import features
+
+def assemble(spec: BenchmarkSpec, raw: Mapping[str, Path], info: SplitInfo | None = None) -> Assembled:
+    """Parse and check the raw files (by role), carve val, verify every id list's checksum.
+
+    ``info``: the split rule and checksums (default: the benchmark unit's ``splits.json``).
+    """
+    info = info or split_info(spec)
+    missing = [role for role in spec.sources if role not in raw]
+    if missing:
+        raise DataError(f"{spec.name}: expected raw files for {', '.join(spec.sources)}, "
+                        f"missing {', '.join(missing)}")
+    result = spec.resolve_assembler()(spec, raw, info.rule)
+    for split in SPLITS:
+        check_ids(spec, split, list(result.splits[split]["video_id"]), info)
+    return result
+
+
+def assemble_into(spec: BenchmarkSpec, raw: Mapping[str, Path], out_dir: Path,
+          info: SplitInfo | None = None) -> Manifest:
+    """Assemble ``spec`` from ``raw`` (role -> verified file) into ``out_dir``, atomically."""
+    info = info or split_info(spec)
+    result = assemble(spec, raw, info)
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        feats = features(spec)
+        counts = {}
+        for split in SPLITS:
+            df = result.splits[split][list(feats)]
+            counts[split] = len(df)
+            path = tmp / DATA_FILE.format(split=split)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # The Arrow table of a Dataset carries the features in its schema metadata, so the
+            # Parquet file round-trips them (list columns, int32) for `datasets` readers.
+            table = datasets.Dataset.from_pandas(df, features=feats, preserve_index=False).data.table
+            pq.write_table(table, path)
+        (tmp / "README.md").write_text(render_card(spec, counts, result.notes), "utf-8")
+        manifest = Manifest(
+            benchmark=spec.name, version=spec.version, build_format=BUILD_FORMAT,
+            var_bench=__version__,
+            built_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            counts=counts,
+            ids_sha256={s: info.ids_sha256[s] for s in SPLITS},
+            sources={s.key: s.sha256 for s in spec.sources.values()},
+            notes=list(result.notes),
+        )
+        (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1) + "\n", "utf-8")
+        _swap_into_place(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _swap_into_place(new: Path, final: Path) -> None:
+    """Rename ``new`` to ``final``; an existing ``final`` is moved aside first, then deleted."""
+    old = None
+    if final.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
+        os.replace(final, old / final.name)
+    os.replace(new, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

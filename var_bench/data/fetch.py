@@ -1,0 +1,470 @@
+"""Fetch pinned upstream files into the data home's ``raw/`` cache, verified, never half-written.
+
+Where a file comes from (:func:`location`): the pinned upstream URL (``mirror`` None), an HTTP
+mirror (``<mirror>/<owner>-<repo>/<file name>``, URL-quoted), or a local folder mirror (a path or
+``file://`` URL laid out the same way). Resolve ``--mirror`` / ``$VAR_BENCH_MIRROR`` with
+:func:`var_bench.benchmarks.sources.resolve_mirror` first; :func:`fetch` takes the resolved value.
+
+How a file is fetched (:func:`fetch`):
+
+1. Cache: ``raw/<owner>-<repo>/<file name>`` with the pinned size and sha256 is used as is, with
+   no network access. A cached file that does not verify is deleted and fetched again.
+2. Bytes go to ``raw/<owner>-<repo>/.<file name>.part``, hashed as they arrive.
+3. HTTP (one ``requests`` session): HTTP 5xx and 429, connection errors, timeouts and bodies that
+   stop early are retried, up to ``RetryPolicy.attempts`` requests in all, sleeping
+   ``RetryPolicy.delay(i)`` seconds before retry ``i`` (0-based): ``backoff * 2**i``, capped at
+   ``max_backoff`` (a numeric ``Retry-After`` is honoured up to the same cap). Any other status
+   fails at once. A request made while ``.part`` holds ``have`` bytes asks for
+   ``Range: bytes=<have>-``: a ``206`` is appended, a ``200`` restarts the file from zero. A
+   ``.part`` left by a killed earlier run is resumed the same way.
+4. Verify size, then sha256, then :func:`os.replace` the ``.part`` onto the final name. A file
+   that does not verify never reaches the final name (the lesson of huggingface_hub #3643). When
+   a resumed file does not verify, it is fetched once more from zero before giving up, since the
+   kept prefix may be stale.
+5. On any failure, the ``.part`` is deleted (nothing half-written stays behind) and a
+   :class:`~var_bench.errors.DownloadError` with one line naming the file, the expected and the
+   actual value is raised. Files verified earlier stay in the cache.
+
+Progress: a tqdm byte bar on stderr, shown when stderr is a terminal (``progress`` forces it on or
+off). Retries are logged (``logging``, warning level); nothing is printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import stat
+import sys
+import time
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+import requests
+from tqdm import tqdm
+
+from var_bench._version import __version__
+from var_bench.errors import DownloadError, InputError
+from var_bench.fsutil import sha256_file
+from var_bench.benchmarks.sources import SourceFile, is_http
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 1 << 16  # bytes per read/write: small enough for a smooth bar, large enough to be cheap
+_USER_AGENT = f"var-bench/{__version__}"
+#: HTTP statuses worth retrying besides every 5xx.
+RETRY_STATUSES = frozenset({429})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard :func:`fetch` tries over HTTP.
+
+    ``attempts``: requests per file in all (1 = no retry). ``backoff``: seconds slept before the
+    first retry, doubled for each further retry and capped at ``max_backoff`` seconds.
+    ``timeout``: seconds allowed to connect, and between two reads of the body.
+    """
+
+    attempts: int = 5
+    backoff: float = 0.5
+    timeout: float = 30.0
+    max_backoff: float = 8.0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.attempts, int) and self.attempts >= 1):
+            raise InputError(f"retry attempts: expected an integer >= 1, got {self.attempts!r}")
+        for name in ("backoff", "max_backoff"):
+            value = getattr(self, name)
+            if not value >= 0:  # also refuses NaN
+                raise InputError(f"retry {name}: expected seconds >= 0, got {value!r}")
+        if not self.timeout > 0:
+            raise InputError(f"retry timeout: expected seconds > 0, got {self.timeout!r}")
+
+    def delay(self, retry: int, retry_after: float | None = None) -> float:
+        """Seconds to sleep before retry number ``retry`` (0-based).
+
+        ``min(backoff * 2**retry, max_backoff)``; a server's ``Retry-After`` (seconds) replaces
+        the exponential value but is capped the same way.
+        """
+        wanted = self.backoff * 2.0 ** retry if retry_after is None else retry_after
+        return max(0.0, min(wanted, self.max_backoff))
+
+
+def cached_path(src: SourceFile, raw_dir: Path) -> Path:
+    """Where the verified file lives: ``raw_dir / "<owner>-<repo>/<file name>"``."""
+    return Path(raw_dir) / src.key
+
+
+def partial_path(src: SourceFile, raw_dir: Path) -> Path:
+    """The temporary name a download writes to: ``.<file name>.part`` beside the final name."""
+    final = cached_path(src, raw_dir)
+    return final.with_name(f".{final.name}.part")
+
+
+def is_cached(src: SourceFile, raw_dir: Path) -> bool:
+    """True when the cached file is a regular file with the pinned size and sha256.
+
+    The size is checked first (a stat), so a wrong-sized file is never hashed.
+    """
+    path = cached_path(src, raw_dir)
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size == src.size and sha256_file(path) == src.sha256
+
+
+def location(src: SourceFile, mirror: str | None = None) -> str:
+    """Where :func:`fetch` reads ``src``: its pinned URL, its URL on an HTTP mirror, or a path."""
+    if mirror is None:
+        return src.url
+    return src.mirror_location(mirror)
+
+
+def fetch(src: SourceFile, raw_dir: Path, mirror: str | None = None, *,
+          retry: RetryPolicy = RetryPolicy(), progress: bool | None = None,
+          session: requests.Session | None = None) -> Path:
+    """Make ``cached_path(src, raw_dir)`` hold the verified file; return that path.
+
+    ``mirror``: None (pinned upstream URL), an http(s) URL, or a folder / ``file://`` URL, already
+    resolved (see :func:`var_bench.benchmarks.sources.resolve_mirror`). ``progress``: None shows a byte bar
+    when stderr is a terminal; True/False force it. ``session``: reuse one ``requests`` session
+    across files (one is made per call otherwise).
+
+    Raises :class:`DownloadError` (one line: the file's key, what was expected, what arrived);
+    the ``.part`` file is removed then, and the final name never holds unverified bytes.
+    """
+    dest = cached_path(src, raw_dir)
+    if is_cached(src, raw_dir):
+        log.debug("%s: cached at %s", src.key, dest)
+        return dest
+    if dest.exists() or dest.is_symlink():
+        log.warning("%s: cached file %s does not verify; fetching it again", src.key, dest)
+        dest.unlink()
+    origin = location(src, mirror)
+    part = _PartFile(partial_path(src, raw_dir))
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with _progress_bar(src, progress) as bar:
+            part.bar = bar
+            if is_http(origin):
+                with _session(session) as s:
+                    _fetch_http(src, origin, part, retry, s)
+            else:
+                _copy_local(src, origin, part)
+        part.close()
+        os.replace(part.path, dest)
+    except BaseException as e:
+        part.discard()
+        with contextlib.suppress(OSError):  # the <owner>-<repo> folder, if this left it empty
+            dest.parent.rmdir()
+        if isinstance(e, OSError):  # the disk, not the network: requests' errors never get here
+            raise DownloadError(f"{src.key}: could not write {part.path}: {e.strerror or e}") from e
+        raise
+    log.info("%s: verified (%d bytes, sha256 %s) from %s", src.key, src.size, src.sha256, origin)
+    return dest
+
+
+def fetch_all(srcs: Iterable[SourceFile], raw_dir: Path, mirror: str | None = None, *,
+              keep_going: bool = False, **kw) -> list[Path]:
+    """:func:`fetch` each file in order (one shared session); return their cached paths.
+
+    Files already verified are not fetched again, so when every file is cached there is no
+    network access at all. On a failure the error is raised at once (``keep_going=False``, the
+    default: a re-run continues where this one stopped, since verified files stay cached), or
+    after every file has been tried (``keep_going=True``: the first error, plus how many others
+    failed). Either way verified files stay and the failing file leaves nothing behind.
+    ``kw`` is passed to :func:`fetch` (``retry``, ``progress``, ``session``).
+    """
+    srcs = list(srcs)
+    paths: list[Path] = []
+    failed: list[tuple[SourceFile, DownloadError]] = []
+    with _session(kw.pop("session", None)) as s:
+        for src in srcs:
+            try:
+                paths.append(fetch(src, raw_dir, mirror, session=s, **kw))
+            except DownloadError as e:
+                if not keep_going:
+                    raise
+                failed.append((src, e))
+    if failed:
+        first = failed[0][1]
+        if len(failed) == 1:
+            raise first
+        others = ", ".join(src.key for src, _ in failed[1:])
+        raise DownloadError(f"{first} (and {len(failed) - 1} more failed: {others})") from first
+    return paths
+
+
+class _PartFile:
+    """The ``.part`` file being written, with a running sha256 and size of its bytes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.bar: tqdm | None = None
+        self.size = 0
+        self.spliced = False  # True when its bytes came from more than one response or run
+        self._sha = hashlib.sha256()
+        self._file: IO[bytes] | None = None
+
+    def resume(self, limit: int) -> None:
+        """Open for appending, hashing bytes already there (a leftover longer than ``limit`` is
+        discarded). Does nothing when already open."""
+        if self._file is not None:
+            return
+        have = self.path.stat().st_size if self.path.is_file() else 0
+        if have == 0 or have > limit:
+            return self.restart()
+        self._sha = hashlib.sha256()
+        with open(self.path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                self._sha.update(chunk)
+        self.size, self.spliced = have, True
+        self._file = open(self.path, "ab")
+        self._bar_reset(have)
+        log.info("%s: resuming from byte %d", self.path.name, have)
+
+    def restart(self) -> None:
+        """Start over from zero bytes."""
+        self._close_file()
+        self._file = open(self.path, "wb")
+        self._sha, self.size, self.spliced = hashlib.sha256(), 0, False
+        self._bar_reset(0)
+
+    def write(self, chunk: bytes) -> None:
+        assert self._file is not None
+        self._file.write(chunk)
+        self._sha.update(chunk)
+        self.size += len(chunk)
+        if self.bar is not None:
+            self.bar.update(len(chunk))
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+    def close(self) -> None:
+        """Flush and fsync, so the bytes renamed onto the final name are on disk."""
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        self._close_file()
+
+    def discard(self) -> None:
+        self._close_file()
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _bar_reset(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.n = n
+            self.bar.refresh()
+
+
+class _Retryable(Exception):
+    """A failure worth another request: what happened, and the server's Retry-After if any."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def _fetch_http(src: SourceFile, url: str, part: _PartFile, retry: RetryPolicy,
+                session: requests.Session) -> None:
+    """Fill ``part`` with ``src``'s verified bytes from ``url``, retrying per ``retry``."""
+    part.resume(src.size)
+    last: _Retryable | None = None
+    for attempt in range(1, retry.attempts + 1):
+        if last is not None:
+            wait = retry.delay(attempt - 2, last.retry_after)
+            log.warning("%s: %s; retry %d of %d in %.2g s", src.key, last.reason,
+                        attempt - 1, retry.attempts - 1, wait)
+            time.sleep(wait)
+        if part.size < src.size:
+            try:
+                _request(src, url, part, retry, session)
+            except _Retryable as e:
+                last = e
+                continue
+        if part.size > src.size:
+            raise DownloadError(_size_message(src, part.size, f"from {url}"))
+        digest = part.hexdigest()
+        if digest == src.sha256:
+            return
+        if part.spliced and attempt < retry.attempts:
+            # A resumed prefix may be stale (another version, another run): one clean try.
+            last = _Retryable(f"sha256 mismatch after resuming (got {digest})")
+            part.restart()
+            continue
+        raise DownloadError(_sha_message(src, digest, url))
+    assert last is not None
+    tries = f"{retry.attempts} attempt{'s' if retry.attempts > 1 else ''}"
+    if 0 < part.size < src.size:
+        raise DownloadError(_size_message(
+            src, part.size, f"{last.reason}; gave up after {tries} from {url}"))
+    raise DownloadError(f"{src.key}: could not download from {url}: {last.reason} "
+                        f"(gave up after {tries})")
+
+
+def _request(src: SourceFile, url: str, part: _PartFile, retry: RetryPolicy,
+             session: requests.Session) -> None:
+    """One GET: append (206) or restart (200) ``part``; raise :class:`_Retryable` if worth it."""
+    offset = part.size
+    # identity: byte offsets and Content-Length must mean the file's own bytes.
+    headers = {"Accept-Encoding": "identity"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    try:
+        with session.get(url, headers=headers, stream=True, timeout=retry.timeout) as resp:
+            code = resp.status_code
+            if code >= 500 or code in RETRY_STATUSES:
+                raise _Retryable(f"got HTTP {_status(resp)}", _retry_after(resp))
+            if code == 416 and offset:
+                part.restart()
+                raise _Retryable(f"server refused Range bytes={offset}- (HTTP 416)")
+            if code == 206 and offset:
+                start, total = _content_range(resp)
+                if total is not None and total != src.size:
+                    raise DownloadError(_size_message(src, total, f"Content-Range from {url}"))
+                if start != offset:
+                    part.restart()
+                    raise _Retryable(f"asked for bytes {offset}- and got bytes {start}-")
+                part.spliced = True
+            elif code == 200:
+                if offset:
+                    log.info("%s: server ignored Range; restarting from zero", src.key)
+                part.restart()
+                length = _content_length(resp)
+                if length is not None and length != src.size:
+                    raise DownloadError(_size_message(src, length, f"Content-Length from {url}"))
+            else:
+                raise DownloadError(f"{src.key}: expected HTTP 200 from {url}, got {_status(resp)}")
+            for chunk in resp.iter_content(_CHUNK):
+                part.write(chunk)
+                if part.size > src.size:
+                    raise DownloadError(
+                        _size_message(src, part.size, f"stopped reading; from {url}"))
+    except (requests.ConnectionError, requests.Timeout,
+            requests.exceptions.ChunkedEncodingError) as e:
+        if isinstance(e, requests.exceptions.SSLError):  # retrying will not fix a certificate
+            raise DownloadError(f"{src.key}: could not download from {url}: {_describe(e)}") from e
+        raise _Retryable(_describe(e, part.size, src.size)) from e
+    except requests.RequestException as e:  # a bad URL, too many redirects: retrying won't help
+        raise DownloadError(f"{src.key}: could not download from {url}: {_describe(e)}") from e
+    if part.size < src.size:
+        raise _Retryable(f"connection closed after {part.size} of {src.size} bytes")
+
+
+def _copy_local(src: SourceFile, path: str, part: _PartFile) -> None:
+    """Copy ``src`` from a folder mirror into ``part`` and verify it."""
+    if not os.path.isfile(path):
+        raise DownloadError(f"{src.key}: expected the file {path} in the folder mirror "
+                            f"(laid out <owner>-<repo>/<file name>), but there is no such file")
+    actual = os.path.getsize(path)
+    if actual != src.size:  # checked before copying: a wrong file is not worth reading
+        raise DownloadError(_size_message(src, actual, f"from {path}"))
+    part.restart()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            part.write(chunk)
+    if part.size != src.size:  # the file changed while we read it
+        raise DownloadError(_size_message(src, part.size, f"from {path}"))
+    if part.hexdigest() != src.sha256:
+        raise DownloadError(_sha_message(src, part.hexdigest(), path))
+
+
+def _size_message(src: SourceFile, actual: int, detail: str) -> str:
+    what = "truncated" if actual < src.size else "too long"
+    return f"{src.key}: expected {src.size} bytes, got {actual} ({what}; {detail})"
+
+
+def _sha_message(src: SourceFile, actual: str, origin: str) -> str:
+    return f"{src.key}: sha256 mismatch: expected {src.sha256}, got {actual} (from {origin})"
+
+
+def _status(resp: requests.Response) -> str:
+    """``404 Not Found``: the code and its reason phrase."""
+    reason = resp.reason
+    if not reason:
+        try:
+            reason = HTTPStatus(resp.status_code).phrase
+        except ValueError:
+            reason = ""
+    return f"{resp.status_code} {reason}".strip()
+
+
+def _retry_after(resp: requests.Response) -> float | None:
+    """A numeric ``Retry-After`` header in seconds (the HTTP-date form is ignored)."""
+    value = resp.headers.get("Retry-After", "").strip()
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _content_length(resp: requests.Response) -> int | None:
+    """The body's length in file bytes, or None when unknown (or the body is encoded)."""
+    if resp.headers.get("Content-Encoding", "identity").lower() != "identity":
+        return None
+    try:
+        return int(resp.headers["Content-Length"])
+    except (KeyError, ValueError):
+        return None
+
+
+_CONTENT_RANGE = re.compile(r"^bytes\s+(\d+)-(\d+)/(\d+|\*)$")
+
+
+def _content_range(resp: requests.Response) -> tuple[int | None, int | None]:
+    """``(first byte, total size)`` from ``Content-Range: bytes a-b/total`` (None if absent)."""
+    m = _CONTENT_RANGE.match(resp.headers.get("Content-Range", "").strip())
+    if m is None:
+        return None, None
+    return int(m.group(1)), (None if m.group(3) == "*" else int(m.group(3)))
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
+
+
+def _describe(e: BaseException, have: int | None = None, size: int | None = None) -> str:
+    """A short, one-line reason for a ``requests`` error (its own text is a nested repr)."""
+    text = str(e)
+    if isinstance(e, requests.exceptions.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(e, requests.exceptions.ChunkedEncodingError) and have is not None:
+        return f"connection dropped after {have} of {size} bytes"
+    if isinstance(e, requests.Timeout) or "timed out" in text.lower():
+        return "read timed out" if have is None else f"read timed out after {have} of {size} bytes"
+    m = _ERRNO.search(text)
+    return m.group(0).strip() if m else type(e).__name__
+
+
+@contextlib.contextmanager
+def _session(session: requests.Session | None) -> Iterator[requests.Session]:
+    """The given session (left open), or a new one closed on exit."""
+    if session is not None:
+        yield session
+        return
+    with requests.Session() as own:
+        own.headers["User-Agent"] = _USER_AGENT
+        yield own
+
+
+def _progress_bar(src: SourceFile, progress: bool | None) -> tqdm:
+    """A byte bar for ``src`` on stderr; disabled unless forced or stderr is a terminal."""
+    if progress is None:
+        isatty = getattr(sys.stderr, "isatty", None)
+        progress = bool(isatty and isatty())
+    return tqdm(total=src.size, unit="B", unit_scale=True, unit_divisor=1024, desc=src.key,
+                disable=not progress, file=sys.stderr, leave=True, dynamic_ncols=True)

@@ -1,0 +1,108 @@
+"""Get the benchmarks onto disk: fetch + assemble (``download``), and read the built tables (ids, ``load_table``).
+
+Data flows one way: pinned upstream files -> verified cache (``<home>/raw``) -> built Parquet and
+dataset card (``<home>/built/<benchmark>/<version>``) -> these loaders.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from var_bench.benchmarks import BENCHMARKS, SPLITS, BenchmarkSpec, get_benchmark
+from var_bench.data.assembly.manifest import DATA_FILE, Manifest
+from var_bench.errors import InputError, NotBuiltError
+from var_bench.data.paths import built_dir, data_home, raw_dir
+from var_bench.benchmarks.sources import resolve_mirror
+
+if TYPE_CHECKING:  # pandas is imported only when needed (slow import)
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike
+
+
+def _current(spec: BenchmarkSpec, folder: Path) -> Manifest | None:
+    """The folder's manifest if it is a complete build of this version from the pinned sources."""
+    m = Manifest.read(folder)
+    pinned = {s.key: s.sha256 for s in spec.sources.values()}
+    if m is None or m.version != spec.version or m.sources != pinned:
+        return None
+    return m
+
+
+def download(benchmarks: Iterable[str] | str | None = None, *, home: PathLike | None = None,
+             mirror: str | None = None, progress: bool | None = None,
+             rebuild: bool = False) -> dict[str, Manifest]:
+    """Fetch, verify and build ``benchmarks`` (default: all). Returns each benchmark's manifest.
+
+    Verified files are never fetched twice and an up-to-date build is not redone (unless
+    ``rebuild``): a second call does no network work. ``mirror``: a folder or http(s) URL laid out
+    ``<owner>-<repo>/<file>`` (default ``$VAR_BENCH_MIRROR``, else the pinned upstream URLs).
+    """
+    names = [benchmarks] if isinstance(benchmarks, str) else list(benchmarks or BENCHMARKS)
+    specs = [get_benchmark(b) for b in names]
+    mirror = resolve_mirror(mirror)
+    out: dict[str, Manifest] = {}
+    for spec in specs:
+        folder = built_dir(spec, home)
+        manifest = None if rebuild else _current(spec, folder)
+        if manifest is None:
+            from var_bench.data.assembly.pipeline import assemble_into
+            from var_bench.data.fetch import fetch_all
+
+            roles = list(spec.sources)
+            paths = fetch_all([spec.sources[r] for r in roles], raw_dir(home), mirror,
+                              progress=progress)
+            log.info("building %s into %s", spec.name, folder)
+            manifest = assemble_into(spec, dict(zip(roles, map(Path, paths))), folder)
+        out[spec.name] = manifest
+    return out
+
+
+def ensure_built(benchmark: str | BenchmarkSpec, *, home: PathLike | None = None,
+                 mirror: str | None = None, download_missing: bool = True) -> Path:
+    """The built folder of ``benchmark``, downloading and building it first if needed."""
+    spec = get_benchmark(benchmark)
+    folder = built_dir(spec, home)
+    if _current(spec, folder) is None:
+        if not download_missing:
+            raise NotBuiltError(
+                f"{spec.name}: expected a built dataset in {data_home(home)}, found none; run "
+                f"'var-bench download {spec.name}'"
+            )
+        download([spec.name], home=home, mirror=mirror)
+    return folder
+
+
+def split_names(split: str) -> list[str]:
+    parts = [p.strip() for p in str(split).split("+")]
+    bad = [p for p in parts if p not in SPLITS]
+    if bad:
+        raise InputError(f"split: expected one of {', '.join(SPLITS)} (or several joined with +), "
+                         f"got {split!r}")
+    return parts
+
+
+def read_split_table(folder: Path, split: str, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(folder / DATA_FILE.format(split=split), columns=columns)
+
+
+def load_table(benchmark: str, split: str = "test", *, home: PathLike | None = None,
+               mirror: str | None = None, download: bool = True) -> "pd.DataFrame":
+    """One split (or ``a+b``) as a pandas DataFrame, canonical order."""
+    folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
+    return pa.concat_tables([read_split_table(folder, s) for s in split_names(split)]).to_pandas()
+
+
+def ids(benchmark: str, split: str = "test", *, home: PathLike | None = None,
+        mirror: str | None = None, download: bool = True) -> list[str]:
+    """Canonical video ids of ``split`` in canonical (upstream) order."""
+    folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
+    return [v for s in split_names(split) for v in read_split_table(folder, s, ["video_id"])["video_id"].to_pylist()]

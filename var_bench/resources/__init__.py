@@ -1,1 +1,0 @@
-"""Package data: the published results table (published.json)."""
