@@ -9,7 +9,7 @@ import pytest
 from training.tiny import FakeFeatureDataset
 from var_bench import data as vdata
 from var_bench.cli import main
-from var_bench.training import trainer
+from var_bench.training import loaders
 
 
 def run_cli(capsys, *args):
@@ -51,7 +51,7 @@ def test_train_then_evaluate(capsys, built_home, tmp_path, monkeypatch):
     val_ids = vdata.ids("ucfcrime-ar", "val")
     splits = {"train": FakeFeatureDataset(48, seed=1), "val": FakeFeatureDataset(16, seed=2),
               "test": FakeFeatureDataset(len(val_ids), seed=3, ids=val_ids)}
-    monkeypatch.setattr(trainer, "open_split", lambda spec, split, home, crop: splits[split])
+    monkeypatch.setattr(loaders, "open_split", lambda spec, split, home, crop: splits[split])
     code, out, err = run_cli(capsys, "train", "--model", "tiny-test", "--benchmark", "ucfcrime-ar",
                              "--out", tmp_path / "run", "--set", "train.epochs=2",
                              "--set", "train.batch_size=16", "--device", "cpu")

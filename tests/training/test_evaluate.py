@@ -9,9 +9,8 @@ from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.errors import InputError
 from var_bench.scoring.score import score
-from var_bench.training.evaluate import (
-    concat_outputs, evaluate, expand_to_canonical, score_matrix, write_submission,
-)
+from var_bench.training.encode import concat_outputs, score_matrix
+from var_bench.training.evaluate import evaluate, expand_to_canonical, write_submission
 from var_bench.training.trainer import train
 
 from .tiny import FakeFeatureDataset

@@ -8,7 +8,8 @@ from safetensors.torch import load_file
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.errors import InputError
 from var_bench.training import checkpoint as ckpt
-from var_bench.training.trainer import lr_at, train
+from var_bench.training.optim import lr_at
+from var_bench.training.trainer import train
 
 from .tiny import FakeFeatureDataset
 
@@ -93,7 +94,7 @@ def test_resume_continues_and_matches_uninterrupted_run(tmp_path):
 def test_resume_refuses_other_model_settings(tmp_path):
     data = _data(n_train=32, n_val=16)
     train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data, overrides=FAST + ["train.epochs=1"])
-    with pytest.raises(InputError, match="same model_args"):
+    with pytest.raises(InputError, match=r"resume: model_args\.dim differs: checkpoint unset, config 8 "):
         train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data,
               overrides=FAST + ["train.epochs=2", "model_args.dim=8"])
     res = train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data, resume=False,

@@ -55,8 +55,18 @@ class RetrievalModel(nn.Module):
     blocks of queries against the whole gallery.
     """
 
+    #: The registered name (set by ``@register_model``).
     name: ClassVar[str] = ""
+    #: False for a model with nothing to learn (``random``): the trainer writes its checkpoint
+    #: at once and runs no epoch.
+    needs_training: ClassVar[bool] = True
+    #: How the model normalises scores at test time using the whole test gallery (e.g. a dual
+    #: softmax), or None; recorded in the result's disclosure (the leaderboard flags it).
+    test_time_normalisation: ClassVar[str | None] = None
+    #: The video streams the model reads (a subset of ``ModelContext.streams``).
     streams: tuple[str, ...] = ("rgb",)
+    #: ``ModelContext.query_modality``: ``text`` (captions) or ``audio`` (VGGish snippets).
+    query_modality: str = "text"
 
     @classmethod
     def from_config(cls, args: dict, ctx: ModelContext) -> "RetrievalModel":

@@ -1,8 +1,14 @@
-"""The shared training and evaluation pipeline: model interface and registry, building blocks,
-losses, text encoders, configs, checkpoints, the trainer and the evaluator.
+"""Training and evaluation, as layers (each imports only the ones below it):
 
-Import the heavy parts from their modules (``var_bench.training.trainer`` etc.); this package
-exposes the names models need.
+* ground: :mod:`.config` (typed run configs), :mod:`.runtime` (device, DDP, AMP, seeds),
+  :mod:`.checkpoint` (safetensors + JSON), :mod:`.runlog` (log.jsonl, TensorBoard, epoch lines);
+* :mod:`.loaders` (open a split, batch it for a model), :mod:`.rebuild` (model from a config or a
+  checkpoint), :mod:`.optim` (optimiser, lr schedule), :mod:`.encode` (encode a split,
+  similarity matrix, scores);
+* :mod:`.loop` (the epoch loop and the run state);
+* :mod:`.trainer` (``train``) and :mod:`.evaluate` (``evaluate``) on top.
+
+Import the heavy parts from their modules; this package exposes the names models need.
 """
 
 from var_bench.models.base import ModelContext, RetrievalModel

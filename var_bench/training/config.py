@@ -24,6 +24,8 @@ TOP_KEYS: tuple[str, ...] = ("model", "model_args", "train", "data", "text_model
 AMP_MODES: tuple[str, ...] = ("auto", "bf16", "fp16", "off")
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
 CROPS: tuple[str, ...] = ("random", "center", "mean")
+#: ``train.checkpoint``: which epoch's weights a run hands to ``evaluate``.
+CHECKPOINTS: tuple[str, ...] = ("best-val", "last")
 
 
 @dataclass
@@ -33,7 +35,13 @@ class TrainConfig:
     global L2 norm (None: off); ``amp``: ``auto`` = bf16 (fp16 + GradScaler where bf16 is
     unsupported) on CUDA, off on CPU; ``eval_every``: epochs between validations (the last
     epoch is always validated); ``patience``: stop after this many validations without a new
-    best val SumR (None: never)."""
+    best val SumR (None: never).
+
+    ``samples_per_epoch``: an epoch is this many training samples, drawn from replacement-free
+    reshuffles of the train split (MMT: 32000; null: one pass over the split);
+    ``checkpoint``: ``best-val`` (the epoch with the best val SumR) or ``last`` (the last epoch,
+    as MMT keeps); ``refit_on_train_val``: train on train + val with no validation and keep the
+    last epoch (a final run once the settings are chosen)."""
 
     epochs: int = 30
     batch_size: int = 64
@@ -52,15 +60,18 @@ class TrainConfig:
     max_steps_per_epoch: int | None = None
     patience: int | None = None
     find_unused_parameters: bool = True
+    samples_per_epoch: int | None = None
+    checkpoint: str = "best-val"
+    refit_on_train_val: bool = False
 
     def check(self) -> None:
         positive = ("epochs", "batch_size", "eval_every", "eval_batch_size", "log_every")
         for key in positive:
-            if not isinstance(getattr(self, key), int) or getattr(self, key) < 1:
+            if not _is_int(getattr(self, key)) or getattr(self, key) < 1:
                 raise InputError(f"train.{key}: expected a positive integer, got {getattr(self, key)!r}")
-        for key in ("max_steps_per_epoch", "patience"):
+        for key in ("max_steps_per_epoch", "patience", "samples_per_epoch"):
             v = getattr(self, key)
-            if v is not None and (not isinstance(v, int) or v < 1):
+            if v is not None and (not _is_int(v) or v < 1):
                 raise InputError(f"train.{key}: expected a positive integer or null, got {v!r}")
         if not isinstance(self.lr, (int, float)) or self.lr <= 0:
             raise InputError(f"train.lr: expected a positive number, got {self.lr!r}")
@@ -77,6 +88,25 @@ class TrainConfig:
             raise InputError(f"train.num_workers: expected an integer >= 0, got {self.num_workers!r}")
         if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
             raise InputError(f"train.warmup_steps: expected an integer >= 0, got {self.warmup_steps!r}")
+        if self.checkpoint not in CHECKPOINTS:
+            raise InputError(f"train.checkpoint: expected one of {', '.join(CHECKPOINTS)}, "
+                             f"got {self.checkpoint!r}")
+        for key in ("refit_on_train_val", "find_unused_parameters"):
+            if not isinstance(getattr(self, key), bool):
+                raise InputError(f"train.{key}: expected true or false, got {getattr(self, key)!r}")
+        if self.refit_on_train_val and self.patience is not None:
+            raise InputError(f"train.patience: expected null with train.refit_on_train_val "
+                             f"(no validation to stop on), got {self.patience!r}")
+
+    @property
+    def selects_last(self) -> bool:
+        """True when the run hands on its last epoch (``checkpoint: last`` or a refit)."""
+        return self.checkpoint == "last" or self.refit_on_train_val
+
+
+def _is_int(v: Any) -> bool:
+    """An int that is not a bool (YAML ``true`` must not pass as 1)."""
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 @dataclass
@@ -94,7 +124,7 @@ class DataConfig:
             if getattr(self, key) not in CROPS:
                 raise InputError(f"data.{key}: expected one of {', '.join(CROPS)}, got {getattr(self, key)!r}")
         v = self.max_snippets
-        if v is not None and (not isinstance(v, int) or v < 1):
+        if v is not None and (not _is_int(v) or v < 1):
             raise InputError(f"data.max_snippets: expected a positive integer or null, got {v!r}")
 
 

@@ -14,92 +14,22 @@ import logging
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Iterable
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import Tensor
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError, VarBenchWarning
 from var_bench.fsutil import atomic_writer
-from var_bench.scoring.metrics import count_direction, sum_recall, summarise
+from var_bench.models.base import ModelContext
 from var_bench.scoring.record import FEATURES_KEY, REFERENCE_MODEL_KEY, ResultRecord
-from var_bench.training.runtime import autocast, move_batch
+from var_bench.training import loaders
+from var_bench.training.encode import (  # noqa: F401  (concat_outputs, score_matrix: public here too)
+    concat_outputs, encode_split, score_matrix, similarity_matrix,
+)
+from var_bench.training.loaders import build_eval_loader
+from var_bench.training.rebuild import load_trained_model
 
 log = logging.getLogger(__name__)
-
-#: Queries per similarity block (bounds memory: block x N scores at a time).
-SIMILARITY_BLOCK = 256
-
-
-def _pad_to(t: Tensor, shape: tuple[int, ...]) -> Tensor:
-    pad: list[int] = []
-    for have, want in zip(reversed(t.shape[1:]), reversed(shape)):
-        pad += [0, want - have]
-    return F.pad(t, pad) if any(pad) else t
-
-
-def concat_outputs(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """Concatenate per-batch encoder outputs along dim 0. Tensors whose trailing sizes differ
-    between batches (e.g. padded snippet or token axes) are zero-padded (False for masks) to the
-    largest; lists are chained."""
-    if not parts:
-        return {}
-    out: dict[str, Any] = {}
-    for key in parts[0]:
-        values = [p[key] for p in parts]
-        if isinstance(values[0], Tensor):
-            trailing = tuple(max(v.shape[i] for v in values) for i in range(1, values[0].dim()))
-            out[key] = torch.cat([_pad_to(v, trailing) for v in values], dim=0)
-        else:
-            out[key] = [x for v in values for x in v]
-    return out
-
-
-def _rows(outputs: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
-    return {k: v[start:stop] for k, v in outputs.items()}
-
-
-@torch.no_grad()
-def encode_split(model, loader: Iterable[dict], device: torch.device,
-                 amp: torch.dtype | None = None) -> tuple[dict, dict, list[str]]:
-    """(query outputs, gallery outputs, video ids) over ``loader``, in its order. Outputs stay on
-    ``device``."""
-    model.eval()
-    queries, gallery, ids = [], [], []
-    for batch in loader:
-        batch = move_batch(batch, device)
-        with autocast(amp, device):
-            queries.append(model.encode_query(batch))
-            gallery.append(model.encode_gallery(batch))
-        ids.extend(batch["video_id"])
-    return concat_outputs(queries), concat_outputs(gallery), ids
-
-
-@torch.no_grad()
-def similarity_matrix(model, queries: dict, gallery: dict, *, block: int = SIMILARITY_BLOCK,
-                      amp: torch.dtype | None = None, device: torch.device | None = None) -> np.ndarray:
-    """S = model.similarity over blocks of ``block`` queries -> float32 ndarray [Nq, Nv]."""
-    n = next(len(v) for v in queries.values())
-    rows = []
-    for start in range(0, n, block):
-        with autocast(amp, device or torch.device("cpu")):
-            s = model.similarity(_rows(queries, start, start + block), gallery)
-        rows.append(s.float().cpu())
-    S = torch.cat(rows, dim=0).numpy()
-    if not np.isfinite(S).all():
-        raise InputError(f"{getattr(model, 'name', 'model')}: expected finite similarities, "
-                         f"got NaN or Inf (diverged training?)")
-    return np.ascontiguousarray(S, dtype=np.float32)
-
-
-def score_matrix(spec: BenchmarkSpec, S: np.ndarray) -> tuple[dict[str, dict[str, float]], float]:
-    """Metrics of both directions of ``spec`` on a square S (query i <-> video i) and SumR."""
-    metrics = {d.name: summarise(count_direction(S, d.over_rows)) for d in spec.directions}
-    return metrics, sum_recall(metrics)
-
 
 def expand_to_canonical(S: np.ndarray, ids: list[str], canonical: list[str]) -> np.ndarray:
     """S over ``ids`` placed into the canonical N x N layout. Videos absent from the feature store
@@ -165,15 +95,15 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
     (model load, encode, similarity, write, score) is logged.
     """
     from var_bench.scoring.score import score
-    from var_bench.training.trainer import build_eval_loader, load_trained_model, open_split
 
     t0 = time.perf_counter()
     spec = get_benchmark(benchmark)
-    model, saved, state, dev = load_trained_model(checkpoint_dir, spec, device=device)
-    cfg = saved["config"]
-    dataset = data if data is not None else open_split(spec, split, home, cfg["data"]["eval_crop"])
-    _check_dims(dataset, saved["context"], checkpoint_dir)
-    loader = build_eval_loader(model, dataset, saved["context"], cfg, batch_size=batch_size)
+    trained = load_trained_model(checkpoint_dir, spec, device=device)
+    model, saved, state, dev = trained
+    cfg, ctx = trained.config, trained.context
+    dataset = data if data is not None else loaders.open_split(spec, split, home, cfg.data.eval_crop)
+    _check_dims(dataset, ctx, checkpoint_dir)
+    loader = build_eval_loader(model, dataset, ctx, cfg, batch_size=batch_size)
     queries, gallery, ids = encode_split(model, loader, dev)
     S = similarity_matrix(model, queries, gallery, device=dev)
     if data is None:
@@ -190,7 +120,7 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
     record.disclosure[REFERENCE_MODEL_KEY] = saved["model"]
     record.disclosure[FEATURES_KEY] = features or _features_disclosure(spec, home)
     record.disclosure["checkpoint_selection"] = state.get("selection")
-    record.disclosure["test_time_normalisation"] = getattr(model, "test_time_normalisation", None)
+    record.disclosure["test_time_normalisation"] = model.test_time_normalisation
     seconds = time.perf_counter() - t0
     log.info("evaluated %s on %s %s (%d queries) in %.2f s end to end", saved["model"], spec.name,
              split, S.shape[0], seconds)
@@ -199,12 +129,12 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
     return record
 
 
-def _check_dims(dataset, context: dict, folder) -> None:
+def _check_dims(dataset, ctx: ModelContext, folder) -> None:
     """Refuse features whose sizes differ from the ones the checkpoint was trained on."""
     if len(dataset) == 0:
         raise InputError("expected videos to evaluate, got an empty split")
     item = dataset[0]
-    for stream, dim in context["dims"].items():
+    for stream, dim in ctx.dims.items():
         if stream in item and int(np.shape(item[stream])[-1]) != int(dim):
             raise InputError(f"{folder}: expected {stream} features of size {dim} (as trained), "
                              f"got {int(np.shape(item[stream])[-1])}")

@@ -1,47 +1,50 @@
 """The shared trainer: ``train(model_name, benchmark, ...)`` -> :class:`TrainResult`.
 
-One epoch = one pass over the train split (batches from ``var_bench.loaders``, collated with
-the model's ``loader_options()``), Adam/AdamW with lr_e = lr * lr_decay^e (and an optional linear
-warm-up over the first steps), gradient clipping, mixed precision on CUDA, DDP under torchrun.
-After each epoch (``eval_every``) the val split is encoded and scored with the project's metrics;
+One epoch = one pass over the train split, or ``train.samples_per_epoch`` samples (batches from
+:mod:`.loaders`, collated with the model's ``loader_options()``), Adam/AdamW with
+lr_e = lr * lr_decay^e (and an optional linear warm-up over the first steps, :mod:`.optim`),
+gradient clipping, mixed precision on CUDA, DDP under torchrun (:mod:`.loop`). After each epoch
+(``eval_every``) the val split is encoded and scored with the project's metrics (:mod:`.encode`);
 the best val SumR is kept in ``<out>/best/`` (test is never looked at) and ``<out>/last/`` is
-written every epoch for resuming. Every epoch reseeds from (seed, epoch), so a resumed run ends
-with the same weights as an uninterrupted one (on CPU; CUDA kernels may be nondeterministic).
+written every epoch for resuming. ``train.checkpoint: last`` hands on the last epoch instead;
+``train.refit_on_train_val`` trains on train + val with no validation and hands on the last.
+Every epoch reseeds from (seed, epoch), so a resumed run ends with the same weights as an
+uninterrupted one (on CPU; CUDA kernels may be nondeterministic).
 
-Output folder: ``config.yaml`` (resolved config), ``log.jsonl`` (one JSON object per
-``log_every`` steps and per epoch), ``tensorboard/`` (when TensorBoard is installed),
-``best/`` and ``last/`` checkpoints (see :mod:`.checkpoint`).
+Output folder: ``config.yaml`` (resolved config), ``log.jsonl`` (:mod:`.runlog`),
+``tensorboard/`` (when TensorBoard is installed), ``best/`` and ``last/`` checkpoints (see
+:mod:`.checkpoint`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import ConcatDataset, DataLoader, Dataset
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.errors import DataError, InputError
-from var_bench.features.layouts import STREAMS as ALL_STREAMS
-from var_bench.features.layouts import VIDEO_STREAMS
+from var_bench.errors import InputError
 from var_bench.fsutil import atomic_write_text
+from var_bench.models.base import ModelContext, RetrievalModel
+from var_bench.models.registry import get_model
 from var_bench.scoring.metrics import SUMR
 from var_bench.training import checkpoint as ckpt
-from var_bench.models.base import ModelContext, RetrievalModel
-from var_bench.training.config import RunConfig, TrainConfig, from_dict, load_config
-from var_bench.training.evaluate import encode_split, score_matrix, similarity_matrix
-from var_bench.models.registry import get_model
+from var_bench.training import loaders
+from var_bench.training.config import RunConfig, load_config
+from var_bench.training.encode import encode_split, score_matrix, similarity_matrix
+from var_bench.training.loaders import build_eval_loader, build_train_loader, collate_streams, infer_context
+from var_bench.training.loop import RunState, make_scaler, run_epoch
+from var_bench.training.optim import lr_at, make_optimizer
+from var_bench.training.rebuild import build_model, load_trained_model  # noqa: F401  (old home)
+from var_bench.training.runlog import RunLog
 from var_bench.training.runtime import (
-    Dist, amp_dtype, autocast, epoch_seed, init_distributed, move_batch, resolve_device,
-    seed_everything,
+    Dist, amp_dtype, epoch_seed, init_distributed, resolve_device, seed_everything,
 )
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,8 @@ RESUME_KEYS: tuple[str, ...] = ("model", "model_args", "data", "text_model")
 @dataclass
 class TrainResult:
     """What a training run produced. ``best_val_sumr``: SumR (both directions) on val of the
-    best checkpoint; ``history``: the per-epoch log entries."""
+    best checkpoint; ``history``: the per-epoch log entries; ``checkpoint``: the folder the run
+    hands on (``best/`` for ``train.checkpoint: best-val``, ``last/`` otherwise)."""
 
     out: Path
     best_checkpoint: Path | None
@@ -61,254 +65,33 @@ class TrainResult:
     best_epoch: int | None
     epochs_run: int
     history: list[dict[str, Any]] = field(default_factory=list)
+    checkpoint: Path | None = None
 
 
-# ---------------------------------------------------------------- data
+@dataclass
+class _Run:
+    """Everything one training run holds besides its :class:`RunState`."""
 
+    spec: BenchmarkSpec
+    cfg: RunConfig
+    ctx: ModelContext
+    model: RetrievalModel
+    wrapped: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler | None
+    train_data: Dataset
+    val_loader: DataLoader | None
+    streams: tuple[str, ...]
+    out: Path
+    device: torch.device
+    dist: Dist
+    amp: torch.dtype | None
+    runlog: RunLog
+    progress: bool | None
 
-def open_split(spec: BenchmarkSpec, split: str, home, crop: str) -> Dataset:
-    """The feature-store dataset of one split (raises NotBuiltError with the build hint)."""
-    from var_bench.loaders import FeatureDataset
-
-    return FeatureDataset.from_benchmark(spec.name, split, home=home, crop=crop)
-
-
-def infer_context(spec: BenchmarkSpec, dataset: Dataset, text_model: str,
-                  device: torch.device) -> ModelContext:
-    """Streams and feature sizes from the first item of ``dataset``."""
-    if len(dataset) == 0:
-        raise InputError(f"{spec.name}: expected a non-empty train split, got 0 videos")
-    item = dataset[0]
-    streams = tuple(s for s in VIDEO_STREAMS if s in item)
-    dims = {s: int(np.shape(item[s])[-1]) for s in ALL_STREAMS if s in item}
-    if not streams:
-        raise InputError(f"{spec.name}: expected video features (rgb, flow) in the dataset, got "
-                         f"keys {', '.join(sorted(item))}")
-    if spec.query_modality == "audio" and "audio" not in item:
-        raise InputError(f"{spec.name}: expected audio features for the audio queries, got none "
-                         f"(build the feature store with --audio DIR)")
-    return ModelContext(benchmark=spec, query_modality=spec.query_modality, streams=streams,
-                        dims=dims, text_model=text_model, device=device)
-
-
-def collate_streams(model: RetrievalModel, ctx_streams: Sequence[str], query_modality: str) -> tuple[str, ...]:
-    """Streams to batch: the model's video streams plus the audio query on XDViolence-AR."""
-    wanted = tuple(model.streams)
-    if query_modality == "audio" and "audio" not in wanted:
-        wanted += ("audio",)
-    available = tuple(ctx_streams) + (("audio",) if query_modality == "audio" else ())
-    missing = [s for s in wanted if s not in available]
-    if missing:
-        raise InputError(f"{model.name}: expected streams {', '.join(wanted)} in the feature store, "
-                         f"got {', '.join(available)} (missing {', '.join(missing)})")
-    return wanted
-
-
-def _make_collate(**kw):
-    from var_bench.loaders import make_collate
-
-    return make_collate(**kw)
-
-
-def _worker_init(worker_id: int) -> None:
-    # DataLoader seeds torch per worker; derive Python's and NumPy's from it.
-    seed_everything(torch.initial_seed() % (2**32))
-
-
-def build_train_loader(model: RetrievalModel, dataset: Dataset, streams: Sequence[str],
-                       tc: TrainConfig, seed: int, dist: Dist, epoch: int) -> DataLoader:
-    """Shuffled batches of ``tc.batch_size`` per process; the last incomplete batch is dropped
-    when there is more than one batch (a batch of one has no negatives)."""
-    opts = {k: v for k, v in model.loader_options().items() if k != "streams"}
-    collate = _make_collate(streams=tuple(streams), seed=seed, **opts)
-    generator = torch.Generator().manual_seed(seed)
-    per_process = math.ceil(len(dataset) / dist.world_size)
-    drop_last = per_process > tc.batch_size
-    sampler = None
-    if dist.enabled:
-        from torch.utils.data.distributed import DistributedSampler
-
-        sampler = DistributedSampler(dataset, num_replicas=dist.world_size, rank=dist.rank,
-                                     shuffle=True, seed=tc.seed, drop_last=True)
-        sampler.set_epoch(epoch)
-    return DataLoader(dataset, batch_size=tc.batch_size, shuffle=sampler is None, sampler=sampler,
-                      collate_fn=collate, num_workers=tc.num_workers, generator=generator,
-                      drop_last=drop_last, worker_init_fn=_worker_init if tc.num_workers else None,
-                      persistent_workers=False, pin_memory=False)
-
-
-def build_eval_loader(model: RetrievalModel, dataset: Dataset, context: Mapping[str, Any],
-                      config: Mapping[str, Any], batch_size: int | None = None) -> DataLoader:
-    """Batches in split order with the model's deterministic ``eval_loader_options()``."""
-    streams = collate_streams(model, context["streams"], context["query_modality"])
-    opts = {k: v for k, v in model.eval_loader_options().items() if k != "streams"}
-    collate = _make_collate(streams=streams, seed=0, **opts)
-    train = config["train"]
-    return DataLoader(dataset, batch_size=batch_size or train["eval_batch_size"], shuffle=False,
-                      collate_fn=collate, num_workers=train["num_workers"])
-
-
-# ---------------------------------------------------------------- model / optimiser
-
-
-def build_model(cfg: RunConfig, ctx: ModelContext) -> RetrievalModel:
-    """Instantiate the registered model from ``cfg.model_args``."""
-    cls = get_model(cfg.model)
-    try:
-        model = cls.from_config(dict(cfg.model_args), ctx)
-    except TypeError as exc:
-        if "argument" in str(exc):
-            raise InputError(f"model_args for {cfg.model}: {exc}") from None
-        raise
-    if not isinstance(model, RetrievalModel):
-        raise TypeError(f"{cls.__name__}.from_config must return a RetrievalModel")
-    return model
-
-
-def lr_at(base_lr: float, epoch: int, step: int, lr_decay: float, warmup_steps: int = 0) -> float:
-    """Learning rate of optimiser step ``step`` (0-based, counted over the whole run) in
-    ``epoch``: ``base_lr * lr_decay^epoch * min(1, (step + 1) / warmup_steps)``."""
-    warm = min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1.0
-    return base_lr * (lr_decay ** epoch) * warm
-
-
-def make_optimizer(model: RetrievalModel, tc: TrainConfig) -> torch.optim.Optimizer:
-    """Adam or AdamW over the model's ``optimizer_groups()``; each group's ``lr_scale`` is kept
-    and applied by :func:`set_lr`."""
-    groups = []
-    for g in model.optimizer_groups():
-        group = dict(g)
-        group["params"] = [p for p in group["params"] if p.requires_grad]
-        if not group["params"]:
-            continue
-        group.setdefault("lr_scale", 1.0)
-        group.setdefault("weight_decay", tc.weight_decay)
-        group["lr"] = tc.lr * group["lr_scale"]
-        groups.append(group)
-    if not groups:
-        raise InputError(f"{model.name}: expected trainable parameters, got none")
-    cls = torch.optim.AdamW if tc.optimizer == "adamw" else torch.optim.Adam
-    return cls(groups, lr=tc.lr)
-
-
-def set_lr(optimizer: torch.optim.Optimizer, tc: TrainConfig, epoch: int, step: int) -> float:
-    lr = lr_at(tc.lr, epoch, step, tc.lr_decay, tc.warmup_steps)
-    for group in optimizer.param_groups:
-        group["lr"] = lr * group.get("lr_scale", 1.0)
-    return lr
-
-
-# ---------------------------------------------------------------- logging
-
-
-class RunLog:
-    """``log.jsonl`` (appended, one object per line) plus TensorBoard scalars when installed."""
-
-    def __init__(self, out: Path, enabled: bool) -> None:
-        self.enabled = enabled
-        self.path = out / "log.jsonl"
-        self.tb = None
-        if enabled:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:  # TensorBoard is optional
-                SummaryWriter = None
-            if SummaryWriter is not None:
-                self.tb = SummaryWriter(str(out / "tensorboard"))
-
-    def write(self, entry: dict[str, Any], step: int) -> None:
-        if not self.enabled:
-            return
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(entry) + "\n")
-        if self.tb is not None:
-            for key, value in _flatten(entry).items():
-                if isinstance(value, (int, float)) and key not in ("epoch", "step"):
-                    self.tb.add_scalar(f"{entry['kind']}/{key}", value, step)
-
-    def close(self) -> None:
-        if self.tb is not None:
-            self.tb.close()
-
-
-def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        if isinstance(v, Mapping):
-            out.update(_flatten(v, f"{prefix}{k}/"))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
-# ---------------------------------------------------------------- checkpoints
-
-
-def _fresh_state(seed: int) -> dict[str, Any]:
-    return {"epoch": 0, "step": 0, "seed": seed, "best_sumr": None, "best_epoch": None,
-            "evals_since_best": 0, "history": []}
-
-
-def _check_resumable(saved: Mapping[str, Any], cfg: RunConfig, folder: Path) -> None:
-    current = cfg.to_dict()
-    for key in RESUME_KEYS:
-        if saved["config"].get(key) != current.get(key):
-            raise InputError(f"resume: expected {folder} to hold a run with the same {key}, got "
-                             f"{saved['config'].get(key)!r} there and {current.get(key)!r} now; "
-                             f"use another --out or --no-resume")
-
-
-def load_trained_model(checkpoint_dir: str | Path, spec: BenchmarkSpec | None = None, *,
-                       device=None) -> tuple[RetrievalModel, dict, dict, torch.device]:
-    """Rebuild a model from a checkpoint folder (registry + ``config.json``) and load its
-    weights. Returns (model in eval mode, config.json, state.json, device)."""
-    folder = Path(checkpoint_dir)
-    if not ckpt.is_checkpoint(folder):
-        raise InputError(f"{folder}: expected a checkpoint folder ({ckpt.MODEL_FILE}, "
-                         f"{ckpt.CONFIG_FILE}, {ckpt.STATE_FILE}), got "
-                         f"{'an incomplete one' if folder.is_dir() else 'no such folder'}")
-    saved = ckpt.read_json(folder / ckpt.CONFIG_FILE)
-    state = ckpt.read_json(folder / ckpt.STATE_FILE)
-    ctx_json = saved["context"]
-    trained_on = get_benchmark(ctx_json["benchmark"])
-    if spec is not None and spec.name != trained_on.name:
-        raise InputError(f"{folder}: expected a checkpoint trained on {spec.name}, got one trained "
-                         f"on {trained_on.name}")
-    dev = resolve_device(device)
-    cfg = from_dict(saved["config"])
-    ctx = ModelContext(benchmark=trained_on, query_modality=ctx_json["query_modality"],
-                       streams=tuple(ctx_json["streams"]), dims=dict(ctx_json["dims"]),
-                       text_model=ctx_json["text_model"], device=dev)
-    model = build_model(cfg, ctx)
-    ckpt.load_model_weights(model, folder)
-    return model.to(dev).eval(), saved, state, dev
-
-
-# ---------------------------------------------------------------- the loop
-
-
-def _loss_parts(outputs: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().float() for k, v in outputs.items()
-            if isinstance(v, torch.Tensor) and v.dim() == 0}
-
-
-def _validate(model: RetrievalModel, loader: DataLoader, spec: BenchmarkSpec, dev: torch.device,
-              amp: torch.dtype | None) -> tuple[dict, float, float]:
-    t0 = time.perf_counter()
-    queries, gallery, _ = encode_split(model, loader, dev, amp)
-    S = similarity_matrix(model, queries, gallery, amp=amp, device=dev)
-    metrics, sumr = score_matrix(spec, S)
-    return metrics, sumr, time.perf_counter() - t0
-
-
-def _broadcast(value: Any, dist: Dist) -> Any:
-    if not dist.enabled:
-        return value
-    import torch.distributed as tdist
-
-    box = [value]
-    tdist.broadcast_object_list(box, src=0)
-    return box[0]
+    @property
+    def config_json(self) -> dict[str, Any]:
+        return self.cfg.to_dict()
 
 
 def train(model_name: str, benchmark: str | BenchmarkSpec, *, config: str | Path | None = None,
@@ -323,176 +106,248 @@ def train(model_name: str, benchmark: str | BenchmarkSpec, *, config: str | Path
     ``data``: ``{"train": ds, "val": ds}`` datasets instead of the feature store (tests, custom
     data); ``progress``: tqdm bar (None: only on a terminal).
     """
-    from tqdm.auto import tqdm
-
     spec = get_benchmark(benchmark)
     cfg = load_config(config, model=model_name, benchmark=spec.name, overrides=overrides)
     get_model(cfg.model)  # unknown names fail before any data is opened
-    tc = cfg.train
     out = Path(out) if out is not None else Path("runs") / f"{cfg.model}-{spec.name}"
     dev = resolve_device(device, int(os.environ.get("LOCAL_RANK", "0")))
     dist = init_distributed(dev)
+    train_data, val_data = _open_data(spec, cfg, home, data)
+    ctx = infer_context(spec, train_data, cfg.text_model, dev)
+    seed_everything(cfg.train.seed)
+    model = build_model(cfg, ctx).to(dev)
+    if not model.needs_training:
+        return _untrained(model, cfg, ctx, out, dist)
+    optimizer = make_optimizer(model, cfg.train)
+    amp = amp_dtype(cfg.train.amp, dev)
+    scaler = make_scaler(amp)
+    state = _resume(out / "last", cfg, model, optimizer, scaler, dev) if resume else None
+    _write_run_config(out, cfg, dist)
+    run = _Run(spec=spec, cfg=cfg, ctx=ctx, model=model, wrapped=_wrap(model, cfg, dev, dist),
+               optimizer=optimizer, scaler=scaler, train_data=train_data,
+               val_loader=None if val_data is None else build_eval_loader(model, val_data, ctx, cfg),
+               streams=collate_streams(model, ctx.streams, ctx.query_modality), out=out,
+               device=dev, dist=dist, amp=amp,
+               runlog=RunLog(out, dist.is_main, cfg.train.epochs), progress=progress)
+    state = _fit(run, state or RunState(seed=cfg.train.seed))
+    return _result(out, cfg, state)
+
+
+# ---------------------------------------------------------------- the steps of train()
+
+
+def _open_data(spec: BenchmarkSpec, cfg: RunConfig, home,
+               data: Mapping[str, Dataset] | None) -> tuple[Dataset, Dataset | None]:
+    """(train data, val data or None): the feature store's splits or the given datasets; with
+    ``refit_on_train_val`` train + val is the train data and there is no val."""
     if data is None:
-        data = {"train": open_split(spec, "train", home, cfg.data.crop),
-                "val": open_split(spec, "val", home, cfg.data.eval_crop)}
+        data = {"train": loaders.open_split(spec, "train", home, cfg.data.crop),
+                "val": loaders.open_split(spec, "val", home,
+                                          cfg.data.crop if cfg.train.refit_on_train_val
+                                          else cfg.data.eval_crop)}
     missing = [s for s in ("train", "val") if s not in data]
     if missing:
         raise InputError(f"data: expected train and val datasets, got no {missing[0]}")
-    ctx = infer_context(spec, data["train"], cfg.text_model, dev)
-    amp = amp_dtype(tc.amp, dev)
+    if cfg.train.refit_on_train_val:
+        return ConcatDataset([data["train"], data["val"]]), None
+    return data["train"], data["val"]
 
-    seed_everything(tc.seed)
-    model = build_model(cfg, ctx).to(dev)
-    if not getattr(model, "needs_training", True):
-        return _untrained(model, cfg, ctx, out, dist)
-    streams = collate_streams(model, ctx.streams, ctx.query_modality)
-    optimizer = make_optimizer(model, tc)
-    scaler = torch.amp.GradScaler("cuda") if amp == torch.float16 else None
-    config_dict, context_dict = cfg.to_dict(), ctx.to_json()
 
-    state = _fresh_state(tc.seed)
-    last = out / "last"
-    if resume and ckpt.is_checkpoint(last):
-        saved = ckpt.read_json(last / ckpt.CONFIG_FILE)
-        _check_resumable(saved, cfg, last)
-        ckpt.load_model_weights(model, last, device=dev)
-        state = ckpt.read_json(last / ckpt.STATE_FILE)
-        ckpt.load_optimizer(optimizer, last, state)
-        if scaler is not None and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        state.pop("optimizer", None)
-        log.info("resuming %s from %s after epoch %d", cfg.model, last, state["epoch"])
+def _resume(last: Path, cfg: RunConfig, model: RetrievalModel, optimizer: torch.optim.Optimizer,
+            scaler: torch.amp.GradScaler | None, dev: torch.device) -> RunState | None:
+    """The run state of ``last`` with model, optimiser and scaler restored; None if no run."""
+    if not ckpt.is_checkpoint(last):
+        return None
+    check_resumable(ckpt.read_json(last / ckpt.CONFIG_FILE)["config"], cfg, last)
+    ckpt.load_model_weights(model, last, device=dev)
+    saved = ckpt.read_json(last / ckpt.STATE_FILE)
+    ckpt.load_optimizer(optimizer, last, saved)
+    if scaler is not None and saved.get("scaler"):
+        scaler.load_state_dict(saved["scaler"])
+    state = RunState.from_json(saved)
+    log.info("resuming %s from %s after epoch %d", cfg.model, last, state.epoch)
+    return state
 
-    runlog = RunLog(out, dist.is_main)
+
+def config_differences(saved: Mapping[str, Any], current: Mapping[str, Any],
+                       keys: Sequence[str] = RESUME_KEYS) -> list[tuple[str, Any, Any]]:
+    """``(dotted key, saved value, current value)`` for every leaf under ``keys`` that differs."""
+    diffs: list[tuple[str, Any, Any]] = []
+
+    def walk(prefix: str, a: Any, b: Any) -> None:
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            for k in list(a) + [k for k in b if k not in a]:
+                walk(f"{prefix}.{k}", a.get(k, UNSET), b.get(k, UNSET))
+        elif a != b:
+            diffs.append((prefix, a, b))
+
+    for key in keys:
+        walk(key, saved.get(key), current.get(key))
+    return diffs
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "unset"
+
+
+#: A key present on one side of a comparison only.
+UNSET: Any = _Unset()
+
+
+def _shown(value: Any) -> str:
+    """A config value as YAML-ish text: strings quoted, numbers as Python prints them."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def check_resumable(saved_config: Mapping[str, Any], cfg: RunConfig, folder: Path) -> None:
+    """Refuse to resume ``folder`` when a model-defining key (:data:`RESUME_KEYS`) changed,
+    naming each changed key with both values."""
+    diffs = config_differences(saved_config, cfg.to_dict())
+    if diffs:
+        what = "; ".join(f"{k} differs: checkpoint {_shown(a)}, config {_shown(b)}"
+                         for k, a, b in diffs)
+        raise InputError(f"resume: {what} ({folder} holds another run; use another --out or "
+                         f"--no-resume)")
+
+
+def _write_run_config(out: Path, cfg: RunConfig, dist: Dist) -> None:
     if dist.is_main:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "config.yaml", cfg.to_yaml())
-    val_loader = build_eval_loader(model, data["val"], context_dict, config_dict)
-    wrapped: torch.nn.Module = model
-    if dist.enabled:
-        from torch.nn.parallel import DistributedDataParallel as DDP
 
-        wrapped = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None,
-                      find_unused_parameters=tc.find_unused_parameters)
 
-    params = [p for g in optimizer.param_groups for p in g["params"]]
-    stop = False
+def _wrap(model: RetrievalModel, cfg: RunConfig, dev: torch.device, dist: Dist) -> torch.nn.Module:
+    """The model as the loop calls it: DDP-wrapped under torchrun, itself otherwise."""
+    if not dist.enabled:
+        return model
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    return DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None,
+               find_unused_parameters=cfg.train.find_unused_parameters)
+
+
+def _fit(run: _Run, state: RunState) -> RunState:
+    """Epochs ``state.epoch .. epochs - 1``: train, validate, checkpoint, maybe stop early."""
+    tc = run.cfg.train
     try:
-        for epoch in range(state["epoch"], tc.epochs):
+        for epoch in range(state.epoch, tc.epochs):
             t_epoch = time.perf_counter()
-            seed = epoch_seed(tc.seed, epoch)
-            seed_everything(seed)
-            loader = build_train_loader(model, data["train"], streams, tc, seed, dist, epoch)
-            model.train()
-            sums: dict[str, torch.Tensor] = {}
-            window: dict[str, torch.Tensor] = {}
-            n_steps = n_window = 0
-            total = len(loader) if tc.max_steps_per_epoch is None else min(len(loader), tc.max_steps_per_epoch)
-            bar = tqdm(loader, total=total, desc=f"epoch {epoch + 1}/{tc.epochs}", leave=False,
-                       disable=_bar_disabled(progress, dist))
-            for batch in bar:
-                if tc.max_steps_per_epoch is not None and n_steps >= tc.max_steps_per_epoch:
-                    break
-                lr = set_lr(optimizer, tc, epoch, state["step"])
-                batch = move_batch(batch, dev)
-                with autocast(amp, dev):
-                    outputs = wrapped(batch)
-                loss = outputs["loss"]
-                optimizer.zero_grad(set_to_none=True)
-                if scaler is not None:
-                    scaler.scale(loss).backward()
-                    scaler.unscale_(optimizer)
-                else:
-                    loss.backward()
-                if tc.grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(params, tc.grad_clip)
-                if scaler is not None:
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    optimizer.step()
-                state["step"] += 1
-                n_steps += 1
-                n_window += 1
-                for k, v in _loss_parts(outputs).items():
-                    sums[k] = sums.get(k, 0.0) + v
-                    window[k] = window.get(k, 0.0) + v
-                if state["step"] % tc.log_every == 0:
-                    parts = {k: float(v) / n_window for k, v in window.items()}
-                    if not math.isfinite(parts["loss"]):
-                        raise DataError(f"training diverged: expected a finite loss, got "
-                                        f"{parts['loss']} at epoch {epoch + 1}, step {state['step']}")
-                    runlog.write({"kind": "step", "epoch": epoch + 1, "step": state["step"],
-                                  **parts, "lr": lr}, state["step"])
-                    bar.set_postfix(loss=f"{parts['loss']:.4f}")
-                    window, n_window = {}, 0
-            bar.close()
-            if n_steps == 0:
-                raise InputError(f"train: expected at least one batch per epoch, got none "
-                                 f"({len(data['train'])} videos, batch_size {tc.batch_size})")
-            train_parts = {k: float(v) / n_steps for k, v in sums.items()}
-            if not math.isfinite(train_parts["loss"]):
-                raise DataError(f"training diverged: expected a finite loss, got "
-                                f"{train_parts['loss']} in epoch {epoch + 1}")
-            done = epoch + 1
-            entry: dict[str, Any] = {"kind": "epoch", "epoch": done, "step": state["step"],
-                                     "train": train_parts, "lr": lr_at(tc.lr, epoch, state["step"] - 1,
-                                                                       tc.lr_decay, tc.warmup_steps)}
-            if dist.is_main and (done % tc.eval_every == 0 or done == tc.epochs):
-                metrics, sumr, secs = _validate(model, val_loader, spec, dev, amp)
-                improved = state["best_sumr"] is None or sumr > state["best_sumr"]
-                entry.update({"val": metrics, f"val_{SUMR}": sumr, "val_seconds": secs,
-                              "best": improved})
-                if improved:
-                    state["best_sumr"], state["best_epoch"] = sumr, done
-                    state["evals_since_best"] = 0
-                else:
-                    state["evals_since_best"] += 1
-                if improved:
-                    ckpt.save_checkpoint(out / "best", model, config=config_dict, context=context_dict,
-                                         state={**_public(state), "epoch": done,
-                                                "selection": f"val split (best val SumR, epoch {done})",
-                                                "val": metrics})
-                stop = tc.patience is not None and state["evals_since_best"] >= tc.patience
-            stop = bool(_broadcast(stop, dist))
+            entry = _train_epoch(run, state, epoch)
+            stop = _validate_epoch(run, state, entry)
             entry["seconds"] = time.perf_counter() - t_epoch
-            state["epoch"] = done
-            state["history"].append(entry)
-            if dist.is_main:
-                last_state = {**state, "selection": f"last epoch ({done})"}
-                if scaler is not None:
-                    last_state["scaler"] = scaler.state_dict()
-                ckpt.save_checkpoint(last, model, config=config_dict, context=context_dict,
-                                     state=last_state, optimizer=optimizer)
-                runlog.write(entry, state["step"])
-                log.info("epoch %d: %s", done, json.dumps({k: v for k, v in entry.items() if k != "val"}))
-            if dist.enabled:
-                import torch.distributed as tdist
-
-                tdist.barrier()
+            state.epoch = epoch + 1
+            state.history.append(entry)
+            _save_last(run, state, entry)
             if stop:
                 log.info("early stop: no better val SumR in %d validations", tc.patience)
                 break
     finally:
-        runlog.close()
-    best = out / "best"
-    return TrainResult(out=out, best_checkpoint=best if ckpt.is_checkpoint(best) else None,
-                       best_val_sumr=state["best_sumr"], best_epoch=state["best_epoch"],
-                       epochs_run=state["epoch"], history=list(state["history"]))
+        run.runlog.close()
+    return state
 
 
-def _untrained(model: RetrievalModel, cfg, ctx, out: Path, dist) -> TrainResult:
+def _train_epoch(run: _Run, state: RunState, epoch: int) -> dict[str, Any]:
+    """One epoch of steps, reseeded from (seed, epoch); returns the epoch's log entry."""
+    from tqdm.auto import tqdm
+
+    tc = run.cfg.train
+    seed = epoch_seed(tc.seed, epoch)
+    seed_everything(seed)
+    loader = build_train_loader(run.model, run.train_data, run.streams, run.cfg, seed, run.dist, epoch)
+    run.model.train()
+    total = len(loader) if tc.max_steps_per_epoch is None else min(len(loader), tc.max_steps_per_epoch)
+    bar = tqdm(loader, total=total, desc=f"epoch {epoch + 1}/{tc.epochs}", leave=False,
+               disable=_bar_disabled(run.progress, run.dist))
+    try:
+        parts = run_epoch(run.wrapped, bar, run.optimizer, run.scaler, tc, state, epoch,
+                          device=run.device, amp=run.amp, runlog=run.runlog, bar=bar,
+                          n_items=len(run.train_data))
+    finally:
+        bar.close()
+    return {"kind": "epoch", "epoch": epoch + 1, "step": state.step, "train": parts,
+            "lr": lr_at(tc.lr, epoch, state.step - 1, tc.lr_decay, tc.warmup_steps)}
+
+
+def _validate_epoch(run: _Run, state: RunState, entry: dict[str, Any]) -> bool:
+    """Validate when due (every ``eval_every`` epochs and the last), keep a new best in
+    ``best/``; True when patience says stop (agreed by every rank)."""
+    tc, done = run.cfg.train, entry["epoch"]
+    stop = False
+    due = done % tc.eval_every == 0 or done == tc.epochs
+    if run.dist.is_main and run.val_loader is not None and due:
+        metrics, sumr, secs = _validate(run)
+        improved = state.record_validation(sumr, done)
+        entry.update({"val": metrics, f"val_{SUMR}": sumr, "val_seconds": secs, "best": improved})
+        if improved:
+            ckpt.save_checkpoint(run.out / "best", run.model, config=run.config_json,
+                                 context=run.ctx.to_json(),
+                                 state={**state.to_json(), "epoch": done,
+                                        "selection": f"val split (best val SumR, epoch {done})",
+                                        "val": metrics})
+        stop = tc.patience is not None and state.evals_since_best >= tc.patience
+    return bool(_broadcast(stop, run.dist))
+
+
+def _validate(run: _Run) -> tuple[dict, float, float]:
+    t0 = time.perf_counter()
+    queries, gallery, _ = encode_split(run.model, run.val_loader, run.device, run.amp)
+    S = similarity_matrix(run.model, queries, gallery, amp=run.amp, device=run.device)
+    metrics, sumr = score_matrix(run.spec, S)
+    return metrics, sumr, time.perf_counter() - t0
+
+
+def _selection_of_last(cfg: RunConfig, done: int) -> str:
+    if cfg.train.refit_on_train_val:
+        return f"last epoch ({done}), trained on train + val (no validation)"
+    return f"last epoch ({done})"
+
+
+def _save_last(run: _Run, state: RunState, entry: dict[str, Any]) -> None:
+    """``last/`` with the optimiser and scaler (for resuming), the epoch's log entry, barrier."""
+    if run.dist.is_main:
+        last_state = {**state.to_json(), "selection": _selection_of_last(run.cfg, state.epoch)}
+        if run.scaler is not None:
+            last_state["scaler"] = run.scaler.state_dict()
+        ckpt.save_checkpoint(run.out / "last", run.model, config=run.config_json,
+                             context=run.ctx.to_json(), state=last_state, optimizer=run.optimizer)
+        run.runlog.write(entry, state.step)
+    if run.dist.enabled:
+        import torch.distributed as tdist
+
+        tdist.barrier()
+
+
+def _result(out: Path, cfg: RunConfig, state: RunState) -> TrainResult:
+    best = out / "best" if ckpt.is_checkpoint(out / "best") else None
+    chosen = out / "last" if cfg.train.selects_last else best
+    return TrainResult(out=out, best_checkpoint=best, best_val_sumr=state.best_sumr,
+                       best_epoch=state.best_epoch, epochs_run=state.epoch,
+                       history=list(state.history), checkpoint=chosen)
+
+
+def _untrained(model: RetrievalModel, cfg: RunConfig, ctx: ModelContext, out: Path,
+               dist: Dist) -> TrainResult:
     """A model with nothing to learn (``needs_training = False``, e.g. ``random``): write its
     checkpoint as ``best`` and ``last`` at once, so ``evaluate`` treats it like any other."""
-    state = {**_fresh_state(cfg.train.seed), "selection": "no training (nothing to learn)"}
+    state = {**RunState(seed=cfg.train.seed).to_json(), "selection": "no training (nothing to learn)"}
+    _write_run_config(out, cfg, dist)
     if dist.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "config.yaml", cfg.to_yaml())
         for name in ("best", "last"):
             ckpt.save_checkpoint(out / name, model, config=cfg.to_dict(), context=ctx.to_json(),
                                  state=state)
     return TrainResult(out=out, best_checkpoint=out / "best", best_val_sumr=None, best_epoch=None,
-                       epochs_run=0, history=[])
+                       epochs_run=0, history=[], checkpoint=out / "best")
+
+
+def _broadcast(value: Any, dist: Dist) -> Any:
+    if not dist.enabled:
+        return value
+    import torch.distributed as tdist
+
+    box = [value]
+    tdist.broadcast_object_list(box, src=0)
+    return box[0]
 
 
 def _bar_disabled(progress: bool | None, dist: Dist) -> bool | None:
@@ -500,7 +355,3 @@ def _bar_disabled(progress: bool | None, dist: Dist) -> bool | None:
     if not dist.is_main or progress is False:
         return True
     return None if progress is None else False
-
-
-def _public(state: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if k not in ("optimizer", "scaler")}

@@ -89,7 +89,7 @@ def test_bad_seed_is_refused():
 
 def test_evaluator_path_gives_the_same_matrix():
     """Through the evaluator's batching (encode per batch, concatenate, similarity in blocks)."""
-    from var_bench.training.evaluate import encode_split, similarity_matrix
+    from var_bench.training.encode import encode_split, similarity_matrix
 
     m, ctx = build("random", XD)
     batches = []
@@ -106,7 +106,7 @@ def test_checkpoint_without_weights_round_trips(tmp_path):
     """What a trainer writes for a model with ``needs_training = False`` (config, empty weights)
     rebuilds the same model: ``var-bench evaluate`` needs nothing else."""
     from var_bench.training import checkpoint as ckpt
-    from var_bench.training.trainer import load_trained_model
+    from var_bench.training.rebuild import load_trained_model
 
     m, ctx = build("random", XD, seed=3)
     cfg = load_config("xdviolence-ar", model="random", overrides=["model_args.seed=3"])

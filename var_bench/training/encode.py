@@ -1,0 +1,90 @@
+"""Encoding a split with a model and scoring the resulting matrix: the piece the trainer (validation)
+and the evaluator (test) share, below both.
+
+The matrix S has one row per query (text on UCFCrime-AR, audio on XDViolence-AR) and one column
+per video, both in the split's order; query i's positive is video i.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from var_bench.benchmarks import BenchmarkSpec
+from var_bench.errors import InputError
+from var_bench.scoring.metrics import count_direction, sum_recall, summarise
+from var_bench.training.runtime import autocast, move_batch
+
+#: Queries per similarity block (bounds memory: block x N scores at a time).
+SIMILARITY_BLOCK = 256
+
+
+def _pad_to(t: Tensor, shape: tuple[int, ...]) -> Tensor:
+    pad: list[int] = []
+    for have, want in zip(reversed(t.shape[1:]), reversed(shape)):
+        pad += [0, want - have]
+    return F.pad(t, pad) if any(pad) else t
+
+
+def concat_outputs(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Concatenate per-batch encoder outputs along dim 0. Tensors whose trailing sizes differ
+    between batches (e.g. padded snippet or token axes) are zero-padded (False for masks) to the
+    largest; lists are chained."""
+    if not parts:
+        return {}
+    out: dict[str, Any] = {}
+    for key in parts[0]:
+        values = [p[key] for p in parts]
+        if isinstance(values[0], Tensor):
+            trailing = tuple(max(v.shape[i] for v in values) for i in range(1, values[0].dim()))
+            out[key] = torch.cat([_pad_to(v, trailing) for v in values], dim=0)
+        else:
+            out[key] = [x for v in values for x in v]
+    return out
+
+
+def _rows(outputs: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
+    return {k: v[start:stop] for k, v in outputs.items()}
+
+
+@torch.no_grad()
+def encode_split(model, loader: Iterable[dict], device: torch.device,
+                 amp: torch.dtype | None = None) -> tuple[dict, dict, list[str]]:
+    """(query outputs, gallery outputs, video ids) over ``loader``, in its order. Outputs stay on
+    ``device``."""
+    model.eval()
+    queries, gallery, ids = [], [], []
+    for batch in loader:
+        batch = move_batch(batch, device)
+        with autocast(amp, device):
+            queries.append(model.encode_query(batch))
+            gallery.append(model.encode_gallery(batch))
+        ids.extend(batch["video_id"])
+    return concat_outputs(queries), concat_outputs(gallery), ids
+
+
+@torch.no_grad()
+def similarity_matrix(model, queries: dict, gallery: dict, *, block: int = SIMILARITY_BLOCK,
+                      amp: torch.dtype | None = None, device: torch.device | None = None) -> np.ndarray:
+    """S = model.similarity over blocks of ``block`` queries -> float32 ndarray [Nq, Nv]."""
+    n = next(len(v) for v in queries.values())
+    rows = []
+    for start in range(0, n, block):
+        with autocast(amp, device or torch.device("cpu")):
+            s = model.similarity(_rows(queries, start, start + block), gallery)
+        rows.append(s.float().cpu())
+    S = torch.cat(rows, dim=0).numpy()
+    if not np.isfinite(S).all():
+        raise InputError(f"{getattr(model, 'name', 'model')}: expected finite similarities, "
+                         f"got NaN or Inf (diverged training?)")
+    return np.ascontiguousarray(S, dtype=np.float32)
+
+
+def score_matrix(spec: BenchmarkSpec, S: np.ndarray) -> tuple[dict[str, dict[str, float]], float]:
+    """Metrics of both directions of ``spec`` on a square S (query i <-> video i) and SumR."""
+    metrics = {d.name: summarise(count_direction(S, d.over_rows)) for d in spec.directions}
+    return metrics, sum_recall(metrics)
