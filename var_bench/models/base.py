@@ -8,13 +8,28 @@ columns = videos, higher = more similar.
 
 from __future__ import annotations
 
+import dataclasses
+import types
+import typing
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping, Sequence, TypeVar
 
 import torch
 from torch import Tensor, nn
 
 from var_bench.benchmarks import BenchmarkSpec
+from var_bench.errors import InputError
+from var_bench.features.layouts import VIDEO_STREAMS  # gallery streams, in model order
+from var_bench.models.text import TextEncoder
+
+#: ``ModelContext.query_modality`` of text benchmarks (the batch key ``text`` holds the captions).
+TEXT = "text"
+#: The query stream of audio benchmarks (the batch key of the VGGish features).
+AUDIO = "audio"
+#: Query modalities a model can be built for.
+QUERY_MODALITIES: tuple[str, ...] = (TEXT, AUDIO)
+#: Keys of the ``text`` model argument (text-encoder options).
+TEXT_OPTIONS: tuple[str, ...] = ("freeze", "cache", "max_length", "dropout")
 
 
 @dataclass(frozen=True)
@@ -45,10 +60,152 @@ class ModelContext:
         }
 
 
+def select_streams(ctx: ModelContext, requested: Sequence[str] | None = None, *,
+                   missing_ok: bool = False) -> tuple[str, ...]:
+    """Video streams the model uses: ``requested`` (a subset of the store's) or every one the
+    store has (rgb, plus flow when present), in :data:`VIDEO_STREAMS` order. ``missing_ok``:
+    requested streams the store lacks are dropped (an error only when none is left)."""
+    available = [s for s in VIDEO_STREAMS if s in ctx.streams]
+    if requested is None:
+        chosen = available
+    else:
+        wanted = [str(s) for s in requested]
+        unknown = [s for s in wanted if s not in available]
+        if (unknown and not missing_ok) or not wanted:
+            raise InputError(f"model streams: expected a non-empty subset of "
+                             f"{', '.join(available) or '(none)'}, got {', '.join(wanted) or '(none)'}")
+        chosen = [s for s in VIDEO_STREAMS if s in wanted and s in available]
+    if not chosen:
+        raise InputError(f"model streams: expected a video stream "
+                         f"({', '.join(requested or VIDEO_STREAMS)}) in the feature store, got "
+                         f"{', '.join(ctx.streams) or '(none)'}")
+    return tuple(chosen)
+
+
+def query_dim(ctx: ModelContext) -> int:
+    """Feature size of one audio query snippet (``ctx.dims['audio']``, VGGish: 128)."""
+    if AUDIO not in ctx.dims:
+        raise InputError(f"audio query: expected ctx.dims to give the {AUDIO!r} feature size, "
+                         f"got {sorted(ctx.dims)}")
+    return int(ctx.dims[AUDIO])
+
+
+def make_text_encoder(ctx: ModelContext, options: Mapping[str, Any] | None = None) -> TextEncoder:
+    """The text encoder of ``ctx.text_model`` with ``options`` (the model arg ``text``: keys
+    ``freeze``, ``cache``, ``max_length``, ``dropout``; see
+    :class:`~var_bench.models.text.TextEncoder`)."""
+    opts = dict(options or {})
+    extra = sorted(set(opts) - set(TEXT_OPTIONS))
+    if extra:
+        raise InputError(f"text options: expected keys among {', '.join(sorted(TEXT_OPTIONS))}, "
+                         f"got {', '.join(extra)}")
+    return TextEncoder(ctx.text_model, **opts)
+
+
+C = TypeVar("C", bound="ModelConfig")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Base of every model's typed, frozen ``model_args`` (one subclass per model).
+
+    :meth:`from_args` refuses unknown keys, checks each value against its field's annotation
+    (int, float, bool, str, tuples, mappings, ``X | None``; lists become tuples), then runs
+    :meth:`validate` for ranges and choices; every failure is one InputError line naming
+    ``<model> model_args.<key>``."""
+
+    @classmethod
+    def from_args(cls: type[C], args: Mapping[str, Any] | None, model: str = "") -> C:
+        args = dict(args or {})
+        label = f"{model or cls.__name__} model_args"
+        hints = typing.get_type_hints(cls)
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(args) - set(known))
+        if unknown:
+            raise InputError(f"{label}: expected keys among {', '.join(known)}, "
+                             f"got unknown {', '.join(unknown)}")
+        values = {k: _typed(f"{label}.{k}", hints[k], v) for k, v in args.items()}
+        cfg = cls(**values)
+        cfg.validate(label)
+        return cfg
+
+    def validate(self, label: str) -> None:
+        """Ranges and choices; subclasses raise ``InputError(f"{label}.<key>: expected ...")``."""
+
+
+def _typed(where: str, hint: Any, value: Any) -> Any:
+    """``value`` checked against the annotation ``hint`` (converted where lossless: int -> float,
+    list -> tuple, a lone string -> a 1-tuple of strings)."""
+    origin, params = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in params:
+            return None
+        inner = [p for p in params if p is not type(None)]
+        errors = []
+        for p in inner:
+            try:
+                return _typed(where, p, value)
+            except InputError as exc:
+                errors.append(exc)
+        raise errors[0] if len(inner) == 1 else InputError(
+            f"{where}: expected {' or '.join(_name(p) for p in params)}, got {value!r}")
+    if hint is Any:
+        return value
+    if origin is tuple or hint is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise InputError(f"{where}: expected a list, got {value!r}")
+        item = params[0] if params else Any
+        return tuple(_typed(f"{where}[{i}]", item, v) for i, v in enumerate(value))
+    if origin in (Mapping, dict, typing.Mapping) or hint in (dict, Mapping):
+        if not isinstance(value, Mapping):
+            raise InputError(f"{where}: expected a mapping, got {value!r}")
+        return dict(value)
+    if origin in (Sequence, list) or hint is list:
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise InputError(f"{where}: expected a list, got {value!r}")
+        item = params[0] if params else Any
+        return tuple(_typed(f"{where}[{i}]", item, v) for i, v in enumerate(value))
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise InputError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, str):  # YAML 1.1 reads 5e-5 (no dot) as a string
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise InputError(f"{where}: expected a string, got {value!r}")
+        return value
+    return value
+
+
+def _name(hint: Any) -> str:
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string",
+            type(None): "null"}.get(hint, "a list" if typing.get_origin(hint) in (tuple, list, Sequence)
+                                    else "a mapping" if typing.get_origin(hint) in (dict, Mapping)
+                                    else str(hint))
+
+
 class RetrievalModel(nn.Module):
     """Base class of every registered model (see :mod:`var_bench.models.registry`).
 
-    Subclasses set ``streams`` (the video streams they use) and implement the methods below.
+    Subclasses implement the methods below. A built-in model names its typed arguments in
+    :attr:`config_class` (a :class:`ModelConfig`) and takes ``(cfg, ctx)``; its constructor opens
+    with :meth:`init_inputs` (the video streams and the query side) and builds its query encoder
+    with :meth:`init_query` (a text encoder on text benchmarks, else the audio feature size).
+    A plug-in without a ``config_class`` gets its ``model_args`` as keywords plus ``ctx``.
     ``forward`` returns a dict with a scalar ``"loss"`` plus any named loss parts (logged).
     ``encode_query`` / ``encode_gallery`` return dicts of tensors whose first dimension is the
     batch; the evaluator concatenates them over batches along dim 0 and calls ``similarity`` on
@@ -68,10 +225,36 @@ class RetrievalModel(nn.Module):
     #: ``ModelContext.query_modality``: ``text`` (captions) or ``audio`` (VGGish snippets).
     query_modality: str = "text"
 
+    #: The model's typed arguments (None: ``model_args`` are constructor keywords).
+    config_class: ClassVar[type[ModelConfig] | None] = None
+
     @classmethod
     def from_config(cls, args: dict, ctx: ModelContext) -> "RetrievalModel":
-        """Build the model from its ``model_args`` (a dict from the YAML config) and the context."""
-        return cls(**args, ctx=ctx)  # type: ignore[call-arg]
+        """Build the model from its ``model_args`` (a dict from the YAML config) and the context:
+        ``cls(config_class.from_args(args), ctx)``, or ``cls(**args, ctx=ctx)`` without one."""
+        if cls.config_class is None:
+            return cls(**args, ctx=ctx)  # type: ignore[call-arg]
+        return cls(cls.config_class.from_args(args, cls.name), ctx)  # type: ignore[call-arg]
+
+    def init_inputs(self, ctx: ModelContext, streams: Sequence[str] | None = None, *,
+                    missing_ok: bool = False) -> None:
+        """The shared prologue: ``self.streams`` (see :func:`select_streams`) and
+        ``self.query_modality`` (text or audio) from the context."""
+        if ctx.query_modality not in QUERY_MODALITIES:
+            raise InputError(f"{self.name or type(self).__name__}: expected query modality "
+                             f"{' or '.join(QUERY_MODALITIES)}, got {ctx.query_modality!r}")
+        self.streams = select_streams(ctx, streams, missing_ok=missing_ok)
+        self.query_modality = ctx.query_modality
+
+    def init_query(self, ctx: ModelContext, text: Mapping[str, Any] | None = None) -> int:
+        """The query input: on text benchmarks ``self.text_encoder`` (options ``text``) and its
+        hidden size; on audio benchmarks ``self.text_encoder = None`` and the audio feature size
+        (:func:`query_dim`). Returns that size (the width of the query tokens)."""
+        if ctx.query_modality == TEXT:
+            self.text_encoder = make_text_encoder(ctx, text)
+            return int(self.text_encoder.hidden_size)
+        self.text_encoder = None
+        return query_dim(ctx)
 
     def loader_options(self) -> dict:
         """Collate keyword arguments this model wants (``sample``, ``n``, ``max_snippets``)."""

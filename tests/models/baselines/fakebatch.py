@@ -79,13 +79,16 @@ def build(name: str, benchmark: str, streams: tuple[str, ...] = ("rgb", "flow"),
     """Model ``name`` from the registry for a :func:`make_ctx` context; ``args`` are its
     ``model_args`` (models with a text encoder get the frozen offline :data:`TEXT` options on
     text benchmarks unless given)."""
-    from var_bench.models.registry import get_model
-
+    import dataclasses
     import inspect
+
+    from var_bench.models.registry import get_model
 
     ctx = make_ctx(benchmark, streams)
     cls = get_model(name)
-    if ctx.query_modality == "text" and "text" in inspect.signature(cls).parameters:
+    keys = ({f.name for f in dataclasses.fields(cls.config_class)} if cls.config_class is not None
+            else set(inspect.signature(cls).parameters))
+    if ctx.query_modality == "text" and "text" in keys:
         args.setdefault("text", TEXT)
     torch.manual_seed(0)
     return cls.from_config(args, ctx), ctx

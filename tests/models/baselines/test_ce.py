@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from var_bench.models.baselines.ce import CollaborativeExperts, weighted_expert_similarity
+from var_bench.models.baselines.ce import CollaborativeExperts
 from var_bench.errors import InputError
 from var_bench.models.registry import get_model
 
@@ -125,11 +125,6 @@ def test_bad_options_are_one_line_input_errors():
         build(UCF, word_vectors="glove")
     with pytest.raises(InputError, match="streams"):
         build(XD, store=("rgb",), streams=["flow"])
-
-
-def test_weighted_similarity_refuses_mismatched_experts():
-    with pytest.raises(ValueError):
-        weighted_expert_similarity(torch.zeros(2, 2, 4), torch.zeros(2, 2), torch.zeros(3, 1, 4))
 
 
 @pytest.mark.parametrize("benchmark", [UCF, XD])

@@ -28,7 +28,7 @@ from torch import Tensor
 
 from var_bench.errors import InputError
 from var_bench.features.layouts import VIDEO_STREAMS  # object (I3D RGB), motion (I3D Flow)
-from var_bench.models.base import ModelContext, RetrievalModel
+from var_bench.models.base import ModelConfig, ModelContext, RetrievalModel
 from var_bench.models.losses import max_margin_ranking_loss
 from var_bench.models.registry import register_model
 
@@ -45,7 +45,7 @@ DETECTOR_INPUTS: tuple[str, ...] = ("rgb", "rgb+flow")
 
 
 @dataclass(frozen=True)
-class ALANConfig:
+class ALANConfig(ModelConfig):
     """ALAN's hyper-parameters (``model_args`` of a config file). Defaults are the paper's where it
     states them; the others are this implementation's choices, explained in docs/alan.md."""
 
@@ -85,7 +85,7 @@ class ALANConfig:
     vpmpm_prompt_detach: bool = False  # True: VPMPM gradients do not reach the video encoder
 
     @classmethod
-    def from_args(cls, args: dict[str, Any] | None) -> "ALANConfig":
+    def from_args(cls, args: dict[str, Any] | None, model: str = "alan") -> "ALANConfig":
         """Typed config from a ``model_args`` dict; unknown keys and bad choices are InputError."""
         args = dict(args or {})
         known = {f.name: f for f in dataclasses.fields(cls)}
@@ -101,7 +101,7 @@ class ALANConfig:
         cfg.validate()
         return cfg
 
-    def validate(self) -> None:
+    def validate(self, label: str = "alan model_args") -> None:
         def bad(what: str, got: Any) -> InputError:
             return InputError(f"alan model_args: expected {what}, got {got!r}")
 
@@ -140,17 +140,14 @@ def _cosines(query: dict[str, Tensor], gallery: dict[str, Tensor], weights: Tens
 class ALAN(RetrievalModel):
     """ALAN (see the module docstring). Build with :meth:`from_config`."""
 
+    config_class = ALANConfig
+
     def __init__(self, cfg: ALANConfig, ctx: ModelContext) -> None:
         super().__init__()
         self.cfg = cfg
-        self.query_modality = ctx.query_modality
-        if self.query_modality not in ("text", "audio"):
-            raise InputError(f"alan: expected query modality text or audio, got {ctx.query_modality!r}")
-        streams = tuple(s for s in cfg.streams if s in ctx.streams)
-        if not streams:
-            raise InputError(f"alan: expected the feature store to hold one of {list(cfg.streams)}, "
-                             f"got streams {list(ctx.streams)}")
-        self.streams = streams
+        # Streams of cfg.streams the store lacks are dropped (RGB alone without Flow).
+        self.init_inputs(ctx, cfg.streams, missing_ok=True)
+        streams = self.streams
         dims = {s: int(ctx.dims.get(s, 1024)) for s in streams}
         self.detector_streams = ("rgb", "flow") if cfg.detector_input == "rgb+flow" and \
             "flow" in streams else (streams[0],)
@@ -177,10 +174,6 @@ class ALAN(RetrievalModel):
             self.audio_detector = self._detector(audio_dim)
             self.audio = self._encoder({"audio": audio_dim}, 0)
             self.audio_head = QueryHead(cfg.d, cfg.d, streams)
-
-    @classmethod
-    def from_config(cls, args: dict, ctx: ModelContext) -> "ALAN":
-        return cls(ALANConfig.from_args(args), ctx)
 
     def _detector(self, in_dim: int) -> AnomalyDetector:
         c = self.cfg

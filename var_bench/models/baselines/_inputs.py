@@ -1,6 +1,7 @@
-"""Input plumbing shared by the baseline models: which video streams a model reads, how a batch's
-streams are joined, the query side (BERT tokens on UCFCrime-AR, VGGish snippets on XDViolence-AR)
-and a masked softmax.
+"""Input plumbing shared by the baseline models: how a batch's streams are joined, the query side
+(BERT tokens on UCFCrime-AR, VGGish snippets on XDViolence-AR) and a masked softmax. Stream
+selection, the audio query size and the text encoder options live on the model interface
+(:mod:`var_bench.models.base`) and are re-exported here.
 
 Batches follow ``var_bench.loaders.batching``: per stream ``s`` a FloatTensor ``[B, L, D_s]`` and
 ``s_mask`` BoolTensor ``[B, L]`` (True = real snippet); ``text`` list[str] on text benchmarks.
@@ -15,42 +16,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from var_bench.errors import InputError
-from var_bench.features.layouts import VIDEO_STREAMS  # gallery streams, in model order
-from var_bench.models.base import ModelContext
+from var_bench.models.base import (  # noqa: F401  (re-exported: the baselines' import home)
+    AUDIO, TEXT, make_text_encoder, query_dim, select_streams,
+)
 from var_bench.models.text import TextEncoder
-
-#: The query stream of audio benchmarks (the batch key of the VGGish features).
-AUDIO = "audio"
-#: ``ModelContext.query_modality`` of text benchmarks (the batch key ``text`` holds the captions).
-TEXT = "text"
-
-
-def select_streams(ctx: ModelContext, requested: Sequence[str] | None = None) -> tuple[str, ...]:
-    """Video streams the model uses: ``requested`` (a subset of the store's) or every one the
-    store has (rgb, plus flow when present), in :data:`VIDEO_STREAMS` order."""
-    available = [s for s in VIDEO_STREAMS if s in ctx.streams]
-    if requested is None:
-        chosen = available
-    else:
-        wanted = [str(s) for s in requested]
-        unknown = [s for s in wanted if s not in available]
-        if unknown or not wanted:
-            raise InputError(f"model streams: expected a non-empty subset of "
-                             f"{', '.join(available) or '(none)'}, got {', '.join(wanted) or '(none)'}")
-        chosen = [s for s in VIDEO_STREAMS if s in wanted]
-    if not chosen:
-        raise InputError(f"model streams: expected a video stream ({', '.join(VIDEO_STREAMS)}) in "
-                         f"the feature store, got {', '.join(ctx.streams) or '(none)'}")
-    return tuple(chosen)
-
-
-def query_dim(ctx: ModelContext) -> int:
-    """Feature size of one audio query snippet (``ctx.dims['audio']``, VGGish: 128)."""
-    if AUDIO not in ctx.dims:
-        raise InputError(f"audio query: expected ctx.dims to give the {AUDIO!r} feature size, "
-                         f"got {sorted(ctx.dims)}")
-    return int(ctx.dims[AUDIO])
-
 
 def stream_mask(batch: Mapping[str, Any], stream: str) -> Tensor:
     """``batch[stream + '_mask']``, or all True when the batch carries no mask."""
@@ -72,19 +41,6 @@ def joined_streams(batch: Mapping[str, Any], streams: Sequence[str]) -> tuple[Te
     for s in streams[1:]:
         mask = mask & stream_mask(batch, s)
     return torch.cat(xs, dim=-1), mask
-
-
-def make_text_encoder(ctx: ModelContext, options: Mapping[str, Any] | None = None) -> TextEncoder:
-    """The text encoder of ``ctx.text_model`` with ``options`` (the model arg ``text``: keys
-    ``freeze``, ``cache``, ``max_length``, ``dropout``; see
-    :class:`~var_bench.models.text.TextEncoder`)."""
-    opts = dict(options or {})
-    known = {"freeze", "cache", "max_length", "dropout"}
-    extra = sorted(set(opts) - known)
-    if extra:
-        raise InputError(f"text options: expected keys among {', '.join(sorted(known))}, "
-                         f"got {', '.join(extra)}")
-    return TextEncoder(ctx.text_model, **opts)
 
 
 def text_tokens(encoder: TextEncoder, batch: Mapping[str, Any]) -> tuple[Tensor, Tensor, Tensor]:

@@ -17,12 +17,13 @@ Adaptation (see docs/baselines.md (ce)): the VAR paper's CE row used word2vec wo
 we use the text model's context-free input token embeddings (``word_vectors: static``, the closest
 stand-in) or its contextual token outputs (``contextual``). On XDViolence-AR the audio query's
 VGGish snippets are the "words". The pieces MMT and T2VLAD inherited from CE's code
-(:class:`ReduceDim`, :class:`MixtureWeights`, :func:`weighted_expert_similarity`) live here and
-are imported by those modules.
+(:class:`ReduceDim`, :class:`MixtureWeights`, :func:`weighted_expert_similarity`) live in
+:mod:`var_bench.models.mixture`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -30,13 +31,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from var_bench.errors import InputError
-from var_bench.models.base import ModelContext, RetrievalModel
-from var_bench.models.losses import max_margin_ranking_loss
+from var_bench.models.base import TEXT, ModelConfig, ModelContext
+from var_bench.models.mixture import MixtureOfExpertsRetrieval, MixtureWeights, ReduceDim
 from var_bench.models.modules import GatedEmbeddingUnit, NetVLAD, masked_max, masked_mean
 from var_bench.models.registry import register_model
 
-from var_bench.models.baselines._inputs import (TEXT, audio_tokens, make_text_encoder, query_dim, select_streams,
-                      stream_mask)
+from var_bench.models.baselines._inputs import audio_tokens, stream_mask
 
 #: Temporal aggregation choices of a video expert.
 VIDEO_AGGREGATIONS = ("avg", "max", "netvlad")
@@ -55,47 +55,6 @@ class BatchNorm1d(nn.BatchNorm1d):
             return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                                 False, 0.0, self.eps)
         return super().forward(x)
-
-
-class ReduceDim(nn.Module):
-    """CE's reduce-dim layer: ``L2(W x + b)`` on the last axis (``[..., in_dim] -> [..., out_dim]``)."""
-
-    def __init__(self, in_dim: int, out_dim: int) -> None:
-        super().__init__()
-        self.fc = nn.Linear(in_dim, out_dim)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.normalize(self.fc(x), dim=-1)
-
-
-class MixtureWeights(nn.Module):
-    """Query-conditioned expert weights ``w = softmax(W dropout(q) + b)`` -> ``[B, E]``
-    (non-negative, each row sums to 1)."""
-
-    def __init__(self, in_dim: int, experts: int, dropout: float = 0.0) -> None:
-        super().__init__()
-        self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(in_dim, experts)
-
-    def forward(self, q: Tensor) -> Tensor:
-        return torch.softmax(self.fc(self.dropout(q)), dim=-1)
-
-
-def weighted_expert_similarity(query: Tensor, weights: Tensor, gallery: Tensor) -> Tensor:
-    """``S[i, j] = sum_e weights[i, e] * <query[i, e], gallery[j, e]>`` -> ``[Nq, Nv]``.
-
-    ``query [Nq, E, D]`` and ``gallery [Nv, E, D]`` hold L2-normalised per-expert embeddings, so
-    each inner product is a cosine; ``weights [Nq, E]`` are the query's mixture weights.
-    One ``[Nq, Nv]`` matrix product per expert (memory O(Nq Nv)).
-    """
-    if query.shape[1] != gallery.shape[1] or query.shape[1] != weights.shape[1]:
-        raise ValueError(f"expected one embedding and weight per expert, got query "
-                         f"{tuple(query.shape)}, weights {tuple(weights.shape)}, "
-                         f"gallery {tuple(gallery.shape)}")
-    sim = query.new_zeros(query.shape[0], gallery.shape[0])
-    for e in range(query.shape[1]):
-        sim = sim + weights[:, e:e + 1] * (query[:, e] @ gallery[:, e].t())
-    return sim
 
 
 def _mlp(first: nn.Module | None, dim: int, layers: int, batch_norm: bool,
@@ -175,65 +134,61 @@ class TemporalAggregation(nn.Module):
         return masked_mean(x, mask) if self.kind == "avg" else masked_max(x, mask)
 
 
-class MixtureOfExpertsRetrieval(RetrievalModel):
-    """Shared scoring and training step of the mixture-of-experts models (CE, MMT, T2VLAD):
-    :func:`weighted_expert_similarity` of the query's ``emb`` / ``weights`` against the
-    gallery's ``emb``, trained with the max-margin ranking loss (margin ``self.margin``)."""
+@dataclass(frozen=True)
+class CEConfig(ModelConfig):
+    """CE's ``model_args`` (see the module docstring for the formulas)."""
 
-    def similarity(self, query: dict, gallery: dict) -> Tensor:
-        return weighted_expert_similarity(query["emb"], query["weights"], gallery["emb"])
+    dim: int = 768                      # shared embedding size (CE code: ce_shared_dim)
+    video_agg: str = "avg"              # temporal aggregation per expert: avg | max | netvlad
+    video_clusters: int = 8             # NetVLAD centres per expert (video_agg: netvlad)
+    query_clusters: int = 25            # NetVLAD centres over the query's words / audio snippets
+    word_vectors: str = "static"        # static (word2vec-like) | contextual (token outputs)
+    g_layers: int = 3                   # pairwise reasoning MLP g
+    h_layers: int = 0                   # MLP h on the averaged pair messages (0: identity)
+    batch_norm: bool = True
+    activation: str = "mish"            # mish | relu
+    moe_dropout: float = 0.0
+    margin: float = 0.05                # ranking loss
+    max_snippets: int | None = 256      # the loader average-pools longer videos to this many
+    streams: tuple[str, ...] | None = None   # subset of the store's video streams (None: all)
+    text: Mapping[str, Any] | None = None    # text-encoder options: freeze, cache, max_length, dropout
 
-    def forward(self, batch: dict) -> dict[str, Tensor]:
-        sim = self.similarity(self.encode_query(batch), self.encode_gallery(batch))
-        loss = max_margin_ranking_loss(sim, self.margin)
-        return {"loss": loss, "rank": loss.detach()}
+    def validate(self, label: str) -> None:
+        if self.word_vectors not in WORD_VECTORS:
+            raise InputError(f"{label}.word_vectors: expected one of {', '.join(WORD_VECTORS)}, "
+                             f"got {self.word_vectors!r}")
+        if self.video_agg not in VIDEO_AGGREGATIONS:
+            raise InputError(f"{label}.video_agg: expected one of {', '.join(VIDEO_AGGREGATIONS)}, "
+                             f"got {self.video_agg!r}")
 
 
 @register_model("ce")
 class CollaborativeExperts(MixtureOfExpertsRetrieval):
-    """CE as a :class:`RetrievalModel` (see the module docstring for the formulas).
+    """CE as a :class:`RetrievalModel` (see the module docstring for the formulas); arguments:
+    :class:`CEConfig`."""
 
-    ``model_args``: ``dim`` (shared embedding size), ``video_agg`` (avg | max | netvlad),
-    ``video_clusters`` (NetVLAD centres per expert), ``query_clusters`` (NetVLAD centres over the
-    query's words / audio snippets), ``word_vectors`` (static | contextual), ``g_layers``,
-    ``h_layers``, ``batch_norm``, ``activation`` (mish | relu), ``moe_dropout``, ``margin`` (ranking loss), ``max_snippets``
-    (longer videos are average-pooled to this many snippets by the loader), ``streams`` (subset of
-    the store's video streams), ``text`` (text-encoder options: freeze, cache, max_length,
-    dropout).
-    """
+    config_class = CEConfig
 
-    def __init__(self, *, ctx: ModelContext, dim: int = 768, video_agg: str = "avg",
-                 video_clusters: int = 8, query_clusters: int = 25,
-                 word_vectors: str = "static", g_layers: int = 3, h_layers: int = 0,
-                 batch_norm: bool = True, activation: str = "mish", moe_dropout: float = 0.0, margin: float = 0.05,
-                 max_snippets: int | None = 256, streams: Sequence[str] | None = None,
-                 text: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, cfg: CEConfig, ctx: ModelContext) -> None:
         super().__init__()
-        if word_vectors not in WORD_VECTORS:
-            raise InputError(f"ce word_vectors: expected one of {', '.join(WORD_VECTORS)}, "
-                             f"got {word_vectors!r}")
-        self.streams = select_streams(ctx, streams)
-        self.query_modality = ctx.query_modality
-        self.margin = float(margin)
-        self.max_snippets = max_snippets
-        self.word_vectors = word_vectors
+        self.init_inputs(ctx, cfg.streams)
+        self.margin = float(cfg.margin)
+        self.max_snippets = cfg.max_snippets
+        self.word_vectors = cfg.word_vectors
+        dim = cfg.dim
         self.temporal = nn.ModuleDict({
-            s: TemporalAggregation(video_agg, int(ctx.dims[s]), video_clusters) for s in self.streams})
+            s: TemporalAggregation(cfg.video_agg, int(ctx.dims[s]), cfg.video_clusters)
+            for s in self.streams})
         self.reduce = nn.ModuleDict({
             s: ReduceDim(self.temporal[s].output_dim, dim) for s in self.streams})
-        self.gating = CollaborativeGating(self.streams, dim, g_layers=g_layers,
-                                          h_layers=h_layers, batch_norm=batch_norm,
-                                          activation=activation)
-        if self.query_modality == TEXT:
-            self.text_encoder = make_text_encoder(ctx, text)
-            word_dim = self.text_encoder.hidden_size
-        else:
-            self.text_encoder = None
-            word_dim = query_dim(ctx)
-        self.query_vlad = NetVLAD(word_dim, query_clusters)
+        self.gating = CollaborativeGating(self.streams, dim, g_layers=cfg.g_layers,
+                                          h_layers=cfg.h_layers, batch_norm=cfg.batch_norm,
+                                          activation=cfg.activation)
+        word_dim = self.init_query(ctx, cfg.text)
+        self.query_vlad = NetVLAD(word_dim, cfg.query_clusters)
         self.query_units = nn.ModuleDict({
             s: GatedEmbeddingUnit(self.query_vlad.output_dim, dim) for s in self.streams})
-        self.moe = MixtureWeights(self.query_vlad.output_dim, len(self.streams), moe_dropout)
+        self.moe = MixtureWeights(self.query_vlad.output_dim, len(self.streams), cfg.moe_dropout)
 
     def loader_options(self) -> dict:
         # CE pools over the whole video: pad (no sampling), only bound very long videos.

@@ -25,6 +25,7 @@ Loss: ``max_margin_ranking_loss`` (margin 0.05) + ``detection_weight`` x the det
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -32,13 +33,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from var_bench.errors import InputError
-from var_bench.models.base import ModelContext, RetrievalModel
+from var_bench.models.base import TEXT, ModelConfig, ModelContext, RetrievalModel
 from var_bench.models.losses import max_margin_ranking_loss
 from var_bench.models.modules import GatedEmbeddingUnit, masked_max, masked_mean
 from var_bench.models.registry import register_model
 
-from var_bench.models.baselines._inputs import (TEXT, audio_tokens, joined_streams, make_text_encoder, masked_softmax,
-                      query_dim, select_streams, text_tokens)
+from var_bench.models.baselines._inputs import (audio_tokens, joined_streams, masked_softmax,
+                                                text_tokens)
 
 #: HL-Net's causal receptive field of the HLC approximator (kernel 5, left padding 4).
 HLC_KERNEL = 5
@@ -172,39 +173,58 @@ class HLNetVideo(nn.Module):
         return feats, clf, hlc
 
 
+@dataclass(frozen=True)
+class HLNetConfig(ModelConfig):
+    """HL-Net's ``model_args`` (see the module docstring for the formulas)."""
+
+    embed_dim: int = 256                # retrieval embedding size (gated embedding units)
+    hidden: tuple[int, ...] = (512, 128)     # the two Conv1d(k=1) widths
+    gcn_dim: int = 32
+    dropout: float = 0.6
+    threshold: float = 0.7              # holistic graph: cosines at or below are cut to 0
+    pool: str = "mean"                  # mean | max over snippets
+    margin: float = 0.05
+    detection_weight: float = 0.1       # weight of the detector's own loss
+    distill_weight: float = 5.0         # lambda of the distillation term
+    max_snippets: int = 200             # longer videos are average-pooled
+    sample: str | None = None           # with num_snippets: fixed-n sampling
+    num_snippets: int | None = None
+    streams: tuple[str, ...] | None = None
+    text: Mapping[str, Any] | None = None    # text-encoder options
+
+    def validate(self, label: str) -> None:
+        if self.pool not in POOLS:
+            raise InputError(f"{label}.pool: expected one of {', '.join(POOLS)}, got {self.pool!r}")
+        if len(self.hidden) != 2:
+            raise InputError(f"{label}.hidden: expected two widths, got {list(self.hidden)}")
+        if self.sample is not None and self.num_snippets is None:
+            raise InputError(f"{label}.num_snippets: expected an integer with sample "
+                             f"{self.sample!r}, got null")
+
+
 @register_model("hlnet")
 class HLNet(RetrievalModel):
-    """HL-Net video encoder + gated query embedding; ``model_args`` are the constructor's keywords."""
+    """HL-Net video encoder + gated query embedding; arguments: :class:`HLNetConfig`."""
 
-    def __init__(self, *, ctx: ModelContext, embed_dim: int = 256,
-                 hidden: Sequence[int] = (512, 128), gcn_dim: int = 32, dropout: float = 0.6,
-                 threshold: float = 0.7, pool: str = "mean", margin: float = 0.05,
-                 detection_weight: float = 0.1, distill_weight: float = 5.0,
-                 max_snippets: int = 200, sample: str | None = None,
-                 num_snippets: int | None = None, streams: Sequence[str] | None = None,
-                 text: Mapping[str, Any] | None = None) -> None:
+    config_class = HLNetConfig
+
+    def __init__(self, cfg: HLNetConfig, ctx: ModelContext) -> None:
         super().__init__()
-        if pool not in POOLS:
-            raise InputError(f"hlnet pool: expected one of {', '.join(POOLS)}, got {pool!r}")
-        self.streams = select_streams(ctx, streams)
-        self.query_modality = ctx.query_modality
-        self.pool = pool
-        self.margin = float(margin)
-        self.detection_weight = float(detection_weight)
-        self.distill_weight = float(distill_weight)
-        self.max_snippets = int(max_snippets)
-        self.sample = sample
-        self.num_snippets = num_snippets
+        self.init_inputs(ctx, cfg.streams)
+        self.pool = cfg.pool
+        self.margin = float(cfg.margin)
+        self.detection_weight = float(cfg.detection_weight)
+        self.distill_weight = float(cfg.distill_weight)
+        self.max_snippets = int(cfg.max_snippets)
+        self.sample = cfg.sample
+        self.num_snippets = cfg.num_snippets
         in_dim = sum(int(ctx.dims[s]) for s in self.streams)
-        self.video = HLNetVideo(in_dim, hidden, gcn_dim, dropout, threshold)
-        self.video_geu = GatedEmbeddingUnit(self.video.out_dim, embed_dim)
-        if self.query_modality == TEXT:
-            self.text_encoder = make_text_encoder(ctx, text)
-            self.query_geu = GatedEmbeddingUnit(self.text_encoder.hidden_size, embed_dim)
-        else:
-            a = query_dim(ctx)
-            self.audio_proj = nn.Linear(a, a)
-            self.query_geu = GatedEmbeddingUnit(a, embed_dim)
+        self.video = HLNetVideo(in_dim, cfg.hidden, cfg.gcn_dim, cfg.dropout, cfg.threshold)
+        self.video_geu = GatedEmbeddingUnit(self.video.out_dim, cfg.embed_dim)
+        query_size = self.init_query(ctx, cfg.text)
+        if self.query_modality != TEXT:
+            self.audio_proj = nn.Linear(query_size, query_size)
+        self.query_geu = GatedEmbeddingUnit(query_size, cfg.embed_dim)
 
     def loader_options(self) -> dict:
         """HL-Net trains on at most 200 snippets per video (longer ones average-pooled)."""

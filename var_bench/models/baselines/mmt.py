@@ -22,6 +22,7 @@ configs) is left out; see docs/baselines.md (mmt).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -29,15 +30,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from var_bench.errors import InputError
-from var_bench.models.base import ModelContext
+from var_bench.models.base import TEXT, ModelConfig, ModelContext
+from var_bench.models.mixture import MixtureOfExpertsRetrieval, MixtureWeights, ReduceDim
 from var_bench.models.modules import (GatedEmbeddingUnit, TransformerEncoderLayers, masked_max,
                                         masked_mean)
 from var_bench.models.registry import register_model
 
-from var_bench.models.baselines._inputs import (TEXT, audio_tokens, make_text_encoder, query_dim, select_streams,
-                      stream_mask, text_tokens)
+from var_bench.models.baselines._inputs import audio_tokens, stream_mask, text_tokens
 from var_bench.models.baselines.audio_query import AudioQueryEncoder
-from var_bench.models.baselines.ce import MixtureOfExpertsRetrieval, MixtureWeights, ReduceDim
 
 #: How an expert's [AGG] token is initialised.
 AGG_INITS = ("max", "mean", "zero")
@@ -89,42 +89,57 @@ class MultiModalEncoder(nn.Module):
         return F.normalize(out[:, agg_at], dim=-1)
 
 
+@dataclass(frozen=True)
+class MMTConfig(ModelConfig):
+    """MMT's ``model_args`` (see the module docstring for the formulas)."""
+
+    dim: int = 512
+    layers: int = 4
+    heads: int = 4
+    ff_dim: int | None = None           # None: 4 * dim
+    dropout: float = 0.1
+    max_tokens: int = 30                # snippets per expert (longer videos pooled); largest time id
+    agg_init: str = "max"               # max | mean | zero
+    moe_dropout: float = 0.1
+    margin: float = 0.05
+    streams: tuple[str, ...] | None = None
+    text: Mapping[str, Any] | None = None    # text-encoder options
+    audio_layers: int = 2               # XDViolence-AR query encoder
+    audio_heads: int = 4
+
+    def validate(self, label: str) -> None:
+        if self.agg_init not in AGG_INITS:
+            raise InputError(f"{label}.agg_init: expected one of {', '.join(AGG_INITS)}, "
+                             f"got {self.agg_init!r}")
+
+
 @register_model("mmt")
 class MultiModalTransformer(MixtureOfExpertsRetrieval):
-    """MMT as a :class:`RetrievalModel` (see the module docstring for the formulas).
+    """MMT as a :class:`RetrievalModel` (see the module docstring for the formulas); arguments:
+    :class:`MMTConfig`."""
 
-    ``model_args``: ``dim``, ``layers``, ``heads``, ``ff_dim`` (default 4 * dim), ``dropout``,
-    ``max_tokens`` (snippets per expert: longer videos are average-pooled to this many by the
-    loader; also the largest time id), ``agg_init`` (max | mean | zero), ``moe_dropout``,
-    ``margin``, ``streams``, ``text`` (text-encoder options), ``audio_layers``/``audio_heads``
-    (XDViolence-AR query encoder).
-    """
+    config_class = MMTConfig
 
-    def __init__(self, *, ctx: ModelContext, dim: int = 512, layers: int = 4, heads: int = 4,
-                 ff_dim: int | None = None, dropout: float = 0.1, max_tokens: int = 30,
-                 agg_init: str = "max", moe_dropout: float = 0.1, margin: float = 0.05,
-                 streams: Sequence[str] | None = None, text: Mapping[str, Any] | None = None,
-                 audio_layers: int = 2, audio_heads: int = 4) -> None:
+    def __init__(self, cfg: MMTConfig, ctx: ModelContext) -> None:
         super().__init__()
-        self.streams = select_streams(ctx, streams)
-        self.query_modality = ctx.query_modality
-        self.margin = float(margin)
-        self.max_tokens = int(max_tokens)
-        self.video = MultiModalEncoder(self.streams, ctx.dims, dim, layers=layers, heads=heads,
-                                       ff_dim=ff_dim, dropout=dropout, max_tokens=max_tokens,
-                                       agg_init=agg_init)
+        self.init_inputs(ctx, cfg.streams)
+        self.margin = float(cfg.margin)
+        self.max_tokens = int(cfg.max_tokens)
+        dim = cfg.dim
+        self.video = MultiModalEncoder(self.streams, ctx.dims, dim, layers=cfg.layers,
+                                       heads=cfg.heads, ff_dim=cfg.ff_dim, dropout=cfg.dropout,
+                                       max_tokens=cfg.max_tokens, agg_init=cfg.agg_init)
+        query_size = self.init_query(ctx, cfg.text)
         if self.query_modality == TEXT:
-            self.text_encoder = make_text_encoder(ctx, text)
             self.audio_encoder = None
-            cls_dim = self.text_encoder.hidden_size
+            cls_dim = query_size
         else:
-            self.text_encoder = None
-            self.audio_encoder = AudioQueryEncoder(query_dim(ctx), dim, layers=audio_layers,
-                                                   heads=audio_heads, dropout=dropout,
+            self.audio_encoder = AudioQueryEncoder(query_size, dim, layers=cfg.audio_layers,
+                                                   heads=cfg.audio_heads, dropout=cfg.dropout,
                                                    max_len=self.max_tokens + 1)
             cls_dim = dim
         self.query_units = nn.ModuleDict({s: GatedEmbeddingUnit(cls_dim, dim) for s in self.streams})
-        self.moe = MixtureWeights(cls_dim, len(self.streams), moe_dropout)
+        self.moe = MixtureWeights(cls_dim, len(self.streams), cfg.moe_dropout)
 
     def loader_options(self) -> dict:
         # MMT feeds at most max_tokens features per expert (pooled), no random sampling.

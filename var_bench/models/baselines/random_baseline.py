@@ -12,17 +12,16 @@ canonical indices. See docs/baselines.md (random) for how ``var-bench`` runs it.
 
 from __future__ import annotations
 
-from typing import ClassVar, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from var_bench.errors import InputError
-from var_bench.models.base import ModelContext, RetrievalModel
+from var_bench.models.base import ModelConfig, ModelContext, RetrievalModel
 from var_bench.models.registry import register_model
-
-from var_bench.models.baselines._inputs import select_streams
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -52,21 +51,32 @@ def random_scores(seed: int, queries: np.ndarray, videos: np.ndarray) -> np.ndar
     return (h >> np.uint64(11)).astype(np.float64) * _UNIT
 
 
+@dataclass(frozen=True)
+class RandomConfig(ModelConfig):
+    """The random baseline's ``model_args``."""
+
+    seed: int = 0                       # the hash seed of every score
+    streams: tuple[str, ...] | None = None
+
+    def validate(self, label: str) -> None:
+        if self.seed < 0:
+            raise InputError(f"{label}.seed: expected an integer >= 0, got {self.seed!r}")
+
+
 @register_model("random")
 class RandomScores(RetrievalModel):
-    """Seeded random scores; ``model_args``: ``seed`` (int, default 0)."""
+    """Seeded random scores; arguments: :class:`RandomConfig`."""
 
+    config_class = RandomConfig
     #: No parameters: ``var-bench train`` has nothing to fit and ``evaluate`` needs no weights.
     needs_training: ClassVar[bool] = False
 
-    def __init__(self, *, ctx: ModelContext, seed: int = 0,
-                 streams: Sequence[str] | None = None) -> None:
+    def __init__(self, cfg: RandomConfig, ctx: ModelContext) -> None:
         super().__init__()
-        if isinstance(seed, bool) or int(seed) != seed or seed < 0:
-            raise InputError(f"random seed: expected an integer >= 0, got {seed!r}")
-        self.seed = int(seed)
+        self.init_inputs(ctx, cfg.streams)
+        self.seed = int(cfg.seed)
         # Only the batch indices are used; one stream keeps the loader's work minimal.
-        self.streams = select_streams(ctx, streams)[:1]
+        self.streams = self.streams[:1]
 
     def loader_options(self) -> dict:
         """One pooled snippet per video: the scores never look at the features."""

@@ -25,21 +25,22 @@ bidirectional max-margin ranking loss.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
 
 from var_bench.errors import InputError
-from var_bench.models.base import ModelContext
+from var_bench.models.base import TEXT, ModelConfig, ModelContext
+from var_bench.models.mixture import (MixtureOfExpertsRetrieval, MixtureWeights, ReduceDim,
+                                      weighted_expert_similarity)
 from var_bench.models.modules import (GatedEmbeddingUnit, NetVLAD, TransformerEncoderLayers,
                                         masked_max)
 from var_bench.models.registry import register_model
 
-from var_bench.models.baselines._inputs import (TEXT, audio_tokens, make_text_encoder, query_dim, select_streams,
-                      stream_mask, text_tokens)
+from var_bench.models.baselines._inputs import audio_tokens, stream_mask, text_tokens
 from var_bench.models.baselines.audio_query import AudioQueryEncoder
-from var_bench.models.baselines.ce import MixtureOfExpertsRetrieval, MixtureWeights, ReduceDim, weighted_expert_similarity
 
 #: Embedding size of the audio query when ``dim`` is left to follow the text model.
 DEFAULT_AUDIO_DIM = 768
@@ -68,53 +69,65 @@ class LocalVideoEncoder(nn.Module):
         return x, mask
 
 
+@dataclass(frozen=True)
+class T2VLADConfig(ModelConfig):
+    """T2VLAD's ``model_args`` (see the module docstring for the formulas)."""
+
+    dim: int | None = None              # local features and centres (None: the text model's size)
+    clusters: int = 9                   # K shared centres
+    layers: int = 1                     # video self-attention
+    heads: int = 4
+    ff_dim: int | None = None
+    dropout: float = 0.0
+    local_weight: float = 0.5
+    moe_dropout: float = 0.0
+    margin: float = 0.05
+    max_tokens: int = 32                # snippets per expert (longer videos average-pooled)
+    streams: tuple[str, ...] | None = None
+    text: Mapping[str, Any] | None = None    # text-encoder options
+    audio_layers: int = 2               # XDViolence-AR query encoder
+    audio_heads: int = 4
+
+    def validate(self, label: str) -> None:
+        if not 0.0 <= self.local_weight <= 1.0:
+            raise InputError(f"{label}.local_weight: expected a number in [0, 1], "
+                             f"got {self.local_weight!r}")
+
+
 @register_model("t2vlad")
 class T2VLAD(MixtureOfExpertsRetrieval):
-    """T2VLAD as a :class:`RetrievalModel` (see the module docstring for the formulas).
+    """T2VLAD as a :class:`RetrievalModel` (see the module docstring for the formulas);
+    arguments: :class:`T2VLADConfig` (``dim`` null = the text model's hidden size, no word
+    projection, as the reference code uses BERT's 768)."""
 
-    ``model_args``: ``dim`` (shared size of local features and centres; null = the text model's
-    hidden size, no word projection, as the reference code uses BERT's 768), ``clusters`` (K
-    shared centres), ``layers``/``heads``/``ff_dim``/``dropout`` (video self-attention),
-    ``local_weight``, ``moe_dropout``, ``margin``, ``max_tokens`` (snippets per expert; longer
-    videos are average-pooled by the loader), ``streams``, ``text`` (text-encoder options),
-    ``audio_layers``/``audio_heads`` (XDViolence-AR query encoder).
-    """
+    config_class = T2VLADConfig
 
-    def __init__(self, *, ctx: ModelContext, dim: int | None = None, clusters: int = 9,
-                 layers: int = 1, heads: int = 4, ff_dim: int | None = None,
-                 dropout: float = 0.0, local_weight: float = 0.5, moe_dropout: float = 0.0,
-                 margin: float = 0.05, max_tokens: int = 32,
-                 streams: Sequence[str] | None = None, text: Mapping[str, Any] | None = None,
-                 audio_layers: int = 2, audio_heads: int = 4) -> None:
+    def __init__(self, cfg: T2VLADConfig, ctx: ModelContext) -> None:
         super().__init__()
-        if not 0.0 <= float(local_weight) <= 1.0:
-            raise InputError(f"t2vlad local_weight: expected a number in [0, 1], got {local_weight!r}")
-        self.streams = select_streams(ctx, streams)
-        self.query_modality = ctx.query_modality
-        self.local_weight = float(local_weight)
-        self.margin = float(margin)
-        self.max_tokens = int(max_tokens)
+        self.init_inputs(ctx, cfg.streams)
+        self.local_weight = float(cfg.local_weight)
+        self.margin = float(cfg.margin)
+        self.max_tokens = int(cfg.max_tokens)
+        query_size = self.init_query(ctx, cfg.text)
         if self.query_modality == TEXT:
-            self.text_encoder = make_text_encoder(ctx, text)
             self.audio_encoder = None
-            word_dim = self.text_encoder.hidden_size
-            dim = word_dim if dim is None else int(dim)
+            word_dim = query_size
+            dim = word_dim if cfg.dim is None else int(cfg.dim)
         else:
-            self.text_encoder = None
-            dim = DEFAULT_AUDIO_DIM if dim is None else int(dim)
-            self.audio_encoder = AudioQueryEncoder(query_dim(ctx), dim, layers=audio_layers,
-                                                   heads=audio_heads, dropout=dropout,
+            dim = DEFAULT_AUDIO_DIM if cfg.dim is None else int(cfg.dim)
+            self.audio_encoder = AudioQueryEncoder(query_size, dim, layers=cfg.audio_layers,
+                                                   heads=cfg.audio_heads, dropout=cfg.dropout,
                                                    max_len=self.max_tokens + 1)
             word_dim = dim
         self.word_proj = nn.Identity() if word_dim == dim else nn.Linear(word_dim, dim)
-        self.local_video = LocalVideoEncoder(self.streams, ctx.dims, dim, layers=layers,
-                                             heads=heads, ff_dim=ff_dim, dropout=dropout)
-        self.vlad = NetVLAD(dim, clusters)  # the shared centres of both modalities
+        self.local_video = LocalVideoEncoder(self.streams, ctx.dims, dim, layers=cfg.layers,
+                                             heads=cfg.heads, ff_dim=cfg.ff_dim, dropout=cfg.dropout)
+        self.vlad = NetVLAD(dim, cfg.clusters)  # the shared centres of both modalities
         self.video_units = nn.ModuleDict({
             s: GatedEmbeddingUnit(int(ctx.dims[s]), dim) for s in self.streams})
         self.query_units = nn.ModuleDict({
             s: GatedEmbeddingUnit(self.vlad.output_dim, dim) for s in self.streams})
-        self.moe = MixtureWeights(self.vlad.output_dim, len(self.streams), moe_dropout)
+        self.moe = MixtureWeights(self.vlad.output_dim, len(self.streams), cfg.moe_dropout)
 
     def loader_options(self) -> dict:
         return {"max_snippets": self.max_tokens}

@@ -27,18 +27,19 @@ the paper) are left out, so scores do not depend on padding width.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
 
-from var_bench.models.base import ModelContext, RetrievalModel
+from var_bench.models.base import TEXT, ModelConfig, ModelContext, RetrievalModel
 from var_bench.models.losses import symmetric_infonce
 from var_bench.models.modules import PositionEmbedding, TransformerEncoderLayers, masked_mean
 from var_bench.models.registry import register_model
 
-from var_bench.models.baselines._inputs import (TEXT, audio_tokens, joined_streams, make_text_encoder, masked_softmax,
-                      normalize, query_dim, select_streams, text_tokens)
+from var_bench.models.baselines._inputs import (audio_tokens, joined_streams, masked_softmax,
+                                                normalize, text_tokens)
 
 #: Elements of the largest [queries, videos, words, frames] block the frame-word term builds.
 BLOCK_ELEMENTS = 1 << 24
@@ -89,30 +90,44 @@ class TemporalEncoder(nn.Module):
         return normalize(self.encoder(self.pos(h), mask) + h)
 
 
+@dataclass(frozen=True)
+class XCLIPConfig(ModelConfig):
+    """X-CLIP's ``model_args`` (see the module docstring for the formulas)."""
+
+    dim: int = 512
+    layers: int = 4                     # temporal Transformer layers (video and audio query)
+    heads: int = 8
+    dropout: float = 0.1
+    num_snippets: int = 32              # fixed-length snippet sampling (random / uniform at eval)
+    max_snippets: int | None = None     # pool longer videos first (None: no pooling)
+    tau: float = 0.01                   # AOSM temperature
+    temperature: float = 0.01           # InfoNCE temperature
+    streams: tuple[str, ...] | None = None
+    text: Mapping[str, Any] | None = None    # text-encoder options
+
+
 @register_model("xclip")
 class XCLIP(RetrievalModel):
-    """X-CLIP on snippet features; ``model_args`` are the constructor's keywords."""
+    """X-CLIP on snippet features; arguments: :class:`XCLIPConfig`."""
 
-    def __init__(self, *, ctx: ModelContext, dim: int = 512, layers: int = 4, heads: int = 8,
-                 dropout: float = 0.1, num_snippets: int = 32, max_snippets: int | None = None,
-                 tau: float = 0.01, temperature: float = 0.01,
-                 streams: Sequence[str] | None = None,
-                 text: Mapping[str, Any] | None = None) -> None:
+    config_class = XCLIPConfig
+
+    def __init__(self, cfg: XCLIPConfig, ctx: ModelContext) -> None:
         super().__init__()
-        self.streams = select_streams(ctx, streams)
-        self.query_modality = ctx.query_modality
-        self.num_snippets = int(num_snippets)
-        self.max_snippets = max_snippets
-        self.tau = float(tau)
-        self.temperature = float(temperature)
+        self.init_inputs(ctx, cfg.streams)
+        self.num_snippets = int(cfg.num_snippets)
+        self.max_snippets = cfg.max_snippets
+        self.tau = float(cfg.tau)
+        self.temperature = float(cfg.temperature)
         in_dim = sum(int(ctx.dims[s]) for s in self.streams)
-        self.video_encoder = TemporalEncoder(in_dim, dim, layers, heads, dropout, self.num_snippets)
+        self.video_encoder = TemporalEncoder(in_dim, cfg.dim, cfg.layers, cfg.heads, cfg.dropout,
+                                             self.num_snippets)
+        query_size = self.init_query(ctx, cfg.text)
         if self.query_modality == TEXT:
-            self.text_encoder = make_text_encoder(ctx, text)
-            self.text_proj = nn.Linear(self.text_encoder.hidden_size, dim)
+            self.text_proj = nn.Linear(query_size, cfg.dim)
         else:
-            self.audio_encoder = TemporalEncoder(query_dim(ctx), dim, layers, heads, dropout,
-                                                 self.num_snippets)
+            self.audio_encoder = TemporalEncoder(query_size, cfg.dim, cfg.layers, cfg.heads,
+                                                 cfg.dropout, self.num_snippets)
 
     def loader_options(self) -> dict:
         """Fixed-length snippet sampling (random in training, uniform at evaluation)."""

@@ -18,18 +18,20 @@ cross-modal encoder that only fed it; video-level scores in XML use the first en
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
 
-from var_bench.models.base import ModelContext, RetrievalModel
+from var_bench.errors import InputError
+from var_bench.models.base import TEXT, ModelConfig, ModelContext, RetrievalModel
 from var_bench.models.losses import max_margin_ranking_loss
 from var_bench.models.modules import PositionEmbedding, TransformerEncoderLayers
 from var_bench.models.registry import register_model
 
-from var_bench.models.baselines._inputs import (TEXT, audio_tokens, make_text_encoder, masked_softmax, normalize,
-                      query_dim, select_streams, stream_mask, text_tokens)
+from var_bench.models.baselines._inputs import (audio_tokens, masked_softmax, normalize,
+                                                stream_mask, text_tokens)
 
 #: Elements of the largest [queries, videos, snippets] score block ``similarity`` builds.
 BLOCK_ELEMENTS = 1 << 24
@@ -75,36 +77,51 @@ def max_snippet_scores(queries: Tensor, snippets: Tensor, mask: Tensor) -> Tenso
     return cos.masked_fill(~mask[None], -1.0).max(dim=-1).values
 
 
+@dataclass(frozen=True)
+class XMLConfig(ModelConfig):
+    """XML's ``model_args`` (see the module docstring for the formulas)."""
+
+    hidden: int = 384
+    heads: int = 4
+    dropout: float = 0.1
+    input_dropout: float = 0.1
+    max_snippets: int = 100             # XML's max_ctx_l; longer videos are average-pooled
+    sample: str | None = None           # with num_snippets: fixed-n sampling instead of padding
+    num_snippets: int | None = None
+    margin: float = 0.1
+    streams: tuple[str, ...] | None = None
+    text: Mapping[str, Any] | None = None    # text-encoder options
+
+    def validate(self, label: str) -> None:
+        if self.sample is not None and self.num_snippets is None:
+            raise InputError(f"{label}.num_snippets: expected an integer with sample "
+                             f"{self.sample!r}, got null")
+
+
 @register_model("xml")
 class XML(RetrievalModel):
-    """XML's video retrieval branch; ``model_args`` are the constructor's keywords."""
+    """XML's video retrieval branch; arguments: :class:`XMLConfig`."""
 
-    def __init__(self, *, ctx: ModelContext, hidden: int = 384, heads: int = 4,
-                 dropout: float = 0.1, input_dropout: float = 0.1, max_snippets: int = 100,
-                 sample: str | None = None, num_snippets: int | None = None, margin: float = 0.1,
-                 streams: Sequence[str] | None = None,
-                 text: Mapping[str, Any] | None = None) -> None:
+    config_class = XMLConfig
+
+    def __init__(self, cfg: XMLConfig, ctx: ModelContext) -> None:
         super().__init__()
-        self.streams = select_streams(ctx, streams)
-        self.query_modality = ctx.query_modality
-        self.max_snippets = int(max_snippets)
-        self.sample = sample
-        self.num_snippets = num_snippets
-        self.margin = float(margin)
-        self.width = int(num_snippets) if sample is not None else self.max_snippets
+        self.init_inputs(ctx, cfg.streams)
+        self.max_snippets = int(cfg.max_snippets)
+        self.sample = cfg.sample
+        self.num_snippets = cfg.num_snippets
+        self.margin = float(cfg.margin)
+        self.width = int(cfg.num_snippets) if cfg.sample is not None else self.max_snippets
         self.video_encoders = nn.ModuleDict({
-            s: Encoder(int(ctx.dims[s]), hidden, heads, dropout, input_dropout, self.width)
+            s: Encoder(int(ctx.dims[s]), cfg.hidden, cfg.heads, cfg.dropout, cfg.input_dropout,
+                       self.width)
             for s in self.streams
         })
-        if self.query_modality == TEXT:
-            self.text_encoder = make_text_encoder(ctx, text)
-            self.max_words = self.text_encoder.max_length
-            in_q = self.text_encoder.hidden_size
-        else:
-            self.max_words = self.width
-            in_q = query_dim(ctx)
-        self.query_encoder = Encoder(in_q, hidden, heads, dropout, input_dropout, self.max_words)
-        self.modular = nn.Linear(hidden, len(self.streams), bias=False)
+        in_q = self.init_query(ctx, cfg.text)
+        self.max_words = self.text_encoder.max_length if self.text_encoder is not None else self.width
+        self.query_encoder = Encoder(in_q, cfg.hidden, cfg.heads, cfg.dropout, cfg.input_dropout,
+                                     self.max_words)
+        self.modular = nn.Linear(cfg.hidden, len(self.streams), bias=False)
 
     def loader_options(self) -> dict:
         """XML reads up to ``max_snippets`` clips (max_ctx_l = 100; longer videos are
