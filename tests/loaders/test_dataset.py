@@ -66,6 +66,21 @@ def test_all_crops_stored_pick_one() -> None:
     assert fd.dims == {"rgb": 4}
 
 
+def test_random_crop_is_the_same_for_rgb_and_flow() -> None:
+    # Regression (fidelity.md): RGB and Flow of one item drew their crops independently.
+    ds, arrays = feature_dataset(crops=5, streams=("rgb", "flow"))
+    x = {s: arrays[s][2] for s in ("rgb", "flow")}
+    fd = FeatureDataset(ds, text_column="caption_en", crop="random", seed=7)
+    crops = []
+    for _ in range(30):
+        item = fd[2]
+        picked = {s: next(c for c in range(5) if np.array_equal(item[s], x[s][:, c]))
+                  for s in ("rgb", "flow")}
+        assert picked["rgb"] == picked["flow"]
+        crops.append(picked["rgb"])
+    assert len(set(crops)) > 1  # still random across items
+
+
 def test_select_shuffle_and_stream_subset() -> None:
     ds, arrays = feature_dataset(lengths=(2, 3, 4, 5, 6))
     fd = FeatureDataset(ds.select([4, 1]), streams=["flow"], text_column="caption_en")

@@ -80,3 +80,34 @@ def test_to_yaml_roundtrip(tmp_path):
     f = tmp_path / "r.yaml"
     f.write_text(c.to_yaml())
     assert load_config(str(f), model="tiny-test").to_dict() == c.to_dict()
+
+
+def test_trainer_options_defaults():
+    c = load_config(model="tiny-test")
+    assert c.train.samples_per_epoch is None and c.train.checkpoint == "best-val"
+    assert c.train.refit_on_train_val is False and not c.train.selects_last
+    c = load_config(model="tiny-test", overrides=["train.samples_per_epoch=32000",
+                                                  "train.checkpoint=last"])
+    assert c.train.samples_per_epoch == 32000 and c.train.selects_last
+    assert load_config(model="tiny-test", overrides=["train.refit_on_train_val=true"]).train.selects_last
+
+
+@pytest.mark.parametrize("override,needle", [
+    ("train.samples_per_epoch=0", "train.samples_per_epoch: expected a positive integer or null, got 0"),
+    ("train.samples_per_epoch=true", "train.samples_per_epoch: expected a positive integer or null, got True"),
+    ("train.samples_per_epoch=1.5", "train.samples_per_epoch: expected a positive integer or null, got 1.5"),
+    ("train.checkpoint=best", "train.checkpoint: expected one of best-val, last, got 'best'"),
+    ("train.refit_on_train_val=yes please", "train.refit_on_train_val: expected true or false, got 'yes please'"),
+    ("train.refit_on_train_val=1", "train.refit_on_train_val: expected true or false, got 1"),
+    ("data.max_snippets=0", "data.max_snippets: expected a positive integer or null, got 0"),
+    ("train.epochs=true", "train.epochs: expected a positive integer, got True"),
+])
+def test_trainer_options_are_validated_at_load(override, needle):
+    with pytest.raises(InputError) as info:
+        load_config(model="tiny-test", overrides=[override])
+    assert str(info.value) == needle
+
+
+def test_refit_refuses_patience():
+    with pytest.raises(InputError, match="train.patience: expected null with train.refit_on_train_val"):
+        load_config(model="tiny-test", overrides=["train.refit_on_train_val=true", "train.patience=3"])

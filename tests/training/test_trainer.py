@@ -175,3 +175,68 @@ def test_ddp_two_processes_gloo(tmp_path):
     assert ckpt.is_checkpoint(out / "last") and ckpt.is_checkpoint(out / "best")
     entries = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert sum(e["kind"] == "epoch" for e in entries) == 2  # only rank 0 logs
+
+
+def test_samples_per_epoch_counts_steps_and_resumes_bit_exact(tmp_path):
+    data = _data(n_train=48, n_val=16)
+    opts = RNG_HEAVY + ["train.samples_per_epoch=80"]
+    straight = train("tiny-test", "ucfcrime-ar", out=tmp_path / "b", data=data,
+                     overrides=opts + ["train.epochs=2"])
+    assert [h["step"] for h in straight.history] == [5, 10]   # 80 samples / 16 per batch
+    train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data, overrides=opts + ["train.epochs=1"])
+    resumed = train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data,
+                    overrides=opts + ["train.epochs=2"])
+    assert [h["train"] for h in resumed.history] == [h["train"] for h in straight.history]
+    wa, wb = _weights(tmp_path / "a" / "last"), _weights(tmp_path / "b" / "last")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_checkpoint_last_hands_on_the_last_epoch(tmp_path):
+    res = train("tiny-test", "ucfcrime-ar", out=tmp_path / "l", data=_data(n_train=32, n_val=16),
+                overrides=FAST + ["train.epochs=2", "train.checkpoint=last"])
+    assert res.checkpoint == tmp_path / "l" / "last"
+    assert res.best_checkpoint == tmp_path / "l" / "best"        # val is still tracked
+    assert json.loads((res.checkpoint / "state.json").read_text())["selection"] == "last epoch (2)"
+    default = train("tiny-test", "ucfcrime-ar", out=tmp_path / "d", data=_data(n_train=32, n_val=16),
+                    overrides=FAST + ["train.epochs=1"])
+    assert default.checkpoint == default.best_checkpoint == tmp_path / "d" / "best"
+
+
+def test_refit_on_train_val_trains_on_both_without_validation(tmp_path):
+    out = tmp_path / "r"
+    res = train("tiny-test", "ucfcrime-ar", out=out, data=_data(n_train=48, n_val=16),
+                overrides=FAST + ["train.epochs=2", "train.refit_on_train_val=true"])
+    assert [h["step"] for h in res.history] == [4, 8]           # (48 + 16) / 16 per epoch
+    assert all("val" not in h for h in res.history) and res.best_val_sumr is None
+    assert res.best_checkpoint is None and not (out / "best").exists()
+    assert res.checkpoint == out / "last"
+    state = json.loads((out / "last" / "state.json").read_text())
+    assert state["selection"] == "last epoch (2), trained on train + val (no validation)"
+
+
+def test_one_info_line_per_epoch(tmp_path, caplog):
+    import logging
+    import re
+
+    caplog.set_level(logging.INFO, logger="var_bench.training")
+    train("tiny-test", "ucfcrime-ar", out=tmp_path / "e", data=_data(n_train=32, n_val=16),
+          overrides=FAST + ["train.epochs=3", "train.eval_every=2"])
+    lines = [r.getMessage() for r in caplog.records
+             if r.name == "var_bench.training" and r.message.startswith("epoch ")]
+    assert len(lines) == 3
+    assert re.fullmatch(r"epoch 1/3  loss \d+\.\d{4}  \d+\.\d s", lines[0]), lines[0]
+    assert re.fullmatch(r"epoch 2/3  loss \d+\.\d{4}  val SumR \d+\.\d  \d+\.\d s", lines[1]), lines[1]
+    assert lines[2].startswith("epoch 3/3  loss ") and "val SumR" in lines[2]
+
+
+def test_resume_mismatch_names_every_changed_key(tmp_path):
+    data = _data(n_train=32, n_val=16)
+    train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data,
+          overrides=FAST + ["train.epochs=1", "model_args.margin=0.3"])
+    with pytest.raises(InputError) as info:
+        train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data,
+              overrides=FAST + ["train.epochs=2", "model_args.margin=0.1", "data.max_snippets=4"])
+    msg = str(info.value)
+    assert msg.startswith("resume: model_args.margin differs: checkpoint 0.3, config 0.1; "
+                          "data.max_snippets differs: checkpoint None, config 4 (")
+    assert "\n" not in msg and len(msg) < 300

@@ -29,7 +29,7 @@ def train(model_name, benchmark, config, out, overrides, resume, device, home):
                  device=device, overrides=overrides)
     best = "none" if result.best_val_sumr is None else f"{result.best_val_sumr:.1f} (epoch {result.best_epoch})"
     click.echo(f"trained {model_name} on {benchmark}: {result.epochs_run} epochs, best val SumR {best}")
-    click.echo(f"best checkpoint: {result.best_checkpoint}")
+    click.echo(f"checkpoint: {result.checkpoint}")
 
 
 @cli.command()

@@ -8,7 +8,9 @@ query benchmark, ``text`` (the caption column its spec names, ``text_column``).
 Arrays are read straight from the Arrow buffers (:mod:`.arrowview`): a float32 store gives
 read-only views with no copy; float16 stores are cast to float32. A store built with
 ``--crops all`` (``[T, C, D]``) is reduced to one crop per item by ``crop``: ``"random"`` (a crop
-drawn per item: training), ``"center"`` (crop 0) or ``"mean"`` (mean over crops).
+drawn per item: training; every stream of the item with the same crop count takes the SAME crop,
+so RGB and Flow of a snippet come from one spatial crop), ``"center"`` (crop 0) or ``"mean"``
+(mean over crops).
 """
 
 from __future__ import annotations
@@ -116,13 +118,18 @@ class FeatureDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return self._n
 
-    def _stream(self, s: str, row: int) -> np.ndarray:
+    def _stream(self, s: str, row: int, drawn: dict[int, int]) -> np.ndarray:
+        """Stream ``s`` of ``row`` as ``[T, D]``; ``drawn``: the item's random crop index per crop
+        count, shared by its streams (filled on first use)."""
         a = self._views[s][row]
         if a.ndim == 3:  # [T, C, D]: one crop per item
             if self.crop == "center":
                 a = a[:, 0]
             elif self.crop == "random":
-                a = a[:, int(self._rng.get().integers(a.shape[1]))]
+                n_crops = a.shape[1]
+                if n_crops not in drawn:
+                    drawn[n_crops] = int(self._rng.get().integers(n_crops))
+                a = a[:, drawn[n_crops]]
             else:
                 return a.mean(axis=1, dtype=np.float32)
         return a if a.dtype == np.float32 else a.astype(np.float32)
@@ -134,8 +141,9 @@ class FeatureDataset(torch.utils.data.Dataset):
         i %= self._n
         row = int(self._rows[i]) if self._rows is not None else i
         item: dict[str, Any] = {"index": i, "video_id": self._ids[row]}
+        drawn: dict[int, int] = {}
         for s in self.streams:
-            item[s] = self._stream(s, row)
+            item[s] = self._stream(s, row, drawn)
         T = item[self.streams[0]].shape[0]
         labels = self._labels[row] if self._labels is not None else None
         item["snippet_labels"] = (np.full(T, -1, np.int8) if labels is None

@@ -16,6 +16,7 @@ from torch import Tensor
 
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
+from var_bench.models.base import RetrievalModel
 from var_bench.scoring.metrics import count_direction, sum_recall, summarise
 from var_bench.training.runtime import autocast, move_batch
 
@@ -52,7 +53,7 @@ def _rows(outputs: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
 
 
 @torch.no_grad()
-def encode_split(model, loader: Iterable[dict], device: torch.device,
+def encode_split(model: RetrievalModel, loader: Iterable[dict], device: torch.device,
                  amp: torch.dtype | None = None) -> tuple[dict, dict, list[str]]:
     """(query outputs, gallery outputs, video ids) over ``loader``, in its order. Outputs stay on
     ``device``."""
@@ -68,7 +69,7 @@ def encode_split(model, loader: Iterable[dict], device: torch.device,
 
 
 @torch.no_grad()
-def similarity_matrix(model, queries: dict, gallery: dict, *, block: int = SIMILARITY_BLOCK,
+def similarity_matrix(model: RetrievalModel, queries: dict, gallery: dict, *, block: int = SIMILARITY_BLOCK,
                       amp: torch.dtype | None = None, device: torch.device | None = None) -> np.ndarray:
     """S = model.similarity over blocks of ``block`` queries -> float32 ndarray [Nq, Nv]."""
     n = next(len(v) for v in queries.values())
@@ -79,7 +80,7 @@ def similarity_matrix(model, queries: dict, gallery: dict, *, block: int = SIMIL
         rows.append(s.float().cpu())
     S = torch.cat(rows, dim=0).numpy()
     if not np.isfinite(S).all():
-        raise InputError(f"{getattr(model, 'name', 'model')}: expected finite similarities, "
+        raise InputError(f"{model.name or type(model).__name__}: expected finite similarities, "
                          f"got NaN or Inf (diverged training?)")
     return np.ascontiguousarray(S, dtype=np.float32)
 
