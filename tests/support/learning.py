@@ -22,5 +22,5 @@ def train_and_score(model: str, benchmark: str, home: Path, out: Path, *, config
 
     result = train(model, benchmark, config=config, out=out, home=home, device="cpu",
                    overrides=overrides, progress=False)
-    return evaluate(result.best_checkpoint, benchmark, split="test", out=out / "submission.npz", home=home,
+    return evaluate(result.checkpoint, benchmark, split="test", out=out / "submission.npz", home=home,
                     device="cpu")
