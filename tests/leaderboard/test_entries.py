@@ -14,7 +14,7 @@ from var_bench.leaderboard.published import published_table
 from var_bench.leaderboard.verify import verify_record
 from var_bench.scoring.record import DISCLOSURE_KEYS
 
-from .records_factory import fake_ids_hash, make_record
+from support.records_factory import fake_ids_hash, make_record
 
 NORMALISED = ("sub.npy: every video has the same mean score over the text queries: the matrix looks "
               "normalised across the query set (softmax, dual/inverted softmax, QB-Norm, z-scoring)")

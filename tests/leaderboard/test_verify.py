@@ -20,7 +20,7 @@ from var_bench.scoring.metrics import bootstrap, ranks
 from var_bench.scoring.metrics.counts import QueryRanks
 from var_bench.data.splits import expected_ids_sha256
 
-from .records_factory import FAKE_IDS_SHA256, fake_ids_hash, make_record
+from support.records_factory import FAKE_IDS_SHA256, fake_ids_hash, make_record
 
 
 def test_a_consistent_record_passes_unchanged() -> None:

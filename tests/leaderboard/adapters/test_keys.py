@@ -11,7 +11,7 @@ from var_bench.leaderboard.adapters.keys import flat_scores, key_table, score_ke
 from var_bench.errors import InputError
 from var_bench.scoring.metrics import ranks
 
-from leaderboard.records_factory import fake_ids_hash, make_record
+from support.records_factory import fake_ids_hash, make_record
 
 
 def test_score_keys() -> None:

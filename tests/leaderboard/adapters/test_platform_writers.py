@@ -14,7 +14,7 @@ from var_bench.leaderboard.adapters.keys import flat_scores, score_keys
 from var_bench.errors import InputError
 from var_bench.data.splits import expected_ids_sha256
 
-from leaderboard.records_factory import fake_ids_hash, make_record
+from support.records_factory import fake_ids_hash, make_record
 
 
 def test_codalab_scores_txt(tmp_path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from var_bench.cli import main
 from var_bench.data.splits import expected_ids_sha256
 
-from leaderboard.records_factory import make_record
+from support.records_factory import make_record
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
