@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from var_bench.benchmarks import BENCHMARKS
+from var_bench.benchmarks import BENCHMARKS, XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.data.splits import expected_ids_sha256
 
@@ -34,7 +34,7 @@ def test_md_prints_every_published_number_exactly(capsys, name: str) -> None:
 
 
 def test_results_folder_to_json_file(tmp_path, capsys) -> None:
-    ids = expected_ids_sha256("xdviolence-ar", "test")
+    ids = expected_ids_sha256(XDVIOLENCE_AR, "test")
     results = tmp_path / "results"
     results.mkdir()
     make_record("xdviolence-ar", name="cli-entry", skill=0.4, ids_sha256=ids).save(results / "r.json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from var_bench.benchmarks import UCFCRIME_AR
 from var_bench.leaderboard.entries import (
     DISCLOSURE_LABELS,
     PUBLISHED,
@@ -21,7 +22,7 @@ NORMALISED = ("sub.npy: every video has the same mean score over the text querie
 
 
 def _verified(**kw):
-    return verify_record(make_record(**kw), "ucfcrime-ar", "r.json", fake_ids_hash)
+    return verify_record(make_record(**kw), UCFCRIME_AR, "r.json", fake_ids_hash)
 
 
 def test_every_disclosure_field_has_a_label() -> None:
