@@ -69,7 +69,7 @@ def check_ids(spec: BenchmarkSpec, split: str, ids: Sequence[str],
     if got != want:
         raise DataError(
             f"{spec.name} {split}: ordered id list sha256 expected {want} "
-            f"({spec.package}/{SPLITS_FILE}), got {got} from {len(ids)} ids; upstream changed or the "
+            f"({spec.resource_location}/{SPLITS_FILE}), got {got} from {len(ids)} ids; upstream changed or the "
             f"build is wrong"
         )
     return got
