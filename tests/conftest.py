@@ -23,13 +23,6 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory, monkeypatch):
-    """Never touch the user's data home or pick up their mirror from the environment."""
-    monkeypatch.setenv("VAR_BENCH_HOME", str(tmp_path_factory.mktemp("home")))
-    monkeypatch.delenv("VAR_BENCH_MIRROR", raising=False)
-
-
 @pytest.fixture
 def built_home(tmp_path, monkeypatch):
     """A data home holding both benchmarks built from the synthetic raw fixtures."""

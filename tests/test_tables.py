@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import doctest
 
 import numpy as np
 import pytest
 
-from var_bench import tables
 from var_bench.errors import InputError
 from var_bench.tables import MISSING, format_cell, markdown_table, plain_table, render_table
-
-
-def test_doctests() -> None:
-    result = doctest.testmod(tables)
-    assert result.attempted > 0 and result.failed == 0
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
+import types
 import warnings
 
 #: Old module path prefix -> new one (longest prefix wins).
@@ -79,3 +80,17 @@ def install() -> None:
     """Put the alias finder on ``sys.meta_path`` (once)."""
     if not any(isinstance(f, _Finder) for f in sys.meta_path):
         sys.meta_path.append(_Finder())
+
+
+class _CallableBenchmarks(types.ModuleType):
+    """``var_bench.benchmarks()`` (0.1's listing function) keeps working for one release."""
+
+    def __call__(self) -> list[str]:
+        warnings.warn("var_bench.benchmarks() is deprecated: use var_bench.list_benchmarks()",
+                      DeprecationWarning, stacklevel=2)
+        return self.list_benchmarks()
+
+
+def make_benchmarks_callable(module_name: str) -> None:
+    """Let the package ``module_name`` (``var_bench.benchmarks``) be called as 0.1's function."""
+    sys.modules[module_name].__class__ = _CallableBenchmarks

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from var_bench.benchmarks import BENCHMARKS, SPLITS
+from var_bench.benchmarks import BENCHMARKS, SPLITS, UCFCRIME_AR
 from var_bench.errors import DataError, InputError
 from var_bench.fsutil import sha256_lines
 from var_bench.data.splits import check_ids, expected_ids_sha256, split_info
@@ -10,7 +10,7 @@ from var_bench.data.splits import check_ids, expected_ids_sha256, split_info
 
 @pytest.mark.parametrize("name", list(BENCHMARKS))
 def test_shipped_rules_and_checksums(name):
-    info = split_info(name)
+    info = split_info(BENCHMARKS[name])
     assert info.benchmark == name
     assert (info.rule.source_split, info.rule.group_by, info.rule.denominator) == ("train", "class", 10)
     assert set(info.ids_sha256) == set(SPLITS)
@@ -20,7 +20,7 @@ def test_shipped_rules_and_checksums(name):
 
 def test_check_ids_mismatch_is_loud():
     with pytest.raises(DataError, match=r"ucfcrime-ar test: ordered id list sha256 expected"):
-        check_ids("ucfcrime-ar", "test", ["a", "b"])
+        check_ids(UCFCRIME_AR, "test", ["a", "b"])
 
 
 def test_sha256_lines_is_what_ids_prints():
@@ -30,4 +30,4 @@ def test_sha256_lines_is_what_ids_prints():
 
 def test_unknown_split():
     with pytest.raises(InputError, match="split: expected one of"):
-        expected_ids_sha256("ucfcrime-ar", "dev")
+        expected_ids_sha256(UCFCRIME_AR, "dev")

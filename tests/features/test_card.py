@@ -1,7 +1,7 @@
+from support.manifests import feature_manifest as _m
 from var_bench.benchmarks import UCFCRIME_AR
 from var_bench.features.card import features_section, render_features_card
 from var_bench.features.store import store_features
-from .test_manifest import _m
 
 
 def test_section_lists_missing_and_synthetic():

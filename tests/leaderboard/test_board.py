@@ -5,7 +5,7 @@ from __future__ import annotations
 from var_bench.leaderboard.board import build_leaderboard, rank_entries
 from var_bench.leaderboard.entries import PUBLISHED, USER, Entry
 
-from .records_factory import fake_ids_hash, make_record
+from support.records_factory import fake_ids_hash, make_record
 
 
 def _entry(method: str, sumr: float) -> Entry:

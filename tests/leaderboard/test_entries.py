@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from var_bench.benchmarks import UCFCRIME_AR
 from var_bench.leaderboard.entries import (
     DISCLOSURE_LABELS,
     PUBLISHED,
@@ -14,14 +15,14 @@ from var_bench.leaderboard.published import published_table
 from var_bench.leaderboard.verify import verify_record
 from var_bench.scoring.record import DISCLOSURE_KEYS
 
-from .records_factory import fake_ids_hash, make_record
+from support.records_factory import fake_ids_hash, make_record
 
 NORMALISED = ("sub.npy: every video has the same mean score over the text queries: the matrix looks "
               "normalised across the query set (softmax, dual/inverted softmax, QB-Norm, z-scoring)")
 
 
 def _verified(**kw):
-    return verify_record(make_record(**kw), "ucfcrime-ar", "r.json", fake_ids_hash)
+    return verify_record(make_record(**kw), UCFCRIME_AR, "r.json", fake_ids_hash)
 
 
 def test_every_disclosure_field_has_a_label() -> None:

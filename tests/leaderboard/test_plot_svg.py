@@ -20,7 +20,7 @@ from var_bench.leaderboard.plot_svg import (
 )
 from var_bench.scoring.metrics import ranks
 
-from .records_factory import fake_ids_hash, make_record
+from support.records_factory import fake_ids_hash, make_record
 
 
 def _board(n_users: int = 2, benchmark: str = "ucfcrime-ar"):

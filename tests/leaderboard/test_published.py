@@ -12,7 +12,7 @@ from var_bench.leaderboard import published
 from var_bench.leaderboard.published import published_table
 from var_bench.scoring.metrics.names import MEAN_RANK, METRICS
 
-from .protocol_tables import CELL_METRICS, protocol_tables
+from support.protocol_tables import CELL_METRICS, protocol_tables
 
 METHODS = ("Random", "CE", "MMT", "T2VLAD", "X-CLIP", "HL-Net", "XML", "ALAN")
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 
 from var_bench.leaderboard import build_leaderboard, render
 from var_bench.leaderboard.layout import table_content
 
-from .records_factory import fake_ids_hash, make_record
-
-URL_ATTRS = re.compile(r"""\b(?:src|href|xlink:href|action|poster|data)\s*=\s*["']?[^"'\s>]*""", re.I)
-
+from support.html import URL_ATTRS
+from support.records_factory import fake_ids_hash, make_record
 
 class _Collect(HTMLParser):
     def __init__(self) -> None:

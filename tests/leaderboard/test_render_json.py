@@ -8,7 +8,7 @@ from var_bench.leaderboard import build_leaderboard, render
 from var_bench.scoring.metrics.counts import QueryRanks
 from var_bench.scoring.metrics.names import METRICS, SUMR
 
-from .records_factory import fake_ids_hash, make_record
+from support.records_factory import fake_ids_hash, make_record
 
 
 def test_json_has_all_entries_and_fields() -> None:

@@ -4,30 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from support.leaderboard_md import SUMR_COL, md_rows
 from var_bench.benchmarks import BENCHMARKS
 from var_bench.leaderboard import build_leaderboard, render
 from var_bench.leaderboard.layout import table_content
 from var_bench.leaderboard.published import published_table
 from var_bench.tables import MISSING
 
-from .protocol_tables import protocol_tables
-from .records_factory import fake_ids_hash, make_record
-
-
-#: Index of the SumR cell: rank, method, entry, then 5 metrics for each of the 2 directions.
-SUMR_COL = 3 + 2 * 5
-
-
-def _rows(md: str) -> dict[str, list[str]]:
-    """Method -> cells of the leaderboard table (the first table of the document)."""
-    table = md.split("\n\n")[1].splitlines()
-    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in table[2:]]
-    return {r[1]: r for r in rows}
+from support.protocol_tables import protocol_tables
+from support.records_factory import fake_ids_hash, make_record
 
 
 @pytest.mark.parametrize("name", list(BENCHMARKS))
 def test_md_prints_every_published_number_as_published(name: str) -> None:
-    rows = _rows(render(build_leaderboard(name), "md"))
+    rows = md_rows(render(build_leaderboard(name), "md"))
     for method, cells, sumr in protocol_tables()[name]:
         row = rows[method]
         assert row[2] == "paper"
@@ -52,7 +42,7 @@ def test_user_entries_with_ci_flags_and_provenance() -> None:
         "test_time_normalisation": "QB-Norm", "extra_training_data": "none", "checkpoint_selection": None})
     board = build_leaderboard("ucfcrime-ar", records=[("mine.json", record)], ids_hash=fake_ids_hash)
     md = render(board, "md")
-    row = _rows(md)["mine"]
+    row = md_rows(md)["mine"]
     assert row[0] == "1" and row[2] == "user"
     lo, hi = record.ci["intervals"]["t2v"]["R@1"]
     assert row[3] == f"{record.metrics['t2v']['R@1']:.1f} [{lo:.1f}, {hi:.1f}]"

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from var_bench.benchmarks import get_benchmark
+from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR, get_benchmark
 from var_bench.errors import InputError
 from var_bench.leaderboard.verify import (
     LEADERBOARD_TIES,
@@ -20,12 +20,12 @@ from var_bench.scoring.metrics import bootstrap, ranks
 from var_bench.scoring.metrics.counts import QueryRanks
 from var_bench.data.splits import expected_ids_sha256
 
-from .records_factory import FAKE_IDS_SHA256, fake_ids_hash, make_record
+from support.records_factory import FAKE_IDS_SHA256, fake_ids_hash, make_record
 
 
 def test_a_consistent_record_passes_unchanged() -> None:
     record = make_record(ci=True)
-    v = verify_record(record, "ucfcrime-ar", "a.json", fake_ids_hash)
+    v = verify_record(record, UCFCRIME_AR, "a.json", fake_ids_hash)
     assert v.metrics == record.metrics and v.sumr == record.SumR
     assert v.rescored_from is None and v.ci == record.ci and v.label == "a.json"
 
@@ -35,14 +35,14 @@ def test_tampered_metric_is_refused() -> None:
     record.metrics["v2t"]["R@5"] += 0.5
     message = r"^record b.json: metrics do not match its per-query ranks \(v2t R@5"
     with pytest.raises(InputError, match=message):
-        verify_record(record, "ucfcrime-ar", "b.json", fake_ids_hash)
+        verify_record(record, UCFCRIME_AR, "b.json", fake_ids_hash)
 
 
 def test_tampered_sumr_is_refused() -> None:
     record = make_record()
     record.SumR += 1.0
     with pytest.raises(InputError, match="metrics do not match its per-query ranks \\(SumR"):
-        verify_record(record, "ucfcrime-ar", "c.json", fake_ids_hash)
+        verify_record(record, UCFCRIME_AR, "c.json", fake_ids_hash)
 
 
 def test_tampered_per_query_counts_are_refused() -> None:
@@ -52,28 +52,28 @@ def test_tampered_per_query_counts_are_refused() -> None:
     higher[higher > 0] -= 1  # every imperfect query moves up one place: metrics no longer match
     record.per_query["t2v"] = QueryRanks(higher, q.tied)
     with pytest.raises(InputError, match="metrics do not match its per-query ranks"):
-        verify_record(record, "ucfcrime-ar", "d.json", fake_ids_hash)
+        verify_record(record, UCFCRIME_AR, "d.json", fake_ids_hash)
 
 
 def test_a_record_of_another_id_list_is_refused() -> None:
     record = make_record(ids_sha256="0" * 64)
     with pytest.raises(InputError, match=f"expected ids_sha256 {FAKE_IDS_SHA256} .*got 0000"):
-        verify_record(record, "ucfcrime-ar", "e.json", fake_ids_hash)
+        verify_record(record, UCFCRIME_AR, "e.json", fake_ids_hash)
 
 
 def test_default_id_hash_is_the_shipped_checksum() -> None:
     spec = get_benchmark("xdviolence-ar")
     assert default_ids_hash(spec, "test") == expected_ids_sha256(spec, "test")
-    good = make_record("xdviolence-ar", ids_sha256=expected_ids_sha256("xdviolence-ar", "test"))
-    assert verify_record(good, "xdviolence-ar", "f.json").sumr == good.SumR
+    good = make_record("xdviolence-ar", ids_sha256=expected_ids_sha256(XDVIOLENCE_AR, "test"))
+    assert verify_record(good, XDVIOLENCE_AR, "f.json").sumr == good.SumR
     with pytest.raises(InputError, match="ids_sha256"):
-        verify_record(make_record("xdviolence-ar"), "xdviolence-ar", "g.json")
+        verify_record(make_record("xdviolence-ar"), XDVIOLENCE_AR, "g.json")
 
 
 @pytest.mark.parametrize("ties", ["optimistic", "pessimistic"])
 def test_other_tie_rules_are_rescored_under_expected(ties: str) -> None:
     record = make_record(ties=ties, tie_rate=0.5, ci=True)
-    v = verify_record(record, "ucfcrime-ar", "h.json", fake_ids_hash)
+    v = verify_record(record, UCFCRIME_AR, "h.json", fake_ids_hash)
     want, want_sumr = recompute(record.per_query, LEADERBOARD_TIES)
     assert v.rescored_from == ties
     assert v.metrics == want and v.sumr == pytest.approx(want_sumr)
@@ -87,14 +87,14 @@ def test_wrong_directions_or_query_counts_are_refused() -> None:
     record = make_record()
     del record.metrics["v2t"]
     with pytest.raises(InputError, match="expected metrics for directions t2v, v2t, got t2v"):
-        verify_record(record, "ucfcrime-ar", "i.json", fake_ids_hash)
+        verify_record(record, UCFCRIME_AR, "i.json", fake_ids_hash)
     xd = make_record("xdviolence-ar")
     with pytest.raises(InputError, match="expected metrics for directions t2v, v2t, got a2v, v2a"):
-        verify_record(xd, "ucfcrime-ar", "j.json", fake_ids_hash)
+        verify_record(xd, UCFCRIME_AR, "j.json", fake_ids_hash)
     short = make_record()
     short.per_query["t2v"] = short.per_query["t2v"].subset(slice(0, 100))
     with pytest.raises(InputError, match="expected 290 per-query ranks for t2v, got 100"):
-        verify_record(short, "ucfcrime-ar", "k.json", fake_ids_hash)
+        verify_record(short, UCFCRIME_AR, "k.json", fake_ids_hash)
 
 
 def test_load_records_reads_this_benchmark_test_records_only(tmp_path, caplog) -> None:
@@ -105,7 +105,7 @@ def test_load_records_reads_this_benchmark_test_records_only(tmp_path, caplog) -
     (tmp_path / "c.json").write_text(json.dumps(val))
     (tmp_path / "notes.txt").write_text("not a record")
     with caplog.at_level(logging.INFO, logger="var_bench.leaderboard.verify"):
-        found = load_records(tmp_path, "ucfcrime-ar")
+        found = load_records(tmp_path, UCFCRIME_AR)
     assert [(p.name, r.name) for p, r in found] == [("b.json", "ucf")]
     assert "a.json: skipped, a record of benchmark 'xdviolence-ar'" in caplog.text
     assert "c.json: skipped, a record of split 'val'" in caplog.text
@@ -126,13 +126,13 @@ def test_a_malformed_file_is_one_line_naming_it(tmp_path, content: str, message:
     make_record().save(tmp_path / "a.json")
     (tmp_path / "bad.json").write_text(content)
     with pytest.raises(InputError, match=message) as err:
-        load_records(tmp_path, "ucfcrime-ar")
+        load_records(tmp_path, UCFCRIME_AR)
     assert "\n" not in str(err.value)
 
 
 def test_missing_results_folder(tmp_path) -> None:
     with pytest.raises(InputError, match="--results: expected a folder of result records"):
-        load_records(tmp_path / "nowhere", "ucfcrime-ar")
+        load_records(tmp_path / "nowhere", UCFCRIME_AR)
 
 
 def test_recompute_matches_the_metric_functions() -> None:

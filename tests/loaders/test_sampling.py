@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 
 import numpy as np
 import pytest
@@ -10,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from var_bench.errors import InputError
-from var_bench.loaders import sampling
 from var_bench.loaders.sampling import (
     bin_edges,
     pool_labels,
@@ -18,11 +16,6 @@ from var_bench.loaders.sampling import (
     random_indices,
     uniform_indices,
 )
-
-
-def test_doctests() -> None:
-    result = doctest.testmod(sampling)
-    assert result.attempted > 0 and result.failed == 0
 
 
 @settings(max_examples=80, deadline=None)

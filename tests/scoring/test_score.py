@@ -229,7 +229,7 @@ def test_json_keys_exactly_as_the_protocol(record):
     assert set(d["per_query"]["t2v"]) == {"higher", "tied"} and len(d["per_query"]["t2v"]["higher"]) == N
     assert d["versions"] == {"var_bench": var_bench.__version__, "benchmark": UCFCRIME_AR.version,
                              "record_schema": RECORD_SCHEMA}
-    assert d["ids_sha256"] == expected_ids_sha256("ucfcrime-ar", "test")
+    assert d["ids_sha256"] == expected_ids_sha256(UCFCRIME_AR, "test")
     assert d["date"].endswith("Z") and len(d["date"]) == len("2026-01-01T00:00:00Z")
     assert d["disclosure"] == {k: None for k in DISCLOSURE_KEYS}
     assert d["submission"] is None and d["submission_sha256"] is None

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from var_bench.errors import InputError, NotBuiltError
-from var_bench.synth import MARKER, synthesize
+from var_bench.synth import SYNTH_MARKER, synthesize
 from var_bench.synth.signal import anomaly_direction, snippet_labels
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -30,7 +30,7 @@ def test_ucf_crops_layout(built_home, tmp_path):
     assert a.dtype == np.float32 and a.shape == (15, 1024)  # ceil(230 frames / 16)
     assert s.bytes == sum((root / f).stat().st_size for f in files)
     assert not list(root.rglob("*.tmp"))
-    marker = json.loads((root / MARKER).read_text())
+    marker = json.loads((root / SYNTH_MARKER).read_text())
     assert marker == s.marker
     assert {k: marker[k] for k in ("generator", "benchmark", "seed", "snippet_frames", "crops",
                                    "snippets", "videos")} == {

@@ -6,8 +6,11 @@ Generic code never keys on a benchmark's name: the public entry points resolve a
 :data:`registry.BUILTIN` (or a :func:`register_benchmark` call).
 """
 
+from var_bench import _compat
 from var_bench.benchmarks.registry import (  # noqa: F401
     BENCHMARKS,
+    UCFCRIME_AR,
+    XDVIOLENCE_AR,
     all_sources,
     get_benchmark,
     list_benchmarks,
@@ -24,23 +27,9 @@ from var_bench.benchmarks.spec import (  # noqa: F401
     Layout,
 )
 
-UCFCRIME_AR = get_benchmark("ucfcrime-ar")
-XDVIOLENCE_AR = get_benchmark("xdviolence-ar")
 
 __all__ = ["BENCHMARKS", "DEFAULT_SNIPPET_FRAMES", "SPLITS", "UCFCRIME_AR", "XDVIOLENCE_AR",
            "BenchmarkSpec", "ColumnSpec", "Direction", "Layout", "all_sources", "get_benchmark",
            "list_benchmarks", "register_benchmark", "source", "unregister_benchmark"]
 
-
-class _CallablePackage(__import__("types").ModuleType):
-    """``var_bench.benchmarks()`` (0.1's listing function) keeps working for one release."""
-
-    def __call__(self) -> list[str]:
-        import warnings
-
-        warnings.warn("var_bench.benchmarks() is deprecated: use var_bench.list_benchmarks()",
-                      DeprecationWarning, stacklevel=2)
-        return list_benchmarks()
-
-
-__import__("sys").modules[__name__].__class__ = _CallablePackage
+_compat.make_benchmarks_callable(__name__)

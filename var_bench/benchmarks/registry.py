@@ -15,6 +15,8 @@ from var_bench.errors import InputError
 
 #: The built-in benchmarks, in display order.
 BUILTIN: tuple[BenchmarkSpec, ...] = (ucfcrime_ar.SPEC, xdviolence_ar.SPEC)
+UCFCRIME_AR: BenchmarkSpec = ucfcrime_ar.SPEC
+XDVIOLENCE_AR: BenchmarkSpec = xdviolence_ar.SPEC
 
 _REGISTRY: dict[str, BenchmarkSpec] = {b.name: b for b in BUILTIN}
 #: Read-only view of the registered benchmarks (it follows :func:`register_benchmark`).

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from importlib import import_module, resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
@@ -108,6 +109,8 @@ class BenchmarkSpec:
     text_column: str | None = None
     #: Package holding ``splits.json`` (rule + id-list checksums) and ``published.json``.
     package: str | None = None
+    #: Or a folder holding them: a benchmark declared outside any package (a plug-in, a test).
+    resource_dir: str | None = None
     class_codes: Mapping[str, str] = field(default_factory=dict)
     val_fraction_denominator: int = 10
 
@@ -119,10 +122,21 @@ class BenchmarkSpec:
             raise InputError(f"{self.name}: expected a source role among {', '.join(self.sources)}, "
                              f"got {role!r}") from None
 
+    @property
+    def resource_location(self) -> str:
+        """Where the benchmark's resource files live (its folder or package), for messages."""
+        return self.resource_dir or self.package or "(nowhere)"
+
     def resource_text(self, name: str) -> str:
-        """The text of a file shipped in the benchmark's package (``splits.json``, ...)."""
+        """The text of a file shipped with the benchmark (``splits.json``, ...): from
+        ``resource_dir`` when set, else from the package ``package``."""
+        if self.resource_dir is not None:
+            path = Path(self.resource_dir) / name
+            if not path.is_file():
+                raise InputError(f"{self.name}: expected {name} in {self.resource_dir}, found none")
+            return path.read_text("utf-8")
         if self.package is None:
-            raise InputError(f"{self.name}: no package declared, so no {name} is shipped")
+            raise InputError(f"{self.name}: no package or resource folder declared, so no {name} is shipped")
         return resources.files(self.package).joinpath(name).read_text("utf-8")
 
     def resolve_assembler(self) -> Callable[..., Any]:

@@ -79,6 +79,16 @@ def mirror_option(f):
                              "(default $VAR_BENCH_MIRROR, else the pinned upstream URLs).")(f)
 
 
+def replicates_options(purpose: str):
+    """``--replicates N`` and ``--seed N`` of a resampling test; ``purpose`` ends their help."""
+    def decorate(f):
+        f = click.option("--seed", type=int, default=0, show_default=True,
+                         help=f"Random seed {purpose}.")(f)
+        return click.option("--replicates", type=click.IntRange(min=1), default=10_000,
+                            show_default=True, help=f"Resampling replicates {purpose}.")(f)
+    return decorate
+
+
 def benchmark_choice() -> click.Choice:
     from var_bench.benchmarks import list_benchmarks as benchmarks
 

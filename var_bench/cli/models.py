@@ -45,7 +45,7 @@ def train(model_name, benchmark, config, out, overrides, resume, device, home):
 def evaluate(checkpoint, benchmark, split, out, json_path, device, home):
     """Encode SPLIT with CHECKPOINT, write the submission and print its scores."""
     from var_bench.training.evaluate import evaluate as run
-    from var_bench.cli.scoring import render_record
+    from var_bench.scoring.render import render_record
 
     record = run(checkpoint, benchmark, split=split, out=out, home=home, device=device,
                  json_path=json_path)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping, Sequence
 
-from var_bench.benchmarks import SPLITS, BenchmarkSpec, get_benchmark
+from var_bench.benchmarks import SPLITS, BenchmarkSpec
 from var_bench.errors import DataError, InputError
 from var_bench.fsutil import sha256_lines
 
@@ -37,9 +37,9 @@ class SplitInfo:
     ids_sha256: Mapping[str, str]
 
 
-def split_info(benchmark: str | BenchmarkSpec) -> SplitInfo:
-    """The rule and checksums shipped for ``benchmark``."""
-    return _load(get_benchmark(benchmark))
+def split_info(spec: BenchmarkSpec) -> SplitInfo:
+    """The rule and checksums shipped for the benchmark ``spec``."""
+    return _load(spec)
 
 
 @lru_cache(maxsize=None)
@@ -53,25 +53,23 @@ def _load(spec: BenchmarkSpec) -> SplitInfo:
     )
 
 
-def expected_ids_sha256(benchmark: str | BenchmarkSpec, split: str) -> str:
+def expected_ids_sha256(spec: BenchmarkSpec, split: str) -> str:
     """sha256 of the canonical ordered id list of ``split``, with no download needed."""
-    spec = get_benchmark(benchmark)
     if split not in SPLITS:
         raise InputError(f"split: expected one of {', '.join(SPLITS)}, got {split!r}")
     return split_info(spec).ids_sha256[split]
 
 
-def check_ids(benchmark: str | BenchmarkSpec, split: str, ids: Sequence[str],
+def check_ids(spec: BenchmarkSpec, split: str, ids: Sequence[str],
               info: SplitInfo | None = None) -> str:
     """The ids' sha256; :class:`DataError` if it differs from the checksum in ``info`` (default:
-    the shipped ``splits/`` file)."""
-    spec = get_benchmark(benchmark)
+    the benchmark's shipped ``splits.json``)."""
     got = sha256_lines(list(ids))
     want = (info or split_info(spec)).ids_sha256[split]
     if got != want:
         raise DataError(
             f"{spec.name} {split}: ordered id list sha256 expected {want} "
-            f"({spec.package}/{SPLITS_FILE}), got {got} from {len(ids)} ids; upstream changed or the "
+            f"({spec.resource_location}/{SPLITS_FILE}), got {got} from {len(ids)} ids; upstream changed or the "
             f"build is wrong"
         )
     return got

@@ -34,20 +34,18 @@ import numpy as np
 from var_bench._version import __version__
 from var_bench.benchmarks import SPLITS, BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
-from var_bench.fsutil import atomic_write_text
+from var_bench.fsutil import atomic_write_text, swap_into_place
 from var_bench.data.paths import features_dir
 from var_bench.features.align import aligned_length, check_crops_mode
 from var_bench.features.card import metadata_card, render_features_card
 from var_bench.features.labels import SNIPPET_FRAMES, snippet_labels
-from var_bench.features.layouts import AUTO, StreamIndex, check_crops, index_streams
+from var_bench.features.layouts import AUTO, SYNTH_MARKER, StreamIndex, check_crops, index_streams
 from var_bench.features.manifest import BUILD_FORMAT, DTYPES, FeatureManifest
 from var_bench.features.readers import Scratch, check_finite, read_stream, video_headers
 from var_bench.features.store import PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features, store_schema
 
 log = logging.getLogger(__name__)
 
-#: The marker file ``var-bench synth`` writes at the root of a synthetic tree.
-SYNTH_MARKER = "VAR_BENCH_SYNTHETIC.json"
 JOURNAL = "progress.json"
 STAGING_SUFFIX = ".partial"
 #: Videos read ahead by the reader thread (bounds memory: each is one video's arrays).
@@ -137,13 +135,11 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike, 
         counts=counts, missing=missing_out, trimmed=trimmed, shards=shards,
         ids_sha256=dict(meta_manifest.ids_sha256), notes=notes,
     )
-    from var_bench.data.assembly.pipeline import _swap_into_place
-
     atomic_write_text(staging / "README.md",
                       render_features_card(spec, manifest, metadata_card(built), schema_features(schema)))
     manifest.write(staging)
     (staging / JOURNAL).unlink()
-    _swap_into_place(staging, dest)
+    swap_into_place(staging, dest)
     log.info("feature store of %s written to %s", spec.name, dest)
     return manifest
 

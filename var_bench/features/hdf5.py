@@ -18,7 +18,6 @@ half-written file and a failed import leaves the previous store untouched.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -32,7 +31,7 @@ import numpy as np
 
 from var_bench.benchmarks import SPLITS, get_benchmark
 from var_bench.errors import InputError, NotBuiltError
-from var_bench.fsutil import atomic_write_text
+from var_bench.fsutil import atomic_path, atomic_write_text, swap_into_place
 from var_bench.data.paths import built_dir, features_dir
 from var_bench.features.arrowview import ColumnView, list_depth
 from var_bench.features.card import metadata_card, render_features_card
@@ -71,19 +70,6 @@ def _bar(items: list, desc: str, progress: bool | None):
     return tqdm(items, desc=desc, unit="video", disable=(not progress) if progress is not None else None)
 
 
-@contextlib.contextmanager
-def _temp_beside(path: Path, suffix: str):
-    """A temporary file name beside ``path``; renamed onto ``path`` on success, else deleted."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def export_h5(benchmark: str, out_path: str | os.PathLike, *, splits: Iterable[str] | None = None,
@@ -99,7 +85,7 @@ def export_h5(benchmark: str, out_path: str | os.PathLike, *, splits: Iterable[s
     folder, m = _store(benchmark, home)
     splits = _check_splits(splits if splits is not None else list(m.shards), m.shards)
     out = Path(out_path)
-    with _temp_beside(out, ".h5.tmp") as tmp, h5py.File(tmp, "w", track_order=True) as f:
+    with atomic_path(out, ".h5.tmp") as tmp, h5py.File(tmp, "w", track_order=True) as f:
         f.attrs["format"] = FORMAT
         f.attrs["format_version"] = FORMAT_VERSION
         f.attrs["manifest"] = json.dumps(asdict(m))
@@ -178,16 +164,6 @@ def _import_split(group, split: str, canonical: list[str], m: FeatureManifest, s
         raise
 
 
-def _install(tmp: Path, final: Path) -> None:
-    """Move the complete store ``tmp`` onto ``final``, replacing a previous store."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        os.replace(final, old)
-    os.replace(tmp, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
 
 def import_h5(benchmark: str, in_path: str | os.PathLike, *, home: str | os.PathLike | None = None,
               progress: bool | None = None) -> FeatureManifest:
@@ -240,7 +216,7 @@ def import_h5(benchmark: str, in_path: str | os.PathLike, *, home: str | os.Path
             card = render_features_card(spec, new, metadata_card(built_dir(spec, home)), features)
             atomic_write_text(tmp / CARD, card)
             new.write(tmp)
-            _install(tmp, final)
+            swap_into_place(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -24,6 +24,10 @@ from pathlib import Path
 from var_bench.benchmarks import BENCHMARKS, BenchmarkSpec, Layout
 from var_bench.errors import InputError
 
+#: The marker file ``var-bench synth`` writes at the root of a synthetic raw tree; the feature
+#: build reads it to mark the store synthetic.
+SYNTH_MARKER = "VAR_BENCH_SYNTHETIC.json"
+
 log = logging.getLogger(__name__)
 
 UCF_CROPS = "ucf-crops"

@@ -60,7 +60,12 @@ def store_schema(features) -> pa.Schema:
 
 def nested_array(arrays: Sequence[np.ndarray], value_type: pa.DataType) -> pa.Array:
     """``list<list<...<value>>>`` from equal-trailing-shape arrays ``[T_i, *inner]``: one flat
-    buffer, int32 offsets per nesting level (row i holds ``arrays[i]``)."""
+    buffer, int32 offsets per nesting level (row i holds ``arrays[i]``).
+
+    >>> arr = nested_array([np.zeros((2, 3)), np.ones((1, 3))], pa.float32())
+    >>> arr.type, arr.to_pylist()[1]
+    (ListType(list<item: list<item: float>>), [[1.0, 1.0, 1.0]])
+    """
     inner_shape = arrays[0].shape[1:]
     flat = np.concatenate([a.reshape(-1) for a in arrays]) if len(arrays) > 1 else arrays[0].reshape(-1)
     values: pa.Array = pa.array(flat, type=value_type)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from var_bench.benchmarks import BenchmarkSpec, get_benchmark
+from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
 from var_bench.scoring.metrics import bootstrap, ranks
 from var_bench.scoring.metrics.counts import QueryRanks
@@ -96,7 +96,7 @@ def _check_shape(record: ResultRecord, spec: BenchmarkSpec, label: str) -> None:
 
 def verify_record(
     record: ResultRecord,
-    benchmark: str | BenchmarkSpec,
+    spec: BenchmarkSpec,
     label: str,
     ids_hash: IdsHash | None = None,
 ) -> VerifiedRecord:
@@ -106,7 +106,6 @@ def verify_record(
     its stated metrics differ from those recomputed from its per-query counts under its own tie
     rule, or when its ``ids_sha256`` is not the benchmark's current test id-list hash.
     """
-    spec = get_benchmark(benchmark)
     _check_shape(record, spec, label)
     stated, stated_sumr = recompute(record.per_query, record.ties)
     for d in spec.direction_names:
@@ -156,14 +155,13 @@ def _load_one(path: Path) -> dict[str, Any]:
 
 
 def load_records(
-    results_dir: str | os.PathLike, benchmark: str | BenchmarkSpec
+    results_dir: str | os.PathLike, spec: BenchmarkSpec
 ) -> list[tuple[Path, ResultRecord]]:
     """Every ``*.json`` result record in ``results_dir`` (sorted by name) for ``benchmark``'s test split.
 
     Records of other benchmarks or splits are skipped with a logged note; a file that is not a
     result record is a one-line :class:`InputError` naming it.
     """
-    spec = get_benchmark(benchmark)
     folder = Path(results_dir)
     if not folder.is_dir():
         raise InputError(f"--results: expected a folder of result records, got {str(folder)!r}")

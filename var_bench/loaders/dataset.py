@@ -27,8 +27,7 @@ from var_bench.errors import InputError
 from var_bench.features.layouts import STREAMS
 from var_bench.features.arrowview import ColumnView, list_depth
 from var_bench.loaders.rng import LazyRng
-
-CROPS: tuple[str, ...] = ("random", "center", "mean")
+from var_bench.loaders.sampling import CROPS
 
 
 def _table_and_rows(dataset: Any) -> tuple[pa.Table, np.ndarray | None]:

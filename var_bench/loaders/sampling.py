@@ -16,6 +16,11 @@ import numpy as np
 
 from var_bench.errors import InputError
 
+#: Load-time crop choice per video (``FeatureDataset(crop=...)``, config ``data.train_crop`` /
+#: ``data.eval_crop``): a random crop per item, the centre crop, or the mean over crops. (Not the
+#: build-time ``features.align.CROP_MODES``, which decide what the store keeps.)
+CROPS: tuple[str, ...] = ("random", "center", "mean")
+
 
 def _check(T: int, n: int) -> tuple[int, int]:
     if isinstance(T, bool) or int(T) != T or T < 1:

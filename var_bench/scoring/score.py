@@ -166,9 +166,10 @@ def compare(
     """
     _check_choice("ties", ties, TIE_RULES)
     _check_choice("method", method, COMPARE_METHODS)
-    ra = as_record(a, "A", benchmark, ties=ties, split=split, ids=ids, home=home, mirror=mirror)
-    rb = as_record(b, "B", benchmark, ties=ties, split=split, ids=ids, home=home, mirror=mirror)
-    check_comparable(ra, rb, benchmark)
+    spec = None if benchmark is None else get_benchmark(benchmark)
+    ra = as_record(a, "A", spec, ties=ties, split=split, ids=ids, home=home, mirror=mirror)
+    rb = as_record(b, "B", spec, ties=ties, split=split, ids=ids, home=home, mirror=mirror)
+    check_comparable(ra, rb, spec)
     return paired_compare(ra.per_query, rb.per_query, ties, method=method, replicates=replicates,
                           level=level, seed=seed)
 
@@ -189,10 +190,11 @@ def as_record(entry: Any, label: str, benchmark: str | BenchmarkSpec | None = No
     return score(entry, benchmark, **score_kw)
 
 
-def check_comparable(a: ResultRecord, b: ResultRecord, benchmark: str | BenchmarkSpec | None = None) -> None:
-    """Refuse two records that do not rank the same queries of the same split."""
-    if benchmark is not None:
-        want = get_benchmark(benchmark).name
+def check_comparable(a: ResultRecord, b: ResultRecord, spec: BenchmarkSpec | None = None) -> None:
+    """Refuse two records that do not rank the same queries of the same split (and, given
+    ``spec``, of that benchmark)."""
+    if spec is not None:
+        want = spec.name
         for label, r in (("A", a), ("B", b)):
             if r.benchmark != want:
                 raise InputError(f"{label}: expected a {want} entry, got a {r.benchmark} record")

@@ -18,7 +18,8 @@ import numpy as np
 from var_bench.benchmarks import get_benchmark
 from var_bench.scoring.metrics import count_direction, sum_recall, summarise
 from var_bench.synth import layout as L
-from var_bench.synth.core import MARKER, _records
+from var_bench.features.layouts import SYNTH_MARKER
+from var_bench.synth.core import video_records
 
 
 def _pooled(tree: Path, lay: str, stream: str, split: str, stem: str, crops: int,
@@ -58,9 +59,9 @@ def ridge_matrix(tree: str | os.PathLike, *, home: str | os.PathLike | None = No
                  lam: float = 1.0) -> np.ndarray:
     """The ridge baseline's test similarity matrix ``[Nq, Nv]`` (queries x videos, canonical
     order of the tree's test videos): a submission for ``var_bench.score`` on a full tree."""
-    marker = json.loads((Path(tree) / MARKER).read_text(encoding="utf-8"))
+    marker = json.loads((Path(tree) / SYNTH_MARKER).read_text(encoding="utf-8"))
     spec = get_benchmark(marker["benchmark"])
-    records = _records(spec.name, marker["videos"], home)
+    records = video_records(spec.name, marker["videos"], home)
     video = np.concatenate([pooled_features(tree, records, marker, s)
                             for s in marker["streams"] if s != "audio"], axis=1)
     if "audio" in marker["streams"]:
@@ -78,7 +79,7 @@ def ridge_baseline(tree: str | os.PathLike, *, home: str | os.PathLike | None = 
     """Metrics of the ridge baseline on the tree's test videos (any number of them):
     ``{direction: {R@1, ...}, "SumR": float, "N": int}`` (R@K in percent, ranks 1-based,
     expected-value tie rule)."""
-    marker = json.loads((Path(tree) / MARKER).read_text(encoding="utf-8"))
+    marker = json.loads((Path(tree) / SYNTH_MARKER).read_text(encoding="utf-8"))
     spec = get_benchmark(marker["benchmark"])
     sim = ridge_matrix(tree, home=home, lam=lam)
     out: dict = {d.name: summarise(count_direction(sim, d.over_rows)) for d in spec.directions}

@@ -9,13 +9,11 @@ for upstream data.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,14 +23,14 @@ import numpy as np
 from var_bench._version import __version__
 from var_bench.benchmarks import get_benchmark
 from var_bench.errors import InputError
-from var_bench.fsutil import atomic_write_text
+from var_bench.features.layouts import SYNTH_MARKER
+from var_bench.fsutil import atomic_write_text, atomic_writer
 from var_bench.synth import layout as L
 from var_bench.synth.plan import VideoPlan, plan_video
 from var_bench.synth.signal import Amplitudes, anomaly_direction, projection, rng_for, stream_features, unit_latent
 
 log = logging.getLogger(__name__)
 
-MARKER = "VAR_BENCH_SYNTHETIC.json"
 GENERATOR = "var_bench.synth"
 #: Dimension of the per-video Gaussian latent shared by video and audio (XDViolence-AR).
 LATENT_DIM = 64
@@ -60,19 +58,10 @@ def _positive(name: str, value: int | None) -> None:
 
 
 def _save_npy(path: Path, array: np.ndarray) -> int:
-    """``np.save`` to a temporary name beside ``path``, then rename; returns the bytes written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
-            size = f.tell()
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return size
+    """``np.save`` atomically (temporary name beside ``path``, then rename); returns the bytes written."""
+    with atomic_writer(path, "wb") as f:
+        np.save(f, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
+        return f.tell()
 
 
 def _prepare(out: Path, folders: tuple[str, ...]) -> None:
@@ -80,10 +69,10 @@ def _prepare(out: Path, folders: tuple[str, ...]) -> None:
     if out.exists() and not out.is_dir():
         raise InputError(f"synth: expected a folder to write into, got the file {out}")
     if out.is_dir() and any(out.iterdir()):
-        if not (out / MARKER).is_file():
+        if not (out / SYNTH_MARKER).is_file():
             raise InputError(f"synth: expected an empty folder or an earlier synthetic tree, got "
-                             f"{out} (non-empty, no {MARKER})")
-        for name in (*folders, MARKER):
+                             f"{out} (non-empty, no {SYNTH_MARKER})")
+        for name in (*folders, SYNTH_MARKER):
             target = out / name
             if target.is_dir():
                 shutil.rmtree(target)
@@ -92,7 +81,7 @@ def _prepare(out: Path, folders: tuple[str, ...]) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _records(benchmark: str, videos: int | None, home) -> list[dict]:
+def video_records(benchmark: str, videos: int | None, home) -> list[dict]:
     """Metadata rows per upstream split (train = built train + val in upstream order), first
     ``videos`` of each."""
     from var_bench.data.prepare import load_table
@@ -166,7 +155,7 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
     streams = ("rgb",) + (("flow",) if flow else ()) + (("audio",) if audio else ())
     stream_layout = {s: audio_layout if s == "audio" else video_layout for s in streams}
 
-    records = _records(name, videos, home)  # before touching out_dir: a missing build fails clean
+    records = video_records(name, videos, home)  # before touching out_dir: a missing build fails clean
     out = Path(out_dir)
     _prepare(out, tuple(dict.fromkeys(f for lay in stream_layout.values()
                                       for f in L.top_folders(lay))))
@@ -178,7 +167,7 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
                                      f"per-video Gaussian latent, dim {LATENT_DIM}"),
                          "amplitudes": amp.as_dict(), "anomaly_in": "signal snippets of "
                          "anomalous videos", "docs": "docs/synth.md"}}
-    atomic_write_text(out / MARKER, json.dumps(marker, indent=1) + "\n")
+    atomic_write_text(out / SYNTH_MARKER, json.dumps(marker, indent=1) + "\n")
 
     plans = [plan_video(seed, name, r["video_id"], r["_split"], bool(r["anomalous"]),
                         L.ucf_class_folder(r.get("video_path", ""), r["_split"]) if not audio

@@ -18,12 +18,12 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from var_bench.errors import InputError
+from var_bench.loaders.sampling import CROPS
 
 #: Top-level keys of a config file.
 TOP_KEYS: tuple[str, ...] = ("model", "model_args", "train", "data", "text_model")
 AMP_MODES: tuple[str, ...] = ("auto", "bf16", "fp16", "off")
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
-CROPS: tuple[str, ...] = ("random", "center", "mean")
 #: ``train.checkpoint``: which epoch's weights a run hands to ``evaluate``.
 CHECKPOINTS: tuple[str, ...] = ("best-val", "last")
 

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from support.paths import DOCS
+from var_bench.benchmarks import BENCHMARKS, XDVIOLENCE_AR
 from var_bench.leaderboard.adapters.keys import flat_scores, key_table, score_key, score_keys
 from var_bench.errors import InputError
 from var_bench.scoring.metrics import ranks
 
-from leaderboard.records_factory import fake_ids_hash, make_record
+from support.records_factory import fake_ids_hash, make_record
 
 
 def test_score_keys() -> None:
@@ -23,7 +24,7 @@ def test_score_keys() -> None:
 
 
 def test_key_table_documents_sorting() -> None:
-    rows = {k: (what, sort) for k, what, sort in key_table("xdviolence-ar")}
+    rows = {k: (what, sort) for k, what, sort in key_table(XDVIOLENCE_AR)}
     assert rows["a2v_R1"] == ("A->V R@1", "desc")
     assert rows["v2a_MnR"] == ("V->A MnR", "asc")
     assert rows["SumR"] == ("SumR", "desc")
@@ -49,5 +50,5 @@ def test_flat_scores_refuse_an_inconsistent_record() -> None:
 @pytest.mark.parametrize("benchmark", ["ucfcrime-ar", "xdviolence-ar"])
 def test_docs_list_the_generated_mapping(benchmark: str) -> None:
     docs = (DOCS / "leaderboard.md").read_text(encoding="utf-8")
-    table = "\n".join(f"| `{k}` | {what} | {sort} |" for k, what, sort in key_table(benchmark))
+    table = "\n".join(f"| `{k}` | {what} | {sort} |" for k, what, sort in key_table(BENCHMARKS[benchmark]))
     assert table in docs

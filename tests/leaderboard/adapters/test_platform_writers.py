@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from var_bench.benchmarks import UCFCRIME_AR
 from var_bench.leaderboard.adapters import export_record
 from var_bench.leaderboard.adapters.codabench import write_codabench_scores
 from var_bench.leaderboard.adapters.codalab import codalab_scores_text, write_codalab_scores
@@ -14,7 +15,7 @@ from var_bench.leaderboard.adapters.keys import flat_scores, score_keys
 from var_bench.errors import InputError
 from var_bench.data.splits import expected_ids_sha256
 
-from leaderboard.records_factory import fake_ids_hash, make_record
+from support.records_factory import fake_ids_hash, make_record
 
 
 def test_codalab_scores_txt(tmp_path) -> None:
@@ -51,7 +52,7 @@ def test_evalai_result_shape(tmp_path) -> None:
 
 
 def test_export_record_all_platforms(tmp_path) -> None:
-    record = make_record(ids_sha256=expected_ids_sha256("ucfcrime-ar", "test"))
+    record = make_record(ids_sha256=expected_ids_sha256(UCFCRIME_AR, "test"))
     record.save(tmp_path / "rec.json")
     export_record(tmp_path / "rec.json", "codalab", tmp_path / "scores.txt")
     export_record(tmp_path / "rec.json", "codabench", tmp_path / "scores.json")

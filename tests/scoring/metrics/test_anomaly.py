@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import itertools
 
 import numpy as np
@@ -13,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from var_bench.errors import InputError
-from var_bench.scoring.metrics import anomaly
 from var_bench.scoring.metrics.anomaly import (
     evaluate_detector,
     frame_ap,
@@ -21,11 +19,6 @@ from var_bench.scoring.metrics.anomaly import (
     frame_labels,
     snippet_scores_to_frames,
 )
-
-
-def test_doctests() -> None:
-    result = doctest.testmod(anomaly)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def _auc_pairs(s, y) -> float:

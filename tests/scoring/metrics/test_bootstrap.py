@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from var_bench.errors import InputError
-from var_bench.scoring.metrics import bootstrap
 from var_bench.scoring.metrics.bootstrap import bootstrap_ci, bootstrap_weights, weighted_median
 from var_bench.scoring.metrics.counts import QueryRanks
 from var_bench.scoring.metrics.names import METRICS, RECALLS, SUMR
@@ -20,11 +18,6 @@ from var_bench.scoring.metrics.ranks import sum_recall, summarise
 from .systems import system
 
 REPLICATES = 2000  # enough for stable 95% intervals, fast in tests
-
-
-def test_doctests() -> None:
-    result = doctest.testmod(bootstrap)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_layout_and_point_estimate_inside_every_interval() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 
 import numpy as np
@@ -11,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from var_bench.errors import InputError
-from var_bench.scoring.metrics import compare
 from var_bench.scoring.metrics.compare import METHODS, Comparison, ComparisonRow, paired_compare
 from var_bench.scoring.metrics.counts import QueryRanks
 from var_bench.scoring.metrics.names import METRICS, SUMR
@@ -24,11 +22,6 @@ REPLICATES = 1000
 
 def pair(n: int = 290, seed: int = 0, r1: float = 0.1) -> dict[str, QueryRanks]:
     return {"t2v": system(n, r1, seed), "v2t": system(n, r1, seed + 100)}
-
-
-def test_doctests() -> None:
-    result = doctest.testmod(compare)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_rows_values_and_labels() -> None:

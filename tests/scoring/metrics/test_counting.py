@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import os
 import subprocess
 import sys
@@ -42,11 +41,6 @@ def assert_same(a: QueryRanks, b: QueryRanks) -> None:
 
 def reference(S: np.ndarray) -> tuple[QueryRanks, QueryRanks]:
     return QueryRanks(*sorted_counts(S)), QueryRanks(*sorted_counts(np.asarray(S).T))
-
-
-def test_doctests() -> None:
-    result = doctest.testmod(counting)
-    assert result.attempted > 0 and result.failed == 0
 
 
 # ---------------------------------------------------------------------------------------------

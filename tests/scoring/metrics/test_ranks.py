@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import math
 
 import numpy as np
@@ -12,7 +11,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from var_bench.errors import InputError
-from var_bench.scoring.metrics import ranks
 from var_bench.scoring.metrics.counting import count_ranks
 from var_bench.scoring.metrics.counts import QueryRanks
 from var_bench.scoring.metrics.names import MEAN_RANK, MEDIAN_RANK, METRICS, RECALL_KS, RECALLS, TIE_RULES
@@ -37,11 +35,6 @@ def query_ranks(draw, max_n: int = 40) -> QueryRanks:
     room = n - 1 - b
     frac = draw(hnp.arrays(np.float64, n, elements=st.floats(0, 1)))
     return QueryRanks(b, np.floor(frac * room).astype(np.int64))
-
-
-def test_doctests() -> None:
-    result = doctest.testmod(ranks)
-    assert result.attempted > 0 and result.failed == 0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ so a reader sees either the previous complete assembly or the new one, never a m
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import asdict
@@ -21,6 +20,7 @@ import pyarrow.parquet as pq
 from var_bench._version import __version__
 from var_bench.benchmarks import SPLITS, BenchmarkSpec
 from var_bench.errors import DataError
+from var_bench.fsutil import swap_into_place
 from var_bench.data.splits import SplitInfo, check_ids, split_info
 from var_bench.data.assembly.assembled import Assembled
 from var_bench.data.assembly.card import render_card
@@ -74,19 +74,9 @@ def assemble_into(spec: BenchmarkSpec, raw: Mapping[str, Path], out_dir: Path,
             notes=list(result.notes),
         )
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1) + "\n", "utf-8")
-        _swap_into_place(tmp, out_dir)
+        swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return manifest
 
-
-def _swap_into_place(new: Path, final: Path) -> None:
-    """Rename ``new`` to ``final``; an existing ``final`` is moved aside first, then deleted."""
-    old = None
-    if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
-        os.replace(final, old / final.name)
-    os.replace(new, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

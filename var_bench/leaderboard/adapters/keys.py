@@ -26,9 +26,8 @@ def score_keys(benchmark: str | BenchmarkSpec) -> list[str]:
     return [score_key(d, m) for d in spec.direction_names for m in METRICS] + [score_key(None, SUMR)]
 
 
-def key_table(benchmark: str | BenchmarkSpec) -> list[tuple[str, str, str]]:
+def key_table(spec: BenchmarkSpec) -> list[tuple[str, str, str]]:
     """``(key, what it is, sorting)`` rows documenting the mapping; sorting is desc/asc."""
-    spec = get_benchmark(benchmark)
     rows = [
         (score_key(d.name, m), f"{d.arrow} {m}", "desc" if higher_is_better(m) else "asc")
         for d in spec.directions
@@ -37,9 +36,9 @@ def key_table(benchmark: str | BenchmarkSpec) -> list[tuple[str, str, str]]:
     return rows + [(score_key(None, SUMR), SUMR, "desc")]
 
 
-def ranking_key_table(benchmark: str | BenchmarkSpec) -> list[tuple[str, str, str]]:
+def ranking_key_table(spec: BenchmarkSpec) -> list[tuple[str, str, str]]:
     """:func:`key_table` with SumR first: platforms rank by their first (primary) column."""
-    rows = key_table(benchmark)
+    rows = key_table(spec)
     return rows[-1:] + rows[:-1]
 
 

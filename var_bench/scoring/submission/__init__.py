@@ -8,14 +8,15 @@ normalised across the query set (:mod:`.normalisation`). Every refusal is one
 :class:`~var_bench.errors.InputError` line naming the input, what was expected and what arrived.
 """
 
-from __future__ import annotations
-
-from typing import Any
-
-from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.scoring.submission.assemble import LOW_PRECISION_WARNING, Canon, Submission, _assemble, _infer_benchmark
-from var_bench.scoring.submission.checks import check_dtype, check_shape, expected_matrix
-from var_bench.scoring.submission.formats import ACCEPTED_FORMATS, _open
+from var_bench.scoring.submission.assemble import (
+    LOW_PRECISION_WARNING,
+    Canon,
+    Submission,
+    assemble_submission,
+    infer_benchmark,
+)
+from var_bench.scoring.submission.checks import check_dtype, check_matrix, check_shape, expected_matrix
+from var_bench.scoring.submission.formats import ACCEPTED_FORMATS, Container, Entry, open_submission
 from var_bench.scoring.submission.normalisation import (
     CONSTANT,
     EQUAL_SPREAD,
@@ -27,6 +28,7 @@ from var_bench.scoring.submission.normalisation import (
     normalisation_warnings,
     normalised_over_rows,
 )
+from var_bench.scoring.submission.read import read_submission
 
 __all__ = [
     "ACCEPTED_FORMATS",
@@ -38,42 +40,18 @@ __all__ = [
     "VARYING_SHARE",
     "AxisSpread",
     "Canon",
+    "Container",
+    "Entry",
     "Submission",
+    "assemble_submission",
     "axis_mean_spread",
     "check_dtype",
+    "check_matrix",
     "check_shape",
     "expected_matrix",
+    "infer_benchmark",
     "normalisation_warnings",
     "normalised_over_rows",
+    "open_submission",
     "read_submission",
 ]
-
-
-def read_submission(
-    submission: Any,
-    benchmark: str | BenchmarkSpec | None = None,
-    *,
-    split: str = "test",
-    direction: str | None = None,
-    canon: Canon | None = None,
-    n: int | None = None,
-) -> Submission:
-    """Open, check and (for id-bound containers) reorder a submission.
-
-    ``submission``: a path (``.npy``, ``.npz``, ``.pt``/``.pth``, ``.h5``/``.hdf5``; other suffixes
-    are sniffed), an ndarray / np.memmap / torch tensor / :class:`MatrixSource`, or a dict of
-    name -> matrix or id list. ``benchmark`` None: inferred from N (test split only). ``n``: the
-    expected N (default: the benchmark's test size). ``canon``: the canonical ids, needed only
-    when the submission carries id arrays in a non-canonical order.
-    """
-    container = _open(submission)
-    try:
-        spec = get_benchmark(benchmark) if benchmark is not None else _infer_benchmark(container, split)
-        directions = (spec.direction(direction).name,) if direction else spec.direction_names
-        size = spec.test_size if n is None else int(n)
-        sub = _assemble(container, spec, split, directions, size, canon)
-    except BaseException:
-        container.close()
-        raise
-    sub._closers.extend(container.closers)
-    return sub

@@ -20,8 +20,8 @@ from var_bench.benchmarks import BENCHMARKS, BenchmarkSpec
 from var_bench.errors import InputError
 from var_bench.fsutil import sha256_lines
 from var_bench.scoring.matrix import ArraySource, MatrixSource
-from var_bench.scoring.submission.checks import _check_matrix, check_dtype, expected_matrix
-from var_bench.scoring.submission.formats import _Container, _Entry
+from var_bench.scoring.submission.checks import check_matrix, check_dtype, expected_matrix
+from var_bench.scoring.submission.formats import Container, Entry
 
 #: Why float16 (and bfloat16) submissions get a warning.
 LOW_PRECISION_WARNING = "ties are likely: ~20% of queries tie in float16"
@@ -76,7 +76,7 @@ def _id_keys(spec: BenchmarkSpec) -> tuple[str, str]:
     return f"{spec.query_modality}_ids", f"{spec.gallery_modality}_ids"
 
 
-def _infer_benchmark(container: _Container, split: str) -> BenchmarkSpec:
+def infer_benchmark(container: Container, split: str) -> BenchmarkSpec:
     names = set(container.entries)
     named = [s for s in BENCHMARKS.values() if names & set(s.direction_names)]
     if len(named) == 1:
@@ -98,7 +98,7 @@ def _infer_benchmark(container: _Container, split: str) -> BenchmarkSpec:
                      f"got {shapes}; name the benchmark (--benchmark)")
 
 
-def _assemble(container: _Container, spec: BenchmarkSpec, split: str,
+def assemble_submission(container: Container, spec: BenchmarkSpec, split: str,
               directions: tuple[str, ...], n: int, canon: Canon | None) -> Submission:
     query_key, gallery_key = _id_keys(spec)
     entries = dict(container.entries)
@@ -130,14 +130,14 @@ def _assemble(container: _Container, spec: BenchmarkSpec, split: str,
         for name in directions:
             d = spec.direction(name)
             entry = entries[name]
-            _check_matrix(entry, n, expected_matrix(spec, n, d))
+            check_matrix(entry, n, expected_matrix(spec, n, d))
             # A per-direction matrix has one row per query of d: t2v rows are texts, v2t rows videos.
             row_perm, col_perm = (perms[0], perms[1]) if d.over_rows else (perms[1], perms[0])
             sub.by_direction[name] = _bound(entry, row_perm, col_perm)
             low |= entry.low_precision
     else:
         entry = entries[names[0]]
-        _check_matrix(entry, n, expected_matrix(spec, n))
+        check_matrix(entry, n, expected_matrix(spec, n))
         sub.joint = _bound(entry, perms[0], perms[1])
         low = entry.low_precision
     if low:
@@ -146,7 +146,7 @@ def _assemble(container: _Container, spec: BenchmarkSpec, split: str,
     return sub
 
 
-def _read_ids(entry: _Entry | None, n: int) -> list[str] | None:
+def _read_ids(entry: Entry | None, n: int) -> list[str] | None:
     if entry is None:
         return None
     if entry.dtype.kind == "O":
@@ -207,7 +207,7 @@ def _permutation(label: str, spec: BenchmarkSpec, ids: list[str], canonical: lis
     return np.fromiter((position[v] for v in canonical), dtype=np.intp, count=len(canonical))
 
 
-def _bound(entry: _Entry, row_perm: np.ndarray | None, col_perm: np.ndarray | None) -> MatrixSource:
+def _bound(entry: Entry, row_perm: np.ndarray | None, col_perm: np.ndarray | None) -> MatrixSource:
     """The entry's matrix in canonical order: reordered in memory only when ids bind it."""
     if row_perm is None and col_perm is None:
         return entry.source()

@@ -9,7 +9,7 @@ import numpy as np
 
 from var_bench.benchmarks import BenchmarkSpec, Direction
 from var_bench.errors import InputError
-from var_bench.scoring.submission.formats import _Entry
+from var_bench.scoring.submission.formats import Entry
 
 _KIND_REFUSALS = {
     "b": "a bool array",
@@ -58,7 +58,7 @@ def _plural(modality: str) -> str:
     return "audio clips" if modality == "audio" else f"{modality}s"
 
 
-def _check_matrix(entry: _Entry, n: int, what: str) -> None:
+def check_matrix(entry: Entry, n: int, what: str) -> None:
     check_dtype(entry.label, entry.dtype)
     check_shape(entry.label, entry.shape, (n, n), what)
     if entry.data_bytes is not None:

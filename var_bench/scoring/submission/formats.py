@@ -1,6 +1,6 @@
 """Opening a submission's input: files (sniffed by their first bytes), arrays, tensors, dicts.
 
-Every input becomes a :class:`_Container` of named :class:`_Entry` objects, each described
+Every input becomes a :class:`Container` of named :class:`Entry` objects, each described
 (shape, dtype, stored byte count) before any data is read.
 
 Every check runs before any large allocation: a ``.npy`` (or ``.npz`` member) is judged from its
@@ -37,7 +37,7 @@ _PICKLE_PROTOCOLS = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 
 
 @dataclass
-class _Entry:
+class Entry:
     """One named array of a submission, described before it is read."""
 
     label: str
@@ -54,10 +54,10 @@ class _Entry:
 
 
 @dataclass
-class _Container:
+class Container:
     label: str
     path: str | None
-    entries: dict[str, _Entry]
+    entries: dict[str, Entry]
     closers: list[Callable[[], Any]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -66,7 +66,7 @@ class _Container:
 
 
 
-def _open(submission: Any) -> _Container:
+def open_submission(submission: Any) -> Container:
     if isinstance(submission, (str, os.PathLike)):
         return _open_path(Path(submission))
     if isinstance(submission, Mapping):
@@ -75,11 +75,11 @@ def _open(submission: Any) -> _Container:
             if not isinstance(key, str):
                 raise InputError(f"submission dict: expected string keys, got {key!r}")
             entries[key] = _memory_entry(f"submission[{key!r}]", value)
-        return _Container("submission", None, entries)
-    return _Container("matrix", None, {"matrix": _memory_entry("matrix", submission)})
+        return Container("submission", None, entries)
+    return Container("matrix", None, {"matrix": _memory_entry("matrix", submission)})
 
 
-def _memory_entry(label: str, value: Any) -> _Entry:
+def _memory_entry(label: str, value: Any) -> Entry:
     if _is_torch_tensor(value):
         value, low = _tensor_to_numpy(label, value)
         return _array_entry(label, value, low)
@@ -87,7 +87,7 @@ def _memory_entry(label: str, value: Any) -> _Entry:
         shape = tuple(value.shape)
         if value.transposed:
             shape = shape[::-1]
-        return _Entry(label, shape, np.dtype(value.dtype), lambda: value, lambda: _whole(value))
+        return Entry(label, shape, np.dtype(value.dtype), lambda: value, lambda: _whole(value))
     if isinstance(value, np.ndarray) and value.dtype.kind == "O" and value.ndim == 1 and value.size \
             and all(isinstance(v, str) for v in value.tolist()):
         value = value.astype(str)  # ids built in memory as an object array: nothing to unpickle
@@ -106,8 +106,8 @@ def _memory_entry(label: str, value: Any) -> _Entry:
     return _array_entry(label, value)
 
 
-def _array_entry(label: str, array: np.ndarray, low_precision: bool = False) -> _Entry:
-    return _Entry(label, tuple(array.shape), array.dtype, lambda: as_source(array),
+def _array_entry(label: str, array: np.ndarray, low_precision: bool = False) -> Entry:
+    return Entry(label, tuple(array.shape), array.dtype, lambda: as_source(array),
                   lambda: np.asarray(array), low_precision=low_precision or array.dtype == np.float16)
 
 
@@ -116,7 +116,7 @@ def _whole(source: MatrixSource) -> np.ndarray:
     return m.T if source.transposed else m
 
 
-def _open_path(path: Path) -> _Container:
+def _open_path(path: Path) -> Container:
     label = str(path)
     if not path.exists():
         raise InputError(f"{label}: expected a submission file, found no such file")
@@ -181,7 +181,7 @@ def _npy_header(fp: Any, label: str) -> tuple[tuple[int, ...], bool, np.dtype]:
     return tuple(int(s) for s in shape), bool(fortran), np.dtype(dtype)
 
 
-def _open_npy(path: Path, label: str) -> _Container:
+def _open_npy(path: Path, label: str) -> Container:
     with open(path, "rb") as f:
         shape, fortran, dtype = _npy_header(f, label)
         offset = f.tell()
@@ -193,17 +193,17 @@ def _open_npy(path: Path, label: str) -> _Container:
     def array() -> np.ndarray:
         return np.load(path, mmap_mode="r", allow_pickle=False)
 
-    entry = _Entry(label, shape, dtype, source, array, data_bytes=data_bytes,
+    entry = Entry(label, shape, dtype, source, array, data_bytes=data_bytes,
                    low_precision=dtype == np.float16)
-    return _Container(label, str(path), {"matrix": entry})
+    return Container(label, str(path), {"matrix": entry})
 
 
-def _open_npz(path: Path, label: str) -> _Container:
+def _open_npz(path: Path, label: str) -> Container:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError) as e:
         raise InputError(f"{label}: expected a .npz archive, got a truncated or corrupt zip ({e})") from None
-    entries: dict[str, _Entry] = {}
+    entries: dict[str, Entry] = {}
     try:
         for info in archive.infolist():
             if info.is_dir():
@@ -223,11 +223,11 @@ def _open_npz(path: Path, label: str) -> _Container:
     except BaseException:
         archive.close()
         raise
-    return _Container(label, str(path), entries, [archive.close])
+    return Container(label, str(path), entries, [archive.close])
 
 
 def _npz_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str,
-               shape: tuple[int, ...], dtype: np.dtype, data_bytes: int) -> _Entry:
+               shape: tuple[int, ...], dtype: np.dtype, data_bytes: int) -> Entry:
     loaded: list[np.ndarray] = []
 
     def array() -> np.ndarray:
@@ -240,7 +240,7 @@ def _npz_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str,
                                  f"truncated one ({' '.join(str(e).split())[:160]})") from None
         return loaded[0]
 
-    return _Entry(label, shape, dtype, lambda: as_source(array()), array, data_bytes=data_bytes,
+    return Entry(label, shape, dtype, lambda: as_source(array()), array, data_bytes=data_bytes,
                   low_precision=dtype == np.float16)
 
 
@@ -272,7 +272,7 @@ def _tensor_to_numpy(label: str, tensor: Any) -> tuple[np.ndarray, bool]:
                          f"({t.dtype}: {e})") from None
 
 
-def _open_torch(path: Path, label: str) -> _Container:
+def _open_torch(path: Path, label: str) -> Container:
     try:
         import torch
     except ImportError:
@@ -286,7 +286,7 @@ def _open_torch(path: Path, label: str) -> _Container:
         raise InputError(f"{label}: expected a tensor or a dict of tensors saved with torch.save, "
                          f"got a file torch cannot load safely ({first[:160]})") from None
     if _is_torch_tensor(obj):
-        return _Container(label, str(path), {"matrix": _memory_entry(label, obj)})
+        return Container(label, str(path), {"matrix": _memory_entry(label, obj)})
     if isinstance(obj, Mapping):
         entries = {}
         for key, value in obj.items():
@@ -297,11 +297,11 @@ def _open_torch(path: Path, label: str) -> _Container:
                 raise InputError(f"{member}: expected a tensor or a list of ids, got "
                                  f"{type(value).__name__}")
             entries[key] = _memory_entry(member, value)
-        return _Container(label, str(path), entries)
+        return Container(label, str(path), entries)
     raise InputError(f"{label}: expected a tensor or a dict of tensors, got {type(obj).__name__}")
 
 
-def _open_hdf5(path: Path, label: str) -> _Container:
+def _open_hdf5(path: Path, label: str) -> Container:
     import h5py
 
     try:
@@ -309,7 +309,7 @@ def _open_hdf5(path: Path, label: str) -> _Container:
     except OSError as e:
         raise InputError(f"{label}: expected an HDF5 file, got one h5py cannot open "
                          f"({' '.join(str(e).split())[:160]})") from None
-    entries: dict[str, _Entry] = {}
+    entries: dict[str, Entry] = {}
     try:
         for key, obj in f.items():
             member = f"{label}[{key!r}]"
@@ -320,16 +320,16 @@ def _open_hdf5(path: Path, label: str) -> _Container:
     except BaseException:
         f.close()
         raise
-    return _Container(label, str(path), entries, [f.close])
+    return Container(label, str(path), entries, [f.close])
 
 
-def _hdf5_entry(ds: Any, label: str) -> _Entry:
+def _hdf5_entry(ds: Any, label: str) -> Entry:
     import h5py
 
     if h5py.check_string_dtype(ds.dtype) is not None:
         def strings() -> np.ndarray:
             return np.asarray(ds.asstr()[()], dtype=str)
-        return _Entry(label, tuple(ds.shape), np.dtype("U1"), lambda: as_source(strings()), strings)
+        return Entry(label, tuple(ds.shape), np.dtype("U1"), lambda: as_source(strings()), strings)
 
     def array() -> np.ndarray:
         try:
@@ -338,5 +338,5 @@ def _hdf5_entry(ds: Any, label: str) -> _Entry:
             raise InputError(f"{label}: expected a readable dataset, got a corrupt one ({e})") from None
 
     # Row blocks are read straight from the dataset: memory stays bounded.
-    return _Entry(label, tuple(ds.shape), np.dtype(ds.dtype), lambda: ArraySource(ds), array,
+    return Entry(label, tuple(ds.shape), np.dtype(ds.dtype), lambda: ArraySource(ds), array,
                   low_precision=ds.dtype == np.float16)

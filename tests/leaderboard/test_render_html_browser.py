@@ -18,9 +18,9 @@ import pytest
 from var_bench.leaderboard import build_leaderboard, render
 from var_bench.leaderboard.plot_svg import Geometry, series_colours
 
-from .pngdecode import decode_png
-from .records_factory import fake_ids_hash, make_record
-from .test_render_html import URL_ATTRS
+from support.html import URL_ATTRS
+from support.pngdecode import decode_png
+from support.records_factory import fake_ids_hash, make_record
 
 pytestmark = pytest.mark.browser
 

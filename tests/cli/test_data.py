@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from support.httpserver import Fault, serve_folder
+from var_bench.benchmarks import BENCHMARKS
 from var_bench.data.splits import expected_ids_sha256
 
 XLSX = "Roc-Ng-VAR/ucf_crime_test.xlsx"
@@ -57,7 +58,7 @@ def test_download_build_ids_info_over_http(shared_data, tmp_path):
     for name in ("ucfcrime-ar", "xdviolence-ar"):
         for split in ("train", "val", "test"):
             p = run("ids", name, "--split", split, home=home)
-            assert hashlib.sha256(p.stdout.encode()).hexdigest() == expected_ids_sha256(name, split)
+            assert hashlib.sha256(p.stdout.encode()).hexdigest() == expected_ids_sha256(BENCHMARKS[name], split)
     p = run("ids", "ucfcrime-ar", home=home)
     assert p.stdout.splitlines()[:2] == ["Abuse028_x264", "Abuse030_x264"]
     info = json.loads(run("info", "ucfcrime-ar", "--json", home=home).stdout)

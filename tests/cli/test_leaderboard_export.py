@@ -6,10 +6,11 @@ import json
 
 import pytest
 
+from var_bench.benchmarks import XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.data.splits import expected_ids_sha256
 
-from leaderboard.records_factory import make_record
+from support.records_factory import make_record
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -21,7 +22,7 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("platform", ["codalab", "codabench", "evalai"])
 def test_export(tmp_path, capsys, platform: str) -> None:
-    record = make_record("xdviolence-ar", ids_sha256=expected_ids_sha256("xdviolence-ar", "test"))
+    record = make_record("xdviolence-ar", ids_sha256=expected_ids_sha256(XDVIOLENCE_AR, "test"))
     record.save(tmp_path / "rec.json")
     target = tmp_path / "out"
     code, out, _ = _run(capsys, "export", str(tmp_path / "rec.json"), "--to", platform,

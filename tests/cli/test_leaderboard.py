@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from var_bench.benchmarks import BENCHMARKS
+from var_bench.benchmarks import BENCHMARKS, XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.data.splits import expected_ids_sha256
 
-from .protocol_tables import protocol_tables
-from .records_factory import make_record
-from .test_render_md import SUMR_COL, _rows
+from support.protocol_tables import protocol_tables
+from support.records_factory import make_record
+from support.leaderboard_md import SUMR_COL, md_rows
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -26,7 +26,7 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_md_prints_every_published_number_exactly(capsys, name: str) -> None:
     code, out, _ = _run(capsys, "leaderboard", name, "--format", "md")
     assert code == 0
-    rows = _rows(out)
+    rows = md_rows(out)
     for method, cells, sumr in protocol_tables()[name]:
         row = rows[method]
         numbers = [x for i in range(len(cells)) for x in row[3 + 5 * i : 3 + 5 * i + 4]]
@@ -34,7 +34,7 @@ def test_md_prints_every_published_number_exactly(capsys, name: str) -> None:
 
 
 def test_results_folder_to_json_file(tmp_path, capsys) -> None:
-    ids = expected_ids_sha256("xdviolence-ar", "test")
+    ids = expected_ids_sha256(XDVIOLENCE_AR, "test")
     results = tmp_path / "results"
     results.mkdir()
     make_record("xdviolence-ar", name="cli-entry", skill=0.4, ids_sha256=ids).save(results / "r.json")

@@ -1,0 +1,40 @@
+"""``read_submission``: open a submission (:mod:`.formats`), check it (:mod:`.checks`) and
+assemble it against a benchmark (:mod:`.assemble`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from var_bench.benchmarks import BenchmarkSpec, get_benchmark
+from var_bench.scoring.submission.assemble import Canon, Submission, assemble_submission, infer_benchmark
+from var_bench.scoring.submission.formats import open_submission
+
+
+def read_submission(
+    submission: Any,
+    benchmark: str | BenchmarkSpec | None = None,
+    *,
+    split: str = "test",
+    direction: str | None = None,
+    canon: Canon | None = None,
+    n: int | None = None,
+) -> Submission:
+    """Open, check and (for id-bound containers) reorder a submission.
+
+    ``submission``: a path (``.npy``, ``.npz``, ``.pt``/``.pth``, ``.h5``/``.hdf5``; other suffixes
+    are sniffed), an ndarray / np.memmap / torch tensor / :class:`MatrixSource`, or a dict of
+    name -> matrix or id list. ``benchmark`` None: inferred from N (test split only). ``n``: the
+    expected N (default: the benchmark's test size). ``canon``: the canonical ids, needed only
+    when the submission carries id arrays in a non-canonical order.
+    """
+    container = open_submission(submission)
+    try:
+        spec = get_benchmark(benchmark) if benchmark is not None else infer_benchmark(container, split)
+        directions = (spec.direction(direction).name,) if direction else spec.direction_names
+        size = spec.test_size if n is None else int(n)
+        sub = assemble_submission(container, spec, split, directions, size, canon)
+    except BaseException:
+        container.close()
+        raise
+    sub._closers.extend(container.closers)
+    return sub
