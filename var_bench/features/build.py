@@ -42,6 +42,7 @@ from var_bench.features.labels import SNIPPET_FRAMES, snippet_labels
 from var_bench.features.layouts import AUTO, StreamIndex, check_crops, index_streams
 from var_bench.features.manifest import BUILD_FORMAT, DTYPES, FeatureManifest
 from var_bench.features.readers import Scratch, check_finite, read_stream, video_headers
+from var_bench.features.storelock import holds_store_lock
 from var_bench.features.store import PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features, store_schema
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class _Meta:
     segments: list | None
 
 
+@holds_store_lock  # one writer per store: a second build or import waits (issue 11)
 def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike, flow=None,
                    audio=None, layout: str = AUTO, crops: str = "mean", dtype: str = "float32",
                    allow_missing: bool = False, home=None, snippet_frames: int | None = None,

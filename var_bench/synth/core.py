@@ -25,7 +25,7 @@ import numpy as np
 from var_bench._version import __version__
 from var_bench.benchmarks import get_benchmark
 from var_bench.errors import InputError
-from var_bench.fsutil import atomic_write_text
+from var_bench.fsutil import atomic_write_text, honour_umask
 from var_bench.synth import layout as L
 from var_bench.synth.plan import VideoPlan, plan_video
 from var_bench.synth.signal import Amplitudes, anomaly_direction, projection, rng_for, stream_features, unit_latent
@@ -67,6 +67,7 @@ def _save_npy(path: Path, array: np.ndarray) -> int:
         with os.fdopen(fd, "wb") as f:
             np.save(f, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
             size = f.tell()
+        honour_umask(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -152,6 +153,10 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
     if unknown:
         raise InputError(f"amplitudes: expected any of {', '.join(Amplitudes.__dataclass_fields__)}"
                          f", got {', '.join(unknown)}")
+    for k, v in amplitudes.items():
+        # A NaN or infinite amplitude would write an all-NaN tree that the build refuses later.
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise InputError(f"{k}: expected a finite number >= 0, got {v!r}")
     amp = Amplitudes(**{k: float(v) for k, v in amplitudes.items()})
     audio_layout = spec.audio_layout.name if spec.audio_layout is not None else None
     audio = audio_layout is not None

@@ -99,7 +99,7 @@ def test_unknown_suffix_is_sniffed(tmp_path, S, writer):
             np.save(f, S)
     elif writer == "npz":
         with open(p, "wb") as f:
-            np.savez(f, S=S)
+            np.savez(f, arr_0=S)
     elif writer == "torch":
         torch.save(torch.from_numpy(S), p)
     else:
@@ -120,7 +120,7 @@ def test_torch_file_without_torch_installed(tmp_path, S, monkeypatch):
 
 def test_npz_single_matrix_under_any_name(tmp_path, S):
     p = tmp_path / "s.npz"
-    np.savez_compressed(p, similarity=S)
+    np.savez_compressed(p, arr_0=S)
     with read_submission(p) as sub:
         np.testing.assert_array_equal(whole(sub.joint), S)
 
@@ -153,7 +153,7 @@ def test_npz_ids_in_shuffled_order_are_bound(tmp_path, S):
     rows, cols = rng.permutation(N_UCF), rng.permutation(N_UCF)
     p = tmp_path / "s.npz"
     ids = np.array(UCF_IDS)
-    np.savez(p, S=S[np.ix_(rows, cols)], text_ids=ids[rows], video_ids=ids[cols])
+    np.savez(p, arr_0=S[np.ix_(rows, cols)], text_ids=ids[rows], video_ids=ids[cols])
     with read_submission(p, canon=canon_for(UCF_IDS)) as sub:
         np.testing.assert_array_equal(whole(sub.joint), S)
 
@@ -172,7 +172,7 @@ def test_per_direction_ids_bind_rows_and_columns_by_role(tmp_path, S):
 
 def test_ids_already_canonical_need_no_id_list(tmp_path, S):
     p = tmp_path / "s.npz"
-    np.savez(p, S=S, text_ids=np.array(UCF_IDS), video_ids=np.array(UCF_IDS))
+    np.savez(p, arr_0=S, text_ids=np.array(UCF_IDS), video_ids=np.array(UCF_IDS))
     with read_submission(p, canon=no_list_canon(UCF_IDS)) as sub:
         np.testing.assert_array_equal(whole(sub.joint), S)
 
@@ -382,13 +382,13 @@ def test_npz_member_that_is_not_npy(tmp_path, S):
 
 def test_npz_object_member_is_refused(tmp_path, S):
     p = tmp_path / "o.npz"
-    np.savez(p, S=S, text_ids=np.array(UCF_IDS, dtype=object))
+    np.savez(p, arr_0=S, text_ids=np.array(UCF_IDS, dtype=object))
     refused("object array", read_submission, p, canon=canon_for(UCF_IDS))
 
 
 def test_npz_truncated(tmp_path, S):
     p = tmp_path / "t.npz"
-    np.savez(p, S=S)
+    np.savez(p, arr_0=S)
     p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2])
     refused("truncated or corrupt", read_submission, p)
 
@@ -397,7 +397,7 @@ def test_ids_that_differ_say_how_many_and_show_one(tmp_path, S):
     p = tmp_path / "i.npz"
     ids = list(UCF_IDS)
     ids[5], ids[9] = "stranger_a", "stranger_b"
-    np.savez(p, S=S, video_ids=np.array(ids))
+    np.savez(p, arr_0=S, video_ids=np.array(ids))
     msg = refused("canonical ids", read_submission, p, canon=canon_for(UCF_IDS))
     assert "2 missing (e.g. 'vid005')" in msg and "2 extra (e.g. 'stranger_a')" in msg
     assert "video_ids" in msg
@@ -407,15 +407,15 @@ def test_duplicate_ids_are_refused(tmp_path, S):
     p = tmp_path / "d.npz"
     ids = list(UCF_IDS)
     ids[1] = ids[0]
-    np.savez(p, S=S, text_ids=np.array(ids))
+    np.savez(p, arr_0=S, text_ids=np.array(ids))
     refused("duplicate id 'vid000'", read_submission, p, canon=canon_for(UCF_IDS))
 
 
 def test_ids_of_wrong_length_or_type(tmp_path, S):
     p = tmp_path / "w.npz"
-    np.savez(p, S=S, text_ids=np.array(UCF_IDS[:10]))
+    np.savez(p, arr_0=S, text_ids=np.array(UCF_IDS[:10]))
     refused(f"expected {N_UCF} ids", read_submission, p, canon=canon_for(UCF_IDS))
-    np.savez(p, S=S, text_ids=np.arange(N_UCF))
+    np.savez(p, arr_0=S, text_ids=np.arange(N_UCF))
     refused("expected an array of string ids", read_submission, p, canon=canon_for(UCF_IDS))
 
 

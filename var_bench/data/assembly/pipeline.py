@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +20,7 @@ import pyarrow.parquet as pq
 from var_bench._version import __version__
 from var_bench.benchmarks import SPLITS, BenchmarkSpec
 from var_bench.errors import DataError
+from var_bench.fsutil import make_temp_dir, swap_dirs
 from var_bench.data.splits import SplitInfo, check_ids, split_info
 from var_bench.data.assembly.assembled import Assembled
 from var_bench.data.assembly.card import render_card
@@ -50,7 +50,7 @@ def assemble_into(spec: BenchmarkSpec, raw: Mapping[str, Path], out_dir: Path,
     result = assemble(spec, raw, info)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    tmp = make_temp_dir(f".{out_dir.name}.", out_dir.parent, suffix=".tmp")
     try:
         feats = features(spec)
         counts = {}
@@ -82,11 +82,5 @@ def assemble_into(spec: BenchmarkSpec, raw: Mapping[str, Path], out_dir: Path,
 
 
 def _swap_into_place(new: Path, final: Path) -> None:
-    """Rename ``new`` to ``final``; an existing ``final`` is moved aside first, then deleted."""
-    old = None
-    if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
-        os.replace(final, old / final.name)
-    os.replace(new, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Put ``new`` at ``final`` (:func:`var_bench.fsutil.swap_dirs`: old or new, never none)."""
+    swap_dirs(new, final)
