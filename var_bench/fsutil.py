@@ -92,8 +92,8 @@ def swap_dirs(new: str | os.PathLike, final: str | os.PathLike) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def remove_debris(folder: str | os.PathLike, prefix: str) -> list[Path]:
-    """Delete leftovers of killed runs in ``folder``: entries named ``prefix*`` (temporary
+def remove_debris(folder: str | os.PathLike, prefix: str, suffix: str = "") -> list[Path]:
+    """Delete leftovers of killed runs in ``folder``: entries named ``prefix*suffix`` (temporary
     files and folders of atomic writes; lock files are kept). Call only while holding the
     artefact's lock."""
     gone = []
@@ -101,7 +101,7 @@ def remove_debris(folder: str | os.PathLike, prefix: str) -> list[Path]:
     if not folder.is_dir():
         return gone
     for p in folder.iterdir():
-        if p.name.startswith(prefix) and not p.name.endswith(".lock"):
+        if p.name.startswith(prefix) and p.name.endswith(suffix) and not p.name.endswith(".lock"):
             if p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p, ignore_errors=True)
             else:

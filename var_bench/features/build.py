@@ -43,6 +43,7 @@ from var_bench.features.layouts import AUTO, StreamIndex, check_crops, index_str
 from var_bench.features.manifest import BUILD_FORMAT, DTYPES, FeatureManifest
 from var_bench.features.readers import Scratch, check_finite, read_stream, video_headers
 from var_bench.features.storelock import holds_store_lock
+from var_bench.features.validators import check_row
 from var_bench.features.store import PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features, store_schema
 
 log = logging.getLogger(__name__)
@@ -235,6 +236,9 @@ class _VideoReader:
     def __init__(self, index: dict[str, StreamIndex], crops: str, dtype: np.dtype, F: int) -> None:
         self.index, self.crops, self.dtype, self.F = index, crops, dtype, F
         self.scratch = Scratch()
+        self.dims = {s: ix.layout.dim for s, ix in index.items()}
+        self.crops_all = (next((ix.num_crops for ix in index.values() if not ix.layout.audio), None)
+                          if crops == "all" else None)
 
     def __call__(self, item: tuple[int, _Meta]) -> tuple[int, dict, bool]:
         pos, meta = item
@@ -257,6 +261,8 @@ class _VideoReader:
         # test video (all zeros).
         row["snippet_labels"] = (None if meta.segments is None
                                  else snippet_labels(meta.segments, T, self.F))
+        # The store's row contract, shared with import-h5 (finiteness was checked above, per file).
+        check_row(row, self.dims, self.crops_all, finite=False)
         return pos, row, any(t != T for t in lengths.values())
 
 
