@@ -5,7 +5,8 @@ Folder layout of CodaLab and Codabench scoring programs (both platforms use it):
 
     INPUT_DIR/ref/   the organiser's reference data: here one file, ``benchmark.txt``, naming the
                      benchmark (e.g. ``ucfcrime-ar``)
-    INPUT_DIR/res/   the participant's submission, unzipped: exactly one score-matrix file
+    INPUT_DIR/res/   the participant's submission, unzipped: exactly one score-matrix file (no
+                     symlink anywhere: it could name a file of the scoring host)
     OUTPUT_DIR/      where the program writes the platform's scores file (and ``record.json``)
 """
 
@@ -44,12 +45,21 @@ def read_benchmark_file(path: str | os.PathLike) -> BenchmarkSpec:
 def find_submission(folder: str | os.PathLike) -> Path:
     """The one submission file in ``folder`` (hidden files and platform metadata ignored)."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: expected the submission folder, found none")
-    files = sorted(
-        p for p in folder.rglob("*")
-        if p.is_file() and not p.name.startswith(".") and p.name not in _NOT_SUBMISSIONS
-    )
+    if folder.is_symlink() or not folder.is_dir():
+        raise InputError(f"{folder}: expected the submission folder, found "
+                         f"{'a symlink' if folder.is_symlink() else 'none'}")
+    files = []
+    # Walk without following links: a symlink anywhere in the participant's upload (to a file of
+    # the scoring host, or a folder) is refused, whatever it points to.
+    for root, dirs, names in os.walk(folder, followlinks=False):
+        for name in dirs + names:
+            p = Path(root) / name
+            if p.is_symlink():
+                raise InputError(f"{folder}: expected plain files, got a symlink "
+                                 f"{p.relative_to(folder)} (refused on a hosted scorer)")
+        files += [Path(root) / n for n in names
+                  if not n.startswith(".") and n not in _NOT_SUBMISSIONS and (Path(root) / n).is_file()]
+    files.sort()
     if len(files) != 1:
         got = ", ".join(p.name for p in files) if files else "no file"
         raise InputError(f"{folder}: expected exactly one score-matrix file, got {got}")
