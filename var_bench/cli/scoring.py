@@ -29,7 +29,7 @@ from var_bench.cli.base import benchmark_choice, cli, home_option, mirror_option
 @click.option("--ci", is_flag=True, help="Add 95% bootstrap confidence intervals.")
 @click.option("--replicates", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Bootstrap replicates for --ci.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed for --ci.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Bootstrap seed for --ci.")
 @click.option("--name", default=None, help="Entry name stored in the record.")
 @click.option("--disclose", multiple=True, metavar="KEY=VALUE",
               help="Disclosure field (repeatable): test_time_normalisation, extra_training_data, "
@@ -58,7 +58,7 @@ def score(submission, benchmark, ties, direction, split, json_path, by_class, ci
 @click.option("--method", type=click.Choice(METHODS), default="permutation", show_default=True,
               help="Paired permutation (sign-flip) test or paired bootstrap.")
 @click.option("--replicates", type=click.IntRange(min=1), default=10_000, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, metavar="PATH",
               help="Write the comparison (JSON) here, atomically.")
 @home_option

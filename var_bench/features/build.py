@@ -43,7 +43,7 @@ from var_bench.features.layouts import AUTO, StreamIndex, check_crops, index_str
 from var_bench.features.manifest import BUILD_FORMAT, DTYPES, FeatureManifest
 from var_bench.features.readers import Scratch, check_finite, read_stream, video_headers
 from var_bench.features.storelock import holds_store_lock
-from var_bench.features.validators import check_row
+from var_bench.features.validators import check_marker, check_row
 from var_bench.features.store import PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features, store_schema
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,7 @@ def _marker(roots: list[Path]) -> dict | None:
                                  f"not parse ({e})") from None
             if not isinstance(data, dict):
                 raise InputError(f"{path}: expected a JSON object, got {type(data).__name__}")
+            check_marker(data, path)
             return data
     return None
 

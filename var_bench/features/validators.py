@@ -36,6 +36,20 @@ def check_count(value, what: str, low: int, high: int) -> int:
     return int(value)
 
 
+#: Frames per snippet at most (a synthetic marker's ``snippet_frames``).
+MAX_SNIPPET_FRAMES = 10_000
+
+
+def check_marker(marker: dict, path) -> None:
+    """A synthetic tree's marker: ``snippet_frames`` an integer in [1, MAX_SNIPPET_FRAMES];
+    every text field one short line of plain text (it is copied into the features card)."""
+    if "snippet_frames" in marker:
+        check_count(marker["snippet_frames"], f"{path}: snippet_frames", 1, MAX_SNIPPET_FRAMES)
+    for k, v in marker.items():
+        if isinstance(v, str) and (len(v) > 200 or any(c in v for c in "<>[]()`\n\r|*#")):
+            raise InputError(f"{path}: {k}: expected a short plain-text value, got {v[:60]!r}")
+
+
 def check_store_layout(streams, dims, dtype, crops_mode, num_crops, what: str) -> None:
     """The declared layout of a store (a manifest's fields), before any row is read."""
     if not isinstance(streams, list) or not streams or not all(isinstance(s, str) and s.isidentifier()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.errors import InputError, VarBenchError
+from var_bench.errors import InputError, VarBenchError, environment_fault
 from var_bench.fsutil import atomic_write_text
 from var_bench.scoring.record import ResultRecord
 
@@ -106,7 +106,9 @@ def run_program(
         out.mkdir(parents=True, exist_ok=True)
         write_scores(record, out / scores_name)
         atomic_write_text(out / "record.json", record.to_json() + "\n")
-    except VarBenchError as e:
+    except (VarBenchError, OSError) as e:
+        if isinstance(e, OSError):  # a read-only or full output folder: exit 3, one line
+            e = environment_fault(e, "writing the scores")
         line = f"{prog}: error: {e}"
         print(line)
         print(line, file=sys.stderr)
