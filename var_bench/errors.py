@@ -9,14 +9,22 @@ library callers catch the exception.
 from __future__ import annotations
 
 
+#: Characters of an error line at most.
+MAX_MESSAGE = 600
+
+
 class VarBenchError(Exception):
     """Base class: a one-line, user-facing message; exit code 1."""
 
     exit_code = 1
 
     def __init__(self, message: str) -> None:
-        # One line, always: multi-line messages are what leaderboard users cannot read.
-        super().__init__(" ".join(str(message).split()))
+        # One line, always: multi-line messages are what leaderboard users cannot read; and a
+        # short one (a hostile input can make a value list run to megabytes).
+        line = " ".join(str(message).split())
+        if len(line) > MAX_MESSAGE:
+            line = f"{line[:MAX_MESSAGE]}... ({len(line) - MAX_MESSAGE} more characters)"
+        super().__init__(line)
 
 
 class InputError(VarBenchError):
@@ -35,6 +43,23 @@ class DataError(VarBenchError):
 
 class NotBuiltError(VarBenchError):
     """The benchmark has not been downloaded and built in this data home yet."""
+
+
+class EnvironmentFault(VarBenchError):
+    """The machine, not the input: a read-only or full disk, a path that is not a folder, no
+    permission, or another process holding the artefact's lock for longer than the wait limit.
+    Exit code 3 (documented in docs/security.md)."""
+
+    exit_code = 3
+
+
+def environment_fault(e: OSError, doing: str = "") -> EnvironmentFault:
+    """One line for an :class:`OSError` of the file system: what failed, where, and why."""
+    where = e.filename if e.filename is not None else ""
+    why = e.strerror or type(e).__name__
+    head = f"{doing}: " if doing else ""
+    return EnvironmentFault(f"{head}{why}" + (f" ({where})" if where else "")
+                            + " - check the folder exists, is writable and has free space")
 
 
 class VarBenchWarning(UserWarning):

@@ -1,22 +1,114 @@
 """Filesystem helpers: nothing the toolkit writes is ever left half-written.
 
 Every file is written to a temporary name in the destination folder, flushed and fsynced, then
-renamed over the destination with :func:`os.replace` (atomic on POSIX and Windows). Every folder
-(a built dataset, a feature store) is written complete beside its final place and swapped in by
-:func:`swap_into_place`.
+renamed over the destination with :func:`os.replace` (atomic on POSIX and Windows).
+
+Temporary files and folders (``mkstemp`` 0600, ``mkdtemp`` 0700) get the modes an ordinary
+``open``/``mkdir`` would give under the process umask (0666 / 0777 masked) before they are renamed
+into place, so a data home shared through a group (umask 002) stays readable by the group.
+Folders are swapped into place with :func:`swap_into_place`: on Linux one ``renameat2(RENAME_EXCHANGE)``,
+so a reader sees the old folder or the new one, never none.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import errno
 import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import IO, Iterator
 
 _CHUNK = 1 << 20
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask (read by setting and restoring it, under a lock)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def honour_umask(path: str | os.PathLike, *, folder: bool = False) -> None:
+    """Give ``path`` the mode ``open``/``mkdir`` would have: 0666 (files) or 0777 (folders)
+    minus the umask. For files made by ``mkstemp``/``mkdtemp``, which are always private."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~current_umask())
+
+
+def make_temp_dir(prefix: str, dir: str | os.PathLike, suffix: str = "") -> "Path":
+    """``tempfile.mkdtemp`` whose folder honours the umask (see :func:`honour_umask`)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=dir))
+    honour_umask(tmp, folder=True)
+    return tmp
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two existing paths (Linux renameat2); False where unsupported."""
+    if not os.uname().sysname == "Linux":  # pragma: no cover - other systems
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):  # pragma: no cover - old libc
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    rc = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):  # pragma: no cover - old kernel / fs
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def swap_into_place(new: str | os.PathLike, final: str | os.PathLike) -> None:
+    """Put the complete folder ``new`` at ``final``, replacing any previous ``final``.
+
+    With an existing ``final`` the two are exchanged in one system call where the OS allows it
+    (readers never see a missing or half-installed folder), else ``final`` is renamed aside
+    first. The previous folder is deleted afterwards. The caller holds the artefact's lock.
+    """
+    new, final = Path(new), Path(final)
+    if not final.exists():
+        os.replace(new, final)
+        return
+    if _exchange(new, final):
+        shutil.rmtree(new, ignore_errors=True)  # now holds the previous folder
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
+    os.replace(final, old / final.name)
+    os.replace(new, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_debris(folder: str | os.PathLike, prefix: str, suffix: str = "") -> list[Path]:
+    """Delete leftovers of killed runs in ``folder``: entries named ``prefix*suffix`` (temporary
+    files and folders of atomic writes; lock files are kept). Call only while holding the
+    artefact's lock."""
+    gone = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return gone
+    for p in folder.iterdir():
+        if p.name.startswith(prefix) and p.name.endswith(suffix) and not p.name.endswith(".lock"):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+            gone.append(p)
+    return gone
 
 
 @contextlib.contextmanager
@@ -29,6 +121,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
     os.close(fd)
     try:
         yield Path(tmp)
+        honour_umask(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -45,21 +138,6 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
             yield f
             f.flush()
             os.fsync(f.fileno())
-
-
-def swap_into_place(new: str | os.PathLike, final: str | os.PathLike) -> None:
-    """Rename the complete folder ``new`` to ``final``. An existing ``final`` is first renamed
-    aside (into a fresh hidden folder beside it, so two swaps never collide), then deleted: a
-    reader sees the old folder or the new one, never a mix. ``new`` must be on ``final``'s
-    filesystem (write it beside ``final``)."""
-    new, final = Path(new), Path(final)
-    old = None
-    if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
-        os.replace(final, old / final.name)
-    os.replace(new, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

@@ -132,7 +132,7 @@ def test_normalised_columns_warning(capsys, tmp_path, S):
 def test_id_bound_npz_uses_the_canonical_ids(capsys, tmp_path, S, canonical):
     perm = np.random.default_rng(1).permutation(N)
     p = tmp_path / "ids.npz"
-    np.savez(p, S=S[perm], text_ids=np.array(IDS)[perm])
+    np.savez(p, arr_0=S[perm], text_ids=np.array(IDS)[perm])
     code, out, err = run_cli(capsys, "score", p, "--json", tmp_path / "a.json")
     assert code == 0, err
     np.save(tmp_path / "plain.npy", S)
@@ -196,7 +196,7 @@ def test_duplicate_ids(capsys, tmp_path, S, canonical):
     ids = list(IDS)
     ids[10] = ids[11]
     p = tmp_path / "dup.npz"
-    np.savez(p, S=S, text_ids=np.array(ids))
+    np.savez(p, arr_0=S, text_ids=np.array(ids))
     assert_refused(capsys, ["score", p], "expected 290 distinct ids", "duplicate id 'vid011'")
 
 
@@ -243,7 +243,7 @@ def test_npz_keys(capsys, tmp_path, S):
 
 def test_npz_truncated(capsys, tmp_path, S):
     p = tmp_path / "t.npz"
-    np.savez(p, S=S)
+    np.savez(p, arr_0=S)
     p.write_bytes(p.read_bytes()[:5000])
     assert_refused(capsys, ["score", p], "expected a .npz archive", "truncated or corrupt")
 
@@ -260,7 +260,7 @@ def test_id_sets_that_differ(capsys, tmp_path, S, canonical):
     ids = list(IDS)
     ids[3:5] = ["intruder1", "intruder2"]
     p = tmp_path / "ids.npz"
-    np.savez(p, S=S, video_ids=np.array(ids))
+    np.savez(p, arr_0=S, video_ids=np.array(ids))
     assert_refused(capsys, ["score", p], "expected the 290 canonical ids", "2 missing (e.g. 'vid003')",
                    "2 extra (e.g. 'intruder1')")
 

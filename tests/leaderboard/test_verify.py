@@ -119,7 +119,7 @@ def test_load_records_reads_this_benchmark_test_records_only(tmp_path, caplog) -
         ('{"benchmark": "ucfcrime-ar", "split": "test"}', "bad.json: result record: expected keys"),
         ('{"benchmark": "ucfcrime-ar", "split": "test", "ties": "expected", "metrics": {}, '
          '"SumR": 1, "per_query": {"t2v": {"higher": [1]}}}',
-         "bad.json: expected a result record, got a malformed one"),
+         "bad.json: result record: per_query.t2v.tied: expected a list"),
     ],
 )
 def test_a_malformed_file_is_one_line_naming_it(tmp_path, content: str, message: str) -> None:

@@ -135,7 +135,7 @@ def test_npz_ids_in_shuffled_order_give_the_canonical_record(tmp_path, S, record
     rng = np.random.default_rng(2)
     rows, cols = rng.permutation(N), rng.permutation(N)
     p = tmp_path / "s.npz"
-    np.savez(p, scores=S[np.ix_(rows, cols)], text_ids=np.array(IDS)[rows],
+    np.savez(p, arr_0=S[np.ix_(rows, cols)], text_ids=np.array(IDS)[rows],
              video_ids=np.array(IDS)[cols])
     r = score(p, ids=IDS)
     same_scores(r, record)
@@ -160,7 +160,7 @@ def test_every_format_gives_the_same_record(tmp_path, S, record, fmt):
         np.save(sub, np.asfortranarray(S))
     elif fmt == "npz":
         sub = tmp_path / "s.npz"
-        np.savez_compressed(sub, S=S)
+        np.savez_compressed(sub, arr_0=S)
     else:
         sub = torch.from_numpy(S).to(torch.bfloat16)
         with pytest.warns(VarBenchWarning):

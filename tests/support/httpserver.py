@@ -44,8 +44,9 @@ __all__ = ["Fault", "FolderServer", "Request", "serve_folder"]
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 # Kinds of fault; the constructors on Fault are the public way to make one.
-_ERROR, _DROP, _CORRUPT, _TRUNCATE, _IGNORE_RANGE, _STALL = (
-    "error", "drop", "corrupt", "truncate", "ignore_range", "stall")
+_ERROR, _DROP, _CORRUPT, _TRUNCATE, _IGNORE_RANGE, _STALL, _TRICKLE = (
+    "error", "drop", "corrupt", "truncate", "ignore_range", "stall", "trickle")
+
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,11 @@ class Fault:
     def stall(cls, seconds: float, times: int | None = 1) -> "Fault":
         """Send the headers, then nothing for ``seconds`` (or until the server stops); close."""
         return cls(_STALL, times, seconds=seconds)
+
+    @classmethod
+    def trickle(cls, seconds: float, times: int | None = None) -> "Fault":
+        """Send the body one byte every ``seconds`` (a server that never quite times out)."""
+        return cls(_TRICKLE, times, seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -249,6 +255,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if kind == _DROP:
             self.wfile.write(body[: int(len(body) * fault.fraction)])
+            return self._hang_up()
+        if kind == _TRICKLE:
+            for i in range(len(body)):
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+                if self.owner._stopping.wait(fault.seconds):
+                    break
             return self._hang_up()
         if kind == _STALL:
             self.wfile.flush()

@@ -16,7 +16,7 @@ import warnings
 import click
 
 from var_bench._version import __version__
-from var_bench.errors import VarBenchError
+from var_bench.errors import VarBenchError, environment_fault
 
 PROG = "var-bench"
 DEBUG_ENV = "VAR_BENCH_DEBUG"
@@ -59,6 +59,11 @@ def main(argv: list[str] | None = None) -> None:
         fail(str(e), e.exit_code)
     except KeyboardInterrupt:
         fail("interrupted", 130)
+    except OSError as e:  # the environment (read-only, full disk, not a folder): exit 3
+        if debug:
+            raise
+        fault = environment_fault(e)
+        fail(str(fault), fault.exit_code)
     except Exception as e:  # a bug of ours: still one line, with the way to see the traceback
         if debug:
             raise

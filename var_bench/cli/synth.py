@@ -12,7 +12,7 @@ from var_bench.cli.base import benchmark_choice, cli, home_option
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("--benchmark", "-b", required=True, type=benchmark_choice())
 @click.option("--videos", type=int, default=None, help="Only the first N videos per upstream split.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--crops", type=int, default=None, help="Crops per video (default upstream: 10 UCF, 5 XD).")
 @click.option("--snippets", type=int, default=32, show_default=True,
               help="N: videos without a temporal annotation get T in [ceil(N/2), N] snippets.")

@@ -25,6 +25,14 @@ How a file is fetched (:func:`fetch`):
    :class:`~var_bench.errors.DownloadError` with one line naming the file, the expected and the
    actual value is raised. Files verified earlier stay in the cache.
 
+Hostile caches and servers: the cache never follows a symlink (a cached file or ``.part`` that
+is not a regular file is deleted, and ``.part`` is opened with ``O_NOFOLLOW``); bytes are written
+as they arrive (``read1``), so a dropped connection keeps every received byte for the Range resume
+whatever the file's size; ``RetryPolicy.deadline`` (default :data:`DEFAULT_DEADLINE` seconds, or
+``$VAR_BENCH_DOWNLOAD_DEADLINE``) bounds one file's whole download against a server that
+trickles bytes. Concurrent downloads into one home are serialised by the caller
+(:func:`var_bench.data.prepare.download` holds the home's download lock).
+
 Progress: a tqdm byte bar on stderr, shown when stderr is a terminal (``progress`` forces it on or
 off). Retries are logged (``logging``, warning level); nothing is printed.
 """
@@ -48,7 +56,7 @@ import requests
 from tqdm import tqdm
 
 from var_bench._version import __version__
-from var_bench.errors import DownloadError, InputError
+from var_bench.errors import DownloadError, InputError, environment_fault
 from var_bench.fsutil import sha256_file
 from var_bench.benchmarks.sources import SourceFile, is_http
 
@@ -58,6 +66,19 @@ _CHUNK = 1 << 16  # bytes per read/write: small enough for a smooth bar, large e
 _USER_AGENT = f"var-bench/{__version__}"
 #: HTTP statuses worth retrying besides every 5xx.
 RETRY_STATUSES = frozenset({429})
+DEADLINE_ENV = "VAR_BENCH_DOWNLOAD_DEADLINE"
+#: Seconds one file may take in all (every attempt and wait), by default.
+DEFAULT_DEADLINE = 3600.0
+
+
+def _default_deadline() -> float:
+    raw = os.environ.get(DEADLINE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_DEADLINE
+    try:
+        return float(raw)
+    except ValueError:
+        raise InputError(f"{DEADLINE_ENV}: expected seconds > 0, got {raw!r}") from None
 
 
 @dataclass(frozen=True)
@@ -66,13 +87,16 @@ class RetryPolicy:
 
     ``attempts``: requests per file in all (1 = no retry). ``backoff``: seconds slept before the
     first retry, doubled for each further retry and capped at ``max_backoff`` seconds.
-    ``timeout``: seconds allowed to connect, and between two reads of the body.
+    ``timeout``: seconds allowed to connect, and between two reads of the body. ``deadline``:
+    seconds one file may take in all (None: ``$VAR_BENCH_DOWNLOAD_DEADLINE``, else
+    :data:`DEFAULT_DEADLINE`).
     """
 
     attempts: int = 5
     backoff: float = 0.5
     timeout: float = 30.0
     max_backoff: float = 8.0
+    deadline: float | None = None
 
     def __post_init__(self) -> None:
         if not (isinstance(self.attempts, int) and self.attempts >= 1):
@@ -83,6 +107,15 @@ class RetryPolicy:
                 raise InputError(f"retry {name}: expected seconds >= 0, got {value!r}")
         if not self.timeout > 0:
             raise InputError(f"retry timeout: expected seconds > 0, got {self.timeout!r}")
+        if self.deadline is not None and not (self.deadline > 0 and self.deadline != float("inf")):
+            raise InputError(f"download deadline: expected seconds > 0, got {self.deadline!r}")
+
+    def seconds(self) -> float:
+        """The per-file deadline in seconds."""
+        value = self.deadline if self.deadline is not None else _default_deadline()
+        if not (value > 0 and value != float("inf")):
+            raise InputError(f"download deadline: expected seconds > 0, got {value!r}")
+        return value
 
     def delay(self, retry: int, retry_after: float | None = None) -> float:
         """Seconds to sleep before retry number ``retry`` (0-based).
@@ -112,7 +145,7 @@ def is_cached(src: SourceFile, raw_dir: Path) -> bool:
     """
     path = cached_path(src, raw_dir)
     try:
-        st = path.stat()
+        st = path.lstat()  # a symlink in the cache is never trusted (nor followed)
     except OSError:
         return False
     return stat.S_ISREG(st.st_mode) and st.st_size == src.size and sha256_file(path) == src.sha256
@@ -142,12 +175,12 @@ def fetch(src: SourceFile, raw_dir: Path, mirror: str | None = None, *,
     if is_cached(src, raw_dir):
         log.debug("%s: cached at %s", src.key, dest)
         return dest
-    if dest.exists() or dest.is_symlink():
-        log.warning("%s: cached file %s does not verify; fetching it again", src.key, dest)
-        dest.unlink()
     origin = location(src, mirror)
-    part = _PartFile(partial_path(src, raw_dir))
+    part = _PartFile(partial_path(src, raw_dir), time.monotonic() + retry.seconds())
     try:
+        if dest.exists() or dest.is_symlink():
+            log.warning("%s: cached file %s does not verify; fetching it again", src.key, dest)
+            dest.unlink()
         dest.parent.mkdir(parents=True, exist_ok=True)
         with _progress_bar(src, progress) as bar:
             part.bar = bar
@@ -159,11 +192,12 @@ def fetch(src: SourceFile, raw_dir: Path, mirror: str | None = None, *,
         part.close()
         os.replace(part.path, dest)
     except BaseException as e:
-        part.discard()
+        with contextlib.suppress(OSError):
+            part.discard()
         with contextlib.suppress(OSError):  # the <owner>-<repo> folder, if this left it empty
             dest.parent.rmdir()
         if isinstance(e, OSError):  # the disk, not the network: requests' errors never get here
-            raise DownloadError(f"{src.key}: could not write {part.path}: {e.strerror or e}") from e
+            raise environment_fault(e, f"{src.key}: could not write the download cache") from e
         raise
     log.info("%s: verified (%d bytes, sha256 %s) from %s", src.key, src.size, src.sha256, origin)
     return dest
@@ -203,8 +237,9 @@ def fetch_all(srcs: Iterable[SourceFile], raw_dir: Path, mirror: str | None = No
 class _PartFile:
     """The ``.part`` file being written, with a running sha256 and size of its bytes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, deadline: float = float("inf")) -> None:
         self.path = path
+        self.deadline = deadline  # time.monotonic() by which the file must be complete
         self.bar: tqdm | None = None
         self.size = 0
         self.spliced = False  # True when its bytes came from more than one response or run
@@ -216,24 +251,49 @@ class _PartFile:
         discarded). Does nothing when already open."""
         if self._file is not None:
             return
-        have = self.path.stat().st_size if self.path.is_file() else 0
+        have = self._regular_size()
         if have == 0 or have > limit:
             return self.restart()
         self._sha = hashlib.sha256()
-        with open(self.path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                self._sha.update(chunk)
+        self._file = self._open(os.O_RDWR | os.O_APPEND)
+        self._file.seek(0)
+        for chunk in iter(lambda: self._file.read(1 << 20), b""):
+            self._sha.update(chunk)
         self.size, self.spliced = have, True
-        self._file = open(self.path, "ab")
         self._bar_reset(have)
         log.info("%s: resuming from byte %d", self.path.name, have)
 
     def restart(self) -> None:
         """Start over from zero bytes."""
         self._close_file()
-        self._file = open(self.path, "wb")
+        self._regular_size()
+        self._file = self._open(os.O_WRONLY | os.O_TRUNC)
         self._sha, self.size, self.spliced = hashlib.sha256(), 0, False
         self._bar_reset(0)
+
+    def _regular_size(self) -> int:
+        """Size of a regular ``.part``; anything else there (a planted symlink, a FIFO) is
+        deleted, never followed."""
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            return 0
+        if not stat.S_ISREG(st.st_mode):
+            log.warning("%s: not a regular file; deleted, not followed", self.path)
+            self.path.unlink()
+            return 0
+        return st.st_size
+
+    def _open(self, flags: int) -> IO[bytes]:
+        # O_NOFOLLOW: a symlink planted between the check and the open fails instead of being
+        # written through; the mode follows the umask like any file the user creates.
+        fd = os.open(self.path, flags | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        return os.fdopen(fd, "r+b" if flags & os.O_RDWR else "wb")
+
+    def check_deadline(self, src_key: str) -> None:
+        if time.monotonic() > self.deadline:
+            raise DownloadError(f"{src_key}: did not finish within the download deadline "
+                                f"({DEADLINE_ENV}); got {self.size} bytes so far")
 
     def write(self, chunk: bytes) -> None:
         assert self._file is not None
@@ -290,7 +350,8 @@ def _fetch_http(src: SourceFile, url: str, part: _PartFile, retry: RetryPolicy,
             wait = retry.delay(attempt - 2, last.retry_after)
             log.warning("%s: %s; retry %d of %d in %.2g s", src.key, last.reason,
                         attempt - 1, retry.attempts - 1, wait)
-            time.sleep(wait)
+            time.sleep(max(0.0, min(wait, part.deadline - time.monotonic())))
+            part.check_deadline(src.key)
         if part.size < src.size:
             try:
                 _request(src, url, part, retry, session)
@@ -350,13 +411,14 @@ def _request(src: SourceFile, url: str, part: _PartFile, retry: RetryPolicy,
                     raise DownloadError(_size_message(src, length, f"Content-Length from {url}"))
             else:
                 raise DownloadError(f"{src.key}: expected HTTP 200 from {url}, got {_status(resp)}")
-            for chunk in resp.iter_content(_CHUNK):
+            for chunk in _body(resp):
                 part.write(chunk)
+                part.check_deadline(src.key)
                 if part.size > src.size:
                     raise DownloadError(
                         _size_message(src, part.size, f"stopped reading; from {url}"))
     except (requests.ConnectionError, requests.Timeout,
-            requests.exceptions.ChunkedEncodingError) as e:
+            requests.exceptions.ChunkedEncodingError, *_URLLIB3_ERRORS) as e:
         if isinstance(e, requests.exceptions.SSLError):  # retrying will not fix a certificate
             raise DownloadError(f"{src.key}: could not download from {url}: {_describe(e)}") from e
         raise _Retryable(_describe(e, part.size, src.size)) from e
@@ -364,6 +426,32 @@ def _request(src: SourceFile, url: str, part: _PartFile, retry: RetryPolicy,
         raise DownloadError(f"{src.key}: could not download from {url}: {_describe(e)}") from e
     if part.size < src.size:
         raise _Retryable(f"connection closed after {part.size} of {src.size} bytes")
+
+
+def _urllib3_errors() -> tuple[type, ...]:
+    import urllib3.exceptions as u
+
+    return (u.ProtocolError, u.ReadTimeoutError, u.DecodeError, u.SSLError)
+
+
+_URLLIB3_ERRORS = _urllib3_errors()
+
+
+def _body(resp: requests.Response) -> Iterator[bytes]:
+    """The body's bytes as they arrive: ``read1`` returns what one socket read got (up to
+    :data:`_CHUNK`), so a connection that drops mid-chunk loses none of the bytes received
+    (``iter_content`` would discard an incomplete chunk). Content-Encoding is not decoded: the
+    request asks for identity, and the file's bytes are what is hashed."""
+    raw = resp.raw
+    read1 = getattr(raw, "read1", None)
+    if read1 is None:  # pragma: no cover - urllib3 < 2
+        yield from resp.iter_content(_CHUNK)
+        return
+    while True:
+        chunk = read1(_CHUNK, decode_content=False)
+        if not chunk:
+            return
+        yield chunk
 
 
 def _copy_local(src: SourceFile, path: str, part: _PartFile) -> None:
@@ -442,7 +530,9 @@ def _describe(e: BaseException, have: int | None = None, size: int | None = None
     text = str(e)
     if isinstance(e, requests.exceptions.ConnectTimeout):
         return "connection timed out"
-    if isinstance(e, requests.exceptions.ChunkedEncodingError) and have is not None:
+    import urllib3.exceptions as u
+
+    if isinstance(e, (requests.exceptions.ChunkedEncodingError, u.ProtocolError)) and have is not None:
         return f"connection dropped after {have} of {size} bytes"
     if isinstance(e, requests.Timeout) or "timed out" in text.lower():
         return "read timed out" if have is None else f"read timed out after {have} of {size} bytes"

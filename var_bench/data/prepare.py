@@ -16,7 +16,9 @@ import pyarrow.parquet as pq
 
 from var_bench.benchmarks import BENCHMARKS, SPLITS, BenchmarkSpec, get_benchmark
 from var_bench.data.assembly.manifest import DATA_FILE, Manifest
-from var_bench.errors import InputError, NotBuiltError
+from var_bench.errors import DataError, InputError, NotBuiltError
+from var_bench.fsutil import sha256_lines
+from var_bench.locking import exclusive
 from var_bench.data.paths import built_dir, data_home, raw_dir
 from var_bench.benchmarks.sources import resolve_mirror
 
@@ -49,6 +51,13 @@ def download(benchmarks: Iterable[str] | str | None = None, *, home: PathLike | 
     names = [benchmarks] if isinstance(benchmarks, str) else list(benchmarks or BENCHMARKS)
     specs = [get_benchmark(b) for b in names]
     mirror = resolve_mirror(mirror)
+    # One downloader per home: a second one waits, then finds the files verified and the build
+    # current (the raw cache and the built folders are shared between benchmarks).
+    with exclusive(raw_dir(home), f"download into {data_home(home)}"):
+        return _download(specs, home, mirror, progress, rebuild)
+
+
+def _download(specs: list[BenchmarkSpec], home, mirror, progress, rebuild) -> dict[str, Manifest]:
     out: dict[str, Manifest] = {}
     for spec in specs:
         folder = built_dir(spec, home)
@@ -105,4 +114,19 @@ def ids(benchmark: str, split: str = "test", *, home: PathLike | None = None,
         mirror: str | None = None, download: bool = True) -> list[str]:
     """Canonical video ids of ``split`` in canonical (upstream) order."""
     folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
-    return [v for s in split_names(split) for v in read_split_table(folder, s, ["video_id"])["video_id"].to_pylist()]
+    return [v for s in split_names(split) for v in verified_ids(folder, s)]
+
+
+def verified_ids(folder: Path, split: str) -> list[str]:
+    """The id column of a built split, checked against the build's recorded sha256 (the hash
+    result records claim): an edited or corrupted table is a :class:`DataError`, not a silent
+    reordering of every score. Cheap: the id column alone is read."""
+    got = read_split_table(folder, split, ["video_id"])["video_id"].to_pylist()
+    m = Manifest.read(folder)
+    want = (m.ids_sha256 or {}).get(split) if m is not None else None
+    if want is None or sha256_lines(got) != want:
+        raise DataError(f"{folder / DATA_FILE.format(split=split)}: expected the ids recorded at "
+                        f"build time (sha256 {want}), got {len(got)} ids hashing to "
+                        f"{sha256_lines(got)}; the built table was edited or is corrupt: run "
+                        f"'var-bench download --rebuild'")
+    return got

@@ -42,6 +42,8 @@ from var_bench.features.labels import SNIPPET_FRAMES, snippet_labels
 from var_bench.features.layouts import AUTO, SYNTH_MARKER, StreamIndex, check_crops, index_streams
 from var_bench.features.manifest import BUILD_FORMAT, DTYPES, FeatureManifest
 from var_bench.features.readers import Scratch, check_finite, read_stream, video_headers
+from var_bench.features.storelock import holds_store_lock
+from var_bench.features.validators import check_marker, check_row
 from var_bench.features.store import PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features, store_schema
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class _Meta:
     segments: list | None
 
 
+@holds_store_lock  # one writer per store: a second build or import waits (issue 11)
 def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike, flow=None,
                    audio=None, layout: str = AUTO, crops: str = "mean", dtype: str = "float32",
                    allow_missing: bool = False, home=None, snippet_frames: int | None = None,
@@ -178,6 +181,7 @@ def _marker(roots: list[Path]) -> dict | None:
                                  f"not parse ({e})") from None
             if not isinstance(data, dict):
                 raise InputError(f"{path}: expected a JSON object, got {type(data).__name__}")
+            check_marker(data, path)
             return data
     return None
 
@@ -229,6 +233,9 @@ class _VideoReader:
     def __init__(self, index: dict[str, StreamIndex], crops: str, dtype: np.dtype, F: int) -> None:
         self.index, self.crops, self.dtype, self.F = index, crops, dtype, F
         self.scratch = Scratch()
+        self.dims = {s: ix.layout.dim for s, ix in index.items()}
+        self.crops_all = (next((ix.num_crops for ix in index.values() if not ix.layout.audio), None)
+                          if crops == "all" else None)
 
     def __call__(self, item: tuple[int, _Meta]) -> tuple[int, dict, bool]:
         pos, meta = item
@@ -251,6 +258,8 @@ class _VideoReader:
         # test video (all zeros).
         row["snippet_labels"] = (None if meta.segments is None
                                  else snippet_labels(meta.segments, T, self.F))
+        # The store's row contract, shared with import-h5 (finiteness was checked above, per file).
+        check_row(row, self.dims, self.crops_all, finite=False)
         return pos, row, any(t != T for t in lengths.values())
 
 

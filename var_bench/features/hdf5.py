@@ -14,6 +14,13 @@ Layout of the file::
 
 Both directions write to a temporary name and rename when complete, so a failed export leaves no
 half-written file and a failed import leaves the previous store untouched.
+
+An imported file is untrusted: it must be self-contained (:mod:`var_bench.h5guard`: no external
+link, virtual dataset or external storage), its manifest must declare a valid layout, every
+dataset's shape is checked against the manifest and the video's attributes *before* it is read,
+and every row passes :func:`var_bench.features.validators.check_row`, the check the build runs.
+The import holds the store's writer lock (:mod:`.storelock`) and swaps the finished store in with
+one atomic exchange.
 """
 
 from __future__ import annotations
@@ -31,12 +38,15 @@ import numpy as np
 
 from var_bench.benchmarks import SPLITS, get_benchmark
 from var_bench.errors import InputError, NotBuiltError
-from var_bench.fsutil import atomic_path, atomic_write_text, swap_into_place
+from var_bench.fsutil import atomic_write_text, honour_umask, make_temp_dir, swap_into_place
+from var_bench.h5guard import check_self_contained
 from var_bench.data.paths import built_dir, features_dir
 from var_bench.features.arrowview import ColumnView, list_depth
 from var_bench.features.card import metadata_card, render_features_card
 from var_bench.features.manifest import BUILD_FORMAT, FeatureManifest
 from var_bench.features.store import ShardWriter, read_split, store_features, store_schema
+from var_bench.features.storelock import holds_store_lock
+from var_bench.features.validators import MAX_SNIPPETS, check_count, check_row, check_store_layout, expected_shape
 
 FORMAT = "var_bench.features.h5"
 FORMAT_VERSION = 1
@@ -70,6 +80,20 @@ def _bar(items: list, desc: str, progress: bool | None):
     return tqdm(items, desc=desc, unit="video", disable=(not progress) if progress is not None else None)
 
 
+@contextlib.contextmanager
+def _temp_beside(path: Path, suffix: str, tag: str = ""):
+    """A temporary file name beside ``path``; renamed onto ``path`` on success, else deleted."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{tag}", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        honour_umask(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def export_h5(benchmark: str, out_path: str | os.PathLike, *, splits: Iterable[str] | None = None,
@@ -85,7 +109,34 @@ def export_h5(benchmark: str, out_path: str | os.PathLike, *, splits: Iterable[s
     folder, m = _store(benchmark, home)
     splits = _check_splits(splits if splits is not None else list(m.shards), m.shards)
     out = Path(out_path)
-    with atomic_path(out, ".h5.tmp") as tmp, h5py.File(tmp, "w", track_order=True) as f:
+    _remove_dead_exports(out)
+    _write_export(out, folder, m, splits, compression, progress)
+    return out
+
+
+def _remove_dead_exports(out: Path) -> None:
+    """Delete temporary files of exports to ``out`` whose process is gone (a ``kill -9`` runs
+    no cleanup); a running export's file (its pid is alive) is left alone, so no lock is needed."""
+    if not out.parent.is_dir():
+        return
+    for p in out.parent.glob(f".{out.name}.*.h5.tmp"):
+        pid = p.name[len(out.name) + 2:].split(".", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            p.unlink(missing_ok=True)
+        except OSError:  # alive, someone else's
+            pass
+
+
+def _write_export(out: Path, folder: Path, m: FeatureManifest, splits: list[str],
+                  compression: str | None, progress: bool | None) -> None:
+    import h5py
+
+    with _temp_beside(out, ".h5.tmp", f"{os.getpid()}.") as tmp, \
+            h5py.File(tmp, "w", track_order=True) as f:
         f.attrs["format"] = FORMAT
         f.attrs["format_version"] = FORMAT_VERSION
         f.attrs["manifest"] = json.dumps(asdict(m))
@@ -110,44 +161,84 @@ def export_h5(benchmark: str, out_path: str | os.PathLike, *, splits: Iterable[s
                 lab = labels[i]
                 if lab is not None:
                     g.create_dataset(LABELS, data=lab)
-    return out
 
 
 def _read_manifest(f, path: Path) -> FeatureManifest:
     if f.attrs.get("format") != FORMAT:
         raise InputError(f"{path}: expected an HDF5 file written by 'var-bench export-h5' "
                          f"(root attribute format={FORMAT}), got {f.attrs.get('format')!r}")
-    if int(f.attrs.get("format_version", -1)) != FORMAT_VERSION:
-        raise InputError(f"{path}: expected format_version {FORMAT_VERSION}, got "
-                         f"{f.attrs.get('format_version')!r}")
+    version = f.attrs.get("format_version", -1)
+    if isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer)) \
+            or int(version) != FORMAT_VERSION:
+        raise InputError(f"{path}: expected format_version {FORMAT_VERSION}, got {version!r}")
     try:
-        return FeatureManifest(**json.loads(f.attrs["manifest"]))
-    except (KeyError, TypeError, ValueError) as e:
+        m = FeatureManifest(**json.loads(f.attrs["manifest"]))
+    except (KeyError, TypeError, ValueError, RecursionError) as e:
         raise InputError(f"{path}: expected a feature manifest in the root attribute 'manifest', "
                          f"got an unreadable one ({type(e).__name__})") from None
+    check_store_layout(m.streams, m.dims, m.dtype, m.crops_mode, m.num_crops, f"{path}: manifest")
+    for name in ("layout", "counts", "missing", "trimmed", "shards", "ids_sha256"):
+        if not isinstance(getattr(m, name), dict):
+            raise InputError(f"{path}: manifest {name}: expected a mapping, got "
+                             f"{type(getattr(m, name)).__name__}")
+    if not isinstance(m.notes, list):
+        raise InputError(f"{path}: manifest notes: expected a list, got {type(m.notes).__name__}")
+    return m
+
+
+def _dataset(g, name: str, want: tuple[int, ...], what: str, kinds: str = "fiu"):
+    """The dataset ``g[name]``, checked (kind, dtype, shape) before its data is read."""
+    import h5py
+
+    ds = g.get(name)
+    if not isinstance(ds, h5py.Dataset):
+        raise InputError(f"{what}: expected dataset {name!r}, got "
+                         f"{'none' if ds is None else type(ds).__name__.lower()}")
+    if ds.dtype.kind not in kinds or ds.dtype.hasobject or ds.dtype.fields is not None:
+        raise InputError(f"{what}: {name} expected a numeric dataset, got dtype {ds.dtype}")
+    if tuple(ds.shape) != want:
+        raise InputError(f"{what}: {name} expected shape {list(want)}, got {list(ds.shape)}")
+    return ds
 
 
 def _rows(group, order: list[str], m: FeatureManifest) -> Iterable[dict]:
-    """Store rows (dicts as :class:`ShardWriter` takes them) of ``group`` in ``order``."""
+    """Store rows (dicts as :class:`ShardWriter` takes them) of ``group`` in ``order``, each
+    checked by :func:`check_row` (shapes are checked before reading, so a declared giant dataset
+    is refused without allocating it)."""
+    import h5py
+
+    crops_all = m.num_crops if m.crops_mode == "all" else None
     for vid in order:
-        g = group[vid]
+        what = f"HDF5 video {vid!r}"
+        g = group.get(vid)
+        if not isinstance(g, h5py.Group):
+            raise InputError(f"{what}: expected a group, got {type(g).__name__.lower()}")
         row: dict = {"video_id": vid}
-        for s in m.streams:
-            if s not in g:
-                raise InputError(f"HDF5 video {vid!r}: expected dataset {s!r}, found "
-                                 f"{', '.join(g) or 'none'}")
-            row[s] = np.asarray(g[s][()], dtype=m.dtype)
         for key in ("num_snippets", "video_label") + tuple(f"{s}_len" for s in m.streams):
             if key not in g.attrs:
-                raise InputError(f"HDF5 video {vid!r}: expected attribute {key!r}, found none")
-            row[key] = int(g.attrs[key])
-        row[LABELS] = np.asarray(g[LABELS][()], np.int8) if LABELS in g else None
+                raise InputError(f"{what}: expected attribute {key!r}, found none")
+            value = g.attrs[key]
+            if isinstance(value, np.ndarray) and value.shape == ():
+                value = value[()]
+            row[key] = check_count(value, f"{what}: attribute {key}", 0, MAX_SNIPPETS + 1)
+        T = check_count(row["num_snippets"], f"{what}: num_snippets", 1, MAX_SNIPPETS)
+        for s in m.streams:
+            want = expected_shape(s, m.dims, crops_all, T, s == "audio")
+            row[s] = np.asarray(_dataset(g, s, want, what)[()], dtype=m.dtype)
+        row[LABELS] = (np.asarray(_dataset(g, LABELS, (T,), what, "iu")[()], np.int8)
+                       if LABELS in g else None)
+        check_row(row, m.dims, crops_all, what=what)
         yield row
 
 
 def _import_split(group, split: str, canonical: list[str], m: FeatureManifest, schema, out: Path,
                   path: Path, progress: bool | None) -> tuple[list[str], list[str]]:
     """Write one split's shards under ``out`` in canonical order; (shard paths, ids written)."""
+    import h5py
+
+    if not isinstance(group, h5py.Group):
+        raise InputError(f"{path}: split {split}: expected a group of videos, got "
+                         f"{type(group).__name__.lower()}")
     present = set(group)
     unknown = sorted(present - set(canonical))
     if unknown:
@@ -164,7 +255,7 @@ def _import_split(group, split: str, canonical: list[str], m: FeatureManifest, s
         raise
 
 
-
+@holds_store_lock  # one writer per store: a concurrent build or import waits (issue 11)
 def import_h5(benchmark: str, in_path: str | os.PathLike, *, home: str | os.PathLike | None = None,
               progress: bool | None = None) -> FeatureManifest:
     """Build the feature store of ``benchmark`` from an HDF5 file written by :func:`export_h5`,
@@ -185,6 +276,7 @@ def import_h5(benchmark: str, in_path: str | os.PathLike, *, home: str | os.Path
                          f"{' '.join(str(e).split())[:120]}") from None
     final = features_dir(spec, home)
     with f:
+        check_self_contained(f, str(path))  # before anything is read from it
         m = _read_manifest(f, path)
         if m.build_format != BUILD_FORMAT:
             raise InputError(f"{path}: expected a feature store of build format {BUILD_FORMAT}, "
@@ -193,6 +285,10 @@ def import_h5(benchmark: str, in_path: str | os.PathLike, *, home: str | os.Path
             raise InputError(f"{path}: expected features of {spec.name} {spec.version}, got "
                              f"{m.benchmark} {m.version}")
         splits = [s for s in SPLITS if s in f]
+        unknown = sorted(set(f) - set(SPLITS))
+        if unknown:
+            raise InputError(f"{path}: expected groups named {', '.join(SPLITS)}, got "
+                             f"{unknown[0][:80]!r}")
         if not splits:
             raise InputError(f"{path}: expected groups for one or more of {', '.join(SPLITS)}, "
                              f"found none")
@@ -200,7 +296,7 @@ def import_h5(benchmark: str, in_path: str | os.PathLike, *, home: str | os.Path
         features = store_features({s: m.dims[s] for s in m.streams}, m.dtype, crops_all)
         schema = store_schema(features)
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.import-", dir=final.parent))
+        tmp = make_temp_dir(f".{final.name}.import-", final.parent)
         try:
             shards, counts, missing = {}, {}, {}
             for split in splits:

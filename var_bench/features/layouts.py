@@ -23,6 +23,7 @@ from pathlib import Path
 
 from var_bench.benchmarks import BENCHMARKS, BenchmarkSpec, Layout
 from var_bench.errors import InputError
+from var_bench.features.validators import MAX_CROPS
 
 #: The marker file ``var-bench synth`` writes at the root of a synthetic raw tree; the feature
 #: build reads it to mark the store synthetic.
@@ -147,6 +148,9 @@ def scan(root: Path, *, default_stream: str, take_flow: bool, take_audio: bool,
             stream, target = default_stream, found
         st = entry.stat()
         k = int(m.group("k")) if pattern == "crop" else 0
+        if k >= MAX_CROPS:  # bounds range(C) and per-crop lists built from these indices
+            raise InputError(f"{stream} features: expected crop indices 0..{MAX_CROPS - 1}, got "
+                             f"{m.group('k')[:20]} in {'/'.join(parts + (name,))[:200]}")
         rel = "/".join(parts + (name,))
         target.setdefault(stream, {}).setdefault(pattern, _Found()).entries.append(
             (m.group("stem"), k, rel, st.st_size, st.st_mtime_ns))

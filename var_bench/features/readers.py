@@ -16,6 +16,7 @@ import numpy as np
 
 from var_bench.errors import InputError
 from var_bench.features.layouts import StreamIndex
+from var_bench.features.validators import MAX_CROPS, MAX_SNIPPETS
 
 _F32 = np.dtype("<f4")
 
@@ -79,9 +80,13 @@ def video_headers(index: StreamIndex, video_id: str) -> list[NpyHeader]:
                         f"shape {list(h.shape)}")
         if h.shape[0] < 1:
             raise _fail(index.stream, video_id, h.path, "T >= 1 snippets", f"shape {list(h.shape)} (empty)")
+        if h.shape[0] > MAX_SNIPPETS:  # before a [T, D] buffer is allocated
+            raise _fail(index.stream, video_id, h.path, f"T <= {MAX_SNIPPETS} snippets",
+                        f"shape {list(h.shape)}")
         if lay.video_crops:
-            if h.shape[1] < 1:
-                raise _fail(index.stream, video_id, h.path, "C >= 1 crops", f"shape {list(h.shape)}")
+            if not 1 <= h.shape[1] <= MAX_CROPS:
+                raise _fail(index.stream, video_id, h.path, f"1 <= C <= {MAX_CROPS} crops",
+                            f"shape {list(h.shape)}")
             if index.num_crops is not None and h.shape[1] != index.num_crops:
                 raise _fail(index.stream, video_id, h.path,
                             f"C = {index.num_crops} crops (as earlier videos)", f"shape {list(h.shape)}")

@@ -194,10 +194,15 @@ class ShardWriter:
         return list(self._written)
 
     def abort(self) -> None:
-        """Close the open ``.part`` file (left for the next run to delete)."""
+        """Close and delete the open ``.part`` file (a partial shard is never resumed; on a full
+        disk its bytes are what the user needs back)."""
         if self._writer is not None:
-            self._writer.close()
+            try:
+                self._writer.close()
+            except OSError:  # e.g. ENOSPC flushing the footer: the file goes anyway
+                pass
             self._writer = None
+            (self.out_dir / (self._rel + PART_SUFFIX)).unlink(missing_ok=True)
 
 
 def read_split(folder: Path, split: str, columns: list[str] | None = None) -> pa.Table:

@@ -143,9 +143,12 @@ def _rescored_ci(record: ResultRecord) -> dict[str, Any] | None:
 
 
 def _load_one(path: Path) -> dict[str, Any]:
+    from var_bench.scoring.record_checks import parse_record_json
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        # No NaN/Infinity literals, bounded depth (issue 11): one line, never an internal error.
+        data = parse_record_json(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError) as e:
         raise InputError(
             f"{path}: expected a result record (JSON), got an unreadable file ({e})"
         ) from None

@@ -18,7 +18,7 @@ import pyarrow as pa
 from var_bench.benchmarks import SPLITS, BenchmarkSpec, get_benchmark
 from var_bench.data.assembly.manifest import Manifest
 from var_bench.data.paths import features_dir
-from var_bench.data.prepare import PathLike, ensure_built, read_split_table, split_names
+from var_bench.data.prepare import PathLike, ensure_built, read_split_table, split_names, verified_ids
 from var_bench.errors import NotBuiltError, VarBenchWarning
 
 if TYPE_CHECKING:  # `datasets` is imported only when needed (slow import)
@@ -109,6 +109,8 @@ def load_dataset(benchmark: str, split: str | None = None, *, home: PathLike | N
     import datasets
 
     folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
+    for s in (SPLITS if split is None else split_names(split)):
+        verified_ids(folder, s)  # an edited built table is refused, not loaded in a new order
     read, fingerprint = read_split_table, lambda split: None
     if features:
         read, fingerprint = _feature_reader(get_benchmark(benchmark), folder, home)

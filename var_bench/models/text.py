@@ -105,7 +105,16 @@ def load_text_encoder(name_or_path: str = DEFAULT_TEXT_MODEL, *, dropout: float 
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
-        model = AutoModel.from_pretrained(target, config=config, local_files_only=local_only)
+        # safetensors only: a folder named by a checkpoint's config is someone else's; its
+        # pytorch_model.bin would go through torch.load (pickle). No remote code either.
+        model = AutoModel.from_pretrained(target, config=config, local_files_only=local_only,
+                                          use_safetensors=True, trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        from var_bench.errors import InputError
+
+        raise InputError(f"text model {name_or_path}: expected a model folder or name with "
+                         f"model.safetensors weights, got one that does not load "
+                         f"({' '.join(str(exc).split())[:160]})") from None
     finally:
         if bars:
             hf_logging.enable_progress_bar()

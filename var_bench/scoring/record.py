@@ -110,6 +110,9 @@ class ResultRecord:
         missing = [k for k in ("benchmark", "split", "ties", "metrics", SUMR, "per_query") if k not in d]
         if missing:
             raise InputError(f"result record: expected keys {', '.join(missing)}, they are missing")
+        from var_bench.scoring.record_checks import check_record_dict
+
+        check_record_dict(d)  # types and ranges of every field, before anything uses them
         schema = d.get("versions", {}).get("record_schema")
         if schema is not None and schema > RECORD_SCHEMA:
             raise InputError(
@@ -128,17 +131,22 @@ class ResultRecord:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ResultRecord":
         """Read a record written by :meth:`save`; a bad file is a one-line :class:`InputError`."""
+        from var_bench.scoring.record_checks import parse_record_json
+
         try:
             with open(path, encoding="utf-8") as f:
-                data = json.load(f)
+                text = f.read()
         except FileNotFoundError:
             raise InputError(f"{path}: expected a result record (JSON), found no file") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        except UnicodeDecodeError as e:
             raise InputError(f"{path}: expected a result record (JSON), got unreadable JSON ({e})") from None
+        data = parse_record_json(text, str(path))
         if not isinstance(data, dict):
             raise InputError(f"{path}: expected a JSON object, got {type(data).__name__}")
         try:
             return cls.from_dict(data)
+        except InputError as e:
+            raise InputError(f"{path}: {e}") from None
         except (KeyError, TypeError, ValueError) as e:
             raise InputError(f"{path}: expected a result record, got a malformed one ({e})") from None
 

@@ -230,6 +230,9 @@ def _disclosure(disclosure: Mapping[str, str | None] | None) -> dict[str, str | 
 def _bootstrap(per_query: dict[str, QueryRanks], ties: str, replicates: int, seed: int) -> dict:
     from var_bench.scoring.metrics.bootstrap import bootstrap_ci
 
+    for name, value, low in (("replicates", replicates, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise InputError(f"{name}: expected an integer >= {low}, got {value!r}")
     return bootstrap_ci(per_query, ties, replicates=replicates, seed=seed)
 
 

@@ -141,6 +141,10 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
     if unknown:
         raise InputError(f"amplitudes: expected any of {', '.join(Amplitudes.__dataclass_fields__)}"
                          f", got {', '.join(unknown)}")
+    for k, v in amplitudes.items():
+        # A NaN or infinite amplitude would write an all-NaN tree that the build refuses later.
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise InputError(f"{k}: expected a finite number >= 0, got {v!r}")
     amp = Amplitudes(**{k: float(v) for k, v in amplitudes.items()})
     audio_layout = spec.audio_layout.name if spec.audio_layout is not None else None
     audio = audio_layout is not None

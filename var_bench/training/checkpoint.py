@@ -65,8 +65,45 @@ def read_json(path: Path) -> dict[str, Any]:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: expected a checkpoint file, got no such file") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: expected JSON, got a parse error: {exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise InputError(f"{path}: expected JSON, got a parse error: {exc}") from None
+
+
+def check_saved(saved: Any, state: Any, folder: Path) -> None:
+    """``config.json`` and ``state.json`` of a checkpoint from elsewhere, checked by type and
+    range before any model is built from them (sizes are bounded: a config asking for 10^12-wide
+    layers is refused here, not by the allocator)."""
+    from var_bench.training.config import MAX_MODEL_DIM
+
+    where = f"{Path(folder) / CONFIG_FILE}"
+    if not isinstance(saved, dict):
+        raise InputError(f"{where}: expected a JSON object, got {type(saved).__name__}")
+    if not isinstance(state, dict):
+        raise InputError(f"{Path(folder) / STATE_FILE}: expected a JSON object, got {type(state).__name__}")
+    fmt = saved.get("format")
+    if isinstance(fmt, bool) or fmt != CHECKPOINT_FORMAT:
+        raise InputError(f"{where}: expected checkpoint format {CHECKPOINT_FORMAT}, got {fmt!r}")
+    if not isinstance(saved.get("config"), dict):
+        raise InputError(f"{where}: expected a 'config' object, got {saved.get('config')!r}"[:300])
+    ctx = saved.get("context")
+    if not isinstance(ctx, dict):
+        raise InputError(f"{where}: expected a 'context' object, got {ctx!r}"[:300])
+    for key in ("benchmark", "query_modality", "text_model"):
+        if not isinstance(ctx.get(key), str):
+            raise InputError(f"{where}: context.{key}: expected a string, got {ctx.get(key)!r}"[:300])
+    streams = ctx.get("streams")
+    if not isinstance(streams, list) or not streams or not all(isinstance(s, str) for s in streams):
+        raise InputError(f"{where}: context.streams: expected a list of stream names, got {streams!r}"[:300])
+    dims = ctx.get("dims")
+    if not isinstance(dims, dict):
+        raise InputError(f"{where}: context.dims: expected an object, got {dims!r}"[:300])
+    for k, v in dims.items():
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_MODEL_DIM:
+            raise InputError(f"{where}: context.dims.{k}: expected an integer in [1, {MAX_MODEL_DIM}], "
+                             f"got {v!r}"[:300])
+    missing = [s for s in streams if s not in dims]
+    if missing:
+        raise InputError(f"{where}: context.dims: expected a size for stream {missing[0]!r}, got none")
 
 
 def optimizer_to_files(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -129,8 +166,16 @@ def load_model_weights(model: nn.Module, folder: Path, device: torch.device | st
     path = Path(folder) / MODEL_FILE
     if not path.is_file():
         raise InputError(f"{folder}: expected a checkpoint folder with {MODEL_FILE}, got none")
-    tensors = load_file(str(path), device=str(device))
-    result = model.load_state_dict(tensors, strict=False)
+    try:
+        tensors = load_file(str(path), device=str(device))
+    except Exception as exc:  # SafetensorError and friends: a bad header, offsets, truncation
+        raise InputError(f"{path}: expected a safetensors file, got one that does not load "
+                         f"({' '.join(str(exc).split())[:160]})") from None
+    try:
+        result = model.load_state_dict(tensors, strict=False)
+    except RuntimeError as exc:  # shapes that do not match the model of config.json
+        raise InputError(f"{path}: expected weights matching the model in {CONFIG_FILE}, got "
+                         f"{' '.join(str(exc).split())[:200]}") from None
     skip = tuple(skipped_prefixes(model))
     missing = [k for k in result.missing_keys if not (skip and k.startswith(skip))]
     if missing or result.unexpected_keys:

@@ -12,6 +12,7 @@ import copy
 import dataclasses
 from dataclasses import dataclass, field
 import inspect
+import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -65,6 +66,25 @@ class TrainConfig:
     refit_on_train_val: bool = False
 
     def check(self) -> None:
+        # Types first (YAML gives bools, strings, .nan): every value is checked here, at load
+        # time, so a bad one never reaches the optimiser as an internal error (issue 11).
+        for key in ("epochs", "batch_size", "warmup_steps", "seed", "num_workers", "eval_every",
+                    "eval_batch_size", "log_every", "max_steps_per_epoch", "patience"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or (v is not None and not isinstance(v, int)):
+                raise InputError(f"train.{key}: expected an integer, got {v!r}")
+        for key in ("lr", "lr_decay", "weight_decay", "grad_clip"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or (v is not None and not (isinstance(v, (int, float))
+                                                              and math.isfinite(v))):
+                raise InputError(f"train.{key}: expected a finite number, got {v!r}")
+        if not 0 <= self.seed < 2 ** 63:
+            raise InputError(f"train.seed: expected an integer in [0, 2**63), got {self.seed!r}")
+        if self.weight_decay < 0:
+            raise InputError(f"train.weight_decay: expected a number >= 0, got {self.weight_decay!r}")
+        if not isinstance(self.find_unused_parameters, bool):
+            raise InputError(f"train.find_unused_parameters: expected true or false, got "
+                             f"{self.find_unused_parameters!r}")
         positive = ("epochs", "batch_size", "eval_every", "eval_batch_size", "log_every")
         for key in positive:
             if not _is_int(getattr(self, key)) or getattr(self, key) < 1:
@@ -173,6 +193,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: expected a YAML config, got a parse error: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: expected a UTF-8 YAML config, got undecodable bytes "
+                         f"(byte {exc.start})") from None
     except OSError as exc:
         raise InputError(f"{path}: expected a readable config file, got {exc.strerror}") from None
     if data is None:
@@ -252,11 +275,44 @@ def from_dict(raw: Mapping[str, Any], *, model: str | None = None, source: str |
     args = raw.get("model_args") or {}
     if not isinstance(args, Mapping):
         raise InputError(f"model_args: expected a mapping, got {args!r}")
+    check_model_args(args)
     text_model = raw.get("text_model") or "bert-base-cased"
+    if not isinstance(text_model, str):
+        raise InputError(f"text_model: expected a model name or folder, got {text_model!r}")
     return RunConfig(model=_norm(name), model_args=dict(args),
                      train=_fill(TrainConfig, "train", raw.get("train")),
                      data=_fill(DataConfig, "data", raw.get("data")),
                      text_model=str(text_model), source=source)
+
+
+#: Bounds on model sizes in a config (checked before any model is built, so a config asking for
+#: 10^7-wide layers is refused instead of allocated): a width at most MAX_MODEL_DIM, any other
+#: integer argument at most MAX_MODEL_INT.
+MAX_MODEL_DIM = 16_384
+MAX_MODEL_INT = 1_000_000
+
+
+def check_model_args(args: Mapping[str, Any], section: str = "model_args") -> None:
+    """Numbers in ``args`` are finite; integers are in [0, MAX_MODEL_INT] (widths, keys with
+    ``dim`` in their name, in [0, MAX_MODEL_DIM]); nested mappings and lists are checked too."""
+    for key, v in args.items():
+        where = f"{section}.{key}"
+        if isinstance(v, Mapping):
+            check_model_args(v, where)
+        elif isinstance(v, (list, tuple)):
+            check_model_args({str(i): x for i, x in enumerate(v)}, where)
+        elif isinstance(v, bool) or v is None or isinstance(v, str):
+            continue
+        elif isinstance(v, int):
+            high = MAX_MODEL_DIM if "dim" in str(section + "." + str(key)).lower() else MAX_MODEL_INT
+            if not 0 <= v <= high:
+                raise InputError(f"{where}: expected an integer in [0, {high}], got {v}")
+        elif isinstance(v, float):
+            if not math.isfinite(v):
+                raise InputError(f"{where}: expected a finite number, got {v!r}")
+        else:
+            raise InputError(f"{where}: expected a number, string, list or mapping, got "
+                             f"{type(v).__name__}")
 
 
 def _norm(name: str) -> str:

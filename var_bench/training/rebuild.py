@@ -68,6 +68,7 @@ def load_trained_model(checkpoint_dir: str | Path, spec: BenchmarkSpec | None = 
                          f"{'an incomplete one' if folder.is_dir() else 'no such folder'}")
     saved = ckpt.read_json(folder / ckpt.CONFIG_FILE)
     state = ckpt.read_json(folder / ckpt.STATE_FILE)
+    ckpt.check_saved(saved, state, folder)  # types and sizes, before the model is built
     trained_on = get_benchmark(saved["context"]["benchmark"])
     if spec is not None and spec.name != trained_on.name:
         raise InputError(f"{folder}: expected a checkpoint trained on {spec.name}, got one trained "

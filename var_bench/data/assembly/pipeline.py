@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +19,7 @@ import pyarrow.parquet as pq
 from var_bench._version import __version__
 from var_bench.benchmarks import SPLITS, BenchmarkSpec
 from var_bench.errors import DataError
-from var_bench.fsutil import swap_into_place
+from var_bench.fsutil import make_temp_dir, swap_into_place
 from var_bench.data.splits import SplitInfo, check_ids, split_info
 from var_bench.data.assembly.assembled import Assembled
 from var_bench.data.assembly.card import render_card
@@ -50,7 +49,7 @@ def assemble_into(spec: BenchmarkSpec, raw: Mapping[str, Path], out_dir: Path,
     result = assemble(spec, raw, info)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    tmp = make_temp_dir(f".{out_dir.name}.", out_dir.parent, suffix=".tmp")
     try:
         feats = features(spec)
         counts = {}

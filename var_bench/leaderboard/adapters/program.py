@@ -5,7 +5,8 @@ Folder layout of CodaLab and Codabench scoring programs (both platforms use it):
 
     INPUT_DIR/ref/   the organiser's reference data: here one file, ``benchmark.txt``, naming the
                      benchmark (e.g. ``ucfcrime-ar``)
-    INPUT_DIR/res/   the participant's submission, unzipped: exactly one score-matrix file
+    INPUT_DIR/res/   the participant's submission, unzipped: exactly one score-matrix file (no
+                     symlink anywhere: it could name a file of the scoring host)
     OUTPUT_DIR/      where the program writes the platform's scores file (and ``record.json``)
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.errors import InputError, VarBenchError
+from var_bench.errors import InputError, VarBenchError, environment_fault
 from var_bench.fsutil import atomic_write_text
 from var_bench.scoring.record import ResultRecord
 
@@ -44,12 +45,21 @@ def read_benchmark_file(path: str | os.PathLike) -> BenchmarkSpec:
 def find_submission(folder: str | os.PathLike) -> Path:
     """The one submission file in ``folder`` (hidden files and platform metadata ignored)."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: expected the submission folder, found none")
-    files = sorted(
-        p for p in folder.rglob("*")
-        if p.is_file() and not p.name.startswith(".") and p.name not in _NOT_SUBMISSIONS
-    )
+    if folder.is_symlink() or not folder.is_dir():
+        raise InputError(f"{folder}: expected the submission folder, found "
+                         f"{'a symlink' if folder.is_symlink() else 'none'}")
+    files = []
+    # Walk without following links: a symlink anywhere in the participant's upload (to a file of
+    # the scoring host, or a folder) is refused, whatever it points to.
+    for root, dirs, names in os.walk(folder, followlinks=False):
+        for name in dirs + names:
+            p = Path(root) / name
+            if p.is_symlink():
+                raise InputError(f"{folder}: expected plain files, got a symlink "
+                                 f"{p.relative_to(folder)} (refused on a hosted scorer)")
+        files += [Path(root) / n for n in names
+                  if not n.startswith(".") and n not in _NOT_SUBMISSIONS and (Path(root) / n).is_file()]
+    files.sort()
     if len(files) != 1:
         got = ", ".join(p.name for p in files) if files else "no file"
         raise InputError(f"{folder}: expected exactly one score-matrix file, got {got}")
@@ -96,7 +106,9 @@ def run_program(
         out.mkdir(parents=True, exist_ok=True)
         write_scores(record, out / scores_name)
         atomic_write_text(out / "record.json", record.to_json() + "\n")
-    except VarBenchError as e:
+    except (VarBenchError, OSError) as e:
+        if isinstance(e, OSError):  # a read-only or full output folder: exit 3, one line
+            e = environment_fault(e, "writing the scores")
         line = f"{prog}: error: {e}"
         print(line)
         print(line, file=sys.stderr)

@@ -56,6 +56,7 @@ class Submission:
     label: str
     path: str | None
     warnings: list[str] = field(default_factory=list)
+    provenance: dict | None = None  # a .npz's reserved ``provenance`` JSON object, as given
     _closers: list[Callable[[], Any]] = field(default_factory=list, repr=False)
 
     def close(self) -> None:
@@ -110,6 +111,14 @@ def assemble_submission(container: Container, spec: BenchmarkSpec, split: str,
         raise InputError(f"{container.label}: expected keys: {allowed}; got no matrix"
                          + (f" (only {', '.join(id_entries)})" if id_entries else ""))
     per_direction = len(names) > 1 or names[0] in spec.direction_names
+    if container.kind == "npz" and not per_direction and names[0] != "arr_0":
+        # np.savez(path, v2t=S) typo'd as np.savez(path, video_to_text=S) must not pass as t2v.
+        raise InputError(f"{container.label}: expected .npz keys {layout_keys} or arr_0 "
+                         f"(np.savez(path, S)); optionally {query_key}, {gallery_key}, provenance; "
+                         f"got {names[0]!r}")
+    if per_direction and not set(names) & set(spec.direction_names):
+        raise InputError(f"{container.label}: expected keys: {allowed}; got {len(names)} matrices "
+                         f"({', '.join(repr(k) for k in names[:4])})")
     if per_direction:
         extra = [k for k in names if k not in spec.direction_names]
         if extra:

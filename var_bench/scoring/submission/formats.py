@@ -13,6 +13,7 @@ naming the input, what was expected and what arrived.
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from var_bench.errors import InputError
+from var_bench.h5guard import check_self_contained
 from var_bench.scoring.matrix import ArraySource, MatrixSource, NpyFileSource, as_source
 
 #: What the reader accepts, for messages.
@@ -34,6 +36,16 @@ _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members / an empty zip
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _PICKLE_PROTOCOLS = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+#: The one reserved non-matrix key of a .npz: a 0-d unicode array holding a JSON object (how
+#: ``var-bench evaluate`` carries the disclosure and feature identity to ``var-bench score``).
+PROVENANCE_KEY = "provenance"
+#: What ``np.savez(path, S)`` names a single unnamed matrix: the only free name a .npz may use.
+NPZ_SINGLE_KEY = "arr_0"
+#: Members of a .npz at most (2 directions + 2 id arrays + provenance, with room): bounds the
+#: headers read for a hostile archive.
+MAX_NPZ_MEMBERS = 8
+#: Bytes of a provenance JSON string at most.
+MAX_PROVENANCE_BYTES = 1 << 16
 
 
 @dataclass
@@ -59,6 +71,8 @@ class Container:
     path: str | None
     entries: dict[str, Entry]
     closers: list[Callable[[], Any]] = field(default_factory=list)
+    kind: str = ""                       # "npz", "torch", "hdf5", "npy" or "" (memory)
+    provenance: dict | None = None       # the .npz's reserved ``provenance`` JSON object
 
     def close(self) -> None:
         while self.closers:
@@ -66,9 +80,11 @@ class Container:
 
 
 
-def open_submission(submission: Any) -> Container:
+def open_submission(submission: Any, max_bytes: int | None = None) -> Container:
+    """``max_bytes``: the most bytes a whole-file reader (torch.load) may be asked to load,
+    checked before loading (None: no bound)."""
     if isinstance(submission, (str, os.PathLike)):
-        return _open_path(Path(submission))
+        return _open_path(Path(submission), max_bytes)
     if isinstance(submission, Mapping):
         entries = {}
         for key, value in submission.items():
@@ -116,7 +132,7 @@ def _whole(source: MatrixSource) -> np.ndarray:
     return m.T if source.transposed else m
 
 
-def _open_path(path: Path) -> Container:
+def _open_path(path: Path, max_bytes: int | None = None) -> Container:
     label = str(path)
     if not path.exists():
         raise InputError(f"{label}: expected a submission file, found no such file")
@@ -136,8 +152,12 @@ def _open_path(path: Path) -> Container:
                              f"unpickled; save the matrix with numpy.save)")
         raise InputError(f"{label}: expected {wanted}, got a file that is not an array "
                          f"(it starts with {head[:8]!r})")
-    opener = {"npy": _open_npy, "npz": _open_npz, "torch": _open_torch, "hdf5": _open_hdf5}[sniffed]
-    return opener(path, label)
+    if sniffed == "torch":
+        container = _open_torch(path, label, max_bytes)
+    else:
+        container = {"npy": _open_npy, "npz": _open_npz, "hdf5": _open_hdf5}[sniffed](path, label)
+    container.kind = sniffed
+    return container
 
 
 def _sniff(path: Path, head: bytes, by_suffix: str | None) -> str | None:
@@ -204,10 +224,13 @@ def _open_npz(path: Path, label: str) -> Container:
     except (zipfile.BadZipFile, OSError, EOFError) as e:
         raise InputError(f"{label}: expected a .npz archive, got a truncated or corrupt zip ({e})") from None
     entries: dict[str, Entry] = {}
+    provenance = None
     try:
-        for info in archive.infolist():
-            if info.is_dir():
-                continue
+        members = [i for i in archive.infolist() if not i.is_dir()]
+        if len(members) > MAX_NPZ_MEMBERS:
+            raise InputError(f"{label}: expected at most {MAX_NPZ_MEMBERS} members in the .npz "
+                             f"(matrices, id arrays, provenance), got {len(members)}")
+        for info in members:
             if not info.filename.endswith(".npy"):
                 raise InputError(f"{label}: expected only .npy members in the .npz, got member "
                                  f"{info.filename!r}")
@@ -219,11 +242,33 @@ def _open_npz(path: Path, label: str) -> Container:
                     offset = fp.tell()
             except (zipfile.BadZipFile, OSError, EOFError) as e:
                 raise InputError(f"{member}: expected a readable member, got a corrupt one ({e})") from None
-            entries[key] = _npz_entry(archive, info, member, shape, dtype, info.file_size - offset)
+            entry = _npz_entry(archive, info, member, shape, dtype, info.file_size - offset)
+            if key == PROVENANCE_KEY:
+                provenance = _provenance(entry)
+            else:
+                entries[key] = entry
     except BaseException:
         archive.close()
         raise
-    return Container(label, str(path), entries, [archive.close])
+    return Container(label, str(path), entries, [archive.close], provenance=provenance)
+
+
+def _provenance(entry: Entry) -> dict:
+    """The reserved ``provenance`` member: a 0-d unicode string holding one JSON object."""
+    if entry.shape != () or entry.dtype.kind != "U":
+        raise InputError(f"{entry.label}: expected a 0-d unicode string holding JSON "
+                         f"(np.array(json.dumps(...))), got shape {entry.shape} dtype {entry.dtype}")
+    if entry.dtype.itemsize > 4 * MAX_PROVENANCE_BYTES:
+        raise InputError(f"{entry.label}: expected at most {MAX_PROVENANCE_BYTES} characters, got "
+                         f"{entry.dtype.itemsize // 4}")
+    try:
+        value = json.loads(str(entry.array()[()]))
+    except (ValueError, RecursionError) as e:
+        raise InputError(f"{entry.label}: expected a JSON object, got unreadable JSON "
+                         f"({str(e)[:120]})") from None
+    if not isinstance(value, dict):
+        raise InputError(f"{entry.label}: expected a JSON object, got {type(value).__name__}")
+    return value
 
 
 def _npz_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str,
@@ -254,6 +299,8 @@ def _tensor_to_numpy(label: str, tensor: Any) -> tuple[np.ndarray, bool]:
     import torch
 
     t = tensor.detach()
+    if t.device.type == "meta":
+        raise InputError(f"{label}: expected a tensor holding data, got a meta tensor (no values)")
     if t.layout != torch.strided:
         raise InputError(f"{label}: expected a dense tensor, got layout {t.layout}")
     if t.is_quantized:
@@ -272,12 +319,28 @@ def _tensor_to_numpy(label: str, tensor: Any) -> tuple[np.ndarray, bool]:
                          f"({t.dtype}: {e})") from None
 
 
-def _open_torch(path: Path, label: str) -> Container:
+def _torch_bytes(path: Path) -> int:
+    """Bytes ``torch.load`` would materialise: the zip members' uncompressed sizes (torch's zip
+    format), else the file's size (the legacy format stores tensors raw)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return path.stat().st_size
+
+
+def _open_torch(path: Path, label: str, max_bytes: int | None = None) -> Container:
     try:
         import torch
     except ImportError:
         raise InputError(f"{label}: reading a torch.save file needs PyTorch, which is not "
                          f"installed (pip install torch); or save the matrix as .npy") from None
+    if max_bytes is not None:
+        # torch.load reads the whole file: bound it by what the benchmark's matrices can need.
+        need = _torch_bytes(path)
+        if need > max_bytes:
+            raise InputError(f"{label}: expected at most {max_bytes} bytes of tensors (the score "
+                             f"matrices of the benchmark), got {need}; refused before loading")
     try:
         # weights_only: tensors, containers and strings only; never arbitrary unpickling.
         obj = torch.load(str(path), weights_only=True, map_location="cpu")
@@ -311,6 +374,8 @@ def _open_hdf5(path: Path, label: str) -> Container:
                          f"({' '.join(str(e).split())[:160]})") from None
     entries: dict[str, Entry] = {}
     try:
+        # Before any dataset is read: no external link, virtual dataset or external storage.
+        check_self_contained(f, label)
         for key, obj in f.items():
             member = f"{label}[{key!r}]"
             if not isinstance(obj, h5py.Dataset):

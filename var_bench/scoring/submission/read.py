@@ -27,7 +27,7 @@ def read_submission(
     expected N (default: the benchmark's test size). ``canon``: the canonical ids, needed only
     when the submission carries id arrays in a non-canonical order.
     """
-    container = open_submission(submission)
+    container = open_submission(submission, _torch_budget(n))
     try:
         spec = get_benchmark(benchmark) if benchmark is not None else infer_benchmark(container, split)
         directions = (spec.direction(direction).name,) if direction else spec.direction_names
@@ -37,4 +37,14 @@ def read_submission(
         container.close()
         raise
     sub._closers.extend(container.closers)
+    sub.provenance = container.provenance
     return sub
+
+
+def _torch_budget(n: int | None) -> int:
+    """Bytes a whole-file submission may hold: two float64 N x N matrices (N = ``n``, else the
+    largest test split of any benchmark) plus 1 MiB for id arrays."""
+    from var_bench.benchmarks import BENCHMARKS
+
+    size = int(n) if n is not None else max(s.test_size for s in BENCHMARKS.values())
+    return 2 * 8 * size * size + (1 << 20)

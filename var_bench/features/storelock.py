@@ -1,0 +1,47 @@
+"""The feature store's writer lock: ``var-bench build`` and ``import-h5`` of one benchmark in one
+data home run one at a time (:func:`var_bench.locking.exclusive` on
+``features/<benchmark>/<version>``), and whoever holds it first deletes what killed runs left
+beside the store (``.<version>.import-*`` folders, ``.<version>.*.old`` folders).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import logging
+import os
+from pathlib import Path
+from typing import Callable, Iterator, TypeVar
+
+from var_bench.benchmarks import BenchmarkSpec, get_benchmark
+from var_bench.data.paths import features_dir
+from var_bench.fsutil import remove_debris
+from var_bench.locking import exclusive
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable)
+
+
+@contextlib.contextmanager
+def store_lock(benchmark: str | BenchmarkSpec, home: str | os.PathLike | None) -> Iterator[Path]:
+    """Hold the writer lock of ``benchmark``'s feature store in ``home``; yields the store path."""
+    spec = get_benchmark(benchmark)
+    dest = features_dir(spec, home)
+    with exclusive(dest, f"feature store of {spec.name} in {dest.parent}"):
+        for p in remove_debris(dest.parent, f".{dest.name}."):
+            log.info("removed %s, left by an interrupted run", p)
+        yield dest
+
+
+def holds_store_lock(fn: F) -> F:
+    """Run ``fn(benchmark, ..., home=...)`` under :func:`store_lock` of its benchmark and home."""
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        with store_lock(bound.arguments["benchmark"], bound.arguments.get("home")):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
