@@ -25,6 +25,7 @@ one atomic exchange.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -104,8 +105,6 @@ def export_h5(benchmark: str, out_path: str | os.PathLike, *, splits: Iterable[s
     ``"lzf"``), default none. ``progress``: a tqdm bar per split (None: on a TTY). Returns the
     path.
     """
-    import h5py
-
     folder, m = _store(benchmark, home)
     splits = _check_splits(splits if splits is not None else list(m.shards), m.shards)
     out = Path(out_path)
