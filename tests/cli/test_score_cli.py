@@ -238,7 +238,7 @@ def test_npz_keys(capsys, tmp_path, S):
     np.savez(p, t2v=S, v2t=S.T, extra=S)
     assert_refused(capsys, ["score", p], "expected keys", "got extra key 'extra'")
     np.savez(p, t2v=S)
-    assert_refused(capsys, ["score", p], "expected keys", "missing key 'v2t'")
+    assert_refused(capsys, ["score", p, "--direction", "v2t"], "expected keys", "missing key 'v2t'")
 
 
 def test_npz_truncated(capsys, tmp_path, S):

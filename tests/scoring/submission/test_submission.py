@@ -365,7 +365,7 @@ def test_npz_extra_and_missing_keys(tmp_path, S):
     np.savez(p, t2v=S, v2t=S.T, foo=S)
     assert "got extra key 'foo'" in refused("expected keys", read_submission, p)
     np.savez(p, t2v=S)
-    assert "missing key 'v2t'" in refused("expected keys", read_submission, p)
+    assert "missing key 'v2t'" in refused("expected keys", read_submission, p, direction="v2t")
     np.savez(p, text_ids=np.array(UCF_IDS))
     refused("got no matrix", read_submission, p, "ucfcrime-ar")
 

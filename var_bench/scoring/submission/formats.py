@@ -23,6 +23,7 @@ import numpy as np
 
 from var_bench.errors import InputError
 from var_bench.scoring.matrix import ArraySource, MatrixSource, NpyFileSource, as_source
+from var_bench.scoring.submission.provenance import PROVENANCE_KEY
 
 #: What the reader accepts, for messages.
 ACCEPTED_FORMATS = ".npy, .npz, .pt/.pth (torch.save), .h5/.hdf5"
@@ -212,6 +213,8 @@ def _open_npz(path: Path, label: str) -> _Container:
                 raise InputError(f"{label}: expected only .npy members in the .npz, got member "
                                  f"{info.filename!r}")
             key = info.filename[: -len(".npy")]
+            if key == PROVENANCE_KEY:  # how the matrix was made (provenance.py), not a matrix
+                continue
             member = f"{label}[{key!r}]"
             try:
                 with archive.open(info) as fp:
