@@ -54,6 +54,13 @@ def test_log_every_zero_logs_only_the_end_and_postfix_is_shown(caplog):
     assert caplog.records[0].getMessage().endswith("s, loss 0.5")
 
 
+def test_a_failed_job_logs_no_closing_line(caplog):
+    with caplog.at_level(logging.INFO, logger="var_bench.progress"), pytest.raises(OSError):
+        with P.Progress(total=10, desc="f.bin", unit="B", log_every=0):
+            raise OSError("disk full")
+    assert caplog.records == []
+
+
 def test_off_and_quiet_log_nothing(caplog):
     with caplog.at_level(logging.INFO, logger="var_bench.progress"):
         list(P.Progress(range(5), desc="x", progress=False))

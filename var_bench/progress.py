@@ -112,7 +112,9 @@ class Progress:
     def __enter__(self) -> "Progress":
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        if exc_type is not None and self.bar is None:
+            self._closed = True  # a failed job: its error says enough, no closing count line
         self.close()
 
     def update(self, k: int = 1) -> None:
