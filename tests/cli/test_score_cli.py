@@ -87,7 +87,7 @@ def test_json_record(capsys, sub, tmp_path):
                              "--name", "mine", "--disclose", "checkpoint_selection=val split")
     assert code == 0, err
     data = json.loads(target.read_text())
-    assert list(data)[:5] == ["benchmark", "split", "ties", "metrics", "SumR"]
+    assert list(data)[:6] == ["benchmark", "split", "ties", "directions", "metrics", "SumR"]
     assert data["name"] == "mine" and data["disclosure"]["checkpoint_selection"] == "val split"
     assert data["submission"] == "sub.npy"
     rec = ResultRecord.load(target)
