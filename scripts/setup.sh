@@ -1,9 +1,31 @@
 #!/usr/bin/env bash
-# Create .venv and install var_bench into it (editable). Extra arguments are pip extras, e.g.
-# `bash scripts/setup.sh test` installs the test tools too. Idempotent: re-running only updates.
+# Set up var_bench for one use, in .venv (or $VENV), editable. Idempotent: re-running only updates.
+#
+#   bash scripts/setup.sh score     # download, score, compare, leaderboard: no torch (the default)
+#   bash scripts/setup.sh train     # + torch and the models, offline extras: synth, train, evaluate
+#   bash scripts/setup.sh extract   # + torch and the extract extra: features from raw videos
+#   bash scripts/setup.sh dev       # + torch, models, offline, test: what scripts/test.sh runs
+#
+# torch: TORCH_INDEX picks the build, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cpu (CPU)
+# or TORCH_INDEX=https://download.pytorch.org/whl/cu128 (CUDA 12.8); unset, pip's configured index
+# serves torch==$TORCH_VERSION. PYTHON: the interpreter that makes the venv (default python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+use=${1:-score}
+case "$use" in
+  score)   extras="" ;        torch=0 ;;
+  train)   extras="models,offline" ; torch=1 ;;
+  extract) extras="extract" ; torch=1 ;;
+  dev)     extras="test,models,offline" ; torch=1 ;;
+  *) echo "scripts/setup.sh: expected one of score, train, extract, dev, got '$use'" >&2; exit 2 ;;
+esac
+VENV=${VENV:-.venv}
 PY=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-extras=$(IFS=,; echo "$*")
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras:+[$extras]}"
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+pip=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
+if [ "$torch" = 1 ]; then
+  # torch first, pinned, from the chosen index: a bare `torch` from PyPI is the CUDA build (GBs).
+  "${pip[@]}" "torch==${TORCH_VERSION:-2.13.0}" ${TORCH_INDEX:+--index-url "$TORCH_INDEX"}
+fi
+"${pip[@]}" -e ".${extras:+[$extras]}"
+echo "scripts/setup.sh: $use set up in $VENV ($("$VENV/bin/var-bench" --version))"

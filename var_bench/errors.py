@@ -34,7 +34,13 @@ class InputError(VarBenchError):
 
 
 class DownloadError(VarBenchError):
-    """An upstream file could not be fetched or did not verify (size, sha256, HTTP status)."""
+    """An upstream file could not be fetched or did not verify (size, sha256, HTTP status).
+
+    ``unreachable``: True when the host could not be reached at all (no name resolution, no
+    route): retrying, or trying the next file, cannot help.
+    """
+
+    unreachable = False
 
 
 class DataError(VarBenchError):

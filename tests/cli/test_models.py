@@ -61,14 +61,17 @@ def test_train_then_evaluate(capsys, built_home, tmp_path, monkeypatch):
     splits["val"] = splits["test"]
     code, out, err = run_cli(capsys, "evaluate", tmp_path / "run" / "best", "--benchmark",
                              "ucfcrime-ar", "--split", "val", "--out", tmp_path / "s.npz",
-                             "--json", tmp_path / "r.json")
+                             "--json", tmp_path / "r.json", "--name", "tiny run")
     assert code == 0, out + err
+    assert "entry: tiny run" in out
     assert "SumR" in out and (tmp_path / "s.npz").is_file()
     record = json.loads((tmp_path / "r.json").read_text())
     code, out, err = run_cli(capsys, "score", tmp_path / "s.npz", "--benchmark", "ucfcrime-ar",
                              "--split", "val", "--json", tmp_path / "c.json")
     assert code == 0, out + err
-    assert json.loads((tmp_path / "c.json").read_text())["metrics"] == record["metrics"]
+    again = json.loads((tmp_path / "c.json").read_text())
+    assert again["metrics"] == record["metrics"] and again["name"] == record["name"] == "tiny run"
+    assert again["disclosure"] == record["disclosure"] and again["provenance"] == record["provenance"]
 
 
 def test_evaluate_missing_checkpoint(capsys, tmp_path):

@@ -87,7 +87,7 @@ def test_json_record(capsys, sub, tmp_path):
                              "--name", "mine", "--disclose", "checkpoint_selection=val split")
     assert code == 0, err
     data = json.loads(target.read_text())
-    assert list(data)[:5] == ["benchmark", "split", "ties", "metrics", "SumR"]
+    assert list(data)[:6] == ["benchmark", "split", "ties", "directions", "metrics", "SumR"]
     assert data["name"] == "mine" and data["disclosure"]["checkpoint_selection"] == "val split"
     assert data["submission"] == "sub.npy"
     rec = ResultRecord.load(target)
@@ -238,7 +238,7 @@ def test_npz_keys(capsys, tmp_path, S):
     np.savez(p, t2v=S, v2t=S.T, extra=S)
     assert_refused(capsys, ["score", p], "expected keys", "got extra key 'extra'")
     np.savez(p, t2v=S)
-    assert_refused(capsys, ["score", p], "expected keys", "missing key 'v2t'")
+    assert_refused(capsys, ["score", p, "--direction", "v2t"], "expected keys", "missing key 'v2t'")
 
 
 def test_npz_truncated(capsys, tmp_path, S):

@@ -248,6 +248,68 @@ def test_connection_refused_is_retried_then_reported(mirror, raw):
     assert leftovers(raw) == []
 
 
+def _no_dns(monkeypatch):
+    """Every name lookup fails as it does offline (no real network is touched)."""
+    calls = []
+
+    def getaddrinfo(host, *a, **kw):
+        calls.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return calls
+
+
+def test_unresolvable_host_fails_at_once_and_names_mirror(mirror, raw, monkeypatch, caplog):
+    src, _ = make_source(mirror)
+    calls = _no_dns(monkeypatch)
+    with caplog.at_level(logging.WARNING), pytest.raises(DownloadError) as err:
+        # backoff 30 s: a retry would make this test take minutes
+        fetch(src, raw, "http://files.example.invalid/mirror", retry=RetryPolicy(backoff=30.0))
+    msg = str(err.value)
+    assert err.value.unreachable
+    assert msg.startswith(f"{src.key}: could not download from http://files.example.invalid/")
+    assert "host name does not resolve ([Errno -2] Name or service not known)" in msg
+    assert "--mirror" in msg and "$VAR_BENCH_MIRROR" in msg
+    assert calls == ["files.example.invalid"]  # one lookup: no retry
+    assert "retry" not in caplog.text
+    assert leftovers(raw) == []
+
+
+def test_fetch_all_stops_at_an_unreachable_network_even_with_keep_going(mirror, raw, monkeypatch):
+    a, _ = make_source(mirror, "a.bin")
+    b, _ = make_source(mirror, "b.bin", seed=1)
+    calls = _no_dns(monkeypatch)
+    with pytest.raises(DownloadError) as err:
+        fetch_all([a, b], raw, "http://files.example.invalid", keep_going=True)
+    assert len(calls) == 1 and str(err.value).startswith(a.key)
+
+
+def test_unreachable_reason_reads_the_wrapped_cause():
+    import errno
+
+    from var_bench.data.fetch import unreachable_reason
+
+    inner = OSError(errno.ENETUNREACH, "Network is unreachable")
+    outer = ConnectionError("wrapped")
+    outer.__cause__ = inner
+    assert unreachable_reason(outer).startswith("no route to the host ([Errno")
+    assert unreachable_reason(ConnectionRefusedError(errno.ECONNREFUSED, "refused")) is None
+
+
+def test_refused_tls_fails_at_once(mirror, raw):
+    src, _ = make_source(mirror)
+    with serve_folder(mirror) as server:  # plain HTTP: the TLS handshake is refused
+        url = server.url.replace("http://", "https://")
+        with pytest.raises(DownloadError) as err:
+            fetch(src, raw, url, retry=RetryPolicy(attempts=5, backoff=30.0))
+        assert sum(server.hits.values()) == 0
+    msg = str(err.value)
+    assert msg.startswith(f"{src.key}: could not download from https://127.0.0.1:")
+    assert "TLS refused" in msg and "gave up" not in msg
+    assert leftovers(raw) == []
+
+
 def test_read_timeout_is_retried(mirror, raw):
     src, data = make_source(mirror)
     retry = RetryPolicy(attempts=3, backoff=0.001, timeout=0.3)

@@ -28,9 +28,9 @@ N_XD = XDVIOLENCE_AR.test_size
 IDS = [f"vid{i:03d}" for i in range(N)]
 
 #: The record's keys, in order, as docs/protocol.md lists them.
-RECORD_KEYS = ["benchmark", "split", "ties", "metrics", "SumR", "bounds", "tied_queries",
-               "per_query", "ci", "by_class", "name", "disclosure", "warnings", "ids_sha256",
-               "submission", "submission_sha256", "versions", "date"]
+RECORD_KEYS = ["benchmark", "split", "ties", "directions", "metrics", "SumR", "bounds",
+               "tied_queries", "per_query", "ci", "by_class", "name", "disclosure", "provenance",
+               "warnings", "ids_sha256", "submission", "submission_sha256", "versions", "date"]
 
 
 def oracle(S: np.ndarray, over_rows: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -189,6 +189,24 @@ def test_one_direction_and_its_sumr(S, record):
     assert list(r.metrics) == ["v2t"] and list(r.per_query) == ["v2t"]
     assert r.metrics["v2t"] == record.metrics["v2t"]
     assert r.SumR == pytest.approx(sum(record.metrics["v2t"][f"R@{k}"] for k in RECALL_KS))
+    assert json.loads(r.to_json())["directions"] == ["v2t"]
+
+
+@pytest.mark.parametrize("fmt", ["dict", "npz", "pt"])
+def test_one_direction_container_scores_that_direction(tmp_path, S, record, fmt):
+    """``{"t2v": S}`` (one direction under its name) is a t2v-only submission, not a refusal."""
+    sub = {"t2v": S}
+    if fmt == "npz":
+        np.savez(sub := tmp_path / "half.npz", t2v=S)
+    elif fmt == "pt":
+        torch.save({"t2v": torch.from_numpy(S)}, sub := tmp_path / "half.pt")
+    r = score(sub)
+    assert r.directions == ["t2v"] and r.metrics["t2v"] == record.metrics["t2v"]
+    assert r.SumR == pytest.approx(sum(record.metrics["t2v"][f"R@{k}"] for k in RECALL_KS))
+    v = score({"v2t": np.ascontiguousarray(S.T)})  # v2t alone: rows are videos
+    assert v.directions == ["v2t"] and v.metrics["v2t"] == record.metrics["v2t"]
+    with pytest.raises(InputError, match="missing key 'v2t'"):
+        score(sub, direction="v2t")
 
 
 @settings(max_examples=15, deadline=None)
@@ -233,6 +251,7 @@ def test_json_keys_exactly_as_the_protocol(record):
     assert d["date"].endswith("Z") and len(d["date"]) == len("2026-01-01T00:00:00Z")
     assert d["disclosure"] == {k: None for k in DISCLOSURE_KEYS}
     assert d["submission"] is None and d["submission_sha256"] is None
+    assert d["directions"] == ["t2v", "v2t"] and d["provenance"] is None
 
 
 def test_nothing_is_rounded(record):

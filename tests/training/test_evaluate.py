@@ -44,6 +44,11 @@ def test_write_submission_layout(tmp_path):
         assert sorted(z.files) == ["a2v", "audio_ids", "v2a", "video_ids"]
         assert z["a2v"].dtype == np.float32 and z["video_ids"].tolist() == ["x", "y", "z"]
         assert np.array_equal(z["v2a"], z["a2v"].T)
+    write_submission(tmp_path / "p.npz", XDVIOLENCE_AR, S, ["x", "y", "z"],
+                     {"name": "n", "disclosure": {"features": "synthetic"}})
+    with np.load(tmp_path / "p.npz", allow_pickle=False) as z:  # no pickle needed to read it
+        assert z["provenance"].shape == () and z["provenance"].dtype.kind == "U"
+        assert json.loads(str(z["provenance"]))["disclosure"] == {"features": "synthetic"}
     with pytest.raises(InputError, match=".npz"):
         write_submission(tmp_path / "s.npy", XDVIOLENCE_AR, S, ["x", "y", "z"])
 
@@ -71,7 +76,9 @@ def test_evaluate_writes_submission_that_score_cli_agrees_with(built_home, train
     ds = FakeFeatureDataset(len(ids), seed=4, ids=order)
     out = tmp_path / "sub.npz"
     record = evaluate(trained, "ucfcrime-ar", split="val", out=out, data=ds,
-                      features="synthetic features (test)", json_path=tmp_path / "rec.json")
+                      features="synthetic features (test)", json_path=tmp_path / "rec.json",
+                      name="tiny (test)")
+    assert record.name == "tiny (test)"
     assert record.disclosure["reference_model"] == "tiny-test"
     assert record.disclosure["features"].startswith("synthetic")
     assert record.disclosure["checkpoint_selection"].startswith("val split")
@@ -88,6 +95,18 @@ def test_evaluate_writes_submission_that_score_cli_agrees_with(built_home, train
     assert code == 0, text
     cli = json.loads((tmp_path / "cli.json").read_text())
     assert cli["metrics"] == saved["metrics"] and cli["SumR"] == saved["SumR"]
+    # provenance survives re-scoring: disclosure (synthetic features), name, the whole provenance
+    assert cli["disclosure"] == saved["disclosure"] and cli["name"] == "tiny (test)"
+    assert cli["provenance"] == saved["provenance"]
+    assert cli["provenance"]["disclosure"]["features"] == "synthetic features (test)"
+    assert cli["submission_sha256"] == saved["submission_sha256"]
+    # a name or disclosure stated when scoring wins over the file's
+    code, _, _ = _run_cli(capsys, "score", out, "--benchmark", "ucfcrime-ar", "--split", "val",
+                          "--name", "renamed", "--disclose", "checkpoint_selection=last epoch",
+                          "--json", tmp_path / "cli2.json")
+    again = json.loads((tmp_path / "cli2.json").read_text())
+    assert again["name"] == "renamed" and again["disclosure"]["checkpoint_selection"] == "last epoch"
+    assert again["disclosure"]["features"] == "synthetic features (test)"
 
 
 def test_evaluate_refuses_other_benchmark_and_missing_checkpoint(trained, tmp_path):

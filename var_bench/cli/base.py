@@ -2,12 +2,18 @@
 
 Commands parse arguments and call one library function each. Errors a user can cause are
 :class:`~var_bench.errors.VarBenchError`: one line on stdout and on stderr (leaderboard users
-often see only one of them), the error's exit code, never a traceback. Library warnings
-(``warnings.warn``) become one ``warning:`` line each on stderr.
+often see only one of them; when both are the same terminal, once), the error's exit code, never
+a traceback. A usage error names the command's own ``--help``. A command whose optional extra is
+not installed says which extra to install (exit code 2). Library warnings (``warnings.warn``)
+become one ``warning:`` line each on stderr.
+
+Logging: INFO records of ``var_bench`` (progress lines on a pipe, per-epoch lines of ``train``)
+reach stderr unless ``--quiet``; ``-v`` adds INFO of other libraries, ``-vv`` DEBUG.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -24,19 +30,81 @@ DEBUG_ENV = "VAR_BENCH_DEBUG"
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name=PROG)
-@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
-def cli(verbose: int) -> None:
+@click.option("-v", "--verbose", count=True,
+              help="More log output (-v info of every library, -vv debug).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No progress bars or progress/info lines; warnings and errors only.")
+def cli(verbose: int, quiet: bool) -> None:
     """Video Anomaly Retrieval benchmarks: download, build, load, score, compare, rank."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_logging(verbose, quiet)
+
+
+class _LogHandler(logging.Handler):
+    """Log records on stderr, written between tqdm bars (``tqdm.write``) so a bar stays whole."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            from tqdm import tqdm
+
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)
+
+
+class _Formatter(logging.Formatter):
+    """INFO of var_bench as the plain message; everything else ``LEVEL logger: message``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.levelno == logging.INFO and record.name.startswith("var_bench"):
+            return record.getMessage()
+        return f"{record.levelname} {record.name}: {record.getMessage()}"
+
+
+def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
+    """Route log records to stderr: var_bench's INFO and up (WARNING and up with ``quiet``),
+    other libraries' WARNING and up (``verbose`` 1: INFO, 2: DEBUG, for every logger). Sets
+    :func:`var_bench.progress.set_quiet`. Calling it again replaces the earlier set-up."""
+    from var_bench.progress import set_quiet
+
+    set_quiet(quiet)
+    root = logging.getLogger()
+    for h in [h for h in root.handlers if isinstance(h, _LogHandler)]:
+        root.removeHandler(h)
+    handler = _LogHandler()
+    handler.setFormatter(_Formatter())
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING - 10 * min(verbose, 2))
+    own = logging.DEBUG if verbose >= 2 else logging.WARNING if quiet and not verbose else logging.INFO
+    logging.getLogger("var_bench").setLevel(own)
+
+
+def _same_terminal() -> bool:
+    """True when stdout and stderr are one terminal: an error line printed on both would show
+    twice."""
+    try:
+        if not (sys.stdout.isatty() and sys.stderr.isatty()):
+            return False
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno()))
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def fail(message: str, code: int) -> None:
-    """Print one error line on stdout and stderr, then exit with ``code``."""
+    """Print one error line on stdout and stderr (once when they are the same terminal), then
+    exit with ``code``."""
     line = f"{PROG}: error: {' '.join(str(message).split())}"
-    click.echo(line)
+    if not _same_terminal():
+        click.echo(line)
     click.echo(line, err=True)
     sys.exit(code)
+
+
+def _command_of(argv: list[str] | None) -> str | None:
+    """The subcommand named in ``argv`` (the first word that is one), or None."""
+    for word in (sys.argv[1:] if argv is None else argv):
+        if word in cli.commands:
+            return word
+    return None
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -47,12 +115,36 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``var-bench`` command."""
     debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
     warnings.showwarning = _show_warning
+    with _logging_restored():
+        _run(argv, debug)
+
+
+@contextlib.contextmanager
+def _logging_restored():
+    """Undo :func:`configure_logging` on the way out, so a caller that runs :func:`main` in its
+    own process (tests, notebooks) keeps its logging set-up."""
+    from var_bench import progress
+
+    root, own = logging.getLogger(), logging.getLogger("var_bench")
+    saved = (list(root.handlers), root.level, own.level, progress.is_quiet())
+    try:
+        yield
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        own.setLevel(saved[2])
+        progress.set_quiet(saved[3])
+
+
+def _run(argv: list[str] | None, debug: bool) -> None:
     try:
         rv = cli.main(args=argv, prog_name=PROG, standalone_mode=False)
     except click.exceptions.Abort:
         fail("interrupted", 130)
     except click.ClickException as e:  # usage errors: wrong option, missing argument
-        fail(f"{e.format_message()} (see '{PROG} --help')", e.exit_code)
+        ctx = getattr(e, "ctx", None)
+        where = ctx.command_path if ctx is not None and ctx.command_path else PROG
+        fail(f"{e.format_message()} (see '{where} --help')", e.exit_code)
     except VarBenchError as e:
         if debug:
             raise
@@ -64,6 +156,15 @@ def main(argv: list[str] | None = None) -> None:
             raise
         fault = environment_fault(e)
         fail(str(fault), fault.exit_code)
+    except ModuleNotFoundError as e:  # an optional extra not installed: say which
+        if debug:
+            raise
+        from var_bench.extras import missing_extra_message
+
+        message = missing_extra_message(_command_of(argv), e.name)
+        if message is None:
+            fail(f"internal error: {type(e).__name__}: {e} (set {DEBUG_ENV}=1 for a traceback)", 1)
+        fail(message, 2)
     except Exception as e:  # a bug of ours: still one line, with the way to see the traceback
         if debug:
             raise

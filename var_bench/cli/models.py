@@ -40,14 +40,15 @@ def train(model_name, benchmark, config, out, overrides, resume, device, home):
               help="Submission file to write (.npz, the official format).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, metavar="PATH",
               help="Write the result record (JSON) here, atomically.")
+@click.option("--name", default=None, help="Entry name stored in the record and the submission.")
 @click.option("--device", default=None, metavar="DEV", help="cpu, cuda, cuda:N (default: auto).")
 @home_option
-def evaluate(checkpoint, benchmark, split, out, json_path, device, home):
+def evaluate(checkpoint, benchmark, split, out, json_path, name, device, home):
     """Encode SPLIT with CHECKPOINT, write the submission and print its scores."""
     from var_bench.training.evaluate import evaluate as run
     from var_bench.scoring.render import render_record
 
     record = run(checkpoint, benchmark, split=split, out=out, home=home, device=device,
-                 json_path=json_path)
+                 json_path=json_path, name=name)
     click.echo(render_record(record))
     click.echo(f"submission: {out}")

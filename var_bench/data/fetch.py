@@ -33,19 +33,25 @@ whatever the file's size; ``RetryPolicy.deadline`` (default :data:`DEFAULT_DEADL
 trickles bytes. Concurrent downloads into one home are serialised by the caller
 (:func:`var_bench.data.prepare.download` holds the home's download lock).
 
-Progress: a tqdm byte bar on stderr, shown when stderr is a terminal (``progress`` forces it on or
-off). Retries are logged (``logging``, warning level); nothing is printed.
+Progress (:mod:`var_bench.progress`): a byte bar on stderr when it is a terminal, one INFO log line
+per file otherwise (``progress`` True/False forces the bar on or off). Retries are logged
+(``logging``, warning level); nothing is printed.
+
+Errors that retrying cannot fix fail at the first attempt: a host name that does not resolve, an
+unreachable network (both :attr:`DownloadError.unreachable`, whose message names ``--mirror``),
+and a refused TLS handshake or certificate.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
 import re
+import socket
 import stat
-import sys
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -53,11 +59,11 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 import requests
-from tqdm import tqdm
 
 from var_bench._version import __version__
 from var_bench.errors import DownloadError, InputError, environment_fault
 from var_bench.fsutil import sha256_file
+from var_bench.progress import Progress
 from var_bench.benchmarks.sources import SourceFile, is_http
 
 log = logging.getLogger(__name__)
@@ -199,7 +205,7 @@ def fetch(src: SourceFile, raw_dir: Path, mirror: str | None = None, *,
         if isinstance(e, OSError):  # the disk, not the network: requests' errors never get here
             raise environment_fault(e, f"{src.key}: could not write the download cache") from e
         raise
-    log.info("%s: verified (%d bytes, sha256 %s) from %s", src.key, src.size, src.sha256, origin)
+    log.debug("%s: verified (%d bytes, sha256 %s) from %s", src.key, src.size, src.sha256, origin)
     return dest
 
 
@@ -222,7 +228,7 @@ def fetch_all(srcs: Iterable[SourceFile], raw_dir: Path, mirror: str | None = No
             try:
                 paths.append(fetch(src, raw_dir, mirror, session=s, **kw))
             except DownloadError as e:
-                if not keep_going:
+                if not keep_going or e.unreachable:  # the other files cannot be reached either
                     raise
                 failed.append((src, e))
     if failed:
@@ -240,7 +246,7 @@ class _PartFile:
     def __init__(self, path: Path, deadline: float = float("inf")) -> None:
         self.path = path
         self.deadline = deadline  # time.monotonic() by which the file must be complete
-        self.bar: tqdm | None = None
+        self.bar: Progress | None = None
         self.size = 0
         self.spliced = False  # True when its bytes came from more than one response or run
         self._sha = hashlib.sha256()
@@ -327,8 +333,7 @@ class _PartFile:
 
     def _bar_reset(self, n: int) -> None:
         if self.bar is not None:
-            self.bar.n = n
-            self.bar.refresh()
+            self.bar.reset_to(n)
 
 
 class _Retryable(Exception):
@@ -420,7 +425,15 @@ def _request(src: SourceFile, url: str, part: _PartFile, retry: RetryPolicy,
     except (requests.ConnectionError, requests.Timeout,
             requests.exceptions.ChunkedEncodingError, *_URLLIB3_ERRORS) as e:
         if isinstance(e, requests.exceptions.SSLError):  # retrying will not fix a certificate
-            raise DownloadError(f"{src.key}: could not download from {url}: {_describe(e)}") from e
+            raise DownloadError(f"{src.key}: could not download from {url}: TLS refused "
+                                f"({_describe_tls(e)})") from e
+        why = unreachable_reason(e)
+        if why is not None:  # no route, no name: the next four tries would fail the same way
+            err = DownloadError(f"{src.key}: could not download from {url}: {why}; the network "
+                                f"looks unreachable: offline, use --mirror DIR_OR_URL (or "
+                                f"$VAR_BENCH_MIRROR), e.g. --mirror ../shared/data")
+            err.unreachable = True
+            raise err from e
         raise _Retryable(_describe(e, part.size, src.size)) from e
     except requests.RequestException as e:  # a bad URL, too many redirects: retrying won't help
         raise DownloadError(f"{src.key}: could not download from {url}: {_describe(e)}") from e
@@ -540,6 +553,45 @@ def _describe(e: BaseException, have: int | None = None, size: int | None = None
     return m.group(0).strip() if m else type(e).__name__
 
 
+#: ``socket.gaierror`` codes of a name that does not resolve (EAI_NONAME, EAI_AGAIN, EAI_NODATA,
+#: EAI_FAIL): offline, or a wrong host; a retry seconds later resolves no better.
+_DNS_ERRNOS = frozenset({-2, -3, -4, -5})
+#: ``OSError`` codes of a network with no route to the host.
+_UNREACHABLE_ERRNOS = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN})
+
+
+def unreachable_reason(e: BaseException) -> str | None:
+    """Why ``e`` (a ``requests`` connection error) means the host cannot be reached at all, or
+    None when retrying may help (a refused or reset connection, a timeout).
+
+    Walks the exception chain (``requests`` wraps urllib3's ``MaxRetryError``, which wraps
+    ``NewConnectionError`` / ``NameResolutionError``, which wrap the ``socket.gaierror``).
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [e]
+    while todo:
+        x = todo.pop()
+        if x is None or id(x) in seen:
+            continue
+        seen.add(id(x))
+        if isinstance(x, socket.gaierror):
+            return f"host name does not resolve ([Errno {x.errno}] {x.strerror})"
+        if isinstance(x, OSError) and x.errno in _UNREACHABLE_ERRNOS:
+            return f"no route to the host ([Errno {x.errno}] {x.strerror or os.strerror(x.errno)})"
+        if type(x).__name__ == "NameResolutionError":  # urllib3 2: the gaierror is in its text
+            m = _ERRNO.search(str(x))
+            return f"host name does not resolve ({m.group(0).strip() if m else x})"
+        todo += [x.__cause__, x.__context__, getattr(x, "reason", None)]
+        todo += [a for a in getattr(x, "args", ()) if isinstance(a, BaseException)]
+    return None
+
+
+def _describe_tls(e: BaseException) -> str:
+    """The innermost SSL reason (``certificate verify failed``, ``wrong version number``)."""
+    m = re.search(r"\[SSL[^\]]*\] ([^(')\]]+)", str(e))
+    return m.group(1).strip() if m else _describe(e)
+
+
 @contextlib.contextmanager
 def _session(session: requests.Session | None) -> Iterator[requests.Session]:
     """The given session (left open), or a new one closed on exit."""
@@ -551,10 +603,8 @@ def _session(session: requests.Session | None) -> Iterator[requests.Session]:
         yield own
 
 
-def _progress_bar(src: SourceFile, progress: bool | None) -> tqdm:
-    """A byte bar for ``src`` on stderr; disabled unless forced or stderr is a terminal."""
-    if progress is None:
-        isatty = getattr(sys.stderr, "isatty", None)
-        progress = bool(isatty and isatty())
-    return tqdm(total=src.size, unit="B", unit_scale=True, unit_divisor=1024, desc=src.key,
-                disable=not progress, file=sys.stderr, leave=True, dynamic_ncols=True)
+def _progress_bar(src: SourceFile, progress: bool | None) -> Progress:
+    """A byte bar for ``src`` (:mod:`var_bench.progress`: a bar on a terminal, one line per file
+    on a pipe)."""
+    return Progress(total=src.size, unit="B", desc=src.key, progress=progress, log_every=0,
+                    unit_scale=True, unit_divisor=1024)

@@ -22,7 +22,6 @@ import logging
 import os
 import queue
 import shutil
-import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -76,7 +75,7 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike, 
     ``audio`` are given); ``layout``: a video layout name or ``"auto"``; ``crops``: mean | center |
     all; ``dtype``: float32 | float16; ``allow_missing``: build even when ids of a split have no
     files (listed in the manifest and card); ``snippet_frames``: F for the snippet labels (default:
-    the synthetic marker's, else 16); ``progress``: a tqdm bar (default: when stderr is a TTY).
+    the synthetic marker's, else 16); ``progress``: see :mod:`var_bench.progress` (None: a bar on a terminal, log lines on a pipe).
     Returns the manifest of the finished store.
     """
     spec = get_benchmark(benchmark)
@@ -410,7 +409,6 @@ def prefetch(items: Iterable, fn: Callable, depth: int) -> Iterator:
 
 
 def _bar(total: int, progress: bool | None, initial: int = 0):
-    from tqdm.auto import tqdm
+    from var_bench.progress import Progress
 
-    disable = (not sys.stderr.isatty()) if progress is None else not progress
-    return tqdm(total=total, initial=initial, unit="video", desc="features", disable=disable)
+    return Progress(total=total, initial=initial, unit="video", desc="features", progress=progress)

@@ -76,9 +76,9 @@ def _check_splits(splits: Iterable[str], available: Iterable[str]) -> list[str]:
 
 
 def _bar(items: list, desc: str, progress: bool | None):
-    from tqdm.auto import tqdm
+    from var_bench.progress import Progress
 
-    return tqdm(items, desc=desc, unit="video", disable=(not progress) if progress is not None else None)
+    return Progress(items, desc=desc, unit="video", progress=progress)
 
 
 @contextlib.contextmanager
@@ -102,7 +102,7 @@ def export_h5(benchmark: str, out_path: str | os.PathLike, *, splits: Iterable[s
               progress: bool | None = None) -> Path:
     """Write the feature store of ``benchmark`` (``splits``: default all) to ``out_path`` (HDF5,
     layout in the module docstring). ``compression``: an h5py filter name (e.g. ``"gzip"``,
-    ``"lzf"``), default none. ``progress``: a tqdm bar per split (None: on a TTY). Returns the
+    ``"lzf"``), default none. ``progress``: a bar per split (:mod:`var_bench.progress`; None: a bar on a terminal, log lines on a pipe). Returns the
     path.
     """
     folder, m = _store(benchmark, home)

@@ -3,14 +3,14 @@
 JSON layout (keys in this order; ``docs/protocol.md`` documents each key)::
 
     {
-      "benchmark": "ucfcrime-ar", "split": "test", "ties": "expected",
+      "benchmark": "ucfcrime-ar", "split": "test", "ties": "expected", "directions": ["t2v", "v2t"],
       "metrics": {"t2v": {"R@1": .., "R@5": .., "R@10": .., "MdR": .., "MnR": ..}, "v2t": {..}},
       "SumR": ..,
       "bounds": {"optimistic": {"metrics": {..}, "SumR": ..}, "pessimistic": {..}},
       "tied_queries": {"t2v": 0, "v2t": 0},
       "per_query": {"t2v": {"higher": [b_1, ..], "tied": [e_1, ..]}, "v2t": {..}},
       "ci": null | {...}, "by_class": null | {...},
-      "name": null | "...", "disclosure": {...}, "warnings": [...],
+      "name": null | "...", "disclosure": {...}, "provenance": null | {...}, "warnings": [...],
       "ids_sha256": "..", "submission": "sub.npy" | null, "submission_sha256": ".." | null,
       "versions": {"var_bench": "..", "benchmark": "..", "record_schema": 1},
       "date": "2026-11-21T12:00:00Z"
@@ -19,6 +19,10 @@ JSON layout (keys in this order; ``docs/protocol.md`` documents each key)::
 ``per_query`` keeps, for every query in canonical order, b (gallery items scoring strictly higher
 than the true item) and e (other items tied with it): every metric under every tie rule, the
 bounds, confidence intervals and paired comparisons can be recomputed from them.
+``directions`` (written, never read back: it is the keys of ``metrics``) names the directions
+scored; a one-direction submission (``{"t2v": S}``, ``--direction``) has one, and its SumR covers
+that direction alone. ``provenance``: what the submission file said about how it was made
+(:mod:`var_bench.scoring.submission.provenance`; written by ``var-bench evaluate``), else null.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ DISCLOSURE_KEYS: tuple[str, ...] = (
 #: features are real.
 REFERENCE_MODEL_KEY = "reference_model"
 FEATURES_KEY = "features"
+#: Every disclosure key a record can carry: the stated ones, then the two ``evaluate`` adds.
+RECORD_DISCLOSURE_KEYS: tuple[str, ...] = DISCLOSURE_KEYS + (REFERENCE_MODEL_KEY, FEATURES_KEY)
 REAL_FEATURES = "real"
 
 
@@ -76,11 +82,13 @@ class ResultRecord:
         default_factory=lambda: {k: None for k in DISCLOSURE_KEYS}
     )
     warnings: list[str] = field(default_factory=list)
+    provenance: dict[str, Any] | None = None
 
     # Order of keys in the JSON file: the protocol's keys first, provenance last.
     _ORDER = (
-        "benchmark", "split", "ties", "metrics", SUMR, "bounds", "tied_queries", "per_query",
-        "ci", "by_class", "name", "disclosure", "warnings", "ids_sha256", "submission",
+        "benchmark", "split", "ties", "directions", "metrics", SUMR, "bounds", "tied_queries",
+        "per_query", "ci", "by_class", "name", "disclosure", "provenance", "warnings", "ids_sha256",
+        "submission",
         "submission_sha256", "versions", "date",
     )
 
@@ -95,6 +103,7 @@ class ResultRecord:
     def to_dict(self) -> dict[str, Any]:
         raw = {f.name: getattr(self, f.name) for f in fields(self)}
         raw["per_query"] = {d: q.to_dict() for d, q in self.per_query.items()}
+        raw["directions"] = self.directions
         return {k: _plain(raw[k]) for k in self._ORDER}
 
     def to_json(self, indent: int | None = 1) -> str:

@@ -27,7 +27,7 @@ from var_bench.scoring.metrics.compare import METHODS as COMPARE_METHODS
 from var_bench.scoring.metrics.compare import Comparison, paired_compare
 from var_bench.scoring.metrics.names import DEFAULT_TIES, SUMR, TIE_RULES
 from var_bench.scoring.metrics.ranks import sum_recall, summarise, tied_query_count
-from var_bench.scoring.record import DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecord
+from var_bench.scoring.record import DISCLOSURE_KEYS, RECORD_DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecord
 from var_bench.scoring.submission import Canon, Submission, normalisation_warnings, read_submission
 
 #: The bounds reported beside the chosen rule: every tie rule but the official one.
@@ -62,7 +62,10 @@ def score(
     ``ids``/``metadata``: the canonical ids / a table with ``video_id``, ``class``, ``anomalous``
     in canonical order, instead of the built dataset (``home``/``mirror``). ``by_class``: add the
     per-class breakdown; ``ci``: add 95% bootstrap intervals (``replicates``, ``seed``).
-    ``name``/``disclosure``: leaderboard fields (disclosure keys: ``records.DISCLOSURE_KEYS``).
+    ``name``/``disclosure``: leaderboard fields (disclosure keys: ``record.DISCLOSURE_KEYS``). A
+    ``.npz`` written by ``var-bench evaluate`` carries its provenance (reference model, features,
+    checkpoint selection, name): it fills the disclosure keys and the name left unstated, and is
+    kept in ``record.provenance``.
 
     Metric values: R@K in percent, MdR/MnR in ranks (1 = first); nothing is rounded. Warnings about
     the input (float16, normalised columns) are issued as :class:`VarBenchWarning` and listed in
@@ -81,6 +84,10 @@ def score(
         per_query = count_submission(sub)
         notes = list(sub.warnings) + normalisation_warnings(sub)
         digest = sha256_file(sub.path) if sub.path else None
+        provenance = getattr(sub, "provenance", None)
+    if provenance is not None:
+        disclosed = _with_provenance(disclosed, provenance)
+        name = name if name is not None else provenance.get("name")
     for note in notes:
         warnings.warn(note, VarBenchWarning, stacklevel=2)
 
@@ -109,6 +116,7 @@ def score(
         name=name,
         disclosure=disclosed,
         warnings=notes,
+        provenance=provenance,
     )
 
 
@@ -224,6 +232,18 @@ def _disclosure(disclosure: Mapping[str, str | None] | None) -> dict[str, str | 
         if key not in out:
             raise InputError(f"disclosure: expected keys {', '.join(DISCLOSURE_KEYS)}, got {key!r}")
         out[key] = None if value is None else str(value)
+    return out
+
+
+def _with_provenance(disclosed: dict[str, str | None], provenance: Mapping[str, Any]
+                     ) -> dict[str, str | None]:
+    """The caller's disclosure, completed from the submission's provenance: a key the caller left
+    unstated (None) takes the file's value; keys beyond ``RECORD_DISCLOSURE_KEYS`` stay in the
+    provenance only."""
+    out = dict(disclosed)
+    for key, value in (provenance.get("disclosure") or {}).items():
+        if key in RECORD_DISCLOSURE_KEYS and out.get(key) is None and value is not None:
+            out[key] = str(value)
     return out
 
 

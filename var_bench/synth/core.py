@@ -125,7 +125,7 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
     audio may be one snippet short (default: on for XDViolence-AR). ``amplitudes``: fields of
     :class:`~var_bench.synth.signal.Amplitudes`. Needs the benchmark's built metadata in ``home``.
     """
-    from tqdm.auto import tqdm
+    from var_bench.progress import Progress
 
     spec = get_benchmark(benchmark)
     name = spec.name
@@ -184,8 +184,8 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
     direction = {s: anomaly_direction(seed, s, dims[s]) for s in streams}
 
     files = size = 0
-    for plan, content in tqdm(list(zip(plans, contents)), desc=f"synth {name}", unit="video",
-                              disable=(not progress) if progress is not None else None):
+    for plan, content in Progress(list(zip(plans, contents)), desc=f"synth {name}", unit="video",
+                                  progress=progress):
         for s in streams:
             n, lay = plan.lengths[s], stream_layout[s]
             feats = stream_features(

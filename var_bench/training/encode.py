@@ -54,12 +54,16 @@ def _rows(outputs: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
 
 @torch.no_grad()
 def encode_split(model: RetrievalModel, loader: Iterable[dict], device: torch.device,
-                 amp: torch.dtype | None = None) -> tuple[dict, dict, list[str]]:
+                 amp: torch.dtype | None = None, progress: bool | None = False
+                 ) -> tuple[dict, dict, list[str]]:
     """(query outputs, gallery outputs, video ids) over ``loader``, in its order. Outputs stay on
-    ``device``."""
+    ``device``. ``progress``: a bar per batch (:mod:`var_bench.progress`; off by default, since
+    validation inside training reports per epoch)."""
+    from var_bench.progress import Progress
+
     model.eval()
     queries, gallery, ids = [], [], []
-    for batch in loader:
+    for batch in Progress(loader, desc="encode", unit="batch", progress=progress, log_every=0):
         batch = move_batch(batch, device)
         with autocast(amp, device):
             queries.append(model.encode_query(batch))

@@ -14,6 +14,7 @@ import logging
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,9 @@ from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError, VarBenchWarning
 from var_bench.fsutil import atomic_writer
 from var_bench.models.base import ModelContext
-from var_bench.scoring.record import FEATURES_KEY, REFERENCE_MODEL_KEY, ResultRecord
+from var_bench._version import __version__
+from var_bench.scoring.record import FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY, ResultRecord
+from var_bench.scoring.submission.provenance import PROVENANCE_KEY, provenance_array
 from var_bench.training import loaders
 from var_bench.training.encode import (  # noqa: F401  (concat_outputs, score_matrix: public here too)
     concat_outputs, encode_split, score_matrix, similarity_matrix,
@@ -47,12 +50,14 @@ def expand_to_canonical(S: np.ndarray, ids: list[str], canonical: list[str]) -> 
     return full
 
 
-def write_submission(path: Path, spec: BenchmarkSpec, S: np.ndarray, ids: list[str]) -> Path:
+def write_submission(path: Path, spec: BenchmarkSpec, S: np.ndarray, ids: list[str],
+                     provenance: dict[str, Any] | None = None) -> Path:
     """Write the official ``.npz`` in the per-direction layout: S under the first direction's name
     (``t2v`` / ``a2v``: rows = queries, columns = videos), S^T under the second (``v2t`` /
-    ``v2a``: rows = videos; the reader requires both once one is named by direction), plus
-    ``<query>_ids`` and ``<gallery>_ids`` (the query of row i is the caption / audio of video i,
-    so both id arrays are the video ids)."""
+    ``v2a``: rows = videos), plus ``<query>_ids`` and ``<gallery>_ids`` (the query of row i is the
+    caption / audio of video i, so both id arrays are the video ids), plus ``provenance``
+    (:mod:`var_bench.scoring.submission.provenance`) when given, so ``var-bench score`` on the
+    file keeps the disclosure and the feature identity."""
     path = Path(path)
     if path.suffix != ".npz":
         raise InputError(f"--out: expected a path ending in .npz, got {str(path)!r}")
@@ -60,39 +65,50 @@ def write_submission(path: Path, spec: BenchmarkSpec, S: np.ndarray, ids: list[s
     S = S.astype(np.float32, copy=False)
     arrays = {spec.directions[0].name: S, spec.directions[1].name: np.ascontiguousarray(S.T),
               f"{spec.query_modality}_ids": id_array, f"{spec.gallery_modality}_ids": id_array}
+    if provenance is not None:
+        arrays[PROVENANCE_KEY] = provenance_array(provenance)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_writer(path, "wb") as f:
         np.savez(f, **arrays)
     return path
 
 
-def _features_disclosure(spec: BenchmarkSpec, home) -> str | None:
-    """``real ...`` or ``synthetic ...`` from the feature store manifest (None if unknown)."""
-    try:
-        from var_bench.features.manifest import FeatureManifest
-        from var_bench.data.paths import features_dir
-    except ImportError:
-        return None
-    manifest = FeatureManifest.read(features_dir(spec, home))
+def _features_disclosure(spec: BenchmarkSpec, home) -> tuple[str | None, dict[str, Any] | None]:
+    """(``real ...`` / ``synthetic ...``, the store's identity) from the feature store manifest:
+    kind, layout, streams, dims, crops, dtype, build time and the manifest's sha256. (None, None)
+    when there is no store."""
+    from var_bench.data.paths import features_dir
+    from var_bench.features.manifest import MANIFEST, FeatureManifest
+    from var_bench.fsutil import sha256_file
+
+    folder = features_dir(spec, home)
+    manifest = FeatureManifest.read(folder)
     if manifest is None:
-        return None
-    synthetic = getattr(manifest, "synthetic", None)
+        return None, None
+    synthetic = manifest.synthetic
+    identity = {"kind": "synthetic" if synthetic else REAL_FEATURES, "layout": manifest.layout,
+                "streams": list(manifest.streams), "dims": manifest.dims,
+                "crops_mode": manifest.crops_mode, "dtype": manifest.dtype,
+                "built_at": manifest.built_at, "manifest_sha256": sha256_file(folder / MANIFEST)}
     if synthetic:
         seed = synthetic.get("seed") if isinstance(synthetic, dict) else None
-        return f"synthetic features (var_bench.synth, seed {seed})"
-    return f"real features ({', '.join(manifest.streams)})"
+        return f"synthetic features (var_bench.synth, seed {seed})", identity
+    return f"{REAL_FEATURES} features ({', '.join(manifest.streams)})", identity
 
 
 def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, split: str = "test",
              out: str | Path = "submission.npz", home=None, device=None, json_path=None,
-             data=None, features: str | None = None, batch_size: int | None = None) -> ResultRecord:
+             data=None, features: str | None = None, batch_size: int | None = None,
+             name: str | None = None) -> ResultRecord:
     """Encode ``split`` with the checkpoint's model, write the submission ``out`` (``.npz``), score
     it with :func:`var_bench.score` and return the record (also saved to ``json_path``).
 
     ``data``: a dataset to use instead of the feature store (tests); ``features``: the
-    ``features`` disclosure for such data. The record's disclosure names the reference model,
-    the features (real or synthetic) and how the checkpoint was chosen. The end-to-end time
-    (model load, encode, similarity, write, score) is logged.
+    ``features`` disclosure for such data. ``name``: the entry name. The disclosure (reference
+    model, features real or synthetic, how the checkpoint was chosen, test-time normalisation),
+    the name and the feature store's identity are written into the submission file
+    (``provenance``), so the record and a later ``var-bench score`` of the file carry them
+    alike. The end-to-end time (model load, encode, similarity, write, score) is logged.
     """
     from var_bench.scoring.score import score
 
@@ -104,7 +120,7 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
     dataset = data if data is not None else loaders.open_split(spec, split, home, cfg.data.eval_crop)
     _check_dims(dataset, ctx, checkpoint_dir)
     loader = build_eval_loader(model, dataset, ctx, cfg, batch_size=batch_size)
-    queries, gallery, ids = encode_split(model, loader, dev)
+    queries, gallery, ids = encode_split(model, loader, dev, progress=None)
     S = similarity_matrix(model, queries, gallery, device=dev)
     if data is None:
         from var_bench.data.prepare import ids as canonical_ids
@@ -115,12 +131,17 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
                           f"they score below every real video (chance for their own queries)",
                           VarBenchWarning, stacklevel=2)
         S = expand_to_canonical(S, ids, canonical)
-    write_submission(Path(out), spec, S, ids if data is not None else canonical)
+    store_kind, identity = (None, None) if data is not None else _features_disclosure(spec, home)
+    provenance = {
+        "name": name,
+        "disclosure": {REFERENCE_MODEL_KEY: saved["model"], FEATURES_KEY: features or store_kind,
+                       "checkpoint_selection": state.get("selection"),
+                       "test_time_normalisation": getattr(model, "test_time_normalisation", None)},
+        "features": identity, "var_bench": __version__,
+        "checkpoint": {"folder": Path(checkpoint_dir).name, "epoch": state.get("epoch")},
+    }
+    write_submission(Path(out), spec, S, ids if data is not None else canonical, provenance)
     record = score(Path(out), spec, split=split, home=home)
-    record.disclosure[REFERENCE_MODEL_KEY] = saved["model"]
-    record.disclosure[FEATURES_KEY] = features or _features_disclosure(spec, home)
-    record.disclosure["checkpoint_selection"] = state.get("selection")
-    record.disclosure["test_time_normalisation"] = model.test_time_normalisation
     seconds = time.perf_counter() - t0
     log.info("evaluated %s on %s %s (%d queries) in %.2f s end to end", saved["model"], spec.name,
              split, S.shape[0], seconds)

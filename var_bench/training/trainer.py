@@ -354,4 +354,5 @@ def _bar_disabled(progress: bool | None, dist: Dist) -> bool | None:
     """tqdm's ``disable``: off on other ranks or when asked; None = only on a terminal."""
     if not dist.is_main or progress is False:
         return True
-    return None if progress is None else False
+    from var_bench.progress import show_bar  # the one progress policy (var_bench.progress)
+    return not show_bar(progress)

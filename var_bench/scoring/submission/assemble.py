@@ -4,7 +4,8 @@ Layout (``docs/protocol.md``): S has one row per query of the benchmark's first 
 for ucfcrime-ar, audio for xdviolence-ar) and one column per test video, both in canonical order
 (``var-bench ids``). ``t2v``/``a2v`` rank each row, ``v2t``/``v2a`` each column. A container
 (``.npz``, HDF5, a ``.pt`` dict, a Python dict) holds either ONE matrix under any name, or one
-matrix per direction under the direction names (each with one row per query of that direction),
+matrix per direction under the direction names (each with one row per query of that direction;
+one of them alone is a submission for that direction only),
 plus optional id arrays ``<query modality>_ids`` and ``video_ids`` that bind the row and column
 order: the matrices are then reordered to canonical order.
 """
@@ -100,7 +101,9 @@ def infer_benchmark(container: Container, split: str) -> BenchmarkSpec:
 
 
 def assemble_submission(container: Container, spec: BenchmarkSpec, split: str,
-              directions: tuple[str, ...], n: int, canon: Canon | None) -> Submission:
+                        directions: tuple[str, ...] | None, n: int, canon: Canon | None) -> Submission:
+    """``directions`` None: what the container holds (one matrix: every direction; the
+    per-direction layout: the directions named, so ``{"t2v": S}`` is a t2v-only submission)."""
     query_key, gallery_key = _id_keys(spec)
     entries = dict(container.entries)
     id_entries = {k: entries.pop(k) for k in (query_key, gallery_key) if k in entries}
@@ -123,10 +126,14 @@ def assemble_submission(container: Container, spec: BenchmarkSpec, split: str,
         extra = [k for k in names if k not in spec.direction_names]
         if extra:
             raise InputError(f"{container.label}: expected keys: {allowed}; got extra key {extra[0]!r}")
+        if directions is None:  # score what is there, in the spec's order
+            directions = tuple(d for d in spec.direction_names if d in names)
         missing = [d for d in directions if d not in names]
         if missing:
             raise InputError(f"{container.label}: expected keys: {allowed}; missing key {missing[0]!r}")
 
+    if directions is None:
+        directions = spec.direction_names
     query_ids = _read_ids(id_entries.get(query_key), n)
     gallery_ids = _read_ids(id_entries.get(gallery_key), n)
     perms = _permutations(container.label, spec, query_ids, gallery_ids, canon)

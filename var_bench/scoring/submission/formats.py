@@ -25,6 +25,7 @@ import numpy as np
 from var_bench.errors import InputError
 from var_bench.h5guard import check_self_contained
 from var_bench.scoring.matrix import ArraySource, MatrixSource, NpyFileSource, as_source
+from var_bench.scoring.submission.provenance import PROVENANCE_KEY
 
 #: What the reader accepts, for messages.
 ACCEPTED_FORMATS = ".npy, .npz, .pt/.pth (torch.save), .h5/.hdf5"
@@ -36,9 +37,6 @@ _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members / an empty zip
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _PICKLE_PROTOCOLS = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
-#: The one reserved non-matrix key of a .npz: a 0-d unicode array holding a JSON object (how
-#: ``var-bench evaluate`` carries the disclosure and feature identity to ``var-bench score``).
-PROVENANCE_KEY = "provenance"
 #: What ``np.savez(path, S)`` names a single unnamed matrix: the only free name a .npz may use.
 NPZ_SINGLE_KEY = "arr_0"
 #: Members of a .npz at most (2 directions + 2 id arrays + provenance, with room): bounds the

@@ -25,12 +25,14 @@ def read_submission(
     are sniffed), an ndarray / np.memmap / torch tensor / :class:`MatrixSource`, or a dict of
     name -> matrix or id list. ``benchmark`` None: inferred from N (test split only). ``n``: the
     expected N (default: the benchmark's test size). ``canon``: the canonical ids, needed only
-    when the submission carries id arrays in a non-canonical order.
+    when the submission carries id arrays in a non-canonical order. ``direction`` None: every
+    direction the submission holds (both for one matrix; those named in the per-direction layout,
+    so ``{"t2v": S}`` scores t2v only); else only that one (it must be there).
     """
     container = open_submission(submission, _torch_budget(n))
     try:
         spec = get_benchmark(benchmark) if benchmark is not None else infer_benchmark(container, split)
-        directions = (spec.direction(direction).name,) if direction else spec.direction_names
+        directions = (spec.direction(direction).name,) if direction else None
         size = spec.test_size if n is None else int(n)
         sub = assemble_submission(container, spec, split, directions, size, canon)
     except BaseException:
