@@ -36,10 +36,11 @@ from var_bench.benchmarks import SPLITS, BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
 from var_bench.fsutil import atomic_write_text
 from var_bench.data.paths import features_dir
-from var_bench.features.align import aligned_length, check_crops_mode
+from var_bench.features.align import aligned_length, parse_crop_policy, policy_text
 from var_bench.features.card import metadata_card, render_features_card
 from var_bench.features.labels import SNIPPET_FRAMES, snippet_labels
-from var_bench.features.layouts import AUTO, StreamIndex, check_crops, index_streams
+from var_bench.features.fingerprint import HEAD_ROWS, Fingerprint, file_line, known_fingerprints, match_lines, compare
+from var_bench.features.layouts import AUTO, StreamIndex, check_crops, index_streams, load_layout_file
 from var_bench.features.manifest import BUILD_FORMAT, DTYPES, FeatureManifest
 from var_bench.features.readers import Scratch, check_finite, read_stream, video_headers
 from var_bench.features.store import PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features, store_schema
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 #: The marker file ``var-bench synth`` writes at the root of a synthetic tree.
 SYNTH_MARKER = "VAR_BENCH_SYNTHETIC.json"
 JOURNAL = "progress.json"
+#: Key of a row's fingerprint lines (taken off the row before it is written; kept in the journal).
+_FP = "_fingerprint"
 STAGING_SUFFIX = ".partial"
 #: Videos read ahead by the reader thread (bounds memory: each is one video's arrays).
 PREFETCH = 2
@@ -64,22 +67,28 @@ class _Meta:
     segments: list | None
 
 
-def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike, flow=None,
+def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike | None, flow=None,
                    audio=None, layout: str = AUTO, crops: str = "mean", dtype: str = "float32",
                    allow_missing: bool = False, home=None, snippet_frames: int | None = None,
-                   progress: bool | None = None, *, row_group_bytes: int = ROW_GROUP_BYTES,
+                   progress: bool | None = None, *, streams: dict | None = None,
+                   layout_file=None, lists: dict | None = None,
+                   row_group_bytes: int = ROW_GROUP_BYTES,
                    shard_bytes: int = SHARD_BYTES) -> FeatureManifest:
     """Convert raw feature trees of ``benchmark`` into ``<home>/features/<benchmark>/<version>/``.
 
-    ``features``: the RGB tree (Flow folders and VGGish files inside it are used unless ``flow`` /
-    ``audio`` are given); ``layout``: a video layout name or ``"auto"``; ``crops``: mean | center |
-    all; ``dtype``: float32 | float16; ``allow_missing``: build even when ids of a split have no
-    files (listed in the manifest and card); ``snippet_frames``: F for the snippet labels (default:
-    the synthetic marker's, else 16); ``progress``: a tqdm bar (default: when stderr is a TTY).
-    Returns the manifest of the finished store.
+    ``features``: the main tree (Flow folders and VGGish files inside it are used unless ``flow``
+    / ``audio`` are given); ``streams``: more trees, stream name -> folder (e.g. ``{"clip": DIR}``);
+    ``layout``: a layout name or ``"auto"``; ``layout_file``: a YAML file of user layouts;
+    ``lists``: stream (``rgb`` = the main tree) -> list file naming the videos to take;
+    ``crops``: a crop policy (mean | center | all | k, or ``train=mean,test=5``); ``dtype``:
+    float32 | float16; ``allow_missing``: build even when ids of a split have no files (listed in
+    the manifest and card); ``snippet_frames``: F for the snippet labels (default: the synthetic
+    marker's, else 16); ``progress``: a tqdm bar (default: when stderr is a TTY).
+    Returns the manifest of the finished store (with its fingerprint digest and the known
+    releases it matches).
     """
     spec = get_benchmark(benchmark)
-    check_crops_mode(crops)
+    policy = parse_crop_policy(crops, SPLITS)
     if dtype not in DTYPES:
         raise InputError(f"dtype: expected one of {', '.join(DTYPES)}, got {dtype!r}")
     if snippet_frames is not None and int(snippet_frames) < 1:
@@ -87,9 +96,14 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike, 
     if row_group_bytes < 1 or shard_bytes < 1:
         raise InputError("row group and shard sizes: expected positive byte counts")
     built, meta_manifest, metas = _metadata(spec, home)
-    index = index_streams(spec, Path(features), None if flow is None else Path(flow),
-                          None if audio is None else Path(audio), layout)
-    marker = _marker([Path(p) for p in (features, flow, audio) if p is not None])
+    user = load_layout_file(layout_file) if layout_file is not None else ()
+    index = index_streams(spec, None if features is None else Path(features),
+                          None if flow is None else Path(flow),
+                          None if audio is None else Path(audio), layout,
+                          streams={k: Path(v) for k, v in (streams or {}).items()},
+                          user_layouts=user, lists={k: Path(v) for k, v in (lists or {}).items()})
+    marker = _marker([Path(p) for p in (features, flow, audio, *(streams or {}).values())
+                      if p is not None])
     F = int(snippet_frames or (marker or {}).get("snippet_frames") or SNIPPET_FRAMES)
 
     missing = {s: [m.video_id for m in metas[s] if any(m.video_id not in ix.files for ix in index.values())]
@@ -101,16 +115,19 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike, 
     present = {s: [m.video_id for m in metas[s] if m.video_id not in gone] for s in SPLITS}
     for ix in index.values():
         check_crops(ix, [v for s in SPLITS for v in present[s]])
-    num_crops = _num_crops(index, present)
+    stream_crops = _num_crops(index, present)
+    num_crops = next((stream_crops[s] for s in ("rgb", *stream_crops) if s in stream_crops), None)
     notes = _notes(index, metas, marker)
 
-    schema = store_schema(store_features({s: ix.layout.dim for s, ix in index.items()}, dtype,
-                                         num_crops if crops == "all" else None))
+    dims = {s: ix.dim for s, ix in index.items()}
+    schemas = {sp: store_schema(store_features(dims, dtype, stream_crops if policy[sp] == "all" else None))
+               for sp in SPLITS}
     params = {
         "build_format": BUILD_FORMAT, "var_bench": __version__, "benchmark": spec.name,
         "version": spec.version, "ids_sha256": meta_manifest.ids_sha256,
-        "streams": {s: [ix.layout.name, str(ix.root.resolve()), ix.fingerprint] for s, ix in index.items()},
-        "crops": crops, "dtype": dtype, "allow_missing": bool(allow_missing), "snippet_frames": F,
+        "streams": {s: [ix.layout.name, str(ix.root.resolve()), ix.inputs_sha256, ix.dim]
+                    for s, ix in index.items()},
+        "crops": policy, "dtype": dtype, "allow_missing": bool(allow_missing), "snippet_frames": F,
         "row_group_bytes": row_group_bytes, "shard_bytes": shard_bytes,
     }
     dest = features_dir(spec, home)
@@ -119,28 +136,39 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike, 
 
     total = sum(len(metas[s]) for s in SPLITS)
     bar = _bar(total, progress, initial=sum(journal.done(s) for s in SPLITS))
-    read = _VideoReader(index, crops, np.dtype(dtype), F)
     try:
         for split in SPLITS:
-            _build_split(split, metas[split], set(missing[split]), read, schema, staging, journal,
-                         row_group_bytes, shard_bytes, bar)
+            read = _VideoReader(index, policy[split], np.dtype(dtype), F)
+            _build_split(split, metas[split], set(missing[split]), read, schemas[split], staging,
+                         journal, row_group_bytes, shard_bytes, bar)
     finally:
         bar.close()
+
+    fp = Fingerprint.from_lines(journal.fingerprint_lines(list(index)),
+                                {s: ix.layout.name for s, ix in index.items()}, dims)
+    known = known_fingerprints(spec)
+    matches = {s: (k.name if k else None) for s, k in compare(fp, known).items()}
+    for line in match_lines(fp, known, spec.name):
+        log.info("fingerprint: %s", line)
 
     counts, trimmed, shards, missing_out = journal.summary()
     manifest = FeatureManifest(
         benchmark=spec.name, version=spec.version, build_format=BUILD_FORMAT, var_bench=__version__,
         built_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         layout={s: ix.layout.name for s, ix in index.items()}, streams=list(index),
-        crops_mode=crops, num_crops=num_crops, dtype=dtype,
-        dims={s: ix.layout.dim for s, ix in index.items()}, snippet_frames=F, synthetic=marker,
+        crops_mode=policy_text(policy), num_crops=num_crops, dtype=dtype,
+        dims=dims, snippet_frames=F, synthetic=marker,
         counts=counts, missing=missing_out, trimmed=trimmed, shards=shards,
-        ids_sha256=dict(meta_manifest.ids_sha256), notes=notes,
+        ids_sha256=dict(meta_manifest.ids_sha256), notes=notes, crops=dict(policy),
+        features_digest=fp.digest, matches=matches,
+        lists={s: (str(ix.list_file) if ix.list_file else None) for s, ix in index.items()},
     )
     from var_bench.data.assembly.pipeline import _swap_into_place
 
     atomic_write_text(staging / "README.md",
-                      render_features_card(spec, manifest, metadata_card(built), schema_features(schema)))
+                      render_features_card(spec, manifest, metadata_card(built),
+                                           schema_features(schemas["train"])))
+    fp.write(staging)
     manifest.write(staging)
     (staging / JOURNAL).unlink()
     _swap_into_place(staging, dest)
@@ -195,9 +223,10 @@ def _missing_message(missing: dict[str, list[str]], index: dict[str, StreamIndex
             f"{roots}: {shown}; pass --allow-missing to build without them")
 
 
-def _num_crops(index: dict[str, StreamIndex], present: dict[str, list[str]]) -> int | None:
-    """C of the visual streams (read from the first video's header for ``[T, C, D]`` files);
-    rgb and flow must agree."""
+def _num_crops(index: dict[str, StreamIndex], present: dict[str, list[str]]) -> dict[str, int]:
+    """C per video stream (read from the first video's header for ``[T, C, D]`` files when not
+    known yet). rgb and flow must agree (one I3D release); other streams (CLIP with 10 crops
+    beside XD's 5, captions with none) keep their own."""
     first = next((v for s in SPLITS for v in present[s]), None)
     found = {}
     for s, ix in index.items():
@@ -206,10 +235,10 @@ def _num_crops(index: dict[str, StreamIndex], present: dict[str, list[str]]) -> 
         if ix.num_crops is None and first is not None:
             ix.num_crops = video_headers(ix, first)[0].shape[1]
         found[s] = ix.num_crops
-    if len(set(found.values())) > 1:
-        raise InputError("crops: expected the same number of crops in every visual stream, found "
-                         + ", ".join(f"{s} {c}" for s, c in found.items()))
-    return next(iter(found.values()), None)
+    if "rgb" in found and "flow" in found and found["rgb"] != found["flow"]:
+        raise InputError("crops: expected the same number of crops in the rgb and flow streams, "
+                         f"found rgb {found['rgb']}, flow {found['flow']}")
+    return found
 
 
 def _notes(index: dict[str, StreamIndex], metas, marker) -> list[str]:
@@ -237,12 +266,14 @@ class _VideoReader:
     def __call__(self, item: tuple[int, _Meta]) -> tuple[int, dict, bool]:
         pos, meta = item
         vid = meta.video_id
-        heads = {s: video_headers(ix, vid) for s, ix in self.index.items()}
+        heads = {s: video_headers(ix, vid, HEAD_ROWS) for s, ix in self.index.items()}
         lengths = {s: h[0].shape[0] for s, h in heads.items()}
         T = aligned_length(lengths, vid)
         row: dict = {"video_id": vid}
         for s, ix in self.index.items():
             x = read_stream(ix, vid, heads[s], T, self.crops, self.scratch)
+            if x.ndim == 3 and x.shape[1] == 1:  # one crop: stored [T, D] (see store_features)
+                x = x[:, 0]
             if x.dtype != self.dtype:
                 x = x.astype(self.dtype)
             check_finite(x, vid, s, _where(heads[s], self.crops, ix))
@@ -255,12 +286,14 @@ class _VideoReader:
         # test video (all zeros).
         row["snippet_labels"] = (None if meta.segments is None
                                  else snippet_labels(meta.segments, T, self.F))
+        row[_FP] = {s: [file_line(h.path.name, h.shape, h.dtype.str, h.head) for h in hs]
+                    for s, hs in heads.items()}
         return pos, row, any(t != T for t in lengths.values())
 
 
 def _where(heads, crops: str, ix: StreamIndex) -> str:
-    if ix.layout.per_crop and crops == "center":
-        return str(heads[0].path)
+    if ix.layout.per_crop and crops not in ("mean", "all"):
+        return str(heads[0 if crops == "center" else int(crops)].path)
     if len(heads) == 1:
         return str(heads[0].path)
     return f"{len(heads)} crop files in {heads[0].path.parent} ({heads[0].path.name} ...)"
@@ -329,6 +362,16 @@ class _Journal:
             shards[s] = [sh["path"] for sh in st["shards"]]
         return counts, trimmed, shards, missing
 
+    def fingerprint_lines(self, streams: list[str]) -> dict[str, list[str]]:
+        """stream -> the fingerprint lines of every file read, over all splits."""
+        out: dict[str, list[str]] = {s: [] for s in streams}
+        for s in SPLITS:
+            st = self.data["splits"][s]
+            for p in st["shards"] + ([st["tail"]] if st["tail"] else []):
+                for stream, lines in p.get("fp", {}).items():
+                    out.setdefault(stream, []).extend(lines)
+        return out
+
 
 def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _VideoReader, schema,
                  staging: Path, journal: _Journal, row_group_bytes: int, shard_bytes: int, bar) -> None:
@@ -338,11 +381,11 @@ def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _Video
         return
     start = journal.done(split)
     cursor = start
-    pending = {"missing": [], "trimmed": 0}
+    pending = {"missing": [], "trimmed": 0, "fp": {}}
 
     def on_shard(rel: str, rows: int) -> None:
         st["shards"].append({"path": rel, "rows": rows, "ids_done": cursor, **pending})
-        pending.update(missing=[], trimmed=0)
+        pending.update(missing=[], trimmed=0, fp={})
         journal.save()
 
     writer = ShardWriter(staging, split, schema, row_group_bytes, shard_bytes,
@@ -354,6 +397,8 @@ def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _Video
             bar.update(pos + 1 - cursor)
             cursor = pos + 1
             pending["trimmed"] += int(was_trimmed)
+            for s, lines in row.pop(_FP).items():
+                pending["fp"].setdefault(s, []).extend(lines)
             writer.write([row])
         pending["missing"] += [m.video_id for m in metas[cursor:]]
         bar.update(len(metas) - cursor)
@@ -363,7 +408,7 @@ def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _Video
         writer.abort()
         raise
     st["complete"] = True
-    st["tail"] = dict(pending) if (pending["missing"] or pending["trimmed"]) else None
+    st["tail"] = dict(pending) if (pending["missing"] or pending["trimmed"] or pending["fp"]) else None
     journal.save()
 
 
