@@ -29,7 +29,7 @@ IDS = [f"vid{i:03d}" for i in range(N)]
 
 #: The record's keys, in order, as docs/protocol.md lists them.
 RECORD_KEYS = ["benchmark", "split", "ties", "metrics", "SumR", "bounds", "tied_queries",
-               "per_query", "ci", "by_class", "name", "disclosure", "warnings", "ids_sha256",
+               "per_query", "ci", "by_class", "name", "disclosure", "features_digest", "warnings", "ids_sha256",
                "submission", "submission_sha256", "versions", "date"]
 
 

@@ -76,11 +76,15 @@ class ResultRecord:
         default_factory=lambda: {k: None for k in DISCLOSURE_KEYS}
     )
     warnings: list[str] = field(default_factory=list)
+    #: Set digest of the feature set the result was computed on (the store's
+    #: ``features_digest``, docs/features.md); None when unknown (a submission scored alone).
+    #: Leaderboards group entries by it.
+    features_digest: str | None = None
 
     # Order of keys in the JSON file: the protocol's keys first, provenance last.
     _ORDER = (
         "benchmark", "split", "ties", "metrics", SUMR, "bounds", "tied_queries", "per_query",
-        "ci", "by_class", "name", "disclosure", "warnings", "ids_sha256", "submission",
+        "ci", "by_class", "name", "disclosure", "features_digest", "warnings", "ids_sha256", "submission",
         "submission_sha256", "versions", "date",
     )
 

@@ -153,6 +153,15 @@ def _features_disclosure(spec: BenchmarkSpec, home) -> str | None:
     return f"real features ({', '.join(manifest.streams)})"
 
 
+def _features_digest(spec: BenchmarkSpec, home) -> str | None:
+    """The feature store's set digest (its fingerprint), None for stores without one."""
+    from var_bench.data.paths import features_dir
+    from var_bench.features.manifest import FeatureManifest
+
+    manifest = FeatureManifest.read(features_dir(spec, home))
+    return None if manifest is None else manifest.features_digest
+
+
 def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, split: str = "test",
              out: str | Path = "submission.npz", home=None, device=None, json_path=None,
              data=None, features: str | None = None, batch_size: int | None = None) -> ResultRecord:
@@ -190,6 +199,7 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
     record.disclosure[REFERENCE_MODEL_KEY] = saved["model"]
     record.disclosure[FEATURES_KEY] = features or _features_disclosure(spec, home)
     record.disclosure["checkpoint_selection"] = state.get("selection")
+    record.features_digest = None if data is not None else _features_digest(spec, home)
     record.disclosure["test_time_normalisation"] = getattr(model, "test_time_normalisation", None)
     seconds = time.perf_counter() - t0
     log.info("evaluated %s on %s %s (%d queries) in %.2f s end to end", saved["model"], spec.name,

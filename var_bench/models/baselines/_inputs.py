@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from var_bench.errors import InputError
-from var_bench.features.layouts import VIDEO_STREAMS  # gallery streams, in model order
+from var_bench.features.layouts import VIDEO_STREAMS, video_streams  # gallery streams, in model order
 from var_bench.models.base import ModelContext
 from var_bench.models.text import TextEncoder
 
@@ -26,20 +26,21 @@ TEXT = "text"
 
 
 def select_streams(ctx: ModelContext, requested: Sequence[str] | None = None) -> tuple[str, ...]:
-    """Video streams the model uses: ``requested`` (a subset of the store's) or every one the
-    store has (rgb, plus flow when present), in :data:`VIDEO_STREAMS` order."""
-    available = [s for s in VIDEO_STREAMS if s in ctx.streams]
+    """Video streams the model uses: ``requested`` (a subset of the store's video streams, any
+    names: rgb, flow, clip, ...) or, by default, the I3D streams the store has (rgb, plus flow when
+    present; every video stream when it has neither), in the store's order."""
+    available = list(video_streams(ctx.streams))
     if requested is None:
-        chosen = available
+        chosen = [s for s in available if s in VIDEO_STREAMS] or available
     else:
         wanted = [str(s) for s in requested]
         unknown = [s for s in wanted if s not in available]
         if unknown or not wanted:
             raise InputError(f"model streams: expected a non-empty subset of "
                              f"{', '.join(available) or '(none)'}, got {', '.join(wanted) or '(none)'}")
-        chosen = [s for s in VIDEO_STREAMS if s in wanted]
+        chosen = [s for s in available if s in wanted]
     if not chosen:
-        raise InputError(f"model streams: expected a video stream ({', '.join(VIDEO_STREAMS)}) in "
+        raise InputError(f"model streams: expected a video stream (e.g. {', '.join(VIDEO_STREAMS)}) in "
                          f"the feature store, got {', '.join(ctx.streams) or '(none)'}")
     return tuple(chosen)
 
