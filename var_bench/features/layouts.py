@@ -180,7 +180,8 @@ def resolve_listed(text: str, root: Path, list_dir: Path) -> Path | None:
     """Where a listed path is on this machine: as written when it exists (absolute, or relative
     to the list's folder or to ``root``); else re-rooted under ``root``: the longest tail of its
     components that exists there (``/media/peng/x/RGBTest/a__0.npy`` -> ``root/RGBTest/a__0.npy``,
-    else ``root/a__0.npy``). None when no candidate exists."""
+    else ``root/a__0.npy``). None when no candidate exists (the list reader then looks the file
+    name up anywhere under ``root``, when it is unique there)."""
     win = PureWindowsPath(text)
     parts = [p for p in (win.parts[1:] if win.drive else PurePosixPath(text).parts) if p not in ("/", "")]
     p = Path(text)
@@ -317,8 +318,18 @@ def _list_pairs(list_file: Path, root: Path, matcher: _Matcher):
     listed = read_list(list_file)
     want: dict[str, set[str]] = {}
     missing = []
+    by_name: dict[str, str | None] | None = None
     for no, text in listed:
         p = resolve_listed(text, root, list_file.parent)
+        if p is None:
+            # Last resort: the file name anywhere under root (one walk, only when needed;
+            # a name found twice is ambiguous and stays missing).
+            if by_name is None:
+                by_name = {}
+                for _, entry in walk_npy(root):
+                    by_name[entry.name] = None if entry.name in by_name else entry.path
+            found = by_name.get(PurePosixPath(text).name)
+            p = Path(found) if found else None
         if p is None:
             missing.append(f"line {no}: {text}")
             continue
