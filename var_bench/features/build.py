@@ -2,7 +2,7 @@
 
 Steps: the metadata build gives the ids of each split; the raw trees are indexed once and their
 layouts detected (:mod:`.layouts`); every split's ids must be present (or ``allow_missing``) with
-crops 0..C-1; then, one video at a time (read by a prefetching thread while the main thread writes
+crops 0..C-1; then, one video at a time (read ahead by two reader threads while the main thread writes
 Parquet), each stream's headers are checked, the streams are aligned to a common T
 (:mod:`.align`), crops are reduced, values checked finite, labels computed (:mod:`.labels`), and
 rows go to a :class:`~.store.ShardWriter`.
@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import os
-import queue
+from collections import deque
 import shutil
 import sys
 import threading
@@ -53,8 +53,11 @@ JOURNAL = "progress.json"
 #: Key of a row's fingerprint lines (taken off the row before it is written; kept in the journal).
 _FP = "_fingerprint"
 STAGING_SUFFIX = ".partial"
-#: Videos read ahead by the reader thread (bounds memory: each is one video's arrays).
-PREFETCH = 2
+#: Videos read ahead (bounds memory: each is one video's arrays).
+PREFETCH = 4
+#: Reader threads: file reads, the crop sum and the finite check release the GIL, so two
+#: readers keep the writer (and a second core) busy; the writer was waiting on one reader.
+READERS = 2
 _SHOWN_MISSING = 10
 
 
@@ -257,11 +260,17 @@ def _notes(index: dict[str, StreamIndex], metas, marker) -> list[str]:
 
 
 class _VideoReader:
-    """Reads one video into a store row (runs in the prefetch thread; owns its scratch buffer)."""
+    """Reads one video into a store row (runs in the reader threads; one scratch buffer per thread)."""
 
     def __init__(self, index: dict[str, StreamIndex], crops: str, dtype: np.dtype, F: int) -> None:
         self.index, self.crops, self.dtype, self.F = index, crops, dtype, F
-        self.scratch = Scratch()
+        self._local = threading.local()  # one scratch buffer per reader thread
+
+    @property
+    def scratch(self) -> Scratch:
+        if not hasattr(self._local, "scratch"):
+            self._local.scratch = Scratch()
+        return self._local.scratch
 
     def __call__(self, item: tuple[int, _Meta]) -> tuple[int, dict, bool]:
         pos, meta = item
@@ -392,7 +401,7 @@ def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _Video
                          start_index=len(st["shards"]), on_shard=on_shard)
     todo = [(i, m) for i, m in enumerate(metas) if i >= start and m.video_id not in missing]
     try:
-        for pos, row, was_trimmed in prefetch(todo, read, PREFETCH):
+        for pos, row, was_trimmed in prefetch(todo, read, PREFETCH, READERS):
             pending["missing"] += [m.video_id for m in metas[cursor:pos]]
             bar.update(pos + 1 - cursor)
             cursor = pos + 1
@@ -412,41 +421,31 @@ def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _Video
     journal.save()
 
 
-def prefetch(items: Iterable, fn: Callable, depth: int) -> Iterator:
-    """``map(fn, items)`` computed by one background thread up to ``depth`` items ahead (numpy
-    and file reads release the GIL, so reading overlaps the caller's Parquet writing). An
-    exception in ``fn`` is raised here, in order."""
-    q: queue.Queue = queue.Queue(maxsize=max(1, depth))
-    stop = threading.Event()
+def prefetch(items: Iterable, fn: Callable, depth: int, workers: int = 1) -> Iterator:
+    """``map(fn, items)`` computed by ``workers`` background threads up to ``depth`` items ahead,
+    yielded in order (numpy and file reads release the GIL, so reading overlaps the caller's
+    shard writing). An exception in ``fn`` is raised here, in order; on exit nothing is left
+    running."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    def work() -> None:
-        try:
-            for it in items:
-                if stop.is_set():
-                    return
-                q.put((True, fn(it)))
-            q.put((None, None))
-        except BaseException as e:  # handed to the consumer, which re-raises it
-            q.put((False, e))
-
-    t = threading.Thread(target=work, name="var-bench-reader", daemon=True)
-    t.start()
+    it = iter(items)
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="var-bench-reader")
+    pending: deque = deque()
     try:
-        while True:
-            ok, value = q.get()
-            if ok is None:
-                return
-            if not ok:
-                raise value
+        for x in it:
+            pending.append(pool.submit(fn, x))
+            if len(pending) >= max(1, depth):
+                break
+        while pending:
+            value = pending.popleft().result()
+            for x in it:  # keep `depth` in flight
+                pending.append(pool.submit(fn, x))
+                break
             yield value
     finally:
-        stop.set()
-        while t.is_alive():  # unblock a put() so the thread sees `stop` and exits
-            try:
-                q.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        t.join()
+        for f in pending:
+            f.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _bar(total: int, progress: bool | None, initial: int = 0):
