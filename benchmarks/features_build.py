@@ -10,12 +10,13 @@ alternating (so both see the same warm page cache), in fresh child processes:
   baseline   import the toolkit, then ``np.load`` every raw file once
   floor      np.load every file, mean over crops, write the output bytes to one raw file: what any
              converter must do (it shows how much of the ratio is writing the output at all)
-  build      ``build_features`` (defaults: crops mean, float32, Parquet shards)
+  build      ``build_features`` (defaults: crops mean, float32, Arrow IPC shards, fingerprint)
 ``--cold`` drops the page cache (``sync; echo 3 > /proc/sys/vm/drop_caches``, needs root) before
 every child, so each reads its inputs from disk, as a first build of a hand-downloaded 35 GB tree
 does; without it the cache is warm and ``np.load`` is a memory copy.
 Prints the work seconds (after imports; minimum over repeats), the ratio build / baseline
-(target <= 1.5x) and the peak RSS of the build child (``VmHWM``; target < 1 GB, flat in size).
+(targets, issue 13: <= 2x from a warm cache, <= 1.3x with ``--cold``) and the peak RSS of the
+build child (``VmHWM``; target < 1 GiB, flat in size).
 """
 
 from __future__ import annotations
@@ -145,8 +146,11 @@ def main() -> None:
             shutil.rmtree(root)
         worst = max(r for _, r, _ in results)
         peak = max(p for _, _, p in results)
-        print(f"{'PASS' if worst <= 1.5 else 'FAIL'} build / np.load <= 1.5x (worst {worst:.2f}x)")
-        print(f"{'PASS' if peak < 1024 else 'FAIL'} peak RSS < 1 GB (worst {peak:.0f} MiB)")
+        target = 1.3 if args.cold else 2.0
+        print(f"{'PASS' if worst <= target else 'FAIL'} build / np.load <= {target}x "
+              f"({'cold' if args.cold else 'warm'} cache; worst {worst:.2f}x)")
+        print(f"{'PASS' if peak < 1024 else 'FAIL'} peak RSS < 1 GiB (worst {peak:.0f} MiB)")
+        sys.exit(0 if worst <= target and peak < 1024 else 1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

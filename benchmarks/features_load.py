@@ -19,8 +19,10 @@ is the time after imports, the median of ``--repeats``:
   numpy-all       load_dataset of the all-crops store, with_format("numpy"), each [T, C, D] summed
   torch-all       FeatureDataset(crop="mean") over the all-crops store (the per-item crop mean)
 
-Targets (not slower than the raw files): numpy-mean and torch-mean <= baseline-mean; numpy-all and
-torch-all <= baseline-all. Prints one PASS/FAIL line per target; exit status 1 if any fails.
+Targets (issue 13): the default (mean) store through FeatureDataset <= 0.3x baseline-mean (Arrow
+IPC shards, memory-mapped, rows are views); the all-crops store (torch-all) faster than the raw
+files (< 1x baseline-all). numpy-* (datasets' own numpy formatting) are printed for reference
+against <= 1x. Prints one PASS/FAIL line per target; exit status 1 if any fails.
 """
 
 from __future__ import annotations
@@ -71,8 +73,8 @@ print(json.dumps({"seconds": t2 - t0, "work": t2 - t1, "total": total, "peak_mib
 """
 
 MODES = ("baseline-mean", "numpy-mean", "torch-mean", "baseline-all", "numpy-all", "torch-all")
-TARGETS = (("numpy-mean", "baseline-mean"), ("torch-mean", "baseline-mean"),
-           ("numpy-all", "baseline-all"), ("torch-all", "baseline-all"))
+TARGETS = (("numpy-mean", "baseline-mean", 1.0), ("torch-mean", "baseline-mean", 0.3),
+           ("numpy-all", "baseline-all", 1.0), ("torch-all", "baseline-all", 1.0))
 
 
 def child(mode: str, home: Path, listing: Path) -> dict:
@@ -138,23 +140,24 @@ def main() -> None:
             home = homes["all" if mode.endswith("all") else "mean"]
             child(mode, home, tmp / "listing.json")  # warm the page cache
             runs = [child(mode, home, tmp / "listing.json") for _ in range(args.repeats)]
-            rows[mode] = {k: statistics.median(r[k] for r in runs) for k in ("seconds", "work")}
+            # Best of the repeats: the machine is shared, the minimum is the least disturbed figure.
+            rows[mode] = {k: min(r[k] for r in runs) for k in ("seconds", "work")}
             rows[mode]["peak_mib"] = max(r["peak_mib"] for r in runs)
             rows[mode]["total"] = runs[0]["total"]
     T = sum(len(fs) for fs in listing)
     print(f"{args.videos} videos x {args.crops} crops (mean T {args.snippets}), raw files "
-          f"{raw_mib:.0f} MiB, {T} files; work = after imports, median of {args.repeats}")
+          f"{raw_mib:.0f} MiB, {T} files; work = after imports, best of {args.repeats}")
     print(f"{'run':<15}{'total s':>9}{'work s':>9}{'x baseline':>12}{'peak MiB':>10}")
     for mode, r in rows.items():
         base = rows["baseline-all" if mode.endswith("all") else "baseline-mean"]
         print(f"{mode:<15}{r['seconds']:>9.3f}{r['work']:>9.3f}{r['work'] / base['work']:>12.2f}"
               f"{r['peak_mib']:>10.1f}")
     failed = False
-    for mode, base in TARGETS:
+    for mode, base, target in TARGETS:
         ratio = rows[mode]["work"] / rows[base]["work"]
-        ok = ratio <= 1.0
+        ok = ratio <= target
         failed |= not ok
-        print(f"{'PASS' if ok else 'FAIL'} {mode} work <= {base} work: {ratio:.2f}x")
+        print(f"{'PASS' if ok else 'FAIL'} {mode} work <= {target}x {base} work: {ratio:.2f}x")
     sys.exit(1 if failed else 0)
 
 

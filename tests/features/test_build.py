@@ -198,7 +198,7 @@ def test_interrupted_build_resumes_and_matches(ucf, monkeypatch):
     stamp = (first.stat().st_ino, first.stat().st_mtime_ns)
     assert json.loads((staging / "progress.json").read_text())["splits"]["train"]["shards"]
     monkeypatch.setattr(build_mod, "ShardWriter", ShardWriter)
-    (staging / "data" / "train" / "junk.parquet.part").write_bytes(b"half")
+    (staging / "data" / "train" / "junk.arrow.part").write_bytes(b"half")
     m = build_features(UCF, root, **kw)
     done = _store() / shards_ref["train"][0]
     assert (done.stat().st_ino, done.stat().st_mtime_ns) == stamp  # not rewritten

@@ -16,5 +16,5 @@ def test_card_has_shard_configs_and_metadata_body():
     m = _m()
     meta = "---\nlicense: other\n---\n\n# UCFCrime-AR\n\nbody text\n"
     card = render_features_card(UCFCRIME_AR, m, meta, store_features({"rgb": 1024}, "float32", None))
-    assert card.startswith("---\n") and "path: data/test/*.parquet" in card
+    assert card.startswith("---\n") and "path: data/test/*.arrow" in card
     assert "array2_d" in card and "body text" in card and card.count("license: other") == 1

@@ -73,11 +73,11 @@ def test_mixed_layouts_are_refused_unless_forced(tmp_path):
 
 def test_wrong_benchmark_and_empty_tree(tmp_path):
     write_tree(tmp_path / "r", "ucf-rtfm", UCF_IDS, T=2)
-    with pytest.raises(InputError, match="not a xdviolence-ar layout"):
+    with pytest.raises(InputError, match=r"expected xd-tevad \(<Stem>_i3d.npy, \[T, C, D\], D = 1024\), found shape \[2, 10, 2048\]"):
         index_streams(XDVIOLENCE_AR, tmp_path / "r")
     (tmp_path / "e").mkdir()
     (tmp_path / "e" / "notes.npy").write_bytes(b"x")
-    with pytest.raises(InputError, match="expected RGB feature files"):
+    with pytest.raises(InputError, match="expected video feature files"):
         index_streams(UCFCRIME_AR, tmp_path / "e")
     with pytest.raises(InputError, match="expected a folder"):
         index_streams(UCFCRIME_AR, tmp_path / "nope")

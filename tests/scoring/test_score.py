@@ -30,7 +30,8 @@ IDS = [f"vid{i:03d}" for i in range(N)]
 #: The record's keys, in order, as docs/protocol.md lists them.
 RECORD_KEYS = ["benchmark", "split", "ties", "directions", "metrics", "SumR", "bounds",
                "tied_queries", "per_query", "ci", "by_class", "name", "disclosure", "provenance",
-               "warnings", "ids_sha256", "submission", "submission_sha256", "versions", "date"]
+               "features_digest", "warnings", "ids_sha256", "submission", "submission_sha256",
+               "versions", "date"]
 
 
 def oracle(S: np.ndarray, over_rows: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -11,5 +11,5 @@ def feature_manifest(**kw) -> FeatureManifest:
                 built_at="t", layout={"rgb": "ucf-crops"}, streams=["rgb"], crops_mode="mean",
                 num_crops=10, dtype="float32", dims={"rgb": 1024}, snippet_frames=16,
                 synthetic=None, counts={"test": 1}, missing={"test": []}, trimmed={"test": 0},
-                shards={"test": ["data/test/part-00000.parquet"]}, ids_sha256={"test": "x"})
+                shards={"test": ["data/test/part-00000.arrow"]}, ids_sha256={"test": "x"})
     return FeatureManifest(**{**base, **kw})

@@ -35,23 +35,88 @@ class ColumnSpec:
     doc: str
 
 
+#: How a layout stores crops: one ``[T, D]`` file per crop (the crop index in the file name),
+#: one ``[T, C, D]`` file per video, or one ``[T, D]`` file per video (no crops).
+CROP_FILES, CROP_AXIS, CROP_NONE = "files", "axis", "none"
+CROP_KINDS: tuple[str, ...] = (CROP_FILES, CROP_AXIS, CROP_NONE)
+
+
 @dataclass(frozen=True)
 class Layout:
-    """One raw feature layout: its file-name pattern and array shape.
+    """One raw feature layout, as data (no code per layout).
 
-    ``pattern``: a key of the feature stage's file-name patterns (``crop``, ``i3d``, ``vggish``).
-    ``per_crop``: one ``[T, D]`` file per crop (else one file per video, ``[T, C, D]`` when
-    ``video_crops`` else ``[T, D]``). ``dim``: the feature dimension D. ``flow``: a Flow tree of
-    the same layout exists upstream.
+    ``file``: the file-name template, ``{stem}`` = the video id and, for ``crops="files"``,
+    ``{crop}`` = the crop index k (digits), e.g. ``"{stem}__{crop}.npy"``. ``crop0_file``: the
+    name of crop 0 when it differs (PEL4VAD: ``"{stem}.npy"``). ``crops``: ``files`` | ``axis``
+    (``[T, C, D]`` per video) | ``none`` (``[T, D]`` per video). ``num_crops``: C expected (None:
+    found, the most common count). ``dim``: D expected (None: found in the first file; every
+    other file must then agree). ``stream``: the stream its files feed (``rgb``, ``clip``,
+    ``text_emb``...). ``flow``: files under a folder named ``Flow``/``FlowTest`` feed ``flow``.
+    ``folder``: an fnmatch pattern (any case) a folder above every file must match (VadCLIP XD:
+    ``XD*ClipFeatures``). ``audio``: the query-side stream of an audio-query benchmark.
+    ``doc``: where the layout comes from (shown in errors and docs).
     """
 
     name: str
-    pattern: str
-    dim: int
-    per_crop: bool
-    video_crops: bool
-    audio: bool = False
+    file: str
+    dim: int | None = None
+    crops: str = CROP_FILES
+    num_crops: int | None = None
+    stream: str = "rgb"
+    crop0_file: str | None = None
     flow: bool = False
+    audio: bool = False
+    folder: str | None = None
+    #: The upstream release keeps each video's files in a folder named after its class.
+    class_folders: bool = False
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.crops not in CROP_KINDS:
+            raise InputError(f"layout {self.name}: crops expected one of {', '.join(CROP_KINDS)}, "
+                             f"got {self.crops!r}")
+        for t in (self.file, self.crop0_file):
+            if t is None:
+                continue
+            if "{stem}" not in t or not t.endswith(".npy") or "/" in t:
+                raise InputError(f"layout {self.name}: expected a file-name template with {{stem}} "
+                                 f"ending in .npy (no folder), got {t!r}")
+        if (self.crops == CROP_FILES) != ("{crop}" in self.file):
+            raise InputError(f"layout {self.name}: expected {{crop}} in the file template exactly "
+                             f"when crops = files, got {self.file!r} with crops = {self.crops}")
+        for knob in ("dim", "num_crops"):
+            v = getattr(self, knob)
+            if v is not None and (not isinstance(v, int) or v < 1):
+                raise InputError(f"layout {self.name}: {knob} expected an integer >= 1, got {v!r}")
+
+    @property
+    def per_crop(self) -> bool:
+        """One file per crop (``crops == "files"``)."""
+        return self.crops == CROP_FILES
+
+    @property
+    def video_crops(self) -> bool:
+        """One ``[T, C, D]`` file per video (``crops == "axis"``)."""
+        return self.crops == CROP_AXIS
+
+    @property
+    def templates(self) -> tuple[str, ...]:
+        """The file-name templates this layout's files follow (crop 0's first when it differs)."""
+        return (self.crop0_file, self.file) if self.crop0_file else (self.file,)
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any], where: str = "layout") -> "Layout":
+        """A layout from a mapping (a user's YAML layout file); unknown keys are refused."""
+        known = set(cls.__dataclass_fields__)
+        if not isinstance(raw, Mapping) or "name" not in raw or "file" not in raw:
+            raise InputError(f"{where}: expected a mapping with at least name and file, got {raw!r}")
+        extra = sorted(set(raw) - known)
+        if extra:
+            raise InputError(f"{where}: expected keys among {', '.join(sorted(known))}, got "
+                             f"{', '.join(map(str, extra))}")
+        return cls(**{k: (str(v) if k in ("name", "file", "crop0_file", "stream", "folder", "crops",
+                                           "doc") and v is not None else v)
+                      for k, v in raw.items()})
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,8 @@ class ColumnView:
         return int(self.starts[-1])
 
     def __getitem__(self, i: int) -> np.ndarray | None:
-        c = int(np.searchsorted(self.starts, i, side="right")) - 1
+        # One chunk (a memory-mapped shard of one record batch) is the common case: no search.
+        c = 0 if len(self.chunks) == 1 else int(np.searchsorted(self.starts, i, side="right")) - 1
         view = self.chunks[c]
         r = i - int(self.starts[c])
         if view.valid is not None and not view.valid[r]:

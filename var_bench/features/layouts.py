@@ -1,25 +1,39 @@
-"""Raw feature layouts: their names and dimensions, indexing a folder tree, and detection.
+"""Raw feature layouts as data: indexing folder trees (or list files), detection, stream names.
 
-A layout is recognised from file names alone (folders only say which stream a file belongs to):
+A layout (:class:`~var_bench.benchmarks.spec.Layout`) is a file-name template, a crop naming
+(one file per crop, a ``[T, C, D]`` file per video, or no crops), crops per video and D (declared
+or found), and the stream its files feed. The built-in layouts are declared by the benchmark units
+(``spec.layouts``); a user adds more with a small YAML file (:func:`load_layout_file`).
 
-- ``ucf-crops`` / ``xd-i3d``: ``<Stem>__<k>.npy``, one ``[T, 1024]`` file per crop k = 0..C-1;
-- ``ucf-rtfm``: ``<Stem>_i3d.npy``, one ``[T, C, 2048]`` file per video;
-- ``xd-vggish``: ``<Stem>__vggish.npy``, one ``[T, 128]`` file per video.
+Detection, per source folder:
 
-A file belongs to the ``flow`` stream when a folder of its path below the root is named ``Flow`` or
-``FlowTest`` (any case), to ``audio`` when it is a VGGish file, else to ``rgb``. Split membership
-never comes from folders: it comes from the metadata build's ids.
+1. every ``*.npy`` file is matched against the templates of the candidate layouts, the most
+   specific template winning (the most literal characters: ``<Stem>__vggish.npy`` before
+   ``<Stem>__<k>.npy``); catch-all templates (``{stem}.npy``, PEL4VAD's crop 0) only take part
+   when their layout is forced with ``--layout``;
+2. a file under a folder named ``Flow``/``FlowTest`` (any case, any depth) feeds ``flow`` when the
+   layout allows Flow; a file of an audio layout feeds the audio stream; the others feed the
+   layout's stream (``rgb``, ``clip``, ``text_emb``, ...), or the name given with ``--stream``;
+3. the templates found are grouped (two templates go together when one layout has both), and per
+   group the layout is chosen among those with exactly these templates by the first file's
+   header: its D (``dim``), its rank and C. So Peng Wu's ``[T, 1024]`` and VadCLIP's ``[T, 512]``
+   crop files, which share a name pattern, are told apart by their size; a size no layout declares
+   is refused in one line naming the file.
+
+Split membership never comes from folders: it comes from the metadata build's ids.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import logging
 import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from var_bench.benchmarks import BENCHMARKS, BenchmarkSpec, Layout
 from var_bench.errors import InputError
@@ -44,48 +58,202 @@ def all_layouts() -> dict[str, Layout]:
 
 
 LAYOUTS: dict[str, Layout] = all_layouts()
-#: Values of ``--layout`` (the audio layout is never chosen: it is the only one).
+#: Values of ``--layout`` (the audio layouts are never chosen: they are found by their names).
 VIDEO_LAYOUT_CHOICES: tuple[str, ...] = (AUTO, *(n for n, lay in LAYOUTS.items() if not lay.audio))
 #: Path components (case-insensitive) that put a file in the flow stream.
 FLOW_FOLDERS = frozenset({"flow", "flowtest"})
-#: The stream names, in the order columns are written.
-STREAMS: tuple[str, ...] = ("rgb", "flow", "audio")
-#: The video streams (the gallery side); ``audio`` is XDViolence-AR's query stream.
+#: Streams fed by query-side (audio) layouts: every other stream is a video (gallery) stream.
+QUERY_STREAMS: frozenset[str] = frozenset(lay.stream for lay in LAYOUTS.values() if lay.audio)
+#: Stream names of the built-in layouts, in the order columns are written (others follow the
+#: video streams in the order they were found; the vocabulary is open, see :func:`check_stream_name`).
+STREAMS: tuple[str, ...] = ("rgb", "flow", *dict.fromkeys(
+    lay.stream for lay in LAYOUTS.values() if lay.stream not in ("rgb", "flow") and not lay.audio),
+    *sorted(QUERY_STREAMS))
+#: The two I3D video streams every model knows (object, motion); models read any other stream
+#: they are configured for (:func:`video_streams`).
 VIDEO_STREAMS: tuple[str, ...] = ("rgb", "flow")
+#: Store columns a stream may not be named after.
+RESERVED_COLUMNS = frozenset({"video_id", "num_snippets", "video_label", "snippet_labels", "index",
+                              "text", "class", "video", "audio_query"})
+_STREAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
-# The vggish and i3d suffixes are tried before the crop suffix (``x__vggish`` has no digits anyway).
-_PATTERNS: dict[str, re.Pattern] = {
-    "vggish": re.compile(r"^(?P<stem>.+)__vggish\.npy$"),
-    "i3d": re.compile(r"^(?P<stem>.+)_i3d\.npy$"),
-    "crop": re.compile(r"^(?P<stem>.+)__(?P<k>\d+)\.npy$"),
-}
-_EXAMPLE = {"crop": "<Stem>__<k>.npy", "i3d": "<Stem>_i3d.npy", "vggish": "<Stem>__vggish.npy"}
 
+def check_stream_name(name: str) -> str:
+    """``name`` when it can name a stream column (lower-case identifier, not a reserved column,
+    not ending in ``_len``), else InputError."""
+    if not _STREAM_NAME.match(name or "") or name in RESERVED_COLUMNS or name.endswith("_len"):
+        raise InputError(f"stream name: expected a lower-case identifier (letters, digits, _), not "
+                         f"one of {', '.join(sorted(RESERVED_COLUMNS))} nor ending in _len, "
+                         f"got {name!r}")
+    return name
+
+
+def video_streams(streams: Iterable[str]) -> tuple[str, ...]:
+    """The video (gallery-side) streams among ``streams``, in their order."""
+    return tuple(s for s in streams if s not in QUERY_STREAMS)
+
+
+def order_streams(names: Iterable[str]) -> list[str]:
+    """Column order of a store: rgb, flow, other video streams as found, query streams last."""
+    names = list(dict.fromkeys(names))
+    head = [s for s in VIDEO_STREAMS if s in names]
+    tail = [s for s in names if s in QUERY_STREAMS]
+    return head + [s for s in names if s not in head and s not in tail] + tail
+
+
+# --- templates ---------------------------------------------------------------------------------
+
+def template_regex(template: str) -> re.Pattern:
+    """``"{stem}__{crop}.npy"`` -> a regex with groups ``stem`` (any text) and ``crop`` (digits)."""
+    out, pos = [], 0
+    for m in re.finditer(r"\{(stem|crop)\}", template):
+        out.append(re.escape(template[pos:m.start()]))
+        out.append("(?P<stem>.+)" if m.group(1) == "stem" else r"(?P<crop>\d+)")
+        pos = m.end()
+    out.append(re.escape(template[pos:]))
+    return re.compile("^" + "".join(out) + "$")
+
+
+def _literal(template: str) -> int:
+    return len(re.sub(r"\{(stem|crop)\}", "", template))
+
+
+def is_catch_all(template: str) -> bool:
+    """A template that matches every ``.npy`` name (``{stem}.npy``): only used when forced."""
+    return _literal(template) <= len(".npy")
+
+
+def example(template: str) -> str:
+    return template.replace("{stem}", "<Stem>").replace("{crop}", "<k>")
+
+
+def load_layout_file(path: str | os.PathLike) -> tuple[Layout, ...]:
+    """User layouts from a YAML file: one mapping, a list of them, or ``{layouts: [...]}``; keys
+    are the fields of :class:`Layout` (``name``, ``file``, ``crops``, ``dim``, ``num_crops``,
+    ``stream``, ``crop0_file``, ``flow``, ``folder``, ``doc``)."""
+    import yaml
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise InputError(f"--layout-file {path}: expected a readable YAML file, got "
+                         f"{' '.join(str(e).split())[:160]}") from None
+    if isinstance(raw, dict) and "layouts" in raw:
+        raw = raw["layouts"]
+    items = raw if isinstance(raw, list) else [raw]
+    out = []
+    for i, item in enumerate(items):
+        lay = Layout.from_mapping(item, where=f"--layout-file {path} (layout {i + 1})")
+        check_stream_name(lay.stream)
+        out.append(lay)
+    if not out:
+        raise InputError(f"--layout-file {path}: expected at least one layout, got none")
+    names = [lay.name for lay in out]
+    if len(set(names)) != len(names):
+        raise InputError(f"--layout-file {path}: expected distinct layout names, got {names}")
+    return tuple(out)
+
+
+# --- list files --------------------------------------------------------------------------------
+
+def read_list(path: str | os.PathLike) -> list[tuple[int, str]]:
+    """``(line number, path text)`` of a feature list: an RTFM / XDVioDet ``.list`` (one path a
+    line) or a VadCLIP ``path,label`` CSV (the first column; a ``path`` header is skipped). Blank
+    lines and ``#`` comments are skipped; Windows separators become ``/``."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"--list {path}: expected a readable text file, got {e}") from None
+    out = []
+    for no, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "," in line and not line.endswith(".npy"):
+            line = line.split(",", 1)[0].strip().strip('"')
+            if line.lower() == "path":
+                continue
+        out.append((no, line.replace("\\", "/")))
+    if not out:
+        raise InputError(f"--list {path}: expected one feature path per line, found none")
+    return out
+
+
+def resolve_listed(text: str, root: Path, list_dir: Path) -> Path | None:
+    """Where a listed path is on this machine: as written when it exists (absolute, or relative
+    to the list's folder or to ``root``); else re-rooted under ``root``: the longest tail of its
+    components that exists there (``/media/peng/x/RGBTest/a__0.npy`` -> ``root/RGBTest/a__0.npy``,
+    else ``root/a__0.npy``). None when no candidate exists (the list reader then looks the file
+    name up anywhere under ``root``, when it is unique there)."""
+    win = PureWindowsPath(text)
+    parts = [p for p in (win.parts[1:] if win.drive else PurePosixPath(text).parts) if p not in ("/", "")]
+    p = Path(text)
+    if not win.drive:
+        if p.is_absolute():
+            if p.is_file():
+                return p
+        else:
+            for base in (list_dir, root):
+                if (base / p).is_file():
+                    return base / p
+    for i in range(len(parts)):
+        cand = root.joinpath(*parts[i:])
+        if cand.is_file():
+            return cand
+    return None
+
+
+# --- indexing ----------------------------------------------------------------------------------
 
 @dataclass
 class StreamIndex:
     """The files of one stream: ``files[stem]`` = paths ordered by crop (one path per video for
-    per-video layouts). ``num_crops``: C for per-crop layouts (None until read for RTFM, 1 for
-    layouts without crops). ``fingerprint``: sha256 over the sorted (path, size, mtime) lines."""
+    per-video layouts). ``num_crops``: C (per-crop files: the most common count; ``[T, C, D]``
+    files: from the first header; 1 without crops). ``dim``: D found in the first file.
+    ``inputs_sha256``: sha256 over the sorted (path, size, mtime) lines (the resume journal's view
+    of the inputs; the content fingerprint is :mod:`.fingerprint`'s)."""
 
     stream: str
     layout: Layout
     root: Path
     files: dict[str, tuple[Path, ...]]
     num_crops: int | None
-    fingerprint: str
+    inputs_sha256: str
     ignored: int = 0
     crop_sets: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    dim: int | None = None
+    list_file: Path | None = None
+
+    @property
+    def fingerprint(self) -> str:  # the 0.2 name of inputs_sha256
+        return self.inputs_sha256
 
 
 @dataclass
-class _Found:
-    """Files of one stream and one name pattern while walking: (stem, crop, path, size, mtime)."""
+class _Entry:
+    template: str
+    stem: str
+    crop: int
+    rel: str
+    parts: tuple[str, ...]
+    size: int
+    mtime: int
 
-    entries: list[tuple[str, int, str, int, int]] = field(default_factory=list)
+
+@dataclass
+class _Group:
+    """Files of one source that feed one stream (``stream`` None: the chosen layout's)."""
+
+    root: Path
+    stream: str | None
+    kind: str  # "video", "flow" or "audio": which layouts may read it
+    entries: list[_Entry] = field(default_factory=list)
+    list_file: Path | None = None
 
 
-def walk_npy(root: Path):
+def walk_npy(root: Path) -> Iterator[tuple[tuple[str, ...], os.DirEntry]]:
     """Yield ``(relative folder parts, DirEntry)`` for every ``*.npy`` file under ``root``.
 
     One ``os.scandir`` per folder; symlinked folders are followed once (cycles are skipped).
@@ -110,109 +278,207 @@ def walk_npy(root: Path):
                     yield parts, entry
 
 
-def scan(root: Path, *, default_stream: str, take_flow: bool, take_audio: bool,
-         flow_only_if_marked: bool = False) -> tuple[dict[str, dict[str, _Found]], int]:
-    """Walk ``root`` once and group ``.npy`` files by stream and name pattern.
+class _Matcher:
+    """Matches a file name against the templates of ``layouts``, most specific first."""
 
-    ``default_stream``: the stream of files in no Flow folder. ``take_flow``/``take_audio``: keep
-    files of Flow folders / VGGish files (else drop them). ``flow_only_if_marked``: for a ``--flow``
-    root, keep only the files under Flow folders when there are any. Returns
-    ``(stream -> pattern -> files, number of unrecognised .npy files)``.
-    """
-    found: dict[str, dict[str, _Found]] = {}
-    marked: dict[str, dict[str, _Found]] = {}
-    ignored = 0
-    for parts, entry in walk_npy(root):
-        name = entry.name
-        for pattern, rx in _PATTERNS.items():
+    def __init__(self, layouts: Sequence[Layout], forced: Layout | None) -> None:
+        templates = {t for lay in layouts for t in lay.templates
+                     if not is_catch_all(t) or (forced is not None and t in forced.templates)}
+        self.templates = sorted(templates, key=lambda t: (-_literal(t), t))
+        self.rx = [(t, template_regex(t)) for t in self.templates]
+        self.audio = {t for lay in layouts if lay.audio for t in lay.templates}
+
+    def match(self, name: str) -> tuple[str, str, int] | None:
+        for t, rx in self.rx:
             m = rx.match(name)
             if m:
-                break
-        else:
+                crop = int(m.group("crop")) if "crop" in rx.groupindex else 0
+                if crop >= MAX_CROPS:  # bounds range(C) and per-crop lists built from these indices
+                    raise InputError(f"features: expected crop indices 0..{MAX_CROPS - 1}, got "
+                                     f"{m.group('crop')[:20]} in {name[:200]}")
+                return t, m.group("stem"), crop
+        return None
+
+
+def _entries(pairs: Iterable[tuple[tuple[str, ...], str, str]], matcher: _Matcher):
+    """``(parts, name, full path)`` -> matched :class:`_Entry` items and the unmatched count."""
+    out, ignored = [], 0
+    for parts, name, full in pairs:
+        got = matcher.match(name)
+        if got is None:
             ignored += 1
             continue
-        in_flow = any(p.lower() in FLOW_FOLDERS for p in parts)
-        if pattern == "vggish":
-            if not take_audio:
+        st = os.stat(full)
+        out.append(_Entry(got[0], got[1], got[2], "/".join(parts + (name,)), parts,
+                          st.st_size, st.st_mtime_ns))
+    return out, ignored
+
+
+def _walk_pairs(root: Path):
+    for parts, entry in walk_npy(root):
+        yield parts, entry.name, entry.path
+
+
+def _list_pairs(list_file: Path, root: Path, matcher: _Matcher):
+    """The files of the videos a list names: each listed file's folder is read once and every
+    file of a listed stem in it is taken (a list naming crop 0 or crop 5 selects the video, the
+    crop policy then picks crops)."""
+    listed = read_list(list_file)
+    want: dict[str, set[str]] = {}
+    missing = []
+    by_name: dict[str, str | None] | None = None
+    for no, text in listed:
+        p = resolve_listed(text, root, list_file.parent)
+        if p is None:
+            # Last resort: the file name anywhere under root (one walk, only when needed;
+            # a name found twice is ambiguous and stays missing).
+            if by_name is None:
+                by_name = {}
+                for _, entry in walk_npy(root):
+                    by_name[entry.name] = None if entry.name in by_name else entry.path
+            found = by_name.get(PurePosixPath(text).name)
+            p = Path(found) if found else None
+        if p is None:
+            missing.append(f"line {no}: {text}")
+            continue
+        got = matcher.match(p.name)
+        if got is None:
+            raise InputError(f"--list {list_file} line {no}: expected a feature file name "
+                             f"({', '.join(example(t) for t in matcher.templates)}), got {p.name}")
+        want.setdefault(str(p.parent), set()).add(got[1])
+    if missing:
+        raise InputError(f"--list {list_file}: expected every listed file under {root} (paths "
+                         f"are re-rooted there), {len(missing)} of {len(listed)} not found "
+                         f"({'; '.join(missing[:3])}{'; ...' if len(missing) > 3 else ''})")
+    for folder, stems in want.items():
+        try:
+            rel_parts = Path(folder).resolve().relative_to(root.resolve()).parts
+        except ValueError:
+            rel_parts = (Path(folder).name,)
+        with os.scandir(folder) as it:
+            for entry in it:
+                if entry.name.endswith(".npy"):
+                    got = matcher.match(entry.name)
+                    if got is not None and got[1] in stems:
+                        yield tuple(rel_parts), entry.name, entry.path
+
+
+def _scan(root: Path, stream: str | None, matcher: _Matcher, *, kind: str, take_flow: bool,
+          take_audio: bool, flow_only_if_marked: bool = False,
+          list_file: Path | None = None) -> tuple[list[_Group], int]:
+    """Group one source's files: (default group, flow group, audio group), unmatched count."""
+    pairs = _list_pairs(list_file, root, matcher) if list_file else _walk_pairs(root)
+    entries, ignored = _entries(pairs, matcher)
+    main = _Group(root, stream, kind, list_file=list_file)
+    flow = _Group(root, "flow", "flow")
+    audio = _Group(root, None, "audio")
+    marked = []
+    for e in entries:
+        in_flow = kind in ("video", "flow") and any(p.lower() in FLOW_FOLDERS for p in e.parts)
+        if e.template in matcher.audio and kind != "audio":
+            if take_audio:
+                audio.entries.append(e)
+            else:
                 ignored += 1
-                continue
-            stream, target = "audio", found
         elif in_flow and flow_only_if_marked:
-            stream, target = default_stream, marked
-        elif in_flow:
-            if not take_flow:
+            marked.append(e)
+        elif in_flow and stream is None:
+            if take_flow:
+                flow.entries.append(e)
+            else:
                 ignored += 1
-                continue
-            stream, target = "flow", found
         else:
-            stream, target = default_stream, found
-        st = entry.stat()
-        k = int(m.group("k")) if pattern == "crop" else 0
-        if k >= MAX_CROPS:  # bounds range(C) and per-crop lists built from these indices
-            raise InputError(f"{stream} features: expected crop indices 0..{MAX_CROPS - 1}, got "
-                             f"{m.group('k')[:20]} in {'/'.join(parts + (name,))[:200]}")
-        rel = "/".join(parts + (name,))
-        target.setdefault(stream, {}).setdefault(pattern, _Found()).entries.append(
-            (m.group("stem"), k, rel, st.st_size, st.st_mtime_ns))
+            main.entries.append(e)
     if flow_only_if_marked and marked:
-        ignored += sum(len(f.entries) for f in found.get(default_stream, {}).values())
-        found = {**{s: v for s, v in found.items() if s != default_stream}, **marked}
-    return found, ignored
+        ignored += len(main.entries)
+        main.entries = marked
+    return [g for g in (main, flow, audio) if g.entries], ignored
 
 
-def choose_layout(spec: BenchmarkSpec, stream: str, root: Path, patterns: dict[str, _Found],
-                  forced: str) -> tuple[Layout, _Found]:
-    """The layout of one stream's files: detected from the name patterns found, or ``forced``.
+def _clusters(templates: set[str], layouts: Sequence[Layout]) -> list[set[str]]:
+    """Templates found, grouped: two go together when one layout has both."""
+    groups = [{t} for t in sorted(templates)]
+    for lay in layouts:
+        ts = set(lay.templates) & templates
+        hit = [g for g in groups if g & ts]
+        if len(hit) > 1:
+            merged = set().union(*hit)
+            groups = [g for g in groups if not (g & ts)] + [merged]
+    return groups
 
-    Raises InputError when two layouts are mixed (auto) or the files fit no layout of ``spec``.
-    """
-    allowed = [lay for lay in spec.layouts if lay.audio == (stream == "audio")]
-    if stream != "audio" and forced != AUTO:
-        lay = LAYOUTS[forced]
-        if lay not in allowed:
-            raise InputError(f"--layout {forced}: expected a layout of {spec.name} "
-                             f"({', '.join(a.name for a in allowed)}), got {forced}")
-        if lay.pattern not in patterns:
-            raise InputError(f"{stream} features: expected {_EXAMPLE[lay.pattern]} files "
-                             f"({lay.name}) under {root}, found none")
-        return lay, patterns[lay.pattern]
-    if len(patterns) > 1:
-        kinds = ", ".join(f"{len(f.entries)} {_EXAMPLE[p]}" for p, f in sorted(patterns.items()))
-        raise InputError(f"{stream} features under {root}: expected one layout, found a mix "
-                         f"({kinds}); remove the other files or pass --layout")
-    (pattern, files), = patterns.items()
-    fits = [lay for lay in allowed if lay.pattern == pattern]
+
+def _header_shape(path: Path) -> tuple[tuple[int, ...], str]:
+    from var_bench.features.readers import read_header
+
+    h = read_header(path, path.stem, "features")
+    return h.shape, str(h.dtype)
+
+
+def _allowed(group: _Group, layouts: Sequence[Layout]) -> list[Layout]:
+    if group.kind == "audio":
+        return [lay for lay in layouts if lay.audio]
+    if group.kind == "flow":
+        return [lay for lay in layouts if lay.flow and not lay.audio]
+    return [lay for lay in layouts if not lay.audio]
+
+
+def _describe(lay: Layout) -> str:
+    shape = {"files": "[T, D] per crop", "axis": "[T, C, D]", "none": "[T, D]"}[lay.crops]
+    d = f"D = {lay.dim}" if lay.dim else "any D"
+    c = f", C = {lay.num_crops}" if lay.num_crops else ""
+    return f"{lay.name} ({example(lay.file)}, {shape}, {d}{c})"
+
+
+def _pick(group: _Group, cluster: set[str], entries: list[_Entry], cands: list[Layout],
+          what: str) -> tuple[Layout, int | None, int]:
+    """The layout of one cluster of templates, by the first file's header: (layout, C, D)."""
+    first = min(entries, key=lambda e: (e.stem, e.crop, e.rel))
+    shape, dtype = _header_shape(group.root / first.rel if not os.path.isabs(first.rel) else Path(first.rel))
+    found_c = None
+    if any(lay.per_crop for lay in cands):
+        per: dict[str, set[int]] = {}
+        for e in entries:
+            per.setdefault(e.stem, set()).add(e.crop)
+        found_c = Counter(max(c) + 1 for c in per.values()).most_common(1)[0][0]
+    fits = []
+    for lay in cands:
+        ndim = 3 if lay.video_crops else 2
+        if len(shape) != ndim or (lay.dim is not None and shape[-1] != lay.dim):
+            continue
+        c = shape[1] if lay.video_crops else (found_c if lay.per_crop else 1)
+        if lay.num_crops is not None and c != lay.num_crops:
+            continue
+        folder_ok = lay.folder is None or any(
+            fnmatch.fnmatch(p.lower(), lay.folder.lower()) for p in first.parts)
+        fits.append((lay.dim is None, not folder_ok, cands.index(lay), lay, c))
     if not fits:
-        raise InputError(f"{stream} features under {root}: {_EXAMPLE[pattern]} files are not a "
-                         f"{spec.name} layout (expected {', '.join(a.name for a in allowed)})")
-    return fits[0], files
+        raise InputError(f"{what} features under {group.root}: expected "
+                         f"{' or '.join(_describe(c) for c in cands)}, found shape {list(shape)} "
+                         f"{dtype} in {group.root / first.rel}")
+    fits.sort(key=lambda f: f[:3])
+    lay, c = fits[0][3], fits[0][4]
+    return lay, c, int(shape[-1])
 
 
-def make_index(stream: str, layout: Layout, root: Path, found: _Found, ignored: int) -> StreamIndex:
-    """Group one stream's files by stem (paths in crop order) and refuse duplicates.
-
-    C (per-crop layouts) is the most common crop count; :func:`check_crops` then holds every
-    needed video to it.
-    """
+def make_index(stream: str, layout: Layout, root: Path, entries: list[_Entry], ignored: int,
+               num_crops: int | None, dim: int | None, list_file: Path | None = None) -> StreamIndex:
+    """Group one stream's files by stem (paths in crop order) and refuse duplicates."""
     by_stem: dict[str, dict[int, str]] = {}
     lines = []
-    for stem, k, rel, size, mtime in found.entries:
-        crops = by_stem.setdefault(stem, {})
-        if k in crops:
-            what = f"crop {k} of video {stem}" if layout.per_crop else f"video {stem}"
+    for e in entries:
+        crops = by_stem.setdefault(e.stem, {})
+        if e.crop in crops:
+            what = f"crop {e.crop} of video {e.stem}" if layout.per_crop else f"video {e.stem}"
             raise InputError(f"{stream} features: expected one file for {what}, found two: "
-                             f"{root / crops[k]} and {root / rel}")
-        crops[k] = rel
-        lines.append(f"{rel}\t{size}\t{mtime}")
+                             f"{root / crops[e.crop]} and {root / e.rel}")
+        crops[e.crop] = e.rel
+        lines.append(f"{e.rel}\t{e.size}\t{e.mtime}")
     lines.sort()
-    fingerprint = hashlib.sha256(("\n".join(lines) + "\n").encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(("\n".join(lines) + "\n").encode("utf-8")).hexdigest()
     files = {stem: tuple(root / c[k] for k in sorted(c)) for stem, c in by_stem.items()}
     crop_sets = {stem: tuple(sorted(c)) for stem, c in by_stem.items()} if layout.per_crop else {}
-    if layout.per_crop:
-        num_crops = Counter(max(c) + 1 for c in crop_sets.values()).most_common(1)[0][0]
-    else:
-        num_crops = None if layout.video_crops else 1
-    return StreamIndex(stream, layout, root, files, num_crops, fingerprint, ignored, crop_sets)
+    return StreamIndex(stream, layout, root, files, num_crops, digest, ignored, crop_sets, dim,
+                       list_file)
 
 
 def check_crops(index: StreamIndex, stems: list[str]) -> None:
@@ -247,44 +513,127 @@ def _ranges(ks: tuple[int, ...]) -> str:
     return ", ".join(out)
 
 
-def index_streams(spec: BenchmarkSpec, features: Path, flow: Path | None = None,
-                  audio: Path | None = None, layout: str = AUTO) -> dict[str, StreamIndex]:
+def candidate_layouts(spec: BenchmarkSpec, user: Sequence[Layout] = ()) -> list[Layout]:
+    """The layouts a build of ``spec`` considers: the user's first, then the benchmark's."""
+    names = {lay.name for lay in user}
+    return [*user, *(lay for lay in spec.layouts if lay.name not in names)]
+
+
+def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None = None,
+                  audio: Path | None = None, layout: str = AUTO, *,
+                  streams: Mapping[str, Path] | None = None, user_layouts: Sequence[Layout] = (),
+                  lists: Mapping[str, Path] | None = None) -> dict[str, StreamIndex]:
     """Index the raw trees of one benchmark: stream -> :class:`StreamIndex`.
 
-    ``features``: the RGB tree (its Flow folders and VGGish files are taken too unless ``flow`` /
-    ``audio`` are given). ``layout``: a video layout name or ``"auto"`` (detect from file names).
+    ``features``: the main tree (its Flow folders and audio files are taken too unless ``flow`` /
+    ``audio`` are given); its files feed the detected layout's stream (rgb for I3D, clip for
+    VadCLIP, text_emb for TEVAD captions). ``streams``: more sources, name -> folder (every file
+    feeds that stream). ``layout``: a layout name or ``"auto"``; ``user_layouts``: layouts from a
+    ``--layout-file`` (tried first). ``lists``: stream (``rgb`` = the main tree) -> a list file
+    naming the videos to take from that stream's folder.
     """
-    if layout not in VIDEO_LAYOUT_CHOICES:
-        raise InputError(f"layout: expected one of {', '.join(VIDEO_LAYOUT_CHOICES)}, got {layout!r}")
-    has_audio = spec.audio_layout is not None
+    cands = candidate_layouts(spec, user_layouts)
+    by_name = {lay.name: lay for lay in cands}
+    if layout != AUTO and layout not in by_name:
+        choices = [n for n, lay in by_name.items() if not lay.audio]
+        if layout in LAYOUTS:
+            raise InputError(f"--layout {layout}: expected a layout of {spec.name} "
+                             f"({', '.join(choices)}), got {layout}")
+        raise InputError(f"layout: expected one of {', '.join([AUTO, *choices])}, got {layout!r}")
+    forced = None if layout == AUTO else by_name[layout]
+    has_audio = any(lay.audio for lay in cands)
     if audio is not None and not has_audio:
         raise InputError(f"--audio: {spec.name} has no audio stream (its queries are "
                          f"{spec.query_modality})")
-    roots = [("features", features), ("flow", flow), ("audio", audio)]
+    streams = dict(streams or {})
+    for name in streams:
+        check_stream_name(name)
+    lists = dict(lists or {})
+    roots = [("features", features), ("flow", flow), ("audio", audio),
+             *((f"stream {n}", p) for n, p in streams.items())]
     for what, root in roots:
         if root is not None and not Path(root).is_dir():
             raise InputError(f"--{what}: expected a folder of .npy files, got {root}")
-    groups: list[tuple[Path, dict[str, dict[str, _Found]], int]] = []
-    found, ignored = scan(Path(features), default_stream="rgb", take_flow=flow is None,
-                          take_audio=audio is None and has_audio)
-    groups.append((Path(features), found, ignored))
+    if features is None and not streams:
+        raise InputError("features: expected --features DIR or --stream NAME=DIR, got neither")
+    matcher = _Matcher(cands, forced)
+    known_list_keys = {"rgb", *(["flow"] if flow is not None else []),
+                       *(["audio"] if audio is not None else []), *streams}
+    unknown = sorted(set(lists) - known_list_keys)
+    if unknown:
+        raise InputError(f"--list {unknown[0]}=FILE: expected a stream with its own folder "
+                         f"({', '.join(sorted(known_list_keys))}), got {unknown[0]}")
+
+    groups: list[tuple[_Group, int]] = []
+
+    def add(root, stream, **kw):
+        gs, ignored = _scan(Path(root), stream, matcher, **kw)
+        groups.extend((g, ignored) for g in gs)
+
+    if features is not None:
+        add(features, None, kind="video", take_flow=flow is None,
+            take_audio=audio is None and has_audio, list_file=lists.get("rgb"))
     if flow is not None:
-        found, ignored = scan(Path(flow), default_stream="flow", take_flow=True, take_audio=False,
-                              flow_only_if_marked=True)
-        groups.append((Path(flow), found, ignored))
+        add(flow, "flow", kind="flow", take_flow=True, take_audio=False,
+            flow_only_if_marked=True, list_file=lists.get("flow"))
     if audio is not None:
-        found, ignored = scan(Path(audio), default_stream="audio", take_flow=False, take_audio=True)
-        groups.append((Path(audio), found, ignored))
+        add(audio, None, kind="audio", take_flow=False, take_audio=True, list_file=lists.get("audio"))
+    for name, root in streams.items():
+        add(root, name, kind="video", take_flow=False, take_audio=False, list_file=lists.get(name))
+
     out: dict[str, StreamIndex] = {}
-    for root, found, ignored in groups:
-        for stream, patterns in found.items():
-            if stream == "audio" and not has_audio:
-                continue
-            lay, files = choose_layout(spec, stream, root, patterns, layout)
-            out[stream] = make_index(stream, lay, root, files, ignored)
-            log.info("%s features: layout %s, %d videos under %s", stream, lay.name,
-                     len(out[stream].files), root)
-    if "rgb" not in out:
-        raise InputError(f"--features: expected RGB feature files ({', '.join(_EXAMPLE.values())}) "
+    origin: dict[str, _Group] = {}
+    for group, ignored in groups:
+        if group.kind == "audio" and not has_audio:
+            continue
+        allowed = _allowed(group, cands)
+        templates = {e.template for e in group.entries}
+        picked: list[tuple[str, Layout, list[_Entry], int | None, int]] = []
+        for cluster in _clusters(templates, allowed):
+            entries = [e for e in group.entries if e.template in cluster]
+            fit = [lay for lay in allowed if cluster <= set(lay.templates)
+                   and lay.templates[0] in cluster]
+            applies = forced is not None and (group.stream is None
+                                              or (group.kind == "flow" and forced.flow))
+            if applies:
+                if forced in fit:
+                    fit = [forced]
+                elif any(lay.stream == forced.stream for lay in fit) or group.kind == "flow":
+                    ignored += len(entries)  # the forced stream's other layouts: not read
+                    continue
+            if not fit:
+                raise InputError(f"{group.stream or 'video'} features under {group.root}: "
+                                 f"{', '.join(example(t) for t in sorted(cluster))} files are not "
+                                 f"a {spec.name} layout (expected "
+                                 f"{', '.join(lay.name for lay in allowed)})")
+            what = group.stream or fit[0].stream
+            lay, c, d = _pick(group, cluster, entries, fit, what)
+            stream = group.stream or lay.stream
+            picked.append((stream, lay, entries, c, d))
+        if forced is not None and group.kind == "video" and group.stream is None \
+                and not any(lay is forced for _, lay, *_ in picked):
+            raise InputError(f"{forced.stream} features: expected {example(forced.templates[0])} "
+                             f"files ({forced.name}) under {group.root}, found none")
+        streams_here = Counter(s for s, *_ in picked)
+        for stream, n in streams_here.items():
+            if n > 1:
+                kinds = ", ".join(f"{len(e)} {example(lay.file)}" for s, lay, e, *_ in picked
+                                  if s == stream)
+                raise InputError(f"{stream} features under {group.root}: expected one layout, "
+                                 f"found a mix ({kinds}); remove the other files or pass --layout")
+        for stream, lay, entries, c, d in picked:
+            if stream in out:
+                raise InputError(f"{stream} features: expected one source, found two: "
+                                 f"{origin[stream].root} ({out[stream].layout.name}) and "
+                                 f"{group.root} ({lay.name}); name one with --stream NAME=DIR")
+            out[stream] = make_index(stream, lay, group.root, entries, ignored, c, d,
+                                     group.list_file)
+            origin[stream] = group
+            log.info("%s features: layout %s (D = %d), %d videos under %s", stream, lay.name, d,
+                     len(out[stream].files), group.root)
+    if not video_streams(out):
+        names = sorted({example(t) for lay in cands if not lay.audio for t in lay.templates
+                        if not is_catch_all(t)})
+        raise InputError(f"--features: expected video feature files ({', '.join(names)}) "
                          f"under {features}, found none")
-    return {s: out[s] for s in STREAMS if s in out}
+    return {s: out[s] for s in order_streams(out)}

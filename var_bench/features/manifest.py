@@ -10,9 +10,9 @@ from var_bench.fsutil import atomic_write_text
 
 MANIFEST = "manifest.json"
 #: Bump when the store's layout changes (loaders then refuse older stores).
-BUILD_FORMAT = 1
+BUILD_FORMAT = 2  # 2: Arrow IPC shards, crops per split, fingerprint
 #: Shard paths inside a store, relative to it.
-SHARD_FILE = "data/{split}/part-{index:05d}.parquet"
+SHARD_FILE = "data/{split}/part-{index:05d}.arrow"
 #: Stored float dtypes (``--dtype``).
 DTYPES: tuple[str, ...] = ("float32", "float16")
 
@@ -22,7 +22,8 @@ class FeatureManifest:
     """What a feature store holds.
 
     ``layout``: stream -> raw layout name; ``streams``: stored stream columns in order;
-    ``crops_mode``: mean | center | all; ``num_crops``: C found in the raw visual files;
+    ``crops_mode``: the crop policy (mean | center | all | k, or ``split=mode,...``);
+    ``num_crops``: C found in the raw visual files;
     ``dtype``: stored float dtype; ``dims``: stream -> D; ``snippet_frames``: F (frames per
     snippet) used for the labels; ``synthetic``: the synth marker of a synthetic tree, else None;
     ``counts``: split -> rows; ``missing``: split -> ids absent from the raw trees (built with
@@ -50,6 +51,18 @@ class FeatureManifest:
     shards: dict[str, list[str]]
     ids_sha256: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    #: split -> crop mode (mean | center | all | k); ``crops_mode`` is its canonical text.
+    crops: dict[str, str] = field(default_factory=dict)
+    #: The set digest of the feature set (:mod:`.fingerprint`); per stream in ``fingerprint.json``.
+    features_digest: str | None = None
+    #: stream -> name of the known release its digest matches (None: no match).
+    matches: dict[str, str | None] = field(default_factory=dict)
+    #: stream -> the list file its videos were taken from (None: the whole folder).
+    lists: dict[str, str | None] = field(default_factory=dict)
+
+    def crop_mode(self, split: str) -> str:
+        """The crop mode of ``split`` (``crops_mode`` for stores without a per-split policy)."""
+        return self.crops.get(split, self.crops_mode)
 
     @classmethod
     def read(cls, folder: Path) -> "FeatureManifest | None":

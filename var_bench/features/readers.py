@@ -30,11 +30,15 @@ class NpyHeader:
     dtype: np.dtype
     fortran_order: bool
     offset: int
+    #: The raw bytes of the first rows (for the fingerprint), when asked for.
+    head: bytes | None = None
 
 
-def read_header(path: Path, video_id: str, stream: str) -> NpyHeader:
-    """Parse the header of ``path``; InputError if it is not a numeric ``.npy`` array."""
+def read_header(path: Path, video_id: str, stream: str, head_rows: int = 0) -> NpyHeader:
+    """Parse the header of ``path``; InputError if it is not a numeric ``.npy`` array.
+    ``head_rows``: also read the raw bytes of the first rows (same open; for the fingerprint)."""
     fmt = np.lib.format
+    head = None
     try:
         with open(path, "rb") as f:
             version = fmt.read_magic(f)
@@ -46,6 +50,9 @@ def read_header(path: Path, video_id: str, stream: str) -> NpyHeader:
                 m = np.load(path, mmap_mode="r", allow_pickle=False)
                 shape, fortran, dtype = m.shape, m.flags.f_contiguous and m.ndim > 1, m.dtype
             offset = f.tell()
+            if head_rows:
+                per_row = np.dtype(dtype).itemsize * int(np.prod(shape[1:], dtype=np.int64))
+                head = f.read(min(head_rows, int(shape[0]) if shape else 0) * per_row)
     except (OSError, ValueError, EOFError) as e:
         raise InputError(f"{stream} features of video {video_id}: expected a .npy array, "
                          f"{path} is not one ({_reason(e)})") from None
@@ -53,7 +60,7 @@ def read_header(path: Path, video_id: str, stream: str) -> NpyHeader:
     if dtype.hasobject or dtype.kind not in "fiu":
         raise InputError(f"{stream} features of video {video_id}: expected a float array, {path} "
                          f"holds dtype {dtype}{' (pickled objects are refused)' if dtype.hasobject else ''}")
-    return NpyHeader(Path(path), tuple(int(s) for s in shape), dtype, bool(fortran), offset)
+    return NpyHeader(Path(path), tuple(int(s) for s in shape), dtype, bool(fortran), offset, head)
 
 
 def _reason(e: BaseException) -> str:
@@ -64,19 +71,22 @@ def _fail(stream: str, video_id: str, path: Path, expected: str, found: str) -> 
     return InputError(f"{stream} features of video {video_id}: expected {expected}, {path} has {found}")
 
 
-def video_headers(index: StreamIndex, video_id: str) -> list[NpyHeader]:
-    """Headers of one video's files in crop order, checked: ndim, D, T >= 1, equal T (and C for
-    ``[T, C, D]`` files, which must match ``index.num_crops`` once it is known)."""
+def video_headers(index: StreamIndex, video_id: str, head_rows: int = 0) -> list[NpyHeader]:
+    """Headers of one video's files in crop order, checked: ndim, D (the stream's, found in its
+    first file), T >= 1, equal T (and C for ``[T, C, D]`` files, which must match
+    ``index.num_crops`` once it is known). ``head_rows``: see :func:`read_header`."""
     lay = index.layout
-    heads = [read_header(p, video_id, index.stream) for p in index.files[video_id]]
+    dim = index.dim if index.dim is not None else lay.dim
+    heads = [read_header(p, video_id, index.stream, head_rows) for p in index.files[video_id]]
     ndim = 3 if lay.video_crops else 2
     shape_doc = "[T, C, D]" if lay.video_crops else "[T, D]"
     for h in heads:
         if len(h.shape) != ndim:
-            raise _fail(index.stream, video_id, h.path, f"a {ndim}-D array {shape_doc} with D = {lay.dim}",
+            raise _fail(index.stream, video_id, h.path, f"a {ndim}-D array {shape_doc} with D = {dim}",
                         f"shape {list(h.shape)}")
-        if h.shape[-1] != lay.dim:
-            raise _fail(index.stream, video_id, h.path, f"D = {lay.dim} ({lay.name})",
+        if dim is not None and h.shape[-1] != dim:
+            raise _fail(index.stream, video_id, h.path,
+                        f"D = {dim} ({lay.name}, as the stream's first file)",
                         f"shape {list(h.shape)}")
         if h.shape[0] < 1:
             raise _fail(index.stream, video_id, h.path, "T >= 1 snippets", f"shape {list(h.shape)} (empty)")
@@ -143,26 +153,30 @@ class Scratch:
 def read_stream(index: StreamIndex, video_id: str, heads: list[NpyHeader], T: int, crops: str,
                 scratch: Scratch) -> np.ndarray:
     """One stream of one video, trimmed to ``T`` snippets, crops reduced per ``crops``
-    (see :mod:`.align`): a new float32 array ``[T, D]`` (``[T, C, D]`` for ``all``).
+    (see :mod:`.align`: mean | center | all | a crop index k): a new float32 array ``[T, D]``
+    (``[T, C, D]`` for ``all``).
 
-    Per-crop files are summed one at a time into the output (memory: output + one crop).
+    Per-crop files are summed one at a time into the output (memory: output + one crop); for
+    center / k only that crop's file is read.
     """
-    from var_bench.features.align import reduce_crops
+    from var_bench.features.align import crop_index, reduce_crops
 
     lay, stream = index.layout, index.stream
+    D = heads[0].shape[-1]
     if lay.per_crop:
         C = len(heads)
         if crops == "all":
-            out = np.empty((T, C, lay.dim), dtype=np.float32)
-            buf = scratch.get((T, lay.dim))
+            out = np.empty((T, C, D), dtype=np.float32)
+            buf = scratch.get((T, D))
             for k, h in enumerate(heads):
                 read_into(h, buf, video_id, stream, T)
                 out[:, k, :] = buf
             return out
-        out = np.empty((T, lay.dim), dtype=np.float32)
-        read_into(heads[0], out, video_id, stream, T)
-        if crops == "mean" and C > 1:
-            buf = scratch.get((T, lay.dim))
+        out = np.empty((T, D), dtype=np.float32)
+        k = crop_index(crops, C, video_id, stream)
+        read_into(heads[k if k is not None else 0], out, video_id, stream, T)
+        if k is None and C > 1:
+            buf = scratch.get((T, D))
             for h in heads[1:]:
                 read_into(h, buf, video_id, stream, T)
                 np.add(out, buf, out=out)
@@ -173,6 +187,6 @@ def read_stream(index: StreamIndex, video_id: str, heads: list[NpyHeader], T: in
         buf = scratch.get((T, *h.shape[1:]))
         read_into(h, buf, video_id, stream, T)
         return reduce_crops(buf, crops)
-    out = np.empty((T, lay.dim), dtype=np.float32)
+    out = np.empty((T, D), dtype=np.float32)
     read_into(h, out, video_id, stream, T)
     return out

@@ -1,10 +1,15 @@
-"""The feature store on disk: Parquet shards per split, written in bounded memory.
+"""The feature store on disk: Arrow IPC (stream format) shards per split, written in bounded memory.
 
-Stream columns are ``datasets``' ``Array2D``/``Array3D`` extension types (nested lists in Parquet)
-and the schema carries the Hugging Face feature metadata, so ``datasets`` decodes the arrays. Arrays are built from
-one flat float buffer per row group (``pa.ListArray.from_arrays`` with offsets), never from Python
-lists. Compression is off: I3D/VGGish floats do not compress (lz4 and snappy saved < 0.1%, zstd
-7.5% at twice the write time; see docs/features.md), and uncompressed pages read fastest.
+Stream columns are ``datasets``' ``Array2D``/``Array3D`` extension types (nested lists) and the
+schema carries the Hugging Face feature metadata, so ``datasets`` decodes the arrays (a shard is
+also what ``datasets.Dataset.from_file`` reads). Arrays are built from one flat float buffer per
+record batch (``pa.ListArray.from_arrays`` with offsets), never from Python lists.
+
+Why Arrow IPC and not Parquet: an uncompressed IPC file is the Arrow buffers themselves, so
+writing is a copy of them and reading is a memory map (no decoding: a row is a view into the page
+cache, :mod:`.arrowview`); Parquet had to encode and decode repetition/definition levels for every
+float of a nested list (the 0.2 store's build and ``--crops all`` load costs). I3D/VGGish floats
+do not compress (lz4/snappy saved < 0.1%, zstd 7.5% at twice the write time), so nothing is lost.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from var_bench.errors import NotBuiltError
 from var_bench.features.manifest import SHARD_FILE, FeatureManifest
@@ -24,8 +28,8 @@ from var_bench.features.manifest import SHARD_FILE, FeatureManifest
 ROW_GROUP_BYTES = 64 << 20
 #: Default bytes of array data per shard before the next shard starts.
 SHARD_BYTES = 1 << 30
-#: Parquet codec of every column (see the module docstring).
-COMPRESSION = "none"
+#: IPC body compression (none: see the module docstring).
+COMPRESSION = None
 PART_SUFFIX = ".part"
 
 def _hf_list(inner):
@@ -34,14 +38,20 @@ def _hf_list(inner):
     return getattr(datasets, "List", datasets.Sequence)(inner)  # datasets >= 4 names it List
 
 
-def store_features(streams: dict[str, int], dtype: str, crops_all: int | None):
-    """The ``datasets.Features`` of a store: ``streams`` maps stream -> D; ``crops_all`` is C when
-    crops are stored (``[T, C, D]``), else None."""
+def store_features(streams: dict[str, int], dtype: str, crops_all: int | dict[str, int] | None):
+    """The ``datasets.Features`` of a store: ``streams`` maps stream -> D; ``crops_all`` is C (or
+    stream -> C) when crops are stored (``[T, C, D]``), else None. Streams without crops (C = 1,
+    audio, captions) stay ``[T, D]``."""
     import datasets
 
+    from var_bench.features.layouts import QUERY_STREAMS
+
+    per = crops_all if isinstance(crops_all, dict) else {s: crops_all for s in streams}
     cols: dict = {"video_id": datasets.Value("string")}
     for s, d in streams.items():
-        cols[s] = (datasets.Array3D(shape=(None, crops_all, d), dtype=dtype) if crops_all and s != "audio"
+        c = per.get(s) if crops_all else None
+        cols[s] = (datasets.Array3D(shape=(None, c, d), dtype=dtype)
+                   if c and c > 1 and s not in QUERY_STREAMS
                    else datasets.Array2D(shape=(None, d), dtype=dtype))
     cols["num_snippets"] = datasets.Value("int32")
     for s in streams:
@@ -117,10 +127,10 @@ def row_bytes(row: dict) -> int:
 
 
 class ShardWriter:
-    """Write one split's rows as Parquet shards ``data/<split>/part-NNNNN.parquet`` under
+    """Write one split's rows as Arrow IPC shards ``data/<split>/part-NNNNN.arrow`` under
     ``out_dir``: rows are buffered up to ``row_group_bytes`` (array bytes) then written as one
-    row group; a shard is closed once it holds ``shard_bytes``. Each shard is written as
-    ``*.parquet.part`` and renamed when complete; ``on_shard(relative path, rows)`` is called
+    record batch; a shard is closed once it holds ``shard_bytes``. Each shard is written as
+    ``*.arrow.part`` and renamed when complete; ``on_shard(relative path, rows)`` is called
     after each rename (the build's resume journal). ``start_index``: number of the first shard.
     """
 
@@ -133,7 +143,8 @@ class ShardWriter:
         self._index = start_index
         self._buffer: list[dict] = []
         self._buffered = 0
-        self._writer: pq.ParquetWriter | None = None
+        self._writer: pa.ipc.RecordBatchStreamWriter | None = None
+        self._sink = None
         self._shard_bytes = 0
         self._shard_rows = 0
         self._written: list[str] = []
@@ -158,17 +169,18 @@ class ShardWriter:
         if self._writer is None:
             self._open()
         table = rows_table(self._buffer, self.schema)
-        self._writer.write_table(table, row_group_size=len(self._buffer))
+        self._writer.write_table(table, max_chunksize=len(self._buffer))
         self._shard_bytes += self._buffered
         self._shard_rows += len(self._buffer)
         self._buffer, self._buffered = [], 0
 
     def _close_shard(self) -> None:
         self._writer.close()
-        self._writer = None
+        self._sink.flush()
+        os.fsync(self._sink.fileno())
+        self._sink.close()
+        self._writer = self._sink = None
         part = self.out_dir / (self._rel + PART_SUFFIX)
-        with open(part, "rb") as f:
-            os.fsync(f.fileno())
         os.replace(part, self.out_dir / self._rel)
         self._written.append(self._rel)
         rows, self._shard_rows, self._shard_bytes = self._shard_rows, 0, 0
@@ -179,9 +191,8 @@ class ShardWriter:
     def _open(self) -> None:
         path = self.out_dir / (self._rel + PART_SUFFIX)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Dictionary encoding and statistics only pay for the id column, never for floats.
-        self._writer = pq.ParquetWriter(path, self.schema, compression=COMPRESSION,
-                                        use_dictionary=["video_id"], write_statistics=["video_id"])
+        self._sink = open(path, "wb")
+        self._writer = pa.ipc.new_stream(self._sink, self.schema)
 
     def close(self) -> list[str]:
         """Flush, close the last shard and return the relative paths of the shards this writer
@@ -199,10 +210,18 @@ class ShardWriter:
         if self._writer is not None:
             try:
                 self._writer.close()
+                self._sink.close()
             except OSError:  # e.g. ENOSPC flushing the footer: the file goes anyway
                 pass
-            self._writer = None
+            self._writer = self._sink = None
             (self.out_dir / (self._rel + PART_SUFFIX)).unlink(missing_ok=True)
+
+
+def read_shard(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """One shard, memory-mapped: its buffers are views of the file's pages (no copy, no decode)."""
+    # The map stays open as long as the table's buffers reference it (closing it would unmap them).
+    table = pa.ipc.open_stream(pa.memory_map(str(path), "r")).read_all()
+    return table.select(columns) if columns is not None else table
 
 
 def read_split(folder: Path, split: str, columns: list[str] | None = None) -> pa.Table:
@@ -216,5 +235,5 @@ def read_split(folder: Path, split: str, columns: list[str] | None = None) -> pa
     if split not in m.shards:
         raise NotBuiltError(f"feature store {folder}: expected split {split!r}, it holds "
                             f"{', '.join(m.shards)}")
-    tables = [pq.read_table(folder / rel, columns=columns, memory_map=True) for rel in m.shards[split]]
+    tables = [read_shard(folder / rel, columns) for rel in m.shards[split]]
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]

@@ -61,7 +61,10 @@ class FeatureDataset(torch.utils.data.Dataset):
                  crop: str = "mean", seed: int | None = None,
                  text_column: str | None = None) -> None:
         table, self._rows = _table_and_rows(dataset)
-        present = [s for s in STREAMS if s in table.column_names]
+        # Every store stream has a ``<stream>_len`` column: the vocabulary is open (rgb, flow,
+        # clip, text_emb, audio, user names), so that, not a fixed list, says what is a stream.
+        cols = table.column_names
+        present = [s for s in cols if f"{s}_len" in cols] or [s for s in STREAMS if s in cols]
         if streams is None:
             streams = present
         unknown = [s for s in streams if s not in present]

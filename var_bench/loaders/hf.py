@@ -82,11 +82,25 @@ def _join_features(spec: BenchmarkSpec, split: str, meta: pa.Table, feats: pa.Ta
     names = meta.column_names + [c for c in feats.column_names if c != "video_id"]
     columns = [meta.column(c) for c in meta.column_names]
     columns += [feats.column(c) for c in names[meta.num_columns:]]
-    merged = datasets.Features({**datasets.Features.from_arrow_schema(meta.schema),
-                                **datasets.Features.from_arrow_schema(feats.schema)})
-    merged = datasets.Features({c: merged[c] for c in names})
     table = pa.Table.from_arrays(columns, names=names)
-    return table.replace_schema_metadata(merged.arrow_schema.metadata)
+    return table.replace_schema_metadata(_merged_metadata(meta.schema, feats.schema, tuple(names)))
+
+
+_MERGED: dict = {}
+
+
+def _merged_metadata(meta: pa.Schema, feats: pa.Schema, names: tuple[str, ...]) -> dict:
+    """The ``huggingface`` schema metadata of the joined table. Cached by the two schemas:
+    ``datasets`` rebuilds Features through deep copies (tens of ms), every load of a split
+    would pay it again for the same store."""
+    import datasets
+
+    key = (meta.to_string(show_schema_metadata=True), feats.to_string(show_schema_metadata=True), names)
+    if key not in _MERGED:
+        merged = datasets.Features({**datasets.Features.from_arrow_schema(meta),
+                                    **datasets.Features.from_arrow_schema(feats)})
+        _MERGED[key] = datasets.Features({c: merged[c] for c in names}).arrow_schema.metadata
+    return _MERGED[key]
 
 
 def load_dataset(benchmark: str, split: str | None = None, *, home: PathLike | None = None,

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
-from var_bench.features.layouts import VIDEO_STREAMS  # gallery streams, in model order
+from var_bench.features.layouts import VIDEO_STREAMS, video_streams  # gallery streams, in model order
 from var_bench.models.text import TextEncoder
 
 #: ``ModelContext.query_modality`` of text benchmarks (the batch key ``text`` holds the captions).
@@ -62,19 +62,20 @@ class ModelContext:
 
 def select_streams(ctx: ModelContext, requested: Sequence[str] | None = None, *,
                    missing_ok: bool = False) -> tuple[str, ...]:
-    """Video streams the model uses: ``requested`` (a subset of the store's) or every one the
-    store has (rgb, plus flow when present), in :data:`VIDEO_STREAMS` order. ``missing_ok``:
+    """Video streams the model uses: ``requested`` (a subset of the store's video streams, any
+    names: rgb, flow, clip, ...) or, by default, the I3D streams the store has (rgb, plus flow
+    when present; every video stream when it has neither), in the store's order. ``missing_ok``:
     requested streams the store lacks are dropped (an error only when none is left)."""
-    available = [s for s in VIDEO_STREAMS if s in ctx.streams]
+    available = list(video_streams(ctx.streams))
     if requested is None:
-        chosen = available
+        chosen = [s for s in available if s in VIDEO_STREAMS] or available
     else:
         wanted = [str(s) for s in requested]
         unknown = [s for s in wanted if s not in available]
         if (unknown and not missing_ok) or not wanted:
             raise InputError(f"model streams: expected a non-empty subset of "
                              f"{', '.join(available) or '(none)'}, got {', '.join(wanted) or '(none)'}")
-        chosen = [s for s in VIDEO_STREAMS if s in wanted and s in available]
+        chosen = [s for s in available if s in wanted]
     if not chosen:
         raise InputError(f"model streams: expected a video stream "
                          f"({', '.join(requested or VIDEO_STREAMS)}) in the feature store, got "

@@ -83,12 +83,16 @@ class ResultRecord:
     )
     warnings: list[str] = field(default_factory=list)
     provenance: dict[str, Any] | None = None
+    #: Set digest of the feature set the result was computed on (the store's
+    #: ``features_digest``, docs/features.md); None when unknown (a submission scored alone).
+    #: Leaderboards group entries by it.
+    features_digest: str | None = None
 
     # Order of keys in the JSON file: the protocol's keys first, provenance last.
     _ORDER = (
         "benchmark", "split", "ties", "directions", "metrics", SUMR, "bounds", "tied_queries",
-        "per_query", "ci", "by_class", "name", "disclosure", "provenance", "warnings", "ids_sha256",
-        "submission",
+        "per_query", "ci", "by_class", "name", "disclosure", "provenance", "features_digest",
+        "warnings", "ids_sha256", "submission",
         "submission_sha256", "versions", "date",
     )
 

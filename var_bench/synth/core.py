@@ -129,7 +129,7 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
 
     spec = get_benchmark(benchmark)
     name = spec.name
-    layouts = tuple(lay.name for lay in spec.video_layouts)
+    layouts = tuple(lay.name for lay in spec.video_layouts if lay.name in L.VIDEO_LAYOUT_NAMES)
     video_layout = layout or layouts[0]
     if video_layout not in layouts:
         raise InputError(f"layout: expected one of {', '.join(layouts)} for {name}, "

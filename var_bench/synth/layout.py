@@ -13,8 +13,9 @@ from pathlib import Path
 # the writer derives its tables from them.
 from var_bench.features.layouts import LAYOUTS, UCF_CROPS, UCF_RTFM, XD_I3D, XD_VGGISH  # noqa: F401
 
-#: Every video layout name (the ``--layout`` choices); a benchmark's own are ``spec.video_layouts``.
-VIDEO_LAYOUT_NAMES: tuple[str, ...] = tuple(n for n, lay in LAYOUTS.items() if not lay.audio)
+#: The video layouts synth writes (the ``--layout`` choices of ``var-bench synth``); the feature
+#: stage reads more (CLIP, PEL4VAD, TEVAD), which synth does not generate.
+VIDEO_LAYOUT_NAMES: tuple[str, ...] = (UCF_CROPS, UCF_RTFM, XD_I3D)
 #: Feature dimension D per layout.
 DIMS: dict[str, int] = {n: lay.dim for n, lay in LAYOUTS.items()}
 #: Layouts storing one file per crop (``<Stem>__<k>.npy``) rather than ``[T, C, D]`` per video.

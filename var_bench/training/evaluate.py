@@ -96,6 +96,15 @@ def _features_disclosure(spec: BenchmarkSpec, home) -> tuple[str | None, dict[st
     return f"{REAL_FEATURES} features ({', '.join(manifest.streams)})", identity
 
 
+def _features_digest(spec: BenchmarkSpec, home) -> str | None:
+    """The feature store's set digest (its fingerprint), None for stores without one."""
+    from var_bench.data.paths import features_dir
+    from var_bench.features.manifest import FeatureManifest
+
+    manifest = FeatureManifest.read(features_dir(spec, home))
+    return None if manifest is None else manifest.features_digest
+
+
 def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, split: str = "test",
              out: str | Path = "submission.npz", home=None, device=None, json_path=None,
              data=None, features: str | None = None, batch_size: int | None = None,
@@ -142,6 +151,8 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
     }
     write_submission(Path(out), spec, S, ids if data is not None else canonical, provenance)
     record = score(Path(out), spec, split=split, home=home)
+    if data is None:
+        record.features_digest = _features_digest(spec, home)
     seconds = time.perf_counter() - t0
     log.info("evaluated %s on %s %s (%d queries) in %.2f s end to end", saved["model"], spec.name,
              split, S.shape[0], seconds)

@@ -23,8 +23,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
-from var_bench.features.layouts import STREAMS as ALL_STREAMS
-from var_bench.features.layouts import VIDEO_STREAMS
+from var_bench.features.layouts import video_streams
 from var_bench.loaders import FeatureDataset, make_collate
 from var_bench.models.base import ModelContext, RetrievalModel
 from var_bench.training.config import RunConfig
@@ -42,8 +41,12 @@ def infer_context(spec: BenchmarkSpec, dataset: Dataset, text_model: str,
     if len(dataset) == 0:
         raise InputError(f"{spec.name}: expected a non-empty train split, got 0 videos")
     item = dataset[0]
-    streams = tuple(s for s in VIDEO_STREAMS if s in item)
-    dims = {s: int(np.shape(item[s])[-1]) for s in ALL_STREAMS if s in item}
+    # The stream vocabulary is open (rgb, flow, clip, text_emb, ...): the dataset says which it has.
+    present = tuple(getattr(dataset, "streams", None) or
+                    (s for s in item if isinstance(item[s], np.ndarray) and np.ndim(item[s]) == 2
+                     and s != "snippet_labels"))
+    streams = video_streams(present)
+    dims = {s: int(np.shape(item[s])[-1]) for s in present if s in item}
     if not streams:
         raise InputError(f"{spec.name}: expected video features (rgb, flow) in the dataset, got "
                          f"keys {', '.join(sorted(item))}")

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from var_bench.errors import InputError
-from var_bench.features.layouts import VIDEO_STREAMS  # object (I3D RGB), motion (I3D Flow)
+from var_bench.features.layouts import QUERY_STREAMS, VIDEO_STREAMS  # object (I3D RGB), motion (I3D Flow)
 from var_bench.models.base import ModelConfig, ModelContext, RetrievalModel
 from var_bench.models.losses import max_margin_ranking_loss
 from var_bench.models.registry import register_model
@@ -108,8 +108,9 @@ class ALANConfig(ModelConfig):
         if not self.sequences or set(self.sequences) - set(SEQUENCES) or \
                 len(set(self.sequences)) != len(self.sequences):
             raise bad(f"sequences a non-empty subset of {list(SEQUENCES)}", list(self.sequences))
-        if not self.streams or set(self.streams) - set(VIDEO_STREAMS):
-            raise bad(f"streams a non-empty subset of {list(VIDEO_STREAMS)}", list(self.streams))
+        if not self.streams or any(not isinstance(s, str) or s in QUERY_STREAMS for s in self.streams):
+            raise bad(f"streams a non-empty list of video stream names (e.g. {list(VIDEO_STREAMS)})",
+                      list(self.streams))
         if self.detector_input not in DETECTOR_INPUTS:
             raise bad(f"detector_input one of {list(DETECTOR_INPUTS)}", self.detector_input)
         if self.as_eval not in EVAL_MODES:
