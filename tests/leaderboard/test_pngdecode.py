@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 import pytest
 
-from .pngdecode import decode_png
+from support.pngdecode import decode_png
 
 
 def _paeth(a: int, b: int, c: int) -> int:

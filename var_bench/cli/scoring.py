@@ -33,7 +33,8 @@ from var_bench.cli.base import benchmark_choice, cli, home_option, mirror_option
 @click.option("--name", default=None, help="Entry name stored in the record.")
 @click.option("--disclose", multiple=True, metavar="KEY=VALUE",
               help="Disclosure field (repeatable): test_time_normalisation, extra_training_data, "
-                   "checkpoint_selection.")
+                   "checkpoint_selection, tuned_on_test (hyper-parameters or fusion weights "
+                   "chosen on test), training_data.")
 @home_option
 @mirror_option
 def score(submission, benchmark, ties, direction, split, json_path, by_class, ci, replicates, seed,

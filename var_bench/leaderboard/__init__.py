@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 import os
-from typing import Callable
+from typing import Any, Callable
 
 from var_bench.errors import InputError
 from var_bench.fsutil import atomic_write_text
-from var_bench.leaderboard.board import Leaderboard, build_leaderboard, rank_entries
+from var_bench.leaderboard.board import ORDERS, Leaderboard, build_leaderboard, rank_entries
 from var_bench.leaderboard.entries import Entry
 from var_bench.leaderboard.published import PublishedRow, PublishedTable, published_table
 from var_bench.leaderboard.render_html import render_html
@@ -31,7 +31,7 @@ RENDERERS: dict[str, Callable[[Leaderboard], str]] = {
 FORMATS: tuple[str, ...] = tuple(RENDERERS)
 
 __all__ = [
-    "FORMATS", "Entry", "IdsHash", "Leaderboard", "PublishedRow", "PublishedTable",
+    "FORMATS", "ORDERS", "Entry", "IdsHash", "Leaderboard", "PublishedRow", "PublishedTable",
     "VerifiedRecord", "build_leaderboard", "load_records", "published_table", "rank_entries",
     "render", "verify_record", "write_leaderboard",
 ]
@@ -54,10 +54,18 @@ def write_leaderboard(
     fmt: str = "md",
     output: str | os.PathLike | None = None,
     ids_hash: IdsHash | None = None,
+    *,
+    order: str = "sumr",
+    track: str | None = None,
+    metadata: Any = None,
 ) -> str:
-    """Build, render and (when ``output`` is given) atomically write the leaderboard; return the text."""
+    """Build, render and (when ``output`` is given) atomically write the leaderboard; return the text.
+
+    ``order``/``track``/``metadata``: see :func:`build_leaderboard`.
+    """
     renderer = _renderer(fmt)  # refuse a bad format before reading any record
-    text = renderer(build_leaderboard(benchmark, results_dir, ids_hash=ids_hash))
+    text = renderer(build_leaderboard(benchmark, results_dir, ids_hash=ids_hash, order=order,
+                                      track=track, metadata=metadata))
     if output is not None:
         atomic_write_text(output, text)
     return text
