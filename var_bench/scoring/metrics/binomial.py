@@ -9,7 +9,7 @@ z = Phi^-1(1 - (1 - level) / 2) and p = k / N is
 
 It stays inside [0, 1] and keeps close to its nominal coverage for small k (Brown, Cai and
 DasGupta 2001), where the normal (Wald) interval collapses: R@1 of 9.0 % on 290 queries is 26
-queries, and its 95 % Wilson interval is about 6.3 % to 12.9 %.
+queries, and its 95 % Wilson interval is about 6.2 % to 12.8 %.
 """
 
 from __future__ import annotations
