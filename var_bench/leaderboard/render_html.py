@@ -43,7 +43,8 @@ td.method { white-space: nowrap; position: sticky; left: 0; background: #ffffff;
 tr.user td.method { background: #fbf5df; }
 td.tier { font-weight: bold; text-align: center; }
 td.flags { min-width: 160px; max-width: 240px; font-size: 11px; }
-td.flags, td.features, td.training { overflow-wrap: anywhere; }
+td.flags { overflow-wrap: anywhere; }
+td.features, td.training { min-width: 96px; overflow-wrap: break-word; }
 tr.user td { background: #fbf5df; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 5px; }
 ul { font-size: 13px; padding-left: 20px; overflow-wrap: anywhere; }
