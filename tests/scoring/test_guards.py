@@ -60,3 +60,12 @@ def test_wilson_interval_against_known_values() -> None:
     assert wilson_interval(10, 10)[1] == pytest.approx(1.0)
     lo, hi = percent_interval(50.0, 100, 0.95)
     assert lo == pytest.approx(40.38, abs=0.01) and hi == pytest.approx(59.62, abs=0.01)
+
+
+def test_batched_sign_flip_pvalues_equal_the_single_pair_test() -> None:
+    from var_bench.scoring.metrics.compare import sign_flip_pvalue, sign_flip_pvalues
+
+    d = np.random.default_rng(0).standard_normal((5, 290)) * 0.1 + 0.01
+    d[2] = 0.0
+    assert sign_flip_pvalues(d, replicates=500) == [sign_flip_pvalue(x, replicates=500) for x in d]
+    assert sign_flip_pvalues(d, replicates=500)[2] == 1.0

@@ -25,11 +25,13 @@ each comparison used.
 from __future__ import annotations
 
 import itertools
+
+import numpy as np
 from dataclasses import dataclass
 from typing import Sequence
 
 from var_bench.scoring.metrics.binomial import percent_interval
-from var_bench.scoring.metrics.compare import holm_adjust, paired_sumr_pvalue
+from var_bench.scoring.metrics.compare import holm_adjust, sign_flip_pvalues, sumr_contributions
 from var_bench.scoring.metrics.names import RECALLS
 
 #: Confidence level of every tier decision (family-wise for the paired tests).
@@ -79,13 +81,17 @@ def pair_tests(entries: Sequence, n: int, ties: str, directions: Sequence[str],
     """Every pair of ``entries`` compared (see the module docstring)."""
     alpha = round(1.0 - LEVEL, 12)
     paired, tests = [], []
+    # Each entry's per-pair SumR shares once; a pair's test flips signs of their difference.
+    shares = {i: sumr_contributions(e.per_query, ties) for i, e in enumerate(entries) if e.per_query}
     for i, j in itertools.combinations(range(len(entries)), 2):
         a, b = entries[i], entries[j]
         if a.per_query and b.per_query and set(a.per_query) == set(b.per_query):
-            paired.append((i, j, paired_sumr_pvalue(a.per_query, b.per_query, ties,
-                                                    replicates=replicates, seed=0)))
+            paired.append((i, j))
         else:
             tests.append(PairTest(i, j, WILSON, _wilson_better(a, b, n, directions)))
+    ps = sign_flip_pvalues(np.array([shares[i] - shares[j] for i, j in paired]).reshape(
+        len(paired), -1), replicates=replicates, seed=0) if paired else []
+    paired = [(i, j, p) for (i, j), p in zip(paired, ps)]
     for (i, j, p), adj in zip(paired, holm_adjust([p for _, _, p in paired])):
         better = None
         if adj < alpha and entries[i].sumr != entries[j].sumr:

@@ -267,7 +267,16 @@ def paired_sumr_pvalue(a: Mapping[str, QueryRanks], b: Mapping[str, QueryRanks],
     if set(a) != set(b):
         raise InputError(f"expected both systems to have the same directions, got "
                          f"{', '.join(a) or 'none'} and {', '.join(b) or 'none'}")
-    d = sumr_contributions(a, ties) - sumr_contributions(b, ties)
+    return sign_flip_pvalue(sumr_contributions(a, ties) - sumr_contributions(b, ties),
+                            replicates=replicates, seed=seed)
+
+
+def sign_flip_pvalue(d: np.ndarray, *, replicates: int = 2_000, seed: int = 0) -> float:
+    """Two-sided paired randomisation p-value of sum(d) for per-pair differences ``d``: each
+    replicate flips the sign of every d_i with probability 1/2; (#{|sum d*| >= |sum d|} + 1) /
+    (R + 1); 1.0 when sum(d) is 0."""
+    check_resampling(replicates, 0.95)
+    d = np.asarray(d, dtype=float)
     observed = abs(float(d.sum()))
     if observed == 0.0:
         return 1.0
@@ -278,6 +287,25 @@ def paired_sumr_pvalue(a: Mapping[str, QueryRanks], b: Mapping[str, QueryRanks],
         signs = np.where(rng.integers(0, 2, (size, d.size)) == 1, -1.0, 1.0)
         extreme += int(np.count_nonzero(np.abs(signs @ d) >= observed - slack))
     return (extreme + 1) / (int(replicates) + 1)
+
+
+def sign_flip_pvalues(diffs: np.ndarray, *, replicates: int = 2_000, seed: int = 0) -> list[float]:
+    """:func:`sign_flip_pvalue` for every row of ``diffs`` (pairs x N) at once: the same sign
+    draws for every row (so each row's p equals the single-row call with the same seed), one
+    matrix product per chunk of replicates."""
+    check_resampling(replicates, 0.95)
+    diffs = np.atleast_2d(np.asarray(diffs, dtype=float))
+    if diffs.shape[0] == 0:
+        return []
+    observed = np.abs(diffs.sum(axis=1))
+    slack = _RTOL * np.maximum(1.0, observed)
+    rng = np.random.default_rng(seed)
+    extreme = np.zeros(diffs.shape[0], dtype=np.int64)
+    for size in chunk_sizes(int(replicates), diffs.shape[1]):
+        signs = np.where(rng.integers(0, 2, (size, diffs.shape[1])) == 1, -1.0, 1.0)
+        extreme += np.count_nonzero(np.abs(signs @ diffs.T) >= observed - slack, axis=0)
+    ps = (extreme + 1) / (int(replicates) + 1)
+    return [1.0 if o == 0.0 else float(p) for o, p in zip(observed, ps)]
 
 
 #: Columns of ``mean_table`` holding R@1, R@5, R@10.
