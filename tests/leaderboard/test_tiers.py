@@ -7,7 +7,6 @@ import copy
 import json
 import logging
 
-import numpy as np
 import pytest
 
 from var_bench.errors import InputError

@@ -12,10 +12,11 @@ Rank of a query's true item (expected ties) = b + 1 + e / 2; R@K credit = clip((
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -237,9 +238,8 @@ def _one(submission, spec, items, metadata, home, ids_hash, results_dir) -> Repo
     index = next(i for i, e in enumerate(board.entries) if not e.is_published and e.source == label)
     entry = board.entries[index]
     if entry.ci is None:
+        # The report always shows intervals, even for a record scored without --ci.
         entry_ci = bootstrap.bootstrap_ci(record.per_query, DEFAULT_TIES, replicates=REPLICATES)
-        import dataclasses
-
         entry = dataclasses.replace(entry, ci=entry_ci)
     lo, hi = max(0, index - NEIGHBOURS), index + NEIGHBOURS + 1
     per_query = record.per_query
