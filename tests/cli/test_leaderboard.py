@@ -29,7 +29,7 @@ def test_md_prints_every_published_number_exactly(capsys, name: str) -> None:
     rows = md_rows(out)
     for method, cells, sumr in protocol_tables()[name]:
         row = rows[method]
-        numbers = [x for i in range(len(cells)) for x in row[3 + 5 * i : 3 + 5 * i + 4]]
+        numbers = [x for i in range(len(cells)) for x in row[4 + 5 * i : 4 + 5 * i + 4]]
         assert numbers == [x for c in cells for x in c] and row[SUMR_COL] == sumr, method
 
 

@@ -55,8 +55,8 @@ def test_identical_submissions(capsys, files):
     rows = table_rows(out)
     assert len(rows) == 2 * len(METRICS) + 1
     for label, cells in rows.items():
-        a, b, diff, lo, hi, p, better = cells
-        assert a == b and float(diff) == 0 and float(p) == pytest.approx(1.0) and better == "-", label
+        a, b, diff, lo, hi, p, p_holm, better = cells
+        assert a == b and float(diff) == 0 and float(p) == pytest.approx(1.0) and float(p_holm) == pytest.approx(1.0) and better == "-", label
 
 
 @pytest.mark.parametrize("method", ["permutation", "bootstrap"])
@@ -65,7 +65,7 @@ def test_a_clearly_better_submission(capsys, files, method, tmp_path):
                              "--method", method, "--replicates", "500", "--json", tmp_path / "c.json")
     assert code == 0, err
     cells = table_rows(out)[f"{SUMR}↑"]
-    assert float(cells[2]) < 0 and float(cells[5]) < 0.01 and cells[6] == "B"
+    assert float(cells[2]) < 0 and float(cells[5]) < 0.01 and float(cells[6]) < 0.05 and cells[7] == "B"
     saved = json.loads((tmp_path / "c.json").read_text())
     assert saved["method"] == method and saved["replicates"] == 500
     assert saved["rows"][-1]["metric"] == SUMR and saved["rows"][-1]["better"] == "b"

@@ -45,7 +45,7 @@ def test_flags_for_warnings_disclosures_and_rescoring() -> None:
         "warning",
         "test-time re-scoring: dual softmax",
         "checkpoint: val split",
-        "undisclosed: extra training data",
+        "undisclosed: extra training data, tuned on test, training data",
         "re-scored from ties=optimistic",
     )
 

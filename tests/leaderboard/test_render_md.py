@@ -12,7 +12,7 @@ from var_bench.leaderboard.published import published_table
 from var_bench.tables import MISSING
 
 from support.protocol_tables import protocol_tables
-from support.records_factory import fake_ids_hash, make_record
+from support.records_factory import fake_ids_hash, make_record, record_metadata
 
 
 @pytest.mark.parametrize("name", list(BENCHMARKS))
@@ -20,21 +20,23 @@ def test_md_prints_every_published_number_as_published(name: str) -> None:
     rows = md_rows(render(build_leaderboard(name), "md"))
     for method, cells, sumr in protocol_tables()[name]:
         row = rows[method]
-        assert row[2] == "paper"
+        assert row[3] == "paper"
         # Per direction: R@1 R@5 R@10 MdR as printed, then MnR (not published).
-        printed = [row[3 + 5 * i : 3 + 5 * i + 4] for i in range(len(cells))]
+        printed = [row[4 + 5 * i : 4 + 5 * i + 4] for i in range(len(cells))]
         assert printed == cells, method
-        assert [row[3 + 5 * i + 4] for i in range(len(cells))] == [MISSING] * len(cells)
+        assert [row[4 + 5 * i + 4] for i in range(len(cells))] == [MISSING] * len(cells)
         assert row[SUMR_COL] == sumr
 
 
 def test_header_has_direction_and_better_direction_arrows() -> None:
     header, _, align = table_content(build_leaderboard("xdviolence-ar"))
-    assert header[:3] == ["#", "Method", "Entry"]
-    assert header[3:8] == ["A->V R@1 ↑", "A->V R@5 ↑", "A->V R@10 ↑", "A->V MdR ↓", "A->V MnR ↓"]
-    assert header[8] == "V->A R@1 ↑"
-    assert header[SUMR_COL:] == ["SumR ↑", "Reference model", "Reproduced SumR", "Flags"]
-    assert align[3:SUMR_COL + 1] == ["right"] * 11 and align[SUMR_COL + 1:] == ["left", "right", "left"]
+    assert header[:4] == ["#", "Tier", "Method", "Source"]
+    assert header[4:9] == ["A->V R@1 ↑", "A->V R@5 ↑", "A->V R@10 ↑", "A->V MdR ↓", "A->V MnR ↓"]
+    assert header[9] == "V->A R@1 ↑"
+    assert header[SUMR_COL:] == ["SumR ↑", "Features", "Training data", "Reference model",
+                                 "Claimed rerun SumR", "Flags"]
+    assert align[4:SUMR_COL + 1] == ["right"] * 11
+    assert align[SUMR_COL + 1:] == ["left", "left", "left", "right", "left"]
 
 
 def test_user_entries_with_ci_flags_and_provenance() -> None:
@@ -43,15 +45,16 @@ def test_user_entries_with_ci_flags_and_provenance() -> None:
     board = build_leaderboard("ucfcrime-ar", records=[("mine.json", record)], ids_hash=fake_ids_hash)
     md = render(board, "md")
     row = md_rows(md)["mine"]
-    assert row[0] == "1" and row[2] == "user"
+    assert row[0] == "1" and row[1] == "1" and row[3] == "verified"
     lo, hi = record.ci["intervals"]["t2v"]["R@1"]
-    assert row[3] == f"{record.metrics['t2v']['R@1']:.1f} [{lo:.1f}, {hi:.1f}]"
+    assert row[4] == f"{record.metrics['t2v']['R@1']:.1f} [{lo:.1f}, {hi:.1f}]"
     assert row[SUMR_COL].startswith(f"{record.SumR:.1f} [")
-    assert row[-1] == "test-time re-scoring: QB-Norm; undisclosed: checkpoint"
-    assert "95% confidence interval" in md
+    assert row[-1] == ("test-time re-scoring: QB-Norm; undisclosed: checkpoint, tuned on test, "
+                       "training data")
+    assert "95% bootstrap interval recomputed" in md
     assert "## User entries" in md and "| mine | mine.json | expected | 0.1.0 | 1.0.0 |" in md
-    assert "mine: disclosure: test_time_normalisation: QB-Norm" in md
-    assert "checkpoint_selection: not stated" in md
+    assert "mine: disclosure (declared): test\\_time\\_normalisation: QB-Norm" in md
+    assert "checkpoint\\_selection: not stated" in md
 
 
 def test_published_only_document_has_sources_and_no_user_section() -> None:
@@ -61,9 +64,11 @@ def test_published_only_document_has_sources_and_no_user_section() -> None:
     assert "## User entries" not in md
 
 
-def test_by_class_breakdown_is_shown_for_entries_that_have_one() -> None:
+def test_by_class_breakdown_is_recomputed_from_the_class_labels() -> None:
     record = make_record("xdviolence-ar", seed=6, name="classy", by_class=True)
-    board = build_leaderboard("xdviolence-ar", records=[("c.json", record)], ids_hash=fake_ids_hash)
+    metadata = record_metadata("xdviolence-ar", seed=6)
+    board = build_leaderboard("xdviolence-ar", records=[("c.json", record)], ids_hash=fake_ids_hash,
+                              metadata=metadata)
     md = render(board, "md")
     section = md.split("### classy: by class\n\n", 1)[1]
     lines = section.strip().splitlines()

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 import re
 
-#: Attributes that would make the page load something (it must load nothing).
-URL_ATTRS = re.compile(r"""\b(?:src|href|xlink:href|action|poster|data)\s*=\s*["']?[^"'\s>]*""", re.I)
+#: An attribute that would make the browser fetch something; in-document references ("#id",
+#: what matplotlib's SVG uses for markers and clip paths) are not fetches.
+URL_ATTRS = re.compile(r"""\b(?:src|href|xlink:href|action|poster|data)\s*=\s*(?!["']?#)["']?[^"'\s>]*""", re.I)

@@ -31,11 +31,24 @@ def random_counts(n: int, rng: np.random.Generator, skill: float, tie_rate: floa
     return QueryRanks(b, e)
 
 
-def _breakdown(spec: BenchmarkSpec, per_query, ties: str, rng: np.random.Generator) -> dict:
-    """The scorer's per-class breakdown for made-up classes (each test video gets a random one)."""
+def _metadata(spec: BenchmarkSpec, rng: np.random.Generator) -> dict:
+    """Made-up class labels: each test video gets a random class."""
     labels = rng.choice(np.array(spec.classes), size=spec.test_size)
-    metadata = {"class": labels, "anomalous": labels != spec.normal_class}
-    return breakdown_by_class(per_query, metadata, ties, classes=spec.classes)
+    return {"class": labels, "anomalous": labels != spec.normal_class}
+
+
+def _breakdown(spec: BenchmarkSpec, per_query, ties: str, rng: np.random.Generator) -> dict:
+    """The scorer's per-class breakdown for made-up classes."""
+    return breakdown_by_class(per_query, _metadata(spec, rng), ties, classes=spec.classes)
+
+
+def record_metadata(benchmark: str = "ucfcrime-ar", *, seed: int = 0) -> dict:
+    """The class labels ``make_record(benchmark, seed=seed, by_class=True)`` was scored with."""
+    spec = get_benchmark(benchmark)
+    rng = np.random.default_rng(seed)
+    for _ in spec.direction_names:  # replay the draws of make_record before the labels
+        random_counts(spec.test_size, rng, 0.08, 0.2)
+    return _metadata(spec, rng)
 
 
 def make_record(

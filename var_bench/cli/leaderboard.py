@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from var_bench.leaderboard.adapters import PLATFORMS
-from var_bench.leaderboard import FORMATS
-from var_bench.cli.base import benchmark_choice, cli
+from var_bench.leaderboard import FORMATS, ORDERS
+from var_bench.cli.base import benchmark_choice, cli, home_option
 
 
 @cli.command()
@@ -17,11 +17,22 @@ from var_bench.cli.base import benchmark_choice, cli
               help="Markdown, a self-contained HTML page with a recall@K plot, or JSON.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None, metavar="PATH",
               help="Write here (atomically) instead of printing.")
-def leaderboard(benchmark, results, fmt, output):
-    """The published table of BENCHMARK merged with verified result records, ranked by SumR."""
-    from var_bench.leaderboard import write_leaderboard
+@click.option("--order", type=click.Choice(ORDERS), default="sumr", show_default=True,
+              help="Rows by SumR, or by tier (rows the data cannot tell apart share one) then SumR.")
+@click.option("--track", default=None, metavar="FEATURES",
+              help="Only rows on this feature set (e.g. 'I3D RGB+Flow'); the board lists them.")
+@home_option
+def leaderboard(benchmark, results, fmt, output, order, track, home):
+    """The published table of BENCHMARK merged with result records, ranked by SumR, in tiers.
 
-    text = write_leaderboard(benchmark, results, fmt, output)
+    Records are verified against their per-query ranks: metrics, intervals and per-class tables
+    are recomputed from them; disclosures are shown as declared.
+    """
+    from var_bench.leaderboard import write_leaderboard
+    from var_bench.leaderboard.metadata import local_test_table
+
+    text = write_leaderboard(benchmark, results, fmt, output, order=order, track=track,
+                             metadata=local_test_table(benchmark, home) if results else None)
     if output is None:
         click.echo(text, nl=False)
 

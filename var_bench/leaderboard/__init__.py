@@ -5,14 +5,14 @@
 challenge platforms.
 """
 
-from var_bench.leaderboard.board import Leaderboard, build_leaderboard, rank_entries
+from var_bench.leaderboard.board import ORDERS, Leaderboard, build_leaderboard, rank_entries
 from var_bench.leaderboard.entries import Entry
 from var_bench.leaderboard.published import PublishedRow, PublishedTable, published_table
 from var_bench.leaderboard.verify import IdsHash, VerifiedRecord, load_records, verify_record
 from var_bench.leaderboard.write import FORMATS, RENDERERS, render, write_leaderboard
 
 __all__ = [
-    "FORMATS", "RENDERERS", "Entry", "IdsHash", "Leaderboard", "PublishedRow", "PublishedTable",
+    "FORMATS", "ORDERS", "RENDERERS", "Entry", "IdsHash", "Leaderboard", "PublishedRow", "PublishedTable",
     "VerifiedRecord", "build_leaderboard", "load_records", "published_table", "rank_entries",
     "render", "verify_record", "write_leaderboard",
 ]

@@ -1,7 +1,14 @@
-"""Leaderboard entries: one typed row per published method or verified user record."""
+"""Leaderboard entries: one typed row per published method or verified user record.
+
+What an entry shows is either recomputed (metrics, SumR, intervals, per-class tables and the
+warnings :func:`var_bench.leaderboard.verify.recomputed_warnings` derives from the per-query
+counts) or declared by the submitter (disclosures, feature set, training data, scorer warnings
+as written in the record, reproduction claims) and labelled so.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -12,16 +19,36 @@ from var_bench.leaderboard.verify import VerifiedRecord
 
 PUBLISHED = "published"
 USER = "user"
+#: Where a row's numbers come from (the provenance "Source" column).
+SOURCE_PAPER = "paper"
+SOURCE_VERIFIED = "verified record"
 
 #: Short labels for disclosure fields in the flags column (unknown keys show as themselves).
 DISCLOSURE_LABELS: Mapping[str, str] = {
     "test_time_normalisation": "test-time re-scoring",
     "extra_training_data": "extra training data",
     "checkpoint_selection": "checkpoint",
+    "tuned_on_test": "tuned on test",
+    "training_data": "training data",
 }
+#: Disclosure keys shown in their own provenance column rather than as flags.
+_COLUMN_KEYS = frozenset({"training_data"})
 # Values that disclose "nothing special": no flag for them.
 _PLAIN_VALUES = frozenset({"none", "no", "n/a", "false"})
 _NORMALISED = ("normalis", "normaliz")
+_SYNTHETIC = "synthetic"
+# What `var-bench evaluate` writes: "real features (rgb, flow)" / "synthetic features (...)".
+_STREAMS_RE = re.compile(r"^(?:real|synthetic)\s+features\s*\(([^)]*)\)\s*$", re.I)
+_STREAM_TITLES = {"rgb": "RGB", "flow": "Flow"}
+_NOT_STATED = "not stated"
+
+
+def one_line(value: Any) -> str:
+    """``value`` as text on one line: every run of whitespace (newlines too) becomes one space,
+    control characters are dropped."""
+    text = "" if value is None else str(value)
+    text = "".join(c for c in text if c.isprintable() or c.isspace())
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -29,8 +56,10 @@ class Entry:
     """One leaderboard row. R@K in percent, MdR/MnR in ranks; None = not available.
 
     ``kind`` is :data:`PUBLISHED` or :data:`USER`; ``source`` is the paper table or the record's
-    file; ``ci`` is the record's ``{"intervals": {dir: {metric: [lo, hi]}, "SumR": [lo, hi]}, ..}``;
-    ``per_query`` keeps user entries' counts so they can be plotted and compared.
+    file; ``ci`` holds intervals recomputed from per-query counts
+    (``{"intervals": {dir: {metric: [lo, hi]}, "SumR": [lo, hi]}, ..}``); ``per_query`` keeps user
+    entries' counts so they can be plotted and compared. ``tier``: 1 + the number of rows
+    significantly better (see :mod:`var_bench.leaderboard.tiers`).
     """
 
     method: str
@@ -41,6 +70,7 @@ class Entry:
     rank: int | None = None
     ci: Mapping[str, Any] | None = None
     flags: tuple[str, ...] = ()
+    #: Scorer warnings as the record states them (declared: a record can delete them).
     warnings: tuple[str, ...] = ()
     disclosure: Mapping[str, str | None] = field(default_factory=dict)
     versions: Mapping[str, Any] = field(default_factory=dict)
@@ -49,16 +79,33 @@ class Entry:
     submitted_ties: str | None = None
     rescored_from: str | None = None
     text_features: str | None = None
-    #: Registered model that reruns a published row, or that made a user entry.
+    #: Registered model that reruns a published row, or that (declared) made a user entry.
     reference_model: str | None = None
-    #: For a published row: the user entry reproducing it on real features (see board.py).
+    #: For a published row: the user entry that *claims* to rerun it on real features (declared,
+    #: never verified: it does not make the published numbers reproduced).
     reproduced: "Entry | None" = None
     by_class: Mapping[str, Any] | None = None
     per_query: Mapping[str, QueryRanks] | None = None
+    tier: int | None = None
+    #: Feature set, and how it is known: "paper", "record" (feature identity) or "declared".
+    feature_set: str | None = None
+    feature_origin: str | None = None
+    training_data: str | None = None
+    synthetic: bool = False
+    submission_sha256: str | None = None
+    #: Warnings recomputed from the per-query counts, and what verification recomputed/dropped.
+    checks: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    #: Other files holding the same submission (same submission_sha256), dropped as duplicates.
+    duplicates: tuple[str, ...] = ()
 
     @property
     def is_published(self) -> bool:
         return self.kind == PUBLISHED
+
+    @property
+    def source_kind(self) -> str:
+        return SOURCE_PAPER if self.is_published else SOURCE_VERIFIED
 
     def interval(self, direction: str | None, metric: str) -> tuple[float, float] | None:
         """The CI of ``metric`` (of ``direction``; None for SumR), or None when there is none."""
@@ -85,64 +132,145 @@ def published_entry(table: PublishedTable, row: PublishedRow) -> Entry:
         source=table.source,
         text_features=row.text_features,
         reference_model=row.reference_model,
+        feature_set=table.features,
+        feature_origin=SOURCE_PAPER if table.features else None,
     )
 
 
-def record_flags(verified: VerifiedRecord) -> tuple[str, ...]:
-    """Short flags for a user entry: warnings, disclosures worth a look, re-scoring.
+def feature_label(text: str) -> str:
+    """A feature-set name for display and ``--track``: ``real features (rgb, flow)`` (what
+    ``var-bench evaluate`` writes) -> ``I3D RGB+Flow``; anything else one line, ``real``/
+    ``synthetic`` prefixes dropped."""
+    text = one_line(text)
+    m = _STREAMS_RE.match(text)
+    if m:
+        streams = [s.strip().lower() for s in m.group(1).split(",") if s.strip()]
+        video = [_STREAM_TITLES.get(s, s) for s in streams if s != "audio"]
+        label = "I3D " + "+".join(video) if video else ""
+        if "audio" in streams:
+            label = f"{label}, VGGish audio" if label else "VGGish audio"
+        return label or text
+    return re.sub(rf"^(?:{REAL_FEATURES}|{_SYNTHETIC})\b[\s:,-]*", "", text, flags=re.I) or text
 
-    A warning about normalised columns becomes ``normalised columns?``; other warnings ``warning``
-    (their full text is listed under the table). A disclosure field that is unanswered is listed
-    under ``undisclosed``; one with a value other than "none" is shown as ``label: value``.
+
+def record_features(record: Any) -> tuple[str | None, str | None, bool]:
+    """(feature set, origin, synthetic) of a record.
+
+    Read from the record's feature identity when it has one (``provenance`` with ``feature_set``
+    or ``features``, as newer scorers write it; origin "record"), else from the declared
+    ``features`` disclosure (origin "declared"). Synthetic when either says so.
+    """
+    prov = getattr(record, "provenance", None)
+    prov = prov if isinstance(prov, Mapping) else {}
+    found: str | None = None
+    synthetic = bool(prov.get(_SYNTHETIC)) if isinstance(prov.get(_SYNTHETIC), bool) else False
+    for key in ("feature_set", "features"):
+        value = prov.get(key)
+        if isinstance(value, Mapping):
+            synthetic |= bool(value.get(_SYNTHETIC)) is True
+            value = value.get("name") or value.get("feature_set")
+        if isinstance(value, str) and value.strip():
+            found = value
+            break
+    declared = record.disclosure.get(FEATURES_KEY) if isinstance(record.disclosure, Mapping) else None
+    for text in (found, declared):
+        if isinstance(text, str) and text.strip().lower().startswith(_SYNTHETIC):
+            synthetic = True
+    if found is not None:
+        return feature_label(found), "record", synthetic
+    if isinstance(declared, str) and declared.strip():
+        return feature_label(declared), "declared", synthetic
+    return None, None, synthetic
+
+
+def leakage_flags(training: str, table: PublishedTable) -> list[str]:
+    """One flag per known overlap whose pattern matches the declared training data."""
+    return [f"leakage: {o.dataset} training data holds {o.test_videos} test videos"
+            for o in table.overlaps if training and re.search(o.pattern, training, re.I)]
+
+
+def record_flags(verified: VerifiedRecord, table: PublishedTable | None = None) -> tuple[str, ...]:
+    """Short flags for a user entry: recomputed checks, declared warnings and disclosures.
+
+    Recomputed (from the counts): ``implausible: perfect SumR``, many tied queries. Declared: a
+    scorer warning about normalised columns in the record becomes ``normalised columns?``, others
+    ``warning`` (full text under the table); synthetic features; a disclosure answered with
+    something other than "none" is ``label: value``; unanswered ones are listed under
+    ``undisclosed``; training data matching a known overlap with the test split is ``leakage``.
     """
     record = verified.record
-    flags: list[str] = []
+    flags: list[str] = [c.split(":", 1)[0] if c.startswith("implausible") else "many tied queries"
+                        for c in verified.checks]
+    flags = list(dict.fromkeys(flags))
     for w in record.warnings:
-        lowered = w.lower()
+        lowered = one_line(w).lower()
         flag = "normalised columns?" if any(s in lowered for s in _NORMALISED) else "warning"
         if flag not in flags:
             flags.append(flag)
+    _, _, synthetic = record_features(record)
+    if synthetic:
+        flags.append("synthetic features")
     undisclosed = []
     for key in (*DISCLOSURE_KEYS, *(k for k in record.disclosure if k not in DISCLOSURE_KEYS)):
+        if key in (FEATURES_KEY, REFERENCE_MODEL_KEY):
+            continue
         value = record.disclosure.get(key)
-        label = DISCLOSURE_LABELS.get(key, key)
-        if value is None or str(value).strip() == "":
+        label = DISCLOSURE_LABELS.get(key, one_line(key))
+        if value is None or one_line(value) == "":
             undisclosed.append(label)
-        elif str(value).strip().lower() not in _PLAIN_VALUES:
-            flags.append(f"{label}: {value}")
+        elif key not in _COLUMN_KEYS and one_line(value).lower() not in _PLAIN_VALUES:
+            flags.append(f"{label}: {one_line(value)}")
+    if table is not None:
+        training = " ".join(one_line(record.disclosure.get(k) or "")
+                            for k in ("training_data", "extra_training_data"))
+        flags += leakage_flags(training, table)
     if undisclosed:
         flags.append("undisclosed: " + ", ".join(undisclosed))
     if verified.rescored_from:
         flags.append(f"re-scored from ties={verified.rescored_from}")
+    model = record.disclosure.get(REFERENCE_MODEL_KEY)
+    if model:
+        flags.append(f"claims a rerun of {one_line(model)} (declared)")
     return tuple(flags)
 
 
-def user_entry(verified: VerifiedRecord) -> Entry:
+def user_entry(verified: VerifiedRecord, table: PublishedTable | None = None) -> Entry:
     """A verified record as an entry: values under the leaderboard tie rule, provenance kept."""
     record = verified.record
+    features, origin, synthetic = record_features(record)
+    training = record.disclosure.get("training_data")
     return Entry(
-        method=" ".join((record.name or verified.label).split()),  # one line in every table
+        method=one_line(record.name or verified.label),  # one line in every table
         kind=USER,
         metrics=verified.metrics,
         sumr=verified.sumr,
         source=verified.label,
         ci=verified.ci,
-        flags=record_flags(verified),
-        warnings=tuple(record.warnings),
-        disclosure=dict(record.disclosure),
-        versions=dict(record.versions),
-        date=record.date or None,
+        flags=record_flags(verified, table),
+        warnings=tuple(one_line(w) for w in record.warnings),
+        disclosure={one_line(k): (None if v is None else one_line(v))
+                    for k, v in record.disclosure.items()},
+        versions={one_line(k): one_line(v) for k, v in record.versions.items()},
+        date=one_line(record.date) or None,
         ids_sha256=record.ids_sha256 or None,
         submitted_ties=record.ties,
         rescored_from=verified.rescored_from,
         by_class=verified.by_class,
         per_query=dict(record.per_query),
-        reference_model=record.disclosure.get(REFERENCE_MODEL_KEY) or None,
+        reference_model=one_line(record.disclosure.get(REFERENCE_MODEL_KEY)) or None,
+        feature_set=features,
+        feature_origin=origin,
+        training_data=one_line(training) or None,
+        synthetic=synthetic,
+        submission_sha256=getattr(record, "submission_sha256", None) or None,
+        checks=verified.checks,
+        notes=verified.notes,
     )
 
 
 def reproduces(entry: Entry, model: str) -> bool:
-    """True when user ``entry`` was made by reference model ``model`` on real features."""
+    """True when user ``entry`` *declares* it was made by reference model ``model`` on real
+    features (a claim: shown as declared, never as a verified reproduction)."""
     features = str(entry.disclosure.get(FEATURES_KEY) or "").strip().lower()
-    return (not entry.is_published and entry.reference_model == model
+    return (not entry.is_published and entry.reference_model == model and not entry.synthetic
             and features.split(" ")[0] == REAL_FEATURES)

@@ -1,10 +1,15 @@
 """The leaderboard table's columns and cell text, shared by the Markdown and HTML renderers.
 
-Columns: rank, method, entry kind, then for each direction R@1 R@5 R@10 MdR MnR, then SumR, the
-runnable reference model (``var-bench train --model NAME``), the SumR a user reproduced with it on
-real features, and flags. Headers carry the direction (e.g. ``T->V``) and an arrow for the better direction. Values
-have one decimal, like the paper; a confidence interval, where the record has one, follows in
-brackets.
+Columns: rank, tier, method, source (``paper`` or ``verified`` record), then for each direction
+R@1 R@5 R@10 MdR MnR, then SumR, the provenance columns (feature set, training data), the
+runnable reference model (``var-bench train --model NAME``), the SumR of a user entry that claims
+to rerun it (declared), and flags. Headers carry the direction (e.g. ``T->V``) and an arrow for
+the better direction. Values have one decimal, like the paper; an interval recomputed from the
+per-query ranks follows in brackets.
+
+Every string that comes from a record is reduced to one line here (:func:`entries.one_line`);
+columns with ``user_text`` (and every provenance and detail line) hold such strings, which each
+renderer escapes for its format.
 """
 
 from __future__ import annotations
@@ -16,33 +21,40 @@ from var_bench.scoring.metrics.breakdown import ANOMALOUS, CLASSES, NORMAL
 from var_bench.scoring.metrics.names import MEDIAN_RANK, METRICS, RECALLS, SUMR, arrow
 from var_bench.tables import Align, format_cell
 from var_bench.leaderboard.board import Leaderboard
-from var_bench.leaderboard.entries import PUBLISHED, USER, Entry
+from var_bench.leaderboard.entries import PUBLISHED, USER, Entry, one_line
+from var_bench.leaderboard.tiers import LEVEL, PAIRED, REPLICATES, WILSON
 
 DIGITS = 1
-#: How the Entry column marks published rows and user entries.
-KIND_LABELS: Mapping[str, str] = {PUBLISHED: "paper", USER: "user"}
+#: How the Source column marks published rows and (verified) user entries.
+KIND_LABELS: Mapping[str, str] = {PUBLISHED: "paper", USER: "verified"}
+DECLARED = "declared"
 
 
 @dataclass(frozen=True)
 class Column:
-    """A column: what it shows (``key``), header text, alignment; metric columns name theirs."""
+    """A column: what it shows (``key``), header text, alignment; metric columns name theirs.
+    ``user_text``: its cells hold strings taken from records (escaped by each renderer)."""
 
     key: str
     header: str
     align: Align
     direction: str | None = None
     metric: str | None = None
+    user_text: bool = False
 
 
 def columns(board: Leaderboard) -> tuple[Column, ...]:
-    cols = [Column("rank", "#", "right"), Column("method", "Method", "left"),
-            Column("kind", "Entry", "left")]
+    cols = [Column("rank", "#", "right"), Column("tier", "Tier", "right"),
+            Column("method", "Method", "left", user_text=True),
+            Column("kind", "Source", "left")]
     for d in board.spec.directions:
         cols += [Column("value", f"{d.arrow} {m} {arrow(m)}", "right", d.name, m) for m in METRICS]
     cols += [Column("value", f"{SUMR} {arrow(SUMR)}", "right", None, SUMR),
-             Column("reference", "Reference model", "left"),
-             Column("reproduced", f"Reproduced {SUMR}", "right"),
-             Column("flags", "Flags", "left")]
+             Column("features", "Features", "left", user_text=True),
+             Column("training", "Training data", "left", user_text=True),
+             Column("reference", "Reference model", "left", user_text=True),
+             Column("reproduced", f"Claimed rerun {SUMR}", "right"),
+             Column("flags", "Flags", "left", user_text=True)]
     return tuple(cols)
 
 
@@ -55,15 +67,33 @@ def value_parts(entry: Entry, direction: str | None, metric: str) -> tuple[str, 
     return format_cell(value, DIGITS), f"[{format_cell(ci[0], DIGITS)}, {format_cell(ci[1], DIGITS)}]"
 
 
+def features_text(entry: Entry) -> str:
+    """The feature set, ``(declared)`` when only the submitter's word backs it."""
+    if not entry.feature_set:
+        return "-" if entry.is_published else "not stated"
+    suffix = f" ({DECLARED})" if entry.feature_origin == DECLARED else ""
+    return f"{entry.feature_set}{suffix}"
+
+
+def training_text(entry: Entry) -> str:
+    if entry.is_published:
+        return "-"
+    return f"{entry.training_data} ({DECLARED})" if entry.training_data else "not stated"
+
+
 def row_parts(board: Leaderboard, entry: Entry) -> list[tuple[str, str | None]]:
     """Each cell of ``entry``'s row as (text, interval or None)."""
     fixed = {
         "rank": format_cell(entry.rank),
-        "method": entry.method,
+        "tier": format_cell(entry.tier),
+        "method": one_line(entry.method),
         "kind": KIND_LABELS[entry.kind],
-        "flags": "; ".join(entry.flags),
-        "reference": entry.reference_model or "-",
-        "reproduced": (format_cell(entry.reproduced.sumr, DIGITS) if entry.reproduced else "-"),
+        "features": features_text(entry),
+        "training": training_text(entry),
+        "flags": "; ".join(one_line(f) for f in entry.flags),
+        "reference": one_line(entry.reference_model) or "-",
+        "reproduced": (f"{format_cell(entry.reproduced.sumr, DIGITS)} ({DECLARED})"
+                       if entry.reproduced else "-"),
     }
     return [
         value_parts(entry, c.direction, c.metric) if c.metric is not None else (fixed[c.key], None)
@@ -85,44 +115,78 @@ def legend_lines(board: Leaderboard) -> list[str]:
     """Plain-text notes that accompany the table in every human format."""
     spec = board.spec
     dirs = ", ".join(f"{d.arrow} = {d.query} to {d.gallery}" for d in spec.directions)
+    order = (f"sorted by tier, then {SUMR}" if board.order == "tier"
+             else f"sorted by {SUMR} ({' + '.join(RECALLS)} of both directions)")
     lines = [
         f"{spec.title}, {board.split} split, {spec.test_size} queries per direction ({dirs}); "
-        f"sorted by {SUMR} ({' + '.join(RECALLS)} of both directions).",
+        f"{order}." + (f" Track: features {board.track}." if board.track else ""),
         f"{arrow(SUMR)} higher is better, {arrow(MEDIAN_RANK)} lower is better. R@K in %, "
-        f"MdR/MnR in ranks (1 = first). User entries are verified against their per-query ranks "
-        f"and ranked under ties={board.ties}.",
+        f"MdR/MnR in ranks (1 = first). Verified entries: metrics recomputed from their per-query "
+        f"ranks and ranked under ties={board.ties}; the ranks themselves are the submitter's.",
+        f"Tier: 1 + the number of rows significantly better at {100 * LEVEL:g}% (rows nobody "
+        f"beats share tier 1). Two verified entries: {PAIRED} ({REPLICATES} replicates, "
+        f"over every such pair). A paper row (aggregates only): {WILSON}, better where the "
+        f"intervals do not overlap.",
         f"Published rows: {board.published.source} ({board.published.paper}). "
-        f"{board.published.note}",
-        f"Reference model: the registered model that reruns the row (var-bench train --model NAME, "
-        f"then var-bench evaluate); Reproduced {SUMR}: the newest user entry made with it on real "
-        f"features.",
+        f"{board.published.note}"
+        + (f" Paper features: {board.published.features}." if board.published.features else ""),
+        f"Features, Training data: from the record's feature identity, or ({DECLARED}) as the "
+        f"submitter states them. Reference model: the registered model that reruns the row "
+        f"(var-bench train --model NAME, then var-bench evaluate); Claimed rerun {SUMR}: the newest "
+        f"entry that declares it reran that model on real features (a claim, not a reproduction).",
     ]
-    levels = {e.ci.get("level") for e in board.user_entries if e.ci and e.ci.get("level")}
+    for o in board.published.overlaps:
+        lines.append(f"Leakage: {o.note}; entries declaring {o.dataset} training data are flagged.")
     if any(e.ci for e in board.user_entries):
+        levels = {e.ci.get("level") for e in board.user_entries if e.ci and e.ci.get("level")}
         level = f"{100 * float(levels.pop()):g}% " if len(levels) == 1 else ""
-        lines.append(f"[lo, hi]: the record's {level}confidence interval.")
+        lines.append(f"[lo, hi]: {level}bootstrap interval recomputed from the per-query ranks.")
+    if board.dropped:
+        lines.append("Duplicates dropped (same submission sha256): " + ", ".join(
+            f"{one_line(d)} (kept {one_line(k)})" for d, k in board.dropped) + ".")
     return lines
 
 
+def tier_lines(board: Leaderboard) -> list[str]:
+    """The comparisons that separated two rows, each with its method (the rest tie)."""
+    counts = {PAIRED: 0, WILSON: 0}
+    lines = []
+    for t in board.tests:
+        counts[t.method] += 1
+        if t.better is None:
+            continue
+        hi, lo = (t.a, t.b) if t.better == "a" else (t.b, t.a)
+        p = f", Holm p = {t.p_adjusted:.4f}" if t.p_adjusted is not None else ""
+        lines.append(f"{one_line(board.entries[hi].method)} above "
+                     f"{one_line(board.entries[lo].method)}: "
+                     f"{'paired test' if t.method == PAIRED else 'Wilson intervals'}{p}")
+    head = (f"{len(board.tests)} pairs compared ({counts[PAIRED]} by the paired test, "
+            f"{counts[WILSON]} by Wilson intervals); {len(lines)} told apart"
+            + (":" if lines else "."))
+    return [head, *lines]
+
+
 def provenance_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
-    """Per user entry: file, tie rule as submitted, versions, date, id-list hash (abbreviated)."""
-    header = ["Method", "File", "Ties (submitted)", "var_bench", "Benchmark", "Date", "ids sha256"]
+    """Per user entry: file, tie rule as submitted, versions, date, id-list and submission hashes."""
+    header = ["Method", "File", "Ties (submitted)", "var_bench", "Benchmark", "Date", "ids sha256",
+              "Submission sha256"]
     rows = []
     for e in board.user_entries:
         rows.append([
-            e.method,
-            e.source,
-            e.submitted_ties or "-",
-            str(e.versions.get("var_bench", "-")),
-            str(e.versions.get("benchmark", "-")),
-            e.date or "-",
-            (e.ids_sha256 or "-")[:12],
+            one_line(e.method),
+            one_line(e.source),
+            one_line(e.submitted_ties) or "-",
+            one_line(e.versions.get("var_bench", "-")),
+            one_line(e.versions.get("benchmark", "-")),
+            one_line(e.date) or "-",
+            one_line(e.ids_sha256 or "-")[:12],
+            one_line(e.submission_sha256 or "-")[:12],
         ])
     return header, rows
 
 
 def by_class_tables(board: Leaderboard) -> list[tuple[str, list[str], list[list[Any]]]]:
-    """Per user entry with a breakdown (``var-bench score --by-class``): (title, header, rows).
+    """Per user entry with a (recomputed) breakdown: (title, header, rows).
 
     One row per class, then anomalous and normal videos: query count, per direction R@1, R@5,
     R@10 and MdR, and SumR, all over the queries whose video is in the group.
@@ -140,17 +204,24 @@ def by_class_tables(board: Leaderboard) -> list[tuple[str, list[str], list[list[
                   (NORMAL, e.by_class.get(NORMAL))]
         rows = [[label, g["n"], *(g["metrics"][d][m] for d in dirs for m in shown), g[SUMR]]
                 for label, g in groups if g]
-        tables.append((f"{e.method}: by class", header, rows))
+        tables.append((f"{one_line(e.method)}: by class", header, rows))
     return tables
 
 
 def detail_lines(board: Leaderboard) -> list[str]:
-    """Per user entry: every warning in full and every disclosure field with its answer."""
+    """Per user entry: its disclosure (declared), its scorer warnings as the record states them,
+    the warnings recomputed from its counts and what verification recomputed or dropped."""
     lines = []
     for e in board.user_entries:
+        name = one_line(e.method)
         disclosed = "; ".join(
-            f"{k}: {v if v is not None else 'not stated'}" for k, v in e.disclosure.items()
+            f"{one_line(k)}: {one_line(v) if v is not None else 'not stated'}"
+            for k, v in e.disclosure.items()
         )
-        lines.append(f"{e.method}: disclosure: {disclosed or 'none given'}")
-        lines += [f"{e.method}: warning: {' '.join(str(w).split())}" for w in e.warnings]
+        lines.append(f"{name}: disclosure ({DECLARED}): {disclosed or 'none given'}")
+        lines += [f"{name}: warning (from the record): {one_line(w)}" for w in e.warnings]
+        lines += [f"{name}: check (recomputed): {one_line(c)}" for c in e.checks]
+        lines += [f"{name}: verification: {one_line(n)}" for n in e.notes]
+        if e.duplicates:
+            lines.append(f"{name}: also submitted as {', '.join(one_line(d) for d in e.duplicates)}")
     return lines

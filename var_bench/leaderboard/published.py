@@ -34,6 +34,17 @@ class PublishedRow:
 
 
 @dataclass(frozen=True)
+class TrainingOverlap:
+    """A dataset whose training split holds test videos: ``pattern`` (a case-insensitive regular
+    expression) matched against a record's declared training data flags it as leakage."""
+
+    dataset: str
+    pattern: str
+    test_videos: int
+    note: str
+
+
+@dataclass(frozen=True)
 class PublishedTable:
     """A benchmark's published table, rows in the paper's order; ``note``: the benchmark's note
     (e.g. which text features the baselines used) then how the numbers were transcribed."""
@@ -43,6 +54,10 @@ class PublishedTable:
     paper: str
     note: str
     rows: tuple[PublishedRow, ...]
+    #: The video (and audio) features the paper's rows used, e.g. "I3D RGB+Flow".
+    features: str | None = None
+    #: Known overlaps of other datasets' training splits with this test split.
+    overlaps: tuple[TrainingOverlap, ...] = ()
 
 
 def _row(spec: BenchmarkSpec, raw: Mapping[str, Any]) -> PublishedRow:
@@ -76,6 +91,9 @@ def _table(spec: BenchmarkSpec) -> PublishedTable:
     try:
         rows = tuple(_row(spec, r) for r in table["rows"])
         note = " ".join(n for n in (table.get("note"), table["transcription_note"]) if n)
-        return PublishedTable(spec.name, table["source"], table["paper"], note, rows)
+        overlaps = tuple(TrainingOverlap(o["dataset"], o["pattern"], int(o["test_videos"]), o["note"])
+                         for o in table.get("training_data_overlaps", ()))
+        return PublishedTable(spec.name, table["source"], table["paper"], note, rows,
+                              table.get("features"), overlaps)
     except KeyError as e:
         raise DataError(f"{RESOURCE}: expected key {e} for {spec.name}, it is missing") from None

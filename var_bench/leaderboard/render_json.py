@@ -1,4 +1,9 @@
-"""The leaderboard as JSON: every entry with all of its fields, for machines."""
+"""The leaderboard as JSON: every entry with all of its fields, for machines.
+
+Strings are JSON-escaped by :func:`json.dumps` (``ensure_ascii=False``; no raw control
+characters survive, every user string is one line); ``tier`` (1 = top) is on every entry and
+``comparisons`` names the method of every pairwise tier test.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from var_bench._version import __version__
 from var_bench.scoring.metrics.names import METRICS, SUMR, higher_is_better
 from var_bench.leaderboard.board import Leaderboard
 from var_bench.leaderboard.entries import Entry
+from var_bench.leaderboard.tiers import LEVEL, PAIRED, REPLICATES, WILSON
 
 SCHEMA = 1
 
@@ -22,8 +28,14 @@ def entry_dict(entry: Entry) -> dict[str, Any]:
         per_query = {d: q.to_dict() for d, q in entry.per_query.items()}
     return {
         "rank": entry.rank,
+        "tier": entry.tier,
         "method": entry.method,
         "kind": entry.kind,
+        "source_kind": entry.source_kind,
+        "feature_set": entry.feature_set,
+        "feature_origin": entry.feature_origin,
+        "training_data": entry.training_data,
+        "synthetic": entry.synthetic,
         "metrics": {d: dict(v) for d, v in entry.metrics.items()},
         SUMR: entry.sumr,
         "ci": entry.ci,
@@ -33,9 +45,15 @@ def entry_dict(entry: Entry) -> dict[str, Any]:
         "source": entry.source,
         "text_features": entry.text_features,
         "reference_model": entry.reference_model,
+        # A declared claim that a user entry reran this row's reference model, not a verification.
         "reproduced": (None if entry.reproduced is None else {
             "method": entry.reproduced.method, SUMR: entry.reproduced.sumr,
-            "source": entry.reproduced.source, "date": entry.reproduced.date}),
+            "source": entry.reproduced.source, "date": entry.reproduced.date,
+            "declared": True}),
+        "checks": list(entry.checks),
+        "verification_notes": list(entry.notes),
+        "duplicates": list(entry.duplicates),
+        "submission_sha256": entry.submission_sha256,
         "submitted_ties": entry.submitted_ties,
         "rescored_from": entry.rescored_from,
         "versions": dict(entry.versions),
@@ -63,6 +81,19 @@ def leaderboard_dict(board: Leaderboard) -> dict[str, Any]:
         "published": {"source": board.published.source, "paper": board.published.paper,
                       "note": board.published.note},
         "generated_by": {"var_bench": __version__},
+        "order": board.order,
+        "track": board.track,
+        "tracks": list(board.tracks),
+        "tiers": {"level": LEVEL, "paired_method": PAIRED, "aggregate_method": WILSON,
+                  "replicates": REPLICATES},
+        "comparisons": [
+            {"a": board.entries[t.a].method, "b": board.entries[t.b].method, "method": t.method,
+             "better": (None if t.better is None
+                        else board.entries[t.a if t.better == "a" else t.b].method),
+             "p_value": t.p_value, "p_adjusted": t.p_adjusted}
+            for t in board.tests
+        ],
+        "dropped_duplicates": [{"file": d, "kept": k} for d, k in board.dropped],
         "entries": [entry_dict(e) for e in board.entries],
     }
 

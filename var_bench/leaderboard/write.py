@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import os
-from typing import Callable
+from typing import Any, Callable
 
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
@@ -49,10 +49,16 @@ def write_leaderboard(
     fmt: str = "md",
     output: str | os.PathLike | None = None,
     ids_hash: IdsHash | None = None,
+    *,
+    order: str = "sumr",
+    track: str | None = None,
+    metadata: Any = None,
 ) -> str:
-    """Build, render and (when ``output`` is given) atomically write the leaderboard; return the text."""
+    """Build, render and (when ``output`` is given) atomically write the leaderboard; return the
+    text. ``order``/``track``/``metadata``: see :func:`build_leaderboard`."""
     render_board = renderer(fmt)  # refuse a bad format before reading any record
-    text = render_board(build_leaderboard(benchmark, results_dir, ids_hash=ids_hash))
+    text = render_board(build_leaderboard(benchmark, results_dir, ids_hash=ids_hash, order=order,
+                                          track=track, metadata=metadata))
     if output is not None:
         atomic_write_text(output, text)
     return text

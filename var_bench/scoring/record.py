@@ -46,6 +46,8 @@ DISCLOSURE_KEYS: tuple[str, ...] = (
     "test_time_normalisation",  # e.g. "none", "dual softmax", "QB-Norm": uses the whole query set
     "extra_training_data",      # e.g. "none", "UCA captions"
     "checkpoint_selection",     # e.g. "val split", "last epoch", "test set"
+    "tuned_on_test",            # hyper-parameters or fusion weights chosen on test: "no", or which
+    "training_data",            # e.g. "train", "train+val", "train + UCA captions"
 )
 #: Disclosure keys that ``var-bench evaluate`` adds: the registered reference model that made the
 #: submission, and which features it ran on (``real ...`` or ``synthetic ...``). The leaderboard

@@ -87,10 +87,13 @@ def render_comparison(result: Comparison, a: str, b: str) -> str:
         base = r.metric.split()[-1]  # "t2v R@1" -> "R@1"
         rows.append([f"{r.metric}{arrow(base)}", r.a, r.b, r.diff,
                      _interval((r.ci_low, r.ci_high)), f"{r.p_value:.4f}",
+                     "-" if r.p_adjusted is None else f"{r.p_adjusted:.4f}",
                      r.better.upper() if r.better else "-"])
     head = (f"A: {a}\nB: {b}\n{result.method} test, {result.replicates} replicates, seed "
             f"{result.seed}, ties: {result.ties}; diff = A - B with its {100 * result.level:g}% "
-            f"bootstrap interval; better: where p < {1 - result.level:g}")
-    table = plain_table(["metric", "A", "B", "diff", "interval", "p", "better"], rows,
-                        align=["left", "right", "right", "right", "right", "right", "left"])
+            f"bootstrap interval; better: where p < {1 - result.level:g}; p (Holm): adjusted "
+            f"over the {len(result.rows)} rows, for reading several at once")
+    table = plain_table(["metric", "A", "B", "diff", "interval", "p", "p (Holm)", "better"], rows,
+                        align=["left", "right", "right", "right", "right", "right", "right",
+                               "left"])
     return head + "\n" + table

@@ -29,6 +29,7 @@ from var_bench.scoring.metrics.names import DEFAULT_TIES, SUMR, TIE_RULES
 from var_bench.scoring.metrics.ranks import sum_recall, summarise, tied_query_count
 from var_bench.scoring.record import DISCLOSURE_KEYS, RECORD_DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecord
 from var_bench.scoring.submission import Canon, Submission, normalisation_warnings, read_submission
+from var_bench.scoring.submission.guards import zero_cell_warnings
 
 #: The bounds reported beside the chosen rule: every tie rule but the official one.
 BOUND_RULES: tuple[str, ...] = tuple(r for r in TIE_RULES if r != DEFAULT_TIES)
@@ -82,7 +83,7 @@ def score(
         spec = sub.spec
         data.check_size(spec, sub.n)
         per_query = count_submission(sub)
-        notes = list(sub.warnings) + normalisation_warnings(sub)
+        notes = list(sub.warnings) + normalisation_warnings(sub) + zero_cell_warnings(sub)
         digest = sha256_file(sub.path) if sub.path else None
         provenance = getattr(sub, "provenance", None)
     if provenance is not None:

@@ -18,6 +18,15 @@ For every direction x metric (R@1, R@5, R@10, MdR, MnR) and for SumR:
 ``better`` names the system whose value is better given the metric's direction (R@K and SumR:
 higher; MdR, MnR: lower) when p < 1 - level, else None.
 
+Multiple comparisons: one comparison tests 2 x 5 + 1 = 11 hypotheses, and a leaderboard tests
+every pair of entries. ``p_adjusted`` is the Holm (1979) step-down adjustment over the rows of one
+comparison (:func:`holm_adjust`): sort the m p-values p_(1) <= .. <= p_(m), adjusted
+p_(i) = max_{j <= i} min(1, (m - j + 1) p_(j)); rejecting where p_adjusted < 1 - level controls the
+family-wise error rate at 1 - level under any dependence. ``better`` stays the per-metric decision
+on the raw ``p_value`` (one pre-chosen metric, e.g. SumR, needs no correction); use
+``p_adjusted`` when reading several rows at once. :func:`bonferroni_adjust` is the simpler,
+more conservative m * p.
+
 The median is a coarse statistic: when most relabellings leave both medians where they were
 (e.g. nearly constant ranks), the randomisation test for MdR has little power; the bootstrap
 interval of the difference still shows the gap.
@@ -26,7 +35,7 @@ interval of the difference still shows the gap.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -65,6 +74,8 @@ class ComparisonRow:
     ci_high: float
     p_value: float
     better: str | None
+    #: Holm-adjusted p-value over every row of the comparison (see the module docstring).
+    p_adjusted: float | None = None
 
 
 @dataclass
@@ -77,6 +88,8 @@ class Comparison:
     seed: int = 0
     level: float = 0.95
     ties: str = DEFAULT_TIES
+    #: How ``p_adjusted`` was computed.
+    correction: str = "holm"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (rows as dicts, in order)."""
@@ -194,5 +207,106 @@ def paired_compare(a: Mapping[str, QueryRanks], b: Mapping[str, QueryRanks],
             p_value=float(p), better=better)
     ordered = [rows_by_label[(d, m)] for d in directions for m in METRICS]
     ordered.append(rows_by_label[(None, SUMR)])
+    for row, adjusted in zip(ordered, holm_adjust([r.p_value for r in ordered])):
+        row.p_adjusted = adjusted
     return Comparison(rows=ordered, method=method, replicates=replicates, seed=int(seed),
                       level=float(level), ties=ties)
+
+
+def holm_adjust(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values, in the input order.
+
+    With p-values sorted ascending p_(1) <= ... <= p_(m): adjusted p_(i) =
+    max_{j <= i} min(1, (m - j + 1) * p_(j)). Rejecting every hypothesis whose adjusted p is below
+    alpha keeps the family-wise error rate at alpha (Holm 1979, no independence assumed).
+
+    >>> holm_adjust([0.01, 0.04, 0.03])
+    [0.03, 0.06, 0.06]
+    """
+    ps = np.asarray(p_values, dtype=float)
+    m = ps.size
+    if m == 0:
+        return []
+    if not np.all((ps >= 0.0) & (ps <= 1.0)):
+        raise InputError(f"p-values: expected numbers in [0, 1], got {ps.tolist()}")
+    order = np.argsort(ps, kind="stable")
+    scaled = np.minimum(1.0, (m - np.arange(m)) * ps[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return [round(float(p), 15) for p in adjusted]
+
+
+def bonferroni_adjust(p_values: Sequence[float]) -> list[float]:
+    """Bonferroni adjusted p-values: min(1, m * p), in the input order."""
+    ps = np.asarray(p_values, dtype=float)
+    return [float(min(1.0, ps.size * p)) for p in ps]
+
+
+def sumr_contributions(per_query: Mapping[str, QueryRanks], ties: str = DEFAULT_TIES) -> np.ndarray:
+    """(N,) per-pair share of SumR: pair i's recall credit summed over directions and R@K, in
+    percent points / N, so that the vector sums to SumR."""
+    directions, n = check_paired(_as_direction_map(per_query, "system"))
+    cols = RECALL_KS_INDEX
+    total = np.zeros(n)
+    for d in directions:
+        total += mean_table(per_query[d], ties)[:, cols].sum(axis=1)
+    return total / n
+
+
+def paired_sumr_pvalue(a: Mapping[str, QueryRanks], b: Mapping[str, QueryRanks],
+                       ties: str = DEFAULT_TIES, *, replicates: int = 2_000,
+                       seed: int = 0) -> float:
+    """Two-sided paired randomisation p-value for SumR(a) - SumR(b) (the ``permutation`` method
+    of :func:`paired_compare` restricted to SumR, without the bootstrap intervals).
+
+    With d_i = pair i's SumR share of a minus b, each replicate flips the sign of every d_i with
+    probability 1/2; p = (#{|sum d*| >= |sum d|} + 1) / (R + 1).
+    """
+    check_resampling(replicates, 0.95)
+    a, b = _as_direction_map(a, "a"), _as_direction_map(b, "b")
+    if set(a) != set(b):
+        raise InputError(f"expected both systems to have the same directions, got "
+                         f"{', '.join(a) or 'none'} and {', '.join(b) or 'none'}")
+    return sign_flip_pvalue(sumr_contributions(a, ties) - sumr_contributions(b, ties),
+                            replicates=replicates, seed=seed)
+
+
+def sign_flip_pvalue(d: np.ndarray, *, replicates: int = 2_000, seed: int = 0) -> float:
+    """Two-sided paired randomisation p-value of sum(d) for per-pair differences ``d``: each
+    replicate flips the sign of every d_i with probability 1/2; (#{|sum d*| >= |sum d|} + 1) /
+    (R + 1); 1.0 when sum(d) is 0."""
+    check_resampling(replicates, 0.95)
+    d = np.asarray(d, dtype=float)
+    observed = abs(float(d.sum()))
+    if observed == 0.0:
+        return 1.0
+    rng = np.random.default_rng(seed)
+    slack = _RTOL * max(1.0, observed)
+    extreme = 0
+    for size in chunk_sizes(int(replicates), d.size):
+        signs = np.where(rng.integers(0, 2, (size, d.size)) == 1, -1.0, 1.0)
+        extreme += int(np.count_nonzero(np.abs(signs @ d) >= observed - slack))
+    return (extreme + 1) / (int(replicates) + 1)
+
+
+def sign_flip_pvalues(diffs: np.ndarray, *, replicates: int = 2_000, seed: int = 0) -> list[float]:
+    """:func:`sign_flip_pvalue` for every row of ``diffs`` (pairs x N) at once: the same sign
+    draws for every row (so each row's p equals the single-row call with the same seed), one
+    matrix product per chunk of replicates."""
+    check_resampling(replicates, 0.95)
+    diffs = np.atleast_2d(np.asarray(diffs, dtype=float))
+    if diffs.shape[0] == 0:
+        return []
+    observed = np.abs(diffs.sum(axis=1))
+    slack = _RTOL * np.maximum(1.0, observed)
+    rng = np.random.default_rng(seed)
+    extreme = np.zeros(diffs.shape[0], dtype=np.int64)
+    for size in chunk_sizes(int(replicates), diffs.shape[1]):
+        signs = np.where(rng.integers(0, 2, (size, diffs.shape[1])) == 1, -1.0, 1.0)
+        extreme += np.count_nonzero(np.abs(signs @ diffs.T) >= observed - slack, axis=0)
+    ps = (extreme + 1) / (int(replicates) + 1)
+    return [1.0 if o == 0.0 else float(p) for o, p in zip(observed, ps)]
+
+
+#: Columns of ``mean_table`` holding R@1, R@5, R@10.
+RECALL_KS_INDEX = [MEAN_METRICS.index(m) for m in RECALLS]

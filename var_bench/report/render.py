@@ -1,0 +1,176 @@
+"""A report as one self-contained HTML page (no script, no URL), as Markdown, or as JSON."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+from var_bench.leaderboard.entries import one_line
+from var_bench.leaderboard.layout import KIND_LABELS, value_parts
+from var_bench.leaderboard.render_html import CSS, html_list, page, plain_table
+from var_bench.leaderboard.render_md import md_escape
+from var_bench.scoring.metrics.names import METRICS, SUMR
+from var_bench.tables import format_cell, markdown_table
+from var_bench.report.build import GROUP_K, Report
+
+FORMATS: tuple[str, ...] = ("html", "md", "json")
+
+_EXTRA_CSS = """
+td.hit { background: #e4f2e1; }
+.dup { color: #8e0152; font-weight: bold; }
+svg.report-plot { display: block; width: 100%; height: auto; max-width: 1100px; }
+"""
+
+
+def metric_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+    header = ["Direction", *METRICS]
+    rows = []
+    for d in report.spec.directions:
+        cells = [d.arrow]
+        for m in METRICS:
+            v, ci = value_parts(report.entry, d.name, m)
+            cells.append(v if ci is None else f"{v} {ci}")
+        rows.append(cells)
+    v, ci = value_parts(report.entry, None, SUMR)
+    rows.append([SUMR, v if ci is None else f"{v} {ci}", *[""] * (len(METRICS) - 1)])
+    return header, rows
+
+
+def nearest_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+    header = ["#", "Tier", "Method", "Source", SUMR]
+    rows = [[format_cell(e.rank), format_cell(e.tier), one_line(e.method), KIND_LABELS[e.kind],
+             format_cell(e.sumr, 1) + (" (this model)" if e.source == report.source
+                                       and not e.is_published else "")]
+            for e in report.nearest]
+    return header, rows
+
+
+def _item(it) -> str:
+    bits = [it.id] + ([it.cls] if it.cls else []) + ([f'"{it.caption}"'] if it.caption else [])
+    return " | ".join(bits)
+
+
+def hardest_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+    header = ["Dir", "Query", "True item", "Rank", "Tied", "Top retrieved"]
+    rows = []
+    for h in report.hardest:
+        q = h.query.caption or h.query.id
+        if h.duplicate_caption:
+            q += " [duplicate caption]"
+        top = "; ".join(("* " if hit else "") + _item(it) for it, hit in h.top) or "-"
+        rows.append([h.direction, q, _item(h.truth), f"{h.rank:g}", str(h.tied), top])
+    return header, rows
+
+
+def group_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+    dirs = [d.name for d in report.spec.directions]
+    header = ["Group", "n", *(f"{d} R@{GROUP_K} [95% Wilson]" for d in dirs)]
+    rows = [[g.label, str(g.n), *(f"{g.recall[d]:.1f} [{g.interval[d][0]:.1f}, "
+                                  f"{g.interval[d][1]:.1f}]" for d in dirs)] for g in report.groups]
+    return header, rows
+
+
+def compare_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+    header = ["Metric", "A", "B", "diff", "interval", "p", "p (Holm)"]
+    rows = [[r.metric, f"{r.a:.1f}", f"{r.b:.1f}", f"{r.diff:+.1f}",
+             f"[{r.ci_low:.1f}, {r.ci_high:.1f}]", f"{r.p_value:.4f}", f"{r.p_adjusted:.4f}"]
+            for r in report.comparison.rows]
+    return header, rows
+
+
+def differ_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+    header = ["Dir", "Query", "Rank (A)", "Rank (B)"]
+    return header, [[d, it.caption or it.id, f"{a:g}", f"{b:g}"] for d, _, a, b, it in report.differ]
+
+
+def _sections(report: Report):
+    """(heading, kind, payload) in page order; kind: table, list or svg."""
+    from var_bench.report.plots import group_bars_svg, rank_histogram_svg, recall_curves_svg
+
+    out = [("Metrics (95% bootstrap intervals from the per-query ranks)", "table", metric_rows(report)),
+           ("Nearest leaderboard rows", "table", nearest_rows(report)),
+           ("Recall at K", "svg", lambda: recall_curves_svg(report)),
+           ("Rank of the true item", "svg", lambda: rank_histogram_svg(report))]
+    if report.groups:
+        out += [(f"R@{GROUP_K} per class and for anomalous vs normal videos", "svg",
+                 lambda: group_bars_svg(report)),
+                ("Per group", "table", group_rows(report))]
+    out.append(("Hardest queries (* marks the true item among the retrieved)", "table",
+                hardest_rows(report)))
+    if report.comparison is not None:
+        out += [(f"Paired comparison: A = {report.name}, B = {report.other.name} "
+                 f"({report.comparison.method}, Holm over the rows)", "table", compare_rows(report)),
+                ("Queries where the two differ most", "table", differ_rows(report))]
+    if report.notes:
+        out.append(("Notes", "list", report.notes))
+    return out
+
+
+def render_html(report: Report) -> str:
+    title = f"{report.spec.title} report: {report.name}"
+    body = [f"<h1>{escape(title)}</h1>",
+            html_list([f"Source: {report.source}; tie rule: expected; tier "
+                       f"{report.entry.tier} on the leaderboard (1 = top)."])]
+    for heading, kind, payload in _sections(report):
+        body.append(f"<h2>{escape(heading)}</h2>")
+        if kind == "svg":
+            body.append(payload())
+        elif kind == "list":
+            body.append(html_list(payload))
+        else:
+            body.append(plain_table(*payload))
+    return page(title, body, CSS + _EXTRA_CSS)
+
+
+def render_markdown(report: Report) -> str:
+    parts = [f"# {md_escape(report.spec.title)} report: {md_escape(report.name)}",
+             f"- Source: {md_escape(report.source)}; tier {report.entry.tier} on the leaderboard."]
+    for heading, kind, payload in _sections(report):
+        if kind == "svg":
+            continue  # figures are in the HTML page
+        parts.append(f"## {md_escape(heading)}")
+        if kind == "list":
+            parts.append("\n".join(f"- {md_escape(x)}" for x in payload))
+        else:
+            header, rows = payload
+            parts.append(markdown_table(header, [[md_escape(c, True) for c in r] for r in rows]))
+    return "\n\n".join(parts) + "\n"
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    def table(fn) -> list[dict[str, str]]:
+        header, rows = fn(report)
+        return [dict(zip(header, r)) for r in rows]
+
+    data: dict[str, Any] = {
+        "benchmark": report.spec.name, "name": report.name, "source": report.source,
+        "tier": report.entry.tier, "rank": report.entry.rank,
+        "metrics": report.entry.metrics, SUMR: report.entry.sumr, "ci": report.entry.ci,
+        "nearest": table(nearest_rows),
+        "recall_curves": {d: c.tolist() for d, c in report.curves.items()},
+        "ranks": {d: r.tolist() for d, r in report.ranks.items()},
+        "groups": [{"label": g.label, "n": g.n, f"R@{GROUP_K}": dict(g.recall),
+                    "interval": {d: list(v) for d, v in g.interval.items()}} for g in report.groups],
+        "hardest": [{"direction": h.direction, "index": h.index, "query": h.query.__dict__,
+                     "truth": h.truth.__dict__, "rank": h.rank, "tied": h.tied,
+                     "duplicate_caption": h.duplicate_caption,
+                     "top": [{**it.__dict__, "is_truth": hit} for it, hit in h.top]}
+                    for h in report.hardest],
+        "notes": list(report.notes),
+    }
+    if report.comparison is not None:
+        data["comparison"] = report.comparison.to_dict()
+        data["differ"] = [{"direction": d, "index": i, "rank_a": a, "rank_b": b, "query": it.__dict__}
+                          for d, i, a, b, it in report.differ]
+    return data
+
+
+def render_json(report: Report) -> str:
+    from var_bench.leaderboard.render_json import _numpy_default
+
+    return json.dumps(report_dict(report), indent=1, ensure_ascii=False, allow_nan=False,
+                      default=_numpy_default) + "\n"
+
+
+RENDERERS = {"html": render_html, "md": render_markdown, "json": render_json}
