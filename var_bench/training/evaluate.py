@@ -191,6 +191,10 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
     record.disclosure[FEATURES_KEY] = features or _features_disclosure(spec, home)
     record.disclosure["checkpoint_selection"] = state.get("selection")
     record.disclosure["test_time_normalisation"] = getattr(model, "test_time_normalisation", None)
+    from var_bench.models.deviations import DEVIATIONS_KEY, collect, disclosure_text
+
+    # Deviations the built model carries (no Flow, text fallback): in every record, never silent.
+    record.disclosure[DEVIATIONS_KEY] = disclosure_text(collect(model))
     seconds = time.perf_counter() - t0
     log.info("evaluated %s on %s %s (%d queries) in %.2f s end to end", saved["model"], spec.name,
              split, S.shape[0], seconds)

@@ -97,14 +97,16 @@ class MultiModalTransformer(MixtureOfExpertsRetrieval):
     ``max_tokens`` (snippets per expert: longer videos are average-pooled to this many by the
     loader; also the largest time id), ``agg_init`` (max | mean | zero), ``moe_dropout``,
     ``margin``, ``streams``, ``text`` (text-encoder options), ``audio_layers``/``audio_heads``
-    (XDViolence-AR query encoder).
+    (XDViolence-AR query encoder), ``geu_batch_norm`` (BatchNorm in the query GEU's gate, as
+    MMT's published ``txt_pro: gbn``; default off, the formula of Miech et al.).
     """
 
     def __init__(self, *, ctx: ModelContext, dim: int = 512, layers: int = 4, heads: int = 4,
                  ff_dim: int | None = None, dropout: float = 0.1, max_tokens: int = 30,
                  agg_init: str = "max", moe_dropout: float = 0.1, margin: float = 0.05,
                  streams: Sequence[str] | None = None, text: Mapping[str, Any] | None = None,
-                 audio_layers: int = 2, audio_heads: int = 4) -> None:
+                 audio_layers: int = 2, audio_heads: int = 4,
+                 geu_batch_norm: bool = False) -> None:
         super().__init__()
         self.streams = select_streams(ctx, streams)
         self.query_modality = ctx.query_modality
@@ -123,7 +125,9 @@ class MultiModalTransformer(MixtureOfExpertsRetrieval):
                                                    heads=audio_heads, dropout=dropout,
                                                    max_len=self.max_tokens + 1)
             cls_dim = dim
-        self.query_units = nn.ModuleDict({s: GatedEmbeddingUnit(cls_dim, dim) for s in self.streams})
+        # geu_batch_norm: MMT's published gated unit (txt_pro: gbn) has BatchNorm in its gate.
+        self.query_units = nn.ModuleDict({s: GatedEmbeddingUnit(cls_dim, dim, batch_norm=geu_batch_norm)
+                                          for s in self.streams})
         self.moe = MixtureWeights(cls_dim, len(self.streams), moe_dropout)
 
     def loader_options(self) -> dict:
