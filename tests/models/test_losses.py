@@ -15,10 +15,58 @@ def _reference_mmr(sim, margin):
     return sum(rows) / len(rows) + sum(cols) / len(cols)
 
 
-def test_max_margin_matches_loop_reference():
+def _mmt_reference(x, margin):
+    """gabeur/mmt model/loss.py MaxMarginRankingLoss(fix_norm=True), transcribed line by line."""
+    n = x.size()[0]
+    x1 = torch.diag(x).unsqueeze(1).expand(n, n).contiguous().view(-1, 1)
+    x1 = torch.cat((x1, x1), 0)
+    x2 = x.view(-1, 1)
+    x3 = x.transpose(0, 1).contiguous().view(-1, 1)
+    x2 = torch.cat((x2, x3), 0)
+    keep = torch.ones(x.shape) - torch.eye(x.shape[0])
+    keep1 = keep.view(-1, 1)
+    keep2 = keep.transpose(0, 1).contiguous().view(-1, 1)
+    keep_idx = torch.nonzero(torch.cat((keep1, keep2), 0).flatten()).flatten()
+    x1_ = torch.index_select(x1, dim=0, index=keep_idx)
+    x2_ = torch.index_select(x2, dim=0, index=keep_idx)
+    return torch.relu(margin - (x1_ - x2_)).mean().item()
+
+
+def test_max_margin_sum_reduction_matches_loop_reference():
     g = torch.Generator().manual_seed(0)
     sim = torch.randn(5, 5, generator=g)
-    assert max_margin_ranking_loss(sim, 0.05).item() == pytest.approx(_reference_mmr(sim, 0.05), rel=1e-6)
+    assert max_margin_ranking_loss(sim, 0.05, "sum").item() == pytest.approx(
+        _reference_mmr(sim, 0.05), rel=1e-6)
+
+
+def test_max_margin_default_is_mmt_single_mean_on_a_hand_matrix():
+    # 3 x 3, margin 0.1. Row terms relu(.1 + s_ij - s_ii):
+    #   row 0 (s_00 = .9): .1+.5-.9 <0, .1+.2-.9 <0          -> 0, 0
+    #   row 1 (s_11 = .4): .1+.6-.4 = .3, .1+.3-.4 = 0       -> .3, 0
+    #   row 2 (s_22 = .7): .1+.1-.7 <0, .1+.8-.7 = .2        -> 0, .2
+    # Column terms relu(.1 + s_ji - s_ii):
+    #   col 0 (.9): .1+.6-.9 <0, .1+.1-.9 <0                 -> 0, 0
+    #   col 1 (.4): .1+.5-.4 = .2, .1+.8-.4 = .5             -> .2, .5
+    #   col 2 (.7): .1+.2-.7 <0, .1+.3-.7 <0                 -> 0, 0
+    # MMT: one mean over the 2 B (B - 1) = 12 terms: (.3 + .2 + .2 + .5) / 12 = 0.1.
+    sim = torch.tensor([[0.9, 0.5, 0.2], [0.6, 0.4, 0.3], [0.1, 0.8, 0.7]])
+    assert max_margin_ranking_loss(sim, 0.1).item() == pytest.approx(0.1, abs=1e-7)
+    assert _mmt_reference(sim, 0.1) == pytest.approx(0.1, abs=1e-7)
+    # The old rule (mean of rows + mean of columns) is exactly twice that.
+    assert max_margin_ranking_loss(sim, 0.1, "sum").item() == pytest.approx(0.2, abs=1e-7)
+
+
+def test_max_margin_equals_mmt_code_on_random_matrices():
+    g = torch.Generator().manual_seed(1)
+    for b in (2, 7, 64):
+        sim = torch.randn(b, b, generator=g)
+        assert max_margin_ranking_loss(sim, 0.05).item() == pytest.approx(
+            _mmt_reference(sim, 0.05), rel=1e-5)
+
+
+def test_max_margin_unknown_reduction_refused():
+    with pytest.raises(ValueError, match="reduction"):
+        max_margin_ranking_loss(torch.eye(3), 0.05, "mean")
 
 
 def test_max_margin_zero_when_diagonal_dominates_and_positive_otherwise():

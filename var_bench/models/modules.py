@@ -38,17 +38,26 @@ def masked_max(x: Tensor, mask: Tensor | None) -> Tensor:
 
 class GatedEmbeddingUnit(nn.Module):
     """Gated embedding unit (Miech et al., 2018): ``y = W1 x + b1``;
-    ``y = y * sigmoid(W2 y + b2)``; output ``y / ||y||_2`` (set ``normalize=False`` to skip)."""
+    ``y = y * sigmoid(W2 y + b2)``; output ``y / ||y||_2`` (set ``normalize=False`` to skip).
 
-    def __init__(self, in_dim: int, out_dim: int, normalize: bool = True) -> None:
+    ``batch_norm=True``: MMT's / CE's code form (``ContextGating(add_batch_norm=True)``, MMT's
+    published ``txt_pro: gbn``): ``y = y * sigmoid(BN(W2 y + b2))`` with BatchNorm1d over the
+    batch (running statistics in eval mode)."""
+
+    def __init__(self, in_dim: int, out_dim: int, normalize: bool = True,
+                 batch_norm: bool = False) -> None:
         super().__init__()
         self.fc = nn.Linear(in_dim, out_dim)
         self.gate = nn.Linear(out_dim, out_dim)
+        self.bn = nn.BatchNorm1d(out_dim) if batch_norm else None
         self.normalize = normalize
 
     def forward(self, x: Tensor) -> Tensor:
         y = self.fc(x)
-        y = y * torch.sigmoid(self.gate(y))
+        gate = self.gate(y)
+        if self.bn is not None:
+            gate = self.bn(gate)
+        y = y * torch.sigmoid(gate)
         return F.normalize(y, dim=-1) if self.normalize else y
 
 

@@ -90,9 +90,27 @@ def load_text_encoder(name_or_path: str = DEFAULT_TEXT_MODEL, *, dropout: float 
     ``dropout`` overrides the hidden and attention dropout of BERT-like configs (the paper
     fine-tunes BERT with dropout 0.3).
     """
+    target, local_only = resolve_text_model(name_or_path)
+    return _load(target, local_only, dropout)
+
+
+def is_fallback(name_or_path: str) -> bool:
+    """True when ``name_or_path`` (not the offline alias) would load the offline model instead."""
+    name = str(name_or_path or DEFAULT_TEXT_MODEL)
+    if name == OFFLINE_TEXT_MODEL:
+        return False
+    from var_bench.errors import InputError
+
+    try:
+        target, _ = resolve_text_model(name)
+    except InputError:  # no offline package: nothing to fall back to (loading reports it)
+        return False
+    return name != target and target == str(offline_model_path())
+
+
+def _load(target: str, local_only: bool, dropout: float | None):
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-    target, local_only = resolve_text_model(name_or_path)
     config = AutoConfig.from_pretrained(target, local_files_only=local_only)
     if dropout is not None:
         for key in ("hidden_dropout_prob", "attention_probs_dropout_prob", "dropout"):
@@ -136,7 +154,16 @@ class TextEncoder(nn.Module):
                  cache: bool = False, max_length: int = 64, dropout: float | None = None) -> None:
         super().__init__()
         self.name_or_path = name_or_path
-        self.tokenizer, self.model = load_text_encoder(name_or_path, dropout=dropout)
+        target, local_only = resolve_text_model(name_or_path)
+        self.tokenizer, self.model = _load(target, local_only, dropout)
+        if str(name_or_path) != OFFLINE_TEXT_MODEL and target != str(name_or_path) \
+                and not Path(str(name_or_path)).expanduser().is_dir():
+            from var_bench.models.deviations import Deviation, note
+
+            # A named deviation, not only a log line: records and reproduce reports carry it.
+            note(self, Deviation("text.fallback", f"text model {name_or_path!r} unavailable "
+                                 f"offline; the offline MiniLM-L6 (384-d) was loaded instead "
+                                 f"(paper: bert-base-cased)"))
         self.freeze = bool(freeze)
         self.use_cache = bool(cache) and self.freeze
         self.max_length = int(max_length)

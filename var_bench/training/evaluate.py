@@ -153,6 +153,10 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
     record = score(Path(out), spec, split=split, home=home)
     if data is None:
         record.features_digest = _features_digest(spec, home)
+    from var_bench.models.deviations import DEVIATIONS_KEY, collect, disclosure_text
+
+    # Deviations the built model carries (no Flow, text fallback): in every record, never silent.
+    record.disclosure[DEVIATIONS_KEY] = disclosure_text(collect(model))
     seconds = time.perf_counter() - t0
     log.info("evaluated %s on %s %s (%d queries) in %.2f s end to end", saved["model"], spec.name,
              split, S.shape[0], seconds)

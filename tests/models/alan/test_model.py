@@ -116,7 +116,9 @@ def test_ranking_loss_hand_computed_and_used_by_forward(ucf_model):
     sim = torch.tensor([[0.5, 0.2], [0.6, 0.1]])
     # rows: relu(.05 + .2 - .5) = 0, relu(.05 + .6 - .1) = .55 -> .275
     # cols: relu(.05 + .6 - .5) = .15, relu(.05 + .2 - .1) = .15 -> .15
-    assert max_margin_ranking_loss(sim, 0.05).item() == pytest.approx(0.425)
+    # MMT's single mean over the 4 terms: (.55 + .15 + .15) / 4 = .2125; the "sum" rule .425.
+    assert max_margin_ranking_loss(sim, 0.05).item() == pytest.approx(0.2125)
+    assert max_margin_ranking_loss(sim, 0.05, "sum").item() == pytest.approx(0.425)
     model = ucf_model.eval()
     batch = _batch()
     with torch.no_grad():

@@ -25,6 +25,9 @@ from var_bench.models.text import TextEncoder
 #: The sampled sequences, in sequence order: fixed-frame (U) and anomaly-led (R).
 SEQUENCES: tuple[str, ...] = ("fs", "as")
 
+#: What the stream weights are computed from (see :class:`QueryHead`).
+WEIGHT_INPUTS: tuple[str, ...] = ("text", "embeddings")
+
 #: Position rules for the snippet tokens (see :func:`positions`).
 POSITION_MODES: tuple[str, ...] = ("time", "order")
 
@@ -174,23 +177,43 @@ class QueryEmbedding:
 
 class QueryHead(nn.Module):
     """GEUs per video stream on the query's global (``g``) and average (``h``) vectors, and the
-    stream weights ``softmax(W_g g)`` / ``softmax(W_h h)`` (as MMT's expert weights)."""
+    stream weights.
 
-    def __init__(self, in_dim: int, d: int, streams: tuple[str, ...]) -> None:
+    ``weights_from="text"``: ``w = softmax(W g)`` on the pre-GEU query vector, as MMT's expert
+    weights (``moe_fc_txt``). ``weights_from="embeddings"``: the paper's wording ("pass g_to
+    (g_tm) through a linear layer with softmax"): one logit per stream from that stream's
+    post-GEU embedding, ``w_s = softmax_s(u_s . g_ts + b_s)``; the same for ``h``.
+    """
+
+    def __init__(self, in_dim: int, d: int, streams: tuple[str, ...], *,
+                 weights_from: str = "text") -> None:
         super().__init__()
+        if weights_from not in WEIGHT_INPUTS:
+            raise ValueError(f"weights_from must be one of {', '.join(WEIGHT_INPUTS)}, "
+                             f"got {weights_from!r}")
         self.streams = streams
+        self.weights_from = weights_from
         self.geu_g = nn.ModuleDict({s: GatedEmbeddingUnit(in_dim, d) for s in streams})
         self.geu_h = nn.ModuleDict({s: GatedEmbeddingUnit(in_dim, d) for s in streams})
-        self.weight_g = nn.Linear(in_dim, len(streams))
-        self.weight_h = nn.Linear(in_dim, len(streams))
+        if weights_from == "text":
+            self.weight_g = nn.Linear(in_dim, len(streams))
+            self.weight_h = nn.Linear(in_dim, len(streams))
+        else:
+            self.weight_g = nn.ModuleDict({s: nn.Linear(d, 1) for s in streams})
+            self.weight_h = nn.ModuleDict({s: nn.Linear(d, 1) for s in streams})
+
+    def _weights(self, layer: nn.Module, x: Tensor, emb: dict[str, Tensor]) -> Tensor:
+        if self.weights_from == "text":
+            logits = layer(x)
+        else:
+            logits = torch.cat([layer[s](emb[s]) for s in self.streams], dim=-1)
+        return torch.softmax(logits.float(), dim=-1)
 
     def forward(self, g: Tensor, h: Tensor) -> QueryEmbedding:
-        return QueryEmbedding(
-            g={s: self.geu_g[s](g) for s in self.streams},
-            h={s: self.geu_h[s](h) for s in self.streams},
-            w_g=torch.softmax(self.weight_g(g).float(), dim=-1),
-            w_h=torch.softmax(self.weight_h(h).float(), dim=-1),
-        )
+        eg = {s: self.geu_g[s](g) for s in self.streams}
+        eh = {s: self.geu_h[s](h) for s in self.streams}
+        return QueryEmbedding(g=eg, h=eh, w_g=self._weights(self.weight_g, g, eg),
+                              w_h=self._weights(self.weight_h, h, eh))
 
 
 @dataclass
@@ -212,11 +235,12 @@ class TextSide(nn.Module):
     (special tokens excluded), both through a :class:`QueryHead`."""
 
     def __init__(self, text_model: str, d: int, streams: tuple[str, ...], *, freeze: bool = False,
-                 cache: bool = False, max_length: int = 64, dropout: float | None = 0.3) -> None:
+                 cache: bool = False, max_length: int = 64, dropout: float | None = 0.3,
+                 weights_from: str = "text") -> None:
         super().__init__()
         self.encoder = TextEncoder(text_model, freeze=freeze, cache=cache, max_length=max_length,
                                    dropout=dropout)
-        self.head = QueryHead(self.encoder.hidden_size, d, streams)
+        self.head = QueryHead(self.encoder.hidden_size, d, streams, weights_from=weights_from)
         self._special = sorted(set(self.encoder.tokenizer.all_special_ids))
 
     @property

@@ -29,12 +29,14 @@ from torch import Tensor
 from var_bench.errors import InputError
 from var_bench.features.layouts import QUERY_STREAMS, VIDEO_STREAMS  # object (I3D RGB), motion (I3D Flow)
 from var_bench.models.base import ModelConfig, ModelContext, RetrievalModel
-from var_bench.models.losses import max_margin_ranking_loss
+from var_bench.models.deviations import Deviation, note
+from var_bench.models.losses import RANKING_REDUCTIONS, max_margin_ranking_loss
 from var_bench.models.registry import register_model
 
 from var_bench.models.alan.detector import AnomalyDetector, topk_bce_loss
-from var_bench.models.alan.encoders import SEQUENCES, MultiStreamEncoder, QueryEmbedding, QueryHead, TextSide
-from var_bench.models.alan.phrases import KINDS
+from var_bench.models.alan.encoders import (SEQUENCES, WEIGHT_INPUTS, MultiStreamEncoder, QueryEmbedding,
+                                           QueryHead, TextSide)
+from var_bench.models.alan.phrases import KINDS, MASK_KINDS
 from var_bench.models.alan.sampling import EVAL_MODES, anomaly_led_indices, fixed_frame_indices
 from var_bench.models.alan.vpmpm import VPMPM, PhraseMasker
 
@@ -54,6 +56,9 @@ class ALANConfig(ModelConfig):
     tau: float = 0.7                  # paper: anomaly-led sampling temperature
     alpha: float = 0.5                # paper: weight of the CLS (global) similarity
     margin: float = 0.05              # paper: ranking margin
+    rank_reduction: str = "mmt"       # "mmt": one mean over all 2B(B-1) terms (MMT's code); "sum"
+    weights_from: str = "text"        # stream weights from: "text" (pre-GEU g_t, MMT's moe_fc_txt)
+                                      # or "embeddings" (post-GEU g_to, g_tm: the paper's wording)
     w_rank: float = 1.0               # paper: loss weights
     w_topk: float = 0.1
     w_mpm: float = 0.01
@@ -78,7 +83,7 @@ class ALANConfig(ModelConfig):
     text_max_length: int = 64
     text_dropout: float | None = 0.3  # paper: BERT dropout 0.3
     vpmpm: bool = True                # text benchmarks only
-    vpmpm_kinds: tuple[str, ...] = KINDS
+    vpmpm_kinds: tuple[str, ...] = KINDS   # Table VI: (RW,) random words, (N, V) noun&verb words
     vpmpm_head: str = "tied"          # "tied" | "linear"
     vpmpm_heads: int = 8
     vpmpm_dropout: float = 0.1
@@ -113,10 +118,14 @@ class ALANConfig(ModelConfig):
                       list(self.streams))
         if self.detector_input not in DETECTOR_INPUTS:
             raise bad(f"detector_input one of {list(DETECTOR_INPUTS)}", self.detector_input)
+        if self.rank_reduction not in RANKING_REDUCTIONS:
+            raise bad(f"rank_reduction one of {list(RANKING_REDUCTIONS)}", self.rank_reduction)
+        if self.weights_from not in WEIGHT_INPUTS:
+            raise bad(f"weights_from one of {list(WEIGHT_INPUTS)}", self.weights_from)
         if self.as_eval not in EVAL_MODES:
             raise bad(f"as_eval one of {list(EVAL_MODES)}", self.as_eval)
-        if set(self.vpmpm_kinds) - set(KINDS):
-            raise bad(f"vpmpm_kinds a subset of {list(KINDS)}", list(self.vpmpm_kinds))
+        if set(self.vpmpm_kinds) - set(MASK_KINDS):
+            raise bad(f"vpmpm_kinds a subset of {list(MASK_KINDS)}", list(self.vpmpm_kinds))
         if not 0.0 <= self.alpha <= 1.0:
             raise bad("alpha in [0, 1]", self.alpha)
         if self.tau <= 0 or self.n < 1 or self.d < 1 or self.topk_divisor < 1:
@@ -149,6 +158,14 @@ class ALAN(RetrievalModel):
         # Streams of cfg.streams the store lacks are dropped (RGB alone without Flow).
         self.init_inputs(ctx, cfg.streams, missing_ok=True)
         streams = self.streams
+        missing = [s for s in cfg.streams if s not in streams]
+        if missing:
+            # Named, not silent: one stream means no Cross Encoder, a different model.
+            dev = note(self, Deviation("alan.no_" + "_".join(missing), (
+                f"no {', '.join(missing)} stream in the feature store: ALAN runs on "
+                f"{', '.join(streams)} alone with no Cross Encoder (paper: RGB + Flow, two streams "
+                f"with cross attention)")))
+            log.warning("alan: %s", dev.message)
         dims = {s: int(ctx.dims.get(s, 1024)) for s in streams}
         self.detector_streams = ("rgb", "flow") if cfg.detector_input == "rgb+flow" and \
             "flow" in streams else (streams[0],)
@@ -162,7 +179,8 @@ class ALAN(RetrievalModel):
         if self.query_modality == "text":
             self.text = TextSide(cfg.text_model or ctx.text_model, cfg.d, streams,
                                  freeze=cfg.text_freeze, cache=cfg.text_cache,
-                                 max_length=cfg.text_max_length, dropout=cfg.text_dropout)
+                                 max_length=cfg.text_max_length, dropout=cfg.text_dropout,
+                                 weights_from=cfg.weights_from)
             if cfg.vpmpm and cfg.vpmpm_kinds:
                 hidden = self.text.hidden_size
                 self.vpmpm_module = VPMPM(
@@ -174,7 +192,7 @@ class ALAN(RetrievalModel):
             audio_dim = int(ctx.dims.get("audio", 128))
             self.audio_detector = self._detector(audio_dim)
             self.audio = self._encoder({"audio": audio_dim}, 0)
-            self.audio_head = QueryHead(cfg.d, cfg.d, streams)
+            self.audio_head = QueryHead(cfg.d, cfg.d, streams, weights_from=cfg.weights_from)
 
     def _detector(self, in_dim: int) -> AnomalyDetector:
         c = self.cfg
@@ -273,7 +291,7 @@ class ALAN(RetrievalModel):
             q, a_scores, a_mask = self._audio(batch)
             topk = topk + topk_bce_loss(a_scores, a_mask, labels, c.topk_divisor)
         sim = self.similarity(self._query_dict(q), gallery)
-        rank = max_margin_ranking_loss(sim, c.margin)
+        rank = max_margin_ranking_loss(sim, c.margin, c.rank_reduction)
         loss = c.w_rank * rank + c.w_topk * topk + c.w_mpm * mpm
         return {"loss": loss, "rank": rank.detach(), "topk": topk.detach(), "mpm": mpm.detach()}
 

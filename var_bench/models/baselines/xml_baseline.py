@@ -11,7 +11,8 @@ Video-level score: the mean over modalities of the max over real snippets of the
 similarity, ``s(q, v) = (1/M) sum_m max_t cos(q^m, h^m_t)``.
 Loss: hinge ranking loss with margin 0.1 in both directions (query vs negative videos, video vs
 negative queries). XML draws one random negative per positive; we average over every negative of
-the batch (``max_margin_ranking_loss``), the expectation of that draw.
+the batch (``max_margin_ranking_loss``), the expectation of that draw; ``hard_negatives: true``
+runs XML's own sampled loss with TVR's hard-negative pool (``sampled_negative_ranking_loss``).
 Removed (docs/baselines.md (xml)): the moment-localisation head (start/end convolutions) and the
 cross-modal encoder that only fed it; video-level scores in XML use the first encoder's outputs.
 """
@@ -26,7 +27,7 @@ from torch import Tensor, nn
 
 from var_bench.errors import InputError
 from var_bench.models.base import TEXT, ModelConfig, ModelContext, RetrievalModel
-from var_bench.models.losses import max_margin_ranking_loss
+from var_bench.models.losses import max_margin_ranking_loss, sampled_negative_ranking_loss
 from var_bench.models.modules import PositionEmbedding, TransformerEncoderLayers
 from var_bench.models.registry import register_model
 
@@ -91,6 +92,9 @@ class XMLConfig(ModelConfig):
     margin: float = 0.1
     streams: tuple[str, ...] | None = None
     text: Mapping[str, Any] | None = None    # text-encoder options
+    hard_negatives: bool = False         # TVR's sampled hard negatives
+    hard_pool: int = 20
+    hard_start_step: int = 0
 
     def validate(self, label: str) -> None:
         if self.sample is not None and self.num_snippets is None:
@@ -107,6 +111,14 @@ class XML(RetrievalModel):
     def __init__(self, cfg: XMLConfig, ctx: ModelContext) -> None:
         super().__init__()
         self.init_inputs(ctx, cfg.streams)
+        # hard_negatives: TVR's sampled-negative loss (one negative per positive and direction),
+        # uniform over the batch before hard_start_step optimiser steps, then over the hard_pool
+        # hardest (TVR: from epoch 20, pool 20; our epochs vary in length, so steps are counted).
+        self.hard_negatives = bool(cfg.hard_negatives)
+        self.hard_pool = int(cfg.hard_pool)
+        self.hard_start_step = int(cfg.hard_start_step)
+        if self.hard_negatives:
+            self.register_buffer("train_steps", torch.zeros((), dtype=torch.long))
         self.max_snippets = int(cfg.max_snippets)
         self.sample = cfg.sample
         self.num_snippets = cfg.num_snippets
@@ -164,5 +176,11 @@ class XML(RetrievalModel):
 
     def forward(self, batch: dict) -> dict[str, Tensor]:
         sim = self.similarity(self.encode_query(batch), self.encode_gallery(batch))
-        loss = max_margin_ranking_loss(sim, self.margin)
+        if self.hard_negatives:
+            hard = int(self.train_steps) >= self.hard_start_step
+            loss = sampled_negative_ranking_loss(sim, self.margin, self.hard_pool if hard else None)
+            if self.training:
+                self.train_steps += 1
+        else:
+            loss = max_margin_ranking_loss(sim, self.margin)
         return {"loss": loss, "ranking": loss.detach()}

@@ -1,0 +1,220 @@
+"""``var-bench reproduce`` and ``var-bench sweep`` end to end on a synthetic feature store with
+the real metadata (skipped without ../shared/data), plus the pure parts."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import yaml
+
+from var_bench.errors import InputError
+from var_bench.reproduce import StrictRefusal, plan_reproduction, reproduce
+from var_bench.reproduce.paper import STATED, paper_values, same_value
+from var_bench.reproduce.stats import compare, seed_stats
+from var_bench.reproduce.sweep import ablation_grid, grid_from_dict, ray_available, run_grid
+
+UCF = "ucfcrime-ar"
+
+
+@pytest.fixture(scope="module")
+def store_home(shared_data, tmp_path_factory):
+    """Real metadata + a small synthetic RGB-only store (8 snippets per video)."""
+    from var_bench.data.prepare import download
+    from var_bench.features import build_features
+    from var_bench.synth import synthesize
+
+    root = tmp_path_factory.mktemp("repro")
+    home = root / "home"
+    download(home=home, mirror=str(shared_data), progress=False)
+    made = synthesize(root / "tree", UCF, home=home, progress=False, crops=1, snippets=8,
+                      snippet_frames=64, flow=False)
+    build_features(UCF, made.paths["features"], home=home, progress=False)
+    return home
+
+
+@pytest.fixture(scope="module")
+def small_home(tmp_path_factory):
+    """The raw-fixture metadata (a handful of videos) + a synthetic RGB-only store: enough to
+    plan a reproduction (planning reads the store's manifest, never trains)."""
+    from support.rawdata import make_ucf
+    from var_bench.data.assembly.pipeline import assemble_into
+    from var_bench.data.paths import built_dir
+    from var_bench.features import build_features
+    from var_bench.synth import synthesize
+
+    root = tmp_path_factory.mktemp("repro-small")
+    home = root / "home"
+    fx = make_ucf(root / "raw")
+    assemble_into(fx.spec, fx.raw, built_dir(fx.spec, home), fx.info)
+    made = synthesize(root / "tree", UCF, home=home, progress=False, crops=1, snippets=4,
+                      snippet_frames=64, flow=False)
+    build_features(UCF, made.paths["features"], home=home, progress=False)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+# ------------------------------------------------------------------ pure parts
+
+
+def test_seed_stats_t_interval_by_hand():
+    s = seed_stats([10.0, 12.0, 14.0])
+    assert s.mean == 12.0 and s.std == pytest.approx(2.0)
+    half = 4.303 * 2.0 / math.sqrt(3)             # t_{0.975, 2} = 4.303
+    assert s.ci == pytest.approx((12.0 - half, 12.0 + half))
+    c = compare([10.0, 12.0, 14.0], 16.0)
+    assert c.difference == pytest.approx(-4.0) and c.inside is True
+    assert compare([10.0, 12.0, 14.0], 30.0).inside is False
+    one = compare([5.0], 5.0)
+    assert one.stats.ci is None and one.inside is None and one.stats.std == 0.0
+
+
+@pytest.mark.parametrize("bench", ["ucfcrime-ar", "xdviolence-ar"])
+def test_stated_paper_values_agree_with_the_shipped_alan_config(bench):
+    # One source of truth in spirit: the benchmark config must already hold every stated value.
+    from var_bench.benchmarks import get_benchmark
+    from var_bench.models.alan import ALANConfig
+    from var_bench.training.config import load_config
+
+    cfg = load_config(None, model="alan", benchmark=bench).to_dict()
+    defaults = ALANConfig()
+    for pv in paper_values("alan", get_benchmark(bench).query_modality):
+        if pv.status != STATED or pv.key == "text_model":
+            continue
+        section, _, name = pv.key.partition(".")
+        got = cfg[section].get(name, getattr(defaults, name, None))
+        got = list(got) if isinstance(got, tuple) else got
+        assert same_value(got, pv.value), (pv.key, got, pv.value)
+
+
+def test_grid_expansion_and_errors():
+    g = grid_from_dict({"model": "alan", "benchmark": UCF, "config": "tiny", "seeds": 2,
+                        "grid": {"model_args.alpha": [0.0, 1.0], "model_args.n": [4]},
+                        "trials": [{"name": "fs only", "set": {"model_args.sequences": ["fs"]}}]})
+    assert [t.name for t in g.trials] == ["alpha-0.0-n-4", "alpha-1.0-n-4", "fs-only"]
+    assert g.trials[2].overrides == ('model_args.sequences=["fs"]',) and g.seeds == [0, 1]
+    with pytest.raises(InputError, match="unknown key 'grids'"):
+        grid_from_dict({"model": "alan", "benchmark": UCF, "grids": {}})
+    with pytest.raises(InputError, match="seeds"):
+        grid_from_dict({"model": "alan", "benchmark": UCF, "seeds": 0})
+    assert [t.name for t in ablation_grid("vpmpm", UCF).trials] == [
+        "no-vpmpm", "random-words", "noun-verb-words", "phrases"]
+    with pytest.raises(InputError, match="text benchmark"):
+        ablation_grid("vpmpm", "xdviolence-ar")
+    with pytest.raises(InputError, match="--ablation: expected one of"):
+        ablation_grid("table-xii", UCF)
+
+
+# ------------------------------------------------------------------ strict / deviations
+
+
+def test_strict_paper_run_on_synthetic_features_is_refused(small_home):
+    with pytest.raises(StrictRefusal) as info:
+        plan_reproduction("alan", UCF, config="paper", home=small_home)
+    keys = [line.split(":")[0] for line in info.value.lines]
+    assert "features.synthetic" in keys and "alan.no_flow" in keys
+
+
+def test_strict_refuses_a_changed_paper_hyper_parameter(small_home):
+    with pytest.raises(StrictRefusal) as info:
+        plan_reproduction("alan", UCF, config="paper", home=small_home, overrides=["train.lr=1e-3"])
+    assert any(line.startswith("paper.changed[train.lr]") for line in info.value.lines)
+
+
+def test_strict_refusal_cli_one_line_each(small_home, capsys):
+    from var_bench.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["reproduce", "alan", "--benchmark", UCF, "--home", str(small_home)])
+    assert exit_info.value.code == 2
+    lines = [l for l in capsys.readouterr().out.splitlines() if "refused" in l]
+    assert any("features.synthetic" in l for l in lines) and any("alan.no_flow" in l for l in lines)
+    assert all(l.count("refused:") == 1 for l in lines)
+
+
+def test_allow_deviation_plans_and_lists_them(small_home):
+    plan = plan_reproduction("alan", UCF, config="paper", home=small_home, strict=False)
+    keys = {d.key for d in plan.deviations}
+    assert {"features.synthetic", "alan.no_flow"} <= keys
+    assert plan.config["model_args"]["self_layers"] == 1          # the paper's "a standard layer"
+    assert plan.config["model_args"]["weights_from"] == "embeddings"
+    assert set(plan.features["counts"]) == {"train", "val", "test"}
+    with pytest.raises(InputError, match="--config: expected paper, tiny or a YAML file"):
+        plan_reproduction("alan", UCF, config="papr", home=small_home)
+
+
+# ------------------------------------------------------------------ end to end
+
+
+TINY_FAST = ("train.epochs=2", "train.max_steps_per_epoch=3", "model_args.vpmpm=false")
+
+
+@pytest.mark.slow   # about 2-3 min on 2 shared cores: model loads and val/test encodes dominate
+def test_tiny_config_reproduces_end_to_end_with_two_seeds(store_home, tmp_path):
+    out = tmp_path / "rep"
+    summary = reproduce("alan", UCF, seeds=2, config="tiny", overrides=TINY_FAST, out=out,
+                        home=store_home, device="cpu", progress=False)
+    data = json.loads((out / "summary.json").read_text())
+    assert data["published_method"] == "ALAN" and data["SumR"]["published"] == 160.7
+    for key in ("mean", "std", "ci", "published"):
+        assert key in data["SumR"] and key in data["metrics"]["t2v"]["R@1"]
+    assert data["metrics"]["v2t"]["MdR"]["published"] is not None
+    assert [s["seed"] for s in data["seeds"]] == [0, 1]
+    assert all(len(s["val_curve"]) == 2 for s in data["seeds"])     # val SumR per epoch
+    keys = {d["key"] for d in data["deviations"]}
+    assert {"features.synthetic", "alan.no_flow", "paper.changed[model_args.d]"} <= keys
+    for s in data["seeds"]:
+        record = json.loads((out / s["record"]).read_text())
+        assert "features.synthetic" in record["disclosure"]["deviations"]
+        assert record["SumR"] == pytest.approx(s["SumR"])
+    sumrs = [s["SumR"] for s in data["seeds"]]
+    assert data["SumR"]["mean"] == pytest.approx(sum(sumrs) / 2)
+    md = (out / "report.md").read_text()
+    assert "160.7" in md and "Deviations from the paper" in md and "| 2 |" in md
+    assert "<svg" in (out / "report.html").read_text()
+    assert summary.sumr.stats.n == 2
+    # A rerun resumes: finished seeds are read back, not trained again.
+    again = reproduce("alan", UCF, seeds=2, config="tiny", overrides=TINY_FAST, out=out,
+                      home=store_home, device="cpu", progress=False)
+    assert again.sumr.stats.values == summary.sumr.stats.values
+
+
+def _random_grid():
+    return grid_from_dict({"model": "random", "benchmark": UCF, "config": "tiny", "seeds": 2,
+                           "strict": False, "grid": {"model_args.seed": [0, 1]}})
+
+
+@pytest.mark.slow   # needs the full store (about 70 s to build)
+def test_sweep_runs_sequentially_into_ordinary_records(store_home, tmp_path):
+    from var_bench.scoring.record import ResultRecord
+
+    result = run_grid(_random_grid(), out=tmp_path / "sw", home=store_home, device="cpu",
+                      runner="sequential", progress=False)
+    data = json.loads((tmp_path / "sw" / "summary.json").read_text())
+    assert data["runner"] == "sequential" and sorted(data["trials"]) == ["seed-0", "seed-1"]
+    for trial in data["trials"].values():
+        assert len(trial["records"]) == 2
+        for rec in trial["records"]:
+            ResultRecord.from_dict(json.loads((tmp_path / "sw" / rec).read_text()))
+    assert "test SumR" in (tmp_path / "sw" / "report.md").read_text()
+    assert set(result.summaries) == {"seed-0", "seed-1"}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ray_available(), reason="Ray Tune not installed (pip install 'var-bench[sweep]')")
+def test_sweep_on_a_local_ray_instance(store_home, tmp_path):
+    import ray
+
+    try:
+        result = run_grid(_random_grid(), out=tmp_path / "ray", home=store_home, device="cpu",
+                          runner="ray", progress=False)
+    finally:
+        ray.shutdown()
+    assert result.runner == "ray"
+    data = json.loads((tmp_path / "ray" / "summary.json").read_text())
+    assert all(len(t["records"]) == 2 for t in data["trials"].values())

@@ -1,0 +1,268 @@
+"""The reproduction report: per-seed runs aggregated beside the published row, rendered as
+``summary.json`` (machine-readable), ``report.md`` and ``report.html`` (self-contained)."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from var_bench.fsutil import atomic_write_text
+from var_bench.models.deviations import Deviation
+from var_bench.reproduce.paper import PaperValue
+from var_bench.reproduce.stats import Comparison, compare
+from var_bench.scoring.metrics.names import METRICS, SUMR
+from var_bench.tables import markdown_table
+
+
+@dataclass
+class Summary:
+    """A reproduction's aggregate: ``metrics[direction][metric]`` and ``sumr`` as
+    :class:`~var_bench.reproduce.stats.Comparison` over the seeds."""
+
+    model: str
+    benchmark: str
+    config: str
+    strict: bool
+    published_method: str | None
+    metrics: dict[str, dict[str, Comparison]]
+    sumr: Comparison
+    seeds: list  # of run.SeedRun
+    deviations: list[Deviation]
+    paper_values: tuple[PaperValue, ...]
+    features: dict[str, Any]
+    wall_seconds: float
+    device: str
+    peak_gpu_memory_bytes: int | None = None
+    out: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self, out: str | Path | None = None) -> dict[str, Any]:
+        """The ``summary.json`` layout; record paths relative to ``out`` when given."""
+        def rel(p: str) -> str:
+            return os.path.relpath(p, out) if out is not None else p
+
+        return {
+            "model": self.model, "benchmark": self.benchmark, "config": self.config,
+            "strict": self.strict, "published_method": self.published_method,
+            "metrics": {d: {m: c.to_json() for m, c in ms.items()} for d, ms in self.metrics.items()},
+            SUMR: self.sumr.to_json(),
+            "seeds": [{**s.to_json(), "record": rel(s.record)} for s in self.seeds],
+            "deviations": [d.to_json() for d in self.deviations],
+            "paper_values": [p.to_json() for p in self.paper_values],
+            "features": self.features, "wall_seconds": self.wall_seconds, "device": self.device,
+            "peak_gpu_memory_bytes": self.peak_gpu_memory_bytes, **self.extra,
+        }
+
+
+def published_row(model: str, benchmark: str):
+    """The published row rerun by ``model`` (``reference_model`` in published.json), or None."""
+    from var_bench.leaderboard.published import published_table
+
+    for row in published_table(benchmark).rows:
+        if row.reference_model == model:
+            return row
+    return None
+
+
+def _merge_deviations(plan_devs: Sequence[Deviation], runs: Sequence) -> list[Deviation]:
+    """The plan's deviations, then any the built models added (e.g. ``text.fallback``)."""
+    out = list(plan_devs)
+    known = {str(d) for d in out}
+    for run in runs:
+        for line in run.deviations:
+            if line not in known:
+                key, _, message = line.partition(": ")
+                out.append(Deviation(key, message))
+                known.add(line)
+    return out
+
+
+def summarise(plan, runs: Sequence, *, wall_seconds: float, device: str) -> Summary:
+    """Aggregate the seeds' test metrics beside the published row (see :mod:`.stats`)."""
+    row = published_row(plan.model, plan.benchmark)
+    directions = list(runs[0].metrics)
+    metrics = {}
+    for d in directions:
+        metrics[d] = {}
+        for m in METRICS:
+            values = [r.metrics[d][m] for r in runs if r.metrics[d].get(m) is not None]
+            if not values:
+                continue
+            pub = None if row is None else row.metrics.get(d, {}).get(m)
+            metrics[d][m] = compare(values, pub)
+    sumr = compare([r.SumR for r in runs], None if row is None else row.sumr)
+    peaks = [r.peak_gpu_memory_bytes for r in runs if r.peak_gpu_memory_bytes is not None]
+    return Summary(plan.model, plan.benchmark, plan.config_label, plan.strict,
+                   None if row is None else row.method, metrics, sumr, list(runs),
+                   _merge_deviations(plan.deviations, runs), plan.paper, plan.features,
+                   wall_seconds, device, max(peaks) if peaks else None)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _num(x: float | None, digits: int = 1) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def _ci(c: Comparison) -> str:
+    return "- (one seed)" if c.stats.ci is None else f"[{c.stats.ci[0]:.1f}, {c.stats.ci[1]:.1f}]"
+
+
+def _inside(c: Comparison) -> str:
+    return "-" if c.inside is None else ("yes" if c.inside else "no")
+
+
+def _memory(b: int | None) -> str:
+    return "- (CPU)" if b is None else f"{b / 2**30:.2f} GiB"
+
+
+def result_rows(s: Summary) -> list[list[str]]:
+    """Rows ``direction, metric, mean +- std, 95 % interval, published, difference, inside``."""
+    rows = []
+    for d, ms in s.metrics.items():
+        for m, c in ms.items():
+            rows.append([d, m, f"{c.stats.mean:.1f} +- {c.stats.std:.1f}", _ci(c),
+                         _num(c.published), _num(c.difference), _inside(c)])
+    c = s.sumr
+    rows.append(["both", SUMR, f"{c.stats.mean:.1f} +- {c.stats.std:.1f}", _ci(c),
+                 _num(c.published), _num(c.difference), _inside(c)])
+    return rows
+
+
+RESULT_HEADER = ["direction", "metric", "mean +- std", "95% interval", "published", "difference",
+                 "published inside"]
+
+
+def curve_rows(s: Summary) -> tuple[list[str], list[list[str]]]:
+    """Val SumR per epoch: header ``epoch, seed k...`` and one row per epoch."""
+    epochs = sorted({int(e) for r in s.seeds for e, _ in r.val_curve})
+    header = ["epoch"] + [f"seed {r.seed}" for r in s.seeds]
+    rows = []
+    for e in epochs:
+        row = [str(e)]
+        for r in s.seeds:
+            v = dict((int(k), v) for k, v in r.val_curve).get(e)
+            row.append(_num(v))
+        rows.append(row)
+    return header, rows
+
+
+def seed_rows(s: Summary, out: str | Path | None) -> list[list[str]]:
+    rows = []
+    for r in s.seeds:
+        rec = os.path.relpath(r.record, out) if out is not None else r.record
+        rows.append([str(r.seed), f"{r.SumR:.1f}", str(r.epochs_run), f"{r.wall_seconds:.1f}",
+                     _memory(r.peak_gpu_memory_bytes), rec])
+    return rows
+
+
+SEED_HEADER = ["seed", "test SumR", "epochs", "wall s", "peak GPU memory", "record"]
+
+
+def _feature_lines(f: dict[str, Any]) -> list[tuple[str, str]]:
+    keys = ("folder", "streams", "dims", "crops_mode", "num_crops", "dtype", "synthetic",
+            "built_at", "counts", "manifest_sha256")
+    return [(k, json.dumps(f.get(k)) if not isinstance(f.get(k), str) else f[k]) for k in keys]
+
+
+def render_markdown(s: Summary, out: str | Path | None = None) -> str:
+    n = len(s.seeds)
+    pub = s.published_method or "none (no published row for this model)"
+    lines = [f"# Reproduction: {s.model} on {s.benchmark}", "",
+             f"Config `{s.config}` ({'strict' if s.strict else 'deviations allowed'}), {n} seed"
+             f"{'s' if n != 1 else ''}, device {s.device}; published row: {pub}. Metrics on the "
+             f"test split: mean +- sample std over seeds, 95% Student-t interval of the mean.", "",
+             "## Results", "", markdown_table(RESULT_HEADER, result_rows(s)), "",
+             "## Deviations from the paper in force", ""]
+    lines += [f"- `{d.key}`: {d.message}" for d in s.deviations] or ["- none"]
+    lines += ["", "## Paper values (stated, our reading, guess)", "",
+              markdown_table(["key", "value", "status", "source"],
+                             [[p.key, json.dumps(p.value), p.status, p.source]
+                              for p in s.paper_values]) if s.paper_values else "none for this model",
+              "", "## Training curves (val SumR per epoch)", ""]
+    header, rows = curve_rows(s)
+    lines += [markdown_table(header, rows) if rows else "no validation entries in the run logs", "",
+              "## Time and memory", "",
+              f"Total wall time {s.wall_seconds:.1f} s; peak GPU memory {_memory(s.peak_gpu_memory_bytes)}.",
+              "", markdown_table(SEED_HEADER, seed_rows(s, out)), "",
+              "## Features", ""]
+    lines += [f"- {k}: `{v}`" for k, v in _feature_lines(s.features)]
+    return "\n".join(lines) + "\n"
+
+
+def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
+                   for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def curves_svg(s: Summary, width: int = 480, height: int = 220) -> str:
+    """An inline SVG line chart of val SumR per epoch, one polyline per seed."""
+    pts = [(e, v) for r in s.seeds for e, v in r.val_curve]
+    if not pts:
+        return "<p>no validation entries in the run logs</p>"
+    x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
+    y0, y1 = min(p[1] for p in pts), max(p[1] for p in pts)
+    xs = (x1 - x0) or 1
+    ys = (y1 - y0) or 1
+    pad = 30
+
+    def xy(e: float, v: float) -> str:
+        return f"{pad + (e - x0) / xs * (width - 2 * pad):.1f},{height - pad - (v - y0) / ys * (height - 2 * pad):.1f}"
+
+    colours = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+    lines = []
+    for i, r in enumerate(s.seeds):
+        path = " ".join(xy(e, v) for e, v in r.val_curve)
+        lines.append(f'<polyline fill="none" stroke="{colours[i % len(colours)]}" stroke-width="2" '
+                     f'points="{path}"><title>seed {r.seed}</title></polyline>')
+    axes = (f'<text x="{pad}" y="{height - 8}" font-size="11">epoch {x0:g} .. {x1:g}</text>'
+            f'<text x="4" y="14" font-size="11">val SumR {y0:.1f} .. {y1:.1f}</text>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'role="img" aria-label="val SumR per epoch">{axes}{"".join(lines)}</svg>')
+
+
+def render_html(s: Summary, out: str | Path | None = None) -> str:
+    n = len(s.seeds)
+    devs = "".join(f"<li><code>{html.escape(d.key)}</code>: {html.escape(d.message)}</li>"
+                   for d in s.deviations) or "<li>none</li>"
+    header, rows = curve_rows(s)
+    paper = _html_table(["key", "value", "status", "source"],
+                        [[p.key, json.dumps(p.value), p.status, p.source] for p in s.paper_values])
+    feats = "".join(f"<li>{html.escape(k)}: <code>{html.escape(v)}</code></li>"
+                    for k, v in _feature_lines(s.features))
+    title = f"Reproduction: {s.model} on {s.benchmark}"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}th{{background:#eee}}</style></head>
+<body><h1>{html.escape(title)}</h1>
+<p>Config <code>{html.escape(s.config)}</code> ({'strict' if s.strict else 'deviations allowed'}),
+{n} seed{'s' if n != 1 else ''}, device {html.escape(s.device)}; published row:
+{html.escape(s.published_method or 'none')}. Test split: mean &plusmn; sample std over seeds,
+95% Student-t interval of the mean.</p>
+<h2>Results</h2>{_html_table(RESULT_HEADER, result_rows(s))}
+<h2>Deviations from the paper in force</h2><ul>{devs}</ul>
+<h2>Paper values (stated, our reading, guess)</h2>{paper}
+<h2>Training curves (val SumR per epoch)</h2>{curves_svg(s)}{_html_table(header, rows)}
+<h2>Time and memory</h2><p>Total wall time {s.wall_seconds:.1f} s; peak GPU memory
+{html.escape(_memory(s.peak_gpu_memory_bytes))}.</p>{_html_table(SEED_HEADER, seed_rows(s, out))}
+<h2>Features</h2><ul>{feats}</ul>
+</body></html>
+"""
+
+
+def write_reports(s: Summary, out: str | Path) -> dict[str, Path]:
+    """Write ``summary.json``, ``report.md`` and ``report.html`` into ``out`` (atomically)."""
+    out = Path(out)
+    paths = {"summary": out / "summary.json", "markdown": out / "report.md", "html": out / "report.html"}
+    atomic_write_text(paths["summary"], json.dumps(s.to_json(out), indent=1, default=str) + "\n")
+    atomic_write_text(paths["markdown"], render_markdown(s, out))
+    atomic_write_text(paths["html"], render_html(s, out))
+    return paths

@@ -1,0 +1,73 @@
+"""Statistics over seeds: mean, sample standard deviation and a 95 % Student-t interval, and how
+a published number sits against them. Pure functions on plain floats."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+#: Two-sided 95 % Student-t quantiles t_{0.975, df} for df = 1..30 (beyond: the normal 1.960).
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+         2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+def t_quantile_975(df: int) -> float:
+    """``t_{0.975, df}`` (table for df <= 30, 1.960 beyond)."""
+    if df < 1:
+        raise ValueError(f"degrees of freedom must be >= 1, got {df}")
+    return _T975[df - 1] if df <= len(_T975) else 1.960
+
+
+@dataclass(frozen=True)
+class SeedStats:
+    """``mean``; ``std`` = sample standard deviation (ddof 1; 0 for one seed); ``ci`` = the 95 %
+    interval of the mean, ``mean -+ t_{0.975, n-1} std / sqrt(n)`` (None for one seed: no
+    spread to estimate); ``n`` seeds; ``values`` per seed."""
+
+    mean: float
+    std: float
+    ci: tuple[float, float] | None
+    n: int
+    values: tuple[float, ...]
+
+
+def seed_stats(values: Sequence[float]) -> SeedStats:
+    """:class:`SeedStats` of the per-seed ``values`` (at least one)."""
+    xs = tuple(float(v) for v in values)
+    n = len(xs)
+    if n == 0:
+        raise ValueError("expected at least one seed's value, got none")
+    mean = sum(xs) / n
+    if n == 1:
+        return SeedStats(mean, 0.0, None, 1, xs)
+    std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
+    half = t_quantile_975(n - 1) * std / math.sqrt(n)
+    return SeedStats(mean, std, (mean - half, mean + half), n, xs)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A metric over seeds beside the published value: ``difference = mean - published``;
+    ``inside``: the published value lies in the 95 % interval (None when either is missing)."""
+
+    stats: SeedStats
+    published: float | None
+    difference: float | None
+    inside: bool | None
+
+    def to_json(self) -> dict:
+        s = self.stats
+        return {"mean": s.mean, "std": s.std, "ci": list(s.ci) if s.ci else None,
+                "published": self.published, "difference": self.difference,
+                "inside": self.inside, "values": list(s.values)}
+
+
+def compare(values: Sequence[float], published: float | None) -> Comparison:
+    """:class:`Comparison` of per-seed ``values`` with a ``published`` number (or None)."""
+    s = seed_stats(values)
+    if published is None:
+        return Comparison(s, None, None, None)
+    inside = None if s.ci is None else bool(s.ci[0] <= published <= s.ci[1])
+    return Comparison(s, float(published), s.mean - float(published), inside)
