@@ -130,7 +130,7 @@ def _load(target: str, local_only: bool, dropout: float | None):
     except (OSError, ValueError) as exc:
         from var_bench.errors import InputError
 
-        raise InputError(f"text model {name_or_path}: expected a model folder or name with "
+        raise InputError(f"text model {target}: expected a model folder or name with "
                          f"model.safetensors weights, got one that does not load "
                          f"({' '.join(str(exc).split())[:160]})") from None
     finally:
