@@ -41,7 +41,7 @@ class Layout:
     ``pattern``: a key of the feature stage's file-name patterns (``crop``, ``i3d``, ``vggish``).
     ``per_crop``: one ``[T, D]`` file per crop (else one file per video, ``[T, C, D]`` when
     ``video_crops`` else ``[T, D]``). ``dim``: the feature dimension D. ``flow``: a Flow tree of
-    the same layout exists upstream.
+    the same layout exists upstream. ``class_folders``: files sit in ``<Class>/`` folders upstream.
     """
 
     name: str
@@ -51,6 +51,8 @@ class Layout:
     video_crops: bool
     audio: bool = False
     flow: bool = False
+    #: The upstream release keeps each video's files in a folder named after its class.
+    class_folders: bool = False
 
 
 @dataclass(frozen=True)

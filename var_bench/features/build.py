@@ -38,6 +38,7 @@ from var_bench.fsutil import atomic_write_text
 from var_bench.data.paths import features_dir
 from var_bench.features.align import aligned_length, check_crops_mode
 from var_bench.features.card import metadata_card, render_features_card
+from var_bench.features.extraction import EXTRACTION_FILE, identity_notes, random_marker, tree_identities
 from var_bench.features.labels import SNIPPET_FRAMES, snippet_labels
 from var_bench.features.layouts import AUTO, StreamIndex, check_crops, index_streams
 from var_bench.features.manifest import BUILD_FORMAT, DTYPES, FeatureManifest
@@ -89,7 +90,10 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike, 
     built, meta_manifest, metas = _metadata(spec, home)
     index = index_streams(spec, Path(features), None if flow is None else Path(flow),
                           None if audio is None else Path(audio), layout)
-    marker = _marker([Path(p) for p in (features, flow, audio) if p is not None])
+    roots = [Path(p) for p in (features, flow, audio) if p is not None]
+    identities = tree_identities(roots)
+    # Features of random-initialised extractor weights are as meaningless as synthetic ones.
+    marker = _marker(roots) or random_marker(identities)
     F = int(snippet_frames or (marker or {}).get("snippet_frames") or SNIPPET_FRAMES)
 
     missing = {s: [m.video_id for m in metas[s] if any(m.video_id not in ix.files for ix in index.values())]
@@ -102,7 +106,7 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike, 
     for ix in index.values():
         check_crops(ix, [v for s in SPLITS for v in present[s]])
     num_crops = _num_crops(index, present)
-    notes = _notes(index, metas, marker)
+    notes = _notes(index, metas, marker) + identity_notes(identities)
 
     schema = store_schema(store_features({s: ix.layout.dim for s, ix in index.items()}, dtype,
                                          num_crops if crops == "all" else None))
@@ -141,6 +145,8 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike, 
 
     atomic_write_text(staging / "README.md",
                       render_features_card(spec, manifest, metadata_card(built), schema_features(schema)))
+    if identities:
+        atomic_write_text(staging / EXTRACTION_FILE, json.dumps(identities, indent=1) + "\n")
     manifest.write(staging)
     (staging / JOURNAL).unlink()
     _swap_into_place(staging, dest)

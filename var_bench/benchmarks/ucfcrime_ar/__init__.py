@@ -101,7 +101,8 @@ SPEC = BenchmarkSpec(
     ),
     assembler="var_bench.data.assembly.ucfcrime:assemble",
     layouts=(
-        Layout("ucf-crops", "crop", 1024, per_crop=True, video_crops=False, flow=True),
+        Layout("ucf-crops", "crop", 1024, per_crop=True, video_crops=False, flow=True,
+               class_folders=True),
         Layout("ucf-rtfm", "i3d", 2048, per_crop=False, video_crops=True),
     ),
     public_streams=("rgb",),
