@@ -70,3 +70,29 @@ def test_clip_random_encoder(tmp_path):
     assert out.shape == (2, 512) and torch.isfinite(out).all()
     mid = enc.encode(x[:, 8:9].repeat(1, 16, 1, 1, 1))
     torch.testing.assert_close(out, mid)  # "middle": only frame 8 counts
+
+
+@pytest.mark.slow  # RAFT-large and ViT-B/16 on CPU: about 2 min on 2 busy cores
+@needs_torchvision
+def test_raft_and_clip_through_the_pipeline(xd_videos, tmp_path):
+    import json
+
+    from var_bench.extract import extract
+    from var_bench.extract.recipes import RECIPES, flow_snippets, rgb_snippets
+
+    from .conftest import XD_SMALL
+
+    root, counts = xd_videos
+    some = sorted(counts)[:2]
+    flow = extract("xdviolence-ar", root, tmp_path / "o", "i3d-flow", recipe=XD_SMALL, flow="raft",
+                   weights="random", ids=some)
+    assert flow.identity["flow"]["method"] == "raft" and flow.identity["flow"]["weights"] == {"random": True}
+    clip = extract("xdviolence-ar", root, tmp_path / "c", "clip-vit-b16",
+                   recipe=RECIPES["vadclip"].with_options(crops=1), weights="random", ids=some)
+    fl = json.loads((tmp_path / "o" / "Flow" / "extraction.json").read_text())["videos"]
+    cl = json.loads((tmp_path / "c" / "extraction.json").read_text())["videos"]
+    for vid in some:
+        n = cl[vid]["frames"]  # vadclip: native 30 fps
+        assert cl[vid]["shape"] == [rgb_snippets(n), 512] and counts[vid] == n
+        assert fl[vid]["shape"] == [flow_snippets(fl[vid]["frames"]), 1024]
+    assert clip.identity["model"] == "clip-vit-b16"

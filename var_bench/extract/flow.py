@@ -95,8 +95,9 @@ class TVL1Flow:
 
 class RAFTFlow:
     """RAFT (large) from torchvision on ``device``; ``weights``: a state dict, None for random
-    initialisation (tests, dry runs). Frames are scaled to [-1, 1] and padded (replicate) to a
-    multiple of 8; ``updates`` refinement iterations (torchvision's default 12)."""
+    initialisation (tests, dry runs). Frames are scaled to [-1, 1] and padded (replicate, bottom
+    and right) to a multiple of 8 and at least 128 px a side, the flow cropped back; ``updates``
+    refinement iterations (torchvision's default 12)."""
 
     name = "raft"
     on_device = True
@@ -124,7 +125,8 @@ class RAFTFlow:
         if n < 2:
             return np.zeros((0, h, w, 2), np.float32)
         x = x.permute(0, 3, 1, 2).float() / 255.0 * 2.0 - 1.0
-        ph, pw = (-h) % 8, (-w) % 8
+        # RAFT needs sides that are multiples of 8 and at least 128 (its correlation pyramid)
+        ph, pw = max(128, h + (-h) % 8) - h, max(128, w + (-w) % 8) - w
         if ph or pw:
             x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="replicate")
         out = []
@@ -138,7 +140,7 @@ class RAFTFlow:
     def identity(self) -> dict[str, Any]:
         return {"method": "raft", "implementation": f"torchvision {self.version} "
                 f"{'raft_small' if self.small else 'raft_large'}", "params": {"num_flow_updates": self.updates},
-                "input": "rgb in [-1, 1], padded to a multiple of 8",
+                "input": "rgb in [-1, 1], replicate-padded to a multiple of 8, >= 128 px",
                 "weights": getattr(self, "weights_entry", None)}
 
 
