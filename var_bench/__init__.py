@@ -8,8 +8,11 @@ Public API (imported lazily so ``import var_bench`` stays fast)::
     var_bench.load_dataset("ucfcrime-ar", split="test")   # a datasets.Dataset
     var_bench.score(matrix, benchmark="ucfcrime-ar")      # a ResultRecord
     var_bench.compare(record_a, record_b)                # a paired comparison
+    var_bench.extract("ucfcrime-ar", videos, out, model="i3d-rgb")  # features from the videos
 
-No public name here is also a submodule's name, so importing a submodule never replaces one.
+No public name here is also a submodule's name, so importing a submodule never replaces one; the
+one exception, ``extract``, is a package that is itself callable (``var_bench.extract(...)`` runs
+:func:`var_bench.extract.pipeline.extract` whichever of the two the attribute holds).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ _LAZY = {
     "score": "var_bench.scoring.score",
     "compare": "var_bench.scoring.score",
     "ResultRecord": "var_bench.scoring.record",
+    "extract": "var_bench.extract.pipeline",
 }
 
 __all__ = ["__version__", *_LAZY]

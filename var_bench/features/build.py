@@ -37,6 +37,7 @@ from var_bench.fsutil import atomic_write_text, swap_into_place
 from var_bench.data.paths import features_dir
 from var_bench.features.align import aligned_length, parse_crop_policy, policy_text
 from var_bench.features.card import metadata_card, render_features_card
+from var_bench.features.extraction import EXTRACTION_FILE, identity_notes, random_marker, tree_identities
 from var_bench.features.labels import SNIPPET_FRAMES, snippet_labels
 from var_bench.features.fingerprint import HEAD_ROWS, Fingerprint, file_line, known_fingerprints, match_lines, compare
 from var_bench.features.layouts import AUTO, SYNTH_MARKER, StreamIndex, check_crops, index_streams, load_layout_file
@@ -105,8 +106,10 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
                           None if audio is None else Path(audio), layout,
                           streams={k: Path(v) for k, v in (streams or {}).items()},
                           user_layouts=user, lists={k: Path(v) for k, v in (lists or {}).items()})
-    marker = _marker([Path(p) for p in (features, flow, audio, *(streams or {}).values())
-                      if p is not None])
+    roots = [Path(p) for p in (features, flow, audio, *(streams or {}).values()) if p is not None]
+    identities = tree_identities(roots)
+    # Features of random-initialised extractor weights are as meaningless as synthetic ones.
+    marker = _marker(roots) or random_marker(identities)
     F = int(snippet_frames or (marker or {}).get("snippet_frames") or SNIPPET_FRAMES)
 
     missing = {s: [m.video_id for m in metas[s] if any(m.video_id not in ix.files for ix in index.values())]
@@ -120,7 +123,7 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
         check_crops(ix, [v for s in SPLITS for v in present[s]])
     stream_crops = _num_crops(index, present)
     num_crops = next((stream_crops[s] for s in ("rgb", *stream_crops) if s in stream_crops), None)
-    notes = _notes(index, metas, marker)
+    notes = _notes(index, metas, marker) + identity_notes(identities)
 
     dims = {s: ix.dim for s, ix in index.items()}
     schemas = {sp: store_schema(store_features(dims, dtype, stream_crops if policy[sp] == "all" else None))
@@ -170,6 +173,8 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
                       render_features_card(spec, manifest, metadata_card(built),
                                            schema_features(schemas["train"])))
     fp.write(staging)
+    if identities:
+        atomic_write_text(staging / EXTRACTION_FILE, json.dumps(identities, indent=1) + "\n")
     manifest.write(staging)
     (staging / JOURNAL).unlink()
     swap_into_place(staging, dest)

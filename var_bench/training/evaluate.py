@@ -105,6 +105,15 @@ def _features_digest(spec: BenchmarkSpec, home) -> str | None:
     return None if manifest is None else manifest.features_digest
 
 
+def _extraction_disclosure(spec: BenchmarkSpec, home) -> str | None:
+    """The store's ``var-bench extract`` identities (stream -> identity) as JSON, else None."""
+    from var_bench.data.paths import features_dir
+    from var_bench.features.extraction import read_store_identities
+
+    found = read_store_identities(features_dir(spec, home))
+    return None if found is None else json.dumps(found, sort_keys=True)
+
+
 def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, split: str = "test",
              out: str | Path = "submission.npz", home=None, device=None, json_path=None,
              data=None, features: str | None = None, batch_size: int | None = None,
@@ -157,6 +166,7 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
 
     # Deviations the built model carries (no Flow, text fallback): in every record, never silent.
     record.disclosure[DEVIATIONS_KEY] = disclosure_text(collect(model))
+    record.disclosure["extraction"] = _extraction_disclosure(spec, home)
     seconds = time.perf_counter() - t0
     log.info("evaluated %s on %s %s (%d queries) in %.2f s end to end", saved["model"], spec.name,
              split, S.shape[0], seconds)

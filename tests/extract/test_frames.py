@@ -1,0 +1,113 @@
+"""Frame arithmetic: snippet counts, frame-rate conversion, resize, crops, scaling, shards."""
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from var_bench.errors import InputError
+from var_bench.extract import frames as FR
+from var_bench.extract import recipes as R
+from var_bench.extract.pipeline import parse_shard, shard_of
+
+
+def test_rgb_and_flow_snippet_rules():
+    assert R.rgb_snippets(2729) == 170  # Abuse001_x264 of the UCF-Crime release
+    for n in range(0, 100):
+        assert R.rgb_snippets(n) == n // 16
+        assert R.flow_snippets(n) == max(n - 1, 0) // 16
+        assert R.rgb_snippets(n) - R.flow_snippets(n) in (0, 1)
+
+
+def test_audio_snippet_rule_matches_the_windows():
+    # 10 s of 16 kHz audio, 24 fps video of the same length: 240 frames -> T_rgb 15.
+    S = 160000
+    M = R.mel_frames(S)
+    assert M == 1 + (S - 400) // 160
+    ends = R.audio_window_ends(M, 24.0)
+    assert ends == [round(100 * (k + 1) * 16 / 24) for k in range(len(ends))]
+    assert ends[-1] <= M < round(100 * (len(ends) + 1) * 16 / 24)
+    assert R.audio_snippets(S, 24.0) in (R.rgb_snippets(240), R.rgb_snippets(240) - 1)
+
+
+def test_frame_rate_conversion_counts_and_order():
+    for src, dst, n in ((30, 24, 300), (Fraction(30000, 1001), 24, 1001), (24, 30, 48), (25, 25, 10)):
+        idx = FR.resampled_indices(n, src, dst)
+        assert idx == sorted(idx)
+        assert idx == [math.floor(j * Fraction(src) / Fraction(dst)) for j in range(len(idx))]
+        assert len(idx) == math.ceil(n * Fraction(dst) / Fraction(src))
+    assert FR.resampled_indices(5, 30, None) == [0, 1, 2, 3, 4]
+
+
+def test_resized_size_keeps_aspect():
+    assert FR.resized_size(240, 320, 256) == (256, 341)
+    assert FR.resized_size(320, 240, 256) == (341, 256)
+    assert FR.resized_size(256, 256, 256) == (256, 256)
+
+
+def test_resize_frame_short_side():
+    pytest.importorskip("cv2")
+    f = np.zeros((240, 320, 3), np.uint8)
+    assert FR.resize_frame(f, 256).shape == (256, 341, 3)
+
+
+def test_crops_match_crops_cut_by_hand():
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (3, 9, 13, 3), dtype=np.uint8)
+    c = 5
+    out = FR.crop_stack(frames, c, 10)
+    assert out.shape == (10, 3, c, c, 3)
+    hand = [frames[:, 2:7, 4:9], frames[:, 0:5, 0:5], frames[:, 0:5, 8:13], frames[:, 4:9, 0:5],
+            frames[:, 4:9, 8:13]]
+    for k in range(5):
+        np.testing.assert_array_equal(out[k], hand[k])
+        np.testing.assert_array_equal(out[k + 5], hand[k][:, :, ::-1])
+    np.testing.assert_array_equal(FR.crop_stack(frames, c, 5), out[:5])
+    np.testing.assert_array_equal(FR.crop_stack(frames, c, 1), out[:1])
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(FR.crop_stack(torch.from_numpy(frames), c, 10).numpy(), out)
+
+
+def test_scaling_follows_the_recipe_formula():
+    x = np.arange(256, dtype=np.uint8)
+    np.testing.assert_allclose(FR.scale_uint8(x), x.astype(np.float64) / 255 * 2 - 1, atol=1e-6)
+    assert FR.scale_uint8(x)[0] == -1.0 and FR.scale_uint8(x)[-1] == 1.0
+    f = np.array([-30.0, -20.0, -10.0, 0.0, 10.0, 20.0, 25.0])
+    q = FR.quantize_flow(f)
+    np.testing.assert_array_equal(q, np.rint((np.clip(f, -20, 20) + 20) / 40 * 255).astype(np.uint8))
+    # Read back: ~ f / 20 within one quantisation step.
+    np.testing.assert_allclose(FR.scale_uint8(q), np.clip(f, -20, 20) / 20, atol=1 / 255 + 1e-6)
+
+
+def test_recipes_validate():
+    with pytest.raises(InputError, match="crops"):
+        R.RECIPES["ucf-crime-release"].with_options(crops=3)
+    with pytest.raises(InputError, match="recipe"):
+        R.get_recipe("nope")
+    assert R.default_recipe("ucfcrime-ar", "i3d").name == "ucf-crime-release"
+    assert R.default_recipe("xdviolence-ar", "i3d").name == "xd-violence-release"
+    assert R.default_recipe("xdviolence-ar", "clip").name == "vadclip"
+    for r in R.RECIPES.values():
+        assert r.choices, f"{r.name}: every recipe states what is a choice"
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7])
+def test_shards_are_disjoint_and_cover_everything(n):
+    ids = [f"v{i}" for i in range(23)]
+    parts = [shard_of(ids, (k, n)) for k in range(n)]
+    flat = [v for p in parts for v in p]
+    assert sorted(flat) == sorted(ids) and len(flat) == len(set(flat))
+
+
+def test_parse_shard():
+    assert parse_shard(None) == (0, 1)
+    assert parse_shard("2/4") == (2, 4)
+    for bad in ("4/4", "x", "1/0", "-1/3"):
+        with pytest.raises(InputError, match="K/N"):
+            parse_shard(bad)
+    assert parse_shard("auto", env={"RANK": "3", "WORLD_SIZE": "8"}) == (3, 8)
+    assert parse_shard("auto", env={"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_COUNT": "4",
+                                    "SLURM_ARRAY_TASK_MIN": "3"}) == (2, 4)
+    assert parse_shard("auto", env={"SLURM_PROCID": "1", "SLURM_NTASKS": "2"}) == (1, 2)
+    assert parse_shard("auto", env={}) == (0, 1)

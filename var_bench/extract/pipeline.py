@@ -1,0 +1,551 @@
+"""``extract``: benchmark videos -> raw feature trees in the upstream layout, resumable and sharded.
+
+Per video (its id from the built benchmark, its file found by stem under ``videos``):
+decode frame by frame -> frame-rate conversion -> resize -> [flow step] -> 16-frame snippets ->
+crops -> the model, batched on the device -> ``[T, C, D]`` -> one ``[T, D]`` float32 file per crop
+(``[<Class>/]<Stem>__<k>.npy``) or ``<Stem>__vggish.npy`` for audio.
+
+Output folders: ``i3d-rgb`` and ``clip-vit-b16`` write at ``out``; ``i3d-flow`` at ``out/Flow``;
+``vggish`` at ``out/VGGish`` (the store's layout detection puts ``Flow/`` files in the flow stream
+and ``__vggish`` files in the audio stream), each with its own ``extraction.json``.
+
+Never half-written: every file is written to a temporary name and renamed; a video counts as done
+only when its marker ``.extraction/videos/<stem>.json`` (written last) exists, so a killed run redoes
+at most the videos it was working on, and a finished video is never redone. Temporary files a killed
+run left behind are removed when their video is redone.
+
+Sharding (``shard=(K, N)``, 0 <= K < N): video i of the benchmark's canonical id list belongs to
+shard ``i mod N``, so N processes (GPUs, nodes, array jobs) share one output folder without
+collision and together cover every video exactly once. ``extraction.json`` is rebuilt from the
+markers under a file lock by every process at its end, so the last one to finish writes the full file.
+
+Overlap: ``workers`` threads decode (and, for TV-L1, compute flow) up to ``workers`` videos ahead
+while the main thread runs the model; ``workers=0`` does everything in the calling thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from var_bench._version import __version__
+from var_bench.errors import InputError
+from var_bench.extract import frames as FR
+from var_bench.extract import recipes as R
+from var_bench.extract.flow import FLOW_METHODS, FlowCarry, make_flow
+from var_bench.extract.models import MODELS, STREAM_OF, Encoder, load_encoder
+from var_bench.extract.video import decode_audio, decode_frames, decoder_identity, index_videos, match_videos
+from var_bench.features.extraction import EXTRACTION_FILE, RANDOM_WEIGHTS
+from var_bench.fsutil import atomic_write_text, atomic_writer
+
+log = logging.getLogger(__name__)
+
+STATE_DIR = ".extraction"
+SUBFOLDER = {"i3d-flow": "Flow", "vggish": "VGGish"}
+#: Frames decoded per chunk handed from a worker to the model (bounds memory per video).
+CHUNK_SNIPPETS = 4
+#: Chunks a worker may queue ahead per video.
+QUEUE_DEPTH = 4
+#: Environment variables read by ``shard="auto"``, in order: (index, count, offset of the index).
+SHARD_ENV: tuple[tuple[str, str], ...] = (
+    ("RANK", "WORLD_SIZE"),                          # torchrun / torch.distributed
+    ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT"),  # sbatch --array=0-(N-1)
+    ("SLURM_PROCID", "SLURM_NTASKS"),                # srun -n N
+)
+
+
+def parse_shard(text: str | tuple[int, int] | None, env: dict | None = None) -> tuple[int, int]:
+    """``"K/N"`` (0 <= K < N) -> ``(K, N)``; None -> ``(0, 1)``; ``"auto"`` -> from torchrun or
+    SLURM environment variables (:data:`SHARD_ENV`; a SLURM array's index is taken relative to
+    ``SLURM_ARRAY_TASK_MIN``), ``(0, 1)`` when none is set."""
+    if text is None:
+        return 0, 1
+    if isinstance(text, tuple):
+        k, n = text
+    elif str(text).strip() == "auto":
+        env = os.environ if env is None else env
+        for ik, nk in SHARD_ENV:
+            if ik in env and nk in env:
+                k = int(env[ik]) - (int(env.get("SLURM_ARRAY_TASK_MIN", 0)) if ik.startswith("SLURM_ARRAY") else 0)
+                n = int(env[nk])
+                break
+        else:
+            return 0, 1
+    else:
+        try:
+            ks, ns = str(text).split("/")
+            k, n = int(ks), int(ns)
+        except ValueError:
+            raise InputError(f"--shard: expected K/N with 0 <= K < N (e.g. 0/4) or auto, got {text!r}") from None
+    if not (n >= 1 and 0 <= k < n):
+        raise InputError(f"--shard: expected K/N with 0 <= K < N, got {k}/{n}")
+    return k, n
+
+
+def shard_of(ids: list[str], shard: tuple[int, int]) -> list[str]:
+    """The ids of ``shard`` = ``(K, N)``: positions i with ``i mod N == K``."""
+    k, n = shard
+    return [v for i, v in enumerate(ids) if i % n == k]
+
+
+@dataclass
+class ExtractResult:
+    """What a call did: ``out`` (the model's folder), ``done`` (videos extracted now),
+    ``skipped`` (already done), ``missing`` (ids without a video file), ``snippets`` made,
+    ``seconds`` of wall time, and the feature set's ``identity``."""
+
+    out: Path
+    done: list[str]
+    skipped: list[str]
+    missing: list[str]
+    snippets: int
+    seconds: float
+    identity: dict[str, Any]
+
+    @property
+    def snippets_per_second(self) -> float:
+        return self.snippets / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class _Job:
+    """One video to extract."""
+
+    stem: str
+    path: Path
+    files: list[Path]
+    cls: str | None = None
+
+
+@dataclass
+class _Plan:
+    """Everything fixed for a run: the recipe, encoder, flow step and output names."""
+
+    key: str
+    recipe: R.Recipe
+    encoder: Encoder
+    flow: Any
+    batch: int
+    out: Path
+    identity: dict[str, Any] = field(default_factory=dict)
+
+
+def identity_of(key: str, recipe: R.Recipe, encoder: Encoder, flow, benchmark: str) -> dict[str, Any]:
+    """The feature set's identity: everything that changes the numbers."""
+    import torch
+
+    visual = key != "vggish"
+    ident: dict[str, Any] = {
+        "model": key, "stream": STREAM_OF[key], "dim": encoder.dim, "benchmark": benchmark,
+        "weights": encoder.weights, RANDOM_WEIGHTS: encoder.random,
+        "recipe": recipe.to_dict(), "fps": recipe.fps,
+        "resize": recipe.resize if visual else None,
+        "interpolation": f"opencv {recipe.interpolation}" if visual else None,
+        "crop": recipe.crop if visual else None, "crops": recipe.crops if visual else 1,
+        "snippet_frames": recipe.snippet_frames, "snippet_stride": recipe.snippet_frames,
+        "flow": flow.identity() if flow is not None else None,
+        "decoder": decoder_identity(), "precision": encoder.precision,
+        "versions": {"var_bench": __version__, "torch": torch.__version__, "numpy": np.__version__},
+    }
+    if key == "i3d-rgb" or key == "i3d-flow":
+        ident["feature"] = "I3D Mixed_5c mean over time and space"
+    elif key == "clip-vit-b16":
+        ident["feature"] = f"CLIP ViT-B/16 image embedding (unnormalised), {recipe.clip_frame} frame(s) of each snippet"
+    else:
+        ident["feature"] = ("VGGish embedding after PCA + 8-bit quantisation" if recipe.audio_output == "pca"
+                            else "VGGish raw embedding")
+        ident["audio"] = {"rate": 16000, "mono": True, "resampler": "ffmpeg swresample",
+                          "window_s": 0.96, "window_end": "(k + 1) * F / fps s",
+                          "T": "#{k: round(100 (k + 1) F / fps) <= log-mel frames}"}
+    if flow is not None:
+        import cv2
+
+        ident["versions"]["opencv"] = cv2.__version__
+    return ident
+
+
+class _Cutter:
+    """Cuts a stream of model-input frames into F-frame snippets and crops them:
+    :meth:`push` returns ``[S, C, F, c, c, ch]`` uint8 for the snippets completed."""
+
+    def __init__(self, recipe: R.Recipe) -> None:
+        self.F, self.crop, self.crops = recipe.snippet_frames, recipe.crop, recipe.crops
+        self.buf: np.ndarray | None = None
+
+    def push(self, frames: np.ndarray) -> np.ndarray | None:
+        buf = frames if self.buf is None or len(self.buf) == 0 else np.concatenate([self.buf, frames])
+        s = len(buf) // self.F
+        self.buf = buf[s * self.F:]
+        if s == 0:
+            return None
+        snips = buf[:s * self.F].reshape(s, self.F, *buf.shape[1:])
+        # [S, F, H, W, ch] -> crops of each snippet: [S, C, F, c, c, ch]
+        return np.stack([FR.crop_stack(sn, self.crop, self.crops) for sn in snips])
+
+
+def _frame_chunks(job: _Job, recipe: R.Recipe) -> Iterator[np.ndarray]:
+    """Resized RGB frames of a video in chunks of ``CHUNK_SNIPPETS * F`` frames (last shorter)."""
+    size = CHUNK_SNIPPETS * recipe.snippet_frames
+    chunk: list[np.ndarray] = []
+    for frame in decode_frames(job.path, recipe.fps):
+        chunk.append(FR.resize_frame(frame, recipe.resize, recipe.interpolation))
+        if len(chunk) == size:
+            yield np.stack(chunk)
+            chunk = []
+    if chunk:
+        yield np.stack(chunk)
+
+
+def _produce_visual(plan: _Plan) -> Callable[[_Job], Iterator]:
+    """The worker side of a visual model: ``("frames", n)`` counts and model inputs — cropped
+    snippets (``("snips", array)``), or frames for a device-side flow step (``("raw", array)``)."""
+
+    def produce(job: _Job) -> Iterator:
+        worker_flow = plan.flow is not None and not plan.flow.on_device
+        carry = FlowCarry(plan.flow) if worker_flow else None
+        cutter = None if (plan.flow is not None and plan.flow.on_device) else _Cutter(plan.recipe)
+        for chunk in _frame_chunks(job, plan.recipe):
+            yield ("frames", len(chunk))
+            if cutter is None:
+                yield ("raw", chunk)
+                continue
+            x = carry.push(chunk) if carry is not None else chunk
+            snips = cutter.push(x) if len(x) else None
+            if snips is not None:
+                yield ("snips", snips)
+
+    return produce
+
+
+def _produce_audio(plan: _Plan) -> Callable[[_Job], Iterator]:
+    from var_bench.extract.vggish import examples_at, log_mel
+
+    def produce(job: _Job) -> Iterator:
+        samples = decode_audio(job.path)
+        mel = log_mel(samples)
+        ends = R.audio_window_ends(len(mel), plan.recipe.fps or _native_fps(job.path), plan.recipe.snippet_frames)
+        yield ("frames", len(samples))
+        for s in range(0, len(ends), plan.batch):
+            yield ("examples", examples_at(mel, ends[s:s + plan.batch]))
+
+    return produce
+
+
+def _native_fps(path: Path) -> float:
+    from var_bench.extract.video import _open, native_rate
+
+    c = _open(path)
+    try:
+        return float(native_rate(c.streams.video[0]))
+    finally:
+        c.close()
+
+
+def _encode_video(plan: _Plan, items: Iterator, on_snippets: Callable[[int], None]) -> tuple[np.ndarray, int]:
+    """Run the model over one video's items; ``[T, C, D]`` (audio: ``[T, 1, D]``) and N."""
+    import torch
+
+    enc = plan.encoder
+    outs: list[np.ndarray] = []
+    n_frames = 0
+    pending: list[np.ndarray] = []
+    device_flow = FlowCarry(plan.flow) if plan.flow is not None and plan.flow.on_device else None
+    cutter = _Cutter(plan.recipe) if device_flow is not None else None
+    per = max(1, plan.batch // plan.recipe.crops)  # snippets per forward pass
+
+    def run(snips: np.ndarray) -> None:
+        s, c = snips.shape[:2]
+        feats = enc.encode(torch.from_numpy(np.ascontiguousarray(snips.reshape(s * c, *snips.shape[2:]))))
+        outs.append(feats.numpy().reshape(s, c, -1))
+        on_snippets(s)
+
+    def flush(force: bool) -> None:
+        while pending and (force or sum(len(p) for p in pending) >= per):
+            allx = np.concatenate(pending)
+            pending.clear()
+            take = len(allx) if force else (len(allx) // per) * per
+            for i in range(0, take, per):
+                run(allx[i:i + per])
+            if take < len(allx):
+                pending.append(allx[take:])
+            if not force:
+                return
+
+    for kind, value in items:
+        if kind == "frames":
+            n_frames += value
+        elif kind == "examples":
+            feats = enc.encode(torch.from_numpy(value))
+            outs.append(feats.numpy()[:, None])
+            on_snippets(len(value))
+        else:
+            snips = value if kind == "snips" else cutter.push(device_flow.push(value))
+            if snips is not None:
+                pending.append(snips)
+                flush(False)
+    flush(True)
+    if outs:
+        return np.concatenate(outs).astype(np.float32), n_frames
+    c = 1 if plan.key == "vggish" else plan.recipe.crops
+    return np.zeros((0, c, enc.dim), np.float32), n_frames
+
+
+def _pipelined(jobs: list[_Job], produce: Callable[[_Job], Iterator], workers: int) -> Iterator[tuple[_Job, Iterator]]:
+    """``(job, items)`` in order; items come from ``workers`` threads up to ``workers`` videos ahead."""
+    if workers <= 0:
+        for job in jobs:
+            yield job, produce(job)
+        return
+    queues = [queue.Queue(maxsize=QUEUE_DEPTH) for _ in jobs]
+    stop = threading.Event()
+    lock = threading.Lock()
+    next_job = [0]
+
+    def put(q: queue.Queue, item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        while not stop.is_set():
+            with lock:
+                i = next_job[0]
+                next_job[0] += 1
+            if i >= len(jobs):
+                return
+            try:
+                for item in produce(jobs[i]):
+                    if not put(queues[i], ("item", item)):
+                        return
+                put(queues[i], ("end", None))
+            except BaseException as e:  # handed to the consumer, raised there in order
+                put(queues[i], ("error", e))
+
+    threads = [threading.Thread(target=work, name=f"var-bench-decode-{w}", daemon=True)
+               for w in range(min(workers, len(jobs)))]
+    for t in threads:
+        t.start()
+
+    def items(q: queue.Queue) -> Iterator:
+        while True:
+            tag, value = q.get()
+            if tag == "end":
+                return
+            if tag == "error":
+                raise value
+            yield value
+
+    try:
+        for i, job in enumerate(jobs):
+            yield job, items(queues[i])
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+
+
+def _write_video(plan: _Plan, job: _Job, feats: np.ndarray, n_frames: int, state: Path) -> dict:
+    """Each crop's file, then the marker (atomic writes; the marker last)."""
+    for k, path in enumerate(job.files):
+        with atomic_writer(path) as f:
+            np.save(f, np.ascontiguousarray(feats[:, k]))
+    record = {"shape": [int(feats.shape[0]), int(feats.shape[2])], "crops": len(job.files),
+              "frames" if plan.key != "vggish" else "samples": int(n_frames),
+              "files": [p.relative_to(plan.out).as_posix() for p in job.files]}
+    atomic_write_text(state / "videos" / f"{job.stem}.json", json.dumps(record) + "\n")
+    return record
+
+
+def _clean_stale(job: _Job) -> None:
+    """Remove temporary files a killed run left for this video (atomic_writer's ``.<name>.*.tmp``)."""
+    for path in job.files:
+        for tmp in path.parent.glob(f".{path.name}.*.tmp") if path.parent.is_dir() else ():
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """An exclusive advisory lock on ``path`` (POSIX flock; a no-op where unavailable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as f:
+        try:
+            import fcntl
+
+            fcntl.flock(f, fcntl.LOCK_EX)
+        except (ImportError, OSError):
+            pass
+        yield
+
+
+def _check_identity(state: Path, identity: dict) -> None:
+    """Write the folder's identity, or check it equals the one already there."""
+    path = state / "identity.json"
+    with _locked(state / "lock"):
+        if path.is_file():
+            old = json.loads(path.read_text("utf-8"))
+            if old != identity:
+                diff = sorted(k for k in set(old) | set(identity) if old.get(k) != identity.get(k))
+                raise InputError(f"{state.parent}: expected features of one identity per folder, it holds "
+                                 f"another ({', '.join(diff)} differ); use another --out")
+        else:
+            atomic_write_text(path, json.dumps(identity, indent=1, sort_keys=True) + "\n")
+
+
+def write_summary(out: Path) -> dict:
+    """Rebuild ``extraction.json`` (identity + every finished video's record) under the lock."""
+    state = out / STATE_DIR
+    with _locked(state / "lock"):
+        identity = json.loads((state / "identity.json").read_text("utf-8"))
+        videos = {}
+        for p in sorted((state / "videos").glob("*.json")):
+            videos[p.stem] = json.loads(p.read_text("utf-8"))
+        data = {"identity": identity, "videos": videos}
+        atomic_write_text(out / EXTRACTION_FILE, json.dumps(data, indent=1, sort_keys=True) + "\n")
+    return data
+
+
+def _benchmark_videos(spec, home) -> tuple[list[str], dict[str, str]]:
+    """Canonical ids of every split and their class names."""
+    from var_bench.benchmarks import SPLITS
+    from var_bench.data.prepare import load_table
+
+    table = load_table(spec.name, "+".join(SPLITS), home=home, download=False)
+    ids = table["video_id"].tolist()
+    classes = dict(zip(ids, table["class"].tolist())) if "class" in table else {}
+    return ids, classes
+
+
+def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, model: str, *,
+            recipe: str | R.Recipe | None = None, flow: str = "tvl1", crops: int | None = None,
+            device: str = "cpu", batch: int = 32, workers: int = 2,
+            shard: str | tuple[int, int] | None = None, weights: str | os.PathLike | None = None,
+            pca: str | os.PathLike | None = None, allow_missing: bool = False,
+            precision: str = "fp32", unpinned_weights: bool = False, ids: list[str] | None = None,
+            progress: bool | None = None, home=None) -> ExtractResult:
+    """Extract ``model`` features of ``benchmark``'s videos (files under ``videos``) into ``out``.
+
+    ``recipe``: a name of :data:`~var_bench.extract.recipes.RECIPES` or a :class:`Recipe`
+    (default: the benchmark's public-release recipe; ``vadclip`` for CLIP); ``flow``: tvl1 | raft
+    (i3d-flow); ``crops``: 10 | 5 | 1 overrides the recipe's; ``batch``: clips (snippet x crop)
+    per forward pass; ``workers``: decoding threads running ahead of the model; ``shard``: ``"K/N"``
+    or ``"auto"`` (torchrun / SLURM variables); ``weights``: a file or folder, ``"random"``
+    (random-initialised, for tests and dry runs: the identity says so), or None (the data home's
+    pinned file); ``pca``: the VGGish PCA file (default: beside the weights); ``ids``: extract
+    only these ids (default: every split's). Returns an :class:`ExtractResult`.
+    """
+    from var_bench.benchmarks import get_benchmark
+
+    t0 = time.perf_counter()
+    spec = get_benchmark(benchmark)
+    if model not in MODELS:
+        raise InputError(f"--model: expected one of {', '.join(MODELS)}, got {model!r}")
+    if flow not in FLOW_METHODS:
+        raise InputError(f"--flow: expected one of {', '.join(FLOW_METHODS)}, got {flow!r}")
+    if batch < 1 or workers < 0:
+        raise InputError(f"--batch / --workers: expected batch >= 1 and workers >= 0, got {batch}, {workers}")
+    rec = (R.get_recipe(recipe) if recipe is not None
+           else R.default_recipe(spec.name, "clip" if model.startswith("clip") else "i3d"))
+    rec = rec.with_options(crops=crops)
+    k, n = parse_shard(shard)
+    if device == "cuda" and n > 1 and "LOCAL_RANK" in os.environ:
+        device = f"cuda:{int(os.environ['LOCAL_RANK'])}"  # one GPU per torchrun process
+
+    all_ids, classes = _benchmark_videos(spec, home)
+    if ids is not None:
+        unknown = [v for v in ids if v not in set(all_ids)]
+        if unknown:
+            raise InputError(f"ids: expected ids of {spec.name}, got {len(unknown)} unknown: {', '.join(unknown[:10])}")
+        all_ids = [v for v in all_ids if v in set(ids)]
+    mine = shard_of(all_ids, (k, n))
+    found = match_videos(all_ids, index_videos(videos), videos, allow_missing)
+    missing = [v for v in mine if v not in found]
+
+    encoder = load_encoder(model, None if weights is None else str(weights), device=device, recipe=rec,
+                           precision=precision, pca=pca, home=home, allow_unpinned=unpinned_weights)
+    flow_step = None
+    if model == "i3d-flow":
+        raft_state, raft_entry = (_raft_weights(weights, home, unpinned_weights) if flow == "raft"
+                                  else (None, None))
+        flow_step = make_flow(flow, device=device, weights=raft_state)
+        flow_step.weights_entry = raft_entry
+    out_dir = Path(out) / SUBFOLDER.get(model, "")
+    identity = identity_of(model, rec, encoder, flow_step, spec.name)
+    plan = _Plan(model, rec, encoder, flow_step, batch, out_dir, identity)
+    state = out_dir / STATE_DIR
+    _check_identity(state, identity)
+
+    class_folders = bool(spec.video_layouts and spec.video_layouts[0].class_folders) and model != "vggish"
+    jobs, skipped = [], []
+    for vid in mine:
+        if vid not in found:
+            continue
+        if (state / "videos" / f"{vid}.json").is_file():
+            skipped.append(vid)
+            continue
+        folder = out_dir / str(classes.get(vid, "")) if class_folders and classes.get(vid) else out_dir
+        files = ([folder / f"{vid}__vggish.npy"] if model == "vggish"
+                 else [folder / f"{vid}__{c}.npy" for c in range(rec.crops)])
+        jobs.append(_Job(vid, found[vid], files, classes.get(vid)))
+    log.info("extract %s %s: shard %d/%d, %d videos to do, %d already done, %d missing", spec.name, model,
+             k, n, len(jobs), len(skipped), len(missing))
+
+    produce = _produce_audio(plan) if model == "vggish" else _produce_visual(plan)
+    bar = _bar(len(jobs), progress, model)
+    snippets = [0]
+    t_start = time.perf_counter()
+
+    def on_snippets(s: int) -> None:
+        snippets[0] += s
+        el = time.perf_counter() - t_start
+        bar.set_postfix_str(f"{snippets[0] / el:.1f} snippets/s" if el > 0 else "", refresh=False)
+
+    done = []
+    try:
+        for job, items in _pipelined(jobs, produce, workers):
+            _clean_stale(job)
+            feats, n_frames = _encode_video(plan, items, on_snippets)
+            _write_video(plan, job, feats, n_frames, state)
+            done.append(job.stem)
+            bar.update(1)
+    finally:
+        bar.close()
+    write_summary(out_dir)
+    seconds = time.perf_counter() - t0
+    log.info("extracted %d videos (%d snippets) in %.1f s: %.2f snippets/s", len(done), snippets[0],
+             seconds, snippets[0] / max(seconds, 1e-9))
+    return ExtractResult(out_dir, done, skipped, missing, snippets[0], seconds, identity)
+
+
+def _raft_weights(weights, home, unpinned: bool) -> tuple[dict | None, dict]:
+    """RAFT's state dict and weights entry: the data home's pinned file, random (None) when the
+    I3D weights are random."""
+    from var_bench.extract import weights as W
+
+    if weights == W.RANDOM:
+        return None, {"random": True}
+    pin = W.PINS["raft"]
+    vf = W.verify(W.resolve(pin, None, home), pin, allow_unpinned=unpinned)
+    return W.load_state_dict(vf.path), {"file": pin.filename, "sha256": vf.sha256, "pinned": vf.pinned}
+
+
+def _bar(total: int, progress: bool | None, desc: str):
+    from tqdm.auto import tqdm
+
+    disable = (not sys.stderr.isatty()) if progress is None else not progress
+    return tqdm(total=total, unit="video", desc=desc, disable=disable)

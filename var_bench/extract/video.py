@@ -1,0 +1,142 @@
+"""Finding the benchmark's videos, and decoding them frame by frame with PyAV.
+
+Discovery: every file under the folder (any depth) with a video extension is indexed by its stem
+(the file name without its last extension); a benchmark id matches the file whose stem equals it.
+
+Decoding is sequential from the first frame (seeking in H.264 is approximate, so frame indices are
+exact only this way). Frames come out as RGB24 ``[H, W, 3]`` uint8. A frame-rate conversion to
+``fps`` keeps or repeats frames by index (:func:`~var_bench.extract.frames.repeats`, constant
+frame rate assumed, from the stream's average rate). Audio is resampled by FFmpeg's swresample to
+16 kHz mono float32.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from var_bench.errors import InputError
+from var_bench.extract.frames import as_fraction, repeats
+
+VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg",
+                              ".flv", ".wmv", ".3gp", ".ts"})
+_SHOWN = 10
+
+
+def index_videos(root: str | os.PathLike) -> dict[str, Path]:
+    """Stem -> path of every video file under ``root`` (a stem found twice is an error)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"--videos: expected a folder of videos, {root} is not a folder")
+    found: dict[str, Path] = {}
+    dup: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            p = Path(dirpath) / name
+            if p.suffix.lower() in VIDEO_EXTENSIONS and not name.startswith("."):
+                if p.stem in found:
+                    dup.append(f"{found[p.stem]} and {p}")
+                found.setdefault(p.stem, p)
+    if dup:
+        raise InputError(f"--videos: expected one file per video stem, found {len(dup)} stems twice: "
+                         + "; ".join(dup[:3]))
+    return found
+
+
+def match_videos(ids: list[str], index: dict[str, Path], root, allow_missing: bool) -> dict[str, Path]:
+    """The path of every id (in ``ids`` order); missing ids raise one line unless allowed."""
+    missing = [v for v in ids if v not in index]
+    if missing and not allow_missing:
+        shown = ", ".join(missing[:_SHOWN]) + (", ..." if len(missing) > _SHOWN else "")
+        raise InputError(f"--videos: expected a video file for each of the {len(ids)} ids, "
+                         f"{len(missing)} missing under {root}: {shown}; pass --allow-missing "
+                         f"to extract the others")
+    return {v: index[v] for v in ids if v in index}
+
+
+def decoder_identity() -> dict[str, str]:
+    """PyAV and its FFmpeg library versions (part of a feature set's identity)."""
+    import av
+
+    libs = {k: ".".join(map(str, v)) for k, v in getattr(av, "library_versions", {}).items()}
+    return {"name": "pyav", "version": av.__version__, **{k: libs[k] for k in sorted(libs)}}
+
+
+def _open(path: Path):
+    import av
+
+    try:
+        return av.open(str(path))
+    except Exception as e:
+        raise InputError(f"{path}: expected a video FFmpeg can open, got: {str(e).splitlines()[0][:200]}") from None
+
+
+def native_rate(stream) -> Fraction:
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    if not rate:
+        raise InputError(f"expected a video stream with a frame rate, stream {stream.index} has none")
+    return Fraction(rate)
+
+
+def decode_frames(path: str | os.PathLike, fps: float | None = None, *,
+                  threads: bool = True) -> Iterator[np.ndarray]:
+    """RGB24 frames ``[H, W, 3]`` uint8 of the first video stream, in order, at ``fps`` (None:
+    every frame at the native rate)."""
+    path = Path(path)
+    container = _open(path)
+    try:
+        if not container.streams.video:
+            raise InputError(f"{path}: expected a video stream, found none")
+        stream = container.streams.video[0]
+        if threads:
+            stream.thread_type = "AUTO"  # frame + slice threads: same frames, faster
+        src = native_rate(stream)
+        dst = None if fps is None else as_fraction(fps)
+        i = 0
+        try:
+            for frame in container.decode(stream):
+                n = 1 if dst is None else repeats(i, src, dst)
+                i += 1
+                if n == 0:
+                    continue
+                arr = frame.to_ndarray(format="rgb24")
+                for _ in range(n):
+                    yield arr
+        except InputError:
+            raise
+        except Exception as e:
+            raise InputError(f"{path}: expected a decodable video, decoding failed at frame {i}: "
+                             f"{str(e).splitlines()[0][:200]}") from None
+    finally:
+        container.close()
+
+
+def decode_audio(path: str | os.PathLike, rate: int = 16000) -> np.ndarray:
+    """The first audio stream as mono float32 samples at ``rate`` Hz (swresample)."""
+    import av
+
+    path = Path(path)
+    container = _open(path)
+    try:
+        if not container.streams.audio:
+            raise InputError(f"{path}: expected an audio stream for VGGish, found none")
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        parts = []
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
+                parts.append(out.to_ndarray().reshape(-1))
+        for out in resampler.resample(None):
+            parts.append(out.to_ndarray().reshape(-1))
+    except InputError:
+        raise
+    except Exception as e:
+        raise InputError(f"{path}: expected decodable audio, got: {str(e).splitlines()[0][:200]}") from None
+    finally:
+        container.close()
+    return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
