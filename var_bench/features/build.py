@@ -269,15 +269,16 @@ class _VideoReader:
     def __init__(self, index: dict[str, StreamIndex], crops: str, dtype: np.dtype, F: int) -> None:
         self.index, self.crops, self.dtype, self.F = index, crops, dtype, F
         self._local = threading.local()  # one scratch buffer per reader thread
+        self.dims = {s: ix.dim or ix.layout.dim for s, ix in index.items()}
+        crops_all = (next((ix.num_crops for ix in index.values() if not ix.layout.audio), None)
+                     if crops == "all" else None)
+        self.crops_all = crops_all if crops_all and crops_all > 1 else None  # one crop: [T, D]
 
     @property
     def scratch(self) -> Scratch:
         if not hasattr(self._local, "scratch"):
             self._local.scratch = Scratch()
         return self._local.scratch
-        self.dims = {s: ix.dim or ix.layout.dim for s, ix in index.items()}
-        self.crops_all = (next((ix.num_crops for ix in index.values() if not ix.layout.audio), None)
-                          if crops == "all" else None)
 
     def __call__(self, item: tuple[int, _Meta]) -> tuple[int, dict, bool]:
         pos, meta = item
