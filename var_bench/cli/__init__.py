@@ -7,6 +7,7 @@ from var_bench.cli import models  # noqa: F401  (registers train, evaluate)
 from var_bench.cli import synth  # noqa: F401  (registers synth)
 from var_bench.cli import h5  # noqa: F401  (registers export-h5, import-h5)
 from var_bench.cli import features  # noqa: F401  (registers build)
+from var_bench.cli import search  # noqa: F401  (registers index, search)
 from var_bench.cli.base import cli, main
 
 __all__ = ["cli", "main"]
