@@ -286,3 +286,10 @@ class RetrievalModel(nn.Module):
 
     def similarity(self, query: dict, gallery: dict) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def search_vectors(self, outputs: dict, side: str) -> Tensor | None:
+        """Optional: fixed vectors ``[B, D]`` of encoder outputs (``side`` = ``"query"`` or
+        ``"gallery"``) whose inner products equal :meth:`similarity` (``q_i . v_j = s_ij``), which
+        lets an approximate nearest-neighbour index search them (``var_bench.search``). None: the
+        similarity is not an inner product of fixed vectors (only exact search applies)."""
+        return None

@@ -273,6 +273,18 @@ class ALAN(RetrievalModel):
         s_h = _cosines(query, gallery, query["w_h"], "h", self.streams)
         return a * s_g + (1.0 - a) * s_h
 
+    def search_vectors(self, outputs: dict, side: str) -> Tensor:
+        """The similarity as one inner product: gallery ``[g_s..., h_s...]``, query
+        ``[alpha w_g[s] g_s..., (1 - alpha) w_h[s] h_s...]`` (``s`` over the streams)."""
+        parts = []
+        for prefix, weight in (("g", self.cfg.alpha), ("h", 1.0 - self.cfg.alpha)):
+            for i, s in enumerate(self.streams):
+                x = outputs[f"{prefix}_{s}"].float()
+                if side == "query":
+                    x = weight * outputs[f"w_{prefix}"][:, i:i + 1].float() * x
+                parts.append(x)
+        return torch.cat(parts, dim=1)
+
     # -- training ---------------------------------------------------------------------------
 
     def forward(self, batch: dict) -> dict[str, Tensor]:

@@ -1,0 +1,559 @@
+"""A searchable index of a video gallery, encoded by a trained model.
+
+Build (``Index.build``): the gallery's videos (a split of the benchmark's feature store, or a raw
+feature folder of one's own videos) pass through the checkpoint's ``encode_gallery`` twice:
+
+1. whole videos, batched exactly as ``var-bench evaluate`` batches them (the eval loader), giving
+   the gallery outputs G that ranking uses;
+2. overlapping snippet windows of every video (:mod:`.segments`), giving window outputs W that
+   localise a match.
+
+Search (``Index.search``): the query (text, or an audio feature array on XDViolence-AR) goes
+through ``encode_query``; the ranking score of video j is ``model.similarity(q, G)[j]``, the very
+function ``evaluate`` uses, so a benchmark caption's search rank equals its rank in the
+``evaluate`` matrix. The best segment of a retrieved video is the window with the highest
+``model.similarity(q, W)``: the model's own snippet-level similarity (``evidence =
+"window-similarity"``). Spans are in seconds: snippet span ``[a, b)`` -> ``[a F / fps, b F / fps)``.
+
+Approximate search (``exact=False``) needs a model that writes its similarity as an inner product
+of fixed vectors (``RetrievalModel.search_vectors``); candidates come from an HNSW graph over the
+gallery vectors (:class:`.vectors.VectorIndex`), then the same exact scores are reported.
+
+On disk an index is a folder: ``index.json`` (identity, videos, windows, chunks) and one
+``chunk-<k>.safetensors`` per batch of indexed videos, each written atomically; a killed build
+resumes from the last complete chunk, and ``add`` appends chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+
+from var_bench.benchmarks import BenchmarkSpec, get_benchmark
+from var_bench.errors import InputError
+from var_bench.fsutil import atomic_write_text, sha256_file
+from var_bench.search.segments import to_seconds, windows
+from var_bench.search.vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "index.json"
+INDEX_FORMAT = 1
+EVIDENCE = "window-similarity"
+#: Videos encoded per chunk file (a resumed build redoes at most one chunk).
+CHUNK_VIDEOS = 256
+
+
+@dataclass
+class SearchHit:
+    """One retrieved video: ``rank`` (1-based), ``score`` (the model's similarity), the best
+    segment ``segment_s`` = [start, end) in seconds, its ``segment_snippets``, and ``caption``
+    where the benchmark has one."""
+
+    rank: int
+    video_id: str
+    score: float
+    segment_s: list[float]
+    segment_snippets: list[int]
+    evidence: str = EVIDENCE
+    caption: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class IndexInfo:
+    """What ``index.json`` holds (see the module docstring)."""
+
+    format: int
+    benchmark: str
+    model: str
+    checkpoint: str
+    weights_sha256: str
+    query_modality: str
+    streams: list[str]
+    dims: dict[str, int]
+    features: dict[str, Any]
+    scores: dict[str, Any] | None
+    snippet_frames: int
+    fps: float
+    videos: list[str] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    captions: list[str | None] = field(default_factory=list)
+    #: per window: (video position, start snippet, end snippet)
+    windows: list[list[int]] = field(default_factory=list)
+    chunks: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, folder: Path) -> "IndexInfo":
+        path = Path(folder) / INDEX_FILE
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{folder}: expected an index folder with {INDEX_FILE}, got none "
+                             f"(make one with 'var-bench index')") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise InputError(f"{path}: expected the JSON of a var-bench index, got {e}") from None
+        if not isinstance(raw, dict) or raw.get("format") != INDEX_FORMAT:
+            raise InputError(f"{path}: expected index format {INDEX_FORMAT}, got "
+                             f"{raw.get('format') if isinstance(raw, dict) else type(raw).__name__}")
+        try:
+            return cls(**raw)
+        except TypeError as e:
+            raise InputError(f"{path}: expected the fields of a var-bench index, got {e}") from None
+
+    def write(self, folder: Path) -> None:
+        atomic_write_text(Path(folder) / INDEX_FILE, json.dumps(asdict(self), indent=1) + "\n")
+
+    def identity(self) -> dict[str, Any]:
+        """What two indexes (or an index and a model) must share to be searched together."""
+        return {"model": self.model, "weights_sha256": self.weights_sha256,
+                "streams": list(self.streams), "dims": dict(self.dims),
+                "features": {k: self.features.get(k) for k in ("synthetic", "streams", "dims")}}
+
+
+# ------------------------------------------------------------------ galleries (what gets indexed)
+
+
+@dataclass
+class Gallery:
+    """Videos to index: ``items`` (a dataset of feature dicts, as the feature store gives them)
+    and the feature set's ``identity`` (source, synthetic, streams, dims, digest, snippet_frames)."""
+
+    items: Any
+    identity: dict[str, Any]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def subset(self, positions: Iterable[int]) -> "Gallery":
+        return Gallery([self.items[i] for i in positions], self.identity)
+
+
+def store_gallery(benchmark: str | BenchmarkSpec, split: str = "test", *, home=None,
+                  crop: str = "mean") -> Gallery:
+    """A split of the benchmark's feature store, with the store's identity."""
+    from var_bench.training.loaders import open_split
+
+    spec = get_benchmark(benchmark)
+    dataset = open_split(spec, split, home, crop)
+    from var_bench.data.paths import features_dir
+    from var_bench.features.manifest import FeatureManifest
+
+    m = FeatureManifest.read(features_dir(spec, home))
+    identity = {"source": f"{spec.name} feature store ({split})",
+                "synthetic": bool(getattr(m, "synthetic", None)),
+                "streams": list(getattr(m, "streams", [])), "dims": dict(getattr(m, "dims", {})),
+                "digest": getattr(m, "features_digest", None) or _manifest_digest(m),
+                "snippet_frames": int(getattr(m, "snippet_frames", None) or spec.snippet_frames)}
+    return Gallery(dataset, identity)
+
+
+def _manifest_digest(m) -> str | None:
+    if m is None:
+        return None
+    key = [m.benchmark, m.version, m.layout, m.streams, m.dims, m.shards, m.ids_sha256, m.built_at]
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+class FolderGallery(torch.utils.data.Dataset):
+    """Items of a raw feature folder (any layout ``var-bench build`` reads, or the output of
+    ``var-bench extract``), one per video stem, crops averaged: ``{stream: [T, D], video_id,
+    index}``. The streams are trimmed to a common T (as the feature build does)."""
+
+    def __init__(self, spec: BenchmarkSpec, folder: Path, flow: Path | None = None) -> None:
+        from var_bench.features.layouts import index_streams
+
+        self.streams = index_streams(spec, Path(folder), flow)
+        stems = None
+        for s, idx in self.streams.items():
+            have = set(idx.files)
+            stems = have if stems is None else stems & have
+        self.stems = sorted(stems or ())
+        if not self.stems:
+            raise InputError(f"--features: expected feature files of at least one video under "
+                             f"{folder}, found none usable")
+        marker = Path(folder) / ".var_bench_synth.json"
+        extraction = Path(folder) / "extraction.json"
+        frames = spec.snippet_frames
+        if extraction.is_file():  # the output of `var-bench extract` names its snippet length
+            try:
+                ident = json.loads(extraction.read_text(encoding="utf-8")).get("identity", {})
+                frames = int(ident.get("snippet_frames") or ident.get("snippet_length") or frames)
+            except (OSError, ValueError, AttributeError):
+                raise InputError(f"{extraction}: expected the JSON written by var-bench extract, "
+                                 f"got something else") from None
+        self.identity = {"source": f"feature folder {Path(folder).resolve()}",
+                         "synthetic": marker.exists(),
+                         "streams": list(self.streams),
+                         "dims": {}, "digest": hashlib.sha256("\n".join(
+                             f"{s}:{i.fingerprint}" for s, i in self.streams.items()).encode()).hexdigest(),
+                         "snippet_frames": frames}
+
+    def __len__(self) -> int:
+        return len(self.stems)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        stem = self.stems[i]
+        item: dict[str, Any] = {"video_id": stem, "index": i}
+        for s, idx in self.streams.items():
+            arrays = [np.load(p, mmap_mode="r", allow_pickle=False) for p in
+                      (idx.root / f for f in idx.files[stem])]
+            x = np.stack([np.asarray(a, np.float32) for a in arrays], 0).mean(0) \
+                if arrays[0].ndim == 2 else np.asarray(arrays[0], np.float32).mean(1)
+            item[s] = x
+            self.identity["dims"][s] = int(x.shape[-1])
+        T = min(item[s].shape[0] for s in self.streams)
+        for s in self.streams:
+            item[s] = item[s][:T]
+        return item
+
+
+# ------------------------------------------------------------------ the index
+
+
+class Index:
+    """A gallery encoded by one model; see the module docstring. Build with :meth:`build`, open
+    with :meth:`load`; :meth:`add` appends videos, :meth:`search` ranks them for a query."""
+
+    def __init__(self, folder: Path, info: IndexInfo, model, saved: dict, device) -> None:
+        self.folder = Path(folder)
+        self.info = info
+        self.model = model
+        self.saved = saved
+        self.device = device
+        self._gallery: dict | None = None
+        self._windows: dict | None = None
+        self._vectors: VectorIndex | None = None
+
+    # ---------------------------------------------------------------- building
+
+    @classmethod
+    def build(cls, checkpoint: str | Path, benchmark: str | BenchmarkSpec, out: str | Path, *,
+              split: str = "test", features: str | Path | None = None, flow: str | Path | None = None,
+              home=None, device=None, progress: bool | None = None) -> "Index":
+        """Index ``split`` of the benchmark's feature store (or the raw folder ``features``) with
+        the checkpoint's model into ``out``; resumes an unfinished build of the same gallery."""
+        spec = get_benchmark(benchmark)
+        index = cls.create(checkpoint, spec, Path(out), device=device)
+        if features is not None:
+            folder = FolderGallery(spec, Path(features), Path(flow) if flow else None)
+            gallery = Gallery(folder, folder.identity)
+        else:
+            gallery = store_gallery(spec, split, home=home,
+                                    crop=index.saved["config"]["data"]["eval_crop"])
+        index.add(gallery, progress=progress)
+        if features is None and index.info.scores is None:
+            index.info.scores = index._benchmark_scores(spec, split)
+            index.info.write(index.folder)
+        return index
+
+    @classmethod
+    def create(cls, checkpoint: str | Path, benchmark: str | BenchmarkSpec, out: str | Path, *,
+               device=None) -> "Index":
+        """An index of ``checkpoint``'s model in ``out``: the existing one there (same weights
+        required), else a new empty one; fill it with :meth:`add`."""
+        spec, out = get_benchmark(benchmark), Path(out)
+        from var_bench.training.checkpoint import MODEL_FILE
+        from var_bench.training.rebuild import load_trained_model
+
+        model, saved, _, dev = load_trained_model(checkpoint, spec, device=device)
+        sha = sha256_file(Path(checkpoint) / MODEL_FILE)
+        if (out / INDEX_FILE).exists():
+            index = cls.load(out, device=dev)
+            if index.info.weights_sha256 != sha:
+                raise InputError(f"{out}: expected an index of the model in {checkpoint} (weights "
+                                 f"sha256 {sha[:12]}), got one built with {index.info.model} "
+                                 f"{index.info.weights_sha256[:12]}")
+            return index
+        ctx = saved["context"]
+        info = IndexInfo(format=INDEX_FORMAT, benchmark=spec.name, model=saved["model"],
+                         checkpoint=str(Path(checkpoint).resolve()), weights_sha256=sha,
+                         query_modality=ctx["query_modality"], streams=list(ctx["streams"]),
+                         dims={k: int(v) for k, v in ctx["dims"].items()}, features={},
+                         scores=None, snippet_frames=spec.snippet_frames, fps=spec.fps)
+        out.mkdir(parents=True, exist_ok=True)
+        info.write(out)
+        return cls(out, info, model, saved, dev)
+
+    def _check_features(self, identity: dict, gallery) -> None:
+        if len(gallery) == 0:
+            raise InputError("index: expected videos to index, got none")
+        item = gallery[0]
+        dims = {s: int(np.shape(item[s])[-1]) for s in self.info.dims if s in item}
+        want = {s: d for s, d in self.info.dims.items() if s in dims}
+        missing = [s for s in self.info.streams if s not in item]
+        if missing or dims != want:
+            raise InputError(f"index: expected features {self.info.dims} (the model's feature "
+                             f"identity), got {dims} (missing {', '.join(missing) or 'none'})")
+        old = self.info.features
+        if old and old.get("synthetic") != identity.get("synthetic"):
+            raise InputError(f"index: expected features like the indexed ones ({old.get('source')}, "
+                             f"synthetic={old.get('synthetic')}), got {identity.get('source')} "
+                             f"(synthetic={identity.get('synthetic')})")
+        if not old:
+            self.info.features = dict(identity)
+            self.info.snippet_frames = int(identity.get("snippet_frames") or self.info.snippet_frames)
+
+    def add(self, gallery: Gallery, *, progress: bool | None = None) -> int:
+        """Encode the videos of ``gallery`` not indexed yet (chunk by chunk) and append them.
+        Returns the number of videos added. A gallery of another feature set than the indexed
+        one, or of features the model was not trained on, is refused."""
+        from tqdm.auto import tqdm
+
+        self._check_features(gallery.identity, gallery.items)
+        done = set(self.info.videos)
+        todo = [i for i in range(len(gallery)) if str(gallery.items[i]["video_id"]) not in done] \
+            if done else list(range(len(gallery)))
+        bar = tqdm(total=len(todo), desc="index", unit="video", disable=progress is False)
+        t0 = time.perf_counter()
+        for a in range(0, len(todo), CHUNK_VIDEOS):
+            items = [gallery.items[i] for i in todo[a:a + CHUNK_VIDEOS]]
+            self._write_chunk(items)
+            bar.update(len(items))
+            log.info("indexed %d/%d videos (%.1f videos/s)", a + len(items), len(todo),
+                     (a + len(items)) / max(time.perf_counter() - t0, 1e-9))
+        bar.close()
+        self._gallery = self._windows = self._vectors = None
+        return len(todo)
+
+    def _loader(self, items: list[dict]):
+        from var_bench.training.loaders import build_eval_loader
+        from var_bench.training.config import from_dict
+        from var_bench.training.rebuild import context_from_json
+
+        return build_eval_loader(self.model, items, context_from_json(self.saved["context"], self.device),
+                                 from_dict(self.saved["config"]))
+
+    def _write_chunk(self, items: list[dict]) -> None:
+        from var_bench.training.encode import encode_split
+
+        base = len(self.info.videos)
+        _, gallery, ids = encode_split(self.model, self._loader(items), self.device)
+        win_items, spans = [], []
+        for pos, it in enumerate(items):
+            T = int(min(np.shape(it[s])[0] for s in self.info.streams))
+            for a, b in windows(T):
+                w = {k: v for k, v in it.items()}
+                for s in self.info.streams + (["audio"] if "audio" in it else []):
+                    w[s] = np.asarray(it[s])[a:b]
+                if "snippet_labels" in w and w["snippet_labels"] is not None:
+                    w["snippet_labels"] = np.asarray(w["snippet_labels"])[a:b]
+                win_items.append(w)
+                spans.append([base + pos, a, b])
+        _, wout, _ = encode_split(self.model, self._loader(win_items), self.device)
+        name = f"chunk-{len(self.info.chunks):05d}.safetensors"
+        _save_chunk(self.folder / name, gallery, wout)
+        self.info.videos += [str(v) for v in ids]
+        self.info.lengths += [int(min(np.shape(it[s])[0] for s in self.info.streams)) for it in items]
+        self.info.captions += [it.get("text") for it in items]
+        self.info.windows += spans
+        self.info.chunks.append(name)
+        self.info.write(self.folder)  # the chunk exists before index.json names it
+
+    def _benchmark_scores(self, spec: BenchmarkSpec, split: str) -> dict[str, Any] | None:
+        """Test metrics of the indexed split, when every video carries its query (captions)."""
+        if self.info.query_modality != "text" or any(c is None for c in self.info.captions):
+            return None
+        from var_bench.training.encode import score_matrix
+
+        S = self.similarities(self.info.captions)
+        metrics, sumr = score_matrix(spec, S)
+        return {"split": split, "SumR": round(float(sumr), 2),
+                "metrics": {d: {k: round(float(v), 2) for k, v in m.items()} for d, m in metrics.items()}}
+
+    # ---------------------------------------------------------------- opening
+
+    @classmethod
+    def load(cls, folder: str | Path, *, device=None, checkpoint: str | Path | None = None) -> "Index":
+        """Open an index; ``checkpoint``: another copy of the model (must be the same weights)."""
+        from var_bench.training.checkpoint import MODEL_FILE
+        from var_bench.training.rebuild import load_trained_model
+
+        folder = Path(folder)
+        info = IndexInfo.read(folder)
+        ckpt = Path(checkpoint or info.checkpoint)
+        model, saved, _, dev = load_trained_model(ckpt, get_benchmark(info.benchmark), device=device)
+        sha = sha256_file(ckpt / MODEL_FILE)
+        if sha != info.weights_sha256:
+            raise InputError(f"{folder}: expected the model the index was built with ({info.model}, "
+                             f"weights sha256 {info.weights_sha256[:12]}), got {ckpt} with weights "
+                             f"{sha[:12]}: re-index with this model")
+        return cls(folder, info, model, saved, dev)
+
+    def save(self, folder: str | Path | None = None) -> Path:
+        """Write ``index.json`` (chunks are written as they are made); copy the index to
+        ``folder`` when given. Returns the folder."""
+        import shutil
+
+        target = Path(folder) if folder is not None else self.folder
+        if target.resolve() != self.folder.resolve():
+            target.mkdir(parents=True, exist_ok=True)
+            for name in self.info.chunks:
+                shutil.copyfile(self.folder / name, target / name)
+        self.info.write(target)
+        return target
+
+    def _load_outputs(self) -> None:
+        if self._gallery is not None:
+            return
+        from var_bench.training.encode import concat_outputs
+
+        parts_g, parts_w = [], []
+        for name in self.info.chunks:
+            g, w = _load_chunk(self.folder / name, self.device)
+            parts_g.append(g)
+            parts_w.append(w)
+        self._gallery = concat_outputs(parts_g)
+        self._windows = concat_outputs(parts_w)
+
+    # ---------------------------------------------------------------- searching
+
+    def _encode_queries(self, queries: Sequence[Any]) -> dict:
+        from var_bench.loaders import make_collate
+        from var_bench.training.encode import concat_outputs
+        from var_bench.training.runtime import move_batch
+
+        bs = int(self.saved["config"]["train"]["eval_batch_size"])
+        parts = []
+        self.model.eval()
+        with torch.no_grad():
+            for a in range(0, len(queries), bs):
+                block = list(queries[a:a + bs])
+                if self.info.query_modality == "text":
+                    if not all(isinstance(q, str) and q.strip() for q in block):
+                        raise InputError("query: expected non-empty text, got an empty query")
+                    batch = {"text": block, "index": torch.arange(a, a + len(block))}
+                else:
+                    items = [{"audio": _audio_array(q), "video_id": f"query{a + i}", "index": a + i}
+                             for i, q in enumerate(block)]
+                    opts = {k: v for k, v in self.model.eval_loader_options().items() if k != "streams"}
+                    batch = make_collate(streams=("audio",), seed=0, **opts)(items)
+                parts.append(self.model.encode_query(move_batch(batch, self.device)))
+        return concat_outputs(parts)
+
+    def similarities(self, queries: Sequence[Any]) -> np.ndarray:
+        """S [len(queries), videos]: ``model.similarity`` of the queries against the gallery."""
+        from var_bench.training.encode import similarity_matrix
+
+        self._load_outputs()
+        return similarity_matrix(self.model, self._encode_queries(queries), self._gallery,
+                                 device=self.device)
+
+    def search(self, query: Any, top: int = 10, *, exact: bool = True) -> list[SearchHit]:
+        """The ``top`` videos for one query (text, or an audio feature array ``[T, 128]``)."""
+        return self.search_many([query], top=top, exact=exact)[0]
+
+    def search_many(self, queries: Sequence[Any], top: int = 10, *, exact: bool = True
+                    ) -> list[list[SearchHit]]:
+        """:meth:`search` for several queries, encoded in the evaluator's batches."""
+        if top < 1:
+            raise InputError(f"--top: expected a positive number of results, got {top}")
+        self._load_outputs()
+        q = self._encode_queries(queries)
+        if exact:
+            from var_bench.training.encode import similarity_matrix
+
+            S = similarity_matrix(self.model, q, self._gallery, device=self.device)
+            ranked = [_top(S[i], top) for i in range(S.shape[0])]
+            scores = [S[i, r] for i, r in enumerate(ranked)]
+        else:
+            vecs = self._vector_index()
+            qv = self.model.search_vectors(q, "query").float().cpu().numpy()
+            found = [vecs.search(qv[i], top, exact=False) for i in range(qv.shape[0])]
+            ranked = [f[0] for f in found]
+            scores = [f[1] for f in found]
+        return [self._hits(q, i, ranked[i], scores[i]) for i in range(len(queries))]
+
+    def _vector_index(self) -> VectorIndex:
+        if self._vectors is None:
+            vec = getattr(self.model, "search_vectors", None)
+            out = vec(self._gallery, "gallery") if vec is not None else None
+            if out is None:
+                raise InputError(f"approximate search: expected a model whose similarity is an "
+                                 f"inner product of vectors, got {self.info.model} (use exact search)")
+            self._vectors = VectorIndex(out.float().cpu().numpy()).approximate()
+        return self._vectors
+
+    def _hits(self, q: dict, i: int, ranked: np.ndarray, scores: np.ndarray) -> list[SearchHit]:
+        qi = {k: v[i:i + 1] for k, v in q.items()}
+        spans = np.asarray(self.info.windows, dtype=np.int64).reshape(-1, 3)
+        hits = []
+        for rank, (j, s) in enumerate(zip(ranked.tolist(), scores.tolist()), start=1):
+            rows = np.flatnonzero(spans[:, 0] == j)
+            w = self.model.similarity(qi, {k: v[rows] for k, v in self._windows.items()})
+            best = rows[int(torch.argmax(w.float().reshape(-1)).item())]
+            span = (int(spans[best, 1]), int(spans[best, 2]))
+            seconds = to_seconds(span, snippet_frames=self.info.snippet_frames, fps=self.info.fps)
+            hits.append(SearchHit(rank, self.info.videos[j], float(s),
+                                  [round(seconds[0], 3), round(seconds[1], 3)], list(span),
+                                  caption=self.info.captions[j]))
+        return hits
+
+    def summary(self) -> str:
+        """One line: the model and its benchmark scores."""
+        sc = self.info.scores
+        scores = (f"{self.info.benchmark} {sc['split']} SumR {sc['SumR']:.1f}" if sc else
+                  "no benchmark scores recorded")
+        return (f"{self.info.model} ({scores}); {len(self.info.videos)} videos indexed from "
+                f"{self.info.features.get('source')}")
+
+
+def _top(row: np.ndarray, k: int) -> np.ndarray:
+    from var_bench.search.vectors import top_k
+
+    return top_k(row, k)
+
+
+def _audio_array(q: Any) -> np.ndarray:
+    a = np.asarray(q, dtype=np.float32)
+    if a.ndim != 2 or a.shape[0] < 1 or not np.isfinite(a).all():
+        raise InputError(f"--audio: expected finite VGGish features [T, D], got shape {a.shape}")
+    return a
+
+
+def _save_chunk(path: Path, gallery: dict, windows_out: dict) -> None:
+    from safetensors.torch import save
+
+    from var_bench.fsutil import atomic_writer
+
+    tensors = {f"g.{k}": v.detach().cpu().contiguous() for k, v in gallery.items()
+               if isinstance(v, torch.Tensor)}
+    tensors.update({f"w.{k}": v.detach().cpu().contiguous() for k, v in windows_out.items()
+                    if isinstance(v, torch.Tensor)})
+    with atomic_writer(path, "wb") as f:
+        f.write(save(tensors))
+
+
+def _load_chunk(path: Path, device) -> tuple[dict, dict]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        tensors = load_file(str(path), device=str(device))
+    except (OSError, SafetensorError) as e:
+        raise InputError(f"{path}: expected an index chunk (safetensors), got {e}") from None
+    g = {k[2:]: v for k, v in tensors.items() if k.startswith("g.")}
+    w = {k[2:]: v for k, v in tensors.items() if k.startswith("w.")}
+    return g, w
+
+
+def iter_hits_json(hits: Iterable[SearchHit]) -> list[dict[str, Any]]:
+    return [h.to_json() for h in hits]
+
+
+def load_audio_query(path: str | Path) -> np.ndarray:
+    """An audio query from a ``.npy`` of VGGish features ``[T, D]`` (never unpickled)."""
+    try:
+        return _audio_array(np.load(path, allow_pickle=False))
+    except (OSError, ValueError) as e:
+        raise InputError(f"--audio {path}: expected a .npy array [T, D], got {e}") from None
