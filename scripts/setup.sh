@@ -4,7 +4,7 @@
 #   bash scripts/setup.sh score     # download, score, compare, leaderboard: no torch (the default)
 #   bash scripts/setup.sh train     # + torch and the models, offline extras: synth, train, evaluate
 #   bash scripts/setup.sh extract   # + torch and the extract extra: features from raw videos
-#   bash scripts/setup.sh dev       # + torch, models, offline, test: what scripts/test.sh runs
+#   bash scripts/setup.sh dev       # + torch, models, offline, extract-core, search, test: what scripts/test.sh runs
 #
 # torch: TORCH_INDEX picks the build, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cpu (CPU)
 # or TORCH_INDEX=https://download.pytorch.org/whl/cu128 (CUDA 12.8); unset, pip's configured index
@@ -16,7 +16,7 @@ case "$use" in
   score)   extras="" ;        torch=0 ;;
   train)   extras="models,offline" ; torch=1 ;;
   extract) extras="extract" ; torch=1 ;;
-  dev)     extras="test,models,offline" ; torch=1 ;;
+  dev)     extras="test,models,offline,extract-core,search" ; torch=1 ;;
   *) echo "scripts/setup.sh: expected one of score, train, extract, dev, got '$use'" >&2; exit 2 ;;
 esac
 VENV=${VENV:-.venv}

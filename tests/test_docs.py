@@ -117,7 +117,7 @@ def test_alan_doc_gives_the_quick_test_command():
 def test_leaderboard_doc_installs_from_the_checkout_not_an_index():
     text = (ROOT / "docs" / "leaderboard.md").read_text("utf-8")
     assert "`pip install var-bench`" not in text
-    for column in ("Reference model", "Reproduced SumR"):
+    for column in ("Reference model", "Claimed rerun SumR"):
         assert f"`{column}`" in text
 
 

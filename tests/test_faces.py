@@ -38,6 +38,9 @@ def test_no_public_name_is_a_submodule(package):
         pytest.skip(f"{package}: {e}")
     subs = {m.name for m in pkgutil.iter_modules(pkg.__path__)}
     public = set(getattr(pkg, "__all__", ())) | set(getattr(pkg, "_LAZY", ())) | set(getattr(pkg, "_EXPORTS", ()))
+    # A callable sub-package (var_bench.extract) is the public function itself: importing it
+    # rebinds the name to an object that still works as the function, so nothing is shadowed.
+    public = {n for n in public if not (n in subs and callable(importlib.import_module(f"{package}.{n}")))}
     assert not public & subs, f"{package}: public names equal to submodules: {sorted(public & subs)}"
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from var_bench.errors import EnvironmentFault, InputError
-from var_bench.fsutil import atomic_write_text, make_temp_dir, swap_dirs
+from var_bench.fsutil import atomic_write_text, make_temp_dir, swap_into_place
 from var_bench.locking import exclusive, lock_timeout
 
 
@@ -69,7 +69,7 @@ def test_swap_dirs_exchanges_and_deletes_the_old(tmp_path) -> None:
     (final / "old").write_text("1")
     new = make_temp_dir(".store.", tmp_path)
     (new / "new").write_text("2")
-    swap_dirs(new, final)
+    swap_into_place(new, final)
     assert sorted(p.name for p in final.iterdir()) == ["new"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
 

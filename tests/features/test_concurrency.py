@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 import var_bench
@@ -18,6 +17,7 @@ from var_bench.benchmarks import get_benchmark
 from var_bench.data.paths import features_dir
 from var_bench.features import FeatureManifest, build_features
 from var_bench.features.hdf5 import export_h5
+from var_bench.features.store import read_shard
 
 UCF = "ucfcrime-ar"
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ def _check_store() -> None:
     want = {"float32": "float", "float16": "halffloat"}[m.dtype]
     for split, shards in m.shards.items():
         for rel in shards:
-            storage = str(pq.read_schema(folder / rel).field("rgb").type.storage_type)
+            storage = str(read_shard(folder / rel).schema.field("rgb").type.storage_type)
             assert f"item: {want}>" in storage, (m.dtype, storage)  # shards as the manifest says
     for split in m.shards:
         ds = var_bench.load_dataset(UCF, split, features=True, download=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from html.parser import HTMLParser
 
 from var_bench.leaderboard import build_leaderboard, render

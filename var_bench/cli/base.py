@@ -188,7 +188,7 @@ def mirror_option(f):
 def replicates_options(purpose: str):
     """``--replicates N`` and ``--seed N`` of a resampling test; ``purpose`` ends their help."""
     def decorate(f):
-        f = click.option("--seed", type=int, default=0, show_default=True,
+        f = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                          help=f"Random seed {purpose}.")(f)
         return click.option("--replicates", type=click.IntRange(min=1), default=10_000,
                             show_default=True, help=f"Resampling replicates {purpose}.")(f)

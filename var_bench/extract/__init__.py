@@ -14,7 +14,6 @@ Names are imported lazily, so ``import var_bench.extract`` needs neither torch n
 from __future__ import annotations
 
 import sys
-import types
 from importlib import import_module
 from typing import Any
 
@@ -52,12 +51,6 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-class _CallableModule(types.ModuleType):
-    """``var_bench.extract(...)`` calls :func:`~var_bench.extract.pipeline.extract`: the package
-    shares its name with the top-level function, and importing it replaces that attribute."""
+from var_bench.extract.callable import CallableModule  # noqa: E402
 
-    def __call__(self, *args: Any, **kwargs: Any):
-        return getattr(import_module("var_bench.extract.pipeline"), "extract")(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+sys.modules[__name__].__class__ = CallableModule

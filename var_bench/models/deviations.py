@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 #: Disclosure key of a result record that holds the deviations ("; "-joined, or "none").
-DEVIATIONS_KEY = "deviations"
+from var_bench.scoring.record import DEVIATIONS_KEY  # noqa: E402,F401  (one name, in the record)
 
 
 @dataclass(frozen=True)

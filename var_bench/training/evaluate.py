@@ -23,7 +23,8 @@ from var_bench.errors import InputError, VarBenchWarning
 from var_bench.fsutil import atomic_writer
 from var_bench.models.base import ModelContext
 from var_bench._version import __version__
-from var_bench.scoring.record import FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY, ResultRecord
+from var_bench.models.deviations import DEVIATIONS_KEY, collect, disclosure_text
+from var_bench.scoring.record import EXTRACTION_KEY, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY, ResultRecord
 from var_bench.scoring.submission.provenance import PROVENANCE_KEY, provenance_array
 from var_bench.training import loaders
 from var_bench.training.encode import (  # noqa: F401  (concat_outputs, score_matrix: public here too)
@@ -154,7 +155,10 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
         "name": name,
         "disclosure": {REFERENCE_MODEL_KEY: saved["model"], FEATURES_KEY: features or store_kind,
                        "checkpoint_selection": state.get("selection"),
-                       "test_time_normalisation": getattr(model, "test_time_normalisation", None)},
+                       "test_time_normalisation": getattr(model, "test_time_normalisation", None),
+                       # Deviations the built model carries (no Flow, text fallback): never silent.
+                       DEVIATIONS_KEY: disclosure_text(collect(model)),
+                       EXTRACTION_KEY: None if data is not None else _extraction_disclosure(spec, home)},
         "features": identity, "var_bench": __version__,
         "checkpoint": {"folder": Path(checkpoint_dir).name, "epoch": state.get("epoch")},
     }
@@ -162,11 +166,6 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
     record = score(Path(out), spec, split=split, home=home)
     if data is None:
         record.features_digest = _features_digest(spec, home)
-    from var_bench.models.deviations import DEVIATIONS_KEY, collect, disclosure_text
-
-    # Deviations the built model carries (no Flow, text fallback): in every record, never silent.
-    record.disclosure[DEVIATIONS_KEY] = disclosure_text(collect(model))
-    record.disclosure["extraction"] = _extraction_disclosure(spec, home)
     seconds = time.perf_counter() - t0
     log.info("evaluated %s on %s %s (%d queries) in %.2f s end to end", saved["model"], spec.name,
              split, S.shape[0], seconds)

@@ -54,7 +54,7 @@ def test_unknown_suffix_is_sniffed(tmp_path, S, writer):
             np.save(f, S)
     elif writer == "npz":
         with open(p, "wb") as f:
-            np.savez(f, S=S)
+            np.savez(f, arr_0=S)
     elif writer == "torch":
         torch.save(torch.from_numpy(S), p)
     else:
@@ -203,13 +203,13 @@ def test_npz_member_that_is_not_npy(tmp_path, S):
 
 def test_npz_object_member_is_refused(tmp_path, S):
     p = tmp_path / "o.npz"
-    np.savez(p, S=S, text_ids=np.array(UCF_IDS, dtype=object))
+    np.savez(p, arr_0=S, text_ids=np.array(UCF_IDS, dtype=object))
     refused("object array", read_submission, p, canon=canon_for(UCF_IDS))
 
 
 def test_npz_truncated(tmp_path, S):
     p = tmp_path / "t.npz"
-    np.savez(p, S=S)
+    np.savez(p, arr_0=S)
     p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2])
     refused("truncated or corrupt", read_submission, p)
 
