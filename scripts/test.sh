@@ -6,10 +6,15 @@
 # Other arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=()
+# Default (what CI runs): everything but the fresh-venv install tests. --quick: no slow tests
+# either (development). --install: only the fresh-venv install tests (wheel, train/extract set-ups).
+quick=(-m "not install")
 if [ "${1:-}" = "--quick" ]; then
   shift
-  quick=(-m "not slow")
+  quick=(-m "not slow and not install")
+elif [ "${1:-}" = "--install" ]; then
+  shift
+  quick=(-m "install")
 fi
 # Debian's Chromium renders the leaderboard page in the browser test; without it that test skips
 # with its reason, everything else runs.

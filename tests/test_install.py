@@ -36,6 +36,7 @@ def _packaging_warnings(log: str) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.install
 def test_wheel_in_a_fresh_venv_runs_the_user_path(tmp_path):
     if not (SHARED_DATA / "SOURCES.md").is_file():
         pytest.skip(f"real upstream files not found at {SHARED_DATA} (set VAR_BENCH_SHARED_DATA)")

@@ -3,7 +3,8 @@
 Each test makes a new venv in a temporary folder (``VENV=...``), runs the set-up for one use as
 the README gives it, then a command of that use. They install real packages (pip's configured
 index and local wheels; no var_bench step downloads anything), so they take a minute or more
-each: slow-marked, run by the default test command and CI, skipped by ``scripts/test.sh --quick``.
+each: slow-marked; the core (scoring) set-up runs in CI, the train and extract set-ups are also
+``install``-marked and run by ``scripts/test.sh --install`` (minutes each, torch in a fresh venv).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def test_score_setup_scores_without_torch(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.install
 def test_train_setup_has_torch_models_and_offline_models(tmp_path):
     venv = tmp_path / "venv"
     setup("train", venv)
@@ -73,6 +75,7 @@ def test_train_setup_has_torch_models_and_offline_models(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.install
 def test_extract_setup_has_the_video_stack(tmp_path):
     if "\nextract = [" not in (ROOT / "pyproject.toml").read_text():
         pytest.skip("pyproject.toml defines no extract extra yet")

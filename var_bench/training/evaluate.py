@@ -158,7 +158,7 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
                        "test_time_normalisation": getattr(model, "test_time_normalisation", None),
                        # Deviations the built model carries (no Flow, text fallback): never silent.
                        DEVIATIONS_KEY: disclosure_text(collect(model)),
-                       EXTRACTION_KEY: None if data is not None else _extraction_disclosure(spec, home)},
+                       EXTRACTION_KEY: _extraction_disclosure(spec, home)},
         "features": identity, "var_bench": __version__,
         "checkpoint": {"folder": Path(checkpoint_dir).name, "epoch": state.get("epoch")},
     }
