@@ -37,6 +37,8 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from var_bench.benchmarks import BENCHMARKS, BenchmarkSpec, Layout
 from var_bench.errors import InputError
+from var_bench.features.readers import read_header
+from var_bench.features.streamindex import StreamIndex  # noqa: F401  (re-exported: its old home)
 from var_bench.features.validators import MAX_CROPS
 
 #: The marker file ``var-bench synth`` writes at the root of a synthetic raw tree; the feature
@@ -206,30 +208,6 @@ def resolve_listed(text: str, root: Path, list_dir: Path) -> Path | None:
 
 
 # --- indexing ----------------------------------------------------------------------------------
-
-@dataclass
-class StreamIndex:
-    """The files of one stream: ``files[stem]`` = paths ordered by crop (one path per video for
-    per-video layouts). ``num_crops``: C (per-crop files: the most common count; ``[T, C, D]``
-    files: from the first header; 1 without crops). ``dim``: D found in the first file.
-    ``inputs_sha256``: sha256 over the sorted (path, size, mtime) lines (the resume journal's view
-    of the inputs; the content fingerprint is :mod:`.fingerprint`'s)."""
-
-    stream: str
-    layout: Layout
-    root: Path
-    files: dict[str, tuple[Path, ...]]
-    num_crops: int | None
-    inputs_sha256: str
-    ignored: int = 0
-    crop_sets: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    dim: int | None = None
-    list_file: Path | None = None
-
-    @property
-    def fingerprint(self) -> str:  # the 0.2 name of inputs_sha256
-        return self.inputs_sha256
-
 
 @dataclass
 class _Entry:
@@ -408,8 +386,6 @@ def _clusters(templates: set[str], layouts: Sequence[Layout]) -> list[set[str]]:
 
 
 def _header_shape(path: Path) -> tuple[tuple[int, ...], str]:
-    from var_bench.features.readers import read_header
-
     h = read_header(path, path.stem, "features")
     return h.shape, str(h.dtype)
 

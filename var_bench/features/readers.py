@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from var_bench.errors import InputError
-from var_bench.features.layouts import StreamIndex
+from var_bench.features.streamindex import StreamIndex
 from var_bench.features.validators import MAX_CROPS, MAX_SNIPPETS
 
 _F32 = np.dtype("<f4")
