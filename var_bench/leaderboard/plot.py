@@ -54,6 +54,16 @@ def x_ticks(n: int) -> list[int]:
     return ticks
 
 
+def recall_axes(ax, n: int) -> None:
+    """The axes of a recall@K curve over K = 1..n: log-scaled K, R@K from 0 to 100 %."""
+    ax.set_xscale("log")
+    ax.set_xlim(1, n)
+    ax.set_ylim(0, 104)
+    ticks = x_ticks(n)
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
+
+
 def recall_plot_svg(board: Leaderboard) -> str:
     """An ``<svg>`` element (no prolog, no namespace URL) with one panel per direction."""
     spec = board.spec
@@ -63,12 +73,7 @@ def recall_plot_svg(board: Leaderboard) -> str:
     with figure(WIDTH_IN, height, ncols=len(spec.directions)) as (fig, axes):
         handles = {}
         for ax, d in zip(axes[0], spec.directions):
-            ax.set_xscale("log")
-            ax.set_xlim(1, spec.test_size)
-            ax.set_ylim(0, 104)
-            ticks = x_ticks(spec.test_size)
-            ax.set_xticks(ticks, [str(t) for t in ticks])
-            ax.minorticks_off()
+            recall_axes(ax, spec.test_size)
             ax.set_yticks(range(0, 101, 20))
             ax.set_title(plain_label(f"{d.arrow}: {d.query} to {d.gallery}"), fontweight="bold")
             ax.set_xlabel(f"K (log scale, 1 to {spec.test_size})")

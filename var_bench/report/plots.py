@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from var_bench.plots import figure, inline_svg, palette_colour, plain_label
-from var_bench.leaderboard.plot import x_ticks
+from var_bench.leaderboard.plot import recall_axes, x_ticks
 
 
 def recall_curves_svg(report) -> str:
@@ -20,12 +20,7 @@ def recall_curves_svg(report) -> str:
                 ax.plot(np.arange(1, curve.size + 1), curve, style, color=palette_colour(n),
                         linewidth=2.2, gid=f"curve-{n}-{d.name}",
                         label=plain_label(f"{'AB'[n]}: {r.name}" if report.other else r.name))
-            ax.set_xscale("log")
-            ax.set_xlim(1, spec.test_size)
-            ax.set_ylim(0, 104)
-            ticks = x_ticks(spec.test_size)
-            ax.set_xticks(ticks, [str(t) for t in ticks])
-            ax.minorticks_off()
+            recall_axes(ax, spec.test_size)
             ax.set_title(plain_label(f"{d.arrow}: {d.query} to {d.gallery}"), fontweight="bold")
             ax.set_xlabel("K (log scale)")
             ax.set_ylabel("R@K (%)")
