@@ -10,7 +10,8 @@ alternating (so both see the same warm page cache), in fresh child processes:
   baseline   import the toolkit, then ``np.load`` every raw file once
   floor      np.load every file, mean over crops, write the output bytes to one raw file: what any
              converter must do (it shows how much of the ratio is writing the output at all)
-  build      ``build_features`` (defaults: crops mean, float32, Arrow IPC shards, fingerprint)
+  build      ``build_features`` (defaults: crops mean, float32, Arrow IPC shards, fingerprint),
+             a first build: the previous child's store is deleted before (untimed)
 ``--cold`` drops the page cache (``sync; echo 3 > /proc/sys/vm/drop_caches``, needs root) before
 every child, so each reads its inputs from disk, as a first build of a hand-downloaded 35 GB tree
 does; without it the cache is warm and ``np.load`` is a memory copy.
@@ -75,6 +76,8 @@ def drop_page_cache() -> None:
 
 
 def _child(mode: str, root: Path, home: Path, crops: str, cold: bool = False) -> dict:
+    if mode == "build":  # time a first build: a rebuild also deletes the previous store
+        shutil.rmtree(home / "features", ignore_errors=True)
     if cold:
         drop_page_cache()
     p = subprocess.run([sys.executable, "-c", CHILD, mode, str(root), str(home), crops],

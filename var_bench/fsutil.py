@@ -152,6 +152,47 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         f.write(data)
 
 
+class BackgroundSync:
+    """Write an open file's pages to disk in a background thread while the caller keeps writing.
+
+    :meth:`request` starts one ``os.fdatasync(fd)`` unless one is still running (that one, or the
+    next request, covers the newer bytes); :meth:`finish` waits for it and runs the final
+    ``os.fsync(fd)``, which then has only the last writes left. The disk writes while the CPU
+    reads the next inputs, instead of all at the end. Call :meth:`finish` (or :meth:`cancel`)
+    before closing ``fd``. An error of a background sync is raised by :meth:`finish`.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._thread: threading.Thread | None = None
+        self._error: OSError | None = None
+
+    def _run(self) -> None:
+        try:
+            os.fdatasync(self.fd)
+        except OSError as e:  # raised by finish(), in the caller's thread
+            self._error = e
+
+    def request(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._thread = threading.Thread(target=self._run, name="var-bench-sync", daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Wait for a running background sync, dropping its error (the file is being discarded)."""
+        if self._thread is not None:
+            self._thread.join()
+        self._thread = self._error = None
+
+    def finish(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        os.fsync(self.fd)
+
+
 def sha256_file(path: str | os.PathLike) -> str:
     """Lowercase hex sha256 of a file's bytes, read in 1 MiB chunks."""
     h = hashlib.sha256()

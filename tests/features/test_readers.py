@@ -5,6 +5,7 @@ from support.featuretrees import path_of, write_tree
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.errors import InputError
 from var_bench.features.layouts import index_streams
+from var_bench.features import readers
 from var_bench.features.readers import Scratch, check_finite, read_header, read_stream, video_headers
 
 IDS = {"test": ["Abuse028_x264", "Arson001_x264"]}
@@ -100,3 +101,41 @@ def test_check_finite():
 def test_read_header_of_a_directory_like_error(tmp_path):
     with pytest.raises(InputError, match="is not one"):
         read_header(tmp_path / "missing.npy", "v", "rgb")
+
+
+@pytest.mark.parametrize("array", [
+    np.zeros((450, 1024), np.float32), np.zeros((3,), "<f8"), np.zeros((2, 3, 4), ">i2"),
+    np.zeros((5, 2), np.float32, order="F"), np.zeros((), np.float32), np.zeros((1, 10, 2048), "<f2"),
+    np.zeros((7, 128), np.uint8), np.zeros((2,), "U3"), np.zeros((2,), [("a", "<f4")]),
+])
+@pytest.mark.parametrize("version", [(1, 0), (2, 0)])
+def test_fast_header_agrees_with_numpy(tmp_path, array, version):
+    """The canonical-header fast path gives numpy's shape, order, dtype and data offset, or
+    declines (and numpy's own reader parses the file)."""
+    path = tmp_path / "x.npy"
+    with open(path, "wb") as f:
+        np.lib.format.write_array(f, array, version=version)
+    with open(path, "rb") as f:
+        fast = readers._fast_header(f)
+        offset = f.tell()
+    with open(path, "rb") as f:
+        np.lib.format.read_magic(f)
+        ref = (np.lib.format.read_array_header_1_0(f) if version == (1, 0)
+               else np.lib.format.read_array_header_2_0(f))
+        ref_offset = f.tell()
+    if array.dtype.names or array.dtype.kind == "U":
+        assert fast is None or fast == ref  # declined or agreed; never a different answer
+    else:
+        assert fast == (tuple(ref[0]), ref[1], np.dtype(ref[2])) and offset == ref_offset
+        assert fast[2] == array.dtype and fast[0] == array.shape
+
+
+def test_fast_header_declines_odd_headers(tmp_path):
+    path = tmp_path / "x.npy"
+    body = b"{'shape': (2, 3), 'fortran_order': False, 'descr': '<f4', }"  # valid, other key order
+    header = body + b" " * (117 - len(body)) + b"\n"  # 10 + 118 = 128 bytes
+    path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + bytes(24))
+    with open(path, "rb") as f:
+        assert readers._fast_header(f) is None and f.tell() == 0
+    h = read_header(path, "v", "rgb")
+    assert h.shape == (2, 3) and h.dtype == np.float32 and h.offset == 128

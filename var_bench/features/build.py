@@ -359,7 +359,7 @@ class _Journal:
                 path.unlink()
 
     def save(self) -> None:
-        atomic_write_text(self.staging / JOURNAL, json.dumps(self.data, indent=1) + "\n")
+        atomic_write_text(self.staging / JOURNAL, json.dumps(self.data, separators=(",", ":")) + "\n")
 
     def split(self, name: str) -> dict:
         return self.data["splits"].setdefault(name, {"shards": [], "complete": False, "tail": None})

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from var_bench.errors import NotBuiltError
+from var_bench.fsutil import BackgroundSync
 from var_bench.features.manifest import SHARD_FILE, FeatureManifest
 
 #: Default bytes of array data buffered before a row group is written.
@@ -68,16 +69,24 @@ def store_schema(features) -> pa.Schema:
     return features.arrow_schema
 
 
-def nested_array(arrays: Sequence[np.ndarray], value_type: pa.DataType) -> pa.Array:
+def nested_array(arrays: Sequence[np.ndarray], value_type: pa.DataType,
+                 out: np.ndarray | None = None) -> pa.Array:
     """``list<list<...<value>>>`` from equal-trailing-shape arrays ``[T_i, *inner]``: one flat
-    buffer, int32 offsets per nesting level (row i holds ``arrays[i]``).
+    buffer, int32 offsets per nesting level (row i holds ``arrays[i]``). ``out``: a flat buffer of
+    the arrays' dtype with room for all their values, to concatenate into (a reused buffer costs
+    no fresh pages); the result then views it, so it must not change while the result is used.
 
     >>> arr = nested_array([np.zeros((2, 3)), np.ones((1, 3))], pa.float32())
     >>> arr.type, arr.to_pylist()[1]
     (ListType(list<item: list<item: float>>), [[1.0, 1.0, 1.0]])
     """
     inner_shape = arrays[0].shape[1:]
-    flat = np.concatenate([a.reshape(-1) for a in arrays]) if len(arrays) > 1 else arrays[0].reshape(-1)
+    if len(arrays) == 1:
+        flat = arrays[0].reshape(-1)
+    elif out is not None:
+        flat = np.concatenate([a.reshape(-1) for a in arrays], out=out[:sum(a.size for a in arrays)])
+    else:
+        flat = np.concatenate([a.reshape(-1) for a in arrays])
     values: pa.Array = pa.array(flat, type=value_type)
     n_leading = sum(a.shape[0] for a in arrays)
     # Innermost level first: fixed sizes, then the per-row T offsets.
@@ -102,8 +111,10 @@ def labels_array(labels: Sequence[np.ndarray | None]) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, type=pa.int8()), mask=mask)
 
 
-def rows_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
-    """A table of ``rows`` (dicts: video_id, stream arrays, ints, snippet_labels or None)."""
+def rows_table(rows: list[dict], schema: pa.Schema, buffers: dict | None = None) -> pa.Table:
+    """A table of ``rows`` (dicts: video_id, stream arrays, ints, snippet_labels or None).
+    ``buffers``: column -> a flat buffer reused across calls (grown here as needed) that the
+    stream columns are concatenated into; the table views them until the next call."""
     cols = []
     for f in schema:
         vals = [r[f.name] for r in rows]
@@ -115,7 +126,14 @@ def rows_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
             value_type = f.type.storage_type
             while pa.types.is_list(value_type):
                 value_type = value_type.value_type
-            cols.append(pa.ExtensionArray.from_storage(f.type, nested_array(vals, value_type)))
+            out = None
+            if buffers is not None and len(vals) > 1:
+                need, dt = sum(v.size for v in vals), vals[0].dtype
+                out = buffers.get(f.name)
+                if out is None or out.size < need or out.dtype != dt:
+                    # headroom: row groups differ by up to a video, so one buffer serves all
+                    out = buffers[f.name] = np.empty(need + need // 4, dtype=dt)
+            cols.append(pa.ExtensionArray.from_storage(f.type, nested_array(vals, value_type, out)))
         else:
             cols.append(pa.array(np.asarray(vals), type=f.type))
     return pa.Table.from_arrays(cols, schema=schema)
@@ -145,6 +163,8 @@ class ShardWriter:
         self._buffered = 0
         self._writer: pa.ipc.RecordBatchStreamWriter | None = None
         self._sink = None
+        self._sync: BackgroundSync | None = None
+        self._arena: dict = {}  # reused concatenation buffers (see rows_table)
         self._shard_bytes = 0
         self._shard_rows = 0
         self._written: list[str] = []
@@ -168,18 +188,19 @@ class ShardWriter:
             return
         if self._writer is None:
             self._open()
-        table = rows_table(self._buffer, self.schema)
+        table = rows_table(self._buffer, self.schema, self._arena)
         self._writer.write_table(table, max_chunksize=len(self._buffer))
+        del table  # it views the arena, which the next row group overwrites
+        self._sync.request()  # the disk writes this row group while the next one is read
         self._shard_bytes += self._buffered
         self._shard_rows += len(self._buffer)
         self._buffer, self._buffered = [], 0
 
     def _close_shard(self) -> None:
         self._writer.close()
-        self._sink.flush()
-        os.fsync(self._sink.fileno())
+        self._sync.finish()
         self._sink.close()
-        self._writer = self._sink = None
+        self._writer = self._sink = self._sync = None
         part = self.out_dir / (self._rel + PART_SUFFIX)
         os.replace(part, self.out_dir / self._rel)
         self._written.append(self._rel)
@@ -191,7 +212,10 @@ class ShardWriter:
     def _open(self) -> None:
         path = self.out_dir / (self._rel + PART_SUFFIX)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._sink = open(path, "wb")
+        # pyarrow's own file: writes run in C++ without the GIL (a Python file object would call
+        # back into Python for every buffer), unbuffered, so the background sync sees every byte.
+        self._sink = pa.OSFile(str(path), "wb")
+        self._sync = BackgroundSync(self._sink.fileno())
         self._writer = pa.ipc.new_stream(self._sink, self.schema)
 
     def close(self) -> list[str]:
@@ -210,10 +234,11 @@ class ShardWriter:
         if self._writer is not None:
             try:
                 self._writer.close()
-                self._sink.close()
             except OSError:  # e.g. ENOSPC flushing the footer: the file goes anyway
                 pass
-            self._writer = self._sink = None
+            self._sync.cancel()
+            self._sink.close()
+            self._writer = self._sink = self._sync = None
             (self.out_dir / (self._rel + PART_SUFFIX)).unlink(missing_ok=True)
 
 
