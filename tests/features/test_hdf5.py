@@ -126,3 +126,53 @@ def test_cli(xd_store, tmp_path, capsys) -> None:
     with pytest.raises(SystemExit) as e:
         main(["import-h5", XD, str(tmp_path / "none.h5")])
     assert e.value.code == 2 and "expected a readable HDF5 file" in capsys.readouterr().out
+
+
+@pytest.fixture
+def xd_mixed_store(built_home, tmp_path):
+    """XD rgb (5 crops, 1024-d) + a VadCLIP clip stream (10 crops, 512-d), built with a per-split
+    crop policy: mean on train/val, every crop on test."""
+    ids = built_home[XD].expected
+    split_ids = {"train": ids["train"] + ids["val"], "test": ids["test"]}
+    raw = tmp_path / "xd"
+    rgb = write_tree(raw, "xd-i3d", split_ids)
+    clip = {}
+    for vid in (v for vs in split_ids.values() for v in vs):
+        x = np.random.default_rng(len(clip)).standard_normal((rgb[vid].shape[0], 10, 512), dtype=np.float32)
+        for k in range(10):
+            d = tmp_path / "clip" / "XDTrainClipFeatures"
+            d.mkdir(parents=True, exist_ok=True)
+            np.save(d / f"{vid}__{k}.npy", x[:, k])
+        clip[vid] = x
+    m = build_features(XD, raw, streams={"clip": tmp_path / "clip"}, crops="train=mean,test=all")
+    return m, ids, rgb, clip
+
+
+def test_mixed_crop_policy_and_crop_counts_per_stream(xd_mixed_store):
+    m, ids, rgb, clip = xd_mixed_store
+    assert m.crops == {"train": "mean", "val": "mean", "test": "all"}
+    assert m.stream_crops == {"rgb": 5, "clip": 10}
+    test = _rows("test")
+    vid = ids["test"][0]
+    np.testing.assert_array_equal(test[0]["rgb"], rgb[vid])  # [T, 5, 1024]
+    np.testing.assert_array_equal(test[0]["clip"], clip[vid])  # [T, 10, 512]
+    train = _rows("train")
+    np.testing.assert_allclose(train[0]["clip"], clip[ids["train"][0]].mean(axis=1), rtol=1e-6)
+
+
+def test_round_trip_of_a_mixed_crop_policy(xd_mixed_store, tmp_path):
+    before = {s: _rows(s) for s in ("train", "val", "test")}
+    out = export_h5(XD, tmp_path / "mixed.h5")
+    folder = features_dir(get_benchmark(XD))
+    old = FeatureManifest.read(folder)
+    import shutil
+
+    shutil.rmtree(folder)
+    m = import_h5(XD, out)
+    assert m.crops == old.crops and m.stream_crops == old.stream_crops
+    for s, ref in before.items():
+        got = _rows(s)
+        assert got["video_id"] == ref["video_id"]
+        for i in range(len(ref)):
+            for c in ("rgb", "clip", "num_snippets", "clip_len"):
+                np.testing.assert_array_equal(got[i][c], ref[i][c])

@@ -45,7 +45,8 @@ from var_bench.features.manifest import BUILD_FORMAT, DTYPES, FeatureManifest
 from var_bench.features.readers import Scratch, check_finite, read_stream, video_headers
 from var_bench.features.storelock import holds_store_lock
 from var_bench.features.validators import check_marker, check_row
-from var_bench.features.store import PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features, store_schema
+from var_bench.features.store import (PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features,
+                                      store_schema, stored_crops)
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
         check_crops(ix, [v for s in SPLITS for v in present[s]])
     stream_crops = _num_crops(index, present)
     num_crops = next((stream_crops[s] for s in ("rgb", *stream_crops) if s in stream_crops), None)
+    kept_crops = stored_crops(stream_crops)  # what an `all` split stores [T, C, D]
     notes = _notes(index, metas, marker) + identity_notes(identities)
 
     dims = {s: ix.dim for s, ix in index.items()}
@@ -144,7 +146,7 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
     bar = _bar(total, progress, initial=sum(journal.done(s) for s in SPLITS))
     try:
         for split in SPLITS:
-            read = _VideoReader(index, policy[split], np.dtype(dtype), F)
+            read = _VideoReader(index, policy[split], np.dtype(dtype), F, kept_crops)
             _build_split(split, metas[split], set(missing[split]), read, schemas[split], staging,
                          journal, row_group_bytes, shard_bytes, bar)
     finally:
@@ -168,6 +170,7 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
         ids_sha256=dict(meta_manifest.ids_sha256), notes=notes, crops=dict(policy),
         features_digest=fp.digest, matches=matches,
         lists={s: (str(ix.list_file) if ix.list_file else None) for s, ix in index.items()},
+        stream_crops=kept_crops,
     )
     atomic_write_text(staging / "README.md",
                       render_features_card(spec, manifest, metadata_card(built),
@@ -266,13 +269,13 @@ def _notes(index: dict[str, StreamIndex], metas, marker) -> list[str]:
 class _VideoReader:
     """Reads one video into a store row (runs in the reader threads; one scratch buffer per thread)."""
 
-    def __init__(self, index: dict[str, StreamIndex], crops: str, dtype: np.dtype, F: int) -> None:
+    def __init__(self, index: dict[str, StreamIndex], crops: str, dtype: np.dtype, F: int,
+                 kept_crops: dict[str, int]) -> None:
         self.index, self.crops, self.dtype, self.F = index, crops, dtype, F
         self._local = threading.local()  # one scratch buffer per reader thread
         self.dims = {s: ix.dim or ix.layout.dim for s, ix in index.items()}
-        crops_all = (next((ix.num_crops for ix in index.values() if not ix.layout.audio), None)
-                     if crops == "all" else None)
-        self.crops_all = crops_all if crops_all and crops_all > 1 else None  # one crop: [T, D]
+        # stream -> C of the [T, C, D] columns (an `all` split); one-crop streams stay [T, D]
+        self.crops_all = kept_crops if crops == "all" else None
 
     @property
     def scratch(self) -> Scratch:

@@ -42,6 +42,7 @@ from var_bench.errors import InputError, NotBuiltError
 from var_bench.fsutil import atomic_write_text, honour_umask, make_temp_dir, swap_into_place
 from var_bench.h5guard import check_self_contained
 from var_bench.data.paths import built_dir, features_dir
+from var_bench.features.align import parse_crop_policy, policy_text
 from var_bench.features.arrowview import ColumnView, list_depth
 from var_bench.features.card import metadata_card, render_features_card
 from var_bench.features.manifest import BUILD_FORMAT, FeatureManifest
@@ -175,7 +176,11 @@ def _read_manifest(f, path: Path) -> FeatureManifest:
     except (KeyError, TypeError, ValueError, RecursionError) as e:
         raise InputError(f"{path}: expected a feature manifest in the root attribute 'manifest', "
                          f"got an unreadable one ({type(e).__name__})") from None
-    check_store_layout(m.streams, m.dims, m.dtype, m.crops_mode, m.num_crops, f"{path}: manifest")
+    check_store_layout(m.streams, m.dims, m.dtype, m.crops_mode, m.num_crops, f"{path}: manifest",
+                       m.stream_crops)
+    if not isinstance(m.crops, dict) or (m.crops and _policy_text(m.crops) != m.crops_mode):
+        raise InputError(f"{path}: manifest crops: expected split -> mode agreeing with crops_mode "
+                         f"{m.crops_mode!r}, got {m.crops!r}")
     for name in ("layout", "counts", "missing", "trimmed", "shards", "ids_sha256"):
         if not isinstance(getattr(m, name), dict):
             raise InputError(f"{path}: manifest {name}: expected a mapping, got "
@@ -183,6 +188,13 @@ def _read_manifest(f, path: Path) -> FeatureManifest:
     if not isinstance(m.notes, list):
         raise InputError(f"{path}: manifest notes: expected a list, got {type(m.notes).__name__}")
     return m
+
+
+def _policy_text(crops: dict) -> str | None:
+    try:
+        return policy_text(parse_crop_policy(crops, SPLITS))
+    except InputError:
+        return None
 
 
 def _dataset(g, name: str, want: tuple[int, ...], what: str, kinds: str = "fiu"):
@@ -200,13 +212,13 @@ def _dataset(g, name: str, want: tuple[int, ...], what: str, kinds: str = "fiu")
     return ds
 
 
-def _rows(group, order: list[str], m: FeatureManifest) -> Iterable[dict]:
+def _rows(group, order: list[str], m: FeatureManifest, crops_all: dict[str, int] | None) -> Iterable[dict]:
     """Store rows (dicts as :class:`ShardWriter` takes them) of ``group`` in ``order``, each
     checked by :func:`check_row` (shapes are checked before reading, so a declared giant dataset
-    is refused without allocating it)."""
+    is refused without allocating it). ``crops_all``: stream -> C of the split's ``[T, C, D]``
+    streams (:meth:`FeatureManifest.split_crops`)."""
     import h5py
 
-    crops_all = m.num_crops if m.crops_mode == "all" else None
     for vid in order:
         what = f"HDF5 video {vid!r}"
         g = group.get(vid)
@@ -230,7 +242,7 @@ def _rows(group, order: list[str], m: FeatureManifest) -> Iterable[dict]:
         yield row
 
 
-def _import_split(group, split: str, canonical: list[str], m: FeatureManifest, schema, out: Path,
+def _import_split(group, split: str, canonical: list[str], m: FeatureManifest, out: Path,
                   path: Path, progress: bool | None) -> tuple[list[str], list[str]]:
     """Write one split's shards under ``out`` in canonical order; (shard paths, ids written)."""
     import h5py
@@ -244,9 +256,11 @@ def _import_split(group, split: str, canonical: list[str], m: FeatureManifest, s
         raise InputError(f"{path}: split {split} holds {len(unknown)} ids unknown to the "
                          f"{m.benchmark} metadata (first: {unknown[0]!r})")
     order = [v for v in canonical if v in present]
+    crops_all = m.split_crops(split)
+    schema = store_schema(store_features({s: m.dims[s] for s in m.streams}, m.dtype, crops_all))
     writer = ShardWriter(out, split, schema)
     try:
-        for row in _rows(group, _bar(order, f"import {split}", progress), m):
+        for row in _rows(group, _bar(order, f"import {split}", progress), m, crops_all):
             writer.write([row])
         return writer.close(), order
     except BaseException:
@@ -291,23 +305,22 @@ def import_h5(benchmark: str, in_path: str | os.PathLike, *, home: str | os.Path
         if not splits:
             raise InputError(f"{path}: expected groups for one or more of {', '.join(SPLITS)}, "
                              f"found none")
-        crops_all = m.num_crops if m.crops_mode == "all" else None
-        features = store_features({s: m.dims[s] for s in m.streams}, m.dtype, crops_all)
-        schema = store_schema(features)
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = make_temp_dir(f".{final.name}.import-", final.parent)
         try:
             shards, counts, missing = {}, {}, {}
             for split in splits:
                 canonical = split_ids(spec.name, split, home=home, download=False)
-                shards[split], order = _import_split(f[split], split, canonical, m, schema, tmp,
-                                                     path, progress)
+                shards[split], order = _import_split(f[split], split, canonical, m, tmp, path,
+                                                     progress)
                 counts[split] = len(order)
                 missing[split] = [v for v in canonical if v not in set(order)]
             new = replace(m, built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                           shards=shards, counts=counts, missing=missing,
                           trimmed={s: m.trimmed.get(s, 0) for s in splits},
                           notes=list(m.notes) + [f"imported from HDF5 file {path.name}"])
+            features = store_features({s: m.dims[s] for s in m.streams}, m.dtype,
+                                      m.split_crops("train"))
             card = render_features_card(spec, new, metadata_card(built_dir(spec, home)), features)
             atomic_write_text(tmp / CARD, card)
             new.write(tmp)

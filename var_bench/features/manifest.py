@@ -59,6 +59,17 @@ class FeatureManifest:
     matches: dict[str, str | None] = field(default_factory=dict)
     #: stream -> the list file its videos were taken from (None: the whole folder).
     lists: dict[str, str | None] = field(default_factory=dict)
+    #: stream -> C of the streams its ``all`` splits store ``[T, C, D]`` (others are ``[T, D]``).
+    stream_crops: dict[str, int] = field(default_factory=dict)
+
+    def split_crops(self, split: str) -> dict[str, int] | None:
+        """stream -> C of ``split``'s ``[T, C, D]`` columns; None when it stores ``[T, D]`` only.
+        (Stores written before ``stream_crops`` existed: ``num_crops`` for every stream but audio.)"""
+        if self.crop_mode(split) != "all":
+            return None
+        if self.stream_crops:
+            return dict(self.stream_crops)
+        return {s: self.num_crops for s in self.streams if s != "audio" and self.num_crops}
 
     def crop_mode(self, split: str) -> str:
         """The crop mode of ``split`` (``crops_mode`` for stores without a per-split policy)."""

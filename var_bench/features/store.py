@@ -39,20 +39,30 @@ def _hf_list(inner):
     return getattr(datasets, "List", datasets.Sequence)(inner)  # datasets >= 4 names it List
 
 
+def stored_crops(stream_crops: dict[str, int | None]) -> dict[str, int]:
+    """stream -> C for the streams a ``--crops all`` split stores as ``[T, C, D]``: C > 1 and not
+    a query stream (captions, text embeddings). The others (one crop, audio, text) stay ``[T, D]``.
+
+    >>> stored_crops({"rgb": 5, "clip": 10, "audio": None, "text_emb": 1})
+    {'rgb': 5, 'clip': 10}
+    """
+    from var_bench.features.layouts import QUERY_STREAMS
+
+    return {s: int(c) for s, c in stream_crops.items() if c and c > 1 and s not in QUERY_STREAMS}
+
+
 def store_features(streams: dict[str, int], dtype: str, crops_all: int | dict[str, int] | None):
     """The ``datasets.Features`` of a store: ``streams`` maps stream -> D; ``crops_all`` is C (or
     stream -> C) when crops are stored (``[T, C, D]``), else None. Streams without crops (C = 1,
-    audio, captions) stay ``[T, D]``."""
+    audio, captions) stay ``[T, D]`` (:func:`stored_crops`)."""
     import datasets
 
-    from var_bench.features.layouts import QUERY_STREAMS
-
-    per = crops_all if isinstance(crops_all, dict) else {s: crops_all for s in streams}
+    per = stored_crops(crops_all if isinstance(crops_all, dict)
+                       else {s: crops_all for s in streams}) if crops_all else {}
     cols: dict = {"video_id": datasets.Value("string")}
     for s, d in streams.items():
-        c = per.get(s) if crops_all else None
-        cols[s] = (datasets.Array3D(shape=(None, c, d), dtype=dtype)
-                   if c and c > 1 and s not in QUERY_STREAMS
+        c = per.get(s)
+        cols[s] = (datasets.Array3D(shape=(None, c, d), dtype=dtype) if c
                    else datasets.Array2D(shape=(None, d), dtype=dtype))
     cols["num_snippets"] = datasets.Value("int32")
     for s in streams:

@@ -15,7 +15,7 @@ from typing import Mapping
 import numpy as np
 
 from var_bench.errors import InputError
-from var_bench.features.align import CROP_MODES, MAX_LENGTH_GAP
+from var_bench.features.align import MAX_LENGTH_GAP, parse_crop_policy
 from var_bench.features.manifest import DTYPES
 
 #: Snippets per video at most (bounds T before an array of T rows is allocated).
@@ -50,8 +50,11 @@ def check_marker(marker: dict, path) -> None:
             raise InputError(f"{path}: {k}: expected a short plain-text value, got {v[:60]!r}")
 
 
-def check_store_layout(streams, dims, dtype, crops_mode, num_crops, what: str) -> None:
-    """The declared layout of a store (a manifest's fields), before any row is read."""
+def check_store_layout(streams, dims, dtype, crops_mode, num_crops, what: str,
+                       stream_crops=None) -> None:
+    """The declared layout of a store (a manifest's fields), before any row is read:
+    ``crops_mode`` a crop policy (one mode, or ``split=mode,...``), ``stream_crops`` stream -> C
+    of the ``[T, C, D]`` streams of its ``all`` splits."""
     if not isinstance(streams, list) or not streams or not all(isinstance(s, str) and s.isidentifier()
                                                                for s in streams):
         raise InputError(f"{what}: expected streams as a list of names, got {streams!r}")
@@ -61,22 +64,37 @@ def check_store_layout(streams, dims, dtype, crops_mode, num_crops, what: str) -
         check_count(dims[s], f"{what}: dims[{s!r}]", 1, MAX_DIM)
     if dtype not in DTYPES:
         raise InputError(f"{what}: expected dtype one of {', '.join(DTYPES)}, got {dtype!r}")
-    if crops_mode not in CROP_MODES:
-        raise InputError(f"{what}: expected crops_mode mean, center or all, got {crops_mode!r}")
-    if crops_mode == "all":
+    try:
+        policy = parse_crop_policy(str(crops_mode)) if isinstance(crops_mode, str) else None
+    except InputError:
+        policy = None
+    if policy is None:
+        raise InputError(f"{what}: expected crops_mode mean, center, all, a crop index or "
+                         f"SPLIT=MODE,..., got {crops_mode!r}")
+    if "all" in policy.values():
         check_count(num_crops, f"{what}: num_crops", 1, MAX_CROPS)
+    if stream_crops is not None:
+        if not isinstance(stream_crops, dict) or not set(stream_crops) <= set(streams):
+            raise InputError(f"{what}: expected stream_crops as stream -> C for streams among "
+                             f"{', '.join(streams)}, got {stream_crops!r}")
+        for s, c in stream_crops.items():
+            check_count(c, f"{what}: stream_crops[{s!r}]", 2, MAX_CROPS)
 
 
-def expected_shape(stream: str, dims: Mapping[str, int], crops_all: int | None, T: int,
-                   audio: bool = False) -> tuple[int, ...]:
+def expected_shape(stream: str, dims: Mapping[str, int], crops_all: int | Mapping[str, int] | None,
+                   T: int, audio: bool = False) -> tuple[int, ...]:
     """The stored shape of one stream: ``[T, D]``, or ``[T, C, D]`` for visual streams of a
-    ``--crops all`` store."""
+    ``--crops all`` split. ``crops_all``: C for every visual stream, or stream -> C (streams
+    absent from the mapping are ``[T, D]``, see :func:`var_bench.features.store.stored_crops`)."""
+    if isinstance(crops_all, Mapping):
+        c = crops_all.get(stream)
+        return (T, c, dims[stream]) if c else (T, dims[stream])
     if crops_all is not None and not audio:
         return (T, crops_all, dims[stream])
     return (T, dims[stream])
 
 
-def check_row(row: Mapping, dims: Mapping[str, int], crops_all: int | None,
+def check_row(row: Mapping, dims: Mapping[str, int], crops_all: int | Mapping[str, int] | None,
               audio_streams: frozenset = frozenset({"audio"}), *, finite: bool = True,
               what: str = "") -> None:
     """One store row: every stream ``[T, D]`` (or ``[T, C, D]``) with T = ``num_snippets`` in
