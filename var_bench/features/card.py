@@ -17,7 +17,11 @@ def features_section(m: FeatureManifest) -> list[str]:
     def mode_text(mode: str) -> str:
         return {"mean": f"mean over the {m.num_crops} crops (float32, then cast)",
                 "center": "crop 0 (the centre crop)",
-                "all": f"all {m.num_crops} crops, stored [T, C, D]"}.get(mode, f"crop {mode}")
+                "all": all_text}.get(mode, f"crop {mode}")
+
+    kept = m.stream_crops or {}
+    all_text = (f"all {m.num_crops} crops, stored [T, C, D]" if len(set(kept.values())) <= 1
+                else "every crop, stored [T, C, D] (" + ", ".join(f"{s} C = {c}" for s, c in kept.items()) + ")")
 
     policy = m.crops or {}
     crops = (mode_text(m.crops_mode) if len(set(policy.values())) <= 1
