@@ -165,6 +165,23 @@ def test_a_dropped_connection_is_resumed(mirror, home):
     assert (home / "weights" / "m.pt").read_bytes() == data
 
 
+def test_a_symlinked_file_in_the_data_home_counts(mirror, home, tmp_path):
+    data = save_state(tmp_path / "elsewhere" / "m.pt")
+    pin = pin_for("m", "m.pt", data, "sha256")
+    (home / "weights").mkdir(parents=True)
+    (home / "weights" / "m.pt").symlink_to(tmp_path / "elsewhere" / "m.pt")
+    mirror.mkdir()  # empty: fetching anything from it would fail
+    assert [s.state for s in W.weights_status(home, keys=[pin])] == ["verified"]
+    assert W.download_weights(pin, home=home, mirror=str(mirror)) == home / "weights" / "m.pt"
+    assert (home / "weights" / "m.pt").is_symlink()  # used as is: not replaced, nothing fetched
+    (home / "weights" / "m.pt").unlink()
+    (home / "weights" / "m.pt").symlink_to(tmp_path / "nowhere.pt")  # dangling: no file
+    assert [s.state for s in W.weights_status(home, keys=[pin])] == ["missing"]
+    (home / "weights" / "m.pt").unlink()
+    (home / "weights" / "m.pt").mkdir()  # something, but not the file
+    assert [s.state for s in W.weights_status(home, keys=[pin])] == ["mismatch"]
+
+
 def test_folder_mirror_from_the_environment(mirror, home, monkeypatch):
     data = save_state(mirror / FOLDER / "m.pt")
     pin = pin_for("m", "m.pt", data, "sha256")
@@ -180,7 +197,8 @@ def test_without_download_a_missing_file_names_its_url(home):
     with pytest.raises(InputError) as err:
         W.resolve(pin, None, home, download=False)
     assert str(err.value) == (f"weights: expected rgb_imagenet.pt at {home / 'weights' / 'rgb_imagenet.pt'} "
-                              f"(download it from {pin.url}) or --weights PATH, found nothing")
+                              f"(download it from {pin.url}, or run 'var-bench weights fetch i3d-rgb') "
+                              f"or --weights PATH, found nothing")
 
 
 # --- var-bench weights -------------------------------------------------------------------------
@@ -256,7 +274,7 @@ def test_extract_no_download_fails_naming_the_url(ucf_videos, tmp_path, capsys):
     code, out, err = run_cli(capsys, "extract", "ucfcrime-ar", "--videos", root, "--out", tmp_path / "o",
                              "--model", "i3d-rgb", "--no-download")
     assert code == 2 and "Traceback" not in out + err
-    assert "expected rgb_imagenet.pt at " in out and f"(download it from {W.PINS['i3d-rgb'].url})" in out
+    assert "expected rgb_imagenet.pt at " in out and f"(download it from {W.PINS['i3d-rgb'].url}," in out
     assert not (tmp_path / "o").exists()
 
 

@@ -180,8 +180,8 @@ def resolve(pin: WeightsPin, given: str | os.PathLike | None, home=None, *, down
         return p
     if download:
         return download_weights(pin, home=home, mirror=mirror, progress=progress)
-    raise InputError(f"weights: expected {pin.filename} at {p} (download it from {pin.url}) or "
-                     f"--weights PATH, found nothing")
+    raise InputError(f"weights: expected {pin.filename} at {p} (download it from {pin.url}, or "
+                     f"run 'var-bench weights fetch {pin.key}') or --weights PATH, found nothing")
 
 
 def download_weights(which: str | WeightsPin, *, home=None, mirror: str | None = None,
@@ -197,7 +197,7 @@ def download_weights(which: str | WeightsPin, *, home=None, mirror: str | None =
     arrived); nothing half-written stays.
     """
     from var_bench.benchmarks.sources import resolve_mirror
-    from var_bench.data.fetch import RetryPolicy, fetch_to, location, verifies
+    from var_bench.data.fetch import RetryPolicy, fetch_to, location
     from var_bench.data.paths import data_home
     from var_bench.locking import exclusive
 
@@ -207,33 +207,38 @@ def download_weights(which: str | WeightsPin, *, home=None, mirror: str | None =
     dest = default_path(pin, home)
     # One downloader per home: a second process (another shard) waits, then finds it verified.
     with exclusive(dest.parent, f"weights download into {data_home(home)}"):
-        if not verifies(src, dest):
-            log.info("weights %s: fetching %s from %s into %s", pin.key, pin.filename,
-                     location(src, mirror), dest.parent)
+        if _verified(pin, dest):  # a symlink the user made counts, as it does for extract
+            log.debug("weights %s: %s verified, nothing to fetch", pin.key, dest)
+            return dest
+        log.info("weights %s: fetching %s from %s into %s", pin.key, pin.filename,
+                 location(src, mirror), dest.parent)
         return fetch_to(src, dest, mirror, retry=retry or RetryPolicy(), progress=progress)
+
+
+def _verified(pin: WeightsPin, path: Path) -> bool:
+    """True when ``path`` (followed if a symlink, as :func:`verify` does) matches ``pin``."""
+    return path.is_file() and pin.check.matches(pin.check.actual(path))
 
 
 @dataclass(frozen=True)
 class WeightsStatus:
     """One pin and its file in the data home: ``state`` is ``verified``, ``missing`` or
-    ``mismatch`` (present, but does not match the pin)."""
+    ``mismatch`` (present, but not a file that matches the pin)."""
 
     pin: WeightsPin
     path: Path
     state: str
 
 
-def weights_status(home=None, keys: list[str] | None = None) -> list[WeightsStatus]:
+def weights_status(home=None, keys: list[str | WeightsPin] | None = None) -> list[WeightsStatus]:
     """Each pin (``keys``, default all of :data:`PINS`) with its data-home file's state; a
-    present file is verified (hashed)."""
-    from var_bench.data.fetch import verifies
-
+    present file is verified (hashed; a symlink is followed, as ``extract`` follows it)."""
     out = []
     for key in keys or list(PINS):
         pin = get_pin(key)
         path = default_path(pin, home)
-        state = ("missing" if not path.exists() and not path.is_symlink()
-                 else "verified" if verifies(pin.source, path) else "mismatch")
+        state = ("missing" if not path.exists()  # a dangling symlink included
+                 else "verified" if _verified(pin, path) else "mismatch")
         out.append(WeightsStatus(pin, path, state))
     return out
 
