@@ -28,8 +28,9 @@ How a file is fetched (:func:`fetch`):
    size a response announces (``Content-Length``, the total of ``Content-Range``) is the one
    expected, and a ``416`` whose ``Content-Range: bytes */<total>`` equals the bytes held means
    the leftover ``.part`` was already whole.
-4. Verify size, then the check (sha256 ...), then :func:`os.replace` the ``.part`` onto the final name. A file
-   that does not verify never reaches the final name (the lesson of huggingface_hub #3643). When
+4. Verify size, then the check (sha256, sha256 prefix or git blob id), then :func:`os.replace`
+   the ``.part`` onto the final name. A file that does not verify never reaches the final name
+   (the lesson of huggingface_hub #3643). When
    a resumed file does not verify, it is fetched once more from zero before giving up, since the
    kept prefix may be stale.
 5. On any failure, the ``.part`` is deleted (nothing half-written stays behind) and a
@@ -39,7 +40,8 @@ How a file is fetched (:func:`fetch`):
 Hostile caches and servers: the cache never follows a symlink (a cached file or ``.part`` that
 is not a regular file is deleted, and ``.part`` is opened with ``O_NOFOLLOW``); bytes are written
 as they arrive (``read1``), so a dropped connection keeps every received byte for the Range resume
-whatever the file's size; ``RetryPolicy.deadline`` (default :data:`DEFAULT_DEADLINE` seconds, or
+whatever the file's size; a file with no pinned size may not exceed :data:`UNPINNED_LIMIT` bytes
+(announced or received), so a server cannot fill the disk; ``RetryPolicy.deadline`` (default :data:`DEFAULT_DEADLINE` seconds, or
 ``$VAR_BENCH_DOWNLOAD_DEADLINE``) bounds one file's whole download against a server that
 trickles bytes. Concurrent downloads into one home are serialised by the caller
 (:func:`var_bench.data.prepare.download` holds the home's download lock).
@@ -85,6 +87,8 @@ RETRY_STATUSES = frozenset({429})
 DEADLINE_ENV = "VAR_BENCH_DOWNLOAD_DEADLINE"
 #: Seconds one file may take in all (every attempt and wait), by default.
 DEFAULT_DEADLINE = 3600.0
+#: Bytes a file with no pinned size may have at most (the extractor's weights are < 400 MB).
+UNPINNED_LIMIT = 4 << 30
 
 
 def _default_deadline() -> float:
@@ -332,9 +336,12 @@ class _PartFile:
             return self.size >= self.total
         return self.ended
 
-    def learn_total(self, total: int | None) -> None:
-        """The size a response announced (used only when no size is pinned)."""
+    def learn_total(self, total: int | None, key: str, origin: str) -> None:
+        """The size a response announced (used only when no size is pinned; refused above
+        :data:`UNPINNED_LIMIT`)."""
         if self.pinned_size is None:
+            if total is not None:
+                _check_unpinned(key, total, origin)
             self.total = total
             if self.bar is not None and total is not None:
                 self.bar.set_total(total)
@@ -443,7 +450,7 @@ class _Retryable(Exception):
 def _fetch_http(src: Pinned, url: str, part: _PartFile, retry: RetryPolicy,
                 session: requests.Session) -> None:
     """Fill ``part`` with ``src``'s verified bytes from ``url``, retrying per ``retry``."""
-    part.resume(src.size)
+    part.resume(src.size if src.size is not None else UNPINNED_LIMIT)
     last: _Retryable | None = None
     for attempt in range(1, retry.attempts + 1):
         if last is not None:
@@ -493,7 +500,7 @@ def _request(src: Pinned, url: str, part: _PartFile, retry: RetryPolicy,
                 raise _Retryable(f"got HTTP {_status(resp)}", _retry_after(resp))
             if code == 416 and offset:
                 if src.size is None and _unsatisfied_total(resp) == offset:
-                    part.learn_total(offset)  # the leftover .part already held every byte
+                    part.learn_total(offset, src.key, url)  # the leftover .part held every byte
                     part.ended = True
                     return
                 part.restart()
@@ -507,7 +514,7 @@ def _request(src: Pinned, url: str, part: _PartFile, retry: RetryPolicy,
                     part.restart()
                     raise _Retryable(f"asked for bytes {offset}- and got bytes {start}-")
                 part.spliced = True
-                part.learn_total(total)
+                part.learn_total(total, src.key, f"Content-Range from {url}")
             elif code == 200:
                 if offset:
                     log.info("%s: server ignored Range; restarting from zero", src.key)
@@ -516,7 +523,7 @@ def _request(src: Pinned, url: str, part: _PartFile, retry: RetryPolicy,
                 if length is not None and src.size is not None and length != src.size:
                     raise DownloadError(_size_message(src.key, src.size, length,
                                                       f"Content-Length from {url}"))
-                part.learn_total(length)
+                part.learn_total(length, src.key, f"Content-Length from {url}")
             else:
                 raise DownloadError(f"{src.key}: expected HTTP 200 from {url}, got {_status(resp)}")
             for chunk in _body(resp):
@@ -525,6 +532,8 @@ def _request(src: Pinned, url: str, part: _PartFile, retry: RetryPolicy,
                 if part.total is not None and part.size > part.total:
                     raise DownloadError(_size_message(src.key, part.total, part.size,
                                                       f"stopped reading; from {url}"))
+                if part.total is None:
+                    _check_unpinned(src.key, part.size, f"stopped reading; from {url}")
     except (requests.ConnectionError, requests.Timeout,
             requests.exceptions.ChunkedEncodingError, *_URLLIB3_ERRORS) as e:
         if isinstance(e, requests.exceptions.SSLError):  # retrying will not fix a certificate
@@ -580,7 +589,7 @@ def _copy_local(src: Pinned, path: str, part: _PartFile) -> None:
     if src.size is not None and actual != src.size:  # before copying: a wrong file is not worth reading
         raise DownloadError(_size_message(src.key, src.size, actual, f"from {path}"))
     part.restart()
-    part.learn_total(actual)
+    part.learn_total(actual, src.key, f"from {path}")
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             part.write(chunk)
@@ -589,6 +598,13 @@ def _copy_local(src: Pinned, path: str, part: _PartFile) -> None:
     got = part.actual(src.check)
     if not src.check.matches(got):
         raise DownloadError(_check_message(src, got, path))
+
+
+def _check_unpinned(key: str, size: int, detail: str) -> None:
+    """Refuse a file with no pinned size that is (or claims to be) over :data:`UNPINNED_LIMIT`."""
+    if size > UNPINNED_LIMIT:
+        raise DownloadError(f"{key}: expected at most {UNPINNED_LIMIT} bytes (no size is pinned), "
+                            f"got {size} ({detail})")
 
 
 def _size_message(key: str, expected: int, actual: int, detail: str) -> str:
