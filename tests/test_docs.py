@@ -1,8 +1,8 @@
 """The documentation matches the code.
 
 - Every ``var-bench ...`` command shown in README.md and docs/*.md (fenced blocks and inline code)
-  names a real command, whose ``--help`` runs, and uses only options that command (or the group)
-  has.
+  names a real command (and subcommand of a group such as ``weights``), whose ``--help`` runs,
+  and uses only options that command (or the group) has.
 - docs/protocol.md lists the record's keys in the record's order, and its disclosure keys are
   the records' (``DISCLOSURE_KEYS`` + the two ``evaluate`` adds).
 - docs/quickstart.md's registry example registers, trains and evaluates as shown.
@@ -79,9 +79,13 @@ def test_shown_command_and_its_options_exist(where, rest):
         return
     name = tokens[0]
     assert name in cli.commands, f"{where}: 'var-bench {rest}': no command {name!r}"
-    command = cli.commands[name]
+    command, rest_tokens = cli.commands[name], tokens[1:]
+    while hasattr(command, "commands") and rest_tokens and not rest_tokens[0].startswith("-"):
+        sub = rest_tokens.pop(0)  # a group (var-bench weights fetch): its subcommand's options
+        assert sub in command.commands, f"{where}: 'var-bench {rest}': {name} has no command {sub!r}"
+        command, name = command.commands[sub], f"{name} {sub}"
     options = {o for p in command.params for o in (*p.opts, *p.secondary_opts)} | {"--help", "-h"}
-    for t in tokens[1:]:
+    for t in rest_tokens:
         if t.startswith("-") and t != "-" and not re.match(r"^-\d", t):
             opt = t.split("=", 1)[0]
             assert opt in options, (f"{where}: 'var-bench {rest}': {name} has no option {opt} "

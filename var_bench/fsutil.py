@@ -202,6 +202,15 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def git_blob_sha1(path: str | os.PathLike) -> str:
+    """``sha1(b"blob <size>\\0" + bytes)`` of a file: its git blob id (``git hash-object``)."""
+    h = hashlib.sha1(f"blob {os.path.getsize(path)}\0".encode())
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def sha256_lines(lines: list[str] | tuple[str, ...]) -> str:
     """sha256 of ``"\\n".join(lines) + "\\n"`` in UTF-8: the bytes ``var-bench ids`` prints."""
     return hashlib.sha256(("\n".join(lines) + "\n").encode("utf-8")).hexdigest()

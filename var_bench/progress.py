@@ -133,6 +133,13 @@ class Progress:
             self.bar.n = n
             self.bar.refresh()
 
+    def set_total(self, total: int) -> None:
+        """The total learned once the job has started (a download's announced size)."""
+        self.total = total
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.refresh()
+
     def set_postfix(self, **values: Any) -> None:
         """Values shown after the count (``loss=0.12``): on the bar, and in the log lines."""
         self._postfix = values

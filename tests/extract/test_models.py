@@ -148,7 +148,7 @@ def test_weights_only_refuses_pickled_objects(tmp_path):
 
 def test_missing_weights_say_where_to_get_them(tmp_path):
     with pytest.raises(InputError, match="rgb_imagenet.pt"):
-        load_encoder("i3d-rgb", None, home=tmp_path)
+        load_encoder("i3d-rgb", None, home=tmp_path, download=False)
     with pytest.raises(InputError, match="CUDA|cuda"):
         load_encoder("i3d-rgb", "random", precision="fp16")
 

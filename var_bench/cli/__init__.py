@@ -10,6 +10,7 @@ from var_bench.cli import report  # noqa: F401  (registers report)
 from var_bench.cli import features  # noqa: F401  (registers build)
 from var_bench.cli import reproduce  # noqa: F401  (registers reproduce, sweep)
 from var_bench.cli import extract  # noqa: F401  (registers extract)
+from var_bench.cli import weights  # noqa: F401  (registers the weights group: list, fetch)
 from var_bench.cli import search  # noqa: F401  (registers index, search)
 from var_bench.cli.base import cli, main
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from var_bench.cli.base import benchmark_choice, cli, home_option
+from var_bench.cli.base import benchmark_choice, cli, home_option, mirror_option
 
 _MODELS = ("i3d-rgb", "i3d-flow", "vggish", "clip-vit-b16")  # checked against extract.models in tests
 _RECIPES = ("ucf-crime-release", "xd-violence-release", "vadclip")
@@ -34,7 +34,10 @@ _FLOWS = ("tvl1", "raft")
                    "'auto' reads RANK/WORLD_SIZE or SLURM variables.")
 @click.option("--weights", default=None,
               help="Weights file or folder, or 'random' (random-initialised: tests and dry runs; "
-                   "the store is marked synthetic). Default: <data home>/weights/<pinned file>.")
+                   "the store is marked synthetic). Default: <data home>/weights/<pinned file>, "
+                   "downloaded (verified) when missing.")
+@click.option("--no-download", is_flag=True,
+              help="Never download weights: a pinned file missing from the data home is an error.")
 @click.option("--pca", type=click.Path(exists=True, dir_okay=False), default=None,
               help="VGGish PCA file (default: beside the weights).")
 @click.option("--precision", type=click.Choice(["fp32", "fp16", "bf16"]), default="fp32",
@@ -42,16 +45,19 @@ _FLOWS = ("tvl1", "raft")
 @click.option("--unpinned-weights", is_flag=True, help="Accept weights that do not match the pin.")
 @click.option("--allow-missing", is_flag=True, help="Extract the videos found; skip missing ones.")
 @home_option
+@mirror_option
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
 def extract(benchmark, videos, out, model, recipe, flow, crops, device, batch, workers, shard,
-            weights, pca, precision, unpinned_weights, allow_missing, home, progress):
+            weights, no_download, pca, precision, unpinned_weights, allow_missing, home, mirror,
+            progress):
     """Extract MODEL features of BENCHMARK's videos into the upstream raw layout (resumable)."""
     from var_bench.extract.pipeline import extract as run
 
     res = run(benchmark, videos, out, model, recipe=recipe, flow=flow,
               crops=None if crops is None else int(crops), device=device, batch=batch,
               workers=workers, shard=shard, weights=weights, pca=pca, allow_missing=allow_missing,
-              precision=precision, unpinned_weights=unpinned_weights, progress=progress, home=home)
+              precision=precision, unpinned_weights=unpinned_weights, progress=progress, home=home,
+              download=not no_download, mirror=mirror)
     ident = res.identity
     click.echo(f"{benchmark} {model}: {len(res.done)} videos extracted, {len(res.skipped)} already "
                f"done, {len(res.missing)} missing" + (" (RANDOM WEIGHTS)" if ident.get("random_weights") else ""))

@@ -1,4 +1,10 @@
-"""Fetch pinned upstream files into the data home's ``raw/`` cache, verified, never half-written.
+"""Fetch pinned upstream files into the data home, verified, never half-written.
+
+What is fetched (:class:`Pinned`): a benchmark's :class:`~var_bench.benchmarks.sources.SourceFile`
+(size and full sha256 pinned; into the ``raw/`` cache with :func:`fetch`), or any other pinned
+file, such as the extractor's weights (a :class:`~var_bench.benchmarks.sources.PinnedFile`: a
+:class:`~var_bench.benchmarks.sources.Check` of full sha256, sha256 prefix or git blob id, size
+optional; to a chosen path with :func:`fetch_to`). Both share everything below.
 
 Where a file comes from (:func:`location`): the pinned upstream URL (``mirror`` None), an HTTP
 mirror (``<mirror>/<owner>-<repo>/<file name>``, URL-quoted), or a local folder mirror (a path or
@@ -7,18 +13,24 @@ mirror (``<mirror>/<owner>-<repo>/<file name>``, URL-quoted), or a local folder 
 
 How a file is fetched (:func:`fetch`):
 
-1. Cache: ``raw/<owner>-<repo>/<file name>`` with the pinned size and sha256 is used as is, with
-   no network access. A cached file that does not verify is deleted and fetched again.
-2. Bytes go to ``raw/<owner>-<repo>/.<file name>.part``, hashed as they arrive.
+1. Cache: ``raw/<owner>-<repo>/<file name>`` (:func:`fetch`; :func:`fetch_to`: the given path)
+   with the pinned size and check is used as is, with no network access. A cached file that does
+   not verify is deleted and fetched again.
+2. Bytes go to ``.<file name>.part`` beside the final name, sha256-hashed as they arrive (a git
+   blob id, which needs the size first, is computed from the finished ``.part``).
 3. HTTP (one ``requests`` session): HTTP 5xx and 429, connection errors, timeouts and bodies that
    stop early are retried, up to ``RetryPolicy.attempts`` requests in all, sleeping
    ``RetryPolicy.delay(i)`` seconds before retry ``i`` (0-based): ``backoff * 2**i``, capped at
    ``max_backoff`` (a numeric ``Retry-After`` is honoured up to the same cap). Any other status
    fails at once. A request made while ``.part`` holds ``have`` bytes asks for
    ``Range: bytes=<have>-``: a ``206`` is appended, a ``200`` restarts the file from zero. A
-   ``.part`` left by a killed earlier run is resumed the same way.
-4. Verify size, then sha256, then :func:`os.replace` the ``.part`` onto the final name. A file
-   that does not verify never reaches the final name (the lesson of huggingface_hub #3643). When
+   ``.part`` left by a killed earlier run is resumed the same way. Without a pinned size, the
+   size a response announces (``Content-Length``, the total of ``Content-Range``) is the one
+   expected, and a ``416`` whose ``Content-Range: bytes */<total>`` equals the bytes held means
+   the leftover ``.part`` was already whole.
+4. Verify size, then the check (sha256, sha256 prefix or git blob id), then :func:`os.replace`
+   the ``.part`` onto the final name. A file that does not verify never reaches the final name
+   (the lesson of huggingface_hub #3643). When
    a resumed file does not verify, it is fetched once more from zero before giving up, since the
    kept prefix may be stale.
 5. On any failure, the ``.part`` is deleted (nothing half-written stays behind) and a
@@ -28,7 +40,8 @@ How a file is fetched (:func:`fetch`):
 Hostile caches and servers: the cache never follows a symlink (a cached file or ``.part`` that
 is not a regular file is deleted, and ``.part`` is opened with ``O_NOFOLLOW``); bytes are written
 as they arrive (``read1``), so a dropped connection keeps every received byte for the Range resume
-whatever the file's size; ``RetryPolicy.deadline`` (default :data:`DEFAULT_DEADLINE` seconds, or
+whatever the file's size; a file with no pinned size may not exceed :data:`UNPINNED_LIMIT` bytes
+(announced or received), so a server cannot fill the disk; ``RetryPolicy.deadline`` (default :data:`DEFAULT_DEADLINE` seconds, or
 ``$VAR_BENCH_DOWNLOAD_DEADLINE``) bounds one file's whole download against a server that
 trickles bytes. Concurrent downloads into one home are serialised by the caller
 (:func:`var_bench.data.prepare.download` holds the home's download lock).
@@ -56,15 +69,14 @@ import time
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterable, Iterator, Protocol
 
 import requests
 
 from var_bench._version import __version__
 from var_bench.errors import DownloadError, InputError, environment_fault
-from var_bench.fsutil import sha256_file
 from var_bench.progress import Progress
-from var_bench.benchmarks.sources import SourceFile, is_http
+from var_bench.benchmarks.sources import Check, is_http
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +87,8 @@ RETRY_STATUSES = frozenset({429})
 DEADLINE_ENV = "VAR_BENCH_DOWNLOAD_DEADLINE"
 #: Seconds one file may take in all (every attempt and wait), by default.
 DEFAULT_DEADLINE = 3600.0
+#: Bytes a file with no pinned size may have at most (the extractor's weights are < 400 MB).
+UNPINNED_LIMIT = 4 << 30
 
 
 def _default_deadline() -> float:
@@ -133,38 +147,75 @@ class RetryPolicy:
         return max(0.0, min(wanted, self.max_backoff))
 
 
-def cached_path(src: SourceFile, raw_dir: Path) -> Path:
+class Pinned(Protocol):
+    """What the fetcher can fetch: a :class:`SourceFile` or a
+    :class:`~var_bench.benchmarks.sources.PinnedFile`.
+
+    ``key``: ``<owner>-<repo>/<file name>`` (the mirror layout; names the file in messages);
+    ``url``: the pinned upstream URL; ``size``: bytes, or None when not pinned; ``check``: what
+    the finished bytes must hash to; ``mirror_location(mirror)``: where the file lives on a mirror.
+    """
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def size(self) -> int | None: ...
+
+    @property
+    def check(self) -> Check: ...
+
+    def mirror_location(self, mirror: str) -> str: ...
+
+
+def cached_path(src: Pinned, raw_dir: Path) -> Path:
     """Where the verified file lives: ``raw_dir / "<owner>-<repo>/<file name>"``."""
     return Path(raw_dir) / src.key
 
 
-def partial_path(src: SourceFile, raw_dir: Path) -> Path:
+def part_of(dest: Path) -> Path:
+    """The temporary name a download to ``dest`` writes to: ``.<file name>.part`` beside it."""
+    dest = Path(dest)
+    return dest.with_name(f".{dest.name}.part")
+
+
+def partial_path(src: Pinned, raw_dir: Path) -> Path:
     """The temporary name a download writes to: ``.<file name>.part`` beside the final name."""
-    final = cached_path(src, raw_dir)
-    return final.with_name(f".{final.name}.part")
+    return part_of(cached_path(src, raw_dir))
 
 
-def is_cached(src: SourceFile, raw_dir: Path) -> bool:
-    """True when the cached file is a regular file with the pinned size and sha256.
+def verifies(src: Pinned, path: Path) -> bool:
+    """True when ``path`` is a regular file with ``src``'s pinned size (if pinned) and check.
 
     The size is checked first (a stat), so a wrong-sized file is never hashed.
     """
-    path = cached_path(src, raw_dir)
+    path = Path(path)
     try:
         st = path.lstat()  # a symlink in the cache is never trusted (nor followed)
     except OSError:
         return False
-    return stat.S_ISREG(st.st_mode) and st.st_size == src.size and sha256_file(path) == src.sha256
+    if not stat.S_ISREG(st.st_mode) or (src.size is not None and st.st_size != src.size):
+        return False
+    return src.check.matches(src.check.actual(path))
 
 
-def location(src: SourceFile, mirror: str | None = None) -> str:
+def is_cached(src: Pinned, raw_dir: Path) -> bool:
+    """True when the cached file is a regular file with the pinned size and sha256 (see
+    :func:`verifies`)."""
+    return verifies(src, cached_path(src, raw_dir))
+
+
+def location(src: Pinned, mirror: str | None = None) -> str:
     """Where :func:`fetch` reads ``src``: its pinned URL, its URL on an HTTP mirror, or a path."""
     if mirror is None:
         return src.url
     return src.mirror_location(mirror)
 
 
-def fetch(src: SourceFile, raw_dir: Path, mirror: str | None = None, *,
+def fetch(src: Pinned, raw_dir: Path, mirror: str | None = None, *,
           retry: RetryPolicy = RetryPolicy(), progress: bool | None = None,
           session: requests.Session | None = None) -> Path:
     """Make ``cached_path(src, raw_dir)`` hold the verified file; return that path.
@@ -177,12 +228,30 @@ def fetch(src: SourceFile, raw_dir: Path, mirror: str | None = None, *,
     Raises :class:`DownloadError` (one line: the file's key, what was expected, what arrived);
     the ``.part`` file is removed then, and the final name never holds unverified bytes.
     """
-    dest = cached_path(src, raw_dir)
-    if is_cached(src, raw_dir):
+    return fetch_to(src, cached_path(src, raw_dir), mirror, retry=retry, progress=progress,
+                    session=session)
+
+
+def fetch_to(src: Pinned, dest: Path, mirror: str | None = None, *,
+             retry: RetryPolicy = RetryPolicy(), progress: bool | None = None,
+             session: requests.Session | None = None) -> Path:
+    """Make ``dest`` hold ``src``'s verified file (writing ``.<name>.part`` beside it); return
+    ``dest``. A ``dest`` that already verifies is used with no network access.
+
+    ``mirror``: None (pinned upstream URL), an http(s) URL, or a folder / ``file://`` URL, already
+    resolved (see :func:`var_bench.benchmarks.sources.resolve_mirror`). ``progress``: None shows a byte bar
+    when stderr is a terminal; True/False force it. ``session``: reuse one ``requests`` session
+    across files (one is made per call otherwise).
+
+    Raises :class:`DownloadError` (one line: the file's key, what was expected, what arrived);
+    the ``.part`` file is removed then, and the final name never holds unverified bytes.
+    """
+    dest = Path(dest)
+    if verifies(src, dest):
         log.debug("%s: cached at %s", src.key, dest)
         return dest
     origin = location(src, mirror)
-    part = _PartFile(partial_path(src, raw_dir), time.monotonic() + retry.seconds())
+    part = _PartFile(part_of(dest), time.monotonic() + retry.seconds(), src.size)
     try:
         if dest.exists() or dest.is_symlink():
             log.warning("%s: cached file %s does not verify; fetching it again", src.key, dest)
@@ -205,11 +274,12 @@ def fetch(src: SourceFile, raw_dir: Path, mirror: str | None = None, *,
         if isinstance(e, OSError):  # the disk, not the network: requests' errors never get here
             raise environment_fault(e, f"{src.key}: could not write the download cache") from e
         raise
-    log.debug("%s: verified (%d bytes, sha256 %s) from %s", src.key, src.size, src.sha256, origin)
+    log.debug("%s: verified (%d bytes, %s) from %s", src.key, part.size, src.check.describe(),
+              origin)
     return dest
 
 
-def fetch_all(srcs: Iterable[SourceFile], raw_dir: Path, mirror: str | None = None, *,
+def fetch_all(srcs: Iterable[Pinned], raw_dir: Path, mirror: str | None = None, *,
               keep_going: bool = False, **kw) -> list[Path]:
     """:func:`fetch` each file in order (one shared session); return their cached paths.
 
@@ -222,7 +292,7 @@ def fetch_all(srcs: Iterable[SourceFile], raw_dir: Path, mirror: str | None = No
     """
     srcs = list(srcs)
     paths: list[Path] = []
-    failed: list[tuple[SourceFile, DownloadError]] = []
+    failed: list[tuple[Pinned, DownloadError]] = []
     with _session(kw.pop("session", None)) as s:
         for src in srcs:
             try:
@@ -241,24 +311,48 @@ def fetch_all(srcs: Iterable[SourceFile], raw_dir: Path, mirror: str | None = No
 
 
 class _PartFile:
-    """The ``.part`` file being written, with a running sha256 and size of its bytes."""
+    """The ``.part`` file being written, with a running sha256 and size of its bytes.
 
-    def __init__(self, path: Path, deadline: float = float("inf")) -> None:
+    ``total``: the size the file must have: the pinned one, else the one the last response
+    announced (None until then). ``ended``: a response's body ended cleanly at that size (or,
+    with no size announced, at its end): the bytes are complete as far as the server knows.
+    """
+
+    def __init__(self, path: Path, deadline: float = float("inf"), size: int | None = None) -> None:
         self.path = path
         self.deadline = deadline  # time.monotonic() by which the file must be complete
+        self.pinned_size = size
+        self.total = size
+        self.ended = False
         self.bar: Progress | None = None
         self.size = 0
         self.spliced = False  # True when its bytes came from more than one response or run
         self._sha = hashlib.sha256()
         self._file: IO[bytes] | None = None
 
-    def resume(self, limit: int) -> None:
-        """Open for appending, hashing bytes already there (a leftover longer than ``limit`` is
-        discarded). Does nothing when already open."""
+    def complete(self) -> bool:
+        """True when no more bytes are needed before verifying."""
+        if self.total is not None:
+            return self.size >= self.total
+        return self.ended
+
+    def learn_total(self, total: int | None, key: str, origin: str) -> None:
+        """The size a response announced (used only when no size is pinned; refused above
+        :data:`UNPINNED_LIMIT`)."""
+        if self.pinned_size is None:
+            if total is not None:
+                _check_unpinned(key, total, origin)
+            self.total = total
+            if self.bar is not None and total is not None:
+                self.bar.set_total(total)
+
+    def resume(self, limit: int | None) -> None:
+        """Open for appending, hashing bytes already there (a leftover longer than ``limit``, when
+        given, is discarded). Does nothing when already open."""
         if self._file is not None:
             return
         have = self._regular_size()
-        if have == 0 or have > limit:
+        if have == 0 or (limit is not None and have > limit):
             return self.restart()
         self._sha = hashlib.sha256()
         self._file = self._open(os.O_RDWR | os.O_APPEND)
@@ -275,6 +369,7 @@ class _PartFile:
         self._regular_size()
         self._file = self._open(os.O_WRONLY | os.O_TRUNC)
         self._sha, self.size, self.spliced = hashlib.sha256(), 0, False
+        self.total, self.ended = self.pinned_size, False
         self._bar_reset(0)
 
     def _regular_size(self) -> int:
@@ -312,6 +407,13 @@ class _PartFile:
     def hexdigest(self) -> str:
         return self._sha.hexdigest()
 
+    def actual(self, check: Check) -> str:
+        """The bytes' value for ``check``: the running sha256, or the git blob id of the
+        flushed file (its header needs the final size)."""
+        if self._file is not None:
+            self._file.flush()
+        return check.actual(self.path, self._sha.hexdigest())
+
     def close(self) -> None:
         """Flush and fsync, so the bytes renamed onto the final name are on disk."""
         if self._file is not None:
@@ -345,10 +447,10 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-def _fetch_http(src: SourceFile, url: str, part: _PartFile, retry: RetryPolicy,
+def _fetch_http(src: Pinned, url: str, part: _PartFile, retry: RetryPolicy,
                 session: requests.Session) -> None:
     """Fill ``part`` with ``src``'s verified bytes from ``url``, retrying per ``retry``."""
-    part.resume(src.size)
+    part.resume(src.size if src.size is not None else UNPINNED_LIMIT)
     last: _Retryable | None = None
     for attempt in range(1, retry.attempts + 1):
         if last is not None:
@@ -357,33 +459,33 @@ def _fetch_http(src: SourceFile, url: str, part: _PartFile, retry: RetryPolicy,
                         attempt - 1, retry.attempts - 1, wait)
             time.sleep(max(0.0, min(wait, part.deadline - time.monotonic())))
             part.check_deadline(src.key)
-        if part.size < src.size:
+        if not part.complete():
             try:
                 _request(src, url, part, retry, session)
             except _Retryable as e:
                 last = e
                 continue
-        if part.size > src.size:
-            raise DownloadError(_size_message(src, part.size, f"from {url}"))
-        digest = part.hexdigest()
-        if digest == src.sha256:
+        if part.total is not None and part.size > part.total:
+            raise DownloadError(_size_message(src.key, part.total, part.size, f"from {url}"))
+        actual = part.actual(src.check)
+        if src.check.matches(actual):
             return
         if part.spliced and attempt < retry.attempts:
             # A resumed prefix may be stale (another version, another run): one clean try.
-            last = _Retryable(f"sha256 mismatch after resuming (got {digest})")
+            last = _Retryable(f"{src.check.name} mismatch after resuming (got {actual})")
             part.restart()
             continue
-        raise DownloadError(_sha_message(src, digest, url))
+        raise DownloadError(_check_message(src, actual, url))
     assert last is not None
     tries = f"{retry.attempts} attempt{'s' if retry.attempts > 1 else ''}"
-    if 0 < part.size < src.size:
+    if part.total is not None and 0 < part.size < part.total:
         raise DownloadError(_size_message(
-            src, part.size, f"{last.reason}; gave up after {tries} from {url}"))
+            src.key, part.total, part.size, f"{last.reason}; gave up after {tries} from {url}"))
     raise DownloadError(f"{src.key}: could not download from {url}: {last.reason} "
                         f"(gave up after {tries})")
 
 
-def _request(src: SourceFile, url: str, part: _PartFile, retry: RetryPolicy,
+def _request(src: Pinned, url: str, part: _PartFile, retry: RetryPolicy,
              session: requests.Session) -> None:
     """One GET: append (206) or restart (200) ``part``; raise :class:`_Retryable` if worth it."""
     offset = part.size
@@ -397,31 +499,41 @@ def _request(src: SourceFile, url: str, part: _PartFile, retry: RetryPolicy,
             if code >= 500 or code in RETRY_STATUSES:
                 raise _Retryable(f"got HTTP {_status(resp)}", _retry_after(resp))
             if code == 416 and offset:
+                if src.size is None and _unsatisfied_total(resp) == offset:
+                    part.learn_total(offset, src.key, url)  # the leftover .part held every byte
+                    part.ended = True
+                    return
                 part.restart()
                 raise _Retryable(f"server refused Range bytes={offset}- (HTTP 416)")
             if code == 206 and offset:
                 start, total = _content_range(resp)
-                if total is not None and total != src.size:
-                    raise DownloadError(_size_message(src, total, f"Content-Range from {url}"))
+                if total is not None and src.size is not None and total != src.size:
+                    raise DownloadError(_size_message(src.key, src.size, total,
+                                                      f"Content-Range from {url}"))
                 if start != offset:
                     part.restart()
                     raise _Retryable(f"asked for bytes {offset}- and got bytes {start}-")
                 part.spliced = True
+                part.learn_total(total, src.key, f"Content-Range from {url}")
             elif code == 200:
                 if offset:
                     log.info("%s: server ignored Range; restarting from zero", src.key)
                 part.restart()
                 length = _content_length(resp)
-                if length is not None and length != src.size:
-                    raise DownloadError(_size_message(src, length, f"Content-Length from {url}"))
+                if length is not None and src.size is not None and length != src.size:
+                    raise DownloadError(_size_message(src.key, src.size, length,
+                                                      f"Content-Length from {url}"))
+                part.learn_total(length, src.key, f"Content-Length from {url}")
             else:
                 raise DownloadError(f"{src.key}: expected HTTP 200 from {url}, got {_status(resp)}")
             for chunk in _body(resp):
                 part.write(chunk)
                 part.check_deadline(src.key)
-                if part.size > src.size:
-                    raise DownloadError(
-                        _size_message(src, part.size, f"stopped reading; from {url}"))
+                if part.total is not None and part.size > part.total:
+                    raise DownloadError(_size_message(src.key, part.total, part.size,
+                                                      f"stopped reading; from {url}"))
+                if part.total is None:
+                    _check_unpinned(src.key, part.size, f"stopped reading; from {url}")
     except (requests.ConnectionError, requests.Timeout,
             requests.exceptions.ChunkedEncodingError, *_URLLIB3_ERRORS) as e:
         if isinstance(e, requests.exceptions.SSLError):  # retrying will not fix a certificate
@@ -434,11 +546,12 @@ def _request(src: SourceFile, url: str, part: _PartFile, retry: RetryPolicy,
                                 f"$VAR_BENCH_MIRROR), e.g. --mirror ../shared/data")
             err.unreachable = True
             raise err from e
-        raise _Retryable(_describe(e, part.size, src.size)) from e
+        raise _Retryable(_describe(e, part.size, part.total)) from e
     except requests.RequestException as e:  # a bad URL, too many redirects: retrying won't help
         raise DownloadError(f"{src.key}: could not download from {url}: {_describe(e)}") from e
-    if part.size < src.size:
-        raise _Retryable(f"connection closed after {part.size} of {src.size} bytes")
+    if part.total is not None and part.size < part.total:
+        raise _Retryable(f"connection closed after {part.size} of {part.total} bytes")
+    part.ended = True
 
 
 def _urllib3_errors() -> tuple[type, ...]:
@@ -467,31 +580,43 @@ def _body(resp: requests.Response) -> Iterator[bytes]:
         yield chunk
 
 
-def _copy_local(src: SourceFile, path: str, part: _PartFile) -> None:
+def _copy_local(src: Pinned, path: str, part: _PartFile) -> None:
     """Copy ``src`` from a folder mirror into ``part`` and verify it."""
     if not os.path.isfile(path):
         raise DownloadError(f"{src.key}: expected the file {path} in the folder mirror "
                             f"(laid out <owner>-<repo>/<file name>), but there is no such file")
     actual = os.path.getsize(path)
-    if actual != src.size:  # checked before copying: a wrong file is not worth reading
-        raise DownloadError(_size_message(src, actual, f"from {path}"))
+    if src.size is not None and actual != src.size:  # before copying: a wrong file is not worth reading
+        raise DownloadError(_size_message(src.key, src.size, actual, f"from {path}"))
     part.restart()
+    part.learn_total(actual, src.key, f"from {path}")
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             part.write(chunk)
-    if part.size != src.size:  # the file changed while we read it
-        raise DownloadError(_size_message(src, part.size, f"from {path}"))
-    if part.hexdigest() != src.sha256:
-        raise DownloadError(_sha_message(src, part.hexdigest(), path))
+    if part.size != actual:  # the file changed while we read it
+        raise DownloadError(_size_message(src.key, actual, part.size, f"from {path}"))
+    got = part.actual(src.check)
+    if not src.check.matches(got):
+        raise DownloadError(_check_message(src, got, path))
 
 
-def _size_message(src: SourceFile, actual: int, detail: str) -> str:
-    what = "truncated" if actual < src.size else "too long"
-    return f"{src.key}: expected {src.size} bytes, got {actual} ({what}; {detail})"
+def _check_unpinned(key: str, size: int, detail: str) -> None:
+    """Refuse a file with no pinned size that is (or claims to be) over :data:`UNPINNED_LIMIT`."""
+    if size > UNPINNED_LIMIT:
+        raise DownloadError(f"{key}: expected at most {UNPINNED_LIMIT} bytes (no size is pinned), "
+                            f"got {size} ({detail})")
 
 
-def _sha_message(src: SourceFile, actual: str, origin: str) -> str:
-    return f"{src.key}: sha256 mismatch: expected {src.sha256}, got {actual} (from {origin})"
+def _size_message(key: str, expected: int, actual: int, detail: str) -> str:
+    what = "truncated" if actual < expected else "too long"
+    return f"{key}: expected {expected} bytes, got {actual} ({what}; {detail})"
+
+
+def _check_message(src: Pinned, actual: str, origin: str) -> str:
+    """``<key>: sha256 mismatch: expected <hex>, got <hex> (from <origin>)`` (or the git blob id,
+    or ``a sha256 starting <prefix>``)."""
+    return (f"{src.key}: {src.check.name} mismatch: expected {src.check.expected()}, got {actual} "
+            f"(from {origin})")
 
 
 def _status(resp: requests.Response) -> str:
@@ -525,6 +650,7 @@ def _content_length(resp: requests.Response) -> int | None:
 
 
 _CONTENT_RANGE = re.compile(r"^bytes\s+(\d+)-(\d+)/(\d+|\*)$")
+_UNSATISFIED_RANGE = re.compile(r"^bytes\s+\*/(\d+)$")
 
 
 def _content_range(resp: requests.Response) -> tuple[int | None, int | None]:
@@ -538,6 +664,12 @@ def _content_range(resp: requests.Response) -> tuple[int | None, int | None]:
 _ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
 
 
+def _unsatisfied_total(resp: requests.Response) -> int | None:
+    """The file's size from a 416's ``Content-Range: bytes */<total>`` (None if absent)."""
+    m = _UNSATISFIED_RANGE.match(resp.headers.get("Content-Range", "").strip())
+    return int(m.group(1)) if m else None
+
+
 def _describe(e: BaseException, have: int | None = None, size: int | None = None) -> str:
     """A short, one-line reason for a ``requests`` error (its own text is a nested repr)."""
     text = str(e)
@@ -545,10 +677,11 @@ def _describe(e: BaseException, have: int | None = None, size: int | None = None
         return "connection timed out"
     import urllib3.exceptions as u
 
+    of = "" if size is None else f" of {size}"
     if isinstance(e, (requests.exceptions.ChunkedEncodingError, u.ProtocolError)) and have is not None:
-        return f"connection dropped after {have} of {size} bytes"
+        return f"connection dropped after {have}{of} bytes"
     if isinstance(e, requests.Timeout) or "timed out" in text.lower():
-        return "read timed out" if have is None else f"read timed out after {have} of {size} bytes"
+        return "read timed out" if have is None else f"read timed out after {have}{of} bytes"
     m = _ERRNO.search(text)
     return m.group(0).strip() if m else type(e).__name__
 
@@ -603,7 +736,7 @@ def _session(session: requests.Session | None) -> Iterator[requests.Session]:
         yield own
 
 
-def _progress_bar(src: SourceFile, progress: bool | None) -> Progress:
+def _progress_bar(src: Pinned, progress: bool | None) -> Progress:
     """A byte bar for ``src`` (:mod:`var_bench.progress`: a bar on a terminal, one line per file
     on a pipe)."""
     return Progress(total=src.size, unit="B", desc=src.key, progress=progress, log_every=0,

@@ -5,8 +5,9 @@ store never imports it (they share only :mod:`var_bench.features.extraction`).
 
 Python::
 
-    from var_bench.extract import extract, I3D, VGGish, TVL1Flow, RAFTFlow, RECIPES
+    from var_bench.extract import extract, download_weights, I3D, VGGish, TVL1Flow, RAFTFlow, RECIPES
     extract("ucfcrime-ar", videos="UCF_Crimes/Videos", out="feats/ucf", model="i3d-rgb")
+    download_weights("i3d-rgb", mirror=None)   # -> <data home>/weights/rgb_imagenet.pt, verified
 
 Names are imported lazily, so ``import var_bench.extract`` needs neither torch nor PyAV.
 """
@@ -34,6 +35,9 @@ _LAZY = {
     "load_encoder": "var_bench.extract.models",
     "MODELS": "var_bench.extract.models",
     "PINS": "var_bench.extract.weights",
+    "WeightsPin": "var_bench.extract.weights",
+    "download_weights": "var_bench.extract.weights",
+    "weights_status": "var_bench.extract.weights",
     "decode_frames": "var_bench.extract.video",
     "decode_audio": "var_bench.extract.video",
 }

@@ -106,9 +106,12 @@ def _weights_entry(pin: W.WeightsPin, vf: W.VerifiedFile) -> dict[str, Any]:
 
 def load_encoder(key: str, weights: str | None = None, *, device: str = "cpu", recipe: Recipe | None = None,
                  precision: str = "fp32", pca: str | None = None, home=None,
-                 allow_unpinned: bool = False) -> Encoder:
+                 allow_unpinned: bool = False, download: bool = True, mirror: str | None = None,
+                 progress: bool | None = None) -> Encoder:
     """The encoder ``key`` (see :data:`MODELS`) with ``weights``: a file or folder, ``"random"``,
-    or None (the data home's pinned file)."""
+    or None (the data home's pinned file, fetched into it first when missing and ``download``:
+    see :func:`~var_bench.extract.weights.download_weights`; ``mirror`` and ``progress`` go
+    there)."""
     if key not in MODELS:
         raise InputError(f"--model: expected one of {', '.join(MODELS)}, got {key!r}")
     if precision not in PRECISIONS:
@@ -119,6 +122,11 @@ def load_encoder(key: str, weights: str | None = None, *, device: str = "cpu", r
                          f"used on GPUs), got {dev}")
     rand = weights == W.RANDOM
     extra: dict[str, Any] = {}
+
+    def pinned_file(pin: W.WeightsPin, given) -> W.VerifiedFile:
+        path = W.resolve(pin, given, home, download=download, mirror=mirror, progress=progress)
+        return W.verify(path, pin, allow_unpinned=allow_unpinned)
+
     if key.startswith("i3d"):
         from var_bench.extract.i3d import FEATURE_DIM, I3D
 
@@ -129,7 +137,7 @@ def load_encoder(key: str, weights: str | None = None, *, device: str = "cpu", r
             w = {"random": True, "seed": RANDOM_SEED}
         else:
             pin = W.PINS[key]
-            vf = W.verify(W.resolve(pin, weights, home), pin, allow_unpinned=allow_unpinned)
+            vf = pinned_file(pin, weights)
             W.load_into(module, W.load_state_dict(vf.path), vf.path)
             w = _weights_entry(pin, vf)
     elif key == "vggish":
@@ -147,14 +155,14 @@ def load_encoder(key: str, weights: str | None = None, *, device: str = "cpu", r
                 module.load_pca({"pca_eigen_vectors": q.numpy(), "pca_means": np.zeros(EMBEDDING_DIM)})
         else:
             pin = W.PINS["vggish"]
-            vf = W.verify(W.resolve(pin, weights, home), pin, allow_unpinned=allow_unpinned)
+            vf = pinned_file(pin, weights)
             W.load_into(module, W.load_state_dict(vf.path), vf.path)
             w = _weights_entry(pin, vf)
             if use_pca:
                 ppin = W.PINS["vggish-pca"]
                 given = pca if pca is not None else (vf.path.parent / ppin.filename
                                                      if (vf.path.parent / ppin.filename).is_file() else None)
-                pf = W.verify(W.resolve(ppin, given, home), ppin, allow_unpinned=allow_unpinned)
+                pf = pinned_file(ppin, given)
                 try:
                     module.load_pca(W.load_state_dict(pf.path, allow_numpy=True))
                 except (KeyError, ValueError) as e:
@@ -169,7 +177,7 @@ def load_encoder(key: str, weights: str | None = None, *, device: str = "cpu", r
             w = {"random": True, "seed": RANDOM_SEED}
         else:
             pin = W.PINS[key]
-            vf = W.verify(W.resolve(pin, weights, home), pin, allow_unpinned=allow_unpinned)
+            vf = pinned_file(pin, weights)
             module = load_clip(vf.path)
             w = _weights_entry(pin, vf)
     module.eval().to(dev)

@@ -437,7 +437,8 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
             shard: str | tuple[int, int] | None = None, weights: str | os.PathLike | None = None,
             pca: str | os.PathLike | None = None, allow_missing: bool = False,
             precision: str = "fp32", unpinned_weights: bool = False, ids: list[str] | None = None,
-            progress: bool | None = None, home=None) -> ExtractResult:
+            progress: bool | None = None, home=None, download: bool = True,
+            mirror: str | None = None) -> ExtractResult:
     """Extract ``model`` features of ``benchmark``'s videos (files under ``videos``) into ``out``.
 
     ``recipe``: a name of :data:`~var_bench.extract.recipes.RECIPES` or a :class:`Recipe`
@@ -446,8 +447,10 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
     per forward pass; ``workers``: decoding threads running ahead of the model; ``shard``: ``"K/N"``
     or ``"auto"`` (torchrun / SLURM variables); ``weights``: a file or folder, ``"random"``
     (random-initialised, for tests and dry runs: the identity says so), or None (the data home's
-    pinned file); ``pca``: the VGGish PCA file (default: beside the weights); ``ids``: extract
-    only these ids (default: every split's). Returns an :class:`ExtractResult`.
+    pinned file, fetched into it first when missing unless ``download`` is False; ``mirror``: a
+    folder or http(s) URL to fetch from, default ``$VAR_BENCH_MIRROR``, else the pinned URL);
+    ``pca``: the VGGish PCA file (default: beside the weights); ``ids``: extract only these ids
+    (default: every split's). Returns an :class:`ExtractResult`.
     """
     from var_bench.benchmarks import get_benchmark
 
@@ -476,12 +479,14 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
     found = match_videos(all_ids, index_videos(videos), videos, allow_missing)
     missing = [v for v in mine if v not in found]
 
+    fetching = {"download": download, "mirror": mirror, "progress": progress}
     encoder = load_encoder(model, None if weights is None else str(weights), device=device, recipe=rec,
-                           precision=precision, pca=pca, home=home, allow_unpinned=unpinned_weights)
+                           precision=precision, pca=pca, home=home, allow_unpinned=unpinned_weights,
+                           **fetching)
     flow_step = None
     if model == "i3d-flow":
-        raft_state, raft_entry = (_raft_weights(weights, home, unpinned_weights) if flow == "raft"
-                                  else (None, None))
+        raft_state, raft_entry = (_raft_weights(weights, home, unpinned_weights, **fetching)
+                                  if flow == "raft" else (None, None))
         flow_step = make_flow(flow, device=device, weights=raft_state)
         flow_step.weights_entry = raft_entry
     out_dir = Path(out) / SUBFOLDER.get(model, "")
@@ -532,15 +537,16 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
     return ExtractResult(out_dir, done, skipped, missing, snippets[0], seconds, identity)
 
 
-def _raft_weights(weights, home, unpinned: bool) -> tuple[dict | None, dict]:
-    """RAFT's state dict and weights entry: the data home's pinned file, random (None) when the
-    I3D weights are random."""
+def _raft_weights(weights, home, unpinned: bool, **fetching) -> tuple[dict | None, dict]:
+    """RAFT's state dict and weights entry: the data home's pinned file (fetched when missing, per
+    ``fetching``: ``download``, ``mirror``, ``progress``), random (None) when the I3D weights are
+    random."""
     from var_bench.extract import weights as W
 
     if weights == W.RANDOM:
         return None, {"random": True}
     pin = W.PINS["raft"]
-    vf = W.verify(W.resolve(pin, None, home), pin, allow_unpinned=unpinned)
+    vf = W.verify(W.resolve(pin, None, home, **fetching), pin, allow_unpinned=unpinned)
     return W.load_state_dict(vf.path), {"file": pin.filename, "sha256": vf.sha256, "pinned": vf.pinned}
 
 

