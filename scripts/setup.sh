@@ -5,6 +5,8 @@
 #   bash scripts/setup.sh train     # + torch and the models, offline extras: synth, train, evaluate
 #   bash scripts/setup.sh extract   # + torch and the extract extra: features from raw videos
 #   bash scripts/setup.sh dev       # + torch, models, offline, extract-core, search, test: what scripts/test.sh runs
+#   bash scripts/setup.sh vision    # .venv-vision: torch 2.14.1 + torchvision 0.29.1 (a matching pair), the
+#                                   # extract and test extras: RAFT and CLIP, which torch 2.13 CPU cannot run
 #
 # torch: TORCH_INDEX picks the build, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cpu (CPU)
 # or TORCH_INDEX=https://download.pytorch.org/whl/cu128 (CUDA 12.8); unset, pip's configured index
@@ -17,7 +19,9 @@ case "$use" in
   train)   extras="models,offline" ; torch=1 ;;
   extract) extras="extract" ; torch=1 ;;
   dev)     extras="test,models,offline,extract-core,search" ; torch=1 ;;
-  *) echo "scripts/setup.sh: expected one of score, train, extract, dev, got '$use'" >&2; exit 2 ;;
+  vision)  extras="test,extract" ; torch=1 ; VENV=${VENV:-.venv-vision}
+           TORCH_VERSION=${TORCH_VERSION:-2.14.1} ; vision="torchvision==${TORCHVISION_VERSION:-0.29.1}" ;;
+  *) echo "scripts/setup.sh: expected one of score, train, extract, dev, vision, got '$use'" >&2; exit 2 ;;
 esac
 VENV=${VENV:-.venv}
 PY=${PYTHON:-python3}
@@ -25,7 +29,7 @@ PY=${PYTHON:-python3}
 pip=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
 if [ "$torch" = 1 ]; then
   # torch first, pinned, from the chosen index: a bare `torch` from PyPI is the CUDA build (GBs).
-  "${pip[@]}" "torch==${TORCH_VERSION:-2.13.0}" ${TORCH_INDEX:+--index-url "$TORCH_INDEX"}
+  "${pip[@]}" "torch==${TORCH_VERSION:-2.13.0}" ${vision:-} ${TORCH_INDEX:+--index-url "$TORCH_INDEX"}
 fi
 "${pip[@]}" -e ".${extras:+[$extras]}"
 echo "scripts/setup.sh: $use set up in $VENV ($("$VENV/bin/var-bench" --version))"
