@@ -56,15 +56,21 @@ def test_layout(xd_store, tmp_path) -> None:
     assert not list(out.parent.glob(".*"))  # no temporary file left
 
 
-def test_round_trip(xd_store, tmp_path) -> None:
-    before = {s: _rows(s) for s in ("train", "val", "test")}
-    out = export_h5(XD, tmp_path / "xd.h5")
-    folder = features_dir(get_benchmark(XD))
-    old = FeatureManifest.read(folder)
+def _export_and_reimport(path):
+    """Export every split to ``path``, delete the store, import it back: (rows before, the old
+    manifest, the new one, the store folder)."""
     import shutil
 
+    before = {s: _rows(s) for s in ("train", "val", "test")}
+    out = export_h5(XD, path)
+    folder = features_dir(get_benchmark(XD))
+    old = FeatureManifest.read(folder)
     shutil.rmtree(folder)
-    m = import_h5(XD, out)
+    return before, old, import_h5(XD, out), folder
+
+
+def test_round_trip(xd_store, tmp_path) -> None:
+    before, old, m, folder = _export_and_reimport(tmp_path / "xd.h5")
     assert m.counts == old.counts and m.streams == old.streams and m.crops_mode == "all"
     assert m.notes[-1] == "imported from HDF5 file xd.h5"
     assert (folder / "README.md").is_file()
@@ -161,14 +167,7 @@ def test_mixed_crop_policy_and_crop_counts_per_stream(xd_mixed_store):
 
 
 def test_round_trip_of_a_mixed_crop_policy(xd_mixed_store, tmp_path):
-    before = {s: _rows(s) for s in ("train", "val", "test")}
-    out = export_h5(XD, tmp_path / "mixed.h5")
-    folder = features_dir(get_benchmark(XD))
-    old = FeatureManifest.read(folder)
-    import shutil
-
-    shutil.rmtree(folder)
-    m = import_h5(XD, out)
+    before, old, m, _ = _export_and_reimport(tmp_path / "mixed.h5")
     assert m.crops == old.crops and m.stream_crops == old.stream_crops
     for s, ref in before.items():
         got = _rows(s)

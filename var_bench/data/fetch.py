@@ -218,16 +218,8 @@ def location(src: Pinned, mirror: str | None = None) -> str:
 def fetch(src: Pinned, raw_dir: Path, mirror: str | None = None, *,
           retry: RetryPolicy = RetryPolicy(), progress: bool | None = None,
           session: requests.Session | None = None) -> Path:
-    """Make ``cached_path(src, raw_dir)`` hold the verified file; return that path.
-
-    ``mirror``: None (pinned upstream URL), an http(s) URL, or a folder / ``file://`` URL, already
-    resolved (see :func:`var_bench.benchmarks.sources.resolve_mirror`). ``progress``: None shows a byte bar
-    when stderr is a terminal; True/False force it. ``session``: reuse one ``requests`` session
-    across files (one is made per call otherwise).
-
-    Raises :class:`DownloadError` (one line: the file's key, what was expected, what arrived);
-    the ``.part`` file is removed then, and the final name never holds unverified bytes.
-    """
+    """Make ``cached_path(src, raw_dir)`` hold the verified file; return that path
+    (:func:`fetch_to` with the cache's path: the same options, guarantees and errors)."""
     return fetch_to(src, cached_path(src, raw_dir), mirror, retry=retry, progress=progress,
                     session=session)
 
