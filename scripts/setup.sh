@@ -20,7 +20,9 @@ case "$use" in
   extract) extras="extract" ; torch=1 ;;
   dev)     extras="test,models,offline,extract-core,search" ; torch=1 ;;
   vision)  extras="test,extract" ; torch=1 ; VENV=${VENV:-.venv-vision}
-           TORCH_VERSION=${TORCH_VERSION:-2.14.1} ; vision="torchvision==${TORCHVISION_VERSION:-0.29.1}" ;;
+           # matching pairs: on x86_64 PyPI's 2.14.1 + 0.29.1 (a CUDA build, ~5.5 GB); on aarch64 2.9.1 + 0.24.1 (CPU)
+           if [ "$(uname -m)" = aarch64 ]; then pair=(2.9.1 0.24.1); else pair=(2.14.1 0.29.1); fi
+           TORCH_VERSION=${TORCH_VERSION:-${pair[0]}} ; vision="torchvision==${TORCHVISION_VERSION:-${pair[1]}}" ;;
   *) echo "scripts/setup.sh: expected one of score, train, extract, dev, vision, got '$use'" >&2; exit 2 ;;
 esac
 VENV=${VENV:-.venv}

@@ -3,18 +3,22 @@
 # CI runs (.ci/run): every test, the slow model runs and the fresh-venv set-up tests included.
 #   bash scripts/test.sh            # everything (see the README for how long)
 #   bash scripts/test.sh --quick    # without the slow tests (-m "not slow"), for development
-# Other arguments go to pytest.
+# Other arguments go to pytest. The full run (no arguments) then runs the RAFT / CLIP tests again in
+# .venv-vision (scripts/setup.sh vision: a torch + torchvision pair; VAR_BENCH_NO_VISION=1 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Default (what CI runs): everything but the fresh-venv install tests. --quick: no slow tests
 # either (development). --install: only the fresh-venv install tests (wheel, train/extract set-ups).
 quick=(-m "not install")
+mode=all
 if [ "${1:-}" = "--quick" ]; then
   shift
   quick=(-m "not slow and not install")
+  mode=quick
 elif [ "${1:-}" = "--install" ]; then
   shift
   quick=(-m "install")
+  mode=install
 fi
 # Debian's Chromium renders the leaderboard page in the browser test; without it that test skips
 # with its reason, everything else runs.
@@ -25,4 +29,10 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
 fi
 # torch (CPU build), then the models, offline and test extras.
 bash scripts/setup.sh dev
-exec .venv/bin/python -m pytest "${quick[@]}" "$@"
+.venv/bin/python -m pytest "${quick[@]}" "$@"
+# RAFT and CLIP (torchvision, open_clip) cannot run beside torch 2.13 CPU, so the full run (no
+# arguments) tests them again in .venv-vision, with a matching torch + torchvision pair.
+if [ "$mode" = all ] && [ $# -eq 0 ] && [ -z "${VAR_BENCH_NO_VISION:-}" ]; then
+  bash scripts/setup.sh vision
+  .venv-vision/bin/python -m pytest -m "not install" tests/extract/test_flow_clip.py
+fi

@@ -19,7 +19,8 @@ def _torchvision_reason():
 
 
 needs_torchvision = pytest.mark.skipif(_torchvision_reason() is not None,
-                                       reason=f"RAFT / CLIP skipped: {_torchvision_reason()}")
+                                       reason=f"RAFT / CLIP skipped here (scripts/test.sh runs them in .venv-vision): "
+                                              f"{_torchvision_reason()}")
 
 
 def test_tvl1_sees_the_moving_square():
