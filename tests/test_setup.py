@@ -40,7 +40,7 @@ def test_unknown_use_is_refused(tmp_path):
     p = subprocess.run(["bash", str(SETUP), "everything"], cwd=ROOT, capture_output=True,
                        text=True, env={**os.environ, "VENV": str(tmp_path / "v")})
     assert p.returncode == 2 and not (tmp_path / "v").exists()
-    assert p.stderr.strip() == ("scripts/setup.sh: expected one of score, train, extract, dev, "
+    assert p.stderr.strip() == ("scripts/setup.sh: expected one of score, train, extract, dev, vision, "
                                 "got 'everything'")
 
 
