@@ -29,10 +29,23 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
 fi
 # torch (CPU build), then the models, offline and test extras.
 bash scripts/setup.sh dev
-.venv/bin/python -m pytest "${quick[@]}" "$@"
 # RAFT and CLIP (torchvision, open_clip) cannot run beside torch 2.13 CPU, so the full run (no
-# arguments) tests them again in .venv-vision, with a matching torch + torchvision pair.
+# arguments) tests them again in .venv-vision, with a matching torch + torchvision pair; that
+# venv is set up (mostly unpacking wheels) while the main suite runs.
+vision=0
 if [ "$mode" = all ] && [ $# -eq 0 ] && [ -z "${VAR_BENCH_NO_VISION:-}" ]; then
-  bash scripts/setup.sh vision
-  .venv-vision/bin/python -m pytest -m "not install" tests/extract/test_flow_clip.py
+  vision=1
+  bash scripts/setup.sh vision > .venv-vision.log 2>&1 &
+  vision_pid=$!
 fi
+rc=0
+.venv/bin/python -m pytest "${quick[@]}" "$@" || rc=$?
+if [ "$vision" = 1 ]; then
+  if ! wait "$vision_pid"; then
+    cat .venv-vision.log >&2
+    echo "scripts/test.sh: could not set up .venv-vision (above); RAFT / CLIP not tested" >&2
+    exit 1
+  fi
+  .venv-vision/bin/python -m pytest -q -m "not install" -p no:cacheprovider tests/extract/test_flow_clip.py || rc=$?
+fi
+exit "$rc"
