@@ -139,18 +139,3 @@ def test_fast_header_declines_odd_headers(tmp_path):
         assert readers._fast_header(f) is None and f.tell() == 0
     h = read_header(path, "v", "rgb")
     assert h.shape == (2, 3) and h.dtype == np.float32 and h.offset == 128
-
-
-def test_files_hinted_are_the_files_read(tree, monkeypatch):
-    """read_next hints exactly the files read_stream will read (all crops for mean/all, one for k)."""
-    root, _ = tree
-    ix = _index(root)
-    hinted = []
-    real = readers.read_header
-    monkeypatch.setattr(readers, "read_header",
-                        lambda p, v, s, rows=0, willneed=False: (hinted.append(willneed), real(p, v, s, rows))[1])
-    for mode, want in (("mean", [True] * 10), ("all", [True] * 10), ("center", [True] + [False] * 9),
-                       ("3", [False] * 3 + [True] + [False] * 6), (None, [False] * 10)):
-        hinted.clear()
-        video_headers(ix, V, 0, mode)
-        assert hinted == want, mode

@@ -286,7 +286,7 @@ class _VideoReader:
     def __call__(self, item: tuple[int, _Meta]) -> tuple[int, dict, bool]:
         pos, meta = item
         vid = meta.video_id
-        heads = {s: video_headers(ix, vid, HEAD_ROWS, self.crops) for s, ix in self.index.items()}
+        heads = {s: video_headers(ix, vid, HEAD_ROWS) for s, ix in self.index.items()}
         lengths = {s: h[0].shape[0] for s, h in heads.items()}
         T = aligned_length(lengths, vid)
         row: dict = {"video_id": vid}

@@ -9,7 +9,6 @@ video, the file and what was expected versus found.
 
 from __future__ import annotations
 
-import os
 import re
 import struct
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ _F32 = np.dtype("<f4")
 _CANONICAL = re.compile(rb"\{'descr': '([<>|=]?[a-z]\d{1,2})', 'fortran_order': (True|False), "
                         rb"'shape': \(((?:\d+, )*\d*,?)\), \} *\n")
 _MAGIC = b"\x93NUMPY"
-_FADVISE = hasattr(os, "posix_fadvise")  # not on macOS / Windows: reads work without the hint
 
 
 def _fast_header(f) -> tuple[tuple[int, ...], bool, np.dtype] | None:
@@ -62,18 +60,13 @@ class NpyHeader:
     head: bytes | None = None
 
 
-def read_header(path: Path, video_id: str, stream: str, head_rows: int = 0,
-                willneed: bool = False) -> NpyHeader:
+def read_header(path: Path, video_id: str, stream: str, head_rows: int = 0) -> NpyHeader:
     """Parse the header of ``path``; InputError if it is not a numeric ``.npy`` array.
-    ``head_rows``: also read the raw bytes of the first rows (same open; for the fingerprint).
-    ``willneed``: the whole file is read next: ask the kernel to start reading it now
-    (``POSIX_FADV_WILLNEED``), so the disk reads a video's files together while the CPU works."""
+    ``head_rows``: also read the raw bytes of the first rows (same open; for the fingerprint)."""
     fmt = np.lib.format
     head = None
     try:
         with open(path, "rb") as f:
-            if willneed and _FADVISE:
-                os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_WILLNEED)
             fast = _fast_header(f)
             if fast is not None:
                 shape, fortran, dtype = fast
@@ -106,18 +99,13 @@ def _fail(stream: str, video_id: str, path: Path, expected: str, found: str) -> 
     return InputError(f"{stream} features of video {video_id}: expected {expected}, {path} has {found}")
 
 
-def video_headers(index: StreamIndex, video_id: str, head_rows: int = 0,
-                  read_next: str | None = None) -> list[NpyHeader]:
+def video_headers(index: StreamIndex, video_id: str, head_rows: int = 0) -> list[NpyHeader]:
     """Headers of one video's files in crop order, checked: ndim, D (the stream's, found in its
     first file), T >= 1, equal T (and C for ``[T, C, D]`` files, which must match
-    ``index.num_crops`` once it is known). ``head_rows``: see :func:`read_header`.
-    ``read_next``: the crop mode :func:`read_stream` reads next: the files it will read are
-    hinted to the kernel (``willneed``)."""
+    ``index.num_crops`` once it is known). ``head_rows``: see :func:`read_header`."""
     lay = index.layout
     dim = index.dim if index.dim is not None else lay.dim
-    paths = index.files[video_id]
-    wanted = _files_read(lay, read_next, len(paths)) if read_next is not None else set()
-    heads = [read_header(p, video_id, index.stream, head_rows, k in wanted) for k, p in enumerate(paths)]
+    heads = [read_header(p, video_id, index.stream, head_rows) for p in index.files[video_id]]
     ndim = 3 if lay.video_crops else 2
     shape_doc = "[T, C, D]" if lay.video_crops else "[T, D]"
     for h in heads:
@@ -146,14 +134,6 @@ def video_headers(index: StreamIndex, video_id: str, head_rows: int = 0,
         raise InputError(f"{index.stream} features of video {video_id}: expected the same T in "
                          f"every crop file, found {found} (in {heads[0].path.parent})")
     return heads
-
-
-def _files_read(layout, crops: str, n: int) -> set[int]:
-    """Positions of the files :func:`read_stream` reads for crop mode ``crops`` (of ``n``)."""
-    if layout.per_crop and crops not in ("mean", "all"):
-        k = 0 if crops == "center" else int(crops) if crops.isdigit() else 0
-        return {k}
-    return set(range(n))
 
 
 def read_into(h: NpyHeader, out: np.ndarray, video_id: str, stream: str, rows: int) -> None:
