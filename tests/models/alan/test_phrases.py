@@ -57,3 +57,21 @@ def test_captions_without_phrases_give_few_or_none(text):
     phrases = extract_phrases(text)
     assert all(p.kind in ("NP", "VP") for p in phrases)
     assert not [p for p in phrases if p.kind == "VP"]
+
+
+def test_captions_parsed_together_give_the_phrases_and_words_of_one_parse_each():
+    from var_bench.models.alan import phrases as P
+
+    texts = [PAPER_EXAMPLE, "A man in black was eventually caught by several policemen and ran "
+             "away quickly.", "Two cars crash at a crossing at night.", "Nothing.", PAPER_EXAMPLE]
+    P._UNITS.clear()
+    together = P.caption_units(texts)
+    alone = []
+    for text in texts:
+        P._UNITS.clear()
+        alone.append(P.caption_units([text])[0])
+    assert together == alone and together[0] == together[-1]
+    words = P.extract_words(PAPER_EXAMPLE)
+    assert [w.text for w in words if w.kind == "W"] == PAPER_EXAMPLE.rstrip(".").split()
+    assert ("V", "knocked") in {(w.kind, w.text) for w in words}
+    assert ("N", "shelves") in {(w.kind, w.text) for w in words}

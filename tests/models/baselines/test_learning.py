@@ -10,10 +10,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 
 TRAINED = ("ce", "mmt", "t2vlad", "xclip", "hlnet", "xml")
 
+#: Epochs the test trains where fewer than the tiny config's 25 keep the bar far out of reach of
+#: chance: test SumR of the best-val checkpoint, seeds 0 / 1 / 2, against the bar of 33.0:
+#: xclip 3 epochs 99.7 / 109.3 / 91.7; xml 8 epochs 69.1 / 63.8 / 66.9; mmt 10 epochs
+#: 56.9 / 64.1 / 57.1. CE, T2VLAD and HL-Net keep all 25 (3.2x to 3.9x chance: no room to cut).
+EPOCHS = {"xclip": 3, "xml": 8, "mmt": 10}
+
 
 @pytest.mark.parametrize("model", TRAINED)
 def test_tiny_baseline_learns_ucfcrime_ar(model, synthetic_home, tmp_path) -> None:
-    record = train_and_score(model, "ucfcrime-ar", synthetic_home, tmp_path / "run", config="tiny")
+    overrides = (f"train.epochs={EPOCHS[model]}",) if model in EPOCHS else ()
+    record = train_and_score(model, "ucfcrime-ar", synthetic_home, tmp_path / "run", config="tiny",
+                             overrides=overrides)
     # The bar: test SumR at least 3x chance (chance = 11.0 for 290 pairs).
     assert record.SumR >= 3 * chance_sumr("ucfcrime-ar"), (model, record.SumR)
 

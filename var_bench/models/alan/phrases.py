@@ -86,13 +86,13 @@ def _verb_phrase_spans(doc: Any) -> list[tuple[int, int]]:
     return spans
 
 
-@functools.lru_cache(maxsize=65536)
-def extract_phrases(text: str) -> tuple[Phrase, ...]:
-    """Noun and verb phrases of ``text`` in order of appearance (NPs and VPs interleaved).
+#: Parsed captions kept per process: text -> (phrases, words). A caption is parsed once, however
+#: many epochs (or models) see it; past this many the cache starts afresh.
+_UNITS: dict[str, tuple[tuple[Phrase, ...], tuple[Phrase, ...]]] = {}
+UNITS_CACHE_SIZE = 65536
 
-    Cached per caption: training sees each caption once per epoch.
-    """
-    doc = load_spacy()(text)
+
+def _phrases_of(doc: Any) -> tuple[Phrase, ...]:
     found = [Phrase("NP", c.text, c.start_char, c.end_char) for c in doc.noun_chunks]
     for i, j in _verb_phrase_spans(doc):
         span = doc[i:j]
@@ -100,11 +100,7 @@ def extract_phrases(text: str) -> tuple[Phrase, ...]:
     return tuple(sorted(found, key=lambda p: (p.start, p.kind)))
 
 
-@functools.lru_cache(maxsize=65536)
-def extract_words(text: str) -> tuple[Phrase, ...]:
-    """Single words of ``text``: kind ``N`` (NOUN, PROPN), ``V`` (VERB) and ``W`` (every
-    alphabetic word, the pool of the random-words pass), in order of appearance."""
-    doc = load_spacy()(text)
+def _words_of(doc: Any) -> tuple[Phrase, ...]:
     found = []
     for tok in doc:
         if not tok.is_alpha:
@@ -116,6 +112,35 @@ def extract_words(text: str) -> tuple[Phrase, ...]:
         elif tok.pos_ == "VERB":
             found.append(Phrase("V", tok.text, *span))
     return tuple(found)
+
+
+def caption_units(texts: Sequence[str]) -> list[tuple[tuple[Phrase, ...], tuple[Phrase, ...]]]:
+    """``(extract_phrases(t), extract_words(t))`` for each text: one spaCy parse per caption,
+    the uncached captions parsed together (``nlp.pipe``, batches of 64: several times faster on
+    CPU than one call per caption; the parses are the same)."""
+    missing = list(dict.fromkeys(t for t in texts if t not in _UNITS))
+    if not missing:
+        return [_UNITS[t] for t in texts]
+    parsed = {text: (_phrases_of(doc), _words_of(doc))
+              for text, doc in zip(missing, load_spacy().pipe(missing, batch_size=64))}
+    if len(_UNITS) + len(parsed) > UNITS_CACHE_SIZE:
+        _UNITS.clear()
+    _UNITS.update(parsed)
+    return [parsed[t] if t in parsed else _UNITS[t] for t in texts]
+
+
+def extract_phrases(text: str) -> tuple[Phrase, ...]:
+    """Noun and verb phrases of ``text`` in order of appearance (NPs and VPs interleaved).
+
+    Cached per caption (:func:`caption_units`): training sees each caption once per epoch.
+    """
+    return caption_units([text])[0][0]
+
+
+def extract_words(text: str) -> tuple[Phrase, ...]:
+    """Single words of ``text``: kind ``N`` (NOUN, PROPN), ``V`` (VERB) and ``W`` (every
+    alphabetic word, the pool of the random-words pass), in order of appearance."""
+    return caption_units([text])[0][1]
 
 
 def token_positions(phrase: Phrase, offsets: Sequence[tuple[int, int]]) -> list[int]:

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from var_bench.models.alan.phrases import RANDOM_WORD_RATE, extract_phrases, extract_words, token_positions
+from var_bench.models.alan.phrases import RANDOM_WORD_RATE, caption_units, token_positions
 
 #: Vocabulary heads (see the module docstring).
 HEADS: tuple[str, ...] = ("tied", "linear")
@@ -42,19 +42,22 @@ class PhraseMasker:
     def phrase_positions(self, text: str) -> dict[str, tuple[tuple[int, ...], ...]]:
         """``{"NP": (positions of each NP), "VP": (...), "N": (each noun word), "V": (each verb
         word), "W": (every word)}``; units cut off by truncation drop out."""
-        found = self._cache.get(text)
-        if found is None:
+        return self._positions([text])[0]
+
+    def _positions(self, texts: Sequence[str]) -> list[dict[str, tuple[tuple[int, ...], ...]]]:
+        """:meth:`phrase_positions` of each text; the uncached captions parsed together."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        for text, (phrases, words) in zip(missing, caption_units(missing)):
             enc = self.tokenizer(text, truncation=True, max_length=self.max_length,
                                  return_offsets_mapping=True)
             offsets = [tuple(o) for o in enc["offset_mapping"]]
             found = {"NP": [], "VP": [], "N": [], "V": [], "W": []}
-            for phrase in extract_phrases(text) + extract_words(text):
+            for phrase in phrases + words:
                 pos = token_positions(phrase, offsets)
                 if pos:
                     found[phrase.kind].append(tuple(pos))
-            found = {k: tuple(v) for k, v in found.items()}
-            self._cache[text] = found
-        return found
+            self._cache[text] = {k: tuple(v) for k, v in found.items()}
+        return [self._cache[t] for t in texts]
 
     def masks(self, texts: Sequence[str], kind: str, length: int, *,
               generator: torch.Generator | None = None) -> Tensor:
@@ -63,8 +66,8 @@ class PhraseMasker:
         ``kind="RW"`` (random words): each word with probability ``RANDOM_WORD_RATE``, at least
         one word per caption."""
         out = torch.zeros(len(texts), length, dtype=torch.bool)
-        for i, text in enumerate(texts):
-            options = self.phrase_positions(text)["W" if kind == "RW" else kind]
+        for i, units in enumerate(self._positions(texts)):
+            options = units["W" if kind == "RW" else kind]
             if not options:
                 continue
             if kind == "RW":
