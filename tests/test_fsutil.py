@@ -34,3 +34,84 @@ def test_background_sync_error_is_raised_by_finish(tmp_path):
     finally:
         os.close(r)
         os.close(w)
+
+
+# ------------------------------------------------------------------ DirectFile
+
+
+def _direct_roundtrip(path, pieces, **kw):
+    from var_bench.fsutil import DirectFile
+
+    f = DirectFile(path, **kw)
+    for p in pieces:
+        assert f.write(p) == len(p)
+    assert f.tell() == sum(map(len, pieces))
+    f.close()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("sizes", [[], [1], [4095], [4096], [5000, 3], [70_000, 1, 200_000],
+                                   [1 << 20], [(1 << 20) + 7, 12_345]])
+def test_direct_file_writes_every_byte(tmp_path, sizes):
+    """Whole staged halves go to disk in the background, the tail through an ordinary write."""
+    pieces = [os.urandom(n) for n in sizes]
+    # chunk 64 KiB: the 1 MiB pieces cross several halves, so background writes overlap writes
+    assert _direct_roundtrip(tmp_path / "f", pieces, chunk=1 << 16) == b"".join(pieces)
+
+
+def test_direct_file_serves_pyarrow_ipc(tmp_path):
+    import numpy as np
+    import pyarrow as pa
+
+    from var_bench.fsutil import DirectFile, staging_buffer
+
+    stage = staging_buffer(1 << 17)  # shared by two files, as a shard writer does
+    t = pa.table({"x": np.arange(100_000, dtype=np.float32)})
+    for name in ("a.arrow", "b.arrow"):
+        f = DirectFile(tmp_path / name, stage=stage)
+        w = pa.ipc.new_stream(f, t.schema)
+        w.write_table(t)
+        w.close()
+        f.close()
+        assert pa.ipc.open_stream(pa.memory_map(str(tmp_path / name))).read_all().equals(t)
+    assert not stage.closed  # the caller's buffer stays usable
+
+
+def test_direct_file_falls_back_when_direct_writes_are_refused(tmp_path, monkeypatch):
+    """A file system that refuses O_DIRECT writes (EINVAL) gets ordinary, background-synced ones."""
+    import errno
+
+    from var_bench import fsutil
+
+    real = os.write
+    refused = []
+
+    def write(fd, data):
+        if fsutil.fcntl_flags(fd) & getattr(os, "O_DIRECT", 0):
+            refused.append(len(data))
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    f = fsutil.DirectFile(tmp_path / "f", chunk=1 << 16)
+    data = os.urandom(300_000)
+    f.write(data[:100_000])
+    f.checkpoint()
+    f.write(data[100_000:])
+    f.close()
+    assert (tmp_path / "f").read_bytes() == data and not f.direct
+    assert refused or not getattr(os, "O_DIRECT", 0)
+
+
+def test_direct_file_raises_a_background_write_error(tmp_path, monkeypatch):
+    import errno
+
+    from var_bench.fsutil import DirectFile
+
+    f = DirectFile(tmp_path / "f", chunk=1 << 16)
+    monkeypatch.setattr(os, "write", lambda fd, data: (_ for _ in ()).throw(
+        OSError(errno.ENOSPC, "No space left on device")))
+    with pytest.raises(OSError, match="No space"):
+        f.write(os.urandom(1 << 18))  # the second half waits for the first, which failed
+        f.close()
+    assert f.closed or f.discard() is None

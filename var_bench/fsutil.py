@@ -17,12 +17,15 @@ import ctypes
 import ctypes.util
 import errno
 import hashlib
+import mmap
 import os
 import shutil
 import tempfile
 import threading
 from pathlib import Path
 from typing import IO, Iterator
+
+import numpy as np
 
 _CHUNK = 1 << 20
 _UMASK_LOCK = threading.Lock()
@@ -130,19 +133,22 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+def atomic_writer(path: str | os.PathLike, mode: str = "wb", *, durable: bool = True) -> Iterator[IO]:
     """Open a temporary file beside ``path``; on success fsync and rename it to ``path``, else
-    delete it."""
+    delete it. ``durable=False`` skips the fsync: a reader still sees the old file or the new one,
+    but after a power cut the file may be empty (for files that are only a hint, like a
+    resume journal that is thrown away when it does not parse)."""
     with atomic_path(path) as tmp:
         with open(tmp, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
             yield f
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    with atomic_writer(path, "w") as f:
+def atomic_write_text(path: str | os.PathLike, text: str, *, durable: bool = True) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically (``durable``: see :func:`atomic_writer`)."""
+    with atomic_writer(path, "w", durable=durable) as f:
         f.write(text)
 
 
@@ -191,6 +197,196 @@ class BackgroundSync:
         if self._error is not None:
             raise self._error
         os.fsync(self.fd)
+
+
+def staging_buffer(nbytes: int = 16 << 20) -> mmap.mmap:
+    """A page-aligned anonymous buffer of ``nbytes`` (rounded up to whole pages) for
+    :class:`DirectFile` (which fills one half while the other is written)."""
+    buf = mmap.mmap(-1, max(mmap.PAGESIZE, -(-nbytes // mmap.PAGESIZE) * mmap.PAGESIZE))
+    if hasattr(mmap, "MADV_HUGEPAGE"):  # fewer page faults filling it the first time
+        with contextlib.suppress(OSError):
+            buf.madvise(mmap.MADV_HUGEPAGE)
+    return buf
+
+
+def fcntl_flags(fd: int) -> int:
+    """The status flags of an open file (``fcntl(F_GETFL)``: O_APPEND, O_DIRECT, ...)."""
+    import fcntl
+
+    return fcntl.fcntl(fd, fcntl.F_GETFL)
+
+
+class DirectFile:
+    """A new file written front to back, bypassing the page cache where the system allows.
+
+    Bytes are gathered in one half of a page-aligned staging buffer; a full half is written with
+    ``O_DIRECT`` (Linux) by a background thread while the caller fills the other half, so the
+    caller never waits on the disk unless the disk is the slower of the two. The disk reads the
+    staging buffer itself: writing needs no page-cache pages (on a VM whose free memory goes back
+    to the host, fresh page-cache pages cost more than the disk write: measured 0.6 s for 200 MB
+    buffered, 0.09 s direct) and :meth:`close` has no dirty pages left to flush. The last partial
+    block is written through the page cache (a direct write covers whole blocks). Where ``O_DIRECT`` is refused
+    (tmpfs, other systems, an unaligned short write) it falls back to ordinary writes, synced in
+    the background per :meth:`checkpoint` (:class:`BackgroundSync`).
+
+    ``write`` accepts any buffer (pyarrow's IPC writer writes into it); :meth:`close` fsyncs and
+    raises any error of a background write; :meth:`discard` closes without syncing. ``stage``:
+    a buffer from :func:`staging_buffer` to use instead of a new one, so a writer of many files
+    touches its pages once; it stays open after :meth:`close`.
+    """
+
+    ALIGN = 4096  # the largest logical block size of common disks: aligned for all of them
+
+    def __init__(self, path: str | os.PathLike, chunk: int = 8 << 20, stage: mmap.mmap | None = None) -> None:
+        self.path = Path(path)
+        self._own_stage = stage is None
+        if stage is None:
+            stage = staging_buffer(2 * chunk)
+        half = len(stage) // 2 // self.ALIGN * self.ALIGN
+        if not half:
+            raise ValueError(f"staging buffer: expected at least {2 * self.ALIGN} bytes, got {len(stage)}")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+        direct = getattr(os, "O_DIRECT", 0)
+        self.direct = bool(direct)
+        try:
+            self.fd = os.open(path, flags | direct, 0o666)
+        except OSError as e:
+            if not direct or e.errno != errno.EINVAL:
+                raise
+            self.fd, self.direct = os.open(path, flags, 0o666), False
+        self._stage, self._chunk = stage, half
+        self._halves = [memoryview(stage)[:half], memoryview(stage)[half:2 * half]]
+        self._arrays = [np.frombuffer(h, np.uint8) for h in self._halves]
+        self._cur = 0  # the half being filled
+        self._fill = 0
+        self._size = 0
+        self._writer: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._sync = BackgroundSync(self.fd)
+        self.closed = False
+
+    # the file-object surface pyarrow's writers use
+    def writable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._size
+
+    def flush(self) -> None:
+        pass
+
+    def write(self, data) -> int:
+        src = memoryview(data).cast("B")
+        n, pos = len(src), 0
+        while pos < n:
+            k = min(n - pos, self._chunk - self._fill)
+            if k >= 1 << 16:  # numpy copies without holding the GIL (other threads keep running)
+                np.copyto(self._arrays[self._cur][self._fill:self._fill + k],
+                          np.frombuffer(src[pos:pos + k], np.uint8))
+            else:
+                self._halves[self._cur][self._fill:self._fill + k] = src[pos:pos + k]
+            self._fill += k
+            pos += k
+            if self._fill == self._chunk:
+                self._wait()
+                full = self._halves[self._cur]
+                self._writer = threading.Thread(target=self._background, args=(full,),
+                                                name="var-bench-write", daemon=True)
+                self._writer.start()
+                self._cur, self._fill = 1 - self._cur, 0
+        self._size += n
+        return n
+
+    def checkpoint(self) -> None:
+        """A good moment to let the disk catch up (after a record batch): in the buffered
+        fallback, start a background ``fdatasync``; with ``O_DIRECT`` the bytes are on their way."""
+        if not self.direct:
+            self._sync.request()
+
+    def _background(self, view: memoryview) -> None:
+        try:
+            self._drain(view)
+        except BaseException as e:  # raised in the caller's thread by _wait
+            self._error = e.with_traceback(None)  # (its frames would pin the staging buffer)
+
+    def _wait(self) -> None:
+        """Wait for the background write; raise its error."""
+        if self._writer is not None:
+            self._writer.join()
+            self._writer = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _drain(self, view: memoryview) -> None:
+        """Write ``view`` at the end of the file."""
+        done, nbytes = 0, len(view)
+        while done < nbytes:
+            try:
+                done += os.write(self.fd, view[done:])
+            except OSError as e:
+                if not (self.direct and e.errno == errno.EINVAL):
+                    raise
+                self._buffered()  # the file system refuses this direct write: write normally
+                continue
+            if self.direct and done % self.ALIGN:
+                self._buffered()  # a short direct write leaves the rest unaligned
+
+    def _buffered(self) -> None:
+        import fcntl
+
+        fcntl.fcntl(self.fd, fcntl.F_SETFL, fcntl_flags(self.fd) & ~os.O_DIRECT)
+        self.direct = False
+
+    def close(self) -> None:
+        """Write what is staged, fsync and close (raises what the disk raised)."""
+        if self.closed:
+            return
+        try:
+            self._wait()
+            if self._fill:
+                half = self._halves[self._cur]
+                whole = self._fill // self.ALIGN * self.ALIGN if self.direct else 0
+                if whole:
+                    self._drain(half[:whole])
+                if whole < self._fill:  # the last partial block: an ordinary write
+                    if self.direct:
+                        self._buffered()
+                    self._drain(half[whole:self._fill])
+                self._fill = 0
+            self._sync.finish()
+        except BaseException:
+            self.discard()
+            raise
+        self._release()
+
+    def discard(self) -> None:
+        """Close without syncing (the caller deletes the file)."""
+        if not self.closed:
+            if self._writer is not None:
+                self._writer.join()
+            self._writer = self._error = None
+            self._sync.cancel()
+            self._release()
+
+    def _release(self) -> None:
+        self.closed = True
+        os.close(self.fd)
+        del self._arrays
+        for h in self._halves:
+            h.release()
+        if self._own_stage:
+            with contextlib.suppress(BufferError):  # a view still held elsewhere: the GC unmaps it
+                self._stage.close()
+
+    def __enter__(self) -> "DirectFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self.discard()
 
 
 def sha256_file(path: str | os.PathLike) -> str:

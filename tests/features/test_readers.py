@@ -115,9 +115,7 @@ def test_fast_header_agrees_with_numpy(tmp_path, array, version):
     path = tmp_path / "x.npy"
     with open(path, "wb") as f:
         np.lib.format.write_array(f, array, version=version)
-    with open(path, "rb") as f:
-        fast = readers._fast_header(f)
-        offset = f.tell()
+    fast = readers._fast_header(path.read_bytes()[:readers._PROBE])
     with open(path, "rb") as f:
         np.lib.format.read_magic(f)
         ref = (np.lib.format.read_array_header_1_0(f) if version == (1, 0)
@@ -126,7 +124,7 @@ def test_fast_header_agrees_with_numpy(tmp_path, array, version):
     if array.dtype.names or array.dtype.kind == "U":
         assert fast is None or fast == ref  # declined or agreed; never a different answer
     else:
-        assert fast == (tuple(ref[0]), ref[1], np.dtype(ref[2])) and offset == ref_offset
+        assert fast == (tuple(ref[0]), ref[1], np.dtype(ref[2]), ref_offset)
         assert fast[2] == array.dtype and fast[0] == array.shape
 
 
@@ -135,7 +133,46 @@ def test_fast_header_declines_odd_headers(tmp_path):
     body = b"{'shape': (2, 3), 'fortran_order': False, 'descr': '<f4', }"  # valid, other key order
     header = body + b" " * (117 - len(body)) + b"\n"  # 10 + 118 = 128 bytes
     path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + bytes(24))
-    with open(path, "rb") as f:
-        assert readers._fast_header(f) is None and f.tell() == 0
+    assert readers._fast_header(path.read_bytes()) is None
     h = read_header(path, "v", "rgb")
     assert h.shape == (2, 3) and h.dtype == np.float32 and h.offset == 128
+
+
+def test_check_finite_fast_path_is_exact():
+    """The finite-sum shortcut never accepts a NaN/Inf and never refuses large finite values
+    whose float32 sum would overflow."""
+    big = np.full((4, 1024), 3e38, np.float32)  # sum overflows float32, not float64
+    check_finite(big, "v", "rgb", "f")
+    for bad in (np.nan, np.inf, -np.inf):
+        x = np.ones((3, 4), np.float32)
+        x[2, 1] = bad
+        with pytest.raises(InputError, match="1 NaN/Inf"):
+            check_finite(x, "v", "rgb", "f.npy")
+    x = np.ones((2, 2), np.float32)
+    x[0, 0], x[1, 1] = np.inf, -np.inf  # inf + -inf: the sum is NaN, still caught
+    with pytest.raises(InputError, match="2 NaN/Inf"):
+        check_finite(x, "v", "rgb", "f.npy")
+
+
+def test_array_pool_reuses_returned_buffers():
+    from var_bench.features.readers import ArrayPool
+
+    pool = ArrayPool()
+    a = pool.take((10, 4))
+    a[:] = 1
+    pool.give(a[:, 0])  # a view of a pooled buffer returns its buffer
+    b = pool.take((9, 4))  # fits the returned buffer: no new allocation
+    assert np.shares_memory(a, b) and b.shape == (9, 4) and b.flags.c_contiguous
+    c = pool.take((10, 4))  # the buffer is out: a new one
+    assert not np.shares_memory(b, c)
+    pool.give(np.zeros(3, np.float32))  # not the pool's: ignored
+    pool.give(b)
+    pool.give(b)  # twice: kept once
+    assert len(pool._free[np.dtype(np.float32)]) == 1
+    h = pool.take((2, 2), np.float16)
+    assert h.dtype == np.float16 and not np.shares_memory(h, b)
+    lease = pool.lease()
+    s = lease.get((5, 4))
+    assert np.shares_memory(s, b)
+    lease.release()
+    assert np.shares_memory(pool.take((5, 4)), b)

@@ -76,15 +76,22 @@ def crop_index(mode: str, num_crops: int, video_id: str = "", stream: str = "") 
     return k
 
 
-def reduce_crops(x: np.ndarray, mode: str) -> np.ndarray:
+def reduce_crops(x: np.ndarray, mode: str, out: np.ndarray | None = None) -> np.ndarray:
     """``x`` ``[T, C, D]`` -> ``[T, D]`` (``mean`` in float32, ``center`` = crop 0, ``k`` = crop k)
-    or the ``[T, C, D]`` array itself (``all``), as a new float32 C-contiguous array."""
+    or the ``[T, C, D]`` array itself (``all``), as a new float32 C-contiguous array (or written
+    into ``out``, float32 of the result's shape, and returned)."""
     if mode == "mean":
-        return x.mean(axis=1, dtype=np.float32)
+        return x.mean(axis=1, dtype=np.float32, out=out)
     if mode == "center" or (isinstance(mode, str) and mode.isdigit()):
         k = crop_index(mode, x.shape[1])
+        if out is not None:
+            np.copyto(out, x[:, k, :], casting="unsafe")
+            return out
         return np.ascontiguousarray(x[:, k, :], dtype=np.float32)
     if mode == "all":
+        if out is not None:
+            np.copyto(out, x, casting="unsafe")
+            return out
         return np.array(x, dtype=np.float32, order="C")
     raise InputError(f"crops: expected one of {', '.join(CROP_MODES)}, got {mode!r}")
 

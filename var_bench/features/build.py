@@ -22,7 +22,6 @@ import logging
 import os
 from collections import deque
 import shutil
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,11 +41,11 @@ from var_bench.features.labels import SNIPPET_FRAMES, snippet_labels
 from var_bench.features.fingerprint import HEAD_ROWS, Fingerprint, file_line, known_fingerprints, match_lines, compare
 from var_bench.features.layouts import AUTO, SYNTH_MARKER, StreamIndex, check_crops, index_streams, load_layout_file
 from var_bench.features.manifest import BUILD_FORMAT, DTYPES, FeatureManifest
-from var_bench.features.readers import Scratch, check_finite, read_stream, video_headers
+from var_bench.features.readers import ArrayPool, check_finite, read_stream, video_headers
 from var_bench.features.storelock import holds_store_lock
 from var_bench.features.validators import check_marker, check_row
-from var_bench.features.store import (PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features,
-                                      store_schema, stored_crops)
+from var_bench.features.store import (PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, WriteBuffers,
+                                      store_features, store_schema, stored_crops)
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ JOURNAL = "progress.json"
 _FP = "_fingerprint"
 STAGING_SUFFIX = ".partial"
 #: Videos read ahead (bounds memory: each is one video's arrays).
-PREFETCH = 4
+PREFETCH = 24
 #: Reader threads: file reads, the crop sum and the finite check release the GIL, so two
 #: readers keep the writer (and a second core) busy; the writer was waiting on one reader.
 READERS = 2
@@ -144,11 +143,12 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
 
     total = sum(len(metas[s]) for s in SPLITS)
     bar = _bar(total, progress, initial=sum(journal.done(s) for s in SPLITS))
+    pool, buffers = ArrayPool(), WriteBuffers()  # memory reused by all splits
     try:
         for split in SPLITS:
-            read = _VideoReader(index, policy[split], np.dtype(dtype), F, kept_crops)
+            read = _VideoReader(index, policy[split], np.dtype(dtype), F, kept_crops, pool)
             _build_split(split, metas[split], set(missing[split]), read, schemas[split], staging,
-                         journal, row_group_bytes, shard_bytes, bar)
+                         journal, row_group_bytes, shard_bytes, bar, buffers)
     finally:
         bar.close()
 
@@ -270,18 +270,19 @@ class _VideoReader:
     """Reads one video into a store row (runs in the reader threads; one scratch buffer per thread)."""
 
     def __init__(self, index: dict[str, StreamIndex], crops: str, dtype: np.dtype, F: int,
-                 kept_crops: dict[str, int]) -> None:
+                 kept_crops: dict[str, int], pool: ArrayPool | None = None) -> None:
         self.index, self.crops, self.dtype, self.F = index, crops, dtype, F
-        self._local = threading.local()  # one scratch buffer per reader thread
         self.dims = {s: ix.dim or ix.layout.dim for s, ix in index.items()}
         # stream -> C of the [T, C, D] columns (an `all` split); one-crop streams stay [T, D]
         self.crops_all = kept_crops if crops == "all" else None
+        self.pool = pool or ArrayPool()  # row arrays come back through recycle() once written
 
-    @property
-    def scratch(self) -> Scratch:
-        if not hasattr(self._local, "scratch"):
-            self._local.scratch = Scratch()
-        return self._local.scratch
+    def recycle(self, rows: list[dict]) -> None:
+        """Give the stream arrays of written rows back to the pool."""
+        for r in rows:
+            for s in self.index:
+                if isinstance(r.get(s), np.ndarray):
+                    self.pool.give(r[s])
 
     def __call__(self, item: tuple[int, _Meta]) -> tuple[int, dict, bool]:
         pos, meta = item
@@ -290,14 +291,21 @@ class _VideoReader:
         lengths = {s: h[0].shape[0] for s, h in heads.items()}
         T = aligned_length(lengths, vid)
         row: dict = {"video_id": vid}
-        for s, ix in self.index.items():
-            x = read_stream(ix, vid, heads[s], T, self.crops, self.scratch)
-            if x.ndim == 3 and x.shape[1] == 1:  # one crop: stored [T, D] (see store_features)
-                x = x[:, 0]
-            if x.dtype != self.dtype:
-                x = x.astype(self.dtype)
-            check_finite(x, vid, s, _where(heads[s], self.crops, ix))
-            row[s] = x
+        scratch = self.pool.lease()  # crop buffers, back to the pool after this video
+        try:
+            for s, ix in self.index.items():
+                x = read_stream(ix, vid, heads[s], T, self.crops, scratch, self.pool.take)
+                if x.ndim == 3 and x.shape[1] == 1:  # one crop: stored [T, D] (see store_features)
+                    x = x[:, 0]
+                if x.dtype != self.dtype:
+                    y = self.pool.take(x.shape, self.dtype)
+                    np.copyto(y, x, casting="unsafe")
+                    self.pool.give(x)
+                    x = y
+                check_finite(x, vid, s, _where(heads[s], self.crops, ix))
+                row[s] = x
+        finally:
+            scratch.release()
         row["num_snippets"] = T
         for s in self.index:
             row[f"{s}_len"] = lengths[s]
@@ -362,7 +370,10 @@ class _Journal:
                 path.unlink()
 
     def save(self) -> None:
-        atomic_write_text(self.staging / JOURNAL, json.dumps(self.data, separators=(",", ":")) + "\n")
+        # Not fsynced: a journal lost to a power cut does not parse and the build starts again;
+        # the shards it names are fsynced before they get their names.
+        atomic_write_text(self.staging / JOURNAL, json.dumps(self.data, separators=(",", ":")) + "\n",
+                          durable=False)
 
     def split(self, name: str) -> dict:
         return self.data["splits"].setdefault(name, {"shards": [], "complete": False, "tail": None})
@@ -396,7 +407,8 @@ class _Journal:
 
 
 def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _VideoReader, schema,
-                 staging: Path, journal: _Journal, row_group_bytes: int, shard_bytes: int, bar) -> None:
+                 staging: Path, journal: _Journal, row_group_bytes: int, shard_bytes: int, bar,
+                 buffers: WriteBuffers | None = None) -> None:
     """Write one split's shards, continuing after the journal's last completed shard."""
     st = journal.split(split)
     if st["complete"]:
@@ -411,7 +423,8 @@ def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _Video
         journal.save()
 
     writer = ShardWriter(staging, split, schema, row_group_bytes, shard_bytes,
-                         start_index=len(st["shards"]), on_shard=on_shard)
+                         start_index=len(st["shards"]), on_shard=on_shard, on_written=read.recycle,
+                         buffers=buffers)
     todo = [(i, m) for i, m in enumerate(metas) if i >= start and m.video_id not in missing]
     try:
         for pos, row, was_trimmed in prefetch(todo, read, PREFETCH, READERS):

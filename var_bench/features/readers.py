@@ -9,8 +9,10 @@ video, the file and what was expected versus found.
 
 from __future__ import annotations
 
+import os
 import re
 import struct
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,21 +31,23 @@ _CANONICAL = re.compile(rb"\{'descr': '([<>|=]?[a-z]\d{1,2})', 'fortran_order': 
 _MAGIC = b"\x93NUMPY"
 
 
-def _fast_header(f) -> tuple[tuple[int, ...], bool, np.dtype] | None:
-    """(shape, fortran order, dtype) of a canonical header at ``f``'s start, left after it; None
-    (``f`` back at 0) for any other header, which numpy's readers then parse."""
-    lead = f.read(10)
-    if len(lead) == 10 and lead[:6] == _MAGIC and lead[6] in (1, 2):
+#: Bytes read at once from the start of a file: the header and, for I3D sizes, the rows the
+#: fingerprint hashes (one system call for both).
+_PROBE = 20480
+
+
+def _fast_header(lead: bytes) -> tuple[tuple[int, ...], bool, np.dtype, int] | None:
+    """(shape, fortran order, dtype, data offset) of a canonical header at the start of ``lead``
+    (the file's first bytes); None for any other header, which numpy's readers then parse."""
+    if len(lead) >= 10 and lead[:6] == _MAGIC and lead[6] in (1, 2):
         if lead[6] == 1:
-            size = struct.unpack("<H", lead[8:10])[0]
+            start, size = 10, struct.unpack("<H", lead[8:10])[0]
         else:
-            size = struct.unpack("<I", lead[8:10] + f.read(2))[0]
-        text = f.read(size)
-        m = _CANONICAL.fullmatch(text)
+            start, size = 12, struct.unpack("<I", lead[8:12])[0]
+        m = _CANONICAL.fullmatch(lead, start, start + size) if len(lead) >= start + size else None
         if m is not None:
             shape = tuple(int(x) for x in m.group(3).split(b",") if x.strip())
-            return shape, m.group(2) == b"True", np.dtype(m.group(1).decode())
-    f.seek(0)
+            return shape, m.group(2) == b"True", np.dtype(m.group(1).decode()), start + size
     return None
 
 
@@ -63,24 +67,22 @@ class NpyHeader:
 def read_header(path: Path, video_id: str, stream: str, head_rows: int = 0) -> NpyHeader:
     """Parse the header of ``path``; InputError if it is not a numeric ``.npy`` array.
     ``head_rows``: also read the raw bytes of the first rows (same open; for the fingerprint)."""
-    fmt = np.lib.format
     head = None
     try:
-        with open(path, "rb") as f:
-            fast = _fast_header(f)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            lead = os.pread(fd, _PROBE, 0)
+            fast = _fast_header(lead)
             if fast is not None:
-                shape, fortran, dtype = fast
-            elif (version := fmt.read_magic(f)) == (1, 0):
-                shape, fortran, dtype = fmt.read_array_header_1_0(f)
-            elif version == (2, 0):
-                shape, fortran, dtype = fmt.read_array_header_2_0(f)
-            else:  # 3.0 (utf-8 field names) is rare: let np.load parse it
-                m = np.load(path, mmap_mode="r", allow_pickle=False)
-                shape, fortran, dtype = m.shape, m.flags.f_contiguous and m.ndim > 1, m.dtype
-            offset = f.tell()
+                shape, fortran, dtype, offset = fast
+            else:
+                shape, fortran, dtype, offset = _numpy_header(path)
             if head_rows:
                 per_row = np.dtype(dtype).itemsize * int(np.prod(shape[1:], dtype=np.int64))
-                head = f.read(min(head_rows, int(shape[0]) if shape else 0) * per_row)
+                n = min(head_rows, int(shape[0]) if shape else 0) * per_row
+                head = lead[offset:offset + n] if offset + n <= len(lead) else os.pread(fd, n, offset)
+        finally:
+            os.close(fd)
     except (OSError, ValueError, EOFError) as e:
         raise InputError(f"{stream} features of video {video_id}: expected a .npy array, "
                          f"{path} is not one ({_reason(e)})") from None
@@ -89,6 +91,21 @@ def read_header(path: Path, video_id: str, stream: str, head_rows: int = 0) -> N
         raise InputError(f"{stream} features of video {video_id}: expected a float array, {path} "
                          f"holds dtype {dtype}{' (pickled objects are refused)' if dtype.hasobject else ''}")
     return NpyHeader(Path(path), tuple(int(s) for s in shape), dtype, bool(fortran), offset, head)
+
+
+def _numpy_header(path: Path) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """(shape, fortran order, dtype, data offset) parsed by numpy's own header readers."""
+    fmt = np.lib.format
+    with open(path, "rb") as f:
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(f)
+        else:  # 3.0 (utf-8 field names) is rare: let np.load parse it
+            m = np.load(path, mmap_mode="r", allow_pickle=False)
+            return m.shape, m.flags.f_contiguous and m.ndim > 1, m.dtype, int(m.offset)
+        return shape, fortran, dtype, f.tell()
 
 
 def _reason(e: BaseException) -> str:
@@ -142,9 +159,16 @@ def read_into(h: NpyHeader, out: np.ndarray, video_id: str, stream: str, rows: i
     count = rows * int(np.prod(h.shape[1:], dtype=np.int64))
     if h.dtype == _F32 and not h.fortran_order:
         nbytes = count * 4
-        with open(h.path, "rb") as f:
-            f.seek(h.offset)
-            got = f.readinto(memoryview(out.reshape(-1)).cast("B")[:nbytes])
+        fd = os.open(h.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            dst, got = memoryview(out.reshape(-1)).cast("B")[:nbytes], 0
+            while got < nbytes:  # one call reads at most ~2 GiB (Linux)
+                n = os.preadv(fd, [dst[got:]], h.offset + got)
+                if n == 0:
+                    break
+                got += n
+        finally:
+            os.close(fd)
         if got != nbytes:
             raise _fail(stream, video_id, h.path, f"{h.offset + nbytes} bytes for shape {list(h.shape)}",
                         f"{h.offset + got} (truncated)")
@@ -158,7 +182,15 @@ def read_into(h: NpyHeader, out: np.ndarray, video_id: str, stream: str, rows: i
 
 
 def check_finite(x: np.ndarray, video_id: str, stream: str, where: str) -> None:
-    """InputError when ``x`` holds NaN or Inf (``where``: the files it was computed from)."""
+    """InputError when ``x`` holds NaN or Inf (``where``: the files it was computed from).
+
+    A finite sum proves every value finite (NaN and Inf propagate through addition) without a
+    boolean temporary of ``x``'s size; only a non-finite sum (a bad value, or an overflow of
+    large ones) is counted value by value."""
+    if x.dtype.kind == "f":
+        with np.errstate(invalid="ignore", over="ignore"):  # inf + -inf: NaN, counted below
+            if np.isfinite(x.sum(dtype=np.float64)):
+                return
     if not np.isfinite(x).all():
         bad = int(x.size - np.count_nonzero(np.isfinite(x)))
         raise InputError(f"{stream} features of video {video_id}: expected finite values, found "
@@ -178,29 +210,92 @@ class Scratch:
         return self._buf[:n].reshape(shape)
 
 
+class ArrayPool:
+    """Output arrays handed back and reused: :meth:`take` gives a C-contiguous array of the asked
+    shape and dtype, viewing a pooled flat buffer; :meth:`give` returns it once nothing uses it.
+
+    Why: a build reads one new ``[T, D]`` array per video and stream; allocated fresh, every one
+    costs page faults on first touch (on a VM whose freed memory goes back to the host, about
+    2.8 s/GB: more than reading the crop files), pooled they cost nothing after the first row
+    group. Buffers get 25% headroom so videos of other T reuse them. Thread-safe (reader
+    threads take, the writer gives back); the pool holds what circulates (a row group and the
+    videos read ahead), never more.
+    """
+
+    def __init__(self) -> None:
+        self._free: dict[np.dtype, list[np.ndarray]] = {}
+        self._owned: set[int] = set()
+        self._lock = threading.Lock()
+
+    def take(self, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
+        dtype = np.dtype(dtype)
+        n = int(np.prod(shape, dtype=np.int64))
+        with self._lock:
+            free = self._free.setdefault(dtype, [])
+            # the most recently given back first: its pages are likeliest still in cache
+            i = next((i for i in range(len(free) - 1, -1, -1) if free[i].size >= n), None)
+            buf = free.pop(i) if i is not None else None  # by position: == on arrays is elementwise
+        if buf is None:
+            buf = np.empty(n + n // 4, dtype=dtype)
+            with self._lock:
+                self._owned.add(id(buf))
+        return buf[:n].reshape(shape)
+
+    def give(self, x: np.ndarray) -> None:
+        """Return ``x`` (an array :meth:`take` gave, or a view of one); others are ignored."""
+        buf = x.base if x.base is not None else x
+        with self._lock:
+            if id(buf) in self._owned and buf.dtype in self._free and \
+                    not any(b is buf for b in self._free[buf.dtype]):
+                self._free[buf.dtype].append(buf)
+
+    def lease(self) -> "Lease":
+        """A :class:`Scratch` whose buffers come from this pool until :meth:`Lease.release`."""
+        return Lease(self)
+
+
+class Lease:
+    """Scratch buffers (``get(shape)`` like :class:`Scratch`) borrowed from an :class:`ArrayPool`."""
+
+    def __init__(self, pool: ArrayPool) -> None:
+        self.pool, self._taken = pool, []
+
+    def get(self, shape: tuple[int, ...]) -> np.ndarray:
+        x = self.pool.take(shape)
+        self._taken.append(x)
+        return x
+
+    def release(self) -> None:
+        for x in self._taken:
+            self.pool.give(x)
+        self._taken = []
+
+
 def read_stream(index: StreamIndex, video_id: str, heads: list[NpyHeader], T: int, crops: str,
-                scratch: Scratch) -> np.ndarray:
+                scratch: Scratch, alloc=None) -> np.ndarray:
     """One stream of one video, trimmed to ``T`` snippets, crops reduced per ``crops``
-    (see :mod:`.align`: mean | center | all | a crop index k): a new float32 array ``[T, D]``
-    (``[T, C, D]`` for ``all``).
+    (see :mod:`.align`: mean | center | all | a crop index k): a float32 array ``[T, D]``
+    (``[T, C, D]`` for ``all``) from ``alloc(shape)`` (default ``np.empty``; the build passes
+    :meth:`ArrayPool.take`).
 
     Per-crop files are summed one at a time into the output (memory: output + one crop); for
     center / k only that crop's file is read.
     """
     from var_bench.features.align import crop_index, reduce_crops
 
+    alloc = alloc or (lambda shape: np.empty(shape, dtype=np.float32))
     lay, stream = index.layout, index.stream
     D = heads[0].shape[-1]
     if lay.per_crop:
         C = len(heads)
         if crops == "all":
-            out = np.empty((T, C, D), dtype=np.float32)
+            out = alloc((T, C, D))
             buf = scratch.get((T, D))
             for k, h in enumerate(heads):
                 read_into(h, buf, video_id, stream, T)
                 out[:, k, :] = buf
             return out
-        out = np.empty((T, D), dtype=np.float32)
+        out = alloc((T, D))
         k = crop_index(crops, C, video_id, stream)
         read_into(heads[k if k is not None else 0], out, video_id, stream, T)
         if k is None and C > 1:
@@ -214,7 +309,7 @@ def read_stream(index: StreamIndex, video_id: str, heads: list[NpyHeader], T: in
     if lay.video_crops:
         buf = scratch.get((T, *h.shape[1:]))
         read_into(h, buf, video_id, stream, T)
-        return reduce_crops(buf, crops)
-    out = np.empty((T, D), dtype=np.float32)
+        return reduce_crops(buf, crops, alloc(buf.shape if crops == "all" else (T, h.shape[-1])))
+    out = alloc((T, D))
     read_into(h, out, video_id, stream, T)
     return out

@@ -22,11 +22,11 @@ import numpy as np
 import pyarrow as pa
 
 from var_bench.errors import NotBuiltError
-from var_bench.fsutil import BackgroundSync
+from var_bench.fsutil import DirectFile, staging_buffer
 from var_bench.features.manifest import SHARD_FILE, FeatureManifest
 
 #: Default bytes of array data buffered before a row group is written.
-ROW_GROUP_BYTES = 64 << 20
+ROW_GROUP_BYTES = 8 << 20
 #: Default bytes of array data per shard before the next shard starts.
 SHARD_BYTES = 1 << 30
 #: IPC body compression (none: see the module docstring).
@@ -154,27 +154,47 @@ def row_bytes(row: dict) -> int:
     return sum(v.nbytes for v in row.values() if isinstance(v, np.ndarray))
 
 
+class WriteBuffers:
+    """Memory a writer reuses for every row group and shard: the concatenation buffers of
+    :func:`rows_table` and the staging buffer of :class:`~var_bench.fsutil.DirectFile`. One
+    shared by the writers of all splits touches its pages once (fresh pages are the dearest part
+    of a write on a VM that hands freed memory back to its host)."""
+
+    def __init__(self) -> None:
+        self.arena: dict = {}
+        self._stage = None
+
+    @property
+    def stage(self):
+        if self._stage is None:
+            self._stage = staging_buffer()
+        return self._stage
+
+
 class ShardWriter:
     """Write one split's rows as Arrow IPC shards ``data/<split>/part-NNNNN.arrow`` under
     ``out_dir``: rows are buffered up to ``row_group_bytes`` (array bytes) then written as one
     record batch; a shard is closed once it holds ``shard_bytes``. Each shard is written as
     ``*.arrow.part`` and renamed when complete; ``on_shard(relative path, rows)`` is called
-    after each rename (the build's resume journal). ``start_index``: number of the first shard.
+    after each rename (the build's resume journal). ``on_written(rows)`` is called with the rows
+    of each written row group, whose arrays the writer no longer uses (the build reuses them).
+    ``start_index``: number of the first shard; ``buffers``: a :class:`WriteBuffers` to share.
     """
 
     def __init__(self, out_dir: Path, split: str, schema: pa.Schema,
                  row_group_bytes: int = ROW_GROUP_BYTES, shard_bytes: int = SHARD_BYTES, *,
-                 start_index: int = 0, on_shard: Callable[[str, int], None] | None = None) -> None:
+                 start_index: int = 0, on_shard: Callable[[str, int], None] | None = None,
+                 on_written: Callable[[list[dict]], None] | None = None,
+                 buffers: WriteBuffers | None = None) -> None:
         self.out_dir, self.split, self.schema = Path(out_dir), split, schema
         self.row_group_bytes, self.shard_bytes = row_group_bytes, shard_bytes
-        self.on_shard = on_shard
+        self.on_shard, self.on_written = on_shard, on_written
         self._index = start_index
         self._buffer: list[dict] = []
         self._buffered = 0
         self._writer: pa.ipc.RecordBatchStreamWriter | None = None
-        self._sink = None
-        self._sync: BackgroundSync | None = None
-        self._arena: dict = {}  # reused concatenation buffers (see rows_table)
+        self._sink: DirectFile | None = None
+        self._buffers = buffers if buffers is not None else WriteBuffers()
         self._shard_bytes = 0
         self._shard_rows = 0
         self._written: list[str] = []
@@ -198,19 +218,20 @@ class ShardWriter:
             return
         if self._writer is None:
             self._open()
-        table = rows_table(self._buffer, self.schema, self._arena)
+        table = rows_table(self._buffer, self.schema, self._buffers.arena)
         self._writer.write_table(table, max_chunksize=len(self._buffer))
         del table  # it views the arena, which the next row group overwrites
-        self._sync.request()  # the disk writes this row group while the next one is read
+        self._sink.checkpoint()  # the disk writes this row group while the next one is read
         self._shard_bytes += self._buffered
         self._shard_rows += len(self._buffer)
+        if self.on_written is not None:
+            self.on_written(self._buffer)
         self._buffer, self._buffered = [], 0
 
     def _close_shard(self) -> None:
         self._writer.close()
-        self._sync.finish()
-        self._sink.close()
-        self._writer = self._sink = self._sync = None
+        self._sink.close()  # fsynced
+        self._writer = self._sink = None
         part = self.out_dir / (self._rel + PART_SUFFIX)
         os.replace(part, self.out_dir / self._rel)
         self._written.append(self._rel)
@@ -222,10 +243,9 @@ class ShardWriter:
     def _open(self) -> None:
         path = self.out_dir / (self._rel + PART_SUFFIX)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # pyarrow's own file: writes run in C++ without the GIL (a Python file object would call
-        # back into Python for every buffer), unbuffered, so the background sync sees every byte.
-        self._sink = pa.OSFile(str(path), "wb")
-        self._sync = BackgroundSync(self._sink.fileno())
+        # Written past the page cache (see DirectFile): a store is written once and read later,
+        # and the build's memory stays flat however large the store.
+        self._sink = DirectFile(path, stage=self._buffers.stage)
         self._writer = pa.ipc.new_stream(self._sink, self.schema)
 
     def close(self) -> list[str]:
@@ -246,9 +266,8 @@ class ShardWriter:
                 self._writer.close()
             except OSError:  # e.g. ENOSPC flushing the footer: the file goes anyway
                 pass
-            self._sync.cancel()
-            self._sink.close()
-            self._writer = self._sink = self._sync = None
+            self._sink.discard()
+            self._writer = self._sink = None
             (self.out_dir / (self._rel + PART_SUFFIX)).unlink(missing_ok=True)
 
 
