@@ -101,7 +101,7 @@ def write_tree(root: Path, ids: list[tuple[str, str, str]], gb: float, T: int, s
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes-gb", default="1,2")
+    ap.add_argument("--sizes-gb", default="2,4")
     ap.add_argument("--snippets", type=int, default=450, help="T per video (UCF average ~450)")
     ap.add_argument("--crops", default="mean", choices=["mean", "center", "all"])
     ap.add_argument("--repeats", type=int, default=3)
@@ -133,6 +133,7 @@ def main() -> None:
         for gb in (float(s) for s in args.sizes_gb.split(",")):
             root = work / f"tree-{gb}"
             n = write_tree(root, ids, gb, args.snippets)
+            os.sync()  # the tree's writeback would otherwise run under the first timings
             base, floor, build = [], [], []
             for _ in range(args.repeats):
                 base.append(_child("baseline", root, home, args.crops, args.cold))

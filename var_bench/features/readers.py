@@ -181,6 +181,28 @@ def read_into(h: NpyHeader, out: np.ndarray, video_id: str, stream: str, rows: i
                          f"{h.path} is not one ({_reason(e)})") from None
 
 
+def in_page_cache(path: str | os.PathLike) -> bool | None:
+    """Whether a block from the middle of ``path`` is in the page cache: one 4 KiB read with
+    ``RWF_NOWAIT`` (Linux 4.14+), which fails rather than wait for the disk. None where the
+    system cannot tell (no ``RWF_NOWAIT``, a file system that does not support it, an error)."""
+    flag = getattr(os, "RWF_NOWAIT", None)
+    if flag is None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        middle = os.fstat(fd).st_size // 2 // 4096 * 4096
+        return os.preadv(fd, [bytearray(4096)], middle, flag) > 0
+    except BlockingIOError:  # EAGAIN: the block is on disk only
+        return False
+    except OSError:  # EOPNOTSUPP and the like
+        return None
+    finally:
+        os.close(fd)
+
+
 def check_finite(x: np.ndarray, video_id: str, stream: str, where: str) -> None:
     """InputError when ``x`` holds NaN or Inf (``where``: the files it was computed from).
 
