@@ -13,6 +13,7 @@ import os
 import re
 import struct
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -246,7 +247,9 @@ class ArrayPool:
 
     def __init__(self) -> None:
         self._free: dict[np.dtype, list[np.ndarray]] = {}
-        self._owned: set[int] = set()
+        # id -> buffer, weakly: a buffer lost to an error cannot make a later array with its id
+        # look like the pool's
+        self._owned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self._lock = threading.Lock()
 
     def take(self, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
@@ -260,14 +263,14 @@ class ArrayPool:
         if buf is None:
             buf = np.empty(n + n // 4, dtype=dtype)
             with self._lock:
-                self._owned.add(id(buf))
+                self._owned[id(buf)] = buf
         return buf[:n].reshape(shape)
 
     def give(self, x: np.ndarray) -> None:
         """Return ``x`` (an array :meth:`take` gave, or a view of one); others are ignored."""
         buf = x.base if x.base is not None else x
         with self._lock:
-            if id(buf) in self._owned and buf.dtype in self._free and \
+            if self._owned.get(id(buf)) is buf and buf.dtype in self._free and \
                     not any(b is buf for b in self._free[buf.dtype]):
                 self._free[buf.dtype].append(buf)
 
