@@ -245,7 +245,7 @@ class DirectFile:
         half = len(stage) // 2 // self.ALIGN * self.ALIGN
         if not half:
             raise ValueError(f"staging buffer: expected at least {2 * self.ALIGN} bytes, got {len(stage)}")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
         direct = getattr(os, "O_DIRECT", 0)
         self.direct = bool(direct)
         try:

@@ -6,7 +6,7 @@ from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.errors import InputError
 from var_bench.features.layouts import index_streams
 from var_bench.features import readers
-from var_bench.features.readers import Scratch, check_finite, read_header, read_stream, video_headers
+from var_bench.features.readers import ArrayPool, check_finite, read_header, read_stream, video_headers
 
 IDS = {"test": ["Abuse028_x264", "Arson001_x264"]}
 V = "Abuse028_x264"
@@ -25,7 +25,7 @@ def _index(root):
 def _read(root, crops="mean", T=None):
     ix = _index(root)
     heads = video_headers(ix, V)
-    return read_stream(ix, V, heads, T or heads[0].shape[0], crops, Scratch())
+    return read_stream(ix, V, heads, T or heads[0].shape[0], crops, ArrayPool().lease())
 
 
 def test_reads_mean_center_all_and_trims(tree):
@@ -50,7 +50,7 @@ def test_rtfm_and_vggish(tmp_path):
     ix = index_streams(UCFCRIME_AR, tmp_path)["rgb"]
     ix.num_crops = 10
     heads = video_headers(ix, V)
-    np.testing.assert_allclose(read_stream(ix, V, heads, 3, "mean", Scratch()), vals[V].mean(1), atol=1e-6)
+    np.testing.assert_allclose(read_stream(ix, V, heads, 3, "mean", ArrayPool().lease()), vals[V].mean(1), atol=1e-6)
     ix.num_crops = 5
     with pytest.raises(InputError, match=r"expected C = 5 crops \(as earlier videos\)"):
         video_headers(ix, V)
@@ -58,7 +58,7 @@ def test_rtfm_and_vggish(tmp_path):
     write_tree(tmp_path / "x", "xd-i3d", xd, T=3)
     a = write_tree(tmp_path / "x", "xd-vggish", xd, T=3)
     ix = index_streams(XDVIOLENCE_AR, tmp_path / "x")["audio"]
-    out = read_stream(ix, "a__#1_label_A", video_headers(ix, "a__#1_label_A"), 3, "all", Scratch())
+    out = read_stream(ix, "a__#1_label_A", video_headers(ix, "a__#1_label_A"), 3, "all", ArrayPool().lease())
     np.testing.assert_array_equal(out, a["a__#1_label_A"])
 
 
@@ -89,7 +89,7 @@ def test_not_an_npy_file_and_truncated(tree):
     p.write_bytes(data[:-100])
     ix = _index(root)
     with pytest.raises(InputError, match=r"__2.npy has .* \(truncated\)"):
-        read_stream(ix, V, video_headers(ix, V), 4, "mean", Scratch())
+        read_stream(ix, V, video_headers(ix, V), 4, "mean", ArrayPool().lease())
 
 
 def test_check_finite():

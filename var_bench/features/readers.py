@@ -70,7 +70,7 @@ def read_header(path: Path, video_id: str, stream: str, head_rows: int = 0) -> N
     ``head_rows``: also read the raw bytes of the first rows (same open; for the fingerprint)."""
     head = None
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY)
         try:
             lead = os.pread(fd, _PROBE, 0)
             fast = _fast_header(lead)
@@ -160,7 +160,7 @@ def read_into(h: NpyHeader, out: np.ndarray, video_id: str, stream: str, rows: i
     count = rows * int(np.prod(h.shape[1:], dtype=np.int64))
     if h.dtype == _F32 and not h.fortran_order:
         nbytes = count * 4
-        fd = os.open(h.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(h.path, os.O_RDONLY)
         try:
             dst, got = memoryview(out.reshape(-1)).cast("B")[:nbytes], 0
             while got < nbytes:  # one call reads at most ~2 GiB (Linux)
@@ -190,7 +190,7 @@ def in_page_cache(path: str | os.PathLike) -> bool | None:
     if flag is None:
         return None
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
     try:
@@ -218,19 +218,6 @@ def check_finite(x: np.ndarray, video_id: str, stream: str, where: str) -> None:
         bad = int(x.size - np.count_nonzero(np.isfinite(x)))
         raise InputError(f"{stream} features of video {video_id}: expected finite values, found "
                          f"{bad} NaN/Inf in {where}")
-
-
-class Scratch:
-    """A float32 buffer reused across crops and videos (grows, never shrinks)."""
-
-    def __init__(self) -> None:
-        self._buf = np.empty(0, dtype=np.float32)
-
-    def get(self, shape: tuple[int, ...]) -> np.ndarray:
-        n = int(np.prod(shape, dtype=np.int64))
-        if self._buf.size < n:
-            self._buf = np.empty(n, dtype=np.float32)
-        return self._buf[:n].reshape(shape)
 
 
 class ArrayPool:
@@ -275,12 +262,13 @@ class ArrayPool:
                 self._free[buf.dtype].append(buf)
 
     def lease(self) -> "Lease":
-        """A :class:`Scratch` whose buffers come from this pool until :meth:`Lease.release`."""
+        """Scratch buffers (``get(shape)``) from this pool until :meth:`Lease.release`."""
         return Lease(self)
 
 
 class Lease:
-    """Scratch buffers (``get(shape)`` like :class:`Scratch`) borrowed from an :class:`ArrayPool`."""
+    """Scratch buffers borrowed from an :class:`ArrayPool`: :meth:`get` takes one (float32, the
+    asked shape), :meth:`release` gives them all back."""
 
     def __init__(self, pool: ArrayPool) -> None:
         self.pool, self._taken = pool, []
@@ -297,7 +285,7 @@ class Lease:
 
 
 def read_stream(index: StreamIndex, video_id: str, heads: list[NpyHeader], T: int, crops: str,
-                scratch: Scratch, alloc=None) -> np.ndarray:
+                scratch: Lease, alloc=None) -> np.ndarray:
     """One stream of one video, trimmed to ``T`` snippets, crops reduced per ``crops``
     (see :mod:`.align`: mean | center | all | a crop index k): a float32 array ``[T, D]``
     (``[T, C, D]`` for ``all``) from ``alloc(shape)`` (default ``np.empty``; the build passes
