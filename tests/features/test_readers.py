@@ -176,3 +176,38 @@ def test_array_pool_reuses_returned_buffers():
     assert np.shares_memory(s, b)
     lease.release()
     assert np.shares_memory(pool.take((5, 4)), b)
+
+
+@pytest.mark.parametrize("T, rows", [(1, 3), (5, 3), (7, 7), (9, 128), (300, 128)])
+def test_mean_in_blocks_equals_the_mean_of_whole_files(tmp_path, T, rows):
+    rng = np.random.default_rng(T)
+    x = rng.standard_normal((3, T, 8)).astype(np.float32)
+    heads = []
+    for k in range(3):
+        np.save(tmp_path / f"c{k}.npy", x[k])
+        heads.append(read_header(tmp_path / f"c{k}.npy", V, "rgb"))
+    out = np.full((T, 8), np.nan, np.float32)
+    readers.mean_into(heads, out, np.empty((min(T, rows), 8), np.float32), V, "rgb")
+    # the same float32 operations in the same order: bit-identical, not merely close
+    np.testing.assert_array_equal(out, (x[0] + x[1] + x[2]) / np.float32(3))
+    np.testing.assert_allclose(out, x.mean(axis=0), rtol=1e-6, atol=1e-6)
+    short = np.full((T - 1, 8), np.nan, np.float32) if T > 1 else None
+    if short is not None:  # trimmed to fewer rows than the files hold
+        readers.mean_into(heads, short, np.empty((min(T - 1, rows), 8), np.float32), V, "rgb")
+        np.testing.assert_array_equal(short, out[:T - 1])
+
+
+def test_mean_in_blocks_names_a_truncated_or_missing_crop(tmp_path):
+    x = np.ones((300, 8), np.float32)
+    heads = []
+    for k in range(2):
+        np.save(tmp_path / f"c{k}.npy", x)
+        heads.append(read_header(tmp_path / f"c{k}.npy", V, "rgb"))
+    p = tmp_path / "c1.npy"
+    p.write_bytes(p.read_bytes()[:-40])  # the last block of crop 1 is short
+    out = np.empty((300, 8), np.float32)
+    with pytest.raises(InputError, match=r"rgb features of video .*c1.npy has \d+ \(truncated\)"):
+        readers.mean_into(heads, out, np.empty((128, 8), np.float32), V, "rgb")
+    p.unlink()
+    with pytest.raises(InputError, match=r"expected readable .npy files, .*c1.npy is not"):
+        readers.mean_into(heads, out, np.empty((128, 8), np.float32), V, "rgb")
