@@ -32,6 +32,10 @@ SHARD_BYTES = 1 << 30
 #: IPC body compression (none: see the module docstring).
 COMPRESSION = None
 PART_SUFFIX = ".part"
+#: Bytes of the native buffer in front of a shard's Python sink: the IPC writer's small writes
+#: (message headers, offsets, padding: ~20 per record batch) reach Python in one call, not one
+#: each (each is a GIL hand-over with the reader threads).
+SMALL_WRITES = 1 << 16
 
 def _hf_list(inner):
     import datasets
@@ -194,6 +198,7 @@ class ShardWriter:
         self._buffered = 0
         self._writer: pa.ipc.RecordBatchStreamWriter | None = None
         self._sink: DirectFile | None = None
+        self._stream: pa.BufferedOutputStream | None = None
         self._buffers = buffers if buffers is not None else WriteBuffers()
         self._shard_bytes = 0
         self._shard_rows = 0
@@ -221,6 +226,7 @@ class ShardWriter:
         table = rows_table(self._buffer, self.schema, self._buffers.arena)
         self._writer.write_table(table, max_chunksize=len(self._buffer))
         del table  # it views the arena, which the next row group overwrites
+        self._stream.flush()
         self._sink.checkpoint()  # the disk writes this row group while the next one is read
         self._shard_bytes += self._buffered
         self._shard_rows += len(self._buffer)
@@ -230,8 +236,9 @@ class ShardWriter:
 
     def _close_shard(self) -> None:
         self._writer.close()
+        self._stream.detach()  # flushed; the sink is closed here, not by the buffer
         self._sink.close()  # fsynced
-        self._writer = self._sink = None
+        self._writer = self._stream = self._sink = None
         part = self.out_dir / (self._rel + PART_SUFFIX)
         os.replace(part, self.out_dir / self._rel)
         self._written.append(self._rel)
@@ -246,7 +253,8 @@ class ShardWriter:
         # Written past the page cache (see DirectFile): a store is written once and read later,
         # and the build's memory stays flat however large the store.
         self._sink = DirectFile(path, stage=self._buffers.stage)
-        self._writer = pa.ipc.new_stream(self._sink, self.schema)
+        self._stream = pa.BufferedOutputStream(pa.PythonFile(self._sink, mode="w"), SMALL_WRITES)
+        self._writer = pa.ipc.new_stream(self._stream, self.schema)
 
     def close(self) -> list[str]:
         """Flush, close the last shard and return the relative paths of the shards this writer
@@ -262,12 +270,13 @@ class ShardWriter:
         """Close and delete the open ``.part`` file (a partial shard is never resumed; on a full
         disk its bytes are what the user needs back)."""
         if self._writer is not None:
-            try:
-                self._writer.close()
-            except OSError:  # e.g. ENOSPC flushing the footer: the file goes anyway
-                pass
+            for step in (self._writer.close, self._stream.detach):  # detached: not closed later
+                try:
+                    step()
+                except OSError:  # e.g. ENOSPC flushing the footer: the file goes anyway
+                    pass
             self._sink.discard()
-            self._writer = self._sink = None
+            self._writer = self._stream = self._sink = None
             (self.out_dir / (self._rel + PART_SUFFIX)).unlink(missing_ok=True)
 
 
