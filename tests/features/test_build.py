@@ -168,10 +168,17 @@ def test_broken_tree_fails_clearly_and_keeps_the_previous_build(ucf, how):
     build_features(UCF, root)
     before = _snapshot(_store())
     pattern = _break(root, fx, how)
+    fds = _open_fds()
     with pytest.raises(InputError, match=pattern) as e:
         build_features(UCF, root)
     assert "\n" not in str(e.value)
     assert _snapshot(_store()) == before
+    assert _open_fds() == fds  # the readers keep files open from header to data: all closed
+
+
+def _open_fds() -> set[str] | None:
+    """This process's open file descriptors (None where /proc/self/fd does not exist)."""
+    return set(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
 
 
 def test_interrupted_build_resumes_and_matches(ucf, monkeypatch):

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -6,7 +8,8 @@ from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.errors import InputError
 from var_bench.features.layouts import index_streams
 from var_bench.features import readers
-from var_bench.features.readers import ArrayPool, check_finite, read_header, read_stream, video_headers
+from var_bench.features.readers import (ArrayPool, OpenFiles, check_finite, read_header, read_stream,
+                                        video_headers)
 
 IDS = {"test": ["Abuse028_x264", "Arson001_x264"]}
 V = "Abuse028_x264"
@@ -178,7 +181,7 @@ def test_array_pool_reuses_returned_buffers():
     assert np.shares_memory(pool.take((5, 4)), b)
 
 
-@pytest.mark.parametrize("T, rows", [(1, 3), (5, 3), (7, 7), (9, 128), (300, 128)])
+@pytest.mark.parametrize("T, rows", [(1, 3), (5, 3), (7, 7), (9, 128), (300, 128), (1500, 1024)])
 def test_mean_in_blocks_equals_the_mean_of_whole_files(tmp_path, T, rows):
     rng = np.random.default_rng(T)
     x = rng.standard_normal((3, T, 8)).astype(np.float32)
@@ -211,3 +214,35 @@ def test_mean_in_blocks_names_a_truncated_or_missing_crop(tmp_path):
     p.unlink()
     with pytest.raises(InputError, match=r"expected readable .npy files, .*c1.npy is not"):
         readers.mean_into(heads, out, np.empty((128, 8), np.float32), V, "rgb")
+
+
+def test_open_files_serve_the_data_reads_and_all_close(tree):
+    root, vals = tree
+    ix = _index(root)
+    with OpenFiles() as files:
+        heads = video_headers(ix, V, 0, files)
+        fds = [files.get(h.path) for h in heads]
+        assert all(fd is not None for fd in fds) and len(set(fds)) == 10
+        for fd in fds:
+            os.fstat(fd)  # open
+        got = read_stream(ix, V, heads, 4, "mean", ArrayPool().lease(), files=files)
+        np.testing.assert_allclose(got, vals[V].mean(axis=1), rtol=1e-6, atol=1e-6)
+    for fd in fds:
+        with pytest.raises(OSError):
+            os.fstat(fd)
+    assert files.get(heads[0].path) is None  # after the close, a read opens by path again
+    np.testing.assert_array_equal(read_stream(ix, V, heads, 4, "center", ArrayPool().lease(),
+                                              files=files), vals[V][:, 0])
+
+
+def test_a_refused_header_leaves_no_file_open(tree):
+    root, _ = tree
+    np.save(path_of(root, "ucf-crops", "test", V, 3), np.array(["a"] * 4))
+    with OpenFiles() as files:
+        with pytest.raises(InputError, match="expected a float array"):
+            video_headers(_index(root), V, 0, files)
+        kept = [files.get(path_of(root, "ucf-crops", "test", V, k)) for k in range(10)]
+        assert all(fd is not None for fd in kept[:3]) and kept[3:] == [None] * 7
+    for fd in kept[:3]:
+        with pytest.raises(OSError):
+            os.fstat(fd)

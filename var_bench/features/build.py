@@ -41,7 +41,8 @@ from var_bench.features.labels import SNIPPET_FRAMES, snippet_labels
 from var_bench.features.fingerprint import HEAD_ROWS, Fingerprint, file_line, known_fingerprints, match_lines, compare
 from var_bench.features.layouts import AUTO, SYNTH_MARKER, StreamIndex, check_crops, index_streams, load_layout_file
 from var_bench.features.manifest import BUILD_FORMAT, DTYPES, FeatureManifest
-from var_bench.features.readers import ArrayPool, check_finite, in_page_cache, read_stream, video_headers
+from var_bench.features.readers import (ArrayPool, OpenFiles, check_finite, in_page_cache, read_stream,
+                                        video_headers)
 from var_bench.features.storelock import holds_store_lock
 from var_bench.features.validators import check_marker, check_row
 from var_bench.features.store import (PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, WriteBuffers,
@@ -294,25 +295,27 @@ class _VideoReader:
     def __call__(self, item: tuple[int, _Meta]) -> tuple[int, dict, bool]:
         pos, meta = item
         vid = meta.video_id
-        heads = {s: video_headers(ix, vid, HEAD_ROWS) for s, ix in self.index.items()}
-        lengths = {s: h[0].shape[0] for s, h in heads.items()}
-        T = aligned_length(lengths, vid)
-        row: dict = {"video_id": vid}
-        scratch = self.pool.lease()  # crop buffers, back to the pool after this video
-        try:
-            for s, ix in self.index.items():
-                x = read_stream(ix, vid, heads[s], T, self.crops, scratch, self.pool.take)
-                if x.ndim == 3 and x.shape[1] == 1:  # one crop: stored [T, D] (see store_features)
-                    x = x[:, 0]
-                if x.dtype != self.dtype:
-                    y = self.pool.take(x.shape, self.dtype)
-                    np.copyto(y, x, casting="unsafe")
-                    self.pool.give(x)
-                    x = y
-                check_finite(x, vid, s, _where(heads[s], self.crops, ix))
-                row[s] = x
-        finally:
-            scratch.release()
+        # each file opened once, for its header and its data
+        with OpenFiles() as files:
+            heads = {s: video_headers(ix, vid, HEAD_ROWS, files) for s, ix in self.index.items()}
+            lengths = {s: h[0].shape[0] for s, h in heads.items()}
+            T = aligned_length(lengths, vid)
+            row: dict = {"video_id": vid}
+            scratch = self.pool.lease()  # crop buffers, back to the pool after this video
+            try:
+                for s, ix in self.index.items():
+                    x = read_stream(ix, vid, heads[s], T, self.crops, scratch, self.pool.take, files)
+                    if x.ndim == 3 and x.shape[1] == 1:  # one crop: stored [T, D] (see store_features)
+                        x = x[:, 0]
+                    if x.dtype != self.dtype:
+                        y = self.pool.take(x.shape, self.dtype)
+                        np.copyto(y, x, casting="unsafe")
+                        self.pool.give(x)
+                        x = y
+                    check_finite(x, vid, s, _where(heads[s], self.crops, ix))
+                    row[s] = x
+            finally:
+                scratch.release()
         row["num_snippets"] = T
         for s in self.index:
             row[f"{s}_len"] = lengths[s]

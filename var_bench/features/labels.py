@@ -23,7 +23,7 @@ def snippet_labels(segments: Iterable[Sequence[int]], T: int,
     ends = starts + snippet_frames
     covered = np.zeros(T, dtype=np.int64)
     for s, e in _union(segments):
-        covered += np.clip(np.minimum(ends, e) - np.maximum(starts, s), 0, None)
+        covered += np.maximum(np.minimum(ends, e) - np.maximum(starts, s), 0)
     return (2 * covered >= snippet_frames).astype(np.int8)
 
 

@@ -9,6 +9,8 @@ video, the file and what was expected versus found.
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import re
 import struct
@@ -45,11 +47,20 @@ def _fast_header(lead: bytes) -> tuple[tuple[int, ...], bool, np.dtype, int] | N
             start, size = 10, struct.unpack("<H", lead[8:10])[0]
         else:
             start, size = 12, struct.unpack("<I", lead[8:12])[0]
-        m = _CANONICAL.fullmatch(lead, start, start + size) if len(lead) >= start + size else None
-        if m is not None:
-            shape = tuple(int(x) for x in m.group(3).split(b",") if x.strip())
-            return shape, m.group(2) == b"True", np.dtype(m.group(1).decode()), start + size
+        if len(lead) >= start + size:
+            return _parse_canonical(lead[:start + size], start)
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_canonical(header: bytes, start: int) -> tuple[tuple[int, ...], bool, np.dtype, int] | None:
+    """:func:`_fast_header` of the header bytes, cached: the crop files of a video, and most
+    videos of a feature set, share one header (the reader threads hold the GIL here)."""
+    m = _CANONICAL.fullmatch(header, start)
+    if m is None:
+        return None
+    shape = tuple(int(x) for x in m.group(3).split(b",") if x.strip())
+    return shape, m.group(2) == b"True", np.dtype(m.group(1).decode()), len(header)
 
 
 @dataclass(frozen=True)
@@ -65,10 +76,61 @@ class NpyHeader:
     head: bytes | None = None
 
 
-def read_header(path: Path, video_id: str, stream: str, head_rows: int = 0) -> NpyHeader:
+class OpenFiles:
+    """Files left open by :func:`read_header` for the reads of the same video's data, so each
+    file is opened once (an open and a close per file fewer: in the reader threads every system
+    call is a point where they hand the GIL over). A context manager; :meth:`close` closes all,
+    and a file not held (or asked for after the close) is opened again by its path."""
+
+    def __init__(self) -> None:
+        self._fds: dict[Path, int] = {}
+
+    def keep(self, path: Path, fd: int) -> None:
+        old = self._fds.pop(path, None)
+        if old is not None:
+            os.close(old)
+        self._fds[path] = fd
+
+    def get(self, path: Path) -> int | None:
+        return self._fds.get(path)
+
+    def close(self) -> None:
+        fds, self._fds = list(self._fds.values()), {}
+        for fd in fds:
+            os.close(fd)
+
+    def __enter__(self) -> "OpenFiles":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _Opened:
+    """``with _Opened(path, files) as fd``: the fd ``files`` holds for ``path``, else one opened
+    here and closed on exit."""
+
+    def __init__(self, path: Path, files: OpenFiles | None) -> None:
+        self.path, self.fd = path, files.get(path) if files is not None else None
+        self.own = self.fd is None
+
+    def __enter__(self) -> int:
+        if self.own:
+            self.fd = os.open(self.path, os.O_RDONLY)
+        return self.fd
+
+    def __exit__(self, *exc) -> None:
+        if self.own:
+            os.close(self.fd)
+
+
+def read_header(path: Path, video_id: str, stream: str, head_rows: int = 0,
+                files: OpenFiles | None = None) -> NpyHeader:
     """Parse the header of ``path``; InputError if it is not a numeric ``.npy`` array.
-    ``head_rows``: also read the raw bytes of the first rows (same open; for the fingerprint)."""
+    ``head_rows``: also read the raw bytes of the first rows (same open; for the fingerprint).
+    ``files``: keep the file open there (once the header is good) for the data reads."""
     head = None
+    kept = False
     try:
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -79,19 +141,24 @@ def read_header(path: Path, video_id: str, stream: str, head_rows: int = 0) -> N
             else:
                 shape, fortran, dtype, offset = _numpy_header(path)
             if head_rows:
-                per_row = np.dtype(dtype).itemsize * int(np.prod(shape[1:], dtype=np.int64))
+                per_row = np.dtype(dtype).itemsize * math.prod(shape[1:])
                 n = min(head_rows, int(shape[0]) if shape else 0) * per_row
                 head = lead[offset:offset + n] if offset + n <= len(lead) else os.pread(fd, n, offset)
+            dtype = np.dtype(dtype)
+            if dtype.hasobject or dtype.kind not in "fiu":
+                raise InputError(f"{stream} features of video {video_id}: expected a float array, {path} "
+                                 f"holds dtype {dtype}{' (pickled objects are refused)' if dtype.hasobject else ''}")
+            if files is not None:
+                files.keep(path, fd)
+                kept = True
         finally:
-            os.close(fd)
+            if not kept:
+                os.close(fd)
     except (OSError, ValueError, EOFError) as e:
         raise InputError(f"{stream} features of video {video_id}: expected a .npy array, "
                          f"{path} is not one ({_reason(e)})") from None
-    dtype = np.dtype(dtype)
-    if dtype.hasobject or dtype.kind not in "fiu":
-        raise InputError(f"{stream} features of video {video_id}: expected a float array, {path} "
-                         f"holds dtype {dtype}{' (pickled objects are refused)' if dtype.hasobject else ''}")
-    return NpyHeader(Path(path), tuple(int(s) for s in shape), dtype, bool(fortran), offset, head)
+    return NpyHeader(path if isinstance(path, Path) else Path(path), tuple(map(int, shape)), dtype,
+                     bool(fortran), offset, head)
 
 
 def _numpy_header(path: Path) -> tuple[tuple[int, ...], bool, np.dtype, int]:
@@ -117,13 +184,14 @@ def _fail(stream: str, video_id: str, path: Path, expected: str, found: str) -> 
     return InputError(f"{stream} features of video {video_id}: expected {expected}, {path} has {found}")
 
 
-def video_headers(index: StreamIndex, video_id: str, head_rows: int = 0) -> list[NpyHeader]:
+def video_headers(index: StreamIndex, video_id: str, head_rows: int = 0,
+                  files: OpenFiles | None = None) -> list[NpyHeader]:
     """Headers of one video's files in crop order, checked: ndim, D (the stream's, found in its
     first file), T >= 1, equal T (and C for ``[T, C, D]`` files, which must match
-    ``index.num_crops`` once it is known). ``head_rows``: see :func:`read_header`."""
+    ``index.num_crops`` once it is known). ``head_rows``, ``files``: see :func:`read_header`."""
     lay = index.layout
     dim = index.dim if index.dim is not None else lay.dim
-    heads = [read_header(p, video_id, index.stream, head_rows) for p in index.files[video_id]]
+    heads = [read_header(p, video_id, index.stream, head_rows, files) for p in index.files[video_id]]
     ndim = 3 if lay.video_crops else 2
     shape_doc = "[T, C, D]" if lay.video_crops else "[T, D]"
     for h in heads:
@@ -154,9 +222,11 @@ def video_headers(index: StreamIndex, video_id: str, head_rows: int = 0) -> list
     return heads
 
 
-#: Rows of a block of :func:`mean_into`: 128 x 1024 float32 is 512 KiB, so the block of the
-#: output and the crop read into it stay in a core's 1 MiB L2 cache across all C crops.
-_MEAN_ROWS = 128
+#: Rows of a block of :func:`mean_into`: 1024 x 1024 float32 is 4 MiB, in the last-level cache
+#: with the output's block; a UCF/XD video (T ~ 450) is one block, so one read per crop file.
+#: (128-row blocks, in L2, were as fast alone but four times the system calls, each a point where
+#: the reader threads hand the GIL over: measured 10% slower builds with two readers.)
+_MEAN_ROWS = 1024
 
 
 def _pread_full(fd: int, dst: memoryview, offset: int) -> int:
@@ -170,17 +240,15 @@ def _pread_full(fd: int, dst: memoryview, offset: int) -> int:
     return got
 
 
-def read_into(h: NpyHeader, out: np.ndarray, video_id: str, stream: str, rows: int) -> None:
+def read_into(h: NpyHeader, out: np.ndarray, video_id: str, stream: str, rows: int,
+              files: OpenFiles | None = None) -> None:
     """Copy the first ``rows`` rows (axis 0) of the file into float32 ``out`` (C-contiguous,
-    shape ``(rows, *h.shape[1:])``)."""
-    count = rows * int(np.prod(h.shape[1:], dtype=np.int64))
+    shape ``(rows, *h.shape[1:])``). ``files``: where the file may be open already."""
+    count = rows * math.prod(h.shape[1:])
     if h.dtype == _F32 and not h.fortran_order:
         nbytes = count * 4
-        fd = os.open(h.path, os.O_RDONLY)
-        try:
+        with _Opened(h.path, files) as fd:
             got = _pread_full(fd, memoryview(out.reshape(-1)).cast("B")[:nbytes], h.offset)
-        finally:
-            os.close(fd)
         if got != nbytes:
             raise _fail(stream, video_id, h.path, f"{h.offset + nbytes} bytes for shape {list(h.shape)}",
                         f"{h.offset + got} (truncated)")
@@ -194,24 +262,26 @@ def read_into(h: NpyHeader, out: np.ndarray, video_id: str, stream: str, rows: i
 
 
 def mean_into(heads: list[NpyHeader], out: np.ndarray, block: np.ndarray, video_id: str,
-              stream: str) -> None:
+              stream: str, files: OpenFiles | None = None) -> None:
     """``out`` ``[T, D]`` = the mean of the C per-crop float32 C-order files ``heads`` over their
     first T rows: ``(x_0 + x_1 + ... + x_{C-1}) / C`` in float32, added in crop order (the same
-    values as summing whole files). ``block``: a float32 ``[R, D]`` scratch array.
+    values as summing whole files). ``block``: a float32 ``[R, D]`` scratch array; ``files``:
+    where the files may be open already.
 
     Why in blocks of R rows: summed file by file, every add streams two T x D arrays through
     memory; block by block (crop 0's rows read straight into ``out``, crops 1..C-1 into
-    ``block`` and added), both stay in the core's cache (measured: 0.75x the time of
-    reading whole files and adding them, faster than ``np.load`` of the files alone)."""
+    ``block`` and added), both stay in cache (measured on one core: 0.65-0.75x the time of
+    reading whole files into a buffer and adding them, as fast as ``np.load`` of the files)."""
     T, D = out.shape
     R = block.shape[0]
     row = D * 4
     flat = memoryview(block.reshape(-1)).cast("B")
+    opened = [_Opened(h.path, files) for h in heads]
     fds: list[int] = []
     h = heads[0]
     try:
-        for h in heads:
-            fds.append(os.open(h.path, os.O_RDONLY))
+        for h, o in zip(heads, opened):
+            fds.append(o.__enter__())
         for a in range(0, T, R):
             n = min(R, T - a)
             dst = out[a:a + n]
@@ -231,8 +301,8 @@ def mean_into(heads: list[NpyHeader], out: np.ndarray, block: np.ndarray, video_
         raise InputError(f"{stream} features of video {video_id}: expected readable .npy files, "
                          f"{h.path} is not ({_reason(e)})") from None
     finally:
-        for fd in fds:
-            os.close(fd)
+        for o in opened[:len(fds)]:
+            o.__exit__()
 
 
 def in_page_cache(path: str | os.PathLike) -> bool | None:
@@ -265,7 +335,7 @@ def check_finite(x: np.ndarray, video_id: str, stream: str, where: str) -> None:
     large ones) is counted value by value."""
     if x.dtype.kind == "f":
         with np.errstate(invalid="ignore", over="ignore"):  # inf + -inf: NaN, counted below
-            if np.isfinite(x.sum(dtype=np.float64)):
+            if np.isfinite(np.add.reduce(x, axis=None, dtype=np.float64)):
                 return
     if not np.isfinite(x).all():
         bad = int(x.size - np.count_nonzero(np.isfinite(x)))
@@ -294,7 +364,7 @@ class ArrayPool:
 
     def take(self, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
         dtype = np.dtype(dtype)
-        n = int(np.prod(shape, dtype=np.int64))
+        n = math.prod(shape)
         with self._lock:
             free = self._free.setdefault(dtype, [])
             # the most recently given back first: its pages are likeliest still in cache
@@ -338,11 +408,11 @@ class Lease:
 
 
 def read_stream(index: StreamIndex, video_id: str, heads: list[NpyHeader], T: int, crops: str,
-                scratch: Lease, alloc=None) -> np.ndarray:
+                scratch: Lease, alloc=None, files: OpenFiles | None = None) -> np.ndarray:
     """One stream of one video, trimmed to ``T`` snippets, crops reduced per ``crops``
     (see :mod:`.align`: mean | center | all | a crop index k): a float32 array ``[T, D]``
     (``[T, C, D]`` for ``all``) from ``alloc(shape)`` (default ``np.empty``; the build passes
-    :meth:`ArrayPool.take`).
+    :meth:`ArrayPool.take`); ``files``: where the files may be open already (:class:`OpenFiles`).
 
     Per-crop float32 files are averaged block by block (:func:`mean_into`; memory: output + one
     block), other dtypes summed a file at a time; for center / k only that crop's file is read.
@@ -358,27 +428,27 @@ def read_stream(index: StreamIndex, video_id: str, heads: list[NpyHeader], T: in
             out = alloc((T, C, D))
             buf = scratch.get((T, D))
             for k, h in enumerate(heads):
-                read_into(h, buf, video_id, stream, T)
+                read_into(h, buf, video_id, stream, T, files)
                 out[:, k, :] = buf
             return out
         out = alloc((T, D))
         k = crop_index(crops, C, video_id, stream)
         if k is None and C > 1 and all(h.dtype == _F32 and not h.fortran_order for h in heads):
-            mean_into(heads, out, scratch.get((min(T, _MEAN_ROWS), D)), video_id, stream)
+            mean_into(heads, out, scratch.get((min(T, _MEAN_ROWS), D)), video_id, stream, files)
             return out
-        read_into(heads[k if k is not None else 0], out, video_id, stream, T)
+        read_into(heads[k if k is not None else 0], out, video_id, stream, T, files)
         if k is None and C > 1:
             buf = scratch.get((T, D))
             for h in heads[1:]:
-                read_into(h, buf, video_id, stream, T)
+                read_into(h, buf, video_id, stream, T, files)
                 np.add(out, buf, out=out)
             out /= np.float32(C)
         return out
     h = heads[0]
     if lay.video_crops:
         buf = scratch.get((T, *h.shape[1:]))
-        read_into(h, buf, video_id, stream, T)
+        read_into(h, buf, video_id, stream, T, files)
         return reduce_crops(buf, crops, alloc(buf.shape if crops == "all" else (T, h.shape[-1])))
     out = alloc((T, D))
-    read_into(h, out, video_id, stream, T)
+    read_into(h, out, video_id, stream, T, files)
     return out

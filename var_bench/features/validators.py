@@ -123,6 +123,7 @@ def check_row(row: Mapping, dims: Mapping[str, int], crops_all: int | Mapping[st
         if labels.shape != (T,):
             raise InputError(f"{where}: snippet_labels expected {T} values (T), got shape "
                              f"{list(labels.shape)}")
-        if labels.size and not np.isin(labels, (0, 1)).all():
+        # (labels == 0) | (labels == 1), not np.isin: a tenth of the time (once per video)
+        if labels.size and not ((labels == 0) | (labels == 1)).all():
             raise InputError(f"{where}: snippet_labels expected values 0 or 1, got "
                              f"{sorted(set(np.unique(labels).tolist()) - {0, 1})[:5]}")
