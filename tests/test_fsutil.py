@@ -115,3 +115,26 @@ def test_direct_file_raises_a_background_write_error(tmp_path, monkeypatch):
         f.write(os.urandom(1 << 18))  # the second half waits for the first, which failed
         f.close()
     assert f.closed or f.discard() is None
+
+
+@pytest.mark.parametrize("end", ["close", "discard"])
+def test_direct_file_writes_every_half_with_one_thread_and_ends_it(tmp_path, end):
+    import threading
+
+    from var_bench.fsutil import DirectFile
+
+    def writers():
+        return [t for t in threading.enumerate() if t.name == "var-bench-write"]
+
+    before = len(writers())
+    f = DirectFile(tmp_path / "f", chunk=1 << 16)
+    data = os.urandom(20 * (1 << 16) + 12345)  # 20 full halves and a partial one
+    seen = set()
+    for i in range(0, len(data), 50_000):
+        f.write(data[i:i + 50_000])
+        seen.update(t.ident for t in writers())
+    assert len(seen) == 1  # one writer thread for the file's life, not one per half
+    getattr(f, end)()
+    assert len(writers()) == before
+    if end == "close":
+        assert (tmp_path / "f").read_bytes() == data
