@@ -141,9 +141,9 @@ def test_fast_header_declines_odd_headers(tmp_path):
     assert h.shape == (2, 3) and h.dtype == np.float32 and h.offset == 128
 
 
-def test_check_finite_fast_path_is_exact():
-    """The finite-sum shortcut never accepts a NaN/Inf and never refuses large finite values
-    whose float32 sum would overflow."""
+def test_check_finite_is_exact():
+    """Never accepts a NaN/Inf, never refuses large finite values (whose float32 sum would
+    overflow)."""
     big = np.full((4, 1024), 3e38, np.float32)  # sum overflows float32, not float64
     check_finite(big, "v", "rgb", "f")
     for bad in (np.nan, np.inf, -np.inf):
