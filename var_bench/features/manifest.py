@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from var_bench.fsutil import atomic_write_text
@@ -87,4 +87,7 @@ class FeatureManifest:
 
     def write(self, folder: Path) -> None:
         """Write ``manifest.json`` into ``folder`` atomically."""
-        atomic_write_text(Path(folder) / MANIFEST, json.dumps(asdict(self), indent=1) + "\n")
+        # fields one level deep, not asdict: every value is JSON already, and asdict's deep copy
+        # of the id lists took 10 ms of a 0.35 s build
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        atomic_write_text(Path(folder) / MANIFEST, json.dumps(data, indent=1) + "\n")

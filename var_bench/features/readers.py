@@ -146,8 +146,9 @@ def read_header(path: Path, video_id: str, stream: str, head_rows: int = 0,
                 head = lead[offset:offset + n] if offset + n <= len(lead) else os.pread(fd, n, offset)
             dtype = np.dtype(dtype)
             if dtype.hasobject or dtype.kind not in "fiu":
-                raise InputError(f"{stream} features of video {video_id}: expected a float array, {path} "
-                                 f"holds dtype {dtype}{' (pickled objects are refused)' if dtype.hasobject else ''}")
+                refused = " (pickled objects are refused)" if dtype.hasobject else ""
+                raise InputError(f"{stream} features of video {video_id}: expected a float array, "
+                                 f"{path} holds dtype {dtype}{refused}")
             if files is not None:
                 files.keep(path, fd)
                 kept = True
