@@ -64,7 +64,7 @@ def render_features_card(spec: BenchmarkSpec, m: FeatureManifest, metadata_card:
     title, the Features section, then the metadata card's body (its YAML header dropped)."""
     import datasets
     from datasets.info import DatasetInfosDict
-    from huggingface_hub import DatasetCard, DatasetCardData
+    from huggingface_hub import DatasetCardData
 
     data = DatasetCardData(
         pretty_name=f"{spec.title} features",
@@ -83,7 +83,9 @@ def render_features_card(spec: BenchmarkSpec, m: FeatureManifest, metadata_card:
             "whose card follows the Features section.", ""]
     body += features_section(m)
     body += ["", "---", "", "# Metadata card", "", _strip_header(metadata_card).strip(), ""]
-    return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body)).content
+    # the text DatasetCard(...).content gives, without its parse and second dump of the YAML
+    # (two thirds of the card's 15 ms, a fixed cost of every build)
+    return f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body)
 
 
 def _strip_header(card: str) -> str:
