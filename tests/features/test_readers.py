@@ -231,6 +231,14 @@ def test_open_files_serve_the_data_reads_and_all_close(tree):
     assert files.get(heads[0].path) is None  # after the close, a read opens by path again
     np.testing.assert_array_equal(read_stream(ix, V, heads, 4, "center", ArrayPool().lease(),
                                               files=files), vals[V][:, 0])
+    fd = files.get(heads[0].path)
+    files.close()  # ... and holds it until the next close
+    assert not _open_to(fd, heads[0].path)
+    # without an OpenFiles, each read opens and closes its own files
+    before = os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else None
+    np.testing.assert_allclose(read_stream(ix, V, heads, 4, "mean", ArrayPool().lease()),
+                               vals[V].mean(axis=1), rtol=1e-6, atol=1e-6)
+    assert before is None or sorted(os.listdir("/proc/self/fd")) == sorted(before)
 
 
 def test_a_refused_header_leaves_no_file_open(tree):

@@ -9,6 +9,7 @@ video, the file and what was expected versus found.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -79,8 +80,8 @@ class NpyHeader:
 class OpenFiles:
     """Files left open by :func:`read_header` for the reads of the same video's data, so each
     file is opened once (an open and a close per file fewer: in the reader threads every system
-    call is a point where they hand the GIL over). A context manager; :meth:`close` closes all,
-    and a file not held (or asked for after the close) is opened again by its path."""
+    call is a point where they hand the GIL over). A context manager; :meth:`close` closes every
+    file it holds (it can be used again after)."""
 
     def __init__(self) -> None:
         self._fds: dict[Path, int] = {}
@@ -94,6 +95,13 @@ class OpenFiles:
     def get(self, path: Path) -> int | None:
         return self._fds.get(path)
 
+    def open(self, path: Path) -> int:
+        """The fd held for ``path``, else one opened now (and held until :meth:`close`)."""
+        fd = self._fds.get(path)
+        if fd is None:
+            fd = self._fds[path] = os.open(path, os.O_RDONLY)
+        return fd
+
     def close(self) -> None:
         fds, self._fds = list(self._fds.values()), {}
         for fd in fds:
@@ -106,22 +114,10 @@ class OpenFiles:
         self.close()
 
 
-class _Opened:
-    """``with _Opened(path, files) as fd``: the fd ``files`` holds for ``path``, else one opened
-    here and closed on exit."""
-
-    def __init__(self, path: Path, files: OpenFiles | None) -> None:
-        self.path, self.fd = path, files.get(path) if files is not None else None
-        self.own = self.fd is None
-
-    def __enter__(self) -> int:
-        if self.own:
-            self.fd = os.open(self.path, os.O_RDONLY)
-        return self.fd
-
-    def __exit__(self, *exc) -> None:
-        if self.own:
-            os.close(self.fd)
+def _held(files: OpenFiles | None):
+    """``with _held(files) as fs``: the caller's :class:`OpenFiles` (left open), or one of this
+    call's own (closed on exit)."""
+    return contextlib.nullcontext(files) if files is not None else OpenFiles()
 
 
 def read_header(path: Path, video_id: str, stream: str, head_rows: int = 0,
@@ -241,18 +237,25 @@ def _pread_full(fd: int, dst: memoryview, offset: int) -> int:
     return got
 
 
+def _read_exact(fd: int, h: NpyHeader, dst: memoryview, start: int, video_id: str,
+                stream: str) -> None:
+    """``len(dst)`` bytes of the file ``h`` from byte ``start`` into ``dst``; InputError naming
+    the file when it ends early."""
+    got = _pread_full(fd, dst, start)
+    if got != len(dst):
+        size = h.offset + math.prod(h.shape) * h.dtype.itemsize
+        raise _fail(stream, video_id, h.path, f"{size} bytes for shape {list(h.shape)}",
+                    f"{start + got} (truncated)")
+
+
 def read_into(h: NpyHeader, out: np.ndarray, video_id: str, stream: str, rows: int,
               files: OpenFiles | None = None) -> None:
     """Copy the first ``rows`` rows (axis 0) of the file into float32 ``out`` (C-contiguous,
     shape ``(rows, *h.shape[1:])``). ``files``: where the file may be open already."""
-    count = rows * math.prod(h.shape[1:])
     if h.dtype == _F32 and not h.fortran_order:
-        nbytes = count * 4
-        with _Opened(h.path, files) as fd:
-            got = _pread_full(fd, memoryview(out.reshape(-1)).cast("B")[:nbytes], h.offset)
-        if got != nbytes:
-            raise _fail(stream, video_id, h.path, f"{h.offset + nbytes} bytes for shape {list(h.shape)}",
-                        f"{h.offset + got} (truncated)")
+        with _held(files) as fs:
+            _read_exact(fs.open(h.path), h, memoryview(out[:rows].reshape(-1)).cast("B"),
+                        h.offset, video_id, stream)
         return
     try:
         m = np.load(h.path, mmap_mode="r", allow_pickle=False)
@@ -277,33 +280,24 @@ def mean_into(heads: list[NpyHeader], out: np.ndarray, block: np.ndarray, video_
     R = block.shape[0]
     row = D * 4
     flat = memoryview(block.reshape(-1)).cast("B")
-    opened = [_Opened(h.path, files) for h in heads]
-    fds: list[int] = []
     h = heads[0]
-    try:
-        for h, o in zip(heads, opened):
-            fds.append(o.__enter__())
-        for a in range(0, T, R):
-            n = min(R, T - a)
-            dst = out[a:a + n]
-            src = block[:n]
-            for k, (fd, h) in enumerate(zip(fds, heads)):
-                want = memoryview(dst.reshape(-1)).cast("B") if k == 0 else flat[:n * row]
-                got = _pread_full(fd, want, h.offset + a * row)
-                if got != len(want):
-                    end = h.offset + a * row + got
-                    raise _fail(stream, video_id, h.path,
-                                f"{h.offset + T * row} bytes for shape {list(h.shape)}",
-                                f"{end} (truncated)")
-                if k:
-                    np.add(dst, src, out=dst)
-            np.divide(dst, np.float32(len(heads)), out=dst)
-    except OSError as e:
-        raise InputError(f"{stream} features of video {video_id}: expected readable .npy files, "
-                         f"{h.path} is not ({_reason(e)})") from None
-    finally:
-        for o in opened[:len(fds)]:
-            o.__exit__()
+    with _held(files) as fs:
+        try:
+            fds = []
+            for h in heads:
+                fds.append(fs.open(h.path))
+            for a in range(0, T, R):
+                n = min(R, T - a)
+                dst, src = out[a:a + n], block[:n]
+                for k, (fd, h) in enumerate(zip(fds, heads)):
+                    want = flat[:n * row] if k else memoryview(dst.reshape(-1)).cast("B")
+                    _read_exact(fd, h, want, h.offset + a * row, video_id, stream)
+                    if k:
+                        np.add(dst, src, out=dst)
+                np.divide(dst, np.float32(len(heads)), out=dst)
+        except OSError as e:
+            raise InputError(f"{stream} features of video {video_id}: expected readable .npy "
+                             f"files, {h.path} is not ({_reason(e)})") from None
 
 
 def in_page_cache(path: str | os.PathLike) -> bool | None:
