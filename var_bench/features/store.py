@@ -37,6 +37,11 @@ PART_SUFFIX = ".part"
 #: each (each is a GIL hand-over with the reader threads).
 SMALL_WRITES = 1 << 16
 
+#: The shard writer's O_DIRECT staging buffer (two halves, one filled while the other is
+#: written): 4 MiB writes keep the disk streaming; every byte of it is fresh memory once.
+STAGE_BYTES = 8 << 20
+
+
 def _hf_list(inner):
     import datasets
 
@@ -171,7 +176,7 @@ class WriteBuffers:
     @property
     def stage(self):
         if self._stage is None:
-            self._stage = staging_buffer()
+            self._stage = staging_buffer(STAGE_BYTES)
         return self._stage
 
 
