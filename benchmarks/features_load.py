@@ -21,8 +21,9 @@ is the time after imports, the median of ``--repeats``:
 
 Targets (issue 13): the default (mean) store through FeatureDataset <= 0.3x baseline-mean (Arrow
 IPC shards, memory-mapped, rows are views); the all-crops store (torch-all) faster than the raw
-files (< 1x baseline-all). numpy-* (datasets' own numpy formatting) are printed for reference
-against <= 1x. Prints one PASS/FAIL line per target; exit status 1 if any fails.
+files (< 1x baseline-all). numpy-* (datasets' own numpy formatting, which copies every row) are
+printed for reference against 1x (REF lines). Prints one PASS/FAIL line per target; exit status
+1 if any fails.
 """
 
 from __future__ import annotations
@@ -73,8 +74,12 @@ print(json.dumps({"seconds": t2 - t0, "work": t2 - t1, "total": total, "peak_mib
 """
 
 MODES = ("baseline-mean", "numpy-mean", "torch-mean", "baseline-all", "numpy-all", "torch-all")
-TARGETS = (("numpy-mean", "baseline-mean", 1.0), ("torch-mean", "baseline-mean", 0.3),
-           ("numpy-all", "baseline-all", 1.0), ("torch-all", "baseline-all", 1.0))
+#: (run, its baseline, target ratio): FeatureDataset, the toolkit's loader.
+TARGETS = (("torch-mean", "baseline-mean", 0.3), ("torch-all", "baseline-all", 1.0))
+#: Printed against 1x for reference, not targets: datasets' numpy formatter copies every row it
+#: returns (``np.asarray`` of the Arrow values, then ``np.array`` of the row list), which no
+#: store layout avoids.
+REFERENCE = (("numpy-mean", "baseline-mean", 1.0), ("numpy-all", "baseline-all", 1.0))
 
 
 def child(mode: str, home: Path, listing: Path) -> dict:
@@ -158,6 +163,9 @@ def main() -> None:
         ok = ratio <= target
         failed |= not ok
         print(f"{'PASS' if ok else 'FAIL'} {mode} work <= {target}x {base} work: {ratio:.2f}x")
+    for mode, base, ref in REFERENCE:
+        ratio = rows[mode]["work"] / rows[base]["work"]
+        print(f"REF  {mode} work / {base} work: {ratio:.2f}x (reference {ref}x; not a target)")
     sys.exit(1 if failed else 0)
 
 
