@@ -209,3 +209,45 @@ def test_build_all_crops_loads_as_t_c_d_views(ucf_two_streams):
     a = fd._views["rgb"][0]
     assert a.shape == (4, 10, 1024) and not a.flags.owndata  # a view of the mapped shard
     np.testing.assert_array_equal(a[:, 7], _val(vid, 7, 4, 1024))
+
+
+def test_a_stream_takes_its_train_and_test_lists_three_streams_built(ucf_two_streams):
+    """docs/features.md's VadCLIP command: two --list files for one stream, their union taken;
+    one names paths relative to its own folder, the other the authors' absolute paths."""
+    fx, tmp = ucf_two_streams
+    from var_bench.cli import cli
+    from var_bench.features.manifest import FeatureManifest
+
+    test_ids = fx.expected["test"]
+    train_ids = [v for s in ("train", "val") for v in fx.expected[s]]
+    for vid in train_ids + test_ids:  # a Flow tree too: rgb + flow + clip, three video streams
+        folder = "Test" if vid in test_ids else "Train"
+        _crop_tree(tmp / "i3d", [vid], 10, 1024, T=4, folder=f"{folder}/Flow/x")
+    (tmp / "lists").mkdir()
+    train = tmp / "lists" / "ucf_CLIP_rgb.csv"
+    train.write_text("path,label\n" + "".join(f"../clip/x/{v}__0.npy,Normal\n" for v in train_ids),
+                     "utf-8")
+    test = tmp / "lists" / "ucf_CLIP_rgbtest.csv"
+    test.write_text("path,label\n" + "".join(f"/home/vadclip/UCFClipFeatures/x/{v}__5.npy,A\n"
+                                             for v in test_ids), "utf-8")
+    args = ["build", UCFCRIME_AR.name, "--features", str(tmp / "i3d"), "--stream",
+            f"clip={tmp / 'clip'}", "--no-progress"]
+    out = CliRunner().invoke(cli, args + ["--list", f"clip={train}", "--list", f"clip={test}"])
+    assert out.exit_code == 0, out.output
+    m = FeatureManifest.read(features_dir(UCFCRIME_AR))
+    assert m.streams == ["rgb", "flow", "clip"] and m.dims == {"rgb": 1024, "flow": 1024, "clip": 512}
+    assert m.lists["clip"] == [str(train), str(test)] and m.lists["rgb"] == []
+    assert m.counts == {s: len(fx.expected[s]) for s in SPLITS}
+    rows = read_split(features_dir(UCFCRIME_AR), "test").to_pylist()
+    for row in rows:
+        np.testing.assert_allclose(np.asarray(row["clip"], np.float32),
+                                   np.mean([_val(row["video_id"], k, 4, 512) for k in range(10)], 0),
+                                   rtol=1e-6)
+    # The docs' form: the CLIP tree as --features, both lists without STREAM= (the main tree's).
+    fp, _ = fingerprint_target(tmp / "clip", UCFCRIME_AR.name, lists={"rgb": [train, test]})
+    assert list(fp.streams) == ["clip"] and fp.streams["clip"].files == 10 * len(train_ids + test_ids)
+    # The train list alone leaves the test videos out of clip: the build refuses, one line.
+    out = CliRunner().invoke(cli, args + ["--list", f"clip={train}"])
+    assert isinstance(out.exception, InputError), out.output
+    msg = str(out.exception)
+    assert f"{len(test_ids)} missing (test {len(test_ids)}) in clip {tmp / 'clip'} ({len(test_ids)} absent):" in msg

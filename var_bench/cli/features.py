@@ -8,20 +8,37 @@ from var_bench.benchmarks import SPLITS
 from var_bench.cli.base import benchmark_choice, cli, home_option
 
 
-def _pairs(option: str, values, default_key: str | None = None) -> dict[str, str]:
-    """``NAME=VALUE`` options -> dict (``VALUE`` alone is ``default_key``'s when allowed)."""
+def _split(option: str, v: str, default_key: str | None) -> tuple[str, str]:
+    """``NAME=VALUE`` -> (name, value); ``VALUE`` alone is ``default_key``'s when allowed."""
+    from var_bench.errors import InputError
+
+    name, eq, value = v.partition("=")
+    if not eq:
+        if default_key is None:
+            raise InputError(f"{option}: expected NAME=PATH, got {v!r}")
+        name, value = default_key, v
+    return name.strip(), value.strip()
+
+
+def _pairs(option: str, values) -> dict[str, str]:
+    """``NAME=VALUE`` options -> dict, one value per name."""
     from var_bench.errors import InputError
 
     out: dict[str, str] = {}
     for v in values:
-        name, eq, value = v.partition("=")
-        if not eq:
-            if default_key is None:
-                raise InputError(f"{option}: expected NAME=PATH, got {v!r}")
-            name, value = default_key, v
+        name, value = _split(option, v, None)
         if name in out:
             raise InputError(f"{option}: expected one value per stream, got two for {name}")
-        out[name.strip()] = value.strip()
+        out[name] = value
+    return out
+
+
+def _lists(values) -> dict[str, list[str]]:
+    """``[STREAM=]FILE`` options -> stream -> list files (repeatable per stream; rgb by default)."""
+    out: dict[str, list[str]] = {}
+    for v in values:
+        name, value = _split("--list", v, "rgb")
+        out.setdefault(name, []).append(value)
     return out
 
 
@@ -50,7 +67,8 @@ _DIR = click.Path(exists=True, file_okay=False)
               help="YAML file of user layouts (file template, crops, dim, stream).")
 @click.option("--list", "lists", multiple=True, metavar="[STREAM=]FILE",
               help="A .list / VadCLIP .csv naming the videos to take (paths re-rooted under "
-                   "the stream's folder); STREAM defaults to rgb (the --features folder).")
+                   "the stream's folder); STREAM defaults to rgb (the --features folder); "
+                   "repeat it for a stream's train and test lists (their union is taken).")
 @click.option("--crops", default="mean", show_default=True,
               help="Crop policy: mean | center | all | k (crop index), or per split, "
                    "e.g. train=mean,test=5.")
@@ -72,7 +90,7 @@ def build(benchmark, features, flow, audio, streams, layout, layout_file, lists,
                        dtype=dtype, allow_missing=allow_missing, home=home,
                        snippet_frames=snippet_frames, progress=progress,
                        streams=_pairs("--stream", streams), layout_file=layout_file,
-                       lists=_pairs("--list", lists, default_key="rgb"))
+                       lists=_lists(lists))
     click.echo(f"{m.benchmark} {m.version} features"
                + (" (SYNTHETIC)" if m.synthetic else ""))
     for s in m.streams:
@@ -97,7 +115,8 @@ def build(benchmark, features, flow, audio, streams, layout, layout_file, lists,
 @click.option("--stream", "streams", multiple=True, metavar="NAME=DIR")
 @click.option("--layout", default="auto", show_default=True)
 @click.option("--layout-file", type=click.Path(exists=True, dir_okay=False), default=None)
-@click.option("--list", "lists", multiple=True, metavar="[STREAM=]FILE")
+@click.option("--list", "lists", multiple=True, metavar="[STREAM=]FILE",
+              help="A list file of a stream's videos (repeatable, as for build).")
 @click.option("--json", "as_json", is_flag=True, help="Print the fingerprint as JSON (with file lines).")
 @home_option
 def fingerprint(target, benchmark, flow, audio, streams, layout, layout_file, lists, as_json, home):
@@ -109,7 +128,7 @@ def fingerprint(target, benchmark, flow, audio, streams, layout, layout_file, li
     fp, lines = fingerprint_target(target, benchmark, flow=flow, audio=audio,
                                    streams=_pairs("--stream", streams), layout=layout,
                                    layout_file=layout_file,
-                                   lists=_pairs("--list", lists, default_key="rgb"), home=home)
+                                   lists=_lists(lists), home=home)
     if as_json:
         click.echo(json.dumps(fp.to_dict(), indent=1))
         return

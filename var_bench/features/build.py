@@ -95,7 +95,8 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
     ``features``: the main tree (Flow folders and VGGish files inside it are used unless ``flow``
     / ``audio`` are given); ``streams``: more trees, stream name -> folder (e.g. ``{"clip": DIR}``);
     ``layout``: a layout name or ``"auto"``; ``layout_file``: a YAML file of user layouts;
-    ``lists``: stream (``rgb`` = the main tree) -> list file naming the videos to take;
+    ``lists``: stream (``rgb`` = the main tree) -> list file, or a sequence of them, naming the
+    videos to take (their union);
     ``crops``: a crop policy (mean | center | all | k, or ``train=mean,test=5``); ``dtype``:
     float32 | float16; ``allow_missing``: build even when ids of a split have no files (listed in
     the manifest and card); ``snippet_frames``: F for the snippet labels (default: the synthetic
@@ -117,7 +118,7 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
                           None if flow is None else Path(flow),
                           None if audio is None else Path(audio), layout,
                           streams={k: Path(v) for k, v in (streams or {}).items()},
-                          user_layouts=user, lists={k: Path(v) for k, v in (lists or {}).items()})
+                          user_layouts=user, lists=lists)
     roots = [Path(p) for p in (features, flow, audio, *(streams or {}).values()) if p is not None]
     identities = tree_identities(roots)
     # Features of random-initialised extractor weights are as meaningless as synthetic ones.
@@ -181,7 +182,7 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
         counts=counts, missing=missing_out, trimmed=trimmed, shards=shards,
         ids_sha256=dict(meta_manifest.ids_sha256), notes=notes, crops=dict(policy),
         features_digest=fp.digest, matches=matches,
-        lists={s: (str(ix.list_file) if ix.list_file else None) for s, ix in index.items()},
+        lists={s: [str(p) for p in ix.list_files] for s, ix in index.items()},
         stream_crops=kept_crops,
     )
     atomic_write_text(staging / "README.md",
@@ -239,7 +240,11 @@ def _marker(roots: list[Path]) -> dict | None:
 def _missing_message(missing: dict[str, list[str]], index: dict[str, StreamIndex]) -> str:
     ids = [v for s in SPLITS for v in missing[s]]
     per = ", ".join(f"{s} {len(missing[s])}" for s in SPLITS if missing[s])
-    roots = ", ".join(f"{s} {ix.root}" for s, ix in index.items())
+    gone = set(ids)
+    # name only the streams that lack videos (a list that left some out, a half-copied tree)
+    lacking = {s: sum(v not in ix.files for v in gone) for s, ix in index.items()}
+    roots = ", ".join(f"{s} {ix.root} ({n} absent)" for s, ix in index.items()
+                      if (n := lacking[s]))
     shown = ", ".join(ids[:_SHOWN_MISSING]) + (", ..." if len(ids) > _SHOWN_MISSING else "")
     return (f"expected features for every video of every split, {len(ids)} missing ({per}) in "
             f"{roots}: {shown}; pass --allow-missing to build without them")

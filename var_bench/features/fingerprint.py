@@ -234,7 +234,7 @@ def fingerprint_target(target, benchmark=None, *, flow=None, audio=None, streams
     index = index_streams(spec, target, None if flow is None else Path(flow),
                           None if audio is None else Path(audio), layout,
                           streams={k: Path(v) for k, v in (streams or {}).items()},
-                          user_layouts=user, lists={k: Path(v) for k, v in (lists or {}).items()})
+                          user_layouts=user, lists=lists)
     stems = None
     from var_bench.data.prepare import ids
     from var_bench.errors import NotBuiltError

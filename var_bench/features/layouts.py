@@ -228,7 +228,7 @@ class _Group:
     stream: str | None
     kind: str  # "video", "flow" or "audio": which layouts may read it
     entries: list[_Entry] = field(default_factory=list)
-    list_file: Path | None = None
+    list_files: tuple[Path, ...] = ()
 
 
 def walk_npy(root: Path) -> Iterator[tuple[tuple[str, ...], os.DirEntry]]:
@@ -297,37 +297,38 @@ def _walk_pairs(root: Path):
         yield parts, entry.name, entry.path
 
 
-def _list_pairs(list_file: Path, root: Path, matcher: _Matcher):
-    """The files of the videos a list names: each listed file's folder is read once and every
-    file of a listed stem in it is taken (a list naming crop 0 or crop 5 selects the video, the
-    crop policy then picks crops)."""
-    listed = read_list(list_file)
+def _list_pairs(list_files: Sequence[Path], root: Path, matcher: _Matcher):
+    """The files of the videos the lists name (a video named in several lists is taken once):
+    each listed file's folder is read once and every file of a listed stem in it is taken (a
+    list naming crop 0 or crop 5 selects the video, the crop policy then picks crops)."""
     want: dict[str, set[str]] = {}
-    missing = []
     by_name: dict[str, str | None] | None = None
-    for no, text in listed:
-        p = resolve_listed(text, root, list_file.parent)
-        if p is None:
-            # Last resort: the file name anywhere under root (one walk, only when needed;
-            # a name found twice is ambiguous and stays missing).
-            if by_name is None:
-                by_name = {}
-                for _, entry in walk_npy(root):
-                    by_name[entry.name] = None if entry.name in by_name else entry.path
-            found = by_name.get(PurePosixPath(text).name)
-            p = Path(found) if found else None
-        if p is None:
-            missing.append(f"line {no}: {text}")
-            continue
-        got = matcher.match(p.name)
-        if got is None:
-            raise InputError(f"--list {list_file} line {no}: expected a feature file name "
-                             f"({', '.join(example(t) for t in matcher.templates)}), got {p.name}")
-        want.setdefault(str(p.parent), set()).add(got[1])
-    if missing:
-        raise InputError(f"--list {list_file}: expected every listed file under {root} (paths "
-                         f"are re-rooted there), {len(missing)} of {len(listed)} not found "
-                         f"({'; '.join(missing[:3])}{'; ...' if len(missing) > 3 else ''})")
+    for list_file in list_files:
+        listed = read_list(list_file)
+        missing = []
+        for no, text in listed:
+            p = resolve_listed(text, root, list_file.parent)
+            if p is None:
+                # Last resort: the file name anywhere under root (one walk, only when needed;
+                # a name found twice is ambiguous and stays missing).
+                if by_name is None:
+                    by_name = {}
+                    for _, entry in walk_npy(root):
+                        by_name[entry.name] = None if entry.name in by_name else entry.path
+                found = by_name.get(PurePosixPath(text).name)
+                p = Path(found) if found else None
+            if p is None:
+                missing.append(f"line {no}: {text}")
+                continue
+            got = matcher.match(p.name)
+            if got is None:
+                raise InputError(f"--list {list_file} line {no}: expected a feature file name "
+                                 f"({', '.join(example(t) for t in matcher.templates)}), got {p.name}")
+            want.setdefault(str(p.parent), set()).add(got[1])
+        if missing:
+            raise InputError(f"--list {list_file}: expected every listed file under {root} (paths "
+                             f"are re-rooted there), {len(missing)} of {len(listed)} not found "
+                             f"({'; '.join(missing[:3])}{'; ...' if len(missing) > 3 else ''})")
     for folder, stems in want.items():
         try:
             rel_parts = Path(folder).resolve().relative_to(root.resolve()).parts
@@ -343,11 +344,11 @@ def _list_pairs(list_file: Path, root: Path, matcher: _Matcher):
 
 def _scan(root: Path, stream: str | None, matcher: _Matcher, *, kind: str, take_flow: bool,
           take_audio: bool, flow_only_if_marked: bool = False,
-          list_file: Path | None = None) -> tuple[list[_Group], int]:
+          list_files: tuple[Path, ...] = ()) -> tuple[list[_Group], int]:
     """Group one source's files: (default group, flow group, audio group), unmatched count."""
-    pairs = _list_pairs(list_file, root, matcher) if list_file else _walk_pairs(root)
+    pairs = _list_pairs(list_files, root, matcher) if list_files else _walk_pairs(root)
     entries, ignored = _entries(pairs, matcher)
-    main = _Group(root, stream, kind, list_file=list_file)
+    main = _Group(root, stream, kind, list_files=list_files)
     flow = _Group(root, "flow", "flow")
     audio = _Group(root, None, "audio")
     marked = []
@@ -437,7 +438,7 @@ def _pick(group: _Group, cluster: set[str], entries: list[_Entry], cands: list[L
 
 
 def make_index(stream: str, layout: Layout, root: Path, entries: list[_Entry], ignored: int,
-               num_crops: int | None, dim: int | None, list_file: Path | None = None) -> StreamIndex:
+               num_crops: int | None, dim: int | None, list_files: tuple[Path, ...] = ()) -> StreamIndex:
     """Group one stream's files by stem (paths in crop order) and refuse duplicates."""
     by_stem: dict[str, dict[int, str]] = {}
     lines = []
@@ -454,7 +455,7 @@ def make_index(stream: str, layout: Layout, root: Path, entries: list[_Entry], i
     files = {stem: tuple(root / c[k] for k in sorted(c)) for stem, c in by_stem.items()}
     crop_sets = {stem: tuple(sorted(c)) for stem, c in by_stem.items()} if layout.per_crop else {}
     return StreamIndex(stream, layout, root, files, num_crops, digest, ignored, crop_sets, dim,
-                       list_file)
+                       tuple(list_files))
 
 
 def check_crops(index: StreamIndex, stems: list[str]) -> None:
@@ -498,7 +499,8 @@ def candidate_layouts(spec: BenchmarkSpec, user: Sequence[Layout] = ()) -> list[
 def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None = None,
                   audio: Path | None = None, layout: str = AUTO, *,
                   streams: Mapping[str, Path] | None = None, user_layouts: Sequence[Layout] = (),
-                  lists: Mapping[str, Path] | None = None) -> dict[str, StreamIndex]:
+                  lists: Mapping[str, Path | Sequence[Path]] | None = None
+                  ) -> dict[str, StreamIndex]:
     """Index the raw trees of one benchmark: stream -> :class:`StreamIndex`.
 
     ``features``: the main tree (its Flow folders and audio files are taken too unless ``flow`` /
@@ -506,7 +508,8 @@ def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None 
     VadCLIP, text_emb for TEVAD captions). ``streams``: more sources, name -> folder (every file
     feeds that stream). ``layout``: a layout name or ``"auto"``; ``user_layouts``: layouts from a
     ``--layout-file`` (tried first). ``lists``: stream (``rgb`` = the main tree) -> a list file
-    naming the videos to take from that stream's folder.
+    or several (e.g. VadCLIP's train and test CSVs) naming the videos to take from that
+    stream's folder; the videos taken are the union of the lists.
     """
     cands = candidate_layouts(spec, user_layouts)
     by_name = {lay.name: lay for lay in cands}
@@ -524,7 +527,8 @@ def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None 
     streams = dict(streams or {})
     for name in streams:
         check_stream_name(name)
-    lists = dict(lists or {})
+    lists = {k: ((Path(v),) if isinstance(v, (str, os.PathLike)) else tuple(map(Path, v)))
+             for k, v in (lists or {}).items()}
     roots = [("features", features), ("flow", flow), ("audio", audio),
              *((f"stream {n}", p) for n, p in streams.items())]
     for what, root in roots:
@@ -548,14 +552,16 @@ def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None 
 
     if features is not None:
         add(features, None, kind="video", take_flow=flow is None,
-            take_audio=audio is None and has_audio, list_file=lists.get("rgb"))
+            take_audio=audio is None and has_audio, list_files=lists.get("rgb", ()))
     if flow is not None:
         add(flow, "flow", kind="flow", take_flow=True, take_audio=False,
-            flow_only_if_marked=True, list_file=lists.get("flow"))
+            flow_only_if_marked=True, list_files=lists.get("flow", ()))
     if audio is not None:
-        add(audio, None, kind="audio", take_flow=False, take_audio=True, list_file=lists.get("audio"))
+        add(audio, None, kind="audio", take_flow=False, take_audio=True,
+            list_files=lists.get("audio", ()))
     for name, root in streams.items():
-        add(root, name, kind="video", take_flow=False, take_audio=False, list_file=lists.get(name))
+        add(root, name, kind="video", take_flow=False, take_audio=False,
+            list_files=lists.get(name, ()))
 
     out: dict[str, StreamIndex] = {}
     origin: dict[str, _Group] = {}
@@ -603,7 +609,7 @@ def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None 
                                  f"{origin[stream].root} ({out[stream].layout.name}) and "
                                  f"{group.root} ({lay.name}); name one with --stream NAME=DIR")
             out[stream] = make_index(stream, lay, group.root, entries, ignored, c, d,
-                                     group.list_file)
+                                     group.list_files)
             origin[stream] = group
             log.info("%s features: layout %s (D = %d), %d videos under %s", stream, lay.name, d,
                      len(out[stream].files), group.root)

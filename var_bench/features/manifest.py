@@ -57,8 +57,9 @@ class FeatureManifest:
     features_digest: str | None = None
     #: stream -> name of the known release its digest matches (None: no match).
     matches: dict[str, str | None] = field(default_factory=dict)
-    #: stream -> the list file its videos were taken from (None: the whole folder).
-    lists: dict[str, str | None] = field(default_factory=dict)
+    #: stream -> the list files its videos were taken from (empty: the whole folder; stores
+    #: built before several lists per stream hold one path or None).
+    lists: dict[str, list[str] | str | None] = field(default_factory=dict)
     #: stream -> C of the streams its ``all`` splits store ``[T, C, D]`` (others are ``[T, D]``).
     stream_crops: dict[str, int] = field(default_factory=dict)
 

@@ -25,7 +25,8 @@ class StreamIndex:
     ignored: int = 0
     crop_sets: dict[str, tuple[int, ...]] = field(default_factory=dict)
     dim: int | None = None
-    list_file: Path | None = None
+    #: The list files the videos were taken from (empty: the whole folder).
+    list_files: tuple[Path, ...] = ()
 
     @property
     def fingerprint(self) -> str:  # the 0.2 name of inputs_sha256
