@@ -131,3 +131,46 @@ def test_uca_overlap_count_matches_the_upstream_files(shared_data) -> None:
                       / "UCFCrime_Train.json").read_text())
     overlap = published_table("ucfcrime-ar").overlaps[0]
     assert len(set(ids) & set(uca)) == overlap.test_videos == 214 and len(ids) == 290
+
+
+def test_feature_stores_are_told_apart_by_digest_and_tracked_by_it() -> None:
+    """Two runs named I3D RGB+Flow on different stores (digests) and one on CLIP: the board shows
+    the digest beside the name, notes the split, and --track takes a name or a digest prefix."""
+    identity = {"kind": "real", "streams": ["rgb", "flow"]}
+    a = make_record(seed=1, skill=0.3, name="on-a", disclosure={"features": "real features (rgb, flow)"})
+    a.provenance, a.features_digest = {"features": identity}, "a" * 64
+    b = make_record(seed=2, skill=0.2, name="on-b", disclosure={"features": "real features (rgb, flow)"})
+    b.provenance, b.features_digest = {"features": identity}, "b" * 64
+    c = make_record(seed=3, skill=0.2, name="clip", disclosure={"features": "real features (rgb, flow, clip)"})
+    c.provenance = {"features": {"kind": "real", "streams": ["rgb", "flow", "clip"]}}
+    records = [("a.json", a), ("b.json", b), ("c.json", c)]
+    board = build_leaderboard("ucfcrime-ar", records=records, ids_hash=fake_ids_hash)
+    by = {e.method: e for e in board.user_entries}
+    assert by["on-a"].track == "I3D RGB+Flow #aaaaaaaa" and by["on-a"].feature_origin == "record"
+    assert by["clip"].feature_set == "I3D RGB+Flow, CLIP" and by["clip"].track == "I3D RGB+Flow, CLIP"
+    assert {"I3D RGB+Flow", "I3D RGB+Flow #aaaaaaaa", "I3D RGB+Flow #bbbbbbbb",
+            "I3D RGB+Flow, CLIP"} <= set(board.tracks)
+    md = render(board, "md")
+    assert r"I3D RGB+Flow \#aaaaaaaa" in md and "rows on 2 different feature stores" in md  # md escapes #
+    data = json.loads(render(board, "json"))
+    assert {e["method"]: e["features_digest"] for e in data["entries"]}["on-b"] == "b" * 64
+    # The name keeps the paper rows and both stores; a digest prefix keeps one store's rows.
+    named = build_leaderboard("ucfcrime-ar", records=records, ids_hash=fake_ids_hash,
+                              track="i3d rgb+flow")
+    assert {e.method for e in named.user_entries} == {"on-a", "on-b"} and any(
+        e.is_published for e in named.entries)
+    for track in ("I3D RGB+Flow #bbbbbbbb", "#bbbbbbbb", "bbbbbbbbbbbb"):
+        one = build_leaderboard("ucfcrime-ar", records=records, ids_hash=fake_ids_hash, track=track)
+        assert [e.method for e in one.entries] == ["on-b"], track
+    with pytest.raises(InputError, match="--track: expected one of the feature sets"):
+        build_leaderboard("ucfcrime-ar", records=records, ids_hash=fake_ids_hash, track="#bbbb")
+
+
+def test_stream_names_make_feature_set_names() -> None:
+    from var_bench.leaderboard.entries import feature_label, streams_label
+
+    assert streams_label(["rgb", "flow"]) == "I3D RGB+Flow"
+    assert streams_label(["clip"]) == "CLIP"
+    assert streams_label(["rgb", "audio"]) == "I3D RGB, VGGish audio"
+    assert streams_label(["rgb", "swin"]) == "I3D RGB, swin"
+    assert feature_label("real features (clip)") == "CLIP"  # was "I3D clip"

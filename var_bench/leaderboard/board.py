@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
 from var_bench.scoring.record import ResultRecord
-from var_bench.leaderboard.entries import Entry, published_entry, reproduces, user_entry
+from var_bench.leaderboard.entries import (DIGEST_SHOWN, Entry, published_entry, reproduces,
+                                           user_entry)
 from var_bench.leaderboard.published import PublishedTable, published_table
 from var_bench.leaderboard.tiers import PairTest, assign_tiers, pair_tests
 from var_bench.leaderboard.verify import LEADERBOARD_SPLIT, LEADERBOARD_TIES, IdsHash, load_records, verify_record
@@ -102,8 +104,30 @@ def deduplicate(entries: Sequence[Entry]) -> tuple[list[Entry], list[tuple[str, 
     return kept, dropped
 
 
-def _same_track(entry: Entry, track: str) -> bool:
-    return (entry.feature_set or "").casefold() == track.casefold()
+def on_track(entry: Entry, track: str) -> bool:
+    """Whether ``entry`` is on feature set ``track`` (case-insensitive): a name (``I3D
+    RGB+Flow``: every row of that name, whatever its digest), a name with a digest prefix
+    (``I3D RGB+Flow #54927e8d``) or a digest prefix alone (``#54927e8d`` or ``54927e8d``, at
+    least :data:`DIGEST_SHOWN` hex characters): only rows computed on that feature store."""
+    want = " ".join(track.split()).casefold()
+    if "#" in want:
+        name, prefix = (part.strip() for part in want.rsplit("#", 1))
+    elif re.fullmatch(rf"[0-9a-f]{{{DIGEST_SHOWN},64}}", want):
+        name, prefix = "", want
+    else:
+        name, prefix = want, ""
+    if name and name != (entry.feature_set or "").casefold():
+        return False
+    if prefix:
+        return len(prefix) >= DIGEST_SHOWN and (entry.features_digest or "").startswith(prefix)
+    return bool(name)
+
+
+def track_names(entries: Sequence[Entry]) -> tuple[str, ...]:
+    """The feature sets on a board: each name, and each name with a digest that rows carry."""
+    names = {e.feature_set for e in entries if e.feature_set}
+    names |= {e.track for e in entries if e.features_digest}
+    return tuple(sorted(names, key=str.casefold))
 
 
 def build_leaderboard(
@@ -123,7 +147,8 @@ def build_leaderboard(
     (``ids_hash`` replaces the shipped id-list checksum lookup, for tests; ``metadata`` is the
     test table that per-class breakdowns are recomputed from). Records of one submission
     (same ``submission_sha256``) count once. ``order``: ``sumr`` or ``tier`` (tier, then SumR);
-    ``track``: keep only rows on this feature set (case-insensitive).
+    ``track``: keep only rows on this feature set (:func:`on_track`: a name, or a features
+    digest prefix for the rows of one feature store).
     """
     if order not in ORDERS:
         raise InputError(f"--order: expected one of {', '.join(ORDERS)}, got {order!r}")
@@ -136,9 +161,9 @@ def build_leaderboard(
              for label, r in pairs]
     users, dropped = deduplicate(users)
     entries = [published_entry(table, row) for row in table.rows] + users
-    tracks = tuple(sorted({e.feature_set for e in entries if e.feature_set}, key=str.casefold))
+    tracks = track_names(entries)
     if track is not None:
-        entries = [e for e in entries if _same_track(e, track)]
+        entries = [e for e in entries if on_track(e, track)]
         if not entries:
             raise InputError(f"--track: expected one of the feature sets on the board "
                              f"({', '.join(tracks) or 'none'}), got {track!r}")

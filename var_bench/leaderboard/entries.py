@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from var_bench.scoring.metrics.counts import QueryRanks
+from var_bench.scoring.record_checks import DIGEST_RE
 from var_bench.scoring.record import DISCLOSURE_KEYS, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY
 from var_bench.leaderboard.published import PublishedRow, PublishedTable
 from var_bench.leaderboard.verify import VerifiedRecord
@@ -39,7 +40,12 @@ _NORMALISED = ("normalis", "normaliz")
 _SYNTHETIC = "synthetic"
 # What `var-bench evaluate` writes: "real features (rgb, flow)" / "synthetic features (...)".
 _STREAMS_RE = re.compile(r"^(?:real|synthetic)\s+features\s*\(([^)]*)\)\s*$", re.I)
-_STREAM_TITLES = {"rgb": "RGB", "flow": "Flow"}
+# Stream names (docs/features.md) as shown on the board: the I3D ones share one "I3D" prefix.
+_I3D_TITLES = {"rgb": "RGB", "flow": "Flow"}
+_STREAM_TITLES = {"clip": "CLIP", "text_emb": "TEVAD text", "audio": "VGGish audio"}
+#: Digest characters shown beside a feature set (``I3D RGB+Flow #54927e8d``) and the shortest
+#: digest prefix ``--track`` takes.
+DIGEST_SHOWN = 8
 _NOT_STATED = "not stated"
 
 
@@ -98,6 +104,17 @@ class Entry:
     notes: tuple[str, ...] = ()
     #: Other files holding the same submission (same submission_sha256), dropped as duplicates.
     duplicates: tuple[str, ...] = ()
+    #: The set digest of the feature store the record was computed on (64 hex; None: unknown,
+    #: e.g. a paper row or a submission scored alone). Rows of one digest share their features.
+    features_digest: str | None = None
+
+    @property
+    def track(self) -> str | None:
+        """The feature set as the board groups it: the name, and the digest's first
+        :data:`DIGEST_SHOWN` characters when known (``I3D RGB+Flow #54927e8d``)."""
+        if self.features_digest is None:
+            return self.feature_set
+        return f"{self.feature_set or _NOT_STATED} #{self.features_digest[:DIGEST_SHOWN]}"
 
     @property
     def is_published(self) -> bool:
@@ -137,19 +154,25 @@ def published_entry(table: PublishedTable, row: PublishedRow) -> Entry:
     )
 
 
+def streams_label(streams) -> str:
+    """Store stream names -> a feature-set name: ``rgb, flow`` -> ``I3D RGB+Flow``; ``rgb, flow,
+    clip`` -> ``I3D RGB+Flow, CLIP``; ``clip`` -> ``CLIP``; ``rgb, audio`` -> ``I3D RGB, VGGish
+    audio``; a user layout's stream shows as its name."""
+    names = [one_line(s).lower() for s in streams if one_line(s)]
+    i3d = [_I3D_TITLES[s] for s in names if s in _I3D_TITLES]
+    parts = (["I3D " + "+".join(i3d)] if i3d else []) + [
+        _STREAM_TITLES.get(s, s) for s in names if s not in _I3D_TITLES]
+    return ", ".join(parts)
+
+
 def feature_label(text: str) -> str:
     """A feature-set name for display and ``--track``: ``real features (rgb, flow)`` (what
-    ``var-bench evaluate`` writes) -> ``I3D RGB+Flow``; anything else one line, ``real``/
-    ``synthetic`` prefixes dropped."""
+    ``var-bench evaluate`` writes) -> :func:`streams_label` of its streams; anything else one
+    line, ``real``/``synthetic`` prefixes dropped."""
     text = one_line(text)
     m = _STREAMS_RE.match(text)
     if m:
-        streams = [s.strip().lower() for s in m.group(1).split(",") if s.strip()]
-        video = [_STREAM_TITLES.get(s, s) for s in streams if s != "audio"]
-        label = "I3D " + "+".join(video) if video else ""
-        if "audio" in streams:
-            label = f"{label}, VGGish audio" if label else "VGGish audio"
-        return label or text
+        return streams_label(m.group(1).split(",")) or text
     return re.sub(rf"^(?:{REAL_FEATURES}|{_SYNTHETIC})\b[\s:,-]*", "", text, flags=re.I) or text
 
 
@@ -157,8 +180,9 @@ def record_features(record: Any) -> tuple[str | None, str | None, bool]:
     """(feature set, origin, synthetic) of a record.
 
     Read from the record's feature identity when it has one (``provenance`` with ``feature_set``
-    or ``features``, as newer scorers write it; origin "record"), else from the declared
-    ``features`` disclosure (origin "declared"). Synthetic when either says so.
+    or ``features``: a name, or the store identity ``var-bench evaluate`` writes, whose
+    ``streams`` name it; origin "record"), else from the declared ``features`` disclosure
+    (origin "declared"). Synthetic when either says so.
     """
     prov = getattr(record, "provenance", None)
     prov = prov if isinstance(prov, Mapping) else {}
@@ -167,8 +191,12 @@ def record_features(record: Any) -> tuple[str | None, str | None, bool]:
     for key in ("feature_set", "features"):
         value = prov.get(key)
         if isinstance(value, Mapping):
-            synthetic |= bool(value.get(_SYNTHETIC)) is True
-            value = value.get("name") or value.get("feature_set")
+            synthetic |= bool(value.get(_SYNTHETIC)) is True or value.get("kind") == _SYNTHETIC
+            streams = value.get("streams")
+            named = value.get("name") or value.get("feature_set")
+            if named is None and isinstance(streams, list) and all(isinstance(s, str) for s in streams):
+                named = streams_label(streams) or None
+            value = named
         if isinstance(value, str) and value.strip():
             found = value
             break
@@ -265,7 +293,14 @@ def user_entry(verified: VerifiedRecord, table: PublishedTable | None = None) ->
         submission_sha256=getattr(record, "submission_sha256", None) or None,
         checks=verified.checks,
         notes=verified.notes,
+        features_digest=record_digest(record),
     )
+
+
+def record_digest(record: Any) -> str | None:
+    """The record's ``features_digest`` when it is one (64 lowercase hex), else None."""
+    value = getattr(record, "features_digest", None)
+    return value if isinstance(value, str) and DIGEST_RE.match(value) else None
 
 
 def reproduces(entry: Entry, model: str) -> bool:

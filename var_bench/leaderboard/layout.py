@@ -21,7 +21,7 @@ from var_bench.scoring.metrics.breakdown import ANOMALOUS, CLASSES, NORMAL
 from var_bench.scoring.metrics.names import MEDIAN_RANK, METRICS, RECALLS, SUMR, arrow
 from var_bench.tables import Align, format_cell
 from var_bench.leaderboard.board import Leaderboard
-from var_bench.leaderboard.entries import PUBLISHED, USER, Entry, one_line
+from var_bench.leaderboard.entries import DIGEST_SHOWN, PUBLISHED, USER, Entry, one_line
 from var_bench.leaderboard.tiers import LEVEL, PAIRED, REPLICATES, WILSON
 
 DIGITS = 1
@@ -68,11 +68,24 @@ def value_parts(entry: Entry, direction: str | None, metric: str) -> tuple[str, 
 
 
 def features_text(entry: Entry) -> str:
-    """The feature set, ``(declared)`` when only the submitter's word backs it."""
-    if not entry.feature_set:
+    """The feature set with its digest prefix when the record has one (:attr:`Entry.track`),
+    ``(declared)`` when only the submitter's word backs the name."""
+    if not entry.feature_set and not entry.features_digest:
         return "-" if entry.is_published else "not stated"
-    suffix = f" ({DECLARED})" if entry.feature_origin == DECLARED else ""
-    return f"{entry.feature_set}{suffix}"
+    suffix = f" ({DECLARED})" if entry.feature_set and entry.feature_origin == DECLARED else ""
+    return f"{entry.track}{suffix}"
+
+
+def digest_lines(board: Leaderboard) -> list[str]:
+    """One note per feature-set name whose rows were computed on more than one feature store
+    (different digests: other extractions or builds, not directly comparable)."""
+    by_name: dict[str, set[str]] = {}
+    for e in board.entries:
+        if e.features_digest:
+            by_name.setdefault(e.feature_set or "not stated", set()).add(e.features_digest)
+    return [f"Features {name}: rows on {len(ds)} different feature stores (digests "
+            f"{', '.join('#' + d[:DIGEST_SHOWN] for d in sorted(ds))}); --track '{name} "
+            f"#<digest>' keeps one." for name, ds in sorted(by_name.items()) if len(ds) > 1]
 
 
 def training_text(entry: Entry) -> str:
@@ -131,7 +144,8 @@ def legend_lines(board: Leaderboard) -> list[str]:
         f"{board.published.note}"
         + (f" Paper features: {board.published.features}." if board.published.features else ""),
         f"Features, Training data: from the record's feature identity, or ({DECLARED}) as the "
-        f"submitter states them. Reference model: the registered model that reruns the row "
+        f"submitter states them; #xxxxxxxx: the first {DIGEST_SHOWN} hex of the record's "
+        f"features digest (var-bench fingerprint of the store it was computed on). Reference model: the registered model that reruns the row "
         f"(var-bench train --model NAME, then var-bench evaluate); Claimed rerun {SUMR}: the newest "
         f"entry that declares it reran that model on real features (a claim, not a reproduction).",
     ]
@@ -141,6 +155,7 @@ def legend_lines(board: Leaderboard) -> list[str]:
         levels = {e.ci.get("level") for e in board.user_entries if e.ci and e.ci.get("level")}
         level = f"{100 * float(levels.pop()):g}% " if len(levels) == 1 else ""
         lines.append(f"[lo, hi]: {level}bootstrap interval recomputed from the per-query ranks.")
+    lines += digest_lines(board)
     if board.dropped:
         lines.append("Duplicates dropped (same submission sha256): " + ", ".join(
             f"{one_line(d)} (kept {one_line(k)})" for d, k in board.dropped) + ".")

@@ -34,6 +34,7 @@ def entry_dict(entry: Entry) -> dict[str, Any]:
         "source_kind": entry.source_kind,
         "feature_set": entry.feature_set,
         "feature_origin": entry.feature_origin,
+        "features_digest": entry.features_digest,
         "training_data": entry.training_data,
         "synthetic": entry.synthetic,
         "metrics": {d: dict(v) for d, v in entry.metrics.items()},

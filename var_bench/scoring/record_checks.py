@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from var_bench.errors import InputError
@@ -25,6 +26,8 @@ MAX_DEPTH = 32
 MAX_COUNT = 10_000_000
 #: Queries per direction at most.
 MAX_QUERIES = 1_000_000
+#: A features digest: a sha256 hex digest (docs/features.md "Fingerprint").
+DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _refuse_constant(name: str) -> Any:
@@ -201,6 +204,10 @@ def check_record_dict(d: dict) -> None:
     _by_class(d.get("by_class"))
     for key in ("name", "submission", "submission_sha256"):
         _str(key, d.get(key), optional=True)
+    digest = d.get("features_digest")
+    if digest is not None and not (isinstance(digest, str) and DIGEST_RE.match(digest)):
+        raise _fail("features_digest", "64 lowercase hex (a feature store's set digest) or null",
+                    digest)
     for key in ("ids_sha256", "date"):
         if key in d:
             _str(key, d[key])

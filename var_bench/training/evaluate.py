@@ -76,8 +76,9 @@ def write_submission(path: Path, spec: BenchmarkSpec, S: np.ndarray, ids: list[s
 
 def _features_disclosure(spec: BenchmarkSpec, home) -> tuple[str | None, dict[str, Any] | None]:
     """(``real ...`` / ``synthetic ...``, the store's identity) from the feature store manifest:
-    kind, layout, streams, dims, crops, dtype, build time and the manifest's sha256. (None, None)
-    when there is no store."""
+    kind, layout, streams, dims, crops, dtype, build time, the manifest's sha256 and the set
+    digest (``features_digest``, docs/features.md "Fingerprint"). (None, None) when there is no
+    store."""
     from var_bench.data.paths import features_dir
     from var_bench.features.manifest import MANIFEST, FeatureManifest
     from var_bench.fsutil import sha256_file
@@ -90,20 +91,12 @@ def _features_disclosure(spec: BenchmarkSpec, home) -> tuple[str | None, dict[st
     identity = {"kind": "synthetic" if synthetic else REAL_FEATURES, "layout": manifest.layout,
                 "streams": list(manifest.streams), "dims": manifest.dims,
                 "crops_mode": manifest.crops_mode, "dtype": manifest.dtype,
-                "built_at": manifest.built_at, "manifest_sha256": sha256_file(folder / MANIFEST)}
+                "built_at": manifest.built_at, "manifest_sha256": sha256_file(folder / MANIFEST),
+                "features_digest": manifest.features_digest}
     if synthetic:
         seed = synthetic.get("seed") if isinstance(synthetic, dict) else None
         return f"synthetic features (var_bench.synth, seed {seed})", identity
     return f"{REAL_FEATURES} features ({', '.join(manifest.streams)})", identity
-
-
-def _features_digest(spec: BenchmarkSpec, home) -> str | None:
-    """The feature store's set digest (its fingerprint), None for stores without one."""
-    from var_bench.data.paths import features_dir
-    from var_bench.features.manifest import FeatureManifest
-
-    manifest = FeatureManifest.read(features_dir(spec, home))
-    return None if manifest is None else manifest.features_digest
 
 
 def _extraction_disclosure(spec: BenchmarkSpec, home) -> str | None:
@@ -163,9 +156,8 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
         "checkpoint": {"folder": Path(checkpoint_dir).name, "epoch": state.get("epoch")},
     }
     write_submission(Path(out), spec, S, ids if data is not None else canonical, provenance)
+    # the store's digest travels in the file's provenance: score() puts it in the record
     record = score(Path(out), spec, split=split, home=home)
-    if data is None:
-        record.features_digest = _features_digest(spec, home)
     seconds = time.perf_counter() - t0
     log.info("evaluated %s on %s %s (%d queries) in %.2f s end to end", saved["model"], spec.name,
              split, S.shape[0], seconds)

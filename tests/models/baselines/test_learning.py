@@ -29,8 +29,20 @@ def test_tiny_baseline_learns_ucfcrime_ar(model, synthetic_home, tmp_path) -> No
 def test_random_scores_chance_through_the_whole_pipeline(synthetic_home, tmp_path) -> None:
     import var_bench
 
+    from var_bench.benchmarks import UCFCRIME_AR
+    from var_bench.data.paths import features_dir
+    from var_bench.features.manifest import FeatureManifest
+    from var_bench.leaderboard import build_leaderboard
+
     run = tmp_path / "run"
-    train_and_score("random", "ucfcrime-ar", synthetic_home, run, config="tiny")
+    evaluated = train_and_score("random", "ucfcrime-ar", synthetic_home, run, config="tiny")
     record = var_bench.score(run / "submission.npz", ci=True)
     lo, hi = record.ci["intervals"]["SumR"]
     assert lo <= chance_sumr("ucfcrime-ar") <= hi, (lo, hi)
+    # The store's digest reaches the record, through evaluate and through a re-score of the file,
+    # and the leaderboard shows the row on that store.
+    digest = FeatureManifest.read(features_dir(UCFCRIME_AR, synthetic_home)).features_digest
+    assert len(digest) == 64 and evaluated.features_digest == record.features_digest == digest
+    board = build_leaderboard("ucfcrime-ar", records=[("r.json", record)], track=digest[:8])
+    assert [e.track for e in board.entries] == [f"I3D RGB+Flow #{digest[:8]}"]
+    assert board.entries[0].synthetic and board.entries[0].feature_origin == "record"
