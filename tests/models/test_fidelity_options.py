@@ -75,6 +75,25 @@ def test_alan_without_flow_names_the_deviation():
     assert disclosure_text([]) == "none"
 
 
+def test_alan_on_rgb_flow_and_clip_trains_and_names_the_deviation():
+    three = ("rgb", "flow", "clip")
+    torch.manual_seed(0)
+    m = ALAN.from_config({**ALAN_TINY, "streams": list(three), "vpmpm": False}, make_ctx(UCF, three))
+    assert m.streams == ("rgb", "flow", "clip")
+    assert [d.key for d in collect(m)] == ["alan.streams"]
+    assert "other 2 concatenated" in collect(m)[0].message
+    loss = m(make_batch(make_ctx(UCF, three), 4))["loss"]
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert m.video.project["clip"].weight.grad.abs().sum() > 0  # the CLIP stream is learnt from
+    alone = ALAN.from_config({**ALAN_TINY, "streams": ["clip"], "vpmpm": False},
+                             make_ctx(UCF, ("clip",)))
+    assert "clip: no Cross Encoder" in disclosure_text(collect(alone))
+    assert torch.isfinite(alone(make_batch(make_ctx(UCF, ("clip",)), 4))["loss"])
+    with pytest.raises(InputError, match="distinct video stream names"):
+        ALAN.from_config({**ALAN_TINY, "streams": ["rgb", "rgb"]}, make_ctx(UCF))
+
+
 def test_text_fallback_is_a_named_deviation(monkeypatch):
     from var_bench.models import text as text_mod
 

@@ -59,6 +59,35 @@ def test_two_stream_encoder_shapes_and_cross_attention():
     assert not torch.allclose(changed["rgb"].g, out["rgb"].g)
 
 
+def test_two_stream_cross_layers_are_the_papers_and_three_streams_attend_to_both_others():
+    torch.manual_seed(0)
+    enc = MultiStreamEncoder({"rgb": 12, "flow": 10}, 8, 4, self_layers=1, cross_layers=2,
+                             heads=2, dropout=0.0).eval()
+    b, t = 2, 9
+    feats = {"rgb": torch.randn(b, t, 12), "flow": torch.randn(b, t, 10)}
+    idx = {"fs": _indices(b, 4, t), "as": _indices(b, 4, t)}
+    out = enc(feats, torch.full((b,), t), idx)
+    # By hand: Self Encoders, then per layer rgb' = C_rgb(rgb, flow), flow' = C_flow(flow, rgb).
+    with torch.no_grad():
+        pos = {k: positions(idx[k], torch.full((b,), t), 4, "time") for k in idx}
+        seq = {s: enc.self_enc[s](enc.assemble[s](
+            [(k, enc.project[s](feats[s][torch.arange(b)[:, None], idx[k]]), pos[k]) for k in idx]))
+            for s in ("rgb", "flow")}
+        for la, lb in zip(enc.cross["rgb"], enc.cross["flow"]):
+            seq = {"rgb": la(seq["rgb"], seq["flow"]), "flow": lb(seq["flow"], seq["rgb"])}
+    assert torch.allclose(out["rgb"].tokens, seq["rgb"], atol=1e-6)
+    assert torch.allclose(out["flow"].tokens, seq["flow"], atol=1e-6)
+    # Three streams (rgb + flow + clip): each stream's output depends on both others.
+    three = MultiStreamEncoder({"rgb": 12, "flow": 10, "clip": 6}, 8, 4, self_layers=1,
+                               cross_layers=1, heads=2, dropout=0.0).eval()
+    feats["clip"] = torch.randn(b, t, 6)
+    base = three(feats, torch.full((b,), t), idx)
+    assert set(base) == {"rgb", "flow", "clip"} and base["clip"].tokens.shape == (b, 10, 8)
+    for changed in ("flow", "clip"):
+        other = three({**feats, changed: feats[changed] * 2}, torch.full((b,), t), idx)
+        assert not torch.allclose(other["rgb"].g, base["rgb"].g), changed
+
+
 def test_single_stream_has_no_cross_encoder_and_supports_one_sequence():
     enc = MultiStreamEncoder({"audio": 6}, 8, 5, self_layers=1, cross_layers=1, heads=2)
     assert len(enc.cross["audio"]) == 0

@@ -16,7 +16,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 UCF = "ucfcrime-ar"
 XD = "xdviolence-ar"
 #: Small feature sizes: the models read sizes from the context, never assume 1024 / 128.
-DIMS = {"rgb": 24, "flow": 20, "audio": 12}
+DIMS = {"rgb": 24, "flow": 20, "clip": 16, "audio": 12}
 #: Offline text encoder options for tiny models (frozen, cached, short).
 TEXT = {"freeze": True, "cache": True, "max_length": 16}
 

@@ -111,22 +111,25 @@ def pool_outputs(out: Tensor, n: int) -> tuple[Tensor, Tensor]:
 
 
 class MultiStreamEncoder(nn.Module):
-    """The video encoder (one or two streams) or, with one stream and no cross layers, the audio
+    """The video encoder (one or more streams) or, with one stream and no cross layers, the audio
     encoder (one stream, FS + AS, Self Encoder only).
 
     ``forward(features: {stream: [B, T, D_s]}, lengths [B], indices: {"fs": [B, N], "as": [B, N]})
     -> {stream: StreamOutput}``; ``indices`` holds one or both sequences (the FS-only / AS-only
     ablations pass one), in the order of :data:`SEQUENCES`. The same indices serve every stream
     (the streams are aligned snippet by snippet). ``cross_layers`` Cross Encoder layers per stream run after the
-    Self Encoders when there are two streams.
+    Self Encoders when there are two or more streams: layer i of stream s attends to the other
+    streams' layer-(i-1) outputs, concatenated along the token axis (two streams: the paper's
+    RGB <-> Flow cross attention exactly; three, e.g. rgb + flow + clip: each attends to both
+    others).
     """
 
     def __init__(self, in_dims: dict[str, int], d: int, n: int, *, self_layers: int = 4,
                  cross_layers: int = 1, heads: int = 4, ff_dim: int | None = None,
                  dropout: float = 0.1, position: str = "time") -> None:
         super().__init__()
-        if not 1 <= len(in_dims) <= 2:
-            raise ValueError(f"expected one or two streams, got {list(in_dims)}")
+        if not in_dims:
+            raise ValueError("expected at least one stream, got none")
         if position not in POSITION_MODES:
             raise ValueError(f"position must be one of {', '.join(POSITION_MODES)}, got {position!r}")
         self.streams = tuple(in_dims)
@@ -137,7 +140,7 @@ class MultiStreamEncoder(nn.Module):
             {s: SequenceAssembler(d, n, dropout) for s in self.streams})
         self.self_enc = nn.ModuleDict({s: TransformerEncoderLayers(d, self_layers, heads, ff_dim, dropout)
                                        for s in self.streams})
-        n_cross = cross_layers if len(self.streams) == 2 else 0
+        n_cross = cross_layers if len(self.streams) >= 2 else 0
         self.cross = nn.ModuleDict({s: nn.ModuleList(CrossEncoder(d, heads, dropout) for _ in range(n_cross))
                                     for s in self.streams})
 
@@ -153,10 +156,12 @@ class MultiStreamEncoder(nn.Module):
             halves = [(k, self.project[s](gather_snippets(features[s], indices[k])), pos[k])
                       for k in kinds]
             seq[s] = self.self_enc[s](self.assemble[s](halves))
-        if len(self.streams) == 2:
-            a, b = self.streams
-            for layer_a, layer_b in zip(self.cross[a], self.cross[b]):
-                seq = {a: layer_a(seq[a], seq[b]), b: layer_b(seq[b], seq[a])}
+        first = self.streams[0]
+        for i in range(len(self.cross[first])):
+            # every stream reads the others' outputs of the previous layer, never its own update
+            seq = {s: self.cross[s][i](seq[s], torch.cat([seq[o] for o in self.streams if o != s],
+                                                         dim=1))
+                   for s in self.streams}
         out = {}
         for s in self.streams:
             g, h = pool_outputs(seq[s], self.n)

@@ -113,9 +113,10 @@ class ALANConfig(ModelConfig):
         if not self.sequences or set(self.sequences) - set(SEQUENCES) or \
                 len(set(self.sequences)) != len(self.sequences):
             raise bad(f"sequences a non-empty subset of {list(SEQUENCES)}", list(self.sequences))
-        if not self.streams or any(not isinstance(s, str) or s in QUERY_STREAMS for s in self.streams):
-            raise bad(f"streams a non-empty list of video stream names (e.g. {list(VIDEO_STREAMS)})",
-                      list(self.streams))
+        if not self.streams or any(not isinstance(s, str) or s in QUERY_STREAMS for s in self.streams) \
+                or len(set(self.streams)) != len(self.streams):
+            raise bad(f"streams a non-empty list of distinct video stream names (e.g. "
+                      f"{list(VIDEO_STREAMS)})", list(self.streams))
         if self.detector_input not in DETECTOR_INPUTS:
             raise bad(f"detector_input one of {list(DETECTOR_INPUTS)}", self.detector_input)
         if self.rank_reduction not in RANKING_REDUCTIONS:
@@ -166,6 +167,13 @@ class ALAN(RetrievalModel):
                 f"{', '.join(streams)} alone with no Cross Encoder (paper: RGB + Flow, two streams "
                 f"with cross attention)")))
             log.warning("alan: %s", dev.message)
+        elif tuple(streams) != ("rgb", "flow"):  # chosen in model_args.streams, not missing
+            how = (f"each stream's Cross Encoder attends to the other {len(streams) - 1} "
+                   f"concatenated" if len(streams) > 1 else "no Cross Encoder")
+            dev = note(self, Deviation("alan.streams", (
+                f"video streams {', '.join(streams)}: {how} (paper: RGB + Flow, two streams "
+                f"with cross attention)")))
+            log.info("alan: %s", dev.message)
         dims = {s: int(ctx.dims.get(s, 1024)) for s in streams}
         self.detector_streams = ("rgb", "flow") if cfg.detector_input == "rgb+flow" and \
             "flow" in streams else (streams[0],)
