@@ -304,3 +304,59 @@ def test_reader_count_follows_the_page_cache(ucf, monkeypatch):
     chosen.clear()
     build_features(UCF, root)
     assert build_mod.READERS_DISK in chosen and _snapshot(_store() / "data") == cached
+
+
+_VIDEO_LAYOUTS = [(spec, lay) for spec in (UCFCRIME_AR, XDVIOLENCE_AR) for lay in spec.layouts
+                  if not lay.audio]
+
+
+@pytest.mark.parametrize("spec,layout", _VIDEO_LAYOUTS, ids=[lay.name for _, lay in _VIDEO_LAYOUTS])
+def test_every_built_in_layout_builds_and_reads_back_its_values(built_home, tmp_path, spec, layout):
+    """Each layout's tree (support.featuretrees, upstream names) -> a store whose rows hold the
+    written values: the crop mean on train/val, every crop ([T, C, D]) on test; [T, D] as is for
+    layouts without crops. XDViolence-AR gets its VGGish queries beside it."""
+    from support.featuretrees import CROPS, DIMS
+
+    fx = built_home[spec.name]
+    ids = [v for s in SPLITS for v in fx.expected[s]]
+    lengths = {v: 6 for v in ids}
+    vals = write_tree(tmp_path / "f", layout.name, fx.expected, stream=layout.stream, lengths=lengths)
+    audio = None
+    if spec is XDVIOLENCE_AR:
+        audio = tmp_path / "a"
+        write_tree(audio, "xd-vggish", fx.expected, lengths=lengths)
+    # PEL4VAD's plain <Stem>.npy is a catch-all name: never guessed, named with --layout.
+    forced = layout.name if layout.crop0_file else "auto"
+    m = build_features(spec.name, tmp_path / "f", audio=audio, layout=forced,
+                       crops="train=mean,val=mean,test=all")
+    s = layout.stream
+    assert m.layout[s] == layout.name and m.dims[s] == DIMS[layout.name]
+    assert m.counts == {split: len(fx.expected[split]) for split in SPLITS}
+    crops = CROPS[layout.name] > 1
+    for split in SPLITS:
+        rows = datasets.Dataset(read_split(features_dir(spec), split)).with_format("numpy")
+        for r in rows:
+            x = vals[r["video_id"]]
+            want = x if not crops or split == "test" else x.mean(axis=1)
+            assert r[s].shape == want.shape, (split, r[s].shape)
+            np.testing.assert_allclose(r[s], want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_user_yaml_layout_builds_and_reads_back(built_home, tmp_path):
+    fx = built_home[UCF]
+    (tmp_path / "lay.yaml").write_text(
+        "layouts:\n  - name: my-swin\n    file: '{stem}_swin_{crop}.npy'\n    crops: files\n"
+        "    num_crops: 3\n    stream: swin\n", "utf-8")
+    written = {}
+    for split in SPLITS:
+        for i, vid in enumerate(fx.expected[split]):
+            x = np.random.default_rng(i).standard_normal((4 + i % 2, 3, 96)).astype(np.float32)
+            (tmp_path / "f" / split).mkdir(parents=True, exist_ok=True)
+            for k in range(3):
+                np.save(tmp_path / "f" / split / f"{vid}_swin_{k}.npy", x[:, k])
+            written[vid] = x
+    m = build_features(UCF, tmp_path / "f", layout_file=tmp_path / "lay.yaml", crops="center")
+    assert (m.streams, m.layout, m.dims) == (["swin"], {"swin": "my-swin"}, {"swin": 96})
+    for split in SPLITS:
+        for r in datasets.Dataset(_table(split)).with_format("numpy"):
+            np.testing.assert_array_equal(r["swin"], written[r["video_id"]][:, 0])
