@@ -103,6 +103,14 @@ def test_user_layout_file_finds_d(tmp_path):
         np.save(tmp_path / "f" / f"{vid}_swin.npy", _val(vid, 0, 2, 300))
     idx = index_streams(UCFCRIME_AR, tmp_path / "f", user_layouts=user)
     assert (idx["swin"].layout.name, idx["swin"].dim) == ("my-swin", 300)
+    # A user layout wins over a built-in that fits the same files (ucf-crops: same names, D).
+    (tmp_path / "mine.yaml").write_text(
+        "name: my-i3d\nfile: '{stem}__{crop}.npy'\ncrops: files\nstream: mine\n", "utf-8")
+    _crop_tree(tmp_path / "i3d", UCF_IDS, 10, 1024)
+    idx = index_streams(UCFCRIME_AR, tmp_path / "i3d",
+                        user_layouts=load_layout_file(tmp_path / "mine.yaml"))
+    assert list(idx) == ["mine"] and idx["mine"].layout.name == "my-i3d"
+    assert index_streams(UCFCRIME_AR, tmp_path / "i3d")["rgb"].layout.name == "ucf-crops"
     (tmp_path / "bad.yaml").write_text("name: x\nfile: '{stem}.npy'\ncolour: red\n", "utf-8")
     with pytest.raises(InputError, match="expected keys among .*got colour"):
         load_layout_file(tmp_path / "bad.yaml")

@@ -407,8 +407,10 @@ def _describe(lay: Layout) -> str:
 
 
 def _pick(group: _Group, cluster: set[str], entries: list[_Entry], cands: list[Layout],
-          what: str) -> tuple[Layout, int | None, int]:
-    """The layout of one cluster of templates, by the first file's header: (layout, C, D)."""
+          what: str, user: frozenset[str] = frozenset()) -> tuple[Layout, int | None, int]:
+    """The layout of one cluster of templates, by the first file's header: (layout, C, D).
+    Of the layouts the header fits, a user layout (names in ``user``) wins, then one that
+    declares D, then one whose folder pattern matches, then the first declared."""
     first = min(entries, key=lambda e: (e.stem, e.crop, e.rel))
     shape, dtype = _header_shape(group.root / first.rel if not os.path.isabs(first.rel) else Path(first.rel))
     found_c = None
@@ -427,13 +429,13 @@ def _pick(group: _Group, cluster: set[str], entries: list[_Entry], cands: list[L
             continue
         folder_ok = lay.folder is None or any(
             fnmatch.fnmatch(p.lower(), lay.folder.lower()) for p in first.parts)
-        fits.append((lay.dim is None, not folder_ok, cands.index(lay), lay, c))
+        fits.append((lay.name not in user, lay.dim is None, not folder_ok, cands.index(lay), lay, c))
     if not fits:
         raise InputError(f"{what} features under {group.root}: expected "
                          f"{' or '.join(_describe(c) for c in cands)}, found shape {list(shape)} "
                          f"{dtype} in {group.root / first.rel}")
-    fits.sort(key=lambda f: f[:3])
-    lay, c = fits[0][3], fits[0][4]
+    fits.sort(key=lambda f: f[:4])
+    lay, c = fits[0][4], fits[0][5]
     return lay, c, int(shape[-1])
 
 
@@ -512,6 +514,7 @@ def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None 
     stream's folder; the videos taken are the union of the lists.
     """
     cands = candidate_layouts(spec, user_layouts)
+    user_names = frozenset(lay.name for lay in user_layouts)
     by_name = {lay.name: lay for lay in cands}
     if layout != AUTO and layout not in by_name:
         choices = [n for n, lay in by_name.items() if not lay.audio]
@@ -589,7 +592,7 @@ def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None 
                                  f"a {spec.name} layout (expected "
                                  f"{', '.join(lay.name for lay in allowed)})")
             what = group.stream or fit[0].stream
-            lay, c, d = _pick(group, cluster, entries, fit, what)
+            lay, c, d = _pick(group, cluster, entries, fit, what, user_names)
             stream = group.stream or lay.stream
             picked.append((stream, lay, entries, c, d))
         if forced is not None and group.kind == "video" and group.stream is None \
