@@ -57,3 +57,30 @@ def test_masked_softmax_gives_zero_weight_to_masked_positions():
 def test_text_options_refuse_unknown_keys():
     with pytest.raises(InputError, match="text options"):
         make_text_encoder(make_ctx(UCF), {"freeze": True, "lr": 1})
+
+
+@pytest.mark.parametrize("name", ["alan", "ce", "mmt", "t2vlad", "xclip", "hlnet", "xml"])
+def test_every_model_reads_a_third_stream_it_is_configured_for(name):
+    """A store of rgb + flow + clip (``var-bench build --stream clip=DIR``): each registered model
+    told ``streams: [rgb, flow, clip]`` builds on it and its scores depend on the clip stream."""
+    from var_bench.models.registry import get_model
+    from var_bench.training.config import load_config
+
+    three = ("rgb", "flow", "clip")
+    cfg = load_config("tiny", model=name)
+    ctx = make_ctx(UCF, three)
+    ctx = type(ctx)(**{**ctx.__dict__, "text_model": cfg.text_model})
+    torch.manual_seed(0)
+    model = get_model(name).from_config({**cfg.model_args, "streams": list(three)}, ctx)
+    assert tuple(model.streams) == three
+    batch = make_batch(ctx, 4)
+    assert torch.isfinite(model(batch)["loss"])
+    model.eval()
+
+    def sims(b):
+        with torch.no_grad():
+            return model.similarity(model.encode_query(b), model.encode_gallery(b))
+
+    other = make_batch(ctx, 4, seed=1)["clip"]  # new values (x * 3 + 1 a LayerNorm would undo)
+    changed = {**batch, "clip": other}
+    assert not torch.allclose(sims(batch), sims(changed))
