@@ -43,14 +43,19 @@ def test_pool_outputs_cls_and_avg():
     assert h[:, 0].tolist() == [((1 + 2) / 2 + (4 + 5) / 2) / 2, ((7 + 8) / 2 + (10 + 11) / 2) / 2]
 
 
-def test_two_stream_encoder_shapes_and_cross_attention():
+def _two_streams(b: int, cross_layers: int, t: int = 9):
+    """A small RGB + Flow encoder in eval mode, its inputs (``[b, t, D]``), indices, output."""
     torch.manual_seed(0)
-    enc = MultiStreamEncoder({"rgb": 12, "flow": 10}, 8, 4, self_layers=1, cross_layers=1,
-                             heads=2, dropout=0.0).eval()
-    b, t = 3, 9
+    enc = MultiStreamEncoder({"rgb": 12, "flow": 10}, 8, 4, self_layers=1,
+                             cross_layers=cross_layers, heads=2, dropout=0.0).eval()
     feats = {"rgb": torch.randn(b, t, 12), "flow": torch.randn(b, t, 10)}
     idx = {"fs": _indices(b, 4, t), "as": _indices(b, 4, t)}
-    out = enc(feats, torch.full((b,), t), idx)
+    return enc, feats, idx, enc(feats, torch.full((b,), t), idx)
+
+
+def test_two_stream_encoder_shapes_and_cross_attention():
+    b, t = 3, 9
+    enc, feats, idx, out = _two_streams(b, 1, t)
     assert set(out) == {"rgb", "flow"}
     assert out["rgb"].tokens.shape == (b, 10, 8) and out["rgb"].g.shape == (b, 8)
     assert out["flow"].h.shape == (b, 8)
@@ -60,13 +65,8 @@ def test_two_stream_encoder_shapes_and_cross_attention():
 
 
 def test_two_stream_cross_layers_are_the_papers_and_three_streams_attend_to_both_others():
-    torch.manual_seed(0)
-    enc = MultiStreamEncoder({"rgb": 12, "flow": 10}, 8, 4, self_layers=1, cross_layers=2,
-                             heads=2, dropout=0.0).eval()
     b, t = 2, 9
-    feats = {"rgb": torch.randn(b, t, 12), "flow": torch.randn(b, t, 10)}
-    idx = {"fs": _indices(b, 4, t), "as": _indices(b, 4, t)}
-    out = enc(feats, torch.full((b,), t), idx)
+    enc, feats, idx, out = _two_streams(b, 2, t)
     # By hand: Self Encoders, then per layer rgb' = C_rgb(rgb, flow), flow' = C_flow(flow, rgb).
     with torch.no_grad():
         pos = {k: positions(idx[k], torch.full((b,), t), 4, "time") for k in idx}
