@@ -20,7 +20,8 @@ from var_bench.cli.base import benchmark_choice, cli, home_option
 @click.option("--order", type=click.Choice(ORDERS), default="sumr", show_default=True,
               help="Rows by SumR, or by tier (rows the data cannot tell apart share one) then SumR.")
 @click.option("--track", default=None, metavar="FEATURES",
-              help="Only rows on this feature set (e.g. 'I3D RGB+Flow'); the board lists them.")
+              help="Only rows on this feature set: a name ('I3D RGB+Flow') or a features "
+                   "digest prefix ('#54927e8d': one feature store's rows); the board lists them.")
 @home_option
 def leaderboard(benchmark, results, fmt, output, order, track, home):
     """The published table of BENCHMARK merged with result records, ranked by SumR, in tiers.
