@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from var_bench.scoring.metrics.counts import QueryRanks
-from var_bench.scoring.record_checks import DIGEST_RE
+from var_bench.scoring.record_checks import as_digest
 from var_bench.scoring.record import DISCLOSURE_KEYS, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY
 from var_bench.leaderboard.published import PublishedRow, PublishedTable
 from var_bench.leaderboard.verify import VerifiedRecord
@@ -293,14 +293,9 @@ def user_entry(verified: VerifiedRecord, table: PublishedTable | None = None) ->
         submission_sha256=getattr(record, "submission_sha256", None) or None,
         checks=verified.checks,
         notes=verified.notes,
-        features_digest=record_digest(record),
+        # checked again: records built in memory (``records=``) skip the loader's checks
+        features_digest=as_digest(getattr(record, "features_digest", None)),
     )
-
-
-def record_digest(record: Any) -> str | None:
-    """The record's ``features_digest`` when it is one (64 lowercase hex), else None."""
-    value = getattr(record, "features_digest", None)
-    return value if isinstance(value, str) and DIGEST_RE.match(value) else None
 
 
 def reproduces(entry: Entry, model: str) -> bool:

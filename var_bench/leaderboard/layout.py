@@ -145,9 +145,10 @@ def legend_lines(board: Leaderboard) -> list[str]:
         + (f" Paper features: {board.published.features}." if board.published.features else ""),
         f"Features, Training data: from the record's feature identity, or ({DECLARED}) as the "
         f"submitter states them; #xxxxxxxx: the first {DIGEST_SHOWN} hex of the record's "
-        f"features digest (var-bench fingerprint of the store it was computed on). Reference model: the registered model that reruns the row "
-        f"(var-bench train --model NAME, then var-bench evaluate); Claimed rerun {SUMR}: the newest "
-        f"entry that declares it reran that model on real features (a claim, not a reproduction).",
+        f"features digest (var-bench fingerprint of the store it was computed on). Reference "
+        f"model: the registered model that reruns the row (var-bench train --model NAME, then "
+        f"var-bench evaluate); Claimed rerun {SUMR}: the newest entry that declares it reran "
+        f"that model on real features (a claim, not a reproduction).",
     ]
     for o in board.published.overlaps:
         lines.append(f"Leakage: {o.note}; entries declaring {o.dataset} training data are flagged.")

@@ -30,6 +30,11 @@ MAX_QUERIES = 1_000_000
 DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
+def as_digest(value: Any) -> str | None:
+    """``value`` when it is a features digest (64 lowercase hex), else None."""
+    return value if isinstance(value, str) and DIGEST_RE.match(value) else None
+
+
 def _refuse_constant(name: str) -> Any:
     raise InputError(f"expected finite JSON numbers, got {name}")
 
@@ -205,7 +210,7 @@ def check_record_dict(d: dict) -> None:
     for key in ("name", "submission", "submission_sha256"):
         _str(key, d.get(key), optional=True)
     digest = d.get("features_digest")
-    if digest is not None and not (isinstance(digest, str) and DIGEST_RE.match(digest)):
+    if digest is not None and as_digest(digest) is None:
         raise _fail("features_digest", "64 lowercase hex (a feature store's set digest) or null",
                     digest)
     for key in ("ids_sha256", "date"):

@@ -28,7 +28,7 @@ from var_bench.scoring.metrics.compare import Comparison, paired_compare
 from var_bench.scoring.metrics.names import DEFAULT_TIES, SUMR, TIE_RULES
 from var_bench.scoring.metrics.ranks import sum_recall, summarise, tied_query_count
 from var_bench.scoring.record import DISCLOSURE_KEYS, RECORD_DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecord
-from var_bench.scoring.record_checks import DIGEST_RE
+from var_bench.scoring.record_checks import as_digest
 from var_bench.scoring.submission import Canon, Submission, normalisation_warnings, read_submission
 from var_bench.scoring.submission.guards import zero_cell_warnings
 
@@ -243,8 +243,7 @@ def provenance_digest(provenance: Mapping[str, Any] | None) -> str | None:
     ``features_digest``, as ``var-bench evaluate`` writes it), else None (also when it is not a
     64-hex digest: a hand-edited file does not get to name one)."""
     identity = (provenance or {}).get("features")
-    digest = identity.get("features_digest") if isinstance(identity, Mapping) else None
-    return digest if isinstance(digest, str) and DIGEST_RE.match(digest) else None
+    return as_digest(identity.get("features_digest")) if isinstance(identity, Mapping) else None
 
 
 def _with_provenance(disclosed: dict[str, str | None], provenance: Mapping[str, Any]

@@ -144,6 +144,11 @@ class MultiStreamEncoder(nn.Module):
         self.cross = nn.ModuleDict({s: nn.ModuleList(CrossEncoder(d, heads, dropout) for _ in range(n_cross))
                                     for s in self.streams})
 
+    def _others(self, seq: dict[str, Tensor], stream: str) -> Tensor:
+        """The other streams' tokens ``[B, (S - 1) L, d]`` (two streams: the other's, no copy)."""
+        others = [seq[o] for o in self.streams if o != stream]
+        return others[0] if len(others) == 1 else torch.cat(others, dim=1)
+
     def forward(self, features: dict[str, Tensor], lengths: Tensor,
                 indices: dict[str, Tensor]) -> dict[str, StreamOutput]:
         kinds = [k for k in SEQUENCES if k in indices]
@@ -156,12 +161,9 @@ class MultiStreamEncoder(nn.Module):
             halves = [(k, self.project[s](gather_snippets(features[s], indices[k])), pos[k])
                       for k in kinds]
             seq[s] = self.self_enc[s](self.assemble[s](halves))
-        first = self.streams[0]
-        for i in range(len(self.cross[first])):
+        for i in range(len(self.cross[self.streams[0]])):
             # every stream reads the others' outputs of the previous layer, never its own update
-            seq = {s: self.cross[s][i](seq[s], torch.cat([seq[o] for o in self.streams if o != s],
-                                                         dim=1))
-                   for s in self.streams}
+            seq = {s: self.cross[s][i](seq[s], self._others(seq, s)) for s in self.streams}
         out = {}
         for s in self.streams:
             g, h = pool_outputs(seq[s], self.n)

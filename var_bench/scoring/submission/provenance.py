@@ -8,7 +8,8 @@ JSON object::
      "disclosure": {"reference_model": "alan", "features": "synthetic features (...)",
                     "checkpoint_selection": "...", "test_time_normalisation": "none", ...},
      "features": {"kind": "synthetic" | "real", "layout": {...}, "streams": [...], "dims": {...},
-                  "crops_mode": "...", "dtype": "...", "manifest_sha256": "...", "features_digest": "<64 hex>"} | null,
+                  "crops_mode": "...", "dtype": "...", "manifest_sha256": "...",
+                  "features_digest": "<64 hex>"} | null,
      "var_bench": "0.1.0"}
 
 :func:`var_bench.score` reads it back (:func:`read_provenance`): the disclosure becomes the
