@@ -119,6 +119,37 @@ class Layout:
                       for k, v in raw.items()})
 
 
+@dataclass(frozen=True, eq=False)  # identity: one object per collection
+class VideoCollection:
+    """A collection of source videos (UCF-Crime, XD-Violence) that benchmarks are built on.
+
+    Facts about the videos themselves, shared by every benchmark over them: ``fps`` (frames per
+    second, for seconds <-> frames), the raw feature ``layouts`` of the public releases (the video
+    layouts, the first the default, and the query-side audio layout, if any), the streams and crops
+    per video of the public release, and the frames per snippet of the public features. Feature
+    stores are kept per collection (``<home>/features/<collection>/``).
+    """
+
+    name: str
+    title: str
+    fps: float = 30.0
+    layouts: tuple[Layout, ...] = ()
+    #: Streams of the public feature release (UCF-Crime's I3D release is RGB only).
+    public_streams: tuple[str, ...] = ("rgb",)
+    #: Crops per video of the public feature release (10 for UCF-Crime I3D, 5 for XD-Violence).
+    upstream_crops: int = 1
+    #: Frames per snippet of the public features.
+    snippet_frames: int = DEFAULT_SNIPPET_FRAMES
+
+    @property
+    def video_layouts(self) -> tuple[Layout, ...]:
+        return tuple(lay for lay in self.layouts if not lay.audio)
+
+    @property
+    def audio_layout(self) -> Layout | None:
+        return next((lay for lay in self.layouts if lay.audio), None)
+
+
 @dataclass(frozen=True)
 class Direction:
     """One retrieval direction over the submission matrix S (rows = queries of the first direction).
@@ -159,17 +190,10 @@ class BenchmarkSpec:
     #: Assembler: ``f(spec, raw_paths_by_role, validation_rule) -> Assembled``, or a lazy
     #: ``"module:function"`` reference (keeps importing the registry light).
     assembler: Callable[..., Any] | str | None = None
-    #: Raw feature layouts: the video layouts (the first is the default) and the query-side
-    #: (audio) layout, if any.
-    layouts: tuple[Layout, ...] = ()
-    #: Streams of the public feature release (UCF-Crime's I3D release is RGB only).
-    public_streams: tuple[str, ...] = ("rgb",)
-    #: Crops per video of the public feature release (10 for UCF-Crime I3D, 5 for XD-Violence).
-    upstream_crops: int = 1
-    #: Frames per snippet of the public features.
-    snippet_frames: int = DEFAULT_SNIPPET_FRAMES
-    #: Frame rate of the videos (frames per second), for seconds <-> frames.
-    fps: float = 30.0
+    #: The video collection the benchmark is built on (its raw feature layouts, frame rate, public
+    #: release): feature stores are kept per collection, so benchmarks over the same videos share
+    #: one. None: a collection of the benchmark's own name with the defaults.
+    videos: "VideoCollection | None" = None
     #: Caption column used as the text query (None for an audio-query benchmark).
     text_column: str | None = None
     #: Package holding ``splits.json`` (rule + id-list checksums) and ``published.json``.
@@ -214,13 +238,38 @@ class BenchmarkSpec:
         module, _, attr = str(ref).partition(":")
         return getattr(import_module(module), attr)
 
+    def __post_init__(self) -> None:
+        if self.videos is None:
+            object.__setattr__(self, "videos", VideoCollection(self.name, self.title))
+
+    # The collection's facts, read through the benchmark (they live in the collection only).
+    @property
+    def layouts(self) -> tuple[Layout, ...]:
+        return self.videos.layouts
+
     @property
     def video_layouts(self) -> tuple[Layout, ...]:
-        return tuple(lay for lay in self.layouts if not lay.audio)
+        return self.videos.video_layouts
 
     @property
     def audio_layout(self) -> Layout | None:
-        return next((lay for lay in self.layouts if lay.audio), None)
+        return self.videos.audio_layout
+
+    @property
+    def public_streams(self) -> tuple[str, ...]:
+        return self.videos.public_streams
+
+    @property
+    def upstream_crops(self) -> int:
+        return self.videos.upstream_crops
+
+    @property
+    def snippet_frames(self) -> int:
+        return self.videos.snippet_frames
+
+    @property
+    def fps(self) -> float:
+        return self.videos.fps
 
     @property
     def query_is_text(self) -> bool:
@@ -248,8 +297,6 @@ class BenchmarkSpec:
     def test_size(self) -> int:
         """N: the test split has N queries and N gallery items, one positive each."""
         return self.upstream_counts["test"]
-
-
 
 
 def frozen(mapping: Mapping) -> Mapping:

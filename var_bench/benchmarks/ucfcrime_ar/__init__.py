@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from var_bench.benchmarks.common import PAPER, VAR_BIB
 from var_bench.benchmarks.sources import NO_LICENSE, SourceFile
-from var_bench.benchmarks.spec import BenchmarkSpec, ColumnSpec, Direction, Layout, frozen
+from var_bench.benchmarks.collections import UCF_CRIME
+from var_bench.benchmarks.spec import BenchmarkSpec, ColumnSpec, Direction, frozen
 
 _VAR = ("Roc-Ng", "VAR", "a724ee1f248a38383a29a1c256a1f3672cb15466")
 _SULTANI = ("WaqasSultani", "AnomalyDetectionCVPR2018", "8aa957cdaa7eac821e07115fe63920c3b07da59d")
@@ -100,21 +101,7 @@ SPEC = BenchmarkSpec(
                    "0-based row of the video in its upstream file (train rows for train and val)."),
     ),
     assembler="var_bench.data.assembly.ucfcrime:assemble",
-    layouts=(
-        Layout("ucf-crops", "{stem}__{crop}.npy", 1024, flow=True, class_folders=True,
-               doc="Peng Wu's UCF-Crime I3D release: <Class>/<Stem>__<k>.npy, [T, 1024] per crop"),
-        Layout("ucf-rtfm", "{stem}_i3d.npy", 2048, crops="axis",
-               doc="RTFM: UCF_{Train,Test}_ten_crop_i3d/<Stem>_i3d.npy, [T, 10, 2048]"),
-        Layout("vadclip-ucf", "{stem}__{crop}.npy", 512, stream="clip", class_folders=True,
-               doc="VadCLIP CLIP ViT-B/16: <Class>/<Stem>__<k>.npy, [T, 512] per crop, 10 crops"),
-        Layout("pel4vad-ucf", "{stem}__{crop}.npy", 1024, crop0_file="{stem}.npy",
-               doc="PEL4VAD: the I3D release with crop 0 renamed <Stem>.npy"),
-        Layout("tevad-text-ucf", "{stem}_emb.npy", 768, crops="none", stream="text_emb",
-               doc="TEVAD caption embeddings: <Stem>_emb.npy, [T, 768]"),
-    ),
-    public_streams=("rgb",),
-    upstream_crops=10,
-    fps=30.0,
+    videos=UCF_CRIME,
     text_column="caption_en",
     package=__name__,
     citation="\n\n".join([VAR_BIB, _UCF_BIB, _URDMU_BIB]),

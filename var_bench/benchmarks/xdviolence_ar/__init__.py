@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from var_bench.benchmarks.common import PAPER, VAR_BIB
 from var_bench.benchmarks.sources import NO_LICENSE, SourceFile
-from var_bench.benchmarks.spec import BenchmarkSpec, ColumnSpec, Direction, Layout, frozen
+from var_bench.benchmarks.collections import XD_VIOLENCE
+from var_bench.benchmarks.spec import BenchmarkSpec, ColumnSpec, Direction, frozen
 
 _XDVIODET = ("Roc-Ng", "XDVioDet", "f846d8cfc454943ec165bd2489b71e7dc0a1064d")
 _XDV = ("Roc-Ng", "XD-Violence", "3d4db78b15db767d31b1799be08b33a7bead9219")
@@ -79,21 +80,7 @@ SPEC = BenchmarkSpec(
                    "0-based line of the video in its upstream audio list (train lines for train and val)."),
     ),
     assembler="var_bench.data.assembly.xdviolence:assemble",
-    layouts=(
-        Layout("xd-i3d", "{stem}__{crop}.npy", 1024, flow=True,
-               doc="XD-Violence I3D: RGB|RGBTest|Flow|FlowTest/<Stem>__<k>.npy, [T, 1024] per crop"),
-        Layout("xd-tevad", "{stem}_i3d.npy", 1024, crops="axis",
-               doc="TEVAD's stacked XD I3D: <Stem>_i3d.npy, [T, 5, 1024]"),
-        Layout("vadclip-xd", "{stem}__{crop}.npy", 512, stream="clip", folder="XD*ClipFeatures",
-               doc="VadCLIP CLIP ViT-B/16: XD*ClipFeatures/<Stem>__<k>.npy, [T, 512], 10 crops"),
-        Layout("tevad-text-xd", "{stem}_emb.npy", 768, crops="none", stream="text_emb",
-               doc="TEVAD caption embeddings: <Stem>_emb.npy, [T, 768]"),
-        Layout("xd-vggish", "{stem}__vggish.npy", 128, crops="none", stream="audio", audio=True,
-               doc="XD-Violence VGGish: vggish-features/{train,test}/<Stem>__vggish.npy, [T, 128]"),
-    ),
-    public_streams=("rgb", "flow", "audio"),
-    upstream_crops=5,
-    fps=24.0,
+    videos=XD_VIOLENCE,
     package=__name__,
     citation="\n\n".join([VAR_BIB, _XD_BIB]),
     paper=PAPER,
