@@ -28,8 +28,8 @@ RSS_TARGET_BYTES = 1 << 30
 CHILD = r"""
 import json, resource, sys, time
 import numpy as np
-from var_bench.scoring.metrics.counting import count_ranks
-from var_bench.scoring.metrics.ranks import summarise
+from var_bench.tasks.retrieval.counting import count_ranks
+from var_bench.tasks.retrieval.ranks import summarise
 S = np.load(sys.argv[1], mmap_mode="r")
 t0 = time.perf_counter()
 if sys.argv[2] == "score":

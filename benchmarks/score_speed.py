@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from var_bench.scoring.metrics.counting import count_ranks
-from var_bench.scoring.metrics.ranks import summarise
+from var_bench.tasks.retrieval.counting import count_ranks
+from var_bench.tasks.retrieval.ranks import summarise
 
 SUM_RATIO_TARGET = 3.0
 SORT_RATIO_TARGET = 10.0

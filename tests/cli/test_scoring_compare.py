@@ -9,7 +9,7 @@ import pytest
 
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.cli import main
-from var_bench.scoring.metrics.names import METRICS, SUMR
+from var_bench.tasks.retrieval.names import METRICS, SUMR
 
 N = UCFCRIME_AR.test_size
 

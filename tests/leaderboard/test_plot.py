@@ -14,7 +14,7 @@ from var_bench.leaderboard import build_leaderboard
 from var_bench.leaderboard.entries import Entry
 from var_bench.leaderboard.plot import recall_plot_svg, series_colours, x_ticks
 from var_bench.plots import PALETTE, plain_label
-from var_bench.scoring.metrics import ranks
+from var_bench.tasks.retrieval import ranks
 
 from support.records_factory import fake_ids_hash, make_record
 

@@ -10,7 +10,7 @@ from var_bench.benchmarks import BENCHMARKS
 from var_bench.errors import DataError
 from var_bench.leaderboard import published
 from var_bench.leaderboard.published import published_table
-from var_bench.scoring.metrics.names import MEAN_RANK, METRICS
+from var_bench.tasks.retrieval.names import MEAN_RANK, METRICS
 
 from support.protocol_tables import CELL_METRICS, protocol_tables
 

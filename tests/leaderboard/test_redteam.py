@@ -12,7 +12,7 @@ import pytest
 
 from var_bench.leaderboard import build_leaderboard, render
 from var_bench.leaderboard.verify import MAX_REPLICATES
-from var_bench.scoring.metrics import bootstrap
+from var_bench.scoring.stats import bootstrap
 
 from support.records_factory import fake_ids_hash, make_record, record_metadata
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from var_bench.leaderboard import build_leaderboard, render
-from var_bench.scoring.metrics.counts import QueryRanks
-from var_bench.scoring.metrics.names import METRICS, SUMR
+from var_bench.tasks.retrieval.counts import QueryRanks
+from var_bench.tasks.retrieval.names import METRICS, SUMR
 
 from support.records_factory import fake_ids_hash, make_record
 

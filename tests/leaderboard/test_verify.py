@@ -16,8 +16,9 @@ from var_bench.leaderboard.verify import (
     recompute,
     verify_record,
 )
-from var_bench.scoring.metrics import bootstrap, ranks
-from var_bench.scoring.metrics.counts import QueryRanks
+from var_bench.scoring.stats import bootstrap
+from var_bench.tasks.retrieval import ranks
+from var_bench.tasks.retrieval.counts import QueryRanks
 from var_bench.data.splits import expected_ids_sha256
 
 from support.records_factory import FAKE_IDS_SHA256, fake_ids_hash, make_record

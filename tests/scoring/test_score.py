@@ -18,7 +18,7 @@ import var_bench
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.errors import InputError, VarBenchWarning
 from var_bench.fsutil import sha256_file, sha256_lines
-from var_bench.scoring.metrics.names import METRICS, RECALL_KS, SUMR, TIE_RULES
+from var_bench.tasks.retrieval.names import METRICS, RECALL_KS, SUMR, TIE_RULES
 from var_bench.scoring.record import DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecord
 from var_bench.scoring.score import compare, score
 from var_bench.data.splits import expected_ids_sha256

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from var_bench.benchmarks import get_benchmark
-from var_bench.scoring.metrics.names import RECALL_KS
+from var_bench.tasks.retrieval.names import RECALL_KS
 
 
 def chance_sumr(benchmark: str) -> float:

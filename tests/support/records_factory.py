@@ -1,6 +1,6 @@
 """Result records built directly from random per-query counts, for leaderboard and adapter tests.
 
-Metrics come from ``var_bench.scoring.metrics.ranks`` (the scorer's own functions), so a record made here
+Metrics come from ``var_bench.tasks.retrieval.ranks`` (the scorer's own functions), so a record made here
 is exactly what ``var-bench score --json`` would write for the same counts.
 """
 
@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.scoring.metrics.breakdown import by_class as breakdown_by_class
-from var_bench.scoring.metrics import bootstrap, ranks
-from var_bench.scoring.metrics.counts import QueryRanks
+from var_bench.scoring.stats.breakdown import by_class as breakdown_by_class
+from var_bench.scoring.stats import bootstrap
+from var_bench.tasks.retrieval import ranks
+from var_bench.tasks.retrieval.counts import QueryRanks
 from var_bench.scoring.record import DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecord
 
 #: The id-list hash the fake checksum lookup below accepts.

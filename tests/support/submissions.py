@@ -8,7 +8,7 @@ import pytest
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.errors import InputError
 from var_bench.fsutil import sha256_lines
-from var_bench.scoring.submission import Canon
+from var_bench.tasks.retrieval.submission import Canon
 
 N_UCF = UCFCRIME_AR.test_size
 N_XD = XDVIOLENCE_AR.test_size

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from var_bench.synth.check import ridge_similarity
-from var_bench.scoring.metrics import count_direction, summarise
+from var_bench.tasks.retrieval import count_direction, summarise
 from var_bench.synth.signal import (
     Amplitudes, annotated_mask, anomaly_direction, projection, random_mask, rng_for,
     snippet_labels, stream_features, unit_latent)

@@ -8,8 +8,8 @@ from typing import Iterable
 import click
 
 from var_bench.errors import InputError
-from var_bench.scoring.metrics.compare import METHODS
-from var_bench.scoring.metrics.names import DEFAULT_TIES, TIE_RULES
+from var_bench.scoring.stats.compare import METHODS
+from var_bench.tasks.retrieval.names import DEFAULT_TIES, TIE_RULES
 from var_bench.scoring.record import DISCLOSURE_KEYS
 from var_bench.cli.base import benchmark_choice, cli, home_option, mirror_option, replicates_options
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from var_bench.scoring.metrics.counts import QueryRanks
+from var_bench.tasks.retrieval.counts import QueryRanks
 from var_bench.scoring.record_checks import as_digest
 from var_bench.scoring.record import DISCLOSURE_KEYS, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY
 from var_bench.leaderboard.published import PublishedRow, PublishedTable

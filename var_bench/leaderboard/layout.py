@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from var_bench.scoring.metrics.breakdown import ANOMALOUS, CLASSES, NORMAL
-from var_bench.scoring.metrics.names import MEDIAN_RANK, METRICS, RECALLS, SUMR, arrow
+from var_bench.scoring.stats.breakdown import ANOMALOUS, CLASSES, NORMAL
+from var_bench.tasks.retrieval.names import MEDIAN_RANK, METRICS, RECALLS, SUMR, arrow
 from var_bench.tables import Align, format_cell
 from var_bench.leaderboard.board import Leaderboard
 from var_bench.leaderboard.entries import DIGEST_SHOWN, PUBLISHED, USER, Entry, one_line

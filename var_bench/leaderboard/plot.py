@@ -16,8 +16,8 @@ from typing import Sequence
 import numpy as np
 
 from var_bench.plots import figure, inline_svg, palette_colour, plain_label
-from var_bench.scoring.metrics import ranks
-from var_bench.scoring.metrics.names import RECALL_KS, RECALLS
+from var_bench.tasks.retrieval import ranks
+from var_bench.tasks.retrieval.names import RECALL_KS, RECALLS
 from var_bench.leaderboard.board import Leaderboard
 from var_bench.leaderboard.entries import Entry
 from var_bench.leaderboard.layout import KIND_LABELS

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import DataError
-from var_bench.scoring.metrics.names import METRICS, SUMR
+from var_bench.tasks.retrieval.names import METRICS, SUMR
 
 RESOURCE = "published.json"
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from var_bench._version import __version__
-from var_bench.scoring.metrics.names import METRICS, SUMR, higher_is_better
+from var_bench.tasks.retrieval.names import METRICS, SUMR, higher_is_better
 from var_bench.leaderboard.board import Leaderboard
 from var_bench.leaderboard.entries import Entry
 from var_bench.leaderboard.tiers import LEVEL, PAIRED, REPLICATES, WILSON

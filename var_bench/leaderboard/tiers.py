@@ -8,12 +8,12 @@ identical models always share a tier, and a much better model sits a tier above.
 "Significantly better" is decided per pair, by the strongest test the two rows support:
 
 * both rows have per-query ranks (verified user records): the paired randomisation test on SumR
-  (:func:`var_bench.scoring.metrics.compare.paired_sumr_pvalue`, :data:`REPLICATES` sign-flip
+  (:func:`var_bench.scoring.stats.compare.paired_sumr_pvalue`, :data:`REPLICATES` sign-flip
   replicates, seed 0), with Holm's correction over every such pair on the board
-  (:func:`~var_bench.scoring.metrics.compare.holm_adjust`); better where the adjusted p is below
+  (:func:`~var_bench.scoring.stats.compare.holm_adjust`); better where the adjusted p is below
   1 - :data:`LEVEL` and its SumR is higher;
 * otherwise (a published row: aggregates only): Wilson intervals on the counts behind each of the
-  six recalls (R@K x N / 100 of N queries; :mod:`var_bench.scoring.metrics.binomial`) at level
+  six recalls (R@K x N / 100 of N queries; :mod:`var_bench.scoring.stats.binomial`) at level
   1 - (1 - LEVEL) / 6 (Bonferroni over the six recalls). Row a is better than row b when a's
   interval lies wholly above b's on at least one recall and b's lies wholly above a's on none.
   Non-overlap of two intervals is a conservative test, so this method separates fewer pairs.
@@ -30,9 +30,9 @@ import numpy as np
 from dataclasses import dataclass
 from typing import Sequence
 
-from var_bench.scoring.metrics.binomial import percent_interval
-from var_bench.scoring.metrics.compare import holm_adjust, sign_flip_pvalues, sumr_contributions
-from var_bench.scoring.metrics.names import RECALLS
+from var_bench.scoring.stats.binomial import percent_interval
+from var_bench.scoring.stats.compare import holm_adjust, sign_flip_pvalues, sumr_contributions
+from var_bench.tasks.retrieval.names import RECALLS
 
 #: Confidence level of every tier decision (family-wise for the paired tests).
 LEVEL = 0.95

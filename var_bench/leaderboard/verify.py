@@ -24,9 +24,10 @@ from typing import Any, Callable, Mapping
 
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
-from var_bench.scoring.metrics import bootstrap, breakdown, ranks
-from var_bench.scoring.metrics.counts import QueryRanks
-from var_bench.scoring.metrics.names import DEFAULT_TIES, METRICS, SUMR
+from var_bench.scoring.stats import bootstrap, breakdown
+from var_bench.tasks.retrieval import ranks
+from var_bench.tasks.retrieval.counts import QueryRanks
+from var_bench.tasks.retrieval.names import DEFAULT_TIES, METRICS, SUMR
 from var_bench.scoring.record import ResultRecord
 
 log = logging.getLogger(__name__)

@@ -25,10 +25,11 @@ from var_bench.errors import InputError
 from var_bench.leaderboard.board import Leaderboard, build_leaderboard
 from var_bench.leaderboard.entries import Entry, one_line
 from var_bench.leaderboard.verify import IdsHash
-from var_bench.scoring.metrics import bootstrap, ranks
-from var_bench.scoring.metrics.binomial import percent_interval
-from var_bench.scoring.metrics.compare import Comparison, paired_compare
-from var_bench.scoring.metrics.names import DEFAULT_TIES
+from var_bench.scoring.stats import bootstrap
+from var_bench.tasks.retrieval import ranks
+from var_bench.scoring.stats.binomial import percent_interval
+from var_bench.scoring.stats.compare import Comparison, paired_compare
+from var_bench.tasks.retrieval.names import DEFAULT_TIES
 from var_bench.scoring.record import ResultRecord
 
 #: Hardest queries listed per direction, retrieved items shown per query, rows around the model.
@@ -119,7 +120,7 @@ def load_input(path_or_array: Any, spec: BenchmarkSpec, *, home=None
                ) -> tuple[ResultRecord, dict[str, np.ndarray] | None, str]:
     """(record, per-direction matrices or None, label) for a record JSON or a submission."""
     from var_bench.scoring.score import score
-    from var_bench.scoring.submission import read_submission
+    from var_bench.tasks.retrieval.submission import read_submission
 
     if isinstance(path_or_array, (str, os.PathLike)) and str(path_or_array).lower().endswith(".json"):
         record = ResultRecord.load(path_or_array)

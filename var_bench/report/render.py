@@ -10,7 +10,7 @@ from var_bench.leaderboard.entries import one_line
 from var_bench.leaderboard.layout import KIND_LABELS, value_parts
 from var_bench.leaderboard.render_html import CSS, html_list, page, plain_table
 from var_bench.leaderboard.render_md import md_escape
-from var_bench.scoring.metrics.names import METRICS, SUMR
+from var_bench.tasks.retrieval.names import METRICS, SUMR
 from var_bench.tables import format_cell, markdown_table
 from var_bench.report.build import GROUP_K, Report
 

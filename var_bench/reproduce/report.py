@@ -14,7 +14,7 @@ from var_bench.fsutil import atomic_write_text
 from var_bench.models.deviations import Deviation
 from var_bench.reproduce.paper import PaperValue
 from var_bench.reproduce.stats import Comparison, compare
-from var_bench.scoring.metrics.names import METRICS, SUMR
+from var_bench.tasks.retrieval.names import METRICS, SUMR
 from var_bench.tables import markdown_table
 
 

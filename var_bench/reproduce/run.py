@@ -246,7 +246,7 @@ class SeedRun:
 
 def val_curve(history: Sequence[dict[str, Any]]) -> list[list[float]]:
     """``[epoch, val SumR]`` of every validated epoch of a run's history (log.jsonl entries)."""
-    from var_bench.scoring.metrics import SUMR
+    from var_bench.tasks.retrieval import SUMR
 
     return [[int(e["epoch"]), float(e[f"val_{SUMR}"])] for e in history
             if e.get("kind", "epoch") == "epoch" and f"val_{SUMR}" in e]

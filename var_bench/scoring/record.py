@@ -22,7 +22,7 @@ bounds, confidence intervals and paired comparisons can be recomputed from them.
 ``directions`` (written, never read back: it is the keys of ``metrics``) names the directions
 scored; a one-direction submission (``{"t2v": S}``, ``--direction``) has one, and its SumR covers
 that direction alone. ``provenance``: what the submission file said about how it was made
-(:mod:`var_bench.scoring.submission.provenance`; written by ``var-bench evaluate``), else null.
+(:mod:`var_bench.tasks.retrieval.submission.provenance`; written by ``var-bench evaluate``), else null.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ import numpy as np
 
 from var_bench.errors import InputError
 from var_bench.fsutil import atomic_write_text
-from var_bench.scoring.metrics.counts import QueryRanks
-from var_bench.scoring.metrics.names import SUMR, TIE_RULES
+from var_bench.tasks.retrieval.counts import QueryRanks
+from var_bench.tasks.retrieval.names import SUMR, TIE_RULES
 
 RECORD_SCHEMA = 1
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.scoring.metrics.breakdown import ANOMALOUS, CLASSES, NORMAL
-from var_bench.scoring.metrics.compare import Comparison
-from var_bench.scoring.metrics.names import MEDIAN_RANK, METRICS, RECALLS, SUMR, arrow
+from var_bench.scoring.stats.breakdown import ANOMALOUS, CLASSES, NORMAL
+from var_bench.scoring.stats.compare import Comparison
+from var_bench.tasks.retrieval.names import MEDIAN_RANK, METRICS, RECALLS, SUMR, arrow
 from var_bench.scoring.record import ResultRecord
 from var_bench.tables import plain_table
 

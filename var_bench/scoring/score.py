@@ -1,8 +1,8 @@
 """Score a submission into a :class:`~var_bench.scoring.record.ResultRecord`, and compare two of them.
 
-``score`` reads and checks the submission (:mod:`var_bench.scoring.submission`), counts (b, e) for every
-query in one pass over S (:mod:`var_bench.scoring.metrics.counting`), and derives every metric under the
-chosen tie rule plus the optimistic and pessimistic bounds (:mod:`var_bench.scoring.metrics.ranks`).
+``score`` reads and checks the submission (:mod:`var_bench.tasks.retrieval.submission`), counts (b, e) for every
+query in one pass over S (:mod:`var_bench.tasks.retrieval.counting`), and derives every metric under the
+chosen tie rule plus the optimistic and pessimistic bounds (:mod:`var_bench.tasks.retrieval.ranks`).
 Scoring a plain matrix needs no built dataset: the id-list checksum ships with the package
 (:mod:`var_bench.data.splits`). Id-bound containers and ``by_class`` need the canonical ids and
 classes, from ``ids=``/``metadata=`` or the built dataset (:mod:`var_bench.data.prepare`).
@@ -18,19 +18,19 @@ from typing import Any, Mapping, Sequence
 
 from var_bench._version import __version__
 from var_bench.benchmarks import SPLITS, BenchmarkSpec, get_benchmark
-from var_bench.scoring.metrics.breakdown import by_class as breakdown_by_class
+from var_bench.scoring.stats.breakdown import by_class as breakdown_by_class
 from var_bench.errors import InputError, VarBenchWarning
 from var_bench.fsutil import sha256_file, sha256_lines
-from var_bench.scoring.metrics.counting import count_direction, count_ranks
-from var_bench.scoring.metrics.counts import QueryRanks
-from var_bench.scoring.metrics.compare import METHODS as COMPARE_METHODS
-from var_bench.scoring.metrics.compare import Comparison, paired_compare
-from var_bench.scoring.metrics.names import DEFAULT_TIES, SUMR, TIE_RULES
-from var_bench.scoring.metrics.ranks import sum_recall, summarise, tied_query_count
+from var_bench.tasks.retrieval.counting import count_direction, count_ranks
+from var_bench.tasks.retrieval.counts import QueryRanks
+from var_bench.scoring.stats.compare import METHODS as COMPARE_METHODS
+from var_bench.scoring.stats.compare import Comparison, paired_compare
+from var_bench.tasks.retrieval.names import DEFAULT_TIES, SUMR, TIE_RULES
+from var_bench.tasks.retrieval.ranks import sum_recall, summarise, tied_query_count
 from var_bench.scoring.record import DISCLOSURE_KEYS, RECORD_DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecord
 from var_bench.scoring.record_checks import as_digest
-from var_bench.scoring.submission import Canon, Submission, normalisation_warnings, read_submission
-from var_bench.scoring.submission.guards import zero_cell_warnings
+from var_bench.tasks.retrieval.submission import Canon, Submission, normalisation_warnings, read_submission
+from var_bench.tasks.retrieval.submission.guards import zero_cell_warnings
 
 #: The bounds reported beside the chosen rule: every tie rule but the official one.
 BOUND_RULES: tuple[str, ...] = tuple(r for r in TIE_RULES if r != DEFAULT_TIES)
@@ -172,7 +172,7 @@ def compare(
     ``a``, ``b``: result records, paths of result-record JSON files, or submissions (scored with
     :func:`score` first). Both must be of the same benchmark, split and id list (sha256) and
     cover the same directions. Per-query counts are re-read under ``ties``, then
-    :func:`var_bench.scoring.metrics.compare.paired_compare` runs a paired ``method`` test
+    :func:`var_bench.scoring.stats.compare.paired_compare` runs a paired ``method`` test
     (``permutation`` or ``bootstrap``) with ``replicates`` and ``seed``; returns its Comparison.
     """
     _check_choice("ties", ties, TIE_RULES)
@@ -259,7 +259,7 @@ def _with_provenance(disclosed: dict[str, str | None], provenance: Mapping[str, 
 
 
 def _bootstrap(per_query: dict[str, QueryRanks], ties: str, replicates: int, seed: int) -> dict:
-    from var_bench.scoring.metrics.bootstrap import bootstrap_ci
+    from var_bench.scoring.stats.bootstrap import bootstrap_ci
 
     for name, value, low in (("replicates", replicates, 1), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:

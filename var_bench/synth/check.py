@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from var_bench.benchmarks import get_benchmark
-from var_bench.scoring.metrics import count_direction, sum_recall, summarise
+from var_bench.tasks.retrieval import count_direction, sum_recall, summarise
 from var_bench.synth import layout as L
 from var_bench.features.layouts import SYNTH_MARKER
 from var_bench.synth.core import video_records

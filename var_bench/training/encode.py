@@ -17,7 +17,7 @@ from torch import Tensor
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
 from var_bench.models.base import RetrievalModel
-from var_bench.scoring.metrics import count_direction, sum_recall, summarise
+from var_bench.tasks.retrieval import count_direction, sum_recall, summarise
 from var_bench.training.runtime import autocast, move_batch
 
 #: Queries per similarity block (bounds memory: block x N scores at a time).

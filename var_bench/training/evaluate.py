@@ -25,7 +25,7 @@ from var_bench.models.base import ModelContext
 from var_bench._version import __version__
 from var_bench.models.deviations import DEVIATIONS_KEY, collect, disclosure_text
 from var_bench.scoring.record import EXTRACTION_KEY, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY, ResultRecord
-from var_bench.scoring.submission.provenance import PROVENANCE_KEY, provenance_array
+from var_bench.tasks.retrieval.submission.provenance import PROVENANCE_KEY, provenance_array
 from var_bench.training import loaders
 from var_bench.training.encode import (  # noqa: F401  (concat_outputs, score_matrix: public here too)
     concat_outputs, encode_split, score_matrix, similarity_matrix,
@@ -57,7 +57,7 @@ def write_submission(path: Path, spec: BenchmarkSpec, S: np.ndarray, ids: list[s
     (``t2v`` / ``a2v``: rows = queries, columns = videos), S^T under the second (``v2t`` /
     ``v2a``: rows = videos), plus ``<query>_ids`` and ``<gallery>_ids`` (the query of row i is the
     caption / audio of video i, so both id arrays are the video ids), plus ``provenance``
-    (:mod:`var_bench.scoring.submission.provenance`) when given, so ``var-bench score`` on the
+    (:mod:`var_bench.tasks.retrieval.submission.provenance`) when given, so ``var-bench score`` on the
     file keeps the disclosure and the feature identity."""
     path = Path(path)
     if path.suffix != ".npz":

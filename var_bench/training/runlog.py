@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping
 
-from var_bench.scoring.metrics import SUMR
+from var_bench.tasks.retrieval import SUMR
 
 #: The logger of the per-epoch line.
 EPOCH_LOGGER = "var_bench.training"

@@ -33,7 +33,7 @@ from var_bench.errors import InputError
 from var_bench.fsutil import atomic_write_text
 from var_bench.models.base import ModelContext, RetrievalModel
 from var_bench.models.registry import get_model
-from var_bench.scoring.metrics import SUMR
+from var_bench.tasks.retrieval import SUMR
 from var_bench.training import checkpoint as ckpt
 from var_bench.training import loaders
 from var_bench.training.config import RunConfig, load_config

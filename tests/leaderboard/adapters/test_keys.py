@@ -10,7 +10,7 @@ from support.paths import DOCS
 from var_bench.benchmarks import BENCHMARKS, XDVIOLENCE_AR
 from var_bench.leaderboard.adapters.keys import flat_scores, key_table, score_key, score_keys
 from var_bench.errors import InputError
-from var_bench.scoring.metrics import ranks
+from var_bench.tasks.retrieval import ranks
 
 from support.records_factory import fake_ids_hash, make_record
 

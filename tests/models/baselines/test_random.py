@@ -10,7 +10,7 @@ import torch
 from var_bench.models.baselines.random_baseline import RandomScores, random_scores, splitmix64
 from var_bench.benchmarks import get_benchmark
 from var_bench.errors import InputError
-from var_bench.scoring.metrics.names import MEDIAN_RANK, RECALL_KS, RECALLS
+from var_bench.tasks.retrieval.names import MEDIAN_RANK, RECALL_KS, RECALLS
 from var_bench.scoring.score import score
 from var_bench.training.config import load_config
 from var_bench.models.registry import get_model

@@ -20,7 +20,7 @@ from typing import Any
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.fsutil import atomic_write_text
 from var_bench.leaderboard.verify import IdsHash
-from var_bench.scoring.metrics.names import SUMR
+from var_bench.tasks.retrieval.names import SUMR
 from var_bench.scoring.record import ResultRecord
 from var_bench.leaderboard.adapters.keys import flat_scores, ranking_key_table, score_key
 from var_bench.leaderboard.adapters.program import read_benchmark_file, score_submission

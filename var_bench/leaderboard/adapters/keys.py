@@ -9,7 +9,7 @@ A key is ``<direction>_<metric without "@">``: ``t2v_R1``, ``t2v_R5``, ``t2v_R10
 from __future__ import annotations
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.scoring.metrics.names import METRICS, SUMR, higher_is_better
+from var_bench.tasks.retrieval.names import METRICS, SUMR, higher_is_better
 from var_bench.scoring.record import ResultRecord
 from var_bench.leaderboard.verify import IdsHash, verify_record
 

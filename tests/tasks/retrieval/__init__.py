@@ -1,0 +1,1 @@
+"""Tests of the retrieval task type (a package so helpers here import as ``.reference``)."""
