@@ -1,14 +1,20 @@
 import pytest
 
-from var_bench.errors import InputError
 from var_bench.models import registry
 from var_bench.models.base import RetrievalModel
+from var_bench.errors import InputError
+from var_bench.registry import Registry
 
 
-def test_register_and_lookup(monkeypatch):
-    monkeypatch.setattr(registry, "_REGISTRY", {})
-    monkeypatch.setattr(registry, "_discovered", True)
+@pytest.fixture
+def empty(monkeypatch):
+    """An empty model registry for the test (plug-ins already discovered)."""
+    models = Registry("model")
+    monkeypatch.setattr(registry, "MODELS", models)
+    return models
 
+
+def test_register_and_lookup(empty):
     @registry.register_model("My_Model")
     class M(RetrievalModel):
         pass
@@ -20,9 +26,7 @@ def test_register_and_lookup(monkeypatch):
         registry.get_model("nope")
 
 
-def test_duplicate_name_refused(monkeypatch):
-    monkeypatch.setattr(registry, "_REGISTRY", {})
-
+def test_duplicate_name_refused(empty):
     @registry.register_model("dup")
     class A(RetrievalModel):
         pass
@@ -31,14 +35,3 @@ def test_duplicate_name_refused(monkeypatch):
         @registry.register_model("dup")
         class B(RetrievalModel):
             pass
-
-
-def test_discovery_survives_broken_plugin(monkeypatch, caplog):
-    from importlib.metadata import EntryPoint
-
-    broken = EntryPoint("broken", "var_bench.no_such_models_package", registry.ENTRY_POINT_GROUP)
-    monkeypatch.setattr(registry, "_REGISTRY", {})
-    monkeypatch.setattr(registry, "_discovered", False)
-    monkeypatch.setattr(registry, "entry_points", lambda group: [broken] if group == registry.ENTRY_POINT_GROUP else [])
-    assert registry.model_names() == []
-    assert "no_such_models_package" in caplog.text

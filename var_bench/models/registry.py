@@ -15,25 +15,22 @@ others.
 
 from __future__ import annotations
 
-import logging
-from importlib.metadata import entry_points
 from typing import Callable, TypeVar
 
 from var_bench.errors import InputError
-
-log = logging.getLogger(__name__)
+from var_bench.registry import Registry, registry_key
 
 #: Entry-point group through which other packages add models.
 ENTRY_POINT_GROUP = "var_bench.models"
-
-_REGISTRY: dict[str, type] = {}
-_discovered = False
+#: The registered model classes.
+MODELS: Registry[type] = Registry("model", ENTRY_POINT_GROUP)
 
 T = TypeVar("T", bound=type)
 
 
-def _normalise(name: str) -> str:
-    return str(name).strip().lower().replace("_", "-")
+def _same_class(old: type, new: type) -> bool:
+    # A module imported twice (reloaded, or under two names) re-registers the same class.
+    return (old.__module__, old.__qualname__) == (new.__module__, new.__qualname__)
 
 
 def register_model(name: str) -> Callable[[T], T]:
@@ -42,15 +39,15 @@ def register_model(name: str) -> Callable[[T], T]:
     Sets ``cls.name`` to the registered name. Registering a second, different class under the
     same name is an error (two modules claiming one name is always a mistake).
     """
-    key = _normalise(name)
+    key = registry_key(name)
 
     def decorate(cls: T) -> T:
-        existing = _REGISTRY.get(key)
-        if existing is not None and existing is not cls and (
-            existing.__module__, existing.__qualname__) != (cls.__module__, cls.__qualname__):
-            raise ValueError(f"model name {key!r} already registered by {existing.__module__}")
+        try:
+            MODELS.register(key, cls, same=_same_class)
+        except InputError:
+            raise ValueError(f"model name {key!r} already registered by "
+                             f"{MODELS.get(key).__module__}") from None
         cls.name = key
-        _REGISTRY[key] = cls
         return cls
 
     return decorate
@@ -59,29 +56,14 @@ def register_model(name: str) -> Callable[[T], T]:
 def discover() -> None:
     """Load the plug-in models of :data:`ENTRY_POINT_GROUP` once (idempotent); a plug-in that
     fails to load is logged, not raised."""
-    global _discovered
-    if _discovered:
-        return
-    _discovered = True
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            ep.load()
-        except Exception as exc:  # a half-written plug-in must not break the others
-            log.warning("could not load model plug-in %s (%s): %s", ep.name, ep.value, exc)
+    MODELS.discover()
 
 
 def model_names() -> list[str]:
     """Registered model names, sorted."""
-    discover()
-    return sorted(_REGISTRY)
+    return sorted(MODELS.names())
 
 
 def get_model(name: str) -> type:
     """The model class registered under ``name``; InputError listing the known names otherwise."""
-    discover()
-    key = _normalise(name)
-    try:
-        return _REGISTRY[key]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY)) or "(none registered)"
-        raise InputError(f"unknown model: expected one of {known}, got {name!r}") from None
+    return MODELS.lookup(name)

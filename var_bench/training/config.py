@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from var_bench.errors import InputError
+from var_bench.registry import registry_key
 from var_bench.loaders.sampling import CROPS
 
 #: Top-level keys of a config file.
@@ -270,7 +271,7 @@ def from_dict(raw: Mapping[str, Any], *, model: str | None = None, source: str |
     name = raw.get("model") or model
     if not name:
         raise InputError("config: expected a model name (model: NAME or --model), got none")
-    if model and raw.get("model") and _norm(raw["model"]) != _norm(model):
+    if model and raw.get("model") and registry_key(raw["model"]) != registry_key(model):
         raise InputError(f"config {source or ''}: expected model {model!r}, got {raw['model']!r}")
     args = raw.get("model_args") or {}
     if not isinstance(args, Mapping):
@@ -279,7 +280,7 @@ def from_dict(raw: Mapping[str, Any], *, model: str | None = None, source: str |
     text_model = raw.get("text_model") or "bert-base-cased"
     if not isinstance(text_model, str):
         raise InputError(f"text_model: expected a model name or folder, got {text_model!r}")
-    return RunConfig(model=_norm(name), model_args=dict(args),
+    return RunConfig(model=registry_key(name), model_args=dict(args),
                      train=_fill(TrainConfig, "train", raw.get("train")),
                      data=_fill(DataConfig, "data", raw.get("data")),
                      text_model=str(text_model), source=source)
@@ -315,10 +316,6 @@ def check_model_args(args: Mapping[str, Any], section: str = "model_args") -> No
                              f"{type(v).__name__}")
 
 
-def _norm(name: str) -> str:
-    return str(name).strip().lower().replace("_", "-")
-
-
 def load_config(path_or_name: str | Path | None = None, *, model: str, benchmark: str | None = None,
                 overrides: Iterable[str] = ()) -> RunConfig:
     """Resolve a config for ``model``.
@@ -327,7 +324,7 @@ def load_config(path_or_name: str | Path | None = None, *, model: str, benchmark
     the benchmark's named config when one exists, else the defaults (empty ``model_args``).
     ``overrides``: ``a.b=c`` strings applied last.
     """
-    model = _norm(model)
+    model = registry_key(model)
     raw: dict[str, Any] = {}
     source = None
     if path_or_name is not None and Path(path_or_name).is_file():
