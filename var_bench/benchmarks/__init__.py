@@ -23,14 +23,13 @@ from var_bench.benchmarks.spec import (  # noqa: F401
     SPLITS,
     BenchmarkSpec,
     ColumnSpec,
-    Direction,
     Layout,
     VideoCollection,
 )
 
 
 __all__ = ["BENCHMARKS", "DEFAULT_SNIPPET_FRAMES", "SPLITS", "UCFCRIME_AR", "XDVIOLENCE_AR",
-           "BenchmarkSpec", "ColumnSpec", "Direction", "Layout", "VideoCollection", "all_sources", "get_benchmark",
+           "BenchmarkSpec", "ColumnSpec", "Layout", "VideoCollection", "all_sources", "get_benchmark",
            "list_benchmarks", "register_benchmark", "source", "unregister_benchmark"]
 
 _compat.make_benchmarks_callable(__name__)

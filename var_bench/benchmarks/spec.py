@@ -1,10 +1,10 @@
-"""The types a benchmark unit is declared with: :class:`BenchmarkSpec`, :class:`Direction`,
+"""The types a benchmark unit is declared with: :class:`BenchmarkSpec`, :class:`VideoCollection`,
 :class:`ColumnSpec` and :class:`Layout` (pure data; no benchmark lives here).
 
-A :class:`BenchmarkSpec` carries every fact about one benchmark: its retrieval directions,
-modalities, expected counts, classes, the pinned upstream files, the column schema, its raw
-feature layouts and streams, the snippet length, the package holding its split rule, checksums
-and published table, and what to cite. Generic code (assembly, feature store, loaders, scoring,
+A :class:`BenchmarkSpec` carries every fact about one benchmark: its tasks (each a task type's
+instance, :mod:`var_bench.tasks`), modalities, expected counts, classes, the pinned upstream
+files, the column schema, its video collection (raw feature layouts, frame rate), the package
+holding its split rule, checksums and published table, and what to cite. Generic code (assembly, feature store, loaders, scoring,
 leaderboard, models) reads these fields instead of keying on a benchmark's name.
 """
 
@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 
 from var_bench.benchmarks.sources import SourceFile
 from var_bench.errors import InputError
+from var_bench.tasks.base import Task
 
 #: Splits of every built benchmark, in this order. ``val`` is carved from upstream train.
 SPLITS: tuple[str, ...] = ("train", "val", "test")
@@ -150,42 +151,31 @@ class VideoCollection:
         return next((lay for lay in self.layouts if lay.audio), None)
 
 
-@dataclass(frozen=True)
-class Direction:
-    """One retrieval direction over the submission matrix S (rows = queries of the first direction).
-
-    ``over_rows`` True: each row of S is one query ranking the columns (``t2v``, ``a2v``);
-    False: each column of S is one query ranking the rows (``v2t``, ``v2a``).
-    """
-
-    name: str
-    query: str
-    gallery: str
-    over_rows: bool
-
-    @property
-    def arrow(self) -> str:
-        """Display name as the paper writes it, e.g. ``T->V``."""
-        return f"{self.query[0].upper()}->{self.gallery[0].upper()}"
-
-
 @dataclass(frozen=True, eq=False)  # identity: one spec object per benchmark, usable as a cache key
 class BenchmarkSpec:
-    """Facts about one benchmark. Counts are numbers of videos; ``version`` is the built data's."""
+    """Facts about one benchmark. Counts are numbers of videos; ``version`` is the built data's.
+
+    ``tasks``: what the benchmark is scored on (task instances, :mod:`var_bench.tasks`), the
+    default first; ``var-bench score --task NAME`` picks another. Anomaly classes, the upstream
+    class counts and a validation split carved from train are optional facts of a benchmark
+    built on an anomaly-detection dataset.
+    """
 
     name: str
     title: str
     version: str
     query_modality: str
     gallery_modality: str
-    directions: tuple[Direction, Direction]
-    upstream_class_counts: Mapping[str, Mapping[str, int]]
-    classes: tuple[str, ...]
-    normal_class: str
+    tasks: tuple[Task, ...]
     sources: Mapping[str, str]
     citation: str
     paper: str
     license_note: str
+    #: Videos per class and upstream split (train, test), for the build's checks; {}: not stated.
+    upstream_class_counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    #: Classes, in display order (the normal class among them); (): no classes.
+    classes: tuple[str, ...] = ()
+    normal_class: str | None = None
     columns: tuple[ColumnSpec, ...] = ()
     #: Assembler: ``f(spec, raw_paths_by_role, validation_rule) -> Assembled``, or a lazy
     #: ``"module:function"`` reference (keeps importing the registry light).
@@ -241,6 +231,26 @@ class BenchmarkSpec:
     def __post_init__(self) -> None:
         if self.videos is None:
             object.__setattr__(self, "videos", VideoCollection(self.name, self.title))
+        if not self.tasks:
+            raise InputError(f"benchmark {self.name}: expected at least one task, got none")
+        names = [t.name for t in self.tasks]
+        if len(set(names)) != len(names):
+            raise InputError(f"benchmark {self.name}: expected distinct task names, got "
+                             f"{', '.join(names)}")
+
+    def task(self, name: str | None = None) -> Task:
+        """The task called ``name`` (None: the default, the first).
+
+        Raises:
+            InputError: the benchmark has no task of that name (the message lists its tasks).
+        """
+        if name is None:
+            return self.tasks[0]
+        for t in self.tasks:
+            if t.name == name:
+                return t
+        raise InputError(f"{self.name}: expected a task among {', '.join(t.name for t in self.tasks)}"
+                         f", got {name!r}")
 
     # The collection's facts, read through the benchmark (they live in the collection only).
     @property
@@ -276,27 +286,14 @@ class BenchmarkSpec:
         return self.query_modality == "text"
 
     @property
-    def direction_names(self) -> tuple[str, str]:
-        return (self.directions[0].name, self.directions[1].name)
-
-    def direction(self, name: str) -> Direction:
-        for d in self.directions:
-            if d.name == name:
-                return d
-        raise InputError(
-            f"unknown direction for {self.name}: expected one of {', '.join(self.direction_names)}, "
-            f"got {name!r}"
-        )
-
-    @property
     def upstream_counts(self) -> dict[str, int]:
         """Videos per upstream split (train, test): the sums of ``upstream_class_counts``."""
         return {split: sum(c.values()) for split, c in self.upstream_class_counts.items()}
 
     @property
-    def test_size(self) -> int:
-        """N: the test split has N queries and N gallery items, one positive each."""
-        return self.upstream_counts["test"]
+    def test_videos(self) -> int | None:
+        """Videos of the upstream test split (None: not stated)."""
+        return self.upstream_counts.get("test")
 
 
 def frozen(mapping: Mapping) -> Mapping:

@@ -195,6 +195,13 @@ def replicates_options(purpose: str):
     return decorate
 
 
+def task_option(f):
+    """``--task NAME``: one of the benchmark's tasks (default: its first)."""
+    return click.option("--task", default=None, metavar="NAME",
+                        help="The benchmark's task to score (default: its first; "
+                             "var-bench info BENCHMARK lists them).")(f)
+
+
 def benchmark_choice() -> click.Choice:
     from var_bench.benchmarks import list_benchmarks as benchmarks
 

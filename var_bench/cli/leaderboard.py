@@ -6,7 +6,7 @@ import click
 
 from var_bench.leaderboard.adapters import PLATFORMS
 from var_bench.leaderboard import FORMATS, ORDERS
-from var_bench.cli.base import benchmark_choice, cli, home_option
+from var_bench.cli.base import benchmark_choice, cli, home_option, task_option
 
 
 @cli.command()
@@ -17,14 +17,17 @@ from var_bench.cli.base import benchmark_choice, cli, home_option
               help="Markdown, a self-contained HTML page with a recall@K plot, or JSON.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None, metavar="PATH",
               help="Write here (atomically) instead of printing.")
-@click.option("--order", type=click.Choice(ORDERS), default="sumr", show_default=True,
-              help="Rows by SumR, or by tier (rows the data cannot tell apart share one) then SumR.")
+@task_option
+@click.option("--order", type=click.Choice([*ORDERS, "sumr"]), default="score", show_default=True,
+              help="Rows by the task's main score (SumR for retrieval; 'sumr' is an older name "
+                   "for it), or by tier (rows the data cannot tell apart share one) then score.")
 @click.option("--track", default=None, metavar="FEATURES",
               help="Only rows on this feature set: a name ('I3D RGB+Flow') or a features "
                    "digest prefix ('#54927e8d': one feature store's rows); the board lists them.")
 @home_option
-def leaderboard(benchmark, results, fmt, output, order, track, home):
-    """The published table of BENCHMARK merged with result records, ranked by SumR, in tiers.
+def leaderboard(benchmark, results, task, fmt, output, order, track, home):
+    """The published table of BENCHMARK merged with result records, ranked by the task's main
+    score (SumR for retrieval), in tiers.
 
     Records are verified against their per-query ranks: metrics, intervals and per-class tables
     are recomputed from them; disclosures are shown as declared.
@@ -32,8 +35,9 @@ def leaderboard(benchmark, results, fmt, output, order, track, home):
     from var_bench.leaderboard import write_leaderboard
     from var_bench.leaderboard.metadata import local_test_table
 
-    text = write_leaderboard(benchmark, results, fmt, output, order=order, track=track,
-                             metadata=local_test_table(benchmark, home) if results else None)
+    text = write_leaderboard(benchmark, results, fmt, output, task=task, order=order, track=track,
+                             metadata=local_test_table(benchmark, home) if results else None,
+                             home=home)
     if output is None:
         click.echo(text, nl=False)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from var_bench.cli.base import benchmark_choice, cli, home_option
+from var_bench.cli.base import benchmark_choice, cli, home_option, task_option
 
 
 @cli.command()
 @click.argument("submission", type=click.Path(dir_okay=False))
 @click.option("--benchmark", "-b", type=benchmark_choice(), required=True,
               help="Benchmark the submission or record was scored on.")
+@task_option
 @click.option("--output", type=click.Path(dir_okay=False), default=None, metavar="PATH",
               help="Write here (atomically) instead of printing.")
 @click.option("--compare", "other", type=click.Path(dir_okay=False), default=None, metavar="OTHER",
@@ -23,7 +24,7 @@ from var_bench.cli.base import benchmark_choice, cli, home_option
 @click.option("--results", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Result records to place the model among on the leaderboard.")
 @home_option
-def report(submission, benchmark, output, other, fmt, as_json, results, home):
+def report(submission, benchmark, task, output, other, fmt, as_json, results, home):
     """Report SUBMISSION (a score matrix file or a result record .json) on BENCHMARK.
 
     Metrics with intervals and the nearest leaderboard rows with their tier; recall@K curves,
@@ -33,6 +34,6 @@ def report(submission, benchmark, output, other, fmt, as_json, results, home):
     from var_bench.report import write_report
 
     text = write_report(submission, benchmark, output, "json" if as_json else fmt,
-                        compare=other, home=home, results_dir=results)
+                        task=task, compare=other, home=home, results_dir=results)
     if output is None:
         click.echo(text, nl=False)

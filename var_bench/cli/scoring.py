@@ -9,17 +9,19 @@ import click
 
 from var_bench.errors import InputError
 from var_bench.scoring.stats.compare import METHODS
-from var_bench.tasks.retrieval.names import DEFAULT_TIES, TIE_RULES
 from var_bench.scoring.record import DISCLOSURE_KEYS
-from var_bench.cli.base import benchmark_choice, cli, home_option, mirror_option, replicates_options
+from var_bench.cli.base import (benchmark_choice, cli, home_option, mirror_option,
+                                replicates_options, task_option)
 
 
 @cli.command()
 @click.argument("submission", type=click.Path(dir_okay=False))
-@click.option("--benchmark", type=benchmark_choice(), default=None,
+@click.option("--benchmark", "-b", type=benchmark_choice(), default=None,
               help="Benchmark (default: inferred from the matrix size).")
-@click.option("--ties", type=click.Choice(TIE_RULES), default=DEFAULT_TIES, show_default=True,
-              help="Tie rule; the other two are reported as bounds.")
+@task_option
+@click.option("--ties", default=None, metavar="RULE",
+              help="Tie rule (retrieval: expected, the official one and the default, optimistic "
+                   "or pessimistic); the others are reported as bounds.")
 @click.option("--direction", default=None, metavar="DIR",
               help="Score one direction only (t2v, v2t, a2v, v2a); SumR then covers it alone.")
 @click.option("--split", default="test", show_default=True, help="Split the matrix ranks.")
@@ -33,13 +35,14 @@ from var_bench.cli.base import benchmark_choice, cli, home_option, mirror_option
               help=f"Disclosure field (repeatable): {', '.join(DISCLOSURE_KEYS)}.")
 @home_option
 @mirror_option
-def score(submission, benchmark, ties, direction, split, json_path, by_class, ci, replicates, seed,
-          name, disclose, home, mirror):
-    """Score SUBMISSION (.npy, .npz, .pt/.pth, .h5): R@1, R@5, R@10, MdR, MnR per direction, SumR."""
+def score(submission, benchmark, task, ties, direction, split, json_path, by_class, ci, replicates,
+          seed, name, disclose, home, mirror):
+    """Score SUBMISSION on a benchmark task: its metrics per group and its main score (retrieval:
+    a .npy, .npz, .pt/.pth or .h5 matrix; R@1, R@5, R@10, MdR, MnR per direction, SumR)."""
     from var_bench.scoring.render import render_record
     from var_bench.scoring.score import score as run
 
-    record = run(submission, benchmark, ties=ties, direction=direction, split=split,
+    record = run(submission, benchmark, task=task, ties=ties, direction=direction, split=split,
                  by_class=by_class, ci=ci, replicates=replicates, seed=seed, name=name,
                  disclosure=_parse_disclosure(disclose), home=home, mirror=mirror)
     if json_path:
@@ -50,9 +53,11 @@ def score(submission, benchmark, ties, direction, split, json_path, by_class, ci
 @cli.command()
 @click.argument("a", type=click.Path(dir_okay=False))
 @click.argument("b", type=click.Path(dir_okay=False))
-@click.option("--benchmark", type=benchmark_choice(), default=None,
+@click.option("--benchmark", "-b", type=benchmark_choice(), default=None,
               help="Benchmark (default: inferred; records carry theirs).")
-@click.option("--ties", type=click.Choice(TIE_RULES), default=DEFAULT_TIES, show_default=True)
+@task_option
+@click.option("--ties", default=None, metavar="RULE",
+              help="Tie rule the per-query counts are read under (default: the official one).")
 @click.option("--method", type=click.Choice(METHODS), default="permutation", show_default=True,
               help="Paired permutation (sign-flip) test or paired bootstrap.")
 @replicates_options("of the paired test and its intervals")
@@ -60,14 +65,14 @@ def score(submission, benchmark, ties, direction, split, json_path, by_class, ci
               help="Write the comparison (JSON) here, atomically.")
 @home_option
 @mirror_option
-def compare(a, b, benchmark, ties, method, replicates, seed, json_path, home, mirror):
+def compare(a, b, benchmark, task, ties, method, replicates, seed, json_path, home, mirror):
     """Compare A and B (submissions or result-record JSON files) with a paired test per metric."""
     from var_bench.fsutil import atomic_write_text
     from var_bench.scoring.render import render_comparison
     from var_bench.scoring.score import compare as run
 
-    result = run(a, b, benchmark, ties=ties, method=method, replicates=replicates, seed=seed,
-                 home=home, mirror=mirror)
+    result = run(a, b, benchmark, task=task, ties=ties, method=method, replicates=replicates,
+                 seed=seed, home=home, mirror=mirror)
     if json_path:
         atomic_write_text(json_path, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
     click.echo(render_comparison(result, a, b))

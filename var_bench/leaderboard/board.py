@@ -1,4 +1,5 @@
-"""The leaderboard: published rows and verified user records, ranked by SumR, grouped in tiers."""
+"""The leaderboard: published rows and verified user records of one benchmark task, ranked by the
+task's main score, grouped in tiers."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import dataclasses
 import logging
 import os
 import re
-from dataclasses import dataclass
-from typing import Any, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
@@ -16,17 +17,21 @@ from var_bench.leaderboard.entries import (DIGEST_SHOWN, Entry, published_entry,
                                            user_entry)
 from var_bench.leaderboard.published import PublishedTable, published_table
 from var_bench.leaderboard.tiers import PairTest, assign_tiers, pair_tests
-from var_bench.leaderboard.verify import LEADERBOARD_SPLIT, LEADERBOARD_TIES, IdsHash, load_records, verify_record
+from var_bench.leaderboard.verify import (LEADERBOARD_SPLIT, IdsHash, leaderboard_gold,
+                                          load_records, verify_record)
+from var_bench.tasks import Task
 
 log = logging.getLogger(__name__)
 
-#: Row orders ``--order`` knows: by SumR (competition ranks) or by tier, then SumR.
-ORDERS: tuple[str, ...] = ("sumr", "tier")
+#: Row orders ``--order`` knows: by the main score (competition ranks) or by tier, then score.
+ORDERS: tuple[str, ...] = ("score", "tier")
+#: Older spellings ``--order`` still takes.
+ORDER_ALIASES = {"sumr": "score"}
 
 
 @dataclass(frozen=True)
 class Leaderboard:
-    """Ranked entries of one benchmark's test split, under the ``expected`` tie rule.
+    """Ranked entries of one benchmark task's test split, under the task's official rule.
 
     ``tests``: every pairwise tier comparison, as indices into ``entries``; ``track``: the
     feature set the board is restricted to (None: all); ``dropped``: ``(file, kept file)`` for
@@ -34,30 +39,38 @@ class Leaderboard:
     """
 
     spec: BenchmarkSpec
+    task: Task
     published: PublishedTable
     entries: tuple[Entry, ...]
+    #: Queries per group of the test split.
+    sizes: Mapping[str, int] = field(default_factory=dict)
     split: str = LEADERBOARD_SPLIT
-    ties: str = LEADERBOARD_TIES
     tests: tuple[PairTest, ...] = ()
-    order: str = "sumr"
+    order: str = "score"
     track: str | None = None
     tracks: tuple[str, ...] = ()
     dropped: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def ties(self) -> str | None:
+        """The rule every entry is ranked under (the task's official one)."""
+        return self.task.official_rule
 
     @property
     def user_entries(self) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries if not e.is_published)
 
 
-def rank_entries(entries: Sequence[Entry]) -> tuple[Entry, ...]:
-    """Sort by SumR, highest first, and number them with competition ranking (1, 2, 2, 4).
+def rank_entries(entries: Sequence[Entry], higher_is_better: bool = True) -> tuple[Entry, ...]:
+    """Sort by the main score, best first, and number them with competition ranking (1, 2, 2, 4).
 
-    Equal SumR keeps the input order (published rows first, in the paper's order).
+    Equal scores keep the input order (published rows first, in the paper's order).
     """
-    ordered = sorted(entries, key=lambda e: -e.sumr)
+    sign = -1.0 if higher_is_better else 1.0
+    ordered = sorted(entries, key=lambda e: sign * e.score)
     ranked: list[Entry] = []
     for i, entry in enumerate(ordered):
-        rank = ranked[-1].rank if ranked and ranked[-1].sumr == entry.sumr else i + 1
+        rank = ranked[-1].rank if ranked and ranked[-1].score == entry.score else i + 1
         ranked.append(dataclasses.replace(entry, rank=rank))
     return tuple(ranked)
 
@@ -67,14 +80,14 @@ def attach_reproductions(entries: Sequence[Entry]) -> tuple[Entry, ...]:
 
     A claim is a user entry whose disclosure names the row's reference model and real features
     (as ``var-bench evaluate`` writes them). It is declared, not verified: the published row keeps
-    its published numbers and source. Several: the newest by date, then the highest SumR.
+    its published numbers and source. Several: the newest by date, then the highest score.
     """
     out = []
     for entry in entries:
         if entry.is_published and entry.reference_model:
             runs = [e for e in entries if reproduces(e, entry.reference_model)]
             if runs:
-                best = max(runs, key=lambda e: (e.date or "", e.sumr))
+                best = max(runs, key=lambda e: (e.date or "", e.score))
                 entry = dataclasses.replace(entry, reproduced=best)
         out.append(entry)
     return tuple(out)
@@ -136,46 +149,66 @@ def build_leaderboard(
     records: Sequence[tuple[str, ResultRecord]] = (),
     ids_hash: IdsHash | None = None,
     *,
-    order: str = "sumr",
+    task: str | None = None,
+    order: str = "score",
     track: str | None = None,
     metadata: Any = None,
+    home: Any = None,
 ) -> Leaderboard:
-    """The published table of ``benchmark`` merged with user records, verified, ranked, tiered.
+    """The published table of a benchmark task merged with user records, verified, ranked, tiered.
 
-    User records come from every ``*.json`` in ``results_dir`` (see :func:`verify.load_records`)
-    and from ``records`` (``(label, record)`` pairs); each must pass :func:`verify.verify_record`
-    (``ids_hash`` replaces the shipped id-list checksum lookup, for tests; ``metadata`` is the
-    test table that per-class breakdowns are recomputed from). Records of one submission
-    (same ``submission_sha256``) count once. ``order``: ``sumr`` or ``tier`` (tier, then SumR);
-    ``track``: keep only rows on this feature set (:func:`on_track`: a name, or a features
-    digest prefix for the rows of one feature store).
+    Args:
+        benchmark: the benchmark (name or spec).
+        results_dir: every ``*.json`` record in it is a candidate (:func:`verify.load_records`).
+        records: more ``(label, record)`` pairs.
+        ids_hash: replaces the shipped id-list checksum lookup (tests).
+        task: the benchmark's task (default: the published table's, else its first).
+        order: ``score`` (the main score) or ``tier`` (tier, then score).
+        track: keep only rows on this feature set (:func:`on_track`: a name, or a features digest
+            prefix for the rows of one feature store).
+        metadata: the test table per-class breakdowns are recomputed from.
+        home: where the built dataset is, for a task whose gold is a built table.
+
+    Returns:
+        The :class:`Leaderboard`. Each record must pass :func:`verify.verify_record`; records of
+        one submission (same ``submission_sha256``) count once.
+
+    Raises:
+        InputError: a bad option, or a record that fails verification.
     """
+    order = ORDER_ALIASES.get(order, order)
     if order not in ORDERS:
         raise InputError(f"--order: expected one of {', '.join(ORDERS)}, got {order!r}")
     spec = get_benchmark(benchmark)
     table = published_table(spec)
+    t = spec.task(task if task is not None else table.task)
+    gold = leaderboard_gold(spec, t, ids_hash, home)
     pairs = [(label, r) for label, r in records]
     if results_dir is not None:
-        pairs += [(path.name, r) for path, r in load_records(results_dir, spec)]
-    users = [user_entry(verify_record(r, spec, label, ids_hash, metadata), table)
+        pairs += [(path.name, r) for path, r in load_records(results_dir, spec, t)]
+    users = [user_entry(verify_record(r, spec, label, ids_hash, metadata, gold), table)
              for label, r in pairs]
     users, dropped = deduplicate(users)
-    entries = [published_entry(table, row) for row in table.rows] + users
+    rows = table.rows if table.task == t.name else ()
+    entries = [published_entry(table, row) for row in rows] + users
     tracks = track_names(entries)
     if track is not None:
         entries = [e for e in entries if on_track(e, track)]
         if not entries:
             raise InputError(f"--track: expected one of the feature sets on the board "
                              f"({', '.join(tracks) or 'none'}), got {track!r}")
-    ranked = list(rank_entries(entries))
-    tests = pair_tests(ranked, spec.test_size, LEADERBOARD_TIES, spec.direction_names)
+    higher = t.higher_is_better(t.main_score)
+    ranked = list(rank_entries(entries, higher))
+    sizes = t.group_sizes(gold)
+    tests = pair_tests(t, ranked, sizes)
     tiers = assign_tiers(ranked, tests)
-    ranked = [dataclasses.replace(e, tier=t) for e, t in zip(ranked, tiers)]
+    ranked = [dataclasses.replace(e, tier=tier) for e, tier in zip(ranked, tiers)]
     if order == "tier":
-        index = sorted(range(len(ranked)), key=lambda i: (ranked[i].tier, -ranked[i].sumr, i))
+        sign = -1.0 if higher else 1.0
+        index = sorted(range(len(ranked)), key=lambda i: (ranked[i].tier, sign * ranked[i].score, i))
         remap = {old: new for new, old in enumerate(index)}
         ranked = [ranked[i] for i in index]
-        tests = [dataclasses.replace(t, a=remap[t.a], b=remap[t.b]) for t in tests]
-    return Leaderboard(spec=spec, published=table, entries=attach_reproductions(ranked),
-                       tests=tuple(tests), order=order, track=track, tracks=tracks,
+        tests = [dataclasses.replace(x, a=remap[x.a], b=remap[x.b]) for x in tests]
+    return Leaderboard(spec=spec, task=t, published=table, entries=attach_reproductions(ranked),
+                       sizes=sizes, tests=tuple(tests), order=order, track=track, tracks=tracks,
                        dropped=tuple(dropped))

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from var_bench.tasks.retrieval.counts import QueryRanks
 from var_bench.scoring.record_checks import as_digest
 from var_bench.scoring.record import DISCLOSURE_KEYS, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY
 from var_bench.leaderboard.published import PublishedRow, PublishedTable
@@ -59,19 +58,21 @@ def one_line(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Entry:
-    """One leaderboard row. R@K in percent, MdR/MnR in ranks; None = not available.
+    """One leaderboard row: metrics per group, the summaries and ``score``, the main score the
+    board ranks by (retrieval: R@K in percent, MdR/MnR in ranks, SumR); None = not available.
 
     ``kind`` is :data:`PUBLISHED` or :data:`USER`; ``source`` is the paper table or the record's
     file; ``ci`` holds intervals recomputed from per-query counts
-    (``{"intervals": {dir: {metric: [lo, hi]}, "SumR": [lo, hi]}, ..}``); ``per_query`` keeps user
-    entries' counts so they can be plotted and compared. ``tier``: 1 + the number of rows
+    (``{"intervals": {group: {metric: [lo, hi]}, summary: [lo, hi]}, ..}``); ``per_query`` keeps
+    user entries' counts so they can be plotted and compared. ``tier``: 1 + the number of rows
     significantly better (see :mod:`var_bench.leaderboard.tiers`).
     """
 
     method: str
     kind: str
     metrics: Mapping[str, Mapping[str, float | None]]
-    sumr: float
+    summary: Mapping[str, float]
+    score: float
     source: str
     rank: int | None = None
     ci: Mapping[str, Any] | None = None
@@ -91,7 +92,7 @@ class Entry:
     #: never verified: it does not make the published numbers reproduced).
     reproduced: "Entry | None" = None
     by_class: Mapping[str, Any] | None = None
-    per_query: Mapping[str, QueryRanks] | None = None
+    per_query: Mapping[str, Any] | None = None
     tier: int | None = None
     #: Feature set, and how it is known: "paper", "record" (feature identity) or "declared".
     feature_set: str | None = None
@@ -124,13 +125,21 @@ class Entry:
     def source_kind(self) -> str:
         return SOURCE_PAPER if self.is_published else SOURCE_VERIFIED
 
+    def value(self, group: str | None, metric: str) -> float | None:
+        """``metric`` of ``group``, or the summary ``metric`` when ``group`` is None."""
+        if group is None:
+            return self.summary.get(metric)
+        return self.metrics[group].get(metric)
+
     def interval(self, direction: str | None, metric: str) -> tuple[float, float] | None:
-        """The CI of ``metric`` (of ``direction``; None for SumR), or None when there is none."""
+        """The CI of ``metric`` (of ``direction``; None for a summary), or None when there is
+        none."""
         if not self.ci:
             return None
         intervals = self.ci.get("intervals") or {}
         if direction is None:
-            # bootstrap_ci puts SumR beside the directions inside "intervals"; accept it top-level too.
+            # bootstrap_ci puts summaries beside the groups inside "intervals"; accept them
+            # top-level too.
             where = intervals.get(metric, self.ci.get(metric))
         else:
             where = (intervals.get(direction) or {}).get(metric)
@@ -145,7 +154,8 @@ def published_entry(table: PublishedTable, row: PublishedRow) -> Entry:
         method=row.method,
         kind=PUBLISHED,
         metrics=row.metrics,
-        sumr=row.sumr,
+        summary=row.summary,
+        score=row.score,
         source=table.source,
         text_features=row.text_features,
         reference_model=row.reference_model,
@@ -220,7 +230,8 @@ def leakage_flags(training: str, table: PublishedTable) -> list[str]:
 def record_flags(verified: VerifiedRecord, table: PublishedTable | None = None) -> tuple[str, ...]:
     """Short flags for a user entry: recomputed checks, declared warnings and disclosures.
 
-    Recomputed (from the counts): ``implausible: perfect SumR``, many tied queries. Declared: a
+    Recomputed (from the counts, the task's checks): ``implausible: ...``, many tied queries
+    (retrieval). Declared: a
     scorer warning about normalised columns in the record becomes ``normalised columns?``, others
     ``warning`` (full text under the table); synthetic features; a disclosure answered with
     something other than "none" is ``label: value``; unanswered ones are listed under
@@ -271,7 +282,8 @@ def user_entry(verified: VerifiedRecord, table: PublishedTable | None = None) ->
         method=one_line(record.name or verified.label),  # one line in every table
         kind=USER,
         metrics=verified.metrics,
-        sumr=verified.sumr,
+        summary=verified.summary,
+        score=verified.score,
         source=verified.label,
         ci=verified.ci,
         flags=record_flags(verified, table),
@@ -280,7 +292,7 @@ def user_entry(verified: VerifiedRecord, table: PublishedTable | None = None) ->
                     for k, v in record.disclosure.items()},
         versions={one_line(k): one_line(v) for k, v in record.versions.items()},
         date=one_line(record.date) or None,
-        ids_sha256=record.ids_sha256 or None,
+        ids_sha256=record.query_ids_sha256 or None,
         submitted_ties=record.ties,
         rescored_from=verified.rescored_from,
         by_class=verified.by_class,

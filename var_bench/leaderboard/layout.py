@@ -1,10 +1,10 @@
 """The leaderboard table's columns and cell text, shared by the Markdown and HTML renderers.
 
-Columns: rank, tier, method, source (``paper`` or ``verified`` record), then for each direction
-R@1 R@5 R@10 MdR MnR, then SumR, the provenance columns (feature set, training data), the
-runnable reference model (``var-bench train --model NAME``), the SumR of a user entry that claims
-to rerun it (declared), and flags. Headers carry the direction (e.g. ``T->V``) and an arrow for
-the better direction. Values have one decimal, like the paper; an interval recomputed from the
+Columns: rank, tier, method, source (``paper`` or ``verified`` record), then for each group of the
+task its metrics (retrieval: per direction R@1 R@5 R@10 MdR MnR), then the summaries (SumR), the
+provenance columns (feature set, training data), the runnable reference model (``var-bench train
+--model NAME``), the main score of a user entry that claims to rerun it (declared), and flags.
+Headers carry the group (e.g. ``T->V``) and an arrow for the better direction. Values have one decimal, like the paper; an interval recomputed from the
 per-query ranks follows in brackets.
 
 Every string that comes from a record is reduced to one line here (:func:`entries.one_line`);
@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from var_bench.scoring.stats.breakdown import ANOMALOUS, CLASSES, NORMAL
-from var_bench.tasks.retrieval.names import MEDIAN_RANK, METRICS, RECALLS, SUMR, arrow
 from var_bench.tables import Align, format_cell
+from var_bench.tasks import MEDIAN
 from var_bench.leaderboard.board import Leaderboard
 from var_bench.leaderboard.entries import DIGEST_SHOWN, PUBLISHED, USER, Entry, one_line
-from var_bench.leaderboard.tiers import LEVEL, PAIRED, REPLICATES, WILSON
+from var_bench.leaderboard.tiers import LEVEL, PAIRED, REPLICATES, WILSON, method_text
 
 DIGITS = 1
 #: How the Source column marks published rows and (verified) user entries.
@@ -44,23 +44,26 @@ class Column:
 
 
 def columns(board: Leaderboard) -> tuple[Column, ...]:
+    task = board.task
     cols = [Column("rank", "#", "right"), Column("tier", "Tier", "right"),
             Column("method", "Method", "left", user_text=True),
             Column("kind", "Source", "left")]
-    for d in board.spec.directions:
-        cols += [Column("value", f"{d.arrow} {m} {arrow(m)}", "right", d.name, m) for m in METRICS]
-    cols += [Column("value", f"{SUMR} {arrow(SUMR)}", "right", None, SUMR),
-             Column("features", "Features", "left", user_text=True),
+    for g in task.groups:
+        cols += [Column("value", f"{task.group_label(g)} {m.name} {task.arrow(m.name)}", "right",
+                        g, m.name) for m in task.metrics]
+    cols += [Column("value", f"{s.name} {task.arrow(s.name)}", "right", None, s.name)
+             for s in task.summaries]
+    cols += [Column("features", "Features", "left", user_text=True),
              Column("training", "Training data", "left", user_text=True),
              Column("reference", "Reference model", "left", user_text=True),
-             Column("reproduced", f"Claimed rerun {SUMR}", "right"),
+             Column("reproduced", f"Claimed rerun {task.main_score}", "right"),
              Column("flags", "Flags", "left", user_text=True)]
     return tuple(cols)
 
 
 def value_parts(entry: Entry, direction: str | None, metric: str) -> tuple[str, str | None]:
     """(value, interval): one decimal each, ``[lo, hi]`` or None; ``-`` when no value."""
-    value: Any = entry.sumr if direction is None else entry.metrics[direction].get(metric)
+    value: Any = entry.value(direction, metric)
     ci = entry.interval(direction, metric)
     if ci is None or value is None:
         return format_cell(value, DIGITS), None
@@ -105,7 +108,7 @@ def row_parts(board: Leaderboard, entry: Entry) -> list[tuple[str, str | None]]:
         "training": training_text(entry),
         "flags": "; ".join(one_line(f) for f in entry.flags),
         "reference": one_line(entry.reference_model) or "-",
-        "reproduced": (f"{format_cell(entry.reproduced.sumr, DIGITS)} ({DECLARED})"
+        "reproduced": (f"{format_cell(entry.reproduced.score, DIGITS)} ({DECLARED})"
                        if entry.reproduced else "-"),
     }
     return [
@@ -126,20 +129,33 @@ def table_content(board: Leaderboard) -> tuple[list[str], list[list[str]], list[
 
 def legend_lines(board: Leaderboard) -> list[str]:
     """Plain-text notes that accompany the table in every human format."""
-    spec = board.spec
-    dirs = ", ".join(f"{d.arrow} = {d.query} to {d.gallery}" for d in spec.directions)
-    order = (f"sorted by tier, then {SUMR}" if board.order == "tier"
-             else f"sorted by {SUMR} ({' + '.join(RECALLS)} of both directions)")
+    spec, task = board.spec, board.task
+    noun = task.group_noun
+    groups = ", ".join(task.group_description(g) for g in task.groups)
+    sizes = set(board.sizes.values())
+    counted = (f"{sizes.pop()} queries per {noun}" if len(sizes) == 1 else
+               ", ".join(f"{n} {g} queries" for g, n in board.sizes.items()))
+    main = task.main_score
+    terms = next((s.terms for s in task.summaries if s.name == main), ())
+    every = {1: f"the {noun}", 2: f"both {noun}s"}.get(len(task.groups), f"every {noun}")
+    order = (f"sorted by tier, then {main}" if board.order == "tier"
+             else f"sorted by {main}" + (f" ({' + '.join(terms)} of {every})" if terms else ""))
+    arrows = sorted({(task.arrow(m.name), m.higher_is_better) for m in task.metrics},
+                    key=lambda x: not x[1])
+    better = ", ".join(f"{a} {'higher' if hi else 'lower'} is better" for a, hi in arrows)
+    units = f" {task.units_note}." if task.units_note else ""
+    pq = task.per_query_noun
     lines = [
-        f"{spec.title}, {board.split} split, {spec.test_size} queries per direction ({dirs}); "
+        f"{spec.title}, {board.split} split, {counted} ({groups}); "
         f"{order}." + (f" Track: features {board.track}." if board.track else ""),
-        f"{arrow(SUMR)} higher is better, {arrow(MEDIAN_RANK)} lower is better. R@K in %, "
-        f"MdR/MnR in ranks (1 = first). Verified entries: metrics recomputed from their per-query "
-        f"ranks and ranked under ties={board.ties}; the ranks themselves are the submitter's.",
+        f"{better}.{units} Verified entries: metrics recomputed from their {pq} and ranked "
+        f"under ties={board.ties}; the {pq.removeprefix('per-query ')} themselves are the "
+        f"submitter's.",
         f"Tier: 1 + the number of rows significantly better at {100 * LEVEL:g}% (rows nobody "
-        f"beats share tier 1). Two verified entries: {PAIRED} ({REPLICATES} replicates, "
-        f"over every such pair). A paper row (aggregates only): {WILSON}, better where the "
-        f"intervals do not overlap.",
+        f"beats share tier 1). Two verified entries: {method_text(task, PAIRED, len(task.groups))}"
+        f" ({REPLICATES} replicates, over every such pair). A paper row (aggregates only): "
+        f"{method_text(task, WILSON, len(task.groups))}, better where the intervals do not "
+        f"overlap.",
         f"Published rows: {board.published.source} ({board.published.paper}). "
         f"{board.published.note}"
         + (f" Paper features: {board.published.features}." if board.published.features else ""),
@@ -147,7 +163,7 @@ def legend_lines(board: Leaderboard) -> list[str]:
         f"submitter states them; #xxxxxxxx: the first {DIGEST_SHOWN} hex of the record's "
         f"features digest (var-bench fingerprint of the store it was computed on). Reference "
         f"model: the registered model that reruns the row (var-bench train --model NAME, then "
-        f"var-bench evaluate); Claimed rerun {SUMR}: the newest entry that declares it reran "
+        f"var-bench evaluate); Claimed rerun {main}: the newest entry that declares it reran "
         f"that model on real features (a claim, not a reproduction).",
     ]
     for o in board.published.overlaps:
@@ -155,7 +171,8 @@ def legend_lines(board: Leaderboard) -> list[str]:
     if any(e.ci for e in board.user_entries):
         levels = {e.ci.get("level") for e in board.user_entries if e.ci and e.ci.get("level")}
         level = f"{100 * float(levels.pop()):g}% " if len(levels) == 1 else ""
-        lines.append(f"[lo, hi]: {level}bootstrap interval recomputed from the per-query ranks.")
+        lines.append(f"[lo, hi]: {level}bootstrap interval recomputed from the "
+                     f"{board.task.per_query_noun}.")
     lines += digest_lines(board)
     if board.dropped:
         lines.append("Duplicates dropped (same submission sha256): " + ", ".join(
@@ -204,21 +221,24 @@ def provenance_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
 def by_class_tables(board: Leaderboard) -> list[tuple[str, list[str], list[list[Any]]]]:
     """Per user entry with a (recomputed) breakdown: (title, header, rows).
 
-    One row per class, then anomalous and normal videos: query count, per direction R@1, R@5,
-    R@10 and MdR, and SumR, all over the queries whose video is in the group.
+    One row per class, then anomalous and normal videos: query count, per group the percentage and
+    median metrics (retrieval: R@1, R@5, R@10 and MdR), and the summaries, all over the queries
+    whose video is in the group.
     """
-    shown = (*RECALLS, MEDIAN_RANK)
+    task = board.task
+    shown = [m.name for m in task.metrics if m.is_percentage or m.aggregation == MEDIAN]
     tables = []
     for e in board.user_entries:
         if not e.by_class:
             continue
         dirs = list(e.metrics)
-        arrows = {d.name: d.arrow for d in board.spec.directions}
-        header = ["Group", "n", *(f"{arrows[d]} {m} {arrow(m)}" for d in dirs for m in shown),
-                  f"{SUMR} {arrow(SUMR)}"]
+        header = ["Group", "n",
+                  *(f"{task.group_label(d)} {m} {task.arrow(m)}" for d in dirs for m in shown),
+                  *(f"{s.name} {task.arrow(s.name)}" for s in task.summaries)]
         groups = [*e.by_class.get(CLASSES, {}).items(), (ANOMALOUS, e.by_class.get(ANOMALOUS)),
                   (NORMAL, e.by_class.get(NORMAL))]
-        rows = [[label, g["n"], *(g["metrics"][d][m] for d in dirs for m in shown), g[SUMR]]
+        rows = [[label, g["n"], *(g["metrics"][d][m] for d in dirs for m in shown),
+                 *(g["summary"][s.name] for s in task.summaries)]
                 for label, g in groups if g]
         tables.append((f"{one_line(e.method)}: by class", header, rows))
     return tables

@@ -1,11 +1,13 @@
-"""The recall@K plot of a leaderboard, drawn with matplotlib as inline SVG.
+"""The leaderboard's plot, drawn with matplotlib as inline SVG: one panel per group of the task.
 
-Each series is an SVG group with id ``series-<kind>-<row index>-<direction>``.
-One panel per retrieval direction: R@K (y, percent) against K (x, log scale, 1..N). A user entry
-is a line through R@K for every K = 1..N, computed from its per-query counts under the
-leaderboard tie rule (``metrics.ranks.recall_curve``); a published row has only R@1, R@5 and
-R@10, so it is three markers joined by a thin dashed line. A shared legend sits under the panels.
-The y axis runs to 104 % so a perfect entry's line stays visible above the frame's top edge.
+Each series is an SVG group with id ``series-<kind>-<row index>-<group>``. For a task with a
+curve (retrieval: R@K, y in percent, against K, x on a log scale 1..N) a user entry is a line
+through the task's curve of its per-query counts under the official rule
+(:meth:`~var_bench.tasks.base.Task.curve`; retrieval: ``ranks.recall_curve``); a published row
+has only its printed points (R@1, R@5 and R@10), so it is markers joined by a thin dashed line.
+A task without a curve shows each entry's main-score metric per group as a marker with its
+interval. A shared legend sits under the panels. The y axis runs to 104 % so a perfect entry's
+line stays visible above the frame's top edge.
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from typing import Sequence
 import numpy as np
 
 from var_bench.plots import figure, inline_svg, palette_colour, plain_label
-from var_bench.tasks.retrieval import ranks
-from var_bench.tasks.retrieval.names import RECALL_KS, RECALLS
 from var_bench.leaderboard.board import Leaderboard
 from var_bench.leaderboard.entries import Entry
 from var_bench.leaderboard.layout import KIND_LABELS
@@ -65,36 +65,51 @@ def recall_axes(ax, n: int) -> None:
 
 
 def recall_plot_svg(board: Leaderboard) -> str:
-    """An ``<svg>`` element (no prolog, no namespace URL) with one panel per direction."""
-    spec = board.spec
+    """An ``<svg>`` element (no prolog, no namespace URL) with one panel per group."""
+    spec, task = board.spec, board.task
+    curves = bool(task.curve_points)
     colours = series_colours(board.entries)
     legend_rows = math.ceil(len(board.entries) / LEGEND_COLUMNS)
     height = PANEL_HEIGHT_IN + legend_rows * LEGEND_ROW_IN + 0.3
-    with figure(WIDTH_IN, height, ncols=len(spec.directions)) as (fig, axes):
+    with figure(WIDTH_IN, height, ncols=len(task.groups)) as (fig, axes):
         handles = {}
-        for ax, d in zip(axes[0], spec.directions):
-            recall_axes(ax, spec.test_size)
-            ax.set_yticks(range(0, 101, 20))
-            ax.set_title(plain_label(f"{d.arrow}: {d.query} to {d.gallery}"), fontweight="bold")
-            ax.set_xlabel(f"K (log scale, 1 to {spec.test_size})")
-            ax.set_ylabel("R@K (%)")
+        for ax, g in zip(axes[0], task.groups):
+            n = board.sizes.get(g) or 1
+            ax.set_title(plain_label(task.group_description(g).replace(" = ", ": ")),
+                         fontweight="bold")
+            if curves:
+                recall_axes(ax, n)
+                ax.set_yticks(range(0, 101, 20))
+                xlabel, ylabel = task.curve_axes(g, n)
+                ax.set_xlabel(xlabel)
+                ax.set_ylabel(ylabel)
+            else:
+                ax.set_ylabel(plain_label(_main_metric(task)))
+                ax.set_xticks([])
             # Published markers first, so user lines (the detailed ones) are drawn on top.
             for i, (entry, colour) in enumerate(zip(board.entries, colours)):
                 if not entry.is_published:
                     continue
-                pts = [(k, entry.metrics[d.name][m]) for k, m in zip(RECALL_KS, RECALLS)]
+                pts = ([(x, entry.metrics[g].get(m)) for m, x in task.curve_points.items()]
+                       if curves else [(i, entry.metrics[g].get(_main_metric(task)))])
                 pts = [(k, v) for k, v in pts if v is not None]
                 h, = ax.plot([k for k, _ in pts], [v for _, v in pts], color=colour, linewidth=1.0,
                              linestyle=(0, (4, 3)), marker="o", markersize=6,
-                             gid=f"series-published-{i}-{d.name}")
+                             gid=f"series-published-{i}-{g}")
                 handles[entry.method, entry.kind] = h
             for i, (entry, colour) in enumerate(zip(board.entries, colours)):
                 if entry.is_published or entry.per_query is None:
                     continue
-                curve = np.asarray(ranks.recall_curve(entry.per_query[d.name], ties=board.ties),
-                                   dtype=float)
-                h, = ax.plot(np.arange(1, curve.size + 1), curve, color=colour, linewidth=2.2,
-                             gid=f"series-user-{i}-{d.name}")
+                if curves:
+                    x, y = task.curve(entry.per_query[g], board.ties)
+                    h, = ax.plot(x, y, color=colour, linewidth=2.2, gid=f"series-user-{i}-{g}")
+                else:
+                    m = _main_metric(task)
+                    ci = entry.interval(g, m)
+                    h = ax.errorbar([i], [entry.metrics[g][m]],
+                                    yerr=None if ci is None else [[entry.metrics[g][m] - ci[0]],
+                                                                  [ci[1] - entry.metrics[g][m]]],
+                                    color=colour, marker="s", gid=f"series-user-{i}-{g}")[0]
                 handles[entry.method, entry.kind] = h
         labels = [plain_label(f"{e.method} ({KIND_LABELS[e.kind]})") for e in board.entries]
         fig.legend([handles[e.method, e.kind] for e in board.entries], labels,
@@ -102,5 +117,14 @@ def recall_plot_svg(board: Leaderboard) -> str:
                    bbox_to_anchor=(0.5, 0.0))
         fig.subplots_adjust(left=0.05, right=0.99, top=1 - 0.45 / height,
                             bottom=(legend_rows * LEGEND_ROW_IN + 0.75) / height, wspace=0.14)
+        what = "Recall at K" if curves else task.main_score
         return inline_svg(fig, "recall-plot",
-                          f"Recall at K for {spec.title}, one panel per direction")
+                          f"{what} for {spec.title}, one panel per {task.group_noun}")
+
+
+def _main_metric(task) -> str:
+    """The per-group metric a task without a curve plots: the main score when it is a metric,
+    else the first term of the main summary."""
+    terms = next((s.terms for s in task.summaries if s.name == task.main_score),
+                 (task.main_score,))
+    return terms[0]

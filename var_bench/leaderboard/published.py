@@ -2,8 +2,9 @@
 
 Each benchmark unit ships ``published.json`` (``var_bench/benchmarks/<unit>/``), holding every
 number exactly as printed in the paper (one decimal, never recomputed; MnR was not published and
-is null). This module reads it and checks
-its shape against the benchmark specs and metric names, so the data cannot drift from them.
+is null), for one of the benchmark's tasks (``"task"``, default its first). This module reads it
+and checks its shape against that task's groups, metrics and summaries, so the data cannot drift
+from them.
 """
 
 from __future__ import annotations
@@ -15,19 +16,21 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.errors import DataError
-from var_bench.tasks.retrieval.names import METRICS, SUMR
+from var_bench.errors import DataError, InputError
+from var_bench.tasks import Task
 
 RESOURCE = "published.json"
 
 
 @dataclass(frozen=True)
 class PublishedRow:
-    """One method's published row: ``metrics[direction][metric]`` (None = not published)."""
+    """One method's published row: ``metrics[group][metric]`` (None = not published), the
+    summaries as printed and ``score``, the main score."""
 
     method: str
     metrics: Mapping[str, Mapping[str, float | None]]
-    sumr: float
+    summary: Mapping[str, float]
+    score: float
     text_features: str | None
     #: Registered model name that reruns this row (``var-bench train --model NAME``), if any.
     reference_model: str | None = None
@@ -50,6 +53,7 @@ class PublishedTable:
     (e.g. which text features the baselines used) then how the numbers were transcribed."""
 
     benchmark: str
+    task: str
     source: str
     paper: str
     note: str
@@ -60,40 +64,52 @@ class PublishedTable:
     overlaps: tuple[TrainingOverlap, ...] = ()
 
 
-def _row(spec: BenchmarkSpec, raw: Mapping[str, Any]) -> PublishedRow:
+def _row(spec: BenchmarkSpec, task: Task, raw: Mapping[str, Any]) -> PublishedRow:
     method = raw["method"]
-    if list(raw["metrics"]) != list(spec.direction_names):
+    if list(raw["metrics"]) != list(task.groups):
         raise DataError(
-            f"{RESOURCE} {spec.name} {method}: expected directions {', '.join(spec.direction_names)}, "
+            f"{RESOURCE} {spec.name} {method}: expected directions {', '.join(task.groups)}, "
             f"got {', '.join(raw['metrics'])}"
         )
-    for direction, values in raw["metrics"].items():
-        if list(values) != list(METRICS):
+    names = [m.name for m in task.metrics]
+    for group, values in raw["metrics"].items():
+        if list(values) != names:
             raise DataError(
-                f"{RESOURCE} {spec.name} {method} {direction}: expected metrics "
-                f"{', '.join(METRICS)}, got {', '.join(values)}"
+                f"{RESOURCE} {spec.name} {method} {group}: expected metrics "
+                f"{', '.join(names)}, got {', '.join(values)}"
             )
     metrics = MappingProxyType(
         {d: MappingProxyType(dict(v)) for d, v in raw["metrics"].items()}
     )
-    return PublishedRow(method, metrics, float(raw[SUMR]), raw.get("text_features"),
+    summary = MappingProxyType({s.name: float(raw[s.name]) for s in task.summaries
+                                if raw.get(s.name) is not None})
+    if task.main_is_summary and task.main_score not in summary:
+        raise DataError(f"{RESOURCE} {spec.name} {method}: expected its {task.main_score}, got none")
+    score = (summary[task.main_score] if task.main_is_summary
+             else float(next(iter(metrics.values()))[task.main_score]))
+    return PublishedRow(method, metrics, summary, score, raw.get("text_features"),
                         raw.get("reference_model"))
 
 
 def published_table(benchmark: str | BenchmarkSpec) -> PublishedTable:
-    """The published table of ``benchmark`` (validated against its spec and the metric names)."""
+    """The published table of ``benchmark`` (validated against its task's groups and metrics)."""
     return _table(get_benchmark(benchmark))
 
 
 @lru_cache(maxsize=None)
 def _table(spec: BenchmarkSpec) -> PublishedTable:
-    table = json.loads(spec.resource_text(RESOURCE))
     try:
-        rows = tuple(_row(spec, r) for r in table["rows"])
+        text = spec.resource_text(RESOURCE)
+    except (InputError, FileNotFoundError):  # a benchmark with no published results yet
+        return PublishedTable(spec.name, spec.task().name, "", "", "", ())
+    table = json.loads(text)
+    try:
+        task = spec.task(table.get("task"))
+        rows = tuple(_row(spec, task, r) for r in table["rows"])
         note = " ".join(n for n in (table.get("note"), table["transcription_note"]) if n)
         overlaps = tuple(TrainingOverlap(o["dataset"], o["pattern"], int(o["test_videos"]), o["note"])
                          for o in table.get("training_data_overlaps", ()))
-        return PublishedTable(spec.name, table["source"], table["paper"], note, rows,
+        return PublishedTable(spec.name, task.name, table["source"], table["paper"], note, rows,
                               table.get("features"), overlaps)
     except KeyError as e:
         raise DataError(f"{RESOURCE}: expected key {e} for {spec.name}, it is missing") from None

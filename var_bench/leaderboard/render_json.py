@@ -13,19 +13,20 @@ from typing import Any
 import numpy as np
 
 from var_bench._version import __version__
-from var_bench.tasks.retrieval.names import METRICS, SUMR, higher_is_better
 from var_bench.leaderboard.board import Leaderboard
 from var_bench.leaderboard.entries import Entry
-from var_bench.leaderboard.tiers import LEVEL, PAIRED, REPLICATES, WILSON
+from var_bench.leaderboard.tiers import LEVEL, PAIRED, REPLICATES, WILSON, method_text
+from var_bench.tasks import Task
 
-SCHEMA = 1
+SCHEMA = 2
 
 
-def entry_dict(entry: Entry) -> dict[str, Any]:
-    """All fields of ``entry``; ``per_query`` as ``{direction: {"higher": [..], "tied": [..]}}``."""
+def entry_dict(entry: Entry, task: Task) -> dict[str, Any]:
+    """All fields of ``entry``; ``per_query`` as the task's lists per group (retrieval:
+    ``{direction: {"higher": [..], "tied": [..]}}``)."""
     per_query = None
     if entry.per_query is not None:
-        per_query = {d: q.to_dict() for d, q in entry.per_query.items()}
+        per_query = {d: task.per_query_to_json(q) for d, q in entry.per_query.items()}
     return {
         "rank": entry.rank,
         "tier": entry.tier,
@@ -38,7 +39,8 @@ def entry_dict(entry: Entry) -> dict[str, Any]:
         "training_data": entry.training_data,
         "synthetic": entry.synthetic,
         "metrics": {d: dict(v) for d, v in entry.metrics.items()},
-        SUMR: entry.sumr,
+        "summary": dict(entry.summary),
+        "score": entry.score,
         "ci": entry.ci,
         "flags": list(entry.flags),
         "warnings": list(entry.warnings),
@@ -48,7 +50,7 @@ def entry_dict(entry: Entry) -> dict[str, Any]:
         "reference_model": entry.reference_model,
         # A declared claim that a user entry reran this row's reference model, not a verification.
         "reproduced": (None if entry.reproduced is None else {
-            "method": entry.reproduced.method, SUMR: entry.reproduced.sumr,
+            "method": entry.reproduced.method, "score": entry.reproduced.score,
             "source": entry.reproduced.source, "date": entry.reproduced.date,
             "declared": True}),
         "checks": list(entry.checks),
@@ -66,26 +68,31 @@ def entry_dict(entry: Entry) -> dict[str, Any]:
 
 
 def leaderboard_dict(board: Leaderboard) -> dict[str, Any]:
-    spec = board.spec
+    spec, task = board.spec, board.task
+    groups = len(task.groups)
     return {
         "schema": SCHEMA,
         "benchmark": spec.name,
+        "task": task.name,
+        "task_type": task.type_name,
         "title": spec.title,
         "split": board.split,
         "ties": board.ties,
-        "queries": spec.test_size,
-        "directions": [
-            {"name": d.name, "arrow": d.arrow, "query": d.query, "gallery": d.gallery}
-            for d in spec.directions
-        ],
-        "metrics": [{"name": m, "higher_is_better": higher_is_better(m)} for m in (*METRICS, SUMR)],
+        "main_score": task.main_score,
+        "groups": [{"name": g, "label": task.group_label(g), "description":
+                    task.group_description(g), "queries": board.sizes.get(g)} for g in task.groups],
+        "metrics": [{"name": m.name, "higher_is_better": m.higher_is_better,
+                     "aggregation": m.aggregation, "unit": m.unit} for m in task.metrics],
+        "summaries": [{"name": s.name, "terms": list(s.terms),
+                       "higher_is_better": s.higher_is_better} for s in task.summaries],
         "published": {"source": board.published.source, "paper": board.published.paper,
                       "note": board.published.note},
         "generated_by": {"var_bench": __version__},
         "order": board.order,
         "track": board.track,
         "tracks": list(board.tracks),
-        "tiers": {"level": LEVEL, "paired_method": PAIRED, "aggregate_method": WILSON,
+        "tiers": {"level": LEVEL, "paired_method": method_text(task, PAIRED, groups),
+                  "aggregate_method": method_text(task, WILSON, groups),
                   "replicates": REPLICATES},
         "comparisons": [
             {"a": board.entries[t.a].method, "b": board.entries[t.b].method, "method": t.method,
@@ -95,7 +102,7 @@ def leaderboard_dict(board: Leaderboard) -> dict[str, Any]:
             for t in board.tests
         ],
         "dropped_duplicates": [{"file": d, "kept": k} for d, k in board.dropped],
-        "entries": [entry_dict(e) for e in board.entries],
+        "entries": [entry_dict(e, task) for e in board.entries],
     }
 
 

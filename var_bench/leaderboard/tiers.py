@@ -1,4 +1,4 @@
-"""Tiers: which leaderboard rows the data can tell apart.
+"""Tiers: which leaderboard rows the data can tell apart, for any task.
 
 On UCFCrime-AR one R@1 point is about three of 290 queries, so a strict 1..N order claims more
 than the test set shows. A row's tier is 1 + the number of rows that are *significantly better*
@@ -7,16 +7,17 @@ identical models always share a tier, and a much better model sits a tier above.
 
 "Significantly better" is decided per pair, by the strongest test the two rows support:
 
-* both rows have per-query ranks (verified user records): the paired randomisation test on SumR
-  (:func:`var_bench.scoring.stats.compare.paired_sumr_pvalue`, :data:`REPLICATES` sign-flip
-  replicates, seed 0), with Holm's correction over every such pair on the board
-  (:func:`~var_bench.scoring.stats.compare.holm_adjust`); better where the adjusted p is below
-  1 - :data:`LEVEL` and its SumR is higher;
-* otherwise (a published row: aggregates only): Wilson intervals on the counts behind each of the
-  six recalls (R@K x N / 100 of N queries; :mod:`var_bench.scoring.stats.binomial`) at level
-  1 - (1 - LEVEL) / 6 (Bonferroni over the six recalls). Row a is better than row b when a's
-  interval lies wholly above b's on at least one recall and b's lies wholly above a's on none.
-  Non-overlap of two intervals is a conservative test, so this method separates fewer pairs.
+* both rows have per-query counts (verified user records): the paired randomisation test on the
+  task's main score (:func:`var_bench.scoring.stats.compare.main_contributions`,
+  :data:`REPLICATES` sign-flip replicates, seed 0), with Holm's correction over every such pair on
+  the board (:func:`~var_bench.scoring.stats.compare.holm_adjust`); better where the adjusted p
+  is below 1 - :data:`LEVEL` and its main score is higher;
+* otherwise (a published row: aggregates only): Wilson intervals on the counts behind each
+  percentage the main score adds up (retrieval: the six recalls, R@K x N / 100 of N queries;
+  :mod:`var_bench.scoring.stats.binomial`) at level 1 - (1 - LEVEL) / m (Bonferroni over the m
+  percentages). Row a is better than row b when a's interval lies wholly above b's on at least one
+  and b's lies wholly above a's on none. Non-overlap of two intervals is a conservative test, so
+  this method separates fewer pairs.
 
 Every pair's method and outcome is kept (:class:`PairTest`), and every format says which method
 each comparison used.
@@ -28,18 +29,35 @@ import itertools
 
 import numpy as np
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from var_bench.scoring.stats.binomial import percent_interval
-from var_bench.scoring.stats.compare import holm_adjust, sign_flip_pvalues, sumr_contributions
-from var_bench.tasks.retrieval.names import RECALLS
+from var_bench.scoring.stats.compare import holm_adjust, main_contributions, sign_flip_pvalues
+from var_bench.tasks import Task
 
 #: Confidence level of every tier decision (family-wise for the paired tests).
 LEVEL = 0.95
 #: Sign-flip replicates of each paired test (p resolution 1 / (R + 1) = 0.0005).
 REPLICATES = 2_000
-PAIRED = "paired randomisation test on SumR, Holm-corrected"
-WILSON = "Wilson intervals on each recall's count, Bonferroni over 6 recalls"
+#: The two methods, as :class:`PairTest` records them.
+PAIRED, WILSON = "paired", "wilson"
+
+
+def wilson_metrics(task: Task) -> tuple[str, ...]:
+    """The percentages the main score adds up (or the main metric itself, if a percentage):
+    what a published row's aggregates support Wilson intervals on."""
+    terms = next((s.terms for s in task.summaries if s.name == task.main_score),
+                 (task.main_score,))
+    return tuple(t for t in terms if task.metric(t).is_percentage)
+
+
+def method_text(task: Task, method: str, groups: int) -> str:
+    """How a tier method is described in every format."""
+    if method == PAIRED:
+        return f"paired randomisation test on {task.main_score}, Holm-corrected"
+    k = len(wilson_metrics(task)) * groups
+    noun = task.percentage_noun
+    return f"Wilson intervals on each {noun}'s count, Bonferroni over {k} {noun}s"
 
 
 @dataclass(frozen=True)
@@ -57,11 +75,12 @@ class PairTest:
     p_adjusted: float | None = None
 
 
-def _wilson_better(a, b, n: int, directions: Sequence[str]) -> str | None:
-    level = 1.0 - (1.0 - LEVEL) / (len(RECALLS) * len(directions))
+def _wilson_better(task: Task, a, b, sizes: Mapping[str, int]) -> str | None:
+    metrics = wilson_metrics(task)
+    level = 1.0 - (1.0 - LEVEL) / max(1, len(metrics) * len(sizes))
     a_wins = b_wins = False
-    for d in directions:
-        for m in RECALLS:
+    for d, n in sizes.items():
+        for m in metrics:
             va, vb = a.metrics[d].get(m), b.metrics[d].get(m)
             if va is None or vb is None:
                 continue
@@ -76,26 +95,30 @@ def _wilson_better(a, b, n: int, directions: Sequence[str]) -> str | None:
     return None
 
 
-def pair_tests(entries: Sequence, n: int, ties: str, directions: Sequence[str],
+def pair_tests(task: Task, entries: Sequence, sizes: Mapping[str, int],
                replicates: int = REPLICATES) -> list[PairTest]:
-    """Every pair of ``entries`` compared (see the module docstring)."""
+    """Every pair of ``entries`` compared (see the module docstring); ``sizes``: queries per
+    group of the test split (what a published row's percentages are counts of)."""
     alpha = round(1.0 - LEVEL, 12)
+    rule = task.official_rule
     paired, tests = [], []
-    # Each entry's per-pair SumR shares once; a pair's test flips signs of their difference.
-    shares = {i: sumr_contributions(e.per_query, ties) for i, e in enumerate(entries) if e.per_query}
+    # Each entry's per-unit shares of the main score once; a pair's test flips their difference.
+    shares = {i: main_contributions(task, e.per_query, rule)
+              for i, e in enumerate(entries) if e.per_query}
     for i, j in itertools.combinations(range(len(entries)), 2):
         a, b = entries[i], entries[j]
         if a.per_query and b.per_query and set(a.per_query) == set(b.per_query):
             paired.append((i, j))
         else:
-            tests.append(PairTest(i, j, WILSON, _wilson_better(a, b, n, directions)))
+            tests.append(PairTest(i, j, WILSON, _wilson_better(task, a, b, sizes)))
     ps = sign_flip_pvalues(np.array([shares[i] - shares[j] for i, j in paired]).reshape(
         len(paired), -1), replicates=replicates, seed=0) if paired else []
     paired = [(i, j, p) for (i, j), p in zip(paired, ps)]
+    higher = task.higher_is_better(task.main_score)
     for (i, j, p), adj in zip(paired, holm_adjust([p for _, _, p in paired])):
         better = None
-        if adj < alpha and entries[i].sumr != entries[j].sumr:
-            better = "a" if entries[i].sumr > entries[j].sumr else "b"
+        if adj < alpha and entries[i].score != entries[j].score:
+            better = "a" if (entries[i].score > entries[j].score) == higher else "b"
         tests.append(PairTest(i, j, PAIRED, better, p, adj))
     return sorted(tests, key=lambda t: (t.a, t.b))
 

@@ -1,9 +1,10 @@
-"""Re-verify user result records before they are ranked.
+"""Re-verify user result records before they are ranked, for any task type.
 
-A record is trusted only as far as its per-query counts (b, e) go: its metrics are recomputed from
-them under the record's own tie rule and must match what it states; its ``ids_sha256`` must equal
-the hash of the benchmark's current canonical test id list; a record scored under another tie
-rule is re-scored under the leaderboard rule (``expected``) from the same counts.
+A record is trusted only as far as its per-query counts go (retrieval: b, e): its metrics and
+summaries are recomputed from them by its task under the record's own rule and must match what it
+states; its query and gallery id hashes must equal the gold's (for today's benchmarks the hash of
+the current canonical test id list); a record scored under another rule is re-scored under the
+task's official rule (retrieval: ``expected`` ties) from the same counts.
 
 Everything else a record states is either recomputed from those counts or not shown as fact:
 its confidence intervals are recomputed (same method, level and seed; replicates capped at
@@ -24,16 +25,12 @@ from typing import Any, Callable, Mapping
 
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
-from var_bench.scoring.stats import bootstrap, breakdown
-from var_bench.tasks.retrieval import ranks
-from var_bench.tasks.retrieval.counts import QueryRanks
-from var_bench.tasks.retrieval.names import DEFAULT_TIES, METRICS, SUMR
 from var_bench.scoring.record import ResultRecord
+from var_bench.scoring.stats import bootstrap, breakdown
+from var_bench.tasks import Gold, IdList, Task
 
 log = logging.getLogger(__name__)
 
-#: The tie rule every leaderboard entry is ranked under.
-LEADERBOARD_TIES = DEFAULT_TIES
 #: The only split a leaderboard ranks.
 LEADERBOARD_SPLIT = "test"
 
@@ -43,9 +40,6 @@ IdsHash = Callable[[BenchmarkSpec, str], str]
 #: Most bootstrap replicates the leaderboard spends on recomputing one record's intervals: a
 #: record may ask for any number (1e9 would run for hours); 10 000 is what ``score --ci`` uses.
 MAX_REPLICATES = 10_000
-#: Share of tied queries from which the counts alone earn a warning (a zero-padded top-k list
-#: or quantised scores): real float scores tie almost never.
-TIED_SHARE_WARNING = 0.25
 
 # Stated metrics are floats written by the scorer; allow the last bits of a JSON round trip.
 _REL_TOL = 1e-9
@@ -54,20 +48,22 @@ _ABS_TOL = 1e-6
 
 @dataclass(frozen=True)
 class VerifiedRecord:
-    """A record that passed every check, with its values under the leaderboard tie rule.
+    """A record that passed every check, with its values under the task's official rule.
 
-    ``metrics``/``sumr`` are under :data:`LEADERBOARD_TIES`; ``rescored_from`` names the record's
-    own tie rule when it differed. ``ci`` is always recomputed from the per-query counts under the
-    leaderboard rule (the record's level and seed, replicates capped), never copied; ``by_class``
-    is recomputed from the benchmark's class labels when the caller has them, else None.
-    ``notes``: what was recomputed, capped or dropped; ``checks``: warnings derived from the
-    counts (:func:`recomputed_warnings`).
+    ``metrics``/``summary``/``score`` (the main score) are under the official rule;
+    ``rescored_from`` names the record's own rule when it differed. ``ci`` is always recomputed
+    from the per-query counts under the official rule (the record's level and seed, replicates
+    capped), never copied; ``by_class`` is recomputed from the benchmark's class labels when the
+    caller has them, else None. ``notes``: what was recomputed, capped or dropped; ``checks``:
+    warnings derived from the counts (the task's :meth:`~var_bench.tasks.base.Task.checks`).
     """
 
     label: str
     record: ResultRecord
+    task: Task
     metrics: dict[str, dict[str, float]]
-    sumr: float
+    summary: dict[str, float]
+    score: float
     rescored_from: str | None
     ci: dict[str, Any] | None
     by_class: dict[str, Any] | None
@@ -82,12 +78,22 @@ def default_ids_hash(spec: BenchmarkSpec, split: str) -> str:
     return expected_ids_sha256(spec, split)
 
 
-def recompute(
-    per_query: Mapping[str, QueryRanks], ties: str
-) -> tuple[dict[str, dict[str, float]], float]:
-    """Metrics per direction and SumR from per-query counts under ``ties`` (via metrics.ranks)."""
-    metrics = {d: dict(ranks.summarise(q, ties=ties)) for d, q in per_query.items()}
-    return metrics, float(ranks.sum_recall(metrics))
+def leaderboard_gold(spec: BenchmarkSpec, task: Task, ids_hash: IdsHash | None = None,
+                     home: Any = None) -> Gold:
+    """The test gold records are verified against: ``ids_hash`` (tests) replaces the shipped
+    checksum of an identity gold; other golds come from the built dataset."""
+    if ids_hash is not None and task.paired and spec.test_videos:
+        return Gold.identity(IdList(spec.test_videos, ids_hash(spec, LEADERBOARD_SPLIT)))
+    from var_bench.data.gold import load_gold
+
+    return load_gold(spec, task, LEADERBOARD_SPLIT, home=home)
+
+
+def recompute(task: Task, per_query: Mapping[str, Any], rule: str | None
+              ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Metrics per group and the summaries from per-query counts under ``rule``."""
+    metrics = {g: dict(task.summarise(q, rule)) for g, q in per_query.items()}
+    return metrics, task.summary(metrics)
 
 
 def _close(a: Any, b: float) -> bool:
@@ -97,18 +103,19 @@ def _close(a: Any, b: float) -> bool:
         return False
 
 
-def _check_shape(record: ResultRecord, spec: BenchmarkSpec, label: str) -> None:
-    want = list(spec.direction_names)
+def _check_shape(record: ResultRecord, task: Task, sizes: Mapping[str, int], label: str) -> None:
+    want = list(task.groups)
     for what, got in (("metrics", list(record.metrics)), ("per_query", list(record.per_query))):
         if sorted(got) != sorted(want):
             raise InputError(
                 f"record {label}: expected {what} for directions {', '.join(want)}, "
                 f"got {', '.join(got) or 'none'}"
             )
-    for d, q in record.per_query.items():
-        if len(q) != spec.test_size:
+    for g, q in record.per_query.items():
+        n = task.query_count(q)
+        if n != sizes[g]:
             raise InputError(
-                f"record {label}: expected {spec.test_size} per-query ranks for {d}, got {len(q)}"
+                f"record {label}: expected {sizes[g]} {task.per_query_noun} for {g}, got {n}"
             )
 
 
@@ -118,80 +125,78 @@ def verify_record(
     label: str,
     ids_hash: IdsHash | None = None,
     metadata: Any = None,
+    gold: Gold | None = None,
 ) -> VerifiedRecord:
-    """Check ``record`` (named ``label`` in messages) and return it under the leaderboard rule.
+    """Check ``record`` (named ``label`` in messages) and return it under the official rule.
 
-    Raises :class:`InputError` when its directions or query counts are not the benchmark's, when
-    its stated metrics differ from those recomputed from its per-query counts under its own tie
-    rule, or when its ``ids_sha256`` is not the benchmark's current test id-list hash.
-    ``metadata``: the test table (``class``, ``anomalous`` in canonical order) to recompute the
-    per-class breakdown from; without it a stated breakdown is dropped.
+    Args:
+        record: the record.
+        spec: the benchmark it must be of.
+        label: its name in messages.
+        ids_hash: replaces the shipped id-list checksum (tests).
+        metadata: the test table (``class``, ``anomalous`` in canonical order) to recompute the
+            per-class breakdown from; without it a stated breakdown is dropped.
+        gold: the test gold (default: :func:`leaderboard_gold`).
+
+    Raises:
+        InputError: its task is not one of the benchmark's, its groups or query counts are not
+            the task's, its stated metrics differ from those recomputed from its per-query counts
+            under its own rule, or its id hashes are not the gold's.
     """
-    _check_shape(record, spec, label)
-    stated, stated_sumr = recompute(record.per_query, record.ties)
-    for d in spec.direction_names:
-        for m in METRICS:
-            if not _close(record.metrics[d].get(m), stated[d][m]):
+    task = spec.task(record.task)
+    gold = gold if gold is not None else leaderboard_gold(spec, task, ids_hash)
+    _check_shape(record, task, task.group_sizes(gold), label)
+    stated, stated_summary = recompute(task, record.per_query, record.ties)
+    noun = task.per_query_noun
+    for g in task.groups:
+        for m in (m.name for m in task.metrics):
+            if not _close(record.metrics[g].get(m), stated[g][m]):
                 raise InputError(
-                    f"record {label}: metrics do not match its per-query ranks ({d} {m}: states "
-                    f"{record.metrics[d].get(m)!r}, per-query ranks give {stated[d][m]!r} under "
+                    f"record {label}: metrics do not match its {noun} ({g} {m}: states "
+                    f"{record.metrics[g].get(m)!r}, {noun} give {stated[g][m]!r} under "
                     f"ties={record.ties})"
                 )
-    if not _close(record.SumR, stated_sumr):
-        raise InputError(
-            f"record {label}: metrics do not match its per-query ranks ({SUMR}: states "
-            f"{record.SumR!r}, per-query ranks give {stated_sumr!r})"
-        )
-    want_ids = (ids_hash or default_ids_hash)(spec, LEADERBOARD_SPLIT)
-    if record.ids_sha256 != want_ids:
-        raise InputError(
-            f"record {label}: expected ids_sha256 {want_ids} (the current {spec.name} test id "
-            f"list), got {record.ids_sha256 or 'none'}; re-score the submission"
-        )
-    if record.ties == LEADERBOARD_TIES:
-        metrics, sumr, rescored = stated, stated_sumr, None
+    for name, value in stated_summary.items():
+        if not _close(record.summary.get(name), value):
+            raise InputError(
+                f"record {label}: metrics do not match its {noun} ({name}: states "
+                f"{record.summary.get(name)!r}, {noun} give {value!r})"
+            )
+    for what, got, want in (("ids_sha256", record.query_ids_sha256, gold.queries.sha256),
+                            ("gallery ids_sha256", record.gallery_ids_sha256, gold.gallery.sha256)):
+        if got != want:
+            raise InputError(
+                f"record {label}: expected {what} {want} (the current {spec.name} test id "
+                f"list), got {got or 'none'}; re-score the submission"
+            )
+    official = task.official_rule
+    if record.ties == official:
+        metrics, summary, rescored = stated, stated_summary, None
     else:
-        metrics, sumr = recompute(record.per_query, LEADERBOARD_TIES)
+        metrics, summary = recompute(task, record.per_query, official)
         rescored = record.ties
-        log.info("record %s: re-scored from ties=%s to ties=%s", label, record.ties, LEADERBOARD_TIES)
+        log.info("record %s: re-scored from ties=%s to ties=%s", label, record.ties, official)
     notes: list[str] = []
-    ci = _recomputed_ci(record, notes)
+    ci = _recomputed_ci(task, record, notes)
     by_class = None
     if record.by_class is not None or metadata is not None:
         if metadata is not None:
-            by_class = breakdown.by_class(record.per_query, metadata, LEADERBOARD_TIES,
+            by_class = breakdown.by_class(task, record.per_query, metadata, official,
                                           classes=spec.classes)
             if record.by_class is not None:
-                notes.append("per-class table recomputed from the per-query ranks")
+                notes.append(f"per-class table recomputed from the {noun}")
         else:
             notes.append("per-class table dropped: the class labels were not at hand to "
                          "recompute it")
-    return VerifiedRecord(label, record, metrics, sumr, rescored, ci, by_class, tuple(notes),
-                          recomputed_warnings(record.per_query, sumr, spec))
+    from var_bench.scoring.record import main_value
+
+    return VerifiedRecord(label, record, task, metrics, summary,
+                          main_value(task.main_score, metrics, summary), rescored, ci, by_class,
+                          tuple(notes), task.checks(record.per_query, official))
 
 
-def recomputed_warnings(per_query: Mapping[str, QueryRanks], sumr: float,
-                        spec: BenchmarkSpec) -> tuple[str, ...]:
-    """Warnings the per-query counts support on their own, whatever the record says.
-
-    * a perfect SumR (every true item first in both directions: an oracle or a leak, not a model);
-    * at least :data:`TIED_SHARE_WARNING` of a direction's queries tied with other items (e > 0),
-      which is what a zero-padded top-k list or quantised scores give.
-    """
-    found = []
-    if math.isclose(sumr, 100.0 * 3 * len(per_query)):
-        found.append("implausible: perfect SumR (every true item ranked first): an oracle or "
-                     "a leak of the test answers, not a model")
-    for d, q in per_query.items():
-        share = ranks.tied_query_count(q) / max(1, len(q))
-        if share >= TIED_SHARE_WARNING:
-            found.append(f"{d}: {100 * share:.0f}% of the queries are tied with other items "
-                         f"(zero-padded top-k lists or quantised scores?)")
-    return tuple(found)
-
-
-def _recomputed_ci(record: ResultRecord, notes: list[str]) -> dict[str, Any] | None:
-    """The record's bootstrap intervals recomputed under the leaderboard rule from its counts.
+def _recomputed_ci(task: Task, record: ResultRecord, notes: list[str]) -> dict[str, Any] | None:
+    """The record's bootstrap intervals recomputed under the official rule from its counts.
 
     Settings come from the record (level, seed, replicates) when they are well-formed, replicates
     capped at :data:`MAX_REPLICATES`; malformed settings drop the intervals with a note.
@@ -217,9 +222,9 @@ def _recomputed_ci(record: ResultRecord, notes: list[str]) -> dict[str, Any] | N
                      f"asked for {replicates:g})")
         replicates = MAX_REPLICATES
     else:
-        notes.append("intervals recomputed from the per-query ranks")
-    return bootstrap.bootstrap_ci(record.per_query, LEADERBOARD_TIES, replicates=int(replicates),
-                                  level=float(level), seed=seed)
+        notes.append(f"intervals recomputed from the {task.per_query_noun}")
+    return bootstrap.bootstrap_ci(task, record.per_query, task.official_rule,
+                                  replicates=int(replicates), level=float(level), seed=seed)
 
 
 def _load_one(path: Path) -> dict[str, Any]:
@@ -238,11 +243,12 @@ def _load_one(path: Path) -> dict[str, Any]:
 
 
 def load_records(
-    results_dir: str | os.PathLike, spec: BenchmarkSpec
+    results_dir: str | os.PathLike, spec: BenchmarkSpec, task: Task | None = None
 ) -> list[tuple[Path, ResultRecord]]:
-    """Every ``*.json`` result record in ``results_dir`` (sorted by name) for ``benchmark``'s test split.
+    """Every ``*.json`` result record in ``results_dir`` (sorted by name) for ``spec``'s test split
+    (and ``task``, default the benchmark's first).
 
-    Records of other benchmarks or splits are skipped with a logged note; a JSON object that is
+    Records of other benchmarks, tasks or splits are skipped with a logged note; a JSON object that is
     no result record at all (no ``benchmark`` key: a ``compare --json`` output,
     notes) is skipped with one warning line; a file that is not JSON, or a malformed record, is a
     one-line :class:`InputError` naming it.
@@ -260,6 +266,10 @@ def load_records(
             continue
         if name != spec.name:
             log.info("%s: skipped, a record of benchmark %r, not %s", path, name, spec.name)
+            continue
+        want_task = (task or spec.task()).name
+        if data.get("task", spec.task().name) != want_task:
+            log.info("%s: skipped, a record of task %r, not %s", path, data.get("task"), want_task)
             continue
         if data.get("split") != LEADERBOARD_SPLIT:
             log.info("%s: skipped, a record of split %r, not %s", path, data.get("split"),

@@ -50,15 +50,17 @@ def write_leaderboard(
     output: str | os.PathLike | None = None,
     ids_hash: IdsHash | None = None,
     *,
-    order: str = "sumr",
+    task: str | None = None,
+    order: str = "score",
     track: str | None = None,
     metadata: Any = None,
+    home: Any = None,
 ) -> str:
     """Build, render and (when ``output`` is given) atomically write the leaderboard; return the
-    text. ``order``/``track``/``metadata``: see :func:`build_leaderboard`."""
+    text. ``task``/``order``/``track``/``metadata``/``home``: see :func:`build_leaderboard`."""
     render_board = renderer(fmt)  # refuse a bad format before reading any record
-    text = render_board(build_leaderboard(benchmark, results_dir, ids_hash=ids_hash, order=order,
-                                          track=track, metadata=metadata))
+    text = render_board(build_leaderboard(benchmark, results_dir, ids_hash=ids_hash, task=task,
+                                          order=order, track=track, metadata=metadata, home=home))
     if output is not None:
         atomic_write_text(output, text)
     return text

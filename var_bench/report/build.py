@@ -1,13 +1,17 @@
-"""What a report shows, computed: metrics with intervals, the model's place on the leaderboard,
-rank distributions per group, the hardest queries and (optionally) where two models differ.
+"""What a report shows, computed for any task: metrics with intervals, the model's place on the
+leaderboard, the distribution of per-query difficulty, a percentage metric per class, the hardest
+queries and (optionally) where two models differ.
 
-Everything is derived from the per-query counts (b, e) of the record (recomputed through the
-leaderboard's verification) and, for a submission, from its score matrix: the top-5 retrieved
+Everything is derived from the per-query counts of the record (recomputed through the
+leaderboard's verification) through the task (:meth:`~var_bench.tasks.base.Task.difficulty`,
+:meth:`~var_bench.tasks.base.Task.values`, :meth:`~var_bench.tasks.base.Task.curve`) and, for a
+submission, from its scores (:meth:`~var_bench.tasks.base.Task.query_scores`): the top-5 retrieved
 items of a query need the scores, a record alone has only the true item's rank. Captions and
 classes come from the built test table when one is at hand (never downloaded here).
 
-Rank of a query's true item (expected ties) = b + 1 + e / 2; R@K credit = clip((K - b) /
-(e + 1), 0, 1). Group intervals are Wilson intervals on the group's count of queries.
+Retrieval: difficulty = rank of a query's true item (expected ties) = b + 1 + e / 2; R@K credit =
+clip((K - b) / (e + 1), 0, 1). Group intervals are Wilson intervals on the group's count of
+queries.
 """
 
 from __future__ import annotations
@@ -24,21 +28,18 @@ from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
 from var_bench.leaderboard.board import Leaderboard, build_leaderboard
 from var_bench.leaderboard.entries import Entry, one_line
-from var_bench.leaderboard.verify import IdsHash
+from var_bench.leaderboard.verify import IdsHash, leaderboard_gold
+from var_bench.scoring.record import ResultRecord
 from var_bench.scoring.stats import bootstrap
-from var_bench.tasks.retrieval import ranks
 from var_bench.scoring.stats.binomial import percent_interval
 from var_bench.scoring.stats.compare import Comparison, paired_compare
-from var_bench.tasks.retrieval.names import DEFAULT_TIES
-from var_bench.scoring.record import ResultRecord
+from var_bench.tasks import Gold, Task
 
-#: Hardest queries listed per direction, retrieved items shown per query, rows around the model.
+#: Hardest queries listed per group, retrieved items shown per query, rows around the model.
 HARDEST = 10
 TOP = 5
 NEIGHBOURS = 2
 DIFFER = 10
-#: Recall used for the per-group bars.
-GROUP_K = 10
 #: Bootstrap replicates for the metric intervals (the leaderboard's cap).
 REPLICATES = 2_000
 
@@ -54,9 +55,10 @@ class Item:
 
 @dataclass(frozen=True)
 class HardQuery:
-    """One query of ``direction``: its index, what it is (caption or id), the true item's rank,
-    how many items tie with it, whether its caption is shared by another query, and the top
-    retrieved items (empty without the score matrix)."""
+    """One query of ``direction``: its index, what it is (caption or id), its true item (the
+    first positive), its difficulty (retrieval: the true item's rank), how many items tie with it,
+    whether its caption is shared by another query, and the top retrieved items (empty without
+    the scores)."""
 
     direction: str
     index: int
@@ -70,7 +72,8 @@ class HardQuery:
 
 @dataclass(frozen=True)
 class Group:
-    """R@K of the queries whose video is in one group, with a Wilson interval, per direction."""
+    """The breakdown metric (retrieval: R@10) of the queries whose video is in one group, with a
+    Wilson interval, per direction."""
 
     label: str
     n: int
@@ -83,6 +86,7 @@ class Report:
     """Everything a report page shows (see the module docstring)."""
 
     spec: BenchmarkSpec
+    task: Task
     name: str
     source: str
     record: ResultRecord
@@ -90,7 +94,7 @@ class Report:
     board: Leaderboard
     nearest: list[Entry]
     ranks: dict[str, np.ndarray]
-    curves: dict[str, np.ndarray]
+    curves: dict[str, tuple[np.ndarray, np.ndarray] | None]
     groups: list[Group]
     hardest: list[HardQuery]
     has_matrix: bool
@@ -99,28 +103,14 @@ class Report:
     comparison: Comparison | None = None
     differ: list[tuple[str, int, float, float, Item]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The test gold the record was verified against.
+    gold: Gold | None = None
 
 
-def _direction_matrices(sub) -> dict[str, np.ndarray]:
-    """(queries x gallery) scores per direction of an open submission."""
-    out = {}
-    if sub.joint is not None:
-        m = np.asarray(sub.joint.read_rows(0, sub.joint.shape[0]), dtype=np.float64)
-        s = m.T if sub.joint.transposed else m
-        for d in sub.spec.directions:
-            if d.name in sub.directions:
-                out[d.name] = s if d.over_rows else s.T
-    for name, src in sub.by_direction.items():
-        m = np.asarray(src.read_rows(0, src.shape[0]), dtype=np.float64)
-        out[name] = m.T if src.transposed else m
-    return out
-
-
-def load_input(path_or_array: Any, spec: BenchmarkSpec, *, home=None
+def load_input(path_or_array: Any, spec: BenchmarkSpec, task: Task, gold: Gold, *, home=None
                ) -> tuple[ResultRecord, dict[str, np.ndarray] | None, str]:
-    """(record, per-direction matrices or None, label) for a record JSON or a submission."""
+    """(record, per-group scores or None, label) for a record JSON or a submission."""
     from var_bench.scoring.score import score
-    from var_bench.tasks.retrieval.submission import read_submission
 
     if isinstance(path_or_array, (str, os.PathLike)) and str(path_or_array).lower().endswith(".json"):
         record = ResultRecord.load(path_or_array)
@@ -128,9 +118,9 @@ def load_input(path_or_array: Any, spec: BenchmarkSpec, *, home=None
             raise InputError(f"{path_or_array}: expected a record of {spec.name}, got one of "
                              f"{record.benchmark!r}")
         return record, None, Path(path_or_array).name
-    record = score(path_or_array, spec, home=home)
-    with read_submission(path_or_array, spec) as sub:
-        matrices = _direction_matrices(sub)
+    record = score(path_or_array, spec, task=task.name, home=home)
+    with task.read(path_or_array, gold, benchmark=spec.name) as sub:
+        matrices = task.query_scores(sub)
     label = Path(path_or_array).name if isinstance(path_or_array, (str, os.PathLike)) else "submission"
     return record, matrices, label
 
@@ -145,13 +135,47 @@ def _items(spec: BenchmarkSpec, table: Any) -> list[Item] | None:
     return [Item(i, c, t) for i, c, t in zip(ids, classes, captions)]
 
 
-def _groups(per_query: Mapping[str, Any], items: list[Item] | None, spec: BenchmarkSpec) -> list[Group]:
-    if items is None:
+@dataclass(frozen=True)
+class _Sides:
+    """The items of a report: per gold query and per gallery item (None where no table is at
+    hand), and per query its positives."""
+
+    queries: list[Item] | None
+    gallery: list[Item] | None
+    positives: list[np.ndarray]
+
+    def for_group(self, task: Task, group: str) -> tuple[list[Item] | None, list[Item] | None,
+                                                          list[np.ndarray]]:
+        """(query items, candidate items, positives per query) of one group."""
+        if task.query_side(group):
+            return self.queries, self.gallery, self.positives
+        owners: list[list[int]] = [[] for _ in range(len(self.gallery or [])
+                                                     or (max(map(max, self.positives)) + 1))]
+        for i, pos in enumerate(self.positives):
+            for j in pos:
+                owners[int(j)].append(i)
+        return self.gallery, self.queries, [np.asarray(o) for o in owners]
+
+
+def _sides(gold: Gold, items: list[Item] | None) -> _Sides:
+    if gold.is_identity:
+        return _Sides(items, items, [np.array([i]) for i in range(gold.queries.n)])
+    gallery = None
+    if items is not None and len(items) == gold.gallery.n:
+        gallery = items
+    return _Sides(None, gallery, gold.positive_lists())
+
+
+def _groups(task: Task, per_query: Mapping[str, Any], items: list[Item] | None,
+            spec: BenchmarkSpec) -> list[Group]:
+    metric = task.breakdown_metric()
+    if items is None or metric is None or not task.paired:
         return []
     labels = np.array([it.cls for it in items])
     anomalous = labels != spec.normal_class
     sets = [(c, labels == c) for c in spec.classes if c != spec.normal_class and np.any(labels == c)]
     sets += [("anomalous", anomalous), ("normal", ~anomalous)]
+    rule = task.official_rule
     out = []
     for label, where in sets:
         n = int(where.sum())
@@ -159,7 +183,7 @@ def _groups(per_query: Mapping[str, Any], items: list[Item] | None, spec: Benchm
             continue
         recall, interval = {}, {}
         for d, q in per_query.items():
-            credit = ranks.recall_credit(q, GROUP_K, DEFAULT_TIES)[where]
+            credit = task.values(q, rule)[metric][where] / 100.0
             r = 100.0 * float(credit.mean())
             recall[d] = r
             interval[d] = percent_interval(r, n)
@@ -167,31 +191,35 @@ def _groups(per_query: Mapping[str, Any], items: list[Item] | None, spec: Benchm
     return out
 
 
-def _hardest(spec, per_query, matrices, items) -> list[HardQuery]:
-    n = spec.test_size
-    items = items or [Item(str(i)) for i in range(n)]
-    captions = [it.caption for it in items]
-    counts: dict[str | None, int] = {}
-    for c in captions:
-        counts[c] = counts.get(c, 0) + 1
+def _hardest(task: Task, per_query, matrices, sides: _Sides) -> list[HardQuery]:
     out = []
-    for d in spec.directions:
-        q = per_query[d.name]
-        r = ranks.rank(q, DEFAULT_TIES)
-        tied = np.asarray(q.tied)
+    rule = task.official_rule
+    for d in task.groups:
+        if d not in per_query:
+            continue
+        q = per_query[d]
+        r = task.difficulty(q, rule)
+        queries, candidates, positives = sides.for_group(task, d)
+        queries = queries or [Item(str(i)) for i in range(len(r))]
+        candidates = candidates or [Item(str(j)) for j in range(max(len(r), 1 + max(
+            int(p.max()) for p in positives)))]
+        captions = [it.caption for it in queries]
+        counts: dict[str | None, int] = {}
+        for c in captions:
+            counts[c] = counts.get(c, 0) + 1
+        tied = np.asarray(q["tied"] if "tied" in q else np.zeros(len(r), int))
         order = np.argsort(-r, kind="stable")[:HARDEST]
         for i in order:
             i = int(i)
-            # Pair i: query i of a direction is item i of the query modality, its truth item i.
-            query = items[i] if d.query == spec.query_modality else Item(items[i].id, items[i].cls)
-            truth = items[i]
+            query = queries[i]
+            pos = set(int(j) for j in positives[i])
+            truth = candidates[min(pos)]
             top: tuple = ()
-            if matrices is not None and d.name in matrices:
-                row = matrices[d.name][i]
-                best = np.argsort(-row, kind="stable")[:TOP]
-                top = tuple((items[int(j)], int(j) == i) for j in best)
+            if matrices is not None and d in matrices:
+                best = np.argsort(-matrices[d][i], kind="stable")[:TOP]
+                top = tuple((candidates[int(j)], int(j) in pos) for j in best)
             dup = query.caption is not None and counts.get(query.caption, 0) > 1
-            out.append(HardQuery(d.name, i, query, truth, float(r[i]), int(tied[i]), dup, top))
+            out.append(HardQuery(d, i, query, truth, float(r[i]), int(tied[i]), dup, top))
     return out
 
 
@@ -199,48 +227,67 @@ def build_report(
     submission: Any,
     benchmark: str | BenchmarkSpec,
     *,
+    task: str | None = None,
     compare: Any = None,
     metadata: Any = None,
     home: str | os.PathLike | None = None,
     ids_hash: IdsHash | None = None,
     results_dir: str | os.PathLike | None = None,
 ) -> Report:
-    """The report of ``submission`` (a record ``.json``, a submission file or an array) on
-    ``benchmark``; ``compare``: a second one; ``metadata``: the test table (else the built one,
-    if any); ``results_dir``: records to place it among on the leaderboard."""
+    """The report of ``submission`` (a record ``.json``, a submission file or an array) on a task
+    of ``benchmark`` (``task``; default its first, or the record's).
+
+    Args:
+        compare: a second submission or record (a paired comparison, the queries that differ).
+        metadata: the test table (else the built one, if any).
+        home: the data home (the built table, a table gold).
+        ids_hash: replaces the shipped id-list checksum (tests).
+        results_dir: records to place it among on the leaderboard.
+    """
     spec = get_benchmark(benchmark)
     if metadata is None:
         from var_bench.leaderboard.metadata import local_test_table
 
         metadata = local_test_table(spec.name, home)
     items = _items(spec, metadata)
-    report = _one(submission, spec, items, metadata, home, ids_hash, results_dir)
+    report = _one(submission, spec, task, items, metadata, home, ids_hash, results_dir)
+    t = report.task
     if compare is not None:
-        other = _one(compare, spec, items, metadata, home, ids_hash, results_dir)
+        other = _one(compare, spec, t.name, items, metadata, home, ids_hash, results_dir)
         report.other = other
-        report.comparison = paired_compare(report.record.per_query, other.record.per_query,
+        report.comparison = paired_compare(t, report.record.per_query, other.record.per_query,
                                            replicates=REPLICATES)
         rows = []
-        for d in spec.direction_names:
+        sides = _sides(report.gold, items)
+        for d in t.groups:
+            if d not in report.ranks or d not in other.ranks:
+                continue
+            queries = sides.for_group(t, d)[0]
             gap = report.ranks[d] - other.ranks[d]
             for i in np.argsort(-np.abs(gap), kind="stable")[:DIFFER]:
                 i = int(i)
-                it = items[i] if items else Item(str(i))
+                it = queries[i] if queries else Item(str(i))
                 rows.append((d, i, float(report.ranks[d][i]), float(other.ranks[d][i]), it))
         report.differ = rows
     return report
 
 
-def _one(submission, spec, items, metadata, home, ids_hash, results_dir) -> Report:
-    record, matrices, label = load_input(submission, spec, home=home)
+def _one(submission, spec, task_name, items, metadata, home, ids_hash, results_dir) -> Report:
+    if isinstance(submission, (str, os.PathLike)) and str(submission).lower().endswith(".json") \
+            and task_name is None:
+        task_name = ResultRecord.load(submission).task
+    task = spec.task(task_name)
+    gold = leaderboard_gold(spec, task, ids_hash, home)
+    record, matrices, label = load_input(submission, spec, task, gold, home=home)
     name = one_line(record.name or label)
     board = build_leaderboard(spec, results_dir, records=[(label, record)], ids_hash=ids_hash,
-                              metadata=metadata)
+                              task=task.name, metadata=metadata, home=home)
     index = next(i for i, e in enumerate(board.entries) if not e.is_published and e.source == label)
     entry = board.entries[index]
+    rule = task.official_rule
     if entry.ci is None:
         # The report always shows intervals, even for a record scored without --ci.
-        entry_ci = bootstrap.bootstrap_ci(record.per_query, DEFAULT_TIES, replicates=REPLICATES)
+        entry_ci = bootstrap.bootstrap_ci(task, record.per_query, rule, replicates=REPLICATES)
         entry = dataclasses.replace(entry, ci=entry_ci)
     lo, hi = max(0, index - NEIGHBOURS), index + NEIGHBOURS + 1
     per_query = record.per_query
@@ -251,12 +298,13 @@ def _one(submission, spec, items, metadata, home, ids_hash, results_dir) -> Repo
     if items is None:
         notes.append(f"no built {spec.name} test table here: captions and classes are not shown "
                      f"(run 'var-bench download {spec.name}')")
-    return Report(
-        spec=spec, name=name, source=label, record=record, entry=entry, board=board,
+    report = Report(
+        spec=spec, task=task, name=name, source=label, record=record, entry=entry, board=board,
         nearest=list(board.entries[lo:hi]),
-        ranks={d: ranks.rank(q, DEFAULT_TIES) for d, q in per_query.items()},
-        curves={d: np.asarray(ranks.recall_curve(q, ties=DEFAULT_TIES)) for d, q in per_query.items()},
-        groups=_groups(per_query, items, spec),
-        hardest=_hardest(spec, per_query, matrices, items),
-        has_matrix=matrices is not None, has_table=items is not None, notes=notes,
+        ranks={d: task.difficulty(q, rule) for d, q in per_query.items()},
+        curves={d: task.curve(q, rule) for d, q in per_query.items()},
+        groups=_groups(task, per_query, items, spec),
+        hardest=_hardest(task, per_query, matrices, _sides(gold, items)),
+        has_matrix=matrices is not None, has_table=items is not None, notes=notes, gold=gold,
     )
+    return report

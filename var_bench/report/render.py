@@ -10,9 +10,8 @@ from var_bench.leaderboard.entries import one_line
 from var_bench.leaderboard.layout import KIND_LABELS, value_parts
 from var_bench.leaderboard.render_html import CSS, html_list, page, plain_table
 from var_bench.leaderboard.render_md import md_escape
-from var_bench.tasks.retrieval.names import METRICS, SUMR
 from var_bench.tables import format_cell, markdown_table
-from var_bench.report.build import GROUP_K, Report
+from var_bench.report.build import Report
 
 FORMATS: tuple[str, ...] = ("html", "md", "json")
 
@@ -24,24 +23,29 @@ svg.report-plot { display: block; width: 100%; height: auto; max-width: 1100px; 
 
 
 def metric_rows(report: Report) -> tuple[list[str], list[list[str]]]:
-    header = ["Direction", *METRICS]
+    task = report.task
+    names = [m.name for m in task.metrics]
+    header = [task.group_noun.capitalize(), *names]
     rows = []
-    for d in report.spec.directions:
-        cells = [d.arrow]
-        for m in METRICS:
-            v, ci = value_parts(report.entry, d.name, m)
+    for g in task.groups:
+        if g not in report.entry.metrics:
+            continue
+        cells = [task.group_label(g)]
+        for m in names:
+            v, ci = value_parts(report.entry, g, m)
             cells.append(v if ci is None else f"{v} {ci}")
         rows.append(cells)
-    v, ci = value_parts(report.entry, None, SUMR)
-    rows.append([SUMR, v if ci is None else f"{v} {ci}", *[""] * (len(METRICS) - 1)])
+    for s in task.summaries:
+        v, ci = value_parts(report.entry, None, s.name)
+        rows.append([s.name, v if ci is None else f"{v} {ci}", *[""] * (len(names) - 1)])
     return header, rows
 
 
 def nearest_rows(report: Report) -> tuple[list[str], list[list[str]]]:
-    header = ["#", "Tier", "Method", "Source", SUMR]
+    header = ["#", "Tier", "Method", "Source", report.task.main_score]
     rows = [[format_cell(e.rank), format_cell(e.tier), one_line(e.method), KIND_LABELS[e.kind],
-             format_cell(e.sumr, 1) + (" (this model)" if e.source == report.source
-                                       and not e.is_published else "")]
+             format_cell(e.score, 1) + (" (this model)" if e.source == report.source
+                                        and not e.is_published else "")]
             for e in report.nearest]
     return header, rows
 
@@ -52,7 +56,8 @@ def _item(it) -> str:
 
 
 def hardest_rows(report: Report) -> tuple[list[str], list[list[str]]]:
-    header = ["Dir", "Query", "True item", "Rank", "Tied", "Top retrieved"]
+    header = ["Dir", "Query", "True item", report.task.difficulty_label.split()[0].capitalize(),
+              "Tied", "Top retrieved"]
     rows = []
     for h in report.hardest:
         q = h.query.caption or h.query.id
@@ -64,8 +69,9 @@ def hardest_rows(report: Report) -> tuple[list[str], list[list[str]]]:
 
 
 def group_rows(report: Report) -> tuple[list[str], list[list[str]]]:
-    dirs = [d.name for d in report.spec.directions]
-    header = ["Group", "n", *(f"{d} R@{GROUP_K} [95% Wilson]" for d in dirs)]
+    dirs = [g for g in report.task.groups if report.groups and g in report.groups[0].recall]
+    metric = report.task.breakdown_metric()
+    header = ["Group", "n", *(f"{d} {metric} [95% Wilson]" for d in dirs)]
     rows = [[g.label, str(g.n), *(f"{g.recall[d]:.1f} [{g.interval[d][0]:.1f}, "
                                   f"{g.interval[d][1]:.1f}]" for d in dirs)] for g in report.groups]
     return header, rows
@@ -80,7 +86,8 @@ def compare_rows(report: Report) -> tuple[list[str], list[list[str]]]:
 
 
 def differ_rows(report: Report) -> tuple[list[str], list[list[str]]]:
-    header = ["Dir", "Query", "Rank (A)", "Rank (B)"]
+    what = report.task.difficulty_label.split()[0].capitalize()
+    header = ["Dir", "Query", f"{what} (A)", f"{what} (B)"]
     return header, [[d, it.caption or it.id, f"{a:g}", f"{b:g}"] for d, _, a, b, it in report.differ]
 
 
@@ -88,12 +95,16 @@ def _sections(report: Report):
     """(heading, kind, payload) in page order; kind: table, list or svg."""
     from var_bench.report.plots import group_bars_svg, rank_histogram_svg, recall_curves_svg
 
-    out = [("Metrics (95% bootstrap intervals from the per-query ranks)", "table", metric_rows(report)),
-           ("Nearest leaderboard rows", "table", nearest_rows(report)),
-           ("Recall at K", "svg", lambda: recall_curves_svg(report)),
-           ("Rank of the true item", "svg", lambda: rank_histogram_svg(report))]
+    task = report.task
+    out = [(f"Metrics (95% bootstrap intervals from the {task.per_query_noun})", "table",
+            metric_rows(report)),
+           ("Nearest leaderboard rows", "table", nearest_rows(report))]
+    if any(c is not None for c in report.curves.values()):
+        out.append(("Recall at K" if task.curve_points else "Curves", "svg",
+                    lambda: recall_curves_svg(report)))
+    out.append((task.difficulty_label.capitalize(), "svg", lambda: rank_histogram_svg(report)))
     if report.groups:
-        out += [(f"R@{GROUP_K} per class and for anomalous vs normal videos", "svg",
+        out += [(f"{task.breakdown_metric()} per class and for anomalous vs normal videos", "svg",
                  lambda: group_bars_svg(report)),
                 ("Per group", "table", group_rows(report))]
     out.append(("Hardest queries (* marks the true item among the retrieved)", "table",
@@ -110,7 +121,7 @@ def _sections(report: Report):
 def render_html(report: Report) -> str:
     title = f"{report.spec.title} report: {report.name}"
     body = [f"<h1>{escape(title)}</h1>",
-            html_list([f"Source: {report.source}; tie rule: expected; tier "
+            html_list([f"Source: {report.source}; tie rule: {report.task.official_rule}; tier "
                        f"{report.entry.tier} on the leaderboard (1 = top)."])]
     for heading, kind, payload in _sections(report):
         body.append(f"<h2>{escape(heading)}</h2>")
@@ -146,11 +157,13 @@ def report_dict(report: Report) -> dict[str, Any]:
     data: dict[str, Any] = {
         "benchmark": report.spec.name, "name": report.name, "source": report.source,
         "tier": report.entry.tier, "rank": report.entry.rank,
-        "metrics": report.entry.metrics, SUMR: report.entry.sumr, "ci": report.entry.ci,
+        "task": report.task.name, "main_score": report.task.main_score,
+        "metrics": report.entry.metrics, "summary": dict(report.entry.summary),
+        "score": report.entry.score, "ci": report.entry.ci,
         "nearest": table(nearest_rows),
-        "recall_curves": {d: c.tolist() for d, c in report.curves.items()},
+        "recall_curves": {d: c[1].tolist() for d, c in report.curves.items() if c is not None},
         "ranks": {d: r.tolist() for d, r in report.ranks.items()},
-        "groups": [{"label": g.label, "n": g.n, f"R@{GROUP_K}": dict(g.recall),
+        "groups": [{"label": g.label, "n": g.n, report.task.breakdown_metric(): dict(g.recall),
                     "interval": {d: list(v) for d, v in g.interval.items()}} for g in report.groups],
         "hardest": [{"direction": h.direction, "index": h.index, "query": h.query.__dict__,
                      "truth": h.truth.__dict__, "rank": h.rank, "tied": h.tied,

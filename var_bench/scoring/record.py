@@ -1,28 +1,35 @@
-"""The result record: a typed, versioned, reproducible account of one scored submission.
+"""The result record: a typed, versioned, reproducible account of one scored submission, the
+same for every task type (MTEB's ``TaskResult``: every record names its main score).
 
 JSON layout (keys in this order; ``docs/protocol.md`` documents each key)::
 
     {
-      "benchmark": "ucfcrime-ar", "split": "test", "ties": "expected", "directions": ["t2v", "v2t"],
+      "benchmark": "ucfcrime-ar", "task": "retrieval", "task_type": "retrieval",
+      "split": "test", "ties": "expected", "groups": ["t2v", "v2t"], "main_score": "SumR",
       "metrics": {"t2v": {"R@1": .., "R@5": .., "R@10": .., "MdR": .., "MnR": ..}, "v2t": {..}},
-      "SumR": ..,
-      "bounds": {"optimistic": {"metrics": {..}, "SumR": ..}, "pessimistic": {..}},
-      "tied_queries": {"t2v": 0, "v2t": 0},
+      "summary": {"SumR": ..},
+      "bounds": {"optimistic": {"metrics": {..}, "summary": {..}}, "pessimistic": {..}},
+      "details": {"tied_queries": {"t2v": 0, "v2t": 0}},
       "per_query": {"t2v": {"higher": [b_1, ..], "tied": [e_1, ..]}, "v2t": {..}},
       "ci": null | {...}, "by_class": null | {...},
-      "name": null | "...", "disclosure": {...}, "provenance": null | {...}, "warnings": [...],
-      "ids_sha256": "..", "submission": "sub.npy" | null, "submission_sha256": ".." | null,
-      "versions": {"var_bench": "..", "benchmark": "..", "record_schema": 1},
+      "name": null | "...", "disclosure": {...}, "provenance": null | {...},
+      "features_digest": null | "..", "warnings": [...],
+      "query_ids_sha256": "..", "gallery_ids_sha256": "..",
+      "submission": "sub.npy" | null, "submission_sha256": ".." | null,
+      "versions": {"var_bench": "..", "benchmark": "..", "record_schema": 2},
       "date": "2026-11-21T12:00:00Z"
     }
 
-``per_query`` keeps, for every query in canonical order, b (gallery items scoring strictly higher
-than the true item) and e (other items tied with it): every metric under every tie rule, the
-bounds, confidence intervals and paired comparisons can be recomputed from them.
-``directions`` (written, never read back: it is the keys of ``metrics``) names the directions
-scored; a one-direction submission (``{"t2v": S}``, ``--direction``) has one, and its SumR covers
-that direction alone. ``provenance``: what the submission file said about how it was made
-(:mod:`var_bench.tasks.retrieval.submission.provenance`; written by ``var-bench evaluate``), else null.
+``metrics`` holds every metric of the task per group (a retrieval direction), ``summary`` the
+task-level figures (SumR) and ``main_score`` names the one that ranks. ``per_query`` keeps what the
+task type's scorer keeps of every query in canonical order (retrieval: b, the gallery items
+scoring strictly higher than the true item, and e, the others tied with it): every metric under
+every rule, the bounds, confidence intervals and paired comparisons are recomputed from it.
+``ties`` is the rule the figures are stated under (null for a task with none); ``bounds`` the
+figures under the other rules. ``groups`` (written, never read back: the keys of ``metrics``)
+names the groups scored; a one-direction submission has one, and its SumR covers it alone.
+``provenance``: what the submission file said about how it was made (written by
+``var-bench evaluate``), else null. Records of schema 1 (before task types) are read and upgraded.
 """
 
 from __future__ import annotations
@@ -36,10 +43,9 @@ import numpy as np
 
 from var_bench.errors import InputError
 from var_bench.fsutil import atomic_write_text
-from var_bench.tasks.retrieval.counts import QueryRanks
-from var_bench.tasks.retrieval.names import SUMR, TIE_RULES
+from var_bench.tasks import get_task_type
 
-RECORD_SCHEMA = 1
+RECORD_SCHEMA = 2
 
 #: Disclosure fields a leaderboard entry should answer (None = not stated).
 DISCLOSURE_KEYS: tuple[str, ...] = (
@@ -67,19 +73,24 @@ REAL_FEATURES = "real"
 
 @dataclass
 class ResultRecord:
-    """One scored submission. Metric values: R@K in percent, MdR/MnR in ranks (1 = first)."""
+    """One scored submission: metrics per group, the summary figures, the main score's name, the
+    per-query counts they come from and how the submission was made."""
 
     benchmark: str
     split: str
-    ties: str
+    ties: str | None
     metrics: dict[str, dict[str, float]]
-    SumR: float
+    summary: dict[str, float]
+    main_score: str
     bounds: dict[str, dict[str, Any]]
-    tied_queries: dict[str, int]
-    per_query: dict[str, QueryRanks]
-    ids_sha256: str
+    per_query: dict[str, Any]
+    query_ids_sha256: str
+    gallery_ids_sha256: str
     versions: dict[str, Any]
     date: str
+    task: str = "retrieval"
+    task_type: str = "retrieval"
+    details: dict[str, Any] = field(default_factory=dict)
     submission: str | None = None
     submission_sha256: str | None = None
     ci: dict[str, Any] | None = None
@@ -97,24 +108,32 @@ class ResultRecord:
 
     # Order of keys in the JSON file: the protocol's keys first, provenance last.
     _ORDER = (
-        "benchmark", "split", "ties", "directions", "metrics", SUMR, "bounds", "tied_queries",
-        "per_query", "ci", "by_class", "name", "disclosure", "provenance", "features_digest",
-        "warnings", "ids_sha256", "submission",
-        "submission_sha256", "versions", "date",
+        "benchmark", "task", "task_type", "split", "ties", "groups", "main_score", "metrics",
+        "summary", "bounds", "details", "per_query", "ci", "by_class", "name", "disclosure",
+        "provenance", "features_digest", "warnings", "query_ids_sha256", "gallery_ids_sha256",
+        "submission", "submission_sha256", "versions", "date",
     )
 
-    def __post_init__(self) -> None:
-        if self.ties not in TIE_RULES:
-            raise InputError(f"ties: expected one of {', '.join(TIE_RULES)}, got {self.ties!r}")
+    @property
+    def groups(self) -> list[str]:
+        """The groups scored (retrieval: directions), in order."""
+        return list(self.metrics)
 
     @property
-    def directions(self) -> list[str]:
-        return list(self.metrics)
+    def task_class(self) -> type:
+        """The registered class of the record's task type."""
+        return get_task_type(self.task_type)
+
+    @property
+    def main_value(self) -> float:
+        """The main score: a summary figure, or the metric of a one-group task."""
+        return main_value(self.main_score, self.metrics, self.summary)
 
     def to_dict(self) -> dict[str, Any]:
         raw = {f.name: getattr(self, f.name) for f in fields(self)}
-        raw["per_query"] = {d: q.to_dict() for d, q in self.per_query.items()}
-        raw["directions"] = self.directions
+        cls = self.task_class
+        raw["per_query"] = {g: cls.per_query_to_json(q) for g, q in self.per_query.items()}
+        raw["groups"] = self.groups
         return {k: _plain(raw[k]) for k in self._ORDER}
 
     def to_json(self, indent: int | None = 1) -> str:
@@ -126,12 +145,18 @@ class ResultRecord:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ResultRecord":
-        known = {f.name for f in fields(cls)}
-        missing = [k for k in ("benchmark", "split", "ties", "metrics", SUMR, "per_query") if k not in d]
+        """A record from its JSON dict (schema 1 is upgraded first); every field is checked.
+
+        Raises:
+            InputError: a missing or mistyped field, a schema newer than this var-bench.
+        """
+        from var_bench.scoring.record_checks import check_record_dict, upgrade
+
+        d = upgrade(d)
+        missing = [k for k in ("benchmark", "split", "metrics", "summary", "main_score",
+                               "per_query") if k not in d]
         if missing:
             raise InputError(f"result record: expected keys {', '.join(missing)}, they are missing")
-        from var_bench.scoring.record_checks import check_record_dict
-
         check_record_dict(d)  # types and ranges of every field, before anything uses them
         schema = d.get("versions", {}).get("record_schema")
         if schema is not None and schema > RECORD_SCHEMA:
@@ -139,13 +164,18 @@ class ResultRecord:
                 f"result record: expected record_schema <= {RECORD_SCHEMA}, got {schema} "
                 f"(upgrade var-bench)"
             )
+        known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in d.items() if k in known}
-        kwargs["per_query"] = {k: QueryRanks.from_dict(v) for k, v in d["per_query"].items()}
-        kwargs.setdefault("bounds", {})
-        kwargs.setdefault("tied_queries", {})
-        kwargs.setdefault("ids_sha256", "")
-        kwargs.setdefault("versions", {})
-        kwargs.setdefault("date", "")
+        task_cls = get_task_type(d.get("task_type", "retrieval"))
+        rules = task_cls.rules
+        if rules and d.get("ties") not in rules:
+            raise InputError(f"ties: expected one of {', '.join(rules)}, got {d.get('ties')!r}")
+        kwargs["per_query"] = {g: task_cls.per_query_from_json(q, f"per_query.{g}")
+                               for g, q in d["per_query"].items()}
+        for key, default in (("bounds", {}), ("details", {}), ("versions", {}), ("date", ""),
+                             ("query_ids_sha256", ""), ("gallery_ids_sha256", "")):
+            kwargs.setdefault(key, default)
+        kwargs.setdefault("ties", None)
         return cls(**kwargs)
 
     @classmethod
@@ -169,6 +199,17 @@ class ResultRecord:
             raise InputError(f"{path}: {e}") from None
         except (KeyError, TypeError, ValueError) as e:
             raise InputError(f"{path}: expected a result record, got a malformed one ({e})") from None
+
+
+def main_value(main_score: str, metrics: dict[str, dict[str, float]],
+               summary: dict[str, float]) -> float:
+    """The value of ``main_score``: a summary figure, else the metric of the one group."""
+    if main_score in summary:
+        return float(summary[main_score])
+    if len(metrics) == 1:
+        return float(next(iter(metrics.values()))[main_score])
+    raise InputError(f"main score {main_score}: expected a summary figure or a one-group record, "
+                     f"got groups {', '.join(metrics)}")
 
 
 def _plain(value: Any) -> Any:

@@ -115,12 +115,16 @@ def _metric_table(field: str, value: Any) -> None:
             _number(f"{field}.{d}.{k}", v)
 
 
-def _counts(field: str, value: Any) -> int:
+def _per_query(field: str, value: Any, kind: str) -> int:
+    """A per-query list: ``count`` (integers in [0, MAX_COUNT]) or ``value`` (finite numbers)."""
+    what = "integers" if kind == "count" else "numbers"
     if not isinstance(value, list) or len(value) > MAX_QUERIES:
-        raise _fail(field, f"a list of at most {MAX_QUERIES} integers", type(value).__name__)
+        raise _fail(field, f"a list of at most {MAX_QUERIES} {what}", type(value).__name__)
     for i, v in enumerate(value):
+        if kind != "count":
+            _number(f"{field}[{i}]", v)
         # Floats are refused, not truncated: a count of 3.9 is not a count.
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_COUNT:
+        elif isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_COUNT:
             raise _fail(f"{field}[{i}]", f"an integer in [0, {MAX_COUNT}]", v)
     return len(value)
 
@@ -158,6 +162,12 @@ def _ci(value: Any) -> None:
             _interval(f"ci.intervals.{d}.{k}", v)
 
 
+def _figures(field: str, value: Any) -> None:
+    _mapping(field, value)
+    for k, v in value.items():
+        _number(f"{field}.{k}", v)
+
+
 def _group(field: str, value: Any) -> None:
     if not _mapping(field, value, optional=True):
         return
@@ -165,7 +175,7 @@ def _group(field: str, value: Any) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise _fail(f"{field}.n", "an integer >= 0", n)
     _metric_table(f"{field}.metrics", value.get("metrics"))
-    _number(f"{field}.SumR", value.get("SumR"))
+    _figures(f"{field}.summary", value.get("summary", {}))
 
 
 def _by_class(value: Any) -> None:
@@ -179,32 +189,85 @@ def _by_class(value: Any) -> None:
         _group(f"by_class.{key}", value.get(key))
 
 
+def upgrade(d: dict) -> dict:
+    """A schema-1 record dict (before task types: SumR, tied_queries and ids_sha256 at the top)
+    in the current layout; a current one is returned as is. Nothing is checked here."""
+    if not isinstance(d, dict) or "summary" in d or "SumR" not in d:
+        return d
+    out = {k: v for k, v in d.items() if k not in ("SumR", "tied_queries", "ids_sha256")}
+    out["summary"] = {"SumR": d["SumR"]}
+    out["main_score"] = "SumR"
+    out.setdefault("task", "retrieval")
+    out.setdefault("task_type", "retrieval")
+    if isinstance(d.get("bounds"), dict):
+        out["bounds"] = {r: ({"metrics": b.get("metrics", {}), "summary": {"SumR": b["SumR"]}}
+                             if isinstance(b, dict) and "SumR" in b else b)
+                         for r, b in d["bounds"].items()}
+    if "tied_queries" in d:
+        out["details"] = {"tied_queries": d["tied_queries"]}
+    if "ids_sha256" in d:
+        out["query_ids_sha256"] = out["gallery_ids_sha256"] = d["ids_sha256"]
+    if isinstance(d.get("by_class"), dict):
+        out["by_class"] = _upgrade_groups(d["by_class"])
+    return out
+
+
+def _upgrade_groups(by_class: dict) -> dict:
+    def one(g: Any) -> Any:
+        if isinstance(g, dict) and "SumR" in g and "summary" not in g:
+            return {**{k: v for k, v in g.items() if k != "SumR"}, "summary": {"SumR": g["SumR"]}}
+        return g
+    out = dict(by_class)
+    if isinstance(out.get("classes"), dict):
+        out["classes"] = {k: one(v) for k, v in out["classes"].items()}
+    for key in ("anomalous", "normal"):
+        if key in out:
+            out[key] = one(out[key])
+    return out
+
+
 def check_record_dict(d: dict) -> None:
-    """Every field of a record dict has the type and range a record written by ``score`` has."""
-    for key in ("benchmark", "split", "ties"):
-        _str(key, d.get(key))
+    """Every field of a record dict has the type and range a record written by ``score`` has
+    (the per-query lists as its task type declares them).
+
+    Raises:
+        InputError: one line naming the first field that is not so.
+    """
+    from var_bench.tasks import get_task_type
+
+    for key in ("benchmark", "split", "main_score", "task", "task_type"):
+        if key in ("benchmark", "split", "main_score") or key in d:
+            _str(key, d.get(key))
+    _str("ties", d.get("ties"), optional=True)
     _metric_table("metrics", d.get("metrics"))
-    _number("SumR", d.get("SumR"))
+    _figures("summary", d.get("summary"))
+    fields = get_task_type(d.get("task_type", "retrieval")).per_query_fields
     per_query = d.get("per_query")
     _mapping("per_query", per_query)
-    for direction, q in per_query.items():
-        _mapping(f"per_query.{direction}", q)
-        sizes = {_counts(f"per_query.{direction}.{k}", q.get(k)) for k in ("higher", "tied")}
-        if len(sizes) != 1:
-            raise _fail(f"per_query.{direction}", "as many tied as higher counts", sorted(sizes))
+    for group, q in per_query.items():
+        _mapping(f"per_query.{group}", q)
+        missing = [k for k in fields if k not in q]
+        if missing:
+            raise _fail(f"per_query.{group}", f"the lists {', '.join(fields)}", sorted(q))
+        sizes = {_per_query(f"per_query.{group}.{k}", q[k], kind) for k, kind in fields.items()}
+        if len(sizes) > 1:
+            raise _fail(f"per_query.{group}", f"{' and '.join(fields)} lists of one length",
+                        sorted(sizes))
     if "bounds" in d:
         _mapping("bounds", d["bounds"])
         for rule, b in d["bounds"].items():
             _mapping(f"bounds.{rule}", b)
             if "metrics" in b:
                 _metric_table(f"bounds.{rule}.metrics", b["metrics"])
-            if "SumR" in b:
-                _number(f"bounds.{rule}.SumR", b["SumR"])
-    if "tied_queries" in d:
-        _mapping("tied_queries", d["tied_queries"])
-        for k, v in d["tied_queries"].items():
+            if "summary" in b:
+                _figures(f"bounds.{rule}.summary", b["summary"])
+    if "details" in d:
+        _mapping("details", d["details"])
+        tied = d["details"].get("tied_queries", {})
+        _mapping("details.tied_queries", tied)
+        for k, v in tied.items():
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise _fail(f"tied_queries.{k}", "an integer >= 0", v)
+                raise _fail(f"details.tied_queries.{k}", "an integer >= 0", v)
     _ci(d.get("ci"))
     _by_class(d.get("by_class"))
     for key in ("name", "submission", "submission_sha256"):
@@ -213,7 +276,7 @@ def check_record_dict(d: dict) -> None:
     if digest is not None and as_digest(digest) is None:
         raise _fail("features_digest", "64 lowercase hex (a feature store's set digest) or null",
                     digest)
-    for key in ("ids_sha256", "date"):
+    for key in ("query_ids_sha256", "gallery_ids_sha256", "date"):
         if key in d:
             _str(key, d[key])
     if "disclosure" in d:

@@ -9,44 +9,53 @@ from __future__ import annotations
 
 from typing import Any
 
-from var_bench.benchmarks import BenchmarkSpec, get_benchmark
+from var_bench.benchmarks import get_benchmark
+from var_bench.scoring.record import ResultRecord
 from var_bench.scoring.stats.breakdown import ANOMALOUS, CLASSES, NORMAL
 from var_bench.scoring.stats.compare import Comparison
-from var_bench.tasks.retrieval.names import MEDIAN_RANK, METRICS, RECALLS, SUMR, arrow
-from var_bench.scoring.record import ResultRecord
 from var_bench.tables import plain_table
+from var_bench.tasks import MEDIAN, Task
 
 __all__ = ["render_comparison", "render_record"]
 
 
-def _head(metric: str) -> str:
-    return f"{metric}{arrow(metric)}"
-
-
-def _direction_label(spec: BenchmarkSpec, name: str) -> str:
-    return f"{spec.direction(name).arrow} ({name})"
+def _head(task: Task, metric: str) -> str:
+    return f"{metric}{task.arrow(metric)}"
 
 
 def render_record(record: ResultRecord) -> str:
-    """The people's view of a result record: metrics, SumR, ties and bounds, then the optional
-    intervals and per-class tables. R@K, MdR and MnR with one decimal (as the paper)."""
+    """The people's view of a result record: metrics per group, the summaries, the rule and its
+    bounds, then the optional intervals and per-class tables (R@K, MdR and MnR with one decimal,
+    as the paper)."""
+    from var_bench.scoring.score import record_task
+
     spec = get_benchmark(record.benchmark)
-    dirs = list(record.metrics)
-    n = len(next(iter(record.per_query.values())))
-    lines = [f"{spec.title} {record.split}: {n} queries per direction, ties: {record.ties}"
+    task = record_task(record)
+    groups = list(record.metrics)
+    names = [m.name for m in task.metrics]
+    sizes = {g: task.query_count(q) for g, q in record.per_query.items()}
+    n = next(iter(sizes.values()))
+    counted = (f"{n} queries per direction" if len(set(sizes.values())) == 1
+               else ", ".join(f"{sizes[g]} {g} queries" for g in groups))
+    rule = f", ties: {record.ties}" if record.ties else ""
+    lines = [f"{spec.title} {record.split}: {counted}{rule}"
              + (f", entry: {record.name}" if record.name else ""), ""]
-    rows = [[_direction_label(spec, d), *(record.metrics[d][m] for m in METRICS)] for d in dirs]
-    lines.append(plain_table(["direction", *map(_head, METRICS)], rows))
-    only = "" if len(dirs) == len(spec.directions) else f" ({', '.join(dirs)} only)"
-    lines.append(f"{_head(SUMR)}{only}: {record.SumR:.1f}")
-    tied = ", ".join(f"{d} {record.tied_queries[d]} of {n}" for d in dirs)
-    lines.append(f"tied queries: {tied}")
-    bounds = ", ".join(f"{rule} {b[SUMR]:.1f}" for rule, b in record.bounds.items())
-    lines.append(f"SumR bounds (ties all won / all lost): {bounds}")
+    rows = [[task.group_title(g), *(record.metrics[g][m] for m in names)] for g in groups]
+    lines.append(plain_table(["direction", *(_head(task, m) for m in names)], rows))
+    only = "" if len(groups) == len(task.groups) else f" ({', '.join(groups)} only)"
+    for s in task.summaries:
+        lines.append(f"{_head(task, s.name)}{only}: {record.summary[s.name]:.1f}")
+    tied = record.details.get("tied_queries")
+    if tied:
+        lines.append("tied queries: " + ", ".join(f"{g} {tied[g]} of {sizes[g]}" for g in groups))
+    if record.bounds and task.summaries:
+        main = task.summaries[0].name
+        bounds = ", ".join(f"{rule} {b['summary'][main]:.1f}" for rule, b in record.bounds.items())
+        lines.append(f"{main} bounds (ties all won / all lost): {bounds}")
     if record.ci:
-        lines += ["", _render_ci(record, spec)]
+        lines += ["", _render_ci(record, task)]
     if record.by_class:
-        lines += ["", _render_by_class(record)]
+        lines += ["", _render_by_class(record, task)]
     return "\n".join(lines)
 
 
@@ -54,43 +63,49 @@ def _interval(pair: Any) -> str:
     return f"[{pair[0]:.1f}, {pair[1]:.1f}]"
 
 
-def _render_ci(record: ResultRecord, spec: BenchmarkSpec) -> str:
+def _render_ci(record: ResultRecord, task: Task) -> str:
     ci = record.ci
     intervals = ci["intervals"]
-    dirs = [d for d in record.metrics if d in intervals]
-    metrics = [m for m in METRICS if any(m in intervals[d] for d in dirs)]
-    rows = [[_direction_label(spec, d), *(_interval(intervals[d][m]) if m in intervals[d] else None
-                                          for m in metrics)] for d in dirs]
+    groups = [g for g in record.metrics if g in intervals]
+    metrics = [m.name for m in task.metrics if any(m.name in intervals[g] for g in groups)]
+    rows = [[task.group_title(g), *(_interval(intervals[g][m]) if m in intervals[g] else None
+                                    for m in metrics)] for g in groups]
+    summaries = "; ".join(f"{_head(task, s.name)} {_interval(intervals[s.name])}"
+                          for s in task.summaries if s.name in intervals)
     title = (f"{100 * ci['level']:g}% intervals ({ci['method']}, {ci['replicates']} replicates, "
-             f"seed {ci['seed']}); {_head(SUMR)} {_interval(intervals[SUMR])}")
-    return title + "\n" + plain_table(["direction", *map(_head, metrics)], rows,
+             f"seed {ci['seed']})" + (f"; {summaries}" if summaries else ""))
+    return title + "\n" + plain_table(["direction", *(_head(task, m) for m in metrics)], rows,
                                       align=["left"] + ["right"] * len(metrics))
 
 
-def _render_by_class(record: ResultRecord) -> str:
-    shown = (*RECALLS, MEDIAN_RANK)
-    dirs = list(record.metrics)
-    header = ["group", "n", *(f"{d} {_head(m)}" for d in dirs for m in shown), _head(SUMR)]
-    groups = [*record.by_class[CLASSES].items(), (ANOMALOUS, record.by_class[ANOMALOUS]),
-              (NORMAL, record.by_class[NORMAL])]
-    rows = [[label, g["n"], *(g["metrics"][d][m] for d in dirs for m in shown), g[SUMR]]
-            for label, g in groups if g is not None]
+def _render_by_class(record: ResultRecord, task: Task) -> str:
+    # Mean ranks add little per class: the percentage metrics and the medians are shown.
+    shown = [m.name for m in task.metrics if m.is_percentage or m.aggregation == MEDIAN]
+    groups = list(record.metrics)
+    header = ["group", "n", *(f"{g} {_head(task, m)}" for g in groups for m in shown),
+              *(_head(task, s.name) for s in task.summaries)]
+    parts = [*record.by_class[CLASSES].items(), (ANOMALOUS, record.by_class[ANOMALOUS]),
+             (NORMAL, record.by_class[NORMAL])]
+    rows = [[label, g["n"], *(g["metrics"][d][m] for d in groups for m in shown),
+             *(g["summary"][s.name] for s in task.summaries)]
+            for label, g in parts if g is not None]
     return "per class (queries whose video is in the group; gallery: the whole test set)\n" \
         + plain_table(header, rows)
 
 
 def render_comparison(result: Comparison, a: str, b: str) -> str:
-    """One row per metric and direction, then SumR: A, B, diff = A - B, the interval of the
+    """One row per metric and group, then the summaries: A, B, diff = A - B, the interval of the
     difference, the p-value and which entry is better (A, B, or - when not significant)."""
     rows = []
     for r in result.rows:
-        base = r.metric.split()[-1]  # "t2v R@1" -> "R@1"
-        rows.append([f"{r.metric}{arrow(base)}", r.a, r.b, r.diff,
+        arrow = "↑" if r.higher_is_better else "↓"
+        rows.append([f"{r.metric}{arrow}", r.a, r.b, r.diff,
                      _interval((r.ci_low, r.ci_high)), f"{r.p_value:.4f}",
                      "-" if r.p_adjusted is None else f"{r.p_adjusted:.4f}",
                      r.better.upper() if r.better else "-"])
+    rule = f", ties: {result.ties}" if result.ties else ""
     head = (f"A: {a}\nB: {b}\n{result.method} test, {result.replicates} replicates, seed "
-            f"{result.seed}, ties: {result.ties}; diff = A - B with its {100 * result.level:g}% "
+            f"{result.seed}{rule}; diff = A - B with its {100 * result.level:g}% "
             f"bootstrap interval; better: where p < {1 - result.level:g}; p (Holm): adjusted "
             f"over the {len(result.rows)} rows, for reading several at once")
     table = plain_table(["metric", "A", "B", "diff", "interval", "p", "p (Holm)", "better"], rows,

@@ -1,11 +1,14 @@
-"""Score a submission into a :class:`~var_bench.scoring.record.ResultRecord`, and compare two of them.
+"""Score a submission into a :class:`~var_bench.scoring.record.ResultRecord`, and compare two of them,
+for any task type.
 
-``score`` reads and checks the submission (:mod:`var_bench.tasks.retrieval.submission`), counts (b, e) for every
-query in one pass over S (:mod:`var_bench.tasks.retrieval.counting`), and derives every metric under the
-chosen tie rule plus the optimistic and pessimistic bounds (:mod:`var_bench.tasks.retrieval.ranks`).
-Scoring a plain matrix needs no built dataset: the id-list checksum ships with the package
-(:mod:`var_bench.data.splits`). Id-bound containers and ``by_class`` need the canonical ids and
-classes, from ``ids=``/``metadata=`` or the built dataset (:mod:`var_bench.data.prepare`).
+``score`` resolves the benchmark and its task (:meth:`BenchmarkSpec.task`), loads the task's gold
+for the split (:func:`var_bench.data.gold.load_gold`: for today's benchmarks the identity, known
+from the shipped id checksum, so a plain matrix needs no built dataset), lets the task read and
+check the submission and count its per-query values (retrieval: b and e in one pass over S,
+:mod:`var_bench.tasks.retrieval.counting`), then derives every metric under the chosen rule, the
+bounds under the others and the summaries (the task's :meth:`~var_bench.tasks.base.Task.summarise`
+and :meth:`~var_bench.tasks.base.Task.summary`). Id-bound containers and ``by_class`` need the
+canonical ids and classes, from ``ids=``/``metadata=`` or the built dataset.
 """
 
 from __future__ import annotations
@@ -17,30 +20,23 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from var_bench._version import __version__
-from var_bench.benchmarks import SPLITS, BenchmarkSpec, get_benchmark
-from var_bench.scoring.stats.breakdown import by_class as breakdown_by_class
+from var_bench.benchmarks import BENCHMARKS, SPLITS, BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError, VarBenchWarning
-from var_bench.fsutil import sha256_file, sha256_lines
-from var_bench.tasks.retrieval.counting import count_direction, count_ranks
-from var_bench.tasks.retrieval.counts import QueryRanks
-from var_bench.scoring.stats.compare import METHODS as COMPARE_METHODS
-from var_bench.scoring.stats.compare import Comparison, paired_compare
-from var_bench.tasks.retrieval.names import DEFAULT_TIES, SUMR, TIE_RULES
-from var_bench.tasks.retrieval.ranks import sum_recall, summarise, tied_query_count
+from var_bench.fsutil import sha256_file
 from var_bench.scoring.record import DISCLOSURE_KEYS, RECORD_DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecord
 from var_bench.scoring.record_checks import as_digest
-from var_bench.tasks.retrieval.submission import Canon, Submission, normalisation_warnings, read_submission
-from var_bench.tasks.retrieval.submission.guards import zero_cell_warnings
-
-#: The bounds reported beside the chosen rule: every tie rule but the official one.
-BOUND_RULES: tuple[str, ...] = tuple(r for r in TIE_RULES if r != DEFAULT_TIES)
+from var_bench.scoring.stats.breakdown import by_class as breakdown_by_class
+from var_bench.scoring.stats.compare import METHODS as COMPARE_METHODS
+from var_bench.scoring.stats.compare import Comparison, paired_compare
+from var_bench.tasks import Gold, Task
 
 
 def score(
     submission: Any,
     benchmark: str | BenchmarkSpec | None = None,
     *,
-    ties: str = DEFAULT_TIES,
+    task: str | None = None,
+    ties: str | None = None,
     direction: str | None = None,
     split: str = "test",
     ids: Sequence[str] | None = None,
@@ -54,37 +50,58 @@ def score(
     home: str | os.PathLike | None = None,
     mirror: str | None = None,
 ) -> ResultRecord:
-    """Score ``submission`` on ``benchmark`` and return its result record.
+    """Score ``submission`` on a task of ``benchmark`` and return its result record.
 
-    ``submission``: a path (``.npy``, ``.npz``, ``.pt``/``.pth``, ``.h5``/``.hdf5``), an ndarray,
-    np.memmap, torch tensor, or dict of direction name -> matrix (plus optional id arrays); see
-    ``docs/protocol.md``. ``benchmark`` None: inferred from N (290 -> ucfcrime-ar, 800 ->
-    xdviolence-ar). ``ties``: ``expected`` (official), ``optimistic`` or ``pessimistic``.
-    ``direction``: score only this one (SumR then sums its three recalls only).
-    ``ids``/``metadata``: the canonical ids / a table with ``video_id``, ``class``, ``anomalous``
-    in canonical order, instead of the built dataset (``home``/``mirror``). ``by_class``: add the
-    per-class breakdown; ``ci``: add 95% bootstrap intervals (``replicates``, ``seed``).
-    ``name``/``disclosure``: leaderboard fields (disclosure keys: ``record.DISCLOSURE_KEYS``). A
-    ``.npz`` written by ``var-bench evaluate`` carries its provenance (reference model, features,
-    checkpoint selection, name): it fills the disclosure keys and the name left unstated, and is
-    kept in ``record.provenance``.
+    Args:
+        submission: what the task reads; for retrieval a path (``.npy``, ``.npz``,
+            ``.pt``/``.pth``, ``.h5``/``.hdf5``), an ndarray, np.memmap, torch tensor, or dict of
+            direction name -> matrix (plus optional id arrays); see ``docs/protocol.md``.
+        benchmark: a name or spec; None: inferred from the matrix (290 x 290 -> ucfcrime-ar,
+            800 x 800 -> xdviolence-ar).
+        task: the benchmark's task to score (None: its default, the first).
+        ties: the rule (retrieval: ``expected``, the official one, ``optimistic`` or
+            ``pessimistic``); None: the task's official rule.
+        direction: score only this group (the main score then sums over it alone).
+        split: ``train``, ``val`` or ``test``.
+        ids, metadata: the canonical ids / a table with ``video_id``, ``class``, ``anomalous`` in
+            canonical order, instead of the built dataset (``home``/``mirror``).
+        by_class: add the per-class breakdown. ci: add 95% bootstrap intervals
+            (``replicates``, ``seed``).
+        name, disclosure: leaderboard fields (disclosure keys: ``record.DISCLOSURE_KEYS``). A
+            ``.npz`` written by ``var-bench evaluate`` carries its provenance (reference model,
+            features, checkpoint selection, name): it fills the disclosure keys and the name left
+            unstated, and is kept in ``record.provenance``.
 
-    Metric values: R@K in percent, MdR/MnR in ranks (1 = first); nothing is rounded. Warnings about
-    the input (float16, normalised columns) are issued as :class:`VarBenchWarning` and listed in
-    ``record.warnings``.
+    Returns:
+        The :class:`ResultRecord`: metrics per group (retrieval: R@K in percent, MdR/MnR in
+        ranks, 1 = first; nothing rounded), the summaries, the main score's name, bounds and the
+        per-query counts. Warnings about the input (float16, normalised columns) are issued as
+        :class:`VarBenchWarning` and listed in ``record.warnings``.
+
+    Raises:
+        InputError: bad input, in one line (what was expected, what arrived).
+
+    Example:
+        >>> import numpy as np
+        >>> S = np.eye(290, dtype=np.float32)
+        >>> r = score(S, "ucfcrime-ar")
+        >>> r.main_score, r.main_value, r.metrics["t2v"]["R@1"]
+        ('SumR', 600.0, 100.0)
     """
-    _check_choice("ties", ties, TIE_RULES)
     _check_choice("split", split, SPLITS)
     disclosed = _disclosure(disclosure)
-    data = _DataAccess(split, ids, metadata, home, mirror)
+    data = _TableAccess(split, ids, metadata, home, mirror)
     spec = get_benchmark(benchmark) if benchmark is not None else None
-    n = len(data.canonical_ids(spec)) if spec is not None and split != "test" else None
-    with read_submission(submission, spec, split=split, direction=direction, canon=data.canon(),
-                         n=n) as sub:
-        spec = sub.spec
-        data.check_size(spec, sub.n)
-        per_query = count_submission(sub)
-        notes = list(sub.warnings) + normalisation_warnings(sub) + zero_cell_warnings(sub)
+    container = None
+    if spec is None:
+        spec, container = _infer(submission, split)
+    t = spec.task(task)
+    ties = t.check_rule(ties)
+    gold = data.gold(spec, t)
+    with t.read(submission, gold, benchmark=spec.name, split=split,
+                groups=(direction,) if direction else None, container=container) as sub:
+        per_query = t.score(sub, gold)
+        notes = list(sub.warnings) + t.input_warnings(sub)
         digest = sha256_file(sub.path) if sub.path else None
         provenance = getattr(sub, "provenance", None)
     if provenance is not None:
@@ -93,28 +110,33 @@ def score(
     for note in notes:
         warnings.warn(note, VarBenchWarning, stacklevel=2)
 
-    metrics = {d: summarise(q, ties) for d, q in per_query.items()}
+    metrics = {g: t.summarise(q, ties) for g, q in per_query.items()}
     bounds = {}
-    for rule in BOUND_RULES:
-        m = {d: summarise(q, rule) if rule != ties else dict(metrics[d]) for d, q in per_query.items()}
-        bounds[rule] = {"metrics": m, SUMR: sum_recall(m)}
+    for rule in t.rules[1:]:
+        m = {g: t.summarise(q, rule) if rule != ties else dict(metrics[g])
+             for g, q in per_query.items()}
+        bounds[rule] = {"metrics": m, "summary": t.summary(m)}
     return ResultRecord(
         benchmark=spec.name,
+        task=t.name,
+        task_type=t.type_name,
         split=split,
         ties=ties,
         metrics=metrics,
-        SumR=sum_recall(metrics),
+        summary=t.summary(metrics),
+        main_score=t.main_score,
         bounds=bounds,
-        tied_queries={d: tied_query_count(q) for d, q in per_query.items()},
+        details=t.details(per_query),
         per_query=per_query,
-        ids_sha256=data.canon().sha256(spec),
+        query_ids_sha256=gold.queries.sha256,
+        gallery_ids_sha256=gold.gallery.sha256,
         versions={"var_bench": __version__, "benchmark": spec.version, "record_schema": RECORD_SCHEMA},
         date=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         submission=Path(sub.path).name if sub.path else None,
         submission_sha256=digest,
-        ci=_bootstrap(per_query, ties, replicates, seed) if ci else None,
-        by_class=(breakdown_by_class(per_query, data.metadata(spec), ties, classes=spec.classes)
-                  if by_class else None),
+        ci=_bootstrap(t, per_query, ties, replicates, seed) if ci else None,
+        by_class=(breakdown_by_class(t, per_query, data.metadata(spec, gold), ties,
+                                     classes=spec.classes) if by_class else None),
         name=name,
         disclosure=disclosed,
         warnings=notes,
@@ -123,33 +145,23 @@ def score(
     )
 
 
-def count_submission(sub: Submission) -> dict[str, QueryRanks]:
-    """(b, e) per query for each direction of ``sub``, in the spec's direction order.
+def _infer(submission: Any, split: str) -> tuple[BenchmarkSpec, Any]:
+    """The benchmark a submission is for, from its shape (retrieval tasks with identity gold:
+    the only ones a size identifies), and the container opened to tell."""
+    from var_bench.tasks.retrieval.submission import Candidate, infer_benchmark, open_submission
+    from var_bench.tasks.retrieval.submission.read import budget
 
-    One pass over S for a joint matrix (both directions together), one pass per matrix for the
-    per-direction layout. Kernel refusals (NaN, Inf) are prefixed with the submission's name.
-    """
-    spec = sub.spec
-    label = sub.label
-    got: dict[str, QueryRanks] = {}
+    candidates = [Candidate(s.name, s.task(), (s.test_videos, s.test_videos))
+                  for s in BENCHMARKS.values()
+                  if s.task().type_name == "retrieval" and getattr(s.task(), "paired", False)
+                  and s.test_videos]
+    container = open_submission(submission, budget(None, max(c.shape[0] for c in candidates)))
     try:
-        if sub.joint is not None:
-            if len(sub.directions) == len(spec.directions):
-                rows, cols = count_ranks(sub.joint)
-                got = {d.name: rows if d.over_rows else cols for d in spec.directions}
-            else:
-                d = spec.direction(sub.directions[0])
-                got[d.name] = count_direction(sub.joint, d.over_rows)
-        else:
-            for name in sub.directions:
-                label = f"{sub.label}[{name!r}]"
-                # Every per-direction matrix holds one query per row.
-                got[name] = count_direction(sub.by_direction[name], True)
-    except InputError as e:
-        raise InputError(f"{label}: {e}") from None
-    except (OSError, EOFError) as e:
-        raise InputError(f"{label}: expected a readable matrix, got a read error ({e})") from None
-    return {d: got[d] for d in spec.direction_names if d in got}
+        found = infer_benchmark(container, split, candidates)
+    except BaseException:
+        container.close()
+        raise
+    return get_benchmark(found.name), container
 
 
 def compare(
@@ -157,7 +169,8 @@ def compare(
     b: Any,
     benchmark: str | BenchmarkSpec | None = None,
     *,
-    ties: str = DEFAULT_TIES,
+    task: str | None = None,
+    ties: str | None = None,
     method: str = "permutation",
     replicates: int = 10_000,
     level: float = 0.95,
@@ -167,22 +180,45 @@ def compare(
     home: str | os.PathLike | None = None,
     mirror: str | None = None,
 ) -> Comparison:
-    """Paired comparison of two entries, per metric and direction and for SumR.
+    """Paired comparison of two entries, per metric and group and for every summary.
 
-    ``a``, ``b``: result records, paths of result-record JSON files, or submissions (scored with
-    :func:`score` first). Both must be of the same benchmark, split and id list (sha256) and
-    cover the same directions. Per-query counts are re-read under ``ties``, then
-    :func:`var_bench.scoring.stats.compare.paired_compare` runs a paired ``method`` test
-    (``permutation`` or ``bootstrap``) with ``replicates`` and ``seed``; returns its Comparison.
+    Args:
+        a, b: result records, paths of result-record JSON files, or submissions (scored with
+            :func:`score` first). Both must be of the same benchmark, task, split and id lists
+            (sha256) and cover the same groups.
+        benchmark, task, split, ids, home, mirror: as for :func:`score`.
+        ties: the rule the per-query counts are re-read under (None: the task's official one).
+        method: ``permutation`` or ``bootstrap`` (:func:`~var_bench.scoring.stats.compare.
+            paired_compare`), with ``replicates``, ``level`` and ``seed``.
+
+    Returns:
+        The :class:`~var_bench.scoring.stats.compare.Comparison`.
+
+    Raises:
+        InputError: entries that do not rank the same queries, or bad options.
     """
-    _check_choice("ties", ties, TIE_RULES)
     _check_choice("method", method, COMPARE_METHODS)
     spec = None if benchmark is None else get_benchmark(benchmark)
-    ra = as_record(a, "A", spec, ties=ties, split=split, ids=ids, home=home, mirror=mirror)
-    rb = as_record(b, "B", spec, ties=ties, split=split, ids=ids, home=home, mirror=mirror)
+    kw = dict(task=task, ties=ties, split=split, ids=ids, home=home, mirror=mirror)
+    ra = as_record(a, "A", spec, **kw)
+    rb = as_record(b, "B", spec, **kw)
     check_comparable(ra, rb, spec)
-    return paired_compare(ra.per_query, rb.per_query, ties, method=method, replicates=replicates,
-                          level=level, seed=seed)
+    t = record_task(ra)
+    return paired_compare(t, ra.per_query, rb.per_query, t.check_rule(ties), method=method,
+                          replicates=replicates, level=level, seed=seed)
+
+
+def record_task(record: ResultRecord) -> Task:
+    """The task a record was scored on: its benchmark's task of that name when the benchmark is
+    registered, else one built from the record's task type."""
+    spec = BENCHMARKS.get(record.benchmark)
+    if spec is not None:
+        try:
+            return spec.task(record.task)
+        except InputError:
+            pass
+    raise InputError(f"result record: expected a task of a registered benchmark, got "
+                     f"{record.benchmark}/{record.task} (install the plug-in that declares it)")
 
 
 def as_record(entry: Any, label: str, benchmark: str | BenchmarkSpec | None = None, **score_kw: Any
@@ -202,24 +238,26 @@ def as_record(entry: Any, label: str, benchmark: str | BenchmarkSpec | None = No
 
 
 def check_comparable(a: ResultRecord, b: ResultRecord, spec: BenchmarkSpec | None = None) -> None:
-    """Refuse two records that do not rank the same queries of the same split (and, given
-    ``spec``, of that benchmark)."""
+    """Refuse two records that do not rank the same queries of the same split and task (and,
+    given ``spec``, of that benchmark)."""
     if spec is not None:
         want = spec.name
         for label, r in (("A", a), ("B", b)):
             if r.benchmark != want:
                 raise InputError(f"{label}: expected a {want} entry, got a {r.benchmark} record")
-    for key in ("benchmark", "split", "ids_sha256"):
+    for key in ("benchmark", "task", "split", "query_ids_sha256", "gallery_ids_sha256"):
         if getattr(a, key) != getattr(b, key):
-            raise InputError(f"compare: expected A and B of the same {key}, got "
+            shown = "ids_sha256" if key == "query_ids_sha256" else key
+            raise InputError(f"compare: expected A and B of the same {shown}, got "
                              f"{getattr(a, key)!r} and {getattr(b, key)!r}")
     if list(a.per_query) != list(b.per_query):
         raise InputError(f"compare: expected A and B to cover the same directions, got "
                          f"{', '.join(a.per_query)} and {', '.join(b.per_query)}")
-    for d in a.per_query:
-        if len(a.per_query[d]) != len(b.per_query[d]):
-            raise InputError(f"compare: expected the same number of {d} queries, got "
-                             f"{len(a.per_query[d])} and {len(b.per_query[d])}")
+    t = record_task(a)
+    for g in a.per_query:
+        na, nb = t.query_count(a.per_query[g]), t.query_count(b.per_query[g])
+        if na != nb:
+            raise InputError(f"compare: expected the same number of {g} queries, got {na} and {nb}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,13 +296,14 @@ def _with_provenance(disclosed: dict[str, str | None], provenance: Mapping[str, 
     return out
 
 
-def _bootstrap(per_query: dict[str, QueryRanks], ties: str, replicates: int, seed: int) -> dict:
+def _bootstrap(task: Task, per_query: dict[str, Any], ties: str | None, replicates: int,
+               seed: int) -> dict:
     from var_bench.scoring.stats.bootstrap import bootstrap_ci
 
     for name, value, low in (("replicates", replicates, 1), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InputError(f"{name}: expected an integer >= {low}, got {value!r}")
-    return bootstrap_ci(per_query, ties, replicates=replicates, seed=seed)
+    return bootstrap_ci(task, per_query, ties, replicates=replicates, seed=seed)
 
 
 def _is_record_file(path: Path) -> bool:
@@ -277,9 +316,10 @@ def _is_record_file(path: Path) -> bool:
         return False
 
 
-class _DataAccess:
-    """Canonical ids and metadata of one split: from the caller, else the built dataset, fetched
-    at most once and only when needed (a plain matrix needs neither)."""
+class _TableAccess:
+    """The gold and the class table of one split: from the caller (``ids``, ``metadata``), else
+    the shipped checksums and the built dataset, each fetched at most once and only when needed
+    (a plain matrix needs neither the ids nor the table)."""
 
     def __init__(self, split: str, ids: Sequence[str] | None, metadata: Any,
                  home: str | os.PathLike | None, mirror: str | None) -> None:
@@ -296,34 +336,24 @@ class _DataAccess:
                                  "different list")
             self._ids = table_ids
 
-    def canon(self) -> Canon:
-        if self._ids is not None:
-            digest = sha256_lines(self._ids)
-            return Canon(sha256=lambda spec: digest, ids=self.canonical_ids)
-        from var_bench.data.splits import expected_ids_sha256
+    def gold(self, spec: BenchmarkSpec, task: Task) -> Gold:
+        from var_bench.data.gold import load_gold
 
-        return Canon(sha256=lambda spec: expected_ids_sha256(spec, self.split), ids=self.canonical_ids)
+        return load_gold(spec, task, self.split, ids=self._ids, home=self.home, mirror=self.mirror)
 
-    def canonical_ids(self, spec: BenchmarkSpec) -> list[str]:
-        if self._ids is None:
-            from var_bench.data.prepare import ids as load_ids
-
-            self._ids = list(load_ids(spec.name, self.split, home=self.home, mirror=self.mirror))
-        return self._ids
-
-    def check_size(self, spec: BenchmarkSpec, n: int) -> None:
-        if self._ids is not None and len(self._ids) != n:
-            raise InputError(f"ids: expected {n} canonical ids for the {spec.name} {self.split} "
-                             f"split, got {len(self._ids)}")
-
-    def metadata(self, spec: BenchmarkSpec) -> Any:
+    def metadata(self, spec: BenchmarkSpec, gold: Gold) -> Any:
+        """The table of classes per query: the caller's, else the built split's (its ids must
+        be the gold's)."""
         if self._metadata is None:
             from var_bench.data.prepare import load_table
 
             self._metadata = load_table(spec.name, self.split, home=self.home, mirror=self.mirror)
-            table_ids = [str(v) for v in self._metadata["video_id"]]
-            if self._ids is not None and table_ids != self._ids:
-                raise InputError(f"ids: expected the canonical {spec.name} {self.split} ids of the "
-                                 f"built dataset, got a different list (pass metadata= as well)")
-        return self._metadata
+            if gold.is_identity:
+                from var_bench.fsutil import sha256_lines
 
+                table_ids = [str(v) for v in self._metadata["video_id"]]
+                if sha256_lines(table_ids) != gold.queries.sha256:
+                    raise InputError(f"ids: expected the canonical {spec.name} {self.split} ids "
+                                     f"of the built dataset, got a different list (pass "
+                                     f"metadata= as well)")
+        return self._metadata

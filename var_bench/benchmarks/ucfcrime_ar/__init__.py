@@ -9,7 +9,8 @@ from __future__ import annotations
 from var_bench.benchmarks.common import PAPER, VAR_BIB
 from var_bench.benchmarks.sources import NO_LICENSE, SourceFile
 from var_bench.benchmarks.collections import UCF_CRIME
-from var_bench.benchmarks.spec import BenchmarkSpec, ColumnSpec, Direction, frozen
+from var_bench.benchmarks.spec import BenchmarkSpec, ColumnSpec, frozen
+from var_bench.tasks.retrieval import Direction, Retrieval
 
 _VAR = ("Roc-Ng", "VAR", "a724ee1f248a38383a29a1c256a1f3672cb15466")
 _SULTANI = ("WaqasSultani", "AnomalyDetectionCVPR2018", "8aa957cdaa7eac821e07115fe63920c3b07da59d")
@@ -62,7 +63,8 @@ SPEC = BenchmarkSpec(
     version="1.0.0",
     query_modality="text",
     gallery_modality="video",
-    directions=(Direction("t2v", "text", "video", True), Direction("v2t", "video", "text", False)),
+    tasks=(Retrieval((Direction("t2v", "text", "video", True),
+                      Direction("v2t", "video", "text", False))),),
     # 1610 train (810 anomalous + 800 normal), 290 test (140 + 150).
     upstream_class_counts=frozen({
         "train": {"Abuse": 48, "Arrest": 45, "Arson": 41, "Assault": 47, "Burglary": 87,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from var_bench.benchmarks.common import PAPER, VAR_BIB
 from var_bench.benchmarks.sources import NO_LICENSE, SourceFile
 from var_bench.benchmarks.collections import XD_VIOLENCE
-from var_bench.benchmarks.spec import BenchmarkSpec, ColumnSpec, Direction, frozen
+from var_bench.benchmarks.spec import BenchmarkSpec, ColumnSpec, frozen
+from var_bench.tasks.retrieval import Direction, Retrieval
 
 _XDVIODET = ("Roc-Ng", "XDVioDet", "f846d8cfc454943ec165bd2489b71e7dc0a1064d")
 _XDV = ("Roc-Ng", "XD-Violence", "3d4db78b15db767d31b1799be08b33a7bead9219")
@@ -47,7 +48,8 @@ SPEC = BenchmarkSpec(
     version="1.0.0",
     query_modality="audio",
     gallery_modality="video",
-    directions=(Direction("a2v", "audio", "video", True), Direction("v2a", "video", "audio", False)),
+    tasks=(Retrieval((Direction("a2v", "audio", "video", True),
+                      Direction("v2a", "video", "audio", False))),),
     # 3954 train, 800 test (500 violent + 300 normal).
     # Per class of the first label code (the class the validation rule and breakdowns use).
     upstream_class_counts=frozen({

@@ -42,10 +42,10 @@ def write_codabench_scores(
 def leaderboard_yaml(benchmark: str | BenchmarkSpec) -> str:
     """The ``leaderboard:`` section of a Codabench ``competition.yaml`` (v2) for ``benchmark``.
 
-    SumR is column 0, the primary (ranking) column; MdR and MnR sort ascending.
+    The main score (SumR) is column 0, the primary (ranking) column; MdR and MnR sort ascending.
     """
     spec = get_benchmark(benchmark)
-    rows = ranking_key_table(spec)  # SumR first: Codabench ranks by the column at index 0
+    rows = ranking_key_table(spec.task())  # main score first: Codabench ranks by column 0
     lines = ["leaderboard:", f"  - title: {json.dumps(spec.title + ' test')}", "    key: main",
              "    columns:"]
     for index, (key, title, sorting) in enumerate(rows):

@@ -40,13 +40,13 @@ def write_codalab_scores(
 
 def leaderboard_yaml(benchmark: str | BenchmarkSpec, decimals: int = 2) -> str:
     """The ``leaderboard:`` section of a CodaLab ``competition.yaml`` for ``benchmark``: one table,
-    one column per score key (``label``, ``numeric_format``, ``rank``), SumR first.
+    one column per score key (``label``, ``numeric_format``, ``rank``), the main score first.
 
     Lower-is-better columns (MdR, MnR) need their sort order set to ascending in the competition
     editor: the wiki pages this follows document no sort field.
     """
     spec = get_benchmark(benchmark)
-    rows = ranking_key_table(spec)
+    rows = ranking_key_table(spec.task())
     lines = ["leaderboard:", "  leaderboards:", "    RESULTS: &RESULTS",
              f"      label: {json.dumps(spec.title + ' test')}", "      rank: 1", "  columns:"]
     for rank, (key, label, _) in enumerate(rows, start=1):

@@ -20,9 +20,8 @@ from typing import Any
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.fsutil import atomic_write_text
 from var_bench.leaderboard.verify import IdsHash
-from var_bench.tasks.retrieval.names import SUMR
 from var_bench.scoring.record import ResultRecord
-from var_bench.leaderboard.adapters.keys import flat_scores, ranking_key_table, score_key
+from var_bench.leaderboard.adapters.keys import flat_scores, ranking_key_table
 from var_bench.leaderboard.adapters.program import read_benchmark_file, score_submission
 
 #: The dataset split codename the leaderboard shows (challenge_config.yaml ``dataset_splits``).
@@ -49,14 +48,15 @@ def write_evalai_json(
 
 
 def leaderboard_schema(benchmark: str | BenchmarkSpec) -> dict[str, Any]:
-    """The ``schema`` of a leaderboard in EvalAI's ``challenge_config.yaml``: labels (SumR
-    first), ``default_order_by`` SumR (keep ``is_leaderboard_order_descending: True``), and per
-    label ``sort_ascending`` / ``description`` metadata (MdR, MnR: lower is better)."""
-    spec = get_benchmark(benchmark)
-    rows = ranking_key_table(spec)
+    """The ``schema`` of a leaderboard in EvalAI's ``challenge_config.yaml``: labels (the main
+    score first), ``default_order_by`` the main score (keep ``is_leaderboard_order_descending:
+    True``), and per label ``sort_ascending`` / ``description`` metadata (MdR, MnR: lower is
+    better)."""
+    task = get_benchmark(benchmark).task()
+    rows = ranking_key_table(task)
     return {
         "labels": [key for key, _, _ in rows],
-        "default_order_by": score_key(None, SUMR),
+        "default_order_by": rows[0][0],
         "metadata": {key: {"sort_ascending": sorting == "asc", "description": what}
                      for key, what, sorting in rows},
     }

@@ -1,45 +1,49 @@
-"""Percentile bootstrap confidence intervals over query pairs.
+"""Percentile bootstrap confidence intervals over queries, for every task type.
 
-Query i of the first direction (t2v, a2v) and query i of the second (v2t, v2a) belong to the same
-test pair i, so a replicate resamples PAIRS: one index vector (N draws with replacement) is applied
-to every direction, and SumR, which adds both directions, gets an interval too.
+A task gives, per group and metric, per-query values whose mean (or median) is the metric
+(:meth:`~var_bench.tasks.base.Task.values`; retrieval: 100 x R@K credit, the rank). A replicate
+draws queries with replacement and recomputes every metric and summary:
 
-A replicate is represented by its weights w (w_i = how often pair i was drawn, sum w = N): every
-mean-type metric is then w @ x / N for a per-query value x (R@K: 100 * credit; MnR: rank), one
-matrix product for all metrics and replicates, and MdR is the weighted median of the ranks. The
-interval is [q_(1-level)/2, q_(1+level)/2] of the replicate values (linear interpolation between
-order statistics, NumPy's default percentile).
+* when the task's groups are *paired* (query i of every group is test pair i, as on today's
+  benchmarks), a replicate resamples PAIRS: one index vector of N draws is applied to every group,
+  and a summary adding the groups (SumR) gets an interval too;
+* otherwise each group's queries are resampled on their own (a stratified bootstrap) and a
+  summary adds the groups' replicates.
+
+A replicate is represented by its weights w (w_i = how often query i was drawn, sum w = N): a
+mean-type metric is then w @ x / N, one matrix product for all metrics and replicates, and a
+median-type metric is the weighted median. The interval is [q_(1-level)/2, q_(1+level)/2] of the
+replicate values (linear interpolation between order statistics, NumPy's default percentile).
 """
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
 from var_bench.errors import InputError
-from var_bench.tasks.retrieval.counts import QueryRanks
-from var_bench.tasks.retrieval.names import DEFAULT_TIES, MEAN_RANK, MEDIAN_RANK, METRICS, RECALL_KS, RECALLS, SUMR
-from var_bench.tasks.retrieval.ranks import as_query_ranks, rank, recall_credit
+from var_bench.tasks import Task
 
 METHOD = "percentile bootstrap"
-#: Columns of :func:`mean_table`: every metric that is a mean over queries.
-MEAN_METRICS: tuple[str, ...] = (*RECALLS, MEAN_RANK)
 #: Replicates x queries per chunk of work (int64 weights: 16 MiB), so memory stays bounded.
 _CHUNK_ELEMENTS = 1 << 21
 
 
-def check_paired(per_direction: Mapping[str, QueryRanks]) -> tuple[list[str], int]:
-    """Direction names and N, after checking every direction has counts for the same N pairs."""
-    if not per_direction:
+def group_sizes(task: Task, per_query: Mapping[str, Any]) -> dict[str, int]:
+    """Queries per group, after checking there is at least one group and that paired groups have
+    the same number of queries (pairs)."""
+    if not per_query:
         raise InputError("expected per-query counts for at least one direction, got none")
-    sizes = {d: len(as_query_ranks(q)) for d, q in per_direction.items()}
-    if len(set(sizes.values())) != 1:
-        got = ", ".join(f"{d}: {n}" for d, n in sizes.items())
+    sizes = {g: task.query_count(q) for g, q in per_query.items()}
+    if any(n == 0 for n in sizes.values()):
+        raise InputError("expected counts for at least one query, got none")
+    if task.paired and len(set(sizes.values())) != 1:
+        got = ", ".join(f"{g}: {n}" for g, n in sizes.items())
         raise InputError(
             f"expected the same number of queries (pairs) in every direction, got {got}"
         )
-    return list(sizes), next(iter(sizes.values()))
+    return sizes
 
 
 def check_resampling(replicates: int, level: float) -> None:
@@ -52,11 +56,27 @@ def check_resampling(replicates: int, level: float) -> None:
         )
 
 
-def mean_table(q: QueryRanks, ties: str = DEFAULT_TIES) -> np.ndarray:
-    """(N, len(MEAN_METRICS)) per-query values whose means are R@1, R@5, R@10 (percent) and MnR."""
-    cols = [100.0 * recall_credit(q, k, ties) for k in RECALL_KS]
-    cols.append(rank(q, ties))
-    return np.stack(cols, axis=1)
+class Values:
+    """Per group, the per-query values of every metric of ``task`` under ``rule``: ``means[g]``
+    an (N_g, M) matrix of the mean-type metrics (in the task's order), ``medians[g]`` the
+    median-type metrics' vectors."""
+
+    def __init__(self, task: Task, per_query: Mapping[str, Any], rule: str | None) -> None:
+        self.task = task
+        self.sizes = group_sizes(task, per_query)
+        self.groups = list(per_query)
+        self.mean_names, self.median_names = task.mean_metrics, task.median_metrics
+        values = {g: task.values(per_query[g], rule) for g in self.groups}
+        self.means = {g: np.stack([values[g][m] for m in self.mean_names], axis=1)
+                      for g in self.groups}
+        self.medians = {g: [values[g][m] for m in self.median_names] for g in self.groups}
+
+    @property
+    def paired(self) -> bool:
+        return self.task.paired
+
+    def term_columns(self, terms: tuple[str, ...]) -> list[int]:
+        return [self.mean_names.index(t) for t in terms]
 
 
 def chunk_sizes(replicates: int, n: int) -> Iterator[int]:
@@ -95,49 +115,80 @@ def percentile_interval(samples: np.ndarray, level: float) -> np.ndarray:
     return np.percentile(samples, [tail, 100.0 - tail], axis=0)
 
 
-def bootstrap_ci(per_direction: Mapping[str, QueryRanks], ties: str = DEFAULT_TIES, *,
+def bootstrap_ci(task: Task, per_query: Mapping[str, Any], rule: str | None, *,
                  replicates: int = 10_000, level: float = 0.95, seed: int = 0) -> dict:
-    """Percentile bootstrap intervals of every metric of every direction, and of SumR.
+    """Percentile bootstrap intervals of every metric of every group, and of every summary.
 
-    Returns ``{"method": "percentile bootstrap", "level", "replicates", "seed",
-    "intervals": {direction: {metric: [lo, hi]}, "SumR": [lo, hi]}}``; metrics in
-    :data:`~var_bench.tasks.retrieval.names.METRICS` order. The same ``seed``, counts and
-    ``replicates`` always give the same intervals.
+    Args:
+        task: the task the counts are of.
+        per_query: group -> per-query counts.
+        rule: the rule the metrics are computed under (retrieval: the tie rule).
+        replicates, level, seed: the resampling; the same seed, counts and replicates always
+            give the same intervals.
 
-    >>> q = QueryRanks([0] * 9 + [5] * 91, [0] * 100)
-    >>> ci = bootstrap_ci({"t2v": q, "v2t": q}, replicates=2000)
-    >>> lo, hi = ci["intervals"]["t2v"]["R@1"]
-    >>> bool(lo < 9.0 < hi), bool(hi - lo < 15.0)
-    (True, True)
+    Returns:
+        ``{"method": "percentile bootstrap", "level", "replicates", "seed", "intervals":
+        {group: {metric: [lo, hi]}, summary: [lo, hi]}}``, metrics in the task's order.
+
+    Raises:
+        InputError: no group, paired groups of different sizes, a bad replicate count or level.
+
+    Example:
+        >>> from var_bench.benchmarks import UCFCRIME_AR
+        >>> from var_bench.tasks.retrieval import QueryRanks
+        >>> q = QueryRanks([0] * 9 + [5] * 91, [0] * 100)
+        >>> ci = bootstrap_ci(UCFCRIME_AR.task(), {"t2v": q, "v2t": q}, "expected",
+        ...                   replicates=2000)
+        >>> lo, hi = ci["intervals"]["t2v"]["R@1"]
+        >>> bool(lo < 9.0 < hi), bool(hi - lo < 15.0)
+        (True, True)
     """
-    directions, n = check_paired(per_direction)
     check_resampling(replicates, level)
-    tables = {d: mean_table(as_query_ranks(per_direction[d]), ties) for d in directions}
-    ranks = {d: rank(per_direction[d], ties) for d in directions}
-    # All mean-type metrics of all directions: one (n, directions x metrics) matrix.
-    stacked = np.concatenate([tables[d] for d in directions], axis=1)
-    width = len(MEAN_METRICS)
-    means_parts, medians_parts = [], []
-    rng = np.random.default_rng(seed)
-    for size in chunk_sizes(int(replicates), n):
-        w = bootstrap_weights(rng, size, n)
-        means_parts.append(w @ stacked / n)
-        medians_parts.append(np.stack([weighted_median(ranks[d], w) for d in directions], axis=1))
-    means = np.concatenate(means_parts)      # (replicates, directions x width)
-    medians = np.concatenate(medians_parts)  # (replicates, directions)
-
+    v = Values(task, per_query, rule)
+    means, medians = _replicates(v, int(replicates), np.random.default_rng(seed))
     intervals: dict[str, object] = {}
-    recall_cols = [MEAN_METRICS.index(m) for m in RECALLS]
-    sumr = np.zeros(means.shape[0])
-    for j, d in enumerate(directions):
-        block = means[:, j * width : (j + 1) * width]
-        samples = {m: block[:, MEAN_METRICS.index(m)] for m in MEAN_METRICS}
-        samples[MEDIAN_RANK] = medians[:, j]
-        intervals[d] = {m: _pair(percentile_interval(samples[m], level)) for m in METRICS}
-        sumr += block[:, recall_cols].sum(axis=1)
-    intervals[SUMR] = _pair(percentile_interval(sumr, level))
+    width = len(v.mean_names)
+    for j, g in enumerate(v.groups):
+        block = means[:, j * width:(j + 1) * width]
+        samples = {m: block[:, k] for k, m in enumerate(v.mean_names)}
+        for k, m in enumerate(v.median_names):
+            samples[m] = medians[:, j * len(v.median_names) + k]
+        intervals[g] = {m.name: _pair(percentile_interval(samples[m.name], level))
+                        for m in task.metrics}
+    for s in task.summaries:
+        total = np.zeros(means.shape[0])
+        cols = v.term_columns(s.terms)
+        for j in range(len(v.groups)):
+            total += means[:, j * width:(j + 1) * width][:, cols].sum(axis=1)
+        intervals[s.name] = _pair(percentile_interval(total, level))
     return {"method": METHOD, "level": float(level), "replicates": int(replicates),
             "seed": int(seed), "intervals": intervals}
+
+
+def _replicates(v: Values, replicates: int, rng: np.random.Generator
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(replicates, groups x mean metrics) means and (replicates, groups x median metrics)
+    medians: paired groups share each replicate's draws, independent groups draw their own."""
+    means_parts, medians_parts = [], []
+    if v.paired:
+        n = next(iter(v.sizes.values()))
+        stacked = np.concatenate([v.means[g] for g in v.groups], axis=1)
+        for size in chunk_sizes(replicates, n):
+            w = bootstrap_weights(rng, size, n)
+            means_parts.append(w @ stacked / n)
+            medians_parts.append(_medians(v, {g: w for g in v.groups}, size))
+    else:
+        for size in chunk_sizes(replicates, max(v.sizes.values())):
+            ws = {g: bootstrap_weights(rng, size, v.sizes[g]) for g in v.groups}
+            means_parts.append(np.concatenate([ws[g] @ v.means[g] / v.sizes[g]
+                                               for g in v.groups], axis=1))
+            medians_parts.append(_medians(v, ws, size))
+    return np.concatenate(means_parts), np.concatenate(medians_parts)
+
+
+def _medians(v: Values, weights: Mapping[str, np.ndarray], size: int) -> np.ndarray:
+    cols = [weighted_median(x, weights[g]) for g in v.groups for x in v.medians[g]]
+    return np.stack(cols, axis=1) if cols else np.zeros((size, 0))
 
 
 def _pair(interval: np.ndarray) -> list[float]:

@@ -1,4 +1,5 @@
-"""Cross-modal retrieval: a score matrix S ranks a gallery for every query."""
+"""Cross-modal retrieval: a score matrix S ranks a gallery for every query (the task type
+``retrieval``, :class:`Retrieval`)."""
 
 from var_bench.tasks.retrieval.counting import count_direction, count_ranks
 from var_bench.tasks.retrieval.counts import QueryRanks
@@ -15,6 +16,7 @@ from var_bench.tasks.retrieval.names import (
     arrow,
     higher_is_better,
 )
+from var_bench.tasks.retrieval.task import Direction, Retrieval
 from var_bench.tasks.retrieval.ranks import (
     mean_rank,
     median_rank,
@@ -28,6 +30,6 @@ from var_bench.tasks.retrieval.ranks import (
 )
 
 __all__ = ["DEFAULT_TIES", "LOWER_IS_BETTER", "MEAN_RANK", "MEDIAN_RANK", "METRICS", "RECALLS",
-           "RECALL_KS", "SUMR", "TIE_RULES", "QueryRanks", "arrow", "count_direction",
+           "RECALL_KS", "SUMR", "TIE_RULES", "Direction", "QueryRanks", "Retrieval", "arrow", "count_direction",
            "count_ranks", "higher_is_better", "mean_rank", "median_rank", "rank", "recall_at_k",
            "recall_credit", "recall_curve", "sum_recall", "summarise", "tied_query_count"]

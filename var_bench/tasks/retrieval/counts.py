@@ -34,6 +34,18 @@ class QueryRanks:
     def __len__(self) -> int:
         return int(self.higher.shape[0])
 
+    # Read like the task layer's per-query mapping ({"higher": b, "tied": e}).
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in ("higher", "tied"):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in ("higher", "tied")
+
+    def keys(self) -> tuple[str, str]:
+        return ("higher", "tied")
+
     def subset(self, index: Any) -> "QueryRanks":
         """The counts of the queries selected by ``index`` (a mask or integer array)."""
         return QueryRanks(self.higher[index], self.tied[index])

@@ -10,9 +10,10 @@ normalised across the query set (:mod:`.normalisation`). Every refusal is one
 
 from var_bench.tasks.retrieval.submission.assemble import (
     LOW_PRECISION_WARNING,
-    Canon,
+    Candidate,
     Submission,
     assemble_submission,
+    id_keys,
     infer_benchmark,
 )
 from var_bench.tasks.retrieval.submission.checks import check_dtype, check_matrix, check_shape, expected_matrix
@@ -39,7 +40,7 @@ __all__ = [
     "UNEQUAL_SPREAD",
     "VARYING_SHARE",
     "AxisSpread",
-    "Canon",
+    "Candidate",
     "Container",
     "Entry",
     "Submission",
@@ -49,6 +50,7 @@ __all__ = [
     "check_matrix",
     "check_shape",
     "expected_matrix",
+    "id_keys",
     "infer_benchmark",
     "normalisation_warnings",
     "normalised_over_rows",

@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 
-from var_bench.benchmarks import BenchmarkSpec, Direction
+from typing import Any
+
 from var_bench.errors import InputError
 from var_bench.tasks.retrieval.submission.formats import Entry
 
@@ -23,11 +24,11 @@ _KIND_REFUSALS = {
 }
 
 
-def expected_matrix(spec: BenchmarkSpec, n: int, d: Direction | None = None) -> str:
+def expected_matrix(task: Any, benchmark: str, shape: tuple[int, int], d: Any = None) -> str:
     """How the expected matrix is described in messages, e.g. ``290 x 290 (text queries x videos
     for ucfcrime-ar)``; ``d`` names a per-direction matrix (one row per query of ``d``)."""
-    d = d or spec.directions[0]
-    return f"{n} x {n} ({d.query} queries x {_plural(d.gallery)} for {spec.name})"
+    d = d or task.directions[0]
+    return f"{shape[0]} x {shape[1]} ({d.query} queries x {_plural(d.gallery)} for {benchmark})"
 
 
 def check_shape(label: str, shape: tuple[int, ...], expected: tuple[int, int], what: str) -> None:
@@ -58,9 +59,11 @@ def _plural(modality: str) -> str:
     return "audio clips" if modality == "audio" else f"{modality}s"
 
 
-def check_matrix(entry: Entry, n: int, what: str) -> None:
+def check_matrix(entry: Entry, shape: tuple[int, int], what: str) -> None:
+    """Refuse a non-numeric dtype, another shape than ``shape`` or a byte count that disagrees
+    with the header (``what`` describes the expected matrix)."""
     check_dtype(entry.label, entry.dtype)
-    check_shape(entry.label, entry.shape, (n, n), what)
+    check_shape(entry.label, entry.shape, shape, what)
     if entry.data_bytes is not None:
         need = math.prod(entry.shape) * entry.dtype.itemsize
         if entry.data_bytes < need:

@@ -37,7 +37,7 @@ def zero_share(source: MatrixSource) -> float:
 
 def zero_cell_warnings(sub: Submission) -> list[str]:
     """One warning per matrix of ``sub`` whose share of exactly-zero cells is >= :data:`ZERO_SHARE`."""
-    if sub.n > ZERO_CHECK_MAX_N:
+    if max(sub.shape) > ZERO_CHECK_MAX_N:
         return []
     sources = ([(sub.label, sub.joint)] if sub.joint is not None else []) + [
         (f"{sub.label}[{name!r}]", src) for name, src in sub.by_direction.items()

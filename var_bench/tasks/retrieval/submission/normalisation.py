@@ -4,11 +4,10 @@ direction (softmax, dual/inverted softmax, QB-Norm, z-scoring over the queries).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from var_bench.benchmarks import BenchmarkSpec, Direction
 from var_bench.tasks.retrieval.matrix import MatrixSource
 from var_bench.tasks.retrieval.submission.assemble import Submission
 
@@ -102,23 +101,23 @@ def normalisation_warnings(sub: Submission) -> list[str]:
     (equal column means for t2v/a2v, equal row means for v2t/v2a), which raw scores never show.
     Only for N <= NORMALISATION_CHECK_MAX_N (one more read of S).
     """
-    if sub.n > NORMALISATION_CHECK_MAX_N:
+    if max(sub.shape) > NORMALISATION_CHECK_MAX_N:
         return []
     found: list[str] = []
     if sub.joint is not None:
         spread = axis_mean_spread(sub.joint)
         flipped = AxisSpread(spread.cols, spread.rows, spread.within_cols, spread.within_rows)
-        for d in sub.spec.directions:
+        for d in sub.task.directions:
             # v2t queries are S's columns: look at S.T, whose rows they are.
             if d.name in sub.directions and normalised_over_rows(spread if d.over_rows else flipped):
-                found.append(_normalised_message(sub.label, sub.spec, d))
+                found.append(_normalised_message(sub.label, d))
     for name, src in sub.by_direction.items():
         if normalised_over_rows(axis_mean_spread(src)):  # one query per row
-            found.append(_normalised_message(f"{sub.label}[{name!r}]", sub.spec, sub.spec.direction(name)))
+            found.append(_normalised_message(f"{sub.label}[{name!r}]", sub.task.direction(name)))
     return found
 
 
-def _normalised_message(label: str, spec: BenchmarkSpec, d: Direction) -> str:
+def _normalised_message(label: str, d: Any) -> str:
     return (
         f"{label}: every {d.gallery} has the same mean score over the {d.query} queries: the "
         f"matrix looks normalised across the query set (softmax, dual/inverted softmax, QB-Norm, "

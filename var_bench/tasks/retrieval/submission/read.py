@@ -1,40 +1,50 @@
 """``read_submission``: open a submission (:mod:`.formats`), check it (:mod:`.checks`) and
-assemble it against a benchmark (:mod:`.assemble`)."""
+assemble it against a retrieval task and its gold (:mod:`.assemble`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
-from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.tasks.retrieval.submission.assemble import Canon, Submission, assemble_submission, infer_benchmark
-from var_bench.tasks.retrieval.submission.formats import open_submission
+from var_bench.tasks.gold import Gold
+from var_bench.tasks.retrieval.submission.assemble import Submission, assemble_submission
+from var_bench.tasks.retrieval.submission.formats import Container, open_submission
 
 
 def read_submission(
     submission: Any,
-    benchmark: str | BenchmarkSpec | None = None,
+    task: Any,
+    gold: Gold,
     *,
+    benchmark: str,
     split: str = "test",
-    direction: str | None = None,
-    canon: Canon | None = None,
-    n: int | None = None,
+    directions: Sequence[str] | None = None,
+    container: Container | None = None,
 ) -> Submission:
     """Open, check and (for id-bound containers) reorder a submission.
 
-    ``submission``: a path (``.npy``, ``.npz``, ``.pt``/``.pth``, ``.h5``/``.hdf5``; other suffixes
-    are sniffed), an ndarray / np.memmap / torch tensor / :class:`MatrixSource`, or a dict of
-    name -> matrix or id list. ``benchmark`` None: inferred from N (test split only). ``n``: the
-    expected N (default: the benchmark's test size). ``canon``: the canonical ids, needed only
-    when the submission carries id arrays in a non-canonical order. ``direction`` None: every
-    direction the submission holds (both for one matrix; those named in the per-direction layout,
-    so ``{"t2v": S}`` scores t2v only); else only that one (it must be there).
+    Args:
+        submission: a path (``.npy``, ``.npz``, ``.pt``/``.pth``, ``.h5``/``.hdf5``; other
+            suffixes are sniffed), an ndarray / np.memmap / torch tensor / MatrixSource, or a
+            dict of name -> matrix or id list.
+        task: the :class:`~var_bench.tasks.retrieval.task.Retrieval` task scored.
+        gold: its gold for ``split``: the expected shape (queries x gallery items) and the
+            canonical ids that id arrays in another order are bound to.
+        benchmark: the benchmark's name, for messages.
+        directions: None: every direction the submission holds (all for one matrix; those named
+            in the per-direction layout, so ``{"t2v": S}`` scores t2v only); else only these.
+        container: the submission already opened (:func:`open_submission`), if it was.
+
+    Returns:
+        The :class:`Submission` (a context manager closing open files).
+
+    Raises:
+        InputError: one line naming the input, what was expected and what arrived.
     """
-    container = open_submission(submission, _torch_budget(n))
+    if container is None:
+        container = open_submission(submission, budget(gold))
     try:
-        spec = get_benchmark(benchmark) if benchmark is not None else infer_benchmark(container, split)
-        directions = (spec.direction(direction).name,) if direction else None
-        size = spec.test_size if n is None else int(n)
-        sub = assemble_submission(container, spec, split, directions, size, canon)
+        wanted = tuple(task.direction(d).name for d in directions) if directions else None
+        sub = assemble_submission(container, task, benchmark, split, wanted, gold)
     except BaseException:
         container.close()
         raise
@@ -43,10 +53,8 @@ def read_submission(
     return sub
 
 
-def _torch_budget(n: int | None) -> int:
-    """Bytes a whole-file submission may hold: two float64 N x N matrices (N = ``n``, else the
-    largest test split of any benchmark) plus 1 MiB for id arrays."""
-    from var_bench.benchmarks import BENCHMARKS
-
-    size = int(n) if n is not None else max(s.test_size for s in BENCHMARKS.values())
-    return 2 * 8 * size * size + (1 << 20)
+def budget(gold: Gold | None, n: int | None = None) -> int:
+    """Bytes a whole-file (torch) submission may hold: two float64 Nq x Ng matrices plus 1 MiB for
+    id arrays (``n``: a square N x N when no gold is known)."""
+    rows, cols = (gold.queries.n, gold.gallery.n) if gold is not None else (n, n)
+    return 2 * 8 * int(rows) * int(cols) + (1 << 20)
