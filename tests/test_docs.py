@@ -144,7 +144,7 @@ def test_quickstart_model_registers_trains_and_evaluates(built_home, tmp_path):
     result = train("mean-linear", "ucfcrime-ar", config=str(tmp_path / "mean-linear.yaml"),
                    out=tmp_path / "run", data=data,
                    overrides=["train.epochs=2", "model_args.dim=16"])
-    assert result.epochs_run == 2 and result.best_val_sumr is not None
+    assert result.epochs_run == 2 and result.best_val_score is not None
     ids = vdata.ids("ucfcrime-ar", "val")  # the built home's val split, so the record binds ids
     record = evaluate(result.best_checkpoint, "ucfcrime-ar", split="val", out=tmp_path / "s.npz",
                       data=FakeFeatureDataset(len(ids), seed=3, ids=ids), name="mean-linear")

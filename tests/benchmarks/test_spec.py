@@ -15,12 +15,14 @@ def test_published_counts():
 
 
 def test_directions():
-    ucf = get_benchmark("UCFCrime_AR")
-    assert ucf.direction_names == ("t2v", "v2t")
+    ucf = get_benchmark("UCFCrime_AR").task()
+    assert ucf.groups == ("t2v", "v2t") and ucf.main_score == "SumR" and ucf.paired
     assert ucf.direction("v2t").over_rows is False
     assert ucf.directions[0].arrow == "T->V"
     with pytest.raises(InputError, match="expected one of t2v, v2t, got 'a2v'"):
         ucf.direction("a2v")
+    with pytest.raises(InputError, match="expected a task among retrieval, got 'moments'"):
+        get_benchmark("ucfcrime-ar").task("moments")
 
 
 def test_specs_are_immutable():

@@ -15,7 +15,8 @@ import pytest
 
 import var_bench
 from var_bench.benchmarks import (
-    BenchmarkSpec, ColumnSpec, Direction, get_benchmark, register_benchmark, unregister_benchmark)
+    BenchmarkSpec, ColumnSpec, get_benchmark, register_benchmark, unregister_benchmark)
+from var_bench.tasks.retrieval import Direction, Retrieval
 from var_bench.benchmarks.sources import SourceFile
 from var_bench.benchmarks.spec import frozen
 from var_bench.data.assembly.assembled import Assembled, carve_validation, check_class_counts
@@ -75,7 +76,8 @@ def _unit(tmp_path: Path, checksums: dict[str, str] | None = None) -> tuple[Benc
     spec = BenchmarkSpec(
         name=NAME, title="TinyBench-AR", version="0.0.1", query_modality="text",
         gallery_modality="video",
-        directions=(Direction("t2v", "text", "video", True), Direction("v2t", "video", "text", False)),
+        tasks=(Retrieval((Direction("t2v", "text", "video", True),
+                          Direction("v2t", "video", "text", False))),),
         upstream_class_counts=frozen({s: {c: sum(r[1] == c for r in rows) for c in CLASSES}
                                       for s, rows in ROWS.items()}),
         classes=CLASSES, normal_class="Normal", sources=frozen(sources),
@@ -114,7 +116,7 @@ def test_download_ids_score_on_a_third_benchmark(tiny):
 
     S = np.eye(4, dtype=np.float32) + 0.01 * np.arange(16, dtype=np.float32).reshape(4, 4)
     record = var_bench.score(S, benchmark=NAME, home=home)
-    assert record.benchmark == NAME and record.ids_sha256 == sha256_lines(_expected_ids()["test"])
+    assert record.benchmark == NAME and record.query_ids_sha256 == sha256_lines(_expected_ids()["test"])
     assert record.metrics["t2v"]["R@1"] == 100.0 and record.metrics["v2t"]["R@1"] == 100.0
     S[0, 0] = -1.0  # query 0's true video drops to last of 4
     assert var_bench.score(S, benchmark=NAME, home=home).metrics["t2v"]["R@1"] == 75.0

@@ -30,10 +30,10 @@ def test_export(tmp_path, capsys, platform: str) -> None:
     assert (code, out) == (0, "")
     text = target.read_text()
     if platform == "codalab":
-        assert f"SumR: {record.SumR!r}\n" in text
+        assert f"SumR: {record.main_value!r}\n" in text
     else:
         data = json.loads(text)
-        assert (data if platform == "codabench" else data["submission_result"])["SumR"] == record.SumR
+        assert (data if platform == "codabench" else data["submission_result"])["SumR"] == record.main_value
 
 
 def test_export_errors_are_one_line(tmp_path, capsys) -> None:

@@ -16,7 +16,7 @@ from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.scoring.record import ResultRecord
 
-N = UCFCRIME_AR.test_size
+N = UCFCRIME_AR.test_videos
 IDS = [f"vid{i:03d}" for i in range(N)]
 
 
@@ -87,11 +87,12 @@ def test_json_record(capsys, sub, tmp_path):
                              "--name", "mine", "--disclose", "checkpoint_selection=val split")
     assert code == 0, err
     data = json.loads(target.read_text())
-    assert list(data)[:6] == ["benchmark", "split", "ties", "directions", "metrics", "SumR"]
+    assert list(data)[:9] == ["benchmark", "task", "task_type", "split", "ties", "groups",
+                              "main_score", "metrics", "summary"]
     assert data["name"] == "mine" and data["disclosure"]["checkpoint_selection"] == "val split"
     assert data["submission"] == "sub.npy"
     rec = ResultRecord.load(target)
-    assert f"{rec.SumR:.1f}" in out
+    assert f"{rec.main_value:.1f}" in out
     assert not [p for p in target.parent.iterdir() if p.name != "record.json"]  # no temp files
 
 
@@ -267,7 +268,7 @@ def test_id_sets_that_differ(capsys, tmp_path, S, canonical):
 
 @pytest.mark.parametrize("args, needles", [
     (["--benchmark", "msrvtt"], ["'msrvtt'", "ucfcrime-ar"]),
-    (["--direction", "a2v"], ["unknown direction for ucfcrime-ar", "t2v, v2t", "'a2v'"]),
+    (["--direction", "a2v"], ["unknown direction", "t2v, v2t", "'a2v'"]),
     (["--ties", "random"], ["'random'", "expected"]),
     (["--disclose", "nonsense"], ["expected KEY=VALUE", "'nonsense'"]),
     (["--disclose", "gpu=a100"], ["disclosure: expected keys", "'gpu'"]),
@@ -293,7 +294,7 @@ def test_leaderboard_users_never_see_a_raw_traceback(tmp_path, S):
     """peers.md: participants often see only stdout, or a raw traceback. A real process prints
     one readable line on both streams and exits 2."""
     bad = tmp_path / "bad.npy"
-    np.save(bad, np.full((XDVIOLENCE_AR.test_size, 3), np.nan, np.float32))
+    np.save(bad, np.full((XDVIOLENCE_AR.test_videos, 3), np.nan, np.float32))
     p = _process("score", bad)
     assert p.returncode == 2 and "Traceback" not in p.stdout + p.stderr
     assert len(p.stdout.splitlines()) == 1 and p.stdout.strip() in p.stderr

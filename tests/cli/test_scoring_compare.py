@@ -11,7 +11,7 @@ from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.tasks.retrieval.names import METRICS, SUMR
 
-N = UCFCRIME_AR.test_size
+N = UCFCRIME_AR.test_videos
 
 
 def run_cli(capsys, *args) -> tuple[int, str, str]:
@@ -44,7 +44,7 @@ def files(tmp_path_factory):
     np.save(d / "good.npy", S)
     np.save(d / "copy.npy", S.copy())
     np.save(d / "worse.npy", S + 3 * rng.standard_normal(S.shape).astype(np.float32))
-    np.save(d / "xd.npy", rng.standard_normal((XDVIOLENCE_AR.test_size,) * 2).astype(np.float32))
+    np.save(d / "xd.npy", rng.standard_normal((XDVIOLENCE_AR.test_videos,) * 2).astype(np.float32))
     return d
 
 
@@ -98,7 +98,7 @@ def test_different_id_lists_are_refused(capsys, files, tmp_path):
     record = tmp_path / "r.json"
     run_cli(capsys, "score", files / "good.npy", "--json", record)
     data = json.loads(record.read_text())
-    data["ids_sha256"] = "f" * 64
+    data["query_ids_sha256"] = "f" * 64
     record.write_text(json.dumps(data))
     line = _refused(capsys, "compare", record, files / "good.npy")
     assert "same ids_sha256" in line

@@ -9,7 +9,8 @@ from support.records_factory import fake_ids_hash, make_record
 
 
 def _entry(method: str, sumr: float) -> Entry:
-    return Entry(method=method, kind=USER, metrics={}, sumr=sumr, source="x")
+    return Entry(method=method, kind=USER, metrics={}, summary={"SumR": sumr}, score=sumr,
+                 source="x")
 
 
 def test_rank_entries_sorts_by_sumr_with_competition_ranks() -> None:
@@ -35,7 +36,7 @@ def test_user_records_are_merged_by_sumr(tmp_path) -> None:
     names = [e.method for e in board.entries]
     assert names[0] == "strong" and names.index("weak") > names.index("CE")
     assert len(board.entries) == 10 and [e.method for e in board.user_entries] == ["strong", "weak"]
-    sumrs = [e.sumr for e in board.entries]
+    sumrs = [e.score for e in board.entries]
     assert sumrs == sorted(sumrs, reverse=True)
     assert board.entries[0].source == "strong.json"
 

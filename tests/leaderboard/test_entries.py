@@ -53,7 +53,7 @@ def test_flags_for_warnings_disclosures_and_rescoring() -> None:
 def test_published_entry_keeps_printed_numbers() -> None:
     table = published_table("xdviolence-ar")
     e = published_entry(table, table.rows[-1])
-    assert (e.method, e.kind, e.sumr) == ("ALAN", PUBLISHED, 364.4)
+    assert (e.method, e.kind, e.score) == ("ALAN", PUBLISHED, 364.4)
     assert e.source == "Wu et al., TIP 2024, Table III"
     assert e.metrics["a2v"]["R@1"] == 29.8 and e.per_query is None and e.is_published
     assert e.interval("a2v", "R@1") is None
@@ -64,10 +64,10 @@ def test_user_entry_carries_provenance_and_intervals() -> None:
     e = user_entry(v)
     assert e.kind == USER and not e.is_published
     assert e.method == "r.json"  # no name in the record: the file names it
-    assert e.versions["benchmark"] == "1.0.0" and e.date and e.ids_sha256 == v.record.ids_sha256
+    assert e.versions["benchmark"] == "1.0.0" and e.date and e.ids_sha256 == v.record.query_ids_sha256
     lo, hi = e.interval("t2v", "R@1")
     assert lo <= e.metrics["t2v"]["R@1"] <= hi
     lo, hi = e.interval(None, "SumR")
-    assert lo <= e.sumr <= hi
+    assert lo <= e.score <= hi
     assert e.interval("t2v", "nonsense") is None
     assert set(e.per_query) == {"t2v", "v2t"}

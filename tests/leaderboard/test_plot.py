@@ -61,7 +61,7 @@ def test_x_ticks() -> None:
 
 
 def test_series_colours_are_distinct_and_never_grey() -> None:
-    entries = [Entry(f"m{i}", "published" if i % 3 else "user", {}, 0.0, "x") for i in range(30)]
+    entries = [Entry(f"m{i}", "published" if i % 3 else "user", {}, {}, 0.0, "x") for i in range(30)]
     colours = series_colours(entries)
     assert len(set(colours)) == len(colours)
     assert colours[0] == PALETTE[0] and colours[3] == PALETTE[1]  # user entries take the palette first

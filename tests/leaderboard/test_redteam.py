@@ -97,7 +97,7 @@ def test_class6_unverifiable_fields_are_recomputed_dropped_or_declared(case) -> 
         assert entry.interval(None, "SumR")[1] < 590
     elif case == "L9-forged-by-class":
         record = make_record(seed=6, by_class=True)
-        record.by_class["classes"][next(iter(record.by_class["classes"]))]["SumR"] = 600.0
+        record.by_class["classes"][next(iter(record.by_class["classes"]))]["summary"]["SumR"] = 600.0
         dropped = _user(build_leaderboard("ucfcrime-ar", records=[("f.json", record)],
                                           ids_hash=fake_ids_hash))
         assert dropped.by_class is None and any("dropped" in n for n in dropped.notes)
@@ -106,7 +106,7 @@ def test_class6_unverifiable_fields_are_recomputed_dropped_or_declared(case) -> 
         redone = _user(build_leaderboard("ucfcrime-ar", records=[("f.json", record)],
                                          ids_hash=fake_ids_hash,
                                          metadata=record_metadata(seed=6)))
-        assert all(g["SumR"] < 600 for g in redone.by_class["classes"].values())
+        assert all(g["summary"]["SumR"] < 600 for g in redone.by_class["classes"].values())
     elif case == "L10-deleted-warning":
         # A deleted scorer warning cannot be detected from the counts; what the counts support is
         # recomputed, and the record's warnings are labelled as the record's own.
@@ -122,7 +122,7 @@ def test_class6_unverifiable_fields_are_recomputed_dropped_or_declared(case) -> 
         record.disclosure.update({"reference_model": "alan", "features": "real I3D"})
         board = build_leaderboard("ucfcrime-ar", records=[("r.json", record)], ids_hash=fake_ids_hash)
         alan = next(e for e in board.entries if e.method == "ALAN")
-        assert alan.kind == "published" and alan.sumr == 160.7 and alan.source_kind == "paper"
+        assert alan.kind == "published" and alan.score == 160.7 and alan.source_kind == "paper"
         md = render(board, "md")
         row = next(line for line in md.splitlines() if line.startswith("| ") and "| ALAN |" in line)
         assert "(declared)" in row and "Reproduced" not in md
@@ -131,7 +131,7 @@ def test_class6_unverifiable_fields_are_recomputed_dropped_or_declared(case) -> 
         record = make_record(seed=8, skill=1.0, tie_rate=0.0)  # every true item first: SumR 600
         entry = _user(build_leaderboard("ucfcrime-ar", records=[("o.json", record)],
                                         ids_hash=fake_ids_hash))
-        assert entry.sumr == pytest.approx(600.0)
+        assert entry.score == pytest.approx(600.0)
         assert "implausible" in entry.flags
 
 

@@ -48,7 +48,7 @@ def test_user_entries_with_ci_flags_and_provenance() -> None:
     assert row[0] == "1" and row[1] == "1" and row[3] == "verified"
     lo, hi = record.ci["intervals"]["t2v"]["R@1"]
     assert row[4] == f"{record.metrics['t2v']['R@1']:.1f} [{lo:.1f}, {hi:.1f}]"
-    assert row[SUMR_COL].startswith(f"{record.SumR:.1f} [")
+    assert row[SUMR_COL].startswith(f"{record.main_value:.1f} [")
     assert row[-1] == ("test-time re-scoring: QB-Norm; undisclosed: checkpoint, tuned on test, "
                        "training data")
     assert "95% bootstrap interval recomputed" in md
@@ -77,5 +77,5 @@ def test_by_class_breakdown_is_recomputed_from_the_class_labels() -> None:
     assert set(groups) == {*record.by_class["classes"], "anomalous", "normal"}
     normal = record.by_class["normal"]
     assert groups["normal"].split("|")[2].strip() == str(normal["n"])
-    assert groups["normal"].split("|")[-2].strip() == f"{normal['SumR']:.1f}"
+    assert groups["normal"].split("|")[-2].strip() == f"{normal['summary']['SumR']:.1f}"
     assert "classy: by class" in render(board, "html")

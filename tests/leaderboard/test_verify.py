@@ -10,7 +10,6 @@ import pytest
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR, get_benchmark
 from var_bench.errors import InputError
 from var_bench.leaderboard.verify import (
-    LEADERBOARD_TIES,
     default_ids_hash,
     load_records,
     recompute,
@@ -18,16 +17,18 @@ from var_bench.leaderboard.verify import (
 )
 from var_bench.scoring.stats import bootstrap
 from var_bench.tasks.retrieval import ranks
-from var_bench.tasks.retrieval.counts import QueryRanks
+from var_bench.tasks.retrieval.counts import RankCounts
 from var_bench.data.splits import expected_ids_sha256
 
 from support.records_factory import FAKE_IDS_SHA256, fake_ids_hash, make_record
+
+TASK = UCFCRIME_AR.task()
 
 
 def test_a_consistent_record_passes_unchanged() -> None:
     record = make_record(ci=True)
     v = verify_record(record, UCFCRIME_AR, "a.json", fake_ids_hash)
-    assert v.metrics == record.metrics and v.sumr == record.SumR
+    assert v.metrics == record.metrics and v.score == record.main_value
     assert v.rescored_from is None and v.ci == record.ci and v.label == "a.json"
 
 
@@ -41,7 +42,7 @@ def test_tampered_metric_is_refused() -> None:
 
 def test_tampered_sumr_is_refused() -> None:
     record = make_record()
-    record.SumR += 1.0
+    record.summary["SumR"] += 1.0
     with pytest.raises(InputError, match="metrics do not match its per-query ranks \\(SumR"):
         verify_record(record, UCFCRIME_AR, "c.json", fake_ids_hash)
 
@@ -51,7 +52,7 @@ def test_tampered_per_query_counts_are_refused() -> None:
     q = record.per_query["t2v"]
     higher = q.higher.copy()
     higher[higher > 0] -= 1  # every imperfect query moves up one place: metrics no longer match
-    record.per_query["t2v"] = QueryRanks(higher, q.tied)
+    record.per_query["t2v"] = RankCounts(higher, q.tied)
     with pytest.raises(InputError, match="metrics do not match its per-query ranks"):
         verify_record(record, UCFCRIME_AR, "d.json", fake_ids_hash)
 
@@ -66,7 +67,7 @@ def test_default_id_hash_is_the_shipped_checksum() -> None:
     spec = get_benchmark("xdviolence-ar")
     assert default_ids_hash(spec, "test") == expected_ids_sha256(spec, "test")
     good = make_record("xdviolence-ar", ids_sha256=expected_ids_sha256(XDVIOLENCE_AR, "test"))
-    assert verify_record(good, XDVIOLENCE_AR, "f.json").sumr == good.SumR
+    assert verify_record(good, XDVIOLENCE_AR, "f.json").score == good.main_value
     with pytest.raises(InputError, match="ids_sha256"):
         verify_record(make_record("xdviolence-ar"), XDVIOLENCE_AR, "g.json")
 
@@ -75,12 +76,12 @@ def test_default_id_hash_is_the_shipped_checksum() -> None:
 def test_other_tie_rules_are_rescored_under_expected(ties: str) -> None:
     record = make_record(ties=ties, tie_rate=0.5, ci=True)
     v = verify_record(record, UCFCRIME_AR, "h.json", fake_ids_hash)
-    want, want_sumr = recompute(record.per_query, LEADERBOARD_TIES)
+    want, want_sumr = recompute(TASK, record.per_query, "expected")
     assert v.rescored_from == ties
-    assert v.metrics == want and v.sumr == pytest.approx(want_sumr)
-    assert v.sumr != pytest.approx(record.SumR)  # half the queries tie: the rules differ
+    assert v.metrics == want and v.score == pytest.approx(want_sumr["SumR"])
+    assert v.score != pytest.approx(record.main_value)  # half the queries tie: the rules differ
     # The record's interval was for its own rule: recomputed under expected with its settings.
-    assert v.ci == bootstrap.bootstrap_ci(record.per_query, LEADERBOARD_TIES, replicates=200, seed=0)
+    assert v.ci == bootstrap.bootstrap_ci(TASK, record.per_query, "expected", replicates=200, seed=0)
     assert v.by_class is None
 
 
@@ -138,6 +139,6 @@ def test_missing_results_folder(tmp_path) -> None:
 
 def test_recompute_matches_the_metric_functions() -> None:
     record = make_record(seed=5)
-    metrics, sumr = recompute(record.per_query, "pessimistic")
+    metrics, sumr = recompute(TASK, record.per_query, "pessimistic")
     assert metrics["t2v"] == ranks.summarise(record.per_query["t2v"], "pessimistic")
-    assert sumr == ranks.sum_recall(metrics)
+    assert sumr == {"SumR": ranks.sum_recall(metrics)}

@@ -17,7 +17,7 @@ from var_bench.report import build_report, render_report, write_report
 from var_bench.scoring.score import score
 
 SPEC = get_benchmark("ucfcrime-ar")
-N = SPEC.test_size
+N = SPEC.test_videos
 EVIL = '<script>alert(1)</script> [x](javascript:y)'
 
 
@@ -46,7 +46,7 @@ def made():
 def test_metrics_and_tier_come_from_the_recomputed_record(made) -> None:
     report, a, _, _ = made
     record = score(a, "ucfcrime-ar")
-    assert report.entry.sumr == pytest.approx(record.SumR)
+    assert report.entry.score == pytest.approx(record.main_value)
     assert report.entry.tier == 1 and report.entry.ci is not None
     assert any(e.source == report.source for e in report.nearest)
 

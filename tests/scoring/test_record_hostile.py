@@ -78,14 +78,15 @@ def test_mistyped_records_are_one_line_exit_2(tmp_path, capsys, case) -> None:
 def test_the_good_record_still_loads(tmp_path) -> None:
     p = tmp_path / "r.json"
     p.write_text(json.dumps(good_record_dict()))
-    assert ResultRecord.load(p).SumR > 0
+    assert ResultRecord.load(p).main_value > 0
 
 
 _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
                      lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=6), kids, max_size=4),
                      max_leaves=20)
-_FIELDS = ["benchmark", "split", "ties", "metrics", "SumR", "per_query", "ci", "by_class", "name",
-           "disclosure", "warnings", "date", "versions", "bounds", "tied_queries"]
+_FIELDS = ["benchmark", "task", "task_type", "split", "ties", "metrics", "summary", "main_score",
+           "per_query", "ci", "by_class", "name", "disclosure", "warnings", "date", "versions",
+           "bounds", "details", "query_ids_sha256"]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))

@@ -23,15 +23,15 @@ from var_bench.scoring.record import DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecor
 from var_bench.scoring.score import compare, score
 from var_bench.data.splits import expected_ids_sha256
 
-N = UCFCRIME_AR.test_size
-N_XD = XDVIOLENCE_AR.test_size
+N = UCFCRIME_AR.test_videos
+N_XD = XDVIOLENCE_AR.test_videos
 IDS = [f"vid{i:03d}" for i in range(N)]
 
 #: The record's keys, in order, as docs/protocol.md lists them.
-RECORD_KEYS = ["benchmark", "split", "ties", "directions", "metrics", "SumR", "bounds",
-               "tied_queries", "per_query", "ci", "by_class", "name", "disclosure", "provenance",
-               "features_digest", "warnings", "ids_sha256", "submission", "submission_sha256",
-               "versions", "date"]
+RECORD_KEYS = ["benchmark", "task", "task_type", "split", "ties", "groups", "main_score",
+               "metrics", "summary", "bounds", "details", "per_query", "ci", "by_class", "name",
+               "disclosure", "provenance", "features_digest", "warnings", "query_ids_sha256",
+               "gallery_ids_sha256", "submission", "submission_sha256", "versions", "date"]
 
 
 def oracle(S: np.ndarray, over_rows: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +54,7 @@ def metrics_of(b: np.ndarray, e: np.ndarray, ties: str) -> dict[str, float]:
 
 
 def same_scores(a: ResultRecord, b: ResultRecord) -> None:
-    assert a.metrics == b.metrics and a.SumR == b.SumR and a.bounds == b.bounds
+    assert a.metrics == b.metrics and a.main_value == b.main_value and a.bounds == b.bounds
     for d in a.per_query:
         np.testing.assert_array_equal(a.per_query[d].higher, b.per_query[d].higher)
         np.testing.assert_array_equal(a.per_query[d].tied, b.per_query[d].tied)
@@ -78,7 +78,7 @@ def test_perfect_diagonal():
     r = score(-np.abs(i[:, None] - i[None, :]).astype(np.float64))
     for d in ("t2v", "v2t"):
         assert r.metrics[d] == {"R@1": 100.0, "R@5": 100.0, "R@10": 100.0, "MdR": 1.0, "MnR": 1.0}
-    assert r.SumR == 600.0 and r.tied_queries == {"t2v": 0, "v2t": 0} and r.warnings == []
+    assert r.main_value == 600.0 and r.details["tied_queries"] == {"t2v": 0, "v2t": 0} and r.warnings == []
 
 
 @pytest.mark.parametrize("n, name", [(N, "ucfcrime-ar"), (N_XD, "xdviolence-ar")])
@@ -89,17 +89,17 @@ def test_constant_matrix_scores_exactly_chance(n, name):
         for k in RECALL_KS:
             assert r.metrics[d][f"R@{k}"] == pytest.approx(100 * k / n, rel=1e-12)
         assert r.metrics[d]["MdR"] == r.metrics[d]["MnR"] == (n + 1) / 2
-        assert r.tied_queries[d] == n
+        assert r.details["tied_queries"][d] == n
         assert r.bounds["optimistic"]["metrics"][d]["R@1"] == 100.0
         assert r.bounds["pessimistic"]["metrics"][d]["R@10"] == 0.0
-    assert r.SumR == pytest.approx(2 * 100 * sum(RECALL_KS) / n)
+    assert r.main_value == pytest.approx(2 * 100 * sum(RECALL_KS) / n)
 
 
 def test_metrics_match_the_definition_under_every_rule():
     S = np.random.default_rng(1).integers(0, 6, (N, N)).astype(np.float32)  # many ties
     for ties in TIE_RULES:
         r = score(S, ties=ties)
-        for d in UCFCRIME_AR.directions:
+        for d in UCFCRIME_AR.task().directions:
             b, e = oracle(S, d.over_rows)
             np.testing.assert_array_equal(r.per_query[d.name].higher, b)
             np.testing.assert_array_equal(r.per_query[d.name].tied, e)
@@ -140,7 +140,7 @@ def test_npz_ids_in_shuffled_order_give_the_canonical_record(tmp_path, S, record
              video_ids=np.array(IDS)[cols])
     r = score(p, ids=IDS)
     same_scores(r, record)
-    assert r.ids_sha256 == sha256_lines(IDS)
+    assert r.query_ids_sha256 == sha256_lines(IDS)
 
 
 @pytest.mark.parametrize("fmt", ["pt", "h5", "memmap", "fortran", "npz", "bf16"])
@@ -189,8 +189,8 @@ def test_one_direction_and_its_sumr(S, record):
     r = score(S, direction="v2t")
     assert list(r.metrics) == ["v2t"] and list(r.per_query) == ["v2t"]
     assert r.metrics["v2t"] == record.metrics["v2t"]
-    assert r.SumR == pytest.approx(sum(record.metrics["v2t"][f"R@{k}"] for k in RECALL_KS))
-    assert json.loads(r.to_json())["directions"] == ["v2t"]
+    assert r.main_value == pytest.approx(sum(record.metrics["v2t"][f"R@{k}"] for k in RECALL_KS))
+    assert json.loads(r.to_json())["groups"] == ["v2t"]
 
 
 @pytest.mark.parametrize("fmt", ["dict", "npz", "pt"])
@@ -202,10 +202,10 @@ def test_one_direction_container_scores_that_direction(tmp_path, S, record, fmt)
     elif fmt == "pt":
         torch.save({"t2v": torch.from_numpy(S)}, sub := tmp_path / "half.pt")
     r = score(sub)
-    assert r.directions == ["t2v"] and r.metrics["t2v"] == record.metrics["t2v"]
-    assert r.SumR == pytest.approx(sum(record.metrics["t2v"][f"R@{k}"] for k in RECALL_KS))
+    assert r.groups == ["t2v"] and r.metrics["t2v"] == record.metrics["t2v"]
+    assert r.main_value == pytest.approx(sum(record.metrics["t2v"][f"R@{k}"] for k in RECALL_KS))
     v = score({"v2t": np.ascontiguousarray(S.T)})  # v2t alone: rows are videos
-    assert v.directions == ["v2t"] and v.metrics["v2t"] == record.metrics["v2t"]
+    assert v.groups == ["v2t"] and v.metrics["v2t"] == record.metrics["v2t"]
     with pytest.raises(InputError, match="missing key 'v2t'"):
         score(sub, direction="v2t")
 
@@ -244,21 +244,22 @@ def test_json_keys_exactly_as_the_protocol(record):
     assert list(d["metrics"]) == ["t2v", "v2t"]
     assert all(list(m) == list(METRICS) for m in d["metrics"].values())
     assert list(d["bounds"]) == ["optimistic", "pessimistic"]
-    assert all(set(b) == {"metrics", "SumR"} for b in d["bounds"].values())
+    assert all(set(b) == {"metrics", "summary"} for b in d["bounds"].values())
+    assert d["main_score"] == "SumR" and list(d["summary"]) == ["SumR"]
     assert set(d["per_query"]["t2v"]) == {"higher", "tied"} and len(d["per_query"]["t2v"]["higher"]) == N
     assert d["versions"] == {"var_bench": var_bench.__version__, "benchmark": UCFCRIME_AR.version,
                              "record_schema": RECORD_SCHEMA}
-    assert d["ids_sha256"] == expected_ids_sha256(UCFCRIME_AR, "test")
+    assert d["query_ids_sha256"] == d["gallery_ids_sha256"] == expected_ids_sha256(UCFCRIME_AR, "test")
     assert d["date"].endswith("Z") and len(d["date"]) == len("2026-01-01T00:00:00Z")
     assert d["disclosure"] == {k: None for k in DISCLOSURE_KEYS}
     assert d["submission"] is None and d["submission_sha256"] is None
-    assert d["directions"] == ["t2v", "v2t"] and d["provenance"] is None
+    assert d["groups"] == ["t2v", "v2t"] and d["provenance"] is None
 
 
 def test_nothing_is_rounded(record):
     d = json.loads(record.to_json())
     assert d["metrics"]["t2v"]["R@1"] == record.metrics["t2v"]["R@1"]
-    assert d["SumR"] == record.SumR
+    assert d["summary"]["SumR"] == record.main_value
 
 
 def test_record_round_trips_through_json(tmp_path, S):
@@ -309,7 +310,7 @@ def test_plain_matrix_needs_no_built_dataset(monkeypatch, S):
 
     monkeypatch.setattr(data, "load_table", boom)
     monkeypatch.setattr(data, "ids", boom)
-    assert score(S).ids_sha256 == expected_ids_sha256(UCFCRIME_AR, "test")
+    assert score(S).query_ids_sha256 == expected_ids_sha256(UCFCRIME_AR, "test")
 
 
 # ------------------------------------------------------------------------------- refusals
@@ -317,7 +318,7 @@ def test_plain_matrix_needs_no_built_dataset(monkeypatch, S):
 @pytest.mark.parametrize("kw, match", [
     ({"ties": "random"}, "ties: expected one of expected, optimistic, pessimistic, got 'random'"),
     ({"split": "dev"}, "split: expected one of train, val, test, got 'dev'"),
-    ({"direction": "a2v"}, "unknown direction for ucfcrime-ar"),
+    ({"direction": "a2v"}, "unknown direction: expected one of t2v, v2t"),
     ({"disclosure": {"model_size": "big"}}, "disclosure: expected keys"),
     ({"ids": IDS[:5]}, f"ids: expected {N} canonical ids"),
 ])
@@ -369,7 +370,7 @@ def test_compare_reads_record_files(tmp_path, S, record):
 
 
 def test_compare_refuses_records_of_other_splits_or_benchmarks(S, record):
-    other = ResultRecord.from_dict({**record.to_dict(), "ids_sha256": "0" * 64})
+    other = ResultRecord.from_dict({**record.to_dict(), "query_ids_sha256": "0" * 64})
     with pytest.raises(InputError, match="same ids_sha256"):
         compare(record, other)
     xd = score(np.zeros((N_XD, N_XD)))
@@ -405,8 +406,8 @@ def test_collaborative_experts_tie_at_first_place_is_not_a_miss():
 
 def test_mteb_5092_a_constant_model_cannot_win():
     r = score(np.ones((N, N)))
-    assert r.SumR == pytest.approx(2 * sum(100 * k / N for k in RECALL_KS))
-    assert r.bounds["optimistic"]["SumR"] == 600.0  # only the bound, never the score, is perfect
+    assert r.main_value == pytest.approx(2 * sum(100 * k / N for k in RECALL_KS))
+    assert r.bounds["optimistic"]["summary"]["SumR"] == 600.0  # only the bound, never the score, is perfect
 
 
 def test_beir_105_one_documented_tie_rule_with_bounds(record):
@@ -416,4 +417,4 @@ def test_beir_105_one_documented_tie_rule_with_bounds(record):
 def test_mteb_5228_records_carry_versions_and_the_id_list_hash(record):
     assert record.versions["var_bench"] == var_bench.__version__
     assert record.versions["benchmark"] == UCFCRIME_AR.version
-    assert len(record.ids_sha256) == 64
+    assert len(record.query_ids_sha256) == 64

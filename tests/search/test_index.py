@@ -82,7 +82,8 @@ def test_search_rank_equals_the_evaluate_rank_for_every_test_caption(trained, in
 
 
 def test_scores_recorded_match_the_evaluate_record(trained, index):
-    assert index.info.scores["SumR"] == pytest.approx(trained["record"].SumR, abs=0.01)
+    assert index.info.scores["main_score"] == "SumR"
+    assert index.info.scores["score"] == pytest.approx(trained["record"].main_value, abs=0.01)
     assert "SumR" in index.summary()
 
 

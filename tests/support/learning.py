@@ -10,7 +10,7 @@ from var_bench.tasks.retrieval.names import RECALL_KS
 
 def chance_sumr(benchmark: str) -> float:
     """SumR of a random ranking: sum over both directions of 100 * K / N for K in R@1, R@5, R@10."""
-    n = get_benchmark(benchmark).test_size
+    n = get_benchmark(benchmark).test_videos
     return 2 * sum(100.0 * k / n for k in RECALL_KS)
 
 

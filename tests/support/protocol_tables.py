@@ -32,7 +32,7 @@ def protocol_tables() -> dict[str, list[tuple[str, list[list[str]], str]]]:
         rows = []
         for line in body.strip().splitlines():
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            assert len(cells) == 2 + len(spec.directions)
+            assert len(cells) == 2 + len(spec.task().directions)
             rows.append((cells[0], [c.split() for c in cells[1:-1]], cells[-1]))
         out[name] = rows
     return out

@@ -8,23 +8,24 @@ import pytest
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.errors import InputError
 from var_bench.fsutil import sha256_lines
-from var_bench.tasks.retrieval.submission import Canon
+from var_bench.tasks import Gold, IdList
 
-N_UCF = UCFCRIME_AR.test_size
-N_XD = XDVIOLENCE_AR.test_size
+N_UCF = UCFCRIME_AR.test_videos
+N_XD = XDVIOLENCE_AR.test_videos
 UCF_IDS = [f"vid{i:03d}" for i in range(N_UCF)]
 
 
-def canon_for(ids):
-    """A canon of ``ids`` (hash and list)."""
-    return Canon(sha256=lambda spec: sha256_lines(ids), ids=lambda spec: ids)
+def gold_for(ids):
+    """The identity gold of ``ids`` (hash and list)."""
+    return Gold.identity(IdList.of(ids))
 
 
-def no_list_canon(ids):
-    """A canon whose id list must never be needed (ids in canonical order are checked by hash)."""
-    def fail(spec):
+def no_list_gold(ids):
+    """An identity gold whose id list must never be needed (ids in canonical order are checked
+    by hash)."""
+    def fail():
         raise AssertionError("the canonical id list was loaded although the ids were canonical")
-    return Canon(sha256=lambda spec: sha256_lines(ids), ids=fail)
+    return Gold.identity(IdList(len(ids), sha256_lines(ids), fail))
 
 
 def whole(src) -> np.ndarray:

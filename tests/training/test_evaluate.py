@@ -9,7 +9,8 @@ from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.errors import InputError
 from var_bench.scoring.score import score
-from var_bench.training.encode import concat_outputs, score_matrix
+from var_bench.scoring.score import score_matrix
+from var_bench.training.encode import concat_outputs
 from var_bench.training.evaluate import evaluate, expand_to_canonical, write_submission
 from var_bench.training.trainer import train
 
@@ -83,18 +84,18 @@ def test_evaluate_writes_submission_that_score_cli_agrees_with(built_home, train
     assert record.disclosure["features"].startswith("synthetic")
     assert record.disclosure["checkpoint_selection"].startswith("val split")
     saved = json.loads((tmp_path / "rec.json").read_text())
-    assert saved["SumR"] == record.SumR
+    assert saved["summary"]["SumR"] == record.main_value
     # the scorer reorders by the id arrays: scores equal the ones computed in dataset order
     with np.load(out, allow_pickle=False) as z:
         S = z["t2v"]
         assert z["text_ids"].tolist() == order
     direct, sumr = score_matrix(UCFCRIME_AR, S)
-    assert sumr == pytest.approx(record.SumR)
+    assert sumr == pytest.approx(record.main_value)
     code, text, _ = _run_cli(capsys, "score", out, "--benchmark", "ucfcrime-ar", "--split", "val",
                              "--json", tmp_path / "cli.json")
     assert code == 0, text
     cli = json.loads((tmp_path / "cli.json").read_text())
-    assert cli["metrics"] == saved["metrics"] and cli["SumR"] == saved["SumR"]
+    assert cli["metrics"] == saved["metrics"] and cli["summary"] == saved["summary"]
     # provenance survives re-scoring: disclosure (synthetic features), name, the whole provenance
     assert cli["disclosure"] == saved["disclosure"] and cli["name"] == "tiny (test)"
     assert cli["provenance"] == saved["provenance"]
@@ -125,12 +126,12 @@ def test_full_size_test_split_matches_score(shared_data, trained, tmp_path, caps
     home = tmp_path / "home"
     vdata.download(["ucfcrime-ar"], home=home, mirror=str(shared_data))
     ids = vdata.ids("ucfcrime-ar", "test", home=home)
-    assert len(ids) == UCFCRIME_AR.test_size
+    assert len(ids) == UCFCRIME_AR.test_videos
     out = tmp_path / "test.npz"
     record = evaluate(trained, "ucfcrime-ar", split="test", out=out, home=home,
                       data=FakeFeatureDataset(len(ids), seed=9, ids=ids), features="synthetic")
     again = score(out, "ucfcrime-ar", home=home)
-    assert again.metrics == record.metrics and again.SumR == record.SumR
+    assert again.metrics == record.metrics and again.main_value == record.main_value
     code, text, _ = _run_cli(capsys, "score", out, "--home", home, "--json", tmp_path / "c.json")
     assert code == 0, text
-    assert json.loads((tmp_path / "c.json").read_text())["SumR"] == record.SumR
+    assert json.loads((tmp_path / "c.json").read_text())["summary"]["SumR"] == record.main_value

@@ -34,7 +34,7 @@ def test_training_lowers_loss_and_beats_chance(tmp_path, benchmark, audio):
     losses = [h["train"]["loss"] for h in res.history]
     assert losses[-1] < 0.6 * losses[0]
     assert res.epochs_run == 6
-    assert res.best_val_sumr > 2 * _chance_sumr(48)
+    assert res.best_val_score > 2 * _chance_sumr(48)
     assert res.best_checkpoint == out / "best" and ckpt.is_checkpoint(out / "best")
     assert ckpt.is_checkpoint(out / "last")
     assert (out / "config.yaml").read_text().startswith("model: tiny-test")
@@ -42,12 +42,12 @@ def test_training_lowers_loss_and_beats_chance(tmp_path, benchmark, audio):
     epochs = [e for e in entries if e["kind"] == "epoch"]
     steps = [e for e in entries if e["kind"] == "step"]
     assert [e["epoch"] for e in epochs] == list(range(1, 7))
-    assert set(epochs[0]["val"]) == set(benchmark.direction_names)
+    assert set(epochs[0]["val"]) == set(benchmark.task().groups)
     assert steps and {"loss", "rank", "lr", "step"} <= set(steps[0])
     # lr decays per epoch by the configured factor (0.95 default)
     assert epochs[1]["lr"] == pytest.approx(epochs[0]["lr"] * 0.95)
     best_state = json.loads((out / "best" / "state.json").read_text())
-    assert best_state["best_sumr"] == res.best_val_sumr == max(e["val_SumR"] for e in epochs)
+    assert best_state["best_score"] == res.best_val_score == max(e["val_SumR"] for e in epochs)
     assert best_state["selection"].startswith("val split")
     assert not (out / "best" / ckpt.OPTIMIZER_FILE).exists()
     assert (out / "last" / ckpt.OPTIMIZER_FILE).exists()
@@ -145,7 +145,7 @@ def test_frozen_text_encoder_model_learns_and_skips_text_weights(tmp_path, monke
     out = tmp_path / "txt"
     res = train("tiny-test", "ucfcrime-ar", out=out, data=_data(n_train=64, n_val=32),
                 overrides=FAST + ["train.epochs=4", "model_args.text=bert", "text_model=offline"])
-    assert res.best_val_sumr > 2 * _chance_sumr(32)
+    assert res.best_val_score > 2 * _chance_sumr(32)
     saved = _weights(out / "best")
     assert not any(k.startswith("text.") for k in saved)  # frozen encoder reloaded by name
     assert "query.weight" in saved
@@ -207,7 +207,7 @@ def test_refit_on_train_val_trains_on_both_without_validation(tmp_path):
     res = train("tiny-test", "ucfcrime-ar", out=out, data=_data(n_train=48, n_val=16),
                 overrides=FAST + ["train.epochs=2", "train.refit_on_train_val=true"])
     assert [h["step"] for h in res.history] == [4, 8]           # (48 + 16) / 16 per epoch
-    assert all("val" not in h for h in res.history) and res.best_val_sumr is None
+    assert all("val" not in h for h in res.history) and res.best_val_score is None
     assert res.best_checkpoint is None and not (out / "best").exists()
     assert res.checkpoint == out / "last"
     state = json.loads((out / "last" / "state.json").read_text())

@@ -66,7 +66,9 @@ def info(benchmark, home, mirror, as_json):
 
 def _render_info(i) -> str:
     spec = get_benchmark(i.name)
-    lines = [f"{i.title} (benchmark version {i.version}), directions {', '.join(i.directions)}",
+    tasks = "; ".join(f"{t['name']} ({t['type']}: {', '.join(t['groups'])}; main score "
+                      f"{t['main_score']})" for t in i.tasks)
+    lines = [f"{i.title} (benchmark version {i.version}), tasks: {tasks}",
              f"built in {i.folder}", "", "videos per split and class:"]
     width = max(len(c) for c in spec.classes) + 2
     lines.append(" " * width + "".join(f"{s:>8}" for s in SPLITS))

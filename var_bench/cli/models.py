@@ -27,8 +27,10 @@ def train(model_name, benchmark, config, out, overrides, resume, device, home):
 
     result = run(model_name, benchmark, config=config, out=out, home=home, resume=resume,
                  device=device, overrides=overrides)
-    best = "none" if result.best_val_sumr is None else f"{result.best_val_sumr:.1f} (epoch {result.best_epoch})"
-    click.echo(f"trained {model_name} on {benchmark}: {result.epochs_run} epochs, best val SumR {best}")
+    best = ("none" if result.best_val_score is None
+            else f"{result.best_val_score:.1f} (epoch {result.best_epoch})")
+    click.echo(f"trained {model_name} on {benchmark}: {result.epochs_run} epochs, best val "
+               f"{result.main_score} {best}")
     click.echo(f"checkpoint: {result.checkpoint}")
 
 

@@ -72,10 +72,11 @@ def reproduce(model, benchmark, features_store, seeds, config, strict, ablation,
                       device=device)
     except StrictRefusal as exc:
         _refused(exc)
-    c = summary.sumr
+    c = summary.score
     pub = "-" if c.published is None else f"{c.published:.1f}"
     ci = "-" if c.stats.ci is None else f"[{c.stats.ci[0]:.1f}, {c.stats.ci[1]:.1f}]"
-    click.echo(f"{summary.model} on {summary.benchmark}: test SumR {c.stats.mean:.1f} +- "
+    click.echo(f"{summary.model} on {summary.benchmark}: test {summary.main_score} "
+               f"{c.stats.mean:.1f} +- "
                f"{c.stats.std:.1f} over {c.stats.n} seeds, 95% interval {ci}, published {pub}; "
                f"{len(summary.deviations)} deviation(s)")
     target = out or f"reproductions/{summary.model}-{summary.benchmark}"

@@ -33,7 +33,8 @@ class BenchmarkInfo:
     name: str
     title: str
     version: str
-    directions: list[str]
+    #: Per task: its name, type, groups (retrieval: directions) and main score.
+    tasks: list[dict[str, Any]]
     folder: str
     counts: dict[str, int]
     class_counts: dict[str, dict[str, int]]
@@ -68,7 +69,8 @@ def benchmark_info(benchmark: str, *, home: PathLike | None = None, mirror: str 
     manifest = Manifest.read(folder)
     return BenchmarkInfo(
         name=spec.name, title=spec.title, version=spec.version,
-        directions=[d.name for d in spec.directions], folder=str(folder),
+        tasks=[{"name": t.name, "type": t.type_name, "groups": list(t.groups),
+                "main_score": t.main_score} for t in spec.tasks], folder=str(folder),
         counts={s: len(t) for s, t in tables.items()},
         class_counts={s: {c: int(n) for c, n in t["class"].value_counts().reindex(spec.classes,
                                                                               fill_value=0).items()}

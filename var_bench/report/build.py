@@ -159,7 +159,9 @@ class _Sides:
 
 def _sides(gold: Gold, items: list[Item] | None) -> _Sides:
     if gold.is_identity:
-        return _Sides(items, items, [np.array([i]) for i in range(gold.queries.n)])
+        # One table: row i is query i (its caption) and gallery item i (a video: no caption).
+        videos = None if items is None else [Item(it.id, it.cls) for it in items]
+        return _Sides(items, videos, [np.array([i]) for i in range(gold.queries.n)])
     gallery = None
     if items is not None and len(items) == gold.gallery.n:
         gallery = items

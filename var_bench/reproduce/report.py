@@ -14,14 +14,14 @@ from var_bench.fsutil import atomic_write_text
 from var_bench.models.deviations import Deviation
 from var_bench.reproduce.paper import PaperValue
 from var_bench.reproduce.stats import Comparison, compare
-from var_bench.tasks.retrieval.names import METRICS, SUMR
 from var_bench.tables import markdown_table
 
 
 @dataclass
 class Summary:
-    """A reproduction's aggregate: ``metrics[direction][metric]`` and ``sumr`` as
-    :class:`~var_bench.reproduce.stats.Comparison` over the seeds."""
+    """A reproduction's aggregate: ``metrics[direction][metric]`` and ``score`` (the task's main
+    score, ``main_score``: SumR for retrieval) as :class:`~var_bench.reproduce.stats.Comparison`
+    over the seeds."""
 
     model: str
     benchmark: str
@@ -29,7 +29,7 @@ class Summary:
     strict: bool
     published_method: str | None
     metrics: dict[str, dict[str, Comparison]]
-    sumr: Comparison
+    score: Comparison
     seeds: list  # of run.SeedRun
     deviations: list[Deviation]
     paper_values: tuple[PaperValue, ...]
@@ -39,6 +39,7 @@ class Summary:
     peak_gpu_memory_bytes: int | None = None
     out: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    main_score: str = "SumR"
 
     def to_json(self, out: str | Path | None = None) -> dict[str, Any]:
         """The ``summary.json`` layout; record paths relative to ``out`` when given."""
@@ -49,7 +50,7 @@ class Summary:
             "model": self.model, "benchmark": self.benchmark, "config": self.config,
             "strict": self.strict, "published_method": self.published_method,
             "metrics": {d: {m: c.to_json() for m, c in ms.items()} for d, ms in self.metrics.items()},
-            SUMR: self.sumr.to_json(),
+            self.main_score: self.score.to_json(),
             "seeds": [{**s.to_json(), "record": rel(s.record)} for s in self.seeds],
             "deviations": [d.to_json() for d in self.deviations],
             "paper_values": [p.to_json() for p in self.paper_values],
@@ -83,23 +84,27 @@ def _merge_deviations(plan_devs: Sequence[Deviation], runs: Sequence) -> list[De
 
 def summarise(plan, runs: Sequence, *, wall_seconds: float, device: str) -> Summary:
     """Aggregate the seeds' test metrics beside the published row (see :mod:`.stats`)."""
+    from var_bench.benchmarks import get_benchmark
+
+    task = get_benchmark(plan.benchmark).task()
     row = published_row(plan.model, plan.benchmark)
     directions = list(runs[0].metrics)
     metrics = {}
     for d in directions:
         metrics[d] = {}
-        for m in METRICS:
+        for m in (m.name for m in task.metrics):
             values = [r.metrics[d][m] for r in runs if r.metrics[d].get(m) is not None]
             if not values:
                 continue
             pub = None if row is None else row.metrics.get(d, {}).get(m)
             metrics[d][m] = compare(values, pub)
-    sumr = compare([r.SumR for r in runs], None if row is None else row.sumr)
+    score = compare([r.score for r in runs], None if row is None else row.score)
     peaks = [r.peak_gpu_memory_bytes for r in runs if r.peak_gpu_memory_bytes is not None]
     return Summary(plan.model, plan.benchmark, plan.config_label, plan.strict,
-                   None if row is None else row.method, metrics, sumr, list(runs),
+                   None if row is None else row.method, metrics, score, list(runs),
                    _merge_deviations(plan.deviations, runs), plan.paper, plan.features,
-                   wall_seconds, device, max(peaks) if peaks else None)
+                   wall_seconds, device, max(peaks) if peaks else None,
+                   main_score=task.main_score)
 
 
 # ---------------------------------------------------------------- rendering
@@ -128,8 +133,8 @@ def result_rows(s: Summary) -> list[list[str]]:
         for m, c in ms.items():
             rows.append([d, m, f"{c.stats.mean:.1f} +- {c.stats.std:.1f}", _ci(c),
                          _num(c.published), _num(c.difference), _inside(c)])
-    c = s.sumr
-    rows.append(["both", SUMR, f"{c.stats.mean:.1f} +- {c.stats.std:.1f}", _ci(c),
+    c = s.score
+    rows.append(["both", s.main_score, f"{c.stats.mean:.1f} +- {c.stats.std:.1f}", _ci(c),
                  _num(c.published), _num(c.difference), _inside(c)])
     return rows
 
@@ -139,7 +144,7 @@ RESULT_HEADER = ["direction", "metric", "mean +- std", "95% interval", "publishe
 
 
 def curve_rows(s: Summary) -> tuple[list[str], list[list[str]]]:
-    """Val SumR per epoch: header ``epoch, seed k...`` and one row per epoch."""
+    """The val main score per epoch: header ``epoch, seed k...`` and one row per epoch."""
     epochs = sorted({int(e) for r in s.seeds for e, _ in r.val_curve})
     header = ["epoch"] + [f"seed {r.seed}" for r in s.seeds]
     rows = []
@@ -156,12 +161,13 @@ def seed_rows(s: Summary, out: str | Path | None) -> list[list[str]]:
     rows = []
     for r in s.seeds:
         rec = os.path.relpath(r.record, out) if out is not None else r.record
-        rows.append([str(r.seed), f"{r.SumR:.1f}", str(r.epochs_run), f"{r.wall_seconds:.1f}",
+        rows.append([str(r.seed), f"{r.score:.1f}", str(r.epochs_run), f"{r.wall_seconds:.1f}",
                      _memory(r.peak_gpu_memory_bytes), rec])
     return rows
 
 
-SEED_HEADER = ["seed", "test SumR", "epochs", "wall s", "peak GPU memory", "record"]
+def seed_header(s: Summary) -> list[str]:
+    return ["seed", f"test {s.main_score}", "epochs", "wall s", "peak GPU memory", "record"]
 
 
 def _feature_lines(f: dict[str, Any]) -> list[tuple[str, str]]:
@@ -184,12 +190,12 @@ def render_markdown(s: Summary, out: str | Path | None = None) -> str:
               markdown_table(["key", "value", "status", "source"],
                              [[p.key, json.dumps(p.value), p.status, p.source]
                               for p in s.paper_values]) if s.paper_values else "none for this model",
-              "", "## Training curves (val SumR per epoch)", ""]
+              "", f"## Training curves (val {s.main_score} per epoch)", ""]
     header, rows = curve_rows(s)
     lines += [markdown_table(header, rows) if rows else "no validation entries in the run logs", "",
               "## Time and memory", "",
               f"Total wall time {s.wall_seconds:.1f} s; peak GPU memory {_memory(s.peak_gpu_memory_bytes)}.",
-              "", markdown_table(SEED_HEADER, seed_rows(s, out)), "",
+              "", markdown_table(seed_header(s), seed_rows(s, out)), "",
               "## Features", ""]
     lines += [f"- {k}: `{v}`" for k, v in _feature_lines(s.features)]
     return "\n".join(lines) + "\n"
@@ -203,7 +209,7 @@ def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def curves_svg(s: Summary, width: int = 480, height: int = 220) -> str:
-    """An inline SVG line chart of val SumR per epoch, one polyline per seed."""
+    """An inline SVG line chart of the val main score per epoch, one polyline per seed."""
     pts = [(e, v) for r in s.seeds for e, v in r.val_curve]
     if not pts:
         return "<p>no validation entries in the run logs</p>"
@@ -223,9 +229,9 @@ def curves_svg(s: Summary, width: int = 480, height: int = 220) -> str:
         lines.append(f'<polyline fill="none" stroke="{colours[i % len(colours)]}" stroke-width="2" '
                      f'points="{path}"><title>seed {r.seed}</title></polyline>')
     axes = (f'<text x="{pad}" y="{height - 8}" font-size="11">epoch {x0:g} .. {x1:g}</text>'
-            f'<text x="4" y="14" font-size="11">val SumR {y0:.1f} .. {y1:.1f}</text>')
+            f'<text x="4" y="14" font-size="11">val {s.main_score} {y0:.1f} .. {y1:.1f}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'role="img" aria-label="val SumR per epoch">{axes}{"".join(lines)}</svg>')
+            f'role="img" aria-label="val {s.main_score} per epoch">{axes}{"".join(lines)}</svg>')
 
 
 def render_html(s: Summary, out: str | Path | None = None) -> str:
@@ -250,9 +256,9 @@ td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}th{{background:#e
 <h2>Results</h2>{_html_table(RESULT_HEADER, result_rows(s))}
 <h2>Deviations from the paper in force</h2><ul>{devs}</ul>
 <h2>Paper values (stated, our reading, guess)</h2>{paper}
-<h2>Training curves (val SumR per epoch)</h2>{curves_svg(s)}{_html_table(header, rows)}
+<h2>Training curves (val {s.main_score} per epoch)</h2>{curves_svg(s)}{_html_table(header, rows)}
 <h2>Time and memory</h2><p>Total wall time {s.wall_seconds:.1f} s; peak GPU memory
-{html.escape(_memory(s.peak_gpu_memory_bytes))}.</p>{_html_table(SEED_HEADER, seed_rows(s, out))}
+{html.escape(_memory(s.peak_gpu_memory_bytes))}.</p>{_html_table(seed_header(s), seed_rows(s, out))}
 <h2>Features</h2><ul>{feats}</ul>
 </body></html>
 """

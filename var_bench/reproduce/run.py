@@ -226,13 +226,14 @@ def plan_reproduction(model: str, benchmark: str | BenchmarkSpec, *, config: str
 @dataclass
 class SeedRun:
     """One trained and evaluated seed. ``record``: the test record's path relative to the
-    reproduction folder; ``val_curve``: ``[epoch, val SumR]`` pairs from the run log;
-    ``peak_gpu_memory_bytes``: None on CPU."""
+    reproduction folder; ``score``: its test main score (the task's, SumR for retrieval);
+    ``val_curve``: ``[epoch, val main score]`` pairs from the run log; ``peak_gpu_memory_bytes``:
+    None on CPU."""
 
     seed: int
     record: str
     checkpoint: str
-    SumR: float
+    score: float
     metrics: dict[str, dict[str, float]]
     wall_seconds: float
     peak_gpu_memory_bytes: int | None
@@ -243,13 +244,24 @@ class SeedRun:
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> "SeedRun":
+        """A seed's ``done`` file (``SumR`` in files written before task types)."""
+        raw = dict(raw)
+        if "SumR" in raw:
+            raw.setdefault("score", raw.pop("SumR"))
+        return cls(**raw)
+
 
 def val_curve(history: Sequence[dict[str, Any]]) -> list[list[float]]:
-    """``[epoch, val SumR]`` of every validated epoch of a run's history (log.jsonl entries)."""
-    from var_bench.tasks.retrieval import SUMR
-
-    return [[int(e["epoch"]), float(e[f"val_{SUMR}"])] for e in history
-            if e.get("kind", "epoch") == "epoch" and f"val_{SUMR}" in e]
+    """``[epoch, val main score]`` of every validated epoch of a run's history (log.jsonl
+    entries; the main score is named by the entry, SumR before task types)."""
+    out = []
+    for e in history:
+        key = f"val_{e.get('main_score', 'SumR')}"
+        if e.get("kind", "epoch") == "epoch" and key in e:
+            out.append([int(e["epoch"]), float(e[key])])
+    return out
 
 
 def read_log_history(run_dir: Path) -> list[dict[str, Any]]:
@@ -283,7 +295,7 @@ def run_seed(model: str, benchmark: str, config_file: str | Path, seed: int, fol
     folder = Path(folder)
     done = folder / "seed.json"
     if done.is_file():
-        return SeedRun(**json.loads(done.read_text("utf-8")))
+        return SeedRun.from_json(json.loads(done.read_text("utf-8")))
     folder.mkdir(parents=True, exist_ok=True)
     dev = resolve_device(device)
     cuda = dev.type == "cuda"
@@ -309,7 +321,7 @@ def run_seed(model: str, benchmark: str, config_file: str | Path, seed: int, fol
     wall = time.perf_counter() - t0
     history = result.history or read_log_history(folder / "run")
     run = SeedRun(seed=int(seed), record=str(folder / "test.json"),
-                  checkpoint=str(ckpt_dir), SumR=float(record.SumR),
+                  checkpoint=str(ckpt_dir), score=float(record.main_value),
                   metrics={d: dict(v) for d, v in record.metrics.items()}, wall_seconds=wall,
                   peak_gpu_memory_bytes=int(torch.cuda.max_memory_allocated(dev)) if cuda else None,
                   val_curve=val_curve(history), epochs_run=int(result.epochs_run),

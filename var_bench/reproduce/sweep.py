@@ -202,13 +202,13 @@ def ray_available() -> bool:
 
 
 def _unit_trainable(config: dict) -> None:
-    """Ray Tune function trainable: one (trial, seed) unit; reports its test SumR."""
+    """Ray Tune function trainable: one (trial, seed) unit; reports its test main score."""
     from ray import tune
 
     from var_bench.reproduce.run import run_seed
 
     run = run_seed(**config["unit"])
-    tune.report({"SumR": run.SumR, "seed": run.seed})
+    tune.report({"score": run.score, "seed": run.seed})
 
 
 def _run_with_ray(units: list[dict], out: Path, address: str | None, name: str) -> None:
@@ -294,14 +294,15 @@ def run_grid(grid: Grid, *, out: str | Path | None = None, home=None, features_s
 
 
 def write_grid_report(result: GridResult) -> None:
-    """``out/summary.json`` (per trial: overrides, SumR stats, record files) and ``out/report.md``."""
+    """``out/summary.json`` (per trial: overrides, main-score stats, record files) and
+    ``out/report.md``."""
     rows, data = [], {}
     for name, s in result.summaries.items():
-        c = s.sumr
+        c = s.score
         ci = "-" if c.stats.ci is None else f"[{c.stats.ci[0]:.1f}, {c.stats.ci[1]:.1f}]"
         rows.append([name, " ".join(s.extra.get("overrides", [])) or "(base)",
                      f"{c.stats.mean:.1f} +- {c.stats.std:.1f}", ci, str(c.stats.n)])
-        data[name] = {"overrides": s.extra.get("overrides", []), "SumR": c.to_json(),
+        data[name] = {"overrides": s.extra.get("overrides", []), s.main_score: c.to_json(),
                       "summary": os.path.relpath(result.out / "trials" / name / "summary.json", result.out),
                       "records": [os.path.relpath(r.record, result.out) for r in s.seeds],
                       "deviations": [d.to_json() for d in s.deviations]}
@@ -310,8 +311,10 @@ def write_grid_report(result: GridResult) -> None:
         {"model": g.model, "benchmark": g.benchmark, "config": g.config, "seeds": g.seeds,
          "runner": result.runner, "wall_seconds": result.wall_seconds, "trials": data},
         indent=1) + "\n")
+    main = next(iter(result.summaries.values())).main_score if result.summaries else "score"
     text = (f"# Sweep: {g.model} on {g.benchmark}\n\nBase config `{g.config}`, seeds {g.seeds}, "
-            f"runner {result.runner}. Test SumR per trial (mean +- std over seeds, 95% interval); "
-            f"each trial's full report is in trials/<name>/report.md.\n\n"
-            + markdown_table(["trial", "overrides", "test SumR", "95% interval", "seeds"], rows) + "\n")
+            f"runner {result.runner}. Test {main} per trial (mean +- std over seeds, 95% "
+            f"interval); each trial's full report is in trials/<name>/report.md.\n\n"
+            + markdown_table(["trial", "overrides", f"test {main}", "95% interval", "seeds"], rows)
+            + "\n")
     atomic_write_text(result.out / "report.md", text)

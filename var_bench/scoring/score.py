@@ -28,7 +28,7 @@ from var_bench.scoring.record_checks import as_digest
 from var_bench.scoring.stats.breakdown import by_class as breakdown_by_class
 from var_bench.scoring.stats.compare import METHODS as COMPARE_METHODS
 from var_bench.scoring.stats.compare import Comparison, paired_compare
-from var_bench.tasks import Gold, Task
+from var_bench.tasks import Gold, IdList, Task
 
 
 def score(
@@ -143,6 +143,53 @@ def score(
         provenance=provenance,
         features_digest=provenance_digest(provenance),
     )
+
+
+def score_matrix(spec: BenchmarkSpec, S: Any, gold: Gold | None = None,
+                 task: Task | None = None) -> tuple[dict[str, dict[str, float]], float]:
+    """Metrics of every group of ``task`` (default: the benchmark's first) on S, and its main
+    score (SumR for retrieval), under the official rule.
+
+    Args:
+        spec: the benchmark.
+        S: the queries x gallery scores.
+        gold: the positives (default: the identity, query i <-> video i, for a square S).
+        task: the task scored.
+    """
+    task = task or spec.task()
+    if gold is None:
+        gold = Gold.identity(IdList(S.shape[0], ""))
+    with task.read(S, gold, benchmark=spec.name) as sub:
+        per_query = task.score(sub, gold)
+    metrics = {g: task.summarise(q, None) for g, q in per_query.items()}
+    return metrics, task.main_value(metrics, task.summary(metrics))
+
+
+def read_submission(submission: Any, benchmark: str | BenchmarkSpec | None = None, *,
+                    task: str | None = None, split: str = "test", direction: str | None = None,
+                    ids: Sequence[str] | None = None, gold: Gold | None = None,
+                    home: str | os.PathLike | None = None, mirror: str | None = None) -> Any:
+    """Open and check a submission for a benchmark task, without scoring it: the task's
+    :class:`~var_bench.tasks.base.Prediction` (a context manager; retrieval: the
+    :class:`~var_bench.tasks.retrieval.submission.Submission` with its matrices in canonical
+    order).
+
+    Args:
+        submission, benchmark, task, split, direction, ids, home, mirror: as for :func:`score`.
+        gold: the gold to read against (default: the task's gold for ``split``).
+
+    Raises:
+        InputError: bad input, in one line.
+    """
+    spec = get_benchmark(benchmark) if benchmark is not None else None
+    container = None
+    if spec is None:
+        spec, container = _infer(submission, split)
+    t = spec.task(task)
+    if gold is None:
+        gold = _TableAccess(split, ids, None, home, mirror).gold(spec, t)
+    return t.read(submission, gold, benchmark=spec.name, split=split,
+                  groups=(direction,) if direction else None, container=container)
 
 
 def _infer(submission: Any, split: str) -> tuple[BenchmarkSpec, Any]:
@@ -343,17 +390,13 @@ class _TableAccess:
 
     def metadata(self, spec: BenchmarkSpec, gold: Gold) -> Any:
         """The table of classes per query: the caller's, else the built split's (its ids must
-        be the gold's)."""
+        be the caller's ids, when given)."""
         if self._metadata is None:
             from var_bench.data.prepare import load_table
 
             self._metadata = load_table(spec.name, self.split, home=self.home, mirror=self.mirror)
-            if gold.is_identity:
-                from var_bench.fsutil import sha256_lines
-
-                table_ids = [str(v) for v in self._metadata["video_id"]]
-                if sha256_lines(table_ids) != gold.queries.sha256:
-                    raise InputError(f"ids: expected the canonical {spec.name} {self.split} ids "
-                                     f"of the built dataset, got a different list (pass "
-                                     f"metadata= as well)")
+            table_ids = [str(v) for v in self._metadata["video_id"]]
+            if self._ids is not None and table_ids != self._ids:
+                raise InputError(f"ids: expected the canonical {spec.name} {self.split} ids of the "
+                                 f"built dataset, got a different list (pass metadata= as well)")
         return self._metadata

@@ -364,11 +364,11 @@ class Index:
         """Test metrics of the indexed split, when every video carries its query (captions)."""
         if self.info.query_modality != "text" or any(c is None for c in self.info.captions):
             return None
-        from var_bench.training.encode import score_matrix
+        from var_bench.scoring.score import score_matrix
 
         S = self.similarities(self.info.captions)
-        metrics, sumr = score_matrix(spec, S)
-        return {"split": split, "SumR": round(float(sumr), 2),
+        metrics, main = score_matrix(spec, S)
+        return {"split": split, "main_score": spec.task().main_score, "score": round(float(main), 2),
                 "metrics": {d: {k: round(float(v), 2) for k, v in m.items()} for d, m in metrics.items()}}
 
     # ---------------------------------------------------------------- opening
@@ -502,7 +502,9 @@ class Index:
     def summary(self) -> str:
         """One line: the model and its benchmark scores."""
         sc = self.info.scores
-        scores = (f"{self.info.benchmark} {sc['split']} SumR {sc['SumR']:.1f}" if sc else
+        main = sc.get("main_score", "SumR") if sc else None
+        scores = (f"{self.info.benchmark} {sc['split']} {main} {sc.get('score', sc.get('SumR')):.1f}"
+                  if sc else
                   "no benchmark scores recorded")
         return (f"{self.info.model} ({scores}); {len(self.info.videos)} videos indexed from "
                 f"{self.info.features.get('source')}")

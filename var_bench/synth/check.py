@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from var_bench.benchmarks import get_benchmark
-from var_bench.tasks.retrieval import count_direction, sum_recall, summarise
 from var_bench.synth import layout as L
 from var_bench.features.layouts import SYNTH_MARKER
 from var_bench.synth.core import video_records
@@ -77,12 +76,15 @@ def ridge_matrix(tree: str | os.PathLike, *, home: str | os.PathLike | None = No
 def ridge_baseline(tree: str | os.PathLike, *, home: str | os.PathLike | None = None,
                    lam: float = 1.0) -> dict:
     """Metrics of the ridge baseline on the tree's test videos (any number of them):
-    ``{direction: {R@1, ...}, "SumR": float, "N": int}`` (R@K in percent, ranks 1-based,
-    expected-value tie rule)."""
+    ``{direction: {R@1, ...}, <main score>: float, "N": int}`` (retrieval: R@K in percent,
+    ranks 1-based, SumR, expected-value tie rule)."""
+    from var_bench.scoring.score import score_matrix
+
     marker = json.loads((Path(tree) / SYNTH_MARKER).read_text(encoding="utf-8"))
     spec = get_benchmark(marker["benchmark"])
     sim = ridge_matrix(tree, home=home, lam=lam)
-    out: dict = {d.name: summarise(count_direction(sim, d.over_rows)) for d in spec.directions}
-    out["SumR"] = sum_recall({d: out[d] for d in spec.direction_names})
+    metrics, main = score_matrix(spec, sim)
+    out: dict = dict(metrics)
+    out[spec.task().main_score] = main
     out["N"] = int(sim.shape[0])
     return out

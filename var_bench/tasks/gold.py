@@ -28,7 +28,7 @@ class IdList:
     Example:
         >>> ids = IdList.of(["a", "b"])
         >>> ids.n, ids.sha256[:8], ids.ids()
-        (2, '62af5c3c', ['a', 'b'])
+        (2, '911169dd', ['a', 'b'])
     """
 
     n: int
@@ -109,7 +109,7 @@ class Gold:
 
         Example:
             >>> g = Gold.from_lists(["q0", "q1"], ["v0", "v1", "v2"], [["v1"], ["v0", "v2"]])
-            >>> [list(p) for p in g.positive_lists()]
+            >>> [p.tolist() for p in g.positive_lists()]
             [[1], [0, 2]]
         """
         where = {v: j for j, v in enumerate(gallery_ids)}

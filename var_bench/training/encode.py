@@ -17,7 +17,6 @@ from torch import Tensor
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
 from var_bench.models.base import RetrievalModel
-from var_bench.tasks.retrieval import count_direction, sum_recall, summarise
 from var_bench.training.runtime import autocast, move_batch
 
 #: Queries per similarity block (bounds memory: block x N scores at a time).
@@ -87,9 +86,3 @@ def similarity_matrix(model: RetrievalModel, queries: dict, gallery: dict, *, bl
         raise InputError(f"{model.name or type(model).__name__}: expected finite similarities, "
                          f"got NaN or Inf (diverged training?)")
     return np.ascontiguousarray(S, dtype=np.float32)
-
-
-def score_matrix(spec: BenchmarkSpec, S: np.ndarray) -> tuple[dict[str, dict[str, float]], float]:
-    """Metrics of both directions of ``spec`` on a square S (query i <-> video i) and SumR."""
-    metrics = {d.name: summarise(count_direction(S, d.over_rows)) for d in spec.directions}
-    return metrics, sum_recall(metrics)

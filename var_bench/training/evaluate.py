@@ -27,8 +27,8 @@ from var_bench.models.deviations import DEVIATIONS_KEY, collect, disclosure_text
 from var_bench.scoring.record import EXTRACTION_KEY, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY, ResultRecord
 from var_bench.tasks.retrieval.submission.provenance import PROVENANCE_KEY, provenance_array
 from var_bench.training import loaders
-from var_bench.training.encode import (  # noqa: F401  (concat_outputs, score_matrix: public here too)
-    concat_outputs, encode_split, score_matrix, similarity_matrix,
+from var_bench.training.encode import (  # noqa: F401  (concat_outputs: public here too)
+    concat_outputs, encode_split, similarity_matrix,
 )
 from var_bench.training.loaders import build_eval_loader
 from var_bench.training.rebuild import load_trained_model
@@ -64,8 +64,9 @@ def write_submission(path: Path, spec: BenchmarkSpec, S: np.ndarray, ids: list[s
         raise InputError(f"--out: expected a path ending in .npz, got {str(path)!r}")
     id_array = np.array(ids, dtype=str)
     S = S.astype(np.float32, copy=False)
-    arrays = {spec.directions[0].name: S, spec.directions[1].name: np.ascontiguousarray(S.T),
-              f"{spec.query_modality}_ids": id_array, f"{spec.gallery_modality}_ids": id_array}
+    task = spec.task()
+    arrays = {d.name: (S if d.over_rows else np.ascontiguousarray(S.T)) for d in task.directions}
+    arrays.update({f"{task.query_modality}_ids": id_array, f"{task.gallery_modality}_ids": id_array})
     if provenance is not None:
         arrays[PROVENANCE_KEY] = provenance_array(provenance)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -179,4 +180,4 @@ def _check_dims(dataset, ctx: ModelContext, folder) -> None:
 
 def record_summary(record: ResultRecord) -> str:
     """One JSON line with the headline numbers (for logs)."""
-    return json.dumps({"SumR": record.SumR, **record.metrics})
+    return json.dumps({record.main_score: record.main_value, **record.metrics})

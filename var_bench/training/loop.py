@@ -24,13 +24,13 @@ EXTRA_STATE_KEYS: tuple[str, ...] = ("optimizer", "scaler", "selection", "val")
 @dataclass
 class RunState:
     """Where a run stands: epochs done, optimiser steps done (over the whole run), the seed, the
-    best val SumR so far and its epoch, validations since that best (for ``patience``) and the
-    per-epoch log entries."""
+    best val main score (the task's: SumR for retrieval) so far and its epoch, validations since
+    that best (for ``patience``) and the per-epoch log entries."""
 
     epoch: int = 0
     step: int = 0
     seed: int = 0
-    best_sumr: float | None = None
+    best_score: float | None = None
     best_epoch: int | None = None
     evals_since_best: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -42,13 +42,18 @@ class RunState:
     def from_json(cls, saved: Mapping[str, Any]) -> "RunState":
         """The state of a ``state.json`` (its optimiser, scaler and selection keys ignored)."""
         names = {f.name for f in dataclasses.fields(cls)}
+        saved = dict(saved)
+        if "best_sumr" in saved:  # checkpoints written before task types
+            saved.setdefault("best_score", saved.pop("best_sumr"))
         return cls(**{k: v for k, v in saved.items() if k in names})
 
-    def record_validation(self, sumr: float, epoch: int) -> bool:
-        """Count one validation with ``sumr`` after ``epoch``; True when it is a new best."""
-        improved = self.best_sumr is None or sumr > self.best_sumr
+    def record_validation(self, score: float, epoch: int, higher_is_better: bool = True) -> bool:
+        """Count one validation with main score ``score`` after ``epoch``; True when it is a new
+        best."""
+        improved = self.best_score is None or (
+            score > self.best_score if higher_is_better else score < self.best_score)
         if improved:
-            self.best_sumr, self.best_epoch, self.evals_since_best = sumr, epoch, 0
+            self.best_score, self.best_epoch, self.evals_since_best = score, epoch, 0
         else:
             self.evals_since_best += 1
         return improved

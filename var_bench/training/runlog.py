@@ -10,19 +10,19 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping
 
-from var_bench.tasks.retrieval import SUMR
-
 #: The logger of the per-epoch line.
 EPOCH_LOGGER = "var_bench.training"
 
 
 def epoch_line(entry: Mapping[str, Any], epochs: int) -> str:
     """``epoch E/N  loss L  [val SumR S  ]T s`` of one epoch entry (loss: the epoch's mean train
-    loss; val SumR only on epochs that were validated; T: wall seconds of the epoch)."""
+    loss; the val main score (``main_score``, SumR in entries written before task types) only on
+    epochs that were validated; T: wall seconds of the epoch)."""
     parts = [f"epoch {entry['epoch']}/{epochs}", f"loss {entry['train']['loss']:.4f}"]
-    sumr = entry.get(f"val_{SUMR}")
-    if sumr is not None:
-        parts.append(f"val {SUMR} {sumr:.1f}")
+    main = entry.get("main_score", "SumR")
+    score = entry.get(f"val_{main}")
+    if score is not None:
+        parts.append(f"val {main} {score:.1f}")
     parts.append(f"{entry.get('seconds', 0.0):.1f} s")
     return "  ".join(parts)
 

@@ -29,15 +29,16 @@ import torch
 from torch.utils.data import ConcatDataset, DataLoader, Dataset
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
+from var_bench.tasks import Task
 from var_bench.errors import InputError
 from var_bench.fsutil import atomic_write_text
 from var_bench.models.base import ModelContext, RetrievalModel
 from var_bench.models.registry import get_model
-from var_bench.tasks.retrieval import SUMR
 from var_bench.training import checkpoint as ckpt
 from var_bench.training import loaders
 from var_bench.training.config import RunConfig, load_config
-from var_bench.training.encode import encode_split, score_matrix, similarity_matrix
+from var_bench.scoring.score import score_matrix
+from var_bench.training.encode import encode_split, similarity_matrix
 from var_bench.training.loaders import build_eval_loader, build_train_loader, collate_streams, infer_context
 from var_bench.training.loop import RunState, make_scaler, run_epoch
 from var_bench.training.optim import lr_at, make_optimizer
@@ -55,17 +56,19 @@ RESUME_KEYS: tuple[str, ...] = ("model", "model_args", "data", "text_model")
 
 @dataclass
 class TrainResult:
-    """What a training run produced. ``best_val_sumr``: SumR (both directions) on val of the
-    best checkpoint; ``history``: the per-epoch log entries; ``checkpoint``: the folder the run
-    hands on (``best/`` for ``train.checkpoint: best-val``, ``last/`` otherwise)."""
+    """What a training run produced. ``best_val_score``: the task's main score (``main_score``,
+    SumR for retrieval) on val of the best checkpoint; ``history``: the per-epoch log entries;
+    ``checkpoint``: the folder the run hands on (``best/`` for ``train.checkpoint: best-val``,
+    ``last/`` otherwise)."""
 
     out: Path
     best_checkpoint: Path | None
-    best_val_sumr: float | None
+    best_val_score: float | None
     best_epoch: int | None
     epochs_run: int
     history: list[dict[str, Any]] = field(default_factory=list)
     checkpoint: Path | None = None
+    main_score: str = "SumR"
 
 
 @dataclass
@@ -93,6 +96,11 @@ class _Run:
     def config_json(self) -> dict[str, Any]:
         return self.cfg.to_dict()
 
+    @property
+    def task(self) -> Task:
+        """The benchmark task checkpoints are selected on (its main score on val)."""
+        return self.spec.task()
+
 
 def train(model_name: str, benchmark: str | BenchmarkSpec, *, config: str | Path | None = None,
           out: str | Path | None = None, home=None, resume: bool = True, device=None,
@@ -117,7 +125,7 @@ def train(model_name: str, benchmark: str | BenchmarkSpec, *, config: str | Path
     seed_everything(cfg.train.seed)
     model = build_model(cfg, ctx).to(dev)
     if not model.needs_training:
-        return _untrained(model, cfg, ctx, out, dist)
+        return _untrained(model, cfg, ctx, out, dist, spec.task().main_score)
     optimizer = make_optimizer(model, cfg.train)
     amp = amp_dtype(cfg.train.amp, dev)
     scaler = make_scaler(amp)
@@ -130,7 +138,7 @@ def train(model_name: str, benchmark: str | BenchmarkSpec, *, config: str | Path
                device=dev, dist=dist, amp=amp,
                runlog=RunLog(out, dist.is_main, cfg.train.epochs), progress=progress)
     state = _fit(run, state or RunState(seed=cfg.train.seed))
-    return _result(out, cfg, state)
+    return _result(out, cfg, state, spec.task().main_score)
 
 
 # ---------------------------------------------------------------- the steps of train()
@@ -240,7 +248,8 @@ def _fit(run: _Run, state: RunState) -> RunState:
             state.history.append(entry)
             _save_last(run, state, entry)
             if stop:
-                log.info("early stop: no better val SumR in %d validations", tc.patience)
+                log.info("early stop: no better val %s in %d validations",
+                         run.task.main_score, tc.patience)
                 break
     finally:
         run.runlog.close()
@@ -276,14 +285,16 @@ def _validate_epoch(run: _Run, state: RunState, entry: dict[str, Any]) -> bool:
     stop = False
     due = done % tc.eval_every == 0 or done == tc.epochs
     if run.dist.is_main and run.val_loader is not None and due:
-        metrics, sumr, secs = _validate(run)
-        improved = state.record_validation(sumr, done)
-        entry.update({"val": metrics, f"val_{SUMR}": sumr, "val_seconds": secs, "best": improved})
+        metrics, score, secs = _validate(run)
+        main = run.task.main_score
+        improved = state.record_validation(score, done, run.task.higher_is_better(main))
+        entry.update({"val": metrics, f"val_{main}": score, "main_score": main,
+                      "val_seconds": secs, "best": improved})
         if improved:
             ckpt.save_checkpoint(run.out / "best", run.model, config=run.config_json,
                                  context=run.ctx.to_json(),
                                  state={**state.to_json(), "epoch": done,
-                                        "selection": f"val split (best val SumR, epoch {done})",
+                                        "selection": f"val split (best val {main}, epoch {done})",
                                         "val": metrics})
         stop = tc.patience is not None and state.evals_since_best >= tc.patience
     return bool(_broadcast(stop, run.dist))
@@ -293,8 +304,8 @@ def _validate(run: _Run) -> tuple[dict, float, float]:
     t0 = time.perf_counter()
     queries, gallery, _ = encode_split(run.model, run.val_loader, run.device, run.amp)
     S = similarity_matrix(run.model, queries, gallery, amp=run.amp, device=run.device)
-    metrics, sumr = score_matrix(run.spec, S)
-    return metrics, sumr, time.perf_counter() - t0
+    metrics, score = score_matrix(run.spec, S, task=run.task)
+    return metrics, score, time.perf_counter() - t0
 
 
 def _selection_of_last(cfg: RunConfig, done: int) -> str:
@@ -318,16 +329,17 @@ def _save_last(run: _Run, state: RunState, entry: dict[str, Any]) -> None:
         tdist.barrier()
 
 
-def _result(out: Path, cfg: RunConfig, state: RunState) -> TrainResult:
+def _result(out: Path, cfg: RunConfig, state: RunState, main_score: str) -> TrainResult:
     best = out / "best" if ckpt.is_checkpoint(out / "best") else None
     chosen = out / "last" if cfg.train.selects_last else best
-    return TrainResult(out=out, best_checkpoint=best, best_val_sumr=state.best_sumr,
+    return TrainResult(out=out, best_checkpoint=best, best_val_score=state.best_score,
                        best_epoch=state.best_epoch, epochs_run=state.epoch,
-                       history=list(state.history), checkpoint=chosen)
+                       history=list(state.history), checkpoint=chosen,
+                       main_score=main_score)
 
 
 def _untrained(model: RetrievalModel, cfg: RunConfig, ctx: ModelContext, out: Path,
-               dist: Dist) -> TrainResult:
+               dist: Dist, main_score: str) -> TrainResult:
     """A model with nothing to learn (``needs_training = False``, e.g. ``random``): write its
     checkpoint as ``best`` and ``last`` at once, so ``evaluate`` treats it like any other."""
     state = {**RunState(seed=cfg.train.seed).to_json(), "selection": "no training (nothing to learn)"}
@@ -336,8 +348,9 @@ def _untrained(model: RetrievalModel, cfg: RunConfig, ctx: ModelContext, out: Pa
         for name in ("best", "last"):
             ckpt.save_checkpoint(out / name, model, config=cfg.to_dict(), context=ctx.to_json(),
                                  state=state)
-    return TrainResult(out=out, best_checkpoint=out / "best", best_val_sumr=None, best_epoch=None,
-                       epochs_run=0, history=[], checkpoint=out / "best")
+    return TrainResult(out=out, best_checkpoint=out / "best", best_val_score=None, best_epoch=None,
+                       epochs_run=0, history=[], checkpoint=out / "best",
+                       main_score=main_score)
 
 
 def _broadcast(value: Any, dist: Dist) -> Any:

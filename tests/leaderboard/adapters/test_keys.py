@@ -24,7 +24,7 @@ def test_score_keys() -> None:
 
 
 def test_key_table_documents_sorting() -> None:
-    rows = {k: (what, sort) for k, what, sort in key_table(XDVIOLENCE_AR)}
+    rows = {k: (what, sort) for k, what, sort in key_table(XDVIOLENCE_AR.task())}
     assert rows["a2v_R1"] == ("A->V R@1", "desc")
     assert rows["v2a_MnR"] == ("V->A MnR", "asc")
     assert rows["SumR"] == ("SumR", "desc")
@@ -50,5 +50,5 @@ def test_flat_scores_refuse_an_inconsistent_record() -> None:
 @pytest.mark.parametrize("benchmark", ["ucfcrime-ar", "xdviolence-ar"])
 def test_docs_list_the_generated_mapping(benchmark: str) -> None:
     docs = (DOCS / "leaderboard.md").read_text(encoding="utf-8")
-    table = "\n".join(f"| `{k}` | {what} | {sort} |" for k, what, sort in key_table(BENCHMARKS[benchmark]))
+    table = "\n".join(f"| `{k}` | {what} | {sort} |" for k, what, sort in key_table(BENCHMARKS[benchmark].task()))
     assert table in docs

@@ -26,7 +26,7 @@ def test_codalab_scores_txt(tmp_path) -> None:
     assert [ln.split(": ")[0] for ln in lines] == score_keys("ucfcrime-ar")
     parsed = {k: float(v) for k, v in (ln.split(": ") for ln in lines)}
     assert parsed == flat_scores(record, fake_ids_hash)  # full precision survives the text round trip
-    assert parsed["SumR"] == record.SumR and parsed["t2v_R1"] == record.metrics["t2v"]["R@1"]
+    assert parsed["SumR"] == record.main_value and parsed["t2v_R1"] == record.metrics["t2v"]["R@1"]
     assert codalab_scores_text(record, fake_ids_hash) == path.read_text()
 
 
@@ -36,7 +36,7 @@ def test_codabench_scores_json(tmp_path) -> None:
     write_codabench_scores(record, path, fake_ids_hash)
     data = json.loads(path.read_text())
     assert list(data) == score_keys("xdviolence-ar")
-    assert data["v2a_MdR"] == record.metrics["v2a"]["MdR"] and data["SumR"] == record.SumR
+    assert data["v2a_MdR"] == record.metrics["v2a"]["MdR"] and data["SumR"] == record.main_value
 
 
 def test_evalai_result_shape(tmp_path) -> None:
@@ -48,7 +48,7 @@ def test_evalai_result_shape(tmp_path) -> None:
     assert result["result"][0]["test_split"] == result["submission_result"] == scores
     path = tmp_path / "evalai.json"
     write_evalai_json(record, path, ids_hash=fake_ids_hash)
-    assert json.loads(path.read_text())["result"][0]["test"]["SumR"] == record.SumR
+    assert json.loads(path.read_text())["result"][0]["test"]["SumR"] == record.main_value
 
 
 def test_export_record_all_platforms(tmp_path) -> None:
@@ -58,8 +58,8 @@ def test_export_record_all_platforms(tmp_path) -> None:
     export_record(tmp_path / "rec.json", "codabench", tmp_path / "scores.json")
     export_record(tmp_path / "rec.json", "evalai", tmp_path / "evalai.json")
     assert (tmp_path / "scores.txt").read_text().startswith("t2v_R1: ")
-    assert json.loads((tmp_path / "scores.json").read_text())["SumR"] == record.SumR
-    assert json.loads((tmp_path / "evalai.json").read_text())["submission_result"]["SumR"] == record.SumR
+    assert json.loads((tmp_path / "scores.json").read_text())["SumR"] == record.main_value
+    assert json.loads((tmp_path / "evalai.json").read_text())["submission_result"]["SumR"] == record.main_value
     with pytest.raises(InputError, match="platform: expected one of codalab, codabench, evalai"):
         export_record(tmp_path / "rec.json", "kaggle", tmp_path / "x")
 

@@ -45,8 +45,8 @@ def test_codalab_program_writes_scores_txt(tmp_path) -> None:
     scores = {k: float(v) for k, v in (ln.split(": ") for ln in lines)}
     want = score(inp / "res" / "submission.npy", benchmark="ucfcrime-ar")
     assert list(scores) == score_keys("ucfcrime-ar")
-    assert scores["SumR"] == want.SumR and scores["v2t_MdR"] == want.metrics["v2t"]["MdR"]
-    assert json.loads((out / "record.json").read_text())["SumR"] == want.SumR
+    assert scores["SumR"] == want.main_value and scores["v2t_MdR"] == want.metrics["v2t"]["MdR"]
+    assert json.loads((out / "record.json").read_text())["summary"]["SumR"] == want.main_value
 
 
 def test_codabench_program_as_a_module(tmp_path) -> None:
@@ -84,7 +84,7 @@ def test_evalai_evaluate(tmp_path) -> None:
                              submission_metadata={"id": 1})
     split = result["result"][0][evalai.SPLIT_CODENAME]
     assert split == result["submission_result"]
-    assert split["SumR"] == score(inp / "res" / "submission.npy", benchmark="ucfcrime-ar").SumR
+    assert split["SumR"] == score(inp / "res" / "submission.npy", benchmark="ucfcrime-ar").main_value
     with pytest.raises(InputError):  # EvalAI asks for an exception on a bad submission
         evalai.evaluate(str(inp / "ref" / BENCHMARK_FILE), str(inp / "ref" / BENCHMARK_FILE), "test")
 

@@ -61,11 +61,11 @@ def test_splitmix64_known_value():
 @pytest.mark.parametrize("benchmark", [UCF, XD])
 def test_scores_chance_within_its_confidence_interval(benchmark):
     spec = get_benchmark(benchmark)
-    n = spec.test_size
+    n = spec.test_videos
     m, _ = build("random", benchmark, **load_config("tiny", model="random").model_args)
     record = score(_matrix(m, n), spec, ci=True, replicates=2000, seed=0)
-    assert record.tied_queries[spec.directions[0].name] <= n // 10
-    for direction in spec.direction_names:
+    assert record.details["tied_queries"][spec.task().directions[0].name] <= n // 10
+    for direction in spec.task().groups:
         intervals = record.ci["intervals"][direction]
         for metric, k in zip(RECALLS, RECALL_KS):
             lo, hi = intervals[metric]
@@ -77,9 +77,9 @@ def test_scores_chance_within_its_confidence_interval(benchmark):
 def test_a_non_random_matrix_fails_the_same_check():
     """The chance check has teeth: the identity matrix (perfect retrieval) lies outside."""
     spec = get_benchmark(UCF)
-    record = score(np.eye(spec.test_size, dtype=np.float32), spec, ci=True, replicates=500)
-    lo, hi = record.ci["intervals"][spec.direction_names[0]]["R@1"]
-    assert not lo <= 100.0 / spec.test_size <= hi
+    record = score(np.eye(spec.test_videos, dtype=np.float32), spec, ci=True, replicates=500)
+    lo, hi = record.ci["intervals"][spec.task().groups[0]]["R@1"]
+    assert not lo <= 100.0 / spec.test_videos <= hi
 
 
 def test_bad_seed_is_refused():

@@ -9,8 +9,11 @@ import pytest
 from var_bench.benchmarks import UCFCRIME_AR
 from var_bench.scoring.stats.breakdown import ANOMALOUS, CLASSES, NORMAL, by_class, group_metrics
 from var_bench.errors import InputError
-from var_bench.tasks.retrieval.counts import QueryRanks
+from var_bench.tasks.retrieval.counts import RankCounts
 from var_bench.tasks.retrieval.names import METRICS, SUMR
+
+#: The retrieval task the counts are scored on.
+TASK = UCFCRIME_AR.task()
 
 
 def make_metadata(spec=UCFCRIME_AR) -> pd.DataFrame:
@@ -33,15 +36,15 @@ def brute_force(b: np.ndarray, e: np.ndarray, mask: np.ndarray) -> dict[str, flo
 
 
 @pytest.fixture(scope="module")
-def counts() -> dict[str, QueryRanks]:
+def counts() -> dict[str, RankCounts]:
     rng = np.random.default_rng(0)
-    n = UCFCRIME_AR.test_size
-    return {d: QueryRanks(rng.integers(0, 40, n), rng.integers(0, 3, n)) for d in ("t2v", "v2t")}
+    n = UCFCRIME_AR.test_videos
+    return {d: RankCounts(rng.integers(0, 40, n), rng.integers(0, 3, n)) for d in ("t2v", "v2t")}
 
 
 def test_every_class_and_both_groups(counts):
     meta = make_metadata()
-    got = by_class(counts, meta, "expected", classes=UCFCRIME_AR.classes)
+    got = by_class(TASK, counts, meta, "expected", classes=UCFCRIME_AR.classes)
     assert list(got[CLASSES]) == list(UCFCRIME_AR.classes)
     assert sum(g["n"] for g in got[CLASSES].values()) == len(meta)
     assert got[ANOMALOUS]["n"] == int(meta["anomalous"].sum()) == 140
@@ -51,7 +54,7 @@ def test_every_class_and_both_groups(counts):
 
 def test_group_metrics_match_an_enumeration_oracle(counts):
     meta = make_metadata()
-    got = by_class(counts, meta, "expected")
+    got = by_class(TASK, counts, meta, "expected")
     for cls in ("Explosion", "Normal", "Abuse"):
         mask = (meta["class"] == cls).to_numpy()
         for d, q in counts.items():
@@ -59,32 +62,32 @@ def test_group_metrics_match_an_enumeration_oracle(counts):
             for m in METRICS:
                 assert got[CLASSES][cls]["metrics"][d][m] == pytest.approx(want[m])
         g = got[CLASSES][cls]
-        assert g[SUMR] == pytest.approx(sum(g["metrics"][d][m] for d in counts
+        assert g["summary"][SUMR] == pytest.approx(sum(g["metrics"][d][m] for d in counts
                                             for m in ("R@1", "R@5", "R@10")))
 
 
 def test_whole_set_group_equals_overall(counts):
     everything = np.ones(len(counts["t2v"]), bool)
-    g = group_metrics(counts, everything, "pessimistic")
+    g = group_metrics(TASK, counts, everything, "pessimistic")
     assert g["n"] == len(counts["t2v"])
 
 
 def test_order_defaults_to_first_appearance_and_skips_absent_classes(counts):
     meta = make_metadata()
-    got = by_class(counts, meta, "optimistic", classes=("Normal", "Nonexistent", "Abuse"))
+    got = by_class(TASK, counts, meta, "optimistic", classes=("Normal", "Nonexistent", "Abuse"))
     assert list(got[CLASSES])[:2] == ["Normal", "Abuse"]
     assert "Nonexistent" not in got[CLASSES]
 
 
 def test_an_empty_group_is_none():
-    q = {"t2v": QueryRanks([0, 1], [0, 0])}
-    got = by_class(q, {"class": ["A", "B"], "anomalous": [True, True]}, "expected")
+    q = {"t2v": RankCounts([0, 1], [0, 0])}
+    got = by_class(TASK, q, {"class": ["A", "B"], "anomalous": [True, True]}, "expected")
     assert got[NORMAL] is None and got[ANOMALOUS]["n"] == 2
 
 
 def test_input_does_not_change(counts):
     before = {d: (q.higher.copy(), q.tied.copy()) for d, q in counts.items()}
-    by_class(counts, make_metadata(), "expected")
+    by_class(TASK, counts, make_metadata(), "expected")
     for d, q in counts.items():
         np.testing.assert_array_equal(q.higher, before[d][0])
         np.testing.assert_array_equal(q.tied, before[d][1])
@@ -92,6 +95,6 @@ def test_input_does_not_change(counts):
 
 def test_bad_metadata_is_one_line(counts):
     with pytest.raises(InputError, match="expected columns 'class' and 'anomalous'"):
-        by_class(counts, pd.DataFrame({"video_id": ["a"]}), "expected")
+        by_class(TASK, counts, pd.DataFrame({"video_id": ["a"]}), "expected")
     with pytest.raises(InputError, match="expected one row per query"):
-        by_class(counts, make_metadata().iloc[:10], "expected")
+        by_class(TASK, counts, make_metadata().iloc[:10], "expected")

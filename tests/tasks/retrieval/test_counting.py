@@ -18,7 +18,7 @@ from var_bench.errors import InputError
 from var_bench.tasks.retrieval.matrix import ArraySource, NpyFileSource
 from var_bench.tasks.retrieval import counting
 from var_bench.tasks.retrieval.counting import count_direction, count_ranks
-from var_bench.tasks.retrieval.counts import QueryRanks
+from var_bench.tasks.retrieval.counts import RankCounts
 
 from .reference import argsort_ranks, clip4clip_ranks, sorted_counts
 
@@ -34,13 +34,13 @@ def square_matrices(draw, max_n: int = 12, dtypes=DTYPES):
     return values.astype(dtype)
 
 
-def assert_same(a: QueryRanks, b: QueryRanks) -> None:
+def assert_same(a: RankCounts, b: RankCounts) -> None:
     np.testing.assert_array_equal(a.higher, b.higher)
     np.testing.assert_array_equal(a.tied, b.tied)
 
 
-def reference(S: np.ndarray) -> tuple[QueryRanks, QueryRanks]:
-    return QueryRanks(*sorted_counts(S)), QueryRanks(*sorted_counts(np.asarray(S).T))
+def reference(S: np.ndarray) -> tuple[RankCounts, RankCounts]:
+    return RankCounts(*sorted_counts(S)), RankCounts(*sorted_counts(np.asarray(S).T))
 
 
 # ---------------------------------------------------------------------------------------------

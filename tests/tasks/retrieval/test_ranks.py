@@ -12,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 
 from var_bench.errors import InputError
 from var_bench.tasks.retrieval.counting import count_ranks
-from var_bench.tasks.retrieval.counts import QueryRanks
+from var_bench.tasks.retrieval.counts import RankCounts
 from var_bench.tasks.retrieval.names import MEAN_RANK, MEDIAN_RANK, METRICS, RECALL_KS, RECALLS, TIE_RULES
 from var_bench.tasks.retrieval.ranks import (
     mean_rank,
@@ -28,13 +28,13 @@ from var_bench.tasks.retrieval.ranks import (
 
 
 @st.composite
-def query_ranks(draw, max_n: int = 40) -> QueryRanks:
+def query_ranks(draw, max_n: int = 40) -> RankCounts:
     """Counts that a real N x N matrix can produce: b + e <= N - 1."""
     n = draw(st.integers(1, max_n))
     b = draw(hnp.arrays(np.int64, n, elements=st.integers(0, n - 1)))
     room = n - 1 - b
     frac = draw(hnp.arrays(np.float64, n, elements=st.floats(0, 1)))
-    return QueryRanks(b, np.floor(frac * room).astype(np.int64))
+    return RankCounts(b, np.floor(frac * room).astype(np.int64))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ def test_constant_matrix_is_exactly_chance_and_bounds_are_extremes(n: int) -> No
 
 def test_tie_at_k_boundary_gives_fractional_credit() -> None:
     # The true item ties with 3 others at ranks 4..7: 2 of the 4 equally likely ranks are <= 5.
-    q = QueryRanks([3], [3])
+    q = RankCounts([3], [3])
     assert recall_credit(q, 5)[0] == (5 - 3) / 4
     assert recall_credit(q, 5, "optimistic")[0] == 1.0
     assert recall_credit(q, 5, "pessimistic")[0] == 0.0
@@ -85,14 +85,14 @@ def test_duplicate_captions_give_half_credit_to_both() -> None:
 
 
 def test_summarise_keys_are_the_metric_names_in_order() -> None:
-    s = summarise(QueryRanks([0, 4, 30], [0, 1, 2]))
+    s = summarise(RankCounts([0, 4, 30], [0, 1, 2]))
     assert tuple(s) == METRICS
     assert all(isinstance(v, float) for v in s.values())
 
 
 def test_median_of_even_count_is_mean_of_middle_ranks() -> None:
-    assert median_rank(QueryRanks([0, 1, 5, 9], [0, 0, 0, 0])) == 4.0  # ranks 1 2 6 10
-    assert mean_rank(QueryRanks([0, 1, 5, 9], [0, 0, 0, 0])) == 4.75
+    assert median_rank(RankCounts([0, 1, 5, 9], [0, 0, 0, 0])) == 4.0  # ranks 1 2 6 10
+    assert mean_rank(RankCounts([0, 1, 5, 9], [0, 0, 0, 0])) == 4.75
 
 
 def test_sum_recall_adds_six_numbers() -> None:
@@ -104,7 +104,7 @@ def test_sum_recall_adds_six_numbers() -> None:
 
 
 def test_tied_query_count() -> None:
-    assert tied_query_count(QueryRanks([0, 1, 2], [0, 3, 1])) == 2
+    assert tied_query_count(RankCounts([0, 1, 2], [0, 3, 1])) == 2
     assert tied_query_count(([0], [0])) == 0
 
 
@@ -115,13 +115,13 @@ def test_accepts_a_pair_of_arrays() -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: rank(QueryRanks([0], [0]), "random"), "unknown tie rule"),
-        (lambda: recall_at_k(QueryRanks([0], [0]), 0), "expected a positive integer K, got 0"),
-        (lambda: recall_at_k(QueryRanks([0], [0]), 1.5), "got 1.5"),
-        (lambda: summarise(QueryRanks([], [])), "at least one query"),
-        (lambda: summarise(QueryRanks([-1], [0])), "non-negative"),
-        (lambda: summarise("nope"), "expected QueryRanks or a \\(higher, tied\\) pair"),
-        (lambda: recall_curve(QueryRanks([0], [0]), ks=[0]), "positive integer K"),
+        (lambda: rank(RankCounts([0], [0]), "random"), "unknown tie rule"),
+        (lambda: recall_at_k(RankCounts([0], [0]), 0), "expected a positive integer K, got 0"),
+        (lambda: recall_at_k(RankCounts([0], [0]), 1.5), "got 1.5"),
+        (lambda: summarise(RankCounts([], [])), "at least one query"),
+        (lambda: summarise(RankCounts([-1], [0])), "non-negative"),
+        (lambda: summarise("nope"), "expected RankCounts or a \\(higher, tied\\) pair"),
+        (lambda: recall_curve(RankCounts([0], [0]), ks=[0]), "positive integer K"),
     ],
 )
 def test_bad_input_is_refused(call, message) -> None:
@@ -135,7 +135,7 @@ def test_bad_input_is_refused(call, message) -> None:
 
 @settings(max_examples=80, deadline=None)
 @given(query_ranks(), st.sampled_from(TIE_RULES))
-def test_recall_curve_equals_recall_at_every_k(q: QueryRanks, ties: str) -> None:
+def test_recall_curve_equals_recall_at_every_k(q: RankCounts, ties: str) -> None:
     n = len(q)
     curve = recall_curve(q, ties=ties)
     assert curve.shape == (n,)
@@ -146,7 +146,7 @@ def test_recall_curve_equals_recall_at_every_k(q: QueryRanks, ties: str) -> None
 
 
 def test_recall_curve_for_given_ks_beyond_n() -> None:
-    q = QueryRanks([0, 3, 10], [0, 3, 0])
+    q = RankCounts([0, 3, 10], [0, 3, 0])
     got = recall_curve(q, ks=[1, 5, 11, 50])
     want = [recall_at_k(q, k) for k in (1, 5, 11, 50)]
     np.testing.assert_allclose(got, want, atol=1e-12)
@@ -157,7 +157,7 @@ def test_recall_curve_is_linear_time_on_a_large_input() -> None:
     # 10^6 queries: a quadratic curve would not finish; this takes well under a second.
     rng = np.random.default_rng(0)
     n = 1_000_000
-    q = QueryRanks(rng.integers(0, n // 2, n), rng.integers(0, 3, n))
+    q = RankCounts(rng.integers(0, n // 2, n), rng.integers(0, 3, n))
     curve = recall_curve(q, ks=[1, 10, n])
     assert curve[-1] == pytest.approx(100.0)
     assert curve[1] == pytest.approx(recall_at_k(q, 10))
@@ -169,7 +169,7 @@ def test_recall_curve_is_linear_time_on_a_large_input() -> None:
 
 def test_collaborative_experts_tie_at_first_place_is_not_a_miss() -> None:
     # CE averages the tied rank, then tests rank == 0: a tie at first place counted as a miss.
-    q = QueryRanks([0], [1])
+    q = RankCounts([0], [1])
     assert recall_at_k(q, 1) == 50.0
     assert recall_at_k(q, 1, "optimistic") == 100.0
     assert recall_at_k(q, 5) == 100.0
@@ -186,7 +186,7 @@ def test_mteb_5092_constant_scores_reach_chance_not_perfect() -> None:
 
 @settings(max_examples=80, deadline=None)
 @given(query_ranks(), st.sampled_from(TIE_RULES))
-def test_beir_105_torchmetrics_one_tie_rule_for_all_metrics(q: QueryRanks, ties: str) -> None:
+def test_beir_105_torchmetrics_one_tie_rule_for_all_metrics(q: RankCounts, ties: str) -> None:
     # Every metric is a statistic of ONE distribution of the true item's rank per query: uniform
     # over b+1..b+e+1 (expected), its minimum (optimistic) or its maximum (pessimistic).
     for i in range(len(q)):
@@ -194,7 +194,7 @@ def test_beir_105_torchmetrics_one_tie_rule_for_all_metrics(q: QueryRanks, ties:
         support = {"expected": np.arange(b + 1, b + e + 2),
                    "optimistic": np.array([b + 1]),
                    "pessimistic": np.array([b + e + 1])}[ties]
-        single = QueryRanks([b], [e])
+        single = RankCounts([b], [e])
         assert rank(single, ties)[0] == pytest.approx(support.mean())
         for k in (1, 2, 5, 10, 40):
             assert recall_credit(single, k, ties)[0] == pytest.approx((support <= k).mean())
@@ -202,7 +202,7 @@ def test_beir_105_torchmetrics_one_tie_rule_for_all_metrics(q: QueryRanks, ties:
 
 @settings(max_examples=60, deadline=None)
 @given(query_ranks(), st.sampled_from(RECALL_KS))
-def test_expected_rule_lies_between_the_bounds(q: QueryRanks, k: int) -> None:
+def test_expected_rule_lies_between_the_bounds(q: RankCounts, k: int) -> None:
     lo, mid, hi = (recall_at_k(q, k, t) for t in ("pessimistic", "expected", "optimistic"))
     assert lo - 1e-9 <= mid <= hi + 1e-9
     r_best, r_mid, r_worst = (mean_rank(q, t) for t in ("optimistic", "expected", "pessimistic"))

@@ -54,12 +54,14 @@ def render_card(spec: BenchmarkSpec, counts: Mapping[str, int], notes: list[str]
     """The whole ``README.md``: YAML header and Markdown body. Deterministic (no dates)."""
     rule = split_info(spec).rule
     q = spec.query_modality
+    task = spec.task()
+    positives = "one positive per query" if task.paired else "positives per query from the gold"
     lines = [
         f"# {spec.title}",
         "",
         f"{spec.title} is a video anomaly retrieval benchmark ({spec.paper}): {q} <-> video "
-        f"retrieval over untrimmed anomaly videos, one positive per query, directions "
-        f"{' and '.join(f'`{d.name}` ({d.arrow})' for d in spec.directions)}.",
+        f"retrieval over untrimmed anomaly videos, {positives}, {task.group_noun}s "
+        f"{' and '.join(f'`{g}` ({task.group_label(g)})' for g in task.groups)}.",
         "This folder was built by var_bench " + __version__ + f" (benchmark version {spec.version}) "
         "from pinned upstream files; it holds metadata only (no videos, no features).",
         "",

@@ -115,7 +115,7 @@ def percentile_interval(samples: np.ndarray, level: float) -> np.ndarray:
     return np.percentile(samples, [tail, 100.0 - tail], axis=0)
 
 
-def bootstrap_ci(task: Task, per_query: Mapping[str, Any], rule: str | None, *,
+def bootstrap_ci(task: Task, per_query: Mapping[str, Any], rule: str | None = None, *,
                  replicates: int = 10_000, level: float = 0.95, seed: int = 0) -> dict:
     """Percentile bootstrap intervals of every metric of every group, and of every summary.
 
@@ -135,8 +135,8 @@ def bootstrap_ci(task: Task, per_query: Mapping[str, Any], rule: str | None, *,
 
     Example:
         >>> from var_bench.benchmarks import UCFCRIME_AR
-        >>> from var_bench.tasks.retrieval import QueryRanks
-        >>> q = QueryRanks([0] * 9 + [5] * 91, [0] * 100)
+        >>> from var_bench.tasks.retrieval import RankCounts
+        >>> q = RankCounts([0] * 9 + [5] * 91, [0] * 100)
         >>> ci = bootstrap_ci(UCFCRIME_AR.task(), {"t2v": q, "v2t": q}, "expected",
         ...                   replicates=2000)
         >>> lo, hi = ci["intervals"]["t2v"]["R@1"]
@@ -144,7 +144,7 @@ def bootstrap_ci(task: Task, per_query: Mapping[str, Any], rule: str | None, *,
         (True, True)
     """
     check_resampling(replicates, level)
-    v = Values(task, per_query, rule)
+    v = Values(task, per_query, task.check_rule(rule))
     means, medians = _replicates(v, int(replicates), np.random.default_rng(seed))
     intervals: dict[str, object] = {}
     width = len(v.mean_names)

@@ -21,10 +21,12 @@ from var_bench.tasks import Task
 CLASSES, ANOMALOUS, NORMAL = "classes", "anomalous", "normal"
 
 
-def group_metrics(task: Task, per_query: Mapping[str, Any], masks: Mapping[str, np.ndarray],
-                  rule: str | None) -> dict[str, Any]:
+def group_metrics(task: Task, per_query: Mapping[str, Any],
+                  masks: Mapping[str, np.ndarray] | np.ndarray, rule: str | None) -> dict[str, Any]:
     """``{"n", "metrics": {group: {metric: value}}, "summary": {name: value}}`` over the queries
-    in each group's mask (``n``: the first group's count)."""
+    in each group's mask (one mask: the same for every group; ``n``: the first group's count)."""
+    if not isinstance(masks, Mapping):
+        masks = {g: np.asarray(masks) for g in per_query}
     metrics = {g: task.summarise(task.subset(q, masks[g]), rule) for g, q in per_query.items()}
     first = next(iter(masks.values()))
     return {"n": int(np.count_nonzero(first)), "metrics": metrics,

@@ -197,9 +197,9 @@ def paired_compare(task: Task, a: Mapping[str, Any], b: Mapping[str, Any],
 
     Example:
         >>> from var_bench.benchmarks import UCFCRIME_AR
-        >>> from var_bench.tasks.retrieval import QueryRanks
-        >>> good = QueryRanks([0] * 60 + [9] * 40, [0] * 100)
-        >>> poor = QueryRanks([0] * 20 + [9] * 80, [0] * 100)
+        >>> from var_bench.tasks.retrieval import RankCounts
+        >>> good = RankCounts([0] * 60 + [9] * 40, [0] * 100)
+        >>> poor = RankCounts([0] * 20 + [9] * 80, [0] * 100)
         >>> c = paired_compare(UCFCRIME_AR.task(), {"t2v": good}, {"t2v": poor}, replicates=2000)
         >>> row = c.rows[0]
         >>> row.metric, row.diff, row.better, row.p_value < 0.01

@@ -2,7 +2,7 @@
 ``retrieval``, :class:`Retrieval`)."""
 
 from var_bench.tasks.retrieval.counting import count_direction, count_ranks
-from var_bench.tasks.retrieval.counts import QueryRanks
+from var_bench.tasks.retrieval.counts import RankCounts
 from var_bench.tasks.retrieval.names import (
     DEFAULT_TIES,
     LOWER_IS_BETTER,
@@ -30,6 +30,6 @@ from var_bench.tasks.retrieval.ranks import (
 )
 
 __all__ = ["DEFAULT_TIES", "LOWER_IS_BETTER", "MEAN_RANK", "MEDIAN_RANK", "METRICS", "RECALLS",
-           "RECALL_KS", "SUMR", "TIE_RULES", "Direction", "QueryRanks", "Retrieval", "arrow", "count_direction",
+           "RECALL_KS", "SUMR", "TIE_RULES", "Direction", "RankCounts", "Retrieval", "arrow", "count_direction",
            "count_ranks", "higher_is_better", "mean_rank", "median_rank", "rank", "recall_at_k",
            "recall_credit", "recall_curve", "sum_recall", "summarise", "tied_query_count"]

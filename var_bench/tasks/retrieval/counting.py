@@ -39,7 +39,7 @@ import numpy as np
 from var_bench.errors import InputError
 from var_bench.tasks.gold import Gold
 from var_bench.tasks.retrieval.matrix import MatrixSource, as_source
-from var_bench.tasks.retrieval.counts import QueryRanks
+from var_bench.tasks.retrieval.counts import RankCounts
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ class _Pass:
                 self.rows[:, i0:i1] = _row_count(mk, p)
         return cols.flush()
 
-    def run(self) -> tuple[QueryRanks, QueryRanks]:
+    def run(self) -> tuple[RankCounts, RankCounts]:
         if self.plan.threads == 1:
             parts = [self.worker()]
         else:
@@ -229,8 +229,8 @@ class _Pass:
         cols = np.sum(parts, axis=0)
         # A query's positives equal to its threshold (the diagonal entry, for the identity) are
         # in its "==" count: they are not competitors.
-        return (QueryRanks(self.rows[0], self.rows[1] - self.t.row_eq),
-                QueryRanks(cols[0], cols[1] - self.t.col_eq))
+        return (RankCounts(self.rows[0], self.rows[1] - self.t.row_eq),
+                RankCounts(cols[0], cols[1] - self.t.col_eq))
 
 
 def _check_source(src: MatrixSource, gold: Gold | None) -> tuple[int, int]:
@@ -307,7 +307,7 @@ def _lowest(dtype: np.dtype):
 
 
 def _count(matrix: Any, *, gold: Gold | None, block_bytes: int | None, threads: int | None,
-           check_finite: bool, rows: bool, cols: bool) -> tuple[QueryRanks, QueryRanks]:
+           check_finite: bool, rows: bool, cols: bool) -> tuple[RankCounts, RankCounts]:
     src = as_source(matrix)
     n_q, n_g = _check_source(src, gold)
     if gold is not None and not gold.is_identity and cols and not gold.gallery_has_positives():
@@ -329,7 +329,7 @@ def _count(matrix: Any, *, gold: Gold | None, block_bytes: int | None, threads: 
 
 def count_ranks(matrix: Any, gold: Gold | None = None, *, block_bytes: int | None = None,
                 threads: int | None = None, check_finite: bool = True
-                ) -> tuple[QueryRanks, QueryRanks]:
+                ) -> tuple[RankCounts, RankCounts]:
     """Both directions in ONE pass over S. Returns ``(rows, cols)``.
 
     With P_i the positive columns of row i (``gold``; None: the identity, P_i = {i}), d_i =
@@ -375,7 +375,7 @@ def count_ranks(matrix: Any, gold: Gold | None = None, *, block_bytes: int | Non
 
 
 def count_direction(matrix: Any, over_rows: bool, gold: Gold | None = None, **kw: Any
-                    ) -> QueryRanks:
+                    ) -> RankCounts:
     """Counts for one direction only: rows (``over_rows=True``, e.g. t2v) or columns (v2t).
 
     Same arguments and result as :func:`count_ranks` for that direction, with half the work.

@@ -11,7 +11,7 @@ from var_bench.errors import InputError
 
 
 @dataclass
-class QueryRanks:
+class RankCounts:
     """Counts for one direction, in canonical query order.
 
     ``higher[i]`` = b_i, gallery items scoring strictly higher than query i's true item;
@@ -46,13 +46,13 @@ class QueryRanks:
     def keys(self) -> tuple[str, str]:
         return ("higher", "tied")
 
-    def subset(self, index: Any) -> "QueryRanks":
+    def subset(self, index: Any) -> "RankCounts":
         """The counts of the queries selected by ``index`` (a mask or integer array)."""
-        return QueryRanks(self.higher[index], self.tied[index])
+        return RankCounts(self.higher[index], self.tied[index])
 
     def to_dict(self) -> dict[str, list[int]]:
         return {"higher": self.higher.tolist(), "tied": self.tied.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "QueryRanks":
+    def from_dict(cls, d: dict[str, Any]) -> "RankCounts":
         return cls(np.asarray(d["higher"]), np.asarray(d["tied"]))

@@ -16,7 +16,7 @@ items: the true item is equally likely to take each of the ranks b+1 .. b+e+1. O
 serves R@K, MdR and MnR alike. R@K = 100 * mean(credit) in percent; MdR and MnR are the median and
 mean of r_i (ranks, 1 = first).
 
-Every function accepts a :class:`~var_bench.tasks.retrieval.counts.QueryRanks` or a ``(higher, tied)``
+Every function accepts a :class:`~var_bench.tasks.retrieval.counts.RankCounts` or a ``(higher, tied)``
 pair of integer arrays.
 """
 
@@ -27,22 +27,22 @@ from typing import Mapping, Sequence, Union
 import numpy as np
 
 from var_bench.errors import InputError
-from var_bench.tasks.retrieval.counts import QueryRanks
+from var_bench.tasks.retrieval.counts import RankCounts
 from var_bench.tasks.retrieval.names import DEFAULT_TIES, MEAN_RANK, MEDIAN_RANK, METRICS, RECALL_KS, RECALLS, TIE_RULES
 
-Counts = Union[QueryRanks, tuple[np.ndarray, np.ndarray]]
+Counts = Union[RankCounts, tuple[np.ndarray, np.ndarray]]
 
 
-def as_query_ranks(q: Counts) -> QueryRanks:
-    """``q`` as :class:`QueryRanks`, checking it holds at least one query with b, e >= 0."""
-    if not isinstance(q, QueryRanks):
+def as_query_ranks(q: Counts) -> RankCounts:
+    """``q`` as :class:`RankCounts`, checking it holds at least one query with b, e >= 0."""
+    if not isinstance(q, RankCounts):
         try:
             higher, tied = q
         except (TypeError, ValueError):
             raise InputError(
-                f"expected QueryRanks or a (higher, tied) pair of arrays, got {type(q).__name__}"
+                f"expected RankCounts or a (higher, tied) pair of arrays, got {type(q).__name__}"
             ) from None
-        q = QueryRanks(np.asarray(higher), np.asarray(tied))
+        q = RankCounts(np.asarray(higher), np.asarray(tied))
     if len(q) == 0:
         raise InputError("expected counts for at least one query, got none")
     if q.higher.min() < 0 or q.tied.min() < 0:

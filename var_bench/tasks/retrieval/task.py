@@ -19,7 +19,7 @@ from var_bench.errors import InputError
 from var_bench.tasks.base import MEAN, MEDIAN, MetricSpec, PerQuery, SummarySpec, Task, register_task_type
 from var_bench.tasks.gold import Gold
 from var_bench.tasks.retrieval.counting import count_direction, count_ranks
-from var_bench.tasks.retrieval.counts import QueryRanks
+from var_bench.tasks.retrieval.counts import RankCounts
 from var_bench.tasks.retrieval.names import (MEAN_RANK, MEDIAN_RANK, RECALL_KS, RECALLS, SUMR,
                                              TIE_RULES)
 from var_bench.tasks.retrieval.ranks import (rank, recall_credit, recall_curve, summarise,
@@ -170,7 +170,7 @@ class Retrieval(Task):
 
         return normalisation_warnings(prediction) + zero_cell_warnings(prediction)
 
-    def score(self, prediction: Any, gold: Gold) -> dict[str, QueryRanks]:
+    def score(self, prediction: Any, gold: Gold) -> dict[str, RankCounts]:
         """(b, e) per query for each direction of ``prediction``, in :attr:`groups` order.
 
         One pass over S for a joint matrix (both directions together), one pass per matrix for
@@ -180,7 +180,7 @@ class Retrieval(Task):
         sub = prediction
         label = sub.label
         key = None if gold.is_identity else gold
-        got: dict[str, QueryRanks] = {}
+        got: dict[str, RankCounts] = {}
         try:
             if sub.joint is not None:
                 if len(sub.directions) == len(self.directions):
@@ -215,10 +215,10 @@ class Retrieval(Task):
         return {m.name: out[m.name] for m in self.metrics}
 
     @classmethod
-    def per_query_from_json(cls, raw: Any, where: str) -> QueryRanks:
+    def per_query_from_json(cls, raw: Any, where: str) -> RankCounts:
         if not isinstance(raw, Mapping) or not {"higher", "tied"} <= set(raw):
             raise InputError(f"{where}: expected an object with 'higher' and 'tied' lists")
-        return QueryRanks.from_dict(raw)
+        return RankCounts.from_dict(raw)
 
     @classmethod
     def per_query_to_json(cls, per_query: PerQuery) -> dict[str, list]:
@@ -227,7 +227,7 @@ class Retrieval(Task):
     def query_count(self, per_query: PerQuery) -> int:
         return len(_counts(per_query))
 
-    def subset(self, per_query: PerQuery, index: Any) -> QueryRanks:
+    def subset(self, per_query: PerQuery, index: Any) -> RankCounts:
         return _counts(per_query).subset(index)
 
     def difficulty(self, per_query: PerQuery, rule: str | None) -> np.ndarray:
@@ -285,10 +285,10 @@ class Retrieval(Task):
         return tuple(found)
 
 
-def _counts(per_query: Any) -> QueryRanks:
-    if isinstance(per_query, QueryRanks):
+def _counts(per_query: Any) -> RankCounts:
+    if isinstance(per_query, RankCounts):
         return per_query
-    return QueryRanks(per_query["higher"], per_query["tied"])
+    return RankCounts(per_query["higher"], per_query["tied"])
 
 
 def _transposed(gold: Gold) -> Gold:

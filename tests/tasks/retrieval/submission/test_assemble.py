@@ -8,9 +8,11 @@ import numpy as np
 import torch
 
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
-from var_bench.tasks.retrieval.submission import read_submission
+from var_bench.fsutil import sha256_lines
+from var_bench.scoring.score import read_submission
+from var_bench.tasks import Gold, IdList
 
-from support.submissions import N_UCF, N_XD, UCF_IDS, canon_for, no_list_canon, refused, whole
+from support.submissions import N_UCF, N_XD, UCF_IDS, gold_for, no_list_gold, refused, whole
 
 
 def test_npz_single_matrix_under_any_name(tmp_path, S):
@@ -33,7 +35,7 @@ def test_npz_per_direction_infers_the_benchmark_from_its_keys(tmp_path):
     p = tmp_path / "s.npz"
     np.savez(p, a2v=S, v2a=S)
     with read_submission(p) as sub:
-        assert sub.spec is XDVIOLENCE_AR
+        assert sub.benchmark == "xdviolence-ar"
 
 
 def test_one_direction_needs_only_its_matrix(tmp_path, S):
@@ -49,7 +51,7 @@ def test_npz_ids_in_shuffled_order_are_bound(tmp_path, S):
     p = tmp_path / "s.npz"
     ids = np.array(UCF_IDS)
     np.savez(p, arr_0=S[np.ix_(rows, cols)], text_ids=ids[rows], video_ids=ids[cols])
-    with read_submission(p, canon=canon_for(UCF_IDS)) as sub:
+    with read_submission(p, gold=gold_for(UCF_IDS)) as sub:
         np.testing.assert_array_equal(whole(sub.joint), S)
 
 
@@ -60,7 +62,7 @@ def test_per_direction_ids_bind_rows_and_columns_by_role(tmp_path, S):
     p = tmp_path / "s.npz"
     # t2v is texts x videos, v2t is videos x texts: the same id arrays bind them both.
     np.savez(p, t2v=S[np.ix_(t, v)], v2t=S.T[np.ix_(v, t)], text_ids=ids[t], video_ids=ids[v])
-    with read_submission(p, canon=canon_for(UCF_IDS)) as sub:
+    with read_submission(p, gold=gold_for(UCF_IDS)) as sub:
         np.testing.assert_array_equal(whole(sub.by_direction["t2v"]), S)
         np.testing.assert_array_equal(whole(sub.by_direction["v2t"]), S.T)
 
@@ -68,7 +70,7 @@ def test_per_direction_ids_bind_rows_and_columns_by_role(tmp_path, S):
 def test_ids_already_canonical_need_no_id_list(tmp_path, S):
     p = tmp_path / "s.npz"
     np.savez(p, arr_0=S, text_ids=np.array(UCF_IDS), video_ids=np.array(UCF_IDS))
-    with read_submission(p, canon=no_list_canon(UCF_IDS)) as sub:
+    with read_submission(p, gold=no_list_gold(UCF_IDS)) as sub:
         np.testing.assert_array_equal(whole(sub.joint), S)
 
 
@@ -77,14 +79,14 @@ def test_torch_dict_with_id_lists(tmp_path, S):
     p = tmp_path / "s.pth"
     torch.save({"t2v": torch.from_numpy(S[perm]), "v2t": torch.from_numpy(S.T[:, perm].copy()),
                 "text_ids": [UCF_IDS[i] for i in perm]}, p)
-    with read_submission(p, canon=canon_for(UCF_IDS)) as sub:
+    with read_submission(p, gold=gold_for(UCF_IDS)) as sub:
         np.testing.assert_array_equal(whole(sub.by_direction["t2v"]), S)
         np.testing.assert_array_equal(whole(sub.by_direction["v2t"]), S.T)
 
 
 def test_benchmark_is_inferred_from_n():
-    assert read_submission(np.zeros((N_XD, N_XD))).spec is XDVIOLENCE_AR
-    assert read_submission(np.zeros((N_UCF, N_UCF))).spec is UCFCRIME_AR
+    assert read_submission(np.zeros((N_XD, N_XD))).benchmark == "xdviolence-ar"
+    assert read_submission(np.zeros((N_UCF, N_UCF))).benchmark == "ucfcrime-ar"
 
 
 def test_unknown_size_lists_the_expected_sizes():
@@ -114,7 +116,7 @@ def test_ids_that_differ_say_how_many_and_show_one(tmp_path, S):
     ids = list(UCF_IDS)
     ids[5], ids[9] = "stranger_a", "stranger_b"
     np.savez(p, arr_0=S, video_ids=np.array(ids))
-    msg = refused("canonical ids", read_submission, p, canon=canon_for(UCF_IDS))
+    msg = refused("canonical ids", read_submission, p, gold=gold_for(UCF_IDS))
     assert "2 missing (e.g. 'vid005')" in msg and "2 extra (e.g. 'stranger_a')" in msg
     assert "video_ids" in msg
 
@@ -124,19 +126,22 @@ def test_duplicate_ids_are_refused(tmp_path, S):
     ids = list(UCF_IDS)
     ids[1] = ids[0]
     np.savez(p, arr_0=S, text_ids=np.array(ids))
-    refused("duplicate id 'vid000'", read_submission, p, canon=canon_for(UCF_IDS))
+    refused("duplicate id 'vid000'", read_submission, p, gold=gold_for(UCF_IDS))
 
 
 def test_ids_of_wrong_length_or_type(tmp_path, S):
     p = tmp_path / "w.npz"
     np.savez(p, arr_0=S, text_ids=np.array(UCF_IDS[:10]))
-    refused(f"expected {N_UCF} ids", read_submission, p, canon=canon_for(UCF_IDS))
+    refused(f"expected {N_UCF} ids", read_submission, p, gold=gold_for(UCF_IDS))
     np.savez(p, arr_0=S, text_ids=np.arange(N_UCF))
-    refused("expected an array of string ids", read_submission, p, canon=canon_for(UCF_IDS))
+    refused("expected an array of string ids", read_submission, p, gold=gold_for(UCF_IDS))
 
 
 def test_ids_without_a_canon_are_refused(S):
-    refused("canonical ids", read_submission, {"S": S, "text_ids": UCF_IDS[::-1]}, "ucfcrime-ar")
+    unknown = Gold.identity(IdList(N_UCF, sha256_lines(UCF_IDS)))  # a hash, no list to bind to
+    msg = refused("canonical ids", read_submission, {"S": S, "text_ids": UCF_IDS[::-1]},
+                  "ucfcrime-ar", gold=unknown)
+    assert "text_ids" in msg and "var-bench ids ucfcrime-ar" in msg
 
 
 def test_unknown_benchmark_and_direction():

@@ -9,9 +9,9 @@ import pytest
 from var_bench.tasks.retrieval.submission import (
     check_dtype,
     check_shape,
-    read_submission,
 )
 
+from var_bench.scoring.score import read_submission
 from support.submissions import N_UCF, refused
 
 

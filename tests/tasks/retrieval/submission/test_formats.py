@@ -14,16 +14,16 @@ import pytest
 import torch
 
 from var_bench.benchmarks import UCFCRIME_AR
-from var_bench.tasks.retrieval.submission import read_submission
+from var_bench.scoring.score import read_submission
 
-from support.submissions import N_UCF, UCF_IDS, canon_for, refused, whole
+from support.submissions import N_UCF, UCF_IDS, gold_for, refused, whole
 
 
 def test_npy_is_read_from_the_file_block_by_block(tmp_path, S):
     p = tmp_path / "s.npy"
     np.save(p, S)
     with read_submission(p) as sub:
-        assert sub.spec is UCFCRIME_AR and sub.directions == ("t2v", "v2t")
+        assert sub.benchmark == "ucfcrime-ar" and sub.directions == ("t2v", "v2t")
         assert type(sub.joint).__name__ == "NpyFileSource"
         np.testing.assert_array_equal(whole(sub.joint), S)
         assert sub.warnings == [] and sub.path == str(p)
@@ -102,7 +102,7 @@ def test_hdf5_dataset_is_read_in_row_blocks(tmp_path, S):
     with h5py.File(p, "w") as f:
         f["scores"] = S[:, perm]
         f["video_ids"] = np.array(UCF_IDS, dtype=object)[perm].astype("S")
-    with read_submission(p, canon=canon_for(UCF_IDS)) as sub:
+    with read_submission(p, gold=gold_for(UCF_IDS)) as sub:
         np.testing.assert_array_equal(whole(sub.joint), S)
     with h5py.File(p, "w") as f:
         f.create_dataset("scores", data=S, chunks=(16, N_UCF))
@@ -204,7 +204,7 @@ def test_npz_member_that_is_not_npy(tmp_path, S):
 def test_npz_object_member_is_refused(tmp_path, S):
     p = tmp_path / "o.npz"
     np.savez(p, arr_0=S, text_ids=np.array(UCF_IDS, dtype=object))
-    refused("object array", read_submission, p, canon=canon_for(UCF_IDS))
+    refused("object array", read_submission, p, gold=gold_for(UCF_IDS))
 
 
 def test_npz_truncated(tmp_path, S):

@@ -4,11 +4,13 @@ Wilson."""
 from __future__ import annotations
 
 import numpy as np
+
+from var_bench.benchmarks import UCFCRIME_AR
 import pytest
 
 from var_bench.scoring.stats.binomial import percent_interval, wilson_interval
 from var_bench.scoring.stats.compare import bonferroni_adjust, holm_adjust, paired_compare
-from var_bench.tasks.retrieval.counts import QueryRanks
+from var_bench.tasks.retrieval.counts import RankCounts
 from var_bench.scoring.record import DISCLOSURE_KEYS
 from var_bench.scoring.score import score
 
@@ -46,9 +48,9 @@ def test_holm_matches_the_textbook_example() -> None:
 
 
 def test_paired_compare_reports_holm_adjusted_p() -> None:
-    good = QueryRanks([0] * 60 + [9] * 40, [0] * 100)
-    poor = QueryRanks([0] * 20 + [9] * 80, [0] * 100)
-    c = paired_compare({"t2v": good}, {"t2v": poor}, replicates=500)
+    good = RankCounts([0] * 60 + [9] * 40, [0] * 100)
+    poor = RankCounts([0] * 20 + [9] * 80, [0] * 100)
+    c = paired_compare(UCFCRIME_AR.task(), {"t2v": good}, {"t2v": poor}, replicates=500)
     assert c.correction == "holm"
     assert [r.p_adjusted for r in c.rows] == pytest.approx(holm_adjust([r.p_value for r in c.rows]))
 

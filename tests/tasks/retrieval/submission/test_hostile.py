@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from var_bench.cli import main
 from var_bench.errors import InputError
-from var_bench.tasks.retrieval.submission import read_submission
+from var_bench.scoring.score import read_submission
 
 N = 290
 UCF = "ucfcrime-ar"

@@ -11,10 +11,10 @@ from var_bench.tasks.retrieval.submission import (
     UNEQUAL_SPREAD,
     axis_mean_spread,
     normalisation_warnings,
-    read_submission,
 )
 from var_bench.tasks.retrieval.matrix import ArraySource
 
+from var_bench.scoring.score import read_submission
 from support.submissions import N_UCF
 
 
