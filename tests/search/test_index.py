@@ -110,7 +110,7 @@ def test_segments_hit_the_annotated_anomalies(trained, index):
 
 
 def test_append_equals_one_build(trained, index, tmp_path):
-    from var_bench.search.index import store_gallery
+    from var_bench.search import store_gallery
 
     gallery = store_gallery("ucfcrime-ar", "test", home=trained["home"])
     two = Index.create(trained["ckpt"], "ucfcrime-ar", tmp_path / "two", device="cpu")
@@ -135,7 +135,7 @@ def test_approximate_search_and_recall(index):
 
 
 def test_other_features_are_refused(trained, index):
-    from var_bench.search.index import Gallery, store_gallery
+    from var_bench.search import Gallery, store_gallery
 
     gallery = store_gallery("ucfcrime-ar", "test", home=trained["home"])
     real = Gallery(gallery.items, {**gallery.identity, "synthetic": False, "source": "real I3D"})
