@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import numpy as np
-import torch
-
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
 
@@ -61,54 +58,63 @@ def _manifest_digest(m) -> str | None:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
-class FolderGallery(torch.utils.data.Dataset):
+class FolderGallery:
     """Items of a raw feature folder (any layout ``var-bench build`` reads, or the output of
-    ``var-bench extract``), one per video stem, crops averaged: ``{stream: [T, D], video_id,
-    index}``. The streams are trimmed to a common T (as the feature build does)."""
+    ``var-bench extract``), one per video stem found in every stream: ``{stream: [T, D],
+    video_id, index}``.
+
+    The files are read as the feature build reads them (:mod:`var_bench.features.readers`:
+    headers checked, crops averaged) and the streams trimmed to their common T
+    (:func:`~var_bench.features.align.aligned_length`). The identity is the build's too: the
+    folder is synthetic when a root carries ``var-bench synth``'s marker
+    (:data:`~var_bench.features.layouts.SYNTH_MARKER`) or its features were extracted with random
+    weights; ``snippet_frames`` comes from the folder's ``extraction.json``, else the benchmark.
+    """
 
     def __init__(self, spec: BenchmarkSpec, folder: Path, flow: Path | None = None) -> None:
-        from var_bench.features.layouts import index_streams
+        from var_bench.features.extraction import random_marker, tree_identities
+        from var_bench.features.layouts import SYNTH_MARKER, index_streams
+        from var_bench.features.readers import video_headers
 
-        self.streams = index_streams(spec, Path(folder), flow)
+        folder = Path(folder)
+        roots = [folder] + ([Path(flow)] if flow is not None else [])
+        self.streams = index_streams(spec, folder, flow)
         stems = None
-        for s, idx in self.streams.items():
-            have = set(idx.files)
-            stems = have if stems is None else stems & have
+        for idx in self.streams.values():
+            stems = set(idx.files) if stems is None else stems & set(idx.files)
         self.stems = sorted(stems or ())
         if not self.stems:
             raise InputError(f"--features: expected feature files of at least one video under "
                              f"{folder}, found none usable")
-        marker = Path(folder) / ".var_bench_synth.json"
-        extraction = Path(folder) / "extraction.json"
-        frames = spec.snippet_frames
-        if extraction.is_file():  # the output of `var-bench extract` names its snippet length
-            try:
-                ident = json.loads(extraction.read_text(encoding="utf-8")).get("identity", {})
-                frames = int(ident.get("snippet_frames") or ident.get("snippet_length") or frames)
-            except (OSError, ValueError, AttributeError):
-                raise InputError(f"{extraction}: expected the JSON written by var-bench extract, "
-                                 f"got something else") from None
-        self.identity = {"source": f"feature folder {Path(folder).resolve()}",
-                         "synthetic": marker.exists(),
-                         "streams": list(self.streams),
-                         "dims": {}, "digest": hashlib.sha256("\n".join(
-                             f"{s}:{i.fingerprint}" for s, i in self.streams.items()).encode()).hexdigest(),
-                         "snippet_frames": frames}
+        identities = tree_identities(roots)
+        frames = next((int(i["snippet_frames"]) for i in identities.values()
+                       if i.get("snippet_frames")), spec.snippet_frames)
+        first = self.stems[0]
+        self.identity = {
+            "source": f"feature folder {folder.resolve()}",
+            "synthetic": (any((root / SYNTH_MARKER).is_file() for root in roots)
+                          or random_marker(identities) is not None),
+            "streams": list(self.streams),
+            "dims": {s: int(video_headers(ix, first)[0].shape[-1]) for s, ix in self.streams.items()},
+            "digest": hashlib.sha256("\n".join(
+                f"{s}:{ix.inputs_sha256}" for s, ix in self.streams.items()).encode()).hexdigest(),
+            "snippet_frames": frames}
 
     def __len__(self) -> int:
         return len(self.stems)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
+        from var_bench.features.align import aligned_length
+        from var_bench.features.readers import ArrayPool, read_stream, video_headers
+
         stem = self.stems[i]
+        heads = {s: video_headers(ix, stem) for s, ix in self.streams.items()}
+        T = aligned_length({s: h[0].shape[0] for s, h in heads.items()}, stem)
         item: dict[str, Any] = {"video_id": stem, "index": i}
-        for s, idx in self.streams.items():
-            arrays = [np.load(p, mmap_mode="r", allow_pickle=False) for p in
-                      (idx.root / f for f in idx.files[stem])]
-            x = np.stack([np.asarray(a, np.float32) for a in arrays], 0).mean(0) \
-                if arrays[0].ndim == 2 else np.asarray(arrays[0], np.float32).mean(1)
-            item[s] = x
-            self.identity["dims"][s] = int(x.shape[-1])
-        T = min(item[s].shape[0] for s in self.streams)
-        for s in self.streams:
-            item[s] = item[s][:T]
+        scratch = ArrayPool().lease()
+        try:
+            for s, ix in self.streams.items():
+                item[s] = read_stream(ix, stem, heads[s], T, "mean", scratch)
+        finally:
+            scratch.release()
         return item
