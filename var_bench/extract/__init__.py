@@ -21,8 +21,8 @@ from typing import Any
 _LAZY = {
     "extract": "var_bench.extract.pipeline",
     "ExtractResult": "var_bench.extract.pipeline",
-    "parse_shard": "var_bench.extract.pipeline",
-    "shard_of": "var_bench.extract.pipeline",
+    "parse_shard": "var_bench.extract.shards",
+    "shard_of": "var_bench.extract.shards",
     "Recipe": "var_bench.extract.recipes",
     "RECIPES": "var_bench.extract.recipes",
     "get_recipe": "var_bench.extract.recipes",
