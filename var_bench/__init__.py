@@ -20,10 +20,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from var_bench import _compat
 from var_bench._version import __version__
-
-_compat.install()
 
 _LAZY = {
     "list_benchmarks": "var_bench.benchmarks.registry",
