@@ -14,7 +14,6 @@ Names are imported lazily, so ``import var_bench.extract`` needs neither torch n
 
 from __future__ import annotations
 
-import sys
 from importlib import import_module
 from typing import Any
 
@@ -53,8 +52,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
-
-
-from var_bench.extract.callable import CallableModule  # noqa: E402
-
-sys.modules[__name__].__class__ = CallableModule
