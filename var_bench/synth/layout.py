@@ -1,8 +1,8 @@
 """Upstream raw feature layouts that ``var-bench synth`` writes: names, dimensions, file paths.
 
-The layouts are those of docs/interfaces (UCF crops per file, RTFM one file per video, XD-Violence
-I3D crops per file, VGGish per video). ``split`` here is the *upstream* split: ``"train"`` (the
-built train + val) or ``"test"``.
+The layouts are built-ins of docs/features.md ("Built-in layouts": UCF crops per file, RTFM one
+file per video, XD-Violence I3D crops per file, VGGish per video). ``split`` here is the
+*upstream* split: ``"train"`` (the built train + val) or ``"test"``.
 """
 
 from __future__ import annotations
