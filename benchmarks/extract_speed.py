@@ -62,6 +62,7 @@ def main(argv=None) -> int:
 
     from support.videos import write_video
     from var_bench.extract import pipeline as P
+    from var_bench.extract.state import STATE_DIR, write_video
     from var_bench.extract.flow import make_flow
     from var_bench.extract.models import load_encoder
     from var_bench.extract.recipes import RECIPES
@@ -106,12 +107,12 @@ def main(argv=None) -> int:
     for r in range(a.repeats):
         out = tmp / f"out{r}"
         plan = P._Plan(a.model, recipe, enc, flow, a.batch, out)
-        state = out / P.STATE_DIR
+        state = out / STATE_DIR
         jobs = [P._Job(p.stem, p, [out / f"{p.stem}__{k}.npy" for k in range(a.crops)]) for p in paths]
         t = time.perf_counter()
         for job, items in P._pipelined(jobs, P._produce_visual(plan), a.workers):
             feats, nf = P._encode_video(plan, items, lambda s: None)
-            P._write_video(plan, job, feats, nf, state)
+            write_video(state, out, job.stem, job.files, feats, {"frames": nf})
         sync()
         best = min(best, time.perf_counter() - t)
     extractor_sps = S / best

@@ -86,9 +86,11 @@ def run_paper(bench, n_train, n_test, home, dry, dev):
     import torch
 
     from var_bench.benchmarks import get_benchmark
-    from var_bench.training.evaluate import encode_split, score_matrix, similarity_matrix
+    from var_bench.training.encode import encode_split, score_matrix, similarity_matrix
+    from var_bench.training.loaders import build_eval_loader
+    from var_bench.training.rebuild import load_trained_model
     from var_bench.training.runtime import amp_dtype
-    from var_bench.training.trainer import build_eval_loader, load_trained_model, train
+    from var_bench.training.trainer import train
 
     cap = 32 if dry else 512
     tr, src = lengths_for(bench, "train", n_train, home, cap, dry)
@@ -127,9 +129,11 @@ def run_paper(bench, n_train, n_test, home, dry, dev):
 
 def amp_vs_fp32(dev, dry):
     from var_bench.benchmarks import get_benchmark
-    from var_bench.training.evaluate import encode_split, score_matrix, similarity_matrix
+    from var_bench.training.encode import encode_split, score_matrix, similarity_matrix
+    from var_bench.training.loaders import build_eval_loader
+    from var_bench.training.rebuild import load_trained_model
     from var_bench.training.runtime import amp_dtype
-    from var_bench.training.trainer import build_eval_loader, load_trained_model, train
+    from var_bench.training.trainer import train
 
     n, dim = (64, 64) if dry else (1024, 1024)
     rng = np.random.default_rng(3)

@@ -58,9 +58,10 @@ def bare_loop(cfg, ctx, data, epochs: int) -> tuple[float, int]:
     """(seconds, steps) of epochs 2..E of a plain loop: zero_grad, forward, backward, clip, step."""
     import torch
 
+    from var_bench.training.loaders import build_train_loader, collate_streams
+    from var_bench.training.optim import make_optimizer
+    from var_bench.training.rebuild import build_model
     from var_bench.training.runtime import Dist, seed_everything
-    from var_bench.training.trainer import (build_model, build_train_loader, collate_streams,
-                                            make_optimizer)
 
     seed_everything(cfg.train.seed)
     model = build_model(cfg, ctx)
@@ -100,7 +101,8 @@ def main() -> int:
 
     from var_bench.benchmarks import get_benchmark
     from var_bench.training.config import load_config
-    from var_bench.training.trainer import infer_context, train
+    from var_bench.training.loaders import infer_context
+    from var_bench.training.trainer import train
 
     if args.threads:
         torch.set_num_threads(args.threads)

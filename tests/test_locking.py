@@ -42,15 +42,17 @@ def test_a_second_writer_refuses_at_once_with_timeout_zero(tmp_path, monkeypatch
 def test_a_second_writer_waits_then_runs(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("VAR_BENCH_LOCK_TIMEOUT", "10")
     order = []
+    held = threading.Event()
 
     def holder():
         with exclusive(tmp_path / "store", "build"):
+            held.set()
+            time.sleep(0.3)  # the second writer is blocked meanwhile; without the lock it would win
             order.append("first")
-            time.sleep(0.3)
 
     t = threading.Thread(target=holder)
     t.start()
-    time.sleep(0.05)
+    assert held.wait(5)  # the holder has the lock before the second writer asks for it
     with exclusive(tmp_path / "store", "build"):
         order.append("second")
     t.join()

@@ -8,11 +8,11 @@ Public API (imported lazily so ``import var_bench`` stays fast)::
     var_bench.load_dataset("ucfcrime-ar", split="test")   # a datasets.Dataset
     var_bench.score(matrix, benchmark="ucfcrime-ar")      # a ResultRecord
     var_bench.compare(record_a, record_b)                # a paired comparison
-    var_bench.extract("ucfcrime-ar", videos, out, model="i3d-rgb")  # features from the videos
+    var_bench.extract_features("ucfcrime-ar", videos, out, model="i3d-rgb")  # from the videos
 
-No public name here is also a submodule's name, so importing a submodule never replaces one; the
-one exception, ``extract``, is a package that is itself callable (``var_bench.extract(...)`` runs
-:func:`var_bench.extract.pipeline.extract` whichever of the two the attribute holds).
+No public name here is also a submodule's name, so importing a submodule never replaces one
+(``extract_features`` is :func:`var_bench.extract.extract`: the package ``var_bench.extract``
+keeps its own name).
 """
 
 from __future__ import annotations
@@ -20,10 +20,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from var_bench import _compat
 from var_bench._version import __version__
-
-_compat.install()
 
 _LAZY = {
     "list_benchmarks": "var_bench.benchmarks.registry",
@@ -35,15 +32,16 @@ _LAZY = {
     "score": "var_bench.scoring.score",
     "compare": "var_bench.scoring.score",
     "ResultRecord": "var_bench.scoring.record",
-    "extract": "var_bench.extract.pipeline",
+    "extract_features": "var_bench.extract.pipeline:extract",
 }
 
 __all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
+    if name in _LAZY:  # "module" or "module:attribute" (a name the module spells otherwise)
+        module, _, attribute = _LAZY[name].partition(":")
+        return getattr(import_module(module), attribute or name)
     raise AttributeError(f"module 'var_bench' has no attribute {name!r}")
 
 

@@ -12,7 +12,7 @@ import pytest
 from support.httpserver import Fault, serve_folder
 
 from var_bench.benchmarks.sources import GIT_BLOB, SHA256, SHA256_PREFIX, Check, PinnedFile, SourceFile
-from var_bench.data import fetch as F
+from var_bench.data.fetch import partfile
 from var_bench.data.fetch import RetryPolicy, fetch_to, location, part_of, verifies
 from var_bench.errors import DownloadError, InputError
 from var_bench.fsutil import git_blob_sha1
@@ -209,7 +209,7 @@ def test_a_stale_leftover_part_is_fetched_again_from_zero(mirror, dest):
 def test_a_file_with_no_pinned_size_is_capped(mirror, dest, monkeypatch):
     """A server cannot fill the disk with a file whose size is not pinned."""
     src, data = make_pinned(mirror, SHA256)
-    monkeypatch.setattr(F, "UNPINNED_LIMIT", 1000)
+    monkeypatch.setattr(partfile, "UNPINNED_LIMIT", 1000)
     with serve_folder(mirror) as server:
         with pytest.raises(DownloadError) as err:
             fetch_to(src, dest, server.url, retry=FAST)

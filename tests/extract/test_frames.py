@@ -1,4 +1,4 @@
-"""Frame arithmetic: snippet counts, frame-rate conversion, resize, crops, scaling, shards."""
+"""Frame arithmetic: snippet counts, frame-rate conversion, resize, crops, scaling."""
 
 import math
 from fractions import Fraction
@@ -9,7 +9,6 @@ import pytest
 from var_bench.errors import InputError
 from var_bench.extract import frames as FR
 from var_bench.extract import recipes as R
-from var_bench.extract.pipeline import parse_shard, shard_of
 
 
 def test_rgb_and_flow_snippet_rules():
@@ -90,24 +89,3 @@ def test_recipes_validate():
     assert R.default_recipe("xdviolence-ar", "clip").name == "vadclip"
     for r in R.RECIPES.values():
         assert r.choices, f"{r.name}: every recipe states what is a choice"
-
-
-@pytest.mark.parametrize("n", [1, 2, 3, 7])
-def test_shards_are_disjoint_and_cover_everything(n):
-    ids = [f"v{i}" for i in range(23)]
-    parts = [shard_of(ids, (k, n)) for k in range(n)]
-    flat = [v for p in parts for v in p]
-    assert sorted(flat) == sorted(ids) and len(flat) == len(set(flat))
-
-
-def test_parse_shard():
-    assert parse_shard(None) == (0, 1)
-    assert parse_shard("2/4") == (2, 4)
-    for bad in ("4/4", "x", "1/0", "-1/3"):
-        with pytest.raises(InputError, match="K/N"):
-            parse_shard(bad)
-    assert parse_shard("auto", env={"RANK": "3", "WORLD_SIZE": "8"}) == (3, 8)
-    assert parse_shard("auto", env={"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_COUNT": "4",
-                                    "SLURM_ARRAY_TASK_MIN": "3"}) == (2, 4)
-    assert parse_shard("auto", env={"SLURM_PROCID": "1", "SLURM_NTASKS": "2"}) == (1, 2)
-    assert parse_shard("auto", env={}) == (0, 1)

@@ -82,22 +82,22 @@ def test_resume_after_a_kill_leaves_no_partial_file(ucf_videos, tmp_path, monkey
     root, counts = ucf_videos
     some = sorted(counts)[:3]
     out = tmp_path / "out"
-    real = P._write_video
+    real = P.write_video
     calls = []
 
-    def dying(plan, job, feats, n, state):
+    def dying(state, out, stem, files, feats, counts):
         if len(calls) == 1:  # killed in the middle of writing the second video
-            with open(job.files[0].parent / f".{job.files[0].name}.x.tmp", "wb") as f:
+            with open(files[0].parent / f".{files[0].name}.x.tmp", "wb") as f:
                 f.write(b"half")
             raise KeyboardInterrupt
-        calls.append(job.stem)
-        return real(plan, job, feats, n, state)
+        calls.append(stem)
+        return real(state, out, stem, files, feats, counts)
 
-    monkeypatch.setattr(P, "_write_video", dying)
+    monkeypatch.setattr(P, "write_video", dying)
     with pytest.raises(KeyboardInterrupt):
         extract(UCF, root, out, "i3d-rgb", recipe=UCF_SMALL, weights="random", ids=some)
     assert len(list(out.rglob("*.npy"))) == 1 and len(list((out / ".extraction/videos").glob("*.json"))) == 1
-    monkeypatch.setattr(P, "_write_video", real)
+    monkeypatch.setattr(P, "write_video", real)
     res = extract(UCF, root, out, "i3d-rgb", recipe=UCF_SMALL, weights="random", ids=some)
     assert res.skipped == calls and sorted(res.done + res.skipped) == some
     assert not list(out.rglob("*.tmp"))

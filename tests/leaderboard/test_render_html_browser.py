@@ -17,7 +17,6 @@ from var_bench.leaderboard import build_leaderboard, render
 from var_bench.leaderboard.plot import series_colours
 
 from support.html import URL_ATTRS
-from support.pngdecode import decode_png
 from support.records_factory import fake_ids_hash, make_record
 
 pytestmark = pytest.mark.browser

@@ -111,7 +111,7 @@ def test_segments_hit_the_annotated_anomalies(trained, index):
 
 
 def test_append_equals_one_build(trained, index, tmp_path):
-    from var_bench.search.index import store_gallery
+    from var_bench.search import store_gallery
 
     gallery = store_gallery("ucfcrime-ar", "test", home=trained["home"])
     two = Index.create(trained["ckpt"], "ucfcrime-ar", tmp_path / "two", device="cpu")
@@ -136,7 +136,7 @@ def test_approximate_search_and_recall(index):
 
 
 def test_other_features_are_refused(trained, index):
-    from var_bench.search.index import Gallery, store_gallery
+    from var_bench.search import Gallery, store_gallery
 
     gallery = store_gallery("ucfcrime-ar", "test", home=trained["home"])
     real = Gallery(gallery.items, {**gallery.identity, "synthetic": False, "source": "real I3D"})
@@ -145,6 +145,41 @@ def test_other_features_are_refused(trained, index):
     wrong = Gallery([{**gallery.items[0], "rgb": np.zeros((5, 7), np.float32)}], gallery.identity)
     with pytest.raises(InputError, match="the model's feature identity"):
         index.add(wrong, progress=False)
+
+
+def _copy_videos(tree, stems, dest, marker: bool):
+    """The files of ``stems`` copied from the synthetic ``tree`` into ``dest`` (same layout),
+    with or without the synth marker."""
+    import shutil
+
+    from var_bench.features.layouts import SYNTH_MARKER
+
+    for stem in stems:
+        for path in tree.rglob(f"{stem}__*.npy"):
+            target = dest / path.relative_to(tree)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    if marker:
+        shutil.copyfile(tree / SYNTH_MARKER, dest / SYNTH_MARKER)
+    return dest
+
+
+def test_a_feature_folder_of_the_other_kind_is_refused(trained, index, tmp_path):
+    """The index holds synthetic features: a folder of them (the synth marker copied along) is
+    accepted, the same files without the marker count as real ones and are refused."""
+    from var_bench.benchmarks import UCFCRIME_AR
+    from var_bench.search import FolderGallery, Gallery
+
+    stems = index.info.videos[:3]  # indexed already: accepted means nothing to add
+    synthetic = FolderGallery(UCFCRIME_AR, _copy_videos(trained["root"] / "tree", stems,
+                                                        tmp_path / "synthetic", marker=True))
+    assert synthetic.identity["synthetic"] is True
+    assert index.add(Gallery(synthetic, synthetic.identity), progress=False) == 0
+    real = FolderGallery(UCFCRIME_AR, _copy_videos(trained["root"] / "tree", stems,
+                                                   tmp_path / "real", marker=False))
+    assert real.identity["synthetic"] is False
+    with pytest.raises(InputError, match="expected features like the indexed ones"):
+        index.add(Gallery(real, real.identity), progress=False)
 
 
 def test_index_of_another_model_is_refused(trained, index, tmp_path):

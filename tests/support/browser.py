@@ -1,4 +1,4 @@
-"""Headless Chromium for page tests: screenshots (decoded with ``support.pngdecode``) and DOMs.
+"""Headless Chromium for page tests: screenshots (decoded with Pillow) and DOMs.
 
 Chromium runs with every host name mapped to NOTFOUND and the usual background services off
 (no network, no component updates, no sync, a fresh profile per call), so a page that needed the
@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from support.pngdecode import decode_png
+from PIL import Image
 
 CHROMIUM = Path("/usr/bin/chromium")
 TOLERANCE = 10  # per channel: anti-aliasing leaves line cores at their exact colour
@@ -41,11 +40,12 @@ def run_chromium(tmp_path: Path, page: Path, width: int, height: int, *extra: st
 
 
 def screenshot(tmp_path: Path, page: Path, width: int, height: int) -> np.ndarray:
-    """(height, width, channels) pixels of ``page`` rendered at ``width`` x ``height``."""
+    """(height, width, 3) RGB pixels of ``page`` rendered at ``width`` x ``height``."""
     png = tmp_path / f"shot-{page.stem}-{width}x{height}.png"
     shot = run_chromium(tmp_path, page, width, height, f"--screenshot={png}", tag=f"{width}")
     assert png.is_file(), f"chromium wrote no screenshot (rc {shot.returncode}): {shot.stderr[-800:]}"
-    return decode_png(png.read_bytes())
+    with Image.open(png) as img:
+        return np.asarray(img.convert("RGB"))
 
 
 def dump_dom(tmp_path: Path, page: Path) -> str:

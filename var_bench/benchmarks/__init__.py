@@ -6,7 +6,6 @@ Generic code never keys on a benchmark's name: the public entry points resolve a
 :data:`registry.BUILTIN` (or a :func:`register_benchmark` call).
 """
 
-from var_bench import _compat
 from var_bench.benchmarks.registry import (  # noqa: F401
     BENCHMARKS,
     UCFCRIME_AR,
@@ -31,5 +30,3 @@ from var_bench.benchmarks.spec import (  # noqa: F401
 __all__ = ["BENCHMARKS", "DEFAULT_SNIPPET_FRAMES", "SPLITS", "UCFCRIME_AR", "XDVIOLENCE_AR",
            "BenchmarkSpec", "ColumnSpec", "Layout", "VideoCollection", "all_sources", "get_benchmark",
            "list_benchmarks", "register_benchmark", "source", "unregister_benchmark"]
-
-_compat.make_benchmarks_callable(__name__)

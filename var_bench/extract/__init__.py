@@ -14,15 +14,14 @@ Names are imported lazily, so ``import var_bench.extract`` needs neither torch n
 
 from __future__ import annotations
 
-import sys
 from importlib import import_module
 from typing import Any
 
 _LAZY = {
     "extract": "var_bench.extract.pipeline",
     "ExtractResult": "var_bench.extract.pipeline",
-    "parse_shard": "var_bench.extract.pipeline",
-    "shard_of": "var_bench.extract.pipeline",
+    "parse_shard": "var_bench.extract.shards",
+    "shard_of": "var_bench.extract.shards",
     "Recipe": "var_bench.extract.recipes",
     "RECIPES": "var_bench.extract.recipes",
     "get_recipe": "var_bench.extract.recipes",
@@ -53,8 +52,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
-
-
-from var_bench.extract.callable import CallableModule  # noqa: E402
-
-sys.modules[__name__].__class__ = CallableModule

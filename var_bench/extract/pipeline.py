@@ -1,23 +1,16 @@
 """``extract``: benchmark videos -> raw feature trees in the upstream layout, resumable and sharded.
 
 Per video (its id from the built benchmark, its file found by stem under ``videos``):
-decode frame by frame -> frame-rate conversion -> resize -> [flow step] -> 16-frame snippets ->
-crops -> the model, batched on the device -> ``[T, C, D]`` -> one ``[T, D]`` float32 file per crop
-(``[<Class>/]<Stem>__<k>.npy``) or ``<Stem>__vggish.npy`` for audio.
+decode frame by frame -> frame-rate conversion -> resize -> [flow step] -> 16-frame snippets
+(:mod:`.snippets`) -> crops -> the model, batched on the device -> ``[T, C, D]`` -> one ``[T, D]``
+float32 file per crop (``[<Class>/]<Stem>__<k>.npy``) or ``<Stem>__vggish.npy`` for audio.
 
 Output folders: ``i3d-rgb`` and ``clip-vit-b16`` write at ``out``; ``i3d-flow`` at ``out/Flow``;
 ``vggish`` at ``out/VGGish`` (the store's layout detection puts ``Flow/`` files in the flow stream
 and ``__vggish`` files in the audio stream), each with its own ``extraction.json``.
 
-Never half-written: every file is written to a temporary name and renamed; a video counts as done
-only when its marker ``.extraction/videos/<stem>.json`` (written last) exists, so a killed run redoes
-at most the videos it was working on, and a finished video is never redone. Temporary files a killed
-run left behind are removed when their video is redone.
-
-Sharding (``shard=(K, N)``, 0 <= K < N): video i of the benchmark's canonical id list belongs to
-shard ``i mod N``, so N processes (GPUs, nodes, array jobs) share one output folder without
-collision and together cover every video exactly once. ``extraction.json`` is rebuilt from the
-markers under a file lock by every process at its end, so the last one to finish writes the full file.
+Never half-written and resumable: every file is written to a temporary name and renamed, and a
+video is done once its marker exists (:mod:`.state`). Sharding (``shard=(K, N)``): :mod:`.shards`.
 
 Overlap: ``workers`` threads decode (and, for TV-L1, compute flow) up to ``workers`` videos ahead
 while the main thread runs the model; ``workers=0`` does everything in the calling thread.
@@ -25,8 +18,6 @@ while the main thread runs the model; ``workers=0`` does everything in the calli
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import os
 import queue
@@ -45,58 +36,20 @@ from var_bench.extract import frames as FR
 from var_bench.extract import recipes as R
 from var_bench.extract.flow import FLOW_METHODS, FlowCarry, make_flow
 from var_bench.extract.models import MODELS, STREAM_OF, Encoder, load_encoder
+from var_bench.extract.shards import parse_shard, shard_of
+from var_bench.extract.snippets import SnippetCutter
+from var_bench.extract.state import (STATE_DIR, check_identity, clean_stale, is_done, write_summary,
+                                     write_video)
 from var_bench.extract.video import decode_audio, decode_frames, decoder_identity, index_videos, match_videos
-from var_bench.features.extraction import EXTRACTION_FILE, RANDOM_WEIGHTS
-from var_bench.fsutil import atomic_write_text, atomic_writer
+from var_bench.features.extraction import RANDOM_WEIGHTS
 
 log = logging.getLogger(__name__)
 
-STATE_DIR = ".extraction"
 SUBFOLDER = {"i3d-flow": "Flow", "vggish": "VGGish"}
 #: Frames decoded per chunk handed from a worker to the model (bounds memory per video).
 CHUNK_SNIPPETS = 4
 #: Chunks a worker may queue ahead per video.
 QUEUE_DEPTH = 4
-#: Environment variables read by ``shard="auto"``, in order: (index, count, offset of the index).
-SHARD_ENV: tuple[tuple[str, str], ...] = (
-    ("RANK", "WORLD_SIZE"),                          # torchrun / torch.distributed
-    ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT"),  # sbatch --array=0-(N-1)
-    ("SLURM_PROCID", "SLURM_NTASKS"),                # srun -n N
-)
-
-
-def parse_shard(text: str | tuple[int, int] | None, env: dict | None = None) -> tuple[int, int]:
-    """``"K/N"`` (0 <= K < N) -> ``(K, N)``; None -> ``(0, 1)``; ``"auto"`` -> from torchrun or
-    SLURM environment variables (:data:`SHARD_ENV`; a SLURM array's index is taken relative to
-    ``SLURM_ARRAY_TASK_MIN``), ``(0, 1)`` when none is set."""
-    if text is None:
-        return 0, 1
-    if isinstance(text, tuple):
-        k, n = text
-    elif str(text).strip() == "auto":
-        env = os.environ if env is None else env
-        for ik, nk in SHARD_ENV:
-            if ik in env and nk in env:
-                k = int(env[ik]) - (int(env.get("SLURM_ARRAY_TASK_MIN", 0)) if ik.startswith("SLURM_ARRAY") else 0)
-                n = int(env[nk])
-                break
-        else:
-            return 0, 1
-    else:
-        try:
-            ks, ns = str(text).split("/")
-            k, n = int(ks), int(ns)
-        except ValueError:
-            raise InputError(f"--shard: expected K/N with 0 <= K < N (e.g. 0/4) or auto, got {text!r}") from None
-    if not (n >= 1 and 0 <= k < n):
-        raise InputError(f"--shard: expected K/N with 0 <= K < N, got {k}/{n}")
-    return k, n
-
-
-def shard_of(ids: list[str], shard: tuple[int, int]) -> list[str]:
-    """The ids of ``shard`` = ``(K, N)``: positions i with ``i mod N == K``."""
-    k, n = shard
-    return [v for i, v in enumerate(ids) if i % n == k]
 
 
 @dataclass
@@ -175,25 +128,6 @@ def identity_of(key: str, recipe: R.Recipe, encoder: Encoder, flow, benchmark: s
     return ident
 
 
-class _Cutter:
-    """Cuts a stream of model-input frames into F-frame snippets and crops them:
-    :meth:`push` returns ``[S, C, F, c, c, ch]`` uint8 for the snippets completed."""
-
-    def __init__(self, recipe: R.Recipe) -> None:
-        self.F, self.crop, self.crops = recipe.snippet_frames, recipe.crop, recipe.crops
-        self.buf: np.ndarray | None = None
-
-    def push(self, frames: np.ndarray) -> np.ndarray | None:
-        buf = frames if self.buf is None or len(self.buf) == 0 else np.concatenate([self.buf, frames])
-        s = len(buf) // self.F
-        self.buf = buf[s * self.F:]
-        if s == 0:
-            return None
-        snips = buf[:s * self.F].reshape(s, self.F, *buf.shape[1:])
-        # [S, F, H, W, ch] -> crops of each snippet: [S, C, F, c, c, ch]
-        return np.stack([FR.crop_stack(sn, self.crop, self.crops) for sn in snips])
-
-
 def _frame_chunks(job: _Job, recipe: R.Recipe) -> Iterator[np.ndarray]:
     """Resized RGB frames of a video in chunks of ``CHUNK_SNIPPETS * F`` frames (last shorter)."""
     size = CHUNK_SNIPPETS * recipe.snippet_frames
@@ -214,7 +148,7 @@ def _produce_visual(plan: _Plan) -> Callable[[_Job], Iterator]:
     def produce(job: _Job) -> Iterator:
         worker_flow = plan.flow is not None and not plan.flow.on_device
         carry = FlowCarry(plan.flow) if worker_flow else None
-        cutter = None if (plan.flow is not None and plan.flow.on_device) else _Cutter(plan.recipe)
+        cutter = None if (plan.flow is not None and plan.flow.on_device) else SnippetCutter(plan.recipe)
         for chunk in _frame_chunks(job, plan.recipe):
             yield ("frames", len(chunk))
             if cutter is None:
@@ -261,7 +195,7 @@ def _encode_video(plan: _Plan, items: Iterator, on_snippets: Callable[[int], Non
     n_frames = 0
     pending: list[np.ndarray] = []
     device_flow = FlowCarry(plan.flow) if plan.flow is not None and plan.flow.on_device else None
-    cutter = _Cutter(plan.recipe) if device_flow is not None else None
+    cutter = SnippetCutter(plan.recipe) if device_flow is not None else None
     per = max(1, plan.batch // plan.recipe.crops)  # snippets per forward pass
 
     def run(snips: np.ndarray) -> None:
@@ -359,67 +293,6 @@ def _pipelined(jobs: list[_Job], produce: Callable[[_Job], Iterator], workers: i
             t.join()
 
 
-def _write_video(plan: _Plan, job: _Job, feats: np.ndarray, n_frames: int, state: Path) -> dict:
-    """Each crop's file, then the marker (atomic writes; the marker last)."""
-    for k, path in enumerate(job.files):
-        with atomic_writer(path) as f:
-            np.save(f, np.ascontiguousarray(feats[:, k]))
-    record = {"shape": [int(feats.shape[0]), int(feats.shape[2])], "crops": len(job.files),
-              "frames" if plan.key != "vggish" else "samples": int(n_frames),
-              "files": [p.relative_to(plan.out).as_posix() for p in job.files]}
-    atomic_write_text(state / "videos" / f"{job.stem}.json", json.dumps(record) + "\n")
-    return record
-
-
-def _clean_stale(job: _Job) -> None:
-    """Remove temporary files a killed run left for this video (atomic_writer's ``.<name>.*.tmp``)."""
-    for path in job.files:
-        for tmp in path.parent.glob(f".{path.name}.*.tmp") if path.parent.is_dir() else ():
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-
-
-@contextlib.contextmanager
-def _locked(path: Path):
-    """An exclusive advisory lock on ``path`` (POSIX flock; a no-op where unavailable)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as f:
-        try:
-            import fcntl
-
-            fcntl.flock(f, fcntl.LOCK_EX)
-        except (ImportError, OSError):
-            pass
-        yield
-
-
-def _check_identity(state: Path, identity: dict) -> None:
-    """Write the folder's identity, or check it equals the one already there."""
-    path = state / "identity.json"
-    with _locked(state / "lock"):
-        if path.is_file():
-            old = json.loads(path.read_text("utf-8"))
-            if old != identity:
-                diff = sorted(k for k in set(old) | set(identity) if old.get(k) != identity.get(k))
-                raise InputError(f"{state.parent}: expected features of one identity per folder, it holds "
-                                 f"another ({', '.join(diff)} differ); use another --out")
-        else:
-            atomic_write_text(path, json.dumps(identity, indent=1, sort_keys=True) + "\n")
-
-
-def write_summary(out: Path) -> dict:
-    """Rebuild ``extraction.json`` (identity + every finished video's record) under the lock."""
-    state = out / STATE_DIR
-    with _locked(state / "lock"):
-        identity = json.loads((state / "identity.json").read_text("utf-8"))
-        videos = {}
-        for p in sorted((state / "videos").glob("*.json")):
-            videos[p.stem] = json.loads(p.read_text("utf-8"))
-        data = {"identity": identity, "videos": videos}
-        atomic_write_text(out / EXTRACTION_FILE, json.dumps(data, indent=1, sort_keys=True) + "\n")
-    return data
-
-
 def _benchmark_videos(spec, home) -> tuple[list[str], dict[str, str]]:
     """Canonical ids of every split and their class names."""
     from var_bench.benchmarks import SPLITS
@@ -493,14 +366,14 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
     identity = identity_of(model, rec, encoder, flow_step, spec.name)
     plan = _Plan(model, rec, encoder, flow_step, batch, out_dir, identity)
     state = out_dir / STATE_DIR
-    _check_identity(state, identity)
+    check_identity(state, identity)
 
     class_folders = bool(spec.video_layouts and spec.video_layouts[0].class_folders) and model != "vggish"
     jobs, skipped = [], []
     for vid in mine:
         if vid not in found:
             continue
-        if (state / "videos" / f"{vid}.json").is_file():
+        if is_done(state, vid):
             skipped.append(vid)
             continue
         folder = out_dir / str(classes.get(vid, "")) if class_folders and classes.get(vid) else out_dir
@@ -523,9 +396,10 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
     done = []
     try:
         for job, items in _pipelined(jobs, produce, workers):
-            _clean_stale(job)
+            clean_stale(job.files)
             feats, n_frames = _encode_video(plan, items, on_snippets)
-            _write_video(plan, job, feats, n_frames, state)
+            write_video(state, plan.out, job.stem, job.files, feats,
+                        {"samples" if plan.key == "vggish" else "frames": int(n_frames)})
             done.append(job.stem)
             bar.update(1)
     finally:

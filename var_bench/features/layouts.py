@@ -38,7 +38,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 from var_bench.benchmarks import BENCHMARKS, BenchmarkSpec, Layout
 from var_bench.errors import InputError
 from var_bench.features.readers import read_header
-from var_bench.features.streamindex import StreamIndex  # noqa: F401  (re-exported: its old home)
+from var_bench.features.streamindex import StreamIndex
 from var_bench.features.validators import MAX_CROPS
 
 #: The marker file ``var-bench synth`` writes at the root of a synthetic raw tree; the feature

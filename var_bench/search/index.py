@@ -19,34 +19,32 @@ Approximate search (``exact=False``) needs a model that writes its similarity as
 of fixed vectors (``RetrievalModel.search_vectors``); candidates come from an HNSW graph over the
 gallery vectors (:class:`.vectors.VectorIndex`), then the same exact scores are reported.
 
-On disk an index is a folder: ``index.json`` (identity, videos, windows, chunks) and one
-``chunk-<k>.safetensors`` per batch of indexed videos, each written atomically; a killed build
-resumes from the last complete chunk, and ``add`` appends chunks.
+On disk an index is a folder of ``index.json`` and one chunk file per batch of indexed videos
+(:mod:`.storage`); a killed build resumes from the last complete chunk, and ``add`` appends
+chunks. What gets indexed is a gallery (:mod:`.gallery`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
-from var_bench.fsutil import atomic_write_text, sha256_file
+from var_bench.fsutil import sha256_file
+from var_bench.search.gallery import FolderGallery, Gallery, store_gallery
 from var_bench.search.segments import to_seconds, windows
+from var_bench.search.storage import INDEX_FILE, INDEX_FORMAT, IndexInfo, load_chunk, save_chunk
 from var_bench.search.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
-INDEX_FILE = "index.json"
-INDEX_FORMAT = 1
 EVIDENCE = "window-similarity"
 #: Videos encoded per chunk file (a resumed build redoes at most one chunk).
 CHUNK_VIDEOS = 256
@@ -68,157 +66,6 @@ class SearchHit:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass
-class IndexInfo:
-    """What ``index.json`` holds (see the module docstring)."""
-
-    format: int
-    benchmark: str
-    model: str
-    checkpoint: str
-    weights_sha256: str
-    query_modality: str
-    streams: list[str]
-    dims: dict[str, int]
-    features: dict[str, Any]
-    scores: dict[str, Any] | None
-    snippet_frames: int
-    fps: float
-    videos: list[str] = field(default_factory=list)
-    lengths: list[int] = field(default_factory=list)
-    captions: list[str | None] = field(default_factory=list)
-    #: per window: (video position, start snippet, end snippet)
-    windows: list[list[int]] = field(default_factory=list)
-    chunks: list[str] = field(default_factory=list)
-
-    @classmethod
-    def read(cls, folder: Path) -> "IndexInfo":
-        path = Path(folder) / INDEX_FILE
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"{folder}: expected an index folder with {INDEX_FILE}, got none "
-                             f"(make one with 'var-bench index')") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise InputError(f"{path}: expected the JSON of a var-bench index, got {e}") from None
-        if not isinstance(raw, dict) or raw.get("format") != INDEX_FORMAT:
-            raise InputError(f"{path}: expected index format {INDEX_FORMAT}, got "
-                             f"{raw.get('format') if isinstance(raw, dict) else type(raw).__name__}")
-        try:
-            return cls(**raw)
-        except TypeError as e:
-            raise InputError(f"{path}: expected the fields of a var-bench index, got {e}") from None
-
-    def write(self, folder: Path) -> None:
-        atomic_write_text(Path(folder) / INDEX_FILE, json.dumps(asdict(self), indent=1) + "\n")
-
-    def identity(self) -> dict[str, Any]:
-        """What two indexes (or an index and a model) must share to be searched together."""
-        return {"model": self.model, "weights_sha256": self.weights_sha256,
-                "streams": list(self.streams), "dims": dict(self.dims),
-                "features": {k: self.features.get(k) for k in ("synthetic", "streams", "dims")}}
-
-
-# ------------------------------------------------------------------ galleries (what gets indexed)
-
-
-@dataclass
-class Gallery:
-    """Videos to index: ``items`` (a dataset of feature dicts, as the feature store gives them)
-    and the feature set's ``identity`` (source, synthetic, streams, dims, digest, snippet_frames)."""
-
-    items: Any
-    identity: dict[str, Any]
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def subset(self, positions: Iterable[int]) -> "Gallery":
-        return Gallery([self.items[i] for i in positions], self.identity)
-
-
-def store_gallery(benchmark: str | BenchmarkSpec, split: str = "test", *, home=None,
-                  crop: str = "mean") -> Gallery:
-    """A split of the benchmark's feature store, with the store's identity."""
-    from var_bench.training.loaders import open_split
-
-    spec = get_benchmark(benchmark)
-    dataset = open_split(spec, split, home, crop)
-    from var_bench.data.paths import features_dir
-    from var_bench.features.manifest import FeatureManifest
-
-    m = FeatureManifest.read(features_dir(spec, home))
-    identity = {"source": f"{spec.name} feature store ({split})",
-                "synthetic": bool(getattr(m, "synthetic", None)),
-                "streams": list(getattr(m, "streams", [])), "dims": dict(getattr(m, "dims", {})),
-                "digest": getattr(m, "features_digest", None) or _manifest_digest(m),
-                "snippet_frames": int(getattr(m, "snippet_frames", None) or spec.snippet_frames)}
-    return Gallery(dataset, identity)
-
-
-def _manifest_digest(m) -> str | None:
-    if m is None:
-        return None
-    key = [m.benchmark, m.version, m.layout, m.streams, m.dims, m.shards, m.ids_sha256, m.built_at]
-    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
-
-
-class FolderGallery(torch.utils.data.Dataset):
-    """Items of a raw feature folder (any layout ``var-bench build`` reads, or the output of
-    ``var-bench extract``), one per video stem, crops averaged: ``{stream: [T, D], video_id,
-    index}``. The streams are trimmed to a common T (as the feature build does)."""
-
-    def __init__(self, spec: BenchmarkSpec, folder: Path, flow: Path | None = None) -> None:
-        from var_bench.features.layouts import index_streams
-
-        self.streams = index_streams(spec, Path(folder), flow)
-        stems = None
-        for s, idx in self.streams.items():
-            have = set(idx.files)
-            stems = have if stems is None else stems & have
-        self.stems = sorted(stems or ())
-        if not self.stems:
-            raise InputError(f"--features: expected feature files of at least one video under "
-                             f"{folder}, found none usable")
-        marker = Path(folder) / ".var_bench_synth.json"
-        extraction = Path(folder) / "extraction.json"
-        frames = spec.snippet_frames
-        if extraction.is_file():  # the output of `var-bench extract` names its snippet length
-            try:
-                ident = json.loads(extraction.read_text(encoding="utf-8")).get("identity", {})
-                frames = int(ident.get("snippet_frames") or ident.get("snippet_length") or frames)
-            except (OSError, ValueError, AttributeError):
-                raise InputError(f"{extraction}: expected the JSON written by var-bench extract, "
-                                 f"got something else") from None
-        self.identity = {"source": f"feature folder {Path(folder).resolve()}",
-                         "synthetic": marker.exists(),
-                         "streams": list(self.streams),
-                         "dims": {}, "digest": hashlib.sha256("\n".join(
-                             f"{s}:{i.fingerprint}" for s, i in self.streams.items()).encode()).hexdigest(),
-                         "snippet_frames": frames}
-
-    def __len__(self) -> int:
-        return len(self.stems)
-
-    def __getitem__(self, i: int) -> dict[str, Any]:
-        stem = self.stems[i]
-        item: dict[str, Any] = {"video_id": stem, "index": i}
-        for s, idx in self.streams.items():
-            arrays = [np.load(p, mmap_mode="r", allow_pickle=False) for p in
-                      (idx.root / f for f in idx.files[stem])]
-            x = np.stack([np.asarray(a, np.float32) for a in arrays], 0).mean(0) \
-                if arrays[0].ndim == 2 else np.asarray(arrays[0], np.float32).mean(1)
-            item[s] = x
-            self.identity["dims"][s] = int(x.shape[-1])
-        T = min(item[s].shape[0] for s in self.streams)
-        for s in self.streams:
-            item[s] = item[s][:T]
-        return item
-
-
-# ------------------------------------------------------------------ the index
 
 
 class Index:
@@ -352,7 +199,7 @@ class Index:
                 spans.append([base + pos, a, b])
         _, wout, _ = encode_split(self.model, self._loader(win_items), self.device)
         name = f"chunk-{len(self.info.chunks):05d}.safetensors"
-        _save_chunk(self.folder / name, gallery, wout)
+        save_chunk(self.folder / name, gallery, wout)
         self.info.videos += [str(v) for v in ids]
         self.info.lengths += [int(min(np.shape(it[s])[0] for s in self.info.streams)) for it in items]
         self.info.captions += [it.get("text") for it in items]
@@ -410,7 +257,7 @@ class Index:
 
         parts_g, parts_w = [], []
         for name in self.info.chunks:
-            g, w = _load_chunk(self.folder / name, self.device)
+            g, w = load_chunk(self.folder / name, self.device)
             parts_g.append(g)
             parts_w.append(w)
         self._gallery = concat_outputs(parts_g)
@@ -521,36 +368,6 @@ def _audio_array(q: Any) -> np.ndarray:
     if a.ndim != 2 or a.shape[0] < 1 or not np.isfinite(a).all():
         raise InputError(f"--audio: expected finite VGGish features [T, D], got shape {a.shape}")
     return a
-
-
-def _save_chunk(path: Path, gallery: dict, windows_out: dict) -> None:
-    from safetensors.torch import save
-
-    from var_bench.fsutil import atomic_writer
-
-    tensors = {f"g.{k}": v.detach().cpu().contiguous() for k, v in gallery.items()
-               if isinstance(v, torch.Tensor)}
-    tensors.update({f"w.{k}": v.detach().cpu().contiguous() for k, v in windows_out.items()
-                    if isinstance(v, torch.Tensor)})
-    with atomic_writer(path, "wb") as f:
-        f.write(save(tensors))
-
-
-def _load_chunk(path: Path, device) -> tuple[dict, dict]:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    try:
-        tensors = load_file(str(path), device=str(device))
-    except (OSError, SafetensorError) as e:
-        raise InputError(f"{path}: expected an index chunk (safetensors), got {e}") from None
-    g = {k[2:]: v for k, v in tensors.items() if k.startswith("g.")}
-    w = {k[2:]: v for k, v in tensors.items() if k.startswith("w.")}
-    return g, w
-
-
-def iter_hits_json(hits: Iterable[SearchHit]) -> list[dict[str, Any]]:
-    return [h.to_json() for h in hits]
 
 
 def load_audio_query(path: str | Path) -> np.ndarray:

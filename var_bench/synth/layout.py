@@ -1,8 +1,8 @@
 """Upstream raw feature layouts that ``var-bench synth`` writes: names, dimensions, file paths.
 
-The layouts are those of docs/interfaces (UCF crops per file, RTFM one file per video, XD-Violence
-I3D crops per file, VGGish per video). ``split`` here is the *upstream* split: ``"train"`` (the
-built train + val) or ``"test"``.
+The layouts are built-ins of docs/features.md ("Built-in layouts": UCF crops per file, RTFM one
+file per video, XD-Violence I3D crops per file, VGGish per video). ``split`` here is the
+*upstream* split: ``"train"`` (the built train + val) or ``"test"``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 # Names, dimensions and the crop structure of each layout live in features.layouts (the reader);
 # the writer derives its tables from them.
-from var_bench.features.layouts import LAYOUTS, UCF_CROPS, UCF_RTFM, XD_I3D, XD_VGGISH  # noqa: F401
+from var_bench.features.layouts import LAYOUTS, UCF_CROPS, UCF_RTFM, XD_I3D, XD_VGGISH
 
 #: The video layouts synth writes (the ``--layout`` choices of ``var-bench synth``); the feature
 #: stage reads more (CLIP, PEL4VAD, TEVAD), which synth does not generate.

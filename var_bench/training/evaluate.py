@@ -2,7 +2,8 @@
 
 The matrix S has one row per query (text on UCFCrime-AR, audio on XDViolence-AR) and one column
 per video, both in the split's order; query i's positive is video i. Validation during training
-scores S directly with the project's counting kernel (:func:`score_matrix`); :func:`evaluate`
+scores S directly with the project's counting kernel
+(:func:`~var_bench.training.encode.score_matrix`); :func:`evaluate`
 writes a submission file in the official format and scores it with :func:`var_bench.score`, so
 ``var-bench score`` on that file gives the same numbers.
 """
@@ -27,9 +28,7 @@ from var_bench.models.deviations import DEVIATIONS_KEY, collect, disclosure_text
 from var_bench.scoring.record import EXTRACTION_KEY, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY, ResultRecord
 from var_bench.tasks.retrieval.submission.provenance import PROVENANCE_KEY, provenance_array
 from var_bench.training import loaders
-from var_bench.training.encode import (  # noqa: F401  (concat_outputs: public here too)
-    concat_outputs, encode_split, similarity_matrix,
-)
+from var_bench.training.encode import encode_split, similarity_matrix
 from var_bench.training.loaders import build_eval_loader
 from var_bench.training.rebuild import load_trained_model
 

@@ -42,7 +42,7 @@ from var_bench.training.encode import encode_split, similarity_matrix
 from var_bench.training.loaders import build_eval_loader, build_train_loader, collate_streams, infer_context
 from var_bench.training.loop import RunState, make_scaler, run_epoch
 from var_bench.training.optim import lr_at, make_optimizer
-from var_bench.training.rebuild import build_model, load_trained_model  # noqa: F401  (old home)
+from var_bench.training.rebuild import build_model
 from var_bench.training.runlog import RunLog
 from var_bench.training.runtime import (
     Dist, amp_dtype, epoch_seed, init_distributed, resolve_device, seed_everything,

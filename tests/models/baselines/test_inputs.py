@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from var_bench.models.baselines._inputs import (audio_tokens, joined_streams, make_text_encoder,
-                                         masked_softmax, query_dim, select_streams, stream_mask)
+from var_bench.models.base import make_text_encoder, query_dim, select_streams
+from var_bench.models.baselines._inputs import audio_tokens, joined_streams, masked_softmax, stream_mask
 from var_bench.errors import InputError
 
 from .fakebatch import UCF, XD, make_batch, make_ctx

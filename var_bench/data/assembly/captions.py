@@ -1,9 +1,9 @@
 """UCFCrime-AR captions: the two upstream ``.xlsx`` files of Roc-Ng/VAR.
 
-Quirks handled (spec/benchmarks.md): the sheet is named ``sheet1`` in train and ``Sheet1`` in test,
-so the first sheet is opened by index; test has two empty trailing columns; most ``Video Name``
-cells end in a stray newline; some captions are shared by several videos (kept as they are:
-retrieval still has exactly one positive per query).
+Quirks handled (docs/data.md, "the upstream quirks the build repairs"): the sheet is named
+``sheet1`` in train and ``Sheet1`` in test, so the first sheet is opened by index; test has two
+empty trailing columns; most ``Video Name`` cells end in a stray newline; some captions are shared
+by several videos (kept as they are: retrieval still has exactly one positive per query).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Input plumbing shared by the baseline models: how a batch's streams are joined, the query side
 (BERT tokens on UCFCrime-AR, VGGish snippets on XDViolence-AR) and a masked softmax. Stream
 selection, the audio query size and the text encoder options live on the model interface
-(:mod:`var_bench.models.base`) and are re-exported here.
+(:mod:`var_bench.models.base`).
 
 Batches follow ``var_bench.loaders.batching``: per stream ``s`` a FloatTensor ``[B, L, D_s]`` and
 ``s_mask`` BoolTensor ``[B, L]`` (True = real snippet); ``text`` list[str] on text benchmarks.
@@ -16,9 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from var_bench.errors import InputError
-from var_bench.models.base import (  # noqa: F401  (re-exported: the baselines' import home)
-    AUDIO, TEXT, make_text_encoder, query_dim, select_streams,
-)
+from var_bench.models.base import AUDIO, TEXT
 from var_bench.models.text import TextEncoder
 
 def stream_mask(batch: Mapping[str, Any], stream: str) -> Tensor:
