@@ -11,7 +11,9 @@ from pathlib import Path
 
 # Names, dimensions and the crop structure of each layout live in features.layouts (the reader);
 # the writer derives its tables from them.
-from var_bench.features.layouts import LAYOUTS, UCF_CROPS, UCF_RTFM, XD_I3D, XD_VGGISH  # noqa: F401
+from var_bench.features.layouts import UCF_CROPS, UCF_RTFM, XD_I3D, XD_VGGISH, all_layouts
+
+LAYOUTS = all_layouts()
 
 #: The video layouts synth writes (the ``--layout`` choices of ``var-bench synth``); the feature
 #: stage reads more (CLIP, PEL4VAD, TEVAD), which synth does not generate.
