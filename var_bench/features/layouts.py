@@ -50,10 +50,7 @@ SYNTH_MARKER = "VAR_BENCH_SYNTHETIC.json"
 
 log = logging.getLogger(__name__)
 
-UCF_CROPS = "ucf-crops"
-UCF_RTFM = "ucf-rtfm"
-XD_I3D = "xd-i3d"
-XD_VGGISH = "xd-vggish"
+#: The value of ``--layout`` that detects each stream's layout.
 AUTO = "auto"
 
 
@@ -96,7 +93,7 @@ def example(template: str) -> str:
 def load_layout_file(path: str | os.PathLike) -> tuple[Layout, ...]:
     """User layouts from a YAML file: one mapping, a list of them, or ``{layouts: [...]}``; keys
     are the fields of :class:`Layout` (``name``, ``file``, ``crops``, ``dim``, ``num_crops``,
-    ``stream``, ``crop0_file``, ``flow``, ``folder``, ``doc``)."""
+    ``stream``, ``crop0_file``, ``flow``, ``folder``, ``tree``, ``doc``)."""
     import yaml
 
     path = Path(path)
