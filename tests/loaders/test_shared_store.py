@@ -76,6 +76,11 @@ def test_a_store_built_for_ucfcrime_ar_is_the_ucf_crime_store(built_home, tmp_pa
     assert m.benchmark == UCF
 
 
+def _lines(caplog) -> list[logging.LogRecord]:
+    """What the store lookup logged (other stages log too)."""
+    return [r for r in caplog.records if r.name == "var_bench.data.paths"]
+
+
 def _snapshot(folder):
     return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*")}
 
@@ -133,7 +138,7 @@ def test_an_old_layout_home_is_moved_once_with_a_line(built_home, tmp_path, thir
         ds = var_bench.load_dataset(THIRD, "test", features=True, download=False)  # another benchmark
         assert features_dir(UCFCRIME_AR) == new
     assert len(ds) == len(third[1]["test"])
-    moved = [r for r in caplog.records if "moved" in r.getMessage()]
+    moved = [r for r in _lines(caplog) if "moved" in r.getMessage()]
     assert len(moved) == 1 and str(old) in moved[0].getMessage() and str(new) in moved[0].getMessage()
     assert (new / "manifest.json").is_file() and not old.exists() and not old.parent.exists()
 
@@ -147,7 +152,7 @@ def test_when_both_places_hold_a_store_the_new_one_wins(built_home, tmp_path, ca
     with caplog.at_level(logging.INFO, logger="var_bench.data.paths"):
         for _ in range(3):
             assert features_dir(UCFCRIME_AR) == home / "features" / "ucf-crime"
-    said = [r.getMessage() for r in caplog.records]
+    said = [r.getMessage() for r in _lines(caplog)]
     assert len(said) == 1 and "left alone" in said[0] and (old / "manifest.json").read_text() == "{}"
 
 
@@ -161,8 +166,8 @@ def test_a_store_that_cannot_be_moved_is_read_where_it_is(built_home, tmp_path, 
     with caplog.at_level(logging.INFO, logger="var_bench.data.paths"):
         ds = var_bench.load_dataset(UCF, "test", features=True, download=False)
     assert len(ds) == len(built_home[UCF].expected["test"]) and old.is_dir() and not new.exists()
-    assert [r.levelname for r in caplog.records] == ["WARNING"]
-    assert "read at its old place" in caplog.records[0].getMessage()
+    assert [r.levelname for r in _lines(caplog)] == ["WARNING"]
+    assert "read at its old place" in _lines(caplog)[0].getMessage()
 
 
 def test_the_old_place_inside_a_collection_of_the_benchmarks_own_name_stays(tmp_path, caplog):
@@ -172,6 +177,6 @@ def test_the_old_place_inside_a_collection_of_the_benchmarks_own_name_stays(tmp_
     old.mkdir(parents=True)
     with caplog.at_level(logging.INFO, logger="var_bench.data.paths"):
         assert features_dir(spec, tmp_path) == old
-    assert "kept at its old place" in caplog.records[0].getMessage()
+    assert "kept at its old place" in _lines(caplog)[0].getMessage()
     old.rmdir()
     assert features_dir(spec, tmp_path) == tmp_path / "features" / "solo-ar"
