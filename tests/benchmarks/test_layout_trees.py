@@ -133,7 +133,7 @@ def test_tree_keys_templates_and_lookups():
     with pytest.raises(InputError, match="split expected train or test"):
         lay.folder_of("rgb", "val")
     for bad in ({"rgb/val": "a"}, {"Rgb": "a"}, {"*": "../a"}, {"*": "/a"}, {"*": "a//b"},
-                {"*": "{stem}"}, 3):
+                {"*": "{stem}"}, {"*": "a{"}, 3):
         with pytest.raises(InputError, match="layout z: tree"):
             Layout("z", "{stem}.npy", crops="none", tree=bad)
 

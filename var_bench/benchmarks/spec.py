@@ -138,7 +138,10 @@ class Layout:
                                  f"or */<split> (split train or test), got {key!r}")
             ok = isinstance(template, str) and not template.startswith("/") and not any(
                 p in ("", ".", "..") for p in (template.split("/") if template else []))
-            fields = {f for _, f, _, _ in Formatter().parse(template) if f is not None} if ok else set()
+            try:
+                fields = {f for _, f, _, _ in Formatter().parse(template) if f is not None} if ok else set()
+            except ValueError:  # an unmatched brace
+                ok = False
             if not ok or fields - self.TREE_FIELDS:
                 raise InputError(f"layout {self.name}: tree template expected a relative folder "
                                  f"with fields among {{split}}, {{Split}}, {{class}}, got {template!r}")
