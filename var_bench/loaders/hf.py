@@ -190,6 +190,8 @@ def load_dataset(benchmark: str, split: str | None = None, *, home: PathLike | N
     ``<stream>_len``, ``video_label`` and ``snippet_labels``. Rows are joined on ``video_id``; a
     video absent from the store (built with ``--allow-missing``) is dropped with a warning. The
     feature arrays are not copied: they stay in the Arrow buffers read from the store's shards.
+    The store is the benchmark's video collection's: one built for another benchmark over the
+    same videos is read by ``video_id`` (those rows copied), with this benchmark's labels.
     """
     import datasets
 
