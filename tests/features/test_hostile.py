@@ -224,7 +224,8 @@ def test_F21_a_full_disk_is_exit_3_and_leaves_no_partial_shard(ucf_store, capsys
         main(["build", UCF, "--features", str(raw), "--dtype", "float16"])
     out = capsys.readouterr().out
     assert e.value.code == 3 and "No space left on device" in out and out.count("\n") == 1
-    staging = features_dir(get_benchmark(UCF)).with_name("1.0.0.partial")
+    folder = features_dir(get_benchmark(UCF))
+    staging = folder.with_name(folder.name + ".partial")
     assert not [p for p in staging.rglob("*.part")]
 
 
@@ -244,7 +245,7 @@ def test_F25_F26_debris_of_killed_runs_is_removed(ucf_store, tmp_path) -> None:
     dead = tmp_path / ".good.h5.999999999.abcd.h5.tmp"  # an export whose process is gone
     dead.write_bytes(b"x" * 100)
     folder = features_dir(get_benchmark(UCF))
-    orphan = folder.parent / ".1.0.0.import-xyz"  # an import killed with -9
+    orphan = folder.parent / f".{folder.name}.import-xyz"  # an import killed with -9
     orphan.mkdir()
     export_h5(UCF, good)
     assert not dead.exists()

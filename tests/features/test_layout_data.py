@@ -14,7 +14,8 @@ from var_bench.features import build_features, read_split
 from var_bench.features.align import parse_crop_policy
 from var_bench.features.fingerprint import (Fingerprint, KnownFingerprint, fingerprint_index,
                                             fingerprint_target)
-from var_bench.features.layouts import index_streams, read_list, resolve_listed
+from var_bench.features.layouts import index_streams
+from var_bench.features.listfiles import read_list, resolve_listed
 from var_bench.data.paths import features_dir
 
 UCF_IDS = ["Abuse001_x264", "Normal_Videos001_x264", "Abuse028_x264"]

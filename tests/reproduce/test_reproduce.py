@@ -218,3 +218,15 @@ def test_sweep_on_a_local_ray_instance(store_home, tmp_path):
     assert result.runner == "ray"
     data = json.loads((tmp_path / "ray" / "summary.json").read_text())
     assert all(len(t["records"]) == 2 for t in data["trials"].values())
+
+
+def test_features_store_names_a_store_of_the_collection_or_of_the_earlier_layout(tmp_path):
+    from var_bench.benchmarks import UCFCRIME_AR
+    from var_bench.reproduce.run import resolve_home
+
+    home = tmp_path / "home"
+    for store in (home / "features" / "ucf-crime", home / "features" / "ucfcrime-ar" / "1.0.0"):
+        store.mkdir(parents=True)
+        (store / "manifest.json").write_text("{}")
+        assert resolve_home(store, None, UCFCRIME_AR) == str(home)
+    assert resolve_home(home, None, UCFCRIME_AR) == str(home)

@@ -52,6 +52,18 @@ def test_ucf_rtfm_and_flow(built_home, tmp_path):
         synthesize(tmp_path / "x", "ucfcrime-ar", layout="ucf-rtfm", flow=True)
 
 
+def test_any_detectable_rgb_layout_is_written_from_its_declared_tree(built_home, tmp_path):
+    """xd-tevad has no code in synth: its folders come from its tree, and the build reads it."""
+    from var_bench.features import build_features
+
+    s = synthesize(tmp_path / "t", "xdviolence-ar", layout="xd-tevad", flow=False, videos=1, **SMALL)
+    assert sorted({f.split("/")[0] for f in _npys(s.out_dir)}) == ["vggish-features", "xd_test_i3d",
+                                                                  "xd_train_i3d"]
+    m = build_features("xdviolence-ar", s.paths["features"], audio=s.paths["audio"],
+                       allow_missing=True, progress=False)
+    assert m.layout == {"rgb": "xd-tevad", "audio": "xd-vggish"} and m.num_crops == 2
+
+
 def test_xd_layout_ragged_and_first_n(built_home, tmp_path):
     fx = built_home["xdviolence-ar"]
     s = synthesize(tmp_path / "x", "xdviolence-ar", videos=2, **SMALL)

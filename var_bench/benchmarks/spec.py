@@ -56,6 +56,27 @@ class Layout:
     ``folder``: an fnmatch pattern (any case) a folder above every file must match (VadCLIP XD:
     ``XD*ClipFeatures``). ``audio``: the query-side stream of an audio-query benchmark.
     ``doc``: where the layout comes from (shown in errors and docs).
+
+    ``tree``: the folder tree of the release, as data: where one video's files sit under the
+    tree's root. Either one folder template for every stream and split, or a mapping from
+    ``"<stream>/<split>"``, ``"<stream>"``, ``"*/<split>"`` or ``"*"`` to a template (the most
+    specific key wins); ``<split>`` is the *upstream* split, ``train`` (the built train + val) or
+    ``test``. A template is a ``/``-separated relative path ('' = the root) with the fields
+    ``{split}`` (``train``/``test``), ``{Split}`` (``Train``/``Test``) and ``{class}`` (the
+    video's class folder in the collection, e.g. ``Abuse``,
+    ``Training_Normal_Videos_Anomaly``). Writers of raw trees (``var-bench synth``, the
+    test trees) derive every path from it (:meth:`path`); detection never reads it (it matches
+    file names, Flow folders and ``folder``). Peng Wu's UCF-Crime tree is
+    ``{"rgb": "{Split}/RGB/{class}", "flow": "{Split}/Flow/{class}"}``, XD-Violence's
+    ``{"rgb/train": "RGB", "rgb/test": "RGBTest", "flow/train": "Flow", "flow/test": "FlowTest"}``.
+
+    >>> lay = Layout("ucf-crops", "{stem}__{crop}.npy", flow=True,
+    ...              tree={"rgb": "{Split}/RGB/{class}", "flow": "{Split}/Flow/{class}"})
+    >>> lay.path("flow", "test", "Abuse028_x264", 3, "Abuse")
+    'Test/Flow/Abuse/Abuse028_x264__3.npy'
+    >>> lay.class_folders, Layout("vggish", "{stem}.npy", crops="none",
+    ...                           tree="vggish-features/{split}").root("rgb")
+    (True, 'vggish-features')
     """
 
     name: str
@@ -68,9 +89,10 @@ class Layout:
     flow: bool = False
     audio: bool = False
     folder: str | None = None
-    #: The upstream release keeps each video's files in a folder named after its class.
-    class_folders: bool = False
     doc: str = ""
+    #: Where the files sit under the tree root, per stream and upstream split (see above). A
+    #: template or a mapping when declared; kept as sorted ``(key, template)`` pairs.
+    tree: str | Mapping[str, str] | tuple[tuple[str, str], ...] = ""
 
     def __post_init__(self) -> None:
         if self.crops not in CROP_KINDS:
@@ -89,6 +111,90 @@ class Layout:
             v = getattr(self, knob)
             if v is not None and (not isinstance(v, int) or v < 1):
                 raise InputError(f"layout {self.name}: {knob} expected an integer >= 1, got {v!r}")
+        object.__setattr__(self, "tree", self._checked_tree(self.tree))
+
+    #: The upstream splits a raw tree is laid out by (the built train and val come from train).
+    UPSTREAM_SPLITS = ("train", "test")
+    #: The fields a folder template of ``tree`` may use.
+    TREE_FIELDS = frozenset({"split", "Split", "class"})
+
+    def _checked_tree(self, tree: Any) -> tuple[tuple[str, str], ...]:
+        """``tree`` as sorted ``("<stream>/<split>", template)`` pairs, keys and templates checked."""
+        from string import Formatter
+
+        if isinstance(tree, str):
+            tree = {"*": tree}
+        elif isinstance(tree, (tuple, list)):
+            tree = dict(tree)
+        if not isinstance(tree, Mapping):
+            raise InputError(f"layout {self.name}: tree expected a folder template or a mapping "
+                             f"of them, got {tree!r}")
+        out = {}
+        for key, template in tree.items():
+            stream, _, split = str(key).partition("/")
+            split = split or "*"
+            if not (stream == "*" or stream.isidentifier() and stream.islower()) \
+                    or split not in (*self.UPSTREAM_SPLITS, "*"):
+                raise InputError(f"layout {self.name}: tree keys expected <stream>, <stream>/<split> "
+                                 f"or */<split> (split train or test), got {key!r}")
+            ok = isinstance(template, str) and not template.startswith("/") and not any(
+                p in ("", ".", "..") for p in (template.split("/") if template else []))
+            try:
+                fields = {f for _, f, _, _ in Formatter().parse(template) if f is not None} if ok else set()
+            except ValueError:  # an unmatched brace
+                ok = False
+            if not ok or fields - self.TREE_FIELDS:
+                raise InputError(f"layout {self.name}: tree template expected a relative folder "
+                                 f"with fields among {{split}}, {{Split}}, {{class}}, got {template!r}")
+            out[f"{stream}/{split}"] = template
+        return tuple(sorted(out.items()))
+
+    def _template(self, stream: str, split: str) -> str:
+        """The folder template of ``stream`` in the upstream ``split`` (most specific key first)."""
+        if split not in self.UPSTREAM_SPLITS:
+            raise InputError(f"layout {self.name}: split expected train or test (upstream), got {split!r}")
+        tree = dict(self.tree)
+        return next((tree[k] for k in (f"{stream}/{split}", f"{stream}/*", f"*/{split}", "*/*")
+                     if k in tree), "")
+
+    def folder_of(self, stream: str, split: str, class_folder: str = "") -> str:
+        """The folder of one video's ``stream`` files under the tree root (``/``-separated, ''
+        for the root) in the upstream ``split`` (``train`` or ``test``); ``class_folder``: the
+        video's class folder, needed when the tree has ``{class}``."""
+        template = self._template(stream, split)
+        if "{class}" in template and not class_folder:
+            raise InputError(f"layout {self.name}: expected the video's class folder (its tree is "
+                             f"{template!r}), got none")
+        return template.format(split=split, Split=split.capitalize(), **{"class": class_folder})
+
+    def path(self, stream: str, split: str, stem: str, crop: int = 0, class_folder: str = "") -> str:
+        """The path of crop ``crop`` of video ``stem`` under the tree root (``/``-separated):
+        :meth:`folder_of` plus the file name (``crop0_file`` for crop 0 when declared)."""
+        name = self.crop0_file if crop == 0 and self.crop0_file else self.file
+        name = name.replace("{stem}", stem).replace("{crop}", str(crop))
+        folder = self.folder_of(stream, split, class_folder)
+        return f"{folder}/{name}" if folder else name
+
+    def root(self, stream: str) -> str:
+        """The folder every ``stream`` file lies under in both upstream splits: the literal
+        leading folders their templates share ('' when none; ``vggish-features`` for XD's VGGish)."""
+        literal = []
+        for split in self.UPSTREAM_SPLITS:
+            template = self._template(stream, split)
+            parts = template.split("/") if template else []
+            literal.append(parts[:next((i for i, p in enumerate(parts) if "{" in p), len(parts))])
+        shared = []
+        for a, b in zip(*literal):
+            if a != b:
+                break
+            shared.append(a)
+        return "/".join(shared)
+
+    @property
+    def class_folders(self) -> bool:
+        """The release keeps each video's files in a folder named after its class (``{class}``
+        in the tree)."""
+        return any("{class}" in t for _, t in self.tree)
 
     @property
     def per_crop(self) -> bool:

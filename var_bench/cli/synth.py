@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from var_bench.synth.layout import VIDEO_LAYOUT_NAMES
 from var_bench.cli.base import benchmark_choice, cli, home_option
 
 
@@ -19,8 +18,8 @@ from var_bench.cli.base import benchmark_choice, cli, home_option
 @click.option("--snippet-frames", type=int, default=16, show_default=True,
               help="F: frames per snippet (larger F keeps long annotated test videos short).")
 @click.option("--flow/--no-flow", default=None, help="Also write a Flow tree (default: UCF no, XD yes).")
-@click.option("--layout", default=None, type=click.Choice(VIDEO_LAYOUT_NAMES),
-              help="Video layout (default: ucf-crops / xd-i3d).")
+@click.option("--layout", default=None,
+              help="Video layout, one of the benchmark's rgb layouts (default: ucf-crops / xd-i3d).")
 @click.option("--ragged/--no-ragged", default=None,
               help="Flow/audio may be one snippet short, as upstream (default: XD yes, UCF no).")
 @click.option("--signal", type=float, default=None, help="Content amplitude a in video streams.")

@@ -3,7 +3,7 @@
 ``build_features(benchmark, features=DIR, ...)`` converts a raw tree (layouts in
 docs/features.md); ``read_split(folder, split)`` reads one split of a store;
 ``FeatureManifest.read(folder)`` says what a store holds. Names are imported on first use, so
-``import var_bench.features.layouts`` (the CLI's choices) stays light.
+``import var_bench.features.streams`` (what models import) stays light.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ _EXPORTS = {
     "ShardWriter": "store",
     "FeatureManifest": "manifest",
     "snippet_labels": "labels",
-    "LAYOUTS": "layouts",
 }
 __all__ = list(_EXPORTS)
 

@@ -7,7 +7,7 @@ the Arrow shards), each stream's headers are checked, the streams are aligned to
 (:mod:`.align`), crops are reduced, values checked finite, labels computed (:mod:`.labels`), and
 rows go to a :class:`~.store.ShardWriter`.
 
-Everything is written into ``<version>.partial/`` beside the destination, with a journal
+Everything is written into ``<collection>.partial/`` beside the destination, with a journal
 ``progress.json`` (a hash of the parameters and inputs, and per split the completed shards). A
 re-run with the same parameters and inputs continues after the last completed shard; with anything
 different it deletes the staging folder and starts again. Only the finished folder is swapped into
@@ -90,7 +90,8 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
                    layout_file=None, lists: dict | None = None,
                    row_group_bytes: int = ROW_GROUP_BYTES,
                    shard_bytes: int = SHARD_BYTES) -> FeatureManifest:
-    """Convert raw feature trees of ``benchmark`` into ``<home>/features/<benchmark>/<version>/``.
+    """Convert raw feature trees of ``benchmark`` into the store of its video collection,
+    ``<home>/features/<collection>/`` (replacing the store a benchmark over the same videos built).
 
     ``features``: the main tree (Flow folders and VGGish files inside it are used unless ``flow``
     / ``audio`` are given); ``streams``: more trees, stream name -> folder (e.g. ``{"clip": DIR}``);

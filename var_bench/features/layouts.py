@@ -1,4 +1,4 @@
-"""Raw feature layouts as data: indexing folder trees (or list files), detection, stream names.
+"""Raw feature layouts as data: indexing folder trees (or the files list files name), detection.
 
 A layout (:class:`~var_bench.benchmarks.spec.Layout`) is a file-name template, a crop naming
 (one file per crop, a ``[T, C, D]`` file per video, or no crops), crops per video and D (declared
@@ -20,7 +20,8 @@ Detection, per source folder:
    crop files, which share a name pattern, are told apart by their size; a size no layout declares
    is refused in one line naming the file.
 
-Split membership never comes from folders: it comes from the metadata build's ids.
+Split membership never comes from folders: it comes from the metadata build's ids. Stream names
+and column order are :mod:`.streams`; reading and resolving list files is :mod:`.listfiles`.
 """
 
 from __future__ import annotations
@@ -32,13 +33,15 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from var_bench.benchmarks import BENCHMARKS, BenchmarkSpec, Layout
+from var_bench.benchmarks import BenchmarkSpec, Layout
 from var_bench.errors import InputError
+from var_bench.features.listfiles import read_list, resolve_listed
 from var_bench.features.readers import read_header
 from var_bench.features.streamindex import StreamIndex
+from var_bench.features.streams import check_stream_name, order_streams, registered_layouts, video_streams
 from var_bench.features.validators import MAX_CROPS
 
 #: The marker file ``var-bench synth`` writes at the root of a synthetic raw tree; the feature
@@ -47,60 +50,18 @@ SYNTH_MARKER = "VAR_BENCH_SYNTHETIC.json"
 
 log = logging.getLogger(__name__)
 
-UCF_CROPS = "ucf-crops"
-UCF_RTFM = "ucf-rtfm"
-XD_I3D = "xd-i3d"
-XD_VGGISH = "xd-vggish"
+#: The value of ``--layout`` that detects each stream's layout.
 AUTO = "auto"
 
 
 def all_layouts() -> dict[str, Layout]:
-    """Every registered benchmark's raw layouts, by name."""
-    return {lay.name: lay for spec in BENCHMARKS.values() for lay in spec.layouts}
+    """Every raw layout of the registered benchmarks' video collections, by name (read at each
+    call, so a benchmark registered later is included)."""
+    return {lay.name: lay for lay in registered_layouts()}
 
 
-LAYOUTS: dict[str, Layout] = all_layouts()
-#: Values of ``--layout`` (the audio layouts are never chosen: they are found by their names).
-VIDEO_LAYOUT_CHOICES: tuple[str, ...] = (AUTO, *(n for n, lay in LAYOUTS.items() if not lay.audio))
 #: Path components (case-insensitive) that put a file in the flow stream.
 FLOW_FOLDERS = frozenset({"flow", "flowtest"})
-#: Streams fed by query-side (audio) layouts: every other stream is a video (gallery) stream.
-QUERY_STREAMS: frozenset[str] = frozenset(lay.stream for lay in LAYOUTS.values() if lay.audio)
-#: Stream names of the built-in layouts, in the order columns are written (others follow the
-#: video streams in the order they were found; the vocabulary is open, see :func:`check_stream_name`).
-STREAMS: tuple[str, ...] = ("rgb", "flow", *dict.fromkeys(
-    lay.stream for lay in LAYOUTS.values() if lay.stream not in ("rgb", "flow") and not lay.audio),
-    *sorted(QUERY_STREAMS))
-#: The two I3D video streams every model knows (object, motion); models read any other stream
-#: they are configured for (:func:`video_streams`).
-VIDEO_STREAMS: tuple[str, ...] = ("rgb", "flow")
-#: Store columns a stream may not be named after.
-RESERVED_COLUMNS = frozenset({"video_id", "num_snippets", "video_label", "snippet_labels", "index",
-                              "text", "class", "video", "audio_query"})
-_STREAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-
-
-def check_stream_name(name: str) -> str:
-    """``name`` when it can name a stream column (lower-case identifier, not a reserved column,
-    not ending in ``_len``), else InputError."""
-    if not _STREAM_NAME.match(name or "") or name in RESERVED_COLUMNS or name.endswith("_len"):
-        raise InputError(f"stream name: expected a lower-case identifier (letters, digits, _), not "
-                         f"one of {', '.join(sorted(RESERVED_COLUMNS))} nor ending in _len, "
-                         f"got {name!r}")
-    return name
-
-
-def video_streams(streams: Iterable[str]) -> tuple[str, ...]:
-    """The video (gallery-side) streams among ``streams``, in their order."""
-    return tuple(s for s in streams if s not in QUERY_STREAMS)
-
-
-def order_streams(names: Iterable[str]) -> list[str]:
-    """Column order of a store: rgb, flow, other video streams as found, query streams last."""
-    names = list(dict.fromkeys(names))
-    head = [s for s in VIDEO_STREAMS if s in names]
-    tail = [s for s in names if s in QUERY_STREAMS]
-    return head + [s for s in names if s not in head and s not in tail] + tail
 
 
 # --- templates ---------------------------------------------------------------------------------
@@ -132,7 +93,7 @@ def example(template: str) -> str:
 def load_layout_file(path: str | os.PathLike) -> tuple[Layout, ...]:
     """User layouts from a YAML file: one mapping, a list of them, or ``{layouts: [...]}``; keys
     are the fields of :class:`Layout` (``name``, ``file``, ``crops``, ``dim``, ``num_crops``,
-    ``stream``, ``crop0_file``, ``flow``, ``folder``, ``doc``)."""
+    ``stream``, ``crop0_file``, ``flow``, ``folder``, ``tree``, ``doc``)."""
     import yaml
 
     path = Path(path)
@@ -155,56 +116,6 @@ def load_layout_file(path: str | os.PathLike) -> tuple[Layout, ...]:
     if len(set(names)) != len(names):
         raise InputError(f"--layout-file {path}: expected distinct layout names, got {names}")
     return tuple(out)
-
-
-# --- list files --------------------------------------------------------------------------------
-
-def read_list(path: str | os.PathLike) -> list[tuple[int, str]]:
-    """``(line number, path text)`` of a feature list: an RTFM / XDVioDet ``.list`` (one path a
-    line) or a VadCLIP ``path,label`` CSV (the first column; a ``path`` header is skipped). Blank
-    lines and ``#`` comments are skipped; Windows separators become ``/``."""
-    path = Path(path)
-    try:
-        text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"--list {path}: expected a readable text file, got {e}") from None
-    out = []
-    for no, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if "," in line and not line.endswith(".npy"):
-            line = line.split(",", 1)[0].strip().strip('"')
-            if line.lower() == "path":
-                continue
-        out.append((no, line.replace("\\", "/")))
-    if not out:
-        raise InputError(f"--list {path}: expected one feature path per line, found none")
-    return out
-
-
-def resolve_listed(text: str, root: Path, list_dir: Path) -> Path | None:
-    """Where a listed path is on this machine: as written when it exists (absolute, or relative
-    to the list's folder or to ``root``); else re-rooted under ``root``: the longest tail of its
-    components that exists there (``/media/peng/x/RGBTest/a__0.npy`` -> ``root/RGBTest/a__0.npy``,
-    else ``root/a__0.npy``). None when no candidate exists (the list reader then looks the file
-    name up anywhere under ``root``, when it is unique there)."""
-    win = PureWindowsPath(text)
-    parts = [p for p in (win.parts[1:] if win.drive else PurePosixPath(text).parts) if p not in ("/", "")]
-    p = Path(text)
-    if not win.drive:
-        if p.is_absolute():
-            if p.is_file():
-                return p
-        else:
-            for base in (list_dir, root):
-                if (base / p).is_file():
-                    return base / p
-    for i in range(len(parts)):
-        cand = root.joinpath(*parts[i:])
-        if cand.is_file():
-            return cand
-    return None
 
 
 # --- indexing ----------------------------------------------------------------------------------
@@ -518,7 +429,7 @@ def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None 
     by_name = {lay.name: lay for lay in cands}
     if layout != AUTO and layout not in by_name:
         choices = [n for n, lay in by_name.items() if not lay.audio]
-        if layout in LAYOUTS:
+        if layout in all_layouts():
             raise InputError(f"--layout {layout}: expected a layout of {spec.name} "
                              f"({', '.join(choices)}), got {layout}")
         raise InputError(f"layout: expected one of {', '.join([AUTO, *choices])}, got {layout!r}")

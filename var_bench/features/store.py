@@ -55,9 +55,10 @@ def stored_crops(stream_crops: dict[str, int | None]) -> dict[str, int]:
     >>> stored_crops({"rgb": 5, "clip": 10, "audio": None, "text_emb": 1})
     {'rgb': 5, 'clip': 10}
     """
-    from var_bench.features.layouts import QUERY_STREAMS
+    from var_bench.features.streams import query_streams
 
-    return {s: int(c) for s, c in stream_crops.items() if c and c > 1 and s not in QUERY_STREAMS}
+    query = query_streams()
+    return {s: int(c) for s, c in stream_crops.items() if c and c > 1 and s not in query}
 
 
 def store_features(streams: dict[str, int], dtype: str, crops_all: int | dict[str, int] | None):

@@ -1,7 +1,8 @@
-"""The feature store's writer lock: ``var-bench build`` and ``import-h5`` of one benchmark in one
-data home run one at a time (:func:`var_bench.locking.exclusive` on
-``features/<benchmark>/<version>``), and whoever holds it first deletes what killed runs left
-beside the store (``.<version>.import-*`` folders, ``.<version>.*.old`` folders).
+"""The feature store's writer lock: ``var-bench build`` and ``import-h5`` of one store in one data
+home run one at a time (:func:`var_bench.locking.exclusive` on ``features/<collection>``, so two
+benchmarks over the same videos wait for each other), and whoever holds it first deletes what
+killed runs left beside the store (``.<collection>.import-*`` folders, ``.<collection>.*.old``
+folders).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ F = TypeVar("F", bound=Callable)
 
 @contextlib.contextmanager
 def store_lock(benchmark: str | BenchmarkSpec, home: str | os.PathLike | None) -> Iterator[Path]:
-    """Hold the writer lock of ``benchmark``'s feature store in ``home``; yields the store path."""
+    """Hold the writer lock of the feature store ``benchmark`` reads (its video collection's) in
+    ``home``; yields the store path."""
     spec = get_benchmark(benchmark)
     dest = features_dir(spec, home)
     with exclusive(dest, f"feature store of {spec.name} in {dest.parent}"):

@@ -14,7 +14,7 @@ else:
     # Bound after the submodules are imported, so the package attribute ``collate`` is the
     # function, not the module of the same name.
     from var_bench.loaders.batching import Collate, collate, make_collate  # noqa: F401
-    from var_bench.loaders.dataset import STREAMS, FeatureDataset  # noqa: F401
+    from var_bench.loaders.dataset import FeatureDataset  # noqa: F401
 
-__all__ = ["Collate", "FeatureDataset", "STREAMS", "collate", "make_collate", "pool_to",
-           "random_indices", "uniform_indices"]
+__all__ = ["Collate", "FeatureDataset", "collate", "make_collate", "pool_to", "random_indices",
+           "uniform_indices"]

@@ -24,7 +24,7 @@ import torch
 
 from var_bench.benchmarks import get_benchmark
 from var_bench.errors import InputError
-from var_bench.features.layouts import STREAMS
+from var_bench.features.streams import known_streams
 from var_bench.features.arrowview import ColumnView, list_depth
 from var_bench.loaders.rng import LazyRng
 from var_bench.loaders.sampling import CROPS
@@ -64,7 +64,7 @@ class FeatureDataset(torch.utils.data.Dataset):
         # Every store stream has a ``<stream>_len`` column: the vocabulary is open (rgb, flow,
         # clip, text_emb, audio, user names), so that, not a fixed list, says what is a stream.
         cols = table.column_names
-        present = [s for s in cols if f"{s}_len" in cols] or [s for s in STREAMS if s in cols]
+        present = [s for s in cols if f"{s}_len" in cols] or [s for s in known_streams() if s in cols]
         if streams is None:
             streams = present
         unknown = [s for s in streams if s not in present]

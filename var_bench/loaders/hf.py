@@ -13,13 +13,14 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 
 from var_bench.benchmarks import SPLITS, BenchmarkSpec, get_benchmark
 from var_bench.data.assembly.manifest import Manifest
 from var_bench.data.paths import features_dir
 from var_bench.data.prepare import PathLike, ensure_built, read_split_table, split_names, verified_ids
-from var_bench.errors import NotBuiltError, VarBenchWarning
+from var_bench.errors import InputError, NotBuiltError, VarBenchWarning
 
 if TYPE_CHECKING:  # `datasets` is imported only when needed (slow import)
     import datasets
@@ -27,25 +28,35 @@ if TYPE_CHECKING:  # `datasets` is imported only when needed (slow import)
 
 def _feature_reader(spec: BenchmarkSpec, folder: Path, home: PathLike | None):
     """``read(folder, split)`` giving the metadata table joined with the feature store's columns,
-    and ``fingerprint(split)`` naming that table for ``datasets`` (from the store's manifest)."""
+    and ``fingerprint(split)`` naming that table for ``datasets`` (from the store's manifest).
+
+    The store is the video collection's (:func:`~var_bench.data.paths.features_dir`). Built from
+    this very metadata (this benchmark, the same id lists), its splits are read as they are: the
+    canonical order, no copy, the stored labels. Built for another benchmark over the same videos
+    (or from other metadata), each row is found by ``video_id`` in whichever split holds it, and
+    ``video_label`` / ``snippet_labels`` are recomputed from this benchmark's metadata by the
+    build's rule (:func:`_own_labels`); a video the store lacks is an InputError naming the build.
+    """
     from var_bench.features.manifest import FeatureManifest
     from var_bench.features.store import read_split
 
     store = features_dir(spec, home)
     fm = FeatureManifest.read(store)
-    if fm is None or fm.version != spec.version:
+    if fm is None:
         raise NotBuiltError(
             f"{spec.name}: expected built features in {store}, found none; run "
             f"'var-bench build {spec.name} --features DIR'"
         )
     meta = Manifest.read(folder)
-    if meta is not None and any(fm.ids_sha256.get(s) != h for s, h in meta.ids_sha256.items()):
-        warnings.warn(f"{spec.name}: the feature store in {store} was built against other "
-                      f"metadata (id-list checksums differ); rebuild it with 'var-bench build "
-                      f"{spec.name} --features DIR'", VarBenchWarning, stacklevel=3)
+    own = fm.benchmark == spec.name and meta is not None and fm.ids_sha256 == dict(meta.ids_sha256)
+    rows = _StoreRows(store, fm)
 
     def read(folder: Path, split: str) -> pa.Table:
-        return _join_features(spec, split, read_split_table(folder, split), read_split(store, split))
+        table = read_split_table(folder, split)
+        if own:
+            return _join_features(spec, split, table, read_split(store, split))
+        feats = rows.take(spec, split, table.column("video_id").to_pylist())
+        return _join_features(spec, split, table, _own_labels(table, feats, fm.snippet_frames))
 
     def fingerprint(split: str) -> str:
         # Without one, datasets hashes the whole table (it pickles every feature buffer): 0.25 s
@@ -55,6 +66,66 @@ def _feature_reader(spec: BenchmarkSpec, folder: Path, home: PathLike | None):
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
 
     return read, fingerprint
+
+
+class _StoreRows:
+    """Rows of a feature store by ``video_id``, whichever split holds them (its splits are read,
+    memory-mapped, on first use)."""
+
+    def __init__(self, store: Path, manifest) -> None:
+        self.store, self.manifest = store, manifest
+        self.parts: dict[str, pa.Table] = {}
+        self.where: dict[str, tuple[str, int]] = {}  # video id -> (store split, row)
+
+    def take(self, spec: BenchmarkSpec, split: str, ids: list[str]) -> pa.Table:
+        """The rows of ``ids`` in their order (a copy of those rows); a video the store lacks,
+        or videos from store splits of different crop modes, are one InputError line."""
+        from var_bench.features.store import read_split
+
+        if not self.parts:
+            for s in self.manifest.shards:
+                self.parts[s] = read_split(self.store, s)
+                self.where.update((v, (s, i)) for i, v in
+                                  enumerate(self.parts[s].column("video_id").to_pylist()))
+        fm = self.manifest
+        missing = [v for v in ids if v not in self.where]
+        if missing:
+            raise InputError(f"{spec.name} {split}: {len(missing)} of {len(ids)} videos are not in "
+                             f"the feature store {self.store} (built for {fm.benchmark}), e.g. "
+                             f"{missing[0]}; build it for {spec.name}: 'var-bench build "
+                             f"{spec.name} --features DIR'")
+        used = list(dict.fromkeys(self.where[v][0] for v in ids)) or list(self.parts)[:1]
+        if len({fm.crop_mode(s) == "all" for s in used}) > 1:
+            raise InputError(f"{spec.name} {split}: expected its videos' features in one shape, "
+                             f"they lie in store splits of crop modes "
+                             f"{', '.join(f'{s} {fm.crop_mode(s)}' for s in used)} ({self.store}); "
+                             f"build it for {spec.name}: 'var-bench build {spec.name} --features DIR'")
+        start = dict(zip(used, np.cumsum([0] + [self.parts[s].num_rows for s in used[:-1]])))
+        table = pa.concat_tables([self.parts[s] for s in used]) if len(used) > 1 else self.parts[used[0]]
+        return table.take(pa.array([int(start[s]) + i for s, i in map(self.where.get, ids)], pa.int64()))
+
+
+def _own_labels(meta: pa.Table, feats: pa.Table, snippet_frames: int) -> pa.Table:
+    """``feats`` (rows in ``meta``'s order) with ``video_label`` and ``snippet_labels`` made from
+    ``meta`` by the build's rule: ``anomalous`` -> 1/0; labels of the ``segments`` over each row's
+    T snippets of ``snippet_frames`` frames, null where a row has none. A column ``meta`` lacks
+    keeps the store's."""
+    from var_bench.features.labels import snippet_labels
+    from var_bench.features.store import labels_array
+
+    names = meta.column_names
+    new = {}
+    if "anomalous" in names:
+        new["video_label"] = pa.array(np.asarray(meta.column("anomalous").to_pylist(), np.int8))
+    if "segments" in names:
+        lengths = feats.column("num_snippets").to_pylist()
+        new["snippet_labels"] = labels_array([
+            None if seg is None else snippet_labels(seg, t, snippet_frames)
+            for seg, t in zip(meta.column("segments").to_pylist(), lengths)])
+    for name, values in new.items():
+        i = feats.schema.get_field_index(name)
+        feats = feats.set_column(i, feats.schema.field(i), values.cast(feats.schema.field(i).type))
+    return feats
 
 
 def _join_features(spec: BenchmarkSpec, split: str, meta: pa.Table, feats: pa.Table) -> pa.Table:
@@ -119,6 +190,8 @@ def load_dataset(benchmark: str, split: str | None = None, *, home: PathLike | N
     ``<stream>_len``, ``video_label`` and ``snippet_labels``. Rows are joined on ``video_id``; a
     video absent from the store (built with ``--allow-missing``) is dropped with a warning. The
     feature arrays are not copied: they stay in the Arrow buffers read from the store's shards.
+    The store is the benchmark's video collection's: one built for another benchmark over the
+    same videos is read by ``video_id`` (those rows copied), with this benchmark's labels.
     """
     import datasets
 

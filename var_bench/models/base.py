@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
-from var_bench.features.layouts import VIDEO_STREAMS, video_streams  # gallery streams, in model order
+from var_bench.features.streams import VIDEO_STREAMS, video_streams  # gallery streams, in model order
 from var_bench.models.text import TextEncoder
 
 #: ``ModelContext.query_modality`` of text benchmarks (the batch key ``text`` holds the captions).

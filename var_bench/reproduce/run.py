@@ -82,10 +82,13 @@ class ReproducePlan:
 def resolve_home(features_store: str | Path | None, home: str | Path | None,
                  spec: BenchmarkSpec) -> str | None:
     """The data home of ``--features-store``: a data home, or a store folder
-    ``<home>/features/<benchmark>/<version>`` (its home is three levels up)."""
+    ``<home>/features/<collection>`` (its home is two levels up; a store at its place before
+    stores were kept per collection, ``<home>/features/<benchmark>/<version>``, three)."""
     if features_store is None:
         return None if home is None else str(home)
     p = Path(features_store).expanduser()
+    if (p / "manifest.json").is_file() and p.parent.name == "features" and p.name == spec.videos.name:
+        return str(p.parents[1])
     if (p / "manifest.json").is_file() and p.parent.name == spec.name:
         return str(p.parents[2])
     if p.is_dir():

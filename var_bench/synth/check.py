@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from var_bench.benchmarks import get_benchmark
+from var_bench.benchmarks import Layout, get_benchmark
 from var_bench.synth import layout as L
 from var_bench.features.layouts import SYNTH_MARKER
 from var_bench.synth.core import video_records
 
 
-def _pooled(tree: Path, lay: str, stream: str, split: str, stem: str, crops: int,
+def _pooled(tree: Path, lay: Layout, stream: str, split: str, stem: str, crops: int,
             folder: str) -> np.ndarray:
     arrays = [np.load(tree / p) for p in L.video_files(lay, stream, split, stem, crops, folder)]
     return np.mean([a.reshape(-1, a.shape[-1]).mean(0) for a in arrays], axis=0)
@@ -31,12 +31,10 @@ def pooled_features(tree: str | os.PathLike, records: list[dict], marker: dict,
                     stream: str) -> np.ndarray:
     """Mean over snippets and crops of one stream: ``[len(records), D]`` float64."""
     tree = Path(tree)
-    lay = marker["layout"][stream]
+    lay = L.layout_named(get_benchmark(marker["benchmark"]), marker["layout"][stream])
     crops = 1 if stream == "audio" else marker["crops"]
-    return np.stack([
-        _pooled(tree, lay, stream, r["_split"], r["video_id"], crops,
-                L.ucf_class_folder(r.get("video_path", ""), r["_split"]) if lay in (L.UCF_CROPS,)
-                else "") for r in records])
+    return np.stack([_pooled(tree, lay, stream, r["_split"], r["video_id"], crops, L.class_folder(r))
+                     for r in records])
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:

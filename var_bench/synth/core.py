@@ -129,8 +129,8 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
 
     spec = get_benchmark(benchmark)
     name = spec.name
-    layouts = tuple(lay.name for lay in spec.video_layouts if lay.name in L.VIDEO_LAYOUT_NAMES)
-    video_layout = layout or layouts[0]
+    layouts = {lay.name: lay for lay in L.video_layouts(spec)}
+    video_layout = layout or next(iter(layouts))
     if video_layout not in layouts:
         raise InputError(f"layout: expected one of {', '.join(layouts)} for {name}, "
                          f"got {video_layout!r}")
@@ -146,26 +146,32 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
             raise InputError(f"{k}: expected a finite number >= 0, got {v!r}")
     amp = Amplitudes(**{k: float(v) for k, v in amplitudes.items()})
-    audio_layout = spec.audio_layout.name if spec.audio_layout is not None else None
-    audio = audio_layout is not None
+    audio = spec.audio_layout is not None
     flow = ("flow" in spec.public_streams) if flow is None else bool(flow)
-    if flow and video_layout not in L.FLOW_LAYOUTS:
+    if flow and not layouts[video_layout].flow:
         raise InputError(f"flow: the {video_layout} layout has no Flow tree; expected no flow, got "
                          "flow on")
     ragged = audio if ragged is None else bool(ragged)
     crops = crops or spec.upstream_crops
-    if not L.LAYOUTS[video_layout].per_crop and crops != spec.upstream_crops:
+    if not layouts[video_layout].per_crop and crops != spec.upstream_crops:
         log.info("%s with %d crops (upstream has %d)", video_layout, crops, spec.upstream_crops)
     streams = ("rgb",) + (("flow",) if flow else ()) + (("audio",) if audio else ())
-    stream_layout = {s: audio_layout if s == "audio" else video_layout for s in streams}
+    stream_layout = {s: spec.audio_layout if s == "audio" else layouts[video_layout]
+                     for s in streams}
 
     records = video_records(name, videos, home)  # before touching out_dir: a missing build fails clean
+    plans = [plan_video(seed, name, r["video_id"], r["_split"], bool(r["anomalous"]),
+                        L.class_folder(r), _frames(r.get("num_frames")), _segments(r.get("segments")),
+                        snippets=snippets, frames=snippet_frames, streams=streams, ragged=ragged)
+             for r in records]
     out = Path(out_dir)
-    _prepare(out, tuple(dict.fromkeys(f for lay in stream_layout.values()
-                                      for f in L.top_folders(lay))))
+    classes = [p.class_folder for p in plans]
+    _prepare(out, tuple(dict.fromkeys(f for lay in dict.fromkeys(stream_layout.values())
+                                      for f in L.top_folders(lay, classes))))
     marker = {"generator": GENERATOR, "var_bench": __version__, "benchmark": name, "seed": seed,
               "snippet_frames": snippet_frames, "crops": crops, "snippets": snippets,
-              "videos": videos, "layout": stream_layout, "streams": list(streams),
+              "videos": videos, "layout": {s: lay.name for s, lay in stream_layout.items()},
+              "streams": list(streams),
               "ragged": ragged,
               "signal": {"content": ("caption_en MiniLM sentence embedding" if not audio else
                                      f"per-video Gaussian latent, dim {LATENT_DIM}"),
@@ -173,13 +179,8 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
                          "anomalous videos", "docs": "docs/synth.md"}}
     atomic_write_text(out / SYNTH_MARKER, json.dumps(marker, indent=1) + "\n")
 
-    plans = [plan_video(seed, name, r["video_id"], r["_split"], bool(r["anomalous"]),
-                        L.ucf_class_folder(r.get("video_path", ""), r["_split"]) if not audio
-                        else "", _frames(r.get("num_frames")), _segments(r.get("segments")),
-                        snippets=snippets, frames=snippet_frames, streams=streams, ragged=ragged)
-             for r in records]
     contents = _contents(records, seed, name, audio)
-    dims = {s: L.DIMS[stream_layout[s]] for s in streams}
+    dims = {s: stream_layout[s].dim for s in streams}
     proj = {s: projection(seed, s, contents.shape[1], dims[s]) for s in streams}
     direction = {s: anomaly_direction(seed, s, dims[s]) for s in streams}
 
@@ -187,26 +188,27 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
     for plan, content in Progress(list(zip(plans, contents)), desc=f"synth {name}", unit="video",
                                   progress=progress):
         for s in streams:
-            n, lay = plan.lengths[s], stream_layout[s]
+            n = plan.lengths[s]
             feats = stream_features(
                 rng_for(seed, name, plan.video_id, s), plan.mask[:n],
                 1 if s == "audio" else crops, content @ proj[s],
                 direction[s] if plan.anomalous else None, amp,
                 amp.audio_signal if s == "audio" else amp.signal)
-            paths = L.video_files(lay, s, plan.split, plan.video_id, crops, plan.class_folder)
-            if lay in L.PER_CROP_FILES:
+            if stream_layout[s].per_crop:
                 parts = [feats[:, k, :] for k in range(crops)]
             else:
                 parts = [feats[:, 0, :] if s == "audio" else feats]
+            paths = L.video_files(stream_layout[s], s, plan.split, plan.video_id,
+                                  1 if s == "audio" else crops, plan.class_folder)
             for rel, arr in zip(paths, parts):
                 size += _save_npy(out / rel, arr)
                 files += 1
     counts = {s: sum(p.split == s for p in plans) for s in ("train", "test")}
     build_paths = {"features": out}
     if audio:
-        build_paths["audio"] = out / L.top_folders(audio_layout)[0]
+        build_paths["audio"] = out / spec.audio_layout.root("audio")
     log.info("synth %s: %d files, %d bytes in %s", name, files, size, out)
-    return SynthSummary(out, name, stream_layout, streams, build_paths, counts, files, size, marker)
+    return SynthSummary(out, name, marker["layout"], streams, build_paths, counts, files, size, marker)
 
 
 def _contents(records: list[dict], seed: int, name: str, audio: bool) -> np.ndarray:

@@ -1,59 +1,55 @@
-"""Upstream raw feature layouts that ``var-bench synth`` writes: names, dimensions, file paths.
+"""Which raw layouts ``var-bench synth`` writes, and where a video's files go.
 
-The layouts are built-ins of docs/features.md ("Built-in layouts": UCF crops per file, RTFM one
-file per video, XD-Violence I3D crops per file, VGGish per video). ``split`` here is the
-*upstream* split: ``"train"`` (the built train + val) or ``"test"``.
+Both are read from the declared :class:`~var_bench.benchmarks.spec.Layout` (its file template,
+crops and folder ``tree``): no code per layout. ``split`` here is the *upstream* split:
+``"train"`` (the built train + val) or ``"test"``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Mapping
 
-# Names, dimensions and the crop structure of each layout live in features.layouts (the reader);
-# the writer derives its tables from them.
-from var_bench.features.layouts import LAYOUTS, UCF_CROPS, UCF_RTFM, XD_I3D, XD_VGGISH
-
-#: The video layouts synth writes (the ``--layout`` choices of ``var-bench synth``); the feature
-#: stage reads more (CLIP, PEL4VAD, TEVAD), which synth does not generate.
-VIDEO_LAYOUT_NAMES: tuple[str, ...] = (UCF_CROPS, UCF_RTFM, XD_I3D)
-#: Feature dimension D per layout.
-DIMS: dict[str, int] = {n: lay.dim for n, lay in LAYOUTS.items()}
-#: Layouts storing one file per crop (``<Stem>__<k>.npy``) rather than ``[T, C, D]`` per video.
-PER_CROP_FILES = frozenset(n for n, lay in LAYOUTS.items() if lay.per_crop)
-#: Layouts with a Flow tree beside the RGB one.
-FLOW_LAYOUTS = frozenset(n for n, lay in LAYOUTS.items() if lay.flow)
-
-_UCF_NORMAL_FOLDER = {"train": "Training_Normal_Videos_Anomaly",
-                      "test": "Testing_Normal_Videos_Anomaly"}
-_XD_FOLDER = {("rgb", "train"): "RGB", ("rgb", "test"): "RGBTest",
-              ("flow", "train"): "Flow", ("flow", "test"): "FlowTest"}
+from var_bench.benchmarks import BenchmarkSpec, Layout
+from var_bench.errors import InputError
+from var_bench.features.layouts import is_catch_all
 
 
-def top_folders(layout: str) -> tuple[str, ...]:
-    """The folders a layout creates directly under the tree root."""
-    return {UCF_CROPS: ("Train", "Test"),
-            UCF_RTFM: ("UCF_Train_ten_crop_i3d", "UCF_Test_ten_crop_i3d"),
-            XD_I3D: tuple(_XD_FOLDER.values()),
-            XD_VGGISH: ("vggish-features",)}[layout]
+def video_layouts(spec: BenchmarkSpec) -> tuple[Layout, ...]:
+    """The video layouts synth can write for ``spec`` (the first is the default): those of the
+    ``rgb`` stream (synth's video streams are rgb and flow) that ``var-bench build`` detects
+    without ``--layout`` (no catch-all file name)."""
+    return tuple(lay for lay in spec.video_layouts
+                 if lay.stream == "rgb" and not any(is_catch_all(t) for t in lay.templates))
 
 
-def ucf_class_folder(video_path: str, split: str) -> str:
-    """Class folder of a UCFCrime-AR video from its metadata ``video_path`` (``Abuse/x.mp4``)."""
-    folder = Path(video_path).parent.name
-    return folder or _UCF_NORMAL_FOLDER[split]
+def layout_named(spec: BenchmarkSpec, name: str) -> Layout:
+    """The layout ``name`` of ``spec``'s collection (a synthetic tree's marker names them)."""
+    for lay in spec.layouts:
+        if lay.name == name:
+            return lay
+    raise InputError(f"layout: expected one of {', '.join(lay.name for lay in spec.layouts)} for "
+                     f"{spec.name}, got {name!r}")
 
 
-def video_files(layout: str, stream: str, split: str, stem: str, crops: int,
+def class_folder(record: Mapping) -> str:
+    """The class folder of a video from its metadata ``video_path`` (``Abuse/x.mp4`` -> ``Abuse``;
+    '' without one): the ``{class}`` of a layout's tree."""
+    return PurePosixPath(str(record.get("video_path") or "")).parent.name
+
+
+def top_folders(layout: Layout, class_folders: Iterable[str]) -> tuple[str, ...]:
+    """The folders directly under the tree root that ``layout`` writes into, for every stream it
+    feeds (its own, and flow where it has a Flow tree), both upstream splits and the videos'
+    ``class_folders`` (an earlier synthetic tree's are cleared before writing)."""
+    streams = (layout.stream, "flow") if layout.flow else (layout.stream,)
+    folders = (layout.folder_of(s, split, c) for s in streams for split in layout.UPSTREAM_SPLITS
+               for c in dict.fromkeys(class_folders))
+    return tuple(dict.fromkeys(f.split("/")[0] for f in folders if f))
+
+
+def video_files(layout: Layout, stream: str, split: str, stem: str, crops: int,
                 class_folder: str = "") -> list[Path]:
-    """Relative paths of one video's files: one per crop (``PER_CROP_FILES``) or one in all."""
-    if layout == UCF_CROPS:
-        base = Path("Train" if split == "train" else "Test", "RGB" if stream == "rgb" else "Flow",
-                    class_folder)
-        return [base / f"{stem}__{k}.npy" for k in range(crops)]
-    if layout == UCF_RTFM:
-        return [Path(f"UCF_{split.capitalize()}_ten_crop_i3d", f"{stem}_i3d.npy")]
-    if layout == XD_I3D:
-        return [Path(_XD_FOLDER[stream, split], f"{stem}__{k}.npy") for k in range(crops)]
-    if layout == XD_VGGISH:
-        return [Path("vggish-features", split, f"{stem}__vggish.npy")]
-    raise ValueError(f"unknown layout {layout!r}")
+    """Relative paths of one video's files: one per crop (``crops="files"`` layouts) or one."""
+    return [Path(layout.path(stream, split, stem, k, class_folder))
+            for k in range(crops if layout.per_crop else 1)]

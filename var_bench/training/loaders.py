@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
-from var_bench.features.layouts import video_streams
+from var_bench.features.streams import video_streams
 from var_bench.loaders import FeatureDataset, make_collate
 from var_bench.models.base import ModelContext, RetrievalModel
 from var_bench.training.config import RunConfig

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from var_bench.errors import InputError
-from var_bench.features.layouts import QUERY_STREAMS, VIDEO_STREAMS  # object (I3D RGB), motion (I3D Flow)
+from var_bench.features.streams import VIDEO_STREAMS, query_streams  # object (I3D RGB), motion (I3D Flow)
 from var_bench.models.base import ModelConfig, ModelContext, RetrievalModel
 from var_bench.models.deviations import Deviation, note
 from var_bench.models.losses import RANKING_REDUCTIONS, max_margin_ranking_loss
@@ -113,7 +113,8 @@ class ALANConfig(ModelConfig):
         if not self.sequences or set(self.sequences) - set(SEQUENCES) or \
                 len(set(self.sequences)) != len(self.sequences):
             raise bad(f"sequences a non-empty subset of {list(SEQUENCES)}", list(self.sequences))
-        if not self.streams or any(not isinstance(s, str) or s in QUERY_STREAMS for s in self.streams) \
+        query = query_streams()
+        if not self.streams or any(not isinstance(s, str) or s in query for s in self.streams) \
                 or len(set(self.streams)) != len(self.streams):
             raise bad(f"streams a non-empty list of distinct video stream names (e.g. "
                       f"{list(VIDEO_STREAMS)})", list(self.streams))

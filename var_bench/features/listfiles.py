@@ -1,0 +1,61 @@
+"""List files (``--list [STREAM=]FILE``): the videos to take, named as upstream code names them.
+
+An RTFM / XDVioDet ``.list`` (one path a line) or a VadCLIP ``path,label`` CSV. The paths were
+written on someone else's machine, so each is resolved here: as written when it exists, else
+re-rooted under the stream's folder (docs/features.md, "List files").
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from var_bench.errors import InputError
+
+
+def read_list(path: str | os.PathLike) -> list[tuple[int, str]]:
+    """``(line number, path text)`` of a feature list: an RTFM / XDVioDet ``.list`` (one path a
+    line) or a VadCLIP ``path,label`` CSV (the first column; a ``path`` header is skipped). Blank
+    lines and ``#`` comments are skipped; Windows separators become ``/``."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"--list {path}: expected a readable text file, got {e}") from None
+    out = []
+    for no, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "," in line and not line.endswith(".npy"):
+            line = line.split(",", 1)[0].strip().strip('"')
+            if line.lower() == "path":
+                continue
+        out.append((no, line.replace("\\", "/")))
+    if not out:
+        raise InputError(f"--list {path}: expected one feature path per line, found none")
+    return out
+
+
+def resolve_listed(text: str, root: Path, list_dir: Path) -> Path | None:
+    """Where a listed path is on this machine: as written when it exists (absolute, or relative
+    to the list's folder or to ``root``); else re-rooted under ``root``: the longest tail of its
+    components that exists there (``/media/peng/x/RGBTest/a__0.npy`` -> ``root/RGBTest/a__0.npy``,
+    else ``root/a__0.npy``). None when no candidate exists (the list reader then looks the file
+    name up anywhere under ``root``, when it is unique there)."""
+    win = PureWindowsPath(text)
+    parts = [p for p in (win.parts[1:] if win.drive else PurePosixPath(text).parts) if p not in ("/", "")]
+    p = Path(text)
+    if not win.drive:
+        if p.is_absolute():
+            if p.is_file():
+                return p
+        else:
+            for base in (list_dir, root):
+                if (base / p).is_file():
+                    return base / p
+    for i in range(len(parts)):
+        cand = root.joinpath(*parts[i:])
+        if cand.is_file():
+            return cand
+    return None
