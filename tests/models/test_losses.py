@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from var_bench.models.losses import max_margin_ranking_loss, symmetric_infonce
+from var_bench.models.losses import (max_margin_ranking_loss, same_video,
+                                     sampled_negative_ranking_loss, symmetric_infonce)
 
 
 def _reference_mmr(sim, margin):
@@ -95,3 +96,54 @@ def test_infonce_symmetric_and_low_for_diagonal():
     g = torch.Generator().manual_seed(1)
     s = torch.randn(4, 4, generator=g)
     assert symmetric_infonce(s, 0.1).item() == pytest.approx(symmetric_infonce(s.t(), 0.1).item())
+
+
+# ---------------------------------------------------------------- positives from the gold
+
+def _dup_sim(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch of 5 pairs where rows 0 and 3 are two captions of one video."""
+    g = torch.Generator().manual_seed(seed)
+    sim = torch.rand(5, 5, generator=g)
+    return sim, same_video(["v0", "v1", "v2", "v0", "v4"])
+
+
+def test_same_video_is_none_when_every_video_is_distinct():
+    assert same_video({"video_id": ["a", "b", "c"]}) is None and same_video({}) is None
+    m = same_video({"video_id": ["a", "b", "a"]})
+    assert m.tolist() == [[True, False, True], [False, True, False], [True, False, True]]
+
+
+def test_max_margin_leaves_out_pairs_of_one_video():
+    sim, same = _dup_sim()
+    got = max_margin_ranking_loss(sim, 0.2, "sum", same=same)
+    neg = ~same  # diagonal and the (0, 3) / (3, 0) pairs excluded
+    rows = torch.relu(0.2 + sim - sim.diagonal()[:, None])[neg].mean()
+    cols = torch.relu(0.2 + sim - sim.diagonal()[None, :])[neg].mean()
+    assert torch.isclose(got, rows + cols)
+    # a pair of one video scoring high is no error: raising it changes nothing
+    sim2 = sim.clone()
+    sim2[0, 3] = sim2[3, 0] = 9.0
+    assert torch.isclose(max_margin_ranking_loss(sim2, 0.2, "sum", same=same), got)
+    assert not torch.isclose(max_margin_ranking_loss(sim2, 0.2, "sum"), got)
+
+
+def test_infonce_and_sampled_negatives_ignore_pairs_of_one_video():
+    sim, same = _dup_sim(1)
+    sim2 = sim.clone()
+    sim2[0, 3] = sim2[3, 0] = 9.0
+    assert torch.isclose(symmetric_infonce(sim, 0.1, same), symmetric_infonce(sim2, 0.1, same))
+    for seed in range(5):
+        a = sampled_negative_ranking_loss(sim, 0.1, None, torch.Generator().manual_seed(seed),
+                                          same=same)
+        b = sampled_negative_ranking_loss(sim2, 0.1, None, torch.Generator().manual_seed(seed),
+                                          same=same)
+        assert torch.isclose(a, b)
+
+
+def test_a_batch_of_one_video_gives_zero():
+    sim = torch.rand(3, 3, requires_grad=True)
+    same = same_video(["v", "v", "v"])
+    for loss in (max_margin_ranking_loss(sim, same=same),
+                 sampled_negative_ranking_loss(sim, same=same)):
+        assert loss.item() == 0.0
+        loss.backward()  # still part of the graph

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from var_bench.models.base import RetrievalModel
-from var_bench.models.losses import max_margin_ranking_loss
+from var_bench.models.losses import max_margin_ranking_loss, same_video
 
 
 class ReduceDim(nn.Module):
@@ -69,5 +69,5 @@ class MixtureOfExpertsRetrieval(RetrievalModel):
 
     def forward(self, batch: dict) -> dict[str, Tensor]:
         sim = self.similarity(self.encode_query(batch), self.encode_gallery(batch))
-        loss = max_margin_ranking_loss(sim, self.margin)
+        loss = max_margin_ranking_loss(sim, self.margin, same=same_video(batch, sim.device))
         return {"loss": loss, "rank": loss.detach()}

@@ -30,7 +30,7 @@ from var_bench.errors import InputError
 from var_bench.features.streams import VIDEO_STREAMS, query_streams  # object (I3D RGB), motion (I3D Flow)
 from var_bench.models.base import ModelConfig, ModelContext, RetrievalModel
 from var_bench.models.deviations import Deviation, note
-from var_bench.models.losses import RANKING_REDUCTIONS, max_margin_ranking_loss
+from var_bench.models.losses import RANKING_REDUCTIONS, max_margin_ranking_loss, same_video
 from var_bench.models.registry import register_model
 
 from var_bench.models.alan.detector import AnomalyDetector, topk_bce_loss
@@ -312,7 +312,8 @@ class ALAN(RetrievalModel):
             q, a_scores, a_mask = self._audio(batch)
             topk = topk + topk_bce_loss(a_scores, a_mask, labels, c.topk_divisor)
         sim = self.similarity(self._query_dict(q), gallery)
-        rank = max_margin_ranking_loss(sim, c.margin, c.rank_reduction)
+        rank = max_margin_ranking_loss(sim, c.margin, c.rank_reduction,
+                                       same_video(batch, sim.device))
         loss = c.w_rank * rank + c.w_topk * topk + c.w_mpm * mpm
         return {"loss": loss, "rank": rank.detach(), "topk": topk.detach(), "mpm": mpm.detach()}
 

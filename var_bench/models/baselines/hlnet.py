@@ -34,7 +34,7 @@ from torch import Tensor, nn
 
 from var_bench.errors import InputError
 from var_bench.models.base import TEXT, ModelConfig, ModelContext, RetrievalModel
-from var_bench.models.losses import max_margin_ranking_loss
+from var_bench.models.losses import max_margin_ranking_loss, same_video
 from var_bench.models.modules import GatedEmbeddingUnit, masked_max, masked_mean
 from var_bench.models.registry import register_model
 
@@ -256,7 +256,7 @@ class HLNet(RetrievalModel):
     def forward(self, batch: dict) -> dict[str, Tensor]:
         video, clf, hlc, mask = self._video(batch)
         sim = self.encode_query(batch)["query"] @ video.t()
-        ranking = max_margin_ranking_loss(sim, self.margin)
+        ranking = max_margin_ranking_loss(sim, self.margin, same=same_video(batch, sim.device))
         out = {"ranking": ranking.detach()}
         loss = ranking
         if self.detection_weight > 0 and "video_label" in batch:

@@ -36,7 +36,7 @@ import torch
 from torch import Tensor, nn
 
 from var_bench.models.base import TEXT, ModelConfig, ModelContext, RetrievalModel
-from var_bench.models.losses import symmetric_infonce
+from var_bench.models.losses import same_video, symmetric_infonce
 from var_bench.models.modules import PositionEmbedding, TransformerEncoderLayers, masked_mean
 from var_bench.models.registry import register_model
 
@@ -189,5 +189,5 @@ class XCLIP(RetrievalModel):
 
     def forward(self, batch: dict) -> dict[str, Tensor]:
         sim = self.similarity(self.encode_query(batch), self.encode_gallery(batch))
-        loss = symmetric_infonce(sim, self.temperature)
+        loss = symmetric_infonce(sim, self.temperature, same_video(batch, sim.device))
         return {"loss": loss, "infonce": loss.detach()}

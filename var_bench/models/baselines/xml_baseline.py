@@ -27,7 +27,7 @@ from torch import Tensor, nn
 
 from var_bench.errors import InputError
 from var_bench.models.base import TEXT, ModelConfig, ModelContext, RetrievalModel
-from var_bench.models.losses import max_margin_ranking_loss, sampled_negative_ranking_loss
+from var_bench.models.losses import max_margin_ranking_loss, same_video, sampled_negative_ranking_loss
 from var_bench.models.modules import PositionEmbedding, TransformerEncoderLayers
 from var_bench.models.registry import register_model
 
@@ -178,9 +178,10 @@ class XML(RetrievalModel):
         sim = self.similarity(self.encode_query(batch), self.encode_gallery(batch))
         if self.hard_negatives:
             hard = int(self.train_steps) >= self.hard_start_step
-            loss = sampled_negative_ranking_loss(sim, self.margin, self.hard_pool if hard else None)
+            loss = sampled_negative_ranking_loss(sim, self.margin, self.hard_pool if hard else None,
+                                                 same=same_video(batch, sim.device))
             if self.training:
                 self.train_steps += 1
         else:
-            loss = max_margin_ranking_loss(sim, self.margin)
+            loss = max_margin_ranking_loss(sim, self.margin, same=same_video(batch, sim.device))
         return {"loss": loss, "ranking": loss.detach()}
