@@ -36,16 +36,21 @@ def _folder(name: str, home) -> str:
 @cli.command()
 @click.argument("benchmark", type=benchmark_choice())
 @click.option("--split", default="test", show_default=True, type=click.Choice(SPLITS))
+@click.option("--gallery", is_flag=True,
+              help="The columns' ids (the videos) of a benchmark whose queries are not its "
+                   "videos; without it, the rows' ids.")
 @home_option
 @mirror_option
-def ids(benchmark, split, home, mirror):
-    """Print the canonical ids of a split, one per line, in canonical (upstream) order.
+def ids(benchmark, split, gallery, home, mirror):
+    """Print the canonical ids of a split, one per line, in canonical (upstream) order: row i of
+    a score matrix is id i (for UCFCrime-AR and XDViolence-AR the videos, whose caption or audio
+    is the query; columns are the same videos).
 
-    The printed bytes hash (sha256) to the checksum in splits/<benchmark>.json.
+    The printed bytes hash (sha256) to the checksum in the benchmark's splits.json.
     """
     from var_bench.data.prepare import ids as get_ids
 
-    click.echo("\n".join(get_ids(benchmark, split, home=home, mirror=mirror)))
+    click.echo("\n".join(get_ids(benchmark, split, home=home, mirror=mirror, gallery=gallery)))
 
 
 @cli.command()

@@ -33,10 +33,10 @@ def leaderboard(benchmark, results, task, fmt, output, order, track, home):
     are recomputed from them; disclosures are shown as declared.
     """
     from var_bench.leaderboard import write_leaderboard
-    from var_bench.leaderboard.metadata import local_test_table
+    from var_bench.leaderboard.metadata import local_class_tables
 
     text = write_leaderboard(benchmark, results, fmt, output, task=task, order=order, track=track,
-                             metadata=local_test_table(benchmark, home) if results else None,
+                             metadata=local_class_tables(benchmark, task, home) if results else None,
                              home=home)
     if output is None:
         click.echo(text, nl=False)

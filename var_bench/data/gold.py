@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from typing import Sequence
 
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
@@ -79,10 +79,3 @@ def _identity(spec: BenchmarkSpec, split: str, ids: Sequence[str] | None,
         n = len(load())
     return Gold.identity(IdList(n, expected_ids_sha256(spec, split), load))
 
-
-def table_meta(table: Any) -> Any:
-    """A built table's ``class`` and ``anomalous`` columns (for breakdowns), or None."""
-    try:
-        return table[["class", "anomalous"]]
-    except (KeyError, TypeError):
-        return None

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from var_bench.benchmarks import BENCHMARKS, SPLITS, BenchmarkSpec, get_benchmark
-from var_bench.data.assembly.manifest import DATA_FILE, Manifest
+from var_bench.data.assembly.manifest import DATA_FILE, POSITIVES, QUERY_ID, VIDEOS_FILE, Manifest
 from var_bench.errors import DataError, InputError, NotBuiltError
 from var_bench.fsutil import sha256_lines
 from var_bench.locking import exclusive
@@ -104,29 +104,66 @@ def read_split_table(folder: Path, split: str, columns: list[str] | None = None)
 
 
 def load_table(benchmark: str, split: str = "test", *, home: PathLike | None = None,
-               mirror: str | None = None, download: bool = True) -> "pd.DataFrame":
-    """One split (or ``a+b``) as a pandas DataFrame, canonical order."""
+               mirror: str | None = None, download: bool = True,
+               videos: bool = False) -> "pd.DataFrame":
+    """One split (or ``a+b``) as a pandas DataFrame, canonical order; ``videos``: its video
+    (gallery) table, for a benchmark whose queries are not its videos (else the split itself,
+    one row per video)."""
     folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
+    m = Manifest.read(folder)
+    if videos and m is not None and m.videos_sha256 is not None:
+        return pa.concat_tables([pq.read_table(folder / VIDEOS_FILE.format(split=s))
+                                 for s in split_names(split)]).to_pandas()
     return pa.concat_tables([read_split_table(folder, s) for s in split_names(split)]).to_pandas()
 
 
 def ids(benchmark: str, split: str = "test", *, home: PathLike | None = None,
-        mirror: str | None = None, download: bool = True) -> list[str]:
-    """Canonical video ids of ``split`` in canonical (upstream) order."""
+        mirror: str | None = None, download: bool = True, gallery: bool = False) -> list[str]:
+    """Canonical ids of ``split`` in canonical (upstream) order: the rows of a score matrix (the
+    video ids, or the query ids of a benchmark whose queries are not its videos), or with
+    ``gallery`` its columns (the video ids)."""
     folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
-    return [v for s in split_names(split) for v in verified_ids(folder, s)]
+    return [v for s in split_names(split) for v in verified_ids(folder, s, gallery=gallery)]
 
 
-def verified_ids(folder: Path, split: str) -> list[str]:
-    """The id column of a built split, checked against the build's recorded sha256 (the hash
-    result records claim): an edited or corrupted table is a :class:`DataError`, not a silent
-    reordering of every score. Cheap: the id column alone is read."""
-    got = read_split_table(folder, split, ["video_id"])["video_id"].to_pylist()
+def verified_ids(folder: Path, split: str, *, gallery: bool = False) -> list[str]:
+    """The id column of a built split (``gallery``: of its video table, where the build has
+    one), checked against the build's recorded sha256 (the hash result records claim): an edited
+    or corrupted table is a :class:`DataError`, not a silent reordering of every score. Cheap: the
+    id column alone is read."""
     m = Manifest.read(folder)
-    want = (m.ids_sha256 or {}).get(split) if m is not None else None
+    videos = m is not None and m.videos_sha256 is not None
+    if gallery and videos:
+        path = folder / VIDEOS_FILE.format(split=split)
+        got = pq.read_table(path, columns=["video_id"])["video_id"].to_pylist()
+        want = m.videos_sha256.get(split)
+    else:
+        path = folder / DATA_FILE.format(split=split)
+        key = QUERY_ID if videos and not gallery else "video_id"
+        got = read_split_table(folder, split, [key])[key].to_pylist()
+        want = (m.ids_sha256 or {}).get(split) if m is not None else None
     if want is None or sha256_lines(got) != want:
-        raise DataError(f"{folder / DATA_FILE.format(split=split)}: expected the ids recorded at "
-                        f"build time (sha256 {want}), got {len(got)} ids hashing to "
-                        f"{sha256_lines(got)}; the built table was edited or is corrupt: run "
-                        f"'var-bench download --rebuild'")
+        raise DataError(f"{path}: expected the ids recorded at build time (sha256 {want}), got "
+                        f"{len(got)} ids hashing to {sha256_lines(got)}; the built table was "
+                        f"edited or is corrupt: run 'var-bench download --rebuild'")
     return got
+
+
+def gold_tables(spec: BenchmarkSpec, split: str, *, home: PathLike | None = None,
+                mirror: str | None = None) -> tuple[list[str], list[str], list[list[str]]]:
+    """(query ids, gallery video ids, per query its positive video ids) of a built split whose
+    queries are not its videos (a ``query_id`` column, positives in ``video_ids``, a video
+    table), every id list checked against the build's hashes.
+
+    Raises:
+        DataError: the build has no video table, or a table was edited.
+    """
+    folder = ensure_built(spec, home=home, mirror=mirror)
+    m = Manifest.read(folder)
+    if m is None or m.videos_sha256 is None:
+        raise DataError(f"{spec.name}: expected a build with video tables (a table gold), got "
+                        f"none in {folder}; run 'var-bench download {spec.name} --rebuild'")
+    queries = verified_ids(folder, split)
+    gallery = verified_ids(folder, split, gallery=True)
+    positives = read_split_table(folder, split, [POSITIVES])[POSITIVES].to_pylist()
+    return queries, gallery, [list(p or ()) for p in positives]

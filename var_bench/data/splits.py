@@ -32,9 +32,14 @@ class ValidationRule:
 
 @dataclass(frozen=True)
 class SplitInfo:
+    """A benchmark's split rule and the sha256 of every built, ordered id list: the split
+    tables' ids (query ids when the benchmark has a ``query_id`` column, else video ids) and,
+    for a benchmark with gallery tables, their video ids (``videos_sha256``)."""
+
     benchmark: str
     rule: ValidationRule
     ids_sha256: Mapping[str, str]
+    videos_sha256: Mapping[str, str] | None = None
 
 
 def split_info(spec: BenchmarkSpec) -> SplitInfo:
@@ -50,6 +55,7 @@ def _load(spec: BenchmarkSpec) -> SplitInfo:
         benchmark=raw["benchmark"],
         rule=ValidationRule(rule["source_split"], rule["group_by"], int(rule["denominator"])),
         ids_sha256=dict(raw["ids_sha256"]),
+        videos_sha256=dict(raw["videos_sha256"]) if raw.get("videos_sha256") else None,
     )
 
 
@@ -61,11 +67,16 @@ def expected_ids_sha256(spec: BenchmarkSpec, split: str) -> str:
 
 
 def check_ids(spec: BenchmarkSpec, split: str, ids: Sequence[str],
-              info: SplitInfo | None = None) -> str:
+              info: SplitInfo | None = None, *, videos: bool = False) -> str:
     """The ids' sha256; :class:`DataError` if it differs from the checksum in ``info`` (default:
-    the benchmark's shipped ``splits.json``)."""
+    the benchmark's shipped ``splits.json``); ``videos``: the gallery table's ids."""
     got = sha256_lines(list(ids))
-    want = (info or split_info(spec)).ids_sha256[split]
+    info = info or split_info(spec)
+    table = info.videos_sha256 if videos else info.ids_sha256
+    if table is None:
+        raise DataError(f"{spec.name}: the build has video tables, but {spec.resource_location}/"
+                        f"{SPLITS_FILE} lists no videos_sha256")
+    want = table[split]
     if got != want:
         raise DataError(
             f"{spec.name} {split}: ordered id list sha256 expected {want} "

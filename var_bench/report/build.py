@@ -128,7 +128,8 @@ def load_input(path_or_array: Any, spec: BenchmarkSpec, task: Task, gold: Gold, 
 def _items(spec: BenchmarkSpec, table: Any) -> list[Item] | None:
     if table is None:
         return None
-    ids = [str(v) for v in table["video_id"]]
+    key = "query_id" if "query_id" in table else "video_id"
+    ids = [str(v) for v in table[key]]
     classes = [str(v) for v in table["class"]] if "class" in table else [None] * len(ids)
     text = spec.text_column if spec.text_column and spec.text_column in table else None
     captions = [one_line(v) for v in table[text]] if text else [None] * len(ids)
@@ -157,15 +158,15 @@ class _Sides:
         return self.gallery, self.queries, [np.asarray(o) for o in owners]
 
 
-def _sides(gold: Gold, items: list[Item] | None) -> _Sides:
+def _sides(gold: Gold, items: list[Item] | None, videos: list[Item] | None = None) -> _Sides:
+    """The report's items: for an identity gold one table (row i is query i, its caption, and
+    gallery item i, a video: no caption); else the query table's rows and the video table's."""
     if gold.is_identity:
-        # One table: row i is query i (its caption) and gallery item i (a video: no caption).
         videos = None if items is None else [Item(it.id, it.cls) for it in items]
         return _Sides(items, videos, [np.array([i]) for i in range(gold.queries.n)])
-    gallery = None
-    if items is not None and len(items) == gold.gallery.n:
-        gallery = items
-    return _Sides(None, gallery, gold.positive_lists())
+    queries = items if items is not None and len(items) == gold.queries.n else None
+    gallery = videos if videos is not None and len(videos) == gold.gallery.n else None
+    return _Sides(queries, gallery, gold.positive_lists())
 
 
 def _groups(task: Task, per_query: Mapping[str, Any], items: list[Item] | None,
@@ -246,21 +247,27 @@ def build_report(
         ids_hash: replaces the shipped id-list checksum (tests).
         results_dir: records to place it among on the leaderboard.
     """
-    spec = get_benchmark(benchmark)
-    if metadata is None:
-        from var_bench.leaderboard.metadata import local_test_table
+    from var_bench.leaderboard.metadata import local_class_tables, local_test_table
 
+    spec = get_benchmark(benchmark)
+    classes = metadata
+    if metadata is None:
         metadata = local_test_table(spec.name, home)
+        classes = local_class_tables(spec.name, task, home)
+    videos = None
+    if not spec.task(task).paired:
+        videos = _items(spec, local_test_table(spec.name, home, videos=True))
     items = _items(spec, metadata)
-    report = _one(submission, spec, task, items, metadata, home, ids_hash, results_dir)
+    report = _one(submission, spec, task, (items, videos), classes, home, ids_hash, results_dir)
     t = report.task
     if compare is not None:
-        other = _one(compare, spec, t.name, items, metadata, home, ids_hash, results_dir)
+        other = _one(compare, spec, t.name, (items, videos), classes, home, ids_hash,
+                     results_dir)
         report.other = other
         report.comparison = paired_compare(t, report.record.per_query, other.record.per_query,
                                            replicates=REPLICATES)
         rows = []
-        sides = _sides(report.gold, items)
+        sides = _sides(report.gold, items, videos)
         for d in t.groups:
             if d not in report.ranks or d not in other.ranks:
                 continue
@@ -274,7 +281,8 @@ def build_report(
     return report
 
 
-def _one(submission, spec, task_name, items, metadata, home, ids_hash, results_dir) -> Report:
+def _one(submission, spec, task_name, tables, metadata, home, ids_hash, results_dir) -> Report:
+    items, videos = tables
     if isinstance(submission, (str, os.PathLike)) and str(submission).lower().endswith(".json") \
             and task_name is None:
         task_name = ResultRecord.load(submission).task
@@ -306,7 +314,7 @@ def _one(submission, spec, task_name, items, metadata, home, ids_hash, results_d
         ranks={d: task.difficulty(q, rule) for d, q in per_query.items()},
         curves={d: task.curve(q, rule) for d, q in per_query.items()},
         groups=_groups(task, per_query, items, spec),
-        hardest=_hardest(task, per_query, matrices, _sides(gold, items)),
+        hardest=_hardest(task, per_query, matrices, _sides(gold, items, videos)),
         has_matrix=matrices is not None, has_table=items is not None, notes=notes, gold=gold,
     )
     return report

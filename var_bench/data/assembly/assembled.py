@@ -15,10 +15,16 @@ from var_bench.data.assembly.splits import validation_mask
 
 @dataclass
 class Assembled:
-    """Per split, a table in canonical order; ``notes`` records every quirk the build repaired."""
+    """Per split, a table in canonical order; ``notes`` records every quirk the build repaired.
+
+    ``videos``: per split, the gallery table (``video_id`` first) when the split tables hold
+    queries that are not the videos themselves (a ``query_id`` column and the positive videos of
+    each query in ``video_ids``: a table gold); None when each row is one video and its query.
+    """
 
     splits: dict[str, pd.DataFrame]
     notes: list[str] = field(default_factory=list)
+    videos: dict[str, pd.DataFrame] | None = None
 
 
 def check_class_counts(spec: BenchmarkSpec, split: str, df: pd.DataFrame) -> None:

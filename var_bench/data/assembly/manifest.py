@@ -11,6 +11,13 @@ MANIFEST = "manifest.json"
 BUILD_FORMAT = 1
 #: Where each split's Parquet file lives inside a built folder.
 DATA_FILE = "data/{split}.parquet"
+#: Where each split's gallery (video) table lives, for a benchmark whose queries are not its
+#: videos (a table gold: each query row names its positive videos).
+VIDEOS_FILE = "videos/{split}.parquet"
+#: The column of a query table naming each query, when the queries are not the videos.
+QUERY_ID = "query_id"
+#: The column of a query table listing each query's positive videos.
+POSITIVES = "video_ids"
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,9 @@ class Manifest:
     ids_sha256: dict[str, str]
     sources: dict[str, str]
     notes: list[str]
+    #: Per split, the gallery (video) table's rows and id-list hash, when the build has one.
+    videos_counts: dict[str, int] | None = None
+    videos_sha256: dict[str, str] | None = None
 
     @classmethod
     def read(cls, folder: Path) -> "Manifest | None":

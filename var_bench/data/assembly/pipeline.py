@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Mapping
 
 import datasets
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from var_bench._version import __version__
@@ -23,7 +24,8 @@ from var_bench.fsutil import make_temp_dir, swap_into_place
 from var_bench.data.splits import SplitInfo, check_ids, split_info
 from var_bench.data.assembly.assembled import Assembled
 from var_bench.data.assembly.card import render_card
-from var_bench.data.assembly.manifest import BUILD_FORMAT, DATA_FILE, MANIFEST, Manifest
+from var_bench.data.assembly.manifest import (BUILD_FORMAT, DATA_FILE, MANIFEST, QUERY_ID,
+                                              VIDEOS_FILE, Manifest)
 from var_bench.data.assembly.schema import features
 
 def assemble(spec: BenchmarkSpec, raw: Mapping[str, Path], info: SplitInfo | None = None) -> Assembled:
@@ -38,7 +40,11 @@ def assemble(spec: BenchmarkSpec, raw: Mapping[str, Path], info: SplitInfo | Non
                         f"missing {', '.join(missing)}")
     result = spec.resolve_assembler()(spec, raw, info.rule)
     for split in SPLITS:
-        check_ids(spec, split, list(result.splits[split]["video_id"]), info)
+        table = result.splits[split]
+        key = QUERY_ID if QUERY_ID in table else "video_id"
+        check_ids(spec, split, list(table[key]), info)
+        if result.videos is not None:
+            check_ids(spec, split, list(result.videos[split]["video_id"]), info, videos=True)
     return result
 
 
@@ -62,6 +68,15 @@ def assemble_into(spec: BenchmarkSpec, raw: Mapping[str, Path], out_dir: Path,
             # Parquet file round-trips them (list columns, int32) for `datasets` readers.
             table = datasets.Dataset.from_pandas(df, features=feats, preserve_index=False).data.table
             pq.write_table(table, path)
+        videos_counts = None
+        if result.videos is not None:
+            videos_counts = {}
+            for split in SPLITS:
+                path = tmp / VIDEOS_FILE.format(split=split)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(pa.Table.from_pandas(result.videos[split], preserve_index=False),
+                               path)
+                videos_counts[split] = len(result.videos[split])
         (tmp / "README.md").write_text(render_card(spec, counts, result.notes), "utf-8")
         manifest = Manifest(
             benchmark=spec.name, version=spec.version, build_format=BUILD_FORMAT,
@@ -71,6 +86,9 @@ def assemble_into(spec: BenchmarkSpec, raw: Mapping[str, Path], out_dir: Path,
             ids_sha256={s: info.ids_sha256[s] for s in SPLITS},
             sources={s.key: s.sha256 for s in spec.sources.values()},
             notes=list(result.notes),
+            videos_counts=videos_counts,
+            videos_sha256=({s: info.videos_sha256[s] for s in SPLITS}
+                           if videos_counts is not None else None),
         )
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1) + "\n", "utf-8")
         swap_into_place(tmp, out_dir)
