@@ -202,7 +202,24 @@ def task_option(f):
                              "var-bench info BENCHMARK lists them).")(f)
 
 
-def benchmark_choice() -> click.Choice:
-    from var_bench.benchmarks import list_benchmarks as benchmarks
+class _Benchmarks(click.Choice):
+    """The registered benchmarks, read when an argument is checked (a benchmark registered after
+    the CLI was imported, by a plug-in or a test, is a choice too)."""
 
-    return click.Choice(benchmarks(), case_sensitive=False)
+    def __init__(self) -> None:
+        super().__init__([], case_sensitive=False)
+
+    @property
+    def choices(self):  # type: ignore[override]
+        from var_bench.benchmarks import list_benchmarks
+
+        return tuple(list_benchmarks())
+
+    @choices.setter
+    def choices(self, value) -> None:  # click's __init__ assigns it; the registry is the truth
+        pass
+
+
+def benchmark_choice() -> click.Choice:
+    """A click choice among the registered benchmarks (case-insensitive)."""
+    return _Benchmarks()

@@ -103,6 +103,9 @@ def _table(spec: BenchmarkSpec) -> PublishedTable:
     except (InputError, FileNotFoundError):  # a benchmark with no published results yet
         return PublishedTable(spec.name, spec.task().name, "", "", "", ())
     table = json.loads(text)
+    names = [t.name for t in spec.tasks]
+    if table.get("task", names[0]) not in names:  # published for a task this spec does not have
+        return PublishedTable(spec.name, spec.task().name, "", "", "", ())
     try:
         task = spec.task(table.get("task"))
         rows = tuple(_row(spec, task, r) for r in table["rows"])

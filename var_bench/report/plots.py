@@ -43,9 +43,11 @@ def recall_curves_svg(report) -> str:
 
 def rank_histogram_svg(report) -> str:
     """How many queries have each difficulty (retrieval: put their true item at each rank;
-    log-spaced bins), per group."""
+    log-spaced bins; another task: its difficulty in 20 equal bins), per group."""
     task = report.task
     groups = _groups(report)
+    if not task.curve_points:
+        return _linear_histogram_svg(report, groups)
     top = max(2, int(max(float(np.max(report.ranks[g])) for g in groups)) + 1)
     if task.curve_points:  # ranks: the histogram spans every rank a query could take
         top = max(top, *(int(report.curves[g][0][-1]) + 1 for g in groups
@@ -96,3 +98,21 @@ def group_bars_svg(report) -> str:
         ax.legend(frameon=False)
         fig.tight_layout()
         return inline_svg(fig, "report-plot groups", f"{metric} per class, anomalous and normal")
+
+
+def _linear_histogram_svg(report, groups: list[str]) -> str:
+    task = report.task
+    values = np.concatenate([np.asarray(report.ranks[g], float) for g in groups])
+    lo, hi = float(values.min()), float(values.max())
+    edges = np.linspace(lo, hi if hi > lo else lo + 1.0, 21)
+    with figure(11.0, 3.2, ncols=len(groups)) as (fig, axes):
+        for ax, g in zip(axes[0], groups):
+            counts, _ = np.histogram(report.ranks[g], bins=edges)
+            ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge",
+                   color=palette_colour(0), edgecolor="#ffffff", gid=f"hist-{g}")
+            ax.set_title(plain_label(f"{task.group_label(g)}: {task.difficulty_label}"),
+                         fontweight="bold")
+            ax.set_xlabel(f"{task.difficulty_label} (higher = harder)")
+            ax.set_ylabel("queries")
+        fig.tight_layout()
+        return inline_svg(fig, "report-plot hist", f"Histogram of the {task.difficulty_label}")
