@@ -45,8 +45,8 @@ from var_bench.features.readers import (ArrayPool, OpenFiles, check_finite, in_p
                                         video_headers)
 from var_bench.features.storelock import holds_store_lock
 from var_bench.features.validators import check_marker, check_row
-from var_bench.features.store import (PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, WriteBuffers,
-                                      store_features, store_schema, stored_crops)
+from var_bench.features.store import (PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features,
+                                      store_schema, stored_crops)
 
 log = logging.getLogger(__name__)
 
@@ -157,12 +157,11 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
 
     total = sum(len(metas[s]) for s in SPLITS)
     bar = _bar(total, progress, initial=sum(journal.done(s) for s in SPLITS))
-    pool, buffers = ArrayPool(), WriteBuffers()  # memory reused by all splits
     try:
         for split in SPLITS:
-            read = _VideoReader(index, policy[split], np.dtype(dtype), F, kept_crops, pool)
+            read = _VideoReader(index, policy[split], np.dtype(dtype), F, kept_crops)
             _build_split(split, metas[split], set(missing[split]), read, schemas[split], staging,
-                         journal, row_group_bytes, shard_bytes, bar, buffers)
+                         journal, row_group_bytes, shard_bytes, bar)
     finally:
         bar.close()
 
@@ -293,14 +292,7 @@ class _VideoReader:
         self.dims = {s: ix.dim or ix.layout.dim for s, ix in index.items()}
         # stream -> C of the [T, C, D] columns (an `all` split); one-crop streams stay [T, D]
         self.crops_all = kept_crops if crops == "all" else None
-        self.pool = pool or ArrayPool()  # row arrays come back through recycle() once written
-
-    def recycle(self, rows: list[dict]) -> None:
-        """Give the stream arrays of written rows back to the pool."""
-        for r in rows:
-            for s in self.index:
-                if isinstance(r.get(s), np.ndarray):
-                    self.pool.give(r[s])
+        self.pool = pool or ArrayPool()
 
     def __call__(self, item: tuple[int, _Meta]) -> tuple[int, dict, bool]:
         pos, meta = item
@@ -427,8 +419,7 @@ class _Journal:
 
 
 def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _VideoReader, schema,
-                 staging: Path, journal: _Journal, row_group_bytes: int, shard_bytes: int, bar,
-                 buffers: WriteBuffers | None = None) -> None:
+                 staging: Path, journal: _Journal, row_group_bytes: int, shard_bytes: int, bar) -> None:
     """Write one split's shards, continuing after the journal's last completed shard."""
     st = journal.split(split)
     if st["complete"]:
@@ -443,8 +434,7 @@ def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _Video
         journal.save()
 
     writer = ShardWriter(staging, split, schema, row_group_bytes, shard_bytes,
-                         start_index=len(st["shards"]), on_shard=on_shard, on_written=read.recycle,
-                         buffers=buffers)
+                         start_index=len(st["shards"]), on_shard=on_shard)
     todo = [(i, m) for i, m in enumerate(metas) if i >= start and m.video_id not in missing]
     try:
         readers = _readers(read.index, todo)
