@@ -16,7 +16,7 @@ alternating (so both see the same warm page cache), in fresh child processes:
 every child, so each reads its inputs from disk, as a first build of a hand-downloaded 35 GB tree
 does; without it the cache is warm and ``np.load`` is a memory copy.
 Prints the work seconds (after imports; minimum over repeats), the ratio build / baseline
-(targets, issue 13: <= 2x from a warm cache, <= 1.3x with ``--cold``) and the peak RSS of the
+(targets, issue 28: <= 3x from a warm cache, <= 1.5x with ``--cold``) and the peak RSS of the
 build child (``VmHWM``; target < 1 GiB, flat in size).
 """
 
@@ -150,7 +150,7 @@ def main() -> None:
             shutil.rmtree(root)
         worst = max(r for _, r, _ in results)
         peak = max(p for _, _, p in results)
-        target = 1.3 if args.cold else 2.0
+        target = 1.5 if args.cold else 3.0
         print(f"{'PASS' if worst <= target else 'FAIL'} build / np.load <= {target}x "
               f"({'cold' if args.cold else 'warm'} cache; worst {worst:.2f}x)")
         print(f"{'PASS' if peak < 1024 else 'FAIL'} peak RSS < 1 GiB (worst {peak:.0f} MiB)")

@@ -268,44 +268,6 @@ def test_bad_options(ucf):
         build_features(UCF, root, crops="max")
 
 
-def _evict(path):
-    """Drop a file's pages from the page cache (no root needed)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
-
-
-def test_reader_count_follows_the_page_cache(ucf, monkeypatch):
-    """A tree in the page cache is read by two threads (CPU work), one on disk by four (the disk
-    serves parallel requests faster); the store is the same either way."""
-    from var_bench.features.readers import in_page_cache
-
-    fx, root, vals = ucf
-    files = sorted(root.rglob("*.npy"))
-    for p in files:
-        p.read_bytes()
-    if in_page_cache(files[0]) is None:
-        pytest.skip("this system cannot tell cached files (no RWF_NOWAIT support)")
-    assert in_page_cache(files[0]) is True
-    chosen = []
-    real = build_mod.prefetch
-    monkeypatch.setattr(build_mod, "prefetch", lambda items, fn, depth, workers=1:
-                        chosen.append(workers) or real(items, fn, depth, workers))
-    build_features(UCF, root)
-    cached = _snapshot(_store() / "data")
-    assert chosen == [build_mod.READERS_CACHED] * 3
-    for p in files:
-        _evict(p)
-    if in_page_cache(files[0]) is not False:
-        pytest.skip("the file system keeps evicted pages (tmpfs)")
-    chosen.clear()
-    build_features(UCF, root)
-    assert build_mod.READERS_DISK in chosen and _snapshot(_store() / "data") == cached
-
-
 _VIDEO_LAYOUTS = [(spec, lay) for spec in (UCFCRIME_AR, XDVIOLENCE_AR) for lay in spec.layouts
                   if not lay.audio]
 

@@ -41,12 +41,11 @@ from var_bench.features.labels import SNIPPET_FRAMES, snippet_labels
 from var_bench.features.fingerprint import HEAD_ROWS, Fingerprint, file_line, known_fingerprints, match_lines, compare
 from var_bench.features.layouts import AUTO, SYNTH_MARKER, StreamIndex, check_crops, index_streams, load_layout_file
 from var_bench.features.manifest import BUILD_FORMAT, DTYPES, FeatureManifest
-from var_bench.features.readers import (ArrayPool, OpenFiles, check_finite, in_page_cache, read_stream,
-                                        video_headers)
+from var_bench.features.readers import check_finite, read_stream, video_headers
 from var_bench.features.storelock import holds_store_lock
 from var_bench.features.validators import check_marker, check_row
-from var_bench.features.store import (PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, WriteBuffers,
-                                      store_features, store_schema, stored_crops)
+from var_bench.features.store import (PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features,
+                                      store_schema, stored_crops)
 
 log = logging.getLogger(__name__)
 
@@ -54,22 +53,12 @@ JOURNAL = "progress.json"
 #: Key of a row's fingerprint lines (taken off the row before it is written; kept in the journal).
 _FP = "_fingerprint"
 STAGING_SUFFIX = ".partial"
-#: Videos read ahead per reader thread (bounds memory: each is one video's arrays). The readers
-#: are the slower side, so a short queue keeps them busy: four per reader covers a row group's
-#: write (measured warm, 2 GB: 24 ahead and 8 ahead equally fast; 8 touches 35 MiB less fresh
-#: memory, 40% fewer page faults, which on a VM whose freed memory goes back to the host are
-#: the costliest part of a page).
+#: Reader threads: numpy and the file reads release the GIL, so they read while the main thread
+#: writes, and several reads keep a disk busy.
+READERS = 4
+#: Videos read ahead per reader thread: a short queue keeps the readers busy while memory stays
+#: bounded (each is one video's arrays).
 PREFETCH_PER_READER = 4
-#: Reader threads. From the page cache a read is CPU work (the kernel's copy, the crop sum, the
-#: finite check: all without the GIL), and two readers keep two cores busy beside the writer;
-#: more only contend (measured warm, 2 GB: four readers 15% slower than two). From disk a read
-#: waits on the device, which serves several requests at once faster (measured cold, 2 GB: 1.41x
-#: one np.load pass with two readers, 1.01x with four). Each split probes its first files
-#: (:func:`~.readers.in_page_cache`) and takes the count that fits.
-READERS_CACHED = 2
-READERS_DISK = 4
-#: Files probed per split to tell a cached tree from one on disk.
-_PROBED = 8
 _SHOWN_MISSING = 10
 
 
@@ -157,12 +146,11 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
 
     total = sum(len(metas[s]) for s in SPLITS)
     bar = _bar(total, progress, initial=sum(journal.done(s) for s in SPLITS))
-    pool, buffers = ArrayPool(), WriteBuffers()  # memory reused by all splits
     try:
         for split in SPLITS:
-            read = _VideoReader(index, policy[split], np.dtype(dtype), F, kept_crops, pool)
+            read = _VideoReader(index, policy[split], np.dtype(dtype), F, kept_crops)
             _build_split(split, metas[split], set(missing[split]), read, schemas[split], staging,
-                         journal, row_group_bytes, shard_bytes, bar, buffers)
+                         journal, row_group_bytes, shard_bytes, bar)
     finally:
         bar.close()
 
@@ -285,47 +273,29 @@ def _notes(index: dict[str, StreamIndex], metas, marker) -> list[str]:
 
 
 class _VideoReader:
-    """Reads one video into a store row (runs in the reader threads; one scratch buffer per thread)."""
+    """Reads one video into a store row (runs in the reader threads)."""
 
     def __init__(self, index: dict[str, StreamIndex], crops: str, dtype: np.dtype, F: int,
-                 kept_crops: dict[str, int], pool: ArrayPool | None = None) -> None:
+                 kept_crops: dict[str, int]) -> None:
         self.index, self.crops, self.dtype, self.F = index, crops, dtype, F
         self.dims = {s: ix.dim or ix.layout.dim for s, ix in index.items()}
         # stream -> C of the [T, C, D] columns (an `all` split); one-crop streams stay [T, D]
         self.crops_all = kept_crops if crops == "all" else None
-        self.pool = pool or ArrayPool()  # row arrays come back through recycle() once written
-
-    def recycle(self, rows: list[dict]) -> None:
-        """Give the stream arrays of written rows back to the pool."""
-        for r in rows:
-            for s in self.index:
-                if isinstance(r.get(s), np.ndarray):
-                    self.pool.give(r[s])
 
     def __call__(self, item: tuple[int, _Meta]) -> tuple[int, dict, bool]:
         pos, meta = item
         vid = meta.video_id
-        # each file opened once, for its header and its data
-        with OpenFiles() as files:
-            heads = {s: video_headers(ix, vid, HEAD_ROWS, files) for s, ix in self.index.items()}
-            lengths = {s: h[0].shape[0] for s, h in heads.items()}
-            T = aligned_length(lengths, vid)
-            row: dict = {"video_id": vid}
-            scratch = self.pool.lease()  # crop buffers, back to the pool after this video
-            try:
-                for s, ix in self.index.items():
-                    x = read_stream(ix, vid, heads[s], T, self.crops, scratch, self.pool.take, files)
-                    if x.ndim == 3 and x.shape[1] == 1:  # one crop: stored [T, D] (see store_features)
-                        x = x[:, 0]
-                    if x.dtype != self.dtype:
-                        y = self.pool.take(x.shape, self.dtype)
-                        np.copyto(y, x, casting="unsafe")
-                        self.pool.give(x)
-                        x = y
-                    check_finite(x, vid, s, _where(heads[s], self.crops, ix))
-                    row[s] = x
-            finally:
-                scratch.release()
+        heads = {s: video_headers(ix, vid, HEAD_ROWS) for s, ix in self.index.items()}
+        lengths = {s: h[0].shape[0] for s, h in heads.items()}
+        T = aligned_length(lengths, vid)
+        row: dict = {"video_id": vid}
+        for s, ix in self.index.items():
+            x = read_stream(ix, vid, heads[s], T, self.crops)
+            if x.ndim == 3 and x.shape[1] == 1:  # one crop: stored [T, D] (see store_features)
+                x = x[:, 0]
+            x = x.astype(self.dtype, copy=False)
+            check_finite(x, vid, s, _where(heads[s], self.crops, ix))
+            row[s] = x
         row["num_snippets"] = T
         for s in self.index:
             row[f"{s}_len"] = lengths[s]
@@ -427,8 +397,7 @@ class _Journal:
 
 
 def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _VideoReader, schema,
-                 staging: Path, journal: _Journal, row_group_bytes: int, shard_bytes: int, bar,
-                 buffers: WriteBuffers | None = None) -> None:
+                 staging: Path, journal: _Journal, row_group_bytes: int, shard_bytes: int, bar) -> None:
     """Write one split's shards, continuing after the journal's last completed shard."""
     st = journal.split(split)
     if st["complete"]:
@@ -443,12 +412,10 @@ def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _Video
         journal.save()
 
     writer = ShardWriter(staging, split, schema, row_group_bytes, shard_bytes,
-                         start_index=len(st["shards"]), on_shard=on_shard, on_written=read.recycle,
-                         buffers=buffers)
+                         start_index=len(st["shards"]), on_shard=on_shard)
     todo = [(i, m) for i, m in enumerate(metas) if i >= start and m.video_id not in missing]
     try:
-        readers = _readers(read.index, todo)
-        for pos, row, was_trimmed in prefetch(todo, read, PREFETCH_PER_READER * readers, readers):
+        for pos, row, was_trimmed in prefetch(todo, read, PREFETCH_PER_READER * READERS, READERS):
             pending["missing"] += [m.video_id for m in metas[cursor:pos]]
             bar.update(pos + 1 - cursor)
             cursor = pos + 1
@@ -466,14 +433,6 @@ def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _Video
     st["complete"] = True
     st["tail"] = dict(pending) if (pending["missing"] or pending["trimmed"] or pending["fp"]) else None
     journal.save()
-
-
-def _readers(index: dict[str, StreamIndex], todo: list[tuple[int, _Meta]]) -> int:
-    """:data:`READERS_DISK` when a probed file of the first videos is not in the page cache,
-    else :data:`READERS_CACHED` (also when the system cannot tell)."""
-    paths = [p for _, m in todo[:_PROBED] for ix in index.values() for p in ix.files[m.video_id][:1]]
-    on_disk = any(in_page_cache(p) is False for p in paths[:_PROBED])
-    return READERS_DISK if on_disk else READERS_CACHED
 
 
 def prefetch(items: Iterable, fn: Callable, depth: int, workers: int = 1) -> Iterator:

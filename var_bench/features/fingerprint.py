@@ -37,19 +37,6 @@ KNOWN_FILE = "fingerprints.json"
 FORMAT = 1
 
 
-def head_bytes(path: Path, offset: int, shape: Sequence[int], itemsize: int,
-               rows: int = HEAD_ROWS) -> bytes:
-    """The raw bytes of the first ``rows`` rows of a C-order ``.npy`` whose data starts at
-    ``offset`` (fewer when the file has fewer rows)."""
-    per_row = itemsize
-    for s in shape[1:]:
-        per_row *= int(s)
-    n = min(rows, int(shape[0]) if shape else 0) * per_row
-    with open(path, "rb") as f:
-        f.seek(offset)
-        return f.read(n)
-
-
 def file_line(name: str, shape: Sequence[int], dtype: str, head: bytes) -> str:
     """One file's fingerprint line (see the module docstring)."""
     return f"{name}\t{'x'.join(map(str, shape))}\t{dtype}\t{hashlib.sha256(head).hexdigest()[:16]}"

@@ -25,11 +25,9 @@ one atomic exchange.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,7 +37,7 @@ import numpy as np
 
 from var_bench.benchmarks import SPLITS, get_benchmark
 from var_bench.errors import InputError, NotBuiltError
-from var_bench.fsutil import atomic_write_text, honour_umask, make_temp_dir, swap_into_place
+from var_bench.fsutil import atomic_path, atomic_write_text, make_temp_dir, swap_into_place
 from var_bench.h5guard import check_self_contained
 from var_bench.data.paths import built_dir, features_dir
 from var_bench.features.align import parse_crop_policy, policy_text
@@ -82,22 +80,6 @@ def _bar(items: list, desc: str, progress: bool | None):
     return Progress(items, desc=desc, unit="video", progress=progress)
 
 
-@contextlib.contextmanager
-def _temp_beside(path: Path, suffix: str, tag: str = ""):
-    """A temporary file name beside ``path``; renamed onto ``path`` on success, else deleted."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{tag}", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        honour_umask(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def export_h5(benchmark: str, out_path: str | os.PathLike, *, splits: Iterable[str] | None = None,
               home: str | os.PathLike | None = None, compression: str | None = None,
               progress: bool | None = None) -> Path:
@@ -135,7 +117,7 @@ def _write_export(out: Path, folder: Path, m: FeatureManifest, splits: list[str]
                   compression: str | None, progress: bool | None) -> None:
     import h5py
 
-    with _temp_beside(out, ".h5.tmp", f"{os.getpid()}.") as tmp, \
+    with atomic_path(out, ".h5.tmp", f"{os.getpid()}.") as tmp, \
             h5py.File(tmp, "w", track_order=True) as f:
         f.attrs["format"] = FORMAT
         f.attrs["format_version"] = FORMAT_VERSION

@@ -22,24 +22,13 @@ import numpy as np
 import pyarrow as pa
 
 from var_bench.errors import NotBuiltError
-from var_bench.fsutil import DirectFile, staging_buffer
 from var_bench.features.manifest import SHARD_FILE, FeatureManifest
 
 #: Default bytes of array data buffered before a row group is written.
 ROW_GROUP_BYTES = 8 << 20
 #: Default bytes of array data per shard before the next shard starts.
 SHARD_BYTES = 1 << 30
-#: IPC body compression (none: see the module docstring).
-COMPRESSION = None
 PART_SUFFIX = ".part"
-#: Bytes of the native buffer in front of a shard's Python sink: the IPC writer's small writes
-#: (message headers, offsets, padding: ~20 per record batch) reach Python in one call, not one
-#: each (each is a GIL hand-over with the reader threads).
-SMALL_WRITES = 1 << 16
-
-#: The shard writer's O_DIRECT staging buffer (two halves, one filled while the other is
-#: written): 4 MiB writes keep the disk streaming; every byte of it is fresh memory once.
-STAGE_BYTES = 8 << 20
 
 
 def _hf_list(inner):
@@ -89,24 +78,16 @@ def store_schema(features) -> pa.Schema:
     return features.arrow_schema
 
 
-def nested_array(arrays: Sequence[np.ndarray], value_type: pa.DataType,
-                 out: np.ndarray | None = None) -> pa.Array:
+def nested_array(arrays: Sequence[np.ndarray], value_type: pa.DataType) -> pa.Array:
     """``list<list<...<value>>>`` from equal-trailing-shape arrays ``[T_i, *inner]``: one flat
-    buffer, int32 offsets per nesting level (row i holds ``arrays[i]``). ``out``: a flat buffer of
-    the arrays' dtype with room for all their values, to concatenate into (a reused buffer costs
-    no fresh pages); the result then views it, so it must not change while the result is used.
+    buffer, int32 offsets per nesting level (row i holds ``arrays[i]``).
 
     >>> arr = nested_array([np.zeros((2, 3)), np.ones((1, 3))], pa.float32())
     >>> arr.type, arr.to_pylist()[1]
     (ListType(list<item: list<item: float>>), [[1.0, 1.0, 1.0]])
     """
     inner_shape = arrays[0].shape[1:]
-    if len(arrays) == 1:
-        flat = arrays[0].reshape(-1)
-    elif out is not None:
-        flat = np.concatenate([a.reshape(-1) for a in arrays], out=out[:sum(a.size for a in arrays)])
-    else:
-        flat = np.concatenate([a.reshape(-1) for a in arrays])
+    flat = arrays[0].reshape(-1) if len(arrays) == 1 else np.concatenate([a.reshape(-1) for a in arrays])
     values: pa.Array = pa.array(flat, type=value_type)
     n_leading = sum(a.shape[0] for a in arrays)
     # Innermost level first: fixed sizes, then the per-row T offsets.
@@ -131,10 +112,8 @@ def labels_array(labels: Sequence[np.ndarray | None]) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, type=pa.int8()), mask=mask)
 
 
-def rows_table(rows: list[dict], schema: pa.Schema, buffers: dict | None = None) -> pa.Table:
-    """A table of ``rows`` (dicts: video_id, stream arrays, ints, snippet_labels or None).
-    ``buffers``: column -> a flat buffer reused across calls (grown here as needed) that the
-    stream columns are concatenated into; the table views them until the next call."""
+def rows_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """A table of ``rows`` (dicts: video_id, stream arrays, ints, snippet_labels or None)."""
     cols = []
     for f in schema:
         vals = [r[f.name] for r in rows]
@@ -146,14 +125,7 @@ def rows_table(rows: list[dict], schema: pa.Schema, buffers: dict | None = None)
             value_type = f.type.storage_type
             while pa.types.is_list(value_type):
                 value_type = value_type.value_type
-            out = None
-            if buffers is not None and len(vals) > 1:
-                need, dt = sum(v.size for v in vals), vals[0].dtype
-                out = buffers.get(f.name)
-                if out is None or out.size < need or out.dtype != dt:
-                    # headroom: row groups differ by up to a video, so one buffer serves all
-                    out = buffers[f.name] = np.empty(need + need // 4, dtype=dt)
-            cols.append(pa.ExtensionArray.from_storage(f.type, nested_array(vals, value_type, out)))
+            cols.append(pa.ExtensionArray.from_storage(f.type, nested_array(vals, value_type)))
         else:
             cols.append(pa.array(np.asarray(vals), type=f.type))
     return pa.Table.from_arrays(cols, schema=schema)
@@ -164,48 +136,25 @@ def row_bytes(row: dict) -> int:
     return sum(v.nbytes for v in row.values() if isinstance(v, np.ndarray))
 
 
-class WriteBuffers:
-    """Memory a writer reuses for every row group and shard: the concatenation buffers of
-    :func:`rows_table` and the staging buffer of :class:`~var_bench.fsutil.DirectFile`. One
-    shared by the writers of all splits touches its pages once (fresh pages are the dearest part
-    of a write on a VM that hands freed memory back to its host)."""
-
-    def __init__(self) -> None:
-        self.arena: dict = {}
-        self._stage = None
-
-    @property
-    def stage(self):
-        if self._stage is None:
-            self._stage = staging_buffer(STAGE_BYTES)
-        return self._stage
-
-
 class ShardWriter:
     """Write one split's rows as Arrow IPC shards ``data/<split>/part-NNNNN.arrow`` under
     ``out_dir``: rows are buffered up to ``row_group_bytes`` (array bytes) then written as one
     record batch; a shard is closed once it holds ``shard_bytes``. Each shard is written as
     ``*.arrow.part`` and renamed when complete; ``on_shard(relative path, rows)`` is called
-    after each rename (the build's resume journal). ``on_written(rows)`` is called with the rows
-    of each written row group, whose arrays the writer no longer uses (the build reuses them).
-    ``start_index``: number of the first shard; ``buffers``: a :class:`WriteBuffers` to share.
+    after each rename (the build's resume journal). ``start_index``: number of the first shard.
     """
 
     def __init__(self, out_dir: Path, split: str, schema: pa.Schema,
                  row_group_bytes: int = ROW_GROUP_BYTES, shard_bytes: int = SHARD_BYTES, *,
-                 start_index: int = 0, on_shard: Callable[[str, int], None] | None = None,
-                 on_written: Callable[[list[dict]], None] | None = None,
-                 buffers: WriteBuffers | None = None) -> None:
+                 start_index: int = 0, on_shard: Callable[[str, int], None] | None = None) -> None:
         self.out_dir, self.split, self.schema = Path(out_dir), split, schema
         self.row_group_bytes, self.shard_bytes = row_group_bytes, shard_bytes
-        self.on_shard, self.on_written = on_shard, on_written
+        self.on_shard = on_shard
         self._index = start_index
         self._buffer: list[dict] = []
         self._buffered = 0
         self._writer: pa.ipc.RecordBatchStreamWriter | None = None
-        self._sink: DirectFile | None = None
-        self._stream: pa.BufferedOutputStream | None = None
-        self._buffers = buffers if buffers is not None else WriteBuffers()
+        self._sink: pa.OSFile | None = None
         self._shard_bytes = 0
         self._shard_rows = 0
         self._written: list[str] = []
@@ -229,22 +178,16 @@ class ShardWriter:
             return
         if self._writer is None:
             self._open()
-        table = rows_table(self._buffer, self.schema, self._buffers.arena)
-        self._writer.write_table(table, max_chunksize=len(self._buffer))
-        del table  # it views the arena, which the next row group overwrites
-        self._stream.flush()
-        self._sink.checkpoint()  # the disk writes this row group while the next one is read
+        self._writer.write_table(rows_table(self._buffer, self.schema), max_chunksize=len(self._buffer))
         self._shard_bytes += self._buffered
         self._shard_rows += len(self._buffer)
-        if self.on_written is not None:
-            self.on_written(self._buffer)
         self._buffer, self._buffered = [], 0
 
     def _close_shard(self) -> None:
         self._writer.close()
-        self._stream.detach()  # flushed; the sink is closed here, not by the buffer
-        self._sink.close()  # fsynced
-        self._writer = self._stream = self._sink = None
+        os.fsync(self._sink.fileno())  # on disk before it gets its name
+        self._sink.close()
+        self._writer = self._sink = None
         part = self.out_dir / (self._rel + PART_SUFFIX)
         os.replace(part, self.out_dir / self._rel)
         self._written.append(self._rel)
@@ -256,11 +199,8 @@ class ShardWriter:
     def _open(self) -> None:
         path = self.out_dir / (self._rel + PART_SUFFIX)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Written past the page cache (see DirectFile): a store is written once and read later,
-        # and the build's memory stays flat however large the store.
-        self._sink = DirectFile(path, stage=self._buffers.stage)
-        self._stream = pa.BufferedOutputStream(pa.PythonFile(self._sink, mode="w"), SMALL_WRITES)
-        self._writer = pa.ipc.new_stream(self._stream, self.schema)
+        self._sink = pa.OSFile(str(path), "wb")
+        self._writer = pa.ipc.new_stream(self._sink, self.schema)
 
     def close(self) -> list[str]:
         """Flush, close the last shard and return the relative paths of the shards this writer
@@ -276,13 +216,12 @@ class ShardWriter:
         """Close and delete the open ``.part`` file (a partial shard is never resumed; on a full
         disk its bytes are what the user needs back)."""
         if self._writer is not None:
-            for step in (self._writer.close, self._stream.detach):  # detached: not closed later
+            for step in (self._writer.close, self._sink.close):
                 try:
                     step()
-                except OSError:  # e.g. ENOSPC flushing the footer: the file goes anyway
+                except OSError:  # e.g. ENOSPC writing the end marker: the file goes anyway
                     pass
-            self._sink.discard()
-            self._writer = self._stream = self._sink = None
+            self._writer = self._sink = None
             (self.out_dir / (self._rel + PART_SUFFIX)).unlink(missing_ok=True)
 
 

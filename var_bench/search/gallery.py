@@ -105,16 +105,12 @@ class FolderGallery:
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         from var_bench.features.align import aligned_length
-        from var_bench.features.readers import ArrayPool, read_stream, video_headers
+        from var_bench.features.readers import read_stream, video_headers
 
         stem = self.stems[i]
         heads = {s: video_headers(ix, stem) for s, ix in self.streams.items()}
         T = aligned_length({s: h[0].shape[0] for s, h in heads.items()}, stem)
         item: dict[str, Any] = {"video_id": stem, "index": i}
-        scratch = ArrayPool().lease()
-        try:
-            for s, ix in self.streams.items():
-                item[s] = read_stream(ix, stem, heads[s], T, "mean", scratch)
-        finally:
-            scratch.release()
+        for s, ix in self.streams.items():
+            item[s] = read_stream(ix, stem, heads[s], T, "mean")
         return item
