@@ -13,11 +13,10 @@ from var_bench.tasks.base import (
     Prediction,
     SummarySpec,
     Task,
-    get_task_type,
-    list_task_types,
     register_task_type,
 )
 from var_bench.tasks.gold import Gold, IdList
+from var_bench.tasks.registry import get_task_type, list_task_types
 
 __all__ = ["AGGREGATIONS", "MEAN", "MEDIAN", "TASK_TYPES", "Gold", "IdList", "MetricSpec",
            "Prediction", "SummarySpec", "Task", "get_task_type", "list_task_types",

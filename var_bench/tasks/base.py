@@ -352,17 +352,3 @@ def register_task_type(name: str):
         return cls
 
     return decorate
-
-
-def get_task_type(name: str) -> type:
-    """The task class registered as ``name`` (InputError listing the known ones otherwise)."""
-    import var_bench.tasks.retrieval  # noqa: F401  (the built-in types register on import)
-
-    return TASK_TYPES.lookup(name)
-
-
-def list_task_types() -> list[str]:
-    """Registered task type names."""
-    import var_bench.tasks.retrieval  # noqa: F401
-
-    return TASK_TYPES.names()
