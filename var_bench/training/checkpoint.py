@@ -6,7 +6,7 @@ A checkpoint folder holds:
   ``persist_weights = False`` (a frozen pretrained text encoder, reloaded from its name);
 * ``config.json``: ``{"format", "var_bench", "model", "config" (the resolved run config),
   "context" (ModelContext.to_json())}`` — enough to rebuild the model through the registry;
-* ``state.json``: training progress (epoch, step, best val SumR, history, optimizer scalars,
+* ``state.json``: training progress (epoch, step, best val main score, history, optimizer scalars,
   GradScaler state); ``optimizer.safetensors``: the optimizer's tensors (resuming only).
 
 Files are written under temporary names and renamed (a crash never leaves a half checkpoint that

@@ -37,11 +37,11 @@ class TrainConfig:
     global L2 norm (None: off); ``amp``: ``auto`` = bf16 (fp16 + GradScaler where bf16 is
     unsupported) on CUDA, off on CPU; ``eval_every``: epochs between validations (the last
     epoch is always validated); ``patience``: stop after this many validations without a new
-    best val SumR (None: never).
+    best val main score (the task's: SumR for retrieval; None: never).
 
     ``samples_per_epoch``: an epoch is this many training samples, drawn from replacement-free
     reshuffles of the train split (MMT: 32000; null: one pass over the split);
-    ``checkpoint``: ``best-val`` (the epoch with the best val SumR) or ``last`` (the last epoch,
+    ``checkpoint``: ``best-val`` (the epoch with the best val main score) or ``last`` (the last epoch,
     as MMT keeps); ``refit_on_train_val``: train on train + val with no validation and keep the
     last epoch (a final run once the settings are chosen)."""
 
