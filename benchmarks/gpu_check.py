@@ -116,7 +116,7 @@ def run_paper(bench, n_train, n_test, home, dry, dev):
         amp = amp_dtype("auto", dev)
         t0 = time.perf_counter()
         loader = build_eval_loader(model, test, saved["context"], saved["config"])
-        q, g, _ = encode_split(model, loader, dev, amp)
+        q, g, _, _ = encode_split(model, loader, dev, amp)
         S = similarity_matrix(model, q, g, amp=amp, device=dev)
         score_matrix(get_benchmark(bench), S)
         if dev.type == "cuda":
@@ -151,7 +151,7 @@ def amp_vs_fp32(dev, dry):
             model, saved, _, _ = load_trained_model(Path(tmp) / "r" / "last", device=dev)
             amp = amp_dtype(amp_mode, dev)
             loader = build_eval_loader(model, test, saved["context"], saved["config"])
-            q, g, _ = encode_split(model, loader, dev, amp)
+            q, g, _, _ = encode_split(model, loader, dev, amp)
             out[label] = score_matrix(get_benchmark("ucfcrime-ar"), similarity_matrix(model, q, g, amp=amp, device=dev))[1]
     noise = max(3 * abs(out["fp32 seed 0"] - out["fp32 seed 1"]), 5.0)
     diff = out["amp seed 0"] - out["fp32 seed 0"]

@@ -164,3 +164,48 @@ def test_a_290_x_290_matrix_is_refused_with_the_expected_shape(unique):
     spec, home, _ = unique
     with pytest.raises(InputError, match="expected 288 x 290 .text queries x videos"):
         var_bench.score(np.zeros((290, 290), np.float32), NAME, home=home)
+
+
+class _Pairs:
+    """One row per (query, positive video) pair of a built split: the video's made-up features
+    (several captions of one video share them), the query's id and caption as text."""
+
+    def __init__(self, home, split: str, seed: int) -> None:
+        from training.tiny import FakeFeatureDataset
+
+        table = var_bench.load_table(NAME, split, home=home)
+        videos = list(dict.fromkeys(v for vids in table["video_ids"] for v in vids))
+        base = FakeFeatureDataset(len(videos), seed=seed, ids=videos)
+        at = {v: i for i, v in enumerate(videos)}
+        self.items = [{**base[at[v]], "index": k, "query_id": q, "text": str(c)}
+                      for k, (q, c, v) in enumerate(
+                          (q, c, v) for q, c, vids in zip(table["query_id"], table["caption_en"],
+                                                          table["video_ids"]) for v in vids)]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> dict:
+        return self.items[i]
+
+
+def test_training_and_evaluation_on_a_table_gold(unique, tmp_path):
+    """Pair rows (two captions of one video are two rows of one video) train a model whose
+    checkpoint is chosen on the val main score of the query x video problem; evaluate writes the
+    288 x 290 submission that scores as the benchmark's."""
+    from var_bench.training.evaluate import evaluate
+    from var_bench.training.trainer import train
+
+    spec, home, _ = unique
+    res = train("tiny-test", NAME, out=tmp_path / "run",
+                data={"train": _Pairs(home, "train", 1), "val": _Pairs(home, "val", 2)},
+                overrides=["train.epochs=2", "train.batch_size=32", "train.lr=0.01"])
+    assert res.main_score == "SumR" and res.best_val_score is not None
+    test = _Pairs(home, "test", 3)
+    assert len(test) == 290 and len({it["query_id"] for it in test.items}) == 288
+    record = evaluate(res.best_checkpoint, NAME, split="test", out=tmp_path / "sub.npz",
+                      data=test, home=home)
+    with np.load(tmp_path / "sub.npz") as z:
+        assert z["t2v"].shape == (288, 290) and z["v2t"].shape == (290, 288)
+    assert record.query_ids_sha256 == sha256_lines(var_bench.ids(NAME, "test", home=home))
+    assert {g: len(q) for g, q in record.per_query.items()} == {"t2v": 288, "v2t": 290}

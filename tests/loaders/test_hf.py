@@ -138,3 +138,20 @@ def test_xd_all_crops_with_flow_and_audio(built_home, tmp_path) -> None:
                                   .astype(np.float32))
     assert item["audio"].shape == (item["rgb"].shape[0], 128)
     assert isinstance(ds.data.table.column("rgb").chunk(0), pa.ExtensionArray)
+
+
+def test_a_query_table_joins_features_as_one_row_per_query_and_positive():
+    """A table gold's split (query rows naming their videos) becomes pair rows with video_id:
+    what the feature join and the training loader take."""
+    import pyarrow as pa
+
+    from var_bench.loaders.hf import _pairs
+
+    table = pa.table({"query_id": ["q0", "q1"], "caption_en": ["a dog", "a cat"],
+                      "video_ids": [["v1"], ["v2", "v3"]]})
+    pairs = _pairs(table)
+    assert pairs.column("query_id").to_pylist() == ["q0", "q1", "q1"]
+    assert pairs.column("video_id").to_pylist() == ["v1", "v2", "v3"]
+    assert pairs.column("caption_en").to_pylist() == ["a dog", "a cat", "a cat"]
+    videos = pa.table({"video_id": ["v1"], "caption_en": ["x"]})
+    assert _pairs(videos) is videos

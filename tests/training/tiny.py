@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from var_bench.models.base import RetrievalModel
-from var_bench.models.losses import max_margin_ranking_loss
+from var_bench.models.losses import max_margin_ranking_loss, same_video
 from var_bench.models.modules import masked_mean
 from var_bench.models.registry import register_model
 
@@ -118,5 +118,5 @@ class TinyModel(RetrievalModel):
 
     def forward(self, batch):
         sim = self.similarity(self.encode_query(batch), self.encode_gallery(batch))
-        loss = max_margin_ranking_loss(sim, self.margin)
+        loss = max_margin_ranking_loss(sim, self.margin, same=same_video(batch))
         return {"loss": loss, "rank": loss.detach()}

@@ -12,7 +12,7 @@ video's snippet count:
 Batch keys: ``index`` LongTensor [B]; ``video_id`` list[str]; per stream ``s`` FloatTensor
 [B, L, ...] and ``s_mask`` BoolTensor [B, L] (True = real snippet); ``length`` LongTensor [B] (the
 original T); ``video_label`` FloatTensor [B]; ``snippet_labels`` LongTensor [B, L] (-1 where
-unknown or padding); ``text`` and ``class`` list[str] when the items carry them.
+unknown or padding); ``text``, ``class`` and ``query_id`` list[str] when the items carry them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from var_bench.loaders.rng import LazyRng
 from var_bench.loaders.sampling import pool_labels, pool_to, random_indices, uniform_indices
 
 SAMPLERS = ("uniform", "random")
-_PASSTHROUGH = ("text", "class")
+_PASSTHROUGH = ("text", "class", "query_id")
 
 
 def _as_numpy(x: Any) -> np.ndarray:

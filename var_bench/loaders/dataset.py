@@ -3,7 +3,9 @@
 ``ds[i]`` is a dict: ``index`` (int, the row), ``video_id``, per stream present (``rgb``, ``flow``,
 ``audio``) a float32 array ``[T, D]``, ``video_label`` (float, 1 anomalous), ``snippet_labels``
 (int8 ``[T]``, -1 filled where the split has no temporal annotation), ``class`` and, for a text
-query benchmark, ``text`` (the caption column its spec names, ``text_column``).
+query benchmark, ``text`` (the caption column its spec names, ``text_column``); for a benchmark
+whose queries are not its videos each row is one (query, positive video) pair, with its
+``query_id``.
 
 Arrays are read straight from the Arrow buffers (:mod:`.arrowview`): a float32 store gives
 read-only views with no copy; float16 stores are cast to float32. A store built with
@@ -96,6 +98,9 @@ class FeatureDataset(torch.utils.data.Dataset):
                        if "class" in table.column_names else None)
         self._text = (table.column(text_column).to_pylist()
                       if text_column is not None and text_column in table.column_names else None)
+        # A pair row of a table gold: the query it is of (several rows may share one video).
+        self._query = (table.column("query_id").to_pylist()
+                       if "query_id" in table.column_names else None)
         self._n = len(self._rows) if self._rows is not None else table.num_rows
 
     @classmethod
@@ -155,4 +160,6 @@ class FeatureDataset(torch.utils.data.Dataset):
             item["class"] = self._class[row]
         if self._text is not None:
             item["text"] = self._text[row]
+        if self._query is not None:
+            item["query_id"] = self._query[row]
         return item

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from var_bench.benchmarks import SPLITS, BenchmarkSpec, get_benchmark
-from var_bench.data.assembly.manifest import Manifest
+from var_bench.data.assembly.manifest import POSITIVES, Manifest
 from var_bench.data.paths import features_dir
 from var_bench.data.prepare import PathLike, ensure_built, read_split_table, split_names, verified_ids
 from var_bench.errors import InputError, NotBuiltError, VarBenchWarning
@@ -52,7 +52,7 @@ def _feature_reader(spec: BenchmarkSpec, folder: Path, home: PathLike | None):
     rows = _StoreRows(store, fm)
 
     def read(folder: Path, split: str) -> pa.Table:
-        table = read_split_table(folder, split)
+        table = _pairs(read_split_table(folder, split))
         if own:
             return _join_features(spec, split, table, read_split(store, split))
         feats = rows.take(spec, split, table.column("video_id").to_pylist())
@@ -66,6 +66,20 @@ def _feature_reader(spec: BenchmarkSpec, folder: Path, home: PathLike | None):
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
 
     return read, fingerprint
+
+
+def _pairs(table: pa.Table) -> pa.Table:
+    """A query table (``query_id``, positives in ``video_ids``: a table gold) as one row per
+    (query, positive video) pair, the video in ``video_id``: what features join and models train
+    on (several queries of one video are several rows). A video table is returned as it is."""
+    if POSITIVES not in table.column_names or "video_id" in table.column_names:
+        return table
+    import pyarrow.compute as pc
+
+    lists = table.column(POSITIVES).combine_chunks()
+    parents = pc.list_parent_indices(lists)
+    pairs = table.take(parents)
+    return pairs.append_column("video_id", pc.list_flatten(lists))
 
 
 class _StoreRows:
@@ -191,7 +205,10 @@ def load_dataset(benchmark: str, split: str | None = None, *, home: PathLike | N
     video absent from the store (built with ``--allow-missing``) is dropped with a warning. The
     feature arrays are not copied: they stay in the Arrow buffers read from the store's shards.
     The store is the benchmark's video collection's: one built for another benchmark over the
-    same videos is read by ``video_id`` (those rows copied), with this benchmark's labels.
+    same videos is read by ``video_id`` (those rows copied), with this benchmark's labels. For a
+    benchmark whose queries are not its videos (``query_id`` rows naming their positives in
+    ``video_ids``), ``features=True`` gives one row per (query, positive video) pair, the video in
+    ``video_id``: several captions of one video are several training rows.
     """
     import datasets
 

@@ -185,7 +185,7 @@ class Index:
         from var_bench.training.encode import encode_split
 
         base = len(self.info.videos)
-        _, gallery, ids = encode_split(self.model, self._loader(items), self.device)
+        _, gallery, ids, _ = encode_split(self.model, self._loader(items), self.device)
         win_items, spans = [], []
         for pos, it in enumerate(items):
             T = int(min(np.shape(it[s])[0] for s in self.info.streams))
@@ -197,7 +197,7 @@ class Index:
                     w["snippet_labels"] = np.asarray(w["snippet_labels"])[a:b]
                 win_items.append(w)
                 spans.append([base + pos, a, b])
-        _, wout, _ = encode_split(self.model, self._loader(win_items), self.device)
+        _, wout, _, _ = encode_split(self.model, self._loader(win_items), self.device)
         name = f"chunk-{len(self.info.chunks):05d}.safetensors"
         save_chunk(self.folder / name, gallery, wout)
         self.info.videos += [str(v) for v in ids]

@@ -7,7 +7,7 @@ per video, both in the split's order; query i's positive is video i.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import numpy as np
 import torch
@@ -17,6 +17,7 @@ from torch import Tensor
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
 from var_bench.models.base import RetrievalModel
+from var_bench.tasks import Gold
 from var_bench.training.runtime import autocast, move_batch
 
 #: Queries per similarity block (bounds memory: block x N scores at a time).
@@ -51,24 +52,64 @@ def _rows(outputs: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
     return {k: v[start:stop] for k, v in outputs.items()}
 
 
+class Encoded(NamedTuple):
+    """A split encoded row by row: query and gallery outputs, the rows' video ids and, for pair
+    rows of a table gold, their query ids (else None)."""
+
+    queries: dict
+    gallery: dict
+    ids: list[str]
+    query_ids: list[str] | None = None
+
+
 @torch.no_grad()
 def encode_split(model: RetrievalModel, loader: Iterable[dict], device: torch.device,
-                 amp: torch.dtype | None = None, progress: bool | None = False
-                 ) -> tuple[dict, dict, list[str]]:
-    """(query outputs, gallery outputs, video ids) over ``loader``, in its order. Outputs stay on
-    ``device``. ``progress``: a bar per batch (:mod:`var_bench.progress`; off by default, since
-    validation inside training reports per epoch)."""
+                 amp: torch.dtype | None = None, progress: bool | None = False) -> Encoded:
+    """(query outputs, gallery outputs, video ids, query ids) over ``loader``, in its order
+    (:class:`Encoded`). Outputs stay on ``device``. ``progress``: a bar per batch
+    (:mod:`var_bench.progress`; off by default, since validation inside training reports per
+    epoch)."""
     from var_bench.progress import Progress
 
     model.eval()
-    queries, gallery, ids = [], [], []
+    queries, gallery, ids, qids = [], [], [], []
     for batch in Progress(loader, desc="encode", unit="batch", progress=progress, log_every=0):
         batch = move_batch(batch, device)
         with autocast(amp, device):
             queries.append(model.encode_query(batch))
             gallery.append(model.encode_gallery(batch))
         ids.extend(batch["video_id"])
-    return concat_outputs(queries), concat_outputs(gallery), ids
+        qids.extend(batch.get("query_id") or ())
+    return Encoded(concat_outputs(queries), concat_outputs(gallery), ids,
+                   qids if qids and len(qids) == len(ids) else None)
+
+
+def pair_rows(query_ids: list[str], video_ids: list[str]) -> tuple[list[int], list[int], Gold]:
+    """For pair rows (row k: query ``query_ids[k]``, its positive video ``video_ids[k]``): the
+    first row of each query and of each video, both in order of first appearance, and the gold
+    they form (each query's positives: the videos it is paired with).
+
+    Example:
+        >>> q, v, g = pair_rows(["q0", "q1", "q1"], ["a", "a", "b"])
+        >>> q, v, [p.tolist() for p in g.positive_lists()]
+        ([0, 1], [0, 2], [[0], [0, 1]])
+    """
+    first_q = list(dict.fromkeys(query_ids))
+    first_v = list(dict.fromkeys(video_ids))
+    positives: dict[str, list[str]] = {q: [] for q in first_q}
+    for q, v in zip(query_ids, video_ids):
+        positives[q].append(v)
+    at_q = {q: i for i, q in reversed(list(enumerate(query_ids)))}
+    at_v = {v: i for i, v in reversed(list(enumerate(video_ids)))}
+    return ([at_q[q] for q in first_q], [at_v[v] for v in first_v],
+            Gold.from_lists(first_q, first_v, [positives[q] for q in first_q]))
+
+
+def select_rows(outputs: dict[str, Any], rows: list[int]) -> dict[str, Any]:
+    """The encoder outputs of ``rows`` only (tensors indexed, lists picked)."""
+    index = torch.as_tensor(rows, dtype=torch.long)
+    return {k: (v.index_select(0, index.to(v.device)) if isinstance(v, Tensor)
+                else [v[i] for i in rows]) for k, v in outputs.items()}
 
 
 @torch.no_grad()

@@ -28,30 +28,41 @@ from var_bench.models.deviations import DEVIATIONS_KEY, collect, disclosure_text
 from var_bench.scoring.record import EXTRACTION_KEY, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY, ResultRecord
 from var_bench.tasks.retrieval.submission.provenance import PROVENANCE_KEY, provenance_array
 from var_bench.training import loaders
-from var_bench.training.encode import encode_split, similarity_matrix
+from var_bench.training.encode import encode_split, pair_rows, select_rows, similarity_matrix
 from var_bench.training.loaders import build_eval_loader
 from var_bench.training.rebuild import load_trained_model
 
 log = logging.getLogger(__name__)
 
-def expand_to_canonical(S: np.ndarray, ids: list[str], canonical: list[str]) -> np.ndarray:
-    """S over ``ids`` placed into the canonical N x N layout. Videos absent from the feature store
-    (``--allow-missing``) get a score below every real one: their columns never outrank a real
-    video, and their own rows are constant (the tie rule then gives them exactly chance)."""
-    index = {v: i for i, v in enumerate(canonical)}
-    unknown = [v for v in ids if v not in index]
-    if unknown:
-        raise InputError(f"expected video ids of the split, got {len(unknown)} unknown ids "
-                         f"(first {unknown[0]!r}): the feature store does not match the metadata")
-    pos = np.array([index[v] for v in ids], dtype=np.int64)
+def expand_to_canonical(S: np.ndarray, ids: list[str], canonical: list[str],
+                        gallery_ids: list[str] | None = None,
+                        gallery: list[str] | None = None) -> np.ndarray:
+    """S over ``ids`` (rows) and ``gallery_ids`` (columns; default: ``ids``) placed into the
+    canonical layout (``canonical`` rows x ``gallery`` columns; default: N x N). Rows or videos
+    absent from the feature store (``--allow-missing``) get a score below every real one: their
+    columns never outrank a real video, and their own rows are constant (the tie rule then gives
+    them exactly chance)."""
+    gallery_ids = ids if gallery_ids is None else gallery_ids
+    gallery = canonical if gallery is None else gallery
+
+    def positions(got: list[str], want: list[str]) -> np.ndarray:
+        index = {v: i for i, v in enumerate(want)}
+        unknown = [v for v in got if v not in index]
+        if unknown:
+            raise InputError(f"expected ids of the split, got {len(unknown)} unknown ids (first "
+                             f"{unknown[0]!r}): the feature store does not match the metadata")
+        return np.array([index[v] for v in got], dtype=np.int64)
+
+    rows, cols = positions(ids, canonical), positions(gallery_ids, gallery)
     fill = np.float32(S.min() - 1.0) if S.size else np.float32(0.0)
-    full = np.full((len(canonical), len(canonical)), fill, dtype=np.float32)
-    full[np.ix_(pos, pos)] = S
+    full = np.full((len(canonical), len(gallery)), fill, dtype=np.float32)
+    full[np.ix_(rows, cols)] = S
     return full
 
 
 def write_submission(path: Path, spec: BenchmarkSpec, S: np.ndarray, ids: list[str],
-                     provenance: dict[str, Any] | None = None) -> Path:
+                     provenance: dict[str, Any] | None = None,
+                     gallery_ids: list[str] | None = None) -> Path:
     """Write the official ``.npz`` in the per-direction layout: S under the first direction's name
     (``t2v`` / ``a2v``: rows = queries, columns = videos), S^T under the second (``v2t`` /
     ``v2a``: rows = videos), plus ``<query>_ids`` and ``<gallery>_ids`` (the query of row i is the
@@ -61,11 +72,12 @@ def write_submission(path: Path, spec: BenchmarkSpec, S: np.ndarray, ids: list[s
     path = Path(path)
     if path.suffix != ".npz":
         raise InputError(f"--out: expected a path ending in .npz, got {str(path)!r}")
-    id_array = np.array(ids, dtype=str)
     S = S.astype(np.float32, copy=False)
     task = spec.task()
     arrays = {d.name: (S if d.over_rows else np.ascontiguousarray(S.T)) for d in task.directions}
-    arrays.update({f"{task.query_modality}_ids": id_array, f"{task.gallery_modality}_ids": id_array})
+    arrays.update({f"{task.query_modality}_ids": np.array(ids, dtype=str),
+                   f"{task.gallery_modality}_ids": np.array(ids if gallery_ids is None
+                                                            else gallery_ids, dtype=str)})
     if provenance is not None:
         arrays[PROVENANCE_KEY] = provenance_array(provenance)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,17 +144,25 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
     dataset = data if data is not None else loaders.open_split(spec, split, home, cfg.data.eval_crop)
     _check_dims(dataset, ctx, checkpoint_dir)
     loader = build_eval_loader(model, dataset, ctx, cfg, batch_size=batch_size)
-    queries, gallery, ids = encode_split(model, loader, dev, progress=None)
+    queries, gallery, ids, query_ids = encode_split(model, loader, dev, progress=None)
+    rows, cols = ids, ids
+    if query_ids is not None:  # pair rows of a table gold: one row per query, one column per video
+        rows_q, rows_v, _ = pair_rows(query_ids, ids)
+        queries, gallery = select_rows(queries, rows_q), select_rows(gallery, rows_v)
+        rows, cols = [query_ids[i] for i in rows_q], [ids[i] for i in rows_v]
     S = similarity_matrix(model, queries, gallery, device=dev)
     if data is None:
         from var_bench.data.prepare import ids as canonical_ids
 
         canonical = canonical_ids(spec.name, split, home=home, download=False)
-        if len(ids) != len(canonical):
-            warnings.warn(f"{spec.name} {split}: {len(canonical) - len(ids)} videos have no features; "
+        videos = (canonical_ids(spec.name, split, home=home, download=False, gallery=True)
+                  if query_ids is not None else canonical)
+        if len(cols) != len(videos):
+            warnings.warn(f"{spec.name} {split}: {len(videos) - len(cols)} videos have no features; "
                           f"they score below every real video (chance for their own queries)",
                           VarBenchWarning, stacklevel=2)
-        S = expand_to_canonical(S, ids, canonical)
+        S = expand_to_canonical(S, rows, canonical, cols, videos)
+        rows, cols = canonical, videos
     store_kind, identity = (None, None) if data is not None else _features_disclosure(spec, home)
     provenance = {
         "name": name,
@@ -155,7 +175,7 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
         "features": identity, "var_bench": __version__,
         "checkpoint": {"folder": Path(checkpoint_dir).name, "epoch": state.get("epoch")},
     }
-    write_submission(Path(out), spec, S, ids if data is not None else canonical, provenance)
+    write_submission(Path(out), spec, S, rows, provenance, gallery_ids=cols)
     # the store's digest travels in the file's provenance: score() puts it in the record
     record = score(Path(out), spec, split=split, home=home)
     seconds = time.perf_counter() - t0

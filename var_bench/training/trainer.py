@@ -38,7 +38,7 @@ from var_bench.training import checkpoint as ckpt
 from var_bench.training import loaders
 from var_bench.training.config import RunConfig, load_config
 from var_bench.scoring.score import score_matrix
-from var_bench.training.encode import encode_split, similarity_matrix
+from var_bench.training.encode import encode_split, pair_rows, select_rows, similarity_matrix
 from var_bench.training.loaders import build_eval_loader, build_train_loader, collate_streams, infer_context
 from var_bench.training.loop import RunState, make_scaler, run_epoch
 from var_bench.training.optim import lr_at, make_optimizer
@@ -302,9 +302,13 @@ def _validate_epoch(run: _Run, state: RunState, entry: dict[str, Any]) -> bool:
 
 def _validate(run: _Run) -> tuple[dict, float, float]:
     t0 = time.perf_counter()
-    queries, gallery, _ = encode_split(run.model, run.val_loader, run.device, run.amp)
+    queries, gallery, ids, query_ids = encode_split(run.model, run.val_loader, run.device, run.amp)
+    gold = None
+    if query_ids is not None:  # pair rows of a table gold: one row per query, one column per video
+        rows_q, rows_v, gold = pair_rows(query_ids, ids)
+        queries, gallery = select_rows(queries, rows_q), select_rows(gallery, rows_v)
     S = similarity_matrix(run.model, queries, gallery, amp=run.amp, device=run.device)
-    metrics, score = score_matrix(run.spec, S, task=run.task)
+    metrics, score = score_matrix(run.spec, S, gold=gold, task=run.task)
     return metrics, score, time.perf_counter() - t0
 
 

@@ -97,7 +97,7 @@ def test_evaluator_path_gives_the_same_matrix():
         b = make_batch(ctx, min(4, 10 - start), 1)
         b["index"] = torch.arange(start, start + b["index"].shape[0])
         batches.append(b)
-    q, g, _ = encode_split(m, batches, torch.device("cpu"))
+    q, g, _, _ = encode_split(m, batches, torch.device("cpu"))
     S = similarity_matrix(m, q, g, block=3)
     assert np.array_equal(S, random_scores(0, np.arange(10), np.arange(10)).astype(np.float32))
 
