@@ -12,35 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
+from var_bench.benchmarks.kit import Segments, line_fields, parse_segments, video_stem
 from var_bench.errors import DataError
-from var_bench.data.assembly.namelists import basename, read_lines
-
-Segments = list[list[int]]
-
-
-def _stem(name: str) -> str:
-    name = basename(name)
-    return name[:-4] if name.lower().endswith(".mp4") else name
-
-
-def parse_segments(fields: list[str], where: str) -> Segments:
-    """Pairs ``s e`` -> ``[[s, e], ...]``, skipping ``-1 -1``; each must satisfy 0 <= s < e."""
-    if len(fields) % 2:
-        raise DataError(f"{where}: expected start/end frame pairs, got an odd number of fields {fields}")
-    try:
-        nums = [int(x) for x in fields]
-    except ValueError:
-        raise DataError(f"{where}: expected integer frame numbers, got {fields}") from None
-    out = []
-    for s, e in zip(nums[::2], nums[1::2]):
-        if (s, e) == (-1, -1):
-            continue
-        if not 0 <= s < e:
-            raise DataError(f"{where}: expected 0 <= start < end, got segment ({s}, {e})")
-        out.append([s, e])
-    return out
 
 
 @dataclass(frozen=True)
@@ -51,19 +25,13 @@ class UcfTemporal:
     segments: Segments
 
 
-def _lines(path: str | Path) -> Iterator[tuple[str, list[str]]]:
-    """(where, fields) per non-empty line; ``where`` names the file and line for errors."""
-    for i, line in enumerate(read_lines(path), 1):
-        yield f"{Path(path).name} line {i}", line.split()
-
-
 def read_ucf_temporal(path: str | Path) -> dict[str, UcfTemporal]:
     """``Name.mp4  Class  s1  e1  s2  e2`` lines -> {video_id: UcfTemporal}, in file order."""
     out: dict[str, UcfTemporal] = {}
-    for where, f in _lines(path):
+    for where, f in line_fields(path):
         if len(f) != 6:
             raise DataError(f"{where}: expected 6 fields (name class s1 e1 s2 e2), got {len(f)}")
-        out[_stem(f[0])] = UcfTemporal(f[1], parse_segments(f[2:], where))
+        out[video_stem(f[0])] = UcfTemporal(f[1], parse_segments(f[2:], where))
     return out
 
 
@@ -79,10 +47,10 @@ class UcfFrames:
 def read_ucf_frames(path: str | Path) -> dict[str, UcfFrames]:
     """``Class/Name.mp4 NFRAMES Class s1 e1 s2 e2`` lines -> {video_id: UcfFrames}."""
     out: dict[str, UcfFrames] = {}
-    for where, f in _lines(path):
+    for where, f in line_fields(path):
         if len(f) != 7 or not f[1].isdigit():
             raise DataError(f"{where}: expected 7 fields (path nframes class s1 e1 s2 e2), got {f}")
-        out[_stem(f[0])] = UcfFrames(int(f[1]), f[2], parse_segments(f[3:], where))
+        out[video_stem(f[0])] = UcfFrames(int(f[1]), f[2], parse_segments(f[3:], where))
     return out
 
 
@@ -99,8 +67,8 @@ def read_xd_annotations(path: str | Path) -> XdAnnotations:
     """``name s1 e1 [s2 e2 ...]`` lines -> segments per video id; a stray ``.mp4`` is stripped."""
     out: dict[str, Segments] = {}
     stripped = 0
-    for where, f in _lines(path):
-        vid = _stem(f[0])
+    for where, f in line_fields(path):
+        vid = video_stem(f[0])
         stripped += vid != f[0]
         if vid in out:
             raise DataError(f"{where}: expected each video once, got {vid!r} again")

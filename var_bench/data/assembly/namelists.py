@@ -9,21 +9,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from var_bench.benchmarks.kit import basename, read_lines
 from var_bench.errors import DataError
 
 _XD_SUFFIX = "__vggish.npy"
 _XD_LABEL = re.compile(r"_label_([A-Z0-9]+(?:-[A-Z0-9]+)*)$")
-
-
-def read_lines(path: str | Path) -> list[str]:
-    """Non-empty lines, stripped (CRLF and trailing blanks tolerated)."""
-    with open(path, encoding="utf-8") as f:
-        return [line.strip() for line in f if line.strip()]
-
-
-def basename(p: str) -> str:
-    """Last component of a POSIX or Windows path."""
-    return re.split(r"[\\/]", p)[-1]
 
 
 def read_ucf_split(path: str | Path) -> list[str]:

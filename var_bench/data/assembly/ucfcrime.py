@@ -8,10 +8,10 @@ from typing import Mapping
 import pandas as pd
 
 from var_bench.benchmarks import BenchmarkSpec
+from var_bench.benchmarks.kit import (Assembled, ValidationRule, carve_validation, check_class_counts,
+                                      check_disjoint)
 from var_bench.errors import DataError
-from var_bench.data.splits import ValidationRule
 from var_bench.data.assembly.annotations import clip_segments, read_ucf_frames, read_ucf_temporal
-from var_bench.data.assembly.assembled import Assembled, carve_validation, check_class_counts, check_disjoint
 from var_bench.data.assembly.captions import read_captions
 from var_bench.data.assembly.namelists import read_ucf_split
 

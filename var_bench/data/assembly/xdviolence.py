@@ -8,10 +8,10 @@ from typing import Mapping
 import pandas as pd
 
 from var_bench.benchmarks import BenchmarkSpec
+from var_bench.benchmarks.kit import (Assembled, ValidationRule, carve_validation, check_class_counts,
+                                      check_disjoint)
 from var_bench.errors import DataError
-from var_bench.data.splits import ValidationRule
 from var_bench.data.assembly.annotations import read_xd_annotations
-from var_bench.data.assembly.assembled import Assembled, carve_validation, check_class_counts, check_disjoint
 from var_bench.data.assembly.namelists import read_xd_list, xd_label_codes
 
 NORMAL_CODE = "A"
