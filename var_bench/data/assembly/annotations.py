@@ -18,43 +18,6 @@ from var_bench.errors import DataError
 
 
 @dataclass(frozen=True)
-class UcfTemporal:
-    """One line of Sultani et al.'s ``Temporal_Anomaly_Annotation.txt``."""
-
-    label: str
-    segments: Segments
-
-
-def read_ucf_temporal(path: str | Path) -> dict[str, UcfTemporal]:
-    """``Name.mp4  Class  s1  e1  s2  e2`` lines -> {video_id: UcfTemporal}, in file order."""
-    out: dict[str, UcfTemporal] = {}
-    for where, f in line_fields(path):
-        if len(f) != 6:
-            raise DataError(f"{where}: expected 6 fields (name class s1 e1 s2 e2), got {len(f)}")
-        out[video_stem(f[0])] = UcfTemporal(f[1], parse_segments(f[2:], where))
-    return out
-
-
-@dataclass(frozen=True)
-class UcfFrames:
-    """One line of UR-DMU's ``UCF_Annotation.txt``: frame count and the same segments."""
-
-    num_frames: int
-    label: str
-    segments: Segments
-
-
-def read_ucf_frames(path: str | Path) -> dict[str, UcfFrames]:
-    """``Class/Name.mp4 NFRAMES Class s1 e1 s2 e2`` lines -> {video_id: UcfFrames}."""
-    out: dict[str, UcfFrames] = {}
-    for where, f in line_fields(path):
-        if len(f) != 7 or not f[1].isdigit():
-            raise DataError(f"{where}: expected 7 fields (path nframes class s1 e1 s2 e2), got {f}")
-        out[video_stem(f[0])] = UcfFrames(int(f[1]), f[2], parse_segments(f[3:], where))
-    return out
-
-
-@dataclass(frozen=True)
 class XdAnnotations:
     """XD-Violence's ``annotations.txt``: segments per video id, and how many names carried a
     stray ``.mp4`` (stripped)."""
@@ -76,11 +39,3 @@ def read_xd_annotations(path: str | Path) -> XdAnnotations:
         if not out[vid]:
             raise DataError(f"{where}: expected at least one segment for {vid!r}, got none")
     return XdAnnotations(out, stripped)
-
-
-def clip_segments(segments: Segments, num_frames: int) -> tuple[Segments, bool]:
-    """Clip every end to ``num_frames``; returns the segments and whether anything changed."""
-    clipped = [[s, min(e, num_frames)] for s, e in segments]
-    if any(s >= e for s, e in clipped):
-        raise DataError(f"segment starts at or past the frame count {num_frames}: {segments}")
-    return clipped, clipped != segments

@@ -16,11 +16,6 @@ _XD_SUFFIX = "__vggish.npy"
 _XD_LABEL = re.compile(r"_label_([A-Z0-9]+(?:-[A-Z0-9]+)*)$")
 
 
-def read_ucf_split(path: str | Path) -> list[str]:
-    """``Class/Name.mp4`` lines of the official UCF-Crime split list, in order."""
-    return read_lines(path)
-
-
 def read_xd_list(path: str | Path) -> list[str]:
     """Video ids (stems) of an XD-Violence ``audio*.list``, in list order (the canonical order)."""
     ids = []
