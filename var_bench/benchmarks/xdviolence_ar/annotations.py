@@ -1,11 +1,7 @@
-"""Temporal anomaly annotations (test splits only), as frame segments.
+"""XD-Violence's temporal anomaly annotations (test split, violent videos only; frames at 24 fps).
 
-Convention (documented in docs/data.md): a segment is ``[start, end]`` in frame numbers, read as
-the half-open interval start <= frame < end -- the reading most consumer code uses
-(``gt[start:end] = 1``). ``-1 -1`` pairs mean "no segment". Where the frame count is known
-(UCF-Crime, from UR-DMU's list) an end past it is clipped to it: 5 UCF test videos overshoot by
-1-2 frames, a sign that some ends were written 1-based inclusive; clipping makes every segment
-index a real frame. Fields are separated by runs of spaces/tabs, so lines are parsed with split().
+Segments follow the kit's convention (:mod:`var_bench.benchmarks.kit.segments`); 14 names carry a
+stray ``.mp4``, stripped and counted so the build can note the repair.
 """
 
 from __future__ import annotations

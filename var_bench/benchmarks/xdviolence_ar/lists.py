@@ -1,7 +1,8 @@
-"""Plain-text video lists: the UCF-Crime split list and XD-Violence's VGGish feature lists.
+"""XD-Violence's VGGish feature lists (``audio.list``, ``audio_test.list``) and the label codes
+every video id carries.
 
-Paths inside the lists are the original authors' absolute paths (``/media/peng/...``, ``G:\\...``):
-only the last component (and, for UCF, the class folder) means anything.
+Paths inside the lists are the original authors' absolute paths: only the last component means
+anything (:func:`~var_bench.benchmarks.kit.basename`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 import pytest
 
-from var_bench.data.assembly.namelists import read_xd_list, xd_label_codes
+from var_bench.benchmarks.xdviolence_ar.lists import read_xd_list, xd_label_codes
 from var_bench.errors import DataError
 
 

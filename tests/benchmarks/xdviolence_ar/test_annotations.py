@@ -1,6 +1,6 @@
 import pytest
 
-from var_bench.data.assembly.annotations import read_xd_annotations
+from var_bench.benchmarks.xdviolence_ar.annotations import read_xd_annotations
 from var_bench.errors import DataError
 
 
