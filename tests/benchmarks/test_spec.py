@@ -28,3 +28,35 @@ def test_directions():
 def test_specs_are_immutable():
     with pytest.raises(TypeError):
         BENCHMARKS["ucfcrime-ar"].upstream_class_counts["train"]["Abuse"] = 1
+
+
+def test_builtin_assemblers_are_lazy_references_in_their_unit():
+    """A unit names its assembler (``<unit>.assemble:assemble``) instead of importing it, so
+    importing the registry loads neither the parsers nor pandas / openpyxl; a build resolves it."""
+    import subprocess
+    import sys
+
+    from var_bench.benchmarks.registry import BUILTIN
+
+    for spec in BUILTIN:
+        assert spec.assembler == f"{spec.package}.assemble:assemble"
+        assert spec.resolve_assembler().__module__ == f"{spec.package}.assemble"
+    code = ("import sys, var_bench.benchmarks\n"
+            "print(sorted(m for m in sys.modules if m in ('pandas', 'openpyxl') "
+            "or m.endswith('.assemble')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_benchmarks_never_import_the_data_layer():
+    """The benchmarks sit below data: the kit and every unit import nothing of ``var_bench.data``."""
+    import ast
+    from pathlib import Path
+
+    import var_bench.benchmarks
+
+    for path in Path(var_bench.benchmarks.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not [n for n in names if n.split(".")[:2] == ["var_bench", "data"]], path

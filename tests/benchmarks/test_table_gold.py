@@ -20,10 +20,9 @@ import pytest
 
 import var_bench
 from var_bench.benchmarks import UCFCRIME_AR, SPLITS, ColumnSpec, register_benchmark, unregister_benchmark
-from var_bench.data.assembly.assembled import Assembled
+from var_bench.benchmarks.kit import Assembled, ValidationRule
 from var_bench.data.fetch import cached_path
 from var_bench.data.paths import raw_dir
-from var_bench.data.splits import ValidationRule
 from var_bench.errors import InputError
 from var_bench.fsutil import sha256_lines
 from var_bench.tasks.retrieval import Direction, Retrieval

@@ -18,10 +18,9 @@ from var_bench.benchmarks import (
     BenchmarkSpec, ColumnSpec, get_benchmark, register_benchmark, unregister_benchmark)
 from var_bench.tasks.retrieval import Direction, Retrieval
 from var_bench.benchmarks.sources import SourceFile
+from var_bench.benchmarks.kit import (Assembled, ValidationRule, carve_validation,
+                                      check_class_counts, validation_mask)
 from var_bench.benchmarks.spec import frozen
-from var_bench.data.assembly.assembled import Assembled, carve_validation, check_class_counts
-from var_bench.data.assembly.splits import validation_mask
-from var_bench.data.splits import ValidationRule
 from var_bench.errors import DataError, InputError
 from var_bench.fsutil import sha256_lines
 

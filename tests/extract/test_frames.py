@@ -84,8 +84,8 @@ def test_recipes_validate():
         R.RECIPES["ucf-crime-release"].with_options(crops=3)
     with pytest.raises(InputError, match="recipe"):
         R.get_recipe("nope")
-    assert R.default_recipe("ucfcrime-ar", "i3d").name == "ucf-crime-release"
-    assert R.default_recipe("xdviolence-ar", "i3d").name == "xd-violence-release"
-    assert R.default_recipe("xdviolence-ar", "clip").name == "vadclip"
+    assert R.default_recipe("ucf-crime", "i3d").name == "ucf-crime-release"
+    assert R.default_recipe("xd-violence", "i3d").name == "xd-violence-release"
+    assert R.default_recipe("xd-violence", "clip").name == "vadclip"
     for r in R.RECIPES.values():
         assert r.choices, f"{r.name}: every recipe states what is a choice"

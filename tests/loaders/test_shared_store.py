@@ -17,9 +17,9 @@ from support.featuretrees import write_tree
 from support.rawdata import RULE
 from var_bench.benchmarks import UCFCRIME_AR, register_benchmark, unregister_benchmark
 from var_bench.benchmarks.collections import UCF_CRIME
-from var_bench.data.assembly.assembled import Assembled
+from var_bench.benchmarks.kit import Assembled
+from var_bench.benchmarks.ucfcrime_ar.assemble import assemble as assemble_ucf
 from var_bench.data.assembly.pipeline import assemble_into
-from var_bench.data.assembly.ucfcrime import assemble as assemble_ucf
 from var_bench.data.paths import built_dir, data_home, features_dir
 from var_bench.data.splits import SplitInfo
 from var_bench.errors import InputError

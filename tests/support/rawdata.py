@@ -18,7 +18,8 @@ import openpyxl
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR, BenchmarkSpec
 from var_bench.fsutil import sha256_lines
 from var_bench.benchmarks import source
-from var_bench.data.splits import SplitInfo, ValidationRule
+from var_bench.benchmarks.kit import ValidationRule
+from var_bench.data.splits import SplitInfo
 
 RULE = ValidationRule("train", "class", 10)
 

@@ -283,8 +283,9 @@ class BenchmarkSpec:
     classes: tuple[str, ...] = ()
     normal_class: str | None = None
     columns: tuple[ColumnSpec, ...] = ()
-    #: Assembler: ``f(spec, raw_paths_by_role, validation_rule) -> Assembled``, or a lazy
-    #: ``"module:function"`` reference (keeps importing the registry light).
+    #: Assembler: ``f(spec, raw_paths_by_role, validation_rule) -> kit.Assembled``, or a lazy
+    #: ``"module:function"`` reference (keeps importing the registry light; a built-in unit names
+    #: its own ``<unit>.assemble:assemble``).
     assembler: Callable[..., Any] | str | None = None
     #: The video collection the benchmark is built on (its raw feature layouts, frame rate, public
     #: release): feature stores are kept per collection, so benchmarks over the same videos share

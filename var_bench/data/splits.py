@@ -13,21 +13,12 @@ from functools import lru_cache
 from typing import Mapping, Sequence
 
 from var_bench.benchmarks import SPLITS, BenchmarkSpec
+from var_bench.benchmarks.kit import ValidationRule
 from var_bench.errors import DataError, InputError
 from var_bench.fsutil import sha256_lines
 
 #: The file, in each benchmark's package, holding its validation rule and id-list checksums.
 SPLITS_FILE = "splits.json"
-
-
-@dataclass(frozen=True)
-class ValidationRule:
-    """Per ``group_by`` group of ``source_split``, the ceil(n / denominator) ids with the smallest
-    sha256 hex digest form ``val``."""
-
-    source_split: str
-    group_by: str
-    denominator: int
 
 
 @dataclass(frozen=True)

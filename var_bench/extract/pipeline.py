@@ -315,8 +315,8 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
     """Extract ``model`` features of ``benchmark``'s videos (files under ``videos``) into ``out``.
 
     ``recipe``: a name of :data:`~var_bench.extract.recipes.RECIPES` or a :class:`Recipe`
-    (default: the benchmark's public-release recipe; ``vadclip`` for CLIP); ``flow``: tvl1 | raft
-    (i3d-flow); ``crops``: 10 | 5 | 1 overrides the recipe's; ``batch``: clips (snippet x crop)
+    (default: the public-release recipe of the benchmark's videos; ``vadclip`` for CLIP);
+    ``flow``: tvl1 | raft (i3d-flow); ``crops``: 10 | 5 | 1 overrides the recipe's; ``batch``: clips (snippet x crop)
     per forward pass; ``workers``: decoding threads running ahead of the model; ``shard``: ``"K/N"``
     or ``"auto"`` (torchrun / SLURM variables); ``weights``: a file or folder, ``"random"``
     (random-initialised, for tests and dry runs: the identity says so), or None (the data home's
@@ -336,7 +336,7 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
     if batch < 1 or workers < 0:
         raise InputError(f"--batch / --workers: expected batch >= 1 and workers >= 0, got {batch}, {workers}")
     rec = (R.get_recipe(recipe) if recipe is not None
-           else R.default_recipe(spec.name, "clip" if model.startswith("clip") else "i3d"))
+           else R.default_recipe(spec.videos.name, "clip" if model.startswith("clip") else "i3d"))
     rec = rec.with_options(crops=crops)
     k, n = parse_shard(shard)
     if device == "cuda" and n > 1 and "LOCAL_RANK" in os.environ:

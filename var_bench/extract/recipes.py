@@ -45,8 +45,9 @@ class Recipe:
     (centre, 4 corners, their 5 horizontal mirrors), 5 (centre + corners) or 1 (centre);
     ``snippet_frames``: F frames per snippet (non-overlapping, stride F); ``interpolation``: the
     resize filter; ``clip_frame``: which frames of a snippet CLIP embeds; ``audio_output``: VGGish
-    PCA or raw; ``release_of``: the benchmark whose public release this recipe reproduces (its
-    default recipe); ``choices``: fields no public source states (our documented defaults).
+    PCA or raw; ``release_of``: the video collection (``spec.videos.name``) whose public feature
+    release this recipe reproduces (the default recipe of every benchmark over those videos);
+    ``choices``: fields no public source states (our documented defaults).
     """
 
     name: str
@@ -94,7 +95,7 @@ RECIPES: dict[str, Recipe] = {
     r.name: r for r in (
         Recipe(
             name="ucf-crime-release", fps=None, resize=256, crop=224, crops=10,
-            release_of="ucfcrime-ar",
+            release_of="ucf-crime",
             source="DeepMIL issue #2: pytorch-i3d rgb_imagenet.pt, short side 256, 10 crops of 224, "
                    "16-frame snippets, T = floor(N / 16) (Abuse001_x264: 2729 frames -> 170)",
             choices=("fps: native (UCF-Crime is 30 fps); whether it was resampled is not stated",
@@ -105,7 +106,7 @@ RECIPES: dict[str, Recipe] = {
         ),
         Recipe(
             name="xd-violence-release", fps=24.0, resize=256, crop=224, crops=5,
-            release_of="xdviolence-ar",
+            release_of="xd-violence",
             source="XD-Violence paper section 5.2: 24 fps, 16-frame snippets, 5 crops; VGGish audio "
                    "windows aligned with the video snippets; XDVioDet: flow has one snippet fewer or as many",
             choices=("resize: short side 256 (not stated)",
@@ -137,14 +138,15 @@ def get_recipe(name: str | Recipe) -> Recipe:
         raise InputError(f"recipe: expected one of {', '.join(RECIPES)}, got {name!r}") from None
 
 
-def default_recipe(benchmark: str, model_kind: str) -> Recipe:
-    """The recipe of ``benchmark``'s public release (``vadclip`` for CLIP)."""
+def default_recipe(collection: str, model_kind: str) -> Recipe:
+    """The recipe of the public release of the video collection ``collection`` (a benchmark's
+    ``spec.videos.name``; ``vadclip`` for CLIP)."""
     if model_kind == "clip":
         return RECIPES["vadclip"]
     for r in RECIPES.values():
-        if r.release_of == benchmark:
+        if r.release_of == collection:
             return r
-    raise InputError(f"recipe: no public-release recipe for {benchmark}; pass --recipe "
+    raise InputError(f"recipe: no public-release recipe for the {collection} videos; pass --recipe "
                      f"({', '.join(RECIPES)})")
 
 

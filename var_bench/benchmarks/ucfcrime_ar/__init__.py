@@ -1,7 +1,9 @@
 """UCFCrime-AR (video <-> text): every fact about the benchmark, in one unit.
 
 Split rule and id-list checksums: ``splits.json``; the paper's Table II: ``published.json``
-(both beside this module).
+(both beside this module). The assembler and its parsers of the upstream files: ``assemble.py``
+(``captions.py``: the xlsx captions; ``annotations.py``: the temporal annotations), imported only
+when a build runs.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ SPEC = BenchmarkSpec(
         ColumnSpec("upstream_index", "int32",
                    "0-based row of the video in its upstream file (train rows for train and val)."),
     ),
-    assembler="var_bench.data.assembly.ucfcrime:assemble",
+    assembler="var_bench.benchmarks.ucfcrime_ar.assemble:assemble",
     videos=UCF_CRIME,
     text_column="caption_en",
     package=__name__,

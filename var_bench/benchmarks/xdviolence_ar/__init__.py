@@ -1,7 +1,9 @@
 """XDViolence-AR (video <-> audio): every fact about the benchmark, in one unit.
 
 Split rule and id-list checksums: ``splits.json``; the paper's Table III: ``published.json``
-(both beside this module).
+(both beside this module). The assembler and its parsers of the upstream files: ``assemble.py``
+(``lists.py``: the VGGish lists and label codes; ``annotations.py``: the temporal annotations),
+imported only when a build runs.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ SPEC = BenchmarkSpec(
         ColumnSpec("upstream_index", "int32",
                    "0-based line of the video in its upstream audio list (train lines for train and val)."),
     ),
-    assembler="var_bench.data.assembly.xdviolence:assemble",
+    assembler="var_bench.benchmarks.xdviolence_ar.assemble:assemble",
     videos=XD_VIOLENCE,
     package=__name__,
     citation="\n\n".join([VAR_BIB, _XD_BIB]),

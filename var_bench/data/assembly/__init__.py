@@ -1,6 +1,8 @@
-"""Raw upstream files -> tables -> Parquet + dataset card. One module per file format.
+"""The generic build: a benchmark unit's assembled tables -> Parquet + dataset card + manifest.
 
-``captions`` (UCFCrime-AR xlsx), ``namelists`` (split lists), ``annotations`` (temporal segments),
-``splits`` (the validation rule), ``ucfcrime`` / ``xdviolence`` (assemble one benchmark),
-``schema`` (column types), ``card`` (dataset card), ``writer`` (atomic build folder).
+``pipeline`` (call the unit's assembler, verify every id list's checksum, write the build folder
+atomically), ``schema`` (column types from the unit's column schema), ``card`` (dataset card),
+``manifest`` (the build folder's file names and ``manifest.json``). Parsing the raw files is each
+unit's own (``var_bench/benchmarks/<unit>/assemble.py``, with the kit in
+``var_bench.benchmarks.kit``).
 """

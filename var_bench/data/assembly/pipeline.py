@@ -19,10 +19,10 @@ import pyarrow.parquet as pq
 
 from var_bench._version import __version__
 from var_bench.benchmarks import SPLITS, BenchmarkSpec
+from var_bench.benchmarks.kit import Assembled
 from var_bench.errors import DataError
 from var_bench.fsutil import make_temp_dir, swap_into_place
 from var_bench.data.splits import SplitInfo, check_ids, split_info
-from var_bench.data.assembly.assembled import Assembled
 from var_bench.data.assembly.card import render_card
 from var_bench.data.assembly.manifest import (BUILD_FORMAT, DATA_FILE, MANIFEST, QUERY_ID,
                                               VIDEOS_FILE, Manifest)

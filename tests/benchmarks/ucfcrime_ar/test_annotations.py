@@ -1,27 +1,7 @@
 import pytest
 
-from var_bench.data.assembly.annotations import (
-    clip_segments,
-    parse_segments,
-    read_ucf_frames,
-    read_ucf_temporal,
-    read_xd_annotations,
-)
+from var_bench.benchmarks.ucfcrime_ar.annotations import clip_segments, read_ucf_frames, read_ucf_temporal
 from var_bench.errors import DataError
-
-
-def test_parse_segments_skips_minus_one_pairs():
-    assert parse_segments(["165", "240", "-1", "-1"], "x") == [[165, 240]]
-    assert parse_segments(["-1", "-1", "-1", "-1"], "x") == []
-
-
-@pytest.mark.parametrize("fields, match", [
-    (["1", "2", "3"], "odd number"), (["a", "b"], "integer"), (["5", "5"], "start < end"),
-    (["-3", "4"], "start < end"),
-])
-def test_parse_segments_refuses(fields, match):
-    with pytest.raises(DataError, match=match):
-        parse_segments(fields, "where")
 
 
 def test_ucf_temporal_runs_of_spaces_and_tabs(tmp_path):
@@ -48,14 +28,3 @@ def test_clip_segments_end_past_frame_count():
     assert clip_segments([[1, 5]], 10) == ([[1, 5]], False)
     with pytest.raises(DataError):
         clip_segments([[20, 30]], 20)
-
-
-def test_xd_annotations_strip_mp4_and_refuse_repeats(tmp_path):
-    p = tmp_path / "a.txt"
-    p.write_text("v=U6MC8JJJZSY__#1_label_G-0-0.mp4 150 779\nA__#1_label_B1-0-0 1 2 3 4\n")
-    a = read_xd_annotations(p)
-    assert a.segments == {"v=U6MC8JJJZSY__#1_label_G-0-0": [[150, 779]], "A__#1_label_B1-0-0": [[1, 2], [3, 4]]}
-    assert a.stripped_mp4 == 1
-    p.write_text("a 1 2\na.mp4 3 4\n")
-    with pytest.raises(DataError, match="each video once"):
-        read_xd_annotations(p)

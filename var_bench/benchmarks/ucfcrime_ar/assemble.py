@@ -1,4 +1,5 @@
-"""Assemble UCFCrime-AR from its raw files (captions, split list, temporal annotations)."""
+"""Assemble UCFCrime-AR from its raw files (captions, split list, temporal annotations): the
+unit's assembler, which the spec names lazily so that only a build imports openpyxl and pandas."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ from typing import Mapping
 
 import pandas as pd
 
-from var_bench.benchmarks import BenchmarkSpec
+from var_bench.benchmarks.kit import (Assembled, ValidationRule, carve_validation, check_class_counts,
+                                      check_disjoint, read_lines)
+from var_bench.benchmarks.spec import BenchmarkSpec
+from var_bench.benchmarks.ucfcrime_ar.annotations import clip_segments, read_ucf_frames, read_ucf_temporal
+from var_bench.benchmarks.ucfcrime_ar.captions import read_captions
 from var_bench.errors import DataError
-from var_bench.data.splits import ValidationRule
-from var_bench.data.assembly.annotations import clip_segments, read_ucf_frames, read_ucf_temporal
-from var_bench.data.assembly.assembled import Assembled, carve_validation, check_class_counts, check_disjoint
-from var_bench.data.assembly.captions import read_captions
-from var_bench.data.assembly.namelists import read_ucf_split
 
 #: UCF-Crime keeps normal videos in these folders; their class is the spec's normal class.
 NORMAL_FOLDERS = ("Training_Normal_Videos_Anomaly", "Testing_Normal_Videos_Anomaly")
@@ -71,7 +71,7 @@ def assemble(spec: BenchmarkSpec, raw: Mapping[str, Path], rule: ValidationRule)
     train = _classify(spec, read_captions(raw["captions_train"]), raw["captions_train"].name)
     test = _classify(spec, read_captions(raw["captions_test"]), raw["captions_test"].name)
 
-    official = read_ucf_split(raw["split_train"])
+    official = read_lines(raw["split_train"])  # Class/Name.mp4 lines of the official split
     if set(official) != set(train["video_path"]):
         raise DataError(f"{raw['captions_train'].name}: expected the {len(official)} videos of the "
                         f"official UCF-Crime train split ({raw['split_train'].name}), got "

@@ -1,7 +1,8 @@
-"""Plain-text video lists: the UCF-Crime split list and XD-Violence's VGGish feature lists.
+"""XD-Violence's VGGish feature lists (``audio.list``, ``audio_test.list``) and the label codes
+every video id carries.
 
-Paths inside the lists are the original authors' absolute paths (``/media/peng/...``, ``G:\\...``):
-only the last component (and, for UCF, the class folder) means anything.
+Paths inside the lists are the original authors' absolute paths: only the last component means
+anything (:func:`~var_bench.benchmarks.kit.basename`).
 """
 
 from __future__ import annotations
@@ -9,26 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from var_bench.benchmarks.kit import basename, read_lines
 from var_bench.errors import DataError
 
 _XD_SUFFIX = "__vggish.npy"
 _XD_LABEL = re.compile(r"_label_([A-Z0-9]+(?:-[A-Z0-9]+)*)$")
-
-
-def read_lines(path: str | Path) -> list[str]:
-    """Non-empty lines, stripped (CRLF and trailing blanks tolerated)."""
-    with open(path, encoding="utf-8") as f:
-        return [line.strip() for line in f if line.strip()]
-
-
-def basename(p: str) -> str:
-    """Last component of a POSIX or Windows path."""
-    return re.split(r"[\\/]", p)[-1]
-
-
-def read_ucf_split(path: str | Path) -> list[str]:
-    """``Class/Name.mp4`` lines of the official UCF-Crime split list, in order."""
-    return read_lines(path)
 
 
 def read_xd_list(path: str | Path) -> list[str]:

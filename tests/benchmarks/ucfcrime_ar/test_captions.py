@@ -2,7 +2,7 @@ import openpyxl
 import pytest
 
 from support.rawdata import UCF_TEST, make_ucf
-from var_bench.data.assembly.captions import read_captions
+from var_bench.benchmarks.ucfcrime_ar.captions import read_captions
 from var_bench.errors import DataError
 
 

@@ -1,12 +1,7 @@
 import pytest
 
-from var_bench.data.assembly.namelists import basename, read_xd_list, xd_label_codes
+from var_bench.benchmarks.xdviolence_ar.lists import read_xd_list, xd_label_codes
 from var_bench.errors import DataError
-
-
-def test_basename_posix_and_windows():
-    assert basename("/media/peng/x/a__0.npy") == "a__0.npy"
-    assert basename("UCF_Train_ten_crop_i3d\\Abuse001_x264_i3d.npy") == "Abuse001_x264_i3d.npy"
 
 
 @pytest.mark.parametrize("vid, codes", [

@@ -4,7 +4,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from var_bench.data.assembly.splits import id_digest, validation_mask
+from var_bench.benchmarks.kit import id_digest, validation_mask
 
 
 def test_digest_is_sha256_hex():

@@ -1,4 +1,5 @@
-"""Assemble XDViolence-AR from its raw files (VGGish lists, test temporal annotations)."""
+"""Assemble XDViolence-AR from its raw files (VGGish lists, test temporal annotations): the unit's
+assembler, which the spec names lazily so that only a build imports pandas."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from typing import Mapping
 
 import pandas as pd
 
-from var_bench.benchmarks import BenchmarkSpec
+from var_bench.benchmarks.kit import (Assembled, ValidationRule, carve_validation, check_class_counts,
+                                      check_disjoint)
+from var_bench.benchmarks.spec import BenchmarkSpec
+from var_bench.benchmarks.xdviolence_ar.annotations import read_xd_annotations
+from var_bench.benchmarks.xdviolence_ar.lists import read_xd_list, xd_label_codes
 from var_bench.errors import DataError
-from var_bench.data.splits import ValidationRule
-from var_bench.data.assembly.annotations import read_xd_annotations
-from var_bench.data.assembly.assembled import Assembled, carve_validation, check_class_counts, check_disjoint
-from var_bench.data.assembly.namelists import read_xd_list, xd_label_codes
 
 NORMAL_CODE = "A"
 

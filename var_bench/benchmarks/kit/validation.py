@@ -2,15 +2,26 @@
 
 For each group g (UCF class; XD class of the first label code) with n_g training videos, the
 ceil(n_g / d) videos whose ``sha256(video_id)`` hex digest is smallest go to ``val`` (d = 10 by the
-rule in ``splits/<benchmark>.json``); train keeps the rest. Both keep upstream order. The rule needs
-no random seed and no id list: anyone can recompute it from the upstream files.
+rule in each unit's ``splits.json``); train keeps the rest. Both keep upstream order. The rule
+needs no random seed and no id list: anyone can recompute it from the upstream files.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass
 from typing import Sequence
+
+
+@dataclass(frozen=True)
+class ValidationRule:
+    """Per ``group_by`` group of ``source_split``, the ceil(n / denominator) ids with the smallest
+    sha256 hex digest form ``val``."""
+
+    source_split: str
+    group_by: str
+    denominator: int
 
 
 def id_digest(video_id: str) -> str:

@@ -1,16 +1,20 @@
-"""The result of assembling one benchmark from its raw files, before anything is written."""
+"""The result of assembling one benchmark from its raw files, before anything is written, and the
+checks every assembler runs on its split tables."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
+import numpy as np
 
-from var_bench.benchmarks import SPLITS, BenchmarkSpec
+from var_bench.benchmarks.kit.validation import ValidationRule, validation_mask
+from var_bench.benchmarks.spec import SPLITS, BenchmarkSpec
 from var_bench.errors import DataError
-from var_bench.data.splits import ValidationRule
-from var_bench.data.assembly.splits import validation_mask
+
+if TYPE_CHECKING:  # pandas is imported by the assemblers that build the tables, not here
+    import pandas as pd
 
 
 @dataclass
@@ -43,8 +47,8 @@ def check_class_counts(spec: BenchmarkSpec, split: str, df: pd.DataFrame) -> Non
 def carve_validation(upstream: dict[str, pd.DataFrame], rule: ValidationRule) -> dict[str, pd.DataFrame]:
     """Upstream {train, test} -> {train, val, test} by the validation rule (upstream order kept)."""
     src = upstream[rule.source_split]
-    mask = pd.Series(validation_mask(list(src["video_id"]), list(src[rule.group_by]),
-                                     rule.denominator), index=src.index)
+    mask = np.array(validation_mask(list(src["video_id"]), list(src[rule.group_by]),
+                                    rule.denominator), dtype=bool)
     out = dict(upstream)
     out["val"] = src[mask].reset_index(drop=True)
     out[rule.source_split] = src[~mask].reset_index(drop=True)
@@ -52,6 +56,7 @@ def carve_validation(upstream: dict[str, pd.DataFrame], rule: ValidationRule) ->
 
 
 def check_disjoint(spec: BenchmarkSpec, splits: dict[str, pd.DataFrame]) -> None:
+    """No video may sit in two splits: a video seen in training must never be scored in test."""
     seen: dict[str, str] = {}
     for name, df in splits.items():
         for vid in df["video_id"]:
