@@ -86,7 +86,6 @@ def _unit(tmp_path: Path, checksums: dict[str, str] | None = None) -> tuple[Benc
                  ColumnSpec("caption", "string", "the query text"),
                  ColumnSpec("upstream_index", "int32", "row upstream")),
         assembler=assemble_tiny, text_column="caption", resource_dir=str(resources),
-        val_fraction_denominator=DENOMINATOR,
     )
     return spec, mirror
 
@@ -129,3 +128,45 @@ def test_the_units_checksums_are_enforced(tmp_path):
             var_bench.download(NAME, home=tmp_path / "home", mirror=str(mirror), progress=False)
     finally:
         unregister_benchmark(NAME)
+
+
+def test_a_benchmark_with_its_own_val_split_and_no_classes(tmp_path):
+    """No validation rule (the benchmark ships train, val and test), no classes, no class counts:
+    optional facts, not assumptions."""
+    mirror, resources = tmp_path / "mirror", tmp_path / "unit"
+    (mirror / "tiny-bench").mkdir(parents=True)
+    resources.mkdir()
+    rows = {s: [(f"{s}{i}", f"caption {s} {i}") for i in range(n)]
+            for s, n in (("train", 5), ("val", 2), ("test", 3))}
+    sources = {}
+    for split, rs in rows.items():
+        data = "".join(f"{v}\t{c}\n" for v, c in rs).encode()
+        (mirror / "tiny-bench" / f"{split}.tsv").write_bytes(data)
+        sources[f"list_{split}"] = SourceFile("tiny", "bench", "0" * 40, f"{split}.tsv", len(data),
+                                              hashlib.sha256(data).hexdigest(), "MIT", split)
+
+    def assemble_own(spec, raw, rule):
+        assert rule is None
+        return Assembled({s: pd.DataFrame.from_records(
+            [dict(zip(("video_id", "caption"), line.split("\t")))
+             for line in raw[f"list_{s}"].read_text("utf-8").splitlines()]) for s in rows})
+
+    (resources / "splits.json").write_text(json.dumps({
+        "benchmark": "tinyown-ar",
+        "ids_sha256": {s: sha256_lines([v for v, _ in rs]) for s, rs in rows.items()}}))
+    spec = BenchmarkSpec(
+        name="tinyown-ar", title="TinyOwn-AR", version="0.0.1", query_modality="text",
+        gallery_modality="video",
+        tasks=(Retrieval((Direction("t2v", "text", "video", True),)),),
+        sources=frozen(sources), citation="@misc{tiny}", paper="a test", license_note="test",
+        columns=(ColumnSpec("video_id", "string", "id"), ColumnSpec("caption", "string", "text")),
+        assembler=assemble_own, text_column="caption", resource_dir=str(resources))
+    register_benchmark(spec)
+    try:
+        home = tmp_path / "home"
+        var_bench.download("tinyown-ar", home=home, mirror=str(mirror), progress=False)
+        assert var_bench.ids("tinyown-ar", "val", home=home) == ["val0", "val1"]
+        record = var_bench.score(np.eye(3, dtype=np.float32) + 0.5, "tinyown-ar", home=home)
+        assert list(record.metrics) == ["t2v"] and record.metrics["t2v"]["R@1"] == 100.0
+    finally:
+        unregister_benchmark("tinyown-ar")

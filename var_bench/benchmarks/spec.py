@@ -283,7 +283,7 @@ class BenchmarkSpec:
     classes: tuple[str, ...] = ()
     normal_class: str | None = None
     columns: tuple[ColumnSpec, ...] = ()
-    #: Assembler: ``f(spec, raw_paths_by_role, validation_rule) -> kit.Assembled``, or a lazy
+    #: Assembler: ``f(spec, raw_paths_by_role, validation_rule or None) -> kit.Assembled``, or a lazy
     #: ``"module:function"`` reference (keeps importing the registry light; a built-in unit names
     #: its own ``<unit>.assemble:assemble``).
     assembler: Callable[..., Any] | str | None = None
@@ -298,7 +298,6 @@ class BenchmarkSpec:
     #: Or a folder holding them: a benchmark declared outside any package (a plug-in, a test).
     resource_dir: str | None = None
     class_codes: Mapping[str, str] = field(default_factory=dict)
-    val_fraction_denominator: int = 10
 
     def source(self, role: str) -> SourceFile:
         """The pinned upstream file playing ``role`` (e.g. ``captions_train``)."""

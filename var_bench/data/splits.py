@@ -25,10 +25,11 @@ SPLITS_FILE = "splits.json"
 class SplitInfo:
     """A benchmark's split rule and the sha256 of every built, ordered id list: the split
     tables' ids (query ids when the benchmark has a ``query_id`` column, else video ids) and,
-    for a benchmark with gallery tables, their video ids (``videos_sha256``)."""
+    for a benchmark with gallery tables, their video ids (``videos_sha256``). ``rule``: how val is
+    carved from upstream train; None when the benchmark ships its own val split."""
 
     benchmark: str
-    rule: ValidationRule
+    rule: ValidationRule | None
     ids_sha256: Mapping[str, str]
     videos_sha256: Mapping[str, str] | None = None
 
@@ -41,10 +42,11 @@ def split_info(spec: BenchmarkSpec) -> SplitInfo:
 @lru_cache(maxsize=None)
 def _load(spec: BenchmarkSpec) -> SplitInfo:
     raw = json.loads(spec.resource_text(SPLITS_FILE))
-    rule = raw["validation_rule"]
+    rule = raw.get("validation_rule")  # absent: the benchmark ships its own val split
     return SplitInfo(
         benchmark=raw["benchmark"],
-        rule=ValidationRule(rule["source_split"], rule["group_by"], int(rule["denominator"])),
+        rule=(None if rule is None else
+              ValidationRule(rule["source_split"], rule["group_by"], int(rule["denominator"]))),
         ids_sha256=dict(raw["ids_sha256"]),
         videos_sha256=dict(raw["videos_sha256"]) if raw.get("videos_sha256") else None,
     )

@@ -71,8 +71,9 @@ def render_card(spec: BenchmarkSpec, counts: Mapping[str, int], notes: list[str]
         "|---|---|---|",
     ]
     split_notes = {
-        "train": "upstream train minus val",
-        "val": (f"carved from upstream {rule.source_split}: per `{rule.group_by}`, the "
+        "train": "upstream train" + ("" if rule is None else " minus val"),
+        "val": ("upstream val" if rule is None else
+                f"carved from upstream {rule.source_split}: per `{rule.group_by}`, the "
                 f"ceil(n/{rule.denominator}) videos with the smallest sha256(video_id)"),
         "test": "upstream test: the official evaluation set",
     }
