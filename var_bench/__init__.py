@@ -8,6 +8,8 @@ Public API (imported lazily so ``import var_bench`` stays fast)::
     var_bench.load_dataset("ucfcrime-ar", split="test")   # a datasets.Dataset
     var_bench.score(matrix, benchmark="ucfcrime-ar")      # a ResultRecord
     var_bench.compare(record_a, record_b)                # a paired comparison
+    var_bench.read_submission("sub.npz", "ucfcrime-ar")  # checked, not scored (a context manager)
+    var_bench.list_task_types()                          # ['retrieval']: task types as units
     var_bench.extract_features("ucfcrime-ar", videos, out, model="i3d-rgb")  # from the videos
 
 No public name here is also a submodule's name, so importing a submodule never replaces one
@@ -31,6 +33,9 @@ _LAZY = {
     "load_table": "var_bench.data.prepare",
     "score": "var_bench.scoring.score",
     "compare": "var_bench.scoring.score",
+    "read_submission": "var_bench.scoring.score",
+    "get_task_type": "var_bench.tasks.registry",
+    "list_task_types": "var_bench.tasks.registry",
     "ResultRecord": "var_bench.scoring.record",
     "extract_features": "var_bench.extract.pipeline:extract",
 }

@@ -28,7 +28,25 @@ for _spec in BUILTIN:
 
 
 def register_benchmark(spec: BenchmarkSpec, *, replace: bool = False) -> BenchmarkSpec:
-    """Make ``spec`` known by its name; a second, different spec under one name is refused."""
+    """Make ``spec`` known by its name (every command and function then takes it).
+
+    Args:
+        spec: the benchmark (its name lowercase with ``-``).
+        replace: allow replacing another spec of that name.
+
+    Returns:
+        ``spec``.
+
+    Raises:
+        InputError: a name in another spelling, or taken by a different spec.
+
+    Example:
+        >>> from dataclasses import replace as copy
+        >>> spec = register_benchmark(copy(UCFCRIME_AR, name="ucfcrime-ar-copy"))
+        >>> "ucfcrime-ar-copy" in list_benchmarks()
+        True
+        >>> unregister_benchmark("ucfcrime-ar-copy")
+    """
     return BENCHMARKS.register(spec.name, spec, replace=replace)
 
 
@@ -38,12 +56,33 @@ def unregister_benchmark(name: str) -> None:
 
 
 def list_benchmarks() -> list[str]:
-    """Names of the available benchmarks."""
+    """Names of the registered benchmarks (built-ins first, then plug-ins and registrations).
+
+    Example:
+        >>> list_benchmarks()[:2]
+        ['ucfcrime-ar', 'xdviolence-ar']
+    """
     return BENCHMARKS.names()
 
 
 def get_benchmark(name: str | BenchmarkSpec) -> BenchmarkSpec:
-    """The spec for ``name`` (case-insensitive; ``_`` and ``-`` are interchangeable)."""
+    """The spec of a benchmark.
+
+    Args:
+        name: its name (case-insensitive; ``_`` and ``-`` are interchangeable), or a spec
+            (returned as it is).
+
+    Returns:
+        The :class:`BenchmarkSpec`.
+
+    Raises:
+        InputError: no such benchmark (the message lists the registered ones).
+
+    Example:
+        >>> spec = get_benchmark("UCFCrime_AR")
+        >>> spec.name, spec.task().main_score
+        ('ucfcrime-ar', 'SumR')
+    """
     if isinstance(name, BenchmarkSpec):
         return name
     return BENCHMARKS.lookup(name)

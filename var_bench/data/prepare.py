@@ -42,11 +42,31 @@ def _current(spec: BenchmarkSpec, folder: Path) -> Manifest | None:
 def download(benchmarks: Iterable[str] | str | None = None, *, home: PathLike | None = None,
              mirror: str | None = None, progress: bool | None = None,
              rebuild: bool = False) -> dict[str, Manifest]:
-    """Fetch, verify and build ``benchmarks`` (default: all). Returns each benchmark's manifest.
+    """Fetch, verify (sha256) and build benchmarks into the data home.
 
-    Verified files are never fetched twice and an up-to-date build is not redone (unless
-    ``rebuild``): a second call does no network work. ``mirror``: a folder or http(s) URL laid out
-    ``<owner>-<repo>/<file>`` (default ``$VAR_BENCH_MIRROR``, else the pinned upstream URLs).
+    Verified files are never fetched twice and an up-to-date build is not redone: a second call
+    does no network work.
+
+    Args:
+        benchmarks: a name, several, or None for every registered benchmark.
+        home: the data home (default ``$VAR_BENCH_HOME``, else the per-user cache folder).
+        mirror: a folder or http(s) URL laid out ``<owner>-<repo>/<file>`` (default
+            ``$VAR_BENCH_MIRROR``, else the pinned upstream URLs).
+        progress: a bar on a terminal (None), always (True) or never (False).
+        rebuild: build again even when the build is current.
+
+    Returns:
+        Each benchmark's build :class:`~var_bench.data.assembly.manifest.Manifest` (counts, id
+        hashes, sources, the quirks repaired), by name.
+
+    Raises:
+        InputError: an unknown benchmark. DownloadError / DataError: a file that cannot be fetched
+            or does not verify, upstream data that no longer matches the shipped checksums.
+
+    Example:
+        >>> manifests = download("ucfcrime-ar", mirror="../shared/data")  # doctest: +SKIP
+        >>> manifests["ucfcrime-ar"].counts  # doctest: +SKIP
+        {'train': 1448, 'val': 162, 'test': 290}
     """
     names = [benchmarks] if isinstance(benchmarks, str) else list(benchmarks or BENCHMARKS)
     specs = [get_benchmark(b) for b in names]
@@ -77,7 +97,8 @@ def _download(specs: list[BenchmarkSpec], home, mirror, progress, rebuild) -> di
 
 def ensure_built(benchmark: str | BenchmarkSpec, *, home: PathLike | None = None,
                  mirror: str | None = None, download_missing: bool = True) -> Path:
-    """The built folder of ``benchmark``, downloading and building it first if needed."""
+    """The built folder of ``benchmark``, downloading and building it first if needed
+    (``download_missing``; else :class:`NotBuiltError` naming the command to run)."""
     spec = get_benchmark(benchmark)
     folder = built_dir(spec, home)
     if _current(spec, folder) is None:
@@ -106,9 +127,26 @@ def read_split_table(folder: Path, split: str, columns: list[str] | None = None)
 def load_table(benchmark: str, split: str = "test", *, home: PathLike | None = None,
                mirror: str | None = None, download: bool = True,
                videos: bool = False) -> "pd.DataFrame":
-    """One split (or ``a+b``) as a pandas DataFrame, canonical order; ``videos``: its video
-    (gallery) table, for a benchmark whose queries are not its videos (else the split itself,
-    one row per video)."""
+    """One split as a pandas DataFrame, in canonical order.
+
+    Args:
+        benchmark: the benchmark's name.
+        split: ``train``, ``val``, ``test`` or several joined with ``+``.
+        home, mirror, download: where the built dataset is; ``download=False`` never fetches.
+        videos: the split's video (gallery) table, for a benchmark whose queries are not its
+            videos (else the split itself, one row per video).
+
+    Returns:
+        The table: one row per video (or per query), the benchmark's columns (``docs/data.md``).
+
+    Raises:
+        InputError: an unknown split. NotBuiltError: nothing built and ``download`` is False.
+
+    Example:
+        >>> t = load_table("ucfcrime-ar", "test")  # doctest: +SKIP
+        >>> len(t), t.columns[0]  # doctest: +SKIP
+        (290, 'video_id')
+    """
     folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
     m = Manifest.read(folder)
     if videos and m is not None and m.videos_sha256 is not None:
@@ -119,9 +157,27 @@ def load_table(benchmark: str, split: str = "test", *, home: PathLike | None = N
 
 def ids(benchmark: str, split: str = "test", *, home: PathLike | None = None,
         mirror: str | None = None, download: bool = True, gallery: bool = False) -> list[str]:
-    """Canonical ids of ``split`` in canonical (upstream) order: the rows of a score matrix (the
-    video ids, or the query ids of a benchmark whose queries are not its videos), or with
-    ``gallery`` its columns (the video ids)."""
+    """Canonical ids of ``split`` in canonical (upstream) order, each list checked against the
+    hash recorded at build time.
+
+    Args:
+        benchmark: the benchmark's name.
+        split: ``train``, ``val``, ``test`` or several joined with ``+``.
+        home, mirror, download: where the built dataset is (built on first use).
+        gallery: the columns' ids (the videos) of a benchmark whose queries are not its videos;
+            else the rows' (for UCFCrime-AR and XDViolence-AR the videos, whose caption or audio
+            is the query: rows and columns alike).
+
+    Returns:
+        The ids: row i of a score matrix is id i.
+
+    Raises:
+        DataError: a built table edited since it was built.
+
+    Example:
+        >>> ids("ucfcrime-ar", "test")[:2]  # doctest: +SKIP
+        ['Abuse028_x264', 'Abuse030_x264']
+    """
     folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
     return [v for s in split_names(split) for v in verified_ids(folder, s, gallery=gallery)]
 

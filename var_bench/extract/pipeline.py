@@ -312,18 +312,41 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
             precision: str = "fp32", unpinned_weights: bool = False, ids: list[str] | None = None,
             progress: bool | None = None, home=None, download: bool = True,
             mirror: str | None = None) -> ExtractResult:
-    """Extract ``model`` features of ``benchmark``'s videos (files under ``videos``) into ``out``.
+    """Extract features of a benchmark's videos into a raw feature tree in the upstream layout
+    (what ``var-bench build`` reads), resumably.
 
-    ``recipe``: a name of :data:`~var_bench.extract.recipes.RECIPES` or a :class:`Recipe`
-    (default: the public-release recipe of the benchmark's videos; ``vadclip`` for CLIP);
-    ``flow``: tvl1 | raft (i3d-flow); ``crops``: 10 | 5 | 1 overrides the recipe's; ``batch``: clips (snippet x crop)
-    per forward pass; ``workers``: decoding threads running ahead of the model; ``shard``: ``"K/N"``
-    or ``"auto"`` (torchrun / SLURM variables); ``weights``: a file or folder, ``"random"``
-    (random-initialised, for tests and dry runs: the identity says so), or None (the data home's
-    pinned file, fetched into it first when missing unless ``download`` is False; ``mirror``: a
-    folder or http(s) URL to fetch from, default ``$VAR_BENCH_MIRROR``, else the pinned URL);
-    ``pca``: the VGGish PCA file (default: beside the weights); ``ids``: extract only these ids
-    (default: every split's). Returns an :class:`ExtractResult`.
+    Args:
+        benchmark: the benchmark whose videos (every split's) are extracted.
+        videos: the folder holding the video files.
+        out: the tree to write.
+        model: ``i3d-rgb``, ``i3d-flow``, ``vggish`` or a CLIP model (``MODELS``).
+        recipe: a name of :data:`~var_bench.extract.recipes.RECIPES` or a :class:`Recipe`
+            (default: the public-release recipe of the benchmark's video collection; ``vadclip``
+            for CLIP).
+        flow: ``tvl1`` or ``raft`` (``i3d-flow``). crops: 10 | 5 | 1, overriding the recipe's.
+        device, batch, workers, precision: the torch device, clips (snippet x crop) per forward
+            pass, decoding threads running ahead of the model, fp32 | fp16 | bf16.
+        shard: ``"K/N"`` or ``"auto"`` (torchrun / SLURM variables).
+        weights: a file or folder, ``"random"`` (random-initialised, for tests and dry runs: the
+            identity says so), or None (the data home's pinned file, fetched into it first when
+            missing unless ``download`` is False; ``mirror``: a folder or http(s) URL to fetch
+            from, default ``$VAR_BENCH_MIRROR``, else the pinned URL).
+        pca: the VGGish PCA file (default: beside the weights).
+        allow_missing: skip videos with no file (listed) instead of refusing.
+        unpinned_weights: accept weights whose sha256 is not pinned.
+        ids: extract only these ids (default: every split's).
+        progress, home: the progress policy; the data home.
+
+    Returns:
+        An :class:`ExtractResult`: the videos done, skipped and failed, and the tree's identity.
+
+    Raises:
+        InputError: an unknown model, recipe or option; missing videos (without
+            ``allow_missing``); weights that do not verify. ExtrasError: the ``extract`` extra
+            is not installed.
+
+    Example:
+        >>> extract("ucfcrime-ar", "UCF_Crimes/Videos", "feats/ucf", "i3d-rgb")  # doctest: +SKIP
     """
     from var_bench.benchmarks import get_benchmark
 

@@ -79,20 +79,40 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
                    layout_file=None, lists: dict | None = None,
                    row_group_bytes: int = ROW_GROUP_BYTES,
                    shard_bytes: int = SHARD_BYTES) -> FeatureManifest:
-    """Convert raw feature trees of ``benchmark`` into the store of its video collection,
+    """Convert raw feature trees of a benchmark's videos into the store of its video collection,
     ``<home>/features/<collection>/`` (replacing the store a benchmark over the same videos built).
 
-    ``features``: the main tree (Flow folders and VGGish files inside it are used unless ``flow``
-    / ``audio`` are given); ``streams``: more trees, stream name -> folder (e.g. ``{"clip": DIR}``);
-    ``layout``: a layout name or ``"auto"``; ``layout_file``: a YAML file of user layouts;
-    ``lists``: stream (``rgb`` = the main tree) -> list file, or a sequence of them, naming the
-    videos to take (their union);
-    ``crops``: a crop policy (mean | center | all | k, or ``train=mean,test=5``); ``dtype``:
-    float32 | float16; ``allow_missing``: build even when ids of a split have no files (listed in
-    the manifest and card); ``snippet_frames``: F for the snippet labels (default: the synthetic
-    marker's, else 16); ``progress``: see :mod:`var_bench.progress` (None: a bar on a terminal, log lines on a pipe).
-    Returns the manifest of the finished store (with its fingerprint digest and the known
-    releases it matches).
+    Args:
+        benchmark: the benchmark (its built metadata gives the splits and labels).
+        features: the main tree (Flow folders and VGGish files inside it are used unless
+            ``flow`` / ``audio`` are given).
+        flow, audio: separate Flow and VGGish trees.
+        layout: a layout name or ``"auto"`` (detected from the file names and sizes).
+        crops: a crop policy: mean | center | all | k, or per split ``train=mean,test=5``.
+        dtype: float32 | float16.
+        allow_missing: build even when ids of a split have no files (listed in the manifest and
+            card).
+        home: the data home.
+        snippet_frames: F for the snippet labels (default: the synthetic marker's, else 16).
+        progress: see :mod:`var_bench.progress` (None: a bar on a terminal, log lines on a pipe).
+        streams: more trees, stream name -> folder (e.g. ``{"clip": DIR}``).
+        layout_file: a YAML file of user layouts.
+        lists: stream (``rgb`` = the main tree) -> list file, or a sequence of them, naming the
+            videos to take (their union).
+        row_group_bytes, shard_bytes: the store's write sizes.
+
+    Returns:
+        The manifest of the finished store (with its fingerprint digest and the known releases
+        it matches).
+
+    Raises:
+        InputError: a tree in no known layout, a file that does not fit it (one line naming the
+            file), missing videos (without ``allow_missing``). NotBuiltError: no built metadata.
+
+    Example:
+        >>> m = build_features("ucfcrime-ar", "/data/UCF_Crime_I3D")  # doctest: +SKIP
+        >>> m.streams, m.counts  # doctest: +SKIP
+        (['rgb'], {'train': 1448, 'val': 162, 'test': 290})
     """
     spec = get_benchmark(benchmark)
     policy = parse_crop_policy(crops, SPLITS)

@@ -191,24 +191,41 @@ def _merged_metadata(meta: pa.Schema, feats: pa.Schema, names: tuple[str, ...]) 
 def load_dataset(benchmark: str, split: str | None = None, *, home: PathLike | None = None,
                  mirror: str | None = None, download: bool = True, features: bool = False
                  ) -> "datasets.Dataset | datasets.DatasetDict":
-    """A Hugging Face ``Dataset`` of one split (``"train"``, ``"val"``, ``"test"``, or several
-    joined with ``+``), or a ``DatasetDict`` of all splits when ``split`` is None.
+    """A built benchmark as a Hugging Face ``Dataset`` (one split) or ``DatasetDict`` (all).
 
-    Rows are in canonical order. Downloads and builds the benchmark on first use (``download=False``
-    raises :class:`NotBuiltError` instead). Tables are small and held in memory: nothing is written
-    to the Hugging Face cache.
+    Rows are in canonical order. Tables are small and held in memory: nothing is written to the
+    Hugging Face cache.
 
-    ``features=True`` adds the columns of the built feature store (``var-bench build``): per
-    stream ``rgb``/``flow``/``audio`` an ``Array2D`` ``[T, D]`` (``Array3D`` ``[T, C, D]`` for a
-    store built with ``--crops all``) with a dynamic first axis, plus ``num_snippets``,
-    ``<stream>_len``, ``video_label`` and ``snippet_labels``. Rows are joined on ``video_id``; a
-    video absent from the store (built with ``--allow-missing``) is dropped with a warning. The
-    feature arrays are not copied: they stay in the Arrow buffers read from the store's shards.
-    The store is the benchmark's video collection's: one built for another benchmark over the
-    same videos is read by ``video_id`` (those rows copied), with this benchmark's labels. For a
-    benchmark whose queries are not its videos (``query_id`` rows naming their positives in
-    ``video_ids``), ``features=True`` gives one row per (query, positive video) pair, the video in
-    ``video_id``: several captions of one video are several training rows.
+    ``features=True`` adds the columns of the video collection's feature store (``var-bench
+    build``): per stream ``rgb``/``flow``/``audio`` an ``Array2D`` ``[T, D]`` (``Array3D``
+    ``[T, C, D]`` for a store built with ``--crops all``) with a dynamic first axis, plus
+    ``num_snippets``, ``<stream>_len``, ``video_label`` and ``snippet_labels``. Rows are joined on
+    ``video_id``; a video absent from the store (built with ``--allow-missing``) is dropped with a
+    warning. The feature arrays are not copied: they stay in the Arrow buffers read from the
+    store's shards. A store built for another benchmark over the same videos is read by
+    ``video_id`` (those rows copied), with this benchmark's labels. For a benchmark whose queries
+    are not its videos (``query_id`` rows naming their positives in ``video_ids``), the features
+    come as one row per (query, positive video) pair: several captions of one video are several
+    training rows.
+
+    Args:
+        benchmark: the benchmark's name.
+        split: ``"train"``, ``"val"``, ``"test"``, several joined with ``+``, or None for all.
+        home, mirror: where the built dataset is (or is built from).
+        download: download and build on first use (False: :class:`NotBuiltError` instead).
+        features: join the feature store's columns.
+
+    Returns:
+        A ``datasets.Dataset`` (one split) or ``datasets.DatasetDict`` (``split=None``).
+
+    Raises:
+        InputError: an unknown benchmark or split. NotBuiltError: nothing built (and
+            ``download`` False), or no feature store for ``features=True``.
+
+    Example:
+        >>> test = load_dataset("ucfcrime-ar", "test")  # doctest: +SKIP
+        >>> test[0]["video_id"], len(test)  # doctest: +SKIP
+        ('Abuse028_x264', 290)
     """
     import datasets
 

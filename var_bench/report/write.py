@@ -19,7 +19,25 @@ def render_report(report: Report, fmt: str = "html") -> str:
 
 def write_report(submission: Any, benchmark: str, output: str | os.PathLike | None = None,
                  fmt: str = "html", **kwargs: Any) -> str:
-    """Build and render the report; write it atomically to ``output`` when given."""
+    """Build and render the report of a submission or record.
+
+    Args:
+        submission: a result record ``.json``, a submission file or an array.
+        benchmark: the benchmark it is of.
+        output: write the text here, atomically (None: only return it).
+        fmt: ``html`` (one self-contained page), ``md`` or ``json``.
+        kwargs: :func:`~var_bench.report.build.build_report`'s options (``task``, ``compare``,
+            ``home``, ``results_dir``, ...).
+
+    Returns:
+        The rendered report.
+
+    Raises:
+        InputError: an unknown format, a record of another benchmark, a bad submission.
+
+    Example:
+        >>> html = write_report("sub.npy", "ucfcrime-ar", "report.html")  # doctest: +SKIP
+    """
     if fmt not in RENDERERS:
         raise InputError(f"report format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     text = render_report(build_report(submission, benchmark, **kwargs), fmt)

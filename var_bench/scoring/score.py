@@ -180,6 +180,12 @@ def read_submission(submission: Any, benchmark: str | BenchmarkSpec | None = Non
 
     Raises:
         InputError: bad input, in one line.
+
+    Example:
+        >>> import numpy as np
+        >>> with read_submission({"t2v": np.eye(290)}, "ucfcrime-ar") as sub:
+        ...     sub.directions, sub.shape
+        (('t2v',), (290, 290))
     """
     spec = get_benchmark(benchmark) if benchmark is not None else None
     container = None
@@ -243,6 +249,15 @@ def compare(
 
     Raises:
         InputError: entries that do not rank the same queries, or bad options.
+
+    Example:
+        >>> import numpy as np
+        >>> r = np.random.default_rng(0)
+        >>> good = score(r.standard_normal((290, 290)) + 3 * np.eye(290), "ucfcrime-ar")
+        >>> poor = score(r.standard_normal((290, 290)), "ucfcrime-ar")
+        >>> c = compare(good, poor, replicates=500)
+        >>> c.rows[-1].metric, c.rows[-1].better
+        ('SumR', 'a')
     """
     _check_choice("method", method, COMPARE_METHODS)
     spec = None if benchmark is None else get_benchmark(benchmark)

@@ -115,15 +115,34 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
                snippet_frames: int = 16, flow: bool | None = None, layout: str | None = None,
                ragged: bool | None = None, home: str | os.PathLike | None = None,
                progress: bool | None = None, **amplitudes: float) -> SynthSummary:
-    """Write a synthetic raw feature tree of ``benchmark`` into ``out_dir``.
+    """Write a synthetic raw feature tree of a benchmark, with a signal models can learn, in one
+    of its video collection's declared layouts (what ``var-bench build`` reads).
 
-    ``videos``: only the first N videos of each upstream split (train, test), canonical order.
-    ``crops``: crops per video (default ``spec.upstream_crops``). ``snippets``:
-    N, T of unannotated videos is drawn in [ceil(N/2), N]. ``snippet_frames``: F, frames per
-    snippet. ``flow``: also write a Flow tree (default: on where the public release has Flow, ``spec.public_streams``).
-    ``layout``: the video layout (``ucf-crops`` or ``ucf-rtfm``; ``xd-i3d``). ``ragged``: flow and
-    audio may be one snippet short (default: on for XDViolence-AR). ``amplitudes``: fields of
-    :class:`~var_bench.synth.signal.Amplitudes`. Needs the benchmark's built metadata in ``home``.
+    Args:
+        out_dir: the tree to write.
+        benchmark: the benchmark (its built metadata, in ``home``, gives the videos and captions).
+        videos: only the first N videos of each upstream split (train, test), canonical order.
+        seed: the random seed.
+        crops: crops per video (default ``spec.upstream_crops``).
+        snippets: N; T of an unannotated video is drawn in [ceil(N/2), N].
+        snippet_frames: F, frames per snippet.
+        flow: also write a Flow tree (default: where the public release has Flow).
+        layout: one of the collection's video layouts (default: the first).
+        ragged: flow and audio may be one snippet short (default: on for XDViolence-AR).
+        home, progress: the data home; the progress policy.
+        amplitudes: fields of :class:`~var_bench.synth.signal.Amplitudes`.
+
+    Returns:
+        A :class:`SynthSummary`: the trees written (``paths``), counts and knobs.
+
+    Raises:
+        InputError: an unknown layout or knob, a layout without Flow asked for Flow.
+        NotBuiltError: no built metadata.
+
+    Example:
+        >>> made = synthesize("synth/ucf", "ucfcrime-ar", videos=50)  # doctest: +SKIP
+        >>> made.paths["features"]  # doctest: +SKIP
+        PosixPath('synth/ucf')
     """
     from var_bench.progress import Progress
 

@@ -124,15 +124,35 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
              out: str | Path = "submission.npz", home=None, device=None, json_path=None,
              data=None, features: str | None = None, batch_size: int | None = None,
              name: str | None = None) -> ResultRecord:
-    """Encode ``split`` with the checkpoint's model, write the submission ``out`` (``.npz``), score
-    it with :func:`var_bench.score` and return the record (also saved to ``json_path``).
+    """Encode a split with a trained checkpoint, write the submission and score it.
 
-    ``data``: a dataset to use instead of the feature store (tests); ``features``: the
-    ``features`` disclosure for such data. ``name``: the entry name. The disclosure (reference
-    model, features real or synthetic, how the checkpoint was chosen, test-time normalisation),
-    the name and the feature store's identity are written into the submission file
-    (``provenance``), so the record and a later ``var-bench score`` of the file carry them
-    alike. The end-to-end time (model load, encode, similarity, write, score) is logged.
+    The disclosure (reference model, features real or synthetic, how the checkpoint was chosen,
+    test-time normalisation), the name and the feature store's identity are written into the
+    submission file (``provenance``), so the record and a later ``var-bench score`` of the file
+    carry them alike. The end-to-end time (model load, encode, similarity, write, score) is
+    logged.
+
+    Args:
+        checkpoint_dir: a checkpoint folder (``<run>/best`` or ``<run>/last``).
+        benchmark: the benchmark (its default task is scored).
+        split: the split to encode (``test``; ``val`` to check a run).
+        out: the submission ``.npz`` to write (the per-direction layout with id arrays).
+        home, device, batch_size: where the features are, the torch device, the batch size.
+        json_path: also save the record here.
+        data: a dataset instead of the feature store (tests, custom data); ``features``: the
+            ``features`` disclosure for such data. name: the entry name.
+
+    Returns:
+        The :class:`~var_bench.scoring.record.ResultRecord` of the written submission.
+
+    Raises:
+        InputError: features of other sizes than trained on, an empty split, an ``out`` not
+            ending in ``.npz``. NotBuiltError: no feature store.
+
+    Example:
+        >>> rec = evaluate("runs/alan-ucfcrime-ar/best", "ucfcrime-ar")  # doctest: +SKIP
+        >>> rec.main_score, round(rec.main_value, 1)  # doctest: +SKIP
+        ('SumR', 160.7)
     """
     from var_bench.scoring.score import score
 

@@ -106,13 +106,32 @@ def train(model_name: str, benchmark: str | BenchmarkSpec, *, config: str | Path
           out: str | Path | None = None, home=None, resume: bool = True, device=None,
           overrides: Sequence[str] = (), data: Mapping[str, Dataset] | None = None,
           progress: bool | None = None) -> TrainResult:
-    """Train ``model_name`` on ``benchmark``'s train split, selecting on val (see module doc).
+    """Train a registered model on a benchmark's train split, choosing the checkpoint on val by
+    the task's main score (see the module docstring).
 
-    ``config``: a YAML file or config name (default: the benchmark's named config);
-    ``overrides``: ``a.b=c`` strings; ``out``: run folder (default ``runs/<model>-<benchmark>``);
-    ``resume``: continue from ``<out>/last`` when present (same model settings required);
-    ``data``: ``{"train": ds, "val": ds}`` datasets instead of the feature store (tests, custom
-    data); ``progress``: tqdm bar (None: only on a terminal).
+    Args:
+        model_name: a registered model (``var-bench models``).
+        benchmark: the benchmark (its default task selects checkpoints).
+        config: a YAML file or config name (``tiny``, a benchmark name; default: the benchmark's
+            named config).
+        out: the run folder (default ``runs/<model>-<benchmark>``).
+        home, device: where the feature store is; the torch device (default: CUDA if present).
+        resume: continue from ``<out>/last`` when present (same model settings required).
+        overrides: ``a.b=c`` strings applied to the config last.
+        data: ``{"train": ds, "val": ds}`` datasets instead of the feature store (tests, custom
+            data; pair rows with ``query_id`` for a table gold).
+        progress: a bar (None: only on a terminal).
+
+    Returns:
+        The :class:`TrainResult`: the best checkpoint, its val main score and epoch, the history.
+
+    Raises:
+        InputError: an unknown model or config, bad overrides. NotBuiltError: no feature store.
+
+    Example:
+        >>> res = train("alan", "ucfcrime-ar", config="tiny")  # doctest: +SKIP
+        >>> res.main_score, res.best_checkpoint  # doctest: +SKIP
+        ('SumR', PosixPath('runs/alan-ucfcrime-ar/best'))
     """
     spec = get_benchmark(benchmark)
     cfg = load_config(config, model=model_name, benchmark=spec.name, overrides=overrides)
