@@ -199,22 +199,17 @@ def read_submission(submission: Any, benchmark: str | BenchmarkSpec | None = Non
 
 
 def _infer(submission: Any, split: str) -> tuple[BenchmarkSpec, Any]:
-    """The benchmark a submission is for, from its shape (retrieval tasks with identity gold:
-    the only ones a size identifies), and the container opened to tell."""
-    from var_bench.tasks.retrieval.submission import Candidate, infer_benchmark, open_submission
-    from var_bench.tasks.retrieval.submission.read import budget
-
-    candidates = [Candidate(s.name, s.task(), (s.test_videos, s.test_videos))
-                  for s in BENCHMARKS.values()
-                  if s.task().type_name == "retrieval" and getattr(s.task(), "paired", False)
-                  and s.test_videos]
-    container = open_submission(submission, budget(None, max(c.shape[0] for c in candidates)))
-    try:
-        found = infer_benchmark(container, split, candidates)
-    except BaseException:
-        container.close()
-        raise
-    return get_benchmark(found.name), container
+    """The benchmark a submission is for, told by the task types of the registered benchmarks'
+    default tasks (:meth:`~var_bench.tasks.base.Task.infer_benchmark`; retrieval: from the
+    matrix's shape or keys), and what the type opened to tell (handed to its reader)."""
+    by_type: dict[type, list[tuple[BenchmarkSpec, Task]]] = {}
+    for s in BENCHMARKS.values():
+        by_type.setdefault(type(s.task()), []).append((s, s.task()))
+    for cls, candidates in by_type.items():
+        found = cls.infer_benchmark(submission, split, candidates)
+        if found is not None:
+            return found
+    raise InputError(f"{submission!r}: cannot tell the benchmark; name it (--benchmark)")
 
 
 def compare(

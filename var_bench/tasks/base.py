@@ -203,6 +203,14 @@ class Task(ABC):
         as a :class:`Prediction` (a context manager releasing open files); ``groups`` None: every
         group the submission holds. Refusals are one InputError line."""
 
+    @classmethod
+    def infer_benchmark(cls, submission: Any, split: str, candidates: Sequence[tuple[Any, "Task"]]
+                        ) -> tuple[Any, Any] | None:
+        """Which of ``candidates`` (``(spec, task)`` pairs of this type) a submission is for, when
+        the type can tell from the submission itself: ``(spec, opened)``, ``opened`` being what
+        :meth:`read` may take as ``container`` (None: the type cannot tell)."""
+        return None
+
     def input_warnings(self, prediction: "Prediction") -> list[str]:
         """Warnings on a read submission's values (legal to score, but suspicious)."""
         return []

@@ -163,6 +163,31 @@ class Retrieval(Task):
         return read_submission(submission, self, gold, benchmark=benchmark, split=split,
                                directions=groups, container=container)
 
+    @classmethod
+    def infer_benchmark(cls, submission: Any, split: str, candidates: Sequence[tuple[Any, Task]]
+                        ) -> tuple[Any, Any] | None:
+        """The benchmark of a matrix from its keys (direction names) or, on the test split, its
+        size: among the candidates whose test queries are their videos (an identity gold of a
+        declared size). Returns ``(spec, opened container)``.
+
+        Raises:
+            InputError: none or several candidates fit (the message names the sizes expected).
+        """
+        from var_bench.tasks.retrieval.submission import Candidate, infer_benchmark, open_submission
+        from var_bench.tasks.retrieval.submission.read import budget
+
+        sized = [(s, t) for s, t in candidates if t.paired and s.test_videos]
+        if not sized:
+            return None
+        options = [Candidate(s.name, t, (s.test_videos, s.test_videos)) for s, t in sized]
+        container = open_submission(submission, budget(None, max(c.shape[0] for c in options)))
+        try:
+            found = infer_benchmark(container, split, options)
+        except BaseException:
+            container.close()
+            raise
+        return next(s for s, _ in sized if s.name == found.name), container
+
     def input_warnings(self, prediction: Any) -> list[str]:
         """Matrices that look normalised over the query set, or padded with zeros."""
         from var_bench.tasks.retrieval.submission import normalisation_warnings
