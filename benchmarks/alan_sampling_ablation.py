@@ -76,7 +76,7 @@ def main() -> int:
             secs += time.perf_counter() - t0
             rec = evaluate(res.best_checkpoint, bench, split="test", out=out / "test.npz",
                            home=home, device="cpu")
-            sums.append(rec.SumR)
+            sums.append(rec.main_value)
             cells = rec.metrics
         sumr = sum(sums) / len(sums)
         results[label] = sumr
