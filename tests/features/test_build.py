@@ -8,6 +8,7 @@ import pytest
 
 from support.featuretrees import path_of, write_tree
 from var_bench.benchmarks import SPLITS, UCFCRIME_AR, XDVIOLENCE_AR
+from var_bench.cli import main
 from var_bench.errors import InputError, NotBuiltError
 from var_bench.features import build as build_mod
 from var_bench.features import build_features, read_split
@@ -242,6 +243,30 @@ def test_different_parameters_restart_the_staging_folder(ucf, monkeypatch):
     assert old
 
 
+def test_a_full_disk_is_exit_3_and_leaves_no_partial_shard(ucf_store, capsys, monkeypatch):
+    """F21 (issue 11): a full disk while a shard is written is exit 3, one line, and no partial
+    shard stays in the staging folder."""
+    import errno
+
+    from var_bench.features import store
+
+    _, raw, _ = ucf_store
+    real = store.ShardWriter._flush
+
+    def full(self):
+        real(self)
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.out_dir))
+
+    monkeypatch.setattr(store.ShardWriter, "_flush", full)
+    with pytest.raises(SystemExit) as e:
+        main(["build", UCF, "--features", str(raw), "--dtype", "float16"])
+    out = capsys.readouterr().out
+    assert e.value.code == 3 and "No space left on device" in out and out.count("\n") == 1
+    folder = _store()
+    staging = folder.with_name(folder.name + ".partial")
+    assert not [p for p in staging.rglob("*.part")]
+
+
 def test_synthetic_marker_sets_snippet_frames_and_flags(ucf):
     fx, root, _ = ucf
     (root / "VAR_BENCH_SYNTHETIC.json").write_text(json.dumps(
@@ -252,6 +277,18 @@ def test_synthetic_marker_sets_snippet_frames_and_flags(ucf):
     (root / "VAR_BENCH_SYNTHETIC.json").write_text("{not json")
     with pytest.raises(InputError, match="expected the JSON marker"):
         build_features(UCF, root)
+
+
+@pytest.mark.parametrize("marker", [{"snippet_frames": "abc"}, {"snippet_frames": -5},
+                                    {"snippet_frames": 10 ** 12}, {"snippet_frames": 1.5},
+                                    {"generator": "<script>x</script>"}])
+def test_synthetic_marker_values_are_checked(ucf_store, capsys, marker):
+    """F24 (issue 11): the synth marker's values are checked (exit 2), never an internal error."""
+    _, raw, _ = ucf_store
+    (raw / "VAR_BENCH_SYNTHETIC.json").write_text(json.dumps(marker))
+    with pytest.raises(SystemExit) as e:
+        main(["build", UCF, "--features", str(raw)])
+    assert e.value.code == 2 and "internal error" not in capsys.readouterr().out
 
 
 def test_needs_the_metadata_build(tmp_path):
