@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 
 import pytest
 
@@ -214,9 +213,8 @@ def test_ci_replicates_are_capped(replicates, monkeypatch) -> None:
     real = bootstrap.bootstrap_ci
     monkeypatch.setattr(bootstrap, "bootstrap_ci",
                         lambda *a, **k: asked.append(k["replicates"]) or real(*a, **k))
-    t0 = time.perf_counter()
     entry = _user(build_leaderboard("ucfcrime-ar", records=[("d.json", record)], ids_hash=fake_ids_hash))
-    assert asked == [MAX_REPLICATES] and time.perf_counter() - t0 < 60
+    assert asked == [MAX_REPLICATES]
     assert any(f"{MAX_REPLICATES} bootstrap replicates" in n for n in entry.notes)
 
 
