@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from var_bench.models import text
+from var_bench.models.deviations import collect
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +64,15 @@ def test_trainable_encoder_gets_gradients_and_dropout_override():
     _, _, cls, _ = enc(["A fire starts in a shop."])
     cls.sum().backward()
     assert any(p.grad is not None for p in enc.parameters())
+
+
+def test_text_fallback_is_a_named_deviation(monkeypatch):
+    """Issue 14: an encoder that fell back to the offline model names the deviation."""
+    from var_bench.models import text as text_mod
+
+    monkeypatch.setattr(text_mod, "resolve_text_model",
+                        lambda name: (str(text_mod.offline_model_path()), True))
+    enc = text_mod.TextEncoder("bert-base-cased", freeze=True)
+    assert [d.key for d in collect(enc)] == ["text.fallback"]
+    assert collect(text_mod.TextEncoder("offline", freeze=True)) == []
+
