@@ -1,8 +1,11 @@
 import logging
+import pickle
+from pathlib import Path
 
 import pytest
 import torch
 
+from var_bench.errors import InputError
 from var_bench.models import text
 from var_bench.models.deviations import collect
 
@@ -76,3 +79,27 @@ def test_text_fallback_is_a_named_deviation(monkeypatch):
     assert [d.key for d in collect(enc)] == ["text.fallback"]
     assert collect(text_mod.TextEncoder("offline", freeze=True)) == []
 
+
+def test_text_model_folder_with_only_a_pickle_is_refused(tmp_path):
+    """K1 (issue 11): a text-model folder holding only ``pytorch_model.bin`` is refused before
+    anything is unpickled."""
+    from transformers import BertConfig, BertTokenizerFast
+
+    folder = tmp_path / "evil-text-model"
+    folder.mkdir()
+    BertConfig(vocab_size=8, hidden_size=4, num_hidden_layers=1, num_attention_heads=1,
+               intermediate_size=4).save_pretrained(folder)
+    (folder / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "c"]))
+    BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
+    marker = tmp_path / "PWNED"
+
+    class Evil:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps(Evil()))
+    from var_bench.models.text import load_text_encoder
+
+    with pytest.raises(InputError, match="model.safetensors"):
+        load_text_encoder(str(folder))
+    assert not marker.exists()
