@@ -1,12 +1,11 @@
 """Protocol guards of a submission (var_bench.tasks.retrieval.submission.guards): the zero-cell
-warning; the disclosure keys."""
+warning."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from var_bench.scoring.record import DISCLOSURE_KEYS
 from var_bench.scoring.score import score
 
 
@@ -28,7 +27,3 @@ def test_zero_padded_top_k_matrix_is_warned_about() -> None:
 def test_raw_scores_are_not_warned_about() -> None:
     record = score(np.random.default_rng(1).standard_normal((290, 290)), "ucfcrime-ar")
     assert not any("exactly 0" in w for w in record.warnings)
-
-
-def test_disclosure_keys_ask_about_test_tuning_and_training_data() -> None:
-    assert {"tuned_on_test", "training_data"} <= set(DISCLOSURE_KEYS)
