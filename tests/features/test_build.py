@@ -243,14 +243,14 @@ def test_different_parameters_restart_the_staging_folder(ucf, monkeypatch):
     assert old
 
 
-def test_a_full_disk_is_exit_3_and_leaves_no_partial_shard(ucf_store, capsys, monkeypatch):
+def test_a_full_disk_is_exit_3_and_leaves_no_partial_shard(ucf, capsys, monkeypatch):
     """F21 (issue 11): a full disk while a shard is written is exit 3, one line, and no partial
     shard stays in the staging folder."""
     import errno
 
     from var_bench.features import store
 
-    _, raw, _ = ucf_store
+    _, raw, _ = ucf
     real = store.ShardWriter._flush
 
     def full(self):
@@ -282,9 +282,9 @@ def test_synthetic_marker_sets_snippet_frames_and_flags(ucf):
 @pytest.mark.parametrize("marker", [{"snippet_frames": "abc"}, {"snippet_frames": -5},
                                     {"snippet_frames": 10 ** 12}, {"snippet_frames": 1.5},
                                     {"generator": "<script>x</script>"}])
-def test_synthetic_marker_values_are_checked(ucf_store, capsys, marker):
+def test_synthetic_marker_values_are_checked(ucf, capsys, marker):
     """F24 (issue 11): the synth marker's values are checked (exit 2), never an internal error."""
-    _, raw, _ = ucf_store
+    _, raw, _ = ucf
     (raw / "VAR_BENCH_SYNTHETIC.json").write_text(json.dumps(marker))
     with pytest.raises(SystemExit) as e:
         main(["build", UCF, "--features", str(raw)])

@@ -265,8 +265,8 @@ IMPORT_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(IMPORT_CASES))
-def test_import_h5_refuses_and_keeps_the_good_store(ucf_store, tmp_path, capsys, case) -> None:
-    _, _, good = ucf_store
+def test_import_h5_refuses_and_keeps_the_good_store(shared_ucf_store, tmp_path, capsys, case) -> None:
+    _, _, good = shared_ucf_store
     edit, needle = IMPORT_CASES[case]
     bad = tmp_path / "bad.h5"
     bad.write_bytes(good.read_bytes())

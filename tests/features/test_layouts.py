@@ -106,9 +106,9 @@ def test_missing_crop_is_named(tmp_path):
         check_crops(idx["rgb"], ["Abuse001_x264"])
 
 
-def test_crop_index_in_a_file_name_is_bounded(ucf_store, capsys):
+def test_crop_index_in_a_file_name_is_bounded(ucf_tree, capsys):
     """F10 (issue 11): a crop index read from a file name is bounded before it sizes anything."""
-    ids, raw, _ = ucf_store
+    ids, raw = ucf_tree
     src = path_of(raw, "ucf-crops", "test", ids["test"][0], 0)
     (src.parent / f"{ids['test'][0]}__1000000000.npy").write_bytes(src.read_bytes())
     with pytest.raises(SystemExit) as e:

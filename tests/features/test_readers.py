@@ -81,9 +81,9 @@ def test_bad_files_are_named(tree, array, message):
     assert f"video {V}" in str(e.value) and "\n" not in str(e.value)
 
 
-def test_header_claiming_huge_T_is_refused(ucf_store, capsys):
+def test_header_claiming_huge_T_is_refused(ucf_tree, capsys):
     """F9 (issue 11): a header's size is bounded before a buffer is allocated."""
-    ids, raw, _ = ucf_store
+    ids, raw = ucf_tree
     p = path_of(raw, "ucf-crops", "test", ids["test"][0], 0)
     header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 1024), }" % 2 ** 40
     h = header.encode() + b" " * (-(len(header) + 11) % 64) + b"\n"
