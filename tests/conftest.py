@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,17 +25,33 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture
-def built_home(tmp_path, monkeypatch):
-    """A data home holding both benchmarks built from the synthetic raw fixtures."""
-    home = tmp_path / "home"
-    monkeypatch.setenv("VAR_BENCH_HOME", str(home))
+@pytest.fixture(scope="session")
+def _built_template(tmp_path_factory):
+    """Both benchmarks built once from the synthetic raw fixtures: (data home, fixtures)."""
+    root = tmp_path_factory.mktemp("built")
+    home = root / "home"
     fixtures = {}
-    for make in (make_ucf, make_xd):
-        fx = make(tmp_path / "raw")
-        assemble_into(fx.spec, fx.raw, built_dir(fx.spec, home), fx.info)
-        fixtures[fx.spec.name] = fx
-    return fixtures
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VAR_BENCH_HOME", str(home))
+        for make in (make_ucf, make_xd):
+            fx = make(root / "raw")
+            assemble_into(fx.spec, fx.raw, built_dir(fx.spec, home), fx.info)
+            fixtures[fx.spec.name] = fx
+    return home, fixtures
+
+
+@pytest.fixture
+def built_home(_built_template, tmp_path, monkeypatch):
+    """A data home (``tmp_path / "home"``) holding both benchmarks built from the synthetic raw
+    fixtures: the session's build, copied (the build is the same for every test; the raw files
+    are shared and only read)."""
+    template, fixtures = _built_template
+    home = tmp_path / "home"
+    shutil.copytree(template, home)
+    monkeypatch.setenv("VAR_BENCH_HOME", str(home))
+    return {name: dataclasses.replace(fx, raw=dict(fx.raw),
+                                      expected={s: list(v) for s, v in fx.expected.items()})
+            for name, fx in fixtures.items()}
 
 
 #: Knobs of the synthetic feature trees the learning tests train on: every id of both splits

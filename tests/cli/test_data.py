@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from support.cli import one_line_exit
 from support.httpserver import Fault, serve_folder
 from var_bench.benchmarks import BENCHMARKS
 from var_bench.data.splits import expected_ids_sha256
@@ -41,6 +42,21 @@ def test_unknown_benchmark_and_bad_mirror_are_one_line(tmp_path):
     assert_one_line_error(p, 2, "'ucf'", "ucfcrime-ar")
     p = run("download", "ucfcrime-ar", "--mirror", str(tmp_path / "missing"), home=tmp_path)
     assert_one_line_error(p, 2, "expected an http(s) URL or a folder", "missing")
+
+
+def test_home_that_is_not_a_folder_is_one_line(capsys):
+    """C43 (issue 11): a data home that is not a folder is one line, never an internal error."""
+    code, out = one_line_exit(capsys, "download", "ucfcrime-ar", "--home", "/dev/null", "--mirror",
+                              "/nonexistent-mirror")
+    assert code in (2, 3)
+
+
+def test_home_under_a_file_is_exit_3(tmp_path, capsys):
+    """C43 (issue 11): a data home below a file is exit 3, one line naming the OS error."""
+    f = tmp_path / "file"
+    f.write_text("x")
+    code, out = one_line_exit(capsys, "download", "ucfcrime-ar", "--home", str(f / "home"))
+    assert code == 3 and "Not a directory" in out
 
 
 @pytest.mark.network

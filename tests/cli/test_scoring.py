@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from support.cli import one_line_exit
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.scoring.record import ResultRecord
@@ -280,6 +282,28 @@ def test_bad_options(capsys, sub, args, needles):
 
 def test_missing_file(capsys, tmp_path):
     assert_refused(capsys, ["score", tmp_path / "nope.npy"], "found no such file")
+
+
+def test_negative_seed_is_exit_2(capsys, sub) -> None:
+    """C12 (issue 11): a bad value is exit 2, one line."""
+    code, out = one_line_exit(capsys, "score", str(sub), "--seed", "-1", "--ci", "--replicates", "10")
+    assert code == 2 and "--seed" in out
+
+
+@pytest.mark.parametrize(("err", "text"), [(errno.EROFS, "Read-only file system"),    # F20
+                                           (errno.ENOSPC, "No space left on device")])  # F22
+def test_unwritable_outputs_are_exit_3(capsys, sub, tmp_path, monkeypatch, err, text) -> None:
+    """F20, F22 (issue 11): a read-only or full disk is exit 3, one line, nothing half-written."""
+    real = os.replace
+
+    def refuse(src, dst, *a, **k):
+        raise OSError(err, text, str(dst))
+
+    monkeypatch.setattr(os, "replace", refuse)
+    code, out = one_line_exit(capsys, "score", str(sub), "--json", str(tmp_path / "r.json"))
+    monkeypatch.setattr(os, "replace", real)
+    assert code == 3 and text in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [sub.name]  # the temp file is gone
 
 
 # ------------------------------------------------------------------------------ real process

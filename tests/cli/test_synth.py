@@ -2,6 +2,7 @@ import os
 
 from click.testing import CliRunner
 
+from support.cli import one_line_exit
 from var_bench.cli import cli
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -16,3 +17,11 @@ def test_synth_command_writes_and_reports(built_home, tmp_path):
     assert f"var-bench build xdviolence-ar --features {out} --audio {out / 'vggish-features'}" in r.output
     assert (out / "VAR_BENCH_SYNTHETIC.json").is_file()
     assert '"noise": 0.5' in (out / "VAR_BENCH_SYNTHETIC.json").read_text()
+
+
+def test_synth_refuses_a_nan_amplitude(capsys, tmp_path):
+    """X1 (issue 11): a NaN amplitude is exit 2, one line, and no tree is written."""
+    code, out = one_line_exit(capsys, "synth", str(tmp_path / "t"), "-b", "ucfcrime-ar", "--videos", "2",
+                              "--noise", "nan")
+    assert code == 2 and "expected a finite number" in out
+    assert not (tmp_path / "t").exists() or not any((tmp_path / "t").rglob("*.npy"))

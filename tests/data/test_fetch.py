@@ -86,6 +86,17 @@ def test_retry_policy_rejects_bad_values(kw):
         RetryPolicy(**kw)
 
 
+def test_the_deadline_is_configurable(monkeypatch):
+    """D14 (issue 11): the per-file deadline is read from the environment and checked."""
+    monkeypatch.setenv("VAR_BENCH_DOWNLOAD_DEADLINE", "12.5")
+    assert RetryPolicy().seconds() == 12.5
+    monkeypatch.setenv("VAR_BENCH_DOWNLOAD_DEADLINE", "soon")
+    with pytest.raises(InputError):
+        RetryPolicy().seconds()
+    with pytest.raises(InputError):
+        RetryPolicy(deadline=float("nan"))
+
+
 def test_cache_layout_is_the_mirror_layout(mirror, raw):
     src, _ = make_source(mirror)
     assert cached_path(src, raw) == raw / "acme-data" / "file.bin"
@@ -149,6 +160,27 @@ def test_http_mirror_quotes_file_names(mirror, raw):
         fetch(src, raw, server.url + "/", retry=FAST)
         assert server.hits == {src.key: 1}
     assert cached_path(src, raw).read_bytes() == data
+
+
+@pytest.mark.parametrize("what", ["part", "cached"])
+@pytest.mark.parametrize("via", ["folder", "http"])
+def test_a_planted_symlink_in_the_cache_is_never_followed(mirror, raw, tmp_path, what, via):
+    """D23 (issue 11): a symlink planted at the cached or partial file's path is replaced, and
+    the file it points to is left alone."""
+    src, data = make_source(mirror)
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious")
+    link = partial_path(src, raw) if what == "part" else cached_path(src, raw)
+    link.parent.mkdir(parents=True)
+    link.symlink_to(precious)
+    if via == "http":
+        with serve_folder(mirror) as server:
+            fetch(src, raw, server.url, retry=FAST)
+    else:
+        fetch(src, raw, str(mirror))
+    assert precious.read_text() == "precious"
+    dest = cached_path(src, raw)
+    assert not dest.is_symlink() and dest.read_bytes() == data
 
 
 # --- local folder mirrors ----------------------------------------------------------------------
@@ -319,6 +351,16 @@ def test_read_timeout_is_retried(mirror, raw):
     assert cached_path(src, raw).read_bytes() == data
 
 
+@pytest.mark.network
+def test_a_trickling_server_hits_the_deadline(mirror, raw):
+    """D14 (issue 11): a server that trickles bytes hits the per-file deadline, leaving nothing."""
+    src, _ = make_source(mirror, size=5_000)
+    with serve_folder(mirror, {src.key: Fault.trickle(0.05)}) as server:
+        with pytest.raises(DownloadError, match="did not finish within the download deadline"):
+            fetch(src, raw, server.url, retry=RetryPolicy(attempts=2, backoff=0.001, deadline=1.0))
+    assert leftovers(raw) == []
+
+
 # --- resume ------------------------------------------------------------------------------------
 
 def test_dropped_connection_resumes_with_range(mirror, raw):
@@ -378,6 +420,19 @@ def test_connection_dropped_every_time_is_a_truncation_error(mirror, raw):
     assert "(truncated; connection dropped" in msg
     assert msg.endswith(f"gave up after 3 attempts from {url})")
     assert leftovers(raw) == []
+
+
+@pytest.mark.network
+@pytest.mark.parametrize("size", [42_880, 1_000, 65_535])
+def test_files_under_one_chunk_resume_after_drops(mirror, raw, size):
+    """D10 (issue 11): a file smaller than one read chunk still keeps and resumes the bytes it
+    received before a dropped connection."""
+    src, data = make_source(mirror, size=size)
+    with serve_folder(mirror, {src.key: Fault.drop(times=3, fraction=0.4)}) as server:
+        fetch(src, raw, server.url, retry=FAST)
+        ranges = server.ranges(src.key)
+    assert cached_path(src, raw).read_bytes() == data
+    assert any(r is not None for r in ranges)  # received bytes were kept and resumed
 
 
 # --- verification ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import datasets
 import pytest
 
 import var_bench
+from var_bench.cli import main
 from var_bench.errors import InputError, NotBuiltError
 
 
@@ -39,3 +40,26 @@ def test_not_built_without_download(tmp_path, monkeypatch):
 def test_unknown_benchmark():
     with pytest.raises(InputError, match=r"expected one of ucfcrime-ar, xdviolence-ar, got 'ucf'"):
         var_bench.load_dataset("ucf")
+
+
+def test_an_edited_built_table_is_detected(built_home, capsys):
+    """D20 (issue 11): a built table edited after the build (two ids swapped) is refused by the
+    library and by the CLI, never read in a new order."""
+    import pyarrow.parquet as pq
+
+    from var_bench.benchmarks import get_benchmark
+    from var_bench.data.assembly.manifest import DATA_FILE
+    from var_bench.data.paths import built_dir
+
+    path = built_dir(get_benchmark("ucfcrime-ar")) / DATA_FILE.format(split="test")
+    t = pq.read_table(path)
+    order = list(range(t.num_rows))
+    order[0], order[1] = order[1], order[0]  # two ids swapped
+    pq.write_table(t.take(order), path)
+    for call in (lambda: var_bench.ids("ucfcrime-ar", "test", download=False),
+                 lambda: var_bench.load_dataset("ucfcrime-ar", "test", download=False)):
+        with pytest.raises(var_bench.errors.DataError, match="edited or is corrupt"):
+            call()
+    with pytest.raises(SystemExit) as e:
+        main(["ids", "ucfcrime-ar"])
+    assert e.value.code == 1 and "edited or is corrupt" in capsys.readouterr().out

@@ -8,6 +8,7 @@ import pytest
 
 from support.featuretrees import path_of, write_tree
 from var_bench.benchmarks import SPLITS, UCFCRIME_AR, XDVIOLENCE_AR
+from var_bench.cli import main
 from var_bench.errors import InputError, NotBuiltError
 from var_bench.features import build as build_mod
 from var_bench.features import build_features, read_split
@@ -168,17 +169,29 @@ def test_broken_tree_fails_clearly_and_keeps_the_previous_build(ucf, how):
     build_features(UCF, root)
     before = _snapshot(_store())
     pattern = _break(root, fx, how)
-    fds = _open_fds()
+    fds = _open_files(root)
     with pytest.raises(InputError, match=pattern) as e:
         build_features(UCF, root)
     assert "\n" not in str(e.value)
     assert _snapshot(_store()) == before
-    assert _open_fds() == fds  # the readers keep files open from header to data: all closed
+    assert _open_files(root) == fds  # the readers keep files open from header to data: all closed
 
 
-def _open_fds() -> set[str] | None:
-    """This process's open file descriptors (None where /proc/self/fd does not exist)."""
-    return set(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+def _open_files(folder) -> set[str] | None:
+    """The files below ``folder`` that this process holds open (None where /proc/self/fd does
+    not exist). Only the tree's files: now and then an fd of the built metadata
+    (data/test.parquet, read with pyarrow) was still open right after the failed build, which
+    says nothing about the feature readers."""
+    if not os.path.isdir("/proc/self/fd"):
+        return None
+    held = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            held.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:  # closed meanwhile (the listing's own fd)
+            pass
+    base = os.path.realpath(folder) + os.sep
+    return {p for p in held if p.startswith(base)}
 
 
 def test_interrupted_build_resumes_and_matches(ucf, monkeypatch):
@@ -242,6 +255,30 @@ def test_different_parameters_restart_the_staging_folder(ucf, monkeypatch):
     assert old
 
 
+def test_a_full_disk_is_exit_3_and_leaves_no_partial_shard(ucf, capsys, monkeypatch):
+    """F21 (issue 11): a full disk while a shard is written is exit 3, one line, and no partial
+    shard stays in the staging folder."""
+    import errno
+
+    from var_bench.features import store
+
+    _, raw, _ = ucf
+    real = store.ShardWriter._flush
+
+    def full(self):
+        real(self)
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.out_dir))
+
+    monkeypatch.setattr(store.ShardWriter, "_flush", full)
+    with pytest.raises(SystemExit) as e:
+        main(["build", UCF, "--features", str(raw), "--dtype", "float16"])
+    out = capsys.readouterr().out
+    assert e.value.code == 3 and "No space left on device" in out and out.count("\n") == 1
+    folder = _store()
+    staging = folder.with_name(folder.name + ".partial")
+    assert not [p for p in staging.rglob("*.part")]
+
+
 def test_synthetic_marker_sets_snippet_frames_and_flags(ucf):
     fx, root, _ = ucf
     (root / "VAR_BENCH_SYNTHETIC.json").write_text(json.dumps(
@@ -252,6 +289,18 @@ def test_synthetic_marker_sets_snippet_frames_and_flags(ucf):
     (root / "VAR_BENCH_SYNTHETIC.json").write_text("{not json")
     with pytest.raises(InputError, match="expected the JSON marker"):
         build_features(UCF, root)
+
+
+@pytest.mark.parametrize("marker", [{"snippet_frames": "abc"}, {"snippet_frames": -5},
+                                    {"snippet_frames": 10 ** 12}, {"snippet_frames": 1.5},
+                                    {"generator": "<script>x</script>"}])
+def test_synthetic_marker_values_are_checked(ucf, capsys, marker):
+    """F24 (issue 11): the synth marker's values are checked (exit 2), never an internal error."""
+    _, raw, _ = ucf
+    (raw / "VAR_BENCH_SYNTHETIC.json").write_text(json.dumps(marker))
+    with pytest.raises(SystemExit) as e:
+        main(["build", UCF, "--features", str(raw)])
+    assert e.value.code == 2 and "internal error" not in capsys.readouterr().out
 
 
 def test_needs_the_metadata_build(tmp_path):

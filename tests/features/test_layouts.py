@@ -5,6 +5,7 @@ import pytest
 
 from support.featuretrees import path_of, write_tree
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
+from var_bench.cli import main
 from var_bench.errors import InputError
 from var_bench.features.layouts import check_crops, index_streams
 
@@ -103,6 +104,17 @@ def test_missing_crop_is_named(tmp_path):
     with pytest.raises(InputError, match=r"video Abuse001_x264 .*expected crops 0..9 .*found 0-6, 8-9 "
                                          r"\(missing Abuse001_x264__7.npy\)"):
         check_crops(idx["rgb"], ["Abuse001_x264"])
+
+
+def test_crop_index_in_a_file_name_is_bounded(ucf_tree, capsys):
+    """F10 (issue 11): a crop index read from a file name is bounded before it sizes anything."""
+    ids, raw = ucf_tree
+    src = path_of(raw, "ucf-crops", "test", ids["test"][0], 0)
+    (src.parent / f"{ids['test'][0]}__1000000000.npy").write_bytes(src.read_bytes())
+    with pytest.raises(SystemExit) as e:
+        main(["build", "ucfcrime-ar", "--features", str(raw), "--allow-missing"])
+    out = capsys.readouterr().out
+    assert e.value.code == 2 and "crop indices 0..63" in out
 
 
 def test_fingerprint_changes_with_a_file(tmp_path):

@@ -5,6 +5,7 @@ import pytest
 
 from support.featuretrees import path_of, write_tree
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
+from var_bench.cli import main
 from var_bench.errors import InputError
 from var_bench.features.layouts import index_streams
 from var_bench.features.readers import check_finite, read_header, read_stream, video_headers
@@ -78,6 +79,19 @@ def test_bad_files_are_named(tree, array, message):
     with pytest.raises(InputError, match=message) as e:
         video_headers(_index(root), V)
     assert f"video {V}" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_header_claiming_huge_T_is_refused(ucf_tree, capsys):
+    """F9 (issue 11): a header's size is bounded before a buffer is allocated."""
+    ids, raw = ucf_tree
+    p = path_of(raw, "ucf-crops", "test", ids["test"][0], 0)
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 1024), }" % 2 ** 40
+    h = header.encode() + b" " * (-(len(header) + 11) % 64) + b"\n"
+    p.write_bytes(b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h)
+    with pytest.raises(SystemExit) as e:
+        main(["build", "ucfcrime-ar", "--features", str(raw)])
+    out = capsys.readouterr().out
+    assert e.value.code == 2 and "T <= 100000 snippets" in out
 
 
 def test_not_an_npy_file_and_truncated(tree):

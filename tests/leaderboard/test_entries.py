@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from var_bench.benchmarks import UCFCRIME_AR
+from var_bench.leaderboard import build_leaderboard, render
 from var_bench.leaderboard.entries import (
     DISCLOSURE_LABELS,
     PUBLISHED,
@@ -71,3 +72,17 @@ def test_user_entry_carries_provenance_and_intervals() -> None:
     assert lo <= e.score <= hi
     assert e.interval("t2v", "nonsense") is None
     assert set(e.per_query) == {"t2v", "v2t"}
+
+
+def test_a_hand_added_reproduction_is_declared_not_shown_as_reproduced() -> None:
+    """Issue 11, class 6 (L11): a record claiming to rerun a published model does not replace
+    the published row; the claim is shown as declared."""
+    record = make_record(seed=7, skill=0.01)
+    record.disclosure.update({"reference_model": "alan", "features": "real I3D"})
+    board = build_leaderboard("ucfcrime-ar", records=[("r.json", record)], ids_hash=fake_ids_hash)
+    alan = next(e for e in board.entries if e.method == "ALAN")
+    assert alan.kind == "published" and alan.score == 160.7 and alan.source_kind == "paper"
+    md = render(board, "md")
+    row = next(line for line in md.splitlines() if line.startswith("| ") and "| ALAN |" in line)
+    assert "(declared)" in row and "Reproduced" not in md
+    assert "claims a rerun of alan (declared)" in "; ".join(board.user_entries[0].flags)

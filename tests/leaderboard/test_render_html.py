@@ -10,7 +10,7 @@ from var_bench.leaderboard import build_leaderboard, render
 from var_bench.leaderboard.layout import table_content
 
 from support.html import URL_ATTRS
-from support.records_factory import fake_ids_hash, make_record
+from support.records_factory import fake_ids_hash, hostile_board, make_record
 
 class _Collect(HTMLParser):
     def __init__(self) -> None:
@@ -77,3 +77,10 @@ def test_table_has_the_same_content_as_markdown() -> None:
 def test_user_text_is_escaped() -> None:
     html = render(_board(), "html")
     assert "<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt; &amp; co" in html
+
+
+def test_hostile_user_fields_are_escaped() -> None:
+    """Issue 11, class 5 (L1): the page shows user fields as text, never as markup."""
+    html = render(hostile_board(), "html")
+    assert "<script>alert" not in html and "<img src=x" not in html and "<svg/onload" not in html
+    assert "&lt;script&gt;" in html

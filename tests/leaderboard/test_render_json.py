@@ -8,7 +8,7 @@ from var_bench.leaderboard import build_leaderboard, render
 from var_bench.tasks.retrieval.counts import RankCounts
 from var_bench.tasks.retrieval.names import METRICS, SUMR
 
-from support.records_factory import fake_ids_hash, make_record
+from support.records_factory import HOSTILE_NAME, fake_ids_hash, hostile_board, make_record
 
 
 def test_json_has_all_entries_and_fields() -> None:
@@ -35,3 +35,12 @@ def test_json_has_all_entries_and_fields() -> None:
     assert q.higher.tolist() == record.per_query["v2a"].higher.tolist()
     assert q.tied.tolist() == record.per_query["v2a"].tied.tolist()
     assert set(mine) >= {"flags", "warnings", "disclosure", "versions", "date", "ids_sha256", "by_class"}
+
+
+def test_hostile_user_fields_stay_valid_json() -> None:
+    """Issue 11, class 5 (L4): user fields come out as one-line JSON strings."""
+    data = json.loads(render(hostile_board(), "json"))
+    entry = next(e for e in data["entries"] if e["kind"] == "user")
+    assert entry["method"] == " ".join(HOSTILE_NAME.split())
+    assert "\n" not in json.dumps(entry["disclosure"]).replace("\\n", "")
+    assert all("\n" not in v for v in entry["disclosure"].values())

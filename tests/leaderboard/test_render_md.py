@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from support.leaderboard_md import SUMR_COL, md_rows
@@ -12,7 +14,7 @@ from var_bench.leaderboard.published import published_table
 from var_bench.tables import MISSING
 
 from support.protocol_tables import protocol_tables
-from support.records_factory import fake_ids_hash, make_record, record_metadata
+from support.records_factory import fake_ids_hash, hostile_board, make_record, record_metadata
 
 
 @pytest.mark.parametrize("name", list(BENCHMARKS))
@@ -79,3 +81,23 @@ def test_by_class_breakdown_is_recomputed_from_the_class_labels() -> None:
     assert groups["normal"].split("|")[2].strip() == str(normal["n"])
     assert groups["normal"].split("|")[-2].strip() == f"{normal['summary']['SumR']:.1f}"
     assert "classy: by class" in render(board, "html")
+
+
+@pytest.mark.parametrize("case", ["L2-raw-html", "L2-links-images", "L3-newline-structure"])
+def test_markdown_neutralises_user_fields(case) -> None:
+    """Issue 11, class 5 (L2, L3): no user field can add HTML, a link, an image, a heading or a
+    table row to the Markdown document."""
+    md = render(hostile_board(), "md")
+    if case == "L2-raw-html":
+        assert not re.search(r"<\s*(script|img|svg|b)\b", md, re.I)
+    elif case == "L2-links-images":
+        # No link or image can form: every "[" of a user field is escaped.
+        assert not re.search(r"(?<!\\)\[[^\]]*(?<!\\)\]\(", md)
+        assert not re.search(r"(?<!\\)\]\(", md) and not re.search(r"(?<!\\)!(?<!\\)\[", md)
+    else:
+        assert not re.search(r"^#+ (INJECTED|WARN)", md, re.M)
+        assert "\n| ALAN | 999 |" not in md and "\n| fake | row |" not in md
+        # Every table line of the leaderboard has the header's number of cells.
+        table = md.split("\n\n")[1].splitlines()
+        widths = {len(re.split(r"(?<!\\)\|", line)) for line in table}
+        assert len(widths) == 1

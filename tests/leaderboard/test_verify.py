@@ -9,7 +9,9 @@ import pytest
 
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR, get_benchmark
 from var_bench.errors import InputError
+from var_bench.leaderboard import build_leaderboard, render
 from var_bench.leaderboard.verify import (
+    MAX_REPLICATES,
     default_ids_hash,
     load_records,
     recompute,
@@ -20,7 +22,7 @@ from var_bench.tasks.retrieval import ranks
 from var_bench.tasks.retrieval.counts import RankCounts
 from var_bench.data.splits import expected_ids_sha256
 
-from support.records_factory import FAKE_IDS_SHA256, fake_ids_hash, make_record
+from support.records_factory import FAKE_IDS_SHA256, fake_ids_hash, make_record, record_metadata
 
 TASK = UCFCRIME_AR.task()
 
@@ -142,3 +144,85 @@ def test_recompute_matches_the_metric_functions() -> None:
     metrics, sumr = recompute(TASK, record.per_query, "pessimistic")
     assert metrics["t2v"] == ranks.summarise(record.per_query["t2v"], "pessimistic")
     assert sumr == {"SumR": ranks.sum_recall(metrics)}
+
+
+# ---------------------------------------------------------------- fields shown as verified
+# Issue 11, class 6 (L7-L10): what the leaderboard shows is recomputed from the per-query
+# counts, dropped, or declared as the record's own; class 7 (L24): the record's ci settings.
+
+
+def _user(board):
+    return board.user_entries[0]
+
+
+def test_a_forged_ci_is_recomputed() -> None:
+    """L8."""
+    record = make_record(seed=3, ci=True)
+    honest = list(record.ci["intervals"]["t2v"]["R@1"])
+    record.ci["intervals"]["t2v"]["R@1"] = [99.0, 100.0]
+    record.ci["intervals"]["SumR"] = [590.0, 600.0]
+    entry = _user(build_leaderboard("ucfcrime-ar", records=[("f.json", record)],
+                                    ids_hash=fake_ids_hash))
+    assert entry.interval("t2v", "R@1") == pytest.approx(tuple(honest))
+    assert entry.interval(None, "SumR")[1] < 590
+
+
+def test_a_forged_by_class_table_is_dropped_or_recomputed() -> None:
+    """L9: dropped without the class labels, recomputed with them."""
+    record = make_record(seed=6, by_class=True)
+    record.by_class["classes"][next(iter(record.by_class["classes"]))]["summary"]["SumR"] = 600.0
+    dropped = _user(build_leaderboard("ucfcrime-ar", records=[("f.json", record)],
+                                      ids_hash=fake_ids_hash))
+    assert dropped.by_class is None and any("dropped" in n for n in dropped.notes)
+    assert "by class" not in render(build_leaderboard(
+        "ucfcrime-ar", records=[("f.json", record)], ids_hash=fake_ids_hash), "md")
+    redone = _user(build_leaderboard("ucfcrime-ar", records=[("f.json", record)],
+                                     ids_hash=fake_ids_hash,
+                                     metadata=record_metadata(seed=6)))
+    assert all(g["summary"]["SumR"] < 600 for g in redone.by_class["classes"].values())
+
+
+def test_a_deleted_warning_is_recomputed_and_record_warnings_are_labelled() -> None:
+    """L10: a deleted scorer warning cannot be detected from the counts; what the counts support
+    is recomputed, and the record's warnings are labelled as the record's own."""
+    record = make_record(seed=5, tie_rate=0.6, warnings=[])
+    entry = _user(build_leaderboard("ucfcrime-ar", records=[("f.json", record)],
+                                    ids_hash=fake_ids_hash))
+    assert "many tied queries" in entry.flags and entry.checks
+    md = render(build_leaderboard("ucfcrime-ar", records=[("f.json", make_record(
+        seed=5, warnings=["normalised"]))], ids_hash=fake_ids_hash), "md")
+    assert "warning (from the record): normalised" in md
+
+
+def test_a_forged_consistent_perfect_record_is_flagged_implausible() -> None:
+    """L7: counts forged consistently (every true item first, SumR 600) pass the recomputation
+    and are flagged."""
+    record = make_record(seed=8, skill=1.0, tie_rate=0.0)  # every true item first: SumR 600
+    entry = _user(build_leaderboard("ucfcrime-ar", records=[("o.json", record)],
+                                    ids_hash=fake_ids_hash))
+    assert entry.score == pytest.approx(600.0)
+    assert "implausible" in entry.flags
+
+
+@pytest.mark.parametrize("replicates", [10 ** 9, 1e12, MAX_REPLICATES + 1])
+def test_ci_replicates_are_capped(replicates, monkeypatch) -> None:
+    """L24: a record asking for more bootstrap replicates gets MAX_REPLICATES, with a note."""
+    record = make_record(seed=9, ties="optimistic")
+    record.ci = {"replicates": replicates, "level": 0.95, "seed": 0, "intervals": {}}
+    asked = []
+    real = bootstrap.bootstrap_ci
+    monkeypatch.setattr(bootstrap, "bootstrap_ci",
+                        lambda *a, **k: asked.append(k["replicates"]) or real(*a, **k))
+    entry = _user(build_leaderboard("ucfcrime-ar", records=[("d.json", record)], ids_hash=fake_ids_hash))
+    assert asked == [MAX_REPLICATES]
+    assert any(f"{MAX_REPLICATES} bootstrap replicates" in n for n in entry.notes)
+
+
+@pytest.mark.parametrize("ci", [{"replicates": "many"}, {"level": 7}, {"seed": -1},
+                                {"replicates": float("nan")}, {"level": "<script>"}])
+def test_malformed_ci_settings_drop_the_intervals(ci) -> None:
+    """L24."""
+    record = make_record(seed=9)
+    record.ci = {"intervals": {"SumR": [1.0, 2.0]}, **ci}
+    entry = _user(build_leaderboard("ucfcrime-ar", records=[("d.json", record)], ids_hash=fake_ids_hash))
+    assert entry.ci is None and any("dropped" in n for n in entry.notes)

@@ -98,6 +98,19 @@ def test_infonce_symmetric_and_low_for_diagonal():
     assert symmetric_infonce(s, 0.1).item() == pytest.approx(symmetric_infonce(s.t(), 0.1).item())
 
 
+def test_sampled_negative_loss_hand_values():
+    """Issue 14: the sampled-negative loss (XML's hard negatives) on a hand-computed matrix."""
+    sim = torch.tensor([[0.9, 0.5, 0.2], [0.6, 0.4, 0.3], [0.1, 0.8, 0.7]])
+    # pool 1 = the hardest negative. Rows: max neg (.5, .6, .8) vs diag (.9, .4, .7), margin .1:
+    #   relu(.1+.5-.9)=0, relu(.1+.6-.4)=.3, relu(.1+.8-.7)=.2 -> mean 1/6
+    # Columns: max neg (.6, .8, .3): 0, relu(.1+.8-.4)=.5, 0 -> mean 1/6. Total 1/3.
+    assert sampled_negative_ranking_loss(sim, 0.1, pool=1).item() == pytest.approx(1 / 3, abs=1e-6)
+    # Pool of all negatives: the mean over draws approaches the per-row average.
+    g = torch.Generator().manual_seed(0)
+    draws = torch.stack([sampled_negative_ranking_loss(sim, 0.1, None, g) for _ in range(3000)])
+    assert draws.mean().item() == pytest.approx(2 * max_margin_ranking_loss(sim, 0.1).item(), abs=0.01)
+
+
 # ---------------------------------------------------------------- positives from the gold
 
 def _dup_sim(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,6 +5,9 @@ from var_bench.models.modules import (
     GatedEmbeddingUnit, NetVLAD, PositionEmbedding, TransformerEncoderLayers, masked_max,
     masked_mean, sinusoidal_positions,
 )
+from var_bench.models.baselines.mmt import MultiModalTransformer
+
+from .baselines.fakebatch import TEXT, UCF, make_ctx
 
 
 def _x_mask():
@@ -31,6 +34,21 @@ def test_geu_output_unit_norm_and_shape():
     y = geu(torch.randn(2, 5))
     assert y.shape == (2, 7)
     assert torch.allclose(y.norm(dim=-1), torch.ones(2), atol=1e-5)
+
+
+def test_gated_unit_batch_norm_is_mmt_form():
+    """Issue 14: the GEU's optional batch norm of the gate, as MMT's code has it."""
+    torch.manual_seed(0)
+    geu = GatedEmbeddingUnit(5, 4, normalize=False, batch_norm=True).train()
+    x = torch.randn(6, 5)
+    y = geu.fc(x)
+    gate = geu.gate(y)
+    gate_bn = (gate - gate.mean(0)) / torch.sqrt(gate.var(0, unbiased=False) + geu.bn.eps)
+    assert torch.allclose(geu(x), y * torch.sigmoid(gate_bn), atol=1e-5)
+    assert GatedEmbeddingUnit(5, 4).bn is None
+    m = MultiModalTransformer.from_config({"dim": 16, "layers": 1, "heads": 2, "text": TEXT,
+                                           "geu_batch_norm": True}, make_ctx(UCF))
+    assert all(u.bn is not None for u in m.query_units.values())
 
 
 def test_netvlad_mask_equals_truncation():

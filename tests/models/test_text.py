@@ -1,9 +1,13 @@
 import logging
+import pickle
+from pathlib import Path
 
 import pytest
 import torch
 
+from var_bench.errors import InputError
 from var_bench.models import text
+from var_bench.models.deviations import collect
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +67,39 @@ def test_trainable_encoder_gets_gradients_and_dropout_override():
     _, _, cls, _ = enc(["A fire starts in a shop."])
     cls.sum().backward()
     assert any(p.grad is not None for p in enc.parameters())
+
+
+def test_text_fallback_is_a_named_deviation(monkeypatch):
+    """Issue 14: an encoder that fell back to the offline model names the deviation."""
+    from var_bench.models import text as text_mod
+
+    monkeypatch.setattr(text_mod, "resolve_text_model",
+                        lambda name: (str(text_mod.offline_model_path()), True))
+    enc = text_mod.TextEncoder("bert-base-cased", freeze=True)
+    assert [d.key for d in collect(enc)] == ["text.fallback"]
+    assert collect(text_mod.TextEncoder("offline", freeze=True)) == []
+
+
+def test_text_model_folder_with_only_a_pickle_is_refused(tmp_path):
+    """K1 (issue 11): a text-model folder holding only ``pytorch_model.bin`` is refused before
+    anything is unpickled."""
+    from transformers import BertConfig, BertTokenizerFast
+
+    folder = tmp_path / "evil-text-model"
+    folder.mkdir()
+    BertConfig(vocab_size=8, hidden_size=4, num_hidden_layers=1, num_attention_heads=1,
+               intermediate_size=4).save_pretrained(folder)
+    (folder / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "c"]))
+    BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
+    marker = tmp_path / "PWNED"
+
+    class Evil:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps(Evil()))
+    from var_bench.models.text import load_text_encoder
+
+    with pytest.raises(InputError, match="model.safetensors"):
+        load_text_encoder(str(folder))
+    assert not marker.exists()

@@ -92,3 +92,24 @@ def make_record(
         disclosure=disclosure if disclosure is not None else {k: "none" for k in DISCLOSURE_KEYS},
         warnings=list(warnings or []),
     )
+
+
+#: A method name that tries raw HTML, a javascript: link, an event handler and a remote image
+#: (the red-team report's class 5, issue 11).
+HOSTILE_NAME = '<script>alert("name")</script> [click](javascript:alert(1)) <img src=x onerror=alert(1)> ![x](http://attacker.example/t.png)'
+#: A disclosure value that would add a heading and table rows to a Markdown document.
+INJECTED = "none\n\n# INJECTED HEADING\n\n| fake | row |\n|---|---|\n| ALAN | 999 |"
+
+
+def hostile_board():
+    """A UCFCrime-AR leaderboard with one user record whose every free-text field (name,
+    warnings, disclosure keys and values, date, version) tries to inject HTML or Markdown."""
+    from var_bench.leaderboard import build_leaderboard
+
+    record = make_record(seed=11, name=HOSTILE_NAME, warnings=["w1\n# WARN HEADING\n| x | y |"],
+                         disclosure={"test_time_normalisation": INJECTED,
+                                     "extra_training_data": '"><img src=x onerror=alert(1)>',
+                                     "checkpoint_selection": "val", "<b>key</b>": "[l](javascript:x)"})
+    record.date = "<svg/onload=alert(1)>"
+    record.versions["var_bench"] = "<script>v</script>"
+    return build_leaderboard("ucfcrime-ar", records=[("evil.json", record)], ids_hash=fake_ids_hash)

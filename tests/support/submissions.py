@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -41,3 +43,10 @@ def refused(match: str, fn, *args, **kw) -> str:
     msg = str(info.value)
     assert "\n" not in msg
     return msg
+
+
+def save_npz(folder: Path, **arrays) -> Path:
+    """``np.savez(folder / "sub.npz", **arrays)``; the path."""
+    p = folder / "sub.npz"
+    np.savez(p, **arrays)
+    return p

@@ -1,7 +1,10 @@
 import json
+import pickle
+from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import save_file
 from torch import nn
 
 from var_bench.errors import DataError, InputError
@@ -75,3 +78,78 @@ def test_no_pickle_anywhere(tmp_path):
     for f in folder.iterdir():
         head = f.read_bytes()[:2]
         assert head != b"\x80\x02" and not f.name.endswith((".pt", ".pth", ".bin")), f
+
+
+# ------------------------------------------------------------ hostile checkpoints (issue 11)
+# Every bad value is refused by type and range when the checkpoint is read, in one InputError
+# line, before any model is built or any weight file is unpickled.
+
+GOOD_CTX = {"benchmark": "ucfcrime-ar", "query_modality": "text", "streams": ["rgb"],
+            "dims": {"rgb": 1024}, "text_model": "x"}
+
+
+def _saved(**edits):
+    saved = {"format": ckpt.CHECKPOINT_FORMAT, "model": "random", "config": {"model": "random"},
+             "context": dict(GOOD_CTX)}
+    for k, v in edits.items():
+        if k.startswith("ctx_"):
+            saved["context"][k[4:]] = v
+        else:
+            saved[k] = v
+    return saved
+
+
+@pytest.mark.parametrize(("saved", "state", "needle"), [
+    (_saved(format=99), {}, "expected checkpoint format 1, got 99"),          # K10
+    (_saved(ctx_dims={"rgb": 10 ** 12}), {}, r"context.dims.rgb: expected an integer in \[1"),  # K7
+    (_saved(ctx_dims={"rgb": -3}), {}, "context.dims.rgb"),                   # K8 negative
+    (_saved(context=None), {}, "expected a 'context' object"),                # K8 no context
+    (_saved(ctx_streams="rgb"), {}, "context.streams"),                       # K8 bad streams
+    (_saved(ctx_streams=["rgb", "flow"]), {}, "expected a size for stream 'flow'"),
+    ([1, 2], {}, "expected a JSON object, got list"),                         # K8 config.json list
+    (_saved(), [], "state.json: expected a JSON object, got list"),          # K8 state.json list
+])
+def test_checkpoint_configs_are_checked_before_building(tmp_path, saved, state, needle) -> None:
+    """K7, K8, K10: config.json and state.json of a checkpoint."""
+    with pytest.raises(InputError, match=needle):
+        ckpt.check_saved(saved, state, tmp_path)
+
+
+class _Tiny(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(3, 2)
+
+
+def _weights(tmp_path: Path, case: str) -> Path:
+    folder = tmp_path / case
+    folder.mkdir()
+    p = folder / ckpt.MODEL_FILE
+    if case == "K4-transposed":
+        save_file({"lin.weight": torch.zeros(3, 2), "lin.bias": torch.zeros(2)}, str(p))
+        return folder
+    save_file({"lin.weight": torch.zeros(2, 3), "lin.bias": torch.zeros(2)}, str(p))
+    raw = bytearray(p.read_bytes())
+    if case == "K3-truncated":
+        p.write_bytes(bytes(raw[: len(raw) // 2]))
+    elif case == "K3-header-2^62":
+        p.write_bytes((2 ** 62).to_bytes(8, "little") + bytes(raw[8:]))
+    elif case == "K3-offsets-beyond":
+        n = int.from_bytes(raw[:8], "little")
+        header = json.loads(raw[8:8 + n])
+        header["lin.bias"]["data_offsets"] = [0, 10 ** 6]
+        h = json.dumps(header).encode().ljust(n)
+        p.write_bytes(len(h).to_bytes(8, "little") + h + bytes(raw[8 + n:]))
+    elif case == "K3-pickle":
+        p.write_bytes(pickle.dumps({"lin.weight": 1}))
+    return folder
+
+
+@pytest.mark.parametrize("case", ["K3-truncated", "K3-header-2^62", "K3-offsets-beyond",
+                                  "K3-pickle", "K4-transposed"])
+def test_bad_safetensors_are_input_errors(tmp_path, case) -> None:
+    """K3, K4: model.safetensors files that lie about their sizes, hold a pickle or a transposed
+    weight."""
+    folder = _weights(tmp_path, case)
+    with pytest.raises(InputError, match="model.safetensors: expected"):
+        ckpt.load_model_weights(_Tiny(), folder)

@@ -2,7 +2,7 @@ import pytest
 
 from var_bench.errors import InputError
 from var_bench.training import config as cfgmod
-from var_bench.training.config import apply_overrides, load_config, parse_override
+from var_bench.training.config import apply_overrides, from_dict, load_config, parse_override
 
 
 @pytest.fixture
@@ -111,3 +111,47 @@ def test_trainer_options_are_validated_at_load(override, needle):
 def test_refit_refuses_patience():
     with pytest.raises(InputError, match="train.patience: expected null with train.refit_on_train_val"):
         load_config(model="tiny-test", overrides=["train.refit_on_train_val=true", "train.patience=3"])
+
+
+# ------------------------------------------------------------ hostile values (issue 11)
+# Every bad value is refused by type and range when the config is read, in one InputError line,
+# before any model is built.
+
+
+@pytest.mark.parametrize(("key", "value", "needle"), [
+    ("lr", float("nan"), "train.lr: expected a finite number"),
+    ("lr", float("inf"), "train.lr: expected a finite number"),
+    ("lr", True, "train.lr: expected a finite number"),
+    ("weight_decay", "abc", "train.weight_decay: expected a finite number"),
+    ("weight_decay", -5, "train.weight_decay: expected a number >= 0"),
+    ("seed", "abc", "train.seed: expected an integer"),
+    ("seed", -1, r"train.seed: expected an integer in \[0"),
+    ("grad_clip", float("nan"), "train.grad_clip: expected a finite number"),
+    ("epochs", True, "train.epochs: expected an integer"),
+    ("find_unused_parameters", "maybe", "find_unused_parameters: expected true or false"),
+])
+def test_config_values_are_checked_at_load(key, value, needle) -> None:
+    """K12, T6."""
+    with pytest.raises(InputError, match=needle):
+        from_dict({"model": "random", "train": {key: value}})
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    ({"dim": 10 ** 7}, r"model_args.dim: expected an integer in \[0, 16384\]"),
+    ({"dim": -5}, "model_args.dim"),
+    ({"layers": 10 ** 12}, "model_args.layers"),
+    ({"dropout": float("nan")}, "model_args.dropout: expected a finite number"),
+    ({"enc": {"hidden_dim": 10 ** 9}}, "model_args.enc.hidden_dim"),
+])
+def test_model_sizes_are_bounded_before_building(args, needle) -> None:
+    """K7."""
+    with pytest.raises(InputError, match=needle):
+        from_dict({"model": "random", "model_args": args})
+
+
+def test_non_utf8_yaml_is_one_line(tmp_path) -> None:
+    """T6."""
+    p = tmp_path / "binary.yaml"
+    p.write_bytes(b"\xff\xfe\x00 train: 1")
+    with pytest.raises(InputError, match="expected a UTF-8 YAML config"):
+        load_config(p, model="random")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,12 @@ from var_bench.features.validators import MAX_CROPS, MAX_SNIPPETS
 #: arrays only, which are refused anyway).
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                    (2, 0): np.lib.format.read_array_header_2_0}
+#: One header parse at a time: numpy parses the header dict with ``ast.literal_eval``, and on
+#: CPython 3.11 before 3.11.8 two threads building ASTs at once (the build reads videos in several
+#: threads) can fail with "SystemError: AST constructor recursion depth mismatch": the AST
+#: constructor's depth counter was shared and the GIL can be released by a garbage collection
+#: in the middle (python/cpython#106905). A parse takes microseconds; the data reads stay parallel.
+_HEADER_PARSE = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,8 @@ def read_header(path: Path, video_id: str, stream: str, head_rows: int = 0) -> N
             version = np.lib.format.read_magic(f)
             if version not in _HEADER_READERS:
                 raise ValueError(f"format version {version[0]}.{version[1]}")
-            shape, fortran, dtype = _HEADER_READERS[version](f)
+            with _HEADER_PARSE:
+                shape, fortran, dtype = _HEADER_READERS[version](f)
             offset, size = f.tell(), os.fstat(f.fileno()).st_size
             head = None
             if head_rows:

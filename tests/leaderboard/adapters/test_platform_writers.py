@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -15,7 +16,7 @@ from var_bench.leaderboard.adapters.keys import flat_scores, score_keys
 from var_bench.errors import InputError
 from var_bench.data.splits import expected_ids_sha256
 
-from support.records_factory import fake_ids_hash, make_record
+from support.records_factory import HOSTILE_NAME, fake_ids_hash, make_record
 
 
 def test_codalab_scores_txt(tmp_path) -> None:
@@ -69,3 +70,11 @@ def test_nothing_is_written_for_a_refused_record(tmp_path) -> None:
     with pytest.raises(InputError, match="ids_sha256"):
         write_codalab_scores(record, tmp_path / "scores.txt")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_platform_outputs_carry_no_user_strings() -> None:
+    """Issue 11, class 5: a hostile method name never reaches a platform's score file."""
+    record = make_record(seed=11, name=HOSTILE_NAME)
+    text = codalab_scores_text(record, fake_ids_hash)
+    assert all(re.fullmatch(r"\w+: [-\d.e+]+", line) for line in text.splitlines())
+    assert HOSTILE_NAME not in json.dumps(evalai_result(record, ids_hash=fake_ids_hash))

@@ -1,4 +1,6 @@
-"""The ALAN model: construction from configs, losses, encoding, similarity and determinism."""
+"""The ALAN model: construction from configs, losses, encoding, similarity and determinism; the
+options of the fidelity audit (issue 14), each with its formula checked, and the deviations that
+used to be silent, named."""
 
 from __future__ import annotations
 
@@ -6,12 +8,17 @@ import pytest
 import torch
 
 from var_bench.models.alan import ALAN, ALANConfig
+from var_bench.models.alan.encoders import QueryHead
+from var_bench.models.alan.phrases import TABLE_VI_VARIANTS
 from var_bench.benchmarks import get_benchmark
 from var_bench.errors import InputError
 from var_bench.models.base import ModelContext
+from var_bench.models.deviations import collect, disclosure_text
 from var_bench.training.config import load_config
 from var_bench.models.losses import max_margin_ranking_loss
 from var_bench.models.registry import get_model
+
+from ..baselines.fakebatch import UCF, make_batch, make_ctx
 
 TINY = dict(d=16, n=6, self_layers=1, heads=2, text_model="offline", text_freeze=True,
             text_cache=True, vpmpm_heads=2, detector_dropout=0.0, dropout=0.0)
@@ -191,3 +198,81 @@ def test_fs_only_and_as_only_ablations(offline_env):
         model = ALAN.from_config({**TINY, "sequences": seqs, "vpmpm": False},
                                  _ctx(streams=("rgb",)))
         assert torch.isfinite(model(_batch())["loss"])
+
+
+# ------------------------------------------------------------ options of the fidelity audit
+# Tiny ALANs on the baseline tests' fake contexts and batches (which also hold a CLIP stream).
+
+ALAN_TINY = dict(d=16, n=4, self_layers=1, heads=2, text_model="offline", text_freeze=True,
+                 text_cache=True, vpmpm_heads=2, detector_dropout=0.0, dropout=0.0,
+                 text_max_length=24)
+
+
+def _alan(streams=("rgb", "flow"), bench=UCF, **kw):
+    torch.manual_seed(0)
+    return ALAN.from_config({**ALAN_TINY, **kw}, make_ctx(bench, streams))
+
+
+def test_rank_reduction_sum_is_twice_mmt_in_the_forward_pass():
+    batch = make_batch(make_ctx(UCF), 4)
+    outs = {}
+    for red in ("mmt", "sum"):
+        m = _alan(rank_reduction=red, vpmpm=False).eval()
+        with torch.no_grad():
+            outs[red] = m(batch)["rank"].item()
+    assert outs["sum"] == pytest.approx(2 * outs["mmt"], rel=1e-5)
+    with pytest.raises(InputError, match="rank_reduction"):
+        _alan(rank_reduction="mean")
+
+
+def test_stream_weights_from_post_geu_embeddings():
+    head = QueryHead(8, 6, ("rgb", "flow"), weights_from="embeddings")
+    g, h = torch.randn(3, 8), torch.randn(3, 8)
+    q = head(g, h)
+    # w_s = softmax_s(u_s . g_ts + b_s): recomputed by hand from the GEU outputs.
+    logits = torch.cat([head.weight_g[s](q.g[s]) for s in ("rgb", "flow")], dim=-1)
+    assert torch.allclose(q.w_g, torch.softmax(logits, -1), atol=1e-6)
+    assert torch.allclose(q.w_h.sum(-1), torch.ones(3))
+    # The MMT form reads the pre-GEU vector: a Linear(in_dim, S).
+    assert QueryHead(8, 6, ("rgb", "flow")).weight_g.in_features == 8
+    m = _alan(weights_from="embeddings", vpmpm=False)
+    assert torch.isfinite(m(make_batch(make_ctx(UCF), 4))["loss"])
+    with pytest.raises(InputError, match="weights_from"):
+        _alan(weights_from="video")
+
+
+def test_alan_without_flow_names_the_deviation():
+    assert collect(_alan(vpmpm=False)) == []
+    devs = collect(_alan(streams=("rgb",), vpmpm=False))
+    assert [d.key for d in devs] == ["alan.no_flow"]
+    assert "no Cross Encoder" in devs[0].message
+    assert disclosure_text(devs).startswith("alan.no_flow: ")
+    assert disclosure_text([]) == "none"
+
+
+def test_alan_on_rgb_flow_and_clip_trains_and_names_the_deviation():
+    three = ("rgb", "flow", "clip")
+    torch.manual_seed(0)
+    m = ALAN.from_config({**ALAN_TINY, "streams": list(three), "vpmpm": False}, make_ctx(UCF, three))
+    assert m.streams == ("rgb", "flow", "clip")
+    assert [d.key for d in collect(m)] == ["alan.streams"]
+    assert "other 2 concatenated" in collect(m)[0].message
+    loss = m(make_batch(make_ctx(UCF, three), 4))["loss"]
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert m.video.project["clip"].weight.grad.abs().sum() > 0  # the CLIP stream is learnt from
+    alone = ALAN.from_config({**ALAN_TINY, "streams": ["clip"], "vpmpm": False},
+                             make_ctx(UCF, ("clip",)))
+    assert "clip: no Cross Encoder" in disclosure_text(collect(alone))
+    assert torch.isfinite(alone(make_batch(make_ctx(UCF, ("clip",)), 4))["loss"])
+    with pytest.raises(InputError, match="distinct video stream names"):
+        ALAN.from_config({**ALAN_TINY, "streams": ["rgb", "rgb"]}, make_ctx(UCF))
+
+
+def test_alan_runs_each_table_vi_variant():
+    batch = make_batch(make_ctx(UCF), 3)
+    for kinds in TABLE_VI_VARIANTS.values():
+        out = _alan(vpmpm_kinds=list(kinds), w_mpm=0.01)(batch)
+        assert torch.isfinite(out["loss"]) and out["mpm"] > 0
+    with pytest.raises(InputError, match="vpmpm_kinds"):
+        _alan(vpmpm_kinds=["XP"])

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from var_bench.models.alan.vpmpm import VPMPM, PhraseMasker
+from var_bench.models.alan.phrases import TABLE_VI_VARIANTS
 
 PAPER_EXAMPLE = "A shirtless man deliberately knocked down multiple shelves."
 
@@ -41,6 +42,40 @@ def test_masker_leaves_captions_without_the_kind_unmasked(tokenizer):
     masker = PhraseMasker(tokenizer, 64)
     m = masker.masks(["Night.", PAPER_EXAMPLE], "VP", 16)
     assert not m[0].any() and m[1].any()
+
+
+def _masked_tokens(tokenizer, mask, ids):
+    return tuple(tokenizer.convert_ids_to_tokens([ids[i] for i in mask.nonzero().ravel()]))
+
+
+def test_table_vi_noun_and_verb_word_passes(tokenizer):
+    """Issue 14: Table VI's noun and verb word passes mask single words."""
+    masker = PhraseMasker(tokenizer, 64)
+    ids = tokenizer(PAPER_EXAMPLE)["input_ids"]
+    gen = torch.Generator().manual_seed(0)
+    nouns = {_masked_tokens(tokenizer, masker.masks([PAPER_EXAMPLE], "N", len(ids), generator=gen)[0], ids)
+             for _ in range(30)}
+    verbs = {_masked_tokens(tokenizer, masker.masks([PAPER_EXAMPLE], "V", len(ids), generator=gen)[0], ids)
+             for _ in range(30)}
+    # Single noun words, never a whole phrase (spaCy's small model also tags "shirtless" NOUN).
+    assert {("man",), ("shelves",)} <= nouns <= {("man",), ("shelves",), ("shirt", "##less")}
+    assert verbs == {("knocked",)}
+    assert TABLE_VI_VARIANTS == {"random_words": ("RW",), "noun_verb_words": ("N", "V"),
+                                 "phrases": ("NP", "VP")}
+
+
+def test_table_vi_random_words_pass(tokenizer):
+    """Issue 14: Table VI's random-word pass."""
+    masker = PhraseMasker(tokenizer, 64)
+    ids = tokenizer(PAPER_EXAMPLE)["input_ids"]
+    gen = torch.Generator().manual_seed(0)
+    counts = [int(masker.masks([PAPER_EXAMPLE], "RW", len(ids), generator=gen)[0].sum())
+              for _ in range(200)]
+    assert min(counts) >= 1                  # at least one word per caption
+    # 8 words at rate 0.15 (at least one): about 1.5 tokens masked on average, never [CLS]/[SEP].
+    assert 1.0 < sum(counts) / len(counts) < 2.5
+    m = masker.masks([PAPER_EXAMPLE], "RW", len(ids), generator=gen)[0]
+    assert not m[0] and not m[len(ids) - 1]
 
 
 def _decoder(head="linear", vocab=50, hidden=16, emb=None):

@@ -12,7 +12,8 @@ from var_bench.models.registry import get_model
 
 from .checks import (blocks_equal_one_block, eval_encodings, losses_decrease, model_ctx,
                      padding_batches, shapes_batch, tiny_model, unmask)
-from .fakebatch import UCF, XD, build, evaluate_pair, make_batch, parameters_without_gradient
+from .fakebatch import (TEXT, UCF, XD, build, evaluate_pair, make_batch, make_ctx,
+                        parameters_without_gradient)
 
 ARGS = dict(dim=16, layers=1, heads=2, num_snippets=12)
 
@@ -104,6 +105,27 @@ def test_aosm_interpolates_between_mean_and_max():
     assert torch.allclose(aosm(x, mask, -1, 1e3), torch.tensor([0.4 / 3]), atol=1e-3)  # mean
     assert torch.allclose(aosm(x, mask, -1, 1e-4), torch.tensor([0.5]), atol=1e-6)     # max
     assert aosm(x, torch.zeros_like(mask), -1, 0.01).item() == 0.0                     # empty
+
+
+def test_xclip_mat_weights_identity_at_init_then_bilinear():
+    """Issue 14: the optional MAT weights of the fine-grained similarities (``mat_weights``):
+    identity weights give the plain cosines, a weight W gives s W v^T."""
+    torch.manual_seed(0)
+    n = torch.nn.functional.normalize
+    s, w, v, f = n(torch.randn(2, 8), dim=-1), n(torch.randn(2, 3, 8), dim=-1), \
+        n(torch.randn(3, 8), dim=-1), n(torch.randn(3, 4, 8), dim=-1)
+    wm, fm = torch.ones(2, 3, dtype=torch.bool), torch.ones(3, 4, dtype=torch.bool)
+    plain = four_similarities(s, w, wm, v, f, fm, 0.01)
+    eye = four_similarities(s, w, wm, v, f, fm, 0.01, torch.eye(8), torch.eye(8))
+    assert all(torch.allclose(plain[k], eye[k]) for k in plain)
+    W = torch.randn(8, 8)
+    bil = four_similarities(s, w, wm, v, f, fm, 0.01, W, None)
+    assert torch.allclose(bil["video_sentence"], s @ W @ v.t(), atol=1e-6)
+    m = XCLIP.from_config({"dim": 16, "layers": 1, "heads": 2, "num_snippets": 4, "text": TEXT,
+                           "mat_weights": True}, make_ctx(UCF))
+    assert m.global_mat_weight.shape == (16, 16)
+    assert XCLIP.from_config({"dim": 16, "layers": 1, "heads": 2, "num_snippets": 4, "text": TEXT},
+                             make_ctx(UCF)).global_mat_weight is None
 
 
 def test_similarity_blocks_equal_one_block(model, monkeypatch):

@@ -13,7 +13,8 @@ from var_bench.models.registry import get_model
 
 from .checks import (blocks_equal_one_block, eval_encodings, losses_decrease, model_ctx,
                      padding_batches, shapes_batch, tiny_model, unmask)
-from .fakebatch import UCF, XD, build, evaluate_pair, make_batch, parameters_without_gradient
+from .fakebatch import (TEXT, UCF, XD, build, evaluate_pair, make_batch, make_ctx,
+                        parameters_without_gradient)
 
 ARGS = dict(hidden=16, heads=2, max_snippets=12)
 
@@ -110,6 +111,21 @@ def test_rgb_only_has_one_modular_query():
     assert m.streams == ("rgb",) and m.modular.out_features == 1
     s = evaluate_pair(m, make_batch(ctx, 3, 5), make_batch(ctx, 3, 5))
     assert s.shape == (3, 3)
+
+
+def test_xml_hard_negatives_count_steps_and_switch_pool():
+    """Issue 14: with ``hard_negatives`` XML counts its training steps (kept in the state dict;
+    the negative pool switches at ``hard_start_step``); without it, no counter is saved."""
+    torch.manual_seed(0)
+    m = XML.from_config({"hidden": 16, "heads": 2, "max_snippets": 8, "text": TEXT,
+                         "hard_negatives": True, "hard_pool": 1, "hard_start_step": 2},
+                        make_ctx(UCF))
+    batch = make_batch(make_ctx(UCF), 4)
+    for _ in range(3):
+        assert torch.isfinite(m(batch)["loss"])
+    assert int(m.train_steps) == 3 and "train_steps" in m.state_dict()
+    assert "train_steps" not in XML.from_config({"hidden": 16, "heads": 2, "max_snippets": 8,
+                                                 "text": TEXT}, make_ctx(UCF)).state_dict()
 
 
 @pytest.mark.parametrize("benchmark", [UCF, XD])

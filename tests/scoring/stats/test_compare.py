@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from var_bench.errors import InputError
-from var_bench.scoring.stats.compare import METHODS, Comparison, ComparisonRow, paired_compare
+from var_bench.scoring.stats.compare import (METHODS, Comparison, ComparisonRow, bonferroni_adjust,
+                                             holm_adjust, paired_compare)
 from var_bench.tasks.retrieval.counts import RankCounts
 from var_bench.tasks.retrieval.names import METRICS, SUMR
 from var_bench.tasks.retrieval.ranks import sum_recall, summarise
@@ -149,3 +150,28 @@ def test_median_of_constant_systems_has_no_permutation_power() -> None:
 def test_mismatches_are_refused(a, b, kw, message) -> None:
     with pytest.raises(InputError, match=message):
         paired_compare(TASK, a, b, **kw)
+
+
+def test_holm_matches_the_textbook_example() -> None:
+    assert holm_adjust([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm_adjust([]) == [] and bonferroni_adjust([0.2, 0.5]) == [0.4, 1.0]
+    ps = np.random.default_rng(2).random(20)
+    adj = np.array(holm_adjust(ps))
+    assert np.all(adj >= ps) and np.all(adj <= np.minimum(1, 20 * ps) + 1e-12)
+
+
+def test_paired_compare_reports_holm_adjusted_p() -> None:
+    good = RankCounts([0] * 60 + [9] * 40, [0] * 100)
+    poor = RankCounts([0] * 20 + [9] * 80, [0] * 100)
+    c = paired_compare(UCFCRIME_AR.task(), {"t2v": good}, {"t2v": poor}, replicates=500)
+    assert c.correction == "holm"
+    assert [r.p_adjusted for r in c.rows] == pytest.approx(holm_adjust([r.p_value for r in c.rows]))
+
+
+def test_batched_sign_flip_pvalues_equal_the_single_pair_test() -> None:
+    from var_bench.scoring.stats.compare import sign_flip_pvalue, sign_flip_pvalues
+
+    d = np.random.default_rng(0).standard_normal((5, 290)) * 0.1 + 0.01
+    d[2] = 0.0
+    assert sign_flip_pvalues(d, replicates=500) == [sign_flip_pvalue(x, replicates=500) for x in d]
+    assert sign_flip_pvalues(d, replicates=500)[2] == 1.0

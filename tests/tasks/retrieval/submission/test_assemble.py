@@ -5,14 +5,16 @@ from __future__ import annotations
 
 
 import numpy as np
+import pytest
 import torch
 
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
+from var_bench.errors import InputError
 from var_bench.fsutil import sha256_lines
 from var_bench.scoring.score import read_submission
 from var_bench.tasks import Gold, IdList
 
-from support.submissions import N_UCF, N_XD, UCF_IDS, gold_for, no_list_gold, refused, whole
+from support.submissions import N_UCF, N_XD, UCF_IDS, gold_for, no_list_gold, refused, save_npz, whole
 
 
 def test_npz_single_matrix_under_any_name(tmp_path, S):
@@ -109,6 +111,15 @@ def test_npz_extra_and_missing_keys(tmp_path, S):
     assert "missing key 'v2t'" in refused("expected keys", read_submission, p, direction="v2t")
     np.savez(p, text_ids=np.array(UCF_IDS))
     refused("got no matrix", read_submission, p, "ucfcrime-ar")
+
+
+def test_npz_single_matrix_only_as_arr_0(tmp_path, S):
+    """Issue 11, class 9: np.savez(path, video_to_text=S), a typo for v2t, is not taken as t2v."""
+    with pytest.raises(InputError, match="expected .npz keys t2v, v2t or arr_0"):
+        read_submission(save_npz(tmp_path, video_to_text=S), "ucfcrime-ar")  # not silently taken as t2v
+    p = tmp_path / "plain.npz"
+    np.savez(p, S)  # what np.savez(path, S) writes: arr_0
+    assert read_submission(p, "ucfcrime-ar").joint is not None
 
 
 def test_ids_that_differ_say_how_many_and_show_one(tmp_path, S):
