@@ -16,11 +16,15 @@ import pytest
 MODELS_EXTRA = ("torch", "transformers", "spacy", "safetensors", "yaml")
 #: Modules (globs, relative to this folder) that need the ``models`` extra to be imported.
 NEEDS_MODELS_EXTRA = [
-    "var_bench/models/*", "var_bench/training/*",
-    "var_bench/loaders/dataset.py", "var_bench/loaders/batching.py",
+    "var_bench/models/*",
+    "var_bench/training/*",
+    "var_bench/loaders/dataset.py",
+    "var_bench/loaders/batching.py",
 ]
 
-collect_ignore_glob = [] if all(importlib.util.find_spec(m) for m in MODELS_EXTRA) else NEEDS_MODELS_EXTRA
+collect_ignore_glob = (
+    [] if all(importlib.util.find_spec(m) for m in MODELS_EXTRA) else NEEDS_MODELS_EXTRA
+)
 
 
 @pytest.fixture(autouse=True)

@@ -31,11 +31,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mirror", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    ap.add_argument(
+        "--mirror", default=str(Path(__file__).resolve().parents[2] / "shared" / "data")
+    )
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--snippets", type=int, default=64)
     ap.add_argument("--n", type=int, default=8)
-    ap.add_argument("--seeds", default="0", help="comma-separated training seeds; rows average them")
+    ap.add_argument(
+        "--seeds", default="0", help="comma-separated training seeds; rows average them"
+    )
     ap.add_argument("--workdir", default=None, help="keep data and runs here (default: a temp dir)")
     args = ap.parse_args()
 
@@ -51,40 +55,77 @@ def main() -> int:
     download([bench], home=home, mirror=args.mirror, progress=False)
     tree = work / "tree"
     if not (home / "features").exists():
-        made = synthesize(tree, bench, home=home, crops=1, snippets=args.snippets,
-                          snippet_frames=16, flow=False, progress=False)
+        made = synthesize(
+            tree,
+            bench,
+            home=home,
+            crops=1,
+            snippets=args.snippets,
+            snippet_frames=16,
+            flow=False,
+            progress=False,
+        )
         build_features(bench, made.paths["features"], home=home, progress=False)
 
     n = args.n
-    settings = [("FS", ["fs"], n), ("AS", ["as"], n), ("FS+AS", ["fs", "as"], n),
-                (f"FS (N={2 * n})", ["fs"], 2 * n)]
+    settings = [
+        ("FS", ["fs"], n),
+        ("AS", ["as"], n),
+        ("FS+AS", ["fs", "as"], n),
+        (f"FS (N={2 * n})", ["fs"], 2 * n),
+    ]
     seeds = [int(s) for s in args.seeds.split(",")]
-    print(f"ALAN tiny, {bench} synthetic (snippets {args.snippets}, 16 frames each), "
-          f"{args.epochs} epochs, seeds {seeds}; test split, 290 pairs")
-    print(f"{'setting':<12} {'SumR':>6}  {'t2v R@1/5/10':>16}  {'v2t R@1/5/10':>16}  {'train s':>8}")
+    print(
+        f"ALAN tiny, {bench} synthetic (snippets {args.snippets}, 16 frames each), "
+        f"{args.epochs} epochs, seeds {seeds}; test split, 290 pairs"
+    )
+    print(
+        f"{'setting':<12} {'SumR':>6}  {'t2v R@1/5/10':>16}  {'v2t R@1/5/10':>16}  {'train s':>8}"
+    )
     results = {}
     for label, seqs, size in settings:
         sums, cells, secs = [], None, 0.0
         for seed in seeds:
             out = work / "runs" / f"{'-'.join(seqs)}-n{size}-s{seed}"
             t0 = time.perf_counter()
-            res = train("alan", bench, config="tiny", out=out, home=home, device="cpu", resume=False,
-                        progress=False, overrides=(f"model_args.sequences=[{', '.join(seqs)}]",
-                                                   f"model_args.n={size}",
-                                                   f"train.epochs={args.epochs}",
-                                                   f"train.seed={seed}"))
+            res = train(
+                "alan",
+                bench,
+                config="tiny",
+                out=out,
+                home=home,
+                device="cpu",
+                resume=False,
+                progress=False,
+                overrides=(
+                    f"model_args.sequences=[{', '.join(seqs)}]",
+                    f"model_args.n={size}",
+                    f"train.epochs={args.epochs}",
+                    f"train.seed={seed}",
+                ),
+            )
             secs += time.perf_counter() - t0
-            rec = evaluate(res.best_checkpoint, bench, split="test", out=out / "test.npz",
-                           home=home, device="cpu")
+            rec = evaluate(
+                res.best_checkpoint,
+                bench,
+                split="test",
+                out=out / "test.npz",
+                home=home,
+                device="cpu",
+            )
             sums.append(rec.main_value)
             cells = rec.metrics
         sumr = sum(sums) / len(sums)
         results[label] = sumr
         fmt = lambda d: "/".join(f"{cells[d][m]:.1f}" for m in ("R@1", "R@5", "R@10"))  # noqa: E731
-        print(f"{label:<12} {sumr:6.1f}  {fmt('t2v'):>16}  {fmt('v2t'):>16}  {secs / len(seeds):8.0f}")
+        print(
+            f"{label:<12} {sumr:6.1f}  {fmt('t2v'):>16}  {fmt('v2t'):>16}  {secs / len(seeds):8.0f}"
+        )
     best = max(results, key=results.get)
-    print(f"best: {best} (paper: FS+AS best); FS+AS vs FS: {results['FS+AS'] / results['FS']:.2f}x, "
-          f"vs AS: {results['FS+AS'] / results['AS']:.2f}x")
+    print(
+        f"best: {best} (paper: FS+AS best); FS+AS vs FS: {results['FS+AS'] / results['FS']:.2f}x, "
+        f"vs AS: {results['FS+AS'] / results['AS']:.2f}x"
+    )
     return 0
 
 

@@ -51,14 +51,17 @@ print(json.dumps({"seconds": t2 - t0, "work": t2 - t1,
 
 
 def child(mode: str, home: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, mode, home], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, home], check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mirror", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    ap.add_argument(
+        "--mirror", default=str(Path(__file__).resolve().parents[2] / "shared" / "data")
+    )
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     import var_bench.data.prepare as data
@@ -68,16 +71,24 @@ def main() -> None:
         rows = {}
         for mode in ("baseline", "build", "no-op"):
             runs = [child(mode, home) for _ in range(args.repeats)]
-            rows[mode] = {"seconds": statistics.median(r["seconds"] for r in runs),
-                          "work": statistics.median(r["work"] for r in runs),
-                          "peak_mib": max(r["peak_mib"] for r in runs)}
+            rows[mode] = {
+                "seconds": statistics.median(r["seconds"] for r in runs),
+                "work": statistics.median(r["work"] for r in runs),
+                "peak_mib": max(r["peak_mib"] for r in runs),
+            }
     base = rows["baseline"]
-    print(f"{'run':<10}{'total s':>9}{'work s':>9}{'work x baseline':>17}{'peak MiB':>10}"
-          f"{'x baseline':>12}")
+    print(
+        f"{'run':<10}{'total s':>9}{'work s':>9}{'work x baseline':>17}{'peak MiB':>10}"
+        f"{'x baseline':>12}"
+    )
     for mode, r in rows.items():
-        print(f"{mode:<10}{r['seconds']:>9.3f}{r['work']:>9.3f}{r['work'] / base['work']:>17.2f}"
-              f"{r['peak_mib']:>10.1f}{r['peak_mib'] / base['peak_mib']:>12.2f}")
-    print("total = process incl. imports; work = after imports; both benchmarks, warm cache, no network")
+        print(
+            f"{mode:<10}{r['seconds']:>9.3f}{r['work']:>9.3f}{r['work'] / base['work']:>17.2f}"
+            f"{r['peak_mib']:>10.1f}{r['peak_mib'] / base['peak_mib']:>12.2f}"
+        )
+    print(
+        "total = process incl. imports; work = after imports; both benchmarks, warm cache, no network"
+    )
 
 
 if __name__ == "__main__":

@@ -43,10 +43,10 @@ def main() -> None:
     warnings.simplefilter("ignore")
 
     import torch
+    from features_load import write_raw_tree
     from torch.utils.data import DataLoader
 
     import var_bench
-    from features_load import write_raw_tree
     from var_bench.data.prepare import load_table
     from var_bench.features import build_features
     from var_bench.loaders import FeatureDataset, make_collate
@@ -57,19 +57,33 @@ def main() -> None:
         var_bench.download("ucfcrime-ar", home=home, mirror=args.mirror, progress=False)
         test = load_table("ucfcrime-ar", "test", home=home, download=False).head(args.videos)
         write_raw_tree(tmp / "raw", list(test["video_id"]), list(test["class"]), args.snippets, 10)
-        build_features("ucfcrime-ar", tmp / "raw", crops=args.crops, allow_missing=True,
-                       home=home, progress=False)
+        build_features(
+            "ucfcrime-ar",
+            tmp / "raw",
+            crops=args.crops,
+            allow_missing=True,
+            home=home,
+            progress=False,
+        )
         crop = "random" if args.crops == "all" else "mean"
         store = FeatureDataset.from_benchmark("ucfcrime-ar", "test", home=home, crop=crop, seed=0)
         # The in-memory baseline: each item computed once, arrays copied out of the store.
-        memory = [{k: (v.copy() if hasattr(v, "copy") else v) for k, v in store[i].items()}
-                  for i in range(len(store))]
+        memory = [
+            {k: (v.copy() if hasattr(v, "copy") else v) for k, v in store[i].items()}
+            for i in range(len(store))
+        ]
         collate = make_collate(streams=("rgb",), max_snippets=64, seed=0)
 
         def epoch(dataset) -> tuple[float, int]:
             g = torch.Generator().manual_seed(0)
-            loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, generator=g,
-                                collate_fn=collate, num_workers=0)
+            loader = DataLoader(
+                dataset,
+                batch_size=args.batch_size,
+                shuffle=True,
+                generator=g,
+                collate_fn=collate,
+                num_workers=0,
+            )
             t0 = time.perf_counter()
             n = 0
             for batch in loader:
@@ -85,8 +99,10 @@ def main() -> None:
                 best[name] = min(best[name], seconds)
     rate = {k: batches / v for k, v in best.items()}
     ratio = rate["store"] / rate["memory"]
-    print(f"{len(memory)} videos, --crops {args.crops}, batch {args.batch_size}, {batches} "
-          f"batches per epoch, best of {args.epochs}")
+    print(
+        f"{len(memory)} videos, --crops {args.crops}, batch {args.batch_size}, {batches} "
+        f"batches per epoch, best of {args.epochs}"
+    )
     print(f"{'path':<8}{'epoch s':>10}{'batches/s':>12}")
     for k in ("memory", "store"):
         print(f"{k:<8}{best[k]:>10.4f}{rate[k]:>12.1f}")

@@ -34,8 +34,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
@@ -59,22 +57,24 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     import torch
-
     from support.videos import write_video
+
     from var_bench.extract import pipeline as P
-    from var_bench.extract.state import STATE_DIR, write_video
     from var_bench.extract.flow import make_flow
+    from var_bench.extract.frames import resize_frame
     from var_bench.extract.models import load_encoder
     from var_bench.extract.recipes import RECIPES
+    from var_bench.extract.state import STATE_DIR, write_video
     from var_bench.extract.video import decode_frames
-    from var_bench.extract.frames import resize_frame
 
     if a.threads:
         torch.set_num_threads(a.threads)
     recipe = RECIPES["ucf-crime-release"].with_options(resize=a.resize, crop=a.crop, crops=a.crops)
     tmp = Path(tempfile.mkdtemp(prefix="extract-speed-"))
-    paths = [write_video(tmp / f"v{i}.mp4", a.frames, fps=a.fps, height=240, width=320, seed=i)
-             for i in range(a.videos)]
+    paths = [
+        write_video(tmp / f"v{i}.mp4", a.frames, fps=a.fps, height=240, width=320, seed=i)
+        for i in range(a.videos)
+    ]
     enc = load_encoder(a.model, "random", device=a.device, recipe=recipe, precision=a.precision)
     flow = make_flow("tvl1") if a.model == "i3d-flow" else None
     sync = (lambda: torch.cuda.synchronize()) if enc.device.type == "cuda" else (lambda: None)
@@ -92,12 +92,13 @@ def main(argv=None) -> int:
     ch = 2 if flow else 3
     clips = torch.randint(0, 256, (S * a.crops, 16, a.crop, a.crop, ch), dtype=torch.uint8)
     per = max(1, a.batch // a.crops) * a.crops
-    enc.encode(clips[:per]); sync()
+    enc.encode(clips[:per])
+    sync()
     best = float("inf")
     for _ in range(a.repeats):
         t = time.perf_counter()
         for s in range(0, len(clips), per):
-            enc.encode(clips[s:s + per])
+            enc.encode(clips[s : s + per])
         sync()
         best = min(best, time.perf_counter() - t)
     forward_sps = S / best
@@ -108,7 +109,9 @@ def main(argv=None) -> int:
         out = tmp / f"out{r}"
         plan = P._Plan(a.model, recipe, enc, flow, a.batch, out)
         state = out / STATE_DIR
-        jobs = [P._Job(p.stem, p, [out / f"{p.stem}__{k}.npy" for k in range(a.crops)]) for p in paths]
+        jobs = [
+            P._Job(p.stem, p, [out / f"{p.stem}__{k}.npy" for k in range(a.crops)]) for p in paths
+        ]
         t = time.perf_counter()
         for job, items in P._pipelined(jobs, P._produce_visual(plan), a.workers):
             feats, nf = P._encode_video(plan, items, lambda s: None)
@@ -118,26 +121,32 @@ def main(argv=None) -> int:
     extractor_sps = S / best
     overhead = forward_sps / extractor_sps
 
-    print(f"device {enc.device} ({torch.cuda.get_device_name(enc.device) if enc.device.type == 'cuda' else 'CPU'}), "
-          f"torch threads {torch.get_num_threads()}, model {a.model} (exact architecture, random weights), "
-          f"{a.crops} crops of {a.crop} px from short side {a.resize}, batch {a.batch}, workers {a.workers}, "
-          f"precision {a.precision}")
+    print(
+        f"device {enc.device} ({torch.cuda.get_device_name(enc.device) if enc.device.type == 'cuda' else 'CPU'}), "
+        f"torch threads {torch.get_num_threads()}, model {a.model} (exact architecture, random weights), "
+        f"{a.crops} crops of {a.crop} px from short side {a.resize}, batch {a.batch}, workers {a.workers}, "
+        f"precision {a.precision}"
+    )
     print(f"decode + resize only : {decode_fps:9.1f} frames/s (320x240 H.264, one thread)")
     print(f"model forward alone  : {forward_sps:9.2f} snippets/s ({S} snippets x {a.crops} crops)")
     print(f"whole extractor      : {extractor_sps:9.2f} snippets/s")
     print(f"overhead             : {overhead:9.2f} x (forward / extractor)")
     for name, hours, fps in (("UCF-Crime", 128, 30), ("XD-Violence", 217, 24)):
         snippets = hours * 3600 * fps / 16
-        print(f"projection: {name} ({hours} h at {fps} fps, {snippets:,.0f} snippets) at this rate: "
-              f"{snippets / extractor_sps / 3600:,.1f} h on one such device (projection, this setting)")
+        print(
+            f"projection: {name} ({hours} h at {fps} fps, {snippets:,.0f} snippets) at this rate: "
+            f"{snippets / extractor_sps / 3600:,.1f} h on one such device (projection, this setting)"
+        )
     if a.precision != "fp32":
         ref = load_encoder(a.model, "random", device=a.device, recipe=recipe)
         x = clips[:per]
         lo, hi = enc.encode(x).double(), ref.encode(x).double()
         rel = ((lo - hi).abs().max() / hi.abs().max()).item()
         cos = torch.nn.functional.cosine_similarity(lo, hi, dim=1).min().item()
-        print(f"{a.precision} vs fp32: max |diff| / max |fp32| = {rel:.2e}, min cosine = {cos:.6f} "
-              f"({'within' if cos >= 0.999 else 'OUTSIDE'} the tolerance cosine >= 0.999)")
+        print(
+            f"{a.precision} vs fp32: max |diff| / max |fp32| = {rel:.2e}, min cosine = {cos:.6f} "
+            f"({'within' if cos >= 0.999 else 'OUTSIDE'} the tolerance cosine >= 0.999)"
+        )
     if enc.device.type == "cuda":
         ok = overhead <= 1.2
         print(f"{'PASS' if ok else 'FAIL'} overhead {overhead:.2f} <= 1.2 on GPU")

@@ -80,12 +80,19 @@ def _child(mode: str, root: Path, home: Path, crops: str, cold: bool = False) ->
         shutil.rmtree(home / "features", ignore_errors=True)
     if cold:
         drop_page_cache()
-    p = subprocess.run([sys.executable, "-c", CHILD, mode, str(root), str(home), crops],
-                       capture_output=True, text=True, check=True, cwd=REPO)
+    p = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, str(root), str(home), crops],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def write_tree(root: Path, ids: list[tuple[str, str, str]], gb: float, T: int, seed: int = 0) -> int:
+def write_tree(
+    root: Path, ids: list[tuple[str, str, str]], gb: float, T: int, seed: int = 0
+) -> int:
     """Write ``[T, 1024]`` float32 crop files for the first videos of ``ids`` until ``gb`` GB."""
     rng = np.random.default_rng(seed)
     per_video = 10 * T * 1024 * 4
@@ -123,12 +130,18 @@ def main() -> None:
         built = home / "built" / "ucfcrime-ar" / "1.0.0"
         ids = []
         for split in ("test", "train", "val"):
-            t = pq.read_table(built / DATA_FILE.format(split=split), columns=["video_id", "video_path"])
-            ids += [(v, split, Path(p).parent.name) for v, p in
-                    zip(t["video_id"].to_pylist(), t["video_path"].to_pylist())]
-        print(f"{'GB':>5} {'videos':>7} {'baseline s':>11} {'floor s':>8} {'ratio':>6} "
-              f"{'build s':>8} {'ratio':>6} "
-              f"{'build total s':>14} {'peak RSS MiB':>13} {'baseline RSS':>13}")
+            t = pq.read_table(
+                built / DATA_FILE.format(split=split), columns=["video_id", "video_path"]
+            )
+            ids += [
+                (v, split, Path(p).parent.name)
+                for v, p in zip(t["video_id"].to_pylist(), t["video_path"].to_pylist())
+            ]
+        print(
+            f"{'GB':>5} {'videos':>7} {'baseline s':>11} {'floor s':>8} {'ratio':>6} "
+            f"{'build s':>8} {'ratio':>6} "
+            f"{'build total s':>14} {'peak RSS MiB':>13} {'baseline RSS':>13}"
+        )
         results = []
         for gb in (float(s) for s in args.sizes_gb.split(",")):
             root = work / f"tree-{gb}"
@@ -144,15 +157,19 @@ def main() -> None:
             w = min(r["work"] for r in build)
             peak = max(r["peak_mib"] for r in build)
             results.append((gb, w / b, peak))
-            print(f"{gb:>5.1f} {n:>7} {b:>11.3f} {fl:>8.3f} {fl / b:>6.2f} {w:>8.3f} {w / b:>6.2f} "
-                  f"{min(r['total'] for r in build):>14.3f} {peak:>13.0f} "
-                  f"{max(r['peak_mib'] for r in base):>13.0f}")
+            print(
+                f"{gb:>5.1f} {n:>7} {b:>11.3f} {fl:>8.3f} {fl / b:>6.2f} {w:>8.3f} {w / b:>6.2f} "
+                f"{min(r['total'] for r in build):>14.3f} {peak:>13.0f} "
+                f"{max(r['peak_mib'] for r in base):>13.0f}"
+            )
             shutil.rmtree(root)
         worst = max(r for _, r, _ in results)
         peak = max(p for _, _, p in results)
         target = 1.5 if args.cold else 3.0
-        print(f"{'PASS' if worst <= target else 'FAIL'} build / np.load <= {target}x "
-              f"({'cold' if args.cold else 'warm'} cache; worst {worst:.2f}x)")
+        print(
+            f"{'PASS' if worst <= target else 'FAIL'} build / np.load <= {target}x "
+            f"({'cold' if args.cold else 'warm'} cache; worst {worst:.2f}x)"
+        )
         print(f"{'PASS' if peak < 1024 else 'FAIL'} peak RSS < 1 GiB (worst {peak:.0f} MiB)")
         sys.exit(0 if worst <= target and peak < 1024 else 1)
     finally:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -83,13 +82,18 @@ REFERENCE = (("numpy-mean", "baseline-mean", 1.0), ("numpy-all", "baseline-all",
 
 
 def child(mode: str, home: Path, listing: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, mode, str(home), str(listing)],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, str(home), str(listing)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
-def write_raw_tree(root: Path, ids: list[str], classes: list[str], snippets: int, crops: int,
-                   seed: int = 0) -> list[list[str]]:
+def write_raw_tree(
+    root: Path, ids: list[str], classes: list[str], snippets: int, crops: int, seed: int = 0
+) -> list[list[str]]:
     """The upstream ucf-crops layout for ``ids`` (Test/RGB/<class>/<Stem>__<k>.npy); returns each
     video's crop files in crop order."""
     import numpy as np
@@ -97,7 +101,9 @@ def write_raw_tree(root: Path, ids: list[str], classes: list[str], snippets: int
     rng = np.random.default_rng(seed)
     listing = []
     for vid, cls in zip(ids, classes):
-        folder = root / "Test" / "RGB" / (cls if cls != "Normal" else "Testing_Normal_Videos_Anomaly")
+        folder = (
+            root / "Test" / "RGB" / (cls if cls != "Normal" else "Testing_Normal_Videos_Anomaly")
+        )
         folder.mkdir(parents=True, exist_ok=True)
         T = int(rng.integers(max(1, snippets // 2), snippets * 3 // 2 + 1))
         files = []
@@ -111,7 +117,9 @@ def write_raw_tree(root: Path, ids: list[str], classes: list[str], snippets: int
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mirror", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    ap.add_argument(
+        "--mirror", default=str(Path(__file__).resolve().parents[2] / "shared" / "data")
+    )
     ap.add_argument("--videos", type=int, default=120, help="Test videos in the raw tree.")
     ap.add_argument("--snippets", type=int, default=48, help="Mean T per video.")
     ap.add_argument("--crops", type=int, default=10)
@@ -119,9 +127,9 @@ def main() -> None:
     args = ap.parse_args()
     import var_bench
     from var_bench.benchmarks import get_benchmark
+    from var_bench.data.paths import built_dir
     from var_bench.data.prepare import load_table
     from var_bench.features import build_features
-    from var_bench.data.paths import built_dir
 
     spec = get_benchmark("ucfcrime-ar")
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,15 +139,22 @@ def main() -> None:
         shutil.copytree(built_dir(spec, homes["mean"]), built_dir(spec, homes["all"]))
         test = load_table("ucfcrime-ar", "test", home=homes["mean"], download=False)
         test = test.head(args.videos)
-        listing = write_raw_tree(tmp / "raw", list(test["video_id"]), list(test["class"]),
-                                 args.snippets, args.crops)
+        listing = write_raw_tree(
+            tmp / "raw", list(test["video_id"]), list(test["class"]), args.snippets, args.crops
+        )
         (tmp / "listing.json").write_text(json.dumps(listing))
         raw_mib = sum(Path(f).stat().st_size for fs in listing for f in fs) / 2**20
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for crops, home in homes.items():
-                build_features("ucfcrime-ar", tmp / "raw", crops=crops, allow_missing=True,
-                               home=home, progress=False)
+                build_features(
+                    "ucfcrime-ar",
+                    tmp / "raw",
+                    crops=crops,
+                    allow_missing=True,
+                    home=home,
+                    progress=False,
+                )
         rows = {}
         for mode in MODES:
             home = homes["all" if mode.endswith("all") else "mean"]
@@ -150,13 +165,17 @@ def main() -> None:
             rows[mode]["peak_mib"] = max(r["peak_mib"] for r in runs)
             rows[mode]["total"] = runs[0]["total"]
     T = sum(len(fs) for fs in listing)
-    print(f"{args.videos} videos x {args.crops} crops (mean T {args.snippets}), raw files "
-          f"{raw_mib:.0f} MiB, {T} files; work = after imports, best of {args.repeats}")
+    print(
+        f"{args.videos} videos x {args.crops} crops (mean T {args.snippets}), raw files "
+        f"{raw_mib:.0f} MiB, {T} files; work = after imports, best of {args.repeats}"
+    )
     print(f"{'run':<15}{'total s':>9}{'work s':>9}{'x baseline':>12}{'peak MiB':>10}")
     for mode, r in rows.items():
         base = rows["baseline-all" if mode.endswith("all") else "baseline-mean"]
-        print(f"{mode:<15}{r['seconds']:>9.3f}{r['work']:>9.3f}{r['work'] / base['work']:>12.2f}"
-              f"{r['peak_mib']:>10.1f}")
+        print(
+            f"{mode:<15}{r['seconds']:>9.3f}{r['work']:>9.3f}{r['work'] / base['work']:>12.2f}"
+            f"{r['peak_mib']:>10.1f}"
+        )
     failed = False
     for mode, base, target in TARGETS:
         ratio = rows[mode]["work"] / rows[base]["work"]

@@ -54,11 +54,18 @@ class LazyVideos:
         t = self.lengths[i]
         c = i % max(self.concepts, 1)
         base = self.protos[c] if self.concepts else 0.0
-        item = {"index": i, "video_id": f"s{self.seed}_{i}", "video_label": float(i % 2),
-                "snippet_labels": np.full(t, -1, np.int8), "class": "x",
-                "text": f"a {ADJ[c % 8]} {NOUN[(c // 8) % 8]} in scene {i % 7}"}
+        item = {
+            "index": i,
+            "video_id": f"s{self.seed}_{i}",
+            "video_label": float(i % 2),
+            "snippet_labels": np.full(t, -1, np.int8),
+            "class": "x",
+            "text": f"a {ADJ[c % 8]} {NOUN[(c // 8) % 8]} in scene {i % 7}",
+        }
         for s in ("rgb", "flow"):
-            item[s] = (base + rng.standard_normal((t, self.dim), dtype=np.float32)).astype(np.float32)
+            item[s] = (base + rng.standard_normal((t, self.dim), dtype=np.float32)).astype(
+                np.float32
+            )
         if self.audio:
             item["audio"] = rng.standard_normal((t, 128), dtype=np.float32)
         return item
@@ -68,8 +75,8 @@ def lengths_for(bench, split, n, home, cap, dry):
     """Snippet counts from the metadata's num_frames (source 'metadata'), else log-normal."""
     if home and not dry:
         try:
-            from var_bench.data.prepare import load_table
             from var_bench.benchmarks import get_benchmark
+            from var_bench.data.prepare import load_table
 
             t = load_table(bench, split, home=home)
             if "num_frames" in t.columns and t["num_frames"].notna().all():
@@ -79,7 +86,9 @@ def lengths_for(bench, split, n, home, cap, dry):
         except Exception as exc:  # no built metadata on this machine: fall back, say so
             print(f"(lengths for {bench} {split}: {type(exc).__name__}; using log-normal)")
     rng = np.random.default_rng([7, len(bench), n])
-    return [int(min(cap, max(4, x))) for x in rng.lognormal(np.log(128 if not dry else 16), 0.8, n)], "lognormal"
+    return [
+        int(min(cap, max(4, x))) for x in rng.lognormal(np.log(128 if not dry else 16), 0.8, n)
+    ], "lognormal"
 
 
 def run_paper(bench, n_train, n_test, home, dry, dev):
@@ -96,18 +105,33 @@ def run_paper(bench, n_train, n_test, home, dry, dev):
     tr, src = lengths_for(bench, "train", n_train, home, cap, dry)
     te, _ = lengths_for(bench, "test", n_test, home, cap, dry)
     audio = get_benchmark(bench).query_modality == "audio"
-    data = {"train": LazyVideos(tr, audio=audio, dim=64 if dry else 1024),
-            "val": LazyVideos(te[:32], audio=audio, seed=1, dim=64 if dry else 1024)}
+    data = {
+        "train": LazyVideos(tr, audio=audio, dim=64 if dry else 1024),
+        "val": LazyVideos(te[:32], audio=audio, seed=1, dim=64 if dry else 1024),
+    }
     config = "tiny" if dry else None
-    sets = ["train.epochs=1", "train.num_workers=4" if not dry else "train.num_workers=0",
-            "train.amp=auto", "text_model=offline"]
+    sets = [
+        "train.epochs=1",
+        "train.num_workers=4" if not dry else "train.num_workers=0",
+        "train.amp=auto",
+        "text_model=offline",
+    ]
     if dry:
         sets += ["model_args.max_snippets=32"]
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
     with tempfile.TemporaryDirectory() as tmp:
-        res = train("alan", bench, config=config, out=Path(tmp) / "run", device=dev, overrides=sets,
-                    data=data, progress=False, resume=False)
+        res = train(
+            "alan",
+            bench,
+            config=config,
+            out=Path(tmp) / "run",
+            device=dev,
+            overrides=sets,
+            data=data,
+            progress=False,
+            resume=False,
+        )
         e = res.history[0]
         secs = e["seconds"] - e.get("val_seconds", 0.0)
         peak = torch.cuda.max_memory_allocated(dev) / 2**30 if dev.type == "cuda" else None
@@ -122,9 +146,16 @@ def run_paper(bench, n_train, n_test, home, dry, dev):
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
         retrieval = time.perf_counter() - t0
-    return {"check": f"{bench} paper config, 1 epoch AMP", "videos": len(tr), "lengths": src,
-            "s/epoch": secs, "samples/s": len(tr) / secs, "peak GiB": peak,
-            "test retrieval s": retrieval, "test pairs": len(te)}
+    return {
+        "check": f"{bench} paper config, 1 epoch AMP",
+        "videos": len(tr),
+        "lengths": src,
+        "s/epoch": secs,
+        "samples/s": len(tr) / secs,
+        "peak GiB": peak,
+        "test retrieval s": retrieval,
+        "test pairs": len(te),
+    }
 
 
 def amp_vs_fp32(dev, dry):
@@ -137,22 +168,41 @@ def amp_vs_fp32(dev, dry):
 
     n, dim = (64, 64) if dry else (1024, 1024)
     rng = np.random.default_rng(3)
-    data = {"train": LazyVideos(rng.integers(8, 48, n), concepts=32, dim=dim),
-            "val": LazyVideos(rng.integers(8, 48, 64), concepts=32, seed=1, dim=dim)}
+    data = {
+        "train": LazyVideos(rng.integers(8, 48, n), concepts=32, dim=dim),
+        "val": LazyVideos(rng.integers(8, 48, 64), concepts=32, seed=1, dim=dim),
+    }
     test = LazyVideos(rng.integers(8, 48, 290 if not dry else 64), concepts=32, seed=2, dim=dim)
     out = {}
-    for label, amp_mode, seed in (("fp32 seed 0", "off", 0), ("fp32 seed 1", "off", 1),
-                                  ("amp seed 0", "auto", 0)):
+    for label, amp_mode, seed in (
+        ("fp32 seed 0", "off", 0),
+        ("fp32 seed 1", "off", 1),
+        ("amp seed 0", "auto", 0),
+    ):
         with tempfile.TemporaryDirectory() as tmp:
-            train("alan", "ucfcrime-ar", config="tiny", out=Path(tmp) / "r", device=dev, data=data,
-                  overrides=[f"train.epochs={1 if dry else 3}", f'train.amp="{amp_mode}"',
-                             f"train.seed={seed}", "model_args.vpmpm=false"],
-                  progress=False, resume=False)
+            train(
+                "alan",
+                "ucfcrime-ar",
+                config="tiny",
+                out=Path(tmp) / "r",
+                device=dev,
+                data=data,
+                overrides=[
+                    f"train.epochs={1 if dry else 3}",
+                    f'train.amp="{amp_mode}"',
+                    f"train.seed={seed}",
+                    "model_args.vpmpm=false",
+                ],
+                progress=False,
+                resume=False,
+            )
             model, saved, _, _ = load_trained_model(Path(tmp) / "r" / "last", device=dev)
             amp = amp_dtype(amp_mode, dev)
             loader = build_eval_loader(model, test, saved["context"], saved["config"])
             q, g, _, _ = encode_split(model, loader, dev, amp)
-            out[label] = score_matrix(get_benchmark("ucfcrime-ar"), similarity_matrix(model, q, g, amp=amp, device=dev))[1]
+            out[label] = score_matrix(
+                get_benchmark("ucfcrime-ar"), similarity_matrix(model, q, g, amp=amp, device=dev)
+            )[1]
     noise = max(3 * abs(out["fp32 seed 0"] - out["fp32 seed 1"]), 5.0)
     diff = out["amp seed 0"] - out["fp32 seed 0"]
     return out, diff, noise, abs(diff) <= noise
@@ -176,18 +226,36 @@ def main() -> int:
     small = args.dry_run
     rows = []
     for bench, n_train, n_test in (("ucfcrime-ar", 1610, 290), ("xdviolence-ar", 3954, 800)):
-        r = run_paper(bench, 64 if small else n_train, 32 if small else n_test, args.home, small, dev)
-        rows.append([r["check"], r["videos"], r["lengths"], f"{r['s/epoch']:.1f}",
-                     f"{r['samples/s']:.1f}", "-" if r["peak GiB"] is None else f"{r['peak GiB']:.2f}",
-                     f"{r['test retrieval s']:.2f} ({r['test pairs']} pairs)"])
+        r = run_paper(
+            bench, 64 if small else n_train, 32 if small else n_test, args.home, small, dev
+        )
+        rows.append(
+            [
+                r["check"],
+                r["videos"],
+                r["lengths"],
+                f"{r['s/epoch']:.1f}",
+                f"{r['samples/s']:.1f}",
+                "-" if r["peak GiB"] is None else f"{r['peak GiB']:.2f}",
+                f"{r['test retrieval s']:.2f} ({r['test pairs']} pairs)",
+            ]
+        )
     sums, diff, noise, ok = amp_vs_fp32(dev, small)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "CPU (dry run)"
-    print(f"device: {name}; torch {torch.__version__}; text model: offline MiniLM (no BERT weights)")
-    print(render_table(["check", "videos", "lengths", "s/epoch", "samples/s", "peak GiB",
-                        "test retrieval s"], rows))
-    print(f"AMP vs fp32 test SumR (tiny config, learnable synthetic data): "
-          + ", ".join(f"{k} {v:.1f}" for k, v in sums.items())
-          + f"; difference {diff:+.1f}, noise band +-{noise:.1f}: {'within noise' if ok else 'OUTSIDE noise'}")
+    print(
+        f"device: {name}; torch {torch.__version__}; text model: offline MiniLM (no BERT weights)"
+    )
+    print(
+        render_table(
+            ["check", "videos", "lengths", "s/epoch", "samples/s", "peak GiB", "test retrieval s"],
+            rows,
+        )
+    )
+    print(
+        "AMP vs fp32 test SumR (tiny config, learnable synthetic data): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in sums.items())
+        + f"; difference {diff:+.1f}, noise band +-{noise:.1f}: {'within noise' if ok else 'OUTSIDE noise'}"
+    )
     print(f"total {time.perf_counter() - t0:.0f} s")
     return 0 if ok else 1
 

@@ -35,16 +35,28 @@ def main() -> None:
     ap.add_argument("--benchmark", default="ucfcrime-ar")
     args = ap.parse_args()
     real = board_mod.pair_tests
-    print(f"{'users':>5} {'baseline s':>10} {'tiers s':>8} {'ratio':>6} {'paired':>6} {'html s':>7}")
+    print(
+        f"{'users':>5} {'baseline s':>10} {'tiers s':>8} {'ratio':>6} {'paired':>6} {'html s':>7}"
+    )
     for k in args.users:
-        records = [(f"u{i}.json", make_record(args.benchmark, seed=i, skill=0.02 + 0.01 * i,
-                                              name=f"user {i}")) for i in range(k)]
+        records = [
+            (
+                f"u{i}.json",
+                make_record(args.benchmark, seed=i, skill=0.02 + 0.01 * i, name=f"user {i}"),
+            )
+            for i in range(k)
+        ]
         board_mod.pair_tests = lambda *a, **kw: []
-        base = _time(lambda: build_leaderboard(args.benchmark, records=records, ids_hash=fake_ids_hash))
+        base = _time(
+            lambda: build_leaderboard(args.benchmark, records=records, ids_hash=fake_ids_hash)
+        )
         board_mod.pair_tests = real
         built = {}
-        tiers = _time(lambda: built.setdefault("b", build_leaderboard(
-            args.benchmark, records=records, ids_hash=fake_ids_hash)))
+        tiers = _time(
+            lambda: built.setdefault(
+                "b", build_leaderboard(args.benchmark, records=records, ids_hash=fake_ids_hash)
+            )
+        )
         paired = sum(1 for t in built["b"].tests if t.p_value is not None)
         html = _time(lambda: render(built["b"], "html"))
         print(f"{k:>5} {base:>10.2f} {tiers:>8.2f} {tiers / base:>6.1f} {paired:>6} {html:>7.2f}")

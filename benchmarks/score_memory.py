@@ -68,8 +68,9 @@ def write_matrix(path: Path, n: int, seed: int, chunk_rows: int = 1000) -> None:
 
 
 def run_child(path: Path, mode: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(path), mode], check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), mode], check=True, capture_output=True, text=True
+    )
     return json.loads(done.stdout)
 
 
@@ -84,20 +85,26 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         write_matrix(path, args.n, args.seed)
         size = path.stat().st_size
-        print(f"wrote {args.n} x {args.n} float32 .npy: {size / 1e9:.2f} GB "
-              f"({size / 2**30:.2f} GiB) in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"wrote {args.n} x {args.n} float32 .npy: {size / 1e9:.2f} GB "
+            f"({size / 2**30:.2f} GiB) in {time.perf_counter() - t0:.1f} s"
+        )
         base = run_child(path, "open")
         scored = run_child(path, "score")
     rss = scored["maxrss"]
     print(f"baseline child (import + np.load mmap): peak RSS {base['maxrss'] / 2**20:.0f} MiB")
-    print(f"scoring child (count_ranks + summarise): peak RSS {rss / 2**20:.0f} MiB in "
-          f"{scored['seconds']:.1f} s; {rss / size * 100:.1f}% of the file, "
-          f"+{(rss - base['maxrss']) / 2**20:.0f} MiB over baseline")
+    print(
+        f"scoring child (count_ranks + summarise): peak RSS {rss / 2**20:.0f} MiB in "
+        f"{scored['seconds']:.1f} s; {rss / size * 100:.1f}% of the file, "
+        f"+{(rss - base['maxrss']) / 2**20:.0f} MiB over baseline"
+    )
     r1 = scored["summary"]["rows"]["R@1"]
     print(f"  (sanity: R@1 rows {r1:.2f}, cols {scored['summary']['cols']['R@1']:.2f})")
     ok = rss < RSS_TARGET_BYTES
-    print(f"peak RSS {rss / 2**20:.0f} MiB   target < {RSS_TARGET_BYTES / 2**20:.0f} MiB   "
-          f"{'PASS' if ok else 'FAIL'}")
+    print(
+        f"peak RSS {rss / 2**20:.0f} MiB   target < {RSS_TARGET_BYTES / 2**20:.0f} MiB   "
+        f"{'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

@@ -52,8 +52,12 @@ def verdict(ok: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=16000, help="matrix size for targets 1 and 2")
-    p.add_argument("--sort-n", type=int, default=None,
-                   help="matrix size for the sort baseline (default: --n; smaller is faster)")
+    p.add_argument(
+        "--sort-n",
+        type=int,
+        default=None,
+        help="matrix size for the sort baseline (default: --n; smaller is faster)",
+    )
     p.add_argument("--repeats", type=int, default=7, help="runs per timing (min is reported)")
     p.add_argument("--small-n", type=int, default=290, help="size of the small in-process case")
     p.add_argument("--small-calls", type=int, default=300, help="calls per small-case batch")
@@ -74,16 +78,24 @@ def main(argv: list[str] | None = None) -> int:
         t_sum.append(timed(S.sum))
         t_ours.append(timed(lambda: count_ranks(S, **kw)))
     ratio = min(t_ours) / min(t_sum)
-    print(f"N = {n} float32 ({S.nbytes / 2**20:.0f} MiB), repeats = {args.repeats}, "
-          f"threads = {args.threads or 'auto'}")
-    print(f"  S.sum()                          min {min(t_sum) * 1e3:9.1f} ms   "
-          f"median {statistics.median(t_sum) * 1e3:9.1f} ms")
-    print(f"  count_ranks, both directions     min {min(t_ours) * 1e3:9.1f} ms   "
-          f"median {statistics.median(t_ours) * 1e3:9.1f} ms")
+    print(
+        f"N = {n} float32 ({S.nbytes / 2**20:.0f} MiB), repeats = {args.repeats}, "
+        f"threads = {args.threads or 'auto'}"
+    )
+    print(
+        f"  S.sum()                          min {min(t_sum) * 1e3:9.1f} ms   "
+        f"median {statistics.median(t_sum) * 1e3:9.1f} ms"
+    )
+    print(
+        f"  count_ranks, both directions     min {min(t_ours) * 1e3:9.1f} ms   "
+        f"median {statistics.median(t_ours) * 1e3:9.1f} ms"
+    )
     results.append(ratio <= SUM_RATIO_TARGET)
     median_ratio = statistics.median(t_ours) / statistics.median(t_sum)
-    print(f"  ratio to S.sum() {ratio:.2f} (median {median_ratio:.2f})"
-          f"   target <= {SUM_RATIO_TARGET:g}   {verdict(results[-1])}")
+    print(
+        f"  ratio to S.sum() {ratio:.2f} (median {median_ratio:.2f})"
+        f"   target <= {SUM_RATIO_TARGET:g}   {verdict(results[-1])}"
+    )
 
     # 2. Against the sort-based CLIP4Clip method, both directions, per matrix element.
     sn = args.sort_n or n
@@ -96,11 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     sort_ratio = per_elem_sort / per_elem_ours
     same_n_ratio = t_sort / t_ours_sn
     results.append(sort_ratio >= SORT_RATIO_TARGET)
-    print(f"CLIP4Clip sort, both directions, N = {sn}: {t_sort:.2f} s "
-          f"({per_elem_sort * 1e9:.2f} ns/element; ours {per_elem_ours * 1e9:.3f} ns/element at "
-          f"N = {n})")
-    print(f"  speed-up per element {sort_ratio:.0f}x (same N = {sn}: {same_n_ratio:.0f}x)   "
-          f"target >= {SORT_RATIO_TARGET:g}x   {verdict(results[-1])}")
+    print(
+        f"CLIP4Clip sort, both directions, N = {sn}: {t_sort:.2f} s "
+        f"({per_elem_sort * 1e9:.2f} ns/element; ours {per_elem_ours * 1e9:.3f} ns/element at "
+        f"N = {n})"
+    )
+    print(
+        f"  speed-up per element {sort_ratio:.0f}x (same N = {sn}: {same_n_ratio:.0f}x)   "
+        f"target >= {SORT_RATIO_TARGET:g}x   {verdict(results[-1])}"
+    )
     del X
 
     # 3. The UCFCrime-AR size in process: count both directions and summarise both.
@@ -112,12 +128,16 @@ def main(argv: list[str] | None = None) -> int:
         summarise(cols)
 
     small_call()
-    batches = [timed(lambda: [small_call() for _ in range(args.small_calls)]) / args.small_calls
-               for _ in range(args.repeats)]
+    batches = [
+        timed(lambda: [small_call() for _ in range(args.small_calls)]) / args.small_calls
+        for _ in range(args.repeats)
+    ]
     results.append(min(batches) < SMALL_CALL_TARGET_S)
-    print(f"{args.small_n} x {args.small_n}, both directions + summarise: "
-          f"min {min(batches) * 1e3:.3f} ms/call, median {statistics.median(batches) * 1e3:.3f} ms"
-          f"   target < {SMALL_CALL_TARGET_S * 1e3:g} ms   {verdict(results[-1])}")
+    print(
+        f"{args.small_n} x {args.small_n}, both directions + summarise: "
+        f"min {min(batches) * 1e3:.3f} ms/call, median {statistics.median(batches) * 1e3:.3f} ms"
+        f"   target < {SMALL_CALL_TARGET_S * 1e3:g} ms   {verdict(results[-1])}"
+    )
     return 0 if all(results) else 1
 
 

@@ -40,18 +40,24 @@ def latency(index: VectorIndex, queries: np.ndarray, exact: bool) -> tuple[float
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", default="290,10000,100000,1000000")
     ap.add_argument("--dim", type=int, default=512)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    print(f"{'N':>9} {'build exact s':>13} {'build hnsw s':>12} {'exact p50 ms':>12} {'p95':>7} "
-          f"{'approx p50 ms':>13} {'p95':>7} {'approx/exact':>12} {'recall@10':>9}")
+    print(
+        f"{'N':>9} {'build exact s':>13} {'build hnsw s':>12} {'exact p50 ms':>12} {'p95':>7} "
+        f"{'approx p50 ms':>13} {'p95':>7} {'approx/exact':>12} {'recall@10':>9}"
+    )
     for n in (int(s) for s in args.sizes.split(",")):
         x = gallery(n, args.dim, rng)
-        q = x[rng.integers(0, n, args.queries)] + 0.05 * rng.normal(size=(args.queries, args.dim)).astype(np.float32)
+        q = x[rng.integers(0, n, args.queries)] + 0.05 * rng.normal(
+            size=(args.queries, args.dim)
+        ).astype(np.float32)
         t0 = time.perf_counter()
         index = VectorIndex(x.copy())
         build_exact = time.perf_counter() - t0
@@ -63,8 +69,10 @@ def main() -> None:
             build_hnsw = time.perf_counter() - t0
             a50, a95, approx = latency(index, q, exact=False)
             recall = np.mean([len(a & e) / 10 for a, e in zip(approx, exact)])
-            row += (f" {build_hnsw:>12.2f} {e50:>12.2f} {e95:>7.2f} {a50:>13.2f} {a95:>7.2f} "
-                    f"{a50 / e50:>12.2f} {recall:>9.3f}")
+            row += (
+                f" {build_hnsw:>12.2f} {e50:>12.2f} {e95:>7.2f} {a50:>13.2f} {a95:>7.2f} "
+                f"{a50 / e50:>12.2f} {recall:>9.3f}"
+            )
         else:
             row += f" {'-':>12} {e50:>12.2f} {e95:>7.2f}  (usearch not installed: no approximate index)"
         print(row, flush=True)

@@ -34,12 +34,18 @@ class MemoryDataset:
         self.items = []
         for i in range(n):
             t = int(rng.integers(8, 65))
-            self.items.append({
-                "index": i, "video_id": f"v{seed}_{i}",
-                "rgb": rng.normal(size=(t, 1024)).astype(np.float32),
-                "flow": rng.normal(size=(t, 1024)).astype(np.float32),
-                "video_label": float(i % 2), "snippet_labels": np.full(t, -1, np.int8),
-                "text": f"a {WORDS[i % 10]} {WORDS[(i // 10) % 10]} number {i}", "class": "x"})
+            self.items.append(
+                {
+                    "index": i,
+                    "video_id": f"v{seed}_{i}",
+                    "rgb": rng.normal(size=(t, 1024)).astype(np.float32),
+                    "flow": rng.normal(size=(t, 1024)).astype(np.float32),
+                    "video_label": float(i % 2),
+                    "snippet_labels": np.full(t, -1, np.int8),
+                    "text": f"a {WORDS[i % 10]} {WORDS[(i // 10) % 10]} number {i}",
+                    "class": "x",
+                }
+            )
 
     def __len__(self) -> int:
         return len(self.items)
@@ -48,10 +54,20 @@ class MemoryDataset:
         return self.items[i]
 
 
-MODEL_ARGS = ["model_args.d=128", "model_args.n=16", "model_args.self_layers=2",
-              "model_args.heads=4", "model_args.vpmpm=false", "model_args.text_freeze=true",
-              "model_args.text_cache=true", "text_model=offline", "train.amp=\"off\"",
-              "train.grad_clip=1.0", "train.lr=1e-4", "train.log_every=1000"]
+MODEL_ARGS = [
+    "model_args.d=128",
+    "model_args.n=16",
+    "model_args.self_layers=2",
+    "model_args.heads=4",
+    "model_args.vpmpm=false",
+    "model_args.text_freeze=true",
+    "model_args.text_cache=true",
+    "text_model=offline",
+    'train.amp="off"',
+    "train.grad_clip=1.0",
+    "train.lr=1e-4",
+    "train.log_every=1000",
+]
 
 
 def bare_loop(cfg, ctx, data, epochs: int) -> tuple[float, int]:
@@ -114,20 +130,35 @@ def main() -> int:
 
     b_secs, b_steps = bare_loop(cfg, ctx, data["train"], args.epochs)
     with tempfile.TemporaryDirectory() as tmp:
-        result = train("alan", spec, config="tiny", out=Path(tmp) / "run", device="cpu",
-                       overrides=overrides, data=data, progress=False, resume=False)
+        result = train(
+            "alan",
+            spec,
+            config="tiny",
+            out=Path(tmp) / "run",
+            device="cpu",
+            overrides=overrides,
+            data=data,
+            progress=False,
+            resume=False,
+        )
     hist = result.history[1:]
     t_secs = sum(e["seconds"] - e.get("val_seconds", 0.0) for e in hist)
     t_steps = sum(e["step"] - p["step"] for p, e in zip(result.history, hist))
     val = sum(e.get("val_seconds", 0.0) for e in hist)
     bare, ours = b_steps / b_secs, t_steps / t_secs
-    print(f"videos {args.videos}, batch {args.batch}, epochs counted {args.epochs - 1}, "
-          f"torch threads {torch.get_num_threads()}")
+    print(
+        f"videos {args.videos}, batch {args.batch}, epochs counted {args.epochs - 1}, "
+        f"torch threads {torch.get_num_threads()}"
+    )
     print(f"bare loop     : {b_steps} steps in {b_secs:.2f} s = {bare:.3f} steps/s")
-    print(f"var-bench train: {t_steps} steps in {t_secs:.2f} s = {ours:.3f} steps/s "
-          f"(+ {val:.2f} s validation, not counted)")
+    print(
+        f"var-bench train: {t_steps} steps in {t_secs:.2f} s = {ours:.3f} steps/s "
+        f"(+ {val:.2f} s validation, not counted)"
+    )
     ratio = ours / bare
-    print(f"ratio trainer / bare = {ratio:.3f}x (target >= 0.9x): {'PASS' if ratio >= 0.9 else 'FAIL'}")
+    print(
+        f"ratio trainer / bare = {ratio:.3f}x (target >= 0.9x): {'PASS' if ratio >= 0.9 else 'FAIL'}"
+    )
     return 0 if ratio >= 0.9 else 1
 
 

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from support.rawdata import make_ucf, make_xd
+
 from var_bench.data.assembly.pipeline import assemble_into
 from var_bench.data.paths import built_dir
 
@@ -49,9 +49,12 @@ def built_home(_built_template, tmp_path, monkeypatch):
     home = tmp_path / "home"
     shutil.copytree(template, home)
     monkeypatch.setenv("VAR_BENCH_HOME", str(home))
-    return {name: dataclasses.replace(fx, raw=dict(fx.raw),
-                                      expected={s: list(v) for s, v in fx.expected.items()})
-            for name, fx in fixtures.items()}
+    return {
+        name: dataclasses.replace(
+            fx, raw=dict(fx.raw), expected={s: list(v) for s, v in fx.expected.items()}
+        )
+        for name, fx in fixtures.items()
+    }
 
 
 #: Knobs of the synthetic feature trees the learning tests train on: every id of both splits
@@ -77,6 +80,7 @@ def synthetic_home(shared_data, tmp_path_factory) -> Path:
     for name in ("ucfcrime-ar", "xdviolence-ar"):
         tree = root / name
         made = synthesize(tree, name, home=home, progress=False, **SYNTH_KNOBS[name])
-        build_features(name, made.paths["features"], audio=made.paths.get("audio"), home=home,
-                       progress=False)
+        build_features(
+            name, made.paths["features"], audio=made.paths.get("audio"), home=home, progress=False
+        )
     return home

@@ -37,8 +37,8 @@ def shown_commands() -> list[tuple[str, str]]:
         lines += _INLINE.findall(_FENCE.sub("", text))
         for line in lines:
             for m in PROGRAM.finditer(line):
-                rest = line[m.end():]
-                if "=bash_source" in line[:m.start()] or "_source var-bench" in line:
+                rest = line[m.end() :]
+                if "=bash_source" in line[: m.start()] or "_source var-bench" in line:
                     continue  # completion: the program itself, no command
                 found.append((doc.name, rest.strip()))
     return found
@@ -65,8 +65,16 @@ COMMANDS = shown_commands()
 
 def test_the_docs_show_commands():
     names = {w[0] for _, rest in COMMANDS if (w := [x for x in words(rest) if x not in GLOBAL])}
-    assert {"download", "score", "compare", "leaderboard", "train", "evaluate", "build",
-            "synth"} <= names, names
+    assert {
+        "download",
+        "score",
+        "compare",
+        "leaderboard",
+        "train",
+        "evaluate",
+        "build",
+        "synth",
+    } <= names, names
 
 
 @pytest.mark.parametrize("where,rest", COMMANDS, ids=[f"{d}:{r[:40]}" for d, r in COMMANDS])
@@ -82,19 +90,30 @@ def test_shown_command_and_its_options_exist(where, rest):
     command, rest_tokens = cli.commands[name], tokens[1:]
     while hasattr(command, "commands") and rest_tokens and not rest_tokens[0].startswith("-"):
         sub = rest_tokens.pop(0)  # a group (var-bench weights fetch): its subcommand's options
-        assert sub in command.commands, f"{where}: 'var-bench {rest}': {name} has no command {sub!r}"
+        assert sub in command.commands, (
+            f"{where}: 'var-bench {rest}': {name} has no command {sub!r}"
+        )
         command, name = command.commands[sub], f"{name} {sub}"
     options = {o for p in command.params for o in (*p.opts, *p.secondary_opts)} | {"--help", "-h"}
     for t in rest_tokens:
         if t.startswith("-") and t != "-" and not re.match(r"^-\d", t):
             opt = t.split("=", 1)[0]
-            assert opt in options, (f"{where}: 'var-bench {rest}': {name} has no option {opt} "
-                                    f"(it has {', '.join(sorted(options))})")
+            assert opt in options, (
+                f"{where}: 'var-bench {rest}': {name} has no option {opt} "
+                f"(it has {', '.join(sorted(options))})"
+            )
 
 
-@pytest.mark.parametrize("name", sorted({w[0] for _, r in COMMANDS
-                                         if (w := [x for x in words(r) if x not in GLOBAL])
-                                         and w[0] in cli.commands}))
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        {
+            w[0]
+            for _, r in COMMANDS
+            if (w := [x for x in words(r) if x not in GLOBAL]) and w[0] in cli.commands
+        }
+    ),
+)
 def test_help_of_every_shown_command_runs(name):
     r = CliRunner().invoke(cli, [name, "--help"])
     assert r.exit_code == 0, r.output
@@ -106,10 +125,11 @@ def test_protocol_lists_the_record_keys_in_order_and_the_disclosure_keys():
 
     text = (ROOT / "docs" / "protocol.md").read_text("utf-8")
     table = re.findall(r"^\| `([A-Za-z_0-9]+)` \|", text.split("Keys in this order:", 1)[1], re.M)
-    assert table[:len(ResultRecord._ORDER)] == list(ResultRecord._ORDER)
+    assert table[: len(ResultRecord._ORDER)] == list(ResultRecord._ORDER)
     row = next(line for line in text.splitlines() if line.startswith("| `disclosure` |"))
-    assert re.findall(r"`([a-z_]+)`", row.split("|")[2])[:len(RECORD_DISCLOSURE_KEYS)] == \
-        list(RECORD_DISCLOSURE_KEYS)
+    assert re.findall(r"`([a-z_]+)`", row.split("|")[2])[: len(RECORD_DISCLOSURE_KEYS)] == list(
+        RECORD_DISCLOSURE_KEYS
+    )
 
 
 def test_alan_doc_gives_the_quick_test_command():
@@ -129,6 +149,7 @@ def test_quickstart_model_registers_trains_and_evaluates(built_home, tmp_path):
     """The registry example of docs/quickstart.md, run as written (on in-memory features)."""
     pytest.importorskip("torch")
     from training.tiny import FakeFeatureDataset
+
     from var_bench import data as vdata
     from var_bench.models.registry import get_model
     from var_bench.training.evaluate import evaluate
@@ -141,11 +162,22 @@ def test_quickstart_model_registers_trains_and_evaluates(built_home, tmp_path):
     assert get_model("mean-linear").__name__ == "MeanLinear"
     (tmp_path / "mean-linear.yaml").write_text(config)
     data = {"train": FakeFeatureDataset(48, seed=1), "val": FakeFeatureDataset(16, seed=2)}
-    result = train("mean-linear", "ucfcrime-ar", config=str(tmp_path / "mean-linear.yaml"),
-                   out=tmp_path / "run", data=data,
-                   overrides=["train.epochs=2", "model_args.dim=16"])
+    result = train(
+        "mean-linear",
+        "ucfcrime-ar",
+        config=str(tmp_path / "mean-linear.yaml"),
+        out=tmp_path / "run",
+        data=data,
+        overrides=["train.epochs=2", "model_args.dim=16"],
+    )
     assert result.epochs_run == 2 and result.best_val_score is not None
     ids = vdata.ids("ucfcrime-ar", "val")  # the built home's val split, so the record binds ids
-    record = evaluate(result.best_checkpoint, "ucfcrime-ar", split="val", out=tmp_path / "s.npz",
-                      data=FakeFeatureDataset(len(ids), seed=3, ids=ids), name="mean-linear")
+    record = evaluate(
+        result.best_checkpoint,
+        "ucfcrime-ar",
+        split="val",
+        out=tmp_path / "s.npz",
+        data=FakeFeatureDataset(len(ids), seed=3, ids=ids),
+        name="mean-linear",
+    )
     assert record.name == "mean-linear" and record.disclosure["reference_model"] == "mean-linear"

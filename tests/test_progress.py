@@ -38,8 +38,9 @@ def test_log_mode_writes_a_line_every_tenth_and_at_the_end(caplog):
     assert items == list(range(25))
     lines = [r.getMessage() for r in caplog.records]
     # every ceil(25 / 10) = 3 items, then the closing line
-    assert [m.split(",")[0] for m in lines] == [f"features: {n}/25 videos ({100 * n / 25:.0f}%)"
-                                               for n in (3, 6, 9, 12, 15, 18, 21, 24, 25)]
+    assert [m.split(",")[0] for m in lines] == [
+        f"features: {n}/25 videos ({100 * n / 25:.0f}%)" for n in (3, 6, 9, 12, 15, 18, 21, 24, 25)
+    ]
     assert all(m.endswith(" s") for m in lines)
 
 

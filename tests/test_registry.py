@@ -45,7 +45,9 @@ def test_unknown_name_lists_the_known_ones():
 
 def test_discovery_survives_a_broken_plugin(monkeypatch, caplog):
     broken = EntryPoint("broken", "var_bench.no_such_plugin_package", "test.group")
-    monkeypatch.setattr(reg, "entry_points", lambda group: [broken] if group == "test.group" else [])
+    monkeypatch.setattr(
+        reg, "entry_points", lambda group: [broken] if group == "test.group" else []
+    )
     r = Registry("thing", "test.group")
     assert r.names() == []
     assert "no_such_plugin_package" in caplog.text

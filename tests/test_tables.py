@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
@@ -58,7 +57,10 @@ def test_explicit_alignment_and_digits() -> None:
 
 
 def test_empty_table_has_header_only() -> None:
-    assert render_table(["a", "b"], [], style="markdown").splitlines() == ["| a | b |", "|:---|:---|"]
+    assert render_table(["a", "b"], [], style="markdown").splitlines() == [
+        "| a | b |",
+        "|:---|:---|",
+    ]
     assert len(render_table(["a", "b"], []).splitlines()) == 2
 
 

@@ -8,7 +8,6 @@ library callers catch the exception.
 
 from __future__ import annotations
 
-
 #: Characters of an error line at most.
 MAX_MESSAGE = 600
 
@@ -64,8 +63,11 @@ def environment_fault(e: OSError, doing: str = "") -> EnvironmentFault:
     where = e.filename if e.filename is not None else ""
     why = e.strerror or type(e).__name__
     head = f"{doing}: " if doing else ""
-    return EnvironmentFault(f"{head}{why}" + (f" ({where})" if where else "")
-                            + " - check the folder exists, is writable and has free space")
+    return EnvironmentFault(
+        f"{head}{why}"
+        + (f" ({where})" if where else "")
+        + " - check the folder exists, is writable and has free space"
+    )
 
 
 class VarBenchWarning(UserWarning):

@@ -37,9 +37,11 @@ def missing_extra_message(command: str | None, module: str | None) -> str | None
     if extra is None:
         return None
     what = command or "this"
-    return (f"{what} needs the {extra} extra (no module named {module!r}): "
-            f"{INSTALL.format(extra=extra)} in the var_bench checkout, "
-            f"or bash scripts/setup.sh {_setup_use(extra)}")
+    return (
+        f"{what} needs the {extra} extra (no module named {module!r}): "
+        f"{INSTALL.format(extra=extra)} in the var_bench checkout, "
+        f"or bash scripts/setup.sh {_setup_use(extra)}"
+    )
 
 
 def _setup_use(extra: str) -> str:

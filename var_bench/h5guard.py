@@ -45,13 +45,19 @@ def check_self_contained(f: Any, label: str) -> None:
             where = f"{prefix}/{name}"
             link = group.get(name, getlink=True)
             if isinstance(link, h5py.ExternalLink):
-                raise InputError(f"{label}: refused HDF5 external link {where} -> "
-                                 f"{link.filename}:{link.path} (the file must hold its own data)")
+                raise InputError(
+                    f"{label}: refused HDF5 external link {where} -> "
+                    f"{link.filename}:{link.path} (the file must hold its own data)"
+                )
             if isinstance(link, h5py.SoftLink):
-                raise InputError(f"{label}: refused HDF5 soft link {where} -> {link.path} "
-                                 f"(expected hard links only)")
+                raise InputError(
+                    f"{label}: refused HDF5 soft link {where} -> {link.path} "
+                    f"(expected hard links only)"
+                )
             if not isinstance(link, h5py.HardLink):
-                raise InputError(f"{label}: refused HDF5 link {where} of kind {type(link).__name__}")
+                raise InputError(
+                    f"{label}: refused HDF5 link {where} of kind {type(link).__name__}"
+                )
             obj = group.get(name)
             if isinstance(obj, h5py.Group):
                 stack.append((where, obj))
@@ -63,10 +69,13 @@ def check_dataset(ds: Any, label: str) -> None:
     """Refuse a virtual dataset or one whose bytes are stored in other files."""
     if ds.is_virtual:
         sources = ", ".join(sorted({s.file_name for s in ds.virtual_sources()}))[:200]
-        raise InputError(f"{label}: refused HDF5 virtual dataset (maps data of {sources or 'other files'})")
+        raise InputError(
+            f"{label}: refused HDF5 virtual dataset (maps data of {sources or 'other files'})"
+        )
     if ds.id.get_create_plist().get_external_count() > 0:
-        raise InputError(f"{label}: refused HDF5 dataset with external storage (its bytes live in "
-                         f"other files)")
+        raise InputError(
+            f"{label}: refused HDF5 dataset with external storage (its bytes live in other files)"
+        )
 
 
 def _object_key(obj: Any) -> Any:

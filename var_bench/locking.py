@@ -16,8 +16,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from var_bench.errors import EnvironmentFault, InputError, environment_fault
 
@@ -51,7 +51,9 @@ def lock_path(artefact: str | os.PathLike) -> Path:
 
 
 @contextlib.contextmanager
-def exclusive(artefact: str | os.PathLike, what: str, timeout: float | None = None) -> Iterator[Path]:
+def exclusive(
+    artefact: str | os.PathLike, what: str, timeout: float | None = None
+) -> Iterator[Path]:
     """Hold the exclusive lock of ``artefact`` for the ``with`` block; ``what`` names the work in
     messages (e.g. ``"feature build of ucfcrime-ar"``). ``timeout``: seconds to wait (default
     :func:`lock_timeout`)."""
@@ -66,19 +68,26 @@ def exclusive(artefact: str | os.PathLike, what: str, timeout: float | None = No
             lock.acquire(timeout=0)
         except Timeout:
             if wait <= 0:
-                raise EnvironmentFault(f"{what}: another process is writing it (lock {path} is "
-                                       f"held); try again when it has finished") from None
-            log.warning("%s: another process is writing it; waiting up to %.0f s for lock %s",
-                        what, wait, path)
+                raise EnvironmentFault(
+                    f"{what}: another process is writing it (lock {path} is "
+                    f"held); try again when it has finished"
+                ) from None
+            log.warning(
+                "%s: another process is writing it; waiting up to %.0f s for lock %s",
+                what,
+                wait,
+                path,
+            )
             try:
                 lock.acquire(timeout=wait, poll_interval=_POLL)
             except Timeout:
-                raise EnvironmentFault(f"{what}: another process held lock {path} for more than "
-                                       f"{wait:.0f} s ({LOCK_TIMEOUT_ENV}); try again later") from None
+                raise EnvironmentFault(
+                    f"{what}: another process held lock {path} for more than "
+                    f"{wait:.0f} s ({LOCK_TIMEOUT_ENV}); try again later"
+                ) from None
     except OSError as e:
         raise environment_fault(e, f"{what}: could not take lock {path}") from None
     try:
         yield path
     finally:
         lock.release()
-

@@ -13,7 +13,8 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 _counter = itertools.count()
 
@@ -21,8 +22,16 @@ _counter = itertools.count()
 #: plus navy and wine; pairwise CIE76 colour difference >= 28 (tests check it). None is grey or
 #: black, so a series never looks like text, axes or grid lines.
 PALETTE: tuple[str, ...] = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#9c755f",
-    "#393b79", "#8e0152",
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#9c755f",
+    "#393b79",
+    "#8e0152",
 )
 TEXT = "#222222"
 GRID = "#e3e3e3"
@@ -53,8 +62,9 @@ def pyplot():
     except ImportError:
         from var_bench.errors import InputError
 
-        raise InputError("plots: expected matplotlib, which is not installed "
-                         "(pip install 'var-bench[report]')") from None
+        raise InputError(
+            "plots: expected matplotlib, which is not installed (pip install 'var-bench[report]')"
+        ) from None
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
@@ -103,15 +113,20 @@ def inline_svg(fig, css_class: str, label: str) -> str:
 
     plt = pyplot()
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None,
-                                             "Type": None})
+    fig.savefig(
+        buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None}
+    )
     plt.close(fig)
     svg = buf.getvalue()
     for pattern in _STRIP:
         svg = pattern.sub("", svg)
     svg = svg.replace("xlink:href=", "href=")
-    svg = re.sub(r"<svg\b", f'<svg class="{escape(css_class)}" role="img" '
-                 f'aria-label="{escape(label)}"', svg, count=1)
+    svg = re.sub(
+        r"<svg\b",
+        f'<svg class="{escape(css_class)}" role="img" aria-label="{escape(label)}"',
+        svg,
+        count=1,
+    )
     return svg.strip()
 
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Any, Iterable, Iterator, TextIO
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
 
 log = logging.getLogger("var_bench.progress")
 
@@ -75,10 +76,20 @@ class Progress:
     ``LOG_EVERY_UNKNOWN``; 0: only the closing line). ``tqdm_kw`` go to tqdm (``unit_scale``, ...).
     """
 
-    def __init__(self, iterable: Iterable | None = None, *, total: int | None = None,
-                 desc: str = "", unit: str = "item", initial: int = 0,
-                 progress: bool | None = None, log_every: int | None = None,
-                 logger: logging.Logger | None = None, leave: bool = True, **tqdm_kw: Any) -> None:
+    def __init__(
+        self,
+        iterable: Iterable | None = None,
+        *,
+        total: int | None = None,
+        desc: str = "",
+        unit: str = "item",
+        initial: int = 0,
+        progress: bool | None = None,
+        log_every: int | None = None,
+        logger: logging.Logger | None = None,
+        leave: bool = True,
+        **tqdm_kw: Any,
+    ) -> None:
         if total is None and iterable is not None and hasattr(iterable, "__len__"):
             total = len(iterable)  # type: ignore[arg-type]
         self.iterable, self.total, self.desc, self.unit = iterable, total, desc, unit
@@ -96,8 +107,16 @@ class Progress:
         if self.mode == "bar":
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total, initial=initial, desc=desc, unit=unit, file=sys.stderr,
-                            leave=leave, dynamic_ncols=True, **tqdm_kw)
+            self.bar = tqdm(
+                total=total,
+                initial=initial,
+                desc=desc,
+                unit=unit,
+                file=sys.stderr,
+                leave=leave,
+                dynamic_ncols=True,
+                **tqdm_kw,
+            )
 
     def __iter__(self) -> Iterator:
         if self.iterable is None:
@@ -109,7 +128,7 @@ class Progress:
         finally:
             self.close()
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, exc_type: Any, *exc: Any) -> None:
@@ -160,5 +179,12 @@ class Progress:
         count = f"{self.n}/{self.total}" if self.total is not None else f"{self.n}"
         extra = "".join(f", {k} {v}" for k, v in self._postfix.items())
         unit = self.unit if len(self.unit) <= 2 or self.n == 1 else self.unit + "s"  # B, videos
-        self._log.info("%s: %s %s%s, %.1f s%s", self.desc or "progress", count, unit, share,
-                       time.perf_counter() - self._t0, extra)
+        self._log.info(
+            "%s: %s %s%s, %.1f s%s",
+            self.desc or "progress",
+            count,
+            unit,
+            share,
+            time.perf_counter() - self._t0,
+            extra,
+        )

@@ -15,8 +15,9 @@ import is logged and skipped, so a broken plug-in never hides the others.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import entry_points
-from typing import Callable, Generic, Iterator, Mapping, TypeVar
+from typing import Generic, TypeVar
 
 from var_bench.errors import InputError
 
@@ -48,8 +49,15 @@ class Registry(Mapping[str, T], Generic[T]):
         self._builtin: set[str] = set()
         self._discovered = group is None
 
-    def register(self, name: str, obj: T, *, replace: bool = False, builtin: bool = False,
-                 same: Callable[[T, T], bool] | None = None) -> T:
+    def register(
+        self,
+        name: str,
+        obj: T,
+        *,
+        replace: bool = False,
+        builtin: bool = False,
+        same: Callable[[T, T], bool] | None = None,
+    ) -> T:
         """Make ``obj`` known as ``name`` and return it.
 
         Raises:
@@ -58,8 +66,9 @@ class Registry(Mapping[str, T], Generic[T]):
         """
         key = registry_key(name)
         if key != name:
-            raise InputError(f"{self.kind} name: expected lowercase with '-' (e.g. {key!r}), "
-                             f"got {name!r}")
+            raise InputError(
+                f"{self.kind} name: expected lowercase with '-' (e.g. {key!r}), got {name!r}"
+            )
         old = self._items.get(key)
         if old is not None and old is not obj and not replace and not (same and same(old, obj)):
             raise InputError(f"{self.kind} {key!r} is already registered")
@@ -84,8 +93,9 @@ class Registry(Mapping[str, T], Generic[T]):
             try:
                 ep.load()
             except Exception as exc:  # a half-written plug-in must not break the others
-                log.warning("could not load %s plug-in %s (%s): %s", self.kind, ep.name, ep.value,
-                            exc)
+                log.warning(
+                    "could not load %s plug-in %s (%s): %s", self.kind, ep.name, ep.value, exc
+                )
 
     def get(self, name: str, default=None):  # type: ignore[override]
         self.discover()
@@ -102,7 +112,9 @@ class Registry(Mapping[str, T], Generic[T]):
             return self._items[registry_key(name)]
         except KeyError:
             known = ", ".join(self._items) or "(none registered)"
-            raise InputError(f"unknown {self.kind}: expected one of {known}, got {name!r}") from None
+            raise InputError(
+                f"unknown {self.kind}: expected one of {known}, got {name!r}"
+            ) from None
 
     def names(self) -> list[str]:
         """Registered names, in registration order."""

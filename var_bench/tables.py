@@ -18,8 +18,9 @@ bb      12.2
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Literal, Sequence
+from typing import Literal
 
 from var_bench.errors import InputError
 
@@ -49,7 +50,10 @@ def _is_number(value: Cell) -> bool:
 
 
 def _prepare(
-    header: Sequence[str], rows: Sequence[Sequence[Cell]], align: Sequence[Align] | None, digits: int
+    header: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+    align: Sequence[Align] | None,
+    digits: int,
 ) -> tuple[list[str], list[list[str]], list[Align]]:
     width = len(header)
     for i, row in enumerate(rows):
@@ -57,7 +61,8 @@ def _prepare(
             raise InputError(f"table row {i}: expected {width} cells, got {len(row)}")
     if align is None:
         align = [
-            "right" if rows and all(_is_number(r[c]) for r in rows) else "left" for c in range(width)
+            "right" if rows and all(_is_number(r[c]) for r in rows) else "left"
+            for c in range(width)
         ]
     elif len(align) != width:
         raise InputError(f"table align: expected {width} entries, got {len(align)}")
@@ -77,7 +82,8 @@ def plain_table(
 
     def line(cells: Sequence[str]) -> str:
         parts = [
-            cell.rjust(w) if a == "right" else cell.ljust(w) for cell, w, a in zip(cells, widths, align)
+            cell.rjust(w) if a == "right" else cell.ljust(w)
+            for cell, w, a in zip(cells, widths, align)
         ]
         return "  ".join(parts).rstrip()
 

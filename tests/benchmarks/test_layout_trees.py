@@ -6,39 +6,56 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import featuretrees
 
 from var_bench.benchmarks import Layout
 from var_bench.benchmarks.collections import COLLECTIONS
 from var_bench.errors import InputError
 from var_bench.synth import layout as synth_layout
-from support import featuretrees
 
 LAYOUTS = {lay.name: lay for c in COLLECTIONS.values() for lay in c.layouts}
 #: (video id, its metadata video_path) per upstream split: anomalous and normal videos.
-VIDEOS = {"train": [("Abuse001_x264", "Abuse/Abuse001_x264.mp4"),
-                    ("Normal_Videos001_x264", "Training_Normal_Videos_Anomaly/Normal_Videos001_x264.mp4"),
-                    ("A.Beautiful.Mind.2001__#00-01-45_00-02-50_label_A", None)],
-          "test": [("Abuse028_x264", "Abuse/Abuse028_x264.mp4"),
-                   ("Normal_Videos_003_x264", "Testing_Normal_Videos_Anomaly/Normal_Videos_003_x264.mp4"),
-                   ("v=-fOWSLV6Esw__#1_label_B4-0-0", None)]}
+VIDEOS = {
+    "train": [
+        ("Abuse001_x264", "Abuse/Abuse001_x264.mp4"),
+        ("Normal_Videos001_x264", "Training_Normal_Videos_Anomaly/Normal_Videos001_x264.mp4"),
+        ("A.Beautiful.Mind.2001__#00-01-45_00-02-50_label_A", None),
+    ],
+    "test": [
+        ("Abuse028_x264", "Abuse/Abuse028_x264.mp4"),
+        ("Normal_Videos_003_x264", "Testing_Normal_Videos_Anomaly/Normal_Videos_003_x264.mp4"),
+        ("v=-fOWSLV6Esw__#1_label_B4-0-0", None),
+    ],
+}
 
 
 # --- the per-layout code the declared trees replace (synth/layout.py, tests/support) --------------
 
-_UCF_NORMAL_FOLDER = {"train": "Training_Normal_Videos_Anomaly", "test": "Testing_Normal_Videos_Anomaly"}
-_XD_FOLDER = {("rgb", "train"): "RGB", ("rgb", "test"): "RGBTest",
-              ("flow", "train"): "Flow", ("flow", "test"): "FlowTest"}
+_UCF_NORMAL_FOLDER = {
+    "train": "Training_Normal_Videos_Anomaly",
+    "test": "Testing_Normal_Videos_Anomaly",
+}
+_XD_FOLDER = {
+    ("rgb", "train"): "RGB",
+    ("rgb", "test"): "RGBTest",
+    ("flow", "train"): "Flow",
+    ("flow", "test"): "FlowTest",
+}
 
 
 def old_ucf_class_folder(video_path: str, split: str) -> str:
     return Path(video_path).parent.name or _UCF_NORMAL_FOLDER[split]
 
 
-def old_synth_files(layout: str, stream: str, split: str, stem: str, crops: int,
-                    class_folder: str = "") -> list[Path]:
+def old_synth_files(
+    layout: str, stream: str, split: str, stem: str, crops: int, class_folder: str = ""
+) -> list[Path]:
     if layout == "ucf-crops":
-        base = Path("Train" if split == "train" else "Test", "RGB" if stream == "rgb" else "Flow",
-                    class_folder)
+        base = Path(
+            "Train" if split == "train" else "Test",
+            "RGB" if stream == "rgb" else "Flow",
+            class_folder,
+        )
         return [base / f"{stem}__{k}.npy" for k in range(crops)]
     if layout == "ucf-rtfm":
         return [Path(f"UCF_{split.capitalize()}_ten_crop_i3d", f"{stem}_i3d.npy")]
@@ -56,13 +73,19 @@ def _old_test_class(video_id: str, up: str) -> str:
     return cls
 
 
-def old_test_path(root: Path, layout: str, split: str, video_id: str, crop: int = 0,
-                  stream: str = "rgb") -> Path:
+def old_test_path(
+    root: Path, layout: str, split: str, video_id: str, crop: int = 0, stream: str = "rgb"
+) -> Path:
     up = "test" if split == "test" else "train"
     if layout == "ucf-crops":
         top = "Test" if up == "test" else "Train"
-        return (root / top / ("RGB" if stream == "rgb" else "Flow") / _old_test_class(video_id, up)
-                / f"{video_id}__{crop}.npy")
+        return (
+            root
+            / top
+            / ("RGB" if stream == "rgb" else "Flow")
+            / _old_test_class(video_id, up)
+            / f"{video_id}__{crop}.npy"
+        )
     if layout == "vadclip-ucf":
         return root / _old_test_class(video_id, up) / f"{video_id}__{crop}.npy"
     if layout == "pel4vad-ucf":
@@ -116,7 +139,10 @@ def test_test_tree_paths_are_the_hard_coded_ones(name, tmp_path):
 def test_synth_writes_the_rgb_layouts_build_detects():
     from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 
-    assert [lay.name for lay in synth_layout.video_layouts(UCFCRIME_AR)] == ["ucf-crops", "ucf-rtfm"]
+    assert [lay.name for lay in synth_layout.video_layouts(UCFCRIME_AR)] == [
+        "ucf-crops",
+        "ucf-rtfm",
+    ]
     assert [lay.name for lay in synth_layout.video_layouts(XDVIOLENCE_AR)] == ["xd-i3d", "xd-tevad"]
 
 
@@ -132,8 +158,16 @@ def test_tree_keys_templates_and_lookups():
         Layout("x", "{stem}.npy", crops="none", tree="{class}").folder_of("rgb", "test")
     with pytest.raises(InputError, match="split expected train or test"):
         lay.folder_of("rgb", "val")
-    for bad in ({"rgb/val": "a"}, {"Rgb": "a"}, {"*": "../a"}, {"*": "/a"}, {"*": "a//b"},
-                {"*": "{stem}"}, {"*": "a{"}, 3):
+    for bad in (
+        {"rgb/val": "a"},
+        {"Rgb": "a"},
+        {"*": "../a"},
+        {"*": "/a"},
+        {"*": "a//b"},
+        {"*": "{stem}"},
+        {"*": "a{"},
+        3,
+    ):
         with pytest.raises(InputError, match="layout z: tree"):
             Layout("z", "{stem}.npy", crops="none", tree=bad)
 
@@ -142,7 +176,9 @@ def test_a_user_layout_file_declares_a_tree(tmp_path):
     from var_bench.features.layouts import load_layout_file
 
     f = tmp_path / "l.yaml"
-    f.write_text("name: swin\nfile: '{stem}_swin.npy'\ncrops: none\nstream: swin\n"
-                 "tree: {swin/train: tr, swin/test: 'te/{class}'}\n")
+    f.write_text(
+        "name: swin\nfile: '{stem}_swin.npy'\ncrops: none\nstream: swin\n"
+        "tree: {swin/train: tr, swin/test: 'te/{class}'}\n"
+    )
     (lay,) = load_layout_file(f)
     assert lay.path("swin", "test", "v", class_folder="Abuse") == "te/Abuse/v_swin.npy"

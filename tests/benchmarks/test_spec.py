@@ -41,9 +41,11 @@ def test_builtin_assemblers_are_lazy_references_in_their_unit():
     for spec in BUILTIN:
         assert spec.assembler == f"{spec.package}.assemble:assemble"
         assert spec.resolve_assembler().__module__ == f"{spec.package}.assemble"
-    code = ("import sys, var_bench.benchmarks\n"
-            "print(sorted(m for m in sys.modules if m in ('pandas', 'openpyxl') "
-            "or m.endswith('.assemble')))")
+    code = (
+        "import sys, var_bench.benchmarks\n"
+        "print(sorted(m for m in sys.modules if m in ('pandas', 'openpyxl') "
+        "or m.endswith('.assemble')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -57,6 +59,11 @@ def test_benchmarks_never_import_the_data_layer():
 
     for path in Path(var_bench.benchmarks.__file__).parent.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             assert not [n for n in names if n.split(".")[:2] == ["var_bench", "data"]], path

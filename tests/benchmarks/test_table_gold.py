@@ -10,16 +10,22 @@ on it too. Needs ../shared/data (skipped with the reason otherwise)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import var_bench
-from var_bench.benchmarks import UCFCRIME_AR, SPLITS, ColumnSpec, register_benchmark, unregister_benchmark
+from var_bench.benchmarks import (
+    SPLITS,
+    UCFCRIME_AR,
+    ColumnSpec,
+    register_benchmark,
+    unregister_benchmark,
+)
 from var_bench.benchmarks.kit import Assembled, ValidationRule
 from var_bench.data.fetch import cached_path
 from var_bench.data.paths import raw_dir
@@ -39,27 +45,39 @@ def assemble_unique(spec, raw: Mapping[str, Path], rule: ValidationRule) -> Asse
         df = base.splits[split]
         groups = df.groupby("caption_en", sort=False)["video_id"].agg(list)
         first = df.drop_duplicates("caption_en").set_index("caption_en")
-        splits[split] = pd.DataFrame({
-            "query_id": [f"{split}-q{i:04d}" for i in range(len(groups))],
-            "caption_en": list(groups.index),
-            "video_ids": list(groups.values),
-            "class": [first.loc[c, "class"] for c in groups.index],
-            "anomalous": [bool(first.loc[c, "anomalous"]) for c in groups.index],
-        })
+        splits[split] = pd.DataFrame(
+            {
+                "query_id": [f"{split}-q{i:04d}" for i in range(len(groups))],
+                "caption_en": list(groups.index),
+                "video_ids": list(groups.values),
+                "class": [first.loc[c, "class"] for c in groups.index],
+                "anomalous": [bool(first.loc[c, "anomalous"]) for c in groups.index],
+            }
+        )
         videos[split] = df[["video_id", "class", "anomalous"]].reset_index(drop=True)
     return Assembled(splits, list(base.notes), videos)
 
 
 SPEC = replace(
-    UCFCRIME_AR, name=NAME, title="UCFCrime-AR (unique captions)",
-    tasks=(Retrieval((Direction("t2v", "text", "video", True),
-                      Direction("v2t", "video", "text", False)), gold="table"),),
-    columns=(ColumnSpec("query_id", "string", "one distinct caption"),
-             ColumnSpec("caption_en", "string", "the caption"),
-             ColumnSpec("video_ids", "list<string>", "every video with this caption"),
-             ColumnSpec("class", "string", "its first video's class"),
-             ColumnSpec("anomalous", "bool", "its first video is anomalous")),
-    assembler=assemble_unique, package=None, upstream_class_counts={},
+    UCFCRIME_AR,
+    name=NAME,
+    title="UCFCrime-AR (unique captions)",
+    tasks=(
+        Retrieval(
+            (Direction("t2v", "text", "video", True), Direction("v2t", "video", "text", False)),
+            gold="table",
+        ),
+    ),
+    columns=(
+        ColumnSpec("query_id", "string", "one distinct caption"),
+        ColumnSpec("caption_en", "string", "the caption"),
+        ColumnSpec("video_ids", "list<string>", "every video with this caption"),
+        ColumnSpec("class", "string", "its first video's class"),
+        ColumnSpec("anomalous", "bool", "its first video is anomalous"),
+    ),
+    assembler=assemble_unique,
+    package=None,
+    upstream_class_counts={},
 )
 
 
@@ -75,12 +93,20 @@ def unique(shared_data, tmp_path_factory):
 
     made = assemble_unique(SPEC, raw, split_info(UCFCRIME_AR).rule)
     (root / "unit").mkdir()
-    (root / "unit" / "splits.json").write_text(json.dumps({
-        "benchmark": NAME,
-        "validation_rule": json.loads(UCFCRIME_AR.resource_text("splits.json"))["validation_rule"],
-        "ids_sha256": {s: sha256_lines(list(made.splits[s]["query_id"])) for s in SPLITS},
-        "videos_sha256": {s: sha256_lines(list(made.videos[s]["video_id"])) for s in SPLITS},
-    }))
+    (root / "unit" / "splits.json").write_text(
+        json.dumps(
+            {
+                "benchmark": NAME,
+                "validation_rule": json.loads(UCFCRIME_AR.resource_text("splits.json"))[
+                    "validation_rule"
+                ],
+                "ids_sha256": {s: sha256_lines(list(made.splits[s]["query_id"])) for s in SPLITS},
+                "videos_sha256": {
+                    s: sha256_lines(list(made.videos[s]["video_id"])) for s in SPLITS
+                },
+            }
+        )
+    )
     spec = register_benchmark(replace(SPEC, resource_dir=str(root / "unit")))
     try:
         var_bench.download(NAME, home=home, mirror=str(shared_data), progress=False)
@@ -132,15 +158,19 @@ def test_288_captions_by_290_videos_scored_by_the_kernel_as_brute_force(unique):
     assert record.query_ids_sha256 == sha256_lines(queries)
     assert record.gallery_ids_sha256 == sha256_lines(videos)
     assert record.metrics["t2v"]["R@10"] == pytest.approx(
-        100 * np.mean([min(1, max(0, (10 - b) / (e + 1))) for b, e in zip(rb, re_)]))
+        100 * np.mean([min(1, max(0, (10 - b) / (e + 1))) for b, e in zip(rb, re_)])
+    )
     # unpaired groups: each direction is resampled on its own, the summary still gets an interval
     lo, hi = record.ci["intervals"]["SumR"]
     assert lo <= record.main_value <= hi
 
     # a submission binding its own orders is put back in canonical order
     perm_q, perm_v = r.permutation(288), r.permutation(290)
-    bound = {"S": S[np.ix_(perm_q, perm_v)], "text_ids": np.array(queries)[perm_q],
-             "video_ids": np.array(videos)[perm_v]}
+    bound = {
+        "S": S[np.ix_(perm_q, perm_v)],
+        "text_ids": np.array(queries)[perm_q],
+        "video_ids": np.array(videos)[perm_v],
+    }
     again = var_bench.score(bound, NAME, home=home)
     assert again.per_query["t2v"].higher.tolist() == rb
 
@@ -153,7 +183,8 @@ def test_288_captions_by_290_videos_scored_by_the_kernel_as_brute_force(unique):
 
     board = build_leaderboard(NAME, records=[("a.json", record), ("b.json", other)], home=home)
     assert [e.source for e in board.entries] == sorted(
-        ["a.json", "b.json"], key=lambda s: -{"a.json": record, "b.json": other}[s].main_value)
+        ["a.json", "b.json"], key=lambda s: -{"a.json": record, "b.json": other}[s].main_value
+    )
     assert board.sizes == {"t2v": 288, "v2t": 290}
     report = build_report(S, NAME, home=home)
     assert report.hardest and report.entry.score == pytest.approx(record.main_value)
@@ -176,10 +207,14 @@ class _Pairs:
         videos = list(dict.fromkeys(v for vids in table["video_ids"] for v in vids))
         base = FakeFeatureDataset(len(videos), seed=seed, ids=videos)
         at = {v: i for i, v in enumerate(videos)}
-        self.items = [{**base[at[v]], "index": k, "query_id": q, "text": str(c)}
-                      for k, (q, c, v) in enumerate(
-                          (q, c, v) for q, c, vids in zip(table["query_id"], table["caption_en"],
-                                                          table["video_ids"]) for v in vids)]
+        self.items = [
+            {**base[at[v]], "index": k, "query_id": q, "text": str(c)}
+            for k, (q, c, v) in enumerate(
+                (q, c, v)
+                for q, c, vids in zip(table["query_id"], table["caption_en"], table["video_ids"])
+                for v in vids
+            )
+        ]
 
     def __len__(self) -> int:
         return len(self.items)
@@ -196,14 +231,19 @@ def test_training_and_evaluation_on_a_table_gold(unique, tmp_path):
     from var_bench.training.trainer import train
 
     spec, home, _ = unique
-    res = train("tiny-test", NAME, out=tmp_path / "run",
-                data={"train": _Pairs(home, "train", 1), "val": _Pairs(home, "val", 2)},
-                overrides=["train.epochs=2", "train.batch_size=32", "train.lr=0.01"])
+    res = train(
+        "tiny-test",
+        NAME,
+        out=tmp_path / "run",
+        data={"train": _Pairs(home, "train", 1), "val": _Pairs(home, "val", 2)},
+        overrides=["train.epochs=2", "train.batch_size=32", "train.lr=0.01"],
+    )
     assert res.main_score == "SumR" and res.best_val_score is not None
     test = _Pairs(home, "test", 3)
     assert len(test) == 290 and len({it["query_id"] for it in test.items}) == 288
-    record = evaluate(res.best_checkpoint, NAME, split="test", out=tmp_path / "sub.npz",
-                      data=test, home=home)
+    record = evaluate(
+        res.best_checkpoint, NAME, split="test", out=tmp_path / "sub.npz", data=test, home=home
+    )
     with np.load(tmp_path / "sub.npz") as z:
         assert z["t2v"].shape == (288, 290) and z["v2t"].shape == (290, 288)
     assert record.query_ids_sha256 == sha256_lines(var_bench.ids(NAME, "test", home=home))

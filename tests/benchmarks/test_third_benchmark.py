@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -15,14 +15,24 @@ import pytest
 
 import var_bench
 from var_bench.benchmarks import (
-    BenchmarkSpec, ColumnSpec, get_benchmark, register_benchmark, unregister_benchmark)
-from var_bench.tasks.retrieval import Direction, Retrieval
+    BenchmarkSpec,
+    ColumnSpec,
+    get_benchmark,
+    register_benchmark,
+    unregister_benchmark,
+)
+from var_bench.benchmarks.kit import (
+    Assembled,
+    ValidationRule,
+    carve_validation,
+    check_class_counts,
+    validation_mask,
+)
 from var_bench.benchmarks.sources import SourceFile
-from var_bench.benchmarks.kit import (Assembled, ValidationRule, carve_validation,
-                                      check_class_counts, validation_mask)
 from var_bench.benchmarks.spec import frozen
 from var_bench.errors import DataError, InputError
 from var_bench.fsutil import sha256_lines
+from var_bench.tasks.retrieval import Direction, Retrieval
 
 NAME = "tinybench-ar"
 CLASSES = ("Fight", "Normal")
@@ -39,8 +49,10 @@ def assemble_tiny(spec: BenchmarkSpec, raw: Mapping[str, Path], rule: Validation
     upstream = {}
     for split in ("train", "test"):
         lines = raw[f"list_{split}"].read_text("utf-8").splitlines()
-        rows = [dict(zip(("video_id", "class", "caption"), line.split("\t")), upstream_index=i)
-                for i, line in enumerate(lines)]
+        rows = [
+            dict(zip(("video_id", "class", "caption"), line.split("\t")), upstream_index=i)
+            for i, line in enumerate(lines)
+        ]
         df = pd.DataFrame.from_records(rows).assign(anomalous=lambda d: d["class"] != "Normal")
         check_class_counts(spec, split, df)
         upstream[split] = df
@@ -51,8 +63,11 @@ def _expected_ids() -> dict[str, list[str]]:
     """The canonical id lists, derived from ROWS and the rule (not from the pipeline)."""
     train = ROWS["train"]
     val = validation_mask([r[0] for r in train], [r[1] for r in train], DENOMINATOR)
-    return {"train": [r[0] for r, v in zip(train, val) if not v],
-            "val": [r[0] for r, v in zip(train, val) if v], "test": [r[0] for r in ROWS["test"]]}
+    return {
+        "train": [r[0] for r, v in zip(train, val) if not v],
+        "val": [r[0] for r, v in zip(train, val) if v],
+        "test": [r[0] for r in ROWS["test"]],
+    }
 
 
 def _unit(tmp_path: Path, checksums: dict[str, str] | None = None) -> tuple[BenchmarkSpec, Path]:
@@ -64,28 +79,60 @@ def _unit(tmp_path: Path, checksums: dict[str, str] | None = None) -> tuple[Benc
     for split, rows in ROWS.items():
         data = "".join("\t".join(map(str, r)) + "\n" for r in rows).encode()
         (mirror / "tiny-bench" / f"{split}.tsv").write_bytes(data)
-        sources[f"list_{split}"] = SourceFile("tiny", "bench", "0" * 40, f"{split}.tsv", len(data),
-                                              hashlib.sha256(data).hexdigest(), "MIT", f"{split} list")
+        sources[f"list_{split}"] = SourceFile(
+            "tiny",
+            "bench",
+            "0" * 40,
+            f"{split}.tsv",
+            len(data),
+            hashlib.sha256(data).hexdigest(),
+            "MIT",
+            f"{split} list",
+        )
     ids = _expected_ids()
-    (resources / "splits.json").write_text(json.dumps({
-        "benchmark": NAME,
-        "validation_rule": {"source_split": "train", "group_by": "class", "denominator": DENOMINATOR},
-        "ids_sha256": checksums or {s: sha256_lines(v) for s, v in ids.items()},
-    }))
+    (resources / "splits.json").write_text(
+        json.dumps(
+            {
+                "benchmark": NAME,
+                "validation_rule": {
+                    "source_split": "train",
+                    "group_by": "class",
+                    "denominator": DENOMINATOR,
+                },
+                "ids_sha256": checksums or {s: sha256_lines(v) for s, v in ids.items()},
+            }
+        )
+    )
     spec = BenchmarkSpec(
-        name=NAME, title="TinyBench-AR", version="0.0.1", query_modality="text",
+        name=NAME,
+        title="TinyBench-AR",
+        version="0.0.1",
+        query_modality="text",
         gallery_modality="video",
-        tasks=(Retrieval((Direction("t2v", "text", "video", True),
-                          Direction("v2t", "video", "text", False))),),
-        upstream_class_counts=frozen({s: {c: sum(r[1] == c for r in rows) for c in CLASSES}
-                                      for s, rows in ROWS.items()}),
-        classes=CLASSES, normal_class="Normal", sources=frozen(sources),
-        citation="@misc{tiny}", paper="a test", license_note="test data",
-        columns=(ColumnSpec("video_id", "string", "id"), ColumnSpec("class", "string", "class"),
-                 ColumnSpec("anomalous", "bool", "not Normal"),
-                 ColumnSpec("caption", "string", "the query text"),
-                 ColumnSpec("upstream_index", "int32", "row upstream")),
-        assembler=assemble_tiny, text_column="caption", resource_dir=str(resources),
+        tasks=(
+            Retrieval(
+                (Direction("t2v", "text", "video", True), Direction("v2t", "video", "text", False))
+            ),
+        ),
+        upstream_class_counts=frozen(
+            {s: {c: sum(r[1] == c for r in rows) for c in CLASSES} for s, rows in ROWS.items()}
+        ),
+        classes=CLASSES,
+        normal_class="Normal",
+        sources=frozen(sources),
+        citation="@misc{tiny}",
+        paper="a test",
+        license_note="test data",
+        columns=(
+            ColumnSpec("video_id", "string", "id"),
+            ColumnSpec("class", "string", "class"),
+            ColumnSpec("anomalous", "bool", "not Normal"),
+            ColumnSpec("caption", "string", "the query text"),
+            ColumnSpec("upstream_index", "int32", "row upstream"),
+        ),
+        assembler=assemble_tiny,
+        text_column="caption",
+        resource_dir=str(resources),
     )
     return spec, mirror
 
@@ -114,7 +161,9 @@ def test_download_ids_score_on_a_third_benchmark(tiny):
 
     S = np.eye(4, dtype=np.float32) + 0.01 * np.arange(16, dtype=np.float32).reshape(4, 4)
     record = var_bench.score(S, benchmark=NAME, home=home)
-    assert record.benchmark == NAME and record.query_ids_sha256 == sha256_lines(_expected_ids()["test"])
+    assert record.benchmark == NAME and record.query_ids_sha256 == sha256_lines(
+        _expected_ids()["test"]
+    )
     assert record.metrics["t2v"]["R@1"] == 100.0 and record.metrics["v2t"]["R@1"] == 100.0
     S[0, 0] = -1.0  # query 0's true video drops to last of 4
     assert var_bench.score(S, benchmark=NAME, home=home).metrics["t2v"]["R@1"] == 75.0
@@ -124,7 +173,10 @@ def test_the_units_checksums_are_enforced(tmp_path):
     spec, mirror = _unit(tmp_path, checksums={"train": "0" * 64, "val": "0" * 64, "test": "0" * 64})
     register_benchmark(spec)
     try:
-        with pytest.raises(DataError, match=rf"{NAME} train: ordered id list sha256 expected 0+ \(.*unit/splits.json\)"):
+        with pytest.raises(
+            DataError,
+            match=rf"{NAME} train: ordered id list sha256 expected 0+ \(.*unit/splits.json\)",
+        ):
             var_bench.download(NAME, home=tmp_path / "home", mirror=str(mirror), progress=False)
     finally:
         unregister_benchmark(NAME)
@@ -136,31 +188,63 @@ def test_a_benchmark_with_its_own_val_split_and_no_classes(tmp_path):
     mirror, resources = tmp_path / "mirror", tmp_path / "unit"
     (mirror / "tiny-bench").mkdir(parents=True)
     resources.mkdir()
-    rows = {s: [(f"{s}{i}", f"caption {s} {i}") for i in range(n)]
-            for s, n in (("train", 5), ("val", 2), ("test", 3))}
+    rows = {
+        s: [(f"{s}{i}", f"caption {s} {i}") for i in range(n)]
+        for s, n in (("train", 5), ("val", 2), ("test", 3))
+    }
     sources = {}
     for split, rs in rows.items():
         data = "".join(f"{v}\t{c}\n" for v, c in rs).encode()
         (mirror / "tiny-bench" / f"{split}.tsv").write_bytes(data)
-        sources[f"list_{split}"] = SourceFile("tiny", "bench", "0" * 40, f"{split}.tsv", len(data),
-                                              hashlib.sha256(data).hexdigest(), "MIT", split)
+        sources[f"list_{split}"] = SourceFile(
+            "tiny",
+            "bench",
+            "0" * 40,
+            f"{split}.tsv",
+            len(data),
+            hashlib.sha256(data).hexdigest(),
+            "MIT",
+            split,
+        )
 
     def assemble_own(spec, raw, rule):
         assert rule is None
-        return Assembled({s: pd.DataFrame.from_records(
-            [dict(zip(("video_id", "caption"), line.split("\t")))
-             for line in raw[f"list_{s}"].read_text("utf-8").splitlines()]) for s in rows})
+        return Assembled(
+            {
+                s: pd.DataFrame.from_records(
+                    [
+                        dict(zip(("video_id", "caption"), line.split("\t")))
+                        for line in raw[f"list_{s}"].read_text("utf-8").splitlines()
+                    ]
+                )
+                for s in rows
+            }
+        )
 
-    (resources / "splits.json").write_text(json.dumps({
-        "benchmark": "tinyown-ar",
-        "ids_sha256": {s: sha256_lines([v for v, _ in rs]) for s, rs in rows.items()}}))
+    (resources / "splits.json").write_text(
+        json.dumps(
+            {
+                "benchmark": "tinyown-ar",
+                "ids_sha256": {s: sha256_lines([v for v, _ in rs]) for s, rs in rows.items()},
+            }
+        )
+    )
     spec = BenchmarkSpec(
-        name="tinyown-ar", title="TinyOwn-AR", version="0.0.1", query_modality="text",
+        name="tinyown-ar",
+        title="TinyOwn-AR",
+        version="0.0.1",
+        query_modality="text",
         gallery_modality="video",
         tasks=(Retrieval((Direction("t2v", "text", "video", True),)),),
-        sources=frozen(sources), citation="@misc{tiny}", paper="a test", license_note="test",
+        sources=frozen(sources),
+        citation="@misc{tiny}",
+        paper="a test",
+        license_note="test",
         columns=(ColumnSpec("video_id", "string", "id"), ColumnSpec("caption", "string", "text")),
-        assembler=assemble_own, text_column="caption", resource_dir=str(resources))
+        assembler=assemble_own,
+        text_column="caption",
+        resource_dir=str(resources),
+    )
     register_benchmark(spec)
     try:
         home = tmp_path / "home"

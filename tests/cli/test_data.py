@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support.cli import one_line_exit
 from support.httpserver import Fault, serve_folder
+
 from var_bench.benchmarks import BENCHMARKS
 from var_bench.data.splits import expected_ids_sha256
 
@@ -23,8 +23,13 @@ LIST = "Roc-Ng-XDVioDet/audio.list"
 def run(*args: str, home: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     e = {**os.environ, "VAR_BENCH_HOME": str(home), **(env or {})}
     e.pop("VAR_BENCH_MIRROR", None) if "VAR_BENCH_MIRROR" not in (env or {}) else None
-    return subprocess.run([sys.executable, "-m", "var_bench", *args], capture_output=True,
-                          text=True, env=e, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "var_bench", *args],
+        capture_output=True,
+        text=True,
+        env=e,
+        timeout=300,
+    )
 
 
 def assert_one_line_error(p: subprocess.CompletedProcess, code: int, *needles: str) -> str:
@@ -46,8 +51,9 @@ def test_unknown_benchmark_and_bad_mirror_are_one_line(tmp_path):
 
 def test_home_that_is_not_a_folder_is_one_line(capsys):
     """C43 (issue 11): a data home that is not a folder is one line, never an internal error."""
-    code, out = one_line_exit(capsys, "download", "ucfcrime-ar", "--home", "/dev/null", "--mirror",
-                              "/nonexistent-mirror")
+    code, out = one_line_exit(
+        capsys, "download", "ucfcrime-ar", "--home", "/dev/null", "--mirror", "/nonexistent-mirror"
+    )
     assert code in (2, 3)
 
 
@@ -74,7 +80,9 @@ def test_download_build_ids_info_over_http(shared_data, tmp_path):
     for name in ("ucfcrime-ar", "xdviolence-ar"):
         for split in ("train", "val", "test"):
             p = run("ids", name, "--split", split, home=home)
-            assert hashlib.sha256(p.stdout.encode()).hexdigest() == expected_ids_sha256(BENCHMARKS[name], split)
+            assert hashlib.sha256(p.stdout.encode()).hexdigest() == expected_ids_sha256(
+                BENCHMARKS[name], split
+            )
     p = run("ids", "ucfcrime-ar", home=home)
     assert p.stdout.splitlines()[:2] == ["Abuse028_x264", "Abuse030_x264"]
     info = json.loads(run("info", "ucfcrime-ar", "--json", home=home).stdout)
@@ -109,7 +117,7 @@ def test_dropped_connection_and_500s_recover(shared_data, tmp_path):
         assert server.hits[XLSX] == 3
         ranges = server.ranges(LIST)
         assert len(ranges) == 2 and ranges[0] is None and ranges[1].startswith("bytes=")
-        assert int(ranges[1][len("bytes="):].rstrip("-")) > 0
+        assert int(ranges[1][len("bytes=") :].rstrip("-")) > 0
     assert hashlib.sha256((home / "raw" / LIST).read_bytes()).hexdigest().startswith("8cf66678")
 
 

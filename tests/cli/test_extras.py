@@ -19,28 +19,36 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_without(modules: list[str], *args: str) -> subprocess.CompletedProcess:
-    code = ("import sys\n"
-            f"for m in {modules!r}: sys.modules[m] = None\n"
-            "from var_bench.cli import main\n"
-            f"main({list(args)!r})\n")
+    code = (
+        "import sys\n"
+        f"for m in {modules!r}: sys.modules[m] = None\n"
+        "from var_bench.cli import main\n"
+        f"main({list(args)!r})\n"
+    )
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     env.pop("VAR_BENCH_DEBUG", None)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
-@pytest.mark.parametrize("args", [
-    ["train", "--model", "alan", "--benchmark", "ucfcrime-ar"],
-    ["evaluate", "runs/none", "--benchmark", "ucfcrime-ar"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "--model", "alan", "--benchmark", "ucfcrime-ar"],
+        ["evaluate", "runs/none", "--benchmark", "ucfcrime-ar"],
+    ],
+)
 def test_missing_torch_names_the_models_extra(args, tmp_path):
     p = run_without(["torch"], *args, *(["--home", str(tmp_path)] if args[0] == "train" else []))
     assert p.returncode == 2, (p.stdout, p.stderr)
     assert "Traceback" not in p.stdout + p.stderr and "internal error" not in p.stdout
     lines = p.stdout.splitlines()
-    assert lines == [f"var-bench: error: {args[0]} needs the models extra (no module named "
-                     f"'torch'): pip install -e '.[models]' in the var_bench checkout, or bash "
-                     f"scripts/setup.sh train"], p.stdout
+    assert lines == [
+        f"var-bench: error: {args[0]} needs the models extra (no module named "
+        f"'torch'): pip install -e '.[models]' in the var_bench checkout, or bash "
+        f"scripts/setup.sh train"
+    ], p.stdout
     assert lines[0] in p.stderr
 
 

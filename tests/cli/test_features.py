@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from support.featuretrees import path_of, write_tree
+
 from var_bench.cli import main
 
 
@@ -19,8 +19,18 @@ def test_build_prints_layout_rows_and_folder(built_home, tmp_path, capsys):
     fx = built_home["xdviolence-ar"]
     write_tree(tmp_path / "x", "xd-i3d", fx.expected)
     write_tree(tmp_path / "a", "xd-vggish", fx.expected)
-    code, out, _ = _run(capsys, "build", "xdviolence-ar", "--features", str(tmp_path / "x"),
-                        "--audio", str(tmp_path / "a"), "--no-progress", "--dtype", "float16")
+    code, out, _ = _run(
+        capsys,
+        "build",
+        "xdviolence-ar",
+        "--features",
+        str(tmp_path / "x"),
+        "--audio",
+        str(tmp_path / "a"),
+        "--no-progress",
+        "--dtype",
+        "float16",
+    )
     assert code == 0, out
     assert "rgb: layout xd-i3d, D = 1024" in out and "audio: layout xd-vggish, D = 128" in out
     counts = ", ".join(f"{s} {len(fx.expected[s])}" for s in ("train", "val", "test"))
@@ -35,6 +45,7 @@ def test_build_errors_are_one_line_exit_2(built_home, tmp_path, capsys):
     code, out, err = _run(capsys, "build", "ucfcrime-ar", "--features", str(tmp_path / "u"))
     assert code == 2
     assert out.count("\n") == 1 and "expected a .npy array" in out and "Traceback" not in err
-    code, out, _ = _run(capsys, "build", "ucfcrime-ar", "--features", str(tmp_path / "u"),
-                        "--layout", "xd-i3d")
+    code, out, _ = _run(
+        capsys, "build", "ucfcrime-ar", "--features", str(tmp_path / "u"), "--layout", "xd-i3d"
+    )
     assert code == 2 and "expected a layout of ucfcrime-ar" in out

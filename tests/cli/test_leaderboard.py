@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.leaderboard_md import SUMR_COL, md_rows
+from support.protocol_tables import protocol_tables
+from support.records_factory import make_record
 
 from var_bench.benchmarks import BENCHMARKS, XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.data.splits import expected_ids_sha256
-
-from support.protocol_tables import protocol_tables
-from support.records_factory import make_record
-from support.leaderboard_md import SUMR_COL, md_rows
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -37,11 +36,22 @@ def test_results_folder_to_json_file(tmp_path, capsys) -> None:
     ids = expected_ids_sha256(XDVIOLENCE_AR, "test")
     results = tmp_path / "results"
     results.mkdir()
-    make_record("xdviolence-ar", name="cli-entry", skill=0.4, ids_sha256=ids).save(results / "r.json")
+    make_record("xdviolence-ar", name="cli-entry", skill=0.4, ids_sha256=ids).save(
+        results / "r.json"
+    )
     make_record("ucfcrime-ar", name="other-benchmark").save(results / "u.json")
     out_path = tmp_path / "board" / "lb.json"
-    code, out, err = _run(capsys, "leaderboard", "xdviolence-ar", "--results", str(results),
-                          "--format", "json", "--output", str(out_path))
+    code, out, err = _run(
+        capsys,
+        "leaderboard",
+        "xdviolence-ar",
+        "--results",
+        str(results),
+        "--format",
+        "json",
+        "--output",
+        str(out_path),
+    )
     assert (code, out) == (0, "")
     data = json.loads(out_path.read_text())
     assert [e["method"] for e in data["entries"]][0] == "cli-entry"
@@ -51,7 +61,9 @@ def test_results_folder_to_json_file(tmp_path, capsys) -> None:
 
 def test_html_output(tmp_path, capsys) -> None:
     target = tmp_path / "lb.html"
-    code, out, _ = _run(capsys, "leaderboard", "ucfcrime-ar", "--format", "html", "--output", str(target))
+    code, out, _ = _run(
+        capsys, "leaderboard", "ucfcrime-ar", "--format", "html", "--output", str(target)
+    )
     assert (code, out) == (0, "")
     assert target.read_text().count("<svg") == 1
 

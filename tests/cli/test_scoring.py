@@ -12,8 +12,8 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-
 from support.cli import one_line_exit
+
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.scoring.record import ResultRecord
@@ -62,14 +62,20 @@ def canonical(monkeypatch):
     import var_bench.data.prepare as data
 
     classes = [c for c, k in UCFCRIME_AR.upstream_class_counts["test"].items() for _ in range(k)]
-    table = pd.DataFrame({"video_id": IDS, "class": classes,
-                          "anomalous": [c != UCFCRIME_AR.normal_class for c in classes]})
+    table = pd.DataFrame(
+        {
+            "video_id": IDS,
+            "class": classes,
+            "anomalous": [c != UCFCRIME_AR.normal_class for c in classes],
+        }
+    )
     monkeypatch.setattr(data, "ids", lambda *a, **k: list(IDS))
     monkeypatch.setattr(data, "load_table", lambda *a, **k: table)
     return table
 
 
 # ------------------------------------------------------------------------------ success
+
 
 def test_table(capsys, sub):
     code, out, err = run_cli(capsys, "score", sub)
@@ -85,12 +91,32 @@ def test_table(capsys, sub):
 
 def test_json_record(capsys, sub, tmp_path):
     target = tmp_path / "out" / "record.json"
-    code, out, err = run_cli(capsys, "score", sub, "--benchmark", "ucfcrime-ar", "--json", target,
-                             "--name", "mine", "--disclose", "checkpoint_selection=val split")
+    code, out, err = run_cli(
+        capsys,
+        "score",
+        sub,
+        "--benchmark",
+        "ucfcrime-ar",
+        "--json",
+        target,
+        "--name",
+        "mine",
+        "--disclose",
+        "checkpoint_selection=val split",
+    )
     assert code == 0, err
     data = json.loads(target.read_text())
-    assert list(data)[:9] == ["benchmark", "task", "task_type", "split", "ties", "groups",
-                              "main_score", "metrics", "summary"]
+    assert list(data)[:9] == [
+        "benchmark",
+        "task",
+        "task_type",
+        "split",
+        "ties",
+        "groups",
+        "main_score",
+        "metrics",
+        "summary",
+    ]
     assert data["name"] == "mine" and data["disclosure"]["checkpoint_selection"] == "val split"
     assert data["submission"] == "sub.npy"
     rec = ResultRecord.load(target)
@@ -105,8 +131,9 @@ def test_one_direction(capsys, sub):
 
 
 def test_by_class_and_ci(capsys, sub, canonical):
-    code, out, err = run_cli(capsys, "score", sub, "--by-class", "--ci", "--replicates", "200",
-                             "--seed", "3")
+    code, out, err = run_cli(
+        capsys, "score", sub, "--by-class", "--ci", "--replicates", "200", "--seed", "3"
+    )
     assert code == 0, err
     assert "95% intervals (percentile bootstrap, 200 replicates, seed 3)" in out
     assert "per class" in out
@@ -146,33 +173,55 @@ def test_id_bound_npz_uses_the_canonical_ids(capsys, tmp_path, S, canonical):
 
 # ------------------------------------------------------------------------------ refusals
 
+
 def _save(path, array, **kw):
     np.save(path, array, **kw)
     return path
 
 
-@pytest.mark.parametrize("make, needles", [
-    (lambda p, S: _save(p, np.where(np.eye(N, dtype=bool), np.nan, S)), ["expected finite scores", "NaN at row 0, column 0"]),
-    (lambda p, S: _save(p, np.where(np.arange(N) == 7, np.inf, S)), ["expected finite scores", "Inf at row 0, column 7"]),
-    (lambda p, S: _save(p, S[:, :-1]), ["expected 290 x 290 (text queries x videos for ucfcrime-ar)", "got 290 x 289"]),
-    (lambda p, S: _save(p, S[0]), ["expected a 2-D matrix", "got a 1-D array of shape (290,)"]),
-    (lambda p, S: _save(p, S[None]), ["expected a 2-D matrix", "got a 3-D array"]),
-    (lambda p, S: _save(p, S.astype(object), allow_pickle=True), ["expected real numeric scores", "object array", "unpickling"]),
-    (lambda p, S: _save(p, S.astype(np.complex64)), ["expected real numeric scores", "complex"]),
-    (lambda p, S: _save(p, S.astype(str)), ["expected real numeric scores", "string array"]),
-    (lambda p, S: _save(p, S > 0), ["expected real numeric scores", "bool array"]),
-])
+@pytest.mark.parametrize(
+    "make, needles",
+    [
+        (
+            lambda p, S: _save(p, np.where(np.eye(N, dtype=bool), np.nan, S)),
+            ["expected finite scores", "NaN at row 0, column 0"],
+        ),
+        (
+            lambda p, S: _save(p, np.where(np.arange(N) == 7, np.inf, S)),
+            ["expected finite scores", "Inf at row 0, column 7"],
+        ),
+        (
+            lambda p, S: _save(p, S[:, :-1]),
+            ["expected 290 x 290 (text queries x videos for ucfcrime-ar)", "got 290 x 289"],
+        ),
+        (lambda p, S: _save(p, S[0]), ["expected a 2-D matrix", "got a 1-D array of shape (290,)"]),
+        (lambda p, S: _save(p, S[None]), ["expected a 2-D matrix", "got a 3-D array"]),
+        (
+            lambda p, S: _save(p, S.astype(object), allow_pickle=True),
+            ["expected real numeric scores", "object array", "unpickling"],
+        ),
+        (
+            lambda p, S: _save(p, S.astype(np.complex64)),
+            ["expected real numeric scores", "complex"],
+        ),
+        (lambda p, S: _save(p, S.astype(str)), ["expected real numeric scores", "string array"]),
+        (lambda p, S: _save(p, S > 0), ["expected real numeric scores", "bool array"]),
+    ],
+)
 def test_bad_matrices(capsys, tmp_path, S, make, needles):
     p = make(tmp_path / "bad.npy", S)
     line = assert_refused(capsys, ["score", p, "--benchmark", "ucfcrime-ar"], *needles)
     assert str(p) in line
 
 
-@pytest.mark.parametrize("dtype, needle", [
-    ([("a", "<f4"), ("b", "<f4")], "structured (void) array"),
-    ("datetime64[s]", "datetime64 values"),
-    ("S4", "bytes array"),
-])
+@pytest.mark.parametrize(
+    "dtype, needle",
+    [
+        ([("a", "<f4"), ("b", "<f4")], "structured (void) array"),
+        ("datetime64[s]", "datetime64 values"),
+        ("S4", "bytes array"),
+    ],
+)
 def test_other_non_numeric_dtypes(capsys, tmp_path, dtype, needle):
     p = _save(tmp_path / "d.npy", np.zeros((N, N), dtype))
     assert_refused(capsys, ["score", p], "expected real numeric scores", needle)
@@ -188,7 +237,9 @@ def test_raw_pickle_and_unsafe_torch_file(capsys, tmp_path):
     assert_refused(capsys, ["score", p], "expected a .npy file", "Python pickle", "never unpickled")
     q = tmp_path / "obj.pt"
     torch.save({"S": torch.zeros(N, N), "cfg": Opaque()}, q)
-    assert_refused(capsys, ["score", q], "expected a tensor or a dict of tensors", "cannot load safely")
+    assert_refused(
+        capsys, ["score", q], "expected a tensor or a dict of tensors", "cannot load safely"
+    )
 
 
 class Opaque:
@@ -228,12 +279,21 @@ def test_giant_header(capsys, tmp_path):
     p = tmp_path / "giant.npy"
     with open(p, "wb") as f:
         np.lib.format.write_array_header_2_0(
-            f, {"descr": "<f4", "fortran_order": False, "shape": (2**40, 2**40)})
-    assert_refused(capsys, ["score", p, "--benchmark", "xdviolence-ar"],
-                   "expected 800 x 800 (audio queries x videos for xdviolence-ar)",
-                   f"got {2**40} x {2**40}")
-    assert_refused(capsys, ["score", p], "cannot tell the benchmark", "290 x 290 (ucfcrime-ar)",
-                   "800 x 800 (xdviolence-ar)")
+            f, {"descr": "<f4", "fortran_order": False, "shape": (2**40, 2**40)}
+        )
+    assert_refused(
+        capsys,
+        ["score", p, "--benchmark", "xdviolence-ar"],
+        "expected 800 x 800 (audio queries x videos for xdviolence-ar)",
+        f"got {2**40} x {2**40}",
+    )
+    assert_refused(
+        capsys,
+        ["score", p],
+        "cannot tell the benchmark",
+        "290 x 290 (ucfcrime-ar)",
+        "800 x 800 (xdviolence-ar)",
+    )
 
 
 def test_npz_keys(capsys, tmp_path, S):
@@ -255,8 +315,12 @@ def test_npz_member_not_npy(capsys, tmp_path):
     p = tmp_path / "m.npz"
     with zipfile.ZipFile(p, "w") as z:
         z.writestr("readme.txt", "hi")
-    assert_refused(capsys, ["score", p, "--benchmark", "ucfcrime-ar"], "expected only .npy members",
-                   "'readme.txt'")
+    assert_refused(
+        capsys,
+        ["score", p, "--benchmark", "ucfcrime-ar"],
+        "expected only .npy members",
+        "'readme.txt'",
+    )
 
 
 def test_id_sets_that_differ(capsys, tmp_path, S, canonical):
@@ -264,18 +328,26 @@ def test_id_sets_that_differ(capsys, tmp_path, S, canonical):
     ids[3:5] = ["intruder1", "intruder2"]
     p = tmp_path / "ids.npz"
     np.savez(p, arr_0=S, video_ids=np.array(ids))
-    assert_refused(capsys, ["score", p], "expected the 290 canonical ids", "2 missing (e.g. 'vid003')",
-                   "2 extra (e.g. 'intruder1')")
+    assert_refused(
+        capsys,
+        ["score", p],
+        "expected the 290 canonical ids",
+        "2 missing (e.g. 'vid003')",
+        "2 extra (e.g. 'intruder1')",
+    )
 
 
-@pytest.mark.parametrize("args, needles", [
-    (["--benchmark", "msrvtt"], ["'msrvtt'", "ucfcrime-ar"]),
-    (["--direction", "a2v"], ["unknown direction", "t2v, v2t", "'a2v'"]),
-    (["--ties", "random"], ["'random'", "expected"]),
-    (["--disclose", "nonsense"], ["expected KEY=VALUE", "'nonsense'"]),
-    (["--disclose", "gpu=a100"], ["disclosure: expected keys", "'gpu'"]),
-    (["--split", "dev"], ["split: expected one of", "'dev'"]),
-])
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["--benchmark", "msrvtt"], ["'msrvtt'", "ucfcrime-ar"]),
+        (["--direction", "a2v"], ["unknown direction", "t2v, v2t", "'a2v'"]),
+        (["--ties", "random"], ["'random'", "expected"]),
+        (["--disclose", "nonsense"], ["expected KEY=VALUE", "'nonsense'"]),
+        (["--disclose", "gpu=a100"], ["disclosure: expected keys", "'gpu'"]),
+        (["--split", "dev"], ["split: expected one of", "'dev'"]),
+    ],
+)
 def test_bad_options(capsys, sub, args, needles):
     assert_refused(capsys, ["score", sub, *args], *needles)
 
@@ -286,12 +358,19 @@ def test_missing_file(capsys, tmp_path):
 
 def test_negative_seed_is_exit_2(capsys, sub) -> None:
     """C12 (issue 11): a bad value is exit 2, one line."""
-    code, out = one_line_exit(capsys, "score", str(sub), "--seed", "-1", "--ci", "--replicates", "10")
+    code, out = one_line_exit(
+        capsys, "score", str(sub), "--seed", "-1", "--ci", "--replicates", "10"
+    )
     assert code == 2 and "--seed" in out
 
 
-@pytest.mark.parametrize(("err", "text"), [(errno.EROFS, "Read-only file system"),    # F20
-                                           (errno.ENOSPC, "No space left on device")])  # F22
+@pytest.mark.parametrize(
+    ("err", "text"),
+    [
+        (errno.EROFS, "Read-only file system"),  # F20
+        (errno.ENOSPC, "No space left on device"),
+    ],
+)  # F22
 def test_unwritable_outputs_are_exit_3(capsys, sub, tmp_path, monkeypatch, err, text) -> None:
     """F20, F22 (issue 11): a read-only or full disk is exit 3, one line, nothing half-written."""
     real = os.replace
@@ -308,10 +387,17 @@ def test_unwritable_outputs_are_exit_3(capsys, sub, tmp_path, monkeypatch, err, 
 
 # ------------------------------------------------------------------------------ real process
 
+
 def _process(*args, cwd=None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONWARNINGS": "default"}
-    return subprocess.run([sys.executable, "-m", "var_bench", *map(str, args)], capture_output=True,
-                          text=True, timeout=120, env=env, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "var_bench", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=cwd,
+    )
 
 
 def test_leaderboard_users_never_see_a_raw_traceback(tmp_path, S):

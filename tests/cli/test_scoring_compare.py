@@ -49,23 +49,45 @@ def files(tmp_path_factory):
 
 
 def test_identical_submissions(capsys, files):
-    code, out, err = run_cli(capsys, "compare", files / "good.npy", files / "copy.npy",
-                             "--replicates", "300")
+    code, out, err = run_cli(
+        capsys, "compare", files / "good.npy", files / "copy.npy", "--replicates", "300"
+    )
     assert code == 0, err
     rows = table_rows(out)
     assert len(rows) == 2 * len(METRICS) + 1
     for label, cells in rows.items():
         a, b, diff, lo, hi, p, p_holm, better = cells
-        assert a == b and float(diff) == 0 and float(p) == pytest.approx(1.0) and float(p_holm) == pytest.approx(1.0) and better == "-", label
+        assert (
+            a == b
+            and float(diff) == 0
+            and float(p) == pytest.approx(1.0)
+            and float(p_holm) == pytest.approx(1.0)
+            and better == "-"
+        ), label
 
 
 @pytest.mark.parametrize("method", ["permutation", "bootstrap"])
 def test_a_clearly_better_submission(capsys, files, method, tmp_path):
-    code, out, err = run_cli(capsys, "compare", files / "worse.npy", files / "good.npy",
-                             "--method", method, "--replicates", "500", "--json", tmp_path / "c.json")
+    code, out, err = run_cli(
+        capsys,
+        "compare",
+        files / "worse.npy",
+        files / "good.npy",
+        "--method",
+        method,
+        "--replicates",
+        "500",
+        "--json",
+        tmp_path / "c.json",
+    )
     assert code == 0, err
     cells = table_rows(out)[f"{SUMR}↑"]
-    assert float(cells[2]) < 0 and float(cells[5]) < 0.01 and float(cells[6]) < 0.05 and cells[7] == "B"
+    assert (
+        float(cells[2]) < 0
+        and float(cells[5]) < 0.01
+        and float(cells[6]) < 0.05
+        and cells[7] == "B"
+    )
     saved = json.loads((tmp_path / "c.json").read_text())
     assert saved["method"] == method and saved["replicates"] == 500
     assert saved["rows"][-1]["metric"] == SUMR and saved["rows"][-1]["better"] == "b"
@@ -89,8 +111,13 @@ def _refused(capsys, *args) -> str:
 
 def test_different_benchmarks_are_refused(capsys, files):
     line = _refused(capsys, "compare", files / "good.npy", files / "xd.npy", "--replicates", "10")
-    assert "expected A and B of the same benchmark" in line and "'ucfcrime-ar' and 'xdviolence-ar'" in line
-    line = _refused(capsys, "compare", files / "good.npy", files / "xd.npy", "--benchmark", "ucfcrime-ar")
+    assert (
+        "expected A and B of the same benchmark" in line
+        and "'ucfcrime-ar' and 'xdviolence-ar'" in line
+    )
+    line = _refused(
+        capsys, "compare", files / "good.npy", files / "xd.npy", "--benchmark", "ucfcrime-ar"
+    )
     assert "expected 290 x 290" in line and "got 800 x 800" in line
 
 
@@ -114,9 +141,12 @@ def test_one_direction_against_two_is_refused(capsys, files, tmp_path):
 def test_bad_record_and_bad_submission(capsys, files, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
-    assert "expected a result record (JSON)" in _refused(capsys, "compare", broken, files / "good.npy")
+    assert "expected a result record (JSON)" in _refused(
+        capsys, "compare", broken, files / "good.npy"
+    )
     nan = tmp_path / "nan.npy"
     np.save(nan, np.full((N, N), np.nan, np.float32))
     assert "NaN at row 0, column 0" in _refused(capsys, "compare", files / "good.npy", nan)
-    assert "'t-test'" in _refused(capsys, "compare", files / "good.npy", files / "copy.npy",
-                                  "--method", "t-test")
+    assert "'t-test'" in _refused(
+        capsys, "compare", files / "good.npy", files / "copy.npy", "--method", "t-test"
+    )

@@ -1,8 +1,8 @@
 import os
 
 from click.testing import CliRunner
-
 from support.cli import one_line_exit
+
 from var_bench.cli import cli
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -10,18 +10,36 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def test_synth_command_writes_and_reports(built_home, tmp_path):
     out = tmp_path / "xd"
-    r = CliRunner().invoke(cli, ["synth", str(out), "--benchmark", "xdviolence-ar", "--crops", "1",
-                                 "--snippets", "4", "--no-flow", "--noise", "0.5"])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "synth",
+            str(out),
+            "--benchmark",
+            "xdviolence-ar",
+            "--crops",
+            "1",
+            "--snippets",
+            "4",
+            "--no-flow",
+            "--noise",
+            "0.5",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "train 6, test 3 videos, streams rgb+audio, 18 files" in r.output
-    assert f"var-bench build xdviolence-ar --features {out} --audio {out / 'vggish-features'}" in r.output
+    assert (
+        f"var-bench build xdviolence-ar --features {out} --audio {out / 'vggish-features'}"
+        in r.output
+    )
     assert (out / "VAR_BENCH_SYNTHETIC.json").is_file()
     assert '"noise": 0.5' in (out / "VAR_BENCH_SYNTHETIC.json").read_text()
 
 
 def test_synth_refuses_a_nan_amplitude(capsys, tmp_path):
     """X1 (issue 11): a NaN amplitude is exit 2, one line, and no tree is written."""
-    code, out = one_line_exit(capsys, "synth", str(tmp_path / "t"), "-b", "ucfcrime-ar", "--videos", "2",
-                              "--noise", "nan")
+    code, out = one_line_exit(
+        capsys, "synth", str(tmp_path / "t"), "-b", "ucfcrime-ar", "--videos", "2", "--noise", "nan"
+    )
     assert code == 2 and "expected a finite number" in out
     assert not (tmp_path / "t").exists() or not any((tmp_path / "t").rglob("*.npy"))

@@ -16,8 +16,13 @@ def test_error_is_printed_once_on_a_terminal(tmp_path):
     (tmp_path / "bad.npy").write_bytes(b"not a matrix")
     master, slave = pty.openpty()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    p = subprocess.Popen([sys.executable, "-m", "var_bench", "score", str(tmp_path / "bad.npy")],
-                         stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "var_bench", "score", str(tmp_path / "bad.npy")],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+    )
     os.close(slave)
     chunks = []
     while True:
@@ -32,7 +37,12 @@ def test_error_is_printed_once_on_a_terminal(tmp_path):
     assert p.wait(timeout=60) == 2
     text = b"".join(chunks).decode()
     assert text.count("var-bench: error: ") == 1, text
-    piped = subprocess.run([sys.executable, "-m", "var_bench", "score", str(tmp_path / "bad.npy")],
-                           capture_output=True, text=True, env=env, timeout=60)
+    piped = subprocess.run(
+        [sys.executable, "-m", "var_bench", "score", str(tmp_path / "bad.npy")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert piped.returncode == 2
     assert piped.stdout.count("var-bench: error: ") == 1 == piped.stderr.count("var-bench: error: ")

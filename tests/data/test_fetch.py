@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from support.httpserver import Fault, serve_folder
 
+from var_bench.benchmarks import all_sources
+from var_bench.benchmarks.sources import SourceFile
 from var_bench.data.fetch import (
     RetryPolicy,
     cached_path,
@@ -26,8 +28,6 @@ from var_bench.data.fetch import (
     partial_path,
 )
 from var_bench.errors import DownloadError, InputError
-from var_bench.benchmarks import all_sources
-from var_bench.benchmarks.sources import SourceFile
 
 SOURCES = all_sources()
 
@@ -35,15 +35,30 @@ FAST = RetryPolicy(attempts=5, backoff=0.001, timeout=5.0)
 SIZE = 300_000  # several 64 KiB chunks, so a half-sent body leaves a usable prefix
 
 
-def make_source(mirror: Path, name: str = "file.bin", *, size: int = SIZE, seed: int = 0,
-                owner: str = "acme", repo: str = "data") -> tuple[SourceFile, bytes]:
+def make_source(
+    mirror: Path,
+    name: str = "file.bin",
+    *,
+    size: int = SIZE,
+    seed: int = 0,
+    owner: str = "acme",
+    repo: str = "data",
+) -> tuple[SourceFile, bytes]:
     """Write random bytes at ``mirror/<owner>-<repo>/<name>`` and pin them in a SourceFile."""
     data = random.Random(seed).randbytes(size)
     folder = mirror / f"{owner}-{repo}"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes(data)
-    src = SourceFile(owner, repo, "0" * 40, f"lists/{name}", len(data),
-                     hashlib.sha256(data).hexdigest(), "MIT", "test file")
+    src = SourceFile(
+        owner,
+        repo,
+        "0" * 40,
+        f"lists/{name}",
+        len(data),
+        hashlib.sha256(data).hexdigest(),
+        "MIT",
+        "test file",
+    )
     return src, data
 
 
@@ -72,6 +87,7 @@ def dead_url() -> str:
 
 # --- pure pieces -------------------------------------------------------------------------------
 
+
 def test_retry_delay_doubles_and_is_capped():
     policy = RetryPolicy(backoff=0.5, max_backoff=8.0)
     assert [policy.delay(i) for i in range(6)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
@@ -79,8 +95,16 @@ def test_retry_delay_doubles_and_is_capped():
     assert policy.delay(0, retry_after=600) == 8.0
 
 
-@pytest.mark.parametrize("kw", [{"attempts": 0}, {"attempts": 1.5}, {"backoff": -1},
-                                {"timeout": 0}, {"max_backoff": float("nan")}])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"attempts": 0},
+        {"attempts": 1.5},
+        {"backoff": -1},
+        {"timeout": 0},
+        {"max_backoff": float("nan")},
+    ],
+)
 def test_retry_policy_rejects_bad_values(kw):
     with pytest.raises(InputError, match="expected"):
         RetryPolicy(**kw)
@@ -120,6 +144,7 @@ def test_is_cached_needs_right_size_and_sha256(mirror, raw):
 
 
 # --- HTTP: success and cache -------------------------------------------------------------------
+
 
 def test_fetch_over_http_verifies_and_installs(mirror, raw):
     src, data = make_source(mirror)
@@ -185,6 +210,7 @@ def test_a_planted_symlink_in_the_cache_is_never_followed(mirror, raw, tmp_path,
 
 # --- local folder mirrors ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("as_url", [False, True], ids=["folder", "file-url"])
 def test_folder_mirror(mirror, raw, as_url):
     src, data = make_source(mirror)
@@ -209,8 +235,9 @@ def test_truncated_file_in_folder_mirror(mirror, raw):
     (mirror / src.key).write_bytes(data[:1000])
     with pytest.raises(DownloadError) as err:
         fetch(src, raw, str(mirror))
-    assert str(err.value) == (f"{src.key}: expected {SIZE} bytes, got 1000 "
-                              f"(truncated; from {mirror / src.key})")
+    assert str(err.value) == (
+        f"{src.key}: expected {SIZE} bytes, got 1000 (truncated; from {mirror / src.key})"
+    )
     assert leftovers(raw) == []
 
 
@@ -224,6 +251,7 @@ def test_corrupt_file_in_folder_mirror(mirror, raw):
 
 
 # --- retries -----------------------------------------------------------------------------------
+
 
 def test_500_twice_then_success(mirror, raw, caplog):
     src, data = make_source(mirror)
@@ -251,8 +279,10 @@ def test_persistent_500_gives_up_after_attempts(mirror, raw):
             fetch(src, raw, server.url, retry=retry)
         assert server.hits[src.key] == 3
         url = server.url_for(src.key)
-    assert str(err.value) == (f"{src.key}: could not download from {url}: got HTTP 500 Internal "
-                              f"Server Error (gave up after 3 attempts)")
+    assert str(err.value) == (
+        f"{src.key}: could not download from {url}: got HTTP 500 Internal "
+        f"Server Error (gave up after 3 attempts)"
+    )
     assert leftovers(raw) == []
 
 
@@ -363,6 +393,7 @@ def test_a_trickling_server_hits_the_deadline(mirror, raw):
 
 # --- resume ------------------------------------------------------------------------------------
 
+
 def test_dropped_connection_resumes_with_range(mirror, raw):
     src, data = make_source(mirror)
     with serve_folder(mirror, {src.key: Fault.drop(times=1)}) as server:
@@ -437,18 +468,23 @@ def test_files_under_one_chunk_resume_after_drops(mirror, raw, size):
 
 # --- verification ------------------------------------------------------------------------------
 
+
 def test_hf_hub_3643_corrupt_content_never_reaches_final_name(mirror, raw):
     """huggingface_hub #3643 reported success for content whose sha256 did not match."""
     src, data = make_source(mirror)
     mid = len(data) // 2
-    corrupted = data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1:]  # what Fault.corrupt serves
+    corrupted = (
+        data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1 :]
+    )  # what Fault.corrupt serves
     with serve_folder(mirror, {src.key: Fault.corrupt()}) as server:
         with pytest.raises(DownloadError) as err:
             fetch(src, raw, server.url, retry=FAST)
         assert server.hits[src.key] == 1  # content errors are not retried
         url = server.url_for(src.key)
-    assert str(err.value) == (f"{src.key}: sha256 mismatch: expected {src.sha256}, "
-                              f"got {hashlib.sha256(corrupted).hexdigest()} (from {url})")
+    assert str(err.value) == (
+        f"{src.key}: sha256 mismatch: expected {src.sha256}, "
+        f"got {hashlib.sha256(corrupted).hexdigest()} (from {url})"
+    )
     assert not cached_path(src, raw).exists()
     assert not partial_path(src, raw).exists()
     assert leftovers(raw) == []
@@ -460,12 +496,14 @@ def test_truncated_file_over_http(mirror, raw):
         with pytest.raises(DownloadError) as err:
             fetch(src, raw, server.url, retry=FAST)
         url = server.url_for(src.key)
-    assert str(err.value) == (f"{src.key}: expected {SIZE} bytes, got {SIZE // 2} "
-                              f"(truncated; Content-Length from {url})")
+    assert str(err.value) == (
+        f"{src.key}: expected {SIZE} bytes, got {SIZE // 2} (truncated; Content-Length from {url})"
+    )
     assert leftovers(raw) == []
 
 
 # --- fetch_all ---------------------------------------------------------------------------------
+
 
 def test_fetch_all_keeps_verified_files_when_a_later_file_fails(mirror, raw):
     good, data = make_source(mirror, "good.bin")
@@ -494,6 +532,7 @@ def test_fetch_all_keep_going_tries_every_file(mirror, raw):
 
 
 # --- output ------------------------------------------------------------------------------------
+
 
 def test_progress_bar_only_when_asked(mirror, raw, capsys):
     src, _ = make_source(mirror)
@@ -563,6 +602,7 @@ def test_real_source_500_twice(shared_data, raw):
 
 
 # --- the loopback server other tests rely on ---------------------------------------------------
+
 
 def test_loopback_server_speaks_ranges_and_head(mirror):
     import requests

@@ -11,9 +11,15 @@ from pathlib import Path
 import pytest
 from support.httpserver import Fault, serve_folder
 
-from var_bench.benchmarks.sources import GIT_BLOB, SHA256, SHA256_PREFIX, Check, PinnedFile, SourceFile
-from var_bench.data.fetch import partfile
-from var_bench.data.fetch import RetryPolicy, fetch_to, location, part_of, verifies
+from var_bench.benchmarks.sources import (
+    GIT_BLOB,
+    SHA256,
+    SHA256_PREFIX,
+    Check,
+    PinnedFile,
+    SourceFile,
+)
+from var_bench.data.fetch import RetryPolicy, fetch_to, location, part_of, partfile, verifies
 from var_bench.errors import DownloadError, InputError
 from var_bench.fsutil import git_blob_sha1
 
@@ -31,14 +37,19 @@ def check_for(kind: str, data: bytes) -> Check:
     return Check(kind, {GIT_BLOB: blob_id(data), SHA256: sha, SHA256_PREFIX: sha[:8]}[kind])
 
 
-def make_pinned(mirror: Path, kind: str, *, size: int = SIZE, seed: int = 0,
-                pin_size: bool = False) -> tuple[PinnedFile, bytes]:
+def make_pinned(
+    mirror: Path, kind: str, *, size: int = SIZE, seed: int = 0, pin_size: bool = False
+) -> tuple[PinnedFile, bytes]:
     """Random bytes at ``mirror/acme-models/model.pt``, pinned by ``kind`` (no size unless asked)."""
     data = random.Random(seed).randbytes(size)
     (mirror / "acme-models").mkdir(parents=True, exist_ok=True)
     (mirror / KEY).write_bytes(data)
-    src = PinnedFile(KEY, "https://example.invalid/model.pt", check_for(kind, data),
-                     len(data) if pin_size else None)
+    src = PinnedFile(
+        KEY,
+        "https://example.invalid/model.pt",
+        check_for(kind, data),
+        len(data) if pin_size else None,
+    )
     return src, data
 
 
@@ -61,6 +72,7 @@ KINDS = [GIT_BLOB, SHA256_PREFIX, SHA256]
 
 # --- the check ---------------------------------------------------------------------------------
 
+
 def test_check_kinds_describe_and_match(tmp_path):
     data = b"weights"
     f = tmp_path / "w.pt"
@@ -76,7 +88,9 @@ def test_check_kinds_describe_and_match(tmp_path):
     # A sha256 the caller already has is used as given; a git blob id is always read from the file.
     assert not check_for(SHA256, data).matches(Check(SHA256, sha).actual(f, sha256="0" * 64))
     assert Check(GIT_BLOB, blob_id(data)).actual(f, sha256="0" * 64) == blob_id(data)
-    assert Check(SHA256_PREFIX, sha[:8]).matches(sha) and not Check(SHA256_PREFIX, sha[1:9]).matches(sha)
+    assert Check(SHA256_PREFIX, sha[:8]).matches(sha) and not Check(
+        SHA256_PREFIX, sha[1:9]
+    ).matches(sha)
     for bad in [("md5", "ab"), (SHA256, "ABC"), (SHA256, ""), (GIT_BLOB, "xyz")]:
         with pytest.raises(InputError, match="expected"):
             Check(*bad)
@@ -107,6 +121,7 @@ def test_verifies_uses_the_check(mirror, dest, kind):
 
 # --- HTTP --------------------------------------------------------------------------------------
 
+
 @pytest.mark.network
 @pytest.mark.parametrize("kind", KINDS)
 def test_fetch_to_without_a_size_verifies_and_caches(mirror, dest, kind):
@@ -127,12 +142,13 @@ def test_a_file_that_does_not_match_the_pin_never_reaches_the_final_name(mirror,
         with pytest.raises(DownloadError) as err:
             fetch_to(src, dest, server.url, retry=FAST)
         url = server.url_for(KEY)
-    bad = data[:SIZE // 2] + bytes([data[SIZE // 2] ^ 0xFF]) + data[SIZE // 2 + 1:]
+    bad = data[: SIZE // 2] + bytes([data[SIZE // 2] ^ 0xFF]) + data[SIZE // 2 + 1 :]
     sha = hashlib.sha256(bad).hexdigest()
     expected, got, name = {
         GIT_BLOB: (src.check.value, blob_id(bad), "git blob id"),
         SHA256_PREFIX: (f"a sha256 starting {src.check.value}", sha, "sha256"),
-        SHA256: (src.check.value, sha, "sha256")}[kind]
+        SHA256: (src.check.value, sha, "sha256"),
+    }[kind]
     assert str(err.value) == f"{KEY}: {name} mismatch: expected {expected}, got {got} (from {url})"
     assert leftovers(dest.parent.parent) == []
 
@@ -164,8 +180,9 @@ def test_a_pinned_size_is_still_checked_first(mirror, dest):
         with pytest.raises(DownloadError) as err:
             fetch_to(src, dest, server.url, retry=FAST)
         url = server.url_for(KEY)
-    assert str(err.value) == (f"{KEY}: expected {SIZE} bytes, got {SIZE // 2} "
-                              f"(truncated; Content-Length from {url})")
+    assert str(err.value) == (
+        f"{KEY}: expected {SIZE} bytes, got {SIZE // 2} (truncated; Content-Length from {url})"
+    )
 
 
 @pytest.mark.network
@@ -215,14 +232,17 @@ def test_a_file_with_no_pinned_size_is_capped(mirror, dest, monkeypatch):
             fetch_to(src, dest, server.url, retry=FAST)
         assert server.hits[KEY] == 1  # not retried
         url = server.url_for(KEY)
-    assert str(err.value) == (f"{KEY}: expected at most 1000 bytes (no size is pinned), got {SIZE} "
-                              f"(Content-Length from {url})")
+    assert str(err.value) == (
+        f"{KEY}: expected at most 1000 bytes (no size is pinned), got {SIZE} "
+        f"(Content-Length from {url})"
+    )
     with pytest.raises(DownloadError, match=f"expected at most 1000 bytes .*got {SIZE} \\(from "):
         fetch_to(src, dest, str(mirror))
     assert leftovers(dest.parent.parent) == []
 
 
 # --- folder mirrors ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_folder_mirror_verifies_each_kind(mirror, dest, kind):
@@ -231,6 +251,9 @@ def test_folder_mirror_verifies_each_kind(mirror, dest, kind):
     assert dest.read_bytes() == data
     (mirror / KEY).write_bytes(data[::-1])
     dest.unlink()
-    with pytest.raises(DownloadError, match=rf"^{KEY}: (git blob id|sha256) mismatch: expected .* got [0-9a-f]+ \(from {mirror / KEY}\)$"):
+    with pytest.raises(
+        DownloadError,
+        match=rf"^{KEY}: (git blob id|sha256) mismatch: expected .* got [0-9a-f]+ \(from {mirror / KEY}\)$",
+    ):
         fetch_to(src, dest, str(mirror))
     assert leftovers(dest.parent) == []

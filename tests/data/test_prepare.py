@@ -21,7 +21,9 @@ def test_load_dataset_split_and_dict(built_home):
 def test_ids_and_table(built_home):
     from var_bench.data.prepare import ids, load_table
 
-    assert ids("xdviolence-ar", "val", download=False) == built_home["xdviolence-ar"].expected["val"]
+    assert (
+        ids("xdviolence-ar", "val", download=False) == built_home["xdviolence-ar"].expected["val"]
+    )
     t = load_table("XDViolence_AR", "test", download=False)  # name normalisation
     assert list(t.columns[:3]) == ["video_id", "class", "anomalous"]
 
@@ -56,8 +58,10 @@ def test_an_edited_built_table_is_detected(built_home, capsys):
     order = list(range(t.num_rows))
     order[0], order[1] = order[1], order[0]  # two ids swapped
     pq.write_table(t.take(order), path)
-    for call in (lambda: var_bench.ids("ucfcrime-ar", "test", download=False),
-                 lambda: var_bench.load_dataset("ucfcrime-ar", "test", download=False)):
+    for call in (
+        lambda: var_bench.ids("ucfcrime-ar", "test", download=False),
+        lambda: var_bench.load_dataset("ucfcrime-ar", "test", download=False),
+    ):
         with pytest.raises(var_bench.errors.DataError, match="edited or is corrupt"):
             call()
     with pytest.raises(SystemExit) as e:

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import torch
-
 from support.videos import frames
+
 from var_bench.errors import InputError
 from var_bench.extract.flow import FlowCarry, TVL1Flow, make_flow, torchvision_or_error
 from var_bench.extract.frames import quantize_flow
@@ -18,9 +18,11 @@ def _torchvision_reason():
     return None
 
 
-needs_torchvision = pytest.mark.skipif(_torchvision_reason() is not None,
-                                       reason=f"RAFT / CLIP skipped here (scripts/test.sh runs them in .venv-vision): "
-                                              f"{_torchvision_reason()}")
+needs_torchvision = pytest.mark.skipif(
+    _torchvision_reason() is not None,
+    reason=f"RAFT / CLIP skipped here (scripts/test.sh runs them in .venv-vision): "
+    f"{_torchvision_reason()}",
+)
 
 
 def test_tvl1_sees_the_moving_square():
@@ -85,11 +87,28 @@ def test_raft_and_clip_through_the_pipeline(xd_videos, tmp_path):
 
     root, counts = xd_videos
     some = sorted(counts)[:2]
-    flow = extract("xdviolence-ar", root, tmp_path / "o", "i3d-flow", recipe=XD_SMALL, flow="raft",
-                   weights="random", ids=some)
-    assert flow.identity["flow"]["method"] == "raft" and flow.identity["flow"]["weights"] == {"random": True}
-    clip = extract("xdviolence-ar", root, tmp_path / "c", "clip-vit-b16",
-                   recipe=RECIPES["vadclip"].with_options(crops=1), weights="random", ids=some)
+    flow = extract(
+        "xdviolence-ar",
+        root,
+        tmp_path / "o",
+        "i3d-flow",
+        recipe=XD_SMALL,
+        flow="raft",
+        weights="random",
+        ids=some,
+    )
+    assert flow.identity["flow"]["method"] == "raft" and flow.identity["flow"]["weights"] == {
+        "random": True
+    }
+    clip = extract(
+        "xdviolence-ar",
+        root,
+        tmp_path / "c",
+        "clip-vit-b16",
+        recipe=RECIPES["vadclip"].with_options(crops=1),
+        weights="random",
+        ids=some,
+    )
     fl = json.loads((tmp_path / "o" / "Flow" / "extraction.json").read_text())["videos"]
     cl = json.loads((tmp_path / "c" / "extraction.json").read_text())["videos"]
     for vid in some:

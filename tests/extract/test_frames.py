@@ -31,7 +31,12 @@ def test_audio_snippet_rule_matches_the_windows():
 
 
 def test_frame_rate_conversion_counts_and_order():
-    for src, dst, n in ((30, 24, 300), (Fraction(30000, 1001), 24, 1001), (24, 30, 48), (25, 25, 10)):
+    for src, dst, n in (
+        (30, 24, 300),
+        (Fraction(30000, 1001), 24, 1001),
+        (24, 30, 48),
+        (25, 25, 10),
+    ):
         idx = FR.resampled_indices(n, src, dst)
         assert idx == sorted(idx)
         assert idx == [math.floor(j * Fraction(src) / Fraction(dst)) for j in range(len(idx))]
@@ -57,8 +62,13 @@ def test_crops_match_crops_cut_by_hand():
     c = 5
     out = FR.crop_stack(frames, c, 10)
     assert out.shape == (10, 3, c, c, 3)
-    hand = [frames[:, 2:7, 4:9], frames[:, 0:5, 0:5], frames[:, 0:5, 8:13], frames[:, 4:9, 0:5],
-            frames[:, 4:9, 8:13]]
+    hand = [
+        frames[:, 2:7, 4:9],
+        frames[:, 0:5, 0:5],
+        frames[:, 0:5, 8:13],
+        frames[:, 4:9, 0:5],
+        frames[:, 4:9, 8:13],
+    ]
     for k in range(5):
         np.testing.assert_array_equal(out[k], hand[k])
         np.testing.assert_array_equal(out[k + 5], hand[k][:, :, ::-1])
@@ -74,7 +84,9 @@ def test_scaling_follows_the_recipe_formula():
     assert FR.scale_uint8(x)[0] == -1.0 and FR.scale_uint8(x)[-1] == 1.0
     f = np.array([-30.0, -20.0, -10.0, 0.0, 10.0, 20.0, 25.0])
     q = FR.quantize_flow(f)
-    np.testing.assert_array_equal(q, np.rint((np.clip(f, -20, 20) + 20) / 40 * 255).astype(np.uint8))
+    np.testing.assert_array_equal(
+        q, np.rint((np.clip(f, -20, 20) + 20) / 40 * 255).astype(np.uint8)
+    )
     # Read back: ~ f / 20 within one quantisation step.
     np.testing.assert_allclose(FR.scale_uint8(q), np.clip(f, -20, 20) / 20, atol=1 / 255 + 1e-6)
 

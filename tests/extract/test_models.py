@@ -15,11 +15,17 @@ from var_bench.extract.vggish import VGGish, examples_at, log_mel
 
 # pytorch-i3d's InceptionI3d, written out from its source (end point -> Inception channels), so the
 # expected keys do not come from our own module tree.
-_MIXED = {"Mixed_3b": (192, [64, 96, 128, 16, 32, 32]), "Mixed_3c": (256, [128, 128, 192, 32, 96, 64]),
-          "Mixed_4b": (480, [192, 96, 208, 16, 48, 64]), "Mixed_4c": (512, [160, 112, 224, 24, 64, 64]),
-          "Mixed_4d": (512, [128, 128, 256, 24, 64, 64]), "Mixed_4e": (512, [112, 144, 288, 32, 64, 64]),
-          "Mixed_4f": (528, [256, 160, 320, 32, 128, 128]), "Mixed_5b": (832, [256, 160, 320, 32, 128, 128]),
-          "Mixed_5c": (832, [384, 192, 384, 48, 128, 128])}
+_MIXED = {
+    "Mixed_3b": (192, [64, 96, 128, 16, 32, 32]),
+    "Mixed_3c": (256, [128, 128, 192, 32, 96, 64]),
+    "Mixed_4b": (480, [192, 96, 208, 16, 48, 64]),
+    "Mixed_4c": (512, [160, 112, 224, 24, 64, 64]),
+    "Mixed_4d": (512, [128, 128, 256, 24, 64, 64]),
+    "Mixed_4e": (512, [112, 144, 288, 32, 64, 64]),
+    "Mixed_4f": (528, [256, 160, 320, 32, 128, 128]),
+    "Mixed_5b": (832, [256, 160, 320, 32, 128, 128]),
+    "Mixed_5c": (832, [384, 192, 384, 48, 128, 128]),
+}
 
 
 def _unit(sd, name, cin, cout, k, bn=True, bias=False):
@@ -117,9 +123,15 @@ def test_weights_verify_git_blob_and_sha256(tmp_path):
     torch.save(upstream_i3d_state_dict(), f)
     blob = W.git_blob_sha1(f)
     if shutil.which("git"):
-        assert blob == subprocess.run(["git", "hash-object", str(f)], capture_output=True,
-                                      text=True, check=True).stdout.strip()
-    pin = W.WeightsPin("i3d-rgb", f.name, "https://example.invalid/rgb_imagenet.pt", git_blob_sha1=blob)
+        assert (
+            blob
+            == subprocess.run(
+                ["git", "hash-object", str(f)], capture_output=True, text=True, check=True
+            ).stdout.strip()
+        )
+    pin = W.WeightsPin(
+        "i3d-rgb", f.name, "https://example.invalid/rgb_imagenet.pt", git_blob_sha1=blob
+    )
     vf = W.verify(f, pin)
     assert vf.pinned and len(vf.sha256) == 64
     bad = W.WeightsPin("i3d-rgb", f.name, "u", git_blob_sha1="0" * 40)
@@ -129,8 +141,10 @@ def test_weights_verify_git_blob_and_sha256(tmp_path):
     with pytest.raises(InputError, match="--unpinned-weights"):
         load_encoder("i3d-rgb", str(f))  # the real pin does not match a random state dict
     enc = load_encoder("i3d-rgb", str(f), allow_unpinned=True)
-    assert torch.equal(enc.module.Conv3d_1a_7x7.conv3d.weight,
-                       torch.load(f, weights_only=True)["Conv3d_1a_7x7.conv3d.weight"])
+    assert torch.equal(
+        enc.module.Conv3d_1a_7x7.conv3d.weight,
+        torch.load(f, weights_only=True)["Conv3d_1a_7x7.conv3d.weight"],
+    )
     assert enc.weights["sha256"] == vf.sha256 and enc.weights["pinned"] is False
 
 

@@ -36,11 +36,16 @@ def test_ucf_rgb_layout_lengths_build_and_card(ucf_videos, tmp_path):
     assert ident["snippet_frames"] == 16 and ident["decoder"]["name"] == "pyav"
     from var_bench.data.prepare import load_table
 
-    cls = dict(zip(*(load_table(UCF, "+".join(SPLITS), download=False)[c] for c in ("video_id", "class"))))
+    cls = dict(
+        zip(*(load_table(UCF, "+".join(SPLITS), download=False)[c] for c in ("video_id", "class")))
+    )
     for vid, n in counts.items():
         x = files[f"{cls[vid]}/{vid}__0.npy"]  # <Class>/<Stem>__<k>.npy
         assert x.shape == (n // 16, 1024) and x.dtype == np.float32  # T = floor(N / 16)
-        assert summary["videos"][vid]["shape"] == [n // 16, 1024] and summary["videos"][vid]["frames"] == n
+        assert (
+            summary["videos"][vid]["shape"] == [n // 16, 1024]
+            and summary["videos"][vid]["frames"] == n
+        )
         assert np.isfinite(x).all()
 
     m = build_features(UCF, out)
@@ -60,20 +65,42 @@ def test_ucf_rgb_layout_lengths_build_and_card(ucf_videos, tmp_path):
     assert not again.done and sorted(again.skipped) == sorted(counts)
     # ... and another identity in the same folder is refused.
     with pytest.raises(InputError, match="identity"):
-        extract(UCF, root, out, "i3d-rgb", recipe=UCF_SMALL.with_options(resize=24), weights="random")
+        extract(
+            UCF, root, out, "i3d-rgb", recipe=UCF_SMALL.with_options(resize=24), weights="random"
+        )
 
 
 def test_bit_identical_runs_and_workers(ucf_videos, tmp_path):
     root, counts = ucf_videos
     some = sorted(counts)[:3]
-    a = extract(UCF, root, tmp_path / "a", "i3d-rgb", recipe=UCF_SMALL, weights="random", workers=0, ids=some)
-    b = extract(UCF, root, tmp_path / "b", "i3d-rgb", recipe=UCF_SMALL, weights="random", workers=3, ids=some)
+    a = extract(
+        UCF,
+        root,
+        tmp_path / "a",
+        "i3d-rgb",
+        recipe=UCF_SMALL,
+        weights="random",
+        workers=0,
+        ids=some,
+    )
+    b = extract(
+        UCF,
+        root,
+        tmp_path / "b",
+        "i3d-rgb",
+        recipe=UCF_SMALL,
+        weights="random",
+        workers=3,
+        ids=some,
+    )
     fa, fb = _files(a.out), _files(b.out)
     assert fa.keys() == fb.keys() and len(fa) == 3
     for k in fa:
         assert fa[k].tobytes() == fb[k].tobytes()  # same settings: the same bits
     # Another batch size may pick other convolution kernels: equal up to float rounding only.
-    c = extract(UCF, root, tmp_path / "c", "i3d-rgb", recipe=UCF_SMALL, weights="random", batch=1, ids=some)
+    c = extract(
+        UCF, root, tmp_path / "c", "i3d-rgb", recipe=UCF_SMALL, weights="random", batch=1, ids=some
+    )
     for k, v in _files(c.out).items():
         np.testing.assert_allclose(v, fa[k], rtol=1e-4, atol=1e-5)
 
@@ -96,12 +123,17 @@ def test_resume_after_a_kill_leaves_no_partial_file(ucf_videos, tmp_path, monkey
     monkeypatch.setattr(P, "write_video", dying)
     with pytest.raises(KeyboardInterrupt):
         extract(UCF, root, out, "i3d-rgb", recipe=UCF_SMALL, weights="random", ids=some)
-    assert len(list(out.rglob("*.npy"))) == 1 and len(list((out / ".extraction/videos").glob("*.json"))) == 1
+    assert (
+        len(list(out.rglob("*.npy"))) == 1
+        and len(list((out / ".extraction/videos").glob("*.json"))) == 1
+    )
     monkeypatch.setattr(P, "write_video", real)
     res = extract(UCF, root, out, "i3d-rgb", recipe=UCF_SMALL, weights="random", ids=some)
     assert res.skipped == calls and sorted(res.done + res.skipped) == some
     assert not list(out.rglob("*.tmp"))
-    fresh = extract(UCF, root, tmp_path / "fresh", "i3d-rgb", recipe=UCF_SMALL, weights="random", ids=some)
+    fresh = extract(
+        UCF, root, tmp_path / "fresh", "i3d-rgb", recipe=UCF_SMALL, weights="random", ids=some
+    )
     fr, got = _files(fresh.out), _files(out)
     assert fr.keys() == got.keys() and all(np.array_equal(fr[k], got[k]) for k in fr)
     assert sorted(json.loads((out / "extraction.json").read_text())["videos"]) == some
@@ -113,7 +145,9 @@ def test_shards_share_one_folder(ucf_videos, tmp_path):
     out = tmp_path / "out"
     done = []
     for k in range(3):
-        res = extract(UCF, root, out, "i3d-rgb", recipe=UCF_SMALL, weights="random", shard=f"{k}/3", ids=some)
+        res = extract(
+            UCF, root, out, "i3d-rgb", recipe=UCF_SMALL, weights="random", shard=f"{k}/3", ids=some
+        )
         done.append(res.done)
     flat = [v for d in done for v in d]
     assert sorted(flat) == some and len(set(flat)) == len(flat)
@@ -123,10 +157,20 @@ def test_shards_share_one_folder(ucf_videos, tmp_path):
 def test_ten_crops_files(ucf_videos, tmp_path):
     root, counts = ucf_videos
     vid = sorted(counts)[0]
-    res = extract(UCF, root, tmp_path / "o", "i3d-rgb", recipe=UCF_SMALL.with_options(crops=10),
-                  weights="random", ids=[vid], batch=7)
+    res = extract(
+        UCF,
+        root,
+        tmp_path / "o",
+        "i3d-rgb",
+        recipe=UCF_SMALL.with_options(crops=10),
+        weights="random",
+        ids=[vid],
+        batch=7,
+    )
     files = _files(res.out)
-    assert len(files) == 10 and {k.rsplit("__", 1)[1] for k in files} == {f"{i}.npy" for i in range(10)}
+    assert len(files) == 10 and {k.rsplit("__", 1)[1] for k in files} == {
+        f"{i}.npy" for i in range(10)
+    }
     arrays = list(files.values())
     assert all(a.shape == (counts[vid] // 16, 1024) for a in arrays)
     assert not np.array_equal(arrays[0], arrays[5])  # crop 5 is the mirrored centre, not the centre
@@ -138,7 +182,9 @@ def test_xd_flow_and_audio_length_rules_and_build(xd_videos, tmp_path):
     counts = {v: counts[v] for v in some}
     out = tmp_path / "xd"
     extract(XD, root, out, "i3d-rgb", recipe=XD_SMALL, weights="random", ids=some)
-    flow = extract(XD, root, out, "i3d-flow", recipe=XD_SMALL, weights="random", flow="tvl1", ids=some)
+    flow = extract(
+        XD, root, out, "i3d-flow", recipe=XD_SMALL, weights="random", flow="tvl1", ids=some
+    )
     audio = extract(XD, root, out, "vggish", recipe=XD_SMALL, weights="random", batch=4, ids=some)
     assert flow.identity["flow"]["method"] == "tvl1" and flow.out == out / "Flow"
     assert audio.identity["feature"].startswith("VGGish embedding after PCA")
@@ -163,9 +209,14 @@ def test_xd_flow_and_audio_length_rules_and_build(xd_videos, tmp_path):
     assert sorted(r["video_id"] for r in rows) == some
     for row in rows:
         vid, T = row["video_id"], row["num_snippets"]
-        for stream, path in (("audio", f"VGGish/{vid}__vggish.npy"), ("flow", f"Flow/{vid}__0.npy"),
-                             ("rgb", f"{vid}__0.npy")):
-            np.testing.assert_array_equal(np.asarray(row[stream], np.float32), np.load(out / path)[:T])
+        for stream, path in (
+            ("audio", f"VGGish/{vid}__vggish.npy"),
+            ("flow", f"Flow/{vid}__0.npy"),
+            ("rgb", f"{vid}__0.npy"),
+        ):
+            np.testing.assert_array_equal(
+                np.asarray(row[stream], np.float32), np.load(out / path)[:T]
+            )
 
 
 def test_missing_videos_one_line(ucf_videos, tmp_path):
@@ -176,6 +227,14 @@ def test_missing_videos_one_line(ucf_videos, tmp_path):
         extract(UCF, root, tmp_path / "o", "i3d-rgb", recipe=UCF_SMALL, weights="random")
     assert "\n" not in str(info.value) and victim.stem in str(info.value)
     assert not (tmp_path / "o").exists()
-    res = extract(UCF, root, tmp_path / "o", "i3d-rgb", recipe=UCF_SMALL, weights="random",
-                  allow_missing=True, ids=[victim.stem, sorted(counts)[1]])
+    res = extract(
+        UCF,
+        root,
+        tmp_path / "o",
+        "i3d-rgb",
+        recipe=UCF_SMALL,
+        weights="random",
+        allow_missing=True,
+        ids=[victim.stem, sorted(counts)[1]],
+    )
     assert res.missing == [victim.stem] and len(res.done) == 1

@@ -21,7 +21,13 @@ def test_parse_shard():
         with pytest.raises(InputError, match="K/N"):
             parse_shard(bad)
     assert parse_shard("auto", env={"RANK": "3", "WORLD_SIZE": "8"}) == (3, 8)
-    assert parse_shard("auto", env={"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_COUNT": "4",
-                                    "SLURM_ARRAY_TASK_MIN": "3"}) == (2, 4)
+    assert parse_shard(
+        "auto",
+        env={
+            "SLURM_ARRAY_TASK_ID": "5",
+            "SLURM_ARRAY_TASK_COUNT": "4",
+            "SLURM_ARRAY_TASK_MIN": "3",
+        },
+    ) == (2, 4)
     assert parse_shard("auto", env={"SLURM_PROCID": "1", "SLURM_NTASKS": "2"}) == (1, 2)
     assert parse_shard("auto", env={}) == (0, 1)

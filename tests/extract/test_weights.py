@@ -39,10 +39,14 @@ def save_state(path: Path, seed: int = 0, n: int = 300) -> bytes:
 def pin_for(key: str, filename: str, data: bytes, kind: str, folder: str = FOLDER) -> W.WeightsPin:
     """A pin of ``data`` checked by ``kind`` (a WeightsPin field name)."""
     sha = hashlib.sha256(data).hexdigest()
-    value = {"git_blob_sha1": hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest(),
-             "sha256_prefix": sha[:8], "sha256": sha}[kind]
-    return W.WeightsPin(key, filename, f"https://example.invalid/{filename}", mirror_folder=folder,
-                        **{kind: value})
+    value = {
+        "git_blob_sha1": hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest(),
+        "sha256_prefix": sha[:8],
+        "sha256": sha,
+    }[kind]
+    return W.WeightsPin(
+        key, filename, f"https://example.invalid/{filename}", mirror_folder=folder, **{kind: value}
+    )
 
 
 @pytest.fixture
@@ -56,8 +60,11 @@ def home(tmp_path) -> Path:
 
 
 def leftovers(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".lock")) \
-        if folder.exists() else []
+    return (
+        sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".lock"))
+        if folder.exists()
+        else []
+    )
 
 
 def run_cli(capsys, *args) -> tuple[int, str, str]:
@@ -69,11 +76,14 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
 
 # --- the real pins (no network) ----------------------------------------------------------------
 
+
 def test_real_pins_have_a_mirror_key_a_url_and_one_check():
     kinds = {}
     for key, pin in W.PINS.items():
         assert pin.key == key
-        assert re.fullmatch(r"[A-Za-z0-9_.]+-[A-Za-z0-9_.-]+/" + re.escape(pin.filename), pin.mirror_key)
+        assert re.fullmatch(
+            r"[A-Za-z0-9_.]+-[A-Za-z0-9_.-]+/" + re.escape(pin.filename), pin.mirror_key
+        )
         assert pin.source.key == pin.mirror_key and pin.source.size is None
         url = urlsplit(pin.url)
         assert url.scheme == "https" and url.path.endswith("/" + pin.filename), pin.url
@@ -82,8 +92,14 @@ def test_real_pins_have_a_mirror_key_a_url_and_one_check():
             assert pin.mirror_folder == f"{owner}-{repo}"
         kinds[key] = pin.check.kind
         assert re.fullmatch(r"[0-9a-f]+", pin.check.value)
-    assert kinds == {"i3d-rgb": "git-blob", "i3d-flow": "git-blob", "vggish": "sha256-prefix",
-                     "vggish-pca": "sha256-prefix", "raft": "sha256", "clip-vit-b16": "sha256"}
+    assert kinds == {
+        "i3d-rgb": "git-blob",
+        "i3d-flow": "git-blob",
+        "vggish": "sha256-prefix",
+        "vggish-pca": "sha256-prefix",
+        "raft": "sha256",
+        "clip-vit-b16": "sha256",
+    }
     assert W.I3D_COMMIT in W.PINS["i3d-rgb"].url and W.I3D_COMMIT in W.PINS["i3d-flow"].url
     for key in ("vggish", "vggish-pca", "raft"):  # torch-hub names carry the sha256 prefix
         pin = W.PINS[key]
@@ -91,10 +107,13 @@ def test_real_pins_have_a_mirror_key_a_url_and_one_check():
     clip = W.PINS["clip-vit-b16"]
     assert f"/{clip.sha256}/" in clip.url
     assert {p.mirror_key for p in W.PINS.values()} == {
-        "piergiaj-pytorch-i3d/rgb_imagenet.pt", "piergiaj-pytorch-i3d/flow_imagenet.pt",
+        "piergiaj-pytorch-i3d/rgb_imagenet.pt",
+        "piergiaj-pytorch-i3d/flow_imagenet.pt",
         "harritaylor-torchvggish/vggish-10086976.pth",
         "harritaylor-torchvggish/vggish_pca_params-970ea276.pth",
-        "pytorch-vision/raft_large_C_T_SKHT_V2-ff5fadd5.pth", "openai-CLIP/ViT-B-16.pt"}
+        "pytorch-vision/raft_large_C_T_SKHT_V2-ff5fadd5.pth",
+        "openai-CLIP/ViT-B-16.pt",
+    }
 
 
 def test_a_pin_has_exactly_one_check():
@@ -107,6 +126,7 @@ def test_a_pin_has_exactly_one_check():
 
 
 # --- download_weights --------------------------------------------------------------------------
+
 
 @pytest.mark.network
 @pytest.mark.parametrize("kind", KINDS)
@@ -122,7 +142,9 @@ def test_download_then_the_cached_file_is_used_with_no_request(mirror, home, kin
         assert server.total_hits() == 1
     assert path == home / "weights" / "m.pt" and path.read_bytes() == data
     assert leftovers(home) == [path]
-    assert any(f"fetching m.pt from {server.url}/{FOLDER}/m.pt" in r.getMessage() for r in caplog.records)
+    assert any(
+        f"fetching m.pt from {server.url}/{FOLDER}/m.pt" in r.getMessage() for r in caplog.records
+    )
     assert W.verify(path, pin).pinned
     assert torch.equal(W.load_state_dict(path)["layer.bias"], torch.zeros(300))
 
@@ -137,7 +159,9 @@ def test_a_served_file_that_does_not_match_is_refused(mirror, home, kind):
             W.download_weights(pin, home=home, mirror=server.url, retry=FAST)
     msg = str(err.value)
     assert "\n" not in msg and msg.startswith(f"{pin.mirror_key}: ")
-    assert re.search(r"mismatch: expected .*" + pin.check.value + r".*, got [0-9a-f]{40,64} \(from http", msg)
+    assert re.search(
+        r"mismatch: expected .*" + pin.check.value + r".*, got [0-9a-f]{40,64} \(from http", msg
+    )
     assert leftovers(home) == []  # nothing at the final name, no .part
 
 
@@ -196,12 +220,15 @@ def test_without_download_a_missing_file_names_its_url(home):
     pin = W.PINS["i3d-rgb"]
     with pytest.raises(InputError) as err:
         W.resolve(pin, None, home, download=False)
-    assert str(err.value) == (f"weights: expected rgb_imagenet.pt at {home / 'weights' / 'rgb_imagenet.pt'} "
-                              f"(download it from {pin.url}, or run 'var-bench weights fetch i3d-rgb') "
-                              f"or --weights PATH, found nothing")
+    assert str(err.value) == (
+        f"weights: expected rgb_imagenet.pt at {home / 'weights' / 'rgb_imagenet.pt'} "
+        f"(download it from {pin.url}, or run 'var-bench weights fetch i3d-rgb') "
+        f"or --weights PATH, found nothing"
+    )
 
 
 # --- var-bench weights -------------------------------------------------------------------------
+
 
 @pytest.fixture
 def test_pins(mirror, monkeypatch) -> dict[str, W.WeightsPin]:
@@ -209,7 +236,9 @@ def test_pins(mirror, monkeypatch) -> dict[str, W.WeightsPin]:
     pins = {}
     for i, kind in enumerate(KINDS):
         name = f"w{i}.pt"
-        pins[f"model-{i}"] = pin_for(f"model-{i}", name, save_state(mirror / FOLDER / name, seed=i), kind)
+        pins[f"model-{i}"] = pin_for(
+            f"model-{i}", name, save_state(mirror / FOLDER / name, seed=i), kind
+        )
     monkeypatch.setattr(W, "PINS", pins)
     return pins
 
@@ -230,20 +259,24 @@ def test_weights_list_shows_each_pin_and_its_state(test_pins, mirror, home, caps
     code, out, _ = run_cli(capsys, "weights", "list", "--home", home, "--json")
     rows = json.loads(out)
     assert [(r["model"], r["state"], r["mirror_key"]) for r in rows] == [
-        ("model-0", "verified", f"{FOLDER}/w0.pt"), ("model-1", "mismatch", f"{FOLDER}/w1.pt"),
-        ("model-2", "missing", f"{FOLDER}/w2.pt")]
+        ("model-0", "verified", f"{FOLDER}/w0.pt"),
+        ("model-1", "mismatch", f"{FOLDER}/w1.pt"),
+        ("model-2", "missing", f"{FOLDER}/w2.pt"),
+    ]
     assert rows[2]["check"] == p2.describe() and rows[2]["url"] == p2.url
 
 
 @pytest.mark.network
 def test_weights_fetch_over_http_then_from_the_cache(test_pins, mirror, home, capsys):
     with serve_folder(mirror) as server:
-        code, out, err = run_cli(capsys, "weights", "fetch", "model-0", "model-2", "--home", home,
-                                 "--mirror", server.url)
+        code, out, err = run_cli(
+            capsys, "weights", "fetch", "model-0", "model-2", "--home", home, "--mirror", server.url
+        )
         assert code == 0, out + err
         assert out.splitlines() == [
             f"model-0: w0.pt verified ({test_pins['model-0'].describe()})  ->  {home / 'weights' / 'w0.pt'}",
-            f"model-2: w2.pt verified ({test_pins['model-2'].describe()})  ->  {home / 'weights' / 'w2.pt'}"]
+            f"model-2: w2.pt verified ({test_pins['model-2'].describe()})  ->  {home / 'weights' / 'w2.pt'}",
+        ]
         assert "fetching w0.pt" in err and "fetching w2.pt" in err
         code, out, err = run_cli(capsys, "weights", "fetch", "--home", home, "--mirror", server.url)
         assert code == 0 and len(out.splitlines()) == 3
@@ -257,36 +290,66 @@ def test_weights_fetch_over_http_then_from_the_cache(test_pins, mirror, home, ca
 def test_weights_fetch_refuses_a_mismatch_in_one_line(test_pins, mirror, home, capsys):
     pin = test_pins["model-1"]
     with serve_folder(mirror, {pin.mirror_key: Fault.corrupt()}) as server:
-        code, out, err = run_cli(capsys, "weights", "fetch", "model-1", "--home", home,
-                                 "--mirror", server.url)
+        code, out, err = run_cli(
+            capsys, "weights", "fetch", "model-1", "--home", home, "--mirror", server.url
+        )
     assert code == DownloadError.exit_code
     line = out.strip()
     assert "\n" not in line and "Traceback" not in out + err
-    assert line.startswith(f"var-bench: error: {pin.mirror_key}: sha256 mismatch: expected a sha256 "
-                           f"starting {pin.sha256_prefix}, got ")
+    assert line.startswith(
+        f"var-bench: error: {pin.mirror_key}: sha256 mismatch: expected a sha256 "
+        f"starting {pin.sha256_prefix}, got "
+    )
     assert leftovers(home) == []
 
 
 # --- var-bench extract without --weights -------------------------------------------------------
 
+
 def test_extract_no_download_fails_naming_the_url(ucf_videos, tmp_path, capsys):
     root, _ = ucf_videos
-    code, out, err = run_cli(capsys, "extract", "ucfcrime-ar", "--videos", root, "--out", tmp_path / "o",
-                             "--model", "i3d-rgb", "--no-download")
+    code, out, err = run_cli(
+        capsys,
+        "extract",
+        "ucfcrime-ar",
+        "--videos",
+        root,
+        "--out",
+        tmp_path / "o",
+        "--model",
+        "i3d-rgb",
+        "--no-download",
+    )
     assert code == 2 and "Traceback" not in out + err
-    assert "expected rgb_imagenet.pt at " in out and f"(download it from {W.PINS['i3d-rgb'].url}," in out
+    assert (
+        "expected rgb_imagenet.pt at " in out
+        and f"(download it from {W.PINS['i3d-rgb'].url}," in out
+    )
     assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.network
-def test_extract_refuses_a_download_that_does_not_match(ucf_videos, tmp_path, mirror, monkeypatch, capsys):
+def test_extract_refuses_a_download_that_does_not_match(
+    ucf_videos, tmp_path, mirror, monkeypatch, capsys
+):
     root, _ = ucf_videos
     data = save_state(mirror / "piergiaj-pytorch-i3d" / "rgb_imagenet.pt")
     pin = pin_for("i3d-rgb", "rgb_imagenet.pt", data, "git_blob_sha1", "piergiaj-pytorch-i3d")
     monkeypatch.setitem(W.PINS, "i3d-rgb", pin)
     with serve_folder(mirror, {pin.mirror_key: Fault.corrupt()}) as server:
-        code, out, err = run_cli(capsys, "extract", "ucfcrime-ar", "--videos", root, "--out",
-                                 tmp_path / "o", "--model", "i3d-rgb", "--mirror", server.url)
+        code, out, err = run_cli(
+            capsys,
+            "extract",
+            "ucfcrime-ar",
+            "--videos",
+            root,
+            "--out",
+            tmp_path / "o",
+            "--model",
+            "i3d-rgb",
+            "--mirror",
+            server.url,
+        )
     assert code == DownloadError.exit_code and "Traceback" not in out + err
     assert f"{pin.mirror_key}: git blob id mismatch: expected {pin.git_blob_sha1}, got " in out
     home = tmp_path / "home"  # built_home's $VAR_BENCH_HOME
@@ -295,7 +358,9 @@ def test_extract_refuses_a_download_that_does_not_match(ucf_videos, tmp_path, mi
 
 
 @pytest.mark.network
-def test_extract_fetches_missing_weights_and_uses_them(ucf_videos, tmp_path, mirror, monkeypatch, caplog):
+def test_extract_fetches_missing_weights_and_uses_them(
+    ucf_videos, tmp_path, mirror, monkeypatch, caplog
+):
     from var_bench.extract import extract
 
     from .conftest import UCF_SMALL
@@ -305,22 +370,41 @@ def test_extract_fetches_missing_weights_and_uses_them(ucf_videos, tmp_path, mir
     upstream = mirror / "piergiaj-pytorch-i3d" / "rgb_imagenet.pt"
     upstream.parent.mkdir(parents=True)
     torch.save(upstream_i3d_state_dict(), upstream)
-    pin = pin_for("i3d-rgb", "rgb_imagenet.pt", upstream.read_bytes(), "git_blob_sha1",
-                  "piergiaj-pytorch-i3d")
+    pin = pin_for(
+        "i3d-rgb", "rgb_imagenet.pt", upstream.read_bytes(), "git_blob_sha1", "piergiaj-pytorch-i3d"
+    )
     monkeypatch.setitem(W.PINS, "i3d-rgb", pin)
     some = sorted(counts)[:2]
     home = tmp_path / "home"
     with serve_folder(mirror) as server:
         with caplog.at_level("INFO", logger="var_bench.extract.weights"):
-            res = extract("ucfcrime-ar", root, tmp_path / "o", "i3d-rgb", recipe=UCF_SMALL, ids=some,
-                          mirror=server.url)
-        again = extract("ucfcrime-ar", root, tmp_path / "o2", "i3d-rgb", recipe=UCF_SMALL, ids=some,
-                        mirror=server.url)
+            res = extract(
+                "ucfcrime-ar",
+                root,
+                tmp_path / "o",
+                "i3d-rgb",
+                recipe=UCF_SMALL,
+                ids=some,
+                mirror=server.url,
+            )
+        again = extract(
+            "ucfcrime-ar",
+            root,
+            tmp_path / "o2",
+            "i3d-rgb",
+            recipe=UCF_SMALL,
+            ids=some,
+            mirror=server.url,
+        )
         assert server.total_hits() == 1  # the second run found the verified file
     got = home / "weights" / "rgb_imagenet.pt"
     assert got.read_bytes() == upstream.read_bytes()
     w = res.identity["weights"]
     assert w["pinned"] is True and w["random"] is False and res.identity["random_weights"] is False
-    assert w["sha256"] == hashlib.sha256(got.read_bytes()).hexdigest() and w["pin"] == pin.describe()
+    assert (
+        w["sha256"] == hashlib.sha256(got.read_bytes()).hexdigest() and w["pin"] == pin.describe()
+    )
     assert again.identity["weights"] == w and len(res.done) == 2
-    assert any("weights i3d-rgb: fetching rgb_imagenet.pt" in r.getMessage() for r in caplog.records)
+    assert any(
+        "weights i3d-rgb: fetching rgb_imagenet.pt" in r.getMessage() for r in caplog.records
+    )

@@ -7,8 +7,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from support.featuretrees import write_tree
+
 from var_bench.features import build_features
 from var_bench.features.hdf5 import export_h5
 

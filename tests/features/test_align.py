@@ -29,5 +29,7 @@ def test_bad_mode():
 def test_aligned_length_trims_one_refuses_two():
     assert aligned_length({"rgb": 10, "flow": 9, "audio": 10}, "v") == 9
     assert aligned_length({"rgb": 3}, "v") == 3
-    with pytest.raises(InputError, match=r"video v: expected stream lengths within 1 .*rgb T = 10, audio T = 8"):
+    with pytest.raises(
+        InputError, match=r"video v: expected stream lengths within 1 .*rgb T = 10, audio T = 8"
+    ):
         aligned_length({"rgb": 10, "audio": 8}, "v")

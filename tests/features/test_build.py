@@ -3,18 +3,17 @@ import os
 
 import datasets
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
-
 from support.featuretrees import path_of, write_tree
+
 from var_bench.benchmarks import SPLITS, UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.cli import main
+from var_bench.data.paths import features_dir
 from var_bench.errors import InputError, NotBuiltError
 from var_bench.features import build as build_mod
 from var_bench.features import build_features, read_split
 from var_bench.features.manifest import FeatureManifest
 from var_bench.features.store import ShardWriter
-from var_bench.data.paths import features_dir
 
 UCF = UCFCRIME_AR.name
 XD = XDVIOLENCE_AR.name
@@ -29,8 +28,11 @@ def _table(split, spec=UCFCRIME_AR):
 
 
 def _snapshot(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -94,13 +96,20 @@ def test_xd_streams_trimmed_to_the_shortest_all_crops(built_home, tmp_path):
     root = tmp_path / "x"
     rgb = write_tree(root, "xd-i3d", fx.expected, lengths={v: 6 for v in ids})
     write_tree(root, "xd-i3d", fx.expected, stream="flow", lengths={v: 6 for v in ids})
-    aud = write_tree(tmp_path / "a", "xd-vggish", fx.expected,
-                     lengths={v: 5 if i % 2 else 6 for i, v in enumerate(ids)})
+    aud = write_tree(
+        tmp_path / "a",
+        "xd-vggish",
+        fx.expected,
+        lengths={v: 5 if i % 2 else 6 for i, v in enumerate(ids)},
+    )
     m = build_features(XD, root, audio=tmp_path / "a", crops="all")
     assert m.streams == ["rgb", "flow", "audio"] and m.num_crops == 5
     assert sum(m.trimmed.values()) == len(ids) // 2
-    rows = {r["video_id"]: r for s in SPLITS
-            for r in datasets.Dataset(_table(s, XDVIOLENCE_AR)).with_format("numpy")}
+    rows = {
+        r["video_id"]: r
+        for s in SPLITS
+        for r in datasets.Dataset(_table(s, XDVIOLENCE_AR)).with_format("numpy")
+    }
     for i, v in enumerate(ids):
         T = 5 if i % 2 else 6
         r = rows[v]
@@ -119,7 +128,9 @@ def test_stream_gap_over_one_snippet(built_home, tmp_path):
     ids = [v for s in SPLITS for v in fx.expected[s]]
     write_tree(tmp_path, "xd-i3d", fx.expected, lengths={v: 6 for v in ids})
     write_tree(tmp_path, "xd-vggish", fx.expected, lengths={v: 4 for v in ids})
-    with pytest.raises(InputError, match=r"expected stream lengths within 1 snippet .*rgb T = 6, audio T = 4"):
+    with pytest.raises(
+        InputError, match=r"expected stream lengths within 1 snippet .*rgb T = 6, audio T = 4"
+    ):
         build_features(XD, tmp_path)
 
 
@@ -162,8 +173,9 @@ def _break(root, fx, how):
     raise AssertionError(how)
 
 
-@pytest.mark.parametrize("how", ["missing crop", "mismatched T", "empty", "wrong dim",
-                                 "not an array", "nan"])
+@pytest.mark.parametrize(
+    "how", ["missing crop", "mismatched T", "empty", "wrong dim", "not an array", "nan"]
+)
 def test_broken_tree_fails_clearly_and_keeps_the_previous_build(ucf, how):
     fx, root, _ = ucf
     build_features(UCF, root)
@@ -250,8 +262,9 @@ def test_different_parameters_restart_the_staging_folder(ucf, monkeypatch):
     assert m.crops_mode == "mean" and not staging.exists()
     for s in SPLITS:  # nothing of the center-crop attempt survives
         for row in datasets.Dataset(_table(s)).with_format("numpy"):
-            np.testing.assert_allclose(row["rgb"], ucf[2][row["video_id"]].mean(axis=1),
-                                       rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(
+                row["rgb"], ucf[2][row["video_id"]].mean(axis=1), rtol=1e-5, atol=1e-6
+            )
     assert old
 
 
@@ -281,8 +294,9 @@ def test_a_full_disk_is_exit_3_and_leaves_no_partial_shard(ucf, capsys, monkeypa
 
 def test_synthetic_marker_sets_snippet_frames_and_flags(ucf):
     fx, root, _ = ucf
-    (root / "VAR_BENCH_SYNTHETIC.json").write_text(json.dumps(
-        {"generator": "var_bench.synth", "seed": 3, "snippet_frames": 8}))
+    (root / "VAR_BENCH_SYNTHETIC.json").write_text(
+        json.dumps({"generator": "var_bench.synth", "seed": 3, "snippet_frames": 8})
+    )
     m = build_features(UCF, root)
     assert m.snippet_frames == 8 and m.synthetic["seed"] == 3
     assert "Synthetic features" in (_store() / "README.md").read_text("utf-8")
@@ -291,9 +305,16 @@ def test_synthetic_marker_sets_snippet_frames_and_flags(ucf):
         build_features(UCF, root)
 
 
-@pytest.mark.parametrize("marker", [{"snippet_frames": "abc"}, {"snippet_frames": -5},
-                                    {"snippet_frames": 10 ** 12}, {"snippet_frames": 1.5},
-                                    {"generator": "<script>x</script>"}])
+@pytest.mark.parametrize(
+    "marker",
+    [
+        {"snippet_frames": "abc"},
+        {"snippet_frames": -5},
+        {"snippet_frames": 10**12},
+        {"snippet_frames": 1.5},
+        {"generator": "<script>x</script>"},
+    ],
+)
 def test_synthetic_marker_values_are_checked(ucf, capsys, marker):
     """F24 (issue 11): the synth marker's values are checked (exit 2), never an internal error."""
     _, raw, _ = ucf
@@ -317,8 +338,9 @@ def test_bad_options(ucf):
         build_features(UCF, root, crops="max")
 
 
-_VIDEO_LAYOUTS = [(spec, lay) for spec in (UCFCRIME_AR, XDVIOLENCE_AR) for lay in spec.layouts
-                  if not lay.audio]
+_VIDEO_LAYOUTS = [
+    (spec, lay) for spec in (UCFCRIME_AR, XDVIOLENCE_AR) for lay in spec.layouts if not lay.audio
+]
 
 
 @pytest.mark.parametrize("spec,layout", _VIDEO_LAYOUTS, ids=[lay.name for _, lay in _VIDEO_LAYOUTS])
@@ -331,15 +353,18 @@ def test_every_built_in_layout_builds_and_reads_back_its_values(built_home, tmp_
     fx = built_home[spec.name]
     ids = [v for s in SPLITS for v in fx.expected[s]]
     lengths = {v: 6 for v in ids}
-    vals = write_tree(tmp_path / "f", layout.name, fx.expected, stream=layout.stream, lengths=lengths)
+    vals = write_tree(
+        tmp_path / "f", layout.name, fx.expected, stream=layout.stream, lengths=lengths
+    )
     audio = None
     if spec is XDVIOLENCE_AR:
         audio = tmp_path / "a"
         write_tree(audio, "xd-vggish", fx.expected, lengths=lengths)
     # PEL4VAD's plain <Stem>.npy is a catch-all name: never guessed, named with --layout.
     forced = layout.name if layout.crop0_file else "auto"
-    m = build_features(spec.name, tmp_path / "f", audio=audio, layout=forced,
-                       crops="train=mean,val=mean,test=all")
+    m = build_features(
+        spec.name, tmp_path / "f", audio=audio, layout=forced, crops="train=mean,val=mean,test=all"
+    )
     s = layout.stream
     assert m.layout[s] == layout.name and m.dims[s] == DIMS[layout.name]
     assert m.counts == {split: len(fx.expected[split]) for split in SPLITS}
@@ -357,7 +382,9 @@ def test_a_user_yaml_layout_builds_and_reads_back(built_home, tmp_path):
     fx = built_home[UCF]
     (tmp_path / "lay.yaml").write_text(
         "layouts:\n  - name: my-swin\n    file: '{stem}_swin_{crop}.npy'\n    crops: files\n"
-        "    num_crops: 3\n    stream: swin\n", "utf-8")
+        "    num_crops: 3\n    stream: swin\n",
+        "utf-8",
+    )
     written = {}
     for split in SPLITS:
         for i, vid in enumerate(fx.expected[split]):

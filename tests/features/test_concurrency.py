@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.featuretrees import write_tree
 
 import var_bench
-from support.featuretrees import write_tree
 from var_bench.benchmarks import get_benchmark
 from var_bench.data.paths import features_dir
 from var_bench.features import FeatureManifest, build_features
@@ -44,13 +44,22 @@ def test_parallel_builds_and_imports_never_install_a_corrupt_store(built_home, t
     build_features(UCF, raw)
     h5 = export_h5(UCF, tmp_path / "store.h5")
     env = dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    cmds = [["build", UCF, "--features", str(raw), "--dtype", "float32"],
-            ["build", UCF, "--features", str(raw), "--dtype", "float16"],
-            ["import-h5", UCF, str(h5)]]
+    cmds = [
+        ["build", UCF, "--features", str(raw), "--dtype", "float32"],
+        ["build", UCF, "--features", str(raw), "--dtype", "float16"],
+        ["import-h5", UCF, str(h5)],
+    ]
     for round_ in range(2):
-        procs = [subprocess.Popen([sys.executable, "-m", "var_bench", *cmd], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for cmd in (cmds[round_:] + cmds[:round_])]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "var_bench", *cmd],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for cmd in (cmds[round_:] + cmds[:round_])
+        ]
         for p in procs:
             out, err = p.communicate(timeout=120)
             assert p.returncode == 0, (out, err)
@@ -62,14 +71,24 @@ def test_the_home_lock_serialises_writers(tmp_path) -> None:
     """Four processes read-modify-write one file under the download lock: no update is lost."""
     home = tmp_path / "fresh"
     env = dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    script = ("import sys, time, pathlib; from var_bench.locking import exclusive; "
-              "from var_bench.data.paths import raw_dir\n"
-              "p = pathlib.Path(sys.argv[1])\n"
-              "with exclusive(raw_dir(p), 'download'):\n"
-              "    f = p / 'count'; n = int(f.read_text()) if f.exists() else 0\n"
-              "    time.sleep(0.2); f.write_text(str(n + 1))\n")
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(home)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    script = (
+        "import sys, time, pathlib; from var_bench.locking import exclusive; "
+        "from var_bench.data.paths import raw_dir\n"
+        "p = pathlib.Path(sys.argv[1])\n"
+        "with exclusive(raw_dir(p), 'download'):\n"
+        "    f = p / 'count'; n = int(f.read_text()) if f.exists() else 0\n"
+        "    time.sleep(0.2); f.write_text(str(n + 1))\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(home)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
@@ -81,9 +100,26 @@ def test_the_home_lock_serialises_writers(tmp_path) -> None:
 def test_D21_parallel_downloads_into_a_fresh_home(shared_data, tmp_path) -> None:
     home = tmp_path / "fresh"
     env = dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    procs = [subprocess.Popen([sys.executable, "-m", "var_bench", "download", UCF, "--home", str(home),
-                               "--mirror", str(shared_data)], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "var_bench",
+                "download",
+                UCF,
+                "--home",
+                str(home),
+                "--mirror",
+                str(shared_data),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, (out, err)

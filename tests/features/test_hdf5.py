@@ -13,15 +13,15 @@ import stat
 import h5py
 import numpy as np
 import pytest
+from support.featuretrees import write_tree
 
 import var_bench
-from support.featuretrees import write_tree
 from var_bench.benchmarks import get_benchmark
 from var_bench.cli import main
+from var_bench.data.paths import features_dir
 from var_bench.errors import InputError
 from var_bench.features import FeatureManifest, build_features
 from var_bench.features.hdf5 import FORMAT, export_h5, import_h5
-from var_bench.data.paths import features_dir
 
 XD = "xdviolence-ar"
 UCF = "ucfcrime-ar"
@@ -49,7 +49,9 @@ def test_layout(xd_store, tmp_path) -> None:
     out = export_h5(XD, tmp_path / "out" / "xd.h5", splits=["test", "val"])
     m = FeatureManifest.read(features_dir(get_benchmark(XD)))
     with h5py.File(out, "r") as f:
-        assert f.attrs["format"] == FORMAT and json.loads(f.attrs["manifest"])["streams"] == m.streams
+        assert (
+            f.attrs["format"] == FORMAT and json.loads(f.attrs["manifest"])["streams"] == m.streams
+        )
         assert list(f) == ["test", "val"] and list(f["test"]) == ids["test"]  # canonical order
         g = f["test"][ids["test"][0]]
         x = rgb[ids["test"][0]]
@@ -114,7 +116,9 @@ def test_refusals_leave_the_store_alone(xd_store, tmp_path) -> None:
         f.create_group("test")
     with pytest.raises(InputError, match="written by 'var-bench export-h5'"):
         import_h5(XD, tmp_path / "foreign.h5")
-    with pytest.raises(InputError, match="expected features of ucfcrime-ar 1.0.0, got xdviolence-ar"):
+    with pytest.raises(
+        InputError, match="expected features of ucfcrime-ar 1.0.0, got xdviolence-ar"
+    ):
         import_h5("ucfcrime-ar", export_h5(XD, tmp_path / "xd.h5", splits=["val"]))
     out = export_h5(XD, tmp_path / "bad.h5", splits=["test"])
     with h5py.File(out, "a") as f:
@@ -123,8 +127,14 @@ def test_refusals_leave_the_store_alone(xd_store, tmp_path) -> None:
     with pytest.raises(InputError, match="1 ids unknown to the xdviolence-ar metadata"):
         import_h5(XD, out)
     assert (folder / "manifest.json").read_text() == before
-    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock")]  # the lock file stays
-    with pytest.raises(InputError, match="split: expected one or more of train, val, test, got dev"):
+    assert not [
+        p
+        for p in folder.parent.iterdir()
+        if p.name.startswith(".") and not p.name.endswith(".lock")
+    ]  # the lock file stays
+    with pytest.raises(
+        InputError, match="split: expected one or more of train, val, test, got dev"
+    ):
         export_h5(XD, tmp_path / "y.h5", splits=["dev"])
 
 
@@ -202,7 +212,7 @@ def _external_raw(f):  # H6
 def _declared_giant(f):  # H7
     g = _first_video(f)
     del g["rgb"]
-    g.create_dataset("rgb", shape=(10 ** 7, 1024), dtype="f4")
+    g.create_dataset("rgb", shape=(10**7, 1024), dtype="f4")
 
 
 def _string_attr(f):  # H8
@@ -265,7 +275,9 @@ IMPORT_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(IMPORT_CASES))
-def test_import_h5_refuses_and_keeps_the_good_store(shared_ucf_store, tmp_path, capsys, case) -> None:
+def test_import_h5_refuses_and_keeps_the_good_store(
+    shared_ucf_store, tmp_path, capsys, case
+) -> None:
     _, _, good = shared_ucf_store
     edit, needle = IMPORT_CASES[case]
     bad = tmp_path / "bad.h5"
@@ -330,7 +342,9 @@ def xd_mixed_store(built_home, tmp_path):
     rgb = write_tree(raw, "xd-i3d", split_ids)
     clip = {}
     for vid in (v for vs in split_ids.values() for v in vs):
-        x = np.random.default_rng(len(clip)).standard_normal((rgb[vid].shape[0], 10, 512), dtype=np.float32)
+        x = np.random.default_rng(len(clip)).standard_normal(
+            (rgb[vid].shape[0], 10, 512), dtype=np.float32
+        )
         for k in range(10):
             d = tmp_path / "clip" / "XDTrainClipFeatures"
             d.mkdir(parents=True, exist_ok=True)

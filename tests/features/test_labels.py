@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from var_bench.features.labels import snippet_labels
 
@@ -29,12 +30,15 @@ def test_segments_past_the_end_and_custom_f():
         snippet_labels([], 2, snippet_frames=0)
 
 
-@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 60)), max_size=4),
-       st.integers(1, 15), st.integers(1, 20))
+@given(
+    st.lists(st.tuples(st.integers(0, 200), st.integers(0, 60)), max_size=4),
+    st.integers(1, 15),
+    st.integers(1, 20),
+)
 def test_matches_a_frame_mask(segs, T, F):
     segments = [[s, s + n] for s, n in segs]
     mask = np.zeros(T * F + 300, bool)
     for s, e in segments:
         mask[s:e] = True
-    want = [int(2 * mask[i * F:(i + 1) * F].sum() >= F) for i in range(T)]
+    want = [int(2 * mask[i * F : (i + 1) * F].sum() >= F) for i in range(T)]
     assert snippet_labels(segments, T, F).tolist() == want

@@ -1,9 +1,8 @@
-from pathlib import Path
 
 import numpy as np
 import pytest
-
 from support.featuretrees import path_of, write_tree
+
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.errors import InputError
@@ -34,8 +33,11 @@ def test_crop_order_is_numeric_not_lexicographic(tmp_path):
     for k in range(12):
         np.save(tmp_path / f"Abuse001_x264__{k}.npy", np.zeros((1, 1024), np.float32))
     files = index_streams(UCFCRIME_AR, tmp_path)["rgb"].files["Abuse001_x264"]
-    assert [p.name for p in files][-3:] == ["Abuse001_x264__9.npy", "Abuse001_x264__10.npy",
-                                            "Abuse001_x264__11.npy"]
+    assert [p.name for p in files][-3:] == [
+        "Abuse001_x264__9.npy",
+        "Abuse001_x264__10.npy",
+        "Abuse001_x264__11.npy",
+    ]
 
 
 def test_detects_rtfm_and_xd_layouts(tmp_path):
@@ -46,7 +48,10 @@ def test_detects_rtfm_and_xd_layouts(tmp_path):
     write_tree(tmp_path / "x", "xd-vggish", XD_IDS, T=2)
     idx = index_streams(XDVIOLENCE_AR, tmp_path / "x")
     assert {s: i.layout.name for s, i in idx.items()} == {
-        "rgb": "xd-i3d", "flow": "xd-i3d", "audio": "xd-vggish"}
+        "rgb": "xd-i3d",
+        "flow": "xd-i3d",
+        "audio": "xd-vggish",
+    }
     assert idx["rgb"].num_crops == 5 and idx["audio"].num_crops == 1
 
 
@@ -54,11 +59,13 @@ def test_separate_flow_and_audio_folders(tmp_path):
     write_tree(tmp_path / "x", "xd-i3d", XD_IDS, T=2)
     write_tree(tmp_path / "x", "xd-i3d", XD_IDS, T=2, stream="flow")
     write_tree(tmp_path / "a", "xd-vggish", XD_IDS, T=2)
-    idx = index_streams(XDVIOLENCE_AR, tmp_path / "x" / "RGB", flow=tmp_path / "x",
-                        audio=tmp_path / "a")
+    idx = index_streams(
+        XDVIOLENCE_AR, tmp_path / "x" / "RGB", flow=tmp_path / "x", audio=tmp_path / "a"
+    )
     assert list(idx) == ["rgb", "flow", "audio"]
-    assert all("Flow" in p.parts or "FlowTest" in p.parts
-               for fs in idx["flow"].files.values() for p in fs)
+    assert all(
+        "Flow" in p.parts or "FlowTest" in p.parts for fs in idx["flow"].files.values() for p in fs
+    )
     assert set(idx["rgb"].files) == {"a__#1_label_B1-0-0", "b.c__#2_label_A"}  # RGB (train) only
 
 
@@ -74,7 +81,10 @@ def test_mixed_layouts_are_refused_unless_forced(tmp_path):
 
 def test_wrong_benchmark_and_empty_tree(tmp_path):
     write_tree(tmp_path / "r", "ucf-rtfm", UCF_IDS, T=2)
-    with pytest.raises(InputError, match=r"expected xd-tevad \(<Stem>_i3d.npy, \[T, C, D\], D = 1024\), found shape \[2, 10, 2048\]"):
+    with pytest.raises(
+        InputError,
+        match=r"expected xd-tevad \(<Stem>_i3d.npy, \[T, C, D\], D = 1024\), found shape \[2, 10, 2048\]",
+    ):
         index_streams(XDVIOLENCE_AR, tmp_path / "r")
     (tmp_path / "e").mkdir()
     (tmp_path / "e" / "notes.npy").write_bytes(b"x")
@@ -92,7 +102,9 @@ def test_duplicate_stem_in_two_folders(tmp_path):
     dup = tmp_path / "copy" / src.name
     dup.parent.mkdir()
     dup.write_bytes(src.read_bytes())
-    with pytest.raises(InputError, match=r"one file for crop 3 of video Abuse028_x264, found two: .*copy"):
+    with pytest.raises(
+        InputError, match=r"one file for crop 3 of video Abuse028_x264, found two: .*copy"
+    ):
         index_streams(UCFCRIME_AR, tmp_path)
 
 
@@ -101,8 +113,11 @@ def test_missing_crop_is_named(tmp_path):
     path_of(tmp_path, "ucf-crops", "train", "Abuse001_x264", 7).unlink()
     idx = index_streams(UCFCRIME_AR, tmp_path)
     check_crops(idx["rgb"], ["Abuse028_x264"])
-    with pytest.raises(InputError, match=r"video Abuse001_x264 .*expected crops 0..9 .*found 0-6, 8-9 "
-                                         r"\(missing Abuse001_x264__7.npy\)"):
+    with pytest.raises(
+        InputError,
+        match=r"video Abuse001_x264 .*expected crops 0..9 .*found 0-6, 8-9 "
+        r"\(missing Abuse001_x264__7.npy\)",
+    ):
         check_crops(idx["rgb"], ["Abuse001_x264"])
 
 

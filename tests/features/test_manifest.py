@@ -1,4 +1,5 @@
 from support.manifests import feature_manifest as _m
+
 from var_bench.features.manifest import BUILD_FORMAT, FeatureManifest
 
 

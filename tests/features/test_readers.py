@@ -2,8 +2,8 @@ import os
 
 import numpy as np
 import pytest
-
 from support.featuretrees import path_of, write_tree
+
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.errors import InputError
@@ -43,7 +43,9 @@ def test_other_dtypes_and_fortran_order_are_read(tree):
     root, vals = tree
     x = vals[V]
     for k in range(10):
-        np.save(path_of(root, "ucf-crops", "test", V, k), np.asfortranarray(x[:, k].astype(np.float64)))
+        np.save(
+            path_of(root, "ucf-crops", "test", V, k), np.asfortranarray(x[:, k].astype(np.float64))
+        )
     np.testing.assert_allclose(_read(root, "all"), x)
 
 
@@ -64,14 +66,26 @@ def test_rtfm_and_vggish(tmp_path):
     np.testing.assert_array_equal(out, a["a__#1_label_A"])
 
 
-@pytest.mark.parametrize("array, message", [
-    (np.zeros((4, 512), np.float32), r"expected D = 1024 \(ucf-crops, as the stream's first file\), .*__3.npy has shape \[4, 512\]"),
-    (np.zeros((4, 2, 1024), np.float32), r"expected a 2-D array \[T, D\]"),
-    (np.zeros((0, 1024), np.float32), r"expected T >= 1 snippets, .*\(empty\)"),
-    (np.zeros((5, 1024), np.float32), r"expected the same T in every crop file, found .*crop 3: T = 5"),
-    (np.array(["a"] * 4), r"expected a float array, .* holds dtype <U1"),
-    (np.array([{"a": 1}], dtype=object), r"expected a float array, .*pickled objects are refused"),
-])
+@pytest.mark.parametrize(
+    "array, message",
+    [
+        (
+            np.zeros((4, 512), np.float32),
+            r"expected D = 1024 \(ucf-crops, as the stream's first file\), .*__3.npy has shape \[4, 512\]",
+        ),
+        (np.zeros((4, 2, 1024), np.float32), r"expected a 2-D array \[T, D\]"),
+        (np.zeros((0, 1024), np.float32), r"expected T >= 1 snippets, .*\(empty\)"),
+        (
+            np.zeros((5, 1024), np.float32),
+            r"expected the same T in every crop file, found .*crop 3: T = 5",
+        ),
+        (np.array(["a"] * 4), r"expected a float array, .* holds dtype <U1"),
+        (
+            np.array([{"a": 1}], dtype=object),
+            r"expected a float array, .*pickled objects are refused",
+        ),
+    ],
+)
 def test_bad_files_are_named(tree, array, message):
     root, _ = tree
     p = path_of(root, "ucf-crops", "test", V, 3)
@@ -85,7 +99,7 @@ def test_header_claiming_huge_T_is_refused(ucf_tree, capsys):
     """F9 (issue 11): a header's size is bounded before a buffer is allocated."""
     ids, raw = ucf_tree
     p = path_of(raw, "ucf-crops", "test", ids["test"][0], 0)
-    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 1024), }" % 2 ** 40
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 1024), }" % 2**40
     h = header.encode() + b" " * (-(len(header) + 11) % 64) + b"\n"
     p.write_bytes(b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h)
     with pytest.raises(SystemExit) as e:
@@ -109,7 +123,10 @@ def test_not_an_npy_file_and_truncated(tree):
 
 def test_check_finite():
     check_finite(np.ones(3, np.float32), "v", "rgb", "f")
-    with pytest.raises(InputError, match=r"rgb features of video v: expected finite values, found 2 NaN/Inf in f.npy"):
+    with pytest.raises(
+        InputError,
+        match=r"rgb features of video v: expected finite values, found 2 NaN/Inf in f.npy",
+    ):
         check_finite(np.array([1, np.nan, np.inf], np.float32), "v", "rgb", "f.npy")
 
 
@@ -118,11 +135,20 @@ def test_read_header_of_a_directory_like_error(tmp_path):
         read_header(tmp_path / "missing.npy", "v", "rgb")
 
 
-@pytest.mark.parametrize("array", [
-    np.zeros((450, 1024), np.float32), np.zeros((3,), "<f8"), np.zeros((2, 3, 4), ">i2"),
-    np.zeros((5, 2), np.float32, order="F"), np.zeros((), np.float32), np.zeros((1, 10, 2048), "<f2"),
-    np.zeros((7, 128), np.uint8), np.zeros((2,), "U3"), np.zeros((2,), [("a", "<f4")]),
-])
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.zeros((450, 1024), np.float32),
+        np.zeros((3,), "<f8"),
+        np.zeros((2, 3, 4), ">i2"),
+        np.zeros((5, 2), np.float32, order="F"),
+        np.zeros((), np.float32),
+        np.zeros((1, 10, 2048), "<f2"),
+        np.zeros((7, 128), np.uint8),
+        np.zeros((2,), "U3"),
+        np.zeros((2,), [("a", "<f4")]),
+    ],
+)
 @pytest.mark.parametrize("version", [(1, 0), (2, 0)])
 def test_read_header_agrees_with_numpy(tmp_path, array, version):
     """Numeric arrays: numpy's shape, order, dtype and data offset; others are refused."""
@@ -135,9 +161,13 @@ def test_read_header_agrees_with_numpy(tmp_path, array, version):
         return
     h = read_header(path, "v", "rgb", head_rows=2)
     m = np.load(path, mmap_mode="r")
-    assert (h.shape, h.dtype, h.fortran_order, h.offset) == (m.shape, m.dtype, array.ndim > 1 and
-                                                             m.flags.f_contiguous, m.offset)
-    assert h.size == path.stat().st_size and h.head == path.read_bytes()[h.offset:][:len(h.head)]
+    assert (h.shape, h.dtype, h.fortran_order, h.offset) == (
+        m.shape,
+        m.dtype,
+        array.ndim > 1 and m.flags.f_contiguous,
+        m.offset,
+    )
+    assert h.size == path.stat().st_size and h.head == path.read_bytes()[h.offset :][: len(h.head)]
 
 
 def test_read_header_takes_any_valid_key_order(tmp_path):
@@ -181,8 +211,9 @@ def test_a_crop_gone_after_its_header_is_named_and_no_file_stays_open(tree):
     ix = _index(root)
     before = os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else None
     heads = video_headers(ix, V)
-    np.testing.assert_allclose(read_stream(ix, V, heads, 4, "mean"), vals[V].mean(axis=1),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        read_stream(ix, V, heads, 4, "mean"), vals[V].mean(axis=1), rtol=1e-6, atol=1e-6
+    )
     assert before is None or sorted(os.listdir("/proc/self/fd")) == sorted(before)
     path_of(root, "ucf-crops", "test", V, 1).unlink()
     with pytest.raises(InputError, match=r"expected a .npy array, .*__1.npy is not one"):

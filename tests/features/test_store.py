@@ -4,7 +4,14 @@ import pytest
 
 from var_bench.errors import NotBuiltError
 from var_bench.features.manifest import FeatureManifest
-from var_bench.features.store import read_shard, ShardWriter, nested_array, read_split, store_features, store_schema
+from var_bench.features.store import (
+    ShardWriter,
+    nested_array,
+    read_shard,
+    read_split,
+    store_features,
+    store_schema,
+)
 
 
 def _rows(n, D=4, C=None, seed=0):
@@ -13,24 +20,39 @@ def _rows(n, D=4, C=None, seed=0):
     for i in range(n):
         T = 1 + i % 3
         shape = (T, C, D) if C else (T, D)
-        rows.append({"video_id": f"v{i}", "rgb": rng.standard_normal(shape, dtype=np.float32),
-                     "num_snippets": T, "rgb_len": T, "video_label": i % 2,
-                     "snippet_labels": None if i % 2 else np.arange(T, dtype=np.int8) % 2})
+        rows.append(
+            {
+                "video_id": f"v{i}",
+                "rgb": rng.standard_normal(shape, dtype=np.float32),
+                "num_snippets": T,
+                "rgb_len": T,
+                "video_label": i % 2,
+                "snippet_labels": None if i % 2 else np.arange(T, dtype=np.int8) % 2,
+            }
+        )
     return rows
 
 
 def test_nested_array_round_trip():
     a = [np.arange(6, dtype=np.float32).reshape(3, 2), np.ones((1, 2), np.float32)]
     assert nested_array(a, __import__("pyarrow").float32()).to_pylist() == [
-        [[0, 1], [2, 3], [4, 5]], [[1, 1]]]
+        [[0, 1], [2, 3], [4, 5]],
+        [[1, 1]],
+    ]
 
 
 @pytest.mark.parametrize("C", [None, 3])
 def test_writer_rotates_shards_and_datasets_decodes(tmp_path, C):
     schema = store_schema(store_features({"rgb": 4}, "float32", C))
     seen = []
-    w = ShardWriter(tmp_path, "test", schema, row_group_bytes=60, shard_bytes=120,
-                    on_shard=lambda rel, n: seen.append((rel, n)))
+    w = ShardWriter(
+        tmp_path,
+        "test",
+        schema,
+        row_group_bytes=60,
+        shard_bytes=120,
+        on_shard=lambda rel, n: seen.append((rel, n)),
+    )
     rows = _rows(7, C=C)
     for r in rows:
         w.write([r])
@@ -39,10 +61,13 @@ def test_writer_rotates_shards_and_datasets_decodes(tmp_path, C):
     assert sum(n for _, n in seen) == 7
     assert not list(tmp_path.rglob("*.part"))
     assert read_shard(tmp_path / shards[0]).column("rgb").num_chunks >= 1
-    ds = datasets.load_dataset("arrow", data_files=[str(tmp_path / s) for s in shards],
-                               split="train").with_format("numpy")
+    ds = datasets.load_dataset(
+        "arrow", data_files=[str(tmp_path / s) for s in shards], split="train"
+    ).with_format("numpy")
     # A shard is an Arrow IPC stream: datasets memory-maps it as it does its own cache files.
-    assert datasets.Dataset.from_file(str(tmp_path / shards[0]))[0]["video_id"] == rows[0]["video_id"]
+    assert (
+        datasets.Dataset.from_file(str(tmp_path / shards[0]))[0]["video_id"] == rows[0]["video_id"]
+    )
     assert isinstance(ds.features["rgb"], datasets.Array3D if C else datasets.Array2D)
     for i, r in enumerate(rows):
         np.testing.assert_array_equal(ds[i]["rgb"], r["rgb"])

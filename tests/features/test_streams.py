@@ -10,15 +10,25 @@ from pathlib import Path
 import pytest
 
 import var_bench
-from var_bench.benchmarks import UCFCRIME_AR, Layout, VideoCollection, register_benchmark, unregister_benchmark
+from var_bench.benchmarks import (
+    UCFCRIME_AR,
+    Layout,
+    VideoCollection,
+    register_benchmark,
+    unregister_benchmark,
+)
 from var_bench.features.layouts import all_layouts
 from var_bench.features.streams import known_streams, order_streams, query_streams, video_streams
 
 HUMMING = VideoCollection(
-    "humming-videos", "Humming videos", layouts=(
+    "humming-videos",
+    "Humming videos",
+    layouts=(
         Layout("hum-i3d", "{stem}__{crop}.npy", 1024),
         Layout("hum-swin", "{stem}_swin.npy", 768, crops="none", stream="swin"),
-        Layout("hum-audio", "{stem}__hum.npy", 64, crops="none", stream="hum", audio=True)))
+        Layout("hum-audio", "{stem}__hum.npy", 64, crops="none", stream="hum", audio=True),
+    ),
+)
 
 
 @pytest.fixture
@@ -51,7 +61,9 @@ def test_models_import_only_the_stream_vocabulary_of_the_feature_stage():
     found = set()
     for path in models.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("var_bench.features"):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "var_bench.features"
+            ):
                 found.add(node.module)
             elif isinstance(node, ast.Import):
                 found.update(a.name for a in node.names if a.name.startswith("var_bench.features"))

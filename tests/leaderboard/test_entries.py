@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from support.records_factory import fake_ids_hash, make_record
+
 from var_bench.benchmarks import UCFCRIME_AR
 from var_bench.leaderboard import build_leaderboard, render
 from var_bench.leaderboard.entries import (
@@ -16,10 +18,10 @@ from var_bench.leaderboard.published import published_table
 from var_bench.leaderboard.verify import verify_record
 from var_bench.scoring.record import DISCLOSURE_KEYS
 
-from support.records_factory import fake_ids_hash, make_record
-
-NORMALISED = ("sub.npy: every video has the same mean score over the text queries: the matrix looks "
-              "normalised across the query set (softmax, dual/inverted softmax, QB-Norm, z-scoring)")
+NORMALISED = (
+    "sub.npy: every video has the same mean score over the text queries: the matrix looks "
+    "normalised across the query set (softmax, dual/inverted softmax, QB-Norm, z-scoring)"
+)
 
 
 def _verified(**kw):
@@ -37,9 +39,15 @@ def test_clean_record_has_no_flags() -> None:
 def test_flags_for_warnings_disclosures_and_rescoring() -> None:
     v = _verified(
         ties="optimistic",
-        warnings=[NORMALISED, "sub16.npy: low-precision (float16/bfloat16) scores: ties are likely"],
-        disclosure={"test_time_normalisation": "dual softmax", "extra_training_data": None,
-                    "checkpoint_selection": "val split"},
+        warnings=[
+            NORMALISED,
+            "sub16.npy: low-precision (float16/bfloat16) scores: ties are likely",
+        ],
+        disclosure={
+            "test_time_normalisation": "dual softmax",
+            "extra_training_data": None,
+            "checkpoint_selection": "val split",
+        },
     )
     assert record_flags(v) == (
         "normalised columns?",
@@ -65,7 +73,9 @@ def test_user_entry_carries_provenance_and_intervals() -> None:
     e = user_entry(v)
     assert e.kind == USER and not e.is_published
     assert e.method == "r.json"  # no name in the record: the file names it
-    assert e.versions["benchmark"] == "1.0.0" and e.date and e.ids_sha256 == v.record.query_ids_sha256
+    assert (
+        e.versions["benchmark"] == "1.0.0" and e.date and e.ids_sha256 == v.record.query_ids_sha256
+    )
     lo, hi = e.interval("t2v", "R@1")
     assert lo <= e.metrics["t2v"]["R@1"] <= hi
     lo, hi = e.interval(None, "SumR")

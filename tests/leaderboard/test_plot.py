@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from support.records_factory import fake_ids_hash, make_record
 
 from var_bench.leaderboard import build_leaderboard
 from var_bench.leaderboard.entries import Entry
@@ -16,14 +17,14 @@ from var_bench.leaderboard.plot import recall_plot_svg, series_colours, x_ticks
 from var_bench.plots import PALETTE, plain_label
 from var_bench.tasks.retrieval import ranks
 
-from support.records_factory import fake_ids_hash, make_record
-
 _NS = "{http://www.w3.org/2000/svg}"
 
 
 def _board(n_users: int = 2, benchmark: str = "ucfcrime-ar"):
-    records = [(f"u{i}.json", make_record(benchmark, seed=i, skill=0.02 + 0.03 * i, name=f"user {i}"))
-               for i in range(n_users)]
+    records = [
+        (f"u{i}.json", make_record(benchmark, seed=i, skill=0.02 + 0.03 * i, name=f"user {i}"))
+        for i in range(n_users)
+    ]
     return build_leaderboard(benchmark, records=records, ids_hash=fake_ids_hash)
 
 
@@ -61,10 +62,14 @@ def test_x_ticks() -> None:
 
 
 def test_series_colours_are_distinct_and_never_grey() -> None:
-    entries = [Entry(f"m{i}", "published" if i % 3 else "user", {}, {}, 0.0, "x") for i in range(30)]
+    entries = [
+        Entry(f"m{i}", "published" if i % 3 else "user", {}, {}, 0.0, "x") for i in range(30)
+    ]
     colours = series_colours(entries)
     assert len(set(colours)) == len(colours)
-    assert colours[0] == PALETTE[0] and colours[3] == PALETTE[1]  # user entries take the palette first
+    assert (
+        colours[0] == PALETTE[0] and colours[3] == PALETTE[1]
+    )  # user entries take the palette first
     for c in colours:
         r, g, b = _hex_to_rgb(c)
         assert max(r, g, b) - min(r, g, b) > 40, c  # saturated: unlike text, axes and grid
@@ -77,8 +82,10 @@ def test_the_two_hard_to_tell_pairs_are_gone(pair) -> None:
 
 
 def test_every_palette_pair_differs_by_at_least_28_delta_e() -> None:
-    gaps = {(a, b): float(np.linalg.norm(_lab(a) - _lab(b)))
-            for a, b in itertools.combinations(PALETTE, 2)}
+    gaps = {
+        (a, b): float(np.linalg.norm(_lab(a) - _lab(b)))
+        for a, b in itertools.combinations(PALETTE, 2)
+    }
     worst = min(gaps, key=gaps.get)
     assert gaps[worst] >= 28, f"{worst}: CIE76 delta E {gaps[worst]:.1f}"
     assert len(PALETTE) >= 10  # every published row of a board plus two user entries
@@ -130,7 +137,7 @@ def test_published_markers_sit_at_k_1_5_10() -> None:
     assert dy[0] / dy[1] == pytest.approx((68.0 - 29.8) / (82.0 - 68.0), rel=1e-3)
 
 
-@pytest.mark.parametrize("name", ["$\\alpha$ model", "<script>x</script>", "a & b \"q\""])
+@pytest.mark.parametrize("name", ["$\\alpha$ model", "<script>x</script>", 'a & b "q"'])
 def test_labels_are_literal_text_never_mathtext_or_markup(name) -> None:
     record = make_record(seed=4, name=name)
     board = build_leaderboard("ucfcrime-ar", records=[("n.json", record)], ids_hash=fake_ids_hash)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from support.protocol_tables import CELL_METRICS, protocol_tables
 
-from var_bench.benchmarks import get_benchmark
-
-from var_bench.benchmarks import BENCHMARKS
+from var_bench.benchmarks import BENCHMARKS, get_benchmark
 from var_bench.errors import DataError
 from var_bench.leaderboard import published
 from var_bench.leaderboard.published import published_table
 from var_bench.tasks.retrieval.names import MEAN_RANK, METRICS
-
-from support.protocol_tables import CELL_METRICS, protocol_tables
 
 METHODS = ("Random", "CE", "MMT", "T2VLAD", "X-CLIP", "HL-Net", "XML", "ALAN")
 
@@ -66,8 +63,12 @@ def test_drift_from_the_metric_names_is_refused(monkeypatch) -> None:
     rows = [dict(r) for r in raw["rows"]]
     rows[0] = {**rows[0], "metrics": {"t2v": {"R1": 0.3}, "v2t": rows[0]["metrics"]["v2t"]}}
     broken = dataclasses.replace(spec)
-    monkeypatch.setattr(type(broken), "resource_text",
-                        lambda self, name: json.dumps({**raw, "rows": rows}) if self is broken
-                        else spec.resource_text(name))
+    monkeypatch.setattr(
+        type(broken),
+        "resource_text",
+        lambda self, name: (
+            json.dumps({**raw, "rows": rows}) if self is broken else spec.resource_text(name)
+        ),
+    )
     with pytest.raises(DataError, match="expected metrics R@1, R@5, R@10, MdR, MnR, got R1"):
         published_table(broken)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-
 from html.parser import HTMLParser
+
+from support.html import URL_ATTRS
+from support.records_factory import fake_ids_hash, hostile_board, make_record
 
 from var_bench.leaderboard import build_leaderboard, render
 from var_bench.leaderboard.layout import table_content
 
-from support.html import URL_ATTRS
-from support.records_factory import fake_ids_hash, hostile_board, make_record
 
 class _Collect(HTMLParser):
     def __init__(self) -> None:
@@ -46,15 +46,21 @@ class _Collect(HTMLParser):
 
 
 def _board():
-    records = [("a.json", make_record(seed=1, skill=0.3, name="<b>bold</b> & co", ci=True)),
-               ("b.json", make_record(seed=2, skill=0.05, name="second"))]
+    records = [
+        ("a.json", make_record(seed=1, skill=0.3, name="<b>bold</b> & co", ci=True)),
+        ("b.json", make_record(seed=2, skill=0.05, name="second")),
+    ]
     return build_leaderboard("ucfcrime-ar", records=records, ids_hash=fake_ids_hash)
 
 
 def test_page_is_self_contained() -> None:
     html = render(_board(), "html")
     assert html.startswith("<!DOCTYPE html>") and html.endswith("</html>\n")
-    assert "http://" not in html and "https://" not in html and "//" not in html.replace("<!DOCTYPE", "")
+    assert (
+        "http://" not in html
+        and "https://" not in html
+        and "//" not in html.replace("<!DOCTYPE", "")
+    )
     assert not URL_ATTRS.search(html)
     parsed = _Collect()
     parsed.feed(html)
@@ -70,8 +76,9 @@ def test_table_has_the_same_content_as_markdown() -> None:
     header, rows, _ = table_content(board)
     assert parsed.rows[0] == header
     # HTML puts the interval under the value, Markdown beside it: compare without the space.
-    assert [[c.replace(" [", "[") for c in r] for r in parsed.rows[1:]] == \
-        [[c.replace(" [", "[") for c in r] for r in rows]
+    assert [[c.replace(" [", "[") for c in r] for r in parsed.rows[1:]] == [
+        [c.replace(" [", "[") for c in r] for r in rows
+    ]
 
 
 def test_user_text_is_escaped() -> None:

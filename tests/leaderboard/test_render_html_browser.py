@@ -11,13 +11,12 @@ import re
 
 import numpy as np
 import pytest
-
 from support.browser import dump_dom, mask, screenshot, text_lines
-from var_bench.leaderboard import build_leaderboard, render
-from var_bench.leaderboard.plot import series_colours
-
 from support.html import URL_ATTRS
 from support.records_factory import fake_ids_hash, make_record
+
+from var_bench.leaderboard import build_leaderboard, render
+from var_bench.leaderboard.plot import series_colours
 
 pytestmark = pytest.mark.browser
 
@@ -30,8 +29,10 @@ USER_ROW = (0xFB, 0xF5, 0xDF)
 def rendered(tmp_path_factory):
     """(board, html, {width: screenshot pixels}, DOM) for a board with two user entries."""
     tmp = tmp_path_factory.mktemp("browser")
-    records = [("strong.json", make_record(seed=1, skill=0.15, name="strong-model", ci=True)),
-               ("weak.json", make_record(seed=2, skill=0.03, name="weak-model"))]
+    records = [
+        ("strong.json", make_record(seed=1, skill=0.15, name="strong-model", ci=True)),
+        ("weak.json", make_record(seed=2, skill=0.03, name="weak-model")),
+    ]
     board = build_leaderboard("ucfcrime-ar", records=records, ids_hash=fake_ids_hash)
     html = render(board, "html")
     page = tmp / "leaderboard.html"
@@ -62,7 +63,10 @@ def _table_top(img: np.ndarray) -> int:
 def test_no_network_needed(rendered) -> None:
     _, html, shots, _ = rendered
     assert not re.search(r"https?://", html) and not URL_ATTRS.search(html)
-    assert shots[DESKTOP].shape[:2] == (HEIGHT, DESKTOP) and shots[NARROW].shape[:2] == (HEIGHT, NARROW)
+    assert shots[DESKTOP].shape[:2] == (HEIGHT, DESKTOP) and shots[NARROW].shape[:2] == (
+        HEIGHT,
+        NARROW,
+    )
 
 
 @pytest.mark.parametrize("width", [DESKTOP, NARROW])

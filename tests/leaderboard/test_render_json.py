@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
+from support.records_factory import HOSTILE_NAME, fake_ids_hash, hostile_board, make_record
+
 from var_bench.leaderboard import build_leaderboard, render
 from var_bench.tasks.retrieval.counts import RankCounts
 from var_bench.tasks.retrieval.names import METRICS, SUMR
-
-from support.records_factory import HOSTILE_NAME, fake_ids_hash, hostile_board, make_record
 
 
 def test_json_has_all_entries_and_fields() -> None:
@@ -25,7 +25,9 @@ def test_json_has_all_entries_and_fields() -> None:
     assert [e["rank"] for e in data["entries"]] == sorted(e["rank"] for e in data["entries"])
     alan = next(e for e in data["entries"] if e["method"] == "ALAN")
     assert alan["kind"] == "published" and alan["metrics"]["a2v"]["MnR"] is None
-    assert alan["score"] == 364.4 and alan["summary"] == {"SumR": 364.4} and alan["per_query"] is None
+    assert (
+        alan["score"] == 364.4 and alan["summary"] == {"SumR": 364.4} and alan["per_query"] is None
+    )
     mine = next(e for e in data["entries"] if e["method"] == "json-me")
     entry = next(e for e in board.entries if e.method == "json-me")
     assert mine["score"] == entry.score and mine["rescored_from"] == "pessimistic"
@@ -34,7 +36,15 @@ def test_json_has_all_entries_and_fields() -> None:
     q = RankCounts.from_dict(mine["per_query"]["v2a"])
     assert q.higher.tolist() == record.per_query["v2a"].higher.tolist()
     assert q.tied.tolist() == record.per_query["v2a"].tied.tolist()
-    assert set(mine) >= {"flags", "warnings", "disclosure", "versions", "date", "ids_sha256", "by_class"}
+    assert set(mine) >= {
+        "flags",
+        "warnings",
+        "disclosure",
+        "versions",
+        "date",
+        "ids_sha256",
+        "by_class",
+    }
 
 
 def test_hostile_user_fields_stay_valid_json() -> None:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from support.leaderboard_md import SUMR_COL, md_rows
+from support.protocol_tables import protocol_tables
+from support.records_factory import fake_ids_hash, hostile_board, make_record, record_metadata
+
 from var_bench.benchmarks import BENCHMARKS
 from var_bench.leaderboard import build_leaderboard, render
 from var_bench.leaderboard.layout import table_content
 from var_bench.leaderboard.published import published_table
 from var_bench.tables import MISSING
-
-from support.protocol_tables import protocol_tables
-from support.records_factory import fake_ids_hash, hostile_board, make_record, record_metadata
 
 
 @pytest.mark.parametrize("name", list(BENCHMARKS))
@@ -35,24 +34,42 @@ def test_header_has_direction_and_better_direction_arrows() -> None:
     assert header[:4] == ["#", "Tier", "Method", "Source"]
     assert header[4:9] == ["A->V R@1 ↑", "A->V R@5 ↑", "A->V R@10 ↑", "A->V MdR ↓", "A->V MnR ↓"]
     assert header[9] == "V->A R@1 ↑"
-    assert header[SUMR_COL:] == ["SumR ↑", "Features", "Training data", "Reference model",
-                                 "Claimed rerun SumR", "Flags"]
-    assert align[4:SUMR_COL + 1] == ["right"] * 11
-    assert align[SUMR_COL + 1:] == ["left", "left", "left", "right", "left"]
+    assert header[SUMR_COL:] == [
+        "SumR ↑",
+        "Features",
+        "Training data",
+        "Reference model",
+        "Claimed rerun SumR",
+        "Flags",
+    ]
+    assert align[4 : SUMR_COL + 1] == ["right"] * 11
+    assert align[SUMR_COL + 1 :] == ["left", "left", "left", "right", "left"]
 
 
 def test_user_entries_with_ci_flags_and_provenance() -> None:
-    record = make_record(seed=3, skill=0.5, name="mine", ci=True, disclosure={
-        "test_time_normalisation": "QB-Norm", "extra_training_data": "none", "checkpoint_selection": None})
-    board = build_leaderboard("ucfcrime-ar", records=[("mine.json", record)], ids_hash=fake_ids_hash)
+    record = make_record(
+        seed=3,
+        skill=0.5,
+        name="mine",
+        ci=True,
+        disclosure={
+            "test_time_normalisation": "QB-Norm",
+            "extra_training_data": "none",
+            "checkpoint_selection": None,
+        },
+    )
+    board = build_leaderboard(
+        "ucfcrime-ar", records=[("mine.json", record)], ids_hash=fake_ids_hash
+    )
     md = render(board, "md")
     row = md_rows(md)["mine"]
     assert row[0] == "1" and row[1] == "1" and row[3] == "verified"
     lo, hi = record.ci["intervals"]["t2v"]["R@1"]
     assert row[4] == f"{record.metrics['t2v']['R@1']:.1f} [{lo:.1f}, {hi:.1f}]"
     assert row[SUMR_COL].startswith(f"{record.main_value:.1f} [")
-    assert row[-1] == ("test-time re-scoring: QB-Norm; undisclosed: checkpoint, tuned on test, "
-                       "training data")
+    assert row[-1] == (
+        "test-time re-scoring: QB-Norm; undisclosed: checkpoint, tuned on test, training data"
+    )
     assert "95% bootstrap interval recomputed" in md
     assert "## User entries" in md and "| mine | mine.json | expected | 0.1.0 | 1.0.0 |" in md
     assert "mine: disclosure (declared): test\\_time\\_normalisation: QB-Norm" in md
@@ -69,8 +86,9 @@ def test_published_only_document_has_sources_and_no_user_section() -> None:
 def test_by_class_breakdown_is_recomputed_from_the_class_labels() -> None:
     record = make_record("xdviolence-ar", seed=6, name="classy", by_class=True)
     metadata = record_metadata("xdviolence-ar", seed=6)
-    board = build_leaderboard("xdviolence-ar", records=[("c.json", record)], ids_hash=fake_ids_hash,
-                              metadata=metadata)
+    board = build_leaderboard(
+        "xdviolence-ar", records=[("c.json", record)], ids_hash=fake_ids_hash, metadata=metadata
+    )
     md = render(board, "md")
     section = md.split("### classy: by class\n\n", 1)[1]
     lines = section.strip().splitlines()

@@ -6,8 +6,10 @@ import json
 import logging
 
 import pytest
+from support.records_factory import FAKE_IDS_SHA256, fake_ids_hash, make_record, record_metadata
 
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR, get_benchmark
+from var_bench.data.splits import expected_ids_sha256
 from var_bench.errors import InputError
 from var_bench.leaderboard import build_leaderboard, render
 from var_bench.leaderboard.verify import (
@@ -20,9 +22,6 @@ from var_bench.leaderboard.verify import (
 from var_bench.scoring.stats import bootstrap
 from var_bench.tasks.retrieval import ranks
 from var_bench.tasks.retrieval.counts import RankCounts
-from var_bench.data.splits import expected_ids_sha256
-
-from support.records_factory import FAKE_IDS_SHA256, fake_ids_hash, make_record, record_metadata
 
 TASK = UCFCRIME_AR.task()
 
@@ -83,7 +82,9 @@ def test_other_tie_rules_are_rescored_under_expected(ties: str) -> None:
     assert v.metrics == want and v.score == pytest.approx(want_sumr["SumR"])
     assert v.score != pytest.approx(record.main_value)  # half the queries tie: the rules differ
     # The record's interval was for its own rule: recomputed under expected with its settings.
-    assert v.ci == bootstrap.bootstrap_ci(TASK, record.per_query, "expected", replicates=200, seed=0)
+    assert v.ci == bootstrap.bootstrap_ci(
+        TASK, record.per_query, "expected", replicates=200, seed=0
+    )
     assert v.by_class is None
 
 
@@ -121,9 +122,11 @@ def test_load_records_reads_this_benchmark_test_records_only(tmp_path, caplog) -
         ("{not json", "bad.json: expected a result record \\(JSON\\), got an unreadable file"),
         ("[1, 2]", "bad.json: expected a result record \\(a JSON object\\), got list"),
         ('{"benchmark": "ucfcrime-ar", "split": "test"}', "bad.json: result record: expected keys"),
-        ('{"benchmark": "ucfcrime-ar", "split": "test", "ties": "expected", "metrics": {}, '
-         '"SumR": 1, "per_query": {"t2v": {"higher": [1]}}}',
-         "bad.json: result record: per_query.t2v.tied: expected a list"),
+        (
+            '{"benchmark": "ucfcrime-ar", "split": "test", "ties": "expected", "metrics": {}, '
+            '"SumR": 1, "per_query": {"t2v": {"higher": [1]}}}',
+            "bad.json: result record: per_query.t2v.tied: expected a list",
+        ),
     ],
 )
 def test_a_malformed_file_is_one_line_naming_it(tmp_path, content: str, message: str) -> None:
@@ -161,8 +164,9 @@ def test_a_forged_ci_is_recomputed() -> None:
     honest = list(record.ci["intervals"]["t2v"]["R@1"])
     record.ci["intervals"]["t2v"]["R@1"] = [99.0, 100.0]
     record.ci["intervals"]["SumR"] = [590.0, 600.0]
-    entry = _user(build_leaderboard("ucfcrime-ar", records=[("f.json", record)],
-                                    ids_hash=fake_ids_hash))
+    entry = _user(
+        build_leaderboard("ucfcrime-ar", records=[("f.json", record)], ids_hash=fake_ids_hash)
+    )
     assert entry.interval("t2v", "R@1") == pytest.approx(tuple(honest))
     assert entry.interval(None, "SumR")[1] < 590
 
@@ -171,14 +175,21 @@ def test_a_forged_by_class_table_is_dropped_or_recomputed() -> None:
     """L9: dropped without the class labels, recomputed with them."""
     record = make_record(seed=6, by_class=True)
     record.by_class["classes"][next(iter(record.by_class["classes"]))]["summary"]["SumR"] = 600.0
-    dropped = _user(build_leaderboard("ucfcrime-ar", records=[("f.json", record)],
-                                      ids_hash=fake_ids_hash))
+    dropped = _user(
+        build_leaderboard("ucfcrime-ar", records=[("f.json", record)], ids_hash=fake_ids_hash)
+    )
     assert dropped.by_class is None and any("dropped" in n for n in dropped.notes)
-    assert "by class" not in render(build_leaderboard(
-        "ucfcrime-ar", records=[("f.json", record)], ids_hash=fake_ids_hash), "md")
-    redone = _user(build_leaderboard("ucfcrime-ar", records=[("f.json", record)],
-                                     ids_hash=fake_ids_hash,
-                                     metadata=record_metadata(seed=6)))
+    assert "by class" not in render(
+        build_leaderboard("ucfcrime-ar", records=[("f.json", record)], ids_hash=fake_ids_hash), "md"
+    )
+    redone = _user(
+        build_leaderboard(
+            "ucfcrime-ar",
+            records=[("f.json", record)],
+            ids_hash=fake_ids_hash,
+            metadata=record_metadata(seed=6),
+        )
+    )
     assert all(g["summary"]["SumR"] < 600 for g in redone.by_class["classes"].values())
 
 
@@ -186,11 +197,18 @@ def test_a_deleted_warning_is_recomputed_and_record_warnings_are_labelled() -> N
     """L10: a deleted scorer warning cannot be detected from the counts; what the counts support
     is recomputed, and the record's warnings are labelled as the record's own."""
     record = make_record(seed=5, tie_rate=0.6, warnings=[])
-    entry = _user(build_leaderboard("ucfcrime-ar", records=[("f.json", record)],
-                                    ids_hash=fake_ids_hash))
+    entry = _user(
+        build_leaderboard("ucfcrime-ar", records=[("f.json", record)], ids_hash=fake_ids_hash)
+    )
     assert "many tied queries" in entry.flags and entry.checks
-    md = render(build_leaderboard("ucfcrime-ar", records=[("f.json", make_record(
-        seed=5, warnings=["normalised"]))], ids_hash=fake_ids_hash), "md")
+    md = render(
+        build_leaderboard(
+            "ucfcrime-ar",
+            records=[("f.json", make_record(seed=5, warnings=["normalised"]))],
+            ids_hash=fake_ids_hash,
+        ),
+        "md",
+    )
     assert "warning (from the record): normalised" in md
 
 
@@ -198,31 +216,45 @@ def test_a_forged_consistent_perfect_record_is_flagged_implausible() -> None:
     """L7: counts forged consistently (every true item first, SumR 600) pass the recomputation
     and are flagged."""
     record = make_record(seed=8, skill=1.0, tie_rate=0.0)  # every true item first: SumR 600
-    entry = _user(build_leaderboard("ucfcrime-ar", records=[("o.json", record)],
-                                    ids_hash=fake_ids_hash))
+    entry = _user(
+        build_leaderboard("ucfcrime-ar", records=[("o.json", record)], ids_hash=fake_ids_hash)
+    )
     assert entry.score == pytest.approx(600.0)
     assert "implausible" in entry.flags
 
 
-@pytest.mark.parametrize("replicates", [10 ** 9, 1e12, MAX_REPLICATES + 1])
+@pytest.mark.parametrize("replicates", [10**9, 1e12, MAX_REPLICATES + 1])
 def test_ci_replicates_are_capped(replicates, monkeypatch) -> None:
     """L24: a record asking for more bootstrap replicates gets MAX_REPLICATES, with a note."""
     record = make_record(seed=9, ties="optimistic")
     record.ci = {"replicates": replicates, "level": 0.95, "seed": 0, "intervals": {}}
     asked = []
     real = bootstrap.bootstrap_ci
-    monkeypatch.setattr(bootstrap, "bootstrap_ci",
-                        lambda *a, **k: asked.append(k["replicates"]) or real(*a, **k))
-    entry = _user(build_leaderboard("ucfcrime-ar", records=[("d.json", record)], ids_hash=fake_ids_hash))
+    monkeypatch.setattr(
+        bootstrap, "bootstrap_ci", lambda *a, **k: asked.append(k["replicates"]) or real(*a, **k)
+    )
+    entry = _user(
+        build_leaderboard("ucfcrime-ar", records=[("d.json", record)], ids_hash=fake_ids_hash)
+    )
     assert asked == [MAX_REPLICATES]
     assert any(f"{MAX_REPLICATES} bootstrap replicates" in n for n in entry.notes)
 
 
-@pytest.mark.parametrize("ci", [{"replicates": "many"}, {"level": 7}, {"seed": -1},
-                                {"replicates": float("nan")}, {"level": "<script>"}])
+@pytest.mark.parametrize(
+    "ci",
+    [
+        {"replicates": "many"},
+        {"level": 7},
+        {"seed": -1},
+        {"replicates": float("nan")},
+        {"level": "<script>"},
+    ],
+)
 def test_malformed_ci_settings_drop_the_intervals(ci) -> None:
     """L24."""
     record = make_record(seed=9)
     record.ci = {"intervals": {"SumR": [1.0, 2.0]}, **ci}
-    entry = _user(build_leaderboard("ucfcrime-ar", records=[("d.json", record)], ids_hash=fake_ids_hash))
+    entry = _user(
+        build_leaderboard("ucfcrime-ar", records=[("d.json", record)], ids_hash=fake_ids_hash)
+    )
     assert entry.ci is None and any("dropped" in n for n in entry.notes)

@@ -8,8 +8,17 @@ import numpy as np
 _List = getattr(datasets, "List", datasets.Sequence)
 
 
-def feature_dataset(lengths=(3, 1, 5, 2), *, streams=("rgb", "flow"), dim=4, crops=None,
-                    dtype="float32", labels=True, seed=0, captions=True):
+def feature_dataset(
+    lengths=(3, 1, 5, 2),
+    *,
+    streams=("rgb", "flow"),
+    dim=4,
+    crops=None,
+    dtype="float32",
+    labels=True,
+    seed=0,
+    captions=True,
+):
     """A ``datasets.Dataset`` shaped like ``load_dataset(..., features=True)`` and its arrays.
 
     Returns ``(dataset, arrays)`` with ``arrays[stream][i]`` the row's array as stored.
@@ -21,8 +30,10 @@ def feature_dataset(lengths=(3, 1, 5, 2), *, streams=("rgb", "flow"), dim=4, cro
     feats = {"video_id": datasets.Value("string"), "class": datasets.Value("string")}
     if captions:
         feats["caption_en"] = datasets.Value("string")
-    cols: dict = {"video_id": [f"v{i:03d}" for i in range(n)],
-                  "class": ["Abuse" if i % 2 else "Normal" for i in range(n)]}
+    cols: dict = {
+        "video_id": [f"v{i:03d}" for i in range(n)],
+        "class": ["Abuse" if i % 2 else "Normal" for i in range(n)],
+    }
     if captions:
         cols["caption_en"] = [f"caption {i}" for i in range(n)]
     arrays = {}
@@ -37,6 +48,7 @@ def feature_dataset(lengths=(3, 1, 5, 2), *, streams=("rgb", "flow"), dim=4, cro
     feats["video_label"] = datasets.Value("int8")
     cols["video_label"] = [i % 2 for i in range(n)]
     feats["snippet_labels"] = _List(datasets.Value("int8"))
-    cols["snippet_labels"] = ([[int(k % 3 == 0) for k in range(T)] for T in lengths] if labels
-                              else [None] * n)
+    cols["snippet_labels"] = (
+        [[int(k % 3 == 0) for k in range(T)] for T in lengths] if labels else [None] * n
+    )
     return datasets.Dataset.from_dict(cols, features=datasets.Features(feats)), arrays

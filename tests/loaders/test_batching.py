@@ -65,7 +65,7 @@ def test_max_snippets_pools_long_videos() -> None:
     b = collate(items, streams=("rgb",), max_snippets=4)
     assert b["rgb"].shape == (2, 4, 4) and b["rgb_mask"].sum(1).tolist() == [4, 3]
     edges = [0, 2, 5, 7, 10]
-    ref = np.stack([arrays["rgb"][0][edges[k]:edges[k + 1]].mean(0) for k in range(4)])
+    ref = np.stack([arrays["rgb"][0][edges[k] : edges[k + 1]].mean(0) for k in range(4)])
     np.testing.assert_allclose(b["rgb"][0].numpy(), ref, rtol=1e-5, atol=1e-6)
     assert b["length"].tolist() == [10, 3]  # the original T
     # labels 1,0,0,1,0,0,1,0,0,1 over groups {0,1} {2,3,4} {5,6} {7,8,9}
@@ -83,8 +83,10 @@ def test_single_item_single_snippet() -> None:
 
 
 def test_plain_dict_items_and_torch_arrays() -> None:
-    items = [{"index": 7, "video_id": "x", "audio": torch.ones(2, 128), "video_label": 1.0},
-             {"index": 8, "video_id": "y", "audio": np.zeros((3, 128), np.float16)}]
+    items = [
+        {"index": 7, "video_id": "x", "audio": torch.ones(2, 128), "video_label": 1.0},
+        {"index": 8, "video_id": "y", "audio": np.zeros((3, 128), np.float16)},
+    ]
     b = collate(items, streams=("audio",))
     assert b["audio"].shape == (2, 3, 128) and b["snippet_labels"].eq(-1).all()
     assert "text" not in b and b["video_label"].tolist() == [1.0, 0.0]

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from var_bench.errors import DataError, InputError
-from var_bench.loaders import FeatureDataset
 from var_bench.features.arrowview import ColumnView
+from var_bench.loaders import FeatureDataset
 
 from .tables import feature_dataset
 
@@ -57,8 +57,12 @@ def test_unknown_labels_are_minus_one_and_float16_is_cast() -> None:
 def test_all_crops_stored_pick_one() -> None:
     ds, arrays = feature_dataset(crops=3, streams=("rgb",))
     x = arrays["rgb"][2]  # [T, C, D]
-    np.testing.assert_array_equal(FeatureDataset(ds, text_column="caption_en", crop="center")[2]["rgb"], x[:, 0])
-    np.testing.assert_allclose(FeatureDataset(ds, text_column="caption_en", crop="mean")[2]["rgb"], x.mean(1), rtol=1e-6)
+    np.testing.assert_array_equal(
+        FeatureDataset(ds, text_column="caption_en", crop="center")[2]["rgb"], x[:, 0]
+    )
+    np.testing.assert_allclose(
+        FeatureDataset(ds, text_column="caption_en", crop="mean")[2]["rgb"], x.mean(1), rtol=1e-6
+    )
     fd = FeatureDataset(ds, text_column="caption_en", crop="random", seed=3)
     picks = [fd[2]["rgb"] for _ in range(20)]
     assert all(any(np.array_equal(p, x[:, c]) for c in range(3)) for p in picks)
@@ -74,8 +78,10 @@ def test_random_crop_is_the_same_for_rgb_and_flow() -> None:
     crops = []
     for _ in range(30):
         item = fd[2]
-        picked = {s: next(c for c in range(5) if np.array_equal(item[s], x[s][:, c]))
-                  for s in ("rgb", "flow")}
+        picked = {
+            s: next(c for c in range(5) if np.array_equal(item[s], x[s][:, c]))
+            for s in ("rgb", "flow")
+        }
         assert picked["rgb"] == picked["flow"]
         crops.append(picked["rgb"])
     assert len(set(crops)) > 1  # still random across items
@@ -110,7 +116,9 @@ def test_pickles_for_worker_processes() -> None:
 
 def test_refuses_what_it_cannot_read() -> None:
     ds, _ = feature_dataset()
-    with pytest.raises(InputError, match="expected feature streams among rgb, flow .* asked for audio"):
+    with pytest.raises(
+        InputError, match="expected feature streams among rgb, flow .* asked for audio"
+    ):
         FeatureDataset(ds, text_column="caption_en", streams=["audio"])
     with pytest.raises(InputError, match="crop expected one of random, center, mean"):
         FeatureDataset(ds, text_column="caption_en", crop="left")
@@ -126,8 +134,11 @@ def test_dataloader_with_workers() -> None:
 
     ds, _ = feature_dataset(lengths=tuple(range(1, 9)))
     loader = torch.utils.data.DataLoader(
-        FeatureDataset(ds, text_column="caption_en"), batch_size=3, num_workers=2,
-        collate_fn=make_collate(streams=("rgb", "flow"), sample="random", n=4, seed=1))
+        FeatureDataset(ds, text_column="caption_en"),
+        batch_size=3,
+        num_workers=2,
+        collate_fn=make_collate(streams=("rgb", "flow"), sample="random", n=4, seed=1),
+    )
     batches = list(loader)
     assert [b["rgb"].shape for b in batches] == [(3, 4, 4), (3, 4, 4), (2, 4, 4)]
     assert sum((b["index"].tolist() for b in batches), []) == list(range(8))

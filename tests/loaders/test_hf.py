@@ -9,14 +9,14 @@ import datasets
 import numpy as np
 import pyarrow as pa
 import pytest
+from support.featuretrees import path_of, write_tree
 
 import var_bench
-from support.featuretrees import path_of, write_tree
 from var_bench.benchmarks import get_benchmark
+from var_bench.data.paths import features_dir
 from var_bench.errors import NotBuiltError, VarBenchWarning
 from var_bench.features import build_features
 from var_bench.features.labels import snippet_labels
-from var_bench.data.paths import features_dir
 from var_bench.loaders import FeatureDataset
 
 
@@ -112,8 +112,9 @@ def test_not_built_and_a_store_of_other_metadata(built_home, tmp_path) -> None:
     ds = var_bench.load_dataset("ucfcrime-ar", "test", features=True, download=False)
     assert ds["video_id"] == own["video_id"] and ds["snippet_labels"] == own["snippet_labels"]
     assert ds["video_label"] == own["video_label"]
-    np.testing.assert_array_equal(ds.with_format("numpy")[0]["rgb"],
-                                  values[ds[0]["video_id"]].mean(axis=1, dtype=np.float32))
+    np.testing.assert_array_equal(
+        ds.with_format("numpy")[0]["rgb"], values[ds[0]["video_id"]].mean(axis=1, dtype=np.float32)
+    )
     shutil.rmtree(folder)
     with pytest.raises(NotBuiltError, match="expected built features"):
         var_bench.load_dataset("ucfcrime-ar", "val", features=True, download=False)
@@ -134,8 +135,9 @@ def test_xd_all_crops_with_flow_and_audio(built_home, tmp_path) -> None:
     fd = FeatureDataset(ds, crop="center")
     item = fd[0]
     assert set(fd.streams) == {"rgb", "flow", "audio"} and "text" not in item
-    np.testing.assert_array_equal(item["rgb"], rgb[ids["test"][0]][:, 0].astype(np.float16)
-                                  .astype(np.float32))
+    np.testing.assert_array_equal(
+        item["rgb"], rgb[ids["test"][0]][:, 0].astype(np.float16).astype(np.float32)
+    )
     assert item["audio"].shape == (item["rgb"].shape[0], 128)
     assert isinstance(ds.data.table.column("rgb").chunk(0), pa.ExtensionArray)
 
@@ -147,8 +149,13 @@ def test_a_query_table_joins_features_as_one_row_per_query_and_positive():
 
     from var_bench.loaders.hf import _pairs
 
-    table = pa.table({"query_id": ["q0", "q1"], "caption_en": ["a dog", "a cat"],
-                      "video_ids": [["v1"], ["v2", "v3"]]})
+    table = pa.table(
+        {
+            "query_id": ["q0", "q1"],
+            "caption_en": ["a dog", "a cat"],
+            "video_ids": [["v1"], ["v2", "v3"]],
+        }
+    )
     pairs = _pairs(table)
     assert pairs.column("query_id").to_pylist() == ["q0", "q1", "q1"]
     assert pairs.column("video_id").to_pylist() == ["v1", "v2", "v3"]

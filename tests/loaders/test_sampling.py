@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -66,7 +65,7 @@ def test_pool_preserves_the_mean_of_each_group(T, n) -> None:
     assert out.shape == (min(T, n), 3)
     if T > n:
         e = bin_edges(T, n)
-        ref = np.stack([x[e[k]:e[k + 1]].mean(0) for k in range(n)])
+        ref = np.stack([x[e[k] : e[k + 1]].mean(0) for k in range(n)])
         np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
 
 

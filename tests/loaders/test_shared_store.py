@@ -11,10 +11,10 @@ import os
 
 import numpy as np
 import pytest
-
-import var_bench
 from support.featuretrees import write_tree
 from support.rawdata import RULE
+
+import var_bench
 from var_bench.benchmarks import UCFCRIME_AR, register_benchmark, unregister_benchmark
 from var_bench.benchmarks.collections import UCF_CRIME
 from var_bench.benchmarks.kit import Assembled
@@ -23,7 +23,7 @@ from var_bench.data.assembly.pipeline import assemble_into
 from var_bench.data.paths import built_dir, data_home, features_dir
 from var_bench.data.splits import SplitInfo
 from var_bench.errors import InputError
-from var_bench.features import build_features, read_split
+from var_bench.features import build_features
 from var_bench.features.labels import snippet_labels
 from var_bench.fsutil import sha256_lines
 
@@ -35,8 +35,9 @@ SEGMENTS = [[0, 32]]
 
 def _store(built_home, tmp_path, **kw):
     ids = built_home[UCF].expected
-    values = write_tree(tmp_path / "ucf", "ucf-crops", {"train": ids["train"] + ids["val"],
-                                                        "test": ids["test"]})
+    values = write_tree(
+        tmp_path / "ucf", "ucf-crops", {"train": ids["train"] + ids["val"], "test": ids["test"]}
+    )
     return build_features(UCF, tmp_path / "ucf", progress=False, **kw), values
 
 
@@ -44,8 +45,9 @@ def _swapped(spec, raw, rule):
     """UCFCrime-AR with train and test exchanged and its new test videos annotated: every video
     of its test split lies in the store's train split, and the other way round."""
     a = assemble_ucf(spec, raw, rule).splits
-    test = a["train"].assign(segments=[SEGMENTS] * len(a["train"]),
-                             num_frames=[64] * len(a["train"]))
+    test = a["train"].assign(
+        segments=[SEGMENTS] * len(a["train"]), num_frames=[64] * len(a["train"])
+    )
     train = a["test"].assign(segments=[None] * len(a["test"]), num_frames=[None] * len(a["test"]))
     return Assembled({"train": train, "val": a["val"], "test": test})
 
@@ -71,8 +73,9 @@ def test_a_store_built_for_ucfcrime_ar_is_the_ucf_crime_store(built_home, tmp_pa
     home = data_home()
     assert features_dir(UCFCRIME_AR) == home / "features" / "ucf-crime"
     assert (home / "features" / "ucf-crime" / "manifest.json").is_file()
-    assert sorted(p.name for p in (home / "features").iterdir() if not p.name.startswith(".")) \
-        == ["ucf-crime"]
+    assert sorted(p.name for p in (home / "features").iterdir() if not p.name.startswith(".")) == [
+        "ucf-crime"
+    ]
     assert m.benchmark == UCF
 
 
@@ -85,7 +88,9 @@ def _snapshot(folder):
     return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*")}
 
 
-def test_a_third_benchmark_reads_the_store_by_video_id_without_a_rebuild(built_home, tmp_path, third):
+def test_a_third_benchmark_reads_the_store_by_video_id_without_a_rebuild(
+    built_home, tmp_path, third
+):
     spec, ids = third
     m, values = _store(built_home, tmp_path, crops="train=mean,test=all")
     before = _snapshot(data_home() / "features")
@@ -96,20 +101,28 @@ def test_a_third_benchmark_reads_the_store_by_video_id_without_a_rebuild(built_h
         want = values[vid].mean(axis=1, dtype=np.float32)
         np.testing.assert_array_equal(rows[i]["rgb"], want)
         # labels of this benchmark's metadata (the store has none for these train videos)
-        assert rows[i]["snippet_labels"].tolist() == snippet_labels(SEGMENTS, len(want),
-                                                                    m.snippet_frames).tolist()
+        assert (
+            rows[i]["snippet_labels"].tolist()
+            == snippet_labels(SEGMENTS, len(want), m.snippet_frames).tolist()
+        )
     assert test["video_label"] == [int(not v.startswith("Normal")) for v in ids["test"]]
     train = var_bench.load_dataset(THIRD, "train", features=True, download=False)
-    assert train["video_id"] == ids["train"] and train["snippet_labels"] == [None] * len(ids["train"])
+    assert train["video_id"] == ids["train"] and train["snippet_labels"] == [None] * len(
+        ids["train"]
+    )
     assert np.shape(train.with_format("numpy")[0]["rgb"])[1:] == (10, 1024)  # stored [T, C, D]
     own = var_bench.load_dataset(UCF, "test", features=True, download=False)
-    assert own["video_id"] == built_home[UCF].expected["test"] and own["snippet_labels"][0] is not None
+    assert (
+        own["video_id"] == built_home[UCF].expected["test"] and own["snippet_labels"][0] is not None
+    )
     assert _snapshot(data_home() / "features") == before  # nothing rebuilt, nothing written
 
 
 def test_a_video_the_store_lacks_is_one_line(built_home, tmp_path, third):
     ids = built_home[UCF].expected
-    write_tree(tmp_path / "ucf", "ucf-crops", {"train": ids["train"] + ids["val"], "test": ids["test"]})
+    write_tree(
+        tmp_path / "ucf", "ucf-crops", {"train": ids["train"] + ids["val"], "test": ids["test"]}
+    )
     gone = ids["train"][0]
     for p in (tmp_path / "ucf").rglob(f"{gone}__*.npy"):
         p.unlink()
@@ -117,7 +130,9 @@ def test_a_video_the_store_lacks_is_one_line(built_home, tmp_path, third):
     with pytest.raises(InputError) as e:
         var_bench.load_dataset(THIRD, "test", features=True, download=False)
     msg = str(e.value)
-    assert "\n" not in msg and f"1 of {len(ids['train'])} videos are not in the feature store" in msg
+    assert (
+        "\n" not in msg and f"1 of {len(ids['train'])} videos are not in the feature store" in msg
+    )
     assert f"e.g. {gone}" in msg and f"'var-bench build {THIRD} --features DIR'" in msg
 
 
@@ -135,11 +150,15 @@ def _earlier_layout(built_home, tmp_path):
 def test_an_old_layout_home_is_moved_once_with_a_line(built_home, tmp_path, third, caplog):
     new, old = _earlier_layout(built_home, tmp_path)
     with caplog.at_level(logging.INFO, logger="var_bench.data.paths"):
-        ds = var_bench.load_dataset(THIRD, "test", features=True, download=False)  # another benchmark
+        ds = var_bench.load_dataset(
+            THIRD, "test", features=True, download=False
+        )  # another benchmark
         assert features_dir(UCFCRIME_AR) == new
     assert len(ds) == len(third[1]["test"])
     moved = [r for r in _lines(caplog) if "moved" in r.getMessage()]
-    assert len(moved) == 1 and str(old) in moved[0].getMessage() and str(new) in moved[0].getMessage()
+    assert (
+        len(moved) == 1 and str(old) in moved[0].getMessage() and str(new) in moved[0].getMessage()
+    )
     assert (new / "manifest.json").is_file() and not old.exists() and not old.parent.exists()
 
 
@@ -153,10 +172,14 @@ def test_when_both_places_hold_a_store_the_new_one_wins(built_home, tmp_path, ca
         for _ in range(3):
             assert features_dir(UCFCRIME_AR) == home / "features" / "ucf-crime"
     said = [r.getMessage() for r in _lines(caplog)]
-    assert len(said) == 1 and "left alone" in said[0] and (old / "manifest.json").read_text() == "{}"
+    assert (
+        len(said) == 1 and "left alone" in said[0] and (old / "manifest.json").read_text() == "{}"
+    )
 
 
-def test_a_store_that_cannot_be_moved_is_read_where_it_is(built_home, tmp_path, caplog, monkeypatch):
+def test_a_store_that_cannot_be_moved_is_read_where_it_is(
+    built_home, tmp_path, caplog, monkeypatch
+):
     new, old = _earlier_layout(built_home, tmp_path)
 
     def refuse(src, dst):

@@ -37,17 +37,23 @@ def test_model_config_converts_losslessly():
     assert _Cfg.from_args(None) == _Cfg()
 
 
-@pytest.mark.parametrize("args,needle", [
-    ({"bogus": 1}, "m model_args: expected keys among dim, rate, flag, kinds, cap, opts, got unknown bogus"),
-    ({"dim": "big"}, "m model_args.dim: expected an integer, got 'big'"),
-    ({"dim": True}, "m model_args.dim: expected an integer, got True"),
-    ({"flag": 1}, "m model_args.flag: expected true or false, got 1"),
-    ({"rate": "fast"}, "m model_args.rate: expected a number, got 'fast'"),
-    ({"kinds": [1]}, "m model_args.kinds[0]: expected a string, got 1"),
-    ({"cap": 2.5}, "m model_args.cap: expected an integer, got 2.5"),
-    ({"opts": [1]}, "m model_args.opts: expected a mapping, got [1]"),
-    ({"dim": 0}, "m model_args.dim: expected a positive integer, got 0"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (
+            {"bogus": 1},
+            "m model_args: expected keys among dim, rate, flag, kinds, cap, opts, got unknown bogus",
+        ),
+        ({"dim": "big"}, "m model_args.dim: expected an integer, got 'big'"),
+        ({"dim": True}, "m model_args.dim: expected an integer, got True"),
+        ({"flag": 1}, "m model_args.flag: expected true or false, got 1"),
+        ({"rate": "fast"}, "m model_args.rate: expected a number, got 'fast'"),
+        ({"kinds": [1]}, "m model_args.kinds[0]: expected a string, got 1"),
+        ({"cap": 2.5}, "m model_args.cap: expected an integer, got 2.5"),
+        ({"opts": [1]}, "m model_args.opts: expected a mapping, got [1]"),
+        ({"dim": 0}, "m model_args.dim: expected a positive integer, got 0"),
+    ],
+)
 def test_model_config_errors_are_one_line(args, needle):
     with pytest.raises(InputError) as info:
         _Cfg.from_args(args, "m")
@@ -75,8 +81,10 @@ def test_protocol_defaults_are_declared():
     assert get_model("random").needs_training is False
 
 
-@pytest.mark.parametrize("model,name", [(m, n) for m in model_names() if m != "tiny-test"
-                                        for n in available_config_names(m)])
+@pytest.mark.parametrize(
+    "model,name",
+    [(m, n) for m in model_names() if m != "tiny-test" for n in available_config_names(m)],
+)
 def test_every_named_config_validates(model, name):
     cfg = load_config(name, model=model)
     cls = get_model(model)

@@ -1,8 +1,12 @@
 import pytest
 import torch
 
-from var_bench.models.losses import (max_margin_ranking_loss, same_video,
-                                     sampled_negative_ranking_loss, symmetric_infonce)
+from var_bench.models.losses import (
+    max_margin_ranking_loss,
+    same_video,
+    sampled_negative_ranking_loss,
+    symmetric_infonce,
+)
 
 
 def _reference_mmr(sim, margin):
@@ -37,7 +41,8 @@ def test_max_margin_sum_reduction_matches_loop_reference():
     g = torch.Generator().manual_seed(0)
     sim = torch.randn(5, 5, generator=g)
     assert max_margin_ranking_loss(sim, 0.05, "sum").item() == pytest.approx(
-        _reference_mmr(sim, 0.05), rel=1e-6)
+        _reference_mmr(sim, 0.05), rel=1e-6
+    )
 
 
 def test_max_margin_default_is_mmt_single_mean_on_a_hand_matrix():
@@ -62,7 +67,8 @@ def test_max_margin_equals_mmt_code_on_random_matrices():
     for b in (2, 7, 64):
         sim = torch.randn(b, b, generator=g)
         assert max_margin_ranking_loss(sim, 0.05).item() == pytest.approx(
-            _mmt_reference(sim, 0.05), rel=1e-5)
+            _mmt_reference(sim, 0.05), rel=1e-5
+        )
 
 
 def test_max_margin_unknown_reduction_refused():
@@ -92,7 +98,9 @@ def test_infonce_symmetric_and_low_for_diagonal():
     sim = torch.eye(3) * 10
     low = symmetric_infonce(sim, 1.0).item()
     assert low < symmetric_infonce(torch.zeros(3, 3), 1.0).item()
-    assert symmetric_infonce(torch.zeros(3, 3), 1.0).item() == pytest.approx(torch.log(torch.tensor(3.0)).item())
+    assert symmetric_infonce(torch.zeros(3, 3), 1.0).item() == pytest.approx(
+        torch.log(torch.tensor(3.0)).item()
+    )
     g = torch.Generator().manual_seed(1)
     s = torch.randn(4, 4, generator=g)
     assert symmetric_infonce(s, 0.1).item() == pytest.approx(symmetric_infonce(s.t(), 0.1).item())
@@ -108,10 +116,13 @@ def test_sampled_negative_loss_hand_values():
     # Pool of all negatives: the mean over draws approaches the per-row average.
     g = torch.Generator().manual_seed(0)
     draws = torch.stack([sampled_negative_ranking_loss(sim, 0.1, None, g) for _ in range(3000)])
-    assert draws.mean().item() == pytest.approx(2 * max_margin_ranking_loss(sim, 0.1).item(), abs=0.01)
+    assert draws.mean().item() == pytest.approx(
+        2 * max_margin_ranking_loss(sim, 0.1).item(), abs=0.01
+    )
 
 
 # ---------------------------------------------------------------- positives from the gold
+
 
 def _dup_sim(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """A batch of 5 pairs where rows 0 and 3 are two captions of one video."""
@@ -146,17 +157,21 @@ def test_infonce_and_sampled_negatives_ignore_pairs_of_one_video():
     sim2[0, 3] = sim2[3, 0] = 9.0
     assert torch.isclose(symmetric_infonce(sim, 0.1, same), symmetric_infonce(sim2, 0.1, same))
     for seed in range(5):
-        a = sampled_negative_ranking_loss(sim, 0.1, None, torch.Generator().manual_seed(seed),
-                                          same=same)
-        b = sampled_negative_ranking_loss(sim2, 0.1, None, torch.Generator().manual_seed(seed),
-                                          same=same)
+        a = sampled_negative_ranking_loss(
+            sim, 0.1, None, torch.Generator().manual_seed(seed), same=same
+        )
+        b = sampled_negative_ranking_loss(
+            sim2, 0.1, None, torch.Generator().manual_seed(seed), same=same
+        )
         assert torch.isclose(a, b)
 
 
 def test_a_batch_of_one_video_gives_zero():
     sim = torch.rand(3, 3, requires_grad=True)
     same = same_video(["v", "v", "v"])
-    for loss in (max_margin_ranking_loss(sim, same=same),
-                 sampled_negative_ranking_loss(sim, same=same)):
+    for loss in (
+        max_margin_ranking_loss(sim, same=same),
+        sampled_negative_ranking_loss(sim, same=same),
+    ):
         assert loss.item() == 0.0
         loss.backward()  # still part of the graph

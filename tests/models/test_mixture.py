@@ -7,7 +7,7 @@ from var_bench.models.mixture import MixtureWeights, ReduceDim, weighted_expert_
 
 
 def test_weighted_similarity_is_the_weighted_sum_of_expert_cosines():
-    q = torch.tensor([[[1.0, 0.0], [0.0, 1.0]]])                     # one query, 2 experts
+    q = torch.tensor([[[1.0, 0.0], [0.0, 1.0]]])  # one query, 2 experts
     g = torch.tensor([[[1.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [0.0, 1.0]]])  # two videos
     w = torch.tensor([[0.25, 0.75]])
     S = weighted_expert_similarity(q, w, g)

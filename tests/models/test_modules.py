@@ -1,11 +1,16 @@
 import pytest
 import torch
 
-from var_bench.models.modules import (
-    GatedEmbeddingUnit, NetVLAD, PositionEmbedding, TransformerEncoderLayers, masked_max,
-    masked_mean, sinusoidal_positions,
-)
 from var_bench.models.baselines.mmt import MultiModalTransformer
+from var_bench.models.modules import (
+    GatedEmbeddingUnit,
+    NetVLAD,
+    PositionEmbedding,
+    TransformerEncoderLayers,
+    masked_max,
+    masked_mean,
+    sinusoidal_positions,
+)
 
 from .baselines.fakebatch import TEXT, UCF, make_ctx
 
@@ -46,8 +51,9 @@ def test_gated_unit_batch_norm_is_mmt_form():
     gate_bn = (gate - gate.mean(0)) / torch.sqrt(gate.var(0, unbiased=False) + geu.bn.eps)
     assert torch.allclose(geu(x), y * torch.sigmoid(gate_bn), atol=1e-5)
     assert GatedEmbeddingUnit(5, 4).bn is None
-    m = MultiModalTransformer.from_config({"dim": 16, "layers": 1, "heads": 2, "text": TEXT,
-                                           "geu_batch_norm": True}, make_ctx(UCF))
+    m = MultiModalTransformer.from_config(
+        {"dim": 16, "layers": 1, "heads": 2, "text": TEXT, "geu_batch_norm": True}, make_ctx(UCF)
+    )
     assert all(u.bn is not None for u in m.query_units.values())
 
 

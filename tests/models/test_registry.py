@@ -1,8 +1,8 @@
 import pytest
 
+from var_bench.errors import InputError
 from var_bench.models import registry
 from var_bench.models.base import RetrievalModel
-from var_bench.errors import InputError
 from var_bench.registry import Registry
 
 
@@ -32,6 +32,7 @@ def test_duplicate_name_refused(empty):
         pass
 
     with pytest.raises(ValueError, match="already registered"):
+
         @registry.register_model("dup")
         class B(RetrievalModel):
             pass

@@ -73,8 +73,9 @@ def test_text_fallback_is_a_named_deviation(monkeypatch):
     """Issue 14: an encoder that fell back to the offline model names the deviation."""
     from var_bench.models import text as text_mod
 
-    monkeypatch.setattr(text_mod, "resolve_text_model",
-                        lambda name: (str(text_mod.offline_model_path()), True))
+    monkeypatch.setattr(
+        text_mod, "resolve_text_model", lambda name: (str(text_mod.offline_model_path()), True)
+    )
     enc = text_mod.TextEncoder("bert-base-cased", freeze=True)
     assert [d.key for d in collect(enc)] == ["text.fallback"]
     assert collect(text_mod.TextEncoder("offline", freeze=True)) == []
@@ -87,9 +88,12 @@ def test_text_model_folder_with_only_a_pickle_is_refused(tmp_path):
 
     folder = tmp_path / "evil-text-model"
     folder.mkdir()
-    BertConfig(vocab_size=8, hidden_size=4, num_hidden_layers=1, num_attention_heads=1,
-               intermediate_size=4).save_pretrained(folder)
-    (folder / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "c"]))
+    BertConfig(
+        vocab_size=8, hidden_size=4, num_hidden_layers=1, num_attention_heads=1, intermediate_size=4
+    ).save_pretrained(folder)
+    (folder / "vocab.txt").write_text(
+        "\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "c"])
+    )
     BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
     marker = tmp_path / "PWNED"
 

@@ -18,7 +18,7 @@ from var_bench.scoring.score import score
 
 SPEC = get_benchmark("ucfcrime-ar")
 N = SPEC.test_videos
-EVIL = '<script>alert(1)</script> [x](javascript:y)'
+EVIL = "<script>alert(1)</script> [x](javascript:y)"
 
 
 def _metadata() -> pd.DataFrame:
@@ -26,8 +26,14 @@ def _metadata() -> pd.DataFrame:
     cls = rng.choice(np.array(SPEC.classes), N)
     captions = [f"caption {i % 280}" for i in range(N)]  # ten duplicated captions
     captions[7] = EVIL
-    return pd.DataFrame({"video_id": [f"V{i:03d}" for i in range(N)], "class": cls,
-                         "anomalous": cls != SPEC.normal_class, SPEC.text_column: captions})
+    return pd.DataFrame(
+        {
+            "video_id": [f"V{i:03d}" for i in range(N)],
+            "class": cls,
+            "anomalous": cls != SPEC.normal_class,
+            SPEC.text_column: captions,
+        }
+    )
 
 
 def _matrix(seed: int, signal: float) -> np.ndarray:
@@ -97,9 +103,12 @@ def test_compare_lists_the_queries_that_differ_most(made) -> None:
 
 def test_every_user_field_is_escaped(made) -> None:
     report = made[0]
-    report.hardest[0] = report.hardest[0].__class__(**{**report.hardest[0].__dict__,
-                                                       "query": report.hardest[0].query.__class__(
-                                                           "V007", "Abuse", EVIL)})
+    report.hardest[0] = report.hardest[0].__class__(
+        **{
+            **report.hardest[0].__dict__,
+            "query": report.hardest[0].query.__class__("V007", "Abuse", EVIL),
+        }
+    )
     html = render_report(report, "html")
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert not re.search(r"https?://", html)

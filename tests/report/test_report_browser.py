@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from support.browser import mask, screenshot, text_lines
+
 from var_bench.plots import palette_colour
 from var_bench.report import build_report, render_report
 
@@ -20,8 +20,9 @@ HEIGHT = 2600
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report-browser")
-    report = build_report(_matrix(0, 3.0), "ucfcrime-ar", metadata=_metadata(),
-                          compare=_matrix(1, 1.0))
+    report = build_report(
+        _matrix(0, 3.0), "ucfcrime-ar", metadata=_metadata(), compare=_matrix(1, 1.0)
+    )
     page = tmp / "report.html"
     page.write_text(render_report(report, "html"), encoding="utf-8")
     return {w: screenshot(tmp, page, w, HEIGHT) for w in (1280, 800)}

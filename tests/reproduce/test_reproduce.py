@@ -7,7 +7,6 @@ import json
 import math
 
 import pytest
-import yaml
 
 from var_bench.errors import InputError
 from var_bench.reproduce import StrictRefusal, plan_reproduction, reproduce
@@ -28,8 +27,16 @@ def store_home(shared_data, tmp_path_factory):
     root = tmp_path_factory.mktemp("repro")
     home = root / "home"
     download(home=home, mirror=str(shared_data), progress=False)
-    made = synthesize(root / "tree", UCF, home=home, progress=False, crops=1, snippets=8,
-                      snippet_frames=64, flow=False)
+    made = synthesize(
+        root / "tree",
+        UCF,
+        home=home,
+        progress=False,
+        crops=1,
+        snippets=8,
+        snippet_frames=64,
+        flow=False,
+    )
     build_features(UCF, made.paths["features"], home=home, progress=False)
     return home
 
@@ -39,6 +46,7 @@ def small_home(tmp_path_factory):
     """The raw-fixture metadata (a handful of videos) + a synthetic RGB-only store: enough to
     plan a reproduction (planning reads the store's manifest, never trains)."""
     from support.rawdata import make_ucf
+
     from var_bench.data.assembly.pipeline import assemble_into
     from var_bench.data.paths import built_dir
     from var_bench.features import build_features
@@ -48,8 +56,16 @@ def small_home(tmp_path_factory):
     home = root / "home"
     fx = make_ucf(root / "raw")
     assemble_into(fx.spec, fx.raw, built_dir(fx.spec, home), fx.info)
-    made = synthesize(root / "tree", UCF, home=home, progress=False, crops=1, snippets=4,
-                      snippet_frames=64, flow=False)
+    made = synthesize(
+        root / "tree",
+        UCF,
+        home=home,
+        progress=False,
+        crops=1,
+        snippets=4,
+        snippet_frames=64,
+        flow=False,
+    )
     build_features(UCF, made.paths["features"], home=home, progress=False)
     return home
 
@@ -65,7 +81,7 @@ def _offline(monkeypatch):
 def test_seed_stats_t_interval_by_hand():
     s = seed_stats([10.0, 12.0, 14.0])
     assert s.mean == 12.0 and s.std == pytest.approx(2.0)
-    half = 4.303 * 2.0 / math.sqrt(3)             # t_{0.975, 2} = 4.303
+    half = 4.303 * 2.0 / math.sqrt(3)  # t_{0.975, 2} = 4.303
     assert s.ci == pytest.approx((12.0 - half, 12.0 + half))
     c = compare([10.0, 12.0, 14.0], 16.0)
     assert c.difference == pytest.approx(-4.0) and c.inside is True
@@ -93,9 +109,16 @@ def test_stated_paper_values_agree_with_the_shipped_alan_config(bench):
 
 
 def test_grid_expansion_and_errors():
-    g = grid_from_dict({"model": "alan", "benchmark": UCF, "config": "tiny", "seeds": 2,
-                        "grid": {"model_args.alpha": [0.0, 1.0], "model_args.n": [4]},
-                        "trials": [{"name": "fs only", "set": {"model_args.sequences": ["fs"]}}]})
+    g = grid_from_dict(
+        {
+            "model": "alan",
+            "benchmark": UCF,
+            "config": "tiny",
+            "seeds": 2,
+            "grid": {"model_args.alpha": [0.0, 1.0], "model_args.n": [4]},
+            "trials": [{"name": "fs only", "set": {"model_args.sequences": ["fs"]}}],
+        }
+    )
     assert [t.name for t in g.trials] == ["alpha-0.0-n-4", "alpha-1.0-n-4", "fs-only"]
     assert g.trials[2].overrides == ('model_args.sequences=["fs"]',) and g.seeds == [0, 1]
     with pytest.raises(InputError, match="unknown key 'grids'"):
@@ -103,7 +126,11 @@ def test_grid_expansion_and_errors():
     with pytest.raises(InputError, match="seeds"):
         grid_from_dict({"model": "alan", "benchmark": UCF, "seeds": 0})
     assert [t.name for t in ablation_grid("vpmpm", UCF).trials] == [
-        "no-vpmpm", "random-words", "noun-verb-words", "phrases"]
+        "no-vpmpm",
+        "random-words",
+        "noun-verb-words",
+        "phrases",
+    ]
     with pytest.raises(InputError, match="text benchmark"):
         ablation_grid("vpmpm", "xdviolence-ar")
     with pytest.raises(InputError, match="--ablation: expected one of"):
@@ -141,7 +168,7 @@ def test_allow_deviation_plans_and_lists_them(small_home):
     plan = plan_reproduction("alan", UCF, config="paper", home=small_home, strict=False)
     keys = {d.key for d in plan.deviations}
     assert {"features.synthetic", "alan.no_flow"} <= keys
-    assert plan.config["model_args"]["self_layers"] == 1          # the paper's "a standard layer"
+    assert plan.config["model_args"]["self_layers"] == 1  # the paper's "a standard layer"
     assert plan.config["model_args"]["weights_from"] == "embeddings"
     assert set(plan.features["counts"]) == {"train", "val", "test"}
     with pytest.raises(InputError, match="--config: expected paper, tiny or a YAML file"):
@@ -154,18 +181,27 @@ def test_allow_deviation_plans_and_lists_them(small_home):
 TINY_FAST = ("train.epochs=2", "train.max_steps_per_epoch=3", "model_args.vpmpm=false")
 
 
-@pytest.mark.slow   # about 2-3 min on 2 shared cores: model loads and val/test encodes dominate
+@pytest.mark.slow  # about 2-3 min on 2 shared cores: model loads and val/test encodes dominate
 def test_tiny_config_reproduces_end_to_end_with_two_seeds(store_home, tmp_path):
     out = tmp_path / "rep"
-    summary = reproduce("alan", UCF, seeds=2, config="tiny", overrides=TINY_FAST, out=out,
-                        home=store_home, device="cpu", progress=False)
+    summary = reproduce(
+        "alan",
+        UCF,
+        seeds=2,
+        config="tiny",
+        overrides=TINY_FAST,
+        out=out,
+        home=store_home,
+        device="cpu",
+        progress=False,
+    )
     data = json.loads((out / "summary.json").read_text())
     assert data["published_method"] == "ALAN" and data["SumR"]["published"] == 160.7
     for key in ("mean", "std", "ci", "published"):
         assert key in data["SumR"] and key in data["metrics"]["t2v"]["R@1"]
     assert data["metrics"]["v2t"]["MdR"]["published"] is not None
     assert [s["seed"] for s in data["seeds"]] == [0, 1]
-    assert all(len(s["val_curve"]) == 2 for s in data["seeds"])     # val SumR per epoch
+    assert all(len(s["val_curve"]) == 2 for s in data["seeds"])  # val SumR per epoch
     keys = {d["key"] for d in data["deviations"]}
     assert {"features.synthetic", "alan.no_flow", "paper.changed[model_args.d]"} <= keys
     for s in data["seeds"]:
@@ -179,22 +215,45 @@ def test_tiny_config_reproduces_end_to_end_with_two_seeds(store_home, tmp_path):
     assert "<svg" in (out / "report.html").read_text()
     assert summary.sumr.stats.n == 2
     # A rerun resumes: finished seeds are read back, not trained again.
-    again = reproduce("alan", UCF, seeds=2, config="tiny", overrides=TINY_FAST, out=out,
-                      home=store_home, device="cpu", progress=False)
+    again = reproduce(
+        "alan",
+        UCF,
+        seeds=2,
+        config="tiny",
+        overrides=TINY_FAST,
+        out=out,
+        home=store_home,
+        device="cpu",
+        progress=False,
+    )
     assert again.sumr.stats.values == summary.sumr.stats.values
 
 
 def _random_grid():
-    return grid_from_dict({"model": "random", "benchmark": UCF, "config": "tiny", "seeds": 2,
-                           "strict": False, "grid": {"model_args.seed": [0, 1]}})
+    return grid_from_dict(
+        {
+            "model": "random",
+            "benchmark": UCF,
+            "config": "tiny",
+            "seeds": 2,
+            "strict": False,
+            "grid": {"model_args.seed": [0, 1]},
+        }
+    )
 
 
-@pytest.mark.slow   # needs the full store (about 70 s to build)
+@pytest.mark.slow  # needs the full store (about 70 s to build)
 def test_sweep_runs_sequentially_into_ordinary_records(store_home, tmp_path):
     from var_bench.scoring.record import ResultRecord
 
-    result = run_grid(_random_grid(), out=tmp_path / "sw", home=store_home, device="cpu",
-                      runner="sequential", progress=False)
+    result = run_grid(
+        _random_grid(),
+        out=tmp_path / "sw",
+        home=store_home,
+        device="cpu",
+        runner="sequential",
+        progress=False,
+    )
     data = json.loads((tmp_path / "sw" / "summary.json").read_text())
     assert data["runner"] == "sequential" and sorted(data["trials"]) == ["seed-0", "seed-1"]
     for trial in data["trials"].values():
@@ -206,13 +265,21 @@ def test_sweep_runs_sequentially_into_ordinary_records(store_home, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not ray_available(), reason="Ray Tune not installed (pip install 'var-bench[sweep]')")
+@pytest.mark.skipif(
+    not ray_available(), reason="Ray Tune not installed (pip install 'var-bench[sweep]')"
+)
 def test_sweep_on_a_local_ray_instance(store_home, tmp_path):
     import ray
 
     try:
-        result = run_grid(_random_grid(), out=tmp_path / "ray", home=store_home, device="cpu",
-                          runner="ray", progress=False)
+        result = run_grid(
+            _random_grid(),
+            out=tmp_path / "ray",
+            home=store_home,
+            device="cpu",
+            runner="ray",
+            progress=False,
+        )
     finally:
         ray.shutdown()
     assert result.runner == "ray"

@@ -9,7 +9,6 @@ import re
 import warnings
 
 import pytest
-
 from support.golden import GOLDEN, cli_invoke, run_cases
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -33,12 +32,16 @@ def record_figures(data: dict) -> dict:
     per-query counts, from the record layout before the task layer (schema 1) or after it."""
     if "SumR" in data:  # schema 1
         main = data["SumR"]
-        bounds = {r: {"metrics": b["metrics"], "SumR": b["SumR"]} for r, b in data["bounds"].items()}
+        bounds = {
+            r: {"metrics": b["metrics"], "SumR": b["SumR"]} for r, b in data["bounds"].items()
+        }
         tied, ids = data["tied_queries"], [data["ids_sha256"]] * 2
     else:
         main = data["summary"][data["main_score"]]
-        bounds = {r: {"metrics": b["metrics"], "SumR": b["summary"]["SumR"]}
-                  for r, b in data["bounds"].items()}
+        bounds = {
+            r: {"metrics": b["metrics"], "SumR": b["summary"]["SumR"]}
+            for r, b in data["bounds"].items()
+        }
         tied = data["details"]["tied_queries"]
         ids = [data["query_ids_sha256"], data["gallery_ids_sha256"]]
     return {
@@ -58,12 +61,23 @@ def record_figures(data: dict) -> dict:
 def board_figures(data: dict) -> dict:
     """The figures of a leaderboard's JSON, before or after the task layer: per entry its rank,
     tier, metrics, main score, intervals and per-query counts; every tier comparison."""
+
     def entry(e: dict) -> tuple:
         main = e["SumR"] if "SumR" in e else e["score"]
-        return (e["method"], e["rank"], e["tier"], e["metrics"], main, e["ci"], e["per_query"],
-                e["flags"])
-    comparisons = [(c["a"], c["b"], c["better"], c["p_value"], c["p_adjusted"])
-                   for c in data["comparisons"]]
+        return (
+            e["method"],
+            e["rank"],
+            e["tier"],
+            e["metrics"],
+            main,
+            e["ci"],
+            e["per_query"],
+            e["flags"],
+        )
+
+    comparisons = [
+        (c["a"], c["b"], c["better"], c["p_value"], c["p_adjusted"]) for c in data["comparisons"]
+    ]
     return {"entries": [entry(e) for e in data["entries"]], "comparisons": comparisons}
 
 
@@ -71,8 +85,10 @@ def report_figures(data: dict) -> dict:
     """The figures of a report's JSON, before or after the task layer."""
     main = data["SumR"] if "SumR" in data else data["score"]
     groups = [(g["label"], g["n"], g["R@10"], g["interval"]) for g in data["groups"]]
-    return {k: data[k] for k in ("tier", "rank", "metrics", "ci", "nearest", "recall_curves",
-                                 "ranks", "hardest")} | {"main": main, "groups": groups}
+    return {
+        k: data[k]
+        for k in ("tier", "rank", "metrics", "ci", "nearest", "recall_curves", "ranks", "hardest")
+    } | {"main": main, "groups": groups}
 
 
 def _numbers_outside_svg(html: str) -> list[str]:

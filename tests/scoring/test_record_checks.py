@@ -13,8 +13,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from support.records import good_record_dict
+
 from var_bench.cli import main
 from var_bench.errors import InputError
 from var_bench.scoring.record import ResultRecord
@@ -54,7 +54,7 @@ def _edit(d: dict, case: str) -> str:
     elif case == "L16-by-class-malformed":
         d["by_class"] = {"classes": {"Abuse": {"n": 3, "metrics": {"t2v": 5}, "SumR": 1}}}
     elif case == "L17-count-2^70":
-        d["per_query"]["t2v"]["higher"][0] = 2 ** 70
+        d["per_query"]["t2v"]["higher"][0] = 2**70
     elif case == "L19-float-counts":
         d["per_query"]["t2v"]["higher"][0] += 0.9
     elif case == "L20-name-dict":
@@ -93,8 +93,10 @@ def test_mistyped_records_are_one_line_exit_2(tmp_path, capsys, case) -> None:
     p.write_text(_edit(good_record_dict(), case))
     with pytest.raises(InputError, match=CASES[case].replace("[", r"\[").replace("^", r"\^")):
         ResultRecord.load(p)
-    for cmd in (["compare", str(p), str(p)], ["export", str(p), "--to", "codalab", "--output",
-                                                  str(tmp_path / "o.txt")]):
+    for cmd in (
+        ["compare", str(p), str(p)],
+        ["export", str(p), "--to", "codalab", "--output", str(tmp_path / "o.txt")],
+    ):
         with pytest.raises(SystemExit) as e:
             main(cmd)
         out, err = capsys.readouterr()
@@ -107,17 +109,43 @@ def test_the_good_record_still_loads(tmp_path) -> None:
     assert ResultRecord.load(p).main_value > 0
 
 
-_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-                     lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=6), kids, max_size=4),
-                     max_leaves=20)
-_FIELDS = ["benchmark", "task", "task_type", "split", "ties", "metrics", "summary", "main_score",
-           "per_query", "ci", "by_class", "name", "disclosure", "warnings", "date", "versions",
-           "bounds", "details", "query_ids_sha256"]
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda kids: (
+        st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=6), kids, max_size=4)
+    ),
+    max_leaves=20,
+)
+_FIELDS = [
+    "benchmark",
+    "task",
+    "task_type",
+    "split",
+    "ties",
+    "metrics",
+    "summary",
+    "main_score",
+    "per_query",
+    "ci",
+    "by_class",
+    "name",
+    "disclosure",
+    "warnings",
+    "date",
+    "versions",
+    "bounds",
+    "details",
+    "query_ids_sha256",
+]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-@given(field=st.sampled_from(_FIELDS), value=_JSON, raw=st.binary(max_size=64),
-       mode=st.sampled_from(["replace", "bytes"]))
+@given(
+    field=st.sampled_from(_FIELDS),
+    value=_JSON,
+    raw=st.binary(max_size=64),
+    mode=st.sampled_from(["replace", "bytes"]),
+)
 def test_fuzz_record_reader(tmp_path_factory, capsys, field, value, raw, mode) -> None:
     tmp = tmp_path_factory.mktemp("rec")
     p = tmp / "r.json"

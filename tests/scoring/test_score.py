@@ -16,22 +16,45 @@ from hypothesis import strategies as st
 
 import var_bench
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
+from var_bench.data.splits import expected_ids_sha256
 from var_bench.errors import InputError, VarBenchWarning
 from var_bench.fsutil import sha256_file, sha256_lines
-from var_bench.tasks.retrieval.names import METRICS, RECALL_KS, SUMR, TIE_RULES
 from var_bench.scoring.record import DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecord
 from var_bench.scoring.score import compare, score
-from var_bench.data.splits import expected_ids_sha256
+from var_bench.tasks.retrieval.names import METRICS, RECALL_KS, SUMR, TIE_RULES
 
 N = UCFCRIME_AR.test_videos
 N_XD = XDVIOLENCE_AR.test_videos
 IDS = [f"vid{i:03d}" for i in range(N)]
 
 #: The record's keys, in order, as docs/protocol.md lists them.
-RECORD_KEYS = ["benchmark", "task", "task_type", "split", "ties", "groups", "main_score",
-               "metrics", "summary", "bounds", "details", "per_query", "ci", "by_class", "name",
-               "disclosure", "provenance", "features_digest", "warnings", "query_ids_sha256",
-               "gallery_ids_sha256", "submission", "submission_sha256", "versions", "date"]
+RECORD_KEYS = [
+    "benchmark",
+    "task",
+    "task_type",
+    "split",
+    "ties",
+    "groups",
+    "main_score",
+    "metrics",
+    "summary",
+    "bounds",
+    "details",
+    "per_query",
+    "ci",
+    "by_class",
+    "name",
+    "disclosure",
+    "provenance",
+    "features_digest",
+    "warnings",
+    "query_ids_sha256",
+    "gallery_ids_sha256",
+    "submission",
+    "submission_sha256",
+    "versions",
+    "date",
+]
 
 
 def oracle(S: np.ndarray, over_rows: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -73,12 +96,17 @@ def record(S) -> ResultRecord:
 
 # ------------------------------------------------------------------------------- golden
 
+
 def test_perfect_diagonal():
     i = np.arange(N)
     r = score(-np.abs(i[:, None] - i[None, :]).astype(np.float64))
     for d in ("t2v", "v2t"):
         assert r.metrics[d] == {"R@1": 100.0, "R@5": 100.0, "R@10": 100.0, "MdR": 1.0, "MnR": 1.0}
-    assert r.main_value == 600.0 and r.details["tied_queries"] == {"t2v": 0, "v2t": 0} and r.warnings == []
+    assert (
+        r.main_value == 600.0
+        and r.details["tied_queries"] == {"t2v": 0, "v2t": 0}
+        and r.warnings == []
+    )
 
 
 @pytest.mark.parametrize("n, name", [(N, "ucfcrime-ar"), (N_XD, "xdviolence-ar")])
@@ -136,8 +164,9 @@ def test_npz_ids_in_shuffled_order_give_the_canonical_record(tmp_path, S, record
     rng = np.random.default_rng(2)
     rows, cols = rng.permutation(N), rng.permutation(N)
     p = tmp_path / "s.npz"
-    np.savez(p, arr_0=S[np.ix_(rows, cols)], text_ids=np.array(IDS)[rows],
-             video_ids=np.array(IDS)[cols])
+    np.savez(
+        p, arr_0=S[np.ix_(rows, cols)], text_ids=np.array(IDS)[rows], video_ids=np.array(IDS)[cols]
+    )
     r = score(p, ids=IDS)
     same_scores(r, record)
     assert r.query_ids_sha256 == sha256_lines(IDS)
@@ -232,10 +261,15 @@ def test_rules_are_ordered_and_exact_without_ties(seed):
             worse, better = (lo[m], hi[m]) if m.startswith("R@") else (hi[m], lo[m])
             assert worse - 1e-9 <= r.metrics[d][m] <= better + 1e-9
     untied = score(rng.standard_normal((N, N)))
-    assert untied.bounds["optimistic"]["metrics"] == untied.metrics == untied.bounds["pessimistic"]["metrics"]
+    assert (
+        untied.bounds["optimistic"]["metrics"]
+        == untied.metrics
+        == untied.bounds["pessimistic"]["metrics"]
+    )
 
 
 # ------------------------------------------------------------------------------- the record
+
 
 def test_json_keys_exactly_as_the_protocol(record):
     d = json.loads(record.to_json())
@@ -246,10 +280,18 @@ def test_json_keys_exactly_as_the_protocol(record):
     assert list(d["bounds"]) == ["optimistic", "pessimistic"]
     assert all(set(b) == {"metrics", "summary"} for b in d["bounds"].values())
     assert d["main_score"] == "SumR" and list(d["summary"]) == ["SumR"]
-    assert set(d["per_query"]["t2v"]) == {"higher", "tied"} and len(d["per_query"]["t2v"]["higher"]) == N
-    assert d["versions"] == {"var_bench": var_bench.__version__, "benchmark": UCFCRIME_AR.version,
-                             "record_schema": RECORD_SCHEMA}
-    assert d["query_ids_sha256"] == d["gallery_ids_sha256"] == expected_ids_sha256(UCFCRIME_AR, "test")
+    assert (
+        set(d["per_query"]["t2v"]) == {"higher", "tied"}
+        and len(d["per_query"]["t2v"]["higher"]) == N
+    )
+    assert d["versions"] == {
+        "var_bench": var_bench.__version__,
+        "benchmark": UCFCRIME_AR.version,
+        "record_schema": RECORD_SCHEMA,
+    }
+    assert (
+        d["query_ids_sha256"] == d["gallery_ids_sha256"] == expected_ids_sha256(UCFCRIME_AR, "test")
+    )
     assert d["date"].endswith("Z") and len(d["date"]) == len("2026-01-01T00:00:00Z")
     assert d["disclosure"] == {k: None for k in DISCLOSURE_KEYS}
     assert d["submission"] is None and d["submission_sha256"] is None
@@ -263,10 +305,22 @@ def test_nothing_is_rounded(record):
 
 
 def test_record_round_trips_through_json(tmp_path, S):
-    meta = pd.DataFrame({"video_id": IDS, "class": ["Abuse"] * 100 + ["Normal"] * (N - 100),
-                         "anomalous": [True] * 100 + [False] * (N - 100)})
-    r = score(S, metadata=meta, by_class=True, ci=True, replicates=200, name="mine",
-              disclosure={"checkpoint_selection": "val split"})
+    meta = pd.DataFrame(
+        {
+            "video_id": IDS,
+            "class": ["Abuse"] * 100 + ["Normal"] * (N - 100),
+            "anomalous": [True] * 100 + [False] * (N - 100),
+        }
+    )
+    r = score(
+        S,
+        metadata=meta,
+        by_class=True,
+        ci=True,
+        replicates=200,
+        name="mine",
+        disclosure={"checkpoint_selection": "val split"},
+    )
     r.save(tmp_path / "r.json")
     back = ResultRecord.load(tmp_path / "r.json")
     assert back.to_dict() == json.loads(r.to_json())
@@ -281,8 +335,13 @@ def test_file_submission_records_name_and_sha256(tmp_path, S):
 
 
 def test_by_class_and_ci(S):
-    meta = pd.DataFrame({"video_id": IDS, "class": ["Explosion"] * 140 + ["Normal"] * 150,
-                         "anomalous": [True] * 140 + [False] * 150})
+    meta = pd.DataFrame(
+        {
+            "video_id": IDS,
+            "class": ["Explosion"] * 140 + ["Normal"] * 150,
+            "anomalous": [True] * 140 + [False] * 150,
+        }
+    )
     r = score(S, metadata=meta, by_class=True, ci=True, replicates=300, seed=1)
     assert r.by_class["anomalous"]["n"] == 140 and r.by_class["normal"]["n"] == 150
     assert list(r.by_class["classes"]) == ["Explosion", "Normal"]  # spec order
@@ -315,13 +374,20 @@ def test_plain_matrix_needs_no_built_dataset(monkeypatch, S):
 
 # ------------------------------------------------------------------------------- refusals
 
-@pytest.mark.parametrize("kw, match", [
-    ({"ties": "random"}, "ties: expected one of expected, optimistic, pessimistic, got 'random'"),
-    ({"split": "dev"}, "split: expected one of train, val, test, got 'dev'"),
-    ({"direction": "a2v"}, "unknown direction: expected one of t2v, v2t"),
-    ({"disclosure": {"model_size": "big"}}, "disclosure: expected keys"),
-    ({"ids": IDS[:5]}, f"ids: expected {N} canonical ids"),
-])
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (
+            {"ties": "random"},
+            "ties: expected one of expected, optimistic, pessimistic, got 'random'",
+        ),
+        ({"split": "dev"}, "split: expected one of train, val, test, got 'dev'"),
+        ({"direction": "a2v"}, "unknown direction: expected one of t2v, v2t"),
+        ({"disclosure": {"model_size": "big"}}, "disclosure: expected keys"),
+        ({"ids": IDS[:5]}, f"ids: expected {N} canonical ids"),
+    ],
+)
 def test_bad_arguments(S, kw, match):
     with pytest.raises(InputError, match=match):
         score(S, **kw)
@@ -331,8 +397,11 @@ def test_bad_arguments(S, kw, match):
 def test_nan_and_inf_say_where(S, where):
     bad = S.copy()
     bad[where] = np.nan
-    with pytest.raises(InputError, match=rf"matrix: expected finite scores, got NaN at row {where[0]}, "
-                                         rf"column {where[1]}"):
+    with pytest.raises(
+        InputError,
+        match=rf"matrix: expected finite scores, got NaN at row {where[0]}, "
+        rf"column {where[1]}",
+    ):
         score(bad)
     bad[where] = -np.inf
     with pytest.raises(InputError, match="-Inf"):
@@ -347,6 +416,7 @@ def test_nan_in_a_per_direction_matrix_names_the_key(S):
 
 
 # ------------------------------------------------------------------------------- compare
+
 
 def test_compare_identical_entries(S, record):
     c = compare(record, S, replicates=500)
@@ -386,6 +456,7 @@ def test_compare_refuses_records_of_other_splits_or_benchmarks(S, record):
 
 # ------------------------------------------------------------------------------- peer bugs
 
+
 def test_clip4clip_issue80_ties_never_give_more_ranks_than_queries():
     """CLIP4Clip finds the diagonal with np.where(sorted == diag): ties give extra ranks."""
     S = np.zeros((N, N), np.float32)
@@ -407,7 +478,9 @@ def test_collaborative_experts_tie_at_first_place_is_not_a_miss():
 def test_mteb_5092_a_constant_model_cannot_win():
     r = score(np.ones((N, N)))
     assert r.main_value == pytest.approx(2 * sum(100 * k / N for k in RECALL_KS))
-    assert r.bounds["optimistic"]["summary"]["SumR"] == 600.0  # only the bound, never the score, is perfect
+    assert (
+        r.bounds["optimistic"]["summary"]["SumR"] == 600.0
+    )  # only the bound, never the score, is perfect
 
 
 def test_beir_105_one_documented_tie_rule_with_bounds(record):

@@ -8,8 +8,8 @@ import json
 
 import numpy as np
 import pytest
-
 from support.featuretrees import write_tree
+
 from var_bench.benchmarks import UCFCRIME_AR
 from var_bench.errors import InputError
 from var_bench.features.extraction import EXTRACTION_FILE, RANDOM_WEIGHTS
@@ -25,7 +25,9 @@ def tree(tmp_path):
     root = tmp_path / "ucf"
     lengths = {v: 6 + i for i, v in enumerate(IDS["test"])}
     rgb = write_tree(root, "ucf-crops", IDS, lengths=lengths)
-    flow = write_tree(root, "ucf-crops", IDS, stream="flow", lengths={v: t - 1 for v, t in lengths.items()})
+    flow = write_tree(
+        root, "ucf-crops", IDS, stream="flow", lengths={v: t - 1 for v, t in lengths.items()}
+    )
     return root, rgb, flow
 
 

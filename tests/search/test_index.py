@@ -7,9 +7,8 @@ import json
 
 import numpy as np
 import pytest
-import torch
-
 from training.tiny import TinyModel
+
 from var_bench.errors import InputError
 from var_bench.models.registry import register_model
 from var_bench.search import Index
@@ -39,22 +38,48 @@ def trained(shared_data, tmp_path_factory):
     root = tmp_path_factory.mktemp("search")
     home = root / "home"
     download(["ucfcrime-ar"], home=home, mirror=str(shared_data), progress=False)
-    made = synthesize(root / "tree", "ucfcrime-ar", home=home, progress=False, crops=1,
-                      snippets=16, snippet_frames=64)
+    made = synthesize(
+        root / "tree",
+        "ucfcrime-ar",
+        home=home,
+        progress=False,
+        crops=1,
+        snippets=16,
+        snippet_frames=64,
+    )
     build_features("ucfcrime-ar", made.paths["features"], home=home, progress=False)
-    result = train("tiny-vec", "ucfcrime-ar", out=root / "run", home=home, device="cpu",
-                   overrides=("train.epochs=3", "train.batch_size=64", "train.lr=0.003",
-                              "model_args.dim=64", "model_args.text=frozen"),
-                   progress=False)
-    record = evaluate(result.best_checkpoint, "ucfcrime-ar", out=root / "sub.npz", home=home, device="cpu")
+    result = train(
+        "tiny-vec",
+        "ucfcrime-ar",
+        out=root / "run",
+        home=home,
+        device="cpu",
+        overrides=(
+            "train.epochs=3",
+            "train.batch_size=64",
+            "train.lr=0.003",
+            "model_args.dim=64",
+            "model_args.text=frozen",
+        ),
+        progress=False,
+    )
+    record = evaluate(
+        result.best_checkpoint, "ucfcrime-ar", out=root / "sub.npz", home=home, device="cpu"
+    )
     S = np.load(root / "sub.npz")["t2v"]
     return {"home": home, "ckpt": result.best_checkpoint, "S": S, "record": record, "root": root}
 
 
 @pytest.fixture(scope="module")
 def index(trained):
-    return Index.build(trained["ckpt"], "ucfcrime-ar", trained["root"] / "index",
-                       home=trained["home"], device="cpu", progress=False)
+    return Index.build(
+        trained["ckpt"],
+        "ucfcrime-ar",
+        trained["root"] / "index",
+        home=trained["home"],
+        device="cpu",
+        progress=False,
+    )
 
 
 def _expected_rank(row: np.ndarray, j: int) -> float:
@@ -105,8 +130,10 @@ def test_segments_hit_the_annotated_anomalies(trained, index):
         chance += min(1.0, covered + (own.segment_snippets[1] - own.segment_snippets[0]) / T)
         assert 0 <= own.segment_s[0] < own.segment_s[1] <= T * F / index.info.fps + 1e-3
     rate, chance = hits / len(anomalous), chance / len(anomalous)
-    print(f"segment hit rate {rate:.2f} over {len(anomalous)} anomalous test videos "
-          f"(a window at random: about {chance:.2f})")
+    print(
+        f"segment hit rate {rate:.2f} over {len(anomalous)} anomalous test videos "
+        f"(a window at random: about {chance:.2f})"
+    )
     assert rate >= chance + 0.3
 
 
@@ -121,7 +148,9 @@ def test_append_equals_one_build(trained, index, tmp_path):
     assert two.info.videos == index.info.videos and len(two.info.chunks) == 2
     q = ["a man breaks a shop window at night", "two cars crash at a crossing"]
     np.testing.assert_array_equal(two.similarities(q), index.similarities(q))
-    assert [h.to_json() for h in two.search(q[0], top=5)] == [h.to_json() for h in index.search(q[0], top=5)]
+    assert [h.to_json() for h in two.search(q[0], top=5)] == [
+        h.to_json() for h in index.search(q[0], top=5)
+    ]
 
 
 def test_approximate_search_and_recall(index):
@@ -171,12 +200,15 @@ def test_a_feature_folder_of_the_other_kind_is_refused(trained, index, tmp_path)
     from var_bench.search import FolderGallery, Gallery
 
     stems = index.info.videos[:3]  # indexed already: accepted means nothing to add
-    synthetic = FolderGallery(UCFCRIME_AR, _copy_videos(trained["root"] / "tree", stems,
-                                                        tmp_path / "synthetic", marker=True))
+    synthetic = FolderGallery(
+        UCFCRIME_AR,
+        _copy_videos(trained["root"] / "tree", stems, tmp_path / "synthetic", marker=True),
+    )
     assert synthetic.identity["synthetic"] is True
     assert index.add(Gallery(synthetic, synthetic.identity), progress=False) == 0
-    real = FolderGallery(UCFCRIME_AR, _copy_videos(trained["root"] / "tree", stems,
-                                                   tmp_path / "real", marker=False))
+    real = FolderGallery(
+        UCFCRIME_AR, _copy_videos(trained["root"] / "tree", stems, tmp_path / "real", marker=False)
+    )
     assert real.identity["synthetic"] is False
     with pytest.raises(InputError, match="expected features like the indexed ones"):
         index.add(Gallery(real, real.identity), progress=False)
@@ -201,8 +233,18 @@ def test_cli_search_json_and_html(trained, index, tmp_path, capsys):
 
     page = tmp_path / "r.html"
     with pytest.raises(SystemExit) as e:
-        main(["search", str(index.folder), "a fire in a building", "--top", "3", "--json",
-              "--html", str(page)])
+        main(
+            [
+                "search",
+                str(index.folder),
+                "a fire in a building",
+                "--top",
+                "3",
+                "--json",
+                "--html",
+                str(page),
+            ]
+        )
     out = capsys.readouterr().out
     assert e.value.code == 0, out
     hits = json.loads(out)

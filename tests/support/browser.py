@@ -22,19 +22,33 @@ TOLERANCE = 10  # per channel: anti-aliasing leaves line cores at their exact co
 def chromium() -> str:
     found = str(CHROMIUM) if CHROMIUM.is_file() else shutil.which("chromium")
     if not found:
-        pytest.skip("Chromium not found at /usr/bin/chromium or on PATH (Debian: apt-get install "
-                    "chromium); the browser test renders the page with it")
+        pytest.skip(
+            "Chromium not found at /usr/bin/chromium or on PATH (Debian: apt-get install "
+            "chromium); the browser test renders the page with it"
+        )
     return found
 
 
-def run_chromium(tmp_path: Path, page: Path, width: int, height: int, *extra: str,
-                 tag: str = "") -> subprocess.CompletedProcess:
+def run_chromium(
+    tmp_path: Path, page: Path, width: int, height: int, *extra: str, tag: str = ""
+) -> subprocess.CompletedProcess:
     cmd = [
-        chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={tmp_path / f'profile{tag}'}",
-        f"--window-size={width},{height}", "--force-device-scale-factor=1", "--hide-scrollbars",
-        "--host-resolver-rules=MAP * ~NOTFOUND", *extra, page.as_uri(),
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / f'profile{tag}'}",
+        f"--window-size={width},{height}",
+        "--force-device-scale-factor=1",
+        "--hide-scrollbars",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        *extra,
+        page.as_uri(),
     ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=90)
 
@@ -43,7 +57,9 @@ def screenshot(tmp_path: Path, page: Path, width: int, height: int) -> np.ndarra
     """(height, width, 3) RGB pixels of ``page`` rendered at ``width`` x ``height``."""
     png = tmp_path / f"shot-{page.stem}-{width}x{height}.png"
     shot = run_chromium(tmp_path, page, width, height, f"--screenshot={png}", tag=f"{width}")
-    assert png.is_file(), f"chromium wrote no screenshot (rc {shot.returncode}): {shot.stderr[-800:]}"
+    assert png.is_file(), (
+        f"chromium wrote no screenshot (rc {shot.returncode}): {shot.stderr[-800:]}"
+    )
     with Image.open(png) as img:
         return np.asarray(img.convert("RGB"))
 

@@ -19,12 +19,30 @@ import numpy as np
 from var_bench.benchmarks import Layout
 from var_bench.features.layouts import all_layouts
 
-DIMS = {"ucf-crops": 1024, "ucf-rtfm": 2048, "xd-i3d": 1024, "xd-vggish": 128,
-        "vadclip-ucf": 512, "pel4vad-ucf": 1024, "tevad-text-ucf": 768,
-        "xd-tevad": 1024, "vadclip-xd": 512, "tevad-text-xd": 768}
-CROPS = {"ucf-crops": 10, "ucf-rtfm": 10, "xd-i3d": 5, "xd-vggish": 1,
-         "vadclip-ucf": 10, "pel4vad-ucf": 10, "tevad-text-ucf": 1,
-         "xd-tevad": 5, "vadclip-xd": 10, "tevad-text-xd": 1}
+DIMS = {
+    "ucf-crops": 1024,
+    "ucf-rtfm": 2048,
+    "xd-i3d": 1024,
+    "xd-vggish": 128,
+    "vadclip-ucf": 512,
+    "pel4vad-ucf": 1024,
+    "tevad-text-ucf": 768,
+    "xd-tevad": 1024,
+    "vadclip-xd": 512,
+    "tevad-text-xd": 768,
+}
+CROPS = {
+    "ucf-crops": 10,
+    "ucf-rtfm": 10,
+    "xd-i3d": 5,
+    "xd-vggish": 1,
+    "vadclip-ucf": 10,
+    "pel4vad-ucf": 10,
+    "tevad-text-ucf": 1,
+    "xd-tevad": 5,
+    "vadclip-xd": 10,
+    "tevad-text-xd": 1,
+}
 
 
 def _class(video_id: str, up: str) -> str:
@@ -40,16 +58,25 @@ def layout(name: str) -> Layout:
     return all_layouts()[name]
 
 
-def path_of(root: Path, layout_name: str, split: str, video_id: str, crop: int = 0,
-            stream: str = "rgb") -> Path:
+def path_of(
+    root: Path, layout_name: str, split: str, video_id: str, crop: int = 0, stream: str = "rgb"
+) -> Path:
     """Where ``layout_name`` keeps crop ``crop`` of ``video_id``: the layout's declared tree."""
     up = "test" if split == "test" else "train"
     return root / layout(layout_name).path(stream, up, video_id, crop, _class(video_id, up))
 
 
-def write_tree(root: Path, name: str, ids: dict[str, list[str]], *, stream: str = "rgb",
-               lengths: dict[str, int] | None = None, T: int = 5, seed: int = 0,
-               dtype: str = "float32") -> dict[str, np.ndarray]:
+def write_tree(
+    root: Path,
+    name: str,
+    ids: dict[str, list[str]],
+    *,
+    stream: str = "rgb",
+    lengths: dict[str, int] | None = None,
+    T: int = 5,
+    seed: int = 0,
+    dtype: str = "float32",
+) -> dict[str, np.ndarray]:
     """Write one stream of ``ids`` in layout ``name`` under ``root``; returns what was written.
 
     ``lengths``: T per video id (default ``T`` + the video's position mod 3, so lengths vary).

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -81,33 +81,106 @@ def _write_inputs(folder: Path) -> dict[str, Path]:
 #: name -> (argv after ``var-bench``, in which {in:X}, {rec:X} and {dir:X} name an input file, a
 #: record written by an earlier case and a folder of records).
 CASES: dict[str, list[str]] = {
-    "score-ucf-ties": ["score", "{in:ucf-ties}", "--json", "{rec:ucf-ties}", "--name", "ties",
-                       "--ci", "--replicates", REPS, "--seed", "3"],
-    "score-ucf-dup": ["score", "{in:ucf-dup}", "--json", "{rec:ucf-dup}", "--name", "dup",
-                      "--disclose", "checkpoint_selection=val split"],
+    "score-ucf-ties": [
+        "score",
+        "{in:ucf-ties}",
+        "--json",
+        "{rec:ucf-ties}",
+        "--name",
+        "ties",
+        "--ci",
+        "--replicates",
+        REPS,
+        "--seed",
+        "3",
+    ],
+    "score-ucf-dup": [
+        "score",
+        "{in:ucf-dup}",
+        "--json",
+        "{rec:ucf-dup}",
+        "--name",
+        "dup",
+        "--disclose",
+        "checkpoint_selection=val split",
+    ],
     "score-ucf-fp16": ["score", "{in:ucf-fp16}", "--json", "{rec:ucf-fp16}", "--name", "half"],
-    "score-ucf-dirs": ["score", "{in:ucf-dirs}", "--json", "{rec:ucf-dirs}", "--name", "dirs",
-                       "--ties", "pessimistic"],
+    "score-ucf-dirs": [
+        "score",
+        "{in:ucf-dirs}",
+        "--json",
+        "{rec:ucf-dirs}",
+        "--name",
+        "dirs",
+        "--ties",
+        "pessimistic",
+    ],
     "score-ucf-t2v": ["score", "{in:ucf-t2v}", "--json", "{rec:ucf-t2v}"],
     "score-ucf-ties-v2t": ["score", "{in:ucf-ties}", "--direction", "v2t", "--ties", "optimistic"],
-    "score-xd": ["score", "{in:xd}", "--json", "{rec:xd}", "--name", "xd-a", "--ci",
-                 "--replicates", REPS],
+    "score-xd": [
+        "score",
+        "{in:xd}",
+        "--json",
+        "{rec:xd}",
+        "--name",
+        "xd-a",
+        "--ci",
+        "--replicates",
+        REPS,
+    ],
     "score-xd-b": ["score", "{in:xd-b}", "--json", "{rec:xd-b}", "--name", "xd-b"],
     "score-xd-a2v": ["score", "{in:xd-a2v}", "--json", "{rec:xd-a2v}"],
     "compare-ucf-perm": ["compare", "{rec:ucf-ties}", "{rec:ucf-dup}", "--replicates", REPS],
-    "compare-ucf-boot": ["compare", "{in:ucf-fp16}", "{rec:ucf-dup}", "--method", "bootstrap",
-                         "--replicates", REPS, "--seed", "5"],
+    "compare-ucf-boot": [
+        "compare",
+        "{in:ucf-fp16}",
+        "{rec:ucf-dup}",
+        "--method",
+        "bootstrap",
+        "--replicates",
+        REPS,
+        "--seed",
+        "5",
+    ],
     "compare-xd": ["compare", "{rec:xd}", "{rec:xd-b}", "--replicates", REPS],
     "leaderboard-ucf-md": ["leaderboard", "ucfcrime-ar", "--results", "{dir:ucf}"],
-    "leaderboard-ucf-tier-md": ["leaderboard", "ucfcrime-ar", "--results", "{dir:ucf}",
-                                "--order", "tier"],
-    "leaderboard-ucf-json": ["leaderboard", "ucfcrime-ar", "--results", "{dir:ucf}",
-                             "--format", "json"],
-    "leaderboard-ucf-html": ["leaderboard", "ucfcrime-ar", "--results", "{dir:ucf}",
-                             "--format", "html"],
+    "leaderboard-ucf-tier-md": [
+        "leaderboard",
+        "ucfcrime-ar",
+        "--results",
+        "{dir:ucf}",
+        "--order",
+        "tier",
+    ],
+    "leaderboard-ucf-json": [
+        "leaderboard",
+        "ucfcrime-ar",
+        "--results",
+        "{dir:ucf}",
+        "--format",
+        "json",
+    ],
+    "leaderboard-ucf-html": [
+        "leaderboard",
+        "ucfcrime-ar",
+        "--results",
+        "{dir:ucf}",
+        "--format",
+        "html",
+    ],
     "leaderboard-xd-md": ["leaderboard", "xdviolence-ar", "--results", "{dir:xd}"],
-    "report-ucf-md": ["report", "{in:ucf-ties}", "-b", "ucfcrime-ar", "--format", "md",
-                      "--compare", "{rec:ucf-dup}", "--results", "{dir:ucf}"],
+    "report-ucf-md": [
+        "report",
+        "{in:ucf-ties}",
+        "-b",
+        "ucfcrime-ar",
+        "--format",
+        "md",
+        "--compare",
+        "{rec:ucf-dup}",
+        "--results",
+        "{dir:ucf}",
+    ],
     "report-ucf-json": ["report", "{in:ucf-dup}", "-b", "ucfcrime-ar", "--json"],
     "report-xd-md": ["report", "{rec:xd}", "-b", "xdviolence-ar", "--format", "md"],
     "export-codalab": ["export", "{rec:ucf-dup}", "--to", "codalab", "--output", "{out}"],
@@ -134,8 +207,9 @@ def normalise(text: str, work: Path) -> str:
     return text
 
 
-def run_cases(work: Path, invoke: Callable[[list[str]], tuple[int, str]],
-              names: list[str] | None = None) -> dict[str, str]:
+def run_cases(
+    work: Path, invoke: Callable[[list[str]], tuple[int, str]], names: list[str] | None = None
+) -> dict[str, str]:
     """Run every case (or ``names``) in order with ``invoke(argv) -> (exit code, output)``;
     return ``{file name: normalised text}`` (printed outputs, records, exported files)."""
     inputs = _write_inputs(work / "in")

@@ -32,11 +32,11 @@ import re
 import socket
 import threading
 from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
-from typing import Iterator, Mapping, Sequence
 from urllib.parse import quote, unquote, urlsplit
 
 __all__ = ["Fault", "FolderServer", "Request", "serve_folder"]
@@ -45,8 +45,14 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 # Kinds of fault; the constructors on Fault are the public way to make one.
 _ERROR, _DROP, _CORRUPT, _TRUNCATE, _IGNORE_RANGE, _STALL, _TRICKLE = (
-    "error", "drop", "corrupt", "truncate", "ignore_range", "stall", "trickle")
-
+    "error",
+    "drop",
+    "corrupt",
+    "truncate",
+    "ignore_range",
+    "stall",
+    "trickle",
+)
 
 
 @dataclass(frozen=True)
@@ -64,37 +70,37 @@ class Fault:
     seconds: float = 0.0
 
     @classmethod
-    def error(cls, status: int, times: int | None = None) -> "Fault":
+    def error(cls, status: int, times: int | None = None) -> Fault:
         """Answer ``status`` (e.g. 500, 503, 429, 404) with a short text body."""
         return cls(_ERROR, times, status=status)
 
     @classmethod
-    def drop(cls, times: int | None = 1, fraction: float = 0.5) -> "Fault":
+    def drop(cls, times: int | None = 1, fraction: float = 0.5) -> Fault:
         """Announce the full ``Content-Length``, send ``fraction`` of the body, close the socket."""
         return cls(_DROP, times, fraction=fraction)
 
     @classmethod
-    def corrupt(cls, times: int | None = None) -> "Fault":
+    def corrupt(cls, times: int | None = None) -> Fault:
         """Serve the right number of bytes with one byte (the middle one) flipped."""
         return cls(_CORRUPT, times)
 
     @classmethod
-    def truncate(cls, times: int | None = None, fraction: float = 0.5) -> "Fault":
+    def truncate(cls, times: int | None = None, fraction: float = 0.5) -> Fault:
         """Serve only the first ``fraction`` of the file, as if that were the whole file."""
         return cls(_TRUNCATE, times, fraction=fraction)
 
     @classmethod
-    def ignore_range(cls, times: int | None = None) -> "Fault":
+    def ignore_range(cls, times: int | None = None) -> Fault:
         """Answer ``200`` with the whole file even when the request asks for a ``Range``."""
         return cls(_IGNORE_RANGE, times)
 
     @classmethod
-    def stall(cls, seconds: float, times: int | None = 1) -> "Fault":
+    def stall(cls, seconds: float, times: int | None = 1) -> Fault:
         """Send the headers, then nothing for ``seconds`` (or until the server stops); close."""
         return cls(_STALL, times, seconds=seconds)
 
     @classmethod
-    def trickle(cls, seconds: float, times: int | None = None) -> "Fault":
+    def trickle(cls, seconds: float, times: int | None = None) -> Fault:
         """Send the body one byte every ``seconds`` (a server that never quite times out)."""
         return cls(_TRICKLE, times, seconds=seconds)
 
@@ -128,8 +134,12 @@ class FolderServer:
         handler = type("_Handler", (_Handler,), {"owner": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="folder-server",
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            name="folder-server",
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        )
 
     @property
     def port(self) -> int:
@@ -165,7 +175,7 @@ class FolderServer:
             self.hits.clear()
             self.requests.clear()
 
-    def start(self) -> "FolderServer":
+    def start(self) -> FolderServer:
         self._thread.start()
         return self
 
@@ -192,8 +202,10 @@ class FolderServer:
 
 
 @contextlib.contextmanager
-def serve_folder(root: str | Path, faults: Mapping[str, Fault | Sequence[Fault]] | None = None,
-                 ) -> Iterator[FolderServer]:
+def serve_folder(
+    root: str | Path,
+    faults: Mapping[str, Fault | Sequence[Fault]] | None = None,
+) -> Iterator[FolderServer]:
     """Serve ``root`` on 127.0.0.1 (an ephemeral port) for the duration of the ``with`` block."""
     server = FolderServer(Path(root), faults).start()
     try:
@@ -228,7 +240,7 @@ class _Handler(BaseHTTPRequestHandler):
         kind = fault.kind if fault is not None else None
         if kind == _CORRUPT and data:
             mid = len(data) // 2
-            data = data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1:]
+            data = data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1 :]
         elif kind == _TRUNCATE:
             data = data[: int(len(data) * fault.fraction)]
 
@@ -239,7 +251,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._status(416, head, {"Content-Range": f"bytes */{len(data)}"})
             if span is not None:
                 start, end = span
-                status, body = 206, data[start:end + 1]
+                status, body = 206, data[start : end + 1]
                 extra = {"Content-Range": f"bytes {start}-{end}/{len(data)}"}
 
         self.send_response(status)
@@ -258,7 +270,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._hang_up()
         if kind == _TRICKLE:
             for i in range(len(body)):
-                self.wfile.write(body[i:i + 1])
+                self.wfile.write(body[i : i + 1])
                 self.wfile.flush()
                 if self.owner._stopping.wait(fault.seconds):
                     break

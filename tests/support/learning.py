@@ -14,13 +14,34 @@ def chance_sumr(benchmark: str) -> float:
     return 2 * sum(100.0 * k / n for k in RECALL_KS)
 
 
-def train_and_score(model: str, benchmark: str, home: Path, out: Path, *, config: str,
-                    overrides: tuple[str, ...] = ()):
+def train_and_score(
+    model: str,
+    benchmark: str,
+    home: Path,
+    out: Path,
+    *,
+    config: str,
+    overrides: tuple[str, ...] = (),
+):
     """``var-bench train`` then ``var-bench evaluate`` (library calls); returns the test record."""
     from var_bench.training.evaluate import evaluate
     from var_bench.training.trainer import train
 
-    result = train(model, benchmark, config=config, out=out, home=home, device="cpu",
-                   overrides=overrides, progress=False)
-    return evaluate(result.checkpoint, benchmark, split="test", out=out / "submission.npz", home=home,
-                    device="cpu")
+    result = train(
+        model,
+        benchmark,
+        config=config,
+        out=out,
+        home=home,
+        device="cpu",
+        overrides=overrides,
+        progress=False,
+    )
+    return evaluate(
+        result.checkpoint,
+        benchmark,
+        split="test",
+        out=out / "submission.npz",
+        home=home,
+        device="cpu",
+    )

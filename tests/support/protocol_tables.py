@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
-from support.paths import SHARED
 
 import pytest
 
+from support.paths import SHARED
 from var_bench.benchmarks import get_benchmark
 
 PROTOCOL = SHARED / "spec" / "protocol.md"

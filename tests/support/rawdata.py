@@ -15,11 +15,10 @@ from pathlib import Path
 
 import openpyxl
 
-from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR, BenchmarkSpec
-from var_bench.fsutil import sha256_lines
-from var_bench.benchmarks import source
+from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR, BenchmarkSpec, source
 from var_bench.benchmarks.kit import ValidationRule
 from var_bench.data.splits import SplitInfo
+from var_bench.fsutil import sha256_lines
 
 RULE = ValidationRule("train", "class", 10)
 
@@ -74,8 +73,13 @@ UCF_TEST = [
 
 
 def make_ucf(folder: Path) -> RawFixture:
-    spec = replace(UCFCRIME_AR, upstream_class_counts={
-        "train": {"Abuse": 3, "Arrest": 1, "Normal": 3}, "test": {"Abuse": 1, "Normal": 2}})
+    spec = replace(
+        UCFCRIME_AR,
+        upstream_class_counts={
+            "train": {"Abuse": 3, "Arrest": 1, "Normal": 3},
+            "test": {"Abuse": 1, "Normal": 2},
+        },
+    )
     raw = {role: _path(folder, spec, role) for role in spec.sources}
     _xlsx(raw["captions_train"], "sheet1", UCF_TRAIN)
     _xlsx(raw["captions_test"], "Sheet1", UCF_TEST, extra_cols=2)
@@ -83,16 +87,21 @@ def make_ucf(folder: Path) -> RawFixture:
     raw["annotation_test"].write_text(
         "Abuse028_x264.mp4  Abuse  165  240  -1  -1  \n"
         "Normal_Videos_003_x264.mp4  Normal  -1  -1  -1  -1  \n"
-        "Normal_Videos_006_x264.mp4\tNormal\t-1\t-1\t-1\t-1\n")
+        "Normal_Videos_006_x264.mp4\tNormal\t-1\t-1\t-1\t-1\n"
+    )
     raw["frames_test"].write_text(  # 230 frames: the segment end (240) runs past it
         "Abuse/Abuse028_x264.mp4 230 Abuse 165 240 -1 -1 \n"
         "Testing_Normal_Videos_Anomaly/Normal_Videos_003_x264.mp4 530 Normal -1 -1 -1 -1 \n"
-        "Testing_Normal_Videos_Anomaly/Normal_Videos_006_x264.mp4 1799 Normal -1 -1 -1 -1 \n")
+        "Testing_Normal_Videos_Anomaly/Normal_Videos_006_x264.mp4 1799 Normal -1 -1 -1 -1 \n"
+    )
     stems = [Path(n.strip()).stem for n, _, _ in UCF_TRAIN]
     by_class = {"Abuse": stems[:3], "Arrest": stems[3:4], "Normal": stems[4:]}
     val = _val(by_class)
-    expected = {"train": [s for s in stems if s not in val], "val": [s for s in stems if s in val],
-                "test": [Path(n.strip()).stem for n, _, _ in UCF_TEST]}
+    expected = {
+        "train": [s for s in stems if s not in val],
+        "val": [s for s in stems if s in val],
+        "test": [Path(n.strip()).stem for n, _, _ in UCF_TEST],
+    }
     info = SplitInfo(spec.name, RULE, {k: sha256_lines(v) for k, v in expected.items()})
     return RawFixture(spec, raw, info, expected)
 
@@ -113,20 +122,35 @@ XD_TEST = [
 
 
 def make_xd(folder: Path) -> RawFixture:
-    spec = replace(XDVIOLENCE_AR, upstream_class_counts={
-        "train": {"Shooting": 1, "Fighting": 1, "Explosion": 1, "Riot": 1, "Normal": 2},
-        "test": {"Explosion": 1, "Riot": 1, "Normal": 1}})
+    spec = replace(
+        XDVIOLENCE_AR,
+        upstream_class_counts={
+            "train": {"Shooting": 1, "Fighting": 1, "Explosion": 1, "Riot": 1, "Normal": 2},
+            "test": {"Explosion": 1, "Riot": 1, "Normal": 1},
+        },
+    )
     raw = {role: _path(folder, spec, role) for role in spec.sources}
-    raw["list_train"].write_text("".join(
-        f"/media/peng/Samsung_T5/vggish-features/train/{v}__vggish.npy\n" for v in XD_TRAIN))
-    raw["list_test"].write_text("".join(  # Windows separators and CRLF, as some lists have
-        f"G:\\vggish-features\\test\\{v}__vggish.npy\r\n" for v in XD_TEST))
-    raw["annotation_test"].write_text(
-        f"{XD_TEST[0]}.mp4 157 180 185 244\n{XD_TEST[1]} 20 772\n")
-    by_class = {"Shooting": XD_TRAIN[:1], "Fighting": XD_TRAIN[1:2], "Explosion": XD_TRAIN[2:3],
-                "Riot": XD_TRAIN[3:4], "Normal": XD_TRAIN[4:]}
+    raw["list_train"].write_text(
+        "".join(f"/media/peng/Samsung_T5/vggish-features/train/{v}__vggish.npy\n" for v in XD_TRAIN)
+    )
+    raw["list_test"].write_text(
+        "".join(  # Windows separators and CRLF, as some lists have
+            f"G:\\vggish-features\\test\\{v}__vggish.npy\r\n" for v in XD_TEST
+        )
+    )
+    raw["annotation_test"].write_text(f"{XD_TEST[0]}.mp4 157 180 185 244\n{XD_TEST[1]} 20 772\n")
+    by_class = {
+        "Shooting": XD_TRAIN[:1],
+        "Fighting": XD_TRAIN[1:2],
+        "Explosion": XD_TRAIN[2:3],
+        "Riot": XD_TRAIN[3:4],
+        "Normal": XD_TRAIN[4:],
+    }
     val = _val(by_class)
-    expected = {"train": [v for v in XD_TRAIN if v not in val],
-                "val": [v for v in XD_TRAIN if v in val], "test": list(XD_TEST)}
+    expected = {
+        "train": [v for v in XD_TRAIN if v not in val],
+        "val": [v for v in XD_TRAIN if v in val],
+        "test": list(XD_TEST),
+    }
     info = SplitInfo(spec.name, RULE, {k: sha256_lines(v) for k, v in expected.items()})
     return RawFixture(spec, raw, info, expected)

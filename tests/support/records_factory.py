@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.scoring.stats.breakdown import by_class as breakdown_by_class
+from var_bench.scoring.record import DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecord
 from var_bench.scoring.stats import bootstrap
+from var_bench.scoring.stats.breakdown import by_class as breakdown_by_class
 from var_bench.tasks.retrieval import ranks
 from var_bench.tasks.retrieval.counts import RankCounts
-from var_bench.scoring.record import DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecord
 
 #: The id-list hash the fake checksum lookup below accepts.
 FAKE_IDS_SHA256 = "f" * 64
@@ -24,7 +24,9 @@ def fake_ids_hash(spec: BenchmarkSpec, split: str) -> str:
     return FAKE_IDS_SHA256
 
 
-def random_counts(n: int, rng: np.random.Generator, skill: float, tie_rate: float = 0.0) -> RankCounts:
+def random_counts(
+    n: int, rng: np.random.Generator, skill: float, tie_rate: float = 0.0
+) -> RankCounts:
     """b ~ geometric-ish ranks (smaller for higher ``skill``), e > 0 on about ``tie_rate`` of queries."""
     b = np.minimum(rng.geometric(skill, size=n) - 1, n - 1)
     e = np.where(rng.random(n) < tie_rate, rng.integers(1, 4, size=n), 0)
@@ -40,8 +42,9 @@ def _metadata(spec: BenchmarkSpec, rng: np.random.Generator) -> dict:
 
 def _breakdown(spec: BenchmarkSpec, per_query, ties: str, rng: np.random.Generator) -> dict:
     """The scorer's per-class breakdown for made-up classes."""
-    return breakdown_by_class(spec.task(), per_query, _metadata(spec, rng), ties,
-                              classes=spec.classes)
+    return breakdown_by_class(
+        spec.task(), per_query, _metadata(spec, rng), ties, classes=spec.classes
+    )
 
 
 def record_metadata(benchmark: str = "ucfcrime-ar", *, seed: int = 0) -> dict:
@@ -106,10 +109,17 @@ def hostile_board():
     warnings, disclosure keys and values, date, version) tries to inject HTML or Markdown."""
     from var_bench.leaderboard import build_leaderboard
 
-    record = make_record(seed=11, name=HOSTILE_NAME, warnings=["w1\n# WARN HEADING\n| x | y |"],
-                         disclosure={"test_time_normalisation": INJECTED,
-                                     "extra_training_data": '"><img src=x onerror=alert(1)>',
-                                     "checkpoint_selection": "val", "<b>key</b>": "[l](javascript:x)"})
+    record = make_record(
+        seed=11,
+        name=HOSTILE_NAME,
+        warnings=["w1\n# WARN HEADING\n| x | y |"],
+        disclosure={
+            "test_time_normalisation": INJECTED,
+            "extra_training_data": '"><img src=x onerror=alert(1)>',
+            "checkpoint_selection": "val",
+            "<b>key</b>": "[l](javascript:x)",
+        },
+    )
     record.date = "<svg/onload=alert(1)>"
     record.versions["var_bench"] = "<script>v</script>"
     return build_leaderboard("ucfcrime-ar", records=[("evil.json", record)], ids_hash=fake_ids_hash)

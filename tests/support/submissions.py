@@ -25,8 +25,10 @@ def gold_for(ids):
 def no_list_gold(ids):
     """An identity gold whose id list must never be needed (ids in canonical order are checked
     by hash)."""
+
     def fail():
         raise AssertionError("the canonical id list was loaded although the ids were canonical")
+
     return Gold.identity(IdList(len(ids), sha256_lines(ids), fail))
 
 

@@ -19,12 +19,20 @@ def frames(n: int, height: int = 48, width: int = 64, seed: int = 0) -> np.ndarr
     out = np.repeat(base[None], n, axis=0)
     for i in range(n):
         y, x = (4 + i) % (height - 12), (4 + 2 * i) % (width - 12)
-        out[i, y:y + 12, x:x + 12] = (250, 240, 30)
+        out[i, y : y + 12, x : x + 12] = (250, 240, 30)
     return out
 
 
-def write_video(path: Path, n_frames: int, *, fps: int = 30, height: int = 48, width: int = 64,
-                audio_hz: float | None = None, seed: int = 0) -> Path:
+def write_video(
+    path: Path,
+    n_frames: int,
+    *,
+    fps: int = 30,
+    height: int = 48,
+    width: int = 64,
+    audio_hz: float | None = None,
+    seed: int = 0,
+) -> Path:
     """Encode ``n_frames`` of :func:`frames` as H.264 (lossless-ish, crf 0) at ``fps``; with
     ``audio_hz`` also a 16 kHz mono AAC sine tone as long as the video."""
     import av
@@ -51,7 +59,9 @@ def write_video(path: Path, n_frames: int, *, fps: int = 30, height: int = 48, w
             tone = (0.5 * np.sin(2 * np.pi * audio_hz * t)).astype(np.float32)
             step = 1024
             for s in range(0, n, step):
-                fr = av.AudioFrame.from_ndarray(tone[None, s:s + step], format="flt", layout="mono")
+                fr = av.AudioFrame.from_ndarray(
+                    tone[None, s : s + step], format="flt", layout="mono"
+                )
                 fr.sample_rate = 16000
                 fr.pts = s
                 fr.time_base = Fraction(1, 16000)

@@ -24,8 +24,9 @@ def test_full_xd_tree_is_learnable_not_trivial(shared_data, tmp_path):
     home = tmp_path / "home"
     download("xdviolence-ar", home=home, mirror=str(shared_data))
     spec = get_benchmark("xdviolence-ar")
-    s = synthesize(tmp_path / "xd", spec.name, crops=1, snippets=8, snippet_frames=64,
-                   flow=False, home=home)
+    s = synthesize(
+        tmp_path / "xd", spec.name, crops=1, snippets=8, snippet_frames=64, flow=False, home=home
+    )
     assert s.videos == spec.upstream_counts
     record = score(ridge_matrix(s.out_dir, home=home), spec.name, home=home)
     a2v, v2a = (record.metrics[d] for d in spec.task().groups)

@@ -32,10 +32,18 @@ def test_ucf_crops_layout(built_home, tmp_path):
     assert not list(root.rglob("*.tmp"))
     marker = json.loads((root / SYNTH_MARKER).read_text())
     assert marker == s.marker
-    assert {k: marker[k] for k in ("generator", "benchmark", "seed", "snippet_frames", "crops",
-                                   "snippets", "videos")} == {
-        "generator": "var_bench.synth", "benchmark": "ucfcrime-ar", "seed": 0,
-        "snippet_frames": 16, "crops": 2, "snippets": 8, "videos": None}
+    assert {
+        k: marker[k]
+        for k in ("generator", "benchmark", "seed", "snippet_frames", "crops", "snippets", "videos")
+    } == {
+        "generator": "var_bench.synth",
+        "benchmark": "ucfcrime-ar",
+        "seed": 0,
+        "snippet_frames": 16,
+        "crops": 2,
+        "snippets": 8,
+        "videos": None,
+    }
     assert set(marker["signal"]["amplitudes"]) >= {"signal", "anomaly", "noise", "offset"}
 
 
@@ -46,8 +54,11 @@ def test_ucf_rtfm_and_flow(built_home, tmp_path):
     assert (s.out_dir / "UCF_Train_ten_crop_i3d/Abuse001_x264_i3d.npy").is_file()
     f = synthesize(tmp_path / "f", "ucfcrime-ar", flow=True, videos=1, **SMALL)
     assert _npys(f.out_dir) == sorted(
-        f"{sp}/{st}/Abuse/Abuse0{n}_x264__{k}.npy" for sp, n in (("Train", "01"), ("Test", "28"))
-        for st in ("RGB", "Flow") for k in (0, 1))
+        f"{sp}/{st}/Abuse/Abuse0{n}_x264__{k}.npy"
+        for sp, n in (("Train", "01"), ("Test", "28"))
+        for st in ("RGB", "Flow")
+        for k in (0, 1)
+    )
     with pytest.raises(InputError, match="ucf-rtfm layout has no Flow tree"):
         synthesize(tmp_path / "x", "ucfcrime-ar", layout="ucf-rtfm", flow=True)
 
@@ -56,11 +67,21 @@ def test_any_detectable_rgb_layout_is_written_from_its_declared_tree(built_home,
     """xd-tevad has no code in synth: its folders come from its tree, and the build reads it."""
     from var_bench.features import build_features
 
-    s = synthesize(tmp_path / "t", "xdviolence-ar", layout="xd-tevad", flow=False, videos=1, **SMALL)
-    assert sorted({f.split("/")[0] for f in _npys(s.out_dir)}) == ["vggish-features", "xd_test_i3d",
-                                                                  "xd_train_i3d"]
-    m = build_features("xdviolence-ar", s.paths["features"], audio=s.paths["audio"],
-                       allow_missing=True, progress=False)
+    s = synthesize(
+        tmp_path / "t", "xdviolence-ar", layout="xd-tevad", flow=False, videos=1, **SMALL
+    )
+    assert sorted({f.split("/")[0] for f in _npys(s.out_dir)}) == [
+        "vggish-features",
+        "xd_test_i3d",
+        "xd_train_i3d",
+    ]
+    m = build_features(
+        "xdviolence-ar",
+        s.paths["features"],
+        audio=s.paths["audio"],
+        allow_missing=True,
+        progress=False,
+    )
     assert m.layout == {"rgb": "xd-tevad", "audio": "xd-vggish"} and m.num_crops == 2
 
 
@@ -78,21 +99,35 @@ def test_xd_layout_ragged_and_first_n(built_home, tmp_path):
     flow = np.load(s.out_dir / "FlowTest" / f"{vid}__0.npy")
     audio = np.load(s.out_dir / "vggish-features/test" / f"{vid}__vggish.npy")
     assert rgb.shape[1] == flow.shape[1] == 1024 and audio.shape[1] == 128
-    assert rgb.shape[0] >= 16 and {flow.shape[0], audio.shape[0]} <= {rgb.shape[0], rgb.shape[0] - 1}
+    assert rgb.shape[0] >= 16 and {flow.shape[0], audio.shape[0]} <= {
+        rgb.shape[0],
+        rgb.shape[0] - 1,
+    }
     assert {d for f in files for d in [f.split("/")[0]]} == {
-        "RGB", "RGBTest", "Flow", "FlowTest", "vggish-features"}
+        "RGB",
+        "RGBTest",
+        "Flow",
+        "FlowTest",
+        "vggish-features",
+    }
     assert s.paths["audio"] == s.out_dir / "vggish-features"
 
 
 def test_ragged_happens_and_can_be_off(built_home, tmp_path):
     s = synthesize(tmp_path / "x", "xdviolence-ar", **SMALL)
-    lengths = [(np.load(p).shape[0], np.load(str(p).replace("RGB", "Flow")).shape[0])
-               for p in s.out_dir.glob("RGB*/*__0.npy")]
+    lengths = [
+        (np.load(p).shape[0], np.load(str(p).replace("RGB", "Flow")).shape[0])
+        for p in s.out_dir.glob("RGB*/*__0.npy")
+    ]
     assert any(r != f for r, f in lengths)
     s = synthesize(tmp_path / "y", "xdviolence-ar", ragged=False, flow=False, **SMALL)
     for p in s.out_dir.glob("RGB*/*__0.npy"):
-        a = np.load(s.out_dir / "vggish-features" / ("test" if "Test" in p.parent.name else "train")
-                    / p.name.replace("__0.npy", "__vggish.npy"))
+        a = np.load(
+            s.out_dir
+            / "vggish-features"
+            / ("test" if "Test" in p.parent.name else "train")
+            / p.name.replace("__0.npy", "__vggish.npy")
+        )
         assert a.shape[0] == np.load(p).shape[0]
     assert not (s.out_dir / "Flow").exists()
 
@@ -109,7 +144,8 @@ def test_deterministic_and_independent_of_videos(built_home, tmp_path):
     u1 = synthesize(tmp_path / "u1", "ucfcrime-ar", videos=1, **SMALL)
     u2 = synthesize(tmp_path / "u2", "ucfcrime-ar", videos=1, **SMALL)
     assert [(u1.out_dir / f).read_bytes() for f in _npys(u1.out_dir)] == [
-        (u2.out_dir / f).read_bytes() for f in _npys(u2.out_dir)]
+        (u2.out_dir / f).read_bytes() for f in _npys(u2.out_dir)
+    ]
 
 
 def test_anomaly_direction_exactly_in_labelled_snippets(built_home, tmp_path):
@@ -135,12 +171,15 @@ def test_refuses_foreign_folder_and_rewrites_own(built_home, tmp_path):
     assert len(_npys(s2.out_dir)) == s2.files < s.files
 
 
-@pytest.mark.parametrize("kw, msg", [
-    ({"videos": 0}, "videos: expected a positive integer, got 0"),
-    ({"crops": 1.5}, "crops: expected a positive integer"),
-    ({"layout": "xd-i3d"}, "layout: expected one of ucf-crops, ucf-rtfm"),
-    ({"loudness": 1.0}, "amplitudes: expected any of"),
-])
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        ({"videos": 0}, "videos: expected a positive integer, got 0"),
+        ({"crops": 1.5}, "crops: expected a positive integer"),
+        ({"layout": "xd-i3d"}, "layout: expected one of ucf-crops, ucf-rtfm"),
+        ({"loudness": 1.0}, "amplitudes: expected any of"),
+    ],
+)
 def test_bad_input_is_one_line(built_home, tmp_path, kw, msg):
     with pytest.raises(InputError, match=msg):
         synthesize(tmp_path / "t", "ucfcrime-ar", **kw)

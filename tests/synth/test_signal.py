@@ -2,17 +2,25 @@ import numpy as np
 import pytest
 
 from var_bench.synth.check import ridge_similarity
-from var_bench.tasks.retrieval import count_direction, summarise
 from var_bench.synth.signal import (
-    Amplitudes, annotated_mask, anomaly_direction, projection, random_mask, rng_for,
-    snippet_labels, stream_features, unit_latent)
+    Amplitudes,
+    annotated_mask,
+    anomaly_direction,
+    projection,
+    random_mask,
+    rng_for,
+    snippet_labels,
+    stream_features,
+    unit_latent,
+)
+from var_bench.tasks.retrieval import count_direction, summarise
 
 
 def test_label_rule_half_open_and_union():
     # F = 16: [157,180) + [185,244): snippet 11 = [176,192) holds 4 + 7 = 11 >= 8 frames.
     labels = snippet_labels([(157, 180), (185, 244)], 17, 16)
     assert np.flatnonzero(labels).tolist() == [10, 11, 12, 13, 14]
-    assert snippet_labels([(0, 8)], 2, 16).tolist() == [True, False]   # exactly half counts
+    assert snippet_labels([(0, 8)], 2, 16).tolist() == [True, False]  # exactly half counts
     assert snippet_labels([(0, 7)], 2, 16).tolist() == [False, False]
     assert snippet_labels([(20, 500)], 3, 16).tolist() == [False, True, True]  # past T ignored
 
@@ -61,11 +69,11 @@ def test_signal_is_learnable_but_not_trivial():
     for i, c in enumerate(content):
         rng = rng_for(0, "video", i)
         mask = random_mask(rng, int(rng.integers(8, 17)))
-        pooled.append(stream_features(rng, mask, 1, c @ p, u if i % 2 else None, amp,
-                                      amp.signal).mean((0, 1)))
+        pooled.append(
+            stream_features(rng, mask, 1, c @ p, u if i % 2 else None, amp, amp.signal).mean((0, 1))
+        )
     pooled = np.array(pooled, dtype=np.float64)
-    sim = ridge_similarity(content[:n_train], pooled[:n_train], content[n_train:],
-                           pooled[n_train:])
+    sim = ridge_similarity(content[:n_train], pooled[:n_train], content[n_train:], pooled[n_train:])
     m = summarise(count_direction(sim, True))
     assert m["R@10"] > 5 * 100 * 10 / n_test  # five times chance (R@10 chance = 3.3 %)
     assert m["R@1"] < 90

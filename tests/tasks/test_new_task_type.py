@@ -61,8 +61,10 @@ def test_score_record_compare(bench, tmp_path):
 
 
 def test_leaderboard_and_report(bench, tmp_path):
-    records = [(f"{n}.json", var_bench.score(_matrix(s, g), NAME, name=n))
-               for n, s, g in (("poor", 1, 0.5), ("good", 0, 3.0), ("fair", 2, 1.5))]
+    records = [
+        (f"{n}.json", var_bench.score(_matrix(s, g), NAME, name=n))
+        for n, s, g in (("poor", 1, 0.5), ("good", 0, 3.0), ("fair", 2, 1.5))
+    ]
     board = build_leaderboard(NAME, records=records)
     assert [e.method for e in board.entries] == ["good", "fair", "poor"]
     assert board.entries[0].tier == 1 and board.entries[-1].tier == 3

@@ -36,8 +36,9 @@ def test_roundtrip_skips_frozen_and_handles_tied(tmp_path):
     opt = torch.optim.Adam(net.parameters(), lr=0.1)
     net.a(torch.randn(2, 3)).sum().backward()
     opt.step()
-    folder = ckpt.save_checkpoint(tmp_path / "c", net, config={"model": "net"}, context={},
-                                  state={"epoch": 3}, optimizer=opt)
+    folder = ckpt.save_checkpoint(
+        tmp_path / "c", net, config={"model": "net"}, context={}, state={"epoch": 3}, optimizer=opt
+    )
     assert ckpt.is_checkpoint(folder)
     saved = json.loads((folder / ckpt.STATE_FILE).read_text())
     assert saved["epoch"] == 3 and "param_groups" in saved["optimizer"]
@@ -59,7 +60,9 @@ def test_roundtrip_skips_frozen_and_handles_tied(tmp_path):
 
 
 def test_mismatched_weights_refused(tmp_path):
-    folder = ckpt.save_checkpoint(tmp_path / "c", nn.Linear(3, 4), config={"model": "x"}, context={})
+    folder = ckpt.save_checkpoint(
+        tmp_path / "c", nn.Linear(3, 4), config={"model": "x"}, context={}
+    )
     with pytest.raises(DataError, match="missing"):
         ckpt.load_model_weights(nn.Sequential(nn.Linear(3, 4)), folder)
     with pytest.raises(InputError, match="expected a checkpoint folder"):
@@ -67,14 +70,21 @@ def test_mismatched_weights_refused(tmp_path):
 
 
 def test_incomplete_checkpoint_is_not_a_checkpoint(tmp_path):
-    folder = ckpt.save_checkpoint(tmp_path / "c", nn.Linear(2, 2), config={"model": "x"}, context={})
+    folder = ckpt.save_checkpoint(
+        tmp_path / "c", nn.Linear(2, 2), config={"model": "x"}, context={}
+    )
     (folder / ckpt.STATE_FILE).unlink()
     assert not ckpt.is_checkpoint(folder)
 
 
 def test_no_pickle_anywhere(tmp_path):
-    folder = ckpt.save_checkpoint(tmp_path / "c", nn.Linear(2, 2), config={"model": "x"},
-                                  context={}, optimizer=torch.optim.Adam(nn.Linear(2, 2).parameters()))
+    folder = ckpt.save_checkpoint(
+        tmp_path / "c",
+        nn.Linear(2, 2),
+        config={"model": "x"},
+        context={},
+        optimizer=torch.optim.Adam(nn.Linear(2, 2).parameters()),
+    )
     for f in folder.iterdir():
         head = f.read_bytes()[:2]
         assert head != b"\x80\x02" and not f.name.endswith((".pt", ".pth", ".bin")), f
@@ -84,13 +94,22 @@ def test_no_pickle_anywhere(tmp_path):
 # Every bad value is refused by type and range when the checkpoint is read, in one InputError
 # line, before any model is built or any weight file is unpickled.
 
-GOOD_CTX = {"benchmark": "ucfcrime-ar", "query_modality": "text", "streams": ["rgb"],
-            "dims": {"rgb": 1024}, "text_model": "x"}
+GOOD_CTX = {
+    "benchmark": "ucfcrime-ar",
+    "query_modality": "text",
+    "streams": ["rgb"],
+    "dims": {"rgb": 1024},
+    "text_model": "x",
+}
 
 
 def _saved(**edits):
-    saved = {"format": ckpt.CHECKPOINT_FORMAT, "model": "random", "config": {"model": "random"},
-             "context": dict(GOOD_CTX)}
+    saved = {
+        "format": ckpt.CHECKPOINT_FORMAT,
+        "model": "random",
+        "config": {"model": "random"},
+        "context": dict(GOOD_CTX),
+    }
     for k, v in edits.items():
         if k.startswith("ctx_"):
             saved["context"][k[4:]] = v
@@ -99,16 +118,23 @@ def _saved(**edits):
     return saved
 
 
-@pytest.mark.parametrize(("saved", "state", "needle"), [
-    (_saved(format=99), {}, "expected checkpoint format 1, got 99"),          # K10
-    (_saved(ctx_dims={"rgb": 10 ** 12}), {}, r"context.dims.rgb: expected an integer in \[1"),  # K7
-    (_saved(ctx_dims={"rgb": -3}), {}, "context.dims.rgb"),                   # K8 negative
-    (_saved(context=None), {}, "expected a 'context' object"),                # K8 no context
-    (_saved(ctx_streams="rgb"), {}, "context.streams"),                       # K8 bad streams
-    (_saved(ctx_streams=["rgb", "flow"]), {}, "expected a size for stream 'flow'"),
-    ([1, 2], {}, "expected a JSON object, got list"),                         # K8 config.json list
-    (_saved(), [], "state.json: expected a JSON object, got list"),          # K8 state.json list
-])
+@pytest.mark.parametrize(
+    ("saved", "state", "needle"),
+    [
+        (_saved(format=99), {}, "expected checkpoint format 1, got 99"),  # K10
+        (
+            _saved(ctx_dims={"rgb": 10**12}),
+            {},
+            r"context.dims.rgb: expected an integer in \[1",
+        ),  # K7
+        (_saved(ctx_dims={"rgb": -3}), {}, "context.dims.rgb"),  # K8 negative
+        (_saved(context=None), {}, "expected a 'context' object"),  # K8 no context
+        (_saved(ctx_streams="rgb"), {}, "context.streams"),  # K8 bad streams
+        (_saved(ctx_streams=["rgb", "flow"]), {}, "expected a size for stream 'flow'"),
+        ([1, 2], {}, "expected a JSON object, got list"),  # K8 config.json list
+        (_saved(), [], "state.json: expected a JSON object, got list"),  # K8 state.json list
+    ],
+)
 def test_checkpoint_configs_are_checked_before_building(tmp_path, saved, state, needle) -> None:
     """K7, K8, K10: config.json and state.json of a checkpoint."""
     with pytest.raises(InputError, match=needle):
@@ -133,20 +159,21 @@ def _weights(tmp_path: Path, case: str) -> Path:
     if case == "K3-truncated":
         p.write_bytes(bytes(raw[: len(raw) // 2]))
     elif case == "K3-header-2^62":
-        p.write_bytes((2 ** 62).to_bytes(8, "little") + bytes(raw[8:]))
+        p.write_bytes((2**62).to_bytes(8, "little") + bytes(raw[8:]))
     elif case == "K3-offsets-beyond":
         n = int.from_bytes(raw[:8], "little")
-        header = json.loads(raw[8:8 + n])
-        header["lin.bias"]["data_offsets"] = [0, 10 ** 6]
+        header = json.loads(raw[8 : 8 + n])
+        header["lin.bias"]["data_offsets"] = [0, 10**6]
         h = json.dumps(header).encode().ljust(n)
-        p.write_bytes(len(h).to_bytes(8, "little") + h + bytes(raw[8 + n:]))
+        p.write_bytes(len(h).to_bytes(8, "little") + h + bytes(raw[8 + n :]))
     elif case == "K3-pickle":
         p.write_bytes(pickle.dumps({"lin.weight": 1}))
     return folder
 
 
-@pytest.mark.parametrize("case", ["K3-truncated", "K3-header-2^62", "K3-offsets-beyond",
-                                  "K3-pickle", "K4-transposed"])
+@pytest.mark.parametrize(
+    "case", ["K3-truncated", "K3-header-2^62", "K3-offsets-beyond", "K3-pickle", "K4-transposed"]
+)
 def test_bad_safetensors_are_input_errors(tmp_path, case) -> None:
     """K3, K4: model.safetensors files that lie about their sizes, hold a pickle or a transposed
     weight."""

@@ -10,7 +10,9 @@ def config_dirs(tmp_path, monkeypatch):
     alan, base = tmp_path / "alan" / "configs", tmp_path / "base" / "configs"
     alan.mkdir(parents=True)
     base.mkdir(parents=True)
-    (alan / "alan-ucfcrime-ar.yaml").write_text("model: alan\nmodel_args: {d: 768}\ntrain: {lr: 5e-5}\n")
+    (alan / "alan-ucfcrime-ar.yaml").write_text(
+        "model: alan\nmodel_args: {d: 768}\ntrain: {lr: 5e-5}\n"
+    )
     (alan / "alan-tiny.yaml").write_text("model: alan\ntrain: {epochs: 2}\n")
     (base / "mmt-tiny.yaml").write_text("model: mmt\ntrain: {epochs: 1, batch_size: 4}\n")
     dirs = {"alan": alan, "mmt": base}
@@ -39,23 +41,39 @@ def test_unknown_name_lists_available(config_dirs):
 def test_file_and_overrides(tmp_path, config_dirs):
     f = tmp_path / "c.yaml"
     f.write_text("model: mmt\ntrain: {epochs: 5}\ndata: {max_snippets: 64}\n")
-    c = load_config(str(f), model="mmt", overrides=["train.epochs=3", "model_args.layers=2",
-                                                     "text_model=offline", "train.grad_clip=null"])
-    assert (c.train.epochs, c.data.max_snippets, c.model_args, c.text_model) == (3, 64, {"layers": 2}, "offline")
+    c = load_config(
+        str(f),
+        model="mmt",
+        overrides=[
+            "train.epochs=3",
+            "model_args.layers=2",
+            "text_model=offline",
+            "train.grad_clip=null",
+        ],
+    )
+    assert (c.train.epochs, c.data.max_snippets, c.model_args, c.text_model) == (
+        3,
+        64,
+        {"layers": 2},
+        "offline",
+    )
     assert c.train.grad_clip is None
     assert c.source == str(f)
     with pytest.raises(InputError, match="expected model 'alan', got 'mmt'"):
         load_config(str(f), model="alan")
 
 
-@pytest.mark.parametrize("override,needle", [
-    ("train.epoch=3", "unknown config key train.epoch: expected one of epochs, "),
-    ("optim.lr=1", "unknown config key optim: expected one of model, model_args"),
-    ("data.crop=left", "data.crop: expected one of random, center, mean"),
-    ("train.amp=yes", "train.amp: expected one of auto"),
-    ("train.epochs=0", "train.epochs: expected a positive integer"),
-    ("train.lr=-1", "train.lr: expected a positive number"),
-])
+@pytest.mark.parametrize(
+    "override,needle",
+    [
+        ("train.epoch=3", "unknown config key train.epoch: expected one of epochs, "),
+        ("optim.lr=1", "unknown config key optim: expected one of model, model_args"),
+        ("data.crop=left", "data.crop: expected one of random, center, mean"),
+        ("train.amp=yes", "train.amp: expected one of auto"),
+        ("train.epochs=0", "train.epochs: expected a positive integer"),
+        ("train.lr=-1", "train.lr: expected a positive number"),
+    ],
+)
 def test_bad_keys_and_values(override, needle):
     with pytest.raises(InputError) as info:
         load_config(None, model="tiny-test", overrides=[override])
@@ -86,22 +104,40 @@ def test_trainer_options_defaults():
     c = load_config(model="tiny-test")
     assert c.train.samples_per_epoch is None and c.train.checkpoint == "best-val"
     assert c.train.refit_on_train_val is False and not c.train.selects_last
-    c = load_config(model="tiny-test", overrides=["train.samples_per_epoch=32000",
-                                                  "train.checkpoint=last"])
+    c = load_config(
+        model="tiny-test", overrides=["train.samples_per_epoch=32000", "train.checkpoint=last"]
+    )
     assert c.train.samples_per_epoch == 32000 and c.train.selects_last
-    assert load_config(model="tiny-test", overrides=["train.refit_on_train_val=true"]).train.selects_last
+    assert load_config(
+        model="tiny-test", overrides=["train.refit_on_train_val=true"]
+    ).train.selects_last
 
 
-@pytest.mark.parametrize("override,needle", [
-    ("train.samples_per_epoch=0", "train.samples_per_epoch: expected a positive integer or null, got 0"),
-    ("train.samples_per_epoch=true", "train.samples_per_epoch: expected a positive integer or null, got True"),
-    ("train.samples_per_epoch=1.5", "train.samples_per_epoch: expected a positive integer or null, got 1.5"),
-    ("train.checkpoint=best", "train.checkpoint: expected one of best-val, last, got 'best'"),
-    ("train.refit_on_train_val=yes please", "train.refit_on_train_val: expected true or false, got 'yes please'"),
-    ("train.refit_on_train_val=1", "train.refit_on_train_val: expected true or false, got 1"),
-    ("data.max_snippets=0", "data.max_snippets: expected a positive integer or null, got 0"),
-    ("train.epochs=true", "train.epochs: expected an integer, got True"),
-])
+@pytest.mark.parametrize(
+    "override,needle",
+    [
+        (
+            "train.samples_per_epoch=0",
+            "train.samples_per_epoch: expected a positive integer or null, got 0",
+        ),
+        (
+            "train.samples_per_epoch=true",
+            "train.samples_per_epoch: expected a positive integer or null, got True",
+        ),
+        (
+            "train.samples_per_epoch=1.5",
+            "train.samples_per_epoch: expected a positive integer or null, got 1.5",
+        ),
+        ("train.checkpoint=best", "train.checkpoint: expected one of best-val, last, got 'best'"),
+        (
+            "train.refit_on_train_val=yes please",
+            "train.refit_on_train_val: expected true or false, got 'yes please'",
+        ),
+        ("train.refit_on_train_val=1", "train.refit_on_train_val: expected true or false, got 1"),
+        ("data.max_snippets=0", "data.max_snippets: expected a positive integer or null, got 0"),
+        ("train.epochs=true", "train.epochs: expected an integer, got True"),
+    ],
+)
 def test_trainer_options_are_validated_at_load(override, needle):
     with pytest.raises(InputError) as info:
         load_config(model="tiny-test", overrides=[override])
@@ -109,8 +145,12 @@ def test_trainer_options_are_validated_at_load(override, needle):
 
 
 def test_refit_refuses_patience():
-    with pytest.raises(InputError, match="train.patience: expected null with train.refit_on_train_val"):
-        load_config(model="tiny-test", overrides=["train.refit_on_train_val=true", "train.patience=3"])
+    with pytest.raises(
+        InputError, match="train.patience: expected null with train.refit_on_train_val"
+    ):
+        load_config(
+            model="tiny-test", overrides=["train.refit_on_train_val=true", "train.patience=3"]
+        )
 
 
 # ------------------------------------------------------------ hostile values (issue 11)
@@ -118,31 +158,37 @@ def test_refit_refuses_patience():
 # before any model is built.
 
 
-@pytest.mark.parametrize(("key", "value", "needle"), [
-    ("lr", float("nan"), "train.lr: expected a finite number"),
-    ("lr", float("inf"), "train.lr: expected a finite number"),
-    ("lr", True, "train.lr: expected a finite number"),
-    ("weight_decay", "abc", "train.weight_decay: expected a finite number"),
-    ("weight_decay", -5, "train.weight_decay: expected a number >= 0"),
-    ("seed", "abc", "train.seed: expected an integer"),
-    ("seed", -1, r"train.seed: expected an integer in \[0"),
-    ("grad_clip", float("nan"), "train.grad_clip: expected a finite number"),
-    ("epochs", True, "train.epochs: expected an integer"),
-    ("find_unused_parameters", "maybe", "find_unused_parameters: expected true or false"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "needle"),
+    [
+        ("lr", float("nan"), "train.lr: expected a finite number"),
+        ("lr", float("inf"), "train.lr: expected a finite number"),
+        ("lr", True, "train.lr: expected a finite number"),
+        ("weight_decay", "abc", "train.weight_decay: expected a finite number"),
+        ("weight_decay", -5, "train.weight_decay: expected a number >= 0"),
+        ("seed", "abc", "train.seed: expected an integer"),
+        ("seed", -1, r"train.seed: expected an integer in \[0"),
+        ("grad_clip", float("nan"), "train.grad_clip: expected a finite number"),
+        ("epochs", True, "train.epochs: expected an integer"),
+        ("find_unused_parameters", "maybe", "find_unused_parameters: expected true or false"),
+    ],
+)
 def test_config_values_are_checked_at_load(key, value, needle) -> None:
     """K12, T6."""
     with pytest.raises(InputError, match=needle):
         from_dict({"model": "random", "train": {key: value}})
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    ({"dim": 10 ** 7}, r"model_args.dim: expected an integer in \[0, 16384\]"),
-    ({"dim": -5}, "model_args.dim"),
-    ({"layers": 10 ** 12}, "model_args.layers"),
-    ({"dropout": float("nan")}, "model_args.dropout: expected a finite number"),
-    ({"enc": {"hidden_dim": 10 ** 9}}, "model_args.enc.hidden_dim"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        ({"dim": 10**7}, r"model_args.dim: expected an integer in \[0, 16384\]"),
+        ({"dim": -5}, "model_args.dim"),
+        ({"layers": 10**12}, "model_args.layers"),
+        ({"dropout": float("nan")}, "model_args.dropout: expected a finite number"),
+        ({"enc": {"hidden_dim": 10**9}}, "model_args.enc.hidden_dim"),
+    ],
+)
 def test_model_sizes_are_bounded_before_building(args, needle) -> None:
     """K7."""
     with pytest.raises(InputError, match=needle):

@@ -8,8 +8,7 @@ from var_bench import data as vdata
 from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.cli import main
 from var_bench.errors import InputError
-from var_bench.scoring.score import score
-from var_bench.scoring.score import score_matrix
+from var_bench.scoring.score import score, score_matrix
 from var_bench.training.encode import concat_outputs
 from var_bench.training.evaluate import evaluate, expand_to_canonical, write_submission
 from var_bench.training.trainer import train
@@ -30,10 +29,16 @@ def test_expand_to_canonical_fills_missing_below_everything():
     S = np.array([[0.9, 0.1], [0.2, 0.8]], np.float32)
     full = expand_to_canonical(S, ["b", "d"], ["a", "b", "c", "d"])
     assert full.shape == (4, 4)
-    assert full[1, 1] == np.float32(0.9) and full[3, 3] == np.float32(0.8) and full[1, 3] == np.float32(0.1)
+    assert (
+        full[1, 1] == np.float32(0.9)
+        and full[3, 3] == np.float32(0.8)
+        and full[1, 3] == np.float32(0.1)
+    )
     assert (full[0] == full[0, 0]).all() and full[0, 0] < S.min()
     metrics, _ = score_matrix(UCFCRIME_AR, full)
-    assert metrics["t2v"]["R@1"] == pytest.approx(100 * (1 + 1 + 0.25 + 0.25) / 4)  # missing rows: chance
+    assert metrics["t2v"]["R@1"] == pytest.approx(
+        100 * (1 + 1 + 0.25 + 0.25) / 4
+    )  # missing rows: chance
     with pytest.raises(InputError, match="unknown ids"):
         expand_to_canonical(S, ["b", "zz"], ["a", "b"])
 
@@ -45,8 +50,13 @@ def test_write_submission_layout(tmp_path):
         assert sorted(z.files) == ["a2v", "audio_ids", "v2a", "video_ids"]
         assert z["a2v"].dtype == np.float32 and z["video_ids"].tolist() == ["x", "y", "z"]
         assert np.array_equal(z["v2a"], z["a2v"].T)
-    write_submission(tmp_path / "p.npz", XDVIOLENCE_AR, S, ["x", "y", "z"],
-                     {"name": "n", "disclosure": {"features": "synthetic"}})
+    write_submission(
+        tmp_path / "p.npz",
+        XDVIOLENCE_AR,
+        S,
+        ["x", "y", "z"],
+        {"name": "n", "disclosure": {"features": "synthetic"}},
+    )
     with np.load(tmp_path / "p.npz", allow_pickle=False) as z:  # no pickle needed to read it
         assert z["provenance"].shape == () and z["provenance"].dtype.kind == "U"
         assert json.loads(str(z["provenance"]))["disclosure"] == {"features": "synthetic"}
@@ -63,22 +73,34 @@ def _run_cli(capsys, *args):
 
 @pytest.fixture
 def trained(tmp_path):
-    res = train("tiny-test", "ucfcrime-ar", out=tmp_path / "run",
-                data={"train": FakeFeatureDataset(48, seed=1), "val": FakeFeatureDataset(16, seed=2)},
-                overrides=["train.epochs=2", "train.batch_size=16", "train.lr=0.01"])
+    res = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "run",
+        data={"train": FakeFeatureDataset(48, seed=1), "val": FakeFeatureDataset(16, seed=2)},
+        overrides=["train.epochs=2", "train.batch_size=16", "train.lr=0.01"],
+    )
     return res.best_checkpoint
 
 
 @pytest.mark.parametrize("reverse", [False, True])
-def test_evaluate_writes_submission_that_score_cli_agrees_with(built_home, trained, tmp_path,
-                                                                capsys, reverse):
+def test_evaluate_writes_submission_that_score_cli_agrees_with(
+    built_home, trained, tmp_path, capsys, reverse
+):
     ids = vdata.ids("ucfcrime-ar", "val")
     order = ids[::-1] if reverse else ids
     ds = FakeFeatureDataset(len(ids), seed=4, ids=order)
     out = tmp_path / "sub.npz"
-    record = evaluate(trained, "ucfcrime-ar", split="val", out=out, data=ds,
-                      features="synthetic features (test)", json_path=tmp_path / "rec.json",
-                      name="tiny (test)")
+    record = evaluate(
+        trained,
+        "ucfcrime-ar",
+        split="val",
+        out=out,
+        data=ds,
+        features="synthetic features (test)",
+        json_path=tmp_path / "rec.json",
+        name="tiny (test)",
+    )
     assert record.name == "tiny (test)"
     assert record.disclosure["reference_model"] == "tiny-test"
     assert record.disclosure["features"].startswith("synthetic")
@@ -91,8 +113,17 @@ def test_evaluate_writes_submission_that_score_cli_agrees_with(built_home, train
         assert z["text_ids"].tolist() == order
     direct, sumr = score_matrix(UCFCRIME_AR, S)
     assert sumr == pytest.approx(record.main_value)
-    code, text, _ = _run_cli(capsys, "score", out, "--benchmark", "ucfcrime-ar", "--split", "val",
-                             "--json", tmp_path / "cli.json")
+    code, text, _ = _run_cli(
+        capsys,
+        "score",
+        out,
+        "--benchmark",
+        "ucfcrime-ar",
+        "--split",
+        "val",
+        "--json",
+        tmp_path / "cli.json",
+    )
     assert code == 0, text
     cli = json.loads((tmp_path / "cli.json").read_text())
     assert cli["metrics"] == saved["metrics"] and cli["summary"] == saved["summary"]
@@ -102,23 +133,47 @@ def test_evaluate_writes_submission_that_score_cli_agrees_with(built_home, train
     assert cli["provenance"]["disclosure"]["features"] == "synthetic features (test)"
     assert cli["submission_sha256"] == saved["submission_sha256"]
     # a name or disclosure stated when scoring wins over the file's
-    code, _, _ = _run_cli(capsys, "score", out, "--benchmark", "ucfcrime-ar", "--split", "val",
-                          "--name", "renamed", "--disclose", "checkpoint_selection=last epoch",
-                          "--json", tmp_path / "cli2.json")
+    code, _, _ = _run_cli(
+        capsys,
+        "score",
+        out,
+        "--benchmark",
+        "ucfcrime-ar",
+        "--split",
+        "val",
+        "--name",
+        "renamed",
+        "--disclose",
+        "checkpoint_selection=last epoch",
+        "--json",
+        tmp_path / "cli2.json",
+    )
     again = json.loads((tmp_path / "cli2.json").read_text())
-    assert again["name"] == "renamed" and again["disclosure"]["checkpoint_selection"] == "last epoch"
+    assert (
+        again["name"] == "renamed" and again["disclosure"]["checkpoint_selection"] == "last epoch"
+    )
     assert again["disclosure"]["features"] == "synthetic features (test)"
 
 
 def test_evaluate_refuses_other_benchmark_and_missing_checkpoint(trained, tmp_path):
     with pytest.raises(InputError, match="trained on ucfcrime-ar"):
-        evaluate(trained, "xdviolence-ar", split="val", out=tmp_path / "x.npz",
-                 data=FakeFeatureDataset(4, audio=True))
+        evaluate(
+            trained,
+            "xdviolence-ar",
+            split="val",
+            out=tmp_path / "x.npz",
+            data=FakeFeatureDataset(4, audio=True),
+        )
     with pytest.raises(InputError, match="expected a checkpoint folder"):
         evaluate(tmp_path / "none", "ucfcrime-ar", out=tmp_path / "x.npz")
     with pytest.raises(InputError, match="rgb features of size 16 .as trained., got 8"):
-        evaluate(trained, "ucfcrime-ar", split="val", out=tmp_path / "x.npz",
-                 data=FakeFeatureDataset(4, d=8))
+        evaluate(
+            trained,
+            "ucfcrime-ar",
+            split="val",
+            out=tmp_path / "x.npz",
+            data=FakeFeatureDataset(4, d=8),
+        )
 
 
 @pytest.mark.shared_data
@@ -128,8 +183,15 @@ def test_full_size_test_split_matches_score(shared_data, trained, tmp_path, caps
     ids = vdata.ids("ucfcrime-ar", "test", home=home)
     assert len(ids) == UCFCRIME_AR.test_videos
     out = tmp_path / "test.npz"
-    record = evaluate(trained, "ucfcrime-ar", split="test", out=out, home=home,
-                      data=FakeFeatureDataset(len(ids), seed=9, ids=ids), features="synthetic")
+    record = evaluate(
+        trained,
+        "ucfcrime-ar",
+        split="test",
+        out=out,
+        home=home,
+        data=FakeFeatureDataset(len(ids), seed=9, ids=ids),
+        features="synthetic",
+    )
     again = score(out, "ucfcrime-ar", home=home)
     assert again.metrics == record.metrics and again.main_value == record.main_value
     code, text, _ = _run_cli(capsys, "score", out, "--home", home, "--json", tmp_path / "c.json")

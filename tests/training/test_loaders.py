@@ -6,14 +6,18 @@ from __future__ import annotations
 import os
 import warnings
 
-import numpy as np
 import torch
 
 from var_bench.benchmarks import UCFCRIME_AR
 from var_bench.training import loaders
 from var_bench.training.config import load_config
-from var_bench.training.loaders import (EpochSampler, build_eval_loader, build_train_loader,
-                                        collate_options, infer_context)
+from var_bench.training.loaders import (
+    EpochSampler,
+    build_eval_loader,
+    build_train_loader,
+    collate_options,
+    infer_context,
+)
 from var_bench.training.rebuild import build_model
 from var_bench.training.runtime import Dist
 
@@ -26,16 +30,18 @@ def test_epoch_sampler_passes_are_permutations_that_straddle_epochs():
     assert all(len(d) == k for d in drawn)
     flat = sum(drawn, [])
     assert sorted(flat[:10]) == list(range(10)) and sorted(flat[10:]) == list(range(10))
-    assert flat[:10] != flat[10:]                                   # a fresh shuffle per pass
-    assert list(EpochSampler(n, k, seed=1, epoch=3)) == drawn[3]    # pure: resumes identically
+    assert flat[:10] != flat[10:]  # a fresh shuffle per pass
+    assert list(EpochSampler(n, k, seed=1, epoch=3)) == drawn[3]  # pure: resumes identically
     assert list(EpochSampler(n, k, seed=2, epoch=0)) != drawn[0]
 
 
 def test_collate_options_cap_with_data_max_snippets():
     capped = load_config(model="tiny-test", overrides=["data.max_snippets=4"])
     plain = load_config(model="tiny-test")
-    assert collate_options({"sample": "uniform", "n": 8, "streams": ("rgb",)}, plain) == \
-        {"sample": "uniform", "n": 8}
+    assert collate_options({"sample": "uniform", "n": 8, "streams": ("rgb",)}, plain) == {
+        "sample": "uniform",
+        "n": 8,
+    }
     assert collate_options({}, capped) == {"max_snippets": 4}
     assert collate_options({"max_snippets": 16}, capped) == {"max_snippets": 4}
     assert collate_options({"max_snippets": 2}, capped) == {"max_snippets": 2}
@@ -64,7 +70,7 @@ def test_samples_per_epoch_sets_the_epoch_length():
     batches = list(loader)
     assert len(batches) == 7 and all(len(b["video_id"]) == 8 for b in batches)
     ids = [v for b in batches for v in b["video_id"]]
-    assert len(set(ids[:40])) == 40     # the first 40 samples are one full pass
+    assert len(set(ids[:40])) == 40  # the first 40 samples are one full pass
 
 
 def test_worker_warning_is_given_once(monkeypatch):
@@ -73,5 +79,7 @@ def test_worker_warning_is_given_once(monkeypatch):
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         for _ in range(3):
-            loaders._DataLoader(FakeFeatureDataset(4), num_workers=many).check_worker_number_rationality()
+            loaders._DataLoader(
+                FakeFeatureDataset(4), num_workers=many
+            ).check_worker_number_rationality()
     assert sum("worker processes" in str(w.message) for w in seen) == 1

@@ -17,8 +17,10 @@ FAST = ["train.batch_size=16", "train.lr=0.01", "train.log_every=2", "train.seed
 
 
 def _data(audio=False, n_train=96, n_val=48):
-    return {"train": FakeFeatureDataset(n_train, seed=1, audio=audio),
-            "val": FakeFeatureDataset(n_val, seed=2, audio=audio)}
+    return {
+        "train": FakeFeatureDataset(n_train, seed=1, audio=audio),
+        "val": FakeFeatureDataset(n_val, seed=2, audio=audio),
+    }
 
 
 def _chance_sumr(n):
@@ -29,8 +31,9 @@ def _chance_sumr(n):
 @pytest.mark.parametrize("benchmark,audio", [(UCFCRIME_AR, False), (XDVIOLENCE_AR, True)])
 def test_training_lowers_loss_and_beats_chance(tmp_path, benchmark, audio):
     out = tmp_path / "run"
-    res = train("tiny-test", benchmark.name, out=out, data=_data(audio),
-                overrides=FAST + ["train.epochs=6"])
+    res = train(
+        "tiny-test", benchmark.name, out=out, data=_data(audio), overrides=FAST + ["train.epochs=6"]
+    )
     losses = [h["train"]["loss"] for h in res.history]
     assert losses[-1] < 0.6 * losses[0]
     assert res.epochs_run == 6
@@ -61,9 +64,16 @@ RNG_HEAVY = FAST + ["model_args.dropout=0.3", "model_args.sample=random", "model
 
 
 def test_same_seed_same_losses_and_different_seed_differs(tmp_path):
-    runs = [train("tiny-test", "ucfcrime-ar", out=tmp_path / f"r{i}", data=_data(n_train=48, n_val=16),
-                  overrides=RNG_HEAVY + ["train.epochs=2", f"train.seed={seed}"])
-            for i, seed in enumerate((5, 5, 6))]
+    runs = [
+        train(
+            "tiny-test",
+            "ucfcrime-ar",
+            out=tmp_path / f"r{i}",
+            data=_data(n_train=48, n_val=16),
+            overrides=RNG_HEAVY + ["train.epochs=2", f"train.seed={seed}"],
+        )
+        for i, seed in enumerate((5, 5, 6))
+    ]
     losses = [[h["train"]["loss"] for h in r.history] for r in runs]
     assert losses[0] == losses[1]
     assert losses[0] != losses[2]
@@ -71,13 +81,28 @@ def test_same_seed_same_losses_and_different_seed_differs(tmp_path):
 
 def test_resume_continues_and_matches_uninterrupted_run(tmp_path):
     data = _data(n_train=48, n_val=16)
-    first = train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data,
-                  overrides=RNG_HEAVY + ["train.epochs=1"])
+    first = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "a",
+        data=data,
+        overrides=RNG_HEAVY + ["train.epochs=1"],
+    )
     assert first.epochs_run == 1
-    resumed = train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data,
-                    overrides=RNG_HEAVY + ["train.epochs=2"])
-    straight = train("tiny-test", "ucfcrime-ar", out=tmp_path / "b", data=data,
-                     overrides=RNG_HEAVY + ["train.epochs=2"])
+    resumed = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "a",
+        data=data,
+        overrides=RNG_HEAVY + ["train.epochs=2"],
+    )
+    straight = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "b",
+        data=data,
+        overrides=RNG_HEAVY + ["train.epochs=2"],
+    )
     assert resumed.epochs_run == 2
     assert [h["epoch"] for h in resumed.history] == [1, 2]
     assert [h["train"] for h in resumed.history] == [h["train"] for h in straight.history]
@@ -86,33 +111,67 @@ def test_resume_continues_and_matches_uninterrupted_run(tmp_path):
     for k in wa:
         assert torch.equal(wa[k], wb[k]), k
     # a finished run resumed with the same epochs trains nothing more
-    again = train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data,
-                  overrides=RNG_HEAVY + ["train.epochs=2"])
+    again = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "a",
+        data=data,
+        overrides=RNG_HEAVY + ["train.epochs=2"],
+    )
     assert again.epochs_run == 2 and len(again.history) == 2
 
 
 def test_resume_refuses_other_model_settings(tmp_path):
     data = _data(n_train=32, n_val=16)
-    train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data, overrides=FAST + ["train.epochs=1"])
-    with pytest.raises(InputError, match=r"resume: model_args\.dim differs: checkpoint unset, config 8 "):
-        train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data,
-              overrides=FAST + ["train.epochs=2", "model_args.dim=8"])
-    res = train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data, resume=False,
-                overrides=FAST + ["train.epochs=1", "model_args.dim=8"])
+    train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "a",
+        data=data,
+        overrides=FAST + ["train.epochs=1"],
+    )
+    with pytest.raises(
+        InputError, match=r"resume: model_args\.dim differs: checkpoint unset, config 8 "
+    ):
+        train(
+            "tiny-test",
+            "ucfcrime-ar",
+            out=tmp_path / "a",
+            data=data,
+            overrides=FAST + ["train.epochs=2", "model_args.dim=8"],
+        )
+    res = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "a",
+        data=data,
+        resume=False,
+        overrides=FAST + ["train.epochs=1", "model_args.dim=8"],
+    )
     assert res.epochs_run == 1
 
 
 def test_patience_stops_early(tmp_path):
     # lr tiny: no improvement after the first validation
-    res = train("tiny-test", "ucfcrime-ar", out=tmp_path / "p", data=_data(n_train=32, n_val=16),
-                overrides=FAST + ["train.epochs=10", "train.lr=1e-12", "train.patience=2"])
+    res = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "p",
+        data=_data(n_train=32, n_val=16),
+        overrides=FAST + ["train.epochs=10", "train.lr=1e-12", "train.patience=2"],
+    )
     assert res.epochs_run < 10
     assert res.best_epoch == 1
 
 
 def test_max_steps_per_epoch(tmp_path):
-    res = train("tiny-test", "ucfcrime-ar", out=tmp_path / "m", data=_data(n_train=96, n_val=16),
-                overrides=FAST + ["train.epochs=1", "train.max_steps_per_epoch=2"])
+    res = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "m",
+        data=_data(n_train=96, n_val=16),
+        overrides=FAST + ["train.epochs=1", "train.max_steps_per_epoch=2"],
+    )
     assert res.history[0]["step"] == 2
 
 
@@ -123,13 +182,23 @@ def test_unknown_model_lists_registered_ones(tmp_path):
 
 def test_unknown_model_arg_is_input_error(tmp_path):
     with pytest.raises(InputError, match="model_args for tiny-test"):
-        train("tiny-test", "ucfcrime-ar", out=tmp_path / "x", data=_data(n_train=8, n_val=8),
-              overrides=["model_args.bogus=1"])
+        train(
+            "tiny-test",
+            "ucfcrime-ar",
+            out=tmp_path / "x",
+            data=_data(n_train=8, n_val=8),
+            overrides=["model_args.bogus=1"],
+        )
 
 
 def test_missing_audio_refused_on_xd(tmp_path):
     with pytest.raises(InputError, match="expected audio features"):
-        train("tiny-test", "xdviolence-ar", out=tmp_path / "x", data=_data(audio=False, n_train=8, n_val=8))
+        train(
+            "tiny-test",
+            "xdviolence-ar",
+            out=tmp_path / "x",
+            data=_data(audio=False, n_train=8, n_val=8),
+        )
 
 
 def test_lr_schedule():
@@ -143,8 +212,13 @@ def test_lr_schedule():
 def test_frozen_text_encoder_model_learns_and_skips_text_weights(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     out = tmp_path / "txt"
-    res = train("tiny-test", "ucfcrime-ar", out=out, data=_data(n_train=64, n_val=32),
-                overrides=FAST + ["train.epochs=4", "model_args.text=bert", "text_model=offline"])
+    res = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=out,
+        data=_data(n_train=64, n_val=32),
+        overrides=FAST + ["train.epochs=4", "model_args.text=bert", "text_model=offline"],
+    )
     assert res.best_val_score > 2 * _chance_sumr(32)
     saved = _weights(out / "best")
     assert not any(k.startswith("text.") for k in saved)  # frozen encoder reloaded by name
@@ -180,33 +254,64 @@ def test_ddp_two_processes_gloo(tmp_path):
 def test_samples_per_epoch_counts_steps_and_resumes_bit_exact(tmp_path):
     data = _data(n_train=48, n_val=16)
     opts = RNG_HEAVY + ["train.samples_per_epoch=80"]
-    straight = train("tiny-test", "ucfcrime-ar", out=tmp_path / "b", data=data,
-                     overrides=opts + ["train.epochs=2"])
-    assert [h["step"] for h in straight.history] == [5, 10]   # 80 samples / 16 per batch
-    train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data, overrides=opts + ["train.epochs=1"])
-    resumed = train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data,
-                    overrides=opts + ["train.epochs=2"])
+    straight = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "b",
+        data=data,
+        overrides=opts + ["train.epochs=2"],
+    )
+    assert [h["step"] for h in straight.history] == [5, 10]  # 80 samples / 16 per batch
+    train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "a",
+        data=data,
+        overrides=opts + ["train.epochs=1"],
+    )
+    resumed = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "a",
+        data=data,
+        overrides=opts + ["train.epochs=2"],
+    )
     assert [h["train"] for h in resumed.history] == [h["train"] for h in straight.history]
     wa, wb = _weights(tmp_path / "a" / "last"), _weights(tmp_path / "b" / "last")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
 def test_checkpoint_last_hands_on_the_last_epoch(tmp_path):
-    res = train("tiny-test", "ucfcrime-ar", out=tmp_path / "l", data=_data(n_train=32, n_val=16),
-                overrides=FAST + ["train.epochs=2", "train.checkpoint=last"])
+    res = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "l",
+        data=_data(n_train=32, n_val=16),
+        overrides=FAST + ["train.epochs=2", "train.checkpoint=last"],
+    )
     assert res.checkpoint == tmp_path / "l" / "last"
-    assert res.best_checkpoint == tmp_path / "l" / "best"        # val is still tracked
+    assert res.best_checkpoint == tmp_path / "l" / "best"  # val is still tracked
     assert json.loads((res.checkpoint / "state.json").read_text())["selection"] == "last epoch (2)"
-    default = train("tiny-test", "ucfcrime-ar", out=tmp_path / "d", data=_data(n_train=32, n_val=16),
-                    overrides=FAST + ["train.epochs=1"])
+    default = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "d",
+        data=_data(n_train=32, n_val=16),
+        overrides=FAST + ["train.epochs=1"],
+    )
     assert default.checkpoint == default.best_checkpoint == tmp_path / "d" / "best"
 
 
 def test_refit_on_train_val_trains_on_both_without_validation(tmp_path):
     out = tmp_path / "r"
-    res = train("tiny-test", "ucfcrime-ar", out=out, data=_data(n_train=48, n_val=16),
-                overrides=FAST + ["train.epochs=2", "train.refit_on_train_val=true"])
-    assert [h["step"] for h in res.history] == [4, 8]           # (48 + 16) / 16 per epoch
+    res = train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=out,
+        data=_data(n_train=48, n_val=16),
+        overrides=FAST + ["train.epochs=2", "train.refit_on_train_val=true"],
+    )
+    assert [h["step"] for h in res.history] == [4, 8]  # (48 + 16) / 16 per epoch
     assert all("val" not in h for h in res.history) and res.best_val_score is None
     assert res.best_checkpoint is None and not (out / "best").exists()
     assert res.checkpoint == out / "last"
@@ -219,24 +324,46 @@ def test_one_info_line_per_epoch(tmp_path, caplog):
     import re
 
     caplog.set_level(logging.INFO, logger="var_bench.training")
-    train("tiny-test", "ucfcrime-ar", out=tmp_path / "e", data=_data(n_train=32, n_val=16),
-          overrides=FAST + ["train.epochs=3", "train.eval_every=2"])
-    lines = [r.getMessage() for r in caplog.records
-             if r.name == "var_bench.training" and r.message.startswith("epoch ")]
+    train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "e",
+        data=_data(n_train=32, n_val=16),
+        overrides=FAST + ["train.epochs=3", "train.eval_every=2"],
+    )
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "var_bench.training" and r.message.startswith("epoch ")
+    ]
     assert len(lines) == 3
     assert re.fullmatch(r"epoch 1/3  loss \d+\.\d{4}  \d+\.\d s", lines[0]), lines[0]
-    assert re.fullmatch(r"epoch 2/3  loss \d+\.\d{4}  val SumR \d+\.\d  \d+\.\d s", lines[1]), lines[1]
+    assert re.fullmatch(r"epoch 2/3  loss \d+\.\d{4}  val SumR \d+\.\d  \d+\.\d s", lines[1]), (
+        lines[1]
+    )
     assert lines[2].startswith("epoch 3/3  loss ") and "val SumR" in lines[2]
 
 
 def test_resume_mismatch_names_every_changed_key(tmp_path):
     data = _data(n_train=32, n_val=16)
-    train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data,
-          overrides=FAST + ["train.epochs=1", "model_args.margin=0.3"])
+    train(
+        "tiny-test",
+        "ucfcrime-ar",
+        out=tmp_path / "a",
+        data=data,
+        overrides=FAST + ["train.epochs=1", "model_args.margin=0.3"],
+    )
     with pytest.raises(InputError) as info:
-        train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data,
-              overrides=FAST + ["train.epochs=2", "model_args.margin=0.1", "data.max_snippets=4"])
+        train(
+            "tiny-test",
+            "ucfcrime-ar",
+            out=tmp_path / "a",
+            data=data,
+            overrides=FAST + ["train.epochs=2", "model_args.margin=0.1", "data.max_snippets=4"],
+        )
     msg = str(info.value)
-    assert msg.startswith("resume: model_args.margin differs: checkpoint 0.3, config 0.1; "
-                          "data.max_snippets differs: checkpoint None, config 4 (")
+    assert msg.startswith(
+        "resume: model_args.margin differs: checkpoint 0.3, config 0.1; "
+        "data.max_snippets differs: checkpoint None, config 4 ("
+    )
     assert "\n" not in msg and len(msg) < 300

@@ -19,17 +19,43 @@ from var_bench.models.losses import max_margin_ranking_loss, same_video
 from var_bench.models.modules import masked_mean
 from var_bench.models.registry import register_model
 
-WORDS = ["red", "blue", "green", "black", "white", "small", "large", "fast", "slow", "loud",
-         "quiet", "dark", "bright", "old", "new", "wet"]
+WORDS = [
+    "red",
+    "blue",
+    "green",
+    "black",
+    "white",
+    "small",
+    "large",
+    "fast",
+    "slow",
+    "loud",
+    "quiet",
+    "dark",
+    "bright",
+    "old",
+    "new",
+    "wet",
+]
 NOUNS = ["car", "dog", "man", "door", "fire", "shop", "road", "crowd"]
 
 
 class FakeFeatureDataset(torch.utils.data.Dataset):
     """``n`` videos, T in [t_min, t_max], rgb dim ``d``; ``audio=True`` adds 8-d audio."""
 
-    def __init__(self, n: int, *, seed: int = 0, d: int = 16, t_min: int = 3, t_max: int = 9,
-                 concepts: int = 8, audio: bool = False, ids: list[str] | None = None,
-                 noise: float = 0.3) -> None:
+    def __init__(
+        self,
+        n: int,
+        *,
+        seed: int = 0,
+        d: int = 16,
+        t_min: int = 3,
+        t_max: int = 9,
+        concepts: int = 8,
+        audio: bool = False,
+        ids: list[str] | None = None,
+        noise: float = 0.3,
+    ) -> None:
         rng = np.random.default_rng(seed)
         proto_rng = np.random.default_rng(1234)  # same concepts in every split
         protos = proto_rng.normal(size=(concepts, d)).astype(np.float32)
@@ -39,11 +65,15 @@ class FakeFeatureDataset(torch.utils.data.Dataset):
             c = int(rng.integers(concepts))
             T = int(rng.integers(t_min, t_max + 1))
             rgb = protos[c] + noise * rng.normal(size=(T, d)).astype(np.float32)
-            item = {"index": i, "video_id": ids[i] if ids else f"vid{seed}_{i:04d}",
-                    "rgb": rgb.astype(np.float32), "video_label": float(c % 2),
-                    "snippet_labels": np.full(T, -1, np.int8),
-                    "text": f"a {WORDS[c % len(WORDS)]} {NOUNS[c % len(NOUNS)]} number {i}",
-                    "class": f"c{c}"}
+            item = {
+                "index": i,
+                "video_id": ids[i] if ids else f"vid{seed}_{i:04d}",
+                "rgb": rgb.astype(np.float32),
+                "video_label": float(c % 2),
+                "snippet_labels": np.full(T, -1, np.int8),
+                "text": f"a {WORDS[c % len(WORDS)]} {NOUNS[c % len(NOUNS)]} number {i}",
+                "class": f"c{c}",
+            }
             if audio:
                 item["audio"] = (rgb @ audio_proj).astype(np.float32)
             self.items.append(item)
@@ -77,8 +107,17 @@ class TinyModel(RetrievalModel):
     """Linear projection of masked-mean video features vs. a text (or audio) projection;
     bidirectional max-margin loss on cosine similarities."""
 
-    def __init__(self, *, ctx, dim: int = 32, margin: float = 0.2, text: str = "hash",
-                 sample: str | None = None, n: int | None = None, dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        ctx,
+        dim: int = 32,
+        margin: float = 0.2,
+        text: str = "hash",
+        sample: str | None = None,
+        n: int | None = None,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         self.streams = ("rgb",)
         self.audio = ctx.query_modality == "audio"

@@ -26,7 +26,20 @@ from var_bench.benchmarks.spec import (  # noqa: F401
     VideoCollection,
 )
 
-
-__all__ = ["BENCHMARKS", "DEFAULT_SNIPPET_FRAMES", "SPLITS", "UCFCRIME_AR", "XDVIOLENCE_AR",
-           "BenchmarkSpec", "ColumnSpec", "Layout", "VideoCollection", "all_sources", "get_benchmark",
-           "list_benchmarks", "register_benchmark", "source", "unregister_benchmark"]
+__all__ = [
+    "BENCHMARKS",
+    "DEFAULT_SNIPPET_FRAMES",
+    "SPLITS",
+    "UCFCRIME_AR",
+    "XDVIOLENCE_AR",
+    "BenchmarkSpec",
+    "ColumnSpec",
+    "Layout",
+    "VideoCollection",
+    "all_sources",
+    "get_benchmark",
+    "list_benchmarks",
+    "register_benchmark",
+    "source",
+    "unregister_benchmark",
+]

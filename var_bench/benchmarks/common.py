@@ -1,6 +1,8 @@
 """Facts shared by the VAR benchmarks: the paper that introduced them and its citation."""
 
-PAPER = "Wu et al., Towards Video Anomaly Retrieval from Video Anomaly Detection, IEEE TIP 33 (2024)"
+PAPER = (
+    "Wu et al., Towards Video Anomaly Retrieval from Video Anomaly Detection, IEEE TIP 33 (2024)"
+)
 
 VAR_BIB = """@article{wu2024var,
   title   = {Towards Video Anomaly Retrieval from Video Anomaly Detection: New Benchmarks and Model},

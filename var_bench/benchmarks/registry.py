@@ -100,5 +100,6 @@ def source(key: str | SourceFile) -> SourceFile:
     for s in all_sources():
         if s.key == key:
             return s
-    raise InputError(f"unknown source file: expected one of {sorted(s.key for s in all_sources())}, "
-                     f"got {key!r}")
+    raise InputError(
+        f"unknown source file: expected one of {sorted(s.key for s in all_sources())}, got {key!r}"
+    )

@@ -47,7 +47,9 @@ class Check:
 
     def __post_init__(self) -> None:
         if self.kind not in CHECK_KINDS:
-            raise InputError(f"check: expected a kind among {', '.join(CHECK_KINDS)}, got {self.kind!r}")
+            raise InputError(
+                f"check: expected a kind among {', '.join(CHECK_KINDS)}, got {self.kind!r}"
+            )
         if not self.value or any(c not in "0123456789abcdef" for c in self.value):
             raise InputError(f"check {self.kind}: expected lowercase hex, got {self.value!r}")
 
@@ -58,8 +60,9 @@ class Check:
 
     def describe(self) -> str:
         """``sha256 <hex>``, ``sha256 prefix <hex>`` or ``git blob <hex>``."""
-        return {SHA256: "sha256", SHA256_PREFIX: "sha256 prefix", GIT_BLOB: "git blob"}[self.kind] \
-            + f" {self.value}"
+        return {SHA256: "sha256", SHA256_PREFIX: "sha256 prefix", GIT_BLOB: "git blob"}[
+            self.kind
+        ] + f" {self.value}"
 
     def expected(self) -> str:
         """What a mismatch message says was expected."""
@@ -103,7 +106,9 @@ class PinnedFile:
     def __post_init__(self) -> None:
         parts = PurePosixPath(self.key).parts
         if len(parts) != 2 or ".." in parts or self.key.startswith("/"):
-            raise InputError(f"pinned file key: expected <owner>-<repo>/<file name>, got {self.key!r}")
+            raise InputError(
+                f"pinned file key: expected <owner>-<repo>/<file name>, got {self.key!r}"
+            )
 
     @property
     def name(self) -> str:
@@ -162,7 +167,7 @@ def is_http(location: str) -> bool:
 
 def mirror_folder(mirror: str) -> str:
     """The local folder a non-HTTP mirror names (``file://`` URLs are accepted)."""
-    return mirror[len("file://"):] if mirror.startswith("file://") else mirror
+    return mirror[len("file://") :] if mirror.startswith("file://") else mirror
 
 
 def resolve_mirror(mirror: str | None) -> str | None:

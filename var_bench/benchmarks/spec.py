@@ -10,11 +10,12 @@ leaderboard, models) reads these fields instead of keying on a benchmark's name.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module, resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from var_bench.benchmarks.sources import SourceFile
 from var_bench.errors import InputError
@@ -96,17 +97,23 @@ class Layout:
 
     def __post_init__(self) -> None:
         if self.crops not in CROP_KINDS:
-            raise InputError(f"layout {self.name}: crops expected one of {', '.join(CROP_KINDS)}, "
-                             f"got {self.crops!r}")
+            raise InputError(
+                f"layout {self.name}: crops expected one of {', '.join(CROP_KINDS)}, "
+                f"got {self.crops!r}"
+            )
         for t in (self.file, self.crop0_file):
             if t is None:
                 continue
             if "{stem}" not in t or not t.endswith(".npy") or "/" in t:
-                raise InputError(f"layout {self.name}: expected a file-name template with {{stem}} "
-                                 f"ending in .npy (no folder), got {t!r}")
+                raise InputError(
+                    f"layout {self.name}: expected a file-name template with {{stem}} "
+                    f"ending in .npy (no folder), got {t!r}"
+                )
         if (self.crops == CROP_FILES) != ("{crop}" in self.file):
-            raise InputError(f"layout {self.name}: expected {{crop}} in the file template exactly "
-                             f"when crops = files, got {self.file!r} with crops = {self.crops}")
+            raise InputError(
+                f"layout {self.name}: expected {{crop}} in the file template exactly "
+                f"when crops = files, got {self.file!r} with crops = {self.crops}"
+            )
         for knob in ("dim", "num_crops"):
             v = getattr(self, knob)
             if v is not None and (not isinstance(v, int) or v < 1):
@@ -127,35 +134,58 @@ class Layout:
         elif isinstance(tree, (tuple, list)):
             tree = dict(tree)
         if not isinstance(tree, Mapping):
-            raise InputError(f"layout {self.name}: tree expected a folder template or a mapping "
-                             f"of them, got {tree!r}")
+            raise InputError(
+                f"layout {self.name}: tree expected a folder template or a mapping "
+                f"of them, got {tree!r}"
+            )
         out = {}
         for key, template in tree.items():
             stream, _, split = str(key).partition("/")
             split = split or "*"
-            if not (stream == "*" or stream.isidentifier() and stream.islower()) \
-                    or split not in (*self.UPSTREAM_SPLITS, "*"):
-                raise InputError(f"layout {self.name}: tree keys expected <stream>, <stream>/<split> "
-                                 f"or */<split> (split train or test), got {key!r}")
-            ok = isinstance(template, str) and not template.startswith("/") and not any(
-                p in ("", ".", "..") for p in (template.split("/") if template else []))
+            if not (stream == "*" or stream.isidentifier() and stream.islower()) or split not in (
+                *self.UPSTREAM_SPLITS,
+                "*",
+            ):
+                raise InputError(
+                    f"layout {self.name}: tree keys expected <stream>, <stream>/<split> "
+                    f"or */<split> (split train or test), got {key!r}"
+                )
+            ok = (
+                isinstance(template, str)
+                and not template.startswith("/")
+                and not any(p in ("", ".", "..") for p in (template.split("/") if template else []))
+            )
             try:
-                fields = {f for _, f, _, _ in Formatter().parse(template) if f is not None} if ok else set()
+                fields = (
+                    {f for _, f, _, _ in Formatter().parse(template) if f is not None}
+                    if ok
+                    else set()
+                )
             except ValueError:  # an unmatched brace
                 ok = False
             if not ok or fields - self.TREE_FIELDS:
-                raise InputError(f"layout {self.name}: tree template expected a relative folder "
-                                 f"with fields among {{split}}, {{Split}}, {{class}}, got {template!r}")
+                raise InputError(
+                    f"layout {self.name}: tree template expected a relative folder "
+                    f"with fields among {{split}}, {{Split}}, {{class}}, got {template!r}"
+                )
             out[f"{stream}/{split}"] = template
         return tuple(sorted(out.items()))
 
     def _template(self, stream: str, split: str) -> str:
         """The folder template of ``stream`` in the upstream ``split`` (most specific key first)."""
         if split not in self.UPSTREAM_SPLITS:
-            raise InputError(f"layout {self.name}: split expected train or test (upstream), got {split!r}")
+            raise InputError(
+                f"layout {self.name}: split expected train or test (upstream), got {split!r}"
+            )
         tree = dict(self.tree)
-        return next((tree[k] for k in (f"{stream}/{split}", f"{stream}/*", f"*/{split}", "*/*")
-                     if k in tree), "")
+        return next(
+            (
+                tree[k]
+                for k in (f"{stream}/{split}", f"{stream}/*", f"*/{split}", "*/*")
+                if k in tree
+            ),
+            "",
+        )
 
     def folder_of(self, stream: str, split: str, class_folder: str = "") -> str:
         """The folder of one video's ``stream`` files under the tree root (``/``-separated, ''
@@ -163,11 +193,15 @@ class Layout:
         video's class folder, needed when the tree has ``{class}``."""
         template = self._template(stream, split)
         if "{class}" in template and not class_folder:
-            raise InputError(f"layout {self.name}: expected the video's class folder (its tree is "
-                             f"{template!r}), got none")
+            raise InputError(
+                f"layout {self.name}: expected the video's class folder (its tree is "
+                f"{template!r}), got none"
+            )
         return template.format(split=split, Split=split.capitalize(), **{"class": class_folder})
 
-    def path(self, stream: str, split: str, stem: str, crop: int = 0, class_folder: str = "") -> str:
+    def path(
+        self, stream: str, split: str, stem: str, crop: int = 0, class_folder: str = ""
+    ) -> str:
         """The path of crop ``crop`` of video ``stem`` under the tree root (``/``-separated):
         :meth:`folder_of` plus the file name (``crop0_file`` for crop 0 when declared)."""
         name = self.crop0_file if crop == 0 and self.crop0_file else self.file
@@ -182,7 +216,7 @@ class Layout:
         for split in self.UPSTREAM_SPLITS:
             template = self._template(stream, split)
             parts = template.split("/") if template else []
-            literal.append(parts[:next((i for i, p in enumerate(parts) if "{" in p), len(parts))])
+            literal.append(parts[: next((i for i, p in enumerate(parts) if "{" in p), len(parts))])
         shared = []
         for a, b in zip(*literal):
             if a != b:
@@ -212,18 +246,30 @@ class Layout:
         return (self.crop0_file, self.file) if self.crop0_file else (self.file,)
 
     @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any], where: str = "layout") -> "Layout":
+    def from_mapping(cls, raw: Mapping[str, Any], where: str = "layout") -> Layout:
         """A layout from a mapping (a user's YAML layout file); unknown keys are refused."""
         known = set(cls.__dataclass_fields__)
         if not isinstance(raw, Mapping) or "name" not in raw or "file" not in raw:
-            raise InputError(f"{where}: expected a mapping with at least name and file, got {raw!r}")
+            raise InputError(
+                f"{where}: expected a mapping with at least name and file, got {raw!r}"
+            )
         extra = sorted(set(raw) - known)
         if extra:
-            raise InputError(f"{where}: expected keys among {', '.join(sorted(known))}, got "
-                             f"{', '.join(map(str, extra))}")
-        return cls(**{k: (str(v) if k in ("name", "file", "crop0_file", "stream", "folder", "crops",
-                                           "doc") and v is not None else v)
-                      for k, v in raw.items()})
+            raise InputError(
+                f"{where}: expected keys among {', '.join(sorted(known))}, got "
+                f"{', '.join(map(str, extra))}"
+            )
+        return cls(
+            **{
+                k: (
+                    str(v)
+                    if k in ("name", "file", "crop0_file", "stream", "folder", "crops", "doc")
+                    and v is not None
+                    else v
+                )
+                for k, v in raw.items()
+            }
+        )
 
 
 @dataclass(frozen=True, eq=False)  # identity: one object per collection
@@ -290,7 +336,7 @@ class BenchmarkSpec:
     #: The video collection the benchmark is built on (its raw feature layouts, frame rate, public
     #: release): feature stores are kept per collection, so benchmarks over the same videos share
     #: one. None: a collection of the benchmark's own name with the defaults.
-    videos: "VideoCollection | None" = None
+    videos: VideoCollection | None = None
     #: Caption column used as the text query (None for an audio-query benchmark).
     text_column: str | None = None
     #: Package holding ``splits.json`` (rule + id-list checksums) and ``published.json``.
@@ -304,8 +350,9 @@ class BenchmarkSpec:
         try:
             return self.sources[role]
         except KeyError:
-            raise InputError(f"{self.name}: expected a source role among {', '.join(self.sources)}, "
-                             f"got {role!r}") from None
+            raise InputError(
+                f"{self.name}: expected a source role among {', '.join(self.sources)}, got {role!r}"
+            ) from None
 
     @property
     def resource_location(self) -> str:
@@ -321,7 +368,9 @@ class BenchmarkSpec:
                 raise InputError(f"{self.name}: expected {name} in {self.resource_dir}, found none")
             return path.read_text("utf-8")
         if self.package is None:
-            raise InputError(f"{self.name}: no package or resource folder declared, so no {name} is shipped")
+            raise InputError(
+                f"{self.name}: no package or resource folder declared, so no {name} is shipped"
+            )
         return resources.files(self.package).joinpath(name).read_text("utf-8")
 
     def resolve_assembler(self) -> Callable[..., Any]:
@@ -341,8 +390,9 @@ class BenchmarkSpec:
             raise InputError(f"benchmark {self.name}: expected at least one task, got none")
         names = [t.name for t in self.tasks]
         if len(set(names)) != len(names):
-            raise InputError(f"benchmark {self.name}: expected distinct task names, got "
-                             f"{', '.join(names)}")
+            raise InputError(
+                f"benchmark {self.name}: expected distinct task names, got {', '.join(names)}"
+            )
 
     def task(self, name: str | None = None) -> Task:
         """The task called ``name`` (None: the default, the first).
@@ -355,8 +405,10 @@ class BenchmarkSpec:
         for t in self.tasks:
             if t.name == name:
                 return t
-        raise InputError(f"{self.name}: expected a task among {', '.join(t.name for t in self.tasks)}"
-                         f", got {name!r}")
+        raise InputError(
+            f"{self.name}: expected a task among {', '.join(t.name for t in self.tasks)}"
+            f", got {name!r}"
+        )
 
     # The collection's facts, read through the benchmark (they live in the collection only).
     @property

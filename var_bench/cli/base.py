@@ -30,10 +30,15 @@ DEBUG_ENV = "VAR_BENCH_DEBUG"
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name=PROG)
-@click.option("-v", "--verbose", count=True,
-              help="More log output (-v info of every library, -vv debug).")
-@click.option("-q", "--quiet", is_flag=True,
-              help="No progress bars or progress/info lines; warnings and errors only.")
+@click.option(
+    "-v", "--verbose", count=True, help="More log output (-v info of every library, -vv debug)."
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="No progress bars or progress/info lines; warnings and errors only.",
+)
 def cli(verbose: int, quiet: bool) -> None:
     """Video Anomaly Retrieval benchmarks: download, build, load, score, compare, rank."""
     configure_logging(verbose, quiet)
@@ -74,7 +79,13 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
     handler.setFormatter(_Formatter())
     root.addHandler(handler)
     root.setLevel(logging.WARNING - 10 * min(verbose, 2))
-    own = logging.DEBUG if verbose >= 2 else logging.WARNING if quiet and not verbose else logging.INFO
+    own = (
+        logging.DEBUG
+        if verbose >= 2
+        else logging.WARNING
+        if quiet and not verbose
+        else logging.INFO
+    )
     logging.getLogger("var_bench").setLevel(own)
 
 
@@ -101,7 +112,7 @@ def fail(message: str, code: int) -> None:
 
 def _command_of(argv: list[str] | None) -> str | None:
     """The subcommand named in ``argv`` (the first word that is one), or None."""
-    for word in (sys.argv[1:] if argv is None else argv):
+    for word in sys.argv[1:] if argv is None else argv:
         if word in cli.commands:
             return word
     return None
@@ -174,32 +185,56 @@ def _run(argv: list[str] | None, debug: bool) -> None:
 
 def home_option(f):
     """``--home DIR``: the data home (default ``$VAR_BENCH_HOME``, else the per-user cache)."""
-    return click.option("--home", type=click.Path(file_okay=False), default=None,
-                        help="Data home (default $VAR_BENCH_HOME, else the per-user cache folder).")(f)
+    return click.option(
+        "--home",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Data home (default $VAR_BENCH_HOME, else the per-user cache folder).",
+    )(f)
 
 
 def mirror_option(f):
     """``--mirror URL_OR_DIR``: read upstream files from a mirror (default ``$VAR_BENCH_MIRROR``)."""
-    return click.option("--mirror", default=None, metavar="URL_OR_DIR",
-                        help="Folder or http(s) URL laid out <owner>-<repo>/<file> "
-                             "(default $VAR_BENCH_MIRROR, else the pinned upstream URLs).")(f)
+    return click.option(
+        "--mirror",
+        default=None,
+        metavar="URL_OR_DIR",
+        help="Folder or http(s) URL laid out <owner>-<repo>/<file> "
+        "(default $VAR_BENCH_MIRROR, else the pinned upstream URLs).",
+    )(f)
 
 
 def replicates_options(purpose: str):
     """``--replicates N`` and ``--seed N`` of a resampling test; ``purpose`` ends their help."""
+
     def decorate(f):
-        f = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-                         help=f"Random seed {purpose}.")(f)
-        return click.option("--replicates", type=click.IntRange(min=1), default=10_000,
-                            show_default=True, help=f"Resampling replicates {purpose}.")(f)
+        f = click.option(
+            "--seed",
+            type=click.IntRange(min=0),
+            default=0,
+            show_default=True,
+            help=f"Random seed {purpose}.",
+        )(f)
+        return click.option(
+            "--replicates",
+            type=click.IntRange(min=1),
+            default=10_000,
+            show_default=True,
+            help=f"Resampling replicates {purpose}.",
+        )(f)
+
     return decorate
 
 
 def task_option(f):
     """``--task NAME``: one of the benchmark's tasks (default: its first)."""
-    return click.option("--task", default=None, metavar="NAME",
-                        help="The benchmark's task to score (default: its first; "
-                             "var-bench info BENCHMARK lists them).")(f)
+    return click.option(
+        "--task",
+        default=None,
+        metavar="NAME",
+        help="The benchmark's task to score (default: its first; "
+        "var-bench info BENCHMARK lists them).",
+    )(f)
 
 
 class _Benchmarks(click.Choice):

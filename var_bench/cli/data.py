@@ -21,8 +21,9 @@ def download(benchmarks, home, mirror, rebuild, progress):
     """Fetch, verify (size, sha256) and build BENCHMARKS (default: all)."""
     from var_bench.data.prepare import download as run
 
-    for name, m in run(benchmarks or None, home=home, mirror=mirror, progress=progress,
-                       rebuild=rebuild).items():
+    for name, m in run(
+        benchmarks or None, home=home, mirror=mirror, progress=progress, rebuild=rebuild
+    ).items():
         counts = ", ".join(f"{s} {m.counts[s]}" for s in SPLITS)
         click.echo(f"{name} {m.version}: {counts}  ->  {_folder(name, home)}")
 
@@ -36,9 +37,12 @@ def _folder(name: str, home) -> str:
 @cli.command()
 @click.argument("benchmark", type=benchmark_choice())
 @click.option("--split", default="test", show_default=True, type=click.Choice(SPLITS))
-@click.option("--gallery", is_flag=True,
-              help="The columns' ids (the videos) of a benchmark whose queries are not its "
-                   "videos; without it, the rows' ids.")
+@click.option(
+    "--gallery",
+    is_flag=True,
+    help="The columns' ids (the videos) of a benchmark whose queries are not its "
+    "videos; without it, the rows' ids.",
+)
 @home_option
 @mirror_option
 def ids(benchmark, split, gallery, home, mirror):
@@ -71,10 +75,16 @@ def info(benchmark, home, mirror, as_json):
 
 def _render_info(i) -> str:
     spec = get_benchmark(i.name)
-    tasks = "; ".join(f"{t['name']} ({t['type']}: {', '.join(t['groups'])}; main score "
-                      f"{t['main_score']})" for t in i.tasks)
-    lines = [f"{i.title} (benchmark version {i.version}), tasks: {tasks}",
-             f"built in {i.folder}", "", "videos per split and class:"]
+    tasks = "; ".join(
+        f"{t['name']} ({t['type']}: {', '.join(t['groups'])}; main score {t['main_score']})"
+        for t in i.tasks
+    )
+    lines = [
+        f"{i.title} (benchmark version {i.version}), tasks: {tasks}",
+        f"built in {i.folder}",
+        "",
+        "videos per split and class:",
+    ]
     width = max(len(c) for c in spec.classes) + 2
     lines.append(" " * width + "".join(f"{s:>8}" for s in SPLITS))
     for c in spec.classes:
@@ -83,11 +93,14 @@ def _render_info(i) -> str:
     lines.append(f"{'total':<{width}}" + "".join(f"{i.counts[s]:>8}" for s in SPLITS))
     lines.append(f"\ntest videos with temporal segments: {i.annotated_test_videos}")
     for col, st in i.caption_lengths.items():
-        lines.append(f"{col} length ({st.unit}): mean {st.mean:.1f}, median {st.median:.0f}, "
-                     f"min {st.min}, max {st.max}")
+        lines.append(
+            f"{col} length ({st.unit}): mean {st.mean:.1f}, median {st.median:.0f}, "
+            f"min {st.min}, max {st.max}"
+        )
     if i.notes:
         lines += ["", "repaired upstream quirks:"] + [f"  - {n}" for n in i.notes]
-    lines += ["", "sources:"] + [f"  {s['key']}  sha256 {s['sha256']}  ({s['license']})\n    {s['url']}"
-                                 for s in i.sources]
+    lines += ["", "sources:"] + [
+        f"  {s['key']}  sha256 {s['sha256']}  ({s['license']})\n    {s['url']}" for s in i.sources
+    ]
     lines += ["", "cite:", i.citation]
     return "\n".join(lines)

@@ -4,26 +4,51 @@ from __future__ import annotations
 
 import click
 
-from var_bench.leaderboard.adapters import PLATFORMS
-from var_bench.leaderboard import FORMATS, ORDERS
 from var_bench.cli.base import benchmark_choice, cli, home_option, task_option
+from var_bench.leaderboard import FORMATS, ORDERS
+from var_bench.leaderboard.adapters import PLATFORMS
 
 
 @cli.command()
 @click.argument("benchmark", type=benchmark_choice())
-@click.option("--results", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="Folder of result records (*.json from 'var-bench score --json') to rank.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
-              help="Markdown, a self-contained HTML page with a recall@K plot, or JSON.")
-@click.option("--output", type=click.Path(dir_okay=False), default=None, metavar="PATH",
-              help="Write here (atomically) instead of printing.")
+@click.option(
+    "--results",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Folder of result records (*.json from 'var-bench score --json') to rank.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="md",
+    show_default=True,
+    help="Markdown, a self-contained HTML page with a recall@K plot, or JSON.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="Write here (atomically) instead of printing.",
+)
 @task_option
-@click.option("--order", type=click.Choice([*ORDERS, "sumr"]), default="score", show_default=True,
-              help="Rows by the task's main score (SumR for retrieval; 'sumr' is an older name "
-                   "for it), or by tier (rows the data cannot tell apart share one) then score.")
-@click.option("--track", default=None, metavar="FEATURES",
-              help="Only rows on this feature set: a name ('I3D RGB+Flow') or a features "
-                   "digest prefix ('#54927e8d': one feature store's rows); the board lists them.")
+@click.option(
+    "--order",
+    type=click.Choice([*ORDERS, "sumr"]),
+    default="score",
+    show_default=True,
+    help="Rows by the task's main score (SumR for retrieval; 'sumr' is an older name "
+    "for it), or by tier (rows the data cannot tell apart share one) then score.",
+)
+@click.option(
+    "--track",
+    default=None,
+    metavar="FEATURES",
+    help="Only rows on this feature set: a name ('I3D RGB+Flow') or a features "
+    "digest prefix ('#54927e8d': one feature store's rows); the board lists them.",
+)
 @home_option
 def leaderboard(benchmark, results, task, fmt, output, order, track, home):
     """The published table of BENCHMARK merged with result records, ranked by the task's main
@@ -35,19 +60,37 @@ def leaderboard(benchmark, results, task, fmt, output, order, track, home):
     from var_bench.leaderboard import write_leaderboard
     from var_bench.leaderboard.metadata import local_class_tables
 
-    text = write_leaderboard(benchmark, results, fmt, output, task=task, order=order, track=track,
-                             metadata=local_class_tables(benchmark, task, home) if results else None,
-                             home=home)
+    text = write_leaderboard(
+        benchmark,
+        results,
+        fmt,
+        output,
+        task=task,
+        order=order,
+        track=track,
+        metadata=local_class_tables(benchmark, task, home) if results else None,
+        home=home,
+    )
     if output is None:
         click.echo(text, nl=False)
 
 
 @cli.command()
 @click.argument("record", type=click.Path(dir_okay=False))
-@click.option("--to", "platform", type=click.Choice(PLATFORMS), required=True,
-              help="CodaLab scores.txt, Codabench scores.json or EvalAI result JSON.")
-@click.option("--output", type=click.Path(dir_okay=False), required=True, metavar="PATH",
-              help="File to write (atomically).")
+@click.option(
+    "--to",
+    "platform",
+    type=click.Choice(PLATFORMS),
+    required=True,
+    help="CodaLab scores.txt, Codabench scores.json or EvalAI result JSON.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    required=True,
+    metavar="PATH",
+    help="File to write (atomically).",
+)
 def export(record, platform, output):
     """Write a result RECORD in a challenge platform's score format."""
     from var_bench.leaderboard.adapters import export_record

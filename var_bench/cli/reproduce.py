@@ -15,35 +15,89 @@ def _refused(exc) -> None:
     for line in exc.lines:
         click.echo(f"{PROG}: error: reproduce --strict refused: {line}")
         click.echo(f"{PROG}: error: reproduce --strict refused: {line}", err=True)
-    click.echo(f"{PROG}: error: use --allow-deviation to run anyway (the report and every record "
-               f"list the deviations)", err=True)
+    click.echo(
+        f"{PROG}: error: use --allow-deviation to run anyway (the report and every record "
+        f"list the deviations)",
+        err=True,
+    )
     sys.exit(2)
 
 
 @cli.command()
 @click.argument("model", required=False, metavar="MODEL")
 @click.option("--benchmark", type=benchmark_choice(), required=True, help="Benchmark to reproduce.")
-@click.option("--features-store", default=None, metavar="PATH",
-              help="Data home (or feature-store folder) holding the features (default: --home).")
-@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1),
-              help="Seeds to train (0..N-1).")
-@click.option("--config", default="paper", show_default=True, metavar="paper|tiny|FILE",
-              help="paper: the closest reading of the paper (guesses labelled); tiny; or a YAML file.")
-@click.option("--strict/--allow-deviation", default=None,
-              help="Refuse a run that is not the paper's (default: strict for --config paper).")
-@click.option("--ablation", default=None, metavar="TABLE",
-              help="Run a paper ablation table for ALAN: sampling, vpmpm, alignment, alpha.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a config key (repeatable; YAML values); a paper value changed is a deviation.")
-@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="Output folder (default reproductions/<model>-<benchmark>); reruns resume.")
-@click.option("--runner", type=click.Choice(["auto", "ray", "sequential"]), default="auto",
-              show_default=True, help="--ablation: Ray Tune when installed, else one trial after another.")
-@click.option("--address", default=None, metavar="ADDR", help="--ablation: an existing Ray cluster.")
+@click.option(
+    "--features-store",
+    default=None,
+    metavar="PATH",
+    help="Data home (or feature-store folder) holding the features (default: --home).",
+)
+@click.option(
+    "--seeds",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seeds to train (0..N-1).",
+)
+@click.option(
+    "--config",
+    default="paper",
+    show_default=True,
+    metavar="paper|tiny|FILE",
+    help="paper: the closest reading of the paper (guesses labelled); tiny; or a YAML file.",
+)
+@click.option(
+    "--strict/--allow-deviation",
+    default=None,
+    help="Refuse a run that is not the paper's (default: strict for --config paper).",
+)
+@click.option(
+    "--ablation",
+    default=None,
+    metavar="TABLE",
+    help="Run a paper ablation table for ALAN: sampling, vpmpm, alignment, alpha.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a config key (repeatable; YAML values); a paper value changed is a deviation.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Output folder (default reproductions/<model>-<benchmark>); reruns resume.",
+)
+@click.option(
+    "--runner",
+    type=click.Choice(["auto", "ray", "sequential"]),
+    default="auto",
+    show_default=True,
+    help="--ablation: Ray Tune when installed, else one trial after another.",
+)
+@click.option(
+    "--address", default=None, metavar="ADDR", help="--ablation: an existing Ray cluster."
+)
 @click.option("--device", default=None, metavar="DEV", help="cpu, cuda, cuda:N (default: auto).")
 @home_option
-def reproduce(model, benchmark, features_store, seeds, config, strict, ablation, overrides, out,
-              runner, address, device, home):
+def reproduce(
+    model,
+    benchmark,
+    features_store,
+    seeds,
+    config,
+    strict,
+    ablation,
+    overrides,
+    out,
+    runner,
+    address,
+    device,
+    home,
+):
     """Train N seeds with the paper's protocol, evaluate each on test, and report mean +- std,
     95% intervals and the published row (report.md, report.html, summary.json in --out)."""
     from var_bench.errors import InputError
@@ -54,43 +108,79 @@ def reproduce(model, benchmark, features_store, seeds, config, strict, ablation,
             from var_bench.reproduce.sweep import ablation_grid, run_grid
 
             if model not in (None, "alan"):
-                raise InputError(f"--ablation: expected MODEL alan (the paper's ablations), got {model!r}")
-            grid = ablation_grid(ablation, benchmark, config=config, seeds=seeds, strict=strict,
-                                 overrides=overrides)
-            result = run_grid(grid, out=out or f"reproductions/alan-{benchmark}-{ablation}", home=home,
-                              features_store=features_store, device=device, runner=runner,
-                              address=address)
+                raise InputError(
+                    f"--ablation: expected MODEL alan (the paper's ablations), got {model!r}"
+                )
+            grid = ablation_grid(
+                ablation, benchmark, config=config, seeds=seeds, strict=strict, overrides=overrides
+            )
+            result = run_grid(
+                grid,
+                out=out or f"reproductions/alan-{benchmark}-{ablation}",
+                home=home,
+                features_store=features_store,
+                device=device,
+                runner=runner,
+                address=address,
+            )
             click.echo((result.out / "report.md").read_text("utf-8"))
             click.echo(f"reports: {result.out}")
             return
         if model is None:
-            raise InputError("reproduce: expected MODEL (e.g. alan) or --ablation TABLE, got neither")
+            raise InputError(
+                "reproduce: expected MODEL (e.g. alan) or --ablation TABLE, got neither"
+            )
         from var_bench.reproduce.run import reproduce as run
 
-        summary = run(model, benchmark, seeds=seeds, config=config, overrides=overrides,
-                      strict=strict, out=out, home=home, features_store=features_store,
-                      device=device)
+        summary = run(
+            model,
+            benchmark,
+            seeds=seeds,
+            config=config,
+            overrides=overrides,
+            strict=strict,
+            out=out,
+            home=home,
+            features_store=features_store,
+            device=device,
+        )
     except StrictRefusal as exc:
         _refused(exc)
     c = summary.score
     pub = "-" if c.published is None else f"{c.published:.1f}"
     ci = "-" if c.stats.ci is None else f"[{c.stats.ci[0]:.1f}, {c.stats.ci[1]:.1f}]"
-    click.echo(f"{summary.model} on {summary.benchmark}: test {summary.main_score} "
-               f"{c.stats.mean:.1f} +- "
-               f"{c.stats.std:.1f} over {c.stats.n} seeds, 95% interval {ci}, published {pub}; "
-               f"{len(summary.deviations)} deviation(s)")
+    click.echo(
+        f"{summary.model} on {summary.benchmark}: test {summary.main_score} "
+        f"{c.stats.mean:.1f} +- "
+        f"{c.stats.std:.1f} over {c.stats.n} seeds, 95% interval {ci}, published {pub}; "
+        f"{len(summary.deviations)} deviation(s)"
+    )
     target = out or f"reproductions/{summary.model}-{summary.benchmark}"
     click.echo(f"reports: {target}/report.md, report.html, summary.json")
 
 
 @cli.command()
 @click.argument("config_grid", type=click.Path(dir_okay=False, exists=True), metavar="CONFIG_GRID")
-@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="Output folder (default sweeps/<model>-<benchmark>); reruns resume.")
-@click.option("--runner", type=click.Choice(["auto", "ray", "sequential"]), default="auto",
-              show_default=True, help="Ray Tune when installed (the sweep extra), else sequential.")
-@click.option("--address", default=None, metavar="ADDR",
-              help="An existing Ray cluster (default: a local instance).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Output folder (default sweeps/<model>-<benchmark>); reruns resume.",
+)
+@click.option(
+    "--runner",
+    type=click.Choice(["auto", "ray", "sequential"]),
+    default="auto",
+    show_default=True,
+    help="Ray Tune when installed (the sweep extra), else sequential.",
+)
+@click.option(
+    "--address",
+    default=None,
+    metavar="ADDR",
+    help="An existing Ray cluster (default: a local instance).",
+)
 @click.option("--features-store", default=None, metavar="PATH", help="As for reproduce.")
 @click.option("--device", default=None, metavar="DEV", help="cpu, cuda, cuda:N (default: auto).")
 @home_option
@@ -100,8 +190,15 @@ def sweep(config_grid, out, runner, address, features_store, device, home):
     from var_bench.reproduce.sweep import load_grid, run_grid
 
     try:
-        result = run_grid(load_grid(config_grid), out=out, home=home, features_store=features_store,
-                          device=device, runner=runner, address=address)
+        result = run_grid(
+            load_grid(config_grid),
+            out=out,
+            home=home,
+            features_store=features_store,
+            device=device,
+            runner=runner,
+            address=address,
+        )
     except StrictRefusal as exc:
         _refused(exc)
     click.echo((result.out / "report.md").read_text("utf-8"))

@@ -11,15 +11,39 @@ from var_bench.cli.base import benchmark_choice, cli, home_option
 
 @cli.command("index")
 @click.argument("checkpoint", type=click.Path(file_okay=False))
-@click.option("--benchmark", type=benchmark_choice(), required=True, help="Benchmark the model was trained on.")
-@click.option("--split", default="test", show_default=True, help="Split of the feature store to index.")
-@click.option("--features", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="Index a raw feature folder (any layout 'build' reads, or 'extract' output) instead.")
-@click.option("--flow", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="Flow features of --features, when in a separate folder.")
-@click.option("--out", type=click.Path(file_okay=False), required=True, metavar="INDEX",
-              help="Index folder (an unfinished or existing one is resumed / appended to).")
-@click.option("--check", is_flag=True, help="Also build the approximate index and report its recall@10.")
+@click.option(
+    "--benchmark",
+    type=benchmark_choice(),
+    required=True,
+    help="Benchmark the model was trained on.",
+)
+@click.option(
+    "--split", default="test", show_default=True, help="Split of the feature store to index."
+)
+@click.option(
+    "--features",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Index a raw feature folder (any layout 'build' reads, or 'extract' output) instead.",
+)
+@click.option(
+    "--flow",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Flow features of --features, when in a separate folder.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    required=True,
+    metavar="INDEX",
+    help="Index folder (an unfinished or existing one is resumed / appended to).",
+)
+@click.option(
+    "--check", is_flag=True, help="Also build the approximate index and report its recall@10."
+)
 @click.option("--device", default=None, metavar="DEV", help="cpu, cuda, cuda:N (default: auto).")
 @home_option
 def index_command(checkpoint, benchmark, split, features, flow, out, check, device, home):
@@ -27,8 +51,16 @@ def index_command(checkpoint, benchmark, split, features, flow, out, check, devi
     from var_bench.search import Index
     from var_bench.search.check import approximate_recall
 
-    idx = Index.build(checkpoint, benchmark, out, split=split, features=features, flow=flow,
-                      home=home, device=device)
+    idx = Index.build(
+        checkpoint,
+        benchmark,
+        out,
+        split=split,
+        features=features,
+        flow=flow,
+        home=home,
+        device=device,
+    )
     click.echo(f"index {out}: {idx.summary()}")
     if check:
         click.echo(approximate_recall(idx).line())
@@ -37,27 +69,46 @@ def index_command(checkpoint, benchmark, split, features, flow, out, check, devi
 @cli.command("search")
 @click.argument("index", type=click.Path(file_okay=False))
 @click.argument("query", required=False)
-@click.option("--audio", type=click.Path(dir_okay=False), default=None, metavar="FILE.npy",
-              help="Audio query: VGGish features [T, 128] (XDViolence-AR models).")
+@click.option(
+    "--audio",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE.npy",
+    help="Audio query: VGGish features [T, 128] (XDViolence-AR models).",
+)
 @click.option("--top", default=10, show_default=True, type=int, help="Videos to return.")
-@click.option("--approx", is_flag=True, help="Approximate (HNSW) candidates instead of exact search.")
+@click.option(
+    "--approx", is_flag=True, help="Approximate (HNSW) candidates instead of exact search."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as a JSON list.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-              help="Write a results page with each segment on its timeline.")
-@click.option("--checkpoint", type=click.Path(file_okay=False), default=None,
-              help="The model's folder, if it moved since indexing (must be the same weights).")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Write a results page with each segment on its timeline.",
+)
+@click.option(
+    "--checkpoint",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The model's folder, if it moved since indexing (must be the same weights).",
+)
 @click.option("--device", default=None, metavar="DEV", help="cpu, cuda, cuda:N (default: auto).")
 def search_command(index, query, audio, top, approx, as_json, html_path, checkpoint, device):
     """Rank the videos of INDEX for QUERY (text) or --audio, with the best-matching segment."""
     from var_bench.errors import InputError
     from var_bench.fsutil import atomic_write_text
     from var_bench.search import Index
-    from var_bench.search.render import render_html, render_text
     from var_bench.search.index import load_audio_query
+    from var_bench.search.render import render_html, render_text
 
     if (query is None) == (audio is None):
-        raise InputError("search: expected a text QUERY or --audio FILE.npy (one of them), got "
-                         f"{'both' if query else 'neither'}")
+        raise InputError(
+            "search: expected a text QUERY or --audio FILE.npy (one of them), got "
+            f"{'both' if query else 'neither'}"
+        )
     idx = Index.load(index, device=device, checkpoint=checkpoint)
     q = load_audio_query(audio) if audio else query
     hits = idx.search(q, top=top, exact=not approx)

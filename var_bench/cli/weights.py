@@ -24,9 +24,23 @@ def list_(home, as_json):
 
     rows = weights_status(home)
     if as_json:
-        click.echo(json.dumps([{"model": r.pin.key, "file": r.pin.filename, "url": r.pin.url,
-                                "mirror_key": r.pin.mirror_key, "check": r.pin.describe(),
-                                "path": str(r.path), "state": r.state} for r in rows], indent=1))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "model": r.pin.key,
+                        "file": r.pin.filename,
+                        "url": r.pin.url,
+                        "mirror_key": r.pin.mirror_key,
+                        "check": r.pin.describe(),
+                        "path": str(r.path),
+                        "state": r.state,
+                    }
+                    for r in rows
+                ],
+                indent=1,
+            )
+        )
         return
     for r in rows:
         click.echo(f"{r.pin.key:<13} {r.state:<9} {r.pin.filename}  ({r.pin.describe()})")
@@ -45,7 +59,9 @@ def fetch(models, home, mirror, progress):
     <data home>/weights/; files already verified are not fetched again."""
     from var_bench.extract.weights import PINS, download_weights, get_pin
 
-    pins = [get_pin(m) for m in models] if models else list(PINS.values())  # checked before fetching
+    pins = (
+        [get_pin(m) for m in models] if models else list(PINS.values())
+    )  # checked before fetching
     for pin in pins:
         path = download_weights(pin, home=home, mirror=mirror, progress=progress)
         click.echo(f"{pin.key}: {pin.filename} verified ({pin.describe()})  ->  {path}")

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
@@ -21,9 +21,15 @@ from var_bench.tasks import Gold, IdList, Task
 PathLike = str | os.PathLike
 
 
-def load_gold(spec: BenchmarkSpec, task: Task, split: str = "test", *,
-              ids: Sequence[str] | None = None, home: PathLike | None = None,
-              mirror: str | None = None) -> Gold:
+def load_gold(
+    spec: BenchmarkSpec,
+    task: Task,
+    split: str = "test",
+    *,
+    ids: Sequence[str] | None = None,
+    home: PathLike | None = None,
+    mirror: str | None = None,
+) -> Gold:
     """The gold of ``task`` of ``spec`` on ``split``.
 
     Args:
@@ -55,14 +61,21 @@ def load_gold(spec: BenchmarkSpec, task: Task, split: str = "test", *,
     return Gold.from_lists(queries, gallery, positives)
 
 
-def _identity(spec: BenchmarkSpec, split: str, ids: Sequence[str] | None,
-              home: PathLike | None, mirror: str | None) -> Gold:
+def _identity(
+    spec: BenchmarkSpec,
+    split: str,
+    ids: Sequence[str] | None,
+    home: PathLike | None,
+    mirror: str | None,
+) -> Gold:
     if ids is not None:
         ids = [str(i) for i in ids]
         want = spec.test_videos if split == "test" else None
         if want is not None and len(ids) != want:
-            raise InputError(f"ids: expected {want} canonical ids for the {spec.name} {split} "
-                             f"split, got {len(ids)}")
+            raise InputError(
+                f"ids: expected {want} canonical ids for the {spec.name} {split} "
+                f"split, got {len(ids)}"
+            )
         return Gold.identity(IdList.of(ids))
     from var_bench.data.prepare import ids as built_ids
     from var_bench.data.splits import expected_ids_sha256
@@ -78,4 +91,3 @@ def _identity(spec: BenchmarkSpec, split: str, ids: Sequence[str] | None,
     if n is None:
         n = len(load())
     return Gold.identity(IdList(n, expected_ids_sha256(spec, split), load))
-

@@ -23,9 +23,14 @@ class LengthStats:
     max: int
 
     @classmethod
-    def of(cls, lengths: pd.Series, unit: str) -> "LengthStats":
-        return cls(unit, float(lengths.mean()), float(lengths.median()), int(lengths.min()),
-                   int(lengths.max()))
+    def of(cls, lengths: pd.Series, unit: str) -> LengthStats:
+        return cls(
+            unit,
+            float(lengths.mean()),
+            float(lengths.median()),
+            int(lengths.min()),
+            int(lengths.max()),
+        )
 
 
 @dataclass(frozen=True)
@@ -54,13 +59,19 @@ def caption_lengths(df: pd.DataFrame) -> dict[str, LengthStats]:
     """
     return {
         "caption_en": LengthStats.of(df["caption_en"].str.split().map(len), "words"),
-        "caption_zh": LengthStats.of(df["caption_zh"].str.replace(r"\s", "", regex=True).map(len),
-                                     "characters"),
+        "caption_zh": LengthStats.of(
+            df["caption_zh"].str.replace(r"\s", "", regex=True).map(len), "characters"
+        ),
     }
 
 
-def benchmark_info(benchmark: str, *, home: PathLike | None = None, mirror: str | None = None,
-                   download: bool = True) -> BenchmarkInfo:
+def benchmark_info(
+    benchmark: str,
+    *,
+    home: PathLike | None = None,
+    mirror: str | None = None,
+    download: bool = True,
+) -> BenchmarkInfo:
     """Counts per split and class, caption statistics, sources and citation of a built benchmark."""
     spec = get_benchmark(benchmark)
     folder = ensure_built(spec, home=home, mirror=mirror, download_missing=download)
@@ -68,18 +79,34 @@ def benchmark_info(benchmark: str, *, home: PathLike | None = None, mirror: str 
     everything = pd.concat(tables.values(), ignore_index=True)
     manifest = Manifest.read(folder)
     return BenchmarkInfo(
-        name=spec.name, title=spec.title, version=spec.version,
-        tasks=[{"name": t.name, "type": t.type_name, "groups": list(t.groups),
-                "main_score": t.main_score} for t in spec.tasks], folder=str(folder),
+        name=spec.name,
+        title=spec.title,
+        version=spec.version,
+        tasks=[
+            {
+                "name": t.name,
+                "type": t.type_name,
+                "groups": list(t.groups),
+                "main_score": t.main_score,
+            }
+            for t in spec.tasks
+        ],
+        folder=str(folder),
         counts={s: len(t) for s, t in tables.items()},
-        class_counts={s: {c: int(n) for c, n in t["class"].value_counts().reindex(spec.classes,
-                                                                              fill_value=0).items()}
-                      for s, t in tables.items()},
+        class_counts={
+            s: {
+                c: int(n)
+                for c, n in t["class"].value_counts().reindex(spec.classes, fill_value=0).items()
+            }
+            for s, t in tables.items()
+        },
         anomalous_counts={s: int(t["anomalous"].sum()) for s, t in tables.items()},
         caption_lengths=caption_lengths(everything) if "caption_en" in everything else {},
         annotated_test_videos=int(tables["test"]["segments"].map(lambda s: len(s) > 0).sum()),
         notes=list(manifest.notes) if manifest else [],
-        sources=[{"key": s.key, "url": s.url, "sha256": s.sha256, "bytes": s.size,
-                  "license": s.license} for s in spec.sources.values()],
+        sources=[
+            {"key": s.key, "url": s.url, "sha256": s.sha256, "bytes": s.size, "license": s.license}
+            for s in spec.sources.values()
+        ],
         citation=spec.citation,
     )

@@ -62,13 +62,24 @@ def features_dir(spec: BenchmarkSpec, home: str | os.PathLike | None = None) -> 
     olds = dict.fromkeys(features / b.name / b.version for b in (spec, *same_videos))
     for old in (p for p in olds if p.is_dir()):
         if old.parent == new:
-            _say_once(old, "feature store of %s kept at its old place %s: the store place of its "
-                      "video collection, %s, holds it", spec.name, old, new)
+            _say_once(
+                old,
+                "feature store of %s kept at its old place %s: the store place of its "
+                "video collection, %s, holds it",
+                spec.name,
+                old,
+                new,
+            )
             return old
         if new.exists():
-            _say_once(old, "feature store at the old place %s left alone: %s (the store of the %s "
-                      "videos) is used; delete the old one when it is no longer needed", old, new,
-                      spec.videos.name)
+            _say_once(
+                old,
+                "feature store at the old place %s left alone: %s (the store of the %s "
+                "videos) is used; delete the old one when it is no longer needed",
+                old,
+                new,
+                spec.videos.name,
+            )
             continue
         try:
             new.parent.mkdir(parents=True, exist_ok=True)
@@ -76,11 +87,22 @@ def features_dir(spec: BenchmarkSpec, home: str | os.PathLike | None = None) -> 
         except OSError as e:
             if new.exists():  # another process moved it first
                 continue
-            _say_once(old, "feature store of %s read at its old place %s: could not move it to %s "
-                      "(%s)", spec.name, old, new, e.strerror or e)
+            _say_once(
+                old,
+                "feature store of %s read at its old place %s: could not move it to %s (%s)",
+                spec.name,
+                old,
+                new,
+                e.strerror or e,
+            )
             return old
-        log.warning("feature store moved from %s to %s: stores are now kept per video collection "
-                    "(%s), shared by every benchmark over its videos", old, new, spec.videos.name)
+        log.warning(
+            "feature store moved from %s to %s: stores are now kept per video collection "
+            "(%s), shared by every benchmark over its videos",
+            old,
+            new,
+            spec.videos.name,
+        )
         try:
             old.parent.rmdir()  # the benchmark's folder, when nothing else is left in it
         except OSError:

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from var_bench.benchmarks import BENCHMARKS, SPLITS, BenchmarkSpec, get_benchmark
+from var_bench.benchmarks.sources import resolve_mirror
 from var_bench.data.assembly.manifest import DATA_FILE, POSITIVES, QUERY_ID, VIDEOS_FILE, Manifest
+from var_bench.data.paths import built_dir, data_home, raw_dir
 from var_bench.errors import DataError, InputError, NotBuiltError
 from var_bench.fsutil import sha256_lines
 from var_bench.locking import exclusive
-from var_bench.data.paths import built_dir, data_home, raw_dir
-from var_bench.benchmarks.sources import resolve_mirror
 
 if TYPE_CHECKING:  # pandas is imported only when needed (slow import)
     import pandas as pd
@@ -39,9 +40,14 @@ def _current(spec: BenchmarkSpec, folder: Path) -> Manifest | None:
     return m
 
 
-def download(benchmarks: Iterable[str] | str | None = None, *, home: PathLike | None = None,
-             mirror: str | None = None, progress: bool | None = None,
-             rebuild: bool = False) -> dict[str, Manifest]:
+def download(
+    benchmarks: Iterable[str] | str | None = None,
+    *,
+    home: PathLike | None = None,
+    mirror: str | None = None,
+    progress: bool | None = None,
+    rebuild: bool = False,
+) -> dict[str, Manifest]:
     """Fetch, verify (sha256) and build benchmarks into the data home.
 
     Verified files are never fetched twice and an up-to-date build is not redone: a second call
@@ -87,16 +93,22 @@ def _download(specs: list[BenchmarkSpec], home, mirror, progress, rebuild) -> di
             from var_bench.data.fetch import fetch_all
 
             roles = list(spec.sources)
-            paths = fetch_all([spec.sources[r] for r in roles], raw_dir(home), mirror,
-                              progress=progress)
+            paths = fetch_all(
+                [spec.sources[r] for r in roles], raw_dir(home), mirror, progress=progress
+            )
             log.info("building %s into %s", spec.name, folder)
             manifest = assemble_into(spec, dict(zip(roles, map(Path, paths))), folder)
         out[spec.name] = manifest
     return out
 
 
-def ensure_built(benchmark: str | BenchmarkSpec, *, home: PathLike | None = None,
-                 mirror: str | None = None, download_missing: bool = True) -> Path:
+def ensure_built(
+    benchmark: str | BenchmarkSpec,
+    *,
+    home: PathLike | None = None,
+    mirror: str | None = None,
+    download_missing: bool = True,
+) -> Path:
     """The built folder of ``benchmark``, downloading and building it first if needed
     (``download_missing``; else :class:`NotBuiltError` naming the command to run)."""
     spec = get_benchmark(benchmark)
@@ -115,8 +127,9 @@ def split_names(split: str) -> list[str]:
     parts = [p.strip() for p in str(split).split("+")]
     bad = [p for p in parts if p not in SPLITS]
     if bad:
-        raise InputError(f"split: expected one of {', '.join(SPLITS)} (or several joined with +), "
-                         f"got {split!r}")
+        raise InputError(
+            f"split: expected one of {', '.join(SPLITS)} (or several joined with +), got {split!r}"
+        )
     return parts
 
 
@@ -124,9 +137,15 @@ def read_split_table(folder: Path, split: str, columns: list[str] | None = None)
     return pq.read_table(folder / DATA_FILE.format(split=split), columns=columns)
 
 
-def load_table(benchmark: str, split: str = "test", *, home: PathLike | None = None,
-               mirror: str | None = None, download: bool = True,
-               videos: bool = False) -> "pd.DataFrame":
+def load_table(
+    benchmark: str,
+    split: str = "test",
+    *,
+    home: PathLike | None = None,
+    mirror: str | None = None,
+    download: bool = True,
+    videos: bool = False,
+) -> pd.DataFrame:
     """One split as a pandas DataFrame, in canonical order.
 
     Args:
@@ -150,13 +169,21 @@ def load_table(benchmark: str, split: str = "test", *, home: PathLike | None = N
     folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
     m = Manifest.read(folder)
     if videos and m is not None and m.videos_sha256 is not None:
-        return pa.concat_tables([pq.read_table(folder / VIDEOS_FILE.format(split=s))
-                                 for s in split_names(split)]).to_pandas()
+        return pa.concat_tables(
+            [pq.read_table(folder / VIDEOS_FILE.format(split=s)) for s in split_names(split)]
+        ).to_pandas()
     return pa.concat_tables([read_split_table(folder, s) for s in split_names(split)]).to_pandas()
 
 
-def ids(benchmark: str, split: str = "test", *, home: PathLike | None = None,
-        mirror: str | None = None, download: bool = True, gallery: bool = False) -> list[str]:
+def ids(
+    benchmark: str,
+    split: str = "test",
+    *,
+    home: PathLike | None = None,
+    mirror: str | None = None,
+    download: bool = True,
+    gallery: bool = False,
+) -> list[str]:
     """Canonical ids of ``split`` in canonical (upstream) order, each list checked against the
     hash recorded at build time.
 
@@ -199,14 +226,17 @@ def verified_ids(folder: Path, split: str, *, gallery: bool = False) -> list[str
         got = read_split_table(folder, split, [key])[key].to_pylist()
         want = (m.ids_sha256 or {}).get(split) if m is not None else None
     if want is None or sha256_lines(got) != want:
-        raise DataError(f"{path}: expected the ids recorded at build time (sha256 {want}), got "
-                        f"{len(got)} ids hashing to {sha256_lines(got)}; the built table was "
-                        f"edited or is corrupt: run 'var-bench download --rebuild'")
+        raise DataError(
+            f"{path}: expected the ids recorded at build time (sha256 {want}), got "
+            f"{len(got)} ids hashing to {sha256_lines(got)}; the built table was "
+            f"edited or is corrupt: run 'var-bench download --rebuild'"
+        )
     return got
 
 
-def gold_tables(spec: BenchmarkSpec, split: str, *, home: PathLike | None = None,
-                mirror: str | None = None) -> tuple[list[str], list[str], list[list[str]]]:
+def gold_tables(
+    spec: BenchmarkSpec, split: str, *, home: PathLike | None = None, mirror: str | None = None
+) -> tuple[list[str], list[str], list[list[str]]]:
     """(query ids, gallery video ids, per query its positive video ids) of a built split whose
     queries are not its videos (a ``query_id`` column, positives in ``video_ids``, a video
     table), every id list checked against the build's hashes.
@@ -217,8 +247,10 @@ def gold_tables(spec: BenchmarkSpec, split: str, *, home: PathLike | None = None
     folder = ensure_built(spec, home=home, mirror=mirror)
     m = Manifest.read(folder)
     if m is None or m.videos_sha256 is None:
-        raise DataError(f"{spec.name}: expected a build with video tables (a table gold), got "
-                        f"none in {folder}; run 'var-bench download {spec.name} --rebuild'")
+        raise DataError(
+            f"{spec.name}: expected a build with video tables (a table gold), got "
+            f"none in {folder}; run 'var-bench download {spec.name} --rebuild'"
+        )
     queries = verified_ids(folder, split)
     gallery = verified_ids(folder, split, gallery=True)
     positives = read_split_table(folder, split, [POSITIVES])[POSITIVES].to_pylist()

@@ -8,9 +8,9 @@ whose lists hash differently fails; a result record carries the hash so scores s
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Mapping, Sequence
+from functools import cache
 
 from var_bench.benchmarks import SPLITS, BenchmarkSpec
 from var_bench.benchmarks.kit import ValidationRule
@@ -39,14 +39,17 @@ def split_info(spec: BenchmarkSpec) -> SplitInfo:
     return _load(spec)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(spec: BenchmarkSpec) -> SplitInfo:
     raw = json.loads(spec.resource_text(SPLITS_FILE))
     rule = raw.get("validation_rule")  # absent: the benchmark ships its own val split
     return SplitInfo(
         benchmark=raw["benchmark"],
-        rule=(None if rule is None else
-              ValidationRule(rule["source_split"], rule["group_by"], int(rule["denominator"]))),
+        rule=(
+            None
+            if rule is None
+            else ValidationRule(rule["source_split"], rule["group_by"], int(rule["denominator"]))
+        ),
         ids_sha256=dict(raw["ids_sha256"]),
         videos_sha256=dict(raw["videos_sha256"]) if raw.get("videos_sha256") else None,
     )
@@ -59,16 +62,24 @@ def expected_ids_sha256(spec: BenchmarkSpec, split: str) -> str:
     return split_info(spec).ids_sha256[split]
 
 
-def check_ids(spec: BenchmarkSpec, split: str, ids: Sequence[str],
-              info: SplitInfo | None = None, *, videos: bool = False) -> str:
+def check_ids(
+    spec: BenchmarkSpec,
+    split: str,
+    ids: Sequence[str],
+    info: SplitInfo | None = None,
+    *,
+    videos: bool = False,
+) -> str:
     """The ids' sha256; :class:`DataError` if it differs from the checksum in ``info`` (default:
     the benchmark's shipped ``splits.json``); ``videos``: the gallery table's ids."""
     got = sha256_lines(list(ids))
     info = info or split_info(spec)
     table = info.videos_sha256 if videos else info.ids_sha256
     if table is None:
-        raise DataError(f"{spec.name}: the build has video tables, but {spec.resource_location}/"
-                        f"{SPLITS_FILE} lists no videos_sha256")
+        raise DataError(
+            f"{spec.name}: the build has video tables, but {spec.resource_location}/"
+            f"{SPLITS_FILE} lists no videos_sha256"
+        )
     want = table[split]
     if got != want:
         raise DataError(

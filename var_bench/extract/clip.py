@@ -26,8 +26,9 @@ def open_clip_or_error():
     try:
         import open_clip
     except ImportError:
-        raise InputError("clip-vit-b16: expected open_clip (pip install open-clip-torch), "
-                         "it is not installed") from None
+        raise InputError(
+            "clip-vit-b16: expected open_clip (pip install open-clip-torch), it is not installed"
+        ) from None
     return open_clip
 
 
@@ -40,8 +41,10 @@ def load_clip(path=None):
         try:
             state = torch.jit.load(str(path), map_location="cpu").state_dict()
         except Exception as e:
-            raise InputError(f"weights {path}: expected OpenAI's TorchScript ViT-B-16.pt, got an "
-                             f"error: {str(e).splitlines()[0][:200]}") from None
+            raise InputError(
+                f"weights {path}: expected OpenAI's TorchScript ViT-B-16.pt, got an "
+                f"error: {str(e).splitlines()[0][:200]}"
+            ) from None
         from open_clip.model import build_model_from_openai_state_dict
 
         model = build_model_from_openai_state_dict(state)

@@ -33,8 +33,10 @@ def torchvision_or_error():
     except Exception as e:  # a broken pairing raises RuntimeError, not ImportError
         import torch
 
-        raise InputError(f"torchvision: expected a build matching torch {torch.__version__} "
-                         f"(needed for RAFT and CLIP), import failed: {str(e).splitlines()[0]}") from None
+        raise InputError(
+            f"torchvision: expected a build matching torch {torch.__version__} "
+            f"(needed for RAFT and CLIP), import failed: {str(e).splitlines()[0]}"
+        ) from None
     return torchvision
 
 
@@ -46,10 +48,22 @@ class TVL1Flow:
     30 inner and 10 outer iterations, scale step 0.8).
     """
 
-    params: dict[str, Any] = field(default_factory=lambda: {
-        "tau": 0.25, "lambda": 0.15, "theta": 0.3, "nscales": 5, "warps": 5, "epsilon": 0.01,
-        "innerIterations": 30, "outerIterations": 10, "scaleStep": 0.8, "gamma": 0.0,
-        "medianFiltering": 5, "useInitialFlow": False})
+    params: dict[str, Any] = field(
+        default_factory=lambda: {
+            "tau": 0.25,
+            "lambda": 0.15,
+            "theta": 0.3,
+            "nscales": 5,
+            "warps": 5,
+            "epsilon": 0.01,
+            "innerIterations": 30,
+            "outerIterations": 10,
+            "scaleStep": 0.8,
+            "gamma": 0.0,
+            "medianFiltering": 5,
+            "useInitialFlow": False,
+        }
+    )
     name: str = "tvl1"
     on_device: bool = False
 
@@ -57,11 +71,15 @@ class TVL1Flow:
         try:
             import cv2
         except ImportError:
-            raise InputError("flow tvl1: expected OpenCV with the contrib modules "
-                             "(pip install opencv-contrib-python-headless), cv2 is not installed") from None
+            raise InputError(
+                "flow tvl1: expected OpenCV with the contrib modules "
+                "(pip install opencv-contrib-python-headless), cv2 is not installed"
+            ) from None
         if not hasattr(cv2, "optflow"):
-            raise InputError("flow tvl1: expected OpenCV with the contrib modules "
-                             "(opencv-contrib-python-headless), this cv2 has no optflow")
+            raise InputError(
+                "flow tvl1: expected OpenCV with the contrib modules "
+                "(opencv-contrib-python-headless), this cv2 has no optflow"
+            )
         self._cv2 = cv2
         self._tvl1 = None
 
@@ -69,10 +87,19 @@ class TVL1Flow:
         if self._tvl1 is None:
             p = self.params
             self._tvl1 = self._cv2.optflow.DualTVL1OpticalFlow_create(
-                tau=p["tau"], lambda_=p["lambda"], theta=p["theta"], nscales=p["nscales"],
-                warps=p["warps"], epsilon=p["epsilon"], innnerIterations=p["innerIterations"],
-                outerIterations=p["outerIterations"], scaleStep=p["scaleStep"], gamma=p["gamma"],
-                medianFiltering=p["medianFiltering"], useInitialFlow=p["useInitialFlow"])
+                tau=p["tau"],
+                lambda_=p["lambda"],
+                theta=p["theta"],
+                nscales=p["nscales"],
+                warps=p["warps"],
+                epsilon=p["epsilon"],
+                innnerIterations=p["innerIterations"],
+                outerIterations=p["outerIterations"],
+                scaleStep=p["scaleStep"],
+                gamma=p["gamma"],
+                medianFiltering=p["medianFiltering"],
+                useInitialFlow=p["useInitialFlow"],
+            )
         return self._tvl1
 
     def pair(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -89,8 +116,12 @@ class TVL1Flow:
         return np.stack([self.pair(frames[i], frames[i + 1]) for i in range(len(frames) - 1)])
 
     def identity(self) -> dict[str, Any]:
-        return {"method": "tvl1", "implementation": f"opencv-contrib {self._cv2.__version__} "
-                "optflow.DualTVL1OpticalFlow", "params": dict(self.params), "input": "grayscale"}
+        return {
+            "method": "tvl1",
+            "implementation": f"opencv-contrib {self._cv2.__version__} optflow.DualTVL1OpticalFlow",
+            "params": dict(self.params),
+            "input": "grayscale",
+        }
 
 
 class RAFTFlow:
@@ -102,8 +133,14 @@ class RAFTFlow:
     name = "raft"
     on_device = True
 
-    def __init__(self, weights: dict | None = None, device="cpu", updates: int = 12,
-                 batch: int = 8, small: bool = False) -> None:
+    def __init__(
+        self,
+        weights: dict | None = None,
+        device="cpu",
+        updates: int = 12,
+        batch: int = 8,
+        small: bool = False,
+    ) -> None:
         import torch
 
         tv = torchvision_or_error()
@@ -114,7 +151,12 @@ class RAFTFlow:
         if weights is not None:
             self.model.load_state_dict(weights, strict=True)
         self.model.eval().to(device)
-        self.device, self.updates, self.batch, self.small = torch.device(device), updates, batch, small
+        self.device, self.updates, self.batch, self.small = (
+            torch.device(device),
+            updates,
+            batch,
+            small,
+        )
         self.version = tv.__version__
 
     def pairs(self, frames) -> np.ndarray:
@@ -133,15 +175,19 @@ class RAFTFlow:
         with torch.inference_mode():
             for s in range(0, n - 1, self.batch):
                 e = min(n - 1, s + self.batch)
-                f = self.model(x[s:e], x[s + 1:e + 1], num_flow_updates=self.updates)[-1]
+                f = self.model(x[s:e], x[s + 1 : e + 1], num_flow_updates=self.updates)[-1]
                 out.append(f[:, :, :h, :w].permute(0, 2, 3, 1).float().cpu())
         return torch.cat(out).numpy()
 
     def identity(self) -> dict[str, Any]:
-        return {"method": "raft", "implementation": f"torchvision {self.version} "
-                f"{'raft_small' if self.small else 'raft_large'}", "params": {"num_flow_updates": self.updates},
-                "input": "rgb in [-1, 1], replicate-padded to a multiple of 8, >= 128 px",
-                "weights": getattr(self, "weights_entry", None)}
+        return {
+            "method": "raft",
+            "implementation": f"torchvision {self.version} "
+            f"{'raft_small' if self.small else 'raft_large'}",
+            "params": {"num_flow_updates": self.updates},
+            "input": "rgb in [-1, 1], replicate-padded to a multiple of 8, >= 128 px",
+            "weights": getattr(self, "weights_entry", None),
+        }
 
 
 class FlowCarry:

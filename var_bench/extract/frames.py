@@ -71,8 +71,13 @@ def crop_boxes(height: int, width: int, crop: int, crops: int) -> list[tuple[int
     """``(top, left, mirrored)`` of each crop k = 0..crops-1 (see the module docstring)."""
     if crop > height or crop > width:
         raise ValueError(f"crop {crop} larger than the frame {height}x{width}")
-    base = [((height - crop) // 2, (width - crop) // 2), (0, 0), (0, width - crop),
-            (height - crop, 0), (height - crop, width - crop)]
+    base = [
+        ((height - crop) // 2, (width - crop) // 2),
+        (0, 0),
+        (0, width - crop),
+        (height - crop, 0),
+        (height - crop, width - crop),
+    ]
     boxes = [(t, left, False) for t, left in base] + [(t, left, True) for t, left in base]
     if crops not in (1, 5, 10):
         raise ValueError(f"crops: expected 1, 5 or 10, got {crops}")
@@ -84,7 +89,7 @@ def crop_stack(frames, crop: int, crops: int):
     n, h, w = frames.shape[:3]
     out = []
     for top, left, mirrored in crop_boxes(h, w, crop, crops):
-        x = frames[:, top:top + crop, left:left + crop]
+        x = frames[:, top : top + crop, left : left + crop]
         if mirrored:
             x = x[:, :, ::-1] if isinstance(x, np.ndarray) else x.flip(2)
         out.append(x)
@@ -97,7 +102,11 @@ def crop_stack(frames, crop: int, crops: int):
 
 def scale_uint8(x):
     """8-bit images -> model input in [-1, 1]: ``x / 255 * 2 - 1`` (float32)."""
-    return x.float() / 255.0 * 2.0 - 1.0 if hasattr(x, "float") else x.astype(np.float32) / 255.0 * 2.0 - 1.0
+    return (
+        x.float() / 255.0 * 2.0 - 1.0
+        if hasattr(x, "float")
+        else x.astype(np.float32) / 255.0 * 2.0 - 1.0
+    )
 
 
 def quantize_flow(flow: np.ndarray, bound: float = FLOW_BOUND) -> np.ndarray:
@@ -108,4 +117,6 @@ def quantize_flow(flow: np.ndarray, bound: float = FLOW_BOUND) -> np.ndarray:
 
 def snippet_chunks(n_frames: int, snippet_frames: int) -> list[tuple[int, int]]:
     """``[start, stop)`` frame ranges of the ``floor(N / F)`` snippets of ``N`` frames."""
-    return [(k * snippet_frames, (k + 1) * snippet_frames) for k in range(n_frames // snippet_frames)]
+    return [
+        (k * snippet_frames, (k + 1) * snippet_frames) for k in range(n_frames // snippet_frames)
+    ]

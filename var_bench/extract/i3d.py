@@ -68,8 +68,17 @@ class MaxPool3dSame(nn.MaxPool3d):
 class Unit3D(nn.Module):
     """Conv3d ("SAME" padding) -> optional BatchNorm3d -> optional ReLU; keys ``conv3d``, ``bn``."""
 
-    def __init__(self, cin: int, cout: int, kernel=(1, 1, 1), stride=(1, 1, 1), *,
-                 batch_norm: bool = True, bias: bool = False, relu: bool = True) -> None:
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        kernel=(1, 1, 1),
+        stride=(1, 1, 1),
+        *,
+        batch_norm: bool = True,
+        bias: bool = False,
+        relu: bool = True,
+    ) -> None:
         super().__init__()
         self.kernel, self.stride, self.relu = tuple(kernel), tuple(stride), relu
         self.conv3d = nn.Conv3d(cin, cout, kernel, stride=stride, padding=0, bias=bias)
@@ -97,8 +106,9 @@ class InceptionBlock(nn.Module):
         self.b3b = Unit3D(cin, out[5])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.b0(x), self.b1b(self.b1a(x)), self.b2b(self.b2a(x)),
-                          self.b3b(self.b3a(x))], dim=1)
+        return torch.cat(
+            [self.b0(x), self.b1b(self.b1a(x)), self.b2b(self.b2a(x)), self.b3b(self.b3a(x))], dim=1
+        )
 
 
 class I3D(nn.Module):

@@ -27,7 +27,12 @@ from var_bench.extract.recipes import Recipe
 
 MODELS: tuple[str, ...] = ("i3d-rgb", "i3d-flow", "vggish", "clip-vit-b16")
 #: The feature-store stream each model's output is.
-STREAM_OF: dict[str, str] = {"i3d-rgb": "rgb", "i3d-flow": "flow", "vggish": "audio", "clip-vit-b16": "rgb"}
+STREAM_OF: dict[str, str] = {
+    "i3d-rgb": "rgb",
+    "i3d-flow": "flow",
+    "vggish": "audio",
+    "clip-vit-b16": "rgb",
+}
 PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "bf16")
 #: Seed of random-initialised weights (``--weights random``): the same random model every run.
 RANDOM_SEED = 0
@@ -75,7 +80,7 @@ class Encoder:
         from var_bench.extract.clip import normalise
 
         b, f = x.shape[:2]
-        frames = x[:, f // 2: f // 2 + 1] if self.recipe.clip_frame == "middle" else x
+        frames = x[:, f // 2 : f // 2 + 1] if self.recipe.clip_frame == "middle" else x
         n = frames.shape[1]
         imgs = normalise(frames.reshape(b * n, *frames.shape[2:]).permute(0, 3, 1, 2))
         emb = self.module.encode_image(imgs)
@@ -100,14 +105,30 @@ def _random(build):
 
 
 def _weights_entry(pin: W.WeightsPin, vf: W.VerifiedFile) -> dict[str, Any]:
-    return {"file": pin.filename, "url": pin.url, "sha256": vf.sha256, "pin": pin.describe(),
-            "pinned": vf.pinned, "random": False}
+    return {
+        "file": pin.filename,
+        "url": pin.url,
+        "sha256": vf.sha256,
+        "pin": pin.describe(),
+        "pinned": vf.pinned,
+        "random": False,
+    }
 
 
-def load_encoder(key: str, weights: str | None = None, *, device: str = "cpu", recipe: Recipe | None = None,
-                 precision: str = "fp32", pca: str | None = None, home=None,
-                 allow_unpinned: bool = False, download: bool = True, mirror: str | None = None,
-                 progress: bool | None = None) -> Encoder:
+def load_encoder(
+    key: str,
+    weights: str | None = None,
+    *,
+    device: str = "cpu",
+    recipe: Recipe | None = None,
+    precision: str = "fp32",
+    pca: str | None = None,
+    home=None,
+    allow_unpinned: bool = False,
+    download: bool = True,
+    mirror: str | None = None,
+    progress: bool | None = None,
+) -> Encoder:
     """The encoder ``key`` (see :data:`MODELS`) with ``weights``: a file or folder, ``"random"``,
     or None (the data home's pinned file, fetched into it first when missing and ``download``:
     see :func:`~var_bench.extract.weights.download_weights`; ``mirror`` and ``progress`` go
@@ -118,8 +139,10 @@ def load_encoder(key: str, weights: str | None = None, *, device: str = "cpu", r
         raise InputError(f"--precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
     dev = _device(device)
     if precision != "fp32" and dev.type != "cuda":
-        raise InputError(f"--precision {precision}: expected a CUDA device (mixed precision is only "
-                         f"used on GPUs), got {dev}")
+        raise InputError(
+            f"--precision {precision}: expected a CUDA device (mixed precision is only "
+            f"used on GPUs), got {dev}"
+        )
     rand = weights == W.RANDOM
     extra: dict[str, Any] = {}
 
@@ -152,7 +175,9 @@ def load_encoder(key: str, weights: str | None = None, *, device: str = "cpu", r
             if use_pca:  # a random orthogonal PCA (seeded): exercises the post-processing path
                 g = torch.Generator().manual_seed(RANDOM_SEED)
                 q, _ = torch.linalg.qr(torch.randn(EMBEDDING_DIM, EMBEDDING_DIM, generator=g))
-                module.load_pca({"pca_eigen_vectors": q.numpy(), "pca_means": np.zeros(EMBEDDING_DIM)})
+                module.load_pca(
+                    {"pca_eigen_vectors": q.numpy(), "pca_means": np.zeros(EMBEDDING_DIM)}
+                )
         else:
             pin = W.PINS["vggish"]
             vf = pinned_file(pin, weights)
@@ -160,13 +185,22 @@ def load_encoder(key: str, weights: str | None = None, *, device: str = "cpu", r
             w = _weights_entry(pin, vf)
             if use_pca:
                 ppin = W.PINS["vggish-pca"]
-                given = pca if pca is not None else (vf.path.parent / ppin.filename
-                                                     if (vf.path.parent / ppin.filename).is_file() else None)
+                given = (
+                    pca
+                    if pca is not None
+                    else (
+                        vf.path.parent / ppin.filename
+                        if (vf.path.parent / ppin.filename).is_file()
+                        else None
+                    )
+                )
                 pf = pinned_file(ppin, given)
                 try:
                     module.load_pca(W.load_state_dict(pf.path, allow_numpy=True))
                 except (KeyError, ValueError) as e:
-                    raise InputError(f"weights {pf.path}: expected the VGGish PCA parameters, got {e}") from None
+                    raise InputError(
+                        f"weights {pf.path}: expected the VGGish PCA parameters, got {e}"
+                    ) from None
                 w["pca"] = _weights_entry(ppin, pf)
     else:
         from var_bench.extract.clip import EMBEDDING_DIM, load_clip

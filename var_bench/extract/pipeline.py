@@ -24,9 +24,10 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -38,9 +39,21 @@ from var_bench.extract.flow import FLOW_METHODS, FlowCarry, make_flow
 from var_bench.extract.models import MODELS, STREAM_OF, Encoder, load_encoder
 from var_bench.extract.shards import parse_shard, shard_of
 from var_bench.extract.snippets import SnippetCutter
-from var_bench.extract.state import (STATE_DIR, check_identity, clean_stale, is_done, write_summary,
-                                     write_video)
-from var_bench.extract.video import decode_audio, decode_frames, decoder_identity, index_videos, match_videos
+from var_bench.extract.state import (
+    STATE_DIR,
+    check_identity,
+    clean_stale,
+    is_done,
+    write_summary,
+    write_video,
+)
+from var_bench.extract.video import (
+    decode_audio,
+    decode_frames,
+    decoder_identity,
+    index_videos,
+    match_videos,
+)
 from var_bench.features.extraction import RANDOM_WEIGHTS
 
 log = logging.getLogger(__name__)
@@ -94,33 +107,53 @@ class _Plan:
     identity: dict[str, Any] = field(default_factory=dict)
 
 
-def identity_of(key: str, recipe: R.Recipe, encoder: Encoder, flow, benchmark: str) -> dict[str, Any]:
+def identity_of(
+    key: str, recipe: R.Recipe, encoder: Encoder, flow, benchmark: str
+) -> dict[str, Any]:
     """The feature set's identity: everything that changes the numbers."""
     import torch
 
     visual = key != "vggish"
     ident: dict[str, Any] = {
-        "model": key, "stream": STREAM_OF[key], "dim": encoder.dim, "benchmark": benchmark,
-        "weights": encoder.weights, RANDOM_WEIGHTS: encoder.random,
-        "recipe": recipe.to_dict(), "fps": recipe.fps,
+        "model": key,
+        "stream": STREAM_OF[key],
+        "dim": encoder.dim,
+        "benchmark": benchmark,
+        "weights": encoder.weights,
+        RANDOM_WEIGHTS: encoder.random,
+        "recipe": recipe.to_dict(),
+        "fps": recipe.fps,
         "resize": recipe.resize if visual else None,
         "interpolation": f"opencv {recipe.interpolation}" if visual else None,
-        "crop": recipe.crop if visual else None, "crops": recipe.crops if visual else 1,
-        "snippet_frames": recipe.snippet_frames, "snippet_stride": recipe.snippet_frames,
+        "crop": recipe.crop if visual else None,
+        "crops": recipe.crops if visual else 1,
+        "snippet_frames": recipe.snippet_frames,
+        "snippet_stride": recipe.snippet_frames,
         "flow": flow.identity() if flow is not None else None,
-        "decoder": decoder_identity(), "precision": encoder.precision,
+        "decoder": decoder_identity(),
+        "precision": encoder.precision,
         "versions": {"var_bench": __version__, "torch": torch.__version__, "numpy": np.__version__},
     }
     if key == "i3d-rgb" or key == "i3d-flow":
         ident["feature"] = "I3D Mixed_5c mean over time and space"
     elif key == "clip-vit-b16":
-        ident["feature"] = f"CLIP ViT-B/16 image embedding (unnormalised), {recipe.clip_frame} frame(s) of each snippet"
+        ident["feature"] = (
+            f"CLIP ViT-B/16 image embedding (unnormalised), {recipe.clip_frame} frame(s) of each snippet"
+        )
     else:
-        ident["feature"] = ("VGGish embedding after PCA + 8-bit quantisation" if recipe.audio_output == "pca"
-                            else "VGGish raw embedding")
-        ident["audio"] = {"rate": 16000, "mono": True, "resampler": "ffmpeg swresample",
-                          "window_s": 0.96, "window_end": "(k + 1) * F / fps s",
-                          "T": "#{k: round(100 (k + 1) F / fps) <= log-mel frames}"}
+        ident["feature"] = (
+            "VGGish embedding after PCA + 8-bit quantisation"
+            if recipe.audio_output == "pca"
+            else "VGGish raw embedding"
+        )
+        ident["audio"] = {
+            "rate": 16000,
+            "mono": True,
+            "resampler": "ffmpeg swresample",
+            "window_s": 0.96,
+            "window_end": "(k + 1) * F / fps s",
+            "T": "#{k: round(100 (k + 1) F / fps) <= log-mel frames}",
+        }
     if flow is not None:
         import cv2
 
@@ -148,7 +181,9 @@ def _produce_visual(plan: _Plan) -> Callable[[_Job], Iterator]:
     def produce(job: _Job) -> Iterator:
         worker_flow = plan.flow is not None and not plan.flow.on_device
         carry = FlowCarry(plan.flow) if worker_flow else None
-        cutter = None if (plan.flow is not None and plan.flow.on_device) else SnippetCutter(plan.recipe)
+        cutter = (
+            None if (plan.flow is not None and plan.flow.on_device) else SnippetCutter(plan.recipe)
+        )
         for chunk in _frame_chunks(job, plan.recipe):
             yield ("frames", len(chunk))
             if cutter is None:
@@ -168,10 +203,12 @@ def _produce_audio(plan: _Plan) -> Callable[[_Job], Iterator]:
     def produce(job: _Job) -> Iterator:
         samples = decode_audio(job.path)
         mel = log_mel(samples)
-        ends = R.audio_window_ends(len(mel), plan.recipe.fps or _native_fps(job.path), plan.recipe.snippet_frames)
+        ends = R.audio_window_ends(
+            len(mel), plan.recipe.fps or _native_fps(job.path), plan.recipe.snippet_frames
+        )
         yield ("frames", len(samples))
         for s in range(0, len(ends), plan.batch):
-            yield ("examples", examples_at(mel, ends[s:s + plan.batch]))
+            yield ("examples", examples_at(mel, ends[s : s + plan.batch]))
 
     return produce
 
@@ -186,7 +223,9 @@ def _native_fps(path: Path) -> float:
         c.close()
 
 
-def _encode_video(plan: _Plan, items: Iterator, on_snippets: Callable[[int], None]) -> tuple[np.ndarray, int]:
+def _encode_video(
+    plan: _Plan, items: Iterator, on_snippets: Callable[[int], None]
+) -> tuple[np.ndarray, int]:
     """Run the model over one video's items; ``[T, C, D]`` (audio: ``[T, 1, D]``) and N."""
     import torch
 
@@ -200,7 +239,9 @@ def _encode_video(plan: _Plan, items: Iterator, on_snippets: Callable[[int], Non
 
     def run(snips: np.ndarray) -> None:
         s, c = snips.shape[:2]
-        feats = enc.encode(torch.from_numpy(np.ascontiguousarray(snips.reshape(s * c, *snips.shape[2:]))))
+        feats = enc.encode(
+            torch.from_numpy(np.ascontiguousarray(snips.reshape(s * c, *snips.shape[2:])))
+        )
         outs.append(feats.numpy().reshape(s, c, -1))
         on_snippets(s)
 
@@ -210,7 +251,7 @@ def _encode_video(plan: _Plan, items: Iterator, on_snippets: Callable[[int], Non
             pending.clear()
             take = len(allx) if force else (len(allx) // per) * per
             for i in range(0, take, per):
-                run(allx[i:i + per])
+                run(allx[i : i + per])
             if take < len(allx):
                 pending.append(allx[take:])
             if not force:
@@ -235,7 +276,9 @@ def _encode_video(plan: _Plan, items: Iterator, on_snippets: Callable[[int], Non
     return np.zeros((0, c, enc.dim), np.float32), n_frames
 
 
-def _pipelined(jobs: list[_Job], produce: Callable[[_Job], Iterator], workers: int) -> Iterator[tuple[_Job, Iterator]]:
+def _pipelined(
+    jobs: list[_Job], produce: Callable[[_Job], Iterator], workers: int
+) -> Iterator[tuple[_Job, Iterator]]:
     """``(job, items)`` in order; items come from ``workers`` threads up to ``workers`` videos ahead."""
     if workers <= 0:
         for job in jobs:
@@ -270,8 +313,10 @@ def _pipelined(jobs: list[_Job], produce: Callable[[_Job], Iterator], workers: i
             except BaseException as e:  # handed to the consumer, raised there in order
                 put(queues[i], ("error", e))
 
-    threads = [threading.Thread(target=work, name=f"var-bench-decode-{w}", daemon=True)
-               for w in range(min(workers, len(jobs)))]
+    threads = [
+        threading.Thread(target=work, name=f"var-bench-decode-{w}", daemon=True)
+        for w in range(min(workers, len(jobs)))
+    ]
     for t in threads:
         t.start()
 
@@ -304,14 +349,30 @@ def _benchmark_videos(spec, home) -> tuple[list[str], dict[str, str]]:
     return ids, classes
 
 
-def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, model: str, *,
-            recipe: str | R.Recipe | None = None, flow: str = "tvl1", crops: int | None = None,
-            device: str = "cpu", batch: int = 32, workers: int = 2,
-            shard: str | tuple[int, int] | None = None, weights: str | os.PathLike | None = None,
-            pca: str | os.PathLike | None = None, allow_missing: bool = False,
-            precision: str = "fp32", unpinned_weights: bool = False, ids: list[str] | None = None,
-            progress: bool | None = None, home=None, download: bool = True,
-            mirror: str | None = None) -> ExtractResult:
+def extract(
+    benchmark: str,
+    videos: str | os.PathLike,
+    out: str | os.PathLike,
+    model: str,
+    *,
+    recipe: str | R.Recipe | None = None,
+    flow: str = "tvl1",
+    crops: int | None = None,
+    device: str = "cpu",
+    batch: int = 32,
+    workers: int = 2,
+    shard: str | tuple[int, int] | None = None,
+    weights: str | os.PathLike | None = None,
+    pca: str | os.PathLike | None = None,
+    allow_missing: bool = False,
+    precision: str = "fp32",
+    unpinned_weights: bool = False,
+    ids: list[str] | None = None,
+    progress: bool | None = None,
+    home=None,
+    download: bool = True,
+    mirror: str | None = None,
+) -> ExtractResult:
     """Extract features of a benchmark's videos into a raw feature tree in the upstream layout
     (what ``var-bench build`` reads), resumably.
 
@@ -357,9 +418,14 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
     if flow not in FLOW_METHODS:
         raise InputError(f"--flow: expected one of {', '.join(FLOW_METHODS)}, got {flow!r}")
     if batch < 1 or workers < 0:
-        raise InputError(f"--batch / --workers: expected batch >= 1 and workers >= 0, got {batch}, {workers}")
-    rec = (R.get_recipe(recipe) if recipe is not None
-           else R.default_recipe(spec.videos.name, "clip" if model.startswith("clip") else "i3d"))
+        raise InputError(
+            f"--batch / --workers: expected batch >= 1 and workers >= 0, got {batch}, {workers}"
+        )
+    rec = (
+        R.get_recipe(recipe)
+        if recipe is not None
+        else R.default_recipe(spec.videos.name, "clip" if model.startswith("clip") else "i3d")
+    )
     rec = rec.with_options(crops=crops)
     k, n = parse_shard(shard)
     if device == "cuda" and n > 1 and "LOCAL_RANK" in os.environ:
@@ -369,20 +435,33 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
     if ids is not None:
         unknown = [v for v in ids if v not in set(all_ids)]
         if unknown:
-            raise InputError(f"ids: expected ids of {spec.name}, got {len(unknown)} unknown: {', '.join(unknown[:10])}")
+            raise InputError(
+                f"ids: expected ids of {spec.name}, got {len(unknown)} unknown: {', '.join(unknown[:10])}"
+            )
         all_ids = [v for v in all_ids if v in set(ids)]
     mine = shard_of(all_ids, (k, n))
     found = match_videos(all_ids, index_videos(videos), videos, allow_missing)
     missing = [v for v in mine if v not in found]
 
     fetching = {"download": download, "mirror": mirror, "progress": progress}
-    encoder = load_encoder(model, None if weights is None else str(weights), device=device, recipe=rec,
-                           precision=precision, pca=pca, home=home, allow_unpinned=unpinned_weights,
-                           **fetching)
+    encoder = load_encoder(
+        model,
+        None if weights is None else str(weights),
+        device=device,
+        recipe=rec,
+        precision=precision,
+        pca=pca,
+        home=home,
+        allow_unpinned=unpinned_weights,
+        **fetching,
+    )
     flow_step = None
     if model == "i3d-flow":
-        raft_state, raft_entry = (_raft_weights(weights, home, unpinned_weights, **fetching)
-                                  if flow == "raft" else (None, None))
+        raft_state, raft_entry = (
+            _raft_weights(weights, home, unpinned_weights, **fetching)
+            if flow == "raft"
+            else (None, None)
+        )
         flow_step = make_flow(flow, device=device, weights=raft_state)
         flow_step.weights_entry = raft_entry
     out_dir = Path(out) / SUBFOLDER.get(model, "")
@@ -391,7 +470,9 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
     state = out_dir / STATE_DIR
     check_identity(state, identity)
 
-    class_folders = bool(spec.video_layouts and spec.video_layouts[0].class_folders) and model != "vggish"
+    class_folders = (
+        bool(spec.video_layouts and spec.video_layouts[0].class_folders) and model != "vggish"
+    )
     jobs, skipped = [], []
     for vid in mine:
         if vid not in found:
@@ -399,12 +480,25 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
         if is_done(state, vid):
             skipped.append(vid)
             continue
-        folder = out_dir / str(classes.get(vid, "")) if class_folders and classes.get(vid) else out_dir
-        files = ([folder / f"{vid}__vggish.npy"] if model == "vggish"
-                 else [folder / f"{vid}__{c}.npy" for c in range(rec.crops)])
+        folder = (
+            out_dir / str(classes.get(vid, "")) if class_folders and classes.get(vid) else out_dir
+        )
+        files = (
+            [folder / f"{vid}__vggish.npy"]
+            if model == "vggish"
+            else [folder / f"{vid}__{c}.npy" for c in range(rec.crops)]
+        )
         jobs.append(_Job(vid, found[vid], files, classes.get(vid)))
-    log.info("extract %s %s: shard %d/%d, %d videos to do, %d already done, %d missing", spec.name, model,
-             k, n, len(jobs), len(skipped), len(missing))
+    log.info(
+        "extract %s %s: shard %d/%d, %d videos to do, %d already done, %d missing",
+        spec.name,
+        model,
+        k,
+        n,
+        len(jobs),
+        len(skipped),
+        len(missing),
+    )
 
     produce = _produce_audio(plan) if model == "vggish" else _produce_visual(plan)
     bar = _bar(len(jobs), progress, model)
@@ -421,16 +515,27 @@ def extract(benchmark: str, videos: str | os.PathLike, out: str | os.PathLike, m
         for job, items in _pipelined(jobs, produce, workers):
             clean_stale(job.files)
             feats, n_frames = _encode_video(plan, items, on_snippets)
-            write_video(state, plan.out, job.stem, job.files, feats,
-                        {"samples" if plan.key == "vggish" else "frames": int(n_frames)})
+            write_video(
+                state,
+                plan.out,
+                job.stem,
+                job.files,
+                feats,
+                {"samples" if plan.key == "vggish" else "frames": int(n_frames)},
+            )
             done.append(job.stem)
             bar.update(1)
     finally:
         bar.close()
     write_summary(out_dir)
     seconds = time.perf_counter() - t0
-    log.info("extracted %d videos (%d snippets) in %.1f s: %.2f snippets/s", len(done), snippets[0],
-             seconds, snippets[0] / max(seconds, 1e-9))
+    log.info(
+        "extracted %d videos (%d snippets) in %.1f s: %.2f snippets/s",
+        len(done),
+        snippets[0],
+        seconds,
+        snippets[0] / max(seconds, 1e-9),
+    )
     return ExtractResult(out_dir, done, skipped, missing, snippets[0], seconds, identity)
 
 
@@ -444,7 +549,11 @@ def _raft_weights(weights, home, unpinned: bool, **fetching) -> tuple[dict | Non
         return None, {"random": True}
     pin = W.PINS["raft"]
     vf = W.verify(W.resolve(pin, None, home, **fetching), pin, allow_unpinned=unpinned)
-    return W.load_state_dict(vf.path), {"file": pin.filename, "sha256": vf.sha256, "pinned": vf.pinned}
+    return W.load_state_dict(vf.path), {
+        "file": pin.filename,
+        "sha256": vf.sha256,
+        "pinned": vf.pinned,
+    }
 
 
 def _bar(total: int, progress: bool | None, desc: str):

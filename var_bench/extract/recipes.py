@@ -65,22 +65,34 @@ class Recipe:
 
     def __post_init__(self) -> None:
         if self.crops not in CROP_CHOICES:
-            raise InputError(f"crops: expected one of {', '.join(map(str, CROP_CHOICES))}, got {self.crops}")
+            raise InputError(
+                f"crops: expected one of {', '.join(map(str, CROP_CHOICES))}, got {self.crops}"
+            )
         if self.crop < 1 or self.resize < self.crop:
-            raise InputError(f"recipe {self.name}: expected 1 <= crop <= resize, got crop {self.crop}, "
-                             f"resize {self.resize}")
+            raise InputError(
+                f"recipe {self.name}: expected 1 <= crop <= resize, got crop {self.crop}, "
+                f"resize {self.resize}"
+            )
         if self.snippet_frames < 1:
             raise InputError(f"snippet frames: expected an integer >= 1, got {self.snippet_frames}")
         if self.fps is not None and not self.fps > 0:
-            raise InputError(f"fps: expected a positive frame rate or None (native), got {self.fps}")
+            raise InputError(
+                f"fps: expected a positive frame rate or None (native), got {self.fps}"
+            )
         if self.interpolation not in INTERPOLATIONS:
-            raise InputError(f"interpolation: expected one of {', '.join(INTERPOLATIONS)}, got {self.interpolation!r}")
+            raise InputError(
+                f"interpolation: expected one of {', '.join(INTERPOLATIONS)}, got {self.interpolation!r}"
+            )
         if self.clip_frame not in CLIP_FRAMES:
-            raise InputError(f"clip frame: expected one of {', '.join(CLIP_FRAMES)}, got {self.clip_frame!r}")
+            raise InputError(
+                f"clip frame: expected one of {', '.join(CLIP_FRAMES)}, got {self.clip_frame!r}"
+            )
         if self.audio_output not in AUDIO_OUTPUTS:
-            raise InputError(f"audio output: expected one of {', '.join(AUDIO_OUTPUTS)}, got {self.audio_output!r}")
+            raise InputError(
+                f"audio output: expected one of {', '.join(AUDIO_OUTPUTS)}, got {self.audio_output!r}"
+            )
 
-    def with_options(self, **changes: Any) -> "Recipe":
+    def with_options(self, **changes: Any) -> Recipe:
         """A copy with the given fields changed (None values ignored), e.g. ``crops=1``."""
         changes = {k: v for k, v in changes.items() if v is not None}
         return replace(self, **changes) if changes else self
@@ -92,37 +104,58 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    r.name: r for r in (
+    r.name: r
+    for r in (
         Recipe(
-            name="ucf-crime-release", fps=None, resize=256, crop=224, crops=10,
+            name="ucf-crime-release",
+            fps=None,
+            resize=256,
+            crop=224,
+            crops=10,
             release_of="ucf-crime",
             source="DeepMIL issue #2: pytorch-i3d rgb_imagenet.pt, short side 256, 10 crops of 224, "
-                   "16-frame snippets, T = floor(N / 16) (Abuse001_x264: 2729 frames -> 170)",
-            choices=("fps: native (UCF-Crime is 30 fps); whether it was resampled is not stated",
-                     "interpolation: bilinear (OpenCV INTER_LINEAR)",
-                     "crop order: 0 centre, 1-4 corners top-left, top-right, bottom-left, bottom-right, "
-                     "5-9 their horizontal mirrors",
-                     "flow: TV-L1 at the resized resolution, clipped to [-20, 20]; the release has no flow"),
+            "16-frame snippets, T = floor(N / 16) (Abuse001_x264: 2729 frames -> 170)",
+            choices=(
+                "fps: native (UCF-Crime is 30 fps); whether it was resampled is not stated",
+                "interpolation: bilinear (OpenCV INTER_LINEAR)",
+                "crop order: 0 centre, 1-4 corners top-left, top-right, bottom-left, bottom-right, "
+                "5-9 their horizontal mirrors",
+                "flow: TV-L1 at the resized resolution, clipped to [-20, 20]; the release has no flow",
+            ),
         ),
         Recipe(
-            name="xd-violence-release", fps=24.0, resize=256, crop=224, crops=5,
+            name="xd-violence-release",
+            fps=24.0,
+            resize=256,
+            crop=224,
+            crops=5,
             release_of="xd-violence",
             source="XD-Violence paper section 5.2: 24 fps, 16-frame snippets, 5 crops; VGGish audio "
-                   "windows aligned with the video snippets; XDVioDet: flow has one snippet fewer or as many",
-            choices=("resize: short side 256 (not stated)",
-                     "interpolation: bilinear (OpenCV INTER_LINEAR)",
-                     "frame-rate conversion: output frame j = source frame floor(j * src_fps / 24)",
-                     "audio: VGGish after PCA + 8-bit quantisation (torchvggish default); raw not ruled out",
-                     "audio window k ends at (k + 1) * 16 / 24 s; the first window is padded with silence"),
+            "windows aligned with the video snippets; XDVioDet: flow has one snippet fewer or as many",
+            choices=(
+                "resize: short side 256 (not stated)",
+                "interpolation: bilinear (OpenCV INTER_LINEAR)",
+                "frame-rate conversion: output frame j = source frame floor(j * src_fps / 24)",
+                "audio: VGGish after PCA + 8-bit quantisation (torchvggish default); raw not ruled out",
+                "audio window k ends at (k + 1) * 16 / 24 s; the first window is padded with silence",
+            ),
         ),
         Recipe(
-            name="vadclip", fps=None, resize=256, crop=224, crops=10, interpolation="cubic",
+            name="vadclip",
+            fps=None,
+            resize=256,
+            crop=224,
+            crops=10,
+            interpolation="cubic",
             clip_frame="middle",
             source="VadCLIP: one CLIP ViT-B/16 512-d image embedding per 16-frame snippet, 10 crops",
-            choices=("fps: native", "resize: short side 256, bicubic (CLIP's own resize is bicubic)",
-                     "clip frame: the middle frame of each snippet (index 8); 'mean' embeds all 16 "
-                     "and averages; VadCLIP does not say",
-                     "normalisation: OpenAI CLIP mean/std after /255"),
+            choices=(
+                "fps: native",
+                "resize: short side 256, bicubic (CLIP's own resize is bicubic)",
+                "clip frame: the middle frame of each snippet (index 8); 'mean' embeds all 16 "
+                "and averages; VadCLIP does not say",
+                "normalisation: OpenAI CLIP mean/std after /255",
+            ),
         ),
     )
 }
@@ -146,8 +179,10 @@ def default_recipe(collection: str, model_kind: str) -> Recipe:
     for r in RECIPES.values():
         if r.release_of == collection:
             return r
-    raise InputError(f"recipe: no public-release recipe for the {collection} videos; pass --recipe "
-                     f"({', '.join(RECIPES)})")
+    raise InputError(
+        f"recipe: no public-release recipe for the {collection} videos; pass --recipe "
+        f"({', '.join(RECIPES)})"
+    )
 
 
 def rgb_snippets(n_frames: int, snippet_frames: int = 16) -> int:
@@ -165,8 +200,9 @@ def mel_frames(n_samples: int, window: int = 400, hop: int = 160) -> int:
     return 0 if n_samples < window else 1 + (int(n_samples) - window) // hop
 
 
-def audio_window_ends(n_mel: int, fps: float, snippet_frames: int = 16,
-                      frames_per_second: int = 100) -> list[int]:
+def audio_window_ends(
+    n_mel: int, fps: float, snippet_frames: int = 16, frames_per_second: int = 100
+) -> list[int]:
     """End (exclusive, in 10 ms log-mel frames) of each VGGish window: ``round(100 * (k + 1) * F /
     fps)`` for every k whose end lies within the ``n_mel`` frames computed."""
     ends = []

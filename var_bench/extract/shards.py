@@ -13,9 +13,9 @@ from var_bench.errors import InputError
 
 #: Environment variables read by ``shard="auto"``, in order: (index, count).
 SHARD_ENV: tuple[tuple[str, str], ...] = (
-    ("RANK", "WORLD_SIZE"),                          # torchrun / torch.distributed
+    ("RANK", "WORLD_SIZE"),  # torchrun / torch.distributed
     ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT"),  # sbatch --array=0-(N-1)
-    ("SLURM_PROCID", "SLURM_NTASKS"),                # srun -n N
+    ("SLURM_PROCID", "SLURM_NTASKS"),  # srun -n N
 )
 
 
@@ -31,7 +31,9 @@ def parse_shard(text: str | tuple[int, int] | None, env: dict | None = None) -> 
         env = os.environ if env is None else env
         for ik, nk in SHARD_ENV:
             if ik in env and nk in env:
-                k = int(env[ik]) - (int(env.get("SLURM_ARRAY_TASK_MIN", 0)) if ik.startswith("SLURM_ARRAY") else 0)
+                k = int(env[ik]) - (
+                    int(env.get("SLURM_ARRAY_TASK_MIN", 0)) if ik.startswith("SLURM_ARRAY") else 0
+                )
                 n = int(env[nk])
                 break
         else:
@@ -41,7 +43,9 @@ def parse_shard(text: str | tuple[int, int] | None, env: dict | None = None) -> 
             ks, ns = str(text).split("/")
             k, n = int(ks), int(ns)
         except ValueError:
-            raise InputError(f"--shard: expected K/N with 0 <= K < N (e.g. 0/4) or auto, got {text!r}") from None
+            raise InputError(
+                f"--shard: expected K/N with 0 <= K < N (e.g. 0/4) or auto, got {text!r}"
+            ) from None
     if not (n >= 1 and 0 <= k < n):
         raise InputError(f"--shard: expected K/N with 0 <= K < N, got {k}/{n}")
     return k, n

@@ -18,11 +18,13 @@ class SnippetCutter:
         self.buf: np.ndarray | None = None
 
     def push(self, frames: np.ndarray) -> np.ndarray | None:
-        buf = frames if self.buf is None or len(self.buf) == 0 else np.concatenate([self.buf, frames])
+        buf = (
+            frames if self.buf is None or len(self.buf) == 0 else np.concatenate([self.buf, frames])
+        )
         s = len(buf) // self.F
-        self.buf = buf[s * self.F:]
+        self.buf = buf[s * self.F :]
         if s == 0:
             return None
-        snips = buf[:s * self.F].reshape(s, self.F, *buf.shape[1:])
+        snips = buf[: s * self.F].reshape(s, self.F, *buf.shape[1:])
         # [S, F, H, W, ch] -> crops of each snippet: [S, C, F, c, c, ch]
         return np.stack([crop_stack(sn, self.crop, self.crops) for sn in snips])

@@ -29,15 +29,20 @@ def is_done(state: Path, stem: str) -> bool:
     return (state / "videos" / f"{stem}.json").is_file()
 
 
-def write_video(state: Path, out: Path, stem: str, files: list[Path], feats: np.ndarray,
-                counts: dict[str, int]) -> dict:
+def write_video(
+    state: Path, out: Path, stem: str, files: list[Path], feats: np.ndarray, counts: dict[str, int]
+) -> dict:
     """Each crop's file (``feats[:, k]`` to ``files[k]``), then the video's marker (atomic writes;
     the marker last): ``{"shape": [T, D], "crops": C, **counts, "files": [paths below out]}``."""
     for k, path in enumerate(files):
         with atomic_writer(path) as f:
             np.save(f, np.ascontiguousarray(feats[:, k]))
-    record = {"shape": [int(feats.shape[0]), int(feats.shape[2])], "crops": len(files), **counts,
-              "files": [p.relative_to(out).as_posix() for p in files]}
+    record = {
+        "shape": [int(feats.shape[0]), int(feats.shape[2])],
+        "crops": len(files),
+        **counts,
+        "files": [p.relative_to(out).as_posix() for p in files],
+    }
     atomic_write_text(state / "videos" / f"{stem}.json", json.dumps(record) + "\n")
     return record
 
@@ -72,8 +77,10 @@ def check_identity(state: Path, identity: dict) -> None:
             old = json.loads(path.read_text("utf-8"))
             if old != identity:
                 diff = sorted(k for k in set(old) | set(identity) if old.get(k) != identity.get(k))
-                raise InputError(f"{state.parent}: expected features of one identity per folder, it holds "
-                                 f"another ({', '.join(diff)} differ); use another --out")
+                raise InputError(
+                    f"{state.parent}: expected features of one identity per folder, it holds "
+                    f"another ({', '.join(diff)} differ); use another --out"
+                )
         else:
             atomic_write_text(path, json.dumps(identity, indent=1, sort_keys=True) + "\n")
 

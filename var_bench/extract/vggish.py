@@ -39,15 +39,22 @@ def hertz_to_mel(f):
 
 
 @lru_cache(maxsize=4)
-def mel_matrix(num_bins: int = FFT_LENGTH // 2 + 1, bands: int = MEL_BANDS,
-               rate: int = SAMPLE_RATE, low: float = MEL_LOW_HZ, high: float = MEL_HIGH_HZ) -> np.ndarray:
+def mel_matrix(
+    num_bins: int = FFT_LENGTH // 2 + 1,
+    bands: int = MEL_BANDS,
+    rate: int = SAMPLE_RATE,
+    low: float = MEL_LOW_HZ,
+    high: float = MEL_HIGH_HZ,
+) -> np.ndarray:
     """``[num_bins, bands]`` triangular mel weights (the DC bin weighted 0), as VGGish."""
     bins_mel = hertz_to_mel(np.linspace(0.0, rate / 2.0, num_bins))
     edges = np.linspace(hertz_to_mel(low), hertz_to_mel(high), bands + 2)
     w = np.empty((num_bins, bands))
     for i in range(bands):
-        lo, c, hi = edges[i:i + 3]
-        w[:, i] = np.maximum(0.0, np.minimum((bins_mel - lo) / (c - lo), (hi - bins_mel) / (hi - c)))
+        lo, c, hi = edges[i : i + 3]
+        w[:, i] = np.maximum(
+            0.0, np.minimum((bins_mel - lo) / (c - lo), (hi - bins_mel) / (hi - c))
+        )
     w[0, :] = 0.0
     return w
 
@@ -59,7 +66,8 @@ def log_mel(samples: np.ndarray) -> np.ndarray:
         return np.zeros((0, MEL_BANDS))
     n = 1 + (x.shape[0] - WINDOW_SAMPLES) // HOP_SAMPLES
     frames = np.lib.stride_tricks.as_strided(
-        x, shape=(n, WINDOW_SAMPLES), strides=(x.strides[0] * HOP_SAMPLES, x.strides[0]))
+        x, shape=(n, WINDOW_SAMPLES), strides=(x.strides[0] * HOP_SAMPLES, x.strides[0])
+    )
     window = 0.5 - 0.5 * np.cos(2 * np.pi / WINDOW_SAMPLES * np.arange(WINDOW_SAMPLES))
     spec = np.abs(np.fft.rfft(frames * window, FFT_LENGTH))
     return np.log(spec @ mel_matrix() + LOG_OFFSET)
@@ -70,8 +78,11 @@ def examples_at(mel: np.ndarray, ends: list[int]) -> np.ndarray:
     before the start of the audio are silence (``log(0.01)``)."""
     pad = np.full((EXAMPLE_FRAMES, mel.shape[1]), np.log(LOG_OFFSET))
     padded = np.concatenate([pad, mel]) if len(mel) else pad
-    out = np.stack([padded[e:e + EXAMPLE_FRAMES] for e in ends]) if ends else \
-        np.zeros((0, EXAMPLE_FRAMES, MEL_BANDS))
+    out = (
+        np.stack([padded[e : e + EXAMPLE_FRAMES] for e in ends])
+        if ends
+        else np.zeros((0, EXAMPLE_FRAMES, MEL_BANDS))
+    )
     return out[:, None].astype(np.float32)
 
 
@@ -94,10 +105,17 @@ class VGGish(nn.Module):
                 cin = v
         self.features = nn.Sequential(*layers)
         self.embeddings = nn.Sequential(
-            nn.Linear(512 * 4 * 6, 4096), nn.ReLU(True), nn.Linear(4096, 4096), nn.ReLU(True),
-            nn.Linear(4096, EMBEDDING_DIM), nn.ReLU(True))
+            nn.Linear(512 * 4 * 6, 4096),
+            nn.ReLU(True),
+            nn.Linear(4096, 4096),
+            nn.ReLU(True),
+            nn.Linear(4096, EMBEDDING_DIM),
+            nn.ReLU(True),
+        )
         # Not in the main state dict (torchvggish keeps them in a second file): non-persistent.
-        self.register_buffer("pca_eigen_vectors", torch.zeros(EMBEDDING_DIM, EMBEDDING_DIM), persistent=False)
+        self.register_buffer(
+            "pca_eigen_vectors", torch.zeros(EMBEDDING_DIM, EMBEDDING_DIM), persistent=False
+        )
         self.register_buffer("pca_means", torch.zeros(EMBEDDING_DIM, 1), persistent=False)
         self.has_pca = False
 
@@ -112,8 +130,10 @@ class VGGish(nn.Module):
         vec = torch.as_tensor(np.asarray(params["pca_eigen_vectors"]), dtype=torch.float32)
         mu = torch.as_tensor(np.asarray(params["pca_means"]), dtype=torch.float32).reshape(-1, 1)
         if vec.shape != (EMBEDDING_DIM, EMBEDDING_DIM) or mu.shape != (EMBEDDING_DIM, 1):
-            raise ValueError(f"PCA params: expected [128, 128] and [128], got {tuple(vec.shape)} "
-                             f"and {tuple(mu.shape)}")
+            raise ValueError(
+                f"PCA params: expected [128, 128] and [128], got {tuple(vec.shape)} "
+                f"and {tuple(mu.shape)}"
+            )
         self.pca_eigen_vectors.copy_(vec)
         self.pca_means.copy_(mu)
         self.has_pca = True
@@ -121,5 +141,7 @@ class VGGish(nn.Module):
     def postprocess(self, emb: torch.Tensor) -> torch.Tensor:
         """PCA + quantisation: ``round((clip(E (x - mu), -2, 2) + 2) * 255 / 4)``, ``[B, 128]``."""
         pca = (self.pca_eigen_vectors @ (emb.t() - self.pca_means)).t()
-        q = (pca.clamp(QUANTIZE_MIN, QUANTIZE_MAX) - QUANTIZE_MIN) * (255.0 / (QUANTIZE_MAX - QUANTIZE_MIN))
+        q = (pca.clamp(QUANTIZE_MIN, QUANTIZE_MAX) - QUANTIZE_MIN) * (
+            255.0 / (QUANTIZE_MAX - QUANTIZE_MIN)
+        )
         return torch.round(q)

@@ -13,17 +13,31 @@ frame rate assumed, from the stream's average rate). Audio is resampled by FFmpe
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from var_bench.errors import InputError
 from var_bench.extract.frames import as_fraction, repeats
 
-VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg",
-                              ".flv", ".wmv", ".3gp", ".ts"})
+VIDEO_EXTENSIONS = frozenset(
+    {
+        ".mp4",
+        ".avi",
+        ".mkv",
+        ".webm",
+        ".mov",
+        ".m4v",
+        ".mpg",
+        ".mpeg",
+        ".flv",
+        ".wmv",
+        ".3gp",
+        ".ts",
+    }
+)
 _SHOWN = 10
 
 
@@ -43,19 +57,25 @@ def index_videos(root: str | os.PathLike) -> dict[str, Path]:
                     dup.append(f"{found[p.stem]} and {p}")
                 found.setdefault(p.stem, p)
     if dup:
-        raise InputError(f"--videos: expected one file per video stem, found {len(dup)} stems twice: "
-                         + "; ".join(dup[:3]))
+        raise InputError(
+            f"--videos: expected one file per video stem, found {len(dup)} stems twice: "
+            + "; ".join(dup[:3])
+        )
     return found
 
 
-def match_videos(ids: list[str], index: dict[str, Path], root, allow_missing: bool) -> dict[str, Path]:
+def match_videos(
+    ids: list[str], index: dict[str, Path], root, allow_missing: bool
+) -> dict[str, Path]:
     """The path of every id (in ``ids`` order); missing ids raise one line unless allowed."""
     missing = [v for v in ids if v not in index]
     if missing and not allow_missing:
         shown = ", ".join(missing[:_SHOWN]) + (", ..." if len(missing) > _SHOWN else "")
-        raise InputError(f"--videos: expected a video file for each of the {len(ids)} ids, "
-                         f"{len(missing)} missing under {root}: {shown}; pass --allow-missing "
-                         f"to extract the others")
+        raise InputError(
+            f"--videos: expected a video file for each of the {len(ids)} ids, "
+            f"{len(missing)} missing under {root}: {shown}; pass --allow-missing "
+            f"to extract the others"
+        )
     return {v: index[v] for v in ids if v in index}
 
 
@@ -73,18 +93,23 @@ def _open(path: Path):
     try:
         return av.open(str(path))
     except Exception as e:
-        raise InputError(f"{path}: expected a video FFmpeg can open, got: {str(e).splitlines()[0][:200]}") from None
+        raise InputError(
+            f"{path}: expected a video FFmpeg can open, got: {str(e).splitlines()[0][:200]}"
+        ) from None
 
 
 def native_rate(stream) -> Fraction:
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
     if not rate:
-        raise InputError(f"expected a video stream with a frame rate, stream {stream.index} has none")
+        raise InputError(
+            f"expected a video stream with a frame rate, stream {stream.index} has none"
+        )
     return Fraction(rate)
 
 
-def decode_frames(path: str | os.PathLike, fps: float | None = None, *,
-                  threads: bool = True) -> Iterator[np.ndarray]:
+def decode_frames(
+    path: str | os.PathLike, fps: float | None = None, *, threads: bool = True
+) -> Iterator[np.ndarray]:
     """RGB24 frames ``[H, W, 3]`` uint8 of the first video stream, in order, at ``fps`` (None:
     every frame at the native rate)."""
     path = Path(path)
@@ -110,8 +135,10 @@ def decode_frames(path: str | os.PathLike, fps: float | None = None, *,
         except InputError:
             raise
         except Exception as e:
-            raise InputError(f"{path}: expected a decodable video, decoding failed at frame {i}: "
-                             f"{str(e).splitlines()[0][:200]}") from None
+            raise InputError(
+                f"{path}: expected a decodable video, decoding failed at frame {i}: "
+                f"{str(e).splitlines()[0][:200]}"
+            ) from None
     finally:
         container.close()
 
@@ -136,7 +163,9 @@ def decode_audio(path: str | os.PathLike, rate: int = 16000) -> np.ndarray:
     except InputError:
         raise
     except Exception as e:
-        raise InputError(f"{path}: expected decodable audio, got: {str(e).splitlines()[0][:200]}") from None
+        raise InputError(
+            f"{path}: expected decodable audio, got: {str(e).splitlines()[0][:200]}"
+        ) from None
     finally:
         container.close()
     return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)

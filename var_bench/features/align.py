@@ -13,7 +13,7 @@ last snippet(s); a difference of more than one snippet is an error.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -27,13 +27,15 @@ MAX_LENGTH_GAP = 1
 def check_crops_mode(mode: str) -> str:
     """``mode`` when it is mean | center | all | a crop index (digits), else InputError."""
     if mode not in CROP_MODES and not (isinstance(mode, str) and mode.isdigit()):
-        raise InputError(f"crops: expected one of {', '.join(CROP_MODES)} or a crop index k, "
-                         f"got {mode!r}")
+        raise InputError(
+            f"crops: expected one of {', '.join(CROP_MODES)} or a crop index k, got {mode!r}"
+        )
     return mode
 
 
-def parse_crop_policy(text: str | Mapping[str, str], splits: tuple[str, ...] = ("train", "val", "test")
-                      ) -> dict[str, str]:
+def parse_crop_policy(
+    text: str | Mapping[str, str], splits: tuple[str, ...] = ("train", "val", "test")
+) -> dict[str, str]:
     """``"mean"`` -> every split mean; ``"train=mean,test=5"`` -> train mean, val mean (follows
     train), test crop 5. A mapping split -> mode is checked the same way."""
     if isinstance(text, Mapping):
@@ -45,8 +47,10 @@ def parse_crop_policy(text: str | Mapping[str, str], splits: tuple[str, ...] = (
         for part in str(text).split(","):
             split, eq, mode = part.partition("=")
             if not eq or not split.strip() or not mode.strip():
-                raise InputError(f"crops: expected MODE or SPLIT=MODE[,SPLIT=MODE] (e.g. "
-                                 f"train=mean,test=5), got {text!r}")
+                raise InputError(
+                    f"crops: expected MODE or SPLIT=MODE[,SPLIT=MODE] (e.g. "
+                    f"train=mean,test=5), got {text!r}"
+                )
             given[split.strip()] = mode.strip()
     bad = sorted(set(given) - set(splits))
     if bad:
@@ -71,8 +75,10 @@ def crop_index(mode: str, num_crops: int, video_id: str = "", stream: str = "") 
         return None
     k = 0 if mode == "center" else int(mode)
     if k >= num_crops:
-        raise InputError(f"{stream} features of video {video_id}: crops {mode} expected a crop "
-                         f"index below C = {num_crops}, got {k}")
+        raise InputError(
+            f"{stream} features of video {video_id}: crops {mode} expected a crop "
+            f"index below C = {num_crops}, got {k}"
+        )
     return k
 
 
@@ -102,6 +108,8 @@ def aligned_length(lengths: Mapping[str, int], video_id: str) -> int:
     lo, hi = min(lengths.values()), max(lengths.values())
     if hi - lo > MAX_LENGTH_GAP:
         found = ", ".join(f"{s} T = {t}" for s, t in lengths.items())
-        raise InputError(f"video {video_id}: expected stream lengths within {MAX_LENGTH_GAP} "
-                         f"snippet of each other, found {found}")
+        raise InputError(
+            f"video {video_id}: expected stream lengths within {MAX_LENGTH_GAP} "
+            f"snippet of each other, found {found}"
+        )
     return lo

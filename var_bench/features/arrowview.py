@@ -70,22 +70,27 @@ def chunk_view(chunk: pa.Array, depth: int, name: str = "column") -> ChunkView:
     inner: list[int] = []
     for d in range(depth):
         if not _is_list(level):
-            raise DataError(f"{name}: expected {depth} nested list levels, found {d} "
-                            f"(type {chunk.type})")
+            raise DataError(
+                f"{name}: expected {depth} nested list levels, found {d} (type {chunk.type})"
+            )
         off = _offsets(level)
         if bounds is None:
             bounds = off
         else:
-            used = off[bounds[0]: bounds[-1] + 1]
+            used = off[bounds[0] : bounds[-1] + 1]
             widths = np.diff(used)
             if widths.size and (widths != widths[0]).any():
-                raise DataError(f"{name}: expected every snippet to have the same shape, found "
-                                f"ragged level {d} (lengths {widths.min()}..{widths.max()})")
+                raise DataError(
+                    f"{name}: expected every snippet to have the same shape, found "
+                    f"ragged level {d} (lengths {widths.min()}..{widths.max()})"
+                )
             inner.append(int(widths[0]) if widths.size else 0)
             bounds = off[bounds]
         level = level.values
     if _is_list(level) or level.null_count:
-        raise DataError(f"{name}: expected {depth} list levels over non-null numbers, got {chunk.type}")
+        raise DataError(
+            f"{name}: expected {depth} list levels over non-null numbers, got {chunk.type}"
+        )
     values = level.to_numpy(zero_copy_only=True)
     return ChunkView(values, bounds, tuple(inner), valid)
 

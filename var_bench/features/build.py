@@ -20,32 +20,58 @@ import hashlib
 import json
 import logging
 import os
-from collections import deque
 import shutil
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
 from var_bench._version import __version__
 from var_bench.benchmarks import SPLITS, BenchmarkSpec, get_benchmark
-from var_bench.errors import InputError
-from var_bench.fsutil import atomic_write_text, swap_into_place
 from var_bench.data.paths import features_dir
+from var_bench.errors import InputError
 from var_bench.features.align import aligned_length, parse_crop_policy, policy_text
 from var_bench.features.card import metadata_card, render_features_card
-from var_bench.features.extraction import EXTRACTION_FILE, identity_notes, random_marker, tree_identities
+from var_bench.features.extraction import (
+    EXTRACTION_FILE,
+    identity_notes,
+    random_marker,
+    tree_identities,
+)
+from var_bench.features.fingerprint import (
+    HEAD_ROWS,
+    Fingerprint,
+    compare,
+    file_line,
+    known_fingerprints,
+    match_lines,
+)
 from var_bench.features.labels import SNIPPET_FRAMES, snippet_labels
-from var_bench.features.fingerprint import HEAD_ROWS, Fingerprint, file_line, known_fingerprints, match_lines, compare
-from var_bench.features.layouts import AUTO, SYNTH_MARKER, StreamIndex, check_crops, index_streams, load_layout_file
+from var_bench.features.layouts import (
+    AUTO,
+    SYNTH_MARKER,
+    StreamIndex,
+    check_crops,
+    index_streams,
+    load_layout_file,
+)
 from var_bench.features.manifest import BUILD_FORMAT, DTYPES, FeatureManifest
 from var_bench.features.readers import check_finite, read_stream, video_headers
+from var_bench.features.store import (
+    PART_SUFFIX,
+    ROW_GROUP_BYTES,
+    SHARD_BYTES,
+    ShardWriter,
+    store_features,
+    store_schema,
+    stored_crops,
+)
 from var_bench.features.storelock import holds_store_lock
 from var_bench.features.validators import check_marker, check_row
-from var_bench.features.store import (PART_SUFFIX, ROW_GROUP_BYTES, SHARD_BYTES, ShardWriter, store_features,
-                                      store_schema, stored_crops)
+from var_bench.fsutil import atomic_write_text, swap_into_place
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +98,25 @@ class _Meta:
 
 
 @holds_store_lock  # one writer per store: a second build or import waits (issue 11)
-def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike | None, flow=None,
-                   audio=None, layout: str = AUTO, crops: str = "mean", dtype: str = "float32",
-                   allow_missing: bool = False, home=None, snippet_frames: int | None = None,
-                   progress: bool | None = None, *, streams: dict | None = None,
-                   layout_file=None, lists: dict | None = None,
-                   row_group_bytes: int = ROW_GROUP_BYTES,
-                   shard_bytes: int = SHARD_BYTES) -> FeatureManifest:
+def build_features(
+    benchmark: str | BenchmarkSpec,
+    features: str | os.PathLike | None,
+    flow=None,
+    audio=None,
+    layout: str = AUTO,
+    crops: str = "mean",
+    dtype: str = "float32",
+    allow_missing: bool = False,
+    home=None,
+    snippet_frames: int | None = None,
+    progress: bool | None = None,
+    *,
+    streams: dict | None = None,
+    layout_file=None,
+    lists: dict | None = None,
+    row_group_bytes: int = ROW_GROUP_BYTES,
+    shard_bytes: int = SHARD_BYTES,
+) -> FeatureManifest:
     """Convert raw feature trees of a benchmark's videos into the store of its video collection,
     ``<home>/features/<collection>/`` (replacing the store a benchmark over the same videos built).
 
@@ -124,19 +162,28 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
         raise InputError("row group and shard sizes: expected positive byte counts")
     built, meta_manifest, metas = _metadata(spec, home)
     user = load_layout_file(layout_file) if layout_file is not None else ()
-    index = index_streams(spec, None if features is None else Path(features),
-                          None if flow is None else Path(flow),
-                          None if audio is None else Path(audio), layout,
-                          streams={k: Path(v) for k, v in (streams or {}).items()},
-                          user_layouts=user, lists=lists)
+    index = index_streams(
+        spec,
+        None if features is None else Path(features),
+        None if flow is None else Path(flow),
+        None if audio is None else Path(audio),
+        layout,
+        streams={k: Path(v) for k, v in (streams or {}).items()},
+        user_layouts=user,
+        lists=lists,
+    )
     roots = [Path(p) for p in (features, flow, audio, *(streams or {}).values()) if p is not None]
     identities = tree_identities(roots)
     # Features of random-initialised extractor weights are as meaningless as synthetic ones.
     marker = _marker(roots) or random_marker(identities)
     F = int(snippet_frames or (marker or {}).get("snippet_frames") or SNIPPET_FRAMES)
 
-    missing = {s: [m.video_id for m in metas[s] if any(m.video_id not in ix.files for ix in index.values())]
-               for s in SPLITS}
+    missing = {
+        s: [
+            m.video_id for m in metas[s] if any(m.video_id not in ix.files for ix in index.values())
+        ]
+        for s in SPLITS
+    }
     n_missing = sum(map(len, missing.values()))
     if n_missing and not allow_missing:
         raise InputError(_missing_message(missing, index))
@@ -150,32 +197,56 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
     notes = _notes(index, metas, marker) + identity_notes(identities)
 
     dims = {s: ix.dim for s, ix in index.items()}
-    schemas = {sp: store_schema(store_features(dims, dtype, stream_crops if policy[sp] == "all" else None))
-               for sp in SPLITS}
+    schemas = {
+        sp: store_schema(store_features(dims, dtype, stream_crops if policy[sp] == "all" else None))
+        for sp in SPLITS
+    }
     params = {
-        "build_format": BUILD_FORMAT, "var_bench": __version__, "benchmark": spec.name,
-        "version": spec.version, "ids_sha256": meta_manifest.ids_sha256,
-        "streams": {s: [ix.layout.name, str(ix.root.resolve()), ix.inputs_sha256, ix.dim]
-                    for s, ix in index.items()},
-        "crops": policy, "dtype": dtype, "allow_missing": bool(allow_missing), "snippet_frames": F,
-        "row_group_bytes": row_group_bytes, "shard_bytes": shard_bytes,
+        "build_format": BUILD_FORMAT,
+        "var_bench": __version__,
+        "benchmark": spec.name,
+        "version": spec.version,
+        "ids_sha256": meta_manifest.ids_sha256,
+        "streams": {
+            s: [ix.layout.name, str(ix.root.resolve()), ix.inputs_sha256, ix.dim]
+            for s, ix in index.items()
+        },
+        "crops": policy,
+        "dtype": dtype,
+        "allow_missing": bool(allow_missing),
+        "snippet_frames": F,
+        "row_group_bytes": row_group_bytes,
+        "shard_bytes": shard_bytes,
     }
     dest = features_dir(spec, home)
     staging = dest.with_name(dest.name + STAGING_SUFFIX)
-    journal = _Journal.open(staging, hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest())
+    journal = _Journal.open(
+        staging, hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+    )
 
     total = sum(len(metas[s]) for s in SPLITS)
     bar = _bar(total, progress, initial=sum(journal.done(s) for s in SPLITS))
     try:
         for split in SPLITS:
             read = _VideoReader(index, policy[split], np.dtype(dtype), F, kept_crops)
-            _build_split(split, metas[split], set(missing[split]), read, schemas[split], staging,
-                         journal, row_group_bytes, shard_bytes, bar)
+            _build_split(
+                split,
+                metas[split],
+                set(missing[split]),
+                read,
+                schemas[split],
+                staging,
+                journal,
+                row_group_bytes,
+                shard_bytes,
+                bar,
+            )
     finally:
         bar.close()
 
-    fp = Fingerprint.from_lines(journal.fingerprint_lines(list(index)),
-                                {s: ix.layout.name for s, ix in index.items()}, dims)
+    fp = Fingerprint.from_lines(
+        journal.fingerprint_lines(list(index)), {s: ix.layout.name for s, ix in index.items()}, dims
+    )
     known = known_fingerprints(spec)
     matches = {s: (k.name if k else None) for s, k in compare(fp, known).items()}
     for line in match_lines(fp, known, spec.name):
@@ -183,20 +254,37 @@ def build_features(benchmark: str | BenchmarkSpec, features: str | os.PathLike |
 
     counts, trimmed, shards, missing_out = journal.summary()
     manifest = FeatureManifest(
-        benchmark=spec.name, version=spec.version, build_format=BUILD_FORMAT, var_bench=__version__,
+        benchmark=spec.name,
+        version=spec.version,
+        build_format=BUILD_FORMAT,
+        var_bench=__version__,
         built_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        layout={s: ix.layout.name for s, ix in index.items()}, streams=list(index),
-        crops_mode=policy_text(policy), num_crops=num_crops, dtype=dtype,
-        dims=dims, snippet_frames=F, synthetic=marker,
-        counts=counts, missing=missing_out, trimmed=trimmed, shards=shards,
-        ids_sha256=dict(meta_manifest.ids_sha256), notes=notes, crops=dict(policy),
-        features_digest=fp.digest, matches=matches,
+        layout={s: ix.layout.name for s, ix in index.items()},
+        streams=list(index),
+        crops_mode=policy_text(policy),
+        num_crops=num_crops,
+        dtype=dtype,
+        dims=dims,
+        snippet_frames=F,
+        synthetic=marker,
+        counts=counts,
+        missing=missing_out,
+        trimmed=trimmed,
+        shards=shards,
+        ids_sha256=dict(meta_manifest.ids_sha256),
+        notes=notes,
+        crops=dict(policy),
+        features_digest=fp.digest,
+        matches=matches,
         lists={s: [str(p) for p in ix.list_files] for s, ix in index.items()},
         stream_crops=kept_crops,
     )
-    atomic_write_text(staging / "README.md",
-                      render_features_card(spec, manifest, metadata_card(built),
-                                           schema_features(schemas["train"])))
+    atomic_write_text(
+        staging / "README.md",
+        render_features_card(
+            spec, manifest, metadata_card(built), schema_features(schemas["train"])
+        ),
+    )
     fp.write(staging)
     if identities:
         atomic_write_text(staging / EXTRACTION_FILE, json.dumps(identities, indent=1) + "\n")
@@ -224,8 +312,12 @@ def _metadata(spec: BenchmarkSpec, home):
     manifest = Manifest.read(built)
     metas = {}
     for s in SPLITS:
-        t = pq.read_table(built / DATA_FILE.format(split=s), columns=["video_id", "anomalous", "segments"])
-        metas[s] = [_Meta(r["video_id"], bool(r["anomalous"]), r["segments"]) for r in t.to_pylist()]
+        t = pq.read_table(
+            built / DATA_FILE.format(split=s), columns=["video_id", "anomalous", "segments"]
+        )
+        metas[s] = [
+            _Meta(r["video_id"], bool(r["anomalous"]), r["segments"]) for r in t.to_pylist()
+        ]
     return built, manifest, metas
 
 
@@ -237,8 +329,9 @@ def _marker(roots: list[Path]) -> dict | None:
             try:
                 data = json.loads(path.read_text("utf-8"))
             except (OSError, ValueError) as e:
-                raise InputError(f"{path}: expected the JSON marker of a synthetic tree, it does "
-                                 f"not parse ({e})") from None
+                raise InputError(
+                    f"{path}: expected the JSON marker of a synthetic tree, it does not parse ({e})"
+                ) from None
             if not isinstance(data, dict):
                 raise InputError(f"{path}: expected a JSON object, got {type(data).__name__}")
             check_marker(data, path)
@@ -252,11 +345,12 @@ def _missing_message(missing: dict[str, list[str]], index: dict[str, StreamIndex
     gone = set(ids)
     # name only the streams that lack videos (a list that left some out, a half-copied tree)
     lacking = {s: sum(v not in ix.files for v in gone) for s, ix in index.items()}
-    roots = ", ".join(f"{s} {ix.root} ({n} absent)" for s, ix in index.items()
-                      if (n := lacking[s]))
+    roots = ", ".join(f"{s} {ix.root} ({n} absent)" for s, ix in index.items() if (n := lacking[s]))
     shown = ", ".join(ids[:_SHOWN_MISSING]) + (", ..." if len(ids) > _SHOWN_MISSING else "")
-    return (f"expected features for every video of every split, {len(ids)} missing ({per}) in "
-            f"{roots}: {shown}; pass --allow-missing to build without them")
+    return (
+        f"expected features for every video of every split, {len(ids)} missing ({per}) in "
+        f"{roots}: {shown}; pass --allow-missing to build without them"
+    )
 
 
 def _num_crops(index: dict[str, StreamIndex], present: dict[str, list[str]]) -> dict[str, int]:
@@ -272,8 +366,10 @@ def _num_crops(index: dict[str, StreamIndex], present: dict[str, list[str]]) -> 
             ix.num_crops = video_headers(ix, first)[0].shape[1]
         found[s] = ix.num_crops
     if "rgb" in found and "flow" in found and found["rgb"] != found["flow"]:
-        raise InputError("crops: expected the same number of crops in the rgb and flow streams, "
-                         f"found rgb {found['rgb']}, flow {found['flow']}")
+        raise InputError(
+            "crops: expected the same number of crops in the rgb and flow streams, "
+            f"found rgb {found['rgb']}, flow {found['flow']}"
+        )
     return found
 
 
@@ -287,16 +383,24 @@ def _notes(index: dict[str, StreamIndex], metas, marker) -> list[str]:
         if extra:
             notes.append(f"{s}: {extra} videos in the raw tree are not in the benchmark (ignored)")
         if ix.ignored:
-            notes.append(f"{s}: {ix.ignored} .npy files under {ix.root} match no file name of "
-                         f"the stream (ignored)")
+            notes.append(
+                f"{s}: {ix.ignored} .npy files under {ix.root} match no file name of "
+                f"the stream (ignored)"
+            )
     return notes
 
 
 class _VideoReader:
     """Reads one video into a store row (runs in the reader threads)."""
 
-    def __init__(self, index: dict[str, StreamIndex], crops: str, dtype: np.dtype, F: int,
-                 kept_crops: dict[str, int]) -> None:
+    def __init__(
+        self,
+        index: dict[str, StreamIndex],
+        crops: str,
+        dtype: np.dtype,
+        F: int,
+        kept_crops: dict[str, int],
+    ) -> None:
         self.index, self.crops, self.dtype, self.F = index, crops, dtype, F
         self.dims = {s: ix.dim or ix.layout.dim for s, ix in index.items()}
         # stream -> C of the [T, C, D] columns (an `all` split); one-crop streams stay [T, D]
@@ -322,12 +426,15 @@ class _VideoReader:
         row["video_label"] = int(meta.anomalous)
         # Segments are null where no temporal annotation exists (train/val) and [] for a normal
         # test video (all zeros).
-        row["snippet_labels"] = (None if meta.segments is None
-                                 else snippet_labels(meta.segments, T, self.F))
+        row["snippet_labels"] = (
+            None if meta.segments is None else snippet_labels(meta.segments, T, self.F)
+        )
         # The store's row contract, shared with import-h5 (finiteness was checked above, per file).
         check_row(row, self.dims, self.crops_all, finite=False)
-        row[_FP] = {s: [file_line(h.path.name, h.shape, h.dtype.str, h.head) for h in hs]
-                    for s, hs in heads.items()}
+        row[_FP] = {
+            s: [file_line(h.path.name, h.shape, h.dtype.str, h.head) for h in hs]
+            for s, hs in heads.items()
+        }
         return pos, row, any(t != T for t in lengths.values())
 
 
@@ -348,16 +455,21 @@ class _Journal:
         self.staging, self.data = staging, data
 
     @classmethod
-    def open(cls, staging: Path, params_hash: str) -> "_Journal":
+    def open(cls, staging: Path, params_hash: str) -> _Journal:
         try:
             data = json.loads((staging / JOURNAL).read_text("utf-8"))
             ok = data.get("params") == params_hash and all(
-                (staging / sh["path"]).is_file() for st in data["splits"].values() for sh in st["shards"])
+                (staging / sh["path"]).is_file()
+                for st in data["splits"].values()
+                for sh in st["shards"]
+            )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             ok = False
         if not ok:
             if staging.exists():
-                log.info("staging folder %s is from other parameters or inputs: starting again", staging)
+                log.info(
+                    "staging folder %s is from other parameters or inputs: starting again", staging
+                )
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)
             data = {"params": params_hash, "splits": {}}
@@ -382,8 +494,11 @@ class _Journal:
     def save(self) -> None:
         # Not fsynced: a journal lost to a power cut does not parse and the build starts again;
         # the shards it names are fsynced before they get their names.
-        atomic_write_text(self.staging / JOURNAL, json.dumps(self.data, separators=(",", ":")) + "\n",
-                          durable=False)
+        atomic_write_text(
+            self.staging / JOURNAL,
+            json.dumps(self.data, separators=(",", ":")) + "\n",
+            durable=False,
+        )
 
     def split(self, name: str) -> dict:
         return self.data["splits"].setdefault(name, {"shards": [], "complete": False, "tail": None})
@@ -416,8 +531,18 @@ class _Journal:
         return out
 
 
-def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _VideoReader, schema,
-                 staging: Path, journal: _Journal, row_group_bytes: int, shard_bytes: int, bar) -> None:
+def _build_split(
+    split: str,
+    metas: list[_Meta],
+    missing: set[str],
+    read: _VideoReader,
+    schema,
+    staging: Path,
+    journal: _Journal,
+    row_group_bytes: int,
+    shard_bytes: int,
+    bar,
+) -> None:
     """Write one split's shards, continuing after the journal's last completed shard."""
     st = journal.split(split)
     if st["complete"]:
@@ -431,8 +556,15 @@ def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _Video
         pending.update(missing=[], trimmed=0, fp={})
         journal.save()
 
-    writer = ShardWriter(staging, split, schema, row_group_bytes, shard_bytes,
-                         start_index=len(st["shards"]), on_shard=on_shard)
+    writer = ShardWriter(
+        staging,
+        split,
+        schema,
+        row_group_bytes,
+        shard_bytes,
+        start_index=len(st["shards"]),
+        on_shard=on_shard,
+    )
     todo = [(i, m) for i, m in enumerate(metas) if i >= start and m.video_id not in missing]
     try:
         for pos, row, was_trimmed in prefetch(todo, read, PREFETCH_PER_READER * READERS, READERS):
@@ -451,7 +583,9 @@ def _build_split(split: str, metas: list[_Meta], missing: set[str], read: _Video
         writer.abort()
         raise
     st["complete"] = True
-    st["tail"] = dict(pending) if (pending["missing"] or pending["trimmed"] or pending["fp"]) else None
+    st["tail"] = (
+        dict(pending) if (pending["missing"] or pending["trimmed"] or pending["fp"]) else None
+    )
     journal.save()
 
 

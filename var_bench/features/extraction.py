@@ -24,8 +24,9 @@ def read_extraction(path: Path) -> dict:
     try:
         data = json.loads(Path(path).read_text("utf-8"))
     except (OSError, ValueError) as e:
-        raise InputError(f"{path}: expected the JSON written by var-bench extract, it does not "
-                         f"parse ({e})") from None
+        raise InputError(
+            f"{path}: expected the JSON written by var-bench extract, it does not parse ({e})"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("identity"), dict):
         raise InputError(f"{path}: expected a JSON object with an 'identity' object")
     return data
@@ -49,9 +50,11 @@ def random_marker(identities: dict[str, dict]) -> dict | None:
     random = [s for s, ident in identities.items() if ident.get(RANDOM_WEIGHTS)]
     if not random:
         return None
-    return {"generator": "var_bench.extract with random weights (" + ", ".join(random) + ")",
-            "seed": identities[random[0]].get("weights", {}).get("seed"),
-            "snippet_frames": identities[random[0]].get("snippet_frames")}
+    return {
+        "generator": "var_bench.extract with random weights (" + ", ".join(random) + ")",
+        "seed": identities[random[0]].get("weights", {}).get("seed"),
+        "snippet_frames": identities[random[0]].get("snippet_frames"),
+    }
 
 
 def read_store_identities(store: Path) -> dict[str, dict] | None:
@@ -69,12 +72,21 @@ def read_store_identities(store: Path) -> dict[str, dict] | None:
 def identity_line(stream: str, ident: dict) -> str:
     """One Markdown line naming what made a stream (for the store card's notes)."""
     w = ident.get("weights") or {}
-    weights = ("random-initialised weights (not for results)" if ident.get(RANDOM_WEIGHTS)
-               else f"weights {w.get('file')} sha256 {w.get('sha256')}")
+    weights = (
+        "random-initialised weights (not for results)"
+        if ident.get(RANDOM_WEIGHTS)
+        else f"weights {w.get('file')} sha256 {w.get('sha256')}"
+    )
     flow = ident.get("flow") or {}
-    parts = [f"model {ident.get('model')}", weights, f"recipe {ident.get('recipe', {}).get('name')}",
-             f"fps {ident.get('fps') or 'native'}", f"short side {ident.get('resize')}",
-             f"{ident.get('crops')} crops", f"{ident.get('snippet_frames')}-frame snippets"]
+    parts = [
+        f"model {ident.get('model')}",
+        weights,
+        f"recipe {ident.get('recipe', {}).get('name')}",
+        f"fps {ident.get('fps') or 'native'}",
+        f"short side {ident.get('resize')}",
+        f"{ident.get('crops')} crops",
+        f"{ident.get('snippet_frames')}-frame snippets",
+    ]
     if flow:
         parts.append(f"flow {flow.get('method')}")
     dec = ident.get("decoder") or {}

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from var_bench.errors import InputError
 from var_bench.fsutil import atomic_write_text
@@ -71,13 +71,18 @@ class Fingerprint:
     format: int = FORMAT
 
     @classmethod
-    def from_lines(cls, lines: Mapping[str, Sequence[str]], layouts: Mapping[str, str],
-                   dims: Mapping[str, int | None]) -> "Fingerprint":
+    def from_lines(
+        cls,
+        lines: Mapping[str, Sequence[str]],
+        layouts: Mapping[str, str],
+        dims: Mapping[str, int | None],
+    ) -> Fingerprint:
         streams = {}
         for s, ls in lines.items():
             dtypes = sorted({ln.split("\t")[2] for ln in ls})
-            streams[s] = StreamFingerprint(digest_lines(ls), layouts.get(s, ""), len(ls),
-                                           dims.get(s), dtypes, sorted(ls))
+            streams[s] = StreamFingerprint(
+                digest_lines(ls), layouts.get(s, ""), len(ls), dims.get(s), dtypes, sorted(ls)
+            )
         return cls(set_digest({s: f.digest for s, f in streams.items()}), streams)
 
     def to_dict(self, with_lines: bool = True) -> dict:
@@ -88,25 +93,31 @@ class Fingerprint:
         return d
 
     @classmethod
-    def from_dict(cls, raw: Mapping) -> "Fingerprint":
+    def from_dict(cls, raw: Mapping) -> Fingerprint:
         try:
             streams = {s: StreamFingerprint(**v) for s, v in raw["streams"].items()}
             return cls(str(raw["digest"]), streams, int(raw.get("format", FORMAT)))
         except (KeyError, TypeError, AttributeError) as e:
-            raise InputError(f"fingerprint: expected digest and streams, got {type(e).__name__}: {e}") from None
+            raise InputError(
+                f"fingerprint: expected digest and streams, got {type(e).__name__}: {e}"
+            ) from None
 
     def write(self, folder: Path) -> None:
-        atomic_write_text(Path(folder) / FINGERPRINT_FILE, json.dumps(self.to_dict(), indent=1) + "\n")
+        atomic_write_text(
+            Path(folder) / FINGERPRINT_FILE, json.dumps(self.to_dict(), indent=1) + "\n"
+        )
 
     @classmethod
-    def read(cls, folder: Path) -> "Fingerprint | None":
+    def read(cls, folder: Path) -> Fingerprint | None:
         path = Path(folder) / FINGERPRINT_FILE
         if not path.is_file():
             return None
         try:
             return cls.from_dict(json.loads(path.read_text("utf-8")))
         except ValueError as e:
-            raise InputError(f"{path}: expected a fingerprint JSON, it does not parse ({e})") from None
+            raise InputError(
+                f"{path}: expected a fingerprint JSON, it does not parse ({e})"
+            ) from None
 
 
 def set_digest(stream_digests: Mapping[str, str]) -> str:
@@ -133,14 +144,18 @@ def parse_known(text: str, where: str = KNOWN_FILE) -> list[KnownFingerprint]:
     except ValueError as e:
         raise InputError(f"{where}: expected a JSON list, it does not parse ({e})") from None
     if not isinstance(raw, list):
-        raise InputError(f"{where}: expected a JSON list of known fingerprints, got {type(raw).__name__}")
+        raise InputError(
+            f"{where}: expected a JSON list of known fingerprints, got {type(raw).__name__}"
+        )
     out = []
     for i, item in enumerate(raw):
         try:
             out.append(KnownFingerprint(**item))
         except TypeError as e:
-            raise InputError(f"{where} entry {i + 1}: expected name, stream, digest (optional "
-                             f"files, layout, source), got {item!r} ({e})") from None
+            raise InputError(
+                f"{where} entry {i + 1}: expected name, stream, digest (optional "
+                f"files, layout, source), got {item!r} ({e})"
+            ) from None
     return out
 
 
@@ -153,11 +168,15 @@ def known_fingerprints(spec) -> list[KnownFingerprint]:
     return parse_known(text, f"{spec.name} {KNOWN_FILE}")
 
 
-def compare(fp: Fingerprint, known: Sequence[KnownFingerprint]) -> dict[str, KnownFingerprint | None]:
+def compare(
+    fp: Fingerprint, known: Sequence[KnownFingerprint]
+) -> dict[str, KnownFingerprint | None]:
     """Stream -> the known release its digest equals (None: no known release matches)."""
     by_digest = {(k.stream, k.digest): k for k in known}
     any_stream = {k.digest: k for k in known}
-    return {s: by_digest.get((s, f.digest)) or any_stream.get(f.digest) for s, f in fp.streams.items()}
+    return {
+        s: by_digest.get((s, f.digest)) or any_stream.get(f.digest) for s, f in fp.streams.items()
+    }
 
 
 def match_lines(fp: Fingerprint, known: Sequence[KnownFingerprint], benchmark: str) -> list[str]:
@@ -169,8 +188,10 @@ def match_lines(fp: Fingerprint, known: Sequence[KnownFingerprint], benchmark: s
             out.append(f"{s} matches the {k.name}")
         else:
             n = sum(1 for x in known if x.stream == s)
-            out.append(f"{s} matches no known {benchmark} release ({n} known for {s}; "
-                       f"digest {fp.streams[s].digest[:16]})")
+            out.append(
+                f"{s} matches no known {benchmark} release ({n} known for {s}; "
+                f"digest {fp.streams[s].digest[:16]})"
+            )
     return out
 
 
@@ -188,13 +209,25 @@ def fingerprint_index(index: Mapping, stems: Iterable[str] | None = None) -> Fin
                 continue
             for h in video_headers(ix, stem, HEAD_ROWS):
                 out.append(file_line(h.path.name, h.shape, h.dtype.str, h.head))
-    return Fingerprint.from_lines(lines, {s: ix.layout.name for s, ix in index.items()},
-                                  {s: ix.dim for s, ix in index.items()})
+    return Fingerprint.from_lines(
+        lines,
+        {s: ix.layout.name for s, ix in index.items()},
+        {s: ix.dim for s, ix in index.items()},
+    )
 
 
-def fingerprint_target(target, benchmark=None, *, flow=None, audio=None, streams=None,
-                       layout: str = "auto", layout_file=None, lists=None, home=None
-                       ) -> tuple[Fingerprint, list[str]]:
+def fingerprint_target(
+    target,
+    benchmark=None,
+    *,
+    flow=None,
+    audio=None,
+    streams=None,
+    layout: str = "auto",
+    layout_file=None,
+    lists=None,
+    home=None,
+) -> tuple[Fingerprint, list[str]]:
     """``var-bench fingerprint``: a store's recorded fingerprint (a folder with ``manifest.json``)
     or a raw folder's, computed with ``benchmark``'s layouts over the benchmark's videos (all
     videos found when its metadata is not built). Returns it with one match line per stream
@@ -207,32 +240,48 @@ def fingerprint_target(target, benchmark=None, *, flow=None, audio=None, streams
         m = FeatureManifest.read(target)
         fp = Fingerprint.read(target)
         if m is None or fp is None:
-            raise InputError(f"{target}: expected a feature store of this var_bench (manifest.json "
-                             f"and {FINGERPRINT_FILE}), found an older or broken one; rebuild it")
+            raise InputError(
+                f"{target}: expected a feature store of this var_bench (manifest.json "
+                f"and {FINGERPRINT_FILE}), found an older or broken one; rebuild it"
+            )
         spec = get_benchmark(m.benchmark)
         return fp, match_lines(fp, known_fingerprints(spec), spec.name)
     if benchmark is None:
-        raise InputError(f"{target}: expected --benchmark NAME for a raw feature folder (it has "
-                         f"no manifest.json, so it is not a store)")
+        raise InputError(
+            f"{target}: expected --benchmark NAME for a raw feature folder (it has "
+            f"no manifest.json, so it is not a store)"
+        )
     from var_bench.features.layouts import index_streams, load_layout_file
 
     spec = get_benchmark(benchmark)
     user = load_layout_file(layout_file) if layout_file is not None else ()
-    index = index_streams(spec, target, None if flow is None else Path(flow),
-                          None if audio is None else Path(audio), layout,
-                          streams={k: Path(v) for k, v in (streams or {}).items()},
-                          user_layouts=user, lists=lists)
+    index = index_streams(
+        spec,
+        target,
+        None if flow is None else Path(flow),
+        None if audio is None else Path(audio),
+        layout,
+        streams={k: Path(v) for k, v in (streams or {}).items()},
+        user_layouts=user,
+        lists=lists,
+    )
     stems = None
     from var_bench.data.prepare import ids
     from var_bench.errors import NotBuiltError
 
     try:
-        stems = [v for s in ("train", "val", "test") for v in ids(spec.name, s, home=home, download=False)]
+        stems = [
+            v
+            for s in ("train", "val", "test")
+            for v in ids(spec.name, s, home=home, download=False)
+        ]
     except NotBuiltError:  # no metadata build: fingerprint every video found
         stems = None
     fp = fingerprint_index(index, stems)
     lines = match_lines(fp, known_fingerprints(spec), spec.name)
     if stems is None:
-        lines.append(f"(metadata of {spec.name} not built: every video found was fingerprinted, "
-                     f"a store holds only the benchmark's)")
+        lines.append(
+            f"(metadata of {spec.name} not built: every video found was fingerprinted, "
+            f"a store holds only the benchmark's)"
+        )
     return fp, lines

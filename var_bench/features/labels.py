@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from var_bench.benchmarks import DEFAULT_SNIPPET_FRAMES as SNIPPET_FRAMES
 
 
-def snippet_labels(segments: Iterable[Sequence[int]], T: int,
-                   snippet_frames: int = SNIPPET_FRAMES) -> np.ndarray:
+def snippet_labels(
+    segments: Iterable[Sequence[int]], T: int, snippet_frames: int = SNIPPET_FRAMES
+) -> np.ndarray:
     """Labels ``int8 [T]``: snippet i covers frames ``[i*F, (i+1)*F)`` (F = ``snippet_frames``);
     its label is 1 iff at least half of its F frames lie inside the union of the annotated
     half-open segments ``[start, end)``, i.e. ``2 * covered >= F``.

@@ -32,16 +32,21 @@ import logging
 import os
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator, Mapping, Sequence
 
 from var_bench.benchmarks import BenchmarkSpec, Layout
 from var_bench.errors import InputError
 from var_bench.features.listfiles import read_list, resolve_listed
 from var_bench.features.readers import read_header
 from var_bench.features.streamindex import StreamIndex
-from var_bench.features.streams import check_stream_name, order_streams, registered_layouts, video_streams
+from var_bench.features.streams import (
+    check_stream_name,
+    order_streams,
+    registered_layouts,
+    video_streams,
+)
 from var_bench.features.validators import MAX_CROPS
 
 #: The marker file ``var-bench synth`` writes at the root of a synthetic raw tree; the feature
@@ -66,11 +71,12 @@ FLOW_FOLDERS = frozenset({"flow", "flowtest"})
 
 # --- templates ---------------------------------------------------------------------------------
 
+
 def template_regex(template: str) -> re.Pattern:
     """``"{stem}__{crop}.npy"`` -> a regex with groups ``stem`` (any text) and ``crop`` (digits)."""
     out, pos = [], 0
     for m in re.finditer(r"\{(stem|crop)\}", template):
-        out.append(re.escape(template[pos:m.start()]))
+        out.append(re.escape(template[pos : m.start()]))
         out.append("(?P<stem>.+)" if m.group(1) == "stem" else r"(?P<crop>\d+)")
         pos = m.end()
     out.append(re.escape(template[pos:]))
@@ -100,8 +106,10 @@ def load_layout_file(path: str | os.PathLike) -> tuple[Layout, ...]:
     try:
         raw = yaml.safe_load(path.read_text("utf-8"))
     except (OSError, yaml.YAMLError) as e:
-        raise InputError(f"--layout-file {path}: expected a readable YAML file, got "
-                         f"{' '.join(str(e).split())[:160]}") from None
+        raise InputError(
+            f"--layout-file {path}: expected a readable YAML file, got "
+            f"{' '.join(str(e).split())[:160]}"
+        ) from None
     if isinstance(raw, dict) and "layouts" in raw:
         raw = raw["layouts"]
     items = raw if isinstance(raw, list) else [raw]
@@ -119,6 +127,7 @@ def load_layout_file(path: str | os.PathLike) -> tuple[Layout, ...]:
 
 
 # --- indexing ----------------------------------------------------------------------------------
+
 
 @dataclass
 class _Entry:
@@ -158,7 +167,9 @@ def walk_npy(root: Path) -> Iterator[tuple[tuple[str, ...], os.DirEntry]]:
         try:
             it = os.scandir(folder)
         except OSError as e:
-            raise InputError(f"features folder: expected a readable folder, got {folder} ({e.strerror})") from None
+            raise InputError(
+                f"features folder: expected a readable folder, got {folder} ({e.strerror})"
+            ) from None
         with it:
             for entry in it:
                 if entry.is_dir():
@@ -171,8 +182,12 @@ class _Matcher:
     """Matches a file name against the templates of ``layouts``, most specific first."""
 
     def __init__(self, layouts: Sequence[Layout], forced: Layout | None) -> None:
-        templates = {t for lay in layouts for t in lay.templates
-                     if not is_catch_all(t) or (forced is not None and t in forced.templates)}
+        templates = {
+            t
+            for lay in layouts
+            for t in lay.templates
+            if not is_catch_all(t) or (forced is not None and t in forced.templates)
+        }
         self.templates = sorted(templates, key=lambda t: (-_literal(t), t))
         self.rx = [(t, template_regex(t)) for t in self.templates]
         self.audio = {t for lay in layouts if lay.audio for t in lay.templates}
@@ -183,8 +198,10 @@ class _Matcher:
             if m:
                 crop = int(m.group("crop")) if "crop" in rx.groupindex else 0
                 if crop >= MAX_CROPS:  # bounds range(C) and per-crop lists built from these indices
-                    raise InputError(f"features: expected crop indices 0..{MAX_CROPS - 1}, got "
-                                     f"{m.group('crop')[:20]} in {name[:200]}")
+                    raise InputError(
+                        f"features: expected crop indices 0..{MAX_CROPS - 1}, got "
+                        f"{m.group('crop')[:20]} in {name[:200]}"
+                    )
                 return t, m.group("stem"), crop
         return None
 
@@ -198,8 +215,11 @@ def _entries(pairs: Iterable[tuple[tuple[str, ...], str, str]], matcher: _Matche
             ignored += 1
             continue
         st = os.stat(full)
-        out.append(_Entry(got[0], got[1], got[2], "/".join(parts + (name,)), parts,
-                          st.st_size, st.st_mtime_ns))
+        out.append(
+            _Entry(
+                got[0], got[1], got[2], "/".join(parts + (name,)), parts, st.st_size, st.st_mtime_ns
+            )
+        )
     return out, ignored
 
 
@@ -233,13 +253,17 @@ def _list_pairs(list_files: Sequence[Path], root: Path, matcher: _Matcher):
                 continue
             got = matcher.match(p.name)
             if got is None:
-                raise InputError(f"--list {list_file} line {no}: expected a feature file name "
-                                 f"({', '.join(example(t) for t in matcher.templates)}), got {p.name}")
+                raise InputError(
+                    f"--list {list_file} line {no}: expected a feature file name "
+                    f"({', '.join(example(t) for t in matcher.templates)}), got {p.name}"
+                )
             want.setdefault(str(p.parent), set()).add(got[1])
         if missing:
-            raise InputError(f"--list {list_file}: expected every listed file under {root} (paths "
-                             f"are re-rooted there), {len(missing)} of {len(listed)} not found "
-                             f"({'; '.join(missing[:3])}{'; ...' if len(missing) > 3 else ''})")
+            raise InputError(
+                f"--list {list_file}: expected every listed file under {root} (paths "
+                f"are re-rooted there), {len(missing)} of {len(listed)} not found "
+                f"({'; '.join(missing[:3])}{'; ...' if len(missing) > 3 else ''})"
+            )
     for folder, stems in want.items():
         try:
             rel_parts = Path(folder).resolve().relative_to(root.resolve()).parts
@@ -253,9 +277,17 @@ def _list_pairs(list_files: Sequence[Path], root: Path, matcher: _Matcher):
                         yield tuple(rel_parts), entry.name, entry.path
 
 
-def _scan(root: Path, stream: str | None, matcher: _Matcher, *, kind: str, take_flow: bool,
-          take_audio: bool, flow_only_if_marked: bool = False,
-          list_files: tuple[Path, ...] = ()) -> tuple[list[_Group], int]:
+def _scan(
+    root: Path,
+    stream: str | None,
+    matcher: _Matcher,
+    *,
+    kind: str,
+    take_flow: bool,
+    take_audio: bool,
+    flow_only_if_marked: bool = False,
+    list_files: tuple[Path, ...] = (),
+) -> tuple[list[_Group], int]:
     """Group one source's files: (default group, flow group, audio group), unmatched count."""
     pairs = _list_pairs(list_files, root, matcher) if list_files else _walk_pairs(root)
     entries, ignored = _entries(pairs, matcher)
@@ -317,13 +349,21 @@ def _describe(lay: Layout) -> str:
     return f"{lay.name} ({example(lay.file)}, {shape}, {d}{c})"
 
 
-def _pick(group: _Group, cluster: set[str], entries: list[_Entry], cands: list[Layout],
-          what: str, user: frozenset[str] = frozenset()) -> tuple[Layout, int | None, int]:
+def _pick(
+    group: _Group,
+    cluster: set[str],
+    entries: list[_Entry],
+    cands: list[Layout],
+    what: str,
+    user: frozenset[str] = frozenset(),
+) -> tuple[Layout, int | None, int]:
     """The layout of one cluster of templates, by the first file's header: (layout, C, D).
     Of the layouts the header fits, a user layout (names in ``user``) wins, then one that
     declares D, then one whose folder pattern matches, then the first declared."""
     first = min(entries, key=lambda e: (e.stem, e.crop, e.rel))
-    shape, dtype = _header_shape(group.root / first.rel if not os.path.isabs(first.rel) else Path(first.rel))
+    shape, dtype = _header_shape(
+        group.root / first.rel if not os.path.isabs(first.rel) else Path(first.rel)
+    )
     found_c = None
     if any(lay.per_crop for lay in cands):
         per: dict[str, set[int]] = {}
@@ -339,19 +379,32 @@ def _pick(group: _Group, cluster: set[str], entries: list[_Entry], cands: list[L
         if lay.num_crops is not None and c != lay.num_crops:
             continue
         folder_ok = lay.folder is None or any(
-            fnmatch.fnmatch(p.lower(), lay.folder.lower()) for p in first.parts)
-        fits.append((lay.name not in user, lay.dim is None, not folder_ok, cands.index(lay), lay, c))
+            fnmatch.fnmatch(p.lower(), lay.folder.lower()) for p in first.parts
+        )
+        fits.append(
+            (lay.name not in user, lay.dim is None, not folder_ok, cands.index(lay), lay, c)
+        )
     if not fits:
-        raise InputError(f"{what} features under {group.root}: expected "
-                         f"{' or '.join(_describe(c) for c in cands)}, found shape {list(shape)} "
-                         f"{dtype} in {group.root / first.rel}")
+        raise InputError(
+            f"{what} features under {group.root}: expected "
+            f"{' or '.join(_describe(c) for c in cands)}, found shape {list(shape)} "
+            f"{dtype} in {group.root / first.rel}"
+        )
     fits.sort(key=lambda f: f[:4])
     lay, c = fits[0][4], fits[0][5]
     return lay, c, int(shape[-1])
 
 
-def make_index(stream: str, layout: Layout, root: Path, entries: list[_Entry], ignored: int,
-               num_crops: int | None, dim: int | None, list_files: tuple[Path, ...] = ()) -> StreamIndex:
+def make_index(
+    stream: str,
+    layout: Layout,
+    root: Path,
+    entries: list[_Entry],
+    ignored: int,
+    num_crops: int | None,
+    dim: int | None,
+    list_files: tuple[Path, ...] = (),
+) -> StreamIndex:
     """Group one stream's files by stem (paths in crop order) and refuse duplicates."""
     by_stem: dict[str, dict[int, str]] = {}
     lines = []
@@ -359,16 +412,19 @@ def make_index(stream: str, layout: Layout, root: Path, entries: list[_Entry], i
         crops = by_stem.setdefault(e.stem, {})
         if e.crop in crops:
             what = f"crop {e.crop} of video {e.stem}" if layout.per_crop else f"video {e.stem}"
-            raise InputError(f"{stream} features: expected one file for {what}, found two: "
-                             f"{root / crops[e.crop]} and {root / e.rel}")
+            raise InputError(
+                f"{stream} features: expected one file for {what}, found two: "
+                f"{root / crops[e.crop]} and {root / e.rel}"
+            )
         crops[e.crop] = e.rel
         lines.append(f"{e.rel}\t{e.size}\t{e.mtime}")
     lines.sort()
     digest = hashlib.sha256(("\n".join(lines) + "\n").encode("utf-8")).hexdigest()
     files = {stem: tuple(root / c[k] for k in sorted(c)) for stem, c in by_stem.items()}
     crop_sets = {stem: tuple(sorted(c)) for stem, c in by_stem.items()} if layout.per_crop else {}
-    return StreamIndex(stream, layout, root, files, num_crops, digest, ignored, crop_sets, dim,
-                       tuple(list_files))
+    return StreamIndex(
+        stream, layout, root, files, num_crops, digest, ignored, crop_sets, dim, tuple(list_files)
+    )
 
 
 def check_crops(index: StreamIndex, stems: list[str]) -> None:
@@ -385,10 +441,13 @@ def check_crops(index: StreamIndex, stems: list[str]) -> None:
         folder = index.files[stem][0].parent
         detail = "; ".join(
             ([f"missing {', '.join(f'{stem}__{k}.npy' for k in missing)}"] if missing else [])
-            + ([f"unexpected crop {', '.join(map(str, extra))}"] if extra else []))
-        raise InputError(f"{index.stream} features of video {stem} in {folder}: expected crops "
-                         f"0..{index.num_crops - 1} (as most videos have), found "
-                         f"{_ranges(got)} ({detail})")
+            + ([f"unexpected crop {', '.join(map(str, extra))}"] if extra else [])
+        )
+        raise InputError(
+            f"{index.stream} features of video {stem} in {folder}: expected crops "
+            f"0..{index.num_crops - 1} (as most videos have), found "
+            f"{_ranges(got)} ({detail})"
+        )
 
 
 def _ranges(ks: tuple[int, ...]) -> str:
@@ -409,11 +468,17 @@ def candidate_layouts(spec: BenchmarkSpec, user: Sequence[Layout] = ()) -> list[
     return [*user, *(lay for lay in spec.layouts if lay.name not in names)]
 
 
-def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None = None,
-                  audio: Path | None = None, layout: str = AUTO, *,
-                  streams: Mapping[str, Path] | None = None, user_layouts: Sequence[Layout] = (),
-                  lists: Mapping[str, Path | Sequence[Path]] | None = None
-                  ) -> dict[str, StreamIndex]:
+def index_streams(
+    spec: BenchmarkSpec,
+    features: Path | None,
+    flow: Path | None = None,
+    audio: Path | None = None,
+    layout: str = AUTO,
+    *,
+    streams: Mapping[str, Path] | None = None,
+    user_layouts: Sequence[Layout] = (),
+    lists: Mapping[str, Path | Sequence[Path]] | None = None,
+) -> dict[str, StreamIndex]:
     """Index the raw trees of one benchmark: stream -> :class:`StreamIndex`.
 
     ``features``: the main tree (its Flow folders and audio files are taken too unless ``flow`` /
@@ -430,33 +495,48 @@ def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None 
     if layout != AUTO and layout not in by_name:
         choices = [n for n, lay in by_name.items() if not lay.audio]
         if layout in all_layouts():
-            raise InputError(f"--layout {layout}: expected a layout of {spec.name} "
-                             f"({', '.join(choices)}), got {layout}")
+            raise InputError(
+                f"--layout {layout}: expected a layout of {spec.name} "
+                f"({', '.join(choices)}), got {layout}"
+            )
         raise InputError(f"layout: expected one of {', '.join([AUTO, *choices])}, got {layout!r}")
     forced = None if layout == AUTO else by_name[layout]
     has_audio = any(lay.audio for lay in cands)
     if audio is not None and not has_audio:
-        raise InputError(f"--audio: {spec.name} has no audio stream (its queries are "
-                         f"{spec.query_modality})")
+        raise InputError(
+            f"--audio: {spec.name} has no audio stream (its queries are {spec.query_modality})"
+        )
     streams = dict(streams or {})
     for name in streams:
         check_stream_name(name)
-    lists = {k: ((Path(v),) if isinstance(v, (str, os.PathLike)) else tuple(map(Path, v)))
-             for k, v in (lists or {}).items()}
-    roots = [("features", features), ("flow", flow), ("audio", audio),
-             *((f"stream {n}", p) for n, p in streams.items())]
+    lists = {
+        k: ((Path(v),) if isinstance(v, (str, os.PathLike)) else tuple(map(Path, v)))
+        for k, v in (lists or {}).items()
+    }
+    roots = [
+        ("features", features),
+        ("flow", flow),
+        ("audio", audio),
+        *((f"stream {n}", p) for n, p in streams.items()),
+    ]
     for what, root in roots:
         if root is not None and not Path(root).is_dir():
             raise InputError(f"--{what}: expected a folder of .npy files, got {root}")
     if features is None and not streams:
         raise InputError("features: expected --features DIR or --stream NAME=DIR, got neither")
     matcher = _Matcher(cands, forced)
-    known_list_keys = {"rgb", *(["flow"] if flow is not None else []),
-                       *(["audio"] if audio is not None else []), *streams}
+    known_list_keys = {
+        "rgb",
+        *(["flow"] if flow is not None else []),
+        *(["audio"] if audio is not None else []),
+        *streams,
+    }
     unknown = sorted(set(lists) - known_list_keys)
     if unknown:
-        raise InputError(f"--list {unknown[0]}=FILE: expected a stream with its own folder "
-                         f"({', '.join(sorted(known_list_keys))}), got {unknown[0]}")
+        raise InputError(
+            f"--list {unknown[0]}=FILE: expected a stream with its own folder "
+            f"({', '.join(sorted(known_list_keys))}), got {unknown[0]}"
+        )
 
     groups: list[tuple[_Group, int]] = []
 
@@ -465,17 +545,42 @@ def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None 
         groups.extend((g, ignored) for g in gs)
 
     if features is not None:
-        add(features, None, kind="video", take_flow=flow is None,
-            take_audio=audio is None and has_audio, list_files=lists.get("rgb", ()))
+        add(
+            features,
+            None,
+            kind="video",
+            take_flow=flow is None,
+            take_audio=audio is None and has_audio,
+            list_files=lists.get("rgb", ()),
+        )
     if flow is not None:
-        add(flow, "flow", kind="flow", take_flow=True, take_audio=False,
-            flow_only_if_marked=True, list_files=lists.get("flow", ()))
+        add(
+            flow,
+            "flow",
+            kind="flow",
+            take_flow=True,
+            take_audio=False,
+            flow_only_if_marked=True,
+            list_files=lists.get("flow", ()),
+        )
     if audio is not None:
-        add(audio, None, kind="audio", take_flow=False, take_audio=True,
-            list_files=lists.get("audio", ()))
+        add(
+            audio,
+            None,
+            kind="audio",
+            take_flow=False,
+            take_audio=True,
+            list_files=lists.get("audio", ()),
+        )
     for name, root in streams.items():
-        add(root, name, kind="video", take_flow=False, take_audio=False,
-            list_files=lists.get(name, ()))
+        add(
+            root,
+            name,
+            kind="video",
+            take_flow=False,
+            take_audio=False,
+            list_files=lists.get(name, ()),
+        )
 
     out: dict[str, StreamIndex] = {}
     origin: dict[str, _Group] = {}
@@ -487,10 +592,14 @@ def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None 
         picked: list[tuple[str, Layout, list[_Entry], int | None, int]] = []
         for cluster in _clusters(templates, allowed):
             entries = [e for e in group.entries if e.template in cluster]
-            fit = [lay for lay in allowed if cluster <= set(lay.templates)
-                   and lay.templates[0] in cluster]
-            applies = forced is not None and (group.stream is None
-                                              or (group.kind == "flow" and forced.flow))
+            fit = [
+                lay
+                for lay in allowed
+                if cluster <= set(lay.templates) and lay.templates[0] in cluster
+            ]
+            applies = forced is not None and (
+                group.stream is None or (group.kind == "flow" and forced.flow)
+            )
             if applies:
                 if forced in fit:
                     fit = [forced]
@@ -498,38 +607,67 @@ def index_streams(spec: BenchmarkSpec, features: Path | None, flow: Path | None 
                     ignored += len(entries)  # the forced stream's other layouts: not read
                     continue
             if not fit:
-                raise InputError(f"{group.stream or 'video'} features under {group.root}: "
-                                 f"{', '.join(example(t) for t in sorted(cluster))} files are not "
-                                 f"a {spec.name} layout (expected "
-                                 f"{', '.join(lay.name for lay in allowed)})")
+                raise InputError(
+                    f"{group.stream or 'video'} features under {group.root}: "
+                    f"{', '.join(example(t) for t in sorted(cluster))} files are not "
+                    f"a {spec.name} layout (expected "
+                    f"{', '.join(lay.name for lay in allowed)})"
+                )
             what = group.stream or fit[0].stream
             lay, c, d = _pick(group, cluster, entries, fit, what, user_names)
             stream = group.stream or lay.stream
             picked.append((stream, lay, entries, c, d))
-        if forced is not None and group.kind == "video" and group.stream is None \
-                and not any(lay is forced for _, lay, *_ in picked):
-            raise InputError(f"{forced.stream} features: expected {example(forced.templates[0])} "
-                             f"files ({forced.name}) under {group.root}, found none")
+        if (
+            forced is not None
+            and group.kind == "video"
+            and group.stream is None
+            and not any(lay is forced for _, lay, *_ in picked)
+        ):
+            raise InputError(
+                f"{forced.stream} features: expected {example(forced.templates[0])} "
+                f"files ({forced.name}) under {group.root}, found none"
+            )
         streams_here = Counter(s for s, *_ in picked)
         for stream, n in streams_here.items():
             if n > 1:
-                kinds = ", ".join(f"{len(e)} {example(lay.file)}" for s, lay, e, *_ in picked
-                                  if s == stream)
-                raise InputError(f"{stream} features under {group.root}: expected one layout, "
-                                 f"found a mix ({kinds}); remove the other files or pass --layout")
+                kinds = ", ".join(
+                    f"{len(e)} {example(lay.file)}" for s, lay, e, *_ in picked if s == stream
+                )
+                raise InputError(
+                    f"{stream} features under {group.root}: expected one layout, "
+                    f"found a mix ({kinds}); remove the other files or pass --layout"
+                )
         for stream, lay, entries, c, d in picked:
             if stream in out:
-                raise InputError(f"{stream} features: expected one source, found two: "
-                                 f"{origin[stream].root} ({out[stream].layout.name}) and "
-                                 f"{group.root} ({lay.name}); name one with --stream NAME=DIR")
-            out[stream] = make_index(stream, lay, group.root, entries, ignored, c, d,
-                                     group.list_files)
+                raise InputError(
+                    f"{stream} features: expected one source, found two: "
+                    f"{origin[stream].root} ({out[stream].layout.name}) and "
+                    f"{group.root} ({lay.name}); name one with --stream NAME=DIR"
+                )
+            out[stream] = make_index(
+                stream, lay, group.root, entries, ignored, c, d, group.list_files
+            )
             origin[stream] = group
-            log.info("%s features: layout %s (D = %d), %d videos under %s", stream, lay.name, d,
-                     len(out[stream].files), group.root)
+            log.info(
+                "%s features: layout %s (D = %d), %d videos under %s",
+                stream,
+                lay.name,
+                d,
+                len(out[stream].files),
+                group.root,
+            )
     if not video_streams(out):
-        names = sorted({example(t) for lay in cands if not lay.audio for t in lay.templates
-                        if not is_catch_all(t)})
-        raise InputError(f"--features: expected video feature files ({', '.join(names)}) "
-                         f"under {features}, found none")
+        names = sorted(
+            {
+                example(t)
+                for lay in cands
+                if not lay.audio
+                for t in lay.templates
+                if not is_catch_all(t)
+            }
+        )
+        raise InputError(
+            f"--features: expected video feature files ({', '.join(names)}) "
+            f"under {features}, found none"
+        )
     return {s: out[s] for s in order_streams(out)}

@@ -44,7 +44,9 @@ def resolve_listed(text: str, root: Path, list_dir: Path) -> Path | None:
     else ``root/a__0.npy``). None when no candidate exists (the list reader then looks the file
     name up anywhere under ``root``, when it is unique there)."""
     win = PureWindowsPath(text)
-    parts = [p for p in (win.parts[1:] if win.drive else PurePosixPath(text).parts) if p not in ("/", "")]
+    parts = [
+        p for p in (win.parts[1:] if win.drive else PurePosixPath(text).parts) if p not in ("/", "")
+    ]
     p = Path(text)
     if not win.drive:
         if p.is_absolute():

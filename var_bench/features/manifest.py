@@ -77,7 +77,7 @@ class FeatureManifest:
         return self.crops.get(split, self.crops_mode)
 
     @classmethod
-    def read(cls, folder: Path) -> "FeatureManifest | None":
+    def read(cls, folder: Path) -> FeatureManifest | None:
         """The folder's manifest, or None when absent, unreadable or of another build format."""
         try:
             raw = json.loads((Path(folder) / MANIFEST).read_text("utf-8"))

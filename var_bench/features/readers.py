@@ -23,8 +23,10 @@ from var_bench.features.validators import MAX_CROPS, MAX_SNIPPETS
 
 #: numpy's header reader per ``.npy`` format version (3.0, utf-8 field names, holds structured
 #: arrays only, which are refused anyway).
-_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
-                   (2, 0): np.lib.format.read_array_header_2_0}
+_HEADER_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
 #: One header parse at a time: numpy parses the header dict with ``ast.literal_eval``, and on
 #: CPython 3.11 before 3.11.8 two threads building ASTs at once (the build reads videos in several
 #: threads) can fail with "SystemError: AST constructor recursion depth mismatch": the AST
@@ -64,12 +66,16 @@ def read_header(path: Path, video_id: str, stream: str, head_rows: int = 0) -> N
                 per_row = dtype.itemsize * math.prod(shape[1:])
                 head = f.read(min(head_rows, shape[0] if shape else 0) * per_row)
     except (OSError, ValueError, EOFError) as e:
-        raise InputError(f"{stream} features of video {video_id}: expected a .npy array, "
-                         f"{path} is not one ({_reason(e)})") from None
+        raise InputError(
+            f"{stream} features of video {video_id}: expected a .npy array, "
+            f"{path} is not one ({_reason(e)})"
+        ) from None
     if dtype.hasobject or dtype.kind not in "fiu":
         refused = " (pickled objects are refused)" if dtype.hasobject else ""
-        raise InputError(f"{stream} features of video {video_id}: expected a float array, "
-                         f"{path} holds dtype {dtype}{refused}")
+        raise InputError(
+            f"{stream} features of video {video_id}: expected a float array, "
+            f"{path} holds dtype {dtype}{refused}"
+        )
     return NpyHeader(path, tuple(map(int, shape)), dtype, bool(fortran), offset, size, head)
 
 
@@ -78,7 +84,9 @@ def _reason(e: BaseException) -> str:
 
 
 def _fail(stream: str, video_id: str, path: Path, expected: str, found: str) -> InputError:
-    return InputError(f"{stream} features of video {video_id}: expected {expected}, {path} has {found}")
+    return InputError(
+        f"{stream} features of video {video_id}: expected {expected}, {path} has {found}"
+    )
 
 
 def video_headers(index: StreamIndex, video_id: str, head_rows: int = 0) -> list[NpyHeader]:
@@ -92,29 +100,57 @@ def video_headers(index: StreamIndex, video_id: str, head_rows: int = 0) -> list
     shape_doc = "[T, C, D]" if lay.video_crops else "[T, D]"
     for h in heads:
         if len(h.shape) != ndim:
-            raise _fail(index.stream, video_id, h.path, f"a {ndim}-D array {shape_doc} with D = {dim}",
-                        f"shape {list(h.shape)}")
+            raise _fail(
+                index.stream,
+                video_id,
+                h.path,
+                f"a {ndim}-D array {shape_doc} with D = {dim}",
+                f"shape {list(h.shape)}",
+            )
         if dim is not None and h.shape[-1] != dim:
-            raise _fail(index.stream, video_id, h.path,
-                        f"D = {dim} ({lay.name}, as the stream's first file)",
-                        f"shape {list(h.shape)}")
+            raise _fail(
+                index.stream,
+                video_id,
+                h.path,
+                f"D = {dim} ({lay.name}, as the stream's first file)",
+                f"shape {list(h.shape)}",
+            )
         if h.shape[0] < 1:
-            raise _fail(index.stream, video_id, h.path, "T >= 1 snippets", f"shape {list(h.shape)} (empty)")
+            raise _fail(
+                index.stream, video_id, h.path, "T >= 1 snippets", f"shape {list(h.shape)} (empty)"
+            )
         if h.shape[0] > MAX_SNIPPETS:  # before a [T, D] buffer is allocated
-            raise _fail(index.stream, video_id, h.path, f"T <= {MAX_SNIPPETS} snippets",
-                        f"shape {list(h.shape)}")
+            raise _fail(
+                index.stream,
+                video_id,
+                h.path,
+                f"T <= {MAX_SNIPPETS} snippets",
+                f"shape {list(h.shape)}",
+            )
         if lay.video_crops:
             if not 1 <= h.shape[1] <= MAX_CROPS:
-                raise _fail(index.stream, video_id, h.path, f"1 <= C <= {MAX_CROPS} crops",
-                            f"shape {list(h.shape)}")
+                raise _fail(
+                    index.stream,
+                    video_id,
+                    h.path,
+                    f"1 <= C <= {MAX_CROPS} crops",
+                    f"shape {list(h.shape)}",
+                )
             if index.num_crops is not None and h.shape[1] != index.num_crops:
-                raise _fail(index.stream, video_id, h.path,
-                            f"C = {index.num_crops} crops (as earlier videos)", f"shape {list(h.shape)}")
+                raise _fail(
+                    index.stream,
+                    video_id,
+                    h.path,
+                    f"C = {index.num_crops} crops (as earlier videos)",
+                    f"shape {list(h.shape)}",
+                )
     lengths = {h.shape[0] for h in heads}
     if len(lengths) > 1:
         found = ", ".join(f"crop {k}: T = {h.shape[0]}" for k, h in enumerate(heads))
-        raise InputError(f"{index.stream} features of video {video_id}: expected the same T in "
-                         f"every crop file, found {found} (in {heads[0].path.parent})")
+        raise InputError(
+            f"{index.stream} features of video {video_id}: expected the same T in "
+            f"every crop file, found {found} (in {heads[0].path.parent})"
+        )
     return heads
 
 
@@ -123,14 +159,23 @@ def _load(h: NpyHeader, video_id: str, stream: str) -> np.ndarray:
     is shorter than its header says."""
     need = h.offset + math.prod(h.shape) * h.dtype.itemsize
     if h.size < need:
-        raise _fail(stream, video_id, h.path, f"{need} bytes for shape {list(h.shape)}",
-                    f"{h.size} (truncated)")
+        raise _fail(
+            stream,
+            video_id,
+            h.path,
+            f"{need} bytes for shape {list(h.shape)}",
+            f"{h.size} (truncated)",
+        )
     try:
         # a str: numpy resolves a Path, one lstat per folder level
-        return np.memmap(str(h.path), h.dtype, "r", h.offset, h.shape, "F" if h.fortran_order else "C")
+        return np.memmap(
+            str(h.path), h.dtype, "r", h.offset, h.shape, "F" if h.fortran_order else "C"
+        )
     except (OSError, ValueError) as e:
-        raise InputError(f"{stream} features of video {video_id}: expected a .npy array, "
-                         f"{h.path} is not one ({_reason(e)})") from None
+        raise InputError(
+            f"{stream} features of video {video_id}: expected a .npy array, "
+            f"{h.path} is not one ({_reason(e)})"
+        ) from None
 
 
 def check_finite(x: np.ndarray, video_id: str, stream: str, where: str) -> None:
@@ -140,12 +185,15 @@ def check_finite(x: np.ndarray, video_id: str, stream: str, where: str) -> None:
     if x.dtype.kind != "f" or np.isfinite(x).all():
         return
     bad = int(x.size - np.count_nonzero(np.isfinite(x)))
-    raise InputError(f"{stream} features of video {video_id}: expected finite values, found "
-                     f"{bad} NaN/Inf in {where}")
+    raise InputError(
+        f"{stream} features of video {video_id}: expected finite values, found "
+        f"{bad} NaN/Inf in {where}"
+    )
 
 
-def read_stream(index: StreamIndex, video_id: str, heads: list[NpyHeader], T: int,
-                crops: str) -> np.ndarray:
+def read_stream(
+    index: StreamIndex, video_id: str, heads: list[NpyHeader], T: int, crops: str
+) -> np.ndarray:
     """One stream of one video, trimmed to ``T`` snippets, crops reduced per ``crops``
     (see :mod:`.align`: mean | center | all | a crop index k): a new float32 C-contiguous array
     ``[T, D]`` (``[T, C, D]`` for ``all``).

@@ -15,8 +15,8 @@ do not compress (lz4/snappy saved < 0.1%, zstd 7.5% at twice the write time), so
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -56,13 +56,19 @@ def store_features(streams: dict[str, int], dtype: str, crops_all: int | dict[st
     audio, captions) stay ``[T, D]`` (:func:`stored_crops`)."""
     import datasets
 
-    per = stored_crops(crops_all if isinstance(crops_all, dict)
-                       else {s: crops_all for s in streams}) if crops_all else {}
+    per = (
+        stored_crops(crops_all if isinstance(crops_all, dict) else {s: crops_all for s in streams})
+        if crops_all
+        else {}
+    )
     cols: dict = {"video_id": datasets.Value("string")}
     for s, d in streams.items():
         c = per.get(s)
-        cols[s] = (datasets.Array3D(shape=(None, c, d), dtype=dtype) if c
-                   else datasets.Array2D(shape=(None, d), dtype=dtype))
+        cols[s] = (
+            datasets.Array3D(shape=(None, c, d), dtype=dtype)
+            if c
+            else datasets.Array2D(shape=(None, d), dtype=dtype)
+        )
     cols["num_snippets"] = datasets.Value("int32")
     for s in streams:
         cols[f"{s}_len"] = datasets.Value("int32")
@@ -87,7 +93,11 @@ def nested_array(arrays: Sequence[np.ndarray], value_type: pa.DataType) -> pa.Ar
     (ListType(list<item: list<item: float>>), [[1.0, 1.0, 1.0]])
     """
     inner_shape = arrays[0].shape[1:]
-    flat = arrays[0].reshape(-1) if len(arrays) == 1 else np.concatenate([a.reshape(-1) for a in arrays])
+    flat = (
+        arrays[0].reshape(-1)
+        if len(arrays) == 1
+        else np.concatenate([a.reshape(-1) for a in arrays])
+    )
     values: pa.Array = pa.array(flat, type=value_type)
     n_leading = sum(a.shape[0] for a in arrays)
     # Innermost level first: fixed sizes, then the per-row T offsets.
@@ -95,7 +105,8 @@ def nested_array(arrays: Sequence[np.ndarray], value_type: pa.DataType) -> pa.Ar
     for size in reversed(inner_shape):
         count //= size
         values = pa.ListArray.from_arrays(
-            pa.array(np.arange(count + 1, dtype=np.int64) * size, type=pa.int32()), values)
+            pa.array(np.arange(count + 1, dtype=np.int64) * size, type=pa.int32()), values
+        )
     offsets = np.zeros(len(arrays) + 1, dtype=np.int32)
     np.cumsum([a.shape[0] for a in arrays], out=offsets[1:])
     return pa.ListArray.from_arrays(pa.array(offsets), values)
@@ -144,9 +155,17 @@ class ShardWriter:
     after each rename (the build's resume journal). ``start_index``: number of the first shard.
     """
 
-    def __init__(self, out_dir: Path, split: str, schema: pa.Schema,
-                 row_group_bytes: int = ROW_GROUP_BYTES, shard_bytes: int = SHARD_BYTES, *,
-                 start_index: int = 0, on_shard: Callable[[str, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        split: str,
+        schema: pa.Schema,
+        row_group_bytes: int = ROW_GROUP_BYTES,
+        shard_bytes: int = SHARD_BYTES,
+        *,
+        start_index: int = 0,
+        on_shard: Callable[[str, int], None] | None = None,
+    ) -> None:
         self.out_dir, self.split, self.schema = Path(out_dir), split, schema
         self.row_group_bytes, self.shard_bytes = row_group_bytes, shard_bytes
         self.on_shard = on_shard
@@ -178,7 +197,9 @@ class ShardWriter:
             return
         if self._writer is None:
             self._open()
-        self._writer.write_table(rows_table(self._buffer, self.schema), max_chunksize=len(self._buffer))
+        self._writer.write_table(
+            rows_table(self._buffer, self.schema), max_chunksize=len(self._buffer)
+        )
         self._shard_bytes += self._buffered
         self._shard_rows += len(self._buffer)
         self._buffer, self._buffered = [], 0
@@ -238,10 +259,13 @@ def read_split(folder: Path, split: str, columns: list[str] | None = None) -> pa
     folder = Path(folder)
     m = FeatureManifest.read(folder)
     if m is None:
-        raise NotBuiltError(f"expected a feature store (manifest.json) in {folder}, found none; "
-                            f"run 'var-bench build BENCHMARK --features DIR'")
+        raise NotBuiltError(
+            f"expected a feature store (manifest.json) in {folder}, found none; "
+            f"run 'var-bench build BENCHMARK --features DIR'"
+        )
     if split not in m.shards:
-        raise NotBuiltError(f"feature store {folder}: expected split {split!r}, it holds "
-                            f"{', '.join(m.shards)}")
+        raise NotBuiltError(
+            f"feature store {folder}: expected split {split!r}, it holds {', '.join(m.shards)}"
+        )
     tables = [read_shard(folder / rel, columns) for rel in m.shards[split]]
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]

@@ -12,8 +12,9 @@ import functools
 import inspect
 import logging
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.data.paths import features_dir

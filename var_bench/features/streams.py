@@ -12,7 +12,7 @@ video collection with its own layouts, registered after this module was imported
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from var_bench.benchmarks import BENCHMARKS, Layout
 from var_bench.errors import InputError
@@ -21,8 +21,19 @@ from var_bench.errors import InputError
 #: other stream they are configured for (:func:`video_streams`).
 VIDEO_STREAMS: tuple[str, ...] = ("rgb", "flow")
 #: Store columns a stream may not be named after.
-RESERVED_COLUMNS = frozenset({"video_id", "num_snippets", "video_label", "snippet_labels", "index",
-                              "text", "class", "video", "audio_query"})
+RESERVED_COLUMNS = frozenset(
+    {
+        "video_id",
+        "num_snippets",
+        "video_label",
+        "snippet_labels",
+        "index",
+        "text",
+        "class",
+        "video",
+        "audio_query",
+    }
+)
 _STREAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
@@ -58,9 +69,11 @@ def check_stream_name(name: str) -> str:
     """``name`` when it can name a stream column (lower-case identifier, not a reserved column,
     not ending in ``_len``), else InputError."""
     if not _STREAM_NAME.match(name or "") or name in RESERVED_COLUMNS or name.endswith("_len"):
-        raise InputError(f"stream name: expected a lower-case identifier (letters, digits, _), not "
-                         f"one of {', '.join(sorted(RESERVED_COLUMNS))} nor ending in _len, "
-                         f"got {name!r}")
+        raise InputError(
+            f"stream name: expected a lower-case identifier (letters, digits, _), not "
+            f"one of {', '.join(sorted(RESERVED_COLUMNS))} nor ending in _len, "
+            f"got {name!r}"
+        )
     return name
 
 

@@ -10,7 +10,7 @@ size D is the stream's declared dimension, at most :data:`MAX_DIM`.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -50,13 +50,17 @@ def check_marker(marker: dict, path) -> None:
             raise InputError(f"{path}: {k}: expected a short plain-text value, got {v[:60]!r}")
 
 
-def check_store_layout(streams, dims, dtype, crops_mode, num_crops, what: str,
-                       stream_crops=None) -> None:
+def check_store_layout(
+    streams, dims, dtype, crops_mode, num_crops, what: str, stream_crops=None
+) -> None:
     """The declared layout of a store (a manifest's fields), before any row is read:
     ``crops_mode`` a crop policy (one mode, or ``split=mode,...``), ``stream_crops`` stream -> C
     of the ``[T, C, D]`` streams of its ``all`` splits."""
-    if not isinstance(streams, list) or not streams or not all(isinstance(s, str) and s.isidentifier()
-                                                               for s in streams):
+    if (
+        not isinstance(streams, list)
+        or not streams
+        or not all(isinstance(s, str) and s.isidentifier() for s in streams)
+    ):
         raise InputError(f"{what}: expected streams as a list of names, got {streams!r}")
     if not isinstance(dims, dict) or set(dims) != set(streams):
         raise InputError(f"{what}: expected dims for streams {', '.join(streams)}, got {dims!r}")
@@ -69,20 +73,29 @@ def check_store_layout(streams, dims, dtype, crops_mode, num_crops, what: str,
     except InputError:
         policy = None
     if policy is None:
-        raise InputError(f"{what}: expected crops_mode mean, center, all, a crop index or "
-                         f"SPLIT=MODE,..., got {crops_mode!r}")
+        raise InputError(
+            f"{what}: expected crops_mode mean, center, all, a crop index or "
+            f"SPLIT=MODE,..., got {crops_mode!r}"
+        )
     if "all" in policy.values():
         check_count(num_crops, f"{what}: num_crops", 1, MAX_CROPS)
     if stream_crops is not None:
         if not isinstance(stream_crops, dict) or not set(stream_crops) <= set(streams):
-            raise InputError(f"{what}: expected stream_crops as stream -> C for streams among "
-                             f"{', '.join(streams)}, got {stream_crops!r}")
+            raise InputError(
+                f"{what}: expected stream_crops as stream -> C for streams among "
+                f"{', '.join(streams)}, got {stream_crops!r}"
+            )
         for s, c in stream_crops.items():
             check_count(c, f"{what}: stream_crops[{s!r}]", 2, MAX_CROPS)
 
 
-def expected_shape(stream: str, dims: Mapping[str, int], crops_all: int | Mapping[str, int] | None,
-                   T: int, audio: bool = False) -> tuple[int, ...]:
+def expected_shape(
+    stream: str,
+    dims: Mapping[str, int],
+    crops_all: int | Mapping[str, int] | None,
+    T: int,
+    audio: bool = False,
+) -> tuple[int, ...]:
     """The stored shape of one stream: ``[T, D]``, or ``[T, C, D]`` for visual streams of a
     ``--crops all`` split. ``crops_all``: C for every visual stream, or stream -> C (streams
     absent from the mapping are ``[T, D]``, see :func:`var_bench.features.store.stored_crops`)."""
@@ -94,9 +107,15 @@ def expected_shape(stream: str, dims: Mapping[str, int], crops_all: int | Mappin
     return (T, dims[stream])
 
 
-def check_row(row: Mapping, dims: Mapping[str, int], crops_all: int | Mapping[str, int] | None,
-              audio_streams: frozenset = frozenset({"audio"}), *, finite: bool = True,
-              what: str = "") -> None:
+def check_row(
+    row: Mapping,
+    dims: Mapping[str, int],
+    crops_all: int | Mapping[str, int] | None,
+    audio_streams: frozenset = frozenset({"audio"}),
+    *,
+    finite: bool = True,
+    what: str = "",
+) -> None:
     """One store row: every stream ``[T, D]`` (or ``[T, C, D]``) with T = ``num_snippets`` in
     [1, MAX_SNIPPETS]; ``<stream>_len`` (original T) in [T, T + MAX_LENGTH_GAP];
     ``video_label`` 0 or 1; ``snippet_labels`` None or T values in {0, 1}; values finite
@@ -110,8 +129,9 @@ def check_row(row: Mapping, dims: Mapping[str, int], crops_all: int | Mapping[st
             raise InputError(f"{where}: expected an array for stream {s!r}, got {type(x).__name__}")
         want = expected_shape(s, dims, crops_all, T, s in audio_streams)
         if tuple(x.shape) != want:
-            raise InputError(f"{where}: {s} expected shape {list(want)} (T = num_snippets), got "
-                             f"{list(x.shape)}")
+            raise InputError(
+                f"{where}: {s} expected shape {list(want)} (T = num_snippets), got {list(x.shape)}"
+            )
         if finite and not np.isfinite(x).all():
             bad = int(x.size - np.count_nonzero(np.isfinite(x)))
             raise InputError(f"{where}: {s} expected finite values, found {bad} NaN/Inf")
@@ -121,9 +141,12 @@ def check_row(row: Mapping, dims: Mapping[str, int], crops_all: int | Mapping[st
     if labels is not None:
         labels = np.asarray(labels)
         if labels.shape != (T,):
-            raise InputError(f"{where}: snippet_labels expected {T} values (T), got shape "
-                             f"{list(labels.shape)}")
+            raise InputError(
+                f"{where}: snippet_labels expected {T} values (T), got shape {list(labels.shape)}"
+            )
         # (labels == 0) | (labels == 1), not np.isin: a tenth of the time (once per video)
         if labels.size and not ((labels == 0) | (labels == 1)).all():
-            raise InputError(f"{where}: snippet_labels expected values 0 or 1, got "
-                             f"{sorted(set(np.unique(labels).tolist()) - {0, 1})[:5]}")
+            raise InputError(
+                f"{where}: snippet_labels expected values 0 or 1, got "
+                f"{sorted(set(np.unique(labels).tolist()) - {0, 1})[:5]}"
+            )

@@ -20,8 +20,9 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 _UMASK_LOCK = threading.Lock()
 
@@ -40,7 +41,7 @@ def honour_umask(path: str | os.PathLike, *, folder: bool = False) -> None:
     os.chmod(path, (0o777 if folder else 0o666) & ~current_umask())
 
 
-def make_temp_dir(prefix: str, dir: str | os.PathLike, suffix: str = "") -> "Path":
+def make_temp_dir(prefix: str, dir: str | os.PathLike, suffix: str = "") -> Path:
     """``tempfile.mkdtemp`` whose folder honours the umask (see :func:`honour_umask`)."""
     tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=dir))
     honour_umask(tmp, folder=True)
@@ -129,7 +130,9 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp", tag: str = "") ->
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike, mode: str = "wb", *, durable: bool = True) -> Iterator[IO]:
+def atomic_writer(
+    path: str | os.PathLike, mode: str = "wb", *, durable: bool = True
+) -> Iterator[IO]:
     """Open a temporary file beside ``path``; on success fsync and rename it to ``path``, else
     delete it. ``durable=False`` skips the fsync: a reader still sees the old file or the new one,
     but after a power cut the file may be empty (for files that are only a hint, like a

@@ -12,7 +12,20 @@ from var_bench.leaderboard.verify import IdsHash, VerifiedRecord, load_records, 
 from var_bench.leaderboard.write import FORMATS, RENDERERS, render, write_leaderboard
 
 __all__ = [
-    "FORMATS", "ORDERS", "RENDERERS", "Entry", "IdsHash", "Leaderboard", "PublishedRow", "PublishedTable",
-    "VerifiedRecord", "build_leaderboard", "load_records", "published_table", "rank_entries",
-    "render", "verify_record", "write_leaderboard",
+    "FORMATS",
+    "ORDERS",
+    "RENDERERS",
+    "Entry",
+    "IdsHash",
+    "Leaderboard",
+    "PublishedRow",
+    "PublishedTable",
+    "VerifiedRecord",
+    "build_leaderboard",
+    "load_records",
+    "published_table",
+    "rank_entries",
+    "render",
+    "verify_record",
+    "write_leaderboard",
 ]

@@ -7,18 +7,29 @@ import dataclasses
 import logging
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
-from var_bench.scoring.record import ResultRecord
-from var_bench.leaderboard.entries import (DIGEST_SHOWN, Entry, published_entry, reproduces,
-                                           user_entry)
+from var_bench.leaderboard.entries import (
+    DIGEST_SHOWN,
+    Entry,
+    published_entry,
+    reproduces,
+    user_entry,
+)
 from var_bench.leaderboard.published import PublishedTable, published_table
 from var_bench.leaderboard.tiers import PairTest, assign_tiers, pair_tests
-from var_bench.leaderboard.verify import (LEADERBOARD_SPLIT, IdsHash, leaderboard_gold,
-                                          load_records, verify_record)
+from var_bench.leaderboard.verify import (
+    LEADERBOARD_SPLIT,
+    IdsHash,
+    leaderboard_gold,
+    load_records,
+    verify_record,
+)
+from var_bench.scoring.record import ResultRecord
 from var_bench.tasks import Task
 
 log = logging.getLogger(__name__)
@@ -186,8 +197,10 @@ def build_leaderboard(
     pairs = [(label, r) for label, r in records]
     if results_dir is not None:
         pairs += [(path.name, r) for path, r in load_records(results_dir, spec, t)]
-    users = [user_entry(verify_record(r, spec, label, ids_hash, metadata, gold), table)
-             for label, r in pairs]
+    users = [
+        user_entry(verify_record(r, spec, label, ids_hash, metadata, gold), table)
+        for label, r in pairs
+    ]
     users, dropped = deduplicate(users)
     rows = table.rows if table.task == t.name else ()
     entries = [published_entry(table, row) for row in rows] + users
@@ -195,8 +208,10 @@ def build_leaderboard(
     if track is not None:
         entries = [e for e in entries if on_track(e, track)]
         if not entries:
-            raise InputError(f"--track: expected one of the feature sets on the board "
-                             f"({', '.join(tracks) or 'none'}), got {track!r}")
+            raise InputError(
+                f"--track: expected one of the feature sets on the board "
+                f"({', '.join(tracks) or 'none'}), got {track!r}"
+            )
     higher = t.higher_is_better(t.main_score)
     ranked = list(rank_entries(entries, higher))
     sizes = t.group_sizes(gold)
@@ -205,10 +220,21 @@ def build_leaderboard(
     ranked = [dataclasses.replace(e, tier=tier) for e, tier in zip(ranked, tiers)]
     if order == "tier":
         sign = -1.0 if higher else 1.0
-        index = sorted(range(len(ranked)), key=lambda i: (ranked[i].tier, sign * ranked[i].score, i))
+        index = sorted(
+            range(len(ranked)), key=lambda i: (ranked[i].tier, sign * ranked[i].score, i)
+        )
         remap = {old: new for new, old in enumerate(index)}
         ranked = [ranked[i] for i in index]
         tests = [dataclasses.replace(x, a=remap[x.a], b=remap[x.b]) for x in tests]
-    return Leaderboard(spec=spec, task=t, published=table, entries=attach_reproductions(ranked),
-                       sizes=sizes, tests=tuple(tests), order=order, track=track, tracks=tracks,
-                       dropped=tuple(dropped))
+    return Leaderboard(
+        spec=spec,
+        task=t,
+        published=table,
+        entries=attach_reproductions(ranked),
+        sizes=sizes,
+        tests=tuple(tests),
+        order=order,
+        track=track,
+        tracks=tracks,
+        dropped=tuple(dropped),
+    )

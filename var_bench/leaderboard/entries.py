@@ -9,13 +9,19 @@ as written in the record, reproduction claims) and labelled so.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
-from var_bench.scoring.record_checks import as_digest
-from var_bench.scoring.record import DISCLOSURE_KEYS, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY
 from var_bench.leaderboard.published import PublishedRow, PublishedTable
 from var_bench.leaderboard.verify import VerifiedRecord
+from var_bench.scoring.record import (
+    DISCLOSURE_KEYS,
+    FEATURES_KEY,
+    REAL_FEATURES,
+    REFERENCE_MODEL_KEY,
+)
+from var_bench.scoring.record_checks import as_digest
 
 PUBLISHED = "published"
 USER = "user"
@@ -90,7 +96,7 @@ class Entry:
     reference_model: str | None = None
     #: For a published row: the user entry that *claims* to rerun it on real features (declared,
     #: never verified: it does not make the published numbers reproduced).
-    reproduced: "Entry | None" = None
+    reproduced: Entry | None = None
     by_class: Mapping[str, Any] | None = None
     per_query: Mapping[str, Any] | None = None
     tier: int | None = None
@@ -171,7 +177,8 @@ def streams_label(streams) -> str:
     names = [one_line(s).lower() for s in streams if one_line(s)]
     i3d = [_I3D_TITLES[s] for s in names if s in _I3D_TITLES]
     parts = (["I3D " + "+".join(i3d)] if i3d else []) + [
-        _STREAM_TITLES.get(s, s) for s in names if s not in _I3D_TITLES]
+        _STREAM_TITLES.get(s, s) for s in names if s not in _I3D_TITLES
+    ]
     return ", ".join(parts)
 
 
@@ -204,13 +211,19 @@ def record_features(record: Any) -> tuple[str | None, str | None, bool]:
             synthetic |= bool(value.get(_SYNTHETIC)) is True or value.get("kind") == _SYNTHETIC
             streams = value.get("streams")
             named = value.get("name") or value.get("feature_set")
-            if named is None and isinstance(streams, list) and all(isinstance(s, str) for s in streams):
+            if (
+                named is None
+                and isinstance(streams, list)
+                and all(isinstance(s, str) for s in streams)
+            ):
                 named = streams_label(streams) or None
             value = named
         if isinstance(value, str) and value.strip():
             found = value
             break
-    declared = record.disclosure.get(FEATURES_KEY) if isinstance(record.disclosure, Mapping) else None
+    declared = (
+        record.disclosure.get(FEATURES_KEY) if isinstance(record.disclosure, Mapping) else None
+    )
     for text in (found, declared):
         if isinstance(text, str) and text.strip().lower().startswith(_SYNTHETIC):
             synthetic = True
@@ -223,8 +236,11 @@ def record_features(record: Any) -> tuple[str | None, str | None, bool]:
 
 def leakage_flags(training: str, table: PublishedTable) -> list[str]:
     """One flag per known overlap whose pattern matches the declared training data."""
-    return [f"leakage: {o.dataset} training data holds {o.test_videos} test videos"
-            for o in table.overlaps if training and re.search(o.pattern, training, re.I)]
+    return [
+        f"leakage: {o.dataset} training data holds {o.test_videos} test videos"
+        for o in table.overlaps
+        if training and re.search(o.pattern, training, re.I)
+    ]
 
 
 def record_flags(verified: VerifiedRecord, table: PublishedTable | None = None) -> tuple[str, ...]:
@@ -238,8 +254,10 @@ def record_flags(verified: VerifiedRecord, table: PublishedTable | None = None) 
     ``undisclosed``; training data matching a known overlap with the test split is ``leakage``.
     """
     record = verified.record
-    flags: list[str] = [c.split(":", 1)[0] if c.startswith("implausible") else "many tied queries"
-                        for c in verified.checks]
+    flags: list[str] = [
+        c.split(":", 1)[0] if c.startswith("implausible") else "many tied queries"
+        for c in verified.checks
+    ]
     flags = list(dict.fromkeys(flags))
     for w in record.warnings:
         lowered = one_line(w).lower()
@@ -260,8 +278,10 @@ def record_flags(verified: VerifiedRecord, table: PublishedTable | None = None) 
         elif key not in _COLUMN_KEYS and one_line(value).lower() not in _PLAIN_VALUES:
             flags.append(f"{label}: {one_line(value)}")
     if table is not None:
-        training = " ".join(one_line(record.disclosure.get(k) or "")
-                            for k in ("training_data", "extra_training_data"))
+        training = " ".join(
+            one_line(record.disclosure.get(k) or "")
+            for k in ("training_data", "extra_training_data")
+        )
         flags += leakage_flags(training, table)
     if undisclosed:
         flags.append("undisclosed: " + ", ".join(undisclosed))
@@ -288,8 +308,9 @@ def user_entry(verified: VerifiedRecord, table: PublishedTable | None = None) ->
         ci=verified.ci,
         flags=record_flags(verified, table),
         warnings=tuple(one_line(w) for w in record.warnings),
-        disclosure={one_line(k): (None if v is None else one_line(v))
-                    for k, v in record.disclosure.items()},
+        disclosure={
+            one_line(k): (None if v is None else one_line(v)) for k, v in record.disclosure.items()
+        },
         versions={one_line(k): one_line(v) for k, v in record.versions.items()},
         date=one_line(record.date) or None,
         ids_sha256=record.query_ids_sha256 or None,
@@ -314,5 +335,9 @@ def reproduces(entry: Entry, model: str) -> bool:
     """True when user ``entry`` *declares* it was made by reference model ``model`` on real
     features (a claim: shown as declared, never as a verified reproduction)."""
     features = str(entry.disclosure.get(FEATURES_KEY) or "").strip().lower()
-    return (not entry.is_published and entry.reference_model == model and not entry.synthetic
-            and features.split(" ")[0] == REAL_FEATURES)
+    return (
+        not entry.is_published
+        and entry.reference_model == model
+        and not entry.synthetic
+        and features.split(" ")[0] == REAL_FEATURES
+    )

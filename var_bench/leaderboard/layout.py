@@ -14,15 +14,16 @@ renderer escapes for its format.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from var_bench.scoring.stats.breakdown import ANOMALOUS, CLASSES, NORMAL
-from var_bench.tables import Align, format_cell
-from var_bench.tasks import MEDIAN
 from var_bench.leaderboard.board import Leaderboard
 from var_bench.leaderboard.entries import DIGEST_SHOWN, PUBLISHED, USER, Entry, one_line
 from var_bench.leaderboard.tiers import LEVEL, PAIRED, REPLICATES, WILSON, method_text
+from var_bench.scoring.stats.breakdown import ANOMALOUS, CLASSES, NORMAL
+from var_bench.tables import Align, format_cell
+from var_bench.tasks import MEDIAN
 
 DIGITS = 1
 #: How the Source column marks published rows and (verified) user entries.
@@ -45,19 +46,30 @@ class Column:
 
 def columns(board: Leaderboard) -> tuple[Column, ...]:
     task = board.task
-    cols = [Column("rank", "#", "right"), Column("tier", "Tier", "right"),
-            Column("method", "Method", "left", user_text=True),
-            Column("kind", "Source", "left")]
+    cols = [
+        Column("rank", "#", "right"),
+        Column("tier", "Tier", "right"),
+        Column("method", "Method", "left", user_text=True),
+        Column("kind", "Source", "left"),
+    ]
     for g in task.groups:
-        cols += [Column("value", f"{task.group_label(g)} {m.name} {task.arrow(m.name)}", "right",
-                        g, m.name) for m in task.metrics]
-    cols += [Column("value", f"{s.name} {task.arrow(s.name)}", "right", None, s.name)
-             for s in task.summaries]
-    cols += [Column("features", "Features", "left", user_text=True),
-             Column("training", "Training data", "left", user_text=True),
-             Column("reference", "Reference model", "left", user_text=True),
-             Column("reproduced", f"Claimed rerun {task.main_score}", "right"),
-             Column("flags", "Flags", "left", user_text=True)]
+        cols += [
+            Column(
+                "value", f"{task.group_label(g)} {m.name} {task.arrow(m.name)}", "right", g, m.name
+            )
+            for m in task.metrics
+        ]
+    cols += [
+        Column("value", f"{s.name} {task.arrow(s.name)}", "right", None, s.name)
+        for s in task.summaries
+    ]
+    cols += [
+        Column("features", "Features", "left", user_text=True),
+        Column("training", "Training data", "left", user_text=True),
+        Column("reference", "Reference model", "left", user_text=True),
+        Column("reproduced", f"Claimed rerun {task.main_score}", "right"),
+        Column("flags", "Flags", "left", user_text=True),
+    ]
     return tuple(cols)
 
 
@@ -67,7 +79,9 @@ def value_parts(entry: Entry, direction: str | None, metric: str) -> tuple[str, 
     ci = entry.interval(direction, metric)
     if ci is None or value is None:
         return format_cell(value, DIGITS), None
-    return format_cell(value, DIGITS), f"[{format_cell(ci[0], DIGITS)}, {format_cell(ci[1], DIGITS)}]"
+    return format_cell(
+        value, DIGITS
+    ), f"[{format_cell(ci[0], DIGITS)}, {format_cell(ci[1], DIGITS)}]"
 
 
 def features_text(entry: Entry) -> str:
@@ -86,9 +100,13 @@ def digest_lines(board: Leaderboard) -> list[str]:
     for e in board.entries:
         if e.features_digest:
             by_name.setdefault(e.feature_set or "not stated", set()).add(e.features_digest)
-    return [f"Features {name}: rows on {len(ds)} different feature stores (digests "
-            f"{', '.join('#' + d[:DIGEST_SHOWN] for d in sorted(ds))}); --track '{name} "
-            f"#<digest>' keeps one." for name, ds in sorted(by_name.items()) if len(ds) > 1]
+    return [
+        f"Features {name}: rows on {len(ds)} different feature stores (digests "
+        f"{', '.join('#' + d[:DIGEST_SHOWN] for d in sorted(ds))}); --track '{name} "
+        f"#<digest>' keeps one."
+        for name, ds in sorted(by_name.items())
+        if len(ds) > 1
+    ]
 
 
 def training_text(entry: Entry) -> str:
@@ -108,8 +126,11 @@ def row_parts(board: Leaderboard, entry: Entry) -> list[tuple[str, str | None]]:
         "training": training_text(entry),
         "flags": "; ".join(one_line(f) for f in entry.flags),
         "reference": one_line(entry.reference_model) or "-",
-        "reproduced": (f"{format_cell(entry.reproduced.score, DIGITS)} ({DECLARED})"
-                       if entry.reproduced else "-"),
+        "reproduced": (
+            f"{format_cell(entry.reproduced.score, DIGITS)} ({DECLARED})"
+            if entry.reproduced
+            else "-"
+        ),
     }
     return [
         value_parts(entry, c.direction, c.metric) if c.metric is not None else (fixed[c.key], None)
@@ -133,15 +154,22 @@ def legend_lines(board: Leaderboard) -> list[str]:
     noun = task.group_noun
     groups = ", ".join(task.group_description(g) for g in task.groups)
     sizes = set(board.sizes.values())
-    counted = (f"{sizes.pop()} queries per {noun}" if len(sizes) == 1 else
-               ", ".join(f"{n} {g} queries" for g, n in board.sizes.items()))
+    counted = (
+        f"{sizes.pop()} queries per {noun}"
+        if len(sizes) == 1
+        else ", ".join(f"{n} {g} queries" for g, n in board.sizes.items())
+    )
     main = task.main_score
     terms = next((s.terms for s in task.summaries if s.name == main), ())
     every = {1: f"the {noun}", 2: f"both {noun}s"}.get(len(task.groups), f"every {noun}")
-    order = (f"sorted by tier, then {main}" if board.order == "tier"
-             else f"sorted by {main}" + (f" ({' + '.join(terms)} of {every})" if terms else ""))
-    arrows = sorted({(task.arrow(m.name), m.higher_is_better) for m in task.metrics},
-                    key=lambda x: not x[1])
+    order = (
+        f"sorted by tier, then {main}"
+        if board.order == "tier"
+        else f"sorted by {main}" + (f" ({' + '.join(terms)} of {every})" if terms else "")
+    )
+    arrows = sorted(
+        {(task.arrow(m.name), m.higher_is_better) for m in task.metrics}, key=lambda x: not x[1]
+    )
     better = ", ".join(f"{a} {'higher' if hi else 'lower'} is better" for a, hi in arrows)
     units = f" {task.units_note}." if task.units_note else ""
     pq = task.per_query_noun
@@ -171,12 +199,16 @@ def legend_lines(board: Leaderboard) -> list[str]:
     if any(e.ci for e in board.user_entries):
         levels = {e.ci.get("level") for e in board.user_entries if e.ci and e.ci.get("level")}
         level = f"{100 * float(levels.pop()):g}% " if len(levels) == 1 else ""
-        lines.append(f"[lo, hi]: {level}bootstrap interval recomputed from the "
-                     f"{board.task.per_query_noun}.")
+        lines.append(
+            f"[lo, hi]: {level}bootstrap interval recomputed from the {board.task.per_query_noun}."
+        )
     lines += digest_lines(board)
     if board.dropped:
-        lines.append("Duplicates dropped (same submission sha256): " + ", ".join(
-            f"{one_line(d)} (kept {one_line(k)})" for d, k in board.dropped) + ".")
+        lines.append(
+            "Duplicates dropped (same submission sha256): "
+            + ", ".join(f"{one_line(d)} (kept {one_line(k)})" for d, k in board.dropped)
+            + "."
+        )
     return lines
 
 
@@ -190,31 +222,44 @@ def tier_lines(board: Leaderboard) -> list[str]:
             continue
         hi, lo = (t.a, t.b) if t.better == "a" else (t.b, t.a)
         p = f", Holm p = {t.p_adjusted:.4f}" if t.p_adjusted is not None else ""
-        lines.append(f"{one_line(board.entries[hi].method)} above "
-                     f"{one_line(board.entries[lo].method)}: "
-                     f"{'paired test' if t.method == PAIRED else 'Wilson intervals'}{p}")
-    head = (f"{len(board.tests)} pairs compared ({counts[PAIRED]} by the paired test, "
-            f"{counts[WILSON]} by Wilson intervals); {len(lines)} told apart"
-            + (":" if lines else "."))
+        lines.append(
+            f"{one_line(board.entries[hi].method)} above "
+            f"{one_line(board.entries[lo].method)}: "
+            f"{'paired test' if t.method == PAIRED else 'Wilson intervals'}{p}"
+        )
+    head = (
+        f"{len(board.tests)} pairs compared ({counts[PAIRED]} by the paired test, "
+        f"{counts[WILSON]} by Wilson intervals); {len(lines)} told apart" + (":" if lines else ".")
+    )
     return [head, *lines]
 
 
 def provenance_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
     """Per user entry: file, tie rule as submitted, versions, date, id-list and submission hashes."""
-    header = ["Method", "File", "Ties (submitted)", "var_bench", "Benchmark", "Date", "ids sha256",
-              "Submission sha256"]
+    header = [
+        "Method",
+        "File",
+        "Ties (submitted)",
+        "var_bench",
+        "Benchmark",
+        "Date",
+        "ids sha256",
+        "Submission sha256",
+    ]
     rows = []
     for e in board.user_entries:
-        rows.append([
-            one_line(e.method),
-            one_line(e.source),
-            one_line(e.submitted_ties) or "-",
-            one_line(e.versions.get("var_bench", "-")),
-            one_line(e.versions.get("benchmark", "-")),
-            one_line(e.date) or "-",
-            one_line(e.ids_sha256 or "-")[:12],
-            one_line(e.submission_sha256 or "-")[:12],
-        ])
+        rows.append(
+            [
+                one_line(e.method),
+                one_line(e.source),
+                one_line(e.submitted_ties) or "-",
+                one_line(e.versions.get("var_bench", "-")),
+                one_line(e.versions.get("benchmark", "-")),
+                one_line(e.date) or "-",
+                one_line(e.ids_sha256 or "-")[:12],
+                one_line(e.submission_sha256 or "-")[:12],
+            ]
+        )
     return header, rows
 
 
@@ -232,14 +277,27 @@ def by_class_tables(board: Leaderboard) -> list[tuple[str, list[str], list[list[
         if not e.by_class:
             continue
         dirs = list(e.metrics)
-        header = ["Group", "n",
-                  *(f"{task.group_label(d)} {m} {task.arrow(m)}" for d in dirs for m in shown),
-                  *(f"{s.name} {task.arrow(s.name)}" for s in task.summaries)]
-        groups = [*e.by_class.get(CLASSES, {}).items(), (ANOMALOUS, e.by_class.get(ANOMALOUS)),
-                  (NORMAL, e.by_class.get(NORMAL))]
-        rows = [[label, g["n"], *(g["metrics"][d][m] for d in dirs for m in shown),
-                 *(g["summary"][s.name] for s in task.summaries)]
-                for label, g in groups if g]
+        header = [
+            "Group",
+            "n",
+            *(f"{task.group_label(d)} {m} {task.arrow(m)}" for d in dirs for m in shown),
+            *(f"{s.name} {task.arrow(s.name)}" for s in task.summaries),
+        ]
+        groups = [
+            *e.by_class.get(CLASSES, {}).items(),
+            (ANOMALOUS, e.by_class.get(ANOMALOUS)),
+            (NORMAL, e.by_class.get(NORMAL)),
+        ]
+        rows = [
+            [
+                label,
+                g["n"],
+                *(g["metrics"][d][m] for d in dirs for m in shown),
+                *(g["summary"][s.name] for s in task.summaries),
+            ]
+            for label, g in groups
+            if g
+        ]
         tables.append((f"{one_line(e.method)}: by class", header, rows))
     return tables
 
@@ -259,5 +317,7 @@ def detail_lines(board: Leaderboard) -> list[str]:
         lines += [f"{name}: check (recomputed): {one_line(c)}" for c in e.checks]
         lines += [f"{name}: verification: {one_line(n)}" for n in e.notes]
         if e.duplicates:
-            lines.append(f"{name}: also submitted as {', '.join(one_line(d) for d in e.duplicates)}")
+            lines.append(
+                f"{name}: also submitted as {', '.join(one_line(d) for d in e.duplicates)}"
+            )
     return lines

@@ -15,8 +15,9 @@ from var_bench.errors import VarBenchError
 log = logging.getLogger(__name__)
 
 
-def local_test_table(benchmark: str, home: str | os.PathLike | None = None, *,
-                     videos: bool = False) -> Any:
+def local_test_table(
+    benchmark: str, home: str | os.PathLike | None = None, *, videos: bool = False
+) -> Any:
     """The built test split of ``benchmark`` as a DataFrame (``videos``: its video table), or
     None when it is not built here."""
     from var_bench.data.prepare import load_table
@@ -24,13 +25,17 @@ def local_test_table(benchmark: str, home: str | os.PathLike | None = None, *,
     try:
         return load_table(benchmark, "test", home=home, download=False, videos=videos)
     except (VarBenchError, OSError) as e:
-        log.info("%s: no built test table (%s); per-class tables of records are dropped",
-                 benchmark, " ".join(str(e).split()))
+        log.info(
+            "%s: no built test table (%s); per-class tables of records are dropped",
+            benchmark,
+            " ".join(str(e).split()),
+        )
         return None
 
 
-def local_class_tables(benchmark: str, task: str | None = None,
-                       home: str | os.PathLike | None = None) -> Any:
+def local_class_tables(
+    benchmark: str, task: str | None = None, home: str | os.PathLike | None = None
+) -> Any:
     """The class labels per query of a benchmark task's test split: the test table when query i
     of every group is video i (a paired task), else per group its query table or video table;
     None when the benchmark is not built here."""

@@ -13,14 +13,12 @@ line stays visible above the frame's top edge.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
-import numpy as np
-
-from var_bench.plots import figure, inline_svg, palette_colour, plain_label
 from var_bench.leaderboard.board import Leaderboard
 from var_bench.leaderboard.entries import Entry
 from var_bench.leaderboard.layout import KIND_LABELS
+from var_bench.plots import figure, inline_svg, palette_colour, plain_label
 
 #: Figure size in inches (SVG at 72 px per inch: 1080 x ~440 px before the legend rows).
 WIDTH_IN = 15.0
@@ -75,8 +73,9 @@ def recall_plot_svg(board: Leaderboard) -> str:
         handles = {}
         for ax, g in zip(axes[0], task.groups):
             n = board.sizes.get(g) or 1
-            ax.set_title(plain_label(task.group_description(g).replace(" = ", ": ")),
-                         fontweight="bold")
+            ax.set_title(
+                plain_label(task.group_description(g).replace(" = ", ": ")), fontweight="bold"
+            )
             if curves:
                 recall_axes(ax, n)
                 ax.set_yticks(range(0, 101, 20))
@@ -90,41 +89,67 @@ def recall_plot_svg(board: Leaderboard) -> str:
             for i, (entry, colour) in enumerate(zip(board.entries, colours)):
                 if not entry.is_published:
                     continue
-                pts = ([(x, entry.metrics[g].get(m)) for m, x in task.curve_points.items()]
-                       if curves else [(i, entry.metrics[g].get(_main_metric(task)))])
+                pts = (
+                    [(x, entry.metrics[g].get(m)) for m, x in task.curve_points.items()]
+                    if curves
+                    else [(i, entry.metrics[g].get(_main_metric(task)))]
+                )
                 pts = [(k, v) for k, v in pts if v is not None]
-                h, = ax.plot([k for k, _ in pts], [v for _, v in pts], color=colour, linewidth=1.0,
-                             linestyle=(0, (4, 3)), marker="o", markersize=6,
-                             gid=f"series-published-{i}-{g}")
+                (h,) = ax.plot(
+                    [k for k, _ in pts],
+                    [v for _, v in pts],
+                    color=colour,
+                    linewidth=1.0,
+                    linestyle=(0, (4, 3)),
+                    marker="o",
+                    markersize=6,
+                    gid=f"series-published-{i}-{g}",
+                )
                 handles[entry.method, entry.kind] = h
             for i, (entry, colour) in enumerate(zip(board.entries, colours)):
                 if entry.is_published or entry.per_query is None:
                     continue
                 if curves:
                     x, y = task.curve(entry.per_query[g], board.ties)
-                    h, = ax.plot(x, y, color=colour, linewidth=2.2, gid=f"series-user-{i}-{g}")
+                    (h,) = ax.plot(x, y, color=colour, linewidth=2.2, gid=f"series-user-{i}-{g}")
                 else:
                     m = _main_metric(task)
                     ci = entry.interval(g, m)
-                    h = ax.errorbar([i], [entry.metrics[g][m]],
-                                    yerr=None if ci is None else [[entry.metrics[g][m] - ci[0]],
-                                                                  [ci[1] - entry.metrics[g][m]]],
-                                    color=colour, marker="s", gid=f"series-user-{i}-{g}")[0]
+                    h = ax.errorbar(
+                        [i],
+                        [entry.metrics[g][m]],
+                        yerr=None
+                        if ci is None
+                        else [[entry.metrics[g][m] - ci[0]], [ci[1] - entry.metrics[g][m]]],
+                        color=colour,
+                        marker="s",
+                        gid=f"series-user-{i}-{g}",
+                    )[0]
                 handles[entry.method, entry.kind] = h
         labels = [plain_label(f"{e.method} ({KIND_LABELS[e.kind]})") for e in board.entries]
-        fig.legend([handles[e.method, e.kind] for e in board.entries], labels,
-                   loc="lower center", ncol=LEGEND_COLUMNS, frameon=False,
-                   bbox_to_anchor=(0.5, 0.0))
-        fig.subplots_adjust(left=0.05, right=0.99, top=1 - 0.45 / height,
-                            bottom=(legend_rows * LEGEND_ROW_IN + 0.75) / height, wspace=0.14)
+        fig.legend(
+            [handles[e.method, e.kind] for e in board.entries],
+            labels,
+            loc="lower center",
+            ncol=LEGEND_COLUMNS,
+            frameon=False,
+            bbox_to_anchor=(0.5, 0.0),
+        )
+        fig.subplots_adjust(
+            left=0.05,
+            right=0.99,
+            top=1 - 0.45 / height,
+            bottom=(legend_rows * LEGEND_ROW_IN + 0.75) / height,
+            wspace=0.14,
+        )
         what = "Recall at K" if curves else task.main_score
-        return inline_svg(fig, "recall-plot",
-                          f"{what} for {spec.title}, one panel per {task.group_noun}")
+        return inline_svg(
+            fig, "recall-plot", f"{what} for {spec.title}, one panel per {task.group_noun}"
+        )
 
 
 def _main_metric(task) -> str:
     """The per-group metric a task without a curve plots: the main score when it is a metric,
     else the first term of the main summary."""
-    terms = next((s.terms for s in task.summaries if s.name == task.main_score),
-                 (task.main_score,))
+    terms = next((s.terms for s in task.summaries if s.name == task.main_score), (task.main_score,))
     return terms[0]

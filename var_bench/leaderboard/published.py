@@ -10,10 +10,11 @@ from them.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import DataError, InputError
@@ -78,17 +79,22 @@ def _row(spec: BenchmarkSpec, task: Task, raw: Mapping[str, Any]) -> PublishedRo
                 f"{RESOURCE} {spec.name} {method} {group}: expected metrics "
                 f"{', '.join(names)}, got {', '.join(values)}"
             )
-    metrics = MappingProxyType(
-        {d: MappingProxyType(dict(v)) for d, v in raw["metrics"].items()}
+    metrics = MappingProxyType({d: MappingProxyType(dict(v)) for d, v in raw["metrics"].items()})
+    summary = MappingProxyType(
+        {s.name: float(raw[s.name]) for s in task.summaries if raw.get(s.name) is not None}
     )
-    summary = MappingProxyType({s.name: float(raw[s.name]) for s in task.summaries
-                                if raw.get(s.name) is not None})
     if task.main_is_summary and task.main_score not in summary:
-        raise DataError(f"{RESOURCE} {spec.name} {method}: expected its {task.main_score}, got none")
-    score = (summary[task.main_score] if task.main_is_summary
-             else float(next(iter(metrics.values()))[task.main_score]))
-    return PublishedRow(method, metrics, summary, score, raw.get("text_features"),
-                        raw.get("reference_model"))
+        raise DataError(
+            f"{RESOURCE} {spec.name} {method}: expected its {task.main_score}, got none"
+        )
+    score = (
+        summary[task.main_score]
+        if task.main_is_summary
+        else float(next(iter(metrics.values()))[task.main_score])
+    )
+    return PublishedRow(
+        method, metrics, summary, score, raw.get("text_features"), raw.get("reference_model")
+    )
 
 
 def published_table(benchmark: str | BenchmarkSpec) -> PublishedTable:
@@ -96,7 +102,7 @@ def published_table(benchmark: str | BenchmarkSpec) -> PublishedTable:
     return _table(get_benchmark(benchmark))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(spec: BenchmarkSpec) -> PublishedTable:
     try:
         text = spec.resource_text(RESOURCE)
@@ -110,9 +116,19 @@ def _table(spec: BenchmarkSpec) -> PublishedTable:
         task = spec.task(table.get("task"))
         rows = tuple(_row(spec, task, r) for r in table["rows"])
         note = " ".join(n for n in (table.get("note"), table["transcription_note"]) if n)
-        overlaps = tuple(TrainingOverlap(o["dataset"], o["pattern"], int(o["test_videos"]), o["note"])
-                         for o in table.get("training_data_overlaps", ()))
-        return PublishedTable(spec.name, task.name, table["source"], table["paper"], note, rows,
-                              table.get("features"), overlaps)
+        overlaps = tuple(
+            TrainingOverlap(o["dataset"], o["pattern"], int(o["test_videos"]), o["note"])
+            for o in table.get("training_data_overlaps", ())
+        )
+        return PublishedTable(
+            spec.name,
+            task.name,
+            table["source"],
+            table["paper"],
+            note,
+            rows,
+            table.get("features"),
+            overlaps,
+        )
     except KeyError as e:
         raise DataError(f"{RESOURCE}: expected key {e} for {spec.name}, it is missing") from None

@@ -10,11 +10,10 @@ sideways as a whole. Every string is HTML-escaped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
-from typing import Sequence
 
 from var_bench.leaderboard.board import Leaderboard
-from var_bench.tables import format_cell
 from var_bench.leaderboard.layout import (
     DIGITS,
     by_class_tables,
@@ -26,6 +25,7 @@ from var_bench.leaderboard.layout import (
     tier_lines,
 )
 from var_bench.leaderboard.plot import recall_plot_svg, series_colours
+from var_bench.tables import format_cell
 
 CSS = """
 body { font-family: sans-serif; color: #222222; background: #ffffff; margin: 16px 24px;
@@ -71,19 +71,26 @@ def _leaderboard_table(board: Leaderboard) -> str:
                 inner = f'<span class="swatch" style="background:{colour}"></span>{inner}'
             if ci is not None:
                 inner += f'<span class="ci">{escape(ci)}</span>'
-            cls = "num" if col.align == "right" and col.key != "tier" else (
-                col.key if col.key in _CELL_CLASSES else "")
+            cls = (
+                "num"
+                if col.align == "right" and col.key != "tier"
+                else (col.key if col.key in _CELL_CLASSES else "")
+            )
             cells.append(f'<td class="{cls}">{inner}</td>' if cls else f"<td>{inner}</td>")
         rows.append(f'<tr class="{entry.kind}">{"".join(cells)}</tr>')
-    return (f'<div class="scroll"><table class="leaderboard">\n<thead><tr>{head}</tr></thead>\n'
-            "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>")
+    return (
+        f'<div class="scroll"><table class="leaderboard">\n<thead><tr>{head}</tr></thead>\n'
+        "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>"
+    )
 
 
 def plain_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "\n".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return (f'<div class="scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n'
-            "</tbody>\n</table></div>")
+    return (
+        f'<div class="scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n'
+        "</tbody>\n</table></div>"
+    )
 
 
 def html_list(lines: Sequence[str]) -> str:
@@ -92,20 +99,25 @@ def html_list(lines: Sequence[str]) -> str:
 
 def page(title: str, body: Sequence[str], css: str = CSS) -> str:
     """A complete HTML document around ``body`` (already-escaped HTML parts)."""
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title>",
-        f"<style>\n{css}\n</style>",
-        "</head>",
-        "<body>",
-        *body,
-        "</body>",
-        "</html>",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "<!DOCTYPE html>",
+                '<html lang="en">',
+                "<head>",
+                '<meta charset="utf-8">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                f"<title>{escape(title)}</title>",
+                f"<style>\n{css}\n</style>",
+                "</head>",
+                "<body>",
+                *body,
+                "</body>",
+                "</html>",
+            ]
+        )
+        + "\n"
+    )
 
 
 def render_html(board: Leaderboard) -> str:
@@ -120,8 +132,11 @@ def render_html(board: Leaderboard) -> str:
         html_list(tier_lines(board)),
     ]
     if board.user_entries:
-        parts += ["<h2>User entries</h2>", plain_table(*provenance_rows(board)),
-                  html_list(detail_lines(board))]
+        parts += [
+            "<h2>User entries</h2>",
+            plain_table(*provenance_rows(board)),
+            html_list(detail_lines(board)),
+        ]
         for heading, header, rows in by_class_tables(board):
             text_rows = [[format_cell(c, DIGITS) for c in row] for row in rows]
             parts += [f"<h2>{escape(heading)}</h2>", plain_table(header, text_rows)]

@@ -49,10 +49,17 @@ def entry_dict(entry: Entry, task: Task) -> dict[str, Any]:
         "text_features": entry.text_features,
         "reference_model": entry.reference_model,
         # A declared claim that a user entry reran this row's reference model, not a verification.
-        "reproduced": (None if entry.reproduced is None else {
-            "method": entry.reproduced.method, "score": entry.reproduced.score,
-            "source": entry.reproduced.source, "date": entry.reproduced.date,
-            "declared": True}),
+        "reproduced": (
+            None
+            if entry.reproduced is None
+            else {
+                "method": entry.reproduced.method,
+                "score": entry.reproduced.score,
+                "source": entry.reproduced.source,
+                "date": entry.reproduced.date,
+                "declared": True,
+            }
+        ),
         "checks": list(entry.checks),
         "verification_notes": list(entry.notes),
         "duplicates": list(entry.duplicates),
@@ -79,26 +86,56 @@ def leaderboard_dict(board: Leaderboard) -> dict[str, Any]:
         "split": board.split,
         "ties": board.ties,
         "main_score": task.main_score,
-        "groups": [{"name": g, "label": task.group_label(g), "description":
-                    task.group_description(g), "queries": board.sizes.get(g)} for g in task.groups],
-        "metrics": [{"name": m.name, "higher_is_better": m.higher_is_better,
-                     "aggregation": m.aggregation, "unit": m.unit} for m in task.metrics],
-        "summaries": [{"name": s.name, "terms": list(s.terms),
-                       "higher_is_better": s.higher_is_better} for s in task.summaries],
-        "published": {"source": board.published.source, "paper": board.published.paper,
-                      "note": board.published.note},
+        "groups": [
+            {
+                "name": g,
+                "label": task.group_label(g),
+                "description": task.group_description(g),
+                "queries": board.sizes.get(g),
+            }
+            for g in task.groups
+        ],
+        "metrics": [
+            {
+                "name": m.name,
+                "higher_is_better": m.higher_is_better,
+                "aggregation": m.aggregation,
+                "unit": m.unit,
+            }
+            for m in task.metrics
+        ],
+        "summaries": [
+            {"name": s.name, "terms": list(s.terms), "higher_is_better": s.higher_is_better}
+            for s in task.summaries
+        ],
+        "published": {
+            "source": board.published.source,
+            "paper": board.published.paper,
+            "note": board.published.note,
+        },
         "generated_by": {"var_bench": __version__},
         "order": board.order,
         "track": board.track,
         "tracks": list(board.tracks),
-        "tiers": {"level": LEVEL, "paired_method": method_text(task, PAIRED, groups),
-                  "aggregate_method": method_text(task, WILSON, groups),
-                  "replicates": REPLICATES},
+        "tiers": {
+            "level": LEVEL,
+            "paired_method": method_text(task, PAIRED, groups),
+            "aggregate_method": method_text(task, WILSON, groups),
+            "replicates": REPLICATES,
+        },
         "comparisons": [
-            {"a": board.entries[t.a].method, "b": board.entries[t.b].method, "method": t.method,
-             "better": (None if t.better is None
-                        else board.entries[t.a if t.better == "a" else t.b].method),
-             "p_value": t.p_value, "p_adjusted": t.p_adjusted}
+            {
+                "a": board.entries[t.a].method,
+                "b": board.entries[t.b].method,
+                "method": t.method,
+                "better": (
+                    None
+                    if t.better is None
+                    else board.entries[t.a if t.better == "a" else t.b].method
+                ),
+                "p_value": t.p_value,
+                "p_adjusted": t.p_adjusted,
+            }
             for t in board.tests
         ],
         "dropped_duplicates": [{"file": d, "kept": k} for d, k in board.dropped],
@@ -117,6 +154,11 @@ def _numpy_default(value: Any) -> Any:
 
 def render_json(board: Leaderboard) -> str:
     """Indented JSON (ends with a newline)."""
-    text = json.dumps(leaderboard_dict(board), indent=1, ensure_ascii=False, allow_nan=False,
-                      default=_numpy_default)
+    text = json.dumps(
+        leaderboard_dict(board),
+        indent=1,
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_numpy_default,
+    )
     return text + "\n"

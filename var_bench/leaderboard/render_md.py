@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 
-from var_bench.tables import markdown_table
 from var_bench.leaderboard.board import Leaderboard
 from var_bench.leaderboard.entries import one_line
 from var_bench.leaderboard.layout import (
@@ -23,6 +22,7 @@ from var_bench.leaderboard.layout import (
     table_content,
     tier_lines,
 )
+from var_bench.tables import markdown_table
 
 # Markdown inline syntax (CommonMark's ASCII punctuation that starts a construct); "|" is escaped
 # by markdown_table inside cells and here elsewhere.
@@ -61,8 +61,10 @@ def render_markdown(board: Leaderboard) -> str:
     ]
     if board.user_entries:
         p_header, p_rows = provenance_rows(board)
-        parts += ["## User entries",
-                  markdown_table(p_header, [[md_escape(c, True) for c in r] for r in p_rows])]
+        parts += [
+            "## User entries",
+            markdown_table(p_header, [[md_escape(c, True) for c in r] for r in p_rows]),
+        ]
         details = detail_lines(board)
         if details:
             parts.append("\n".join(f"- {md_escape(line)}" for line in details))

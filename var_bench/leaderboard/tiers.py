@@ -26,10 +26,10 @@ each comparison used.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from var_bench.scoring.stats.binomial import percent_interval
 from var_bench.scoring.stats.compare import holm_adjust, main_contributions, sign_flip_pvalues
@@ -46,8 +46,7 @@ PAIRED, WILSON = "paired", "wilson"
 def wilson_metrics(task: Task) -> tuple[str, ...]:
     """The percentages the main score adds up (or the main metric itself, if a percentage):
     what a published row's aggregates support Wilson intervals on."""
-    terms = next((s.terms for s in task.summaries if s.name == task.main_score),
-                 (task.main_score,))
+    terms = next((s.terms for s in task.summaries if s.name == task.main_score), (task.main_score,))
     return tuple(t for t in terms if task.metric(t).is_percentage)
 
 
@@ -95,24 +94,33 @@ def _wilson_better(task: Task, a, b, sizes: Mapping[str, int]) -> str | None:
     return None
 
 
-def pair_tests(task: Task, entries: Sequence, sizes: Mapping[str, int],
-               replicates: int = REPLICATES) -> list[PairTest]:
+def pair_tests(
+    task: Task, entries: Sequence, sizes: Mapping[str, int], replicates: int = REPLICATES
+) -> list[PairTest]:
     """Every pair of ``entries`` compared (see the module docstring); ``sizes``: queries per
     group of the test split (what a published row's percentages are counts of)."""
     alpha = round(1.0 - LEVEL, 12)
     rule = task.official_rule
     paired, tests = [], []
     # Each entry's per-unit shares of the main score once; a pair's test flips their difference.
-    shares = {i: main_contributions(task, e.per_query, rule)
-              for i, e in enumerate(entries) if e.per_query}
+    shares = {
+        i: main_contributions(task, e.per_query, rule) for i, e in enumerate(entries) if e.per_query
+    }
     for i, j in itertools.combinations(range(len(entries)), 2):
         a, b = entries[i], entries[j]
         if a.per_query and b.per_query and set(a.per_query) == set(b.per_query):
             paired.append((i, j))
         else:
             tests.append(PairTest(i, j, WILSON, _wilson_better(task, a, b, sizes)))
-    ps = sign_flip_pvalues(np.array([shares[i] - shares[j] for i, j in paired]).reshape(
-        len(paired), -1), replicates=replicates, seed=0) if paired else []
+    ps = (
+        sign_flip_pvalues(
+            np.array([shares[i] - shares[j] for i, j in paired]).reshape(len(paired), -1),
+            replicates=replicates,
+            seed=0,
+        )
+        if paired
+        else []
+    )
     paired = [(i, j, p) for (i, j), p in zip(paired, ps)]
     higher = task.higher_is_better(task.main_score)
     for (i, j, p), adj in zip(paired, holm_adjust([p for _, _, p in paired])):

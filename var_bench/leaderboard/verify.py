@@ -15,13 +15,13 @@ counts themselves support. Each such step leaves a note on the :class:`VerifiedR
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
@@ -78,8 +78,9 @@ def default_ids_hash(spec: BenchmarkSpec, split: str) -> str:
     return expected_ids_sha256(spec, split)
 
 
-def leaderboard_gold(spec: BenchmarkSpec, task: Task, ids_hash: IdsHash | None = None,
-                     home: Any = None) -> Gold:
+def leaderboard_gold(
+    spec: BenchmarkSpec, task: Task, ids_hash: IdsHash | None = None, home: Any = None
+) -> Gold:
     """The test gold records are verified against: ``ids_hash`` (tests) replaces the shipped
     checksum of an identity gold; other golds come from the built dataset."""
     if ids_hash is not None and task.paired and spec.test_videos:
@@ -89,8 +90,9 @@ def leaderboard_gold(spec: BenchmarkSpec, task: Task, ids_hash: IdsHash | None =
     return load_gold(spec, task, LEADERBOARD_SPLIT, home=home)
 
 
-def recompute(task: Task, per_query: Mapping[str, Any], rule: str | None
-              ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+def recompute(
+    task: Task, per_query: Mapping[str, Any], rule: str | None
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """Metrics per group and the summaries from per-query counts under ``rule``."""
     metrics = {g: dict(task.summarise(q, rule)) for g, q in per_query.items()}
     return metrics, task.summary(metrics)
@@ -162,8 +164,10 @@ def verify_record(
                 f"record {label}: metrics do not match its {noun} ({name}: states "
                 f"{record.summary.get(name)!r}, {noun} give {value!r})"
             )
-    for what, got, want in (("ids_sha256", record.query_ids_sha256, gold.queries.sha256),
-                            ("gallery ids_sha256", record.gallery_ids_sha256, gold.gallery.sha256)):
+    for what, got, want in (
+        ("ids_sha256", record.query_ids_sha256, gold.queries.sha256),
+        ("gallery ids_sha256", record.gallery_ids_sha256, gold.gallery.sha256),
+    ):
         if got != want:
             raise InputError(
                 f"record {label}: expected {what} {want} (the current {spec.name} test id "
@@ -181,18 +185,30 @@ def verify_record(
     by_class = None
     if record.by_class is not None or metadata is not None:
         if metadata is not None:
-            by_class = breakdown.by_class(task, record.per_query, metadata, official,
-                                          classes=spec.classes)
+            by_class = breakdown.by_class(
+                task, record.per_query, metadata, official, classes=spec.classes
+            )
             if record.by_class is not None:
                 notes.append(f"per-class table recomputed from the {noun}")
         else:
-            notes.append("per-class table dropped: the class labels were not at hand to "
-                         "recompute it")
+            notes.append(
+                "per-class table dropped: the class labels were not at hand to recompute it"
+            )
     from var_bench.scoring.record import main_value
 
-    return VerifiedRecord(label, record, task, metrics, summary,
-                          main_value(task.main_score, metrics, summary), rescored, ci, by_class,
-                          tuple(notes), task.checks(record.per_query, official))
+    return VerifiedRecord(
+        label,
+        record,
+        task,
+        metrics,
+        summary,
+        main_value(task.main_score, metrics, summary),
+        rescored,
+        ci,
+        by_class,
+        tuple(notes),
+        task.checks(record.per_query, official),
+    )
 
 
 def _recomputed_ci(task: Task, record: ResultRecord, notes: list[str]) -> dict[str, Any] | None:
@@ -210,21 +226,37 @@ def _recomputed_ci(task: Task, record: ResultRecord, notes: list[str]) -> dict[s
     level = 0.95 if level is None else level
     seed = 0 if seed is None else seed
     replicates = MAX_REPLICATES if replicates is None else replicates
-    ok = (isinstance(level, (int, float)) and not isinstance(level, bool) and 0 < level < 1
-          and isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2 ** 63
-          and isinstance(replicates, (int, float)) and not isinstance(replicates, bool)
-          and math.isfinite(replicates) and replicates >= 1)
+    ok = (
+        isinstance(level, (int, float))
+        and not isinstance(level, bool)
+        and 0 < level < 1
+        and isinstance(seed, int)
+        and not isinstance(seed, bool)
+        and 0 <= seed < 2**63
+        and isinstance(replicates, (int, float))
+        and not isinstance(replicates, bool)
+        and math.isfinite(replicates)
+        and replicates >= 1
+    )
     if not ok:
         notes.append("intervals dropped: the record's ci settings are malformed")
         return None
     if replicates > MAX_REPLICATES:
-        notes.append(f"intervals recomputed with {MAX_REPLICATES} bootstrap replicates (the record "
-                     f"asked for {replicates:g})")
+        notes.append(
+            f"intervals recomputed with {MAX_REPLICATES} bootstrap replicates (the record "
+            f"asked for {replicates:g})"
+        )
         replicates = MAX_REPLICATES
     else:
         notes.append(f"intervals recomputed from the {task.per_query_noun}")
-    return bootstrap.bootstrap_ci(task, record.per_query, task.official_rule,
-                                  replicates=int(replicates), level=float(level), seed=seed)
+    return bootstrap.bootstrap_ci(
+        task,
+        record.per_query,
+        task.official_rule,
+        replicates=int(replicates),
+        level=float(level),
+        seed=seed,
+    )
 
 
 def _load_one(path: Path) -> dict[str, Any]:
@@ -238,7 +270,9 @@ def _load_one(path: Path) -> dict[str, Any]:
             f"{path}: expected a result record (JSON), got an unreadable file ({e})"
         ) from None
     if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a result record (a JSON object), got {type(data).__name__}")
+        raise InputError(
+            f"{path}: expected a result record (a JSON object), got {type(data).__name__}"
+        )
     return data
 
 
@@ -261,8 +295,11 @@ def load_records(
         data = _load_one(path)
         name = data.get("benchmark")
         if "benchmark" not in data:
-            log.warning("%s: skipped, not a result record (expected the key 'benchmark' of a "
-                        "'var-bench score --json' record)", path)
+            log.warning(
+                "%s: skipped, not a result record (expected the key 'benchmark' of a "
+                "'var-bench score --json' record)",
+                path,
+            )
             continue
         if name != spec.name:
             log.info("%s: skipped, a record of benchmark %r, not %s", path, name, spec.name)
@@ -272,14 +309,20 @@ def load_records(
             log.info("%s: skipped, a record of task %r, not %s", path, data.get("task"), want_task)
             continue
         if data.get("split") != LEADERBOARD_SPLIT:
-            log.info("%s: skipped, a record of split %r, not %s", path, data.get("split"),
-                     LEADERBOARD_SPLIT)
+            log.info(
+                "%s: skipped, a record of split %r, not %s",
+                path,
+                data.get("split"),
+                LEADERBOARD_SPLIT,
+            )
             continue
         try:
             record = ResultRecord.from_dict(data)
         except InputError as e:
             raise InputError(f"{path}: {e}") from None
         except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise InputError(f"{path}: expected a result record, got a malformed one ({e})") from None
+            raise InputError(
+                f"{path}: expected a result record, got a malformed one ({e})"
+            ) from None
         found.append((path, record))
     return found

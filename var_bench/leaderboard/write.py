@@ -11,7 +11,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
@@ -59,8 +60,18 @@ def write_leaderboard(
     """Build, render and (when ``output`` is given) atomically write the leaderboard; return the
     text. ``task``/``order``/``track``/``metadata``/``home``: see :func:`build_leaderboard`."""
     render_board = renderer(fmt)  # refuse a bad format before reading any record
-    text = render_board(build_leaderboard(benchmark, results_dir, ids_hash=ids_hash, task=task,
-                                          order=order, track=track, metadata=metadata, home=home))
+    text = render_board(
+        build_leaderboard(
+            benchmark,
+            results_dir,
+            ids_hash=ids_hash,
+            task=task,
+            order=order,
+            track=track,
+            metadata=metadata,
+            home=home,
+        )
+    )
     if output is not None:
         atomic_write_text(output, text)
     return text

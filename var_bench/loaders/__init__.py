@@ -16,5 +16,12 @@ else:
     from var_bench.loaders.batching import Collate, collate, make_collate  # noqa: F401
     from var_bench.loaders.dataset import FeatureDataset  # noqa: F401
 
-__all__ = ["Collate", "FeatureDataset", "collate", "make_collate", "pool_to", "random_indices",
-           "uniform_indices"]
+__all__ = [
+    "Collate",
+    "FeatureDataset",
+    "collate",
+    "make_collate",
+    "pool_to",
+    "random_indices",
+    "uniform_indices",
+]

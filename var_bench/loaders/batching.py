@@ -17,7 +17,8 @@ unknown or padding); ``text``, ``class`` and ``query_id`` list[str] when the ite
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -36,37 +37,52 @@ def _as_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def _check_options(streams: Sequence[str], max_snippets: int | None, sample: str | None,
-                   n: int | None) -> None:
+def _check_options(
+    streams: Sequence[str], max_snippets: int | None, sample: str | None, n: int | None
+) -> None:
     if not streams:
         raise InputError("collate: expected at least one stream name (rgb, flow, audio), got none")
     if sample is not None and sample not in SAMPLERS:
-        raise InputError(f"collate: sample expected one of None, {', '.join(SAMPLERS)}, got {sample!r}")
+        raise InputError(
+            f"collate: sample expected one of None, {', '.join(SAMPLERS)}, got {sample!r}"
+        )
     if sample is not None and (n is None or int(n) < 1):
         raise InputError(f"collate: sample={sample!r} needs n >= 1 snippets, got n={n!r}")
     if max_snippets is not None and int(max_snippets) < 1:
         raise InputError(f"collate: max_snippets expected >= 1 or None, got {max_snippets!r}")
 
 
-def _prepare(item: Mapping[str, Any], streams: Sequence[str], max_snippets: int | None,
-             sample: str | None, n: int | None, rng: LazyRng) -> tuple[dict, np.ndarray, int]:
+def _prepare(
+    item: Mapping[str, Any],
+    streams: Sequence[str],
+    max_snippets: int | None,
+    sample: str | None,
+    n: int | None,
+    rng: LazyRng,
+) -> tuple[dict, np.ndarray, int]:
     """One item's streams and labels after pooling and sampling, and its original length T."""
     missing = [s for s in streams if s not in item]
     if missing:
-        raise InputError(f"collate: expected streams {', '.join(streams)} in every item, "
-                         f"item {item.get('video_id', '?')!r} lacks {', '.join(missing)}")
+        raise InputError(
+            f"collate: expected streams {', '.join(streams)} in every item, "
+            f"item {item.get('video_id', '?')!r} lacks {', '.join(missing)}"
+        )
     arrays = {s: _as_numpy(item[s]) for s in streams}
     lengths = {a.shape[0] if a.ndim else -1 for a in arrays.values()}
     if len(lengths) != 1 or min(lengths) < 1:
         found = ", ".join(f"{s}: {a.shape}" for s, a in arrays.items())
-        raise InputError(f"collate: expected streams of one length T >= 1 per item, item "
-                         f"{item.get('video_id', '?')!r} has {found}")
+        raise InputError(
+            f"collate: expected streams of one length T >= 1 per item, item "
+            f"{item.get('video_id', '?')!r} has {found}"
+        )
     T = lengths.pop()
     labels = item.get("snippet_labels")
     labels = np.full(T, -1, np.int64) if labels is None else _as_numpy(labels).astype(np.int64)
     if labels.shape != (T,):
-        raise InputError(f"collate: expected snippet_labels of length {T}, item "
-                         f"{item.get('video_id', '?')!r} has shape {labels.shape}")
+        raise InputError(
+            f"collate: expected snippet_labels of length {T}, item "
+            f"{item.get('video_id', '?')!r} has shape {labels.shape}"
+        )
     if max_snippets is not None and T > max_snippets:
         arrays = {s: pool_to(a, max_snippets) for s, a in arrays.items()}
         labels = pool_labels(labels, max_snippets)
@@ -78,9 +94,15 @@ def _prepare(item: Mapping[str, Any], streams: Sequence[str], max_snippets: int 
     return arrays, labels, T
 
 
-def collate(items: Sequence[Mapping[str, Any]], *, streams: Sequence[str],
-            max_snippets: int | None = None, sample: str | None = None, n: int | None = None,
-            rng: np.random.Generator | LazyRng | None = None) -> dict[str, Any]:
+def collate(
+    items: Sequence[Mapping[str, Any]],
+    *,
+    streams: Sequence[str],
+    max_snippets: int | None = None,
+    sample: str | None = None,
+    n: int | None = None,
+    rng: np.random.Generator | LazyRng | None = None,
+) -> dict[str, Any]:
     """Stack ``items`` into a batch of tensors (see the module docstring for keys and shapes).
 
     ``rng`` draws the ``"random"`` samples (default: a fresh generator; pass one, or use
@@ -104,8 +126,10 @@ def collate(items: Sequence[Mapping[str, Any]], *, streams: Sequence[str],
         for b, (arrays, labels, _) in enumerate(prepared):
             a = arrays[s]
             if a.shape[1:] != rest:
-                raise InputError(f"collate: expected {s} rows of shape {rest} in every item, "
-                                 f"item {items[b].get('video_id', '?')!r} has {a.shape[1:]}")
+                raise InputError(
+                    f"collate: expected {s} rows of shape {rest} in every item, "
+                    f"item {items[b].get('video_id', '?')!r} has {a.shape[1:]}"
+                )
             out[b, : a.shape[0]] = a  # one copy (and the float16 -> float32 cast) per item
             mask[b, : a.shape[0]] = True
         batch[s] = torch.from_numpy(out)
@@ -114,8 +138,9 @@ def collate(items: Sequence[Mapping[str, Any]], *, streams: Sequence[str],
     for b, (_, lab, _) in enumerate(prepared):
         labels[b, : lab.shape[0]] = lab
     batch["length"] = torch.tensor([p[2] for p in prepared], dtype=torch.long)
-    batch["video_label"] = torch.tensor([float(it.get("video_label", 0.0)) for it in items],
-                                        dtype=torch.float32)
+    batch["video_label"] = torch.tensor(
+        [float(it.get("video_label", 0.0)) for it in items], dtype=torch.float32
+    )
     batch["snippet_labels"] = torch.from_numpy(labels)
     for key in _PASSTHROUGH:
         if all(key in it for it in items):
@@ -130,12 +155,23 @@ class Collate:
     not repeat each other; ``seed`` makes the main-process draws reproducible.
     """
 
-    def __init__(self, *, streams: Sequence[str], max_snippets: int | None = None,
-                 sample: str | None = None, n: int | None = None, seed: int | None = None,
-                 rng: np.random.Generator | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        streams: Sequence[str],
+        max_snippets: int | None = None,
+        sample: str | None = None,
+        n: int | None = None,
+        seed: int | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
         _check_options(streams, max_snippets, sample, n)
-        self.options = {"streams": tuple(streams), "max_snippets": max_snippets,
-                        "sample": sample, "n": n}
+        self.options = {
+            "streams": tuple(streams),
+            "max_snippets": max_snippets,
+            "sample": sample,
+            "n": n,
+        }
         self.rng = LazyRng(seed, rng)
 
     def __call__(self, items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -26,8 +26,8 @@ import torch
 
 from var_bench.benchmarks import get_benchmark
 from var_bench.errors import InputError
-from var_bench.features.streams import known_streams
 from var_bench.features.arrowview import ColumnView, list_depth
+from var_bench.features.streams import known_streams
 from var_bench.loaders.rng import LazyRng
 from var_bench.loaders.sampling import CROPS
 
@@ -39,8 +39,10 @@ def _table_and_rows(dataset: Any) -> tuple[pa.Table, np.ndarray | None]:
     data = getattr(dataset, "data", None)
     table = getattr(data, "table", None)
     if not isinstance(table, pa.Table):
-        raise InputError(f"FeatureDataset: expected a datasets.Dataset or pyarrow Table, got "
-                         f"{type(dataset).__name__}")
+        raise InputError(
+            f"FeatureDataset: expected a datasets.Dataset or pyarrow Table, got "
+            f"{type(dataset).__name__}"
+        )
     # datasets keeps select()/shuffle() as an indices table over the unchanged data: follow it
     # rather than flatten_indices(), which would copy every feature array.
     indices = getattr(dataset, "_indices", None)
@@ -59,23 +61,35 @@ class FeatureDataset(torch.utils.data.Dataset):
     see :mod:`.rng`).
     """
 
-    def __init__(self, dataset: Any, *, streams: tuple[str, ...] | list[str] | None = None,
-                 crop: str = "mean", seed: int | None = None,
-                 text_column: str | None = None) -> None:
+    def __init__(
+        self,
+        dataset: Any,
+        *,
+        streams: tuple[str, ...] | list[str] | None = None,
+        crop: str = "mean",
+        seed: int | None = None,
+        text_column: str | None = None,
+    ) -> None:
         table, self._rows = _table_and_rows(dataset)
         # Every store stream has a ``<stream>_len`` column: the vocabulary is open (rgb, flow,
         # clip, text_emb, audio, user names), so that, not a fixed list, says what is a stream.
         cols = table.column_names
-        present = [s for s in cols if f"{s}_len" in cols] or [s for s in known_streams() if s in cols]
+        present = [s for s in cols if f"{s}_len" in cols] or [
+            s for s in known_streams() if s in cols
+        ]
         if streams is None:
             streams = present
         unknown = [s for s in streams if s not in present]
         if unknown or not streams:
-            raise InputError(f"FeatureDataset: expected feature streams among "
-                             f"{', '.join(present) or 'none'} (load_dataset(..., features=True)), "
-                             f"asked for {', '.join(streams) or 'none'}")
+            raise InputError(
+                f"FeatureDataset: expected feature streams among "
+                f"{', '.join(present) or 'none'} (load_dataset(..., features=True)), "
+                f"asked for {', '.join(streams) or 'none'}"
+            )
         if crop not in CROPS:
-            raise InputError(f"FeatureDataset: crop expected one of {', '.join(CROPS)}, got {crop!r}")
+            raise InputError(
+                f"FeatureDataset: crop expected one of {', '.join(CROPS)}, got {crop!r}"
+            )
         if "video_id" not in table.column_names:
             raise InputError("FeatureDataset: expected a video_id column, got none")
         self.streams: tuple[str, ...] = tuple(streams)
@@ -85,27 +99,39 @@ class FeatureDataset(torch.utils.data.Dataset):
         for s in self.streams:
             depth = list_depth(table.column(s).type)
             if depth not in (2, 3):
-                raise InputError(f"FeatureDataset: expected stream {s} as [T, D] or [T, C, D] "
-                                 f"arrays, got type {table.column(s).type}")
+                raise InputError(
+                    f"FeatureDataset: expected stream {s} as [T, D] or [T, C, D] "
+                    f"arrays, got type {table.column(s).type}"
+                )
             self._views[s] = ColumnView(table.column(s), depth, s)
-        self._labels = (ColumnView(table.column("snippet_labels"), 1, "snippet_labels")
-                        if "snippet_labels" in table.column_names else None)
+        self._labels = (
+            ColumnView(table.column("snippet_labels"), 1, "snippet_labels")
+            if "snippet_labels" in table.column_names
+            else None
+        )
         self._ids = table.column("video_id").to_pylist()
         label_col = "video_label" if "video_label" in table.column_names else "anomalous"
-        self._video_label = (np.asarray(table.column(label_col).to_pylist(), np.float32)
-                             if label_col in table.column_names else None)
-        self._class = (table.column("class").to_pylist()
-                       if "class" in table.column_names else None)
-        self._text = (table.column(text_column).to_pylist()
-                      if text_column is not None and text_column in table.column_names else None)
+        self._video_label = (
+            np.asarray(table.column(label_col).to_pylist(), np.float32)
+            if label_col in table.column_names
+            else None
+        )
+        self._class = table.column("class").to_pylist() if "class" in table.column_names else None
+        self._text = (
+            table.column(text_column).to_pylist()
+            if text_column is not None and text_column in table.column_names
+            else None
+        )
         # A pair row of a table gold: the query it is of (several rows may share one video).
-        self._query = (table.column("query_id").to_pylist()
-                       if "query_id" in table.column_names else None)
+        self._query = (
+            table.column("query_id").to_pylist() if "query_id" in table.column_names else None
+        )
         self._n = len(self._rows) if self._rows is not None else table.num_rows
 
     @classmethod
-    def from_benchmark(cls, benchmark: str, split: str, home: str | os.PathLike | None = None,
-                       **kw: Any) -> "FeatureDataset":
+    def from_benchmark(
+        cls, benchmark: str, split: str, home: str | os.PathLike | None = None, **kw: Any
+    ) -> FeatureDataset:
         """``FeatureDataset(load_dataset(benchmark, split, features=True, home=home), **kw)``.
 
         Never downloads: features need a built metadata dataset and a feature store already
@@ -153,9 +179,12 @@ class FeatureDataset(torch.utils.data.Dataset):
             item[s] = self._stream(s, row, drawn)
         T = item[self.streams[0]].shape[0]
         labels = self._labels[row] if self._labels is not None else None
-        item["snippet_labels"] = (np.full(T, -1, np.int8) if labels is None
-                                  else labels.astype(np.int8, copy=False))
-        item["video_label"] = float(self._video_label[row]) if self._video_label is not None else 0.0
+        item["snippet_labels"] = (
+            np.full(T, -1, np.int8) if labels is None else labels.astype(np.int8, copy=False)
+        )
+        item["video_label"] = (
+            float(self._video_label[row]) if self._video_label is not None else 0.0
+        )
         if self._class is not None:
             item["class"] = self._class[row]
         if self._text is not None:

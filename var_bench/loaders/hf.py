@@ -19,7 +19,13 @@ import pyarrow as pa
 from var_bench.benchmarks import SPLITS, BenchmarkSpec, get_benchmark
 from var_bench.data.assembly.manifest import POSITIVES, Manifest
 from var_bench.data.paths import features_dir
-from var_bench.data.prepare import PathLike, ensure_built, read_split_table, split_names, verified_ids
+from var_bench.data.prepare import (
+    PathLike,
+    ensure_built,
+    read_split_table,
+    split_names,
+    verified_ids,
+)
 from var_bench.errors import InputError, NotBuiltError, VarBenchWarning
 
 if TYPE_CHECKING:  # `datasets` is imported only when needed (slow import)
@@ -61,8 +67,15 @@ def _feature_reader(spec: BenchmarkSpec, folder: Path, home: PathLike | None):
     def fingerprint(split: str) -> str:
         # Without one, datasets hashes the whole table (it pickles every feature buffer): 0.25 s
         # per 50 MB. The manifest names the build; the metadata checksums name the rows.
-        key = [spec.name, spec.version, split, fm.built_at, fm.shards, fm.ids_sha256,
-               meta.ids_sha256 if meta is not None else None]
+        key = [
+            spec.name,
+            spec.version,
+            split,
+            fm.built_at,
+            fm.shards,
+            fm.ids_sha256,
+            meta.ids_sha256 if meta is not None else None,
+        ]
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
 
     return read, fingerprint
@@ -99,24 +112,35 @@ class _StoreRows:
         if not self.parts:
             for s in self.manifest.shards:
                 self.parts[s] = read_split(self.store, s)
-                self.where.update((v, (s, i)) for i, v in
-                                  enumerate(self.parts[s].column("video_id").to_pylist()))
+                self.where.update(
+                    (v, (s, i)) for i, v in enumerate(self.parts[s].column("video_id").to_pylist())
+                )
         fm = self.manifest
         missing = [v for v in ids if v not in self.where]
         if missing:
-            raise InputError(f"{spec.name} {split}: {len(missing)} of {len(ids)} videos are not in "
-                             f"the feature store {self.store} (built for {fm.benchmark}), e.g. "
-                             f"{missing[0]}; build it for {spec.name}: 'var-bench build "
-                             f"{spec.name} --features DIR'")
+            raise InputError(
+                f"{spec.name} {split}: {len(missing)} of {len(ids)} videos are not in "
+                f"the feature store {self.store} (built for {fm.benchmark}), e.g. "
+                f"{missing[0]}; build it for {spec.name}: 'var-bench build "
+                f"{spec.name} --features DIR'"
+            )
         used = list(dict.fromkeys(self.where[v][0] for v in ids)) or list(self.parts)[:1]
         if len({fm.crop_mode(s) == "all" for s in used}) > 1:
-            raise InputError(f"{spec.name} {split}: expected its videos' features in one shape, "
-                             f"they lie in store splits of crop modes "
-                             f"{', '.join(f'{s} {fm.crop_mode(s)}' for s in used)} ({self.store}); "
-                             f"build it for {spec.name}: 'var-bench build {spec.name} --features DIR'")
+            raise InputError(
+                f"{spec.name} {split}: expected its videos' features in one shape, "
+                f"they lie in store splits of crop modes "
+                f"{', '.join(f'{s} {fm.crop_mode(s)}' for s in used)} ({self.store}); "
+                f"build it for {spec.name}: 'var-bench build {spec.name} --features DIR'"
+            )
         start = dict(zip(used, np.cumsum([0] + [self.parts[s].num_rows for s in used[:-1]])))
-        table = pa.concat_tables([self.parts[s] for s in used]) if len(used) > 1 else self.parts[used[0]]
-        return table.take(pa.array([int(start[s]) + i for s, i in map(self.where.get, ids)], pa.int64()))
+        table = (
+            pa.concat_tables([self.parts[s] for s in used])
+            if len(used) > 1
+            else self.parts[used[0]]
+        )
+        return table.take(
+            pa.array([int(start[s]) + i for s, i in map(self.where.get, ids)], pa.int64())
+        )
 
 
 def _own_labels(meta: pa.Table, feats: pa.Table, snippet_frames: int) -> pa.Table:
@@ -133,9 +157,12 @@ def _own_labels(meta: pa.Table, feats: pa.Table, snippet_frames: int) -> pa.Tabl
         new["video_label"] = pa.array(np.asarray(meta.column("anomalous").to_pylist(), np.int8))
     if "segments" in names:
         lengths = feats.column("num_snippets").to_pylist()
-        new["snippet_labels"] = labels_array([
-            None if seg is None else snippet_labels(seg, t, snippet_frames)
-            for seg, t in zip(meta.column("segments").to_pylist(), lengths)])
+        new["snippet_labels"] = labels_array(
+            [
+                None if seg is None else snippet_labels(seg, t, snippet_frames)
+                for seg, t in zip(meta.column("segments").to_pylist(), lengths)
+            ]
+        )
     for name, values in new.items():
         i = feats.schema.get_field_index(name)
         feats = feats.set_column(i, feats.schema.field(i), values.cast(feats.schema.field(i).type))
@@ -149,7 +176,6 @@ def _join_features(spec: BenchmarkSpec, split: str, meta: pa.Table, feats: pa.Ta
     as they are (no copy); rows missing from the store are dropped from ``meta`` (with a warning).
     Only a store in another order is reordered (a copy).
     """
-    import datasets
 
     ids = meta.column("video_id").to_pylist()
     fids = feats.column("video_id").to_pylist()
@@ -157,16 +183,19 @@ def _join_features(spec: BenchmarkSpec, split: str, meta: pa.Table, feats: pa.Ta
         pos = {v: i for i, v in enumerate(fids)}
         keep = [i for i, v in enumerate(ids) if v in pos]
         if len(keep) < len(ids):
-            warnings.warn(f"{spec.name} {split}: {len(ids) - len(keep)} of {len(ids)} videos have "
-                          f"no features in the store (built with --allow-missing); dropped",
-                          VarBenchWarning, stacklevel=4)
+            warnings.warn(
+                f"{spec.name} {split}: {len(ids) - len(keep)} of {len(ids)} videos have "
+                f"no features in the store (built with --allow-missing); dropped",
+                VarBenchWarning,
+                stacklevel=4,
+            )
             meta = meta.take(keep)
         kept = [ids[i] for i in keep]
         if kept != fids:
             feats = feats.take([pos[v] for v in kept])
     names = meta.column_names + [c for c in feats.column_names if c != "video_id"]
     columns = [meta.column(c) for c in meta.column_names]
-    columns += [feats.column(c) for c in names[meta.num_columns:]]
+    columns += [feats.column(c) for c in names[meta.num_columns :]]
     table = pa.Table.from_arrays(columns, names=names)
     return table.replace_schema_metadata(_merged_metadata(meta.schema, feats.schema, tuple(names)))
 
@@ -180,17 +209,31 @@ def _merged_metadata(meta: pa.Schema, feats: pa.Schema, names: tuple[str, ...]) 
     would pay it again for the same store."""
     import datasets
 
-    key = (meta.to_string(show_schema_metadata=True), feats.to_string(show_schema_metadata=True), names)
+    key = (
+        meta.to_string(show_schema_metadata=True),
+        feats.to_string(show_schema_metadata=True),
+        names,
+    )
     if key not in _MERGED:
-        merged = datasets.Features({**datasets.Features.from_arrow_schema(meta),
-                                    **datasets.Features.from_arrow_schema(feats)})
+        merged = datasets.Features(
+            {
+                **datasets.Features.from_arrow_schema(meta),
+                **datasets.Features.from_arrow_schema(feats),
+            }
+        )
         _MERGED[key] = datasets.Features({c: merged[c] for c in names}).arrow_schema.metadata
     return _MERGED[key]
 
 
-def load_dataset(benchmark: str, split: str | None = None, *, home: PathLike | None = None,
-                 mirror: str | None = None, download: bool = True, features: bool = False
-                 ) -> "datasets.Dataset | datasets.DatasetDict":
+def load_dataset(
+    benchmark: str,
+    split: str | None = None,
+    *,
+    home: PathLike | None = None,
+    mirror: str | None = None,
+    download: bool = True,
+    features: bool = False,
+) -> datasets.Dataset | datasets.DatasetDict:
     """A built benchmark as a Hugging Face ``Dataset`` (one split) or ``DatasetDict`` (all).
 
     Rows are in canonical order. Tables are small and held in memory: nothing is written to the
@@ -230,16 +273,16 @@ def load_dataset(benchmark: str, split: str | None = None, *, home: PathLike | N
     import datasets
 
     folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
-    for s in (SPLITS if split is None else split_names(split)):
+    for s in SPLITS if split is None else split_names(split):
         verified_ids(folder, s)  # an edited built table is refused, not loaded in a new order
     read, fingerprint = read_split_table, lambda split: None
     if features:
         read, fingerprint = _feature_reader(get_benchmark(benchmark), folder, home)
     if split is None:
-        return datasets.DatasetDict({s: datasets.Dataset(read(folder, s), fingerprint=fingerprint(s))
-                                     for s in SPLITS})
+        return datasets.DatasetDict(
+            {s: datasets.Dataset(read(folder, s), fingerprint=fingerprint(s)) for s in SPLITS}
+        )
     tables = [read(folder, s) for s in split_names(split)]
-    return datasets.Dataset(pa.concat_tables(tables) if len(tables) > 1 else tables[0],
-                            fingerprint=fingerprint(split))
-
-
+    return datasets.Dataset(
+        pa.concat_tables(tables) if len(tables) > 1 else tables[0], fingerprint=fingerprint(split)
+    )

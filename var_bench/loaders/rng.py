@@ -35,7 +35,11 @@ class LazyRng:
 
     def __getstate__(self) -> dict:
         # A lazily created generator is not shipped: each process makes its own.
-        return {"seed": self.seed, "_given": self._given, "_rng": self._rng if self._given else None}
+        return {
+            "seed": self.seed,
+            "_given": self._given,
+            "_rng": self._rng if self._given else None,
+        }
 
     def get(self) -> np.random.Generator:
         """The generator (created on first call from ``seed`` and the worker's torch seed)."""

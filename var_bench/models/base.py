@@ -11,15 +11,19 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Sequence, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import torch
 from torch import Tensor, nn
 
 from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
-from var_bench.features.streams import VIDEO_STREAMS, video_streams  # gallery streams, in model order
+from var_bench.features.streams import (
+    VIDEO_STREAMS,
+    video_streams,
+)  # gallery streams, in model order
 from var_bench.models.text import TextEncoder
 
 #: ``ModelContext.query_modality`` of text benchmarks (the batch key ``text`` holds the captions).
@@ -60,8 +64,9 @@ class ModelContext:
         }
 
 
-def select_streams(ctx: ModelContext, requested: Sequence[str] | None = None, *,
-                   missing_ok: bool = False) -> tuple[str, ...]:
+def select_streams(
+    ctx: ModelContext, requested: Sequence[str] | None = None, *, missing_ok: bool = False
+) -> tuple[str, ...]:
     """Video streams the model uses: ``requested`` (a subset of the store's video streams, any
     names: rgb, flow, clip, ...) or, by default, the I3D streams the store has (rgb, plus flow
     when present; every video stream when it has neither), in the store's order. ``missing_ok``:
@@ -73,21 +78,27 @@ def select_streams(ctx: ModelContext, requested: Sequence[str] | None = None, *,
         wanted = [str(s) for s in requested]
         unknown = [s for s in wanted if s not in available]
         if (unknown and not missing_ok) or not wanted:
-            raise InputError(f"model streams: expected a non-empty subset of "
-                             f"{', '.join(available) or '(none)'}, got {', '.join(wanted) or '(none)'}")
+            raise InputError(
+                f"model streams: expected a non-empty subset of "
+                f"{', '.join(available) or '(none)'}, got {', '.join(wanted) or '(none)'}"
+            )
         chosen = [s for s in available if s in wanted]
     if not chosen:
-        raise InputError(f"model streams: expected a video stream "
-                         f"({', '.join(requested or VIDEO_STREAMS)}) in the feature store, got "
-                         f"{', '.join(ctx.streams) or '(none)'}")
+        raise InputError(
+            f"model streams: expected a video stream "
+            f"({', '.join(requested or VIDEO_STREAMS)}) in the feature store, got "
+            f"{', '.join(ctx.streams) or '(none)'}"
+        )
     return tuple(chosen)
 
 
 def query_dim(ctx: ModelContext) -> int:
     """Feature size of one audio query snippet (``ctx.dims['audio']``, VGGish: 128)."""
     if AUDIO not in ctx.dims:
-        raise InputError(f"audio query: expected ctx.dims to give the {AUDIO!r} feature size, "
-                         f"got {sorted(ctx.dims)}")
+        raise InputError(
+            f"audio query: expected ctx.dims to give the {AUDIO!r} feature size, "
+            f"got {sorted(ctx.dims)}"
+        )
     return int(ctx.dims[AUDIO])
 
 
@@ -98,8 +109,10 @@ def make_text_encoder(ctx: ModelContext, options: Mapping[str, Any] | None = Non
     opts = dict(options or {})
     extra = sorted(set(opts) - set(TEXT_OPTIONS))
     if extra:
-        raise InputError(f"text options: expected keys among {', '.join(sorted(TEXT_OPTIONS))}, "
-                         f"got {', '.join(extra)}")
+        raise InputError(
+            f"text options: expected keys among {', '.join(sorted(TEXT_OPTIONS))}, "
+            f"got {', '.join(extra)}"
+        )
     return TextEncoder(ctx.text_model, **opts)
 
 
@@ -123,8 +136,9 @@ class ModelConfig:
         known = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(args) - set(known))
         if unknown:
-            raise InputError(f"{label}: expected keys among {', '.join(known)}, "
-                             f"got unknown {', '.join(unknown)}")
+            raise InputError(
+                f"{label}: expected keys among {', '.join(known)}, got unknown {', '.join(unknown)}"
+            )
         values = {k: _typed(f"{label}.{k}", hints[k], v) for k, v in args.items()}
         cfg = cls(**values)
         cfg.validate(label)
@@ -148,8 +162,13 @@ def _typed(where: str, hint: Any, value: Any) -> Any:
                 return _typed(where, p, value)
             except InputError as exc:
                 errors.append(exc)
-        raise errors[0] if len(inner) == 1 else InputError(
-            f"{where}: expected {' or '.join(_name(p) for p in params)}, got {value!r}")
+        raise (
+            errors[0]
+            if len(inner) == 1
+            else InputError(
+                f"{where}: expected {' or '.join(_name(p) for p in params)}, got {value!r}"
+            )
+        )
     if hint is Any:
         return value
     if origin is tuple or hint is tuple:
@@ -193,10 +212,20 @@ def _typed(where: str, hint: Any, value: Any) -> Any:
 
 
 def _name(hint: Any) -> str:
-    return {int: "an integer", float: "a number", bool: "true or false", str: "a string",
-            type(None): "null"}.get(hint, "a list" if typing.get_origin(hint) in (tuple, list, Sequence)
-                                    else "a mapping" if typing.get_origin(hint) in (dict, Mapping)
-                                    else str(hint))
+    return {
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        str: "a string",
+        type(None): "null",
+    }.get(
+        hint,
+        "a list"
+        if typing.get_origin(hint) in (tuple, list, Sequence)
+        else "a mapping"
+        if typing.get_origin(hint) in (dict, Mapping)
+        else str(hint),
+    )
 
 
 class RetrievalModel(nn.Module):
@@ -230,20 +259,23 @@ class RetrievalModel(nn.Module):
     config_class: ClassVar[type[ModelConfig] | None] = None
 
     @classmethod
-    def from_config(cls, args: dict, ctx: ModelContext) -> "RetrievalModel":
+    def from_config(cls, args: dict, ctx: ModelContext) -> RetrievalModel:
         """Build the model from its ``model_args`` (a dict from the YAML config) and the context:
         ``cls(config_class.from_args(args), ctx)``, or ``cls(**args, ctx=ctx)`` without one."""
         if cls.config_class is None:
             return cls(**args, ctx=ctx)  # type: ignore[call-arg]
         return cls(cls.config_class.from_args(args, cls.name), ctx)  # type: ignore[call-arg]
 
-    def init_inputs(self, ctx: ModelContext, streams: Sequence[str] | None = None, *,
-                    missing_ok: bool = False) -> None:
+    def init_inputs(
+        self, ctx: ModelContext, streams: Sequence[str] | None = None, *, missing_ok: bool = False
+    ) -> None:
         """The shared prologue: ``self.streams`` (see :func:`select_streams`) and
         ``self.query_modality`` (text or audio) from the context."""
         if ctx.query_modality not in QUERY_MODALITIES:
-            raise InputError(f"{self.name or type(self).__name__}: expected query modality "
-                             f"{' or '.join(QUERY_MODALITIES)}, got {ctx.query_modality!r}")
+            raise InputError(
+                f"{self.name or type(self).__name__}: expected query modality "
+                f"{' or '.join(QUERY_MODALITIES)}, got {ctx.query_modality!r}"
+            )
         self.streams = select_streams(ctx, streams, missing_ok=missing_ok)
         self.query_modality = ctx.query_modality
 

@@ -9,8 +9,8 @@ lists them in its report (and, with ``--strict``, refuses to start).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 #: Disclosure key of a result record that holds the deviations ("; "-joined, or "none").
 from var_bench.scoring.record import DEVIATIONS_KEY  # noqa: E402,F401  (one name, in the record)

@@ -10,7 +10,7 @@ every loss; None (every video once) is the diagonal alone, the paper's setting.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -19,12 +19,15 @@ from torch import Tensor
 
 def _check_square(sim: Tensor) -> int:
     if sim.dim() != 2 or sim.shape[0] != sim.shape[1]:
-        raise ValueError(f"expected a square [B, B] similarity matrix, got shape {tuple(sim.shape)}")
+        raise ValueError(
+            f"expected a square [B, B] similarity matrix, got shape {tuple(sim.shape)}"
+        )
     return sim.shape[0]
 
 
-def same_video(batch: Mapping | Sequence[str], device: torch.device | str | None = None
-               ) -> Tensor | None:
+def same_video(
+    batch: Mapping | Sequence[str], device: torch.device | str | None = None
+) -> Tensor | None:
     """``[B, B]`` bool, True where batch rows i and j are of one video (the diagonal included);
     None when every video of the batch is distinct (the diagonal alone: the fast path).
 
@@ -54,8 +57,9 @@ def _negatives(sim: Tensor, same: Tensor | None) -> Tensor:
 RANKING_REDUCTIONS: tuple[str, ...] = ("mmt", "sum")
 
 
-def max_margin_ranking_loss(sim: Tensor, margin: float = 0.05, reduction: str = "mmt",
-                            same: Tensor | None = None) -> Tensor:
+def max_margin_ranking_loss(
+    sim: Tensor, margin: float = 0.05, reduction: str = "mmt", same: Tensor | None = None
+) -> Tensor:
     """Bidirectional max-margin ranking loss.
 
     Terms: ``r_ij = relu(margin + s_ij - s_ii)`` (videos ranked for query i, rows) and
@@ -70,7 +74,9 @@ def max_margin_ranking_loss(sim: Tensor, margin: float = 0.05, reduction: str = 
     before 0.2, kept for comparison with older runs). A batch of one has no negatives and gives 0.
     """
     if reduction not in RANKING_REDUCTIONS:
-        raise ValueError(f"reduction must be one of {', '.join(RANKING_REDUCTIONS)}, got {reduction!r}")
+        raise ValueError(
+            f"reduction must be one of {', '.join(RANKING_REDUCTIONS)}, got {reduction!r}"
+        )
     b = _check_square(sim)
     if b < 2:
         return sim.sum() * 0.0
@@ -78,16 +84,20 @@ def max_margin_ranking_loss(sim: Tensor, margin: float = 0.05, reduction: str = 
     off = _negatives(sim, same)
     if not bool(off.any()):  # every row of one video: nothing to rank against
         return sim.sum() * 0.0
-    rows = F.relu(margin + sim - diag)          # [i, j]: s_ij vs s_ii
-    cols = F.relu(margin + sim - diag.t())      # [i, j]: s_ij vs s_jj (column j's positive)
+    rows = F.relu(margin + sim - diag)  # [i, j]: s_ij vs s_ii
+    cols = F.relu(margin + sim - diag.t())  # [i, j]: s_ij vs s_jj (column j's positive)
     total = rows[off].mean() + cols[off].mean()
     # Both halves count B(B-1) terms, so MMT's single mean is half the sum of the two means.
     return 0.5 * total if reduction == "mmt" else total
 
 
-def sampled_negative_ranking_loss(sim: Tensor, margin: float = 0.1, pool: int | None = None,
-                                  generator: torch.Generator | None = None,
-                                  same: Tensor | None = None) -> Tensor:
+def sampled_negative_ranking_loss(
+    sim: Tensor,
+    margin: float = 0.1,
+    pool: int | None = None,
+    generator: torch.Generator | None = None,
+    same: Tensor | None = None,
+) -> Tensor:
     """XML / TVR's hinge loss with one sampled negative per positive and direction.
 
     For query i (row) a negative video j != i is drawn uniformly among the ``pool`` highest
@@ -119,8 +129,7 @@ def sampled_negative_ranking_loss(sim: Tensor, margin: float = 0.1, pool: int | 
     return one_side(sim) + one_side(sim.t())
 
 
-def symmetric_infonce(sim: Tensor, temperature: float = 0.05, same: Tensor | None = None
-                      ) -> Tensor:
+def symmetric_infonce(sim: Tensor, temperature: float = 0.05, same: Tensor | None = None) -> Tensor:
     """Symmetric InfoNCE (CLIP): ``(CE(sim / t, diag) + CE(sim^T / t, diag)) / 2``; with ``same``
     the other pairs of one video are left out of each softmax."""
     b = _check_square(sim)

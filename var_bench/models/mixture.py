@@ -50,12 +50,14 @@ def weighted_expert_similarity(query: Tensor, weights: Tensor, gallery: Tensor) 
     One ``[Nq, Nv]`` matrix product per expert (memory O(Nq Nv)).
     """
     if query.shape[1] != gallery.shape[1] or query.shape[1] != weights.shape[1]:
-        raise ValueError(f"expected one embedding and weight per expert, got query "
-                         f"{tuple(query.shape)}, weights {tuple(weights.shape)}, "
-                         f"gallery {tuple(gallery.shape)}")
+        raise ValueError(
+            f"expected one embedding and weight per expert, got query "
+            f"{tuple(query.shape)}, weights {tuple(weights.shape)}, "
+            f"gallery {tuple(gallery.shape)}"
+        )
     sim = query.new_zeros(query.shape[0], gallery.shape[0])
     for e in range(query.shape[1]):
-        sim = sim + weights[:, e:e + 1] * (query[:, e] @ gallery[:, e].t())
+        sim = sim + weights[:, e : e + 1] * (query[:, e] @ gallery[:, e].t())
     return sim
 
 

@@ -44,8 +44,9 @@ class GatedEmbeddingUnit(nn.Module):
     published ``txt_pro: gbn``): ``y = y * sigmoid(BN(W2 y + b2))`` with BatchNorm1d over the
     batch (running statistics in eval mode)."""
 
-    def __init__(self, in_dim: int, out_dim: int, normalize: bool = True,
-                 batch_norm: bool = False) -> None:
+    def __init__(
+        self, in_dim: int, out_dim: int, normalize: bool = True, batch_norm: bool = False
+    ) -> None:
         super().__init__()
         self.fc = nn.Linear(in_dim, out_dim)
         self.gate = nn.Linear(out_dim, out_dim)
@@ -94,8 +95,9 @@ def sinusoidal_positions(length: int, dim: int, *, device=None, dtype=torch.floa
     """Fixed sinusoidal position table ``[length, dim]`` (Vaswani et al., 2017):
     ``PE[p, 2i] = sin(p / 10000^(2i/dim))``, ``PE[p, 2i+1] = cos(...)``."""
     pos = torch.arange(length, device=device, dtype=torch.float32).unsqueeze(1)
-    div = torch.exp(torch.arange(0, dim, 2, device=device, dtype=torch.float32)
-                    * (-math.log(10000.0) / dim))
+    div = torch.exp(
+        torch.arange(0, dim, 2, device=device, dtype=torch.float32) * (-math.log(10000.0) / dim)
+    )
     pe = torch.zeros(length, dim, device=device, dtype=torch.float32)
     pe[:, 0::2] = torch.sin(pos * div)
     pe[:, 1::2] = torch.cos(pos * div)[:, : dim // 2]
@@ -112,7 +114,9 @@ class PositionEmbedding(nn.Module):
         if learned:
             self.table = nn.Embedding(max_len, dim)
         else:
-            self.register_buffer("table_fixed", sinusoidal_positions(max_len, dim), persistent=False)
+            self.register_buffer(
+                "table_fixed", sinusoidal_positions(max_len, dim), persistent=False
+            )
 
     def positions(self, positions: Tensor) -> Tensor:
         """Embeddings for integer positions of any shape -> ``[..., D]``."""
@@ -133,12 +137,22 @@ class TransformerEncoderLayers(nn.Module):
     ``forward(x [B, L, D], mask [B, L] True = real) -> [B, L, D]``.
     """
 
-    def __init__(self, dim: int, layers: int = 4, heads: int = 4, ff_dim: int | None = None,
-                 dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        dim: int,
+        layers: int = 4,
+        heads: int = 4,
+        ff_dim: int | None = None,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         layer = nn.TransformerEncoderLayer(
-            d_model=dim, nhead=heads, dim_feedforward=ff_dim or 4 * dim, dropout=dropout,
-            batch_first=True, activation="gelu",
+            d_model=dim,
+            nhead=heads,
+            dim_feedforward=ff_dim or 4 * dim,
+            dropout=dropout,
+            batch_first=True,
+            activation="gelu",
         )
         # enable_nested_tensor off: the nested fast path changes numerics between train and eval.
         self.encoder = nn.TransformerEncoder(layer, num_layers=layers, enable_nested_tensor=False)

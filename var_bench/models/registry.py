@@ -15,7 +15,8 @@ others.
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from var_bench.errors import InputError
 from var_bench.registry import Registry, registry_key
@@ -45,8 +46,9 @@ def register_model(name: str) -> Callable[[T], T]:
         try:
             MODELS.register(key, cls, same=_same_class)
         except InputError:
-            raise ValueError(f"model name {key!r} already registered by "
-                             f"{MODELS.get(key).__module__}") from None
+            raise ValueError(
+                f"model name {key!r} already registered by {MODELS.get(key).__module__}"
+            ) from None
         cls.name = key
         return cls
 

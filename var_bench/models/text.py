@@ -46,8 +46,10 @@ def offline_model_path() -> Path:
 
 
 def _env_offline() -> bool:
-    return any(os.environ.get(k, "").strip().lower() in {"1", "true", "yes", "on"}
-               for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return any(
+        os.environ.get(k, "").strip().lower() in {"1", "true", "yes", "on"}
+        for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,7 +80,9 @@ def resolve_text_model(name_or_path: str) -> tuple[str, bool]:
     if _env_offline() or not _hub_reachable():
         log.warning(
             "text model %r is not in the local Hugging Face cache and the hub is unreachable "
-            "(or HF_HUB_OFFLINE=1): using the offline model %s instead", name, offline_model_path()
+            "(or HF_HUB_OFFLINE=1): using the offline model %s instead",
+            name,
+            offline_model_path(),
         )
         return str(offline_model_path()), True
     return name, False
@@ -125,14 +129,21 @@ def _load(target: str, local_only: bool, dropout: float | None):
     try:
         # safetensors only: a folder named by a checkpoint's config is someone else's; its
         # pytorch_model.bin would go through torch.load (pickle). No remote code either.
-        model = AutoModel.from_pretrained(target, config=config, local_files_only=local_only,
-                                          use_safetensors=True, trust_remote_code=False)
+        model = AutoModel.from_pretrained(
+            target,
+            config=config,
+            local_files_only=local_only,
+            use_safetensors=True,
+            trust_remote_code=False,
+        )
     except (OSError, ValueError) as exc:
         from var_bench.errors import InputError
 
-        raise InputError(f"text model {target}: expected a model folder or name with "
-                         f"model.safetensors weights, got one that does not load "
-                         f"({' '.join(str(exc).split())[:160]})") from None
+        raise InputError(
+            f"text model {target}: expected a model folder or name with "
+            f"model.safetensors weights, got one that does not load "
+            f"({' '.join(str(exc).split())[:160]})"
+        ) from None
     finally:
         if bars:
             hf_logging.enable_progress_bar()
@@ -150,20 +161,36 @@ class TextEncoder(nn.Module):
     ``name_or_path``.
     """
 
-    def __init__(self, name_or_path: str = DEFAULT_TEXT_MODEL, *, freeze: bool = False,
-                 cache: bool = False, max_length: int = 64, dropout: float | None = None) -> None:
+    def __init__(
+        self,
+        name_or_path: str = DEFAULT_TEXT_MODEL,
+        *,
+        freeze: bool = False,
+        cache: bool = False,
+        max_length: int = 64,
+        dropout: float | None = None,
+    ) -> None:
         super().__init__()
         self.name_or_path = name_or_path
         target, local_only = resolve_text_model(name_or_path)
         self.tokenizer, self.model = _load(target, local_only, dropout)
-        if str(name_or_path) != OFFLINE_TEXT_MODEL and target != str(name_or_path) \
-                and not Path(str(name_or_path)).expanduser().is_dir():
+        if (
+            str(name_or_path) != OFFLINE_TEXT_MODEL
+            and target != str(name_or_path)
+            and not Path(str(name_or_path)).expanduser().is_dir()
+        ):
             from var_bench.models.deviations import Deviation, note
 
             # A named deviation, not only a log line: records and reproduce reports carry it.
-            note(self, Deviation("text.fallback", f"text model {name_or_path!r} unavailable "
-                                 f"offline; the offline MiniLM-L6 (384-d) was loaded instead "
-                                 f"(paper: bert-base-cased)"))
+            note(
+                self,
+                Deviation(
+                    "text.fallback",
+                    f"text model {name_or_path!r} unavailable "
+                    f"offline; the offline MiniLM-L6 (384-d) was loaded instead "
+                    f"(paper: bert-base-cased)",
+                ),
+            )
         self.freeze = bool(freeze)
         self.use_cache = bool(cache) and self.freeze
         self.max_length = int(max_length)
@@ -182,7 +209,7 @@ class TextEncoder(nn.Module):
         pad = self.tokenizer.pad_token_id
         return 0 if pad is None else int(pad)
 
-    def train(self, mode: bool = True) -> "TextEncoder":
+    def train(self, mode: bool = True) -> TextEncoder:
         super().train(mode)
         if self.freeze:
             self.model.eval()  # frozen: dropout stays off
@@ -192,8 +219,13 @@ class TextEncoder(nn.Module):
         return next(self.model.parameters()).device
 
     def tokenize(self, texts: list[str]) -> dict[str, Tensor]:
-        return self.tokenizer(list(texts), padding=True, truncation=True,
-                              max_length=self.max_length, return_tensors="pt")
+        return self.tokenizer(
+            list(texts),
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
+        )
 
     def _encode(self, texts: list[str]) -> tuple[Tensor, Tensor, Tensor]:
         enc = {k: v.to(self._device()) for k, v in self.tokenize(texts).items()}

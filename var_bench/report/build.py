@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,7 @@ class Report:
     hardest: list[HardQuery]
     has_matrix: bool
     has_table: bool
-    other: "Report | None" = None
+    other: Report | None = None
     comparison: Comparison | None = None
     differ: list[tuple[str, int, float, float, Item]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -107,21 +108,28 @@ class Report:
     gold: Gold | None = None
 
 
-def load_input(path_or_array: Any, spec: BenchmarkSpec, task: Task, gold: Gold, *, home=None
-               ) -> tuple[ResultRecord, dict[str, np.ndarray] | None, str]:
+def load_input(
+    path_or_array: Any, spec: BenchmarkSpec, task: Task, gold: Gold, *, home=None
+) -> tuple[ResultRecord, dict[str, np.ndarray] | None, str]:
     """(record, per-group scores or None, label) for a record JSON or a submission."""
     from var_bench.scoring.score import score
 
-    if isinstance(path_or_array, (str, os.PathLike)) and str(path_or_array).lower().endswith(".json"):
+    if isinstance(path_or_array, (str, os.PathLike)) and str(path_or_array).lower().endswith(
+        ".json"
+    ):
         record = ResultRecord.load(path_or_array)
         if record.benchmark != spec.name:
-            raise InputError(f"{path_or_array}: expected a record of {spec.name}, got one of "
-                             f"{record.benchmark!r}")
+            raise InputError(
+                f"{path_or_array}: expected a record of {spec.name}, got one of "
+                f"{record.benchmark!r}"
+            )
         return record, None, Path(path_or_array).name
     record = score(path_or_array, spec, task=task.name, home=home)
     with task.read(path_or_array, gold, benchmark=spec.name) as sub:
         matrices = task.query_scores(sub)
-    label = Path(path_or_array).name if isinstance(path_or_array, (str, os.PathLike)) else "submission"
+    label = (
+        Path(path_or_array).name if isinstance(path_or_array, (str, os.PathLike)) else "submission"
+    )
     return record, matrices, label
 
 
@@ -145,13 +153,15 @@ class _Sides:
     gallery: list[Item] | None
     positives: list[np.ndarray]
 
-    def for_group(self, task: Task, group: str) -> tuple[list[Item] | None, list[Item] | None,
-                                                          list[np.ndarray]]:
+    def for_group(
+        self, task: Task, group: str
+    ) -> tuple[list[Item] | None, list[Item] | None, list[np.ndarray]]:
         """(query items, candidate items, positives per query) of one group."""
         if task.query_side(group):
             return self.queries, self.gallery, self.positives
-        owners: list[list[int]] = [[] for _ in range(len(self.gallery or [])
-                                                     or (max(map(max, self.positives)) + 1))]
+        owners: list[list[int]] = [
+            [] for _ in range(len(self.gallery or []) or (max(map(max, self.positives)) + 1))
+        ]
         for i, pos in enumerate(self.positives):
             for j in pos:
                 owners[int(j)].append(i)
@@ -169,14 +179,17 @@ def _sides(gold: Gold, items: list[Item] | None, videos: list[Item] | None = Non
     return _Sides(queries, gallery, gold.positive_lists())
 
 
-def _groups(task: Task, per_query: Mapping[str, Any], items: list[Item] | None,
-            spec: BenchmarkSpec) -> list[Group]:
+def _groups(
+    task: Task, per_query: Mapping[str, Any], items: list[Item] | None, spec: BenchmarkSpec
+) -> list[Group]:
     metric = task.breakdown_metric()
     if items is None or metric is None or not task.paired:
         return []
     labels = np.array([it.cls for it in items])
     anomalous = labels != spec.normal_class
-    sets = [(c, labels == c) for c in spec.classes if c != spec.normal_class and np.any(labels == c)]
+    sets = [
+        (c, labels == c) for c in spec.classes if c != spec.normal_class and np.any(labels == c)
+    ]
     sets += [("anomalous", anomalous), ("normal", ~anomalous)]
     rule = task.official_rule
     out = []
@@ -204,8 +217,9 @@ def _hardest(task: Task, per_query, matrices, sides: _Sides) -> list[HardQuery]:
         r = task.difficulty(q, rule)
         queries, candidates, positives = sides.for_group(task, d)
         queries = queries or [Item(str(i)) for i in range(len(r))]
-        candidates = candidates or [Item(str(j)) for j in range(max(len(r), 1 + max(
-            int(p.max()) for p in positives)))]
+        candidates = candidates or [
+            Item(str(j)) for j in range(max(len(r), 1 + max(int(p.max()) for p in positives)))
+        ]
         captions = [it.caption for it in queries]
         counts: dict[str | None, int] = {}
         for c in captions:
@@ -261,11 +275,11 @@ def build_report(
     report = _one(submission, spec, task, (items, videos), classes, home, ids_hash, results_dir)
     t = report.task
     if compare is not None:
-        other = _one(compare, spec, t.name, (items, videos), classes, home, ids_hash,
-                     results_dir)
+        other = _one(compare, spec, t.name, (items, videos), classes, home, ids_hash, results_dir)
         report.other = other
-        report.comparison = paired_compare(t, report.record.per_query, other.record.per_query,
-                                           replicates=REPLICATES)
+        report.comparison = paired_compare(
+            t, report.record.per_query, other.record.per_query, replicates=REPLICATES
+        )
         rows = []
         sides = _sides(report.gold, items, videos)
         for d in t.groups:
@@ -283,15 +297,25 @@ def build_report(
 
 def _one(submission, spec, task_name, tables, metadata, home, ids_hash, results_dir) -> Report:
     items, videos = tables
-    if isinstance(submission, (str, os.PathLike)) and str(submission).lower().endswith(".json") \
-            and task_name is None:
+    if (
+        isinstance(submission, (str, os.PathLike))
+        and str(submission).lower().endswith(".json")
+        and task_name is None
+    ):
         task_name = ResultRecord.load(submission).task
     task = spec.task(task_name)
     gold = leaderboard_gold(spec, task, ids_hash, home)
     record, matrices, label = load_input(submission, spec, task, gold, home=home)
     name = one_line(record.name or label)
-    board = build_leaderboard(spec, results_dir, records=[(label, record)], ids_hash=ids_hash,
-                              task=task.name, metadata=metadata, home=home)
+    board = build_leaderboard(
+        spec,
+        results_dir,
+        records=[(label, record)],
+        ids_hash=ids_hash,
+        task=task.name,
+        metadata=metadata,
+        home=home,
+    )
     index = next(i for i, e in enumerate(board.entries) if not e.is_published and e.source == label)
     entry = board.entries[index]
     rule = task.official_rule
@@ -303,18 +327,31 @@ def _one(submission, spec, task_name, tables, metadata, home, ids_hash, results_
     per_query = record.per_query
     notes = []
     if matrices is None:
-        notes.append("a result record holds no scores: the hardest queries show the true item's "
-                     "rank but not what was retrieved instead (report the submission file for that)")
+        notes.append(
+            "a result record holds no scores: the hardest queries show the true item's "
+            "rank but not what was retrieved instead (report the submission file for that)"
+        )
     if items is None:
-        notes.append(f"no built {spec.name} test table here: captions and classes are not shown "
-                     f"(run 'var-bench download {spec.name}')")
+        notes.append(
+            f"no built {spec.name} test table here: captions and classes are not shown "
+            f"(run 'var-bench download {spec.name}')"
+        )
     report = Report(
-        spec=spec, task=task, name=name, source=label, record=record, entry=entry, board=board,
+        spec=spec,
+        task=task,
+        name=name,
+        source=label,
+        record=record,
+        entry=entry,
+        board=board,
         nearest=list(board.entries[lo:hi]),
         ranks={d: task.difficulty(q, rule) for d, q in per_query.items()},
         curves={d: task.curve(q, rule) for d, q in per_query.items()},
         groups=_groups(task, per_query, items, spec),
         hardest=_hardest(task, per_query, matrices, _sides(gold, items, videos)),
-        has_matrix=matrices is not None, has_table=items is not None, notes=notes, gold=gold,
+        has_matrix=matrices is not None,
+        has_table=items is not None,
+        notes=notes,
+        gold=gold,
     )
     return report

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from var_bench.plots import figure, inline_svg, palette_colour, plain_label
 from var_bench.leaderboard.plot import recall_axes, x_ticks
+from var_bench.plots import figure, inline_svg, palette_colour, plain_label
 
 
 def _groups(report) -> list[str]:
@@ -28,11 +28,19 @@ def recall_curves_svg(report) -> str:
                     continue
                 x, y = r.curves[g]
                 top = max(top, int(x[-1]))
-                ax.plot(x, y, style, color=palette_colour(n), linewidth=2.2, gid=f"curve-{n}-{g}",
-                        label=plain_label(f"{'AB'[n]}: {r.name}" if report.other else r.name))
+                ax.plot(
+                    x,
+                    y,
+                    style,
+                    color=palette_colour(n),
+                    linewidth=2.2,
+                    gid=f"curve-{n}-{g}",
+                    label=plain_label(f"{'AB'[n]}: {r.name}" if report.other else r.name),
+                )
             recall_axes(ax, top)
-            ax.set_title(plain_label(task.group_description(g).replace(" = ", ": ")),
-                         fontweight="bold")
+            ax.set_title(
+                plain_label(task.group_description(g).replace(" = ", ": ")), fontweight="bold"
+            )
             xlabel, ylabel = task.curve_axes(g, top)
             ax.set_xlabel(xlabel.split(",")[0] + (")" if "(" in xlabel else ""))
             ax.set_ylabel(ylabel)
@@ -50,21 +58,31 @@ def rank_histogram_svg(report) -> str:
         return _linear_histogram_svg(report, groups)
     top = max(2, int(max(float(np.max(report.ranks[g])) for g in groups)) + 1)
     if task.curve_points:  # ranks: the histogram spans every rank a query could take
-        top = max(top, *(int(report.curves[g][0][-1]) + 1 for g in groups
-                         if report.curves.get(g) is not None))
+        top = max(
+            top,
+            *(int(report.curves[g][0][-1]) + 1 for g in groups if report.curves.get(g) is not None),
+        )
     edges = np.unique(np.round(np.geomspace(1, top, 16)))
     with figure(11.0, 3.2, ncols=len(groups)) as (fig, axes):
         for ax, g in zip(axes[0], groups):
             counts, _ = np.histogram(report.ranks[g], bins=edges)
-            ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge",
-                   color=palette_colour(0), edgecolor="#ffffff", gid=f"hist-{g}")
+            ax.bar(
+                edges[:-1],
+                counts,
+                width=np.diff(edges),
+                align="edge",
+                color=palette_colour(0),
+                edgecolor="#ffffff",
+                gid=f"hist-{g}",
+            )
             ax.set_xscale("log")
             ax.set_xlim(1, top)
             ticks = x_ticks(top - 1)
             ax.set_xticks(ticks, [str(t) for t in ticks])
             ax.minorticks_off()
-            ax.set_title(plain_label(f"{task.group_label(g)}: {task.difficulty_label}"),
-                         fontweight="bold")
+            ax.set_title(
+                plain_label(f"{task.group_label(g)}: {task.difficulty_label}"), fontweight="bold"
+            )
             ax.set_xlabel(f"{task.difficulty_label.split()[0]} (log scale, 1 = first)")
             ax.set_ylabel("queries")
         fig.tight_layout()
@@ -87,10 +105,17 @@ def group_bars_svg(report) -> str:
             vals = np.array([g.recall[d] for g in groups])
             lo = np.array([g.interval[d][0] for g in groups])
             hi = np.array([g.interval[d][1] for g in groups])
-            ax.bar(x + (j - (len(dirs) - 1) / 2) * width, vals, width,
-                   yerr=np.clip(np.vstack([vals - lo, hi - vals]), 0, None), capsize=2,
-                   color=palette_colour(j), ecolor="#555555",
-                   label=plain_label(task.group_label(d)), gid=f"bars-{d}")
+            ax.bar(
+                x + (j - (len(dirs) - 1) / 2) * width,
+                vals,
+                width,
+                yerr=np.clip(np.vstack([vals - lo, hi - vals]), 0, None),
+                capsize=2,
+                color=palette_colour(j),
+                ecolor="#555555",
+                label=plain_label(task.group_label(d)),
+                gid=f"bars-{d}",
+            )
         ax.set_xticks(x, labels, rotation=35, ha="right")
         ax.set_ylim(0, 104)
         ax.set_ylabel(f"{metric} (%)")
@@ -108,10 +133,18 @@ def _linear_histogram_svg(report, groups: list[str]) -> str:
     with figure(11.0, 3.2, ncols=len(groups)) as (fig, axes):
         for ax, g in zip(axes[0], groups):
             counts, _ = np.histogram(report.ranks[g], bins=edges)
-            ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge",
-                   color=palette_colour(0), edgecolor="#ffffff", gid=f"hist-{g}")
-            ax.set_title(plain_label(f"{task.group_label(g)}: {task.difficulty_label}"),
-                         fontweight="bold")
+            ax.bar(
+                edges[:-1],
+                counts,
+                width=np.diff(edges),
+                align="edge",
+                color=palette_colour(0),
+                edgecolor="#ffffff",
+                gid=f"hist-{g}",
+            )
+            ax.set_title(
+                plain_label(f"{task.group_label(g)}: {task.difficulty_label}"), fontweight="bold"
+            )
             ax.set_xlabel(f"{task.difficulty_label} (higher = harder)")
             ax.set_ylabel("queries")
         fig.tight_layout()

@@ -10,8 +10,8 @@ from var_bench.leaderboard.entries import one_line
 from var_bench.leaderboard.layout import KIND_LABELS, value_parts
 from var_bench.leaderboard.render_html import CSS, html_list, page, plain_table
 from var_bench.leaderboard.render_md import md_escape
-from var_bench.tables import format_cell, markdown_table
 from var_bench.report.build import Report
+from var_bench.tables import format_cell, markdown_table
 
 FORMATS: tuple[str, ...] = ("html", "md", "json")
 
@@ -43,10 +43,17 @@ def metric_rows(report: Report) -> tuple[list[str], list[list[str]]]:
 
 def nearest_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     header = ["#", "Tier", "Method", "Source", report.task.main_score]
-    rows = [[format_cell(e.rank), format_cell(e.tier), one_line(e.method), KIND_LABELS[e.kind],
-             format_cell(e.score, 1) + (" (this model)" if e.source == report.source
-                                        and not e.is_published else "")]
-            for e in report.nearest]
+    rows = [
+        [
+            format_cell(e.rank),
+            format_cell(e.tier),
+            one_line(e.method),
+            KIND_LABELS[e.kind],
+            format_cell(e.score, 1)
+            + (" (this model)" if e.source == report.source and not e.is_published else ""),
+        ]
+        for e in report.nearest
+    ]
     return header, rows
 
 
@@ -56,8 +63,14 @@ def _item(it) -> str:
 
 
 def hardest_rows(report: Report) -> tuple[list[str], list[list[str]]]:
-    header = ["Dir", "Query", "True item", report.task.difficulty_label.split()[0].capitalize(),
-              "Tied", "Top retrieved"]
+    header = [
+        "Dir",
+        "Query",
+        "True item",
+        report.task.difficulty_label.split()[0].capitalize(),
+        "Tied",
+        "Top retrieved",
+    ]
     rows = []
     for h in report.hardest:
         q = h.query.caption or h.query.id
@@ -72,23 +85,40 @@ def group_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     dirs = [g for g in report.task.groups if report.groups and g in report.groups[0].recall]
     metric = report.task.breakdown_metric()
     header = ["Group", "n", *(f"{d} {metric} [95% Wilson]" for d in dirs)]
-    rows = [[g.label, str(g.n), *(f"{g.recall[d]:.1f} [{g.interval[d][0]:.1f}, "
-                                  f"{g.interval[d][1]:.1f}]" for d in dirs)] for g in report.groups]
+    rows = [
+        [
+            g.label,
+            str(g.n),
+            *(f"{g.recall[d]:.1f} [{g.interval[d][0]:.1f}, {g.interval[d][1]:.1f}]" for d in dirs),
+        ]
+        for g in report.groups
+    ]
     return header, rows
 
 
 def compare_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     header = ["Metric", "A", "B", "diff", "interval", "p", "p (Holm)"]
-    rows = [[r.metric, f"{r.a:.1f}", f"{r.b:.1f}", f"{r.diff:+.1f}",
-             f"[{r.ci_low:.1f}, {r.ci_high:.1f}]", f"{r.p_value:.4f}", f"{r.p_adjusted:.4f}"]
-            for r in report.comparison.rows]
+    rows = [
+        [
+            r.metric,
+            f"{r.a:.1f}",
+            f"{r.b:.1f}",
+            f"{r.diff:+.1f}",
+            f"[{r.ci_low:.1f}, {r.ci_high:.1f}]",
+            f"{r.p_value:.4f}",
+            f"{r.p_adjusted:.4f}",
+        ]
+        for r in report.comparison.rows
+    ]
     return header, rows
 
 
 def differ_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     what = report.task.difficulty_label.split()[0].capitalize()
     header = ["Dir", "Query", f"{what} (A)", f"{what} (B)"]
-    return header, [[d, it.caption or it.id, f"{a:g}", f"{b:g}"] for d, _, a, b, it in report.differ]
+    return header, [
+        [d, it.caption or it.id, f"{a:g}", f"{b:g}"] for d, _, a, b, it in report.differ
+    ]
 
 
 def _sections(report: Report):
@@ -96,23 +126,49 @@ def _sections(report: Report):
     from var_bench.report.plots import group_bars_svg, rank_histogram_svg, recall_curves_svg
 
     task = report.task
-    out = [(f"Metrics (95% bootstrap intervals from the {task.per_query_noun})", "table",
-            metric_rows(report)),
-           ("Nearest leaderboard rows", "table", nearest_rows(report))]
+    out = [
+        (
+            f"Metrics (95% bootstrap intervals from the {task.per_query_noun})",
+            "table",
+            metric_rows(report),
+        ),
+        ("Nearest leaderboard rows", "table", nearest_rows(report)),
+    ]
     if any(c is not None for c in report.curves.values()):
-        out.append(("Recall at K" if task.curve_points else "Curves", "svg",
-                    lambda: recall_curves_svg(report)))
+        out.append(
+            (
+                "Recall at K" if task.curve_points else "Curves",
+                "svg",
+                lambda: recall_curves_svg(report),
+            )
+        )
     out.append((task.difficulty_label.capitalize(), "svg", lambda: rank_histogram_svg(report)))
     if report.groups:
-        out += [(f"{task.breakdown_metric()} per class and for anomalous vs normal videos", "svg",
-                 lambda: group_bars_svg(report)),
-                ("Per group", "table", group_rows(report))]
-    out.append(("Hardest queries (* marks the true item among the retrieved)", "table",
-                hardest_rows(report)))
+        out += [
+            (
+                f"{task.breakdown_metric()} per class and for anomalous vs normal videos",
+                "svg",
+                lambda: group_bars_svg(report),
+            ),
+            ("Per group", "table", group_rows(report)),
+        ]
+    out.append(
+        (
+            "Hardest queries (* marks the true item among the retrieved)",
+            "table",
+            hardest_rows(report),
+        )
+    )
     if report.comparison is not None:
-        out += [(f"Paired comparison: A = {report.name}, B = {report.other.name} "
-                 f"({report.comparison.method}, Holm over the rows)", "table", compare_rows(report)),
-                ("Queries where the two differ most", "table", differ_rows(report))]
+        out += [
+            (
+                f"Paired comparison: A = {report.name}, B = {report.other.name} "
+                f"({report.comparison.method}, Holm over the rows)",
+                "table",
+                compare_rows(report),
+            ),
+            ("Queries where the two differ most", "table", differ_rows(report)),
+        ]
     if report.notes:
         out.append(("Notes", "list", report.notes))
     return out
@@ -120,9 +176,15 @@ def _sections(report: Report):
 
 def render_html(report: Report) -> str:
     title = f"{report.spec.title} report: {report.name}"
-    body = [f"<h1>{escape(title)}</h1>",
-            html_list([f"Source: {report.source}; tie rule: {report.task.official_rule}; tier "
-                       f"{report.entry.tier} on the leaderboard (1 = top)."])]
+    body = [
+        f"<h1>{escape(title)}</h1>",
+        html_list(
+            [
+                f"Source: {report.source}; tie rule: {report.task.official_rule}; tier "
+                f"{report.entry.tier} on the leaderboard (1 = top)."
+            ]
+        ),
+    ]
     for heading, kind, payload in _sections(report):
         body.append(f"<h2>{escape(heading)}</h2>")
         if kind == "svg":
@@ -135,8 +197,10 @@ def render_html(report: Report) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    parts = [f"# {md_escape(report.spec.title)} report: {md_escape(report.name)}",
-             f"- Source: {md_escape(report.source)}; tier {report.entry.tier} on the leaderboard."]
+    parts = [
+        f"# {md_escape(report.spec.title)} report: {md_escape(report.name)}",
+        f"- Source: {md_escape(report.source)}; tier {report.entry.tier} on the leaderboard.",
+    ]
     for heading, kind, payload in _sections(report):
         if kind == "svg":
             continue  # figures are in the HTML page
@@ -155,35 +219,66 @@ def report_dict(report: Report) -> dict[str, Any]:
         return [dict(zip(header, r)) for r in rows]
 
     data: dict[str, Any] = {
-        "benchmark": report.spec.name, "name": report.name, "source": report.source,
-        "tier": report.entry.tier, "rank": report.entry.rank,
-        "task": report.task.name, "main_score": report.task.main_score,
-        "metrics": report.entry.metrics, "summary": dict(report.entry.summary),
-        "score": report.entry.score, "ci": report.entry.ci,
+        "benchmark": report.spec.name,
+        "name": report.name,
+        "source": report.source,
+        "tier": report.entry.tier,
+        "rank": report.entry.rank,
+        "task": report.task.name,
+        "main_score": report.task.main_score,
+        "metrics": report.entry.metrics,
+        "summary": dict(report.entry.summary),
+        "score": report.entry.score,
+        "ci": report.entry.ci,
         "nearest": table(nearest_rows),
         "recall_curves": {d: c[1].tolist() for d, c in report.curves.items() if c is not None},
         "ranks": {d: r.tolist() for d, r in report.ranks.items()},
-        "groups": [{"label": g.label, "n": g.n, report.task.breakdown_metric(): dict(g.recall),
-                    "interval": {d: list(v) for d, v in g.interval.items()}} for g in report.groups],
-        "hardest": [{"direction": h.direction, "index": h.index, "query": h.query.__dict__,
-                     "truth": h.truth.__dict__, "rank": h.rank, "tied": h.tied,
-                     "duplicate_caption": h.duplicate_caption,
-                     "top": [{**it.__dict__, "is_truth": hit} for it, hit in h.top]}
-                    for h in report.hardest],
+        "groups": [
+            {
+                "label": g.label,
+                "n": g.n,
+                report.task.breakdown_metric(): dict(g.recall),
+                "interval": {d: list(v) for d, v in g.interval.items()},
+            }
+            for g in report.groups
+        ],
+        "hardest": [
+            {
+                "direction": h.direction,
+                "index": h.index,
+                "query": h.query.__dict__,
+                "truth": h.truth.__dict__,
+                "rank": h.rank,
+                "tied": h.tied,
+                "duplicate_caption": h.duplicate_caption,
+                "top": [{**it.__dict__, "is_truth": hit} for it, hit in h.top],
+            }
+            for h in report.hardest
+        ],
         "notes": list(report.notes),
     }
     if report.comparison is not None:
         data["comparison"] = report.comparison.to_dict()
-        data["differ"] = [{"direction": d, "index": i, "rank_a": a, "rank_b": b, "query": it.__dict__}
-                          for d, i, a, b, it in report.differ]
+        data["differ"] = [
+            {"direction": d, "index": i, "rank_a": a, "rank_b": b, "query": it.__dict__}
+            for d, i, a, b, it in report.differ
+        ]
     return data
 
 
 def render_json(report: Report) -> str:
     from var_bench.leaderboard.render_json import _numpy_default
 
-    return json.dumps(report_dict(report), indent=1, ensure_ascii=False, allow_nan=False,
-                      default=_numpy_default) + "\n"
+    return (
+        json.dumps(
+            report_dict(report),
+            indent=1,
+            ensure_ascii=False,
+            allow_nan=False,
+            default=_numpy_default,
+        )
+        + "\n"
+    )
 
 
 RENDERERS = {"html": render_html, "md": render_markdown, "json": render_json}

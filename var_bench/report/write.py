@@ -17,8 +17,13 @@ def render_report(report: Report, fmt: str = "html") -> str:
     return RENDERERS[fmt](report)
 
 
-def write_report(submission: Any, benchmark: str, output: str | os.PathLike | None = None,
-                 fmt: str = "html", **kwargs: Any) -> str:
+def write_report(
+    submission: Any,
+    benchmark: str,
+    output: str | os.PathLike | None = None,
+    fmt: str = "html",
+    **kwargs: Any,
+) -> str:
     """Build and render the report of a submission or record.
 
     Args:

@@ -11,8 +11,9 @@ before the trainer grows it) is skipped and reported as a deviation, not silentl
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 #: How sure a value is: stated in the paper, our reading of the paper's words, or a guess.
 STATED, READING, GUESS = "stated", "reading", "guess"
@@ -44,12 +45,24 @@ def _v(key: str, value: Any, status: str, source: str) -> PaperValue:
 #: decay and margin, so MMT's schedule is the best guess).
 _SCHEDULE = (
     _v("train.epochs", 30, GUESS, "paper silent; lr x0.95 per epoch is at 0.21x after 30"),
-    _v("train.samples_per_epoch", 32000, GUESS,
-       "paper silent; MMT's max_samples_per_epoch (ALAN copies MMT's schedule)"),
-    _v("train.refit_on_train_val", True, READING,
-       "the paper trains on the official train split (1610 / 3954 videos), not train minus val"),
-    _v("train.checkpoint", "last", GUESS,
-       "paper silent; MMT's published config keeps the last epoch (monitor: max epoch)"),
+    _v(
+        "train.samples_per_epoch",
+        32000,
+        GUESS,
+        "paper silent; MMT's max_samples_per_epoch (ALAN copies MMT's schedule)",
+    ),
+    _v(
+        "train.refit_on_train_val",
+        True,
+        READING,
+        "the paper trains on the official train split (1610 / 3954 videos), not train minus val",
+    ),
+    _v(
+        "train.checkpoint",
+        "last",
+        GUESS,
+        "paper silent; MMT's published config keeps the last epoch (monitor: max epoch)",
+    ),
 )
 
 _ALAN_COMMON = (
@@ -58,20 +71,34 @@ _ALAN_COMMON = (
     _v("model_args.tau", 0.7, STATED, "Sec. V-A: tau = 0.7"),
     _v("model_args.alpha", 0.5, STATED, "Sec. V-A: alpha = 0.5"),
     _v("model_args.margin", 0.05, STATED, "Sec. V-A: margin 0.05"),
-    _v("model_args.rank_reduction", "mmt", STATED,
-       "Sec. IV-E: the ranking loss 'following [13]' (MMT's code: one mean over all terms)"),
+    _v(
+        "model_args.rank_reduction",
+        "mmt",
+        STATED,
+        "Sec. IV-E: the ranking loss 'following [13]' (MMT's code: one mean over all terms)",
+    ),
     _v("model_args.w_rank", 1.0, STATED, "Eq. 8: L = L_rank + 0.1 L_topk + 0.01 L_mpm"),
     _v("model_args.w_topk", 0.1, STATED, "Eq. 8"),
     _v("model_args.sequences", ["fs", "as"], STATED, "Sec. IV-B: FS + AS"),
-    _v("model_args.streams", ["rgb", "flow"], STATED, "Sec. IV-A: I3D RGB (object) + Flow (motion)"),
+    _v(
+        "model_args.streams", ["rgb", "flow"], STATED, "Sec. IV-A: I3D RGB (object) + Flow (motion)"
+    ),
     _v("model_args.detector_channels", [128, 32], STATED, "Sec. V-A: Conv1d 128 -> 32 -> 1"),
     _v("model_args.detector_kernel", 7, STATED, "Sec. V-A: kernel 7"),
     _v("model_args.detector_dropout", 0.6, STATED, "Sec. V-A: dropout 0.6"),
     _v("model_args.topk_divisor", 16, STATED, "Sec. IV-E: k = floor(T / 16)"),
-    _v("model_args.self_layers", 1, READING,
-       "Sec. IV-A: the Self Encoder 'is a standard encoder layer' (singular; MMT used 4)"),
-    _v("model_args.weights_from", "embeddings", READING,
-       "Sec. IV-D: weights from passing g_to (g_tm) through a linear layer with softmax"),
+    _v(
+        "model_args.self_layers",
+        1,
+        READING,
+        "Sec. IV-A: the Self Encoder 'is a standard encoder layer' (singular; MMT used 4)",
+    ),
+    _v(
+        "model_args.weights_from",
+        "embeddings",
+        READING,
+        "Sec. IV-D: weights from passing g_to (g_tm) through a linear layer with softmax",
+    ),
     _v("model_args.heads", 4, GUESS, "paper silent; MMT's 4 heads"),
     _v("train.batch_size", 64, STATED, "Sec. V-A: batch 64"),
     _v("train.lr", 5e-5, STATED, "Sec. V-A: Adam, lr 5e-5"),
@@ -93,7 +120,12 @@ _ALAN_AUDIO = (
 )
 
 _BASELINE_TEXT = (
-    _v("text_model", PAPER_TEXT_MODEL, STATED, "Table II note: all baselines used BERT (CE: word2vec)"),
+    _v(
+        "text_model",
+        PAPER_TEXT_MODEL,
+        STATED,
+        "Table II note: all baselines used BERT (CE: word2vec)",
+    ),
 )
 
 
@@ -128,7 +160,9 @@ def same_value(a: Any, b: Any) -> bool:
     return a == b
 
 
-def changed_stated_values(raw: Mapping[str, Any], values: tuple[PaperValue, ...]) -> list[tuple[PaperValue, Any]]:
+def changed_stated_values(
+    raw: Mapping[str, Any], values: tuple[PaperValue, ...]
+) -> list[tuple[PaperValue, Any]]:
     """``(paper value, value in force)`` for every stated value the config ``raw`` changed.
     A key absent from ``raw`` counts as changed only when the paper states it (the model's
     default may differ)."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 import html
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from var_bench.fsutil import atomic_write_text
 from var_bench.models.deviations import Deviation
@@ -43,19 +44,28 @@ class Summary:
 
     def to_json(self, out: str | Path | None = None) -> dict[str, Any]:
         """The ``summary.json`` layout; record paths relative to ``out`` when given."""
+
         def rel(p: str) -> str:
             return os.path.relpath(p, out) if out is not None else p
 
         return {
-            "model": self.model, "benchmark": self.benchmark, "config": self.config,
-            "strict": self.strict, "published_method": self.published_method,
-            "metrics": {d: {m: c.to_json() for m, c in ms.items()} for d, ms in self.metrics.items()},
+            "model": self.model,
+            "benchmark": self.benchmark,
+            "config": self.config,
+            "strict": self.strict,
+            "published_method": self.published_method,
+            "metrics": {
+                d: {m: c.to_json() for m, c in ms.items()} for d, ms in self.metrics.items()
+            },
             self.main_score: self.score.to_json(),
             "seeds": [{**s.to_json(), "record": rel(s.record)} for s in self.seeds],
             "deviations": [d.to_json() for d in self.deviations],
             "paper_values": [p.to_json() for p in self.paper_values],
-            "features": self.features, "wall_seconds": self.wall_seconds, "device": self.device,
-            "peak_gpu_memory_bytes": self.peak_gpu_memory_bytes, **self.extra,
+            "features": self.features,
+            "wall_seconds": self.wall_seconds,
+            "device": self.device,
+            "peak_gpu_memory_bytes": self.peak_gpu_memory_bytes,
+            **self.extra,
         }
 
 
@@ -100,11 +110,23 @@ def summarise(plan, runs: Sequence, *, wall_seconds: float, device: str) -> Summ
             metrics[d][m] = compare(values, pub)
     score = compare([r.score for r in runs], None if row is None else row.score)
     peaks = [r.peak_gpu_memory_bytes for r in runs if r.peak_gpu_memory_bytes is not None]
-    return Summary(plan.model, plan.benchmark, plan.config_label, plan.strict,
-                   None if row is None else row.method, metrics, score, list(runs),
-                   _merge_deviations(plan.deviations, runs), plan.paper, plan.features,
-                   wall_seconds, device, max(peaks) if peaks else None,
-                   main_score=task.main_score)
+    return Summary(
+        plan.model,
+        plan.benchmark,
+        plan.config_label,
+        plan.strict,
+        None if row is None else row.method,
+        metrics,
+        score,
+        list(runs),
+        _merge_deviations(plan.deviations, runs),
+        plan.paper,
+        plan.features,
+        wall_seconds,
+        device,
+        max(peaks) if peaks else None,
+        main_score=task.main_score,
+    )
 
 
 # ---------------------------------------------------------------- rendering
@@ -131,16 +153,41 @@ def result_rows(s: Summary) -> list[list[str]]:
     rows = []
     for d, ms in s.metrics.items():
         for m, c in ms.items():
-            rows.append([d, m, f"{c.stats.mean:.1f} +- {c.stats.std:.1f}", _ci(c),
-                         _num(c.published), _num(c.difference), _inside(c)])
+            rows.append(
+                [
+                    d,
+                    m,
+                    f"{c.stats.mean:.1f} +- {c.stats.std:.1f}",
+                    _ci(c),
+                    _num(c.published),
+                    _num(c.difference),
+                    _inside(c),
+                ]
+            )
     c = s.score
-    rows.append(["both", s.main_score, f"{c.stats.mean:.1f} +- {c.stats.std:.1f}", _ci(c),
-                 _num(c.published), _num(c.difference), _inside(c)])
+    rows.append(
+        [
+            "both",
+            s.main_score,
+            f"{c.stats.mean:.1f} +- {c.stats.std:.1f}",
+            _ci(c),
+            _num(c.published),
+            _num(c.difference),
+            _inside(c),
+        ]
+    )
     return rows
 
 
-RESULT_HEADER = ["direction", "metric", "mean +- std", "95% interval", "published", "difference",
-                 "published inside"]
+RESULT_HEADER = [
+    "direction",
+    "metric",
+    "mean +- std",
+    "95% interval",
+    "published",
+    "difference",
+    "published inside",
+]
 
 
 def curve_rows(s: Summary) -> tuple[list[str], list[list[str]]]:
@@ -161,8 +208,16 @@ def seed_rows(s: Summary, out: str | Path | None) -> list[list[str]]:
     rows = []
     for r in s.seeds:
         rec = os.path.relpath(r.record, out) if out is not None else r.record
-        rows.append([str(r.seed), f"{r.score:.1f}", str(r.epochs_run), f"{r.wall_seconds:.1f}",
-                     _memory(r.peak_gpu_memory_bytes), rec])
+        rows.append(
+            [
+                str(r.seed),
+                f"{r.score:.1f}",
+                str(r.epochs_run),
+                f"{r.wall_seconds:.1f}",
+                _memory(r.peak_gpu_memory_bytes),
+                rec,
+            ]
+        )
     return rows
 
 
@@ -171,40 +226,75 @@ def seed_header(s: Summary) -> list[str]:
 
 
 def _feature_lines(f: dict[str, Any]) -> list[tuple[str, str]]:
-    keys = ("folder", "streams", "dims", "crops_mode", "num_crops", "dtype", "synthetic",
-            "built_at", "counts", "manifest_sha256")
+    keys = (
+        "folder",
+        "streams",
+        "dims",
+        "crops_mode",
+        "num_crops",
+        "dtype",
+        "synthetic",
+        "built_at",
+        "counts",
+        "manifest_sha256",
+    )
     return [(k, json.dumps(f.get(k)) if not isinstance(f.get(k), str) else f[k]) for k in keys]
 
 
 def render_markdown(s: Summary, out: str | Path | None = None) -> str:
     n = len(s.seeds)
     pub = s.published_method or "none (no published row for this model)"
-    lines = [f"# Reproduction: {s.model} on {s.benchmark}", "",
-             f"Config `{s.config}` ({'strict' if s.strict else 'deviations allowed'}), {n} seed"
-             f"{'s' if n != 1 else ''}, device {s.device}; published row: {pub}. Metrics on the "
-             f"test split: mean +- sample std over seeds, 95% Student-t interval of the mean.", "",
-             "## Results", "", markdown_table(RESULT_HEADER, result_rows(s)), "",
-             "## Deviations from the paper in force", ""]
+    lines = [
+        f"# Reproduction: {s.model} on {s.benchmark}",
+        "",
+        f"Config `{s.config}` ({'strict' if s.strict else 'deviations allowed'}), {n} seed"
+        f"{'s' if n != 1 else ''}, device {s.device}; published row: {pub}. Metrics on the "
+        f"test split: mean +- sample std over seeds, 95% Student-t interval of the mean.",
+        "",
+        "## Results",
+        "",
+        markdown_table(RESULT_HEADER, result_rows(s)),
+        "",
+        "## Deviations from the paper in force",
+        "",
+    ]
     lines += [f"- `{d.key}`: {d.message}" for d in s.deviations] or ["- none"]
-    lines += ["", "## Paper values (stated, our reading, guess)", "",
-              markdown_table(["key", "value", "status", "source"],
-                             [[p.key, json.dumps(p.value), p.status, p.source]
-                              for p in s.paper_values]) if s.paper_values else "none for this model",
-              "", f"## Training curves (val {s.main_score} per epoch)", ""]
+    lines += [
+        "",
+        "## Paper values (stated, our reading, guess)",
+        "",
+        markdown_table(
+            ["key", "value", "status", "source"],
+            [[p.key, json.dumps(p.value), p.status, p.source] for p in s.paper_values],
+        )
+        if s.paper_values
+        else "none for this model",
+        "",
+        f"## Training curves (val {s.main_score} per epoch)",
+        "",
+    ]
     header, rows = curve_rows(s)
-    lines += [markdown_table(header, rows) if rows else "no validation entries in the run logs", "",
-              "## Time and memory", "",
-              f"Total wall time {s.wall_seconds:.1f} s; peak GPU memory {_memory(s.peak_gpu_memory_bytes)}.",
-              "", markdown_table(seed_header(s), seed_rows(s, out)), "",
-              "## Features", ""]
+    lines += [
+        markdown_table(header, rows) if rows else "no validation entries in the run logs",
+        "",
+        "## Time and memory",
+        "",
+        f"Total wall time {s.wall_seconds:.1f} s; peak GPU memory {_memory(s.peak_gpu_memory_bytes)}.",
+        "",
+        markdown_table(seed_header(s), seed_rows(s, out)),
+        "",
+        "## Features",
+        "",
+    ]
     lines += [f"- {k}: `{v}`" for k, v in _feature_lines(s.features)]
     return "\n".join(lines) + "\n"
 
 
 def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
-                   for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -226,32 +316,47 @@ def curves_svg(s: Summary, width: int = 480, height: int = 220) -> str:
     lines = []
     for i, r in enumerate(s.seeds):
         path = " ".join(xy(e, v) for e, v in r.val_curve)
-        lines.append(f'<polyline fill="none" stroke="{colours[i % len(colours)]}" stroke-width="2" '
-                     f'points="{path}"><title>seed {r.seed}</title></polyline>')
-    axes = (f'<text x="{pad}" y="{height - 8}" font-size="11">epoch {x0:g} .. {x1:g}</text>'
-            f'<text x="4" y="14" font-size="11">val {s.main_score} {y0:.1f} .. {y1:.1f}</text>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'role="img" aria-label="val {s.main_score} per epoch">{axes}{"".join(lines)}</svg>')
+        lines.append(
+            f'<polyline fill="none" stroke="{colours[i % len(colours)]}" stroke-width="2" '
+            f'points="{path}"><title>seed {r.seed}</title></polyline>'
+        )
+    axes = (
+        f'<text x="{pad}" y="{height - 8}" font-size="11">epoch {x0:g} .. {x1:g}</text>'
+        f'<text x="4" y="14" font-size="11">val {s.main_score} {y0:.1f} .. {y1:.1f}</text>'
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="val {s.main_score} per epoch">{axes}{"".join(lines)}</svg>'
+    )
 
 
 def render_html(s: Summary, out: str | Path | None = None) -> str:
     n = len(s.seeds)
-    devs = "".join(f"<li><code>{html.escape(d.key)}</code>: {html.escape(d.message)}</li>"
-                   for d in s.deviations) or "<li>none</li>"
+    devs = (
+        "".join(
+            f"<li><code>{html.escape(d.key)}</code>: {html.escape(d.message)}</li>"
+            for d in s.deviations
+        )
+        or "<li>none</li>"
+    )
     header, rows = curve_rows(s)
-    paper = _html_table(["key", "value", "status", "source"],
-                        [[p.key, json.dumps(p.value), p.status, p.source] for p in s.paper_values])
-    feats = "".join(f"<li>{html.escape(k)}: <code>{html.escape(v)}</code></li>"
-                    for k, v in _feature_lines(s.features))
+    paper = _html_table(
+        ["key", "value", "status", "source"],
+        [[p.key, json.dumps(p.value), p.status, p.source] for p in s.paper_values],
+    )
+    feats = "".join(
+        f"<li>{html.escape(k)}: <code>{html.escape(v)}</code></li>"
+        for k, v in _feature_lines(s.features)
+    )
     title = f"Reproduction: {s.model} on {s.benchmark}"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}th{{background:#eee}}</style></head>
 <body><h1>{html.escape(title)}</h1>
-<p>Config <code>{html.escape(s.config)}</code> ({'strict' if s.strict else 'deviations allowed'}),
-{n} seed{'s' if n != 1 else ''}, device {html.escape(s.device)}; published row:
-{html.escape(s.published_method or 'none')}. Test split: mean &plusmn; sample std over seeds,
+<p>Config <code>{html.escape(s.config)}</code> ({"strict" if s.strict else "deviations allowed"}),
+{n} seed{"s" if n != 1 else ""}, device {html.escape(s.device)}; published row:
+{html.escape(s.published_method or "none")}. Test split: mean &plusmn; sample std over seeds,
 95% Student-t interval of the mean.</p>
 <h2>Results</h2>{_html_table(RESULT_HEADER, result_rows(s))}
 <h2>Deviations from the paper in force</h2><ul>{devs}</ul>
@@ -267,7 +372,11 @@ td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}th{{background:#e
 def write_reports(s: Summary, out: str | Path) -> dict[str, Path]:
     """Write ``summary.json``, ``report.md`` and ``report.html`` into ``out`` (atomically)."""
     out = Path(out)
-    paths = {"summary": out / "summary.json", "markdown": out / "report.md", "html": out / "report.html"}
+    paths = {
+        "summary": out / "summary.json",
+        "markdown": out / "report.md",
+        "html": out / "report.html",
+    }
     atomic_write_text(paths["summary"], json.dumps(s.to_json(out), indent=1, default=str) + "\n")
     atomic_write_text(paths["markdown"], render_markdown(s, out))
     atomic_write_text(paths["html"], render_html(s, out))

@@ -20,16 +20,22 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
 from var_bench.fsutil import atomic_write_text
 from var_bench.models.deviations import DEVIATIONS_KEY, Deviation, disclosure_text
-from var_bench.reproduce.paper import (PAPER_TEXT_MODEL, PaperValue, changed_stated_values, get_key,
-                                       paper_values)
+from var_bench.reproduce.paper import (
+    PAPER_TEXT_MODEL,
+    PaperValue,
+    changed_stated_values,
+    get_key,
+    paper_values,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +43,13 @@ log = logging.getLogger(__name__)
 CONFIG_NAMES: tuple[str, ...] = ("paper", "tiny")
 
 #: Deviation keys that ``--strict`` refuses (the issue's four; the rest are listed only).
-STRICT_KEYS: tuple[str, ...] = ("alan.no_flow", "text.model", "text.fallback", "features.synthetic",
-                                "paper.changed")
+STRICT_KEYS: tuple[str, ...] = (
+    "alan.no_flow",
+    "text.model",
+    "text.fallback",
+    "features.synthetic",
+    "paper.changed",
+)
 
 
 class StrictRefusal(InputError):
@@ -46,8 +57,11 @@ class StrictRefusal(InputError):
 
     def __init__(self, lines: Sequence[str]) -> None:
         self.lines = list(lines)
-        super().__init__("reproduce --strict: refused, the run would not be the paper's: "
-                         + "; ".join(self.lines) + " (use --allow-deviation to run anyway)")
+        super().__init__(
+            "reproduce --strict: refused, the run would not be the paper's: "
+            + "; ".join(self.lines)
+            + " (use --allow-deviation to run anyway)"
+        )
 
 
 @dataclass
@@ -70,31 +84,43 @@ class ReproducePlan:
         return [d for d in self.deviations if d.key.split("[")[0] in STRICT_KEYS]
 
     def to_json(self) -> dict[str, Any]:
-        return {"model": self.model, "benchmark": self.benchmark, "config": self.config_label,
-                "strict": self.strict, "features": self.features,
-                "deviations": [d.to_json() for d in self.deviations],
-                "paper_values": [p.to_json() for p in self.paper]}
+        return {
+            "model": self.model,
+            "benchmark": self.benchmark,
+            "config": self.config_label,
+            "strict": self.strict,
+            "features": self.features,
+            "deviations": [d.to_json() for d in self.deviations],
+            "paper_values": [p.to_json() for p in self.paper],
+        }
 
 
 # ---------------------------------------------------------------- the plan
 
 
-def resolve_home(features_store: str | Path | None, home: str | Path | None,
-                 spec: BenchmarkSpec) -> str | None:
+def resolve_home(
+    features_store: str | Path | None, home: str | Path | None, spec: BenchmarkSpec
+) -> str | None:
     """The data home of ``--features-store``: a data home, or a store folder
     ``<home>/features/<collection>`` (its home is two levels up; a store at its place before
     stores were kept per collection, ``<home>/features/<benchmark>/<version>``, three)."""
     if features_store is None:
         return None if home is None else str(home)
     p = Path(features_store).expanduser()
-    if (p / "manifest.json").is_file() and p.parent.name == "features" and p.name == spec.videos.name:
+    if (
+        (p / "manifest.json").is_file()
+        and p.parent.name == "features"
+        and p.name == spec.videos.name
+    ):
         return str(p.parents[1])
     if (p / "manifest.json").is_file() and p.parent.name == spec.name:
         return str(p.parents[2])
     if p.is_dir():
         return str(p)
-    raise InputError(f"--features-store: expected a data home or a feature-store folder of "
-                     f"{spec.name}, got {str(p)!r} (no such folder)")
+    raise InputError(
+        f"--features-store: expected a data home or a feature-store folder of "
+        f"{spec.name}, got {str(p)!r} (no such folder)"
+    )
 
 
 def feature_identity(spec: BenchmarkSpec, home: str | None) -> dict[str, Any]:
@@ -106,13 +132,25 @@ def feature_identity(spec: BenchmarkSpec, home: str | None) -> dict[str, Any]:
     folder = features_dir(spec, home)
     m = FeatureManifest.read(folder)
     if m is None:
-        raise InputError(f"{spec.name}: expected a feature store in {folder}, got none "
-                         f"(var-bench build {spec.name} --features DIR, or --features-store)")
+        raise InputError(
+            f"{spec.name}: expected a feature store in {folder}, got none "
+            f"(var-bench build {spec.name} --features DIR, or --features-store)"
+        )
     digest = hashlib.sha256((folder / MANIFEST).read_bytes()).hexdigest()
-    return {"folder": str(folder), "streams": list(m.streams), "dims": dict(m.dims),
-            "crops_mode": m.crops_mode, "num_crops": m.num_crops, "dtype": m.dtype,
-            "layout": dict(m.layout), "synthetic": m.synthetic, "built_at": m.built_at,
-            "counts": dict(m.counts), "var_bench": m.var_bench, "manifest_sha256": digest}
+    return {
+        "folder": str(folder),
+        "streams": list(m.streams),
+        "dims": dict(m.dims),
+        "crops_mode": m.crops_mode,
+        "num_crops": m.num_crops,
+        "dtype": m.dtype,
+        "layout": dict(m.layout),
+        "synthetic": m.synthetic,
+        "built_at": m.built_at,
+        "counts": dict(m.counts),
+        "var_bench": m.var_bench,
+        "manifest_sha256": digest,
+    }
 
 
 def _set_key(raw: dict[str, Any], key: str, value: Any) -> None:
@@ -130,8 +168,9 @@ def _section_fields(section: str) -> set[str] | None:
     return None if cls is None else {f.name for f in dataclasses.fields(cls)}
 
 
-def resolve_config(model: str, spec: BenchmarkSpec, config: str | Path,
-                   overrides: Sequence[str] = ()) -> tuple[dict[str, Any], str, list[Deviation]]:
+def resolve_config(
+    model: str, spec: BenchmarkSpec, config: str | Path, overrides: Sequence[str] = ()
+) -> tuple[dict[str, Any], str, list[Deviation]]:
     """``(config dict, label, deviations)``: ``paper`` = the benchmark config with the paper
     values applied (values for trainer options this build lacks become deviations); ``tiny`` or
     a file as they are; ``overrides`` last. The dict is validated by the trainer's config."""
@@ -145,9 +184,15 @@ def resolve_config(model: str, spec: BenchmarkSpec, config: str | Path,
             section, _, name = pv.key.partition(".")
             known = _section_fields(section)
             if known is not None and name not in known:
-                devs.append(Deviation(f"trainer.unsupported[{pv.key}]", (
-                    f"{pv.key} = {pv.value!r} ({pv.status}: {pv.source}) is not an option of "
-                    f"this build's trainer; its default is in force")))
+                devs.append(
+                    Deviation(
+                        f"trainer.unsupported[{pv.key}]",
+                        (
+                            f"{pv.key} = {pv.value!r} ({pv.status}: {pv.source}) is not an option of "
+                            f"this build's trainer; its default is in force"
+                        ),
+                    )
+                )
                 continue
             _set_key(raw, pv.key, pv.value)
     else:
@@ -163,22 +208,35 @@ def _text_model_in_force(raw: dict[str, Any]) -> str:
     return str(own) if present and own else str(raw.get("text_model") or PAPER_TEXT_MODEL)
 
 
-def find_deviations(model: str, spec: BenchmarkSpec, raw: dict[str, Any],
-                    features: dict[str, Any]) -> list[Deviation]:
+def find_deviations(
+    model: str, spec: BenchmarkSpec, raw: dict[str, Any], features: dict[str, Any]
+) -> list[Deviation]:
     """Deviations of a resolved config on a feature store from the paper (before training)."""
     devs = []
     synth = features.get("synthetic")
     if synth:
         seed = synth.get("seed") if isinstance(synth, dict) else None
-        devs.append(Deviation("features.synthetic", (
-            f"synthetic features (var_bench.synth, seed {seed}) in {features['folder']}: not the "
-            f"paper's I3D / VGGish features")))
+        devs.append(
+            Deviation(
+                "features.synthetic",
+                (
+                    f"synthetic features (var_bench.synth, seed {seed}) in {features['folder']}: not the "
+                    f"paper's I3D / VGGish features"
+                ),
+            )
+        )
     present, streams = get_key(raw, "model_args.streams")
     wanted = list(streams) if present and streams else ["rgb", "flow"]
     if model == "alan" and "flow" in wanted and "flow" not in features.get("streams", []):
-        devs.append(Deviation("alan.no_flow", (
-            "no flow stream in the feature store: ALAN would run RGB alone with no Cross "
-            "Encoder (paper: RGB + Flow; make Flow with var-bench extract)")))
+        devs.append(
+            Deviation(
+                "alan.no_flow",
+                (
+                    "no flow stream in the feature store: ALAN would run RGB alone with no Cross "
+                    "Encoder (paper: RGB + Flow; make Flow with var-bench extract)"
+                ),
+            )
+        )
     if spec.query_modality == "text" and model != "random":
         from var_bench.models.text import is_fallback
 
@@ -186,21 +244,36 @@ def find_deviations(model: str, spec: BenchmarkSpec, raw: dict[str, Any],
         if name != PAPER_TEXT_MODEL:
             devs.append(Deviation("text.model", f"text model {name!r} (paper: {PAPER_TEXT_MODEL})"))
         elif is_fallback(name):
-            devs.append(Deviation("text.fallback", (
-                f"{PAPER_TEXT_MODEL} is not in the local Hugging Face cache and the hub is "
-                f"unreachable: the offline MiniLM would be loaded instead")))
+            devs.append(
+                Deviation(
+                    "text.fallback",
+                    (
+                        f"{PAPER_TEXT_MODEL} is not in the local Hugging Face cache and the hub is "
+                        f"unreachable: the offline MiniLM would be loaded instead"
+                    ),
+                )
+            )
     for pv, got in changed_stated_values(raw, paper_values(model, spec.query_modality)):
         if pv.key == "text_model":
             continue  # reported as text.model above
-        devs.append(Deviation(f"paper.changed[{pv.key}]",
-                              f"{pv.key} = {got!r} (paper: {pv.value!r}; {pv.source})"))
+        devs.append(
+            Deviation(
+                f"paper.changed[{pv.key}]", f"{pv.key} = {got!r} (paper: {pv.value!r}; {pv.source})"
+            )
+        )
     return devs
 
 
-def plan_reproduction(model: str, benchmark: str | BenchmarkSpec, *, config: str | Path = "paper",
-                      overrides: Sequence[str] = (), strict: bool | None = None,
-                      home: str | Path | None = None,
-                      features_store: str | Path | None = None) -> ReproducePlan:
+def plan_reproduction(
+    model: str,
+    benchmark: str | BenchmarkSpec,
+    *,
+    config: str | Path = "paper",
+    overrides: Sequence[str] = (),
+    strict: bool | None = None,
+    home: str | Path | None = None,
+    features_store: str | Path | None = None,
+) -> ReproducePlan:
     """Resolve the config, read the feature store and list the deviations; with ``strict``
     (default: True for ``config="paper"``) raise :class:`StrictRefusal` if any is refused."""
     from var_bench.models.registry import get_model
@@ -215,8 +288,17 @@ def plan_reproduction(model: str, benchmark: str | BenchmarkSpec, *, config: str
     features = feature_identity(spec, home_s)
     devs = find_deviations(model, spec, raw, features) + devs
     strict = (label == "paper") if strict is None else bool(strict)
-    plan = ReproducePlan(model, spec.name, label, raw, paper_values(model, spec.query_modality),
-                         features, devs, strict, home_s)
+    plan = ReproducePlan(
+        model,
+        spec.name,
+        label,
+        raw,
+        paper_values(model, spec.query_modality),
+        features,
+        devs,
+        strict,
+        home_s,
+    )
     refused = plan.refusals()
     if strict and refused:
         raise StrictRefusal([str(d) for d in refused])
@@ -248,7 +330,7 @@ class SeedRun:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> "SeedRun":
+    def from_json(cls, raw: dict[str, Any]) -> SeedRun:
         """A seed's ``done`` file (``SumR`` in files written before task types)."""
         raw = dict(raw)
         if "SumR" in raw:
@@ -281,9 +363,18 @@ def read_log_history(run_dir: Path) -> list[dict[str, Any]]:
     return [by_epoch[k] for k in sorted(by_epoch)]
 
 
-def run_seed(model: str, benchmark: str, config_file: str | Path, seed: int, folder: str | Path, *,
-             home: str | None = None, device=None, deviations: Sequence[str] = (),
-             progress: bool | None = False) -> SeedRun:
+def run_seed(
+    model: str,
+    benchmark: str,
+    config_file: str | Path,
+    seed: int,
+    folder: str | Path,
+    *,
+    home: str | None = None,
+    device=None,
+    deviations: Sequence[str] = (),
+    progress: bool | None = False,
+) -> SeedRun:
     """Train ``model`` with ``config_file`` and ``train.seed = seed`` into ``folder/run``, evaluate
     the configured checkpoint (``train.checkpoint``: ``last``, else the best-on-val one) on test,
     and save ``folder/test.json`` with ``deviations`` plus the model's own in its disclosure.
@@ -307,28 +398,46 @@ def run_seed(model: str, benchmark: str, config_file: str | Path, seed: int, fol
     t0 = time.perf_counter()
     overrides = [f"train.seed={int(seed)}"]
     cfg = load_config(config_file, model=model, overrides=overrides)
-    result = train(model, benchmark, config=config_file, out=folder / "run", home=home,
-                   device=dev, overrides=overrides, progress=progress)
+    result = train(
+        model,
+        benchmark,
+        config=config_file,
+        out=folder / "run",
+        home=home,
+        device=dev,
+        overrides=overrides,
+        progress=progress,
+    )
     choice = getattr(cfg.train, "checkpoint", "best-val")
     ckpt_dir = folder / "run" / "last"
     if choice != "last" and result.best_checkpoint is not None:
         ckpt_dir = Path(result.best_checkpoint)
-    record = evaluate(ckpt_dir, benchmark, split="test", out=folder / "test.npz", home=home,
-                      device=dev)
-    model_devs = [d for d in (record.disclosure.get(DEVIATIONS_KEY) or "none").split("; ")
-                  if d and d != "none"]
+    record = evaluate(
+        ckpt_dir, benchmark, split="test", out=folder / "test.npz", home=home, device=dev
+    )
+    model_devs = [
+        d
+        for d in (record.disclosure.get(DEVIATIONS_KEY) or "none").split("; ")
+        if d and d != "none"
+    ]
     merged = list(dict.fromkeys([*deviations, *model_devs]))
     record.disclosure[DEVIATIONS_KEY] = disclosure_text(merged)
     record.name = f"{model} seed {seed}"
     record.save(folder / "test.json")
     wall = time.perf_counter() - t0
     history = result.history or read_log_history(folder / "run")
-    run = SeedRun(seed=int(seed), record=str(folder / "test.json"),
-                  checkpoint=str(ckpt_dir), score=float(record.main_value),
-                  metrics={d: dict(v) for d, v in record.metrics.items()}, wall_seconds=wall,
-                  peak_gpu_memory_bytes=int(torch.cuda.max_memory_allocated(dev)) if cuda else None,
-                  val_curve=val_curve(history), epochs_run=int(result.epochs_run),
-                  deviations=merged)
+    run = SeedRun(
+        seed=int(seed),
+        record=str(folder / "test.json"),
+        checkpoint=str(ckpt_dir),
+        score=float(record.main_value),
+        metrics={d: dict(v) for d, v in record.metrics.items()},
+        wall_seconds=wall,
+        peak_gpu_memory_bytes=int(torch.cuda.max_memory_allocated(dev)) if cuda else None,
+        val_curve=val_curve(history),
+        epochs_run=int(result.epochs_run),
+        deviations=merged,
+    )
     atomic_write_text(done, json.dumps(run.to_json(), indent=1) + "\n")
     return run
 
@@ -336,11 +445,20 @@ def run_seed(model: str, benchmark: str, config_file: str | Path, seed: int, fol
 # ---------------------------------------------------------------- the whole reproduction
 
 
-def reproduce(model: str, benchmark: str | BenchmarkSpec, *, seeds: int | Sequence[int] = 3,
-              config: str | Path = "paper", overrides: Sequence[str] = (),
-              strict: bool | None = None, out: str | Path | None = None,
-              home: str | Path | None = None, features_store: str | Path | None = None,
-              device=None, progress: bool | None = None):
+def reproduce(
+    model: str,
+    benchmark: str | BenchmarkSpec,
+    *,
+    seeds: int | Sequence[int] = 3,
+    config: str | Path = "paper",
+    overrides: Sequence[str] = (),
+    strict: bool | None = None,
+    out: str | Path | None = None,
+    home: str | Path | None = None,
+    features_store: str | Path | None = None,
+    device=None,
+    progress: bool | None = None,
+):
     """Plan (see :func:`plan_reproduction`), run every seed (:func:`run_seed`), then write
     ``report.md``, ``report.html`` and ``summary.json`` into ``out``; returns the
     :class:`~var_bench.reproduce.report.Summary`."""
@@ -348,8 +466,15 @@ def reproduce(model: str, benchmark: str | BenchmarkSpec, *, seeds: int | Sequen
 
     from var_bench.reproduce.report import summarise, write_reports
 
-    plan = plan_reproduction(model, benchmark, config=config, overrides=overrides, strict=strict,
-                             home=home, features_store=features_store)
+    plan = plan_reproduction(
+        model,
+        benchmark,
+        config=config,
+        overrides=overrides,
+        strict=strict,
+        home=home,
+        features_store=features_store,
+    )
     seed_list = list(range(int(seeds))) if isinstance(seeds, int) else [int(s) for s in seeds]
     if not seed_list:
         raise InputError("--seeds: expected at least one seed, got 0")
@@ -360,10 +485,22 @@ def reproduce(model: str, benchmark: str | BenchmarkSpec, *, seeds: int | Sequen
     t0 = time.perf_counter()
     runs = []
     for seed in tqdm(seed_list, desc=f"reproduce {plan.model}", disable=_disabled(progress)):
-        runs.append(run_seed(plan.model, plan.benchmark, config_file, seed,
-                             out / "seeds" / f"seed-{seed}", home=plan.home, device=device,
-                             deviations=dev_lines, progress=False))
-    summary = summarise(plan, runs, wall_seconds=time.perf_counter() - t0, device=str(device or "auto"))
+        runs.append(
+            run_seed(
+                plan.model,
+                plan.benchmark,
+                config_file,
+                seed,
+                out / "seeds" / f"seed-{seed}",
+                home=plan.home,
+                device=device,
+                deviations=dev_lines,
+                progress=False,
+            )
+        )
+    summary = summarise(
+        plan, runs, wall_seconds=time.perf_counter() - t0, device=str(device or "auto")
+    )
     write_reports(summary, out)
     return summary
 

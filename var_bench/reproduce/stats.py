@@ -4,13 +4,42 @@ a published number sits against them. Pure functions on plain floats."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 #: Two-sided 95 % Student-t quantiles t_{0.975, df} for df = 1..30 (beyond: the normal 1.960).
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-         2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+_T975 = (
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+)
 
 
 def t_quantile_975(df: int) -> float:
@@ -59,9 +88,15 @@ class Comparison:
 
     def to_json(self) -> dict:
         s = self.stats
-        return {"mean": s.mean, "std": s.std, "ci": list(s.ci) if s.ci else None,
-                "published": self.published, "difference": self.difference,
-                "inside": self.inside, "values": list(s.values)}
+        return {
+            "mean": s.mean,
+            "std": s.std,
+            "ci": list(s.ci) if s.ci else None,
+            "published": self.published,
+            "difference": self.difference,
+            "inside": self.inside,
+            "values": list(s.values),
+        }
 
 
 def compare(values: Sequence[float], published: float | None) -> Comparison:

@@ -29,9 +29,10 @@ import json
 import logging
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import yaml
 
@@ -46,18 +47,25 @@ GRID_KEYS = ("model", "benchmark", "config", "seeds", "strict", "set", "grid", "
 #: The paper's ablation tables as trials of ALAN overrides (docs/reproduce.md).
 ABLATIONS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
     # Table IV: sampling (FS / AS / FS + AS with N = 50; FS with N = 100).
-    "sampling": (("fs", {"model_args.sequences": ["fs"]}),
-                 ("as", {"model_args.sequences": ["as"]}),
-                 ("fs+as", {"model_args.sequences": ["fs", "as"]}),
-                 ("fs-n100", {"model_args.sequences": ["fs"], "model_args.n": 100})),
+    "sampling": (
+        ("fs", {"model_args.sequences": ["fs"]}),
+        ("as", {"model_args.sequences": ["as"]}),
+        ("fs+as", {"model_args.sequences": ["fs", "as"]}),
+        ("fs-n100", {"model_args.sequences": ["fs"], "model_args.n": 100}),
+    ),
     # Table VI: VPMPM variants (text benchmark).
-    "vpmpm": (("no-vpmpm", {"model_args.vpmpm": False}),
-              ("random-words", {"model_args.vpmpm_kinds": ["RW"]}),
-              ("noun-verb-words", {"model_args.vpmpm_kinds": ["N", "V"]}),
-              ("phrases", {"model_args.vpmpm_kinds": ["NP", "VP"]})),
+    "vpmpm": (
+        ("no-vpmpm", {"model_args.vpmpm": False}),
+        ("random-words", {"model_args.vpmpm_kinds": ["RW"]}),
+        ("noun-verb-words", {"model_args.vpmpm_kinds": ["N", "V"]}),
+        ("phrases", {"model_args.vpmpm_kinds": ["NP", "VP"]}),
+    ),
     # Table VII: alignment (CLS only = alpha 1, AVG only = alpha 0, both = 0.5).
-    "alignment": (("cls", {"model_args.alpha": 1.0}), ("avg", {"model_args.alpha": 0.0}),
-                  ("cls+avg", {"model_args.alpha": 0.5})),
+    "alignment": (
+        ("cls", {"model_args.alpha": 1.0}),
+        ("avg", {"model_args.alpha": 0.0}),
+        ("cls+avg", {"model_args.alpha": 0.5}),
+    ),
     # Tables VIII-X: the alpha sweep (grid values ours: the paper's exact grid is not transcribed).
     "alpha": tuple((f"alpha-{a:g}", {"model_args.alpha": a}) for a in (0.1, 0.3, 0.5, 0.7, 0.9)),
 }
@@ -100,7 +108,11 @@ def _seeds(value: Any) -> list[int]:
         if value < 1:
             raise InputError(f"grid seeds: expected at least 1, got {value}")
         return list(range(value))
-    if isinstance(value, list) and value and all(isinstance(s, int) and not isinstance(s, bool) for s in value):
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(s, int) and not isinstance(s, bool) for s in value)
+    ):
         return list(value)
     raise InputError(f"grid seeds: expected a count or a list of integers, got {value!r}")
 
@@ -112,22 +124,30 @@ def _set_list(value: Any, where: str) -> tuple[str, ...]:
         return tuple(_override(k, v) for k, v in value.items())
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise InputError(f"{where}: expected a mapping of key: value or a list of KEY=VALUE, got {value!r}")
+    raise InputError(
+        f"{where}: expected a mapping of key: value or a list of KEY=VALUE, got {value!r}"
+    )
 
 
 def grid_from_dict(raw: Mapping[str, Any], source: str = "grid") -> Grid:
     """Validate a grid mapping (see the module docstring) into a :class:`Grid`."""
     if not isinstance(raw, Mapping):
-        raise InputError(f"{source}: expected a YAML mapping of {', '.join(GRID_KEYS)}, got {type(raw).__name__}")
+        raise InputError(
+            f"{source}: expected a YAML mapping of {', '.join(GRID_KEYS)}, got {type(raw).__name__}"
+        )
     unknown = [k for k in raw if k not in GRID_KEYS]
     if unknown:
-        raise InputError(f"{source}: unknown key {unknown[0]!r}, expected one of {', '.join(GRID_KEYS)}")
+        raise InputError(
+            f"{source}: unknown key {unknown[0]!r}, expected one of {', '.join(GRID_KEYS)}"
+        )
     for key in ("model", "benchmark"):
         if not raw.get(key):
             raise InputError(f"{source}: expected a {key}, got none")
     trials: list[Trial] = []
     grid = raw.get("grid") or {}
-    if not isinstance(grid, Mapping) or any(not isinstance(v, list) or not v for v in grid.values()):
+    if not isinstance(grid, Mapping) or any(
+        not isinstance(v, list) or not v for v in grid.values()
+    ):
         raise InputError(f"{source} grid: expected a mapping of key: [values], got {grid!r}")
     if grid:
         keys = list(grid)
@@ -136,8 +156,12 @@ def grid_from_dict(raw: Mapping[str, Any], source: str = "grid") -> Grid:
             trials.append(Trial(_slug(name), tuple(_override(k, v) for k, v in zip(keys, combo))))
     for i, t in enumerate(raw.get("trials") or []):
         if not isinstance(t, Mapping) or "name" not in t:
-            raise InputError(f"{source} trials[{i}]: expected a mapping with name and set, got {t!r}")
-        trials.append(Trial(_slug(str(t["name"])), _set_list(t.get("set"), f"{source} trials[{i}].set")))
+            raise InputError(
+                f"{source} trials[{i}]: expected a mapping with name and set, got {t!r}"
+            )
+        trials.append(
+            Trial(_slug(str(t["name"])), _set_list(t.get("set"), f"{source} trials[{i}].set"))
+        )
     if not trials:
         trials.append(Trial("base", ()))
     names = [t.name for t in trials]
@@ -145,9 +169,15 @@ def grid_from_dict(raw: Mapping[str, Any], source: str = "grid") -> Grid:
         dup = next(n for n in names if names.count(n) > 1)
         raise InputError(f"{source}: expected unique trial names, got {dup!r} twice")
     strict = raw.get("strict")
-    return Grid(str(raw["model"]), str(raw["benchmark"]), str(raw.get("config", "paper")),
-                _seeds(raw.get("seeds", 1)), None if strict is None else bool(strict),
-                _set_list(raw.get("set"), f"{source} set"), trials)
+    return Grid(
+        str(raw["model"]),
+        str(raw["benchmark"]),
+        str(raw.get("config", "paper")),
+        _seeds(raw.get("seeds", 1)),
+        None if strict is None else bool(strict),
+        _set_list(raw.get("set"), f"{source} set"),
+        trials,
+    )
 
 
 def load_grid(path: str | Path) -> Grid:
@@ -162,8 +192,15 @@ def load_grid(path: str | Path) -> Grid:
     return grid_from_dict(raw or {}, str(p))
 
 
-def ablation_grid(table: str, benchmark: str, *, config: str = "paper", seeds: int | Sequence[int] = 3,
-                  strict: bool | None = None, overrides: Sequence[str] = ()) -> Grid:
+def ablation_grid(
+    table: str,
+    benchmark: str,
+    *,
+    config: str = "paper",
+    seeds: int | Sequence[int] = 3,
+    strict: bool | None = None,
+    overrides: Sequence[str] = (),
+) -> Grid:
     """The paper's ablation ``table`` (:data:`ABLATIONS`) for ALAN as a grid."""
     if table not in ABLATIONS:
         raise InputError(f"--ablation: expected one of {', '.join(ABLATIONS)}, got {table!r}")
@@ -171,11 +208,23 @@ def ablation_grid(table: str, benchmark: str, *, config: str = "paper", seeds: i
         from var_bench.benchmarks import get_benchmark
 
         if get_benchmark(benchmark).query_modality != "text":
-            raise InputError(f"--ablation vpmpm: expected a text benchmark (VPMPM needs captions), "
-                             f"got {benchmark}")
-    trials = [Trial(name, tuple(_override(k, v) for k, v in sets.items())) for name, sets in ABLATIONS[table]]
-    return Grid("alan", benchmark, str(config), _seeds(list(seeds) if isinstance(seeds, (list, tuple)) else seeds),
-                strict, tuple(overrides), trials)
+            raise InputError(
+                f"--ablation vpmpm: expected a text benchmark (VPMPM needs captions), "
+                f"got {benchmark}"
+            )
+    trials = [
+        Trial(name, tuple(_override(k, v) for k, v in sets.items()))
+        for name, sets in ABLATIONS[table]
+    ]
+    return Grid(
+        "alan",
+        benchmark,
+        str(config),
+        _seeds(list(seeds) if isinstance(seeds, (list, tuple)) else seeds),
+        strict,
+        tuple(overrides),
+        trials,
+    )
 
 
 # ---------------------------------------------------------------- running
@@ -218,8 +267,13 @@ def _run_with_ray(units: list[dict], out: Path, address: str | None, name: str) 
     if not ray.is_initialized():
         # Workers must import this checkout's var_bench: pass the driver's PYTHONPATH on.
         env = {"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}}
-        ray.init(address=address, ignore_reinit_error=True, include_dashboard=False,
-                 log_to_driver=False, runtime_env=env)
+        ray.init(
+            address=address,
+            ignore_reinit_error=True,
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env=env,
+        )
     gpus = int(ray.cluster_resources().get("GPU", 0))
     resources = {"cpu": 1, "gpu": 1} if gpus else {"cpu": 1}
     trainable = tune.with_resources(_unit_trainable, resources)
@@ -229,19 +283,35 @@ def _run_with_ray(units: list[dict], out: Path, address: str | None, name: str) 
         tuner = tune.Tuner.restore(path, trainable, resume_errored=True, restart_errored=True)
     else:
         tuner = tune.Tuner(
-            trainable, param_space={"unit": tune.grid_search(units)},
+            trainable,
+            param_space={"unit": tune.grid_search(units)},
             tune_config=tune.TuneConfig(num_samples=1),
-            run_config=tune.RunConfig(name=name, storage_path=storage, verbose=0,
-                                      failure_config=tune.FailureConfig(max_failures=2)))
+            run_config=tune.RunConfig(
+                name=name,
+                storage_path=storage,
+                verbose=0,
+                failure_config=tune.FailureConfig(max_failures=2),
+            ),
+        )
     results = tuner.fit()
     errors = [str(r.error) for r in results if r.error is not None]
     if errors:
-        raise InputError(f"sweep: {len(errors)} of {len(units)} Ray trials failed; first: {errors[0]}")
+        raise InputError(
+            f"sweep: {len(errors)} of {len(units)} Ray trials failed; first: {errors[0]}"
+        )
 
 
-def run_grid(grid: Grid, *, out: str | Path | None = None, home=None, features_store=None,
-             device=None, runner: str = "auto", address: str | None = None,
-             progress: bool | None = None) -> GridResult:
+def run_grid(
+    grid: Grid,
+    *,
+    out: str | Path | None = None,
+    home=None,
+    features_store=None,
+    device=None,
+    runner: str = "auto",
+    address: str | None = None,
+    progress: bool | None = None,
+) -> GridResult:
     """Plan every trial (strict refusals before any training), run all (trial, seed) units with
     ``runner`` (``auto``: Ray when installed, else sequential; ``ray``; ``sequential``), then
     write each trial's reports and the grid's ``report.md`` / ``summary.json``."""
@@ -253,25 +323,41 @@ def run_grid(grid: Grid, *, out: str | Path | None = None, home=None, features_s
     if runner not in ("auto", "ray", "sequential"):
         raise InputError(f"runner: expected auto, ray or sequential, got {runner!r}")
     if runner == "ray" and not ray_available():
-        raise InputError("sweep --ray: expected Ray Tune (pip install 'var-bench[sweep]'), got it not installed")
+        raise InputError(
+            "sweep --ray: expected Ray Tune (pip install 'var-bench[sweep]'), got it not installed"
+        )
     use_ray = runner == "ray" or (runner == "auto" and ray_available())
     out = Path(out) if out is not None else Path("sweeps") / f"{grid.model}-{grid.benchmark}"
     out = out.resolve()
     plans, units = {}, []
     for trial in grid.trials:
-        plan = plan_reproduction(grid.model, grid.benchmark, config=grid.config,
-                                 overrides=grid.overrides + trial.overrides, strict=grid.strict,
-                                 home=home, features_store=features_store)
+        plan = plan_reproduction(
+            grid.model,
+            grid.benchmark,
+            config=grid.config,
+            overrides=grid.overrides + trial.overrides,
+            strict=grid.strict,
+            home=home,
+            features_store=features_store,
+        )
         folder = out / "trials" / trial.name
         folder.mkdir(parents=True, exist_ok=True)
         config_file = write_plan(plan, folder)
         plans[trial.name] = plan
         for seed in grid.seeds:
-            units.append({"model": plan.model, "benchmark": plan.benchmark,
-                          "config_file": str(config_file), "seed": int(seed),
-                          "folder": str(folder / "seeds" / f"seed-{seed}"), "home": plan.home,
-                          "device": None if device is None else str(device),
-                          "deviations": [str(d) for d in plan.deviations], "progress": False})
+            units.append(
+                {
+                    "model": plan.model,
+                    "benchmark": plan.benchmark,
+                    "config_file": str(config_file),
+                    "seed": int(seed),
+                    "folder": str(folder / "seeds" / f"seed-{seed}"),
+                    "home": plan.home,
+                    "device": None if device is None else str(device),
+                    "deviations": [str(d) for d in plan.deviations],
+                    "progress": False,
+                }
+            )
     t0 = time.perf_counter()
     todo = [u for u in units if not (Path(u["folder"]) / "seed.json").is_file()]
     if todo and use_ray:
@@ -282,9 +368,17 @@ def run_grid(grid: Grid, *, out: str | Path | None = None, home=None, features_s
     wall = time.perf_counter() - t0
     summaries = {}
     for trial in grid.trials:
-        runs = [run_seed(**u) for u in units if u["folder"].startswith(str(out / "trials" / trial.name) + os.sep)]
-        s = summarise(plans[trial.name], runs, wall_seconds=sum(r.wall_seconds for r in runs),
-                      device=str(device or "auto"))
+        runs = [
+            run_seed(**u)
+            for u in units
+            if u["folder"].startswith(str(out / "trials" / trial.name) + os.sep)
+        ]
+        s = summarise(
+            plans[trial.name],
+            runs,
+            wall_seconds=sum(r.wall_seconds for r in runs),
+            device=str(device or "auto"),
+        )
         s.extra["overrides"] = list(trial.overrides)
         write_reports(s, out / "trials" / trial.name)
         summaries[trial.name] = s
@@ -300,21 +394,45 @@ def write_grid_report(result: GridResult) -> None:
     for name, s in result.summaries.items():
         c = s.score
         ci = "-" if c.stats.ci is None else f"[{c.stats.ci[0]:.1f}, {c.stats.ci[1]:.1f}]"
-        rows.append([name, " ".join(s.extra.get("overrides", [])) or "(base)",
-                     f"{c.stats.mean:.1f} +- {c.stats.std:.1f}", ci, str(c.stats.n)])
-        data[name] = {"overrides": s.extra.get("overrides", []), s.main_score: c.to_json(),
-                      "summary": os.path.relpath(result.out / "trials" / name / "summary.json", result.out),
-                      "records": [os.path.relpath(r.record, result.out) for r in s.seeds],
-                      "deviations": [d.to_json() for d in s.deviations]}
+        rows.append(
+            [
+                name,
+                " ".join(s.extra.get("overrides", [])) or "(base)",
+                f"{c.stats.mean:.1f} +- {c.stats.std:.1f}",
+                ci,
+                str(c.stats.n),
+            ]
+        )
+        data[name] = {
+            "overrides": s.extra.get("overrides", []),
+            s.main_score: c.to_json(),
+            "summary": os.path.relpath(result.out / "trials" / name / "summary.json", result.out),
+            "records": [os.path.relpath(r.record, result.out) for r in s.seeds],
+            "deviations": [d.to_json() for d in s.deviations],
+        }
     g = result.grid
-    atomic_write_text(result.out / "summary.json", json.dumps(
-        {"model": g.model, "benchmark": g.benchmark, "config": g.config, "seeds": g.seeds,
-         "runner": result.runner, "wall_seconds": result.wall_seconds, "trials": data},
-        indent=1) + "\n")
+    atomic_write_text(
+        result.out / "summary.json",
+        json.dumps(
+            {
+                "model": g.model,
+                "benchmark": g.benchmark,
+                "config": g.config,
+                "seeds": g.seeds,
+                "runner": result.runner,
+                "wall_seconds": result.wall_seconds,
+                "trials": data,
+            },
+            indent=1,
+        )
+        + "\n",
+    )
     main = next(iter(result.summaries.values())).main_score if result.summaries else "score"
-    text = (f"# Sweep: {g.model} on {g.benchmark}\n\nBase config `{g.config}`, seeds {g.seeds}, "
-            f"runner {result.runner}. Test {main} per trial (mean +- std over seeds, 95% "
-            f"interval); each trial's full report is in trials/<name>/report.md.\n\n"
-            + markdown_table(["trial", "overrides", f"test {main}", "95% interval", "seeds"], rows)
-            + "\n")
+    text = (
+        f"# Sweep: {g.model} on {g.benchmark}\n\nBase config `{g.config}`, seeds {g.seeds}, "
+        f"runner {result.runner}. Test {main} per trial (mean +- std over seeds, 95% "
+        f"interval); each trial's full report is in trials/<name>/report.md.\n\n"
+        + markdown_table(["trial", "overrides", f"test {main}", "95% interval", "seeds"], rows)
+        + "\n"
+    )
     atomic_write_text(result.out / "report.md", text)

@@ -50,10 +50,10 @@ RECORD_SCHEMA = 2
 #: Disclosure fields a leaderboard entry should answer (None = not stated).
 DISCLOSURE_KEYS: tuple[str, ...] = (
     "test_time_normalisation",  # e.g. "none", "dual softmax", "QB-Norm": uses the whole query set
-    "extra_training_data",      # e.g. "none", "UCA captions"
-    "checkpoint_selection",     # e.g. "val split", "last epoch", "test set"
-    "tuned_on_test",            # hyper-parameters or fusion weights chosen on test: "no", or which
-    "training_data",            # e.g. "train", "train+val", "train + UCA captions"
+    "extra_training_data",  # e.g. "none", "UCA captions"
+    "checkpoint_selection",  # e.g. "val split", "last epoch", "test set"
+    "tuned_on_test",  # hyper-parameters or fusion weights chosen on test: "no", or which
+    "training_data",  # e.g. "train", "train+val", "train + UCA captions"
 )
 #: Disclosure keys that ``var-bench evaluate`` adds: the registered reference model that made the
 #: submission, and which features it ran on (``real ...`` or ``synthetic ...``). The leaderboard
@@ -66,8 +66,12 @@ FEATURES_KEY = "features"
 #: (``var_bench.models.deviations``) and the ``var-bench extract`` identities of the features (JSON).
 DEVIATIONS_KEY = "deviations"
 EXTRACTION_KEY = "extraction"
-RECORD_DISCLOSURE_KEYS: tuple[str, ...] = DISCLOSURE_KEYS + (REFERENCE_MODEL_KEY, FEATURES_KEY,
-                                                             DEVIATIONS_KEY, EXTRACTION_KEY)
+RECORD_DISCLOSURE_KEYS: tuple[str, ...] = DISCLOSURE_KEYS + (
+    REFERENCE_MODEL_KEY,
+    FEATURES_KEY,
+    DEVIATIONS_KEY,
+    EXTRACTION_KEY,
+)
 REAL_FEATURES = "real"
 
 
@@ -108,10 +112,31 @@ class ResultRecord:
 
     # Order of keys in the JSON file: the protocol's keys first, provenance last.
     _ORDER = (
-        "benchmark", "task", "task_type", "split", "ties", "groups", "main_score", "metrics",
-        "summary", "bounds", "details", "per_query", "ci", "by_class", "name", "disclosure",
-        "provenance", "features_digest", "warnings", "query_ids_sha256", "gallery_ids_sha256",
-        "submission", "submission_sha256", "versions", "date",
+        "benchmark",
+        "task",
+        "task_type",
+        "split",
+        "ties",
+        "groups",
+        "main_score",
+        "metrics",
+        "summary",
+        "bounds",
+        "details",
+        "per_query",
+        "ci",
+        "by_class",
+        "name",
+        "disclosure",
+        "provenance",
+        "features_digest",
+        "warnings",
+        "query_ids_sha256",
+        "gallery_ids_sha256",
+        "submission",
+        "submission_sha256",
+        "versions",
+        "date",
     )
 
     @property
@@ -144,7 +169,7 @@ class ResultRecord:
         atomic_write_text(path, self.to_json() + "\n")
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ResultRecord":
+    def from_dict(cls, d: dict[str, Any]) -> ResultRecord:
         """A record from its JSON dict (schema 1 is upgraded first); every field is checked.
 
         Raises:
@@ -153,8 +178,11 @@ class ResultRecord:
         from var_bench.scoring.record_checks import check_record_dict, upgrade
 
         d = upgrade(d)
-        missing = [k for k in ("benchmark", "split", "metrics", "summary", "main_score",
-                               "per_query") if k not in d]
+        missing = [
+            k
+            for k in ("benchmark", "split", "metrics", "summary", "main_score", "per_query")
+            if k not in d
+        ]
         if missing:
             raise InputError(f"result record: expected keys {', '.join(missing)}, they are missing")
         check_record_dict(d)  # types and ranges of every field, before anything uses them
@@ -170,16 +198,23 @@ class ResultRecord:
         rules = task_cls.rules
         if rules and d.get("ties") not in rules:
             raise InputError(f"ties: expected one of {', '.join(rules)}, got {d.get('ties')!r}")
-        kwargs["per_query"] = {g: task_cls.per_query_from_json(q, f"per_query.{g}")
-                               for g, q in d["per_query"].items()}
-        for key, default in (("bounds", {}), ("details", {}), ("versions", {}), ("date", ""),
-                             ("query_ids_sha256", ""), ("gallery_ids_sha256", "")):
+        kwargs["per_query"] = {
+            g: task_cls.per_query_from_json(q, f"per_query.{g}") for g, q in d["per_query"].items()
+        }
+        for key, default in (
+            ("bounds", {}),
+            ("details", {}),
+            ("versions", {}),
+            ("date", ""),
+            ("query_ids_sha256", ""),
+            ("gallery_ids_sha256", ""),
+        ):
             kwargs.setdefault(key, default)
         kwargs.setdefault("ties", None)
         return cls(**kwargs)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "ResultRecord":
+    def load(cls, path: str | os.PathLike) -> ResultRecord:
         """Read a record written by :meth:`save`; a bad file is a one-line :class:`InputError`."""
         from var_bench.scoring.record_checks import parse_record_json
 
@@ -189,7 +224,9 @@ class ResultRecord:
         except FileNotFoundError:
             raise InputError(f"{path}: expected a result record (JSON), found no file") from None
         except UnicodeDecodeError as e:
-            raise InputError(f"{path}: expected a result record (JSON), got unreadable JSON ({e})") from None
+            raise InputError(
+                f"{path}: expected a result record (JSON), got unreadable JSON ({e})"
+            ) from None
         data = parse_record_json(text, str(path))
         if not isinstance(data, dict):
             raise InputError(f"{path}: expected a JSON object, got {type(data).__name__}")
@@ -198,18 +235,23 @@ class ResultRecord:
         except InputError as e:
             raise InputError(f"{path}: {e}") from None
         except (KeyError, TypeError, ValueError) as e:
-            raise InputError(f"{path}: expected a result record, got a malformed one ({e})") from None
+            raise InputError(
+                f"{path}: expected a result record, got a malformed one ({e})"
+            ) from None
 
 
-def main_value(main_score: str, metrics: dict[str, dict[str, float]],
-               summary: dict[str, float]) -> float:
+def main_value(
+    main_score: str, metrics: dict[str, dict[str, float]], summary: dict[str, float]
+) -> float:
     """The value of ``main_score``: a summary figure, else the metric of the one group."""
     if main_score in summary:
         return float(summary[main_score])
     if len(metrics) == 1:
         return float(next(iter(metrics.values()))[main_score])
-    raise InputError(f"main score {main_score}: expected a summary figure or a one-group record, "
-                     f"got groups {', '.join(metrics)}")
+    raise InputError(
+        f"main score {main_score}: expected a summary figure or a one-group record, "
+        f"got groups {', '.join(metrics)}"
+    )
 
 
 def _plain(value: Any) -> Any:

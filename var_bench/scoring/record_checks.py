@@ -42,7 +42,9 @@ def _refuse_constant(name: str) -> Any:
 def parse_record_json(text: str, label: str) -> Any:
     """``json.loads`` without NaN/Infinity and with a bounded depth; InputError otherwise."""
     if len(text) > MAX_BYTES:
-        raise InputError(f"{label}: expected a result record of at most {MAX_BYTES} bytes, got {len(text)}")
+        raise InputError(
+            f"{label}: expected a result record of at most {MAX_BYTES} bytes, got {len(text)}"
+        )
     depth = _max_depth(text)
     if depth > MAX_DEPTH:
         raise InputError(f"{label}: expected JSON nested at most {MAX_DEPTH} deep, got {depth}")
@@ -51,7 +53,9 @@ def parse_record_json(text: str, label: str) -> Any:
     except InputError as e:
         raise InputError(f"{label}: {e}") from None
     except (ValueError, RecursionError) as e:
-        raise InputError(f"{label}: expected a result record (JSON), got an unreadable file ({e})") from None
+        raise InputError(
+            f"{label}: expected a result record (JSON), got an unreadable file ({e})"
+        ) from None
 
 
 def _max_depth(text: str) -> int:
@@ -82,8 +86,10 @@ def _max_depth(text: str) -> int:
 
 def _fail(field: str, expected: str, value: Any) -> InputError:
     shown = repr(value)
-    return InputError(f"result record: {field}: expected {expected}, got "
-                      f"{shown[:80] + '...' if len(shown) > 80 else shown}")
+    return InputError(
+        f"result record: {field}: expected {expected}, got "
+        f"{shown[:80] + '...' if len(shown) > 80 else shown}"
+    )
 
 
 def _number(field: str, value: Any) -> float:
@@ -147,8 +153,14 @@ def _ci(value: Any) -> None:
     for key in ("replicates", "seed"):
         if key in value:
             v = value[key]
-            if isinstance(v, bool) or not isinstance(v, int) or v < (1 if key == "replicates" else 0):
-                raise _fail(f"ci.{key}", "an integer >= " + ("1" if key == "replicates" else "0"), v)
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, int)
+                or v < (1 if key == "replicates" else 0)
+            ):
+                raise _fail(
+                    f"ci.{key}", "an integer >= " + ("1" if key == "replicates" else "0"), v
+                )
     if "method" in value:
         _str("ci.method", value["method"])
     intervals = value.get("intervals", {})
@@ -200,9 +212,14 @@ def upgrade(d: dict) -> dict:
     out.setdefault("task", "retrieval")
     out.setdefault("task_type", "retrieval")
     if isinstance(d.get("bounds"), dict):
-        out["bounds"] = {r: ({"metrics": b.get("metrics", {}), "summary": {"SumR": b["SumR"]}}
-                             if isinstance(b, dict) and "SumR" in b else b)
-                         for r, b in d["bounds"].items()}
+        out["bounds"] = {
+            r: (
+                {"metrics": b.get("metrics", {}), "summary": {"SumR": b["SumR"]}}
+                if isinstance(b, dict) and "SumR" in b
+                else b
+            )
+            for r, b in d["bounds"].items()
+        }
     if "tied_queries" in d:
         out["details"] = {"tied_queries": d["tied_queries"]}
     if "ids_sha256" in d:
@@ -217,6 +234,7 @@ def _upgrade_groups(by_class: dict) -> dict:
         if isinstance(g, dict) and "SumR" in g and "summary" not in g:
             return {**{k: v for k, v in g.items() if k != "SumR"}, "summary": {"SumR": g["SumR"]}}
         return g
+
     out = dict(by_class)
     if isinstance(out.get("classes"), dict):
         out["classes"] = {k: one(v) for k, v in out["classes"].items()}
@@ -248,8 +266,9 @@ def check_record_dict(d: dict) -> None:
         _mapping(f"per_query.{group}", q)
         sizes = {_per_query(f"per_query.{group}.{k}", q.get(k), kind) for k, kind in fields.items()}
         if len(sizes) > 1:
-            raise _fail(f"per_query.{group}", f"{' and '.join(fields)} lists of one length",
-                        sorted(sizes))
+            raise _fail(
+                f"per_query.{group}", f"{' and '.join(fields)} lists of one length", sorted(sizes)
+            )
     if "bounds" in d:
         _mapping("bounds", d["bounds"])
         for rule, b in d["bounds"].items():
@@ -271,8 +290,9 @@ def check_record_dict(d: dict) -> None:
         _str(key, d.get(key), optional=True)
     digest = d.get("features_digest")
     if digest is not None and as_digest(digest) is None:
-        raise _fail("features_digest", "64 lowercase hex (a feature store's set digest) or null",
-                    digest)
+        raise _fail(
+            "features_digest", "64 lowercase hex (a feature store's set digest) or null", digest
+        )
     for key in ("query_ids_sha256", "gallery_ids_sha256", "date"):
         if key in d:
             _str(key, d[key])

@@ -35,11 +35,17 @@ def render_record(record: ResultRecord) -> str:
     names = [m.name for m in task.metrics]
     sizes = {g: task.query_count(q) for g, q in record.per_query.items()}
     n = next(iter(sizes.values()))
-    counted = (f"{n} queries per direction" if len(set(sizes.values())) == 1
-               else ", ".join(f"{sizes[g]} {g} queries" for g in groups))
+    counted = (
+        f"{n} queries per direction"
+        if len(set(sizes.values())) == 1
+        else ", ".join(f"{sizes[g]} {g} queries" for g in groups)
+    )
     rule = f", ties: {record.ties}" if record.ties else ""
-    lines = [f"{spec.title} {record.split}: {counted}{rule}"
-             + (f", entry: {record.name}" if record.name else ""), ""]
+    lines = [
+        f"{spec.title} {record.split}: {counted}{rule}"
+        + (f", entry: {record.name}" if record.name else ""),
+        "",
+    ]
     rows = [[task.group_title(g), *(record.metrics[g][m] for m in names)] for g in groups]
     lines.append(plain_table(["direction", *(_head(task, m) for m in names)], rows))
     only = "" if len(groups) == len(task.groups) else f" ({', '.join(groups)} only)"
@@ -68,29 +74,62 @@ def _render_ci(record: ResultRecord, task: Task) -> str:
     intervals = ci["intervals"]
     groups = [g for g in record.metrics if g in intervals]
     metrics = [m.name for m in task.metrics if any(m.name in intervals[g] for g in groups)]
-    rows = [[task.group_title(g), *(_interval(intervals[g][m]) if m in intervals[g] else None
-                                    for m in metrics)] for g in groups]
-    summaries = "; ".join(f"{_head(task, s.name)} {_interval(intervals[s.name])}"
-                          for s in task.summaries if s.name in intervals)
-    title = (f"{100 * ci['level']:g}% intervals ({ci['method']}, {ci['replicates']} replicates, "
-             f"seed {ci['seed']})" + (f"; {summaries}" if summaries else ""))
-    return title + "\n" + plain_table(["direction", *(_head(task, m) for m in metrics)], rows,
-                                      align=["left"] + ["right"] * len(metrics))
+    rows = [
+        [
+            task.group_title(g),
+            *(_interval(intervals[g][m]) if m in intervals[g] else None for m in metrics),
+        ]
+        for g in groups
+    ]
+    summaries = "; ".join(
+        f"{_head(task, s.name)} {_interval(intervals[s.name])}"
+        for s in task.summaries
+        if s.name in intervals
+    )
+    title = (
+        f"{100 * ci['level']:g}% intervals ({ci['method']}, {ci['replicates']} replicates, "
+        f"seed {ci['seed']})" + (f"; {summaries}" if summaries else "")
+    )
+    return (
+        title
+        + "\n"
+        + plain_table(
+            ["direction", *(_head(task, m) for m in metrics)],
+            rows,
+            align=["left"] + ["right"] * len(metrics),
+        )
+    )
 
 
 def _render_by_class(record: ResultRecord, task: Task) -> str:
     # Mean ranks add little per class: the percentage metrics and the medians are shown.
     shown = [m.name for m in task.metrics if m.is_percentage or m.aggregation == MEDIAN]
     groups = list(record.metrics)
-    header = ["group", "n", *(f"{g} {_head(task, m)}" for g in groups for m in shown),
-              *(_head(task, s.name) for s in task.summaries)]
-    parts = [*record.by_class[CLASSES].items(), (ANOMALOUS, record.by_class[ANOMALOUS]),
-             (NORMAL, record.by_class[NORMAL])]
-    rows = [[label, g["n"], *(g["metrics"][d][m] for d in groups for m in shown),
-             *(g["summary"][s.name] for s in task.summaries)]
-            for label, g in parts if g is not None]
-    return "per class (queries whose video is in the group; gallery: the whole test set)\n" \
+    header = [
+        "group",
+        "n",
+        *(f"{g} {_head(task, m)}" for g in groups for m in shown),
+        *(_head(task, s.name) for s in task.summaries),
+    ]
+    parts = [
+        *record.by_class[CLASSES].items(),
+        (ANOMALOUS, record.by_class[ANOMALOUS]),
+        (NORMAL, record.by_class[NORMAL]),
+    ]
+    rows = [
+        [
+            label,
+            g["n"],
+            *(g["metrics"][d][m] for d in groups for m in shown),
+            *(g["summary"][s.name] for s in task.summaries),
+        ]
+        for label, g in parts
+        if g is not None
+    ]
+    return (
+        "per class (queries whose video is in the group; gallery: the whole test set)\n"
         + plain_table(header, rows)
+    )
 
 
 def render_comparison(result: Comparison, a: str, b: str) -> str:
@@ -99,16 +138,28 @@ def render_comparison(result: Comparison, a: str, b: str) -> str:
     rows = []
     for r in result.rows:
         arrow = "↑" if r.higher_is_better else "↓"
-        rows.append([f"{r.metric}{arrow}", r.a, r.b, r.diff,
-                     _interval((r.ci_low, r.ci_high)), f"{r.p_value:.4f}",
-                     "-" if r.p_adjusted is None else f"{r.p_adjusted:.4f}",
-                     r.better.upper() if r.better else "-"])
+        rows.append(
+            [
+                f"{r.metric}{arrow}",
+                r.a,
+                r.b,
+                r.diff,
+                _interval((r.ci_low, r.ci_high)),
+                f"{r.p_value:.4f}",
+                "-" if r.p_adjusted is None else f"{r.p_adjusted:.4f}",
+                r.better.upper() if r.better else "-",
+            ]
+        )
     rule = f", ties: {result.ties}" if result.ties else ""
-    head = (f"A: {a}\nB: {b}\n{result.method} test, {result.replicates} replicates, seed "
-            f"{result.seed}{rule}; diff = A - B with its {100 * result.level:g}% "
-            f"bootstrap interval; better: where p < {1 - result.level:g}; p (Holm): adjusted "
-            f"over the {len(result.rows)} rows, for reading several at once")
-    table = plain_table(["metric", "A", "B", "diff", "interval", "p", "p (Holm)", "better"], rows,
-                        align=["left", "right", "right", "right", "right", "right", "right",
-                               "left"])
+    head = (
+        f"A: {a}\nB: {b}\n{result.method} test, {result.replicates} replicates, seed "
+        f"{result.seed}{rule}; diff = A - B with its {100 * result.level:g}% "
+        f"bootstrap interval; better: where p < {1 - result.level:g}; p (Holm): adjusted "
+        f"over the {len(result.rows)} rows, for reading several at once"
+    )
+    table = plain_table(
+        ["metric", "A", "B", "diff", "interval", "p", "p (Holm)", "better"],
+        rows,
+        align=["left", "right", "right", "right", "right", "right", "right", "left"],
+    )
     return head + "\n" + table

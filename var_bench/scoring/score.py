@@ -15,15 +15,21 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from var_bench._version import __version__
 from var_bench.benchmarks import BENCHMARKS, SPLITS, BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError, VarBenchWarning
 from var_bench.fsutil import sha256_file
-from var_bench.scoring.record import DISCLOSURE_KEYS, RECORD_DISCLOSURE_KEYS, RECORD_SCHEMA, ResultRecord
+from var_bench.scoring.record import (
+    DISCLOSURE_KEYS,
+    RECORD_DISCLOSURE_KEYS,
+    RECORD_SCHEMA,
+    ResultRecord,
+)
 from var_bench.scoring.record_checks import as_digest
 from var_bench.scoring.stats.breakdown import by_class as breakdown_by_class
 from var_bench.scoring.stats.compare import METHODS as COMPARE_METHODS
@@ -98,8 +104,14 @@ def score(
     t = spec.task(task)
     ties = t.check_rule(ties)
     gold = data.gold(spec, t)
-    with t.read(submission, gold, benchmark=spec.name, split=split,
-                groups=(direction,) if direction else None, container=container) as sub:
+    with t.read(
+        submission,
+        gold,
+        benchmark=spec.name,
+        split=split,
+        groups=(direction,) if direction else None,
+        container=container,
+    ) as sub:
         per_query = t.score(sub, gold)
         notes = list(sub.warnings) + t.input_warnings(sub)
         digest = sha256_file(sub.path) if sub.path else None
@@ -113,8 +125,10 @@ def score(
     metrics = {g: t.summarise(q, ties) for g, q in per_query.items()}
     bounds = {}
     for rule in t.rules[1:]:
-        m = {g: t.summarise(q, rule) if rule != ties else dict(metrics[g])
-             for g, q in per_query.items()}
+        m = {
+            g: t.summarise(q, rule) if rule != ties else dict(metrics[g])
+            for g, q in per_query.items()
+        }
         bounds[rule] = {"metrics": m, "summary": t.summary(m)}
     return ResultRecord(
         benchmark=spec.name,
@@ -130,13 +144,20 @@ def score(
         per_query=per_query,
         query_ids_sha256=gold.queries.sha256,
         gallery_ids_sha256=gold.gallery.sha256,
-        versions={"var_bench": __version__, "benchmark": spec.version, "record_schema": RECORD_SCHEMA},
+        versions={
+            "var_bench": __version__,
+            "benchmark": spec.version,
+            "record_schema": RECORD_SCHEMA,
+        },
         date=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         submission=Path(sub.path).name if sub.path else None,
         submission_sha256=digest,
         ci=_bootstrap(t, per_query, ties, replicates, seed) if ci else None,
-        by_class=(breakdown_by_class(t, per_query, data.metadata(spec, gold), ties,
-                                     classes=spec.classes) if by_class else None),
+        by_class=(
+            breakdown_by_class(t, per_query, data.metadata(spec, gold), ties, classes=spec.classes)
+            if by_class
+            else None
+        ),
         name=name,
         disclosure=disclosed,
         warnings=notes,
@@ -145,8 +166,9 @@ def score(
     )
 
 
-def score_matrix(spec: BenchmarkSpec, S: Any, gold: Gold | None = None,
-                 task: Task | None = None) -> tuple[dict[str, dict[str, float]], float]:
+def score_matrix(
+    spec: BenchmarkSpec, S: Any, gold: Gold | None = None, task: Task | None = None
+) -> tuple[dict[str, dict[str, float]], float]:
     """Metrics of every group of ``task`` (default: the benchmark's first) on S, and its main
     score (SumR for retrieval), under the official rule.
 
@@ -165,10 +187,18 @@ def score_matrix(spec: BenchmarkSpec, S: Any, gold: Gold | None = None,
     return metrics, task.main_value(metrics, task.summary(metrics))
 
 
-def read_submission(submission: Any, benchmark: str | BenchmarkSpec | None = None, *,
-                    task: str | None = None, split: str = "test", direction: str | None = None,
-                    ids: Sequence[str] | None = None, gold: Gold | None = None,
-                    home: str | os.PathLike | None = None, mirror: str | None = None) -> Any:
+def read_submission(
+    submission: Any,
+    benchmark: str | BenchmarkSpec | None = None,
+    *,
+    task: str | None = None,
+    split: str = "test",
+    direction: str | None = None,
+    ids: Sequence[str] | None = None,
+    gold: Gold | None = None,
+    home: str | os.PathLike | None = None,
+    mirror: str | None = None,
+) -> Any:
     """Open and check a submission for a benchmark task, without scoring it: the task's
     :class:`~var_bench.tasks.base.Prediction` (a context manager; retrieval: the
     :class:`~var_bench.tasks.retrieval.submission.Submission` with its matrices in canonical
@@ -194,8 +224,14 @@ def read_submission(submission: Any, benchmark: str | BenchmarkSpec | None = Non
     t = spec.task(task)
     if gold is None:
         gold = _TableAccess(split, ids, None, home, mirror).gold(spec, t)
-    return t.read(submission, gold, benchmark=spec.name, split=split,
-                  groups=(direction,) if direction else None, container=container)
+    return t.read(
+        submission,
+        gold,
+        benchmark=spec.name,
+        split=split,
+        groups=(direction,) if direction else None,
+        container=container,
+    )
 
 
 def _infer(submission: Any, split: str) -> tuple[BenchmarkSpec, Any]:
@@ -261,8 +297,16 @@ def compare(
     rb = as_record(b, "B", spec, **kw)
     check_comparable(ra, rb, spec)
     t = record_task(ra)
-    return paired_compare(t, ra.per_query, rb.per_query, t.check_rule(ties), method=method,
-                          replicates=replicates, level=level, seed=seed)
+    return paired_compare(
+        t,
+        ra.per_query,
+        rb.per_query,
+        t.check_rule(ties),
+        method=method,
+        replicates=replicates,
+        level=level,
+        seed=seed,
+    )
 
 
 def record_task(record: ResultRecord) -> Task:
@@ -274,12 +318,15 @@ def record_task(record: ResultRecord) -> Task:
             return spec.task(record.task)
         except InputError:
             pass
-    raise InputError(f"result record: expected a task of a registered benchmark, got "
-                     f"{record.benchmark}/{record.task} (install the plug-in that declares it)")
+    raise InputError(
+        f"result record: expected a task of a registered benchmark, got "
+        f"{record.benchmark}/{record.task} (install the plug-in that declares it)"
+    )
 
 
-def as_record(entry: Any, label: str, benchmark: str | BenchmarkSpec | None = None, **score_kw: Any
-              ) -> ResultRecord:
+def as_record(
+    entry: Any, label: str, benchmark: str | BenchmarkSpec | None = None, **score_kw: Any
+) -> ResultRecord:
     """``entry`` as a result record: records pass through, JSON files are loaded, anything else
     is scored with :func:`score` (``score_kw``)."""
     if isinstance(entry, ResultRecord):
@@ -290,7 +337,9 @@ def as_record(entry: Any, label: str, benchmark: str | BenchmarkSpec | None = No
         try:
             return ResultRecord.from_dict(dict(entry))
         except (KeyError, TypeError, ValueError) as e:
-            raise InputError(f"{label}: expected a result record, got a malformed one ({e})") from None
+            raise InputError(
+                f"{label}: expected a result record, got a malformed one ({e})"
+            ) from None
     return score(entry, benchmark, **score_kw)
 
 
@@ -305,11 +354,15 @@ def check_comparable(a: ResultRecord, b: ResultRecord, spec: BenchmarkSpec | Non
     for key in ("benchmark", "task", "split", "query_ids_sha256", "gallery_ids_sha256"):
         if getattr(a, key) != getattr(b, key):
             shown = "ids_sha256" if key == "query_ids_sha256" else key
-            raise InputError(f"compare: expected A and B of the same {shown}, got "
-                             f"{getattr(a, key)!r} and {getattr(b, key)!r}")
+            raise InputError(
+                f"compare: expected A and B of the same {shown}, got "
+                f"{getattr(a, key)!r} and {getattr(b, key)!r}"
+            )
     if list(a.per_query) != list(b.per_query):
-        raise InputError(f"compare: expected A and B to cover the same directions, got "
-                         f"{', '.join(a.per_query)} and {', '.join(b.per_query)}")
+        raise InputError(
+            f"compare: expected A and B to cover the same directions, got "
+            f"{', '.join(a.per_query)} and {', '.join(b.per_query)}"
+        )
     t = record_task(a)
     for g in a.per_query:
         na, nb = t.query_count(a.per_query[g]), t.query_count(b.per_query[g])
@@ -318,6 +371,7 @@ def check_comparable(a: ResultRecord, b: ResultRecord, spec: BenchmarkSpec | Non
 
 
 # --------------------------------------------------------------------------------------------
+
 
 def _check_choice(what: str, value: Any, choices: Sequence[str]) -> None:
     if value not in choices:
@@ -341,8 +395,9 @@ def provenance_digest(provenance: Mapping[str, Any] | None) -> str | None:
     return as_digest(identity.get("features_digest")) if isinstance(identity, Mapping) else None
 
 
-def _with_provenance(disclosed: dict[str, str | None], provenance: Mapping[str, Any]
-                     ) -> dict[str, str | None]:
+def _with_provenance(
+    disclosed: dict[str, str | None], provenance: Mapping[str, Any]
+) -> dict[str, str | None]:
     """The caller's disclosure, completed from the submission's provenance: a key the caller left
     unstated (None) takes the file's value; keys beyond ``RECORD_DISCLOSURE_KEYS`` stay in the
     provenance only."""
@@ -353,8 +408,9 @@ def _with_provenance(disclosed: dict[str, str | None], provenance: Mapping[str, 
     return out
 
 
-def _bootstrap(task: Task, per_query: dict[str, Any], ties: str | None, replicates: int,
-               seed: int) -> dict:
+def _bootstrap(
+    task: Task, per_query: dict[str, Any], ties: str | None, replicates: int, seed: int
+) -> dict:
     from var_bench.scoring.stats.bootstrap import bootstrap_ci
 
     for name, value, low in (("replicates", replicates, 1), ("seed", seed, 0)):
@@ -378,8 +434,14 @@ class _TableAccess:
     the shipped checksums and the built dataset, each fetched at most once and only when needed
     (a plain matrix needs neither the ids nor the table)."""
 
-    def __init__(self, split: str, ids: Sequence[str] | None, metadata: Any,
-                 home: str | os.PathLike | None, mirror: str | None) -> None:
+    def __init__(
+        self,
+        split: str,
+        ids: Sequence[str] | None,
+        metadata: Any,
+        home: str | os.PathLike | None,
+        mirror: str | None,
+    ) -> None:
         self.split, self.home, self.mirror = split, home, mirror
         self._ids = [str(i) for i in ids] if ids is not None else None
         self._metadata = metadata
@@ -389,8 +451,9 @@ class _TableAccess:
             except (KeyError, TypeError, IndexError):
                 raise InputError("metadata: expected a 'video_id' column, got none") from None
             if self._ids is not None and table_ids != self._ids:
-                raise InputError("metadata: expected its video_id column to equal ids, got a "
-                                 "different list")
+                raise InputError(
+                    "metadata: expected its video_id column to equal ids, got a different list"
+                )
             self._ids = table_ids
 
     def gold(self, spec: BenchmarkSpec, task: Task) -> Gold:
@@ -407,6 +470,8 @@ class _TableAccess:
             self._metadata = load_table(spec.name, self.split, home=self.home, mirror=self.mirror)
             table_ids = [str(v) for v in self._metadata["video_id"]]
             if self._ids is not None and table_ids != self._ids:
-                raise InputError(f"ids: expected the canonical {spec.name} {self.split} ids of the "
-                                 f"built dataset, got a different list (pass metadata= as well)")
+                raise InputError(
+                    f"ids: expected the canonical {spec.name} {self.split} ids of the "
+                    f"built dataset, got a different list (pass metadata= as well)"
+                )
         return self._metadata

@@ -8,5 +8,13 @@ from var_bench.search.index import Index, SearchHit  # noqa: F401
 from var_bench.search.storage import IndexInfo  # noqa: F401
 from var_bench.search.vectors import VectorIndex, recall_at_k  # noqa: F401
 
-__all__ = ["FolderGallery", "Gallery", "Index", "IndexInfo", "SearchHit", "VectorIndex",
-           "recall_at_k", "store_gallery"]
+__all__ = [
+    "FolderGallery",
+    "Gallery",
+    "Index",
+    "IndexInfo",
+    "SearchHit",
+    "VectorIndex",
+    "recall_at_k",
+    "store_gallery",
+]

@@ -21,18 +21,24 @@ class RecallCheck:
     source: str
 
     def line(self) -> str:
-        return (f"approximate search: recall@{self.k} {self.recall:.3f} against exact search "
-                f"over {self.queries} queries ({self.source})")
+        return (
+            f"approximate search: recall@{self.k} {self.recall:.3f} against exact search "
+            f"over {self.queries} queries ({self.source})"
+        )
 
 
-def approximate_recall(index: Index, k: int = 10, max_queries: int = 1000, seed: int = 0) -> RecallCheck:
+def approximate_recall(
+    index: Index, k: int = 10, max_queries: int = 1000, seed: int = 0
+) -> RecallCheck:
     """Recall@k of the HNSW index vs exact inner products, with the indexed captions as queries
     when there are any (else the gallery vectors themselves, a proxy)."""
     index._load_outputs()
     vec = index.model.search_vectors(index._gallery, "gallery")
     if vec is None:
-        raise InputError(f"--check: expected a model whose similarity is an inner product of "
-                         f"vectors, got {index.info.model} (approximate search does not apply)")
+        raise InputError(
+            f"--check: expected a model whose similarity is an inner product of "
+            f"vectors, got {index.info.model} (approximate search does not apply)"
+        )
     vi = VectorIndex(vec.float().cpu().numpy()).approximate()
     captions = [c for c in index.info.captions if c]
     if captions and index.info.query_modality == "text":

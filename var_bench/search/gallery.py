@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
@@ -28,12 +29,13 @@ class Gallery:
     def __len__(self) -> int:
         return len(self.items)
 
-    def subset(self, positions: Iterable[int]) -> "Gallery":
+    def subset(self, positions: Iterable[int]) -> Gallery:
         return Gallery([self.items[i] for i in positions], self.identity)
 
 
-def store_gallery(benchmark: str | BenchmarkSpec, split: str = "test", *, home=None,
-                  crop: str = "mean") -> Gallery:
+def store_gallery(
+    benchmark: str | BenchmarkSpec, split: str = "test", *, home=None, crop: str = "mean"
+) -> Gallery:
     """A split of the benchmark's feature store, with the store's identity."""
     from var_bench.training.loaders import open_split
 
@@ -43,11 +45,14 @@ def store_gallery(benchmark: str | BenchmarkSpec, split: str = "test", *, home=N
     from var_bench.features.manifest import FeatureManifest
 
     m = FeatureManifest.read(features_dir(spec, home))
-    identity = {"source": f"{spec.name} feature store ({split})",
-                "synthetic": bool(getattr(m, "synthetic", None)),
-                "streams": list(getattr(m, "streams", [])), "dims": dict(getattr(m, "dims", {})),
-                "digest": getattr(m, "features_digest", None) or _manifest_digest(m),
-                "snippet_frames": int(getattr(m, "snippet_frames", None) or spec.snippet_frames)}
+    identity = {
+        "source": f"{spec.name} feature store ({split})",
+        "synthetic": bool(getattr(m, "synthetic", None)),
+        "streams": list(getattr(m, "streams", [])),
+        "dims": dict(getattr(m, "dims", {})),
+        "digest": getattr(m, "features_digest", None) or _manifest_digest(m),
+        "snippet_frames": int(getattr(m, "snippet_frames", None) or spec.snippet_frames),
+    }
     return Gallery(dataset, identity)
 
 
@@ -84,21 +89,31 @@ class FolderGallery:
             stems = set(idx.files) if stems is None else stems & set(idx.files)
         self.stems = sorted(stems or ())
         if not self.stems:
-            raise InputError(f"--features: expected feature files of at least one video under "
-                             f"{folder}, found none usable")
+            raise InputError(
+                f"--features: expected feature files of at least one video under "
+                f"{folder}, found none usable"
+            )
         identities = tree_identities(roots)
-        frames = next((int(i["snippet_frames"]) for i in identities.values()
-                       if i.get("snippet_frames")), spec.snippet_frames)
+        frames = next(
+            (int(i["snippet_frames"]) for i in identities.values() if i.get("snippet_frames")),
+            spec.snippet_frames,
+        )
         first = self.stems[0]
         self.identity = {
             "source": f"feature folder {folder.resolve()}",
-            "synthetic": (any((root / SYNTH_MARKER).is_file() for root in roots)
-                          or random_marker(identities) is not None),
+            "synthetic": (
+                any((root / SYNTH_MARKER).is_file() for root in roots)
+                or random_marker(identities) is not None
+            ),
             "streams": list(self.streams),
-            "dims": {s: int(video_headers(ix, first)[0].shape[-1]) for s, ix in self.streams.items()},
-            "digest": hashlib.sha256("\n".join(
-                f"{s}:{ix.inputs_sha256}" for s, ix in self.streams.items()).encode()).hexdigest(),
-            "snippet_frames": frames}
+            "dims": {
+                s: int(video_headers(ix, first)[0].shape[-1]) for s, ix in self.streams.items()
+            },
+            "digest": hashlib.sha256(
+                "\n".join(f"{s}:{ix.inputs_sha256}" for s, ix in self.streams.items()).encode()
+            ).hexdigest(),
+            "snippet_frames": frames,
+        }
 
     def __len__(self) -> int:
         return len(self.stems)

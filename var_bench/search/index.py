@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -85,9 +86,19 @@ class Index:
     # ---------------------------------------------------------------- building
 
     @classmethod
-    def build(cls, checkpoint: str | Path, benchmark: str | BenchmarkSpec, out: str | Path, *,
-              split: str = "test", features: str | Path | None = None, flow: str | Path | None = None,
-              home=None, device=None, progress: bool | None = None) -> "Index":
+    def build(
+        cls,
+        checkpoint: str | Path,
+        benchmark: str | BenchmarkSpec,
+        out: str | Path,
+        *,
+        split: str = "test",
+        features: str | Path | None = None,
+        flow: str | Path | None = None,
+        home=None,
+        device=None,
+        progress: bool | None = None,
+    ) -> Index:
         """Index ``split`` of the benchmark's feature store (or the raw folder ``features``) with
         the checkpoint's model into ``out``; resumes an unfinished build of the same gallery."""
         spec = get_benchmark(benchmark)
@@ -96,8 +107,9 @@ class Index:
             folder = FolderGallery(spec, Path(features), Path(flow) if flow else None)
             gallery = Gallery(folder, folder.identity)
         else:
-            gallery = store_gallery(spec, split, home=home,
-                                    crop=index.saved["config"]["data"]["eval_crop"])
+            gallery = store_gallery(
+                spec, split, home=home, crop=index.saved["config"]["data"]["eval_crop"]
+            )
         index.add(gallery, progress=progress)
         if features is None and index.info.scores is None:
             index.info.scores = index._benchmark_scores(spec, split)
@@ -105,8 +117,9 @@ class Index:
         return index
 
     @classmethod
-    def create(cls, checkpoint: str | Path, benchmark: str | BenchmarkSpec, out: str | Path, *,
-               device=None) -> "Index":
+    def create(
+        cls, checkpoint: str | Path, benchmark: str | BenchmarkSpec, out: str | Path, *, device=None
+    ) -> Index:
         """An index of ``checkpoint``'s model in ``out``: the existing one there (same weights
         required), else a new empty one; fill it with :meth:`add`."""
         spec, out = get_benchmark(benchmark), Path(out)
@@ -118,16 +131,27 @@ class Index:
         if (out / INDEX_FILE).exists():
             index = cls.load(out, device=dev)
             if index.info.weights_sha256 != sha:
-                raise InputError(f"{out}: expected an index of the model in {checkpoint} (weights "
-                                 f"sha256 {sha[:12]}), got one built with {index.info.model} "
-                                 f"{index.info.weights_sha256[:12]}")
+                raise InputError(
+                    f"{out}: expected an index of the model in {checkpoint} (weights "
+                    f"sha256 {sha[:12]}), got one built with {index.info.model} "
+                    f"{index.info.weights_sha256[:12]}"
+                )
             return index
         ctx = saved["context"]
-        info = IndexInfo(format=INDEX_FORMAT, benchmark=spec.name, model=saved["model"],
-                         checkpoint=str(Path(checkpoint).resolve()), weights_sha256=sha,
-                         query_modality=ctx["query_modality"], streams=list(ctx["streams"]),
-                         dims={k: int(v) for k, v in ctx["dims"].items()}, features={},
-                         scores=None, snippet_frames=spec.snippet_frames, fps=spec.fps)
+        info = IndexInfo(
+            format=INDEX_FORMAT,
+            benchmark=spec.name,
+            model=saved["model"],
+            checkpoint=str(Path(checkpoint).resolve()),
+            weights_sha256=sha,
+            query_modality=ctx["query_modality"],
+            streams=list(ctx["streams"]),
+            dims={k: int(v) for k, v in ctx["dims"].items()},
+            features={},
+            scores=None,
+            snippet_frames=spec.snippet_frames,
+            fps=spec.fps,
+        )
         out.mkdir(parents=True, exist_ok=True)
         info.write(out)
         return cls(out, info, model, saved, dev)
@@ -140,16 +164,22 @@ class Index:
         want = {s: d for s, d in self.info.dims.items() if s in dims}
         missing = [s for s in self.info.streams if s not in item]
         if missing or dims != want:
-            raise InputError(f"index: expected features {self.info.dims} (the model's feature "
-                             f"identity), got {dims} (missing {', '.join(missing) or 'none'})")
+            raise InputError(
+                f"index: expected features {self.info.dims} (the model's feature "
+                f"identity), got {dims} (missing {', '.join(missing) or 'none'})"
+            )
         old = self.info.features
         if old and old.get("synthetic") != identity.get("synthetic"):
-            raise InputError(f"index: expected features like the indexed ones ({old.get('source')}, "
-                             f"synthetic={old.get('synthetic')}), got {identity.get('source')} "
-                             f"(synthetic={identity.get('synthetic')})")
+            raise InputError(
+                f"index: expected features like the indexed ones ({old.get('source')}, "
+                f"synthetic={old.get('synthetic')}), got {identity.get('source')} "
+                f"(synthetic={identity.get('synthetic')})"
+            )
         if not old:
             self.info.features = dict(identity)
-            self.info.snippet_frames = int(identity.get("snippet_frames") or self.info.snippet_frames)
+            self.info.snippet_frames = int(
+                identity.get("snippet_frames") or self.info.snippet_frames
+            )
 
     def add(self, gallery: Gallery, *, progress: bool | None = None) -> int:
         """Encode the videos of ``gallery`` not indexed yet (chunk by chunk) and append them.
@@ -159,27 +189,38 @@ class Index:
 
         self._check_features(gallery.identity, gallery.items)
         done = set(self.info.videos)
-        todo = [i for i in range(len(gallery)) if str(gallery.items[i]["video_id"]) not in done] \
-            if done else list(range(len(gallery)))
+        todo = (
+            [i for i in range(len(gallery)) if str(gallery.items[i]["video_id"]) not in done]
+            if done
+            else list(range(len(gallery)))
+        )
         bar = tqdm(total=len(todo), desc="index", unit="video", disable=progress is False)
         t0 = time.perf_counter()
         for a in range(0, len(todo), CHUNK_VIDEOS):
-            items = [gallery.items[i] for i in todo[a:a + CHUNK_VIDEOS]]
+            items = [gallery.items[i] for i in todo[a : a + CHUNK_VIDEOS]]
             self._write_chunk(items)
             bar.update(len(items))
-            log.info("indexed %d/%d videos (%.1f videos/s)", a + len(items), len(todo),
-                     (a + len(items)) / max(time.perf_counter() - t0, 1e-9))
+            log.info(
+                "indexed %d/%d videos (%.1f videos/s)",
+                a + len(items),
+                len(todo),
+                (a + len(items)) / max(time.perf_counter() - t0, 1e-9),
+            )
         bar.close()
         self._gallery = self._windows = self._vectors = None
         return len(todo)
 
     def _loader(self, items: list[dict]):
-        from var_bench.training.loaders import build_eval_loader
         from var_bench.training.config import from_dict
+        from var_bench.training.loaders import build_eval_loader
         from var_bench.training.rebuild import context_from_json
 
-        return build_eval_loader(self.model, items, context_from_json(self.saved["context"], self.device),
-                                 from_dict(self.saved["config"]))
+        return build_eval_loader(
+            self.model,
+            items,
+            context_from_json(self.saved["context"], self.device),
+            from_dict(self.saved["config"]),
+        )
 
     def _write_chunk(self, items: list[dict]) -> None:
         from var_bench.training.encode import encode_split
@@ -201,7 +242,9 @@ class Index:
         name = f"chunk-{len(self.info.chunks):05d}.safetensors"
         save_chunk(self.folder / name, gallery, wout)
         self.info.videos += [str(v) for v in ids]
-        self.info.lengths += [int(min(np.shape(it[s])[0] for s in self.info.streams)) for it in items]
+        self.info.lengths += [
+            int(min(np.shape(it[s])[0] for s in self.info.streams)) for it in items
+        ]
         self.info.captions += [it.get("text") for it in items]
         self.info.windows += spans
         self.info.chunks.append(name)
@@ -215,13 +258,21 @@ class Index:
 
         S = self.similarities(self.info.captions)
         metrics, main = score_matrix(spec, S)
-        return {"split": split, "main_score": spec.task().main_score, "score": round(float(main), 2),
-                "metrics": {d: {k: round(float(v), 2) for k, v in m.items()} for d, m in metrics.items()}}
+        return {
+            "split": split,
+            "main_score": spec.task().main_score,
+            "score": round(float(main), 2),
+            "metrics": {
+                d: {k: round(float(v), 2) for k, v in m.items()} for d, m in metrics.items()
+            },
+        }
 
     # ---------------------------------------------------------------- opening
 
     @classmethod
-    def load(cls, folder: str | Path, *, device=None, checkpoint: str | Path | None = None) -> "Index":
+    def load(
+        cls, folder: str | Path, *, device=None, checkpoint: str | Path | None = None
+    ) -> Index:
         """Open an index; ``checkpoint``: another copy of the model (must be the same weights)."""
         from var_bench.training.checkpoint import MODEL_FILE
         from var_bench.training.rebuild import load_trained_model
@@ -229,12 +280,16 @@ class Index:
         folder = Path(folder)
         info = IndexInfo.read(folder)
         ckpt = Path(checkpoint or info.checkpoint)
-        model, saved, _, dev = load_trained_model(ckpt, get_benchmark(info.benchmark), device=device)
+        model, saved, _, dev = load_trained_model(
+            ckpt, get_benchmark(info.benchmark), device=device
+        )
         sha = sha256_file(ckpt / MODEL_FILE)
         if sha != info.weights_sha256:
-            raise InputError(f"{folder}: expected the model the index was built with ({info.model}, "
-                             f"weights sha256 {info.weights_sha256[:12]}), got {ckpt} with weights "
-                             f"{sha[:12]}: re-index with this model")
+            raise InputError(
+                f"{folder}: expected the model the index was built with ({info.model}, "
+                f"weights sha256 {info.weights_sha256[:12]}), got {ckpt} with weights "
+                f"{sha[:12]}: re-index with this model"
+            )
         return cls(folder, info, model, saved, dev)
 
     def save(self, folder: str | Path | None = None) -> Path:
@@ -275,15 +330,19 @@ class Index:
         self.model.eval()
         with torch.no_grad():
             for a in range(0, len(queries), bs):
-                block = list(queries[a:a + bs])
+                block = list(queries[a : a + bs])
                 if self.info.query_modality == "text":
                     if not all(isinstance(q, str) and q.strip() for q in block):
                         raise InputError("query: expected non-empty text, got an empty query")
                     batch = {"text": block, "index": torch.arange(a, a + len(block))}
                 else:
-                    items = [{"audio": _audio_array(q), "video_id": f"query{a + i}", "index": a + i}
-                             for i, q in enumerate(block)]
-                    opts = {k: v for k, v in self.model.eval_loader_options().items() if k != "streams"}
+                    items = [
+                        {"audio": _audio_array(q), "video_id": f"query{a + i}", "index": a + i}
+                        for i, q in enumerate(block)
+                    ]
+                    opts = {
+                        k: v for k, v in self.model.eval_loader_options().items() if k != "streams"
+                    }
                     batch = make_collate(streams=("audio",), seed=0, **opts)(items)
                 parts.append(self.model.encode_query(move_batch(batch, self.device)))
         return concat_outputs(parts)
@@ -293,15 +352,17 @@ class Index:
         from var_bench.training.encode import similarity_matrix
 
         self._load_outputs()
-        return similarity_matrix(self.model, self._encode_queries(queries), self._gallery,
-                                 device=self.device)
+        return similarity_matrix(
+            self.model, self._encode_queries(queries), self._gallery, device=self.device
+        )
 
     def search(self, query: Any, top: int = 10, *, exact: bool = True) -> list[SearchHit]:
         """The ``top`` videos for one query (text, or an audio feature array ``[T, 128]``)."""
         return self.search_many([query], top=top, exact=exact)[0]
 
-    def search_many(self, queries: Sequence[Any], top: int = 10, *, exact: bool = True
-                    ) -> list[list[SearchHit]]:
+    def search_many(
+        self, queries: Sequence[Any], top: int = 10, *, exact: bool = True
+    ) -> list[list[SearchHit]]:
         """:meth:`search` for several queries, encoded in the evaluator's batches."""
         if top < 1:
             raise InputError(f"--top: expected a positive number of results, got {top}")
@@ -326,13 +387,15 @@ class Index:
             vec = getattr(self.model, "search_vectors", None)
             out = vec(self._gallery, "gallery") if vec is not None else None
             if out is None:
-                raise InputError(f"approximate search: expected a model whose similarity is an "
-                                 f"inner product of vectors, got {self.info.model} (use exact search)")
+                raise InputError(
+                    f"approximate search: expected a model whose similarity is an "
+                    f"inner product of vectors, got {self.info.model} (use exact search)"
+                )
             self._vectors = VectorIndex(out.float().cpu().numpy()).approximate()
         return self._vectors
 
     def _hits(self, q: dict, i: int, ranked: np.ndarray, scores: np.ndarray) -> list[SearchHit]:
-        qi = {k: v[i:i + 1] for k, v in q.items()}
+        qi = {k: v[i : i + 1] for k, v in q.items()}
         spans = np.asarray(self.info.windows, dtype=np.int64).reshape(-1, 3)
         hits = []
         for rank, (j, s) in enumerate(zip(ranked.tolist(), scores.tolist()), start=1):
@@ -341,20 +404,31 @@ class Index:
             best = rows[int(torch.argmax(w.float().reshape(-1)).item())]
             span = (int(spans[best, 1]), int(spans[best, 2]))
             seconds = to_seconds(span, snippet_frames=self.info.snippet_frames, fps=self.info.fps)
-            hits.append(SearchHit(rank, self.info.videos[j], float(s),
-                                  [round(seconds[0], 3), round(seconds[1], 3)], list(span),
-                                  caption=self.info.captions[j]))
+            hits.append(
+                SearchHit(
+                    rank,
+                    self.info.videos[j],
+                    float(s),
+                    [round(seconds[0], 3), round(seconds[1], 3)],
+                    list(span),
+                    caption=self.info.captions[j],
+                )
+            )
         return hits
 
     def summary(self) -> str:
         """One line: the model and its benchmark scores."""
         sc = self.info.scores
         main = sc.get("main_score", "SumR") if sc else None
-        scores = (f"{self.info.benchmark} {sc['split']} {main} {sc.get('score', sc.get('SumR')):.1f}"
-                  if sc else
-                  "no benchmark scores recorded")
-        return (f"{self.info.model} ({scores}); {len(self.info.videos)} videos indexed from "
-                f"{self.info.features.get('source')}")
+        scores = (
+            f"{self.info.benchmark} {sc['split']} {main} {sc.get('score', sc.get('SumR')):.1f}"
+            if sc
+            else "no benchmark scores recorded"
+        )
+        return (
+            f"{self.info.model} ({scores}); {len(self.info.videos)} videos indexed from "
+            f"{self.info.features.get('source')}"
+        )
 
 
 def _top(row: np.ndarray, k: int) -> np.ndarray:

@@ -4,7 +4,7 @@ network), each video's best segment drawn on its timeline."""
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from collections.abc import Sequence
 
 from var_bench.search.index import Index, SearchHit
 from var_bench.tables import plain_table
@@ -12,8 +12,16 @@ from var_bench.tables import plain_table
 
 def render_text(index: Index, query: str, hits: Sequence[SearchHit]) -> str:
     """The ranked videos as a table, then the one-line reminder of the model's scores."""
-    rows = [[h.rank, h.video_id, round(h.score, 4), f"{h.segment_s[0]:.1f}-{h.segment_s[1]:.1f} s",
-             (h.caption or "")[:60]] for h in hits]
+    rows = [
+        [
+            h.rank,
+            h.video_id,
+            round(h.score, 4),
+            f"{h.segment_s[0]:.1f}-{h.segment_s[1]:.1f} s",
+            (h.caption or "")[:60],
+        ]
+        for h in hits
+    ]
     table = plain_table(["rank", "video", "score", "segment", "caption"], rows, digits=4)
     return f"{table}\nmodel: {index.summary()}; segments from {hits[0].evidence if hits else 'n/a'}"
 
@@ -35,7 +43,8 @@ def render_html(index: Index, query: str, hits: Sequence[SearchHit]) -> str:
             f'<span class="seg">{h.segment_s[0]:.1f}&ndash;{h.segment_s[1]:.1f} s of {duration:.1f} s</span></div>'
             f'<div class="timeline" role="img" aria-label="segment {h.segment_s[0]:.1f} to '
             f'{h.segment_s[1]:.1f} seconds"><div class="segment" style="left:{left:.2f}%;'
-            f'width:{width:.2f}%"></div></div>{caption}</li>')
+            f'width:{width:.2f}%"></div></div>{caption}</li>'
+        )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>var-bench search: {esc(query)}</title>

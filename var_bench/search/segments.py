@@ -13,7 +13,7 @@ rate of ``fps``, window ``[a, b)`` covers seconds ``[a * F / fps, b * F / fps)``
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 #: A window covers about this fraction of the video by default (ceil(T / 6) snippets).
 DEFAULT_WINDOWS_PER_VIDEO = 6

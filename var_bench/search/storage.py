@@ -46,18 +46,22 @@ class IndexInfo:
     chunks: list[str] = field(default_factory=list)
 
     @classmethod
-    def read(cls, folder: Path) -> "IndexInfo":
+    def read(cls, folder: Path) -> IndexInfo:
         path = Path(folder) / INDEX_FILE
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise InputError(f"{folder}: expected an index folder with {INDEX_FILE}, got none "
-                             f"(make one with 'var-bench index')") from None
+            raise InputError(
+                f"{folder}: expected an index folder with {INDEX_FILE}, got none "
+                f"(make one with 'var-bench index')"
+            ) from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise InputError(f"{path}: expected the JSON of a var-bench index, got {e}") from None
         if not isinstance(raw, dict) or raw.get("format") != INDEX_FORMAT:
-            raise InputError(f"{path}: expected index format {INDEX_FORMAT}, got "
-                             f"{raw.get('format') if isinstance(raw, dict) else type(raw).__name__}")
+            raise InputError(
+                f"{path}: expected index format {INDEX_FORMAT}, got "
+                f"{raw.get('format') if isinstance(raw, dict) else type(raw).__name__}"
+            )
         try:
             return cls(**raw)
         except TypeError as e:
@@ -68,9 +72,13 @@ class IndexInfo:
 
     def identity(self) -> dict[str, Any]:
         """What two indexes (or an index and a model) must share to be searched together."""
-        return {"model": self.model, "weights_sha256": self.weights_sha256,
-                "streams": list(self.streams), "dims": dict(self.dims),
-                "features": {k: self.features.get(k) for k in ("synthetic", "streams", "dims")}}
+        return {
+            "model": self.model,
+            "weights_sha256": self.weights_sha256,
+            "streams": list(self.streams),
+            "dims": dict(self.dims),
+            "features": {k: self.features.get(k) for k in ("synthetic", "streams", "dims")},
+        }
 
 
 def save_chunk(path: Path, gallery: dict, windows_out: dict) -> None:
@@ -78,10 +86,18 @@ def save_chunk(path: Path, gallery: dict, windows_out: dict) -> None:
     batch of videos, as one safetensors file, atomically."""
     from safetensors.torch import save
 
-    tensors = {f"g.{k}": v.detach().cpu().contiguous() for k, v in gallery.items()
-               if isinstance(v, torch.Tensor)}
-    tensors.update({f"w.{k}": v.detach().cpu().contiguous() for k, v in windows_out.items()
-                    if isinstance(v, torch.Tensor)})
+    tensors = {
+        f"g.{k}": v.detach().cpu().contiguous()
+        for k, v in gallery.items()
+        if isinstance(v, torch.Tensor)
+    }
+    tensors.update(
+        {
+            f"w.{k}": v.detach().cpu().contiguous()
+            for k, v in windows_out.items()
+            if isinstance(v, torch.Tensor)
+        }
+    )
     with atomic_writer(path, "wb") as f:
         f.write(save(tensors))
 

@@ -39,10 +39,12 @@ def exact_search(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.nda
     """(indices, scores) of the ``k`` best rows of ``vectors`` [N, d] for ``query`` [d]."""
     q = np.asarray(query, dtype=np.float32)
     if vectors.ndim != 2 or q.shape != (vectors.shape[1],):
-        raise InputError(f"query: expected a vector of size {vectors.shape[1]}, got shape {q.shape}")
+        raise InputError(
+            f"query: expected a vector of size {vectors.shape[1]}, got shape {q.shape}"
+        )
     scores = np.empty(vectors.shape[0], dtype=np.float32)
     for a in range(0, vectors.shape[0], EXACT_BLOCK):
-        np.dot(vectors[a:a + EXACT_BLOCK], q, out=scores[a:a + EXACT_BLOCK])
+        np.dot(vectors[a : a + EXACT_BLOCK], q, out=scores[a : a + EXACT_BLOCK])
     idx = top_k(scores, k)
     return idx, scores[idx]
 
@@ -69,22 +71,37 @@ class VectorIndex:
     def __post_init__(self) -> None:
         self.vectors = np.ascontiguousarray(self.vectors, dtype=np.float32)
         if self.vectors.ndim != 2:
-            raise InputError(f"vectors: expected a 2-D array [N, d], got shape {self.vectors.shape}")
+            raise InputError(
+                f"vectors: expected a 2-D array [N, d], got shape {self.vectors.shape}"
+            )
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])
 
-    def approximate(self, *, connectivity: int = 16, expansion_add: int = 128,
-                    expansion_search: int = 64, threads: int = 0) -> "VectorIndex":
+    def approximate(
+        self,
+        *,
+        connectivity: int = 16,
+        expansion_add: int = 128,
+        expansion_search: int = 64,
+        threads: int = 0,
+    ) -> VectorIndex:
         """Build the HNSW graph (needs the ``search`` extra); returns ``self``."""
         if not have_usearch():
-            raise InputError("approximate search: expected the usearch package "
-                             "(pip install 'var-bench[search]'), got none installed")
+            raise InputError(
+                "approximate search: expected the usearch package "
+                "(pip install 'var-bench[search]'), got none installed"
+            )
         from usearch.index import Index as HNSW
 
-        graph = HNSW(ndim=self.vectors.shape[1], metric="ip", dtype="f32",
-                     connectivity=connectivity, expansion_add=expansion_add,
-                     expansion_search=expansion_search)
+        graph = HNSW(
+            ndim=self.vectors.shape[1],
+            metric="ip",
+            dtype="f32",
+            connectivity=connectivity,
+            expansion_add=expansion_add,
+            expansion_search=expansion_search,
+        )
         graph.add(np.arange(len(self), dtype=np.uint64), self.vectors, threads=threads)
         self._hnsw = graph
         return self
@@ -93,8 +110,9 @@ class VectorIndex:
     def has_approximate(self) -> bool:
         return self._hnsw is not None
 
-    def search(self, query: np.ndarray, k: int = 10, *, exact: bool = True
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, query: np.ndarray, k: int = 10, *, exact: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(indices, scores) of the ``k`` best vectors, best first."""
         if exact or self._hnsw is None:
             return exact_search(self.vectors, query, k)

@@ -9,4 +9,3 @@ from var_bench.synth.core import SynthSummary, synthesize
 from var_bench.synth.signal import Amplitudes
 
 __all__ = ["Amplitudes", "SYNTH_MARKER", "SynthSummary", "synthesize"]
-

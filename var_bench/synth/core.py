@@ -26,8 +26,15 @@ from var_bench.errors import InputError
 from var_bench.features.layouts import SYNTH_MARKER
 from var_bench.fsutil import atomic_write_text, atomic_writer
 from var_bench.synth import layout as L
-from var_bench.synth.plan import VideoPlan, plan_video
-from var_bench.synth.signal import Amplitudes, anomaly_direction, projection, rng_for, stream_features, unit_latent
+from var_bench.synth.plan import plan_video
+from var_bench.synth.signal import (
+    Amplitudes,
+    anomaly_direction,
+    projection,
+    rng_for,
+    stream_features,
+    unit_latent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +77,10 @@ def _prepare(out: Path, folders: tuple[str, ...]) -> None:
         raise InputError(f"synth: expected a folder to write into, got the file {out}")
     if out.is_dir() and any(out.iterdir()):
         if not (out / SYNTH_MARKER).is_file():
-            raise InputError(f"synth: expected an empty folder or an earlier synthetic tree, got "
-                             f"{out} (non-empty, no {SYNTH_MARKER})")
+            raise InputError(
+                f"synth: expected an empty folder or an earlier synthetic tree, got "
+                f"{out} (non-empty, no {SYNTH_MARKER})"
+            )
         for name in (*folders, SYNTH_MARKER):
             target = out / name
             if target.is_dir():
@@ -110,11 +119,22 @@ def _frames(value) -> int | None:
     return int(value)
 
 
-def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None = None,
-               seed: int = 0, crops: int | None = None, snippets: int = 32,
-               snippet_frames: int = 16, flow: bool | None = None, layout: str | None = None,
-               ragged: bool | None = None, home: str | os.PathLike | None = None,
-               progress: bool | None = None, **amplitudes: float) -> SynthSummary:
+def synthesize(
+    out_dir: str | os.PathLike,
+    benchmark: str,
+    *,
+    videos: int | None = None,
+    seed: int = 0,
+    crops: int | None = None,
+    snippets: int = 32,
+    snippet_frames: int = 16,
+    flow: bool | None = None,
+    layout: str | None = None,
+    ragged: bool | None = None,
+    home: str | os.PathLike | None = None,
+    progress: bool | None = None,
+    **amplitudes: float,
+) -> SynthSummary:
     """Write a synthetic raw feature tree of a benchmark, with a signal models can learn, in one
     of its video collection's declared layouts (what ``var-bench build`` reads).
 
@@ -151,15 +171,22 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
     layouts = {lay.name: lay for lay in L.video_layouts(spec)}
     video_layout = layout or next(iter(layouts))
     if video_layout not in layouts:
-        raise InputError(f"layout: expected one of {', '.join(layouts)} for {name}, "
-                         f"got {video_layout!r}")
-    for knob, value in (("videos", videos), ("crops", crops), ("snippets", snippets),
-                        ("snippet_frames", snippet_frames)):
+        raise InputError(
+            f"layout: expected one of {', '.join(layouts)} for {name}, got {video_layout!r}"
+        )
+    for knob, value in (
+        ("videos", videos),
+        ("crops", crops),
+        ("snippets", snippets),
+        ("snippet_frames", snippet_frames),
+    ):
         _positive(knob, value)
     unknown = sorted(set(amplitudes) - set(Amplitudes.__dataclass_fields__))
     if unknown:
-        raise InputError(f"amplitudes: expected any of {', '.join(Amplitudes.__dataclass_fields__)}"
-                         f", got {', '.join(unknown)}")
+        raise InputError(
+            f"amplitudes: expected any of {', '.join(Amplitudes.__dataclass_fields__)}"
+            f", got {', '.join(unknown)}"
+        )
     for k, v in amplitudes.items():
         # A NaN or infinite amplitude would write an all-NaN tree that the build refuses later.
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
@@ -168,34 +195,73 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
     audio = spec.audio_layout is not None
     flow = ("flow" in spec.public_streams) if flow is None else bool(flow)
     if flow and not layouts[video_layout].flow:
-        raise InputError(f"flow: the {video_layout} layout has no Flow tree; expected no flow, got "
-                         "flow on")
+        raise InputError(
+            f"flow: the {video_layout} layout has no Flow tree; expected no flow, got flow on"
+        )
     ragged = audio if ragged is None else bool(ragged)
     crops = crops or spec.upstream_crops
     if not layouts[video_layout].per_crop and crops != spec.upstream_crops:
         log.info("%s with %d crops (upstream has %d)", video_layout, crops, spec.upstream_crops)
     streams = ("rgb",) + (("flow",) if flow else ()) + (("audio",) if audio else ())
-    stream_layout = {s: spec.audio_layout if s == "audio" else layouts[video_layout]
-                     for s in streams}
+    stream_layout = {
+        s: spec.audio_layout if s == "audio" else layouts[video_layout] for s in streams
+    }
 
-    records = video_records(name, videos, home)  # before touching out_dir: a missing build fails clean
-    plans = [plan_video(seed, name, r["video_id"], r["_split"], bool(r["anomalous"]),
-                        L.class_folder(r), _frames(r.get("num_frames")), _segments(r.get("segments")),
-                        snippets=snippets, frames=snippet_frames, streams=streams, ragged=ragged)
-             for r in records]
+    records = video_records(
+        name, videos, home
+    )  # before touching out_dir: a missing build fails clean
+    plans = [
+        plan_video(
+            seed,
+            name,
+            r["video_id"],
+            r["_split"],
+            bool(r["anomalous"]),
+            L.class_folder(r),
+            _frames(r.get("num_frames")),
+            _segments(r.get("segments")),
+            snippets=snippets,
+            frames=snippet_frames,
+            streams=streams,
+            ragged=ragged,
+        )
+        for r in records
+    ]
     out = Path(out_dir)
     classes = [p.class_folder for p in plans]
-    _prepare(out, tuple(dict.fromkeys(f for lay in dict.fromkeys(stream_layout.values())
-                                      for f in L.top_folders(lay, classes))))
-    marker = {"generator": GENERATOR, "var_bench": __version__, "benchmark": name, "seed": seed,
-              "snippet_frames": snippet_frames, "crops": crops, "snippets": snippets,
-              "videos": videos, "layout": {s: lay.name for s, lay in stream_layout.items()},
-              "streams": list(streams),
-              "ragged": ragged,
-              "signal": {"content": ("caption_en MiniLM sentence embedding" if not audio else
-                                     f"per-video Gaussian latent, dim {LATENT_DIM}"),
-                         "amplitudes": amp.as_dict(), "anomaly_in": "signal snippets of "
-                         "anomalous videos", "docs": "docs/synth.md"}}
+    _prepare(
+        out,
+        tuple(
+            dict.fromkeys(
+                f
+                for lay in dict.fromkeys(stream_layout.values())
+                for f in L.top_folders(lay, classes)
+            )
+        ),
+    )
+    marker = {
+        "generator": GENERATOR,
+        "var_bench": __version__,
+        "benchmark": name,
+        "seed": seed,
+        "snippet_frames": snippet_frames,
+        "crops": crops,
+        "snippets": snippets,
+        "videos": videos,
+        "layout": {s: lay.name for s, lay in stream_layout.items()},
+        "streams": list(streams),
+        "ragged": ragged,
+        "signal": {
+            "content": (
+                "caption_en MiniLM sentence embedding"
+                if not audio
+                else f"per-video Gaussian latent, dim {LATENT_DIM}"
+            ),
+            "amplitudes": amp.as_dict(),
+            "anomaly_in": "signal snippets of anomalous videos",
+            "docs": "docs/synth.md",
+        },
+    }
     atomic_write_text(out / SYNTH_MARKER, json.dumps(marker, indent=1) + "\n")
 
     contents = _contents(records, seed, name, audio)
@@ -204,21 +270,32 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
     direction = {s: anomaly_direction(seed, s, dims[s]) for s in streams}
 
     files = size = 0
-    for plan, content in Progress(list(zip(plans, contents)), desc=f"synth {name}", unit="video",
-                                  progress=progress):
+    for plan, content in Progress(
+        list(zip(plans, contents)), desc=f"synth {name}", unit="video", progress=progress
+    ):
         for s in streams:
             n = plan.lengths[s]
             feats = stream_features(
-                rng_for(seed, name, plan.video_id, s), plan.mask[:n],
-                1 if s == "audio" else crops, content @ proj[s],
-                direction[s] if plan.anomalous else None, amp,
-                amp.audio_signal if s == "audio" else amp.signal)
+                rng_for(seed, name, plan.video_id, s),
+                plan.mask[:n],
+                1 if s == "audio" else crops,
+                content @ proj[s],
+                direction[s] if plan.anomalous else None,
+                amp,
+                amp.audio_signal if s == "audio" else amp.signal,
+            )
             if stream_layout[s].per_crop:
                 parts = [feats[:, k, :] for k in range(crops)]
             else:
                 parts = [feats[:, 0, :] if s == "audio" else feats]
-            paths = L.video_files(stream_layout[s], s, plan.split, plan.video_id,
-                                  1 if s == "audio" else crops, plan.class_folder)
+            paths = L.video_files(
+                stream_layout[s],
+                s,
+                plan.split,
+                plan.video_id,
+                1 if s == "audio" else crops,
+                plan.class_folder,
+            )
             for rel, arr in zip(paths, parts):
                 size += _save_npy(out / rel, arr)
                 files += 1
@@ -227,7 +304,9 @@ def synthesize(out_dir: str | os.PathLike, benchmark: str, *, videos: int | None
     if audio:
         build_paths["audio"] = out / spec.audio_layout.root("audio")
     log.info("synth %s: %d files, %d bytes in %s", name, files, size, out)
-    return SynthSummary(out, name, marker["layout"], streams, build_paths, counts, files, size, marker)
+    return SynthSummary(
+        out, name, marker["layout"], streams, build_paths, counts, files, size, marker
+    )
 
 
 def _contents(records: list[dict], seed: int, name: str, audio: bool) -> np.ndarray:
@@ -236,5 +315,10 @@ def _contents(records: list[dict], seed: int, name: str, audio: bool) -> np.ndar
         from var_bench.synth.text import sentence_embeddings
 
         return sentence_embeddings([r["caption_en"] for r in records]).astype(np.float64)
-    return np.stack([unit_latent(rng_for(seed, name, r["video_id"], "latent"), LATENT_DIM)
-                     for r in records]) if records else np.zeros((0, LATENT_DIM))
+    return (
+        np.stack(
+            [unit_latent(rng_for(seed, name, r["video_id"], "latent"), LATENT_DIM) for r in records]
+        )
+        if records
+        else np.zeros((0, LATENT_DIM))
+    )

@@ -7,8 +7,8 @@ crops and folder ``tree``): no code per layout. ``split`` here is the *upstream*
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Mapping
 
 from var_bench.benchmarks import BenchmarkSpec, Layout
 from var_bench.errors import InputError
@@ -19,8 +19,11 @@ def video_layouts(spec: BenchmarkSpec) -> tuple[Layout, ...]:
     """The video layouts synth can write for ``spec`` (the first is the default): those of the
     ``rgb`` stream (synth's video streams are rgb and flow) that ``var-bench build`` detects
     without ``--layout`` (no catch-all file name)."""
-    return tuple(lay for lay in spec.video_layouts
-                 if lay.stream == "rgb" and not any(is_catch_all(t) for t in lay.templates))
+    return tuple(
+        lay
+        for lay in spec.video_layouts
+        if lay.stream == "rgb" and not any(is_catch_all(t) for t in lay.templates)
+    )
 
 
 def layout_named(spec: BenchmarkSpec, name: str) -> Layout:
@@ -28,8 +31,10 @@ def layout_named(spec: BenchmarkSpec, name: str) -> Layout:
     for lay in spec.layouts:
         if lay.name == name:
             return lay
-    raise InputError(f"layout: expected one of {', '.join(lay.name for lay in spec.layouts)} for "
-                     f"{spec.name}, got {name!r}")
+    raise InputError(
+        f"layout: expected one of {', '.join(lay.name for lay in spec.layouts)} for "
+        f"{spec.name}, got {name!r}"
+    )
 
 
 def class_folder(record: Mapping) -> str:
@@ -43,13 +48,20 @@ def top_folders(layout: Layout, class_folders: Iterable[str]) -> tuple[str, ...]
     feeds (its own, and flow where it has a Flow tree), both upstream splits and the videos'
     ``class_folders`` (an earlier synthetic tree's are cleared before writing)."""
     streams = (layout.stream, "flow") if layout.flow else (layout.stream,)
-    folders = (layout.folder_of(s, split, c) for s in streams for split in layout.UPSTREAM_SPLITS
-               for c in dict.fromkeys(class_folders))
+    folders = (
+        layout.folder_of(s, split, c)
+        for s in streams
+        for split in layout.UPSTREAM_SPLITS
+        for c in dict.fromkeys(class_folders)
+    )
     return tuple(dict.fromkeys(f.split("/")[0] for f in folders if f))
 
 
-def video_files(layout: Layout, stream: str, split: str, stem: str, crops: int,
-                class_folder: str = "") -> list[Path]:
+def video_files(
+    layout: Layout, stream: str, split: str, stem: str, crops: int, class_folder: str = ""
+) -> list[Path]:
     """Relative paths of one video's files: one per crop (``crops="files"`` layouts) or one."""
-    return [Path(layout.path(stream, split, stem, k, class_folder))
-            for k in range(crops if layout.per_crop else 1)]
+    return [
+        Path(layout.path(stream, split, stem, k, class_folder))
+        for k in range(crops if layout.per_crop else 1)
+    ]

@@ -13,8 +13,8 @@ independently loses its last snippet with probability 1/2 (T > 1), as upstream s
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -37,8 +37,13 @@ class VideoPlan:
     lengths: dict[str, int]
 
 
-def num_snippets(rng: np.random.Generator, snippets: int, frames: int,
-                 num_frames: int | None, segments: Sequence[Sequence[int]] | None) -> int:
+def num_snippets(
+    rng: np.random.Generator,
+    snippets: int,
+    frames: int,
+    num_frames: int | None,
+    segments: Sequence[Sequence[int]] | None,
+) -> int:
     """T of one video (rules in the module docstring)."""
     if num_frames is not None:
         return max(1, math.ceil(num_frames / frames))
@@ -48,10 +53,21 @@ def num_snippets(rng: np.random.Generator, snippets: int, frames: int,
     return int(rng.integers(math.ceil(snippets / 2), snippets + 1))
 
 
-def plan_video(seed: int, benchmark: str, video_id: str, split: str, anomalous: bool,
-               class_folder: str, num_frames: int | None,
-               segments: Sequence[Sequence[int]] | None, *, snippets: int, frames: int,
-               streams: Sequence[str], ragged: bool) -> VideoPlan:
+def plan_video(
+    seed: int,
+    benchmark: str,
+    video_id: str,
+    split: str,
+    anomalous: bool,
+    class_folder: str,
+    num_frames: int | None,
+    segments: Sequence[Sequence[int]] | None,
+    *,
+    snippets: int,
+    frames: int,
+    streams: Sequence[str],
+    ragged: bool,
+) -> VideoPlan:
     """The plan of one video; depends only on (seed, benchmark, video id) and the knobs."""
     rng = rng_for(seed, benchmark, video_id, "plan")
     t = num_snippets(rng, snippets, frames, num_frames, segments)

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -79,12 +79,11 @@ def _overlaps(segments: Sequence[Sequence[int]], num_snippets: int, frames: int)
     """Frames of each snippet inside the union of half-open segments: ``[num_snippets]`` int."""
     inside = np.zeros(num_snippets * frames, dtype=bool)
     for start, end in segments:
-        inside[max(int(start), 0):max(min(int(end), inside.size), 0)] = True
+        inside[max(int(start), 0) : max(min(int(end), inside.size), 0)] = True
     return inside.reshape(num_snippets, frames).sum(1)
 
 
-def snippet_labels(segments: Sequence[Sequence[int]], num_snippets: int,
-                   frames: int) -> np.ndarray:
+def snippet_labels(segments: Sequence[Sequence[int]], num_snippets: int, frames: int) -> np.ndarray:
     """The feature build's snippet label rule as ``[num_snippets]`` bool (one source of truth:
     :func:`var_bench.features.labels.snippet_labels`): snippet i covers frames [i*F, (i+1)*F) and
     is labelled iff at least F/2 of them lie inside an annotated half-open segment [start, end).
@@ -94,8 +93,7 @@ def snippet_labels(segments: Sequence[Sequence[int]], num_snippets: int,
     return build_rule(segments, num_snippets, frames).astype(bool)
 
 
-def annotated_mask(segments: Sequence[Sequence[int]], num_snippets: int,
-                   frames: int) -> np.ndarray:
+def annotated_mask(segments: Sequence[Sequence[int]], num_snippets: int, frames: int) -> np.ndarray:
     """Signal snippets of an annotated video: the labelled snippets (:func:`snippet_labels`), and
     for a segment that labels no snippet by itself, the snippet it overlaps most (so a short
     segment still carries signal)."""
@@ -107,19 +105,26 @@ def annotated_mask(segments: Sequence[Sequence[int]], num_snippets: int,
     return mask
 
 
-def random_mask(rng: np.random.Generator, num_snippets: int, low: float = 0.1,
-                high: float = 0.3) -> np.ndarray:
+def random_mask(
+    rng: np.random.Generator, num_snippets: int, low: float = 0.1, high: float = 0.3
+) -> np.ndarray:
     """One random contiguous run of round(f * T) snippets, f ~ U[low, high], at least one."""
     length = max(1, min(num_snippets, round(rng.uniform(low, high) * num_snippets)))
     start = int(rng.integers(0, num_snippets - length + 1))
     mask = np.zeros(num_snippets, dtype=bool)
-    mask[start:start + length] = True
+    mask[start : start + length] = True
     return mask
 
 
-def stream_features(rng: np.random.Generator, mask: np.ndarray, crops: int,
-                    content: np.ndarray, anomaly: np.ndarray | None, amp: Amplitudes,
-                    signal: float) -> np.ndarray:
+def stream_features(
+    rng: np.random.Generator,
+    mask: np.ndarray,
+    crops: int,
+    content: np.ndarray,
+    anomaly: np.ndarray | None,
+    amp: Amplitudes,
+    signal: float,
+) -> np.ndarray:
     """Crops of one stream of one video: ``[T, crops, D]`` float32 (T = len(mask)).
 
     ``content`` = c @ P_s ``[D]``; ``anomaly`` = u_s for anomalous videos, None otherwise;

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 ROUND_DECIMALS = 5
 
 
-def sentence_embeddings(texts: Sequence[str], *, model_dir: str | os.PathLike | None = None,
-                        batch_size: int = 64) -> np.ndarray:
+def sentence_embeddings(
+    texts: Sequence[str], *, model_dir: str | os.PathLike | None = None, batch_size: int = 64
+) -> np.ndarray:
     """Unit sentence embeddings ``[len(texts), H]`` float32 (H = 384 for MiniLM-L6).
 
     e(s) = m / ||m||, m = sum_i mask_i h_i / sum_i mask_i over the model's last hidden states h_i.
@@ -40,8 +41,12 @@ def sentence_embeddings(texts: Sequence[str], *, model_dir: str | os.PathLike | 
     rows: list[np.ndarray] = []
     with torch.inference_mode():
         for start in range(0, len(unique), batch_size):
-            batch = tokenizer(unique[start:start + batch_size], padding=True, truncation=True,
-                              return_tensors="pt")
+            batch = tokenizer(
+                unique[start : start + batch_size],
+                padding=True,
+                truncation=True,
+                return_tensors="pt",
+            )
             hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)

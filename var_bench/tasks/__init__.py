@@ -18,6 +18,18 @@ from var_bench.tasks.base import (
 from var_bench.tasks.gold import Gold, IdList
 from var_bench.tasks.registry import get_task_type, list_task_types
 
-__all__ = ["AGGREGATIONS", "MEAN", "MEDIAN", "TASK_TYPES", "Gold", "IdList", "MetricSpec",
-           "Prediction", "SummarySpec", "Task", "get_task_type", "list_task_types",
-           "register_task_type"]
+__all__ = [
+    "AGGREGATIONS",
+    "MEAN",
+    "MEDIAN",
+    "TASK_TYPES",
+    "Gold",
+    "IdList",
+    "MetricSpec",
+    "Prediction",
+    "SummarySpec",
+    "Task",
+    "get_task_type",
+    "list_task_types",
+    "register_task_type",
+]

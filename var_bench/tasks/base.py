@@ -26,9 +26,10 @@ Vocabulary:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -66,8 +67,10 @@ class MetricSpec:
 
     def __post_init__(self) -> None:
         if self.aggregation not in AGGREGATIONS:
-            raise InputError(f"metric {self.name}: aggregation expected one of "
-                             f"{', '.join(AGGREGATIONS)}, got {self.aggregation!r}")
+            raise InputError(
+                f"metric {self.name}: aggregation expected one of "
+                f"{', '.join(AGGREGATIONS)}, got {self.aggregation!r}"
+            )
 
     @property
     def is_percentage(self) -> bool:
@@ -162,8 +165,9 @@ class Task(ABC):
         if rule is None:
             return self.official_rule
         if rule not in self.rules:
-            raise InputError(f"ties: expected one of {', '.join(self.rules) or 'none'}, got "
-                             f"{rule!r}")
+            raise InputError(
+                f"ties: expected one of {', '.join(self.rules) or 'none'}, got {rule!r}"
+            )
         return rule
 
     def metric(self, name: str) -> MetricSpec | SummarySpec:
@@ -171,9 +175,11 @@ class Task(ABC):
         for m in (*self.metrics, *self.summaries):
             if m.name == name:
                 return m
-        raise InputError(f"{self.type_name}: expected a metric among "
-                         f"{', '.join(m.name for m in (*self.metrics, *self.summaries))}, "
-                         f"got {name!r}")
+        raise InputError(
+            f"{self.type_name}: expected a metric among "
+            f"{', '.join(m.name for m in (*self.metrics, *self.summaries))}, "
+            f"got {name!r}"
+        )
 
     def higher_is_better(self, name: str) -> bool:
         return self.metric(name).higher_is_better
@@ -197,26 +203,28 @@ class Task(ABC):
     # --- scoring ----------------------------------------------------------------------------
 
     @abstractmethod
-    def read(self, submission: Any, gold: Any, *, benchmark: str,
-             groups: Sequence[str] | None = None) -> "Prediction":
+    def read(
+        self, submission: Any, gold: Any, *, benchmark: str, groups: Sequence[str] | None = None
+    ) -> Prediction:
         """Open and check ``submission`` against ``gold`` (a :class:`~var_bench.tasks.gold.Gold`)
         as a :class:`Prediction` (a context manager releasing open files); ``groups`` None: every
         group the submission holds. Refusals are one InputError line."""
 
     @classmethod
-    def infer_benchmark(cls, submission: Any, split: str, candidates: Sequence[tuple[Any, "Task"]]
-                        ) -> tuple[Any, Any] | None:
+    def infer_benchmark(
+        cls, submission: Any, split: str, candidates: Sequence[tuple[Any, Task]]
+    ) -> tuple[Any, Any] | None:
         """Which of ``candidates`` (``(spec, task)`` pairs of this type) a submission is for, when
         the type can tell from the submission itself: ``(spec, opened)``, ``opened`` being what
         :meth:`read` may take as ``container`` (None: the type cannot tell)."""
         return None
 
-    def input_warnings(self, prediction: "Prediction") -> list[str]:
+    def input_warnings(self, prediction: Prediction) -> list[str]:
         """Warnings on a read submission's values (legal to score, but suspicious)."""
         return []
 
     @abstractmethod
-    def score(self, prediction: "Prediction", gold: Any) -> dict[str, PerQuery]:
+    def score(self, prediction: Prediction, gold: Any) -> dict[str, PerQuery]:
         """Per-query counts of every group of ``prediction``, in :attr:`groups` order."""
 
     @abstractmethod
@@ -255,14 +263,17 @@ class Task(ABC):
             for group, values in metrics.items():
                 missing = [t for t in s.terms if t not in values]
                 if missing:
-                    raise InputError(f"{s.name}: expected {', '.join(s.terms)} for {group}, got no "
-                                     f"{', '.join(missing)}")
+                    raise InputError(
+                        f"{s.name}: expected {', '.join(s.terms)} for {group}, got no "
+                        f"{', '.join(missing)}"
+                    )
                 total += sum(float(values[t]) for t in s.terms)
             out[s.name] = total
         return out
 
-    def main_value(self, metrics: Mapping[str, Mapping[str, float]],
-                   summary: Mapping[str, float]) -> float:
+    def main_value(
+        self, metrics: Mapping[str, Mapping[str, float]], summary: Mapping[str, float]
+    ) -> float:
         """The main score's value from a record's metrics and summary."""
         if self.main_is_summary:
             return float(summary[self.main_score])
@@ -273,8 +284,9 @@ class Task(ABC):
         """Per query, how badly it was answered (higher = harder; reports list the hardest):
         by default minus its share of the main score."""
         values = self.values(per_query, rule)
-        terms = next((s.terms for s in self.summaries if s.name == self.main_score),
-                     (self.main_score,))
+        terms = next(
+            (s.terms for s in self.summaries if s.name == self.main_score), (self.main_score,)
+        )
         return -np.sum([values[t] for t in terms], axis=0)
 
     def breakdown_metric(self) -> str | None:
@@ -288,7 +300,7 @@ class Task(ABC):
         its gallery items (retrieval's column directions)."""
         return True
 
-    def query_scores(self, prediction: "Prediction") -> dict[str, np.ndarray] | None:
+    def query_scores(self, prediction: Prediction) -> dict[str, np.ndarray] | None:
         """Per group, every query's scores over its candidates (queries x candidates), for
         reports that show what was retrieved; None when the task has no such scores."""
         return None
@@ -343,19 +355,27 @@ def register_task_type(name: str):
         InputError: the main score names no metric or summary, a summary names a median metric or
             an unknown one, or another class holds the name.
     """
+
     def decorate(cls: type) -> type:
         names = [m.name for m in cls.metrics]
         means = {m.name for m in cls.metrics if m.aggregation == MEAN}
         for s in cls.summaries:
             bad = [t for t in s.terms if t not in means]
             if bad:
-                raise InputError(f"task type {name}: summary {s.name} expected mean-type metric "
-                                 f"terms, got {', '.join(bad)}")
+                raise InputError(
+                    f"task type {name}: summary {s.name} expected mean-type metric "
+                    f"terms, got {', '.join(bad)}"
+                )
         if cls.main_score not in names + [s.name for s in cls.summaries]:
-            raise InputError(f"task type {name}: main_score expected one of its metrics or "
-                             f"summaries, got {cls.main_score!r}")
-        TASK_TYPES.register(name, cls, same=lambda a, b: (a.__module__, a.__qualname__)
-                            == (b.__module__, b.__qualname__))
+            raise InputError(
+                f"task type {name}: main_score expected one of its metrics or "
+                f"summaries, got {cls.main_score!r}"
+            )
+        TASK_TYPES.register(
+            name,
+            cls,
+            same=lambda a, b: (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__),
+        )
         cls.type_name = name
         return cls
 

@@ -11,8 +11,9 @@ carries its positives explicitly.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class IdList:
     load: Callable[[], Sequence[str]] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, ids: Sequence[str]) -> "IdList":
+    def of(cls, ids: Sequence[str]) -> IdList:
         """The list ``ids`` itself (hash computed here)."""
         ids = [str(i) for i in ids]
         return cls(len(ids), sha256_lines(ids), lambda: ids)
@@ -84,27 +85,42 @@ class Gold:
     def __post_init__(self) -> None:
         if self.positives is None:
             if self.queries.n != self.gallery.n:
-                raise InputError(f"gold: an identity pairing needs as many queries as gallery "
-                                 f"items, got {self.queries.n} and {self.gallery.n}")
+                raise InputError(
+                    f"gold: an identity pairing needs as many queries as gallery "
+                    f"items, got {self.queries.n} and {self.gallery.n}"
+                )
             return
         indptr, indices = (np.asarray(a, dtype=np.int64) for a in self.positives)
-        if indptr.shape != (self.queries.n + 1,) or indptr[0] != 0 or np.any(np.diff(indptr) < 1) \
-                or indptr[-1] != indices.size:
-            raise InputError(f"gold: expected at least one positive for each of the "
-                             f"{self.queries.n} queries (CSR indptr of length {self.queries.n + 1})")
+        if (
+            indptr.shape != (self.queries.n + 1,)
+            or indptr[0] != 0
+            or np.any(np.diff(indptr) < 1)
+            or indptr[-1] != indices.size
+        ):
+            raise InputError(
+                f"gold: expected at least one positive for each of the "
+                f"{self.queries.n} queries (CSR indptr of length {self.queries.n + 1})"
+            )
         if indices.size and (indices.min() < 0 or indices.max() >= self.gallery.n):
-            raise InputError(f"gold: expected positive gallery indices in [0, {self.gallery.n}), "
-                             f"got {int(indices.min())}..{int(indices.max())}")
+            raise InputError(
+                f"gold: expected positive gallery indices in [0, {self.gallery.n}), "
+                f"got {int(indices.min())}..{int(indices.max())}"
+            )
         object.__setattr__(self, "positives", (indptr, indices))
 
     @classmethod
-    def identity(cls, ids: IdList, *, meta: Any = None) -> "Gold":
+    def identity(cls, ids: IdList, *, meta: Any = None) -> Gold:
         """Query i <-> gallery item i, both in the order of ``ids``."""
         return cls(ids, ids, None, meta, meta)
 
     @classmethod
-    def from_lists(cls, query_ids: Sequence[str], gallery_ids: Sequence[str],
-                   positives: Sequence[Sequence[str]], **kw: Any) -> "Gold":
+    def from_lists(
+        cls,
+        query_ids: Sequence[str],
+        gallery_ids: Sequence[str],
+        positives: Sequence[Sequence[str]],
+        **kw: Any,
+    ) -> Gold:
         """Gold from id lists and, per query, the ids of its positive gallery items.
 
         Example:
@@ -120,12 +136,17 @@ class Gold:
             try:
                 cols = sorted({where[str(p)] for p in pos})
             except KeyError as e:
-                raise InputError(f"gold: query {q!r} names a positive {e.args[0]!r} that is not "
-                                 f"in the gallery") from None
+                raise InputError(
+                    f"gold: query {q!r} names a positive {e.args[0]!r} that is not in the gallery"
+                ) from None
             indices.extend(cols)
             indptr.append(len(indices))
-        return cls(IdList.of(query_ids), IdList.of(gallery_ids),
-                   (np.asarray(indptr), np.asarray(indices, dtype=np.int64)), **kw)
+        return cls(
+            IdList.of(query_ids),
+            IdList.of(gallery_ids),
+            (np.asarray(indptr), np.asarray(indices, dtype=np.int64)),
+            **kw,
+        )
 
     @property
     def is_identity(self) -> bool:
@@ -137,7 +158,7 @@ class Gold:
         if self.positives is None:
             return [np.array([i]) for i in range(self.queries.n)]
         indptr, indices = self.positives
-        return [indices[indptr[i]:indptr[i + 1]] for i in range(self.queries.n)]
+        return [indices[indptr[i] : indptr[i + 1]] for i in range(self.queries.n)]
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """Every (query, gallery item) positive pair as two index arrays, by query."""

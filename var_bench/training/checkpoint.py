@@ -38,19 +38,27 @@ OPTIMIZER_FILE = "optimizer.safetensors"
 
 def skipped_prefixes(model: nn.Module) -> list[str]:
     """State-dict prefixes of submodules that opted out of checkpoints (``persist_weights``)."""
-    return [f"{name}." for name, mod in model.named_modules()
-            if name and getattr(mod, "persist_weights", True) is False]
+    return [
+        f"{name}."
+        for name, mod in model.named_modules()
+        if name and getattr(mod, "persist_weights", True) is False
+    ]
 
 
 def model_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
     """The state dict to save: contiguous CPU copies (tied weights become separate copies, which
     safetensors requires), without the skipped submodules."""
     skip = tuple(skipped_prefixes(model))
-    return {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()
-            if not (skip and k.startswith(skip))}
+    return {
+        k: v.detach().to("cpu").contiguous().clone()
+        for k, v in model.state_dict().items()
+        if not (skip and k.startswith(skip))
+    }
 
 
-def _save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None) -> None:
+def _save_tensors(
+    tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None
+) -> None:
     tmp = path.with_name(path.name + ".part")
     save_file(tensors, str(tmp), metadata=metadata)
     os.replace(tmp, path)
@@ -79,7 +87,9 @@ def check_saved(saved: Any, state: Any, folder: Path) -> None:
     if not isinstance(saved, dict):
         raise InputError(f"{where}: expected a JSON object, got {type(saved).__name__}")
     if not isinstance(state, dict):
-        raise InputError(f"{Path(folder) / STATE_FILE}: expected a JSON object, got {type(state).__name__}")
+        raise InputError(
+            f"{Path(folder) / STATE_FILE}: expected a JSON object, got {type(state).__name__}"
+        )
     fmt = saved.get("format")
     if isinstance(fmt, bool) or fmt != CHECKPOINT_FORMAT:
         raise InputError(f"{where}: expected checkpoint format {CHECKPOINT_FORMAT}, got {fmt!r}")
@@ -90,20 +100,28 @@ def check_saved(saved: Any, state: Any, folder: Path) -> None:
         raise InputError(f"{where}: expected a 'context' object, got {ctx!r}"[:300])
     for key in ("benchmark", "query_modality", "text_model"):
         if not isinstance(ctx.get(key), str):
-            raise InputError(f"{where}: context.{key}: expected a string, got {ctx.get(key)!r}"[:300])
+            raise InputError(
+                f"{where}: context.{key}: expected a string, got {ctx.get(key)!r}"[:300]
+            )
     streams = ctx.get("streams")
     if not isinstance(streams, list) or not streams or not all(isinstance(s, str) for s in streams):
-        raise InputError(f"{where}: context.streams: expected a list of stream names, got {streams!r}"[:300])
+        raise InputError(
+            f"{where}: context.streams: expected a list of stream names, got {streams!r}"[:300]
+        )
     dims = ctx.get("dims")
     if not isinstance(dims, dict):
         raise InputError(f"{where}: context.dims: expected an object, got {dims!r}"[:300])
     for k, v in dims.items():
         if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_MODEL_DIM:
-            raise InputError(f"{where}: context.dims.{k}: expected an integer in [1, {MAX_MODEL_DIM}], "
-                             f"got {v!r}"[:300])
+            raise InputError(
+                f"{where}: context.dims.{k}: expected an integer in [1, {MAX_MODEL_DIM}], "
+                f"got {v!r}"[:300]
+            )
     missing = [s for s in streams if s not in dims]
     if missing:
-        raise InputError(f"{where}: context.dims: expected a size for stream {missing[0]!r}, got none")
+        raise InputError(
+            f"{where}: context.dims: expected a size for stream {missing[0]!r}, got none"
+        )
 
 
 def optimizer_to_files(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -130,19 +148,31 @@ def optimizer_from_files(tensors: dict[str, torch.Tensor], meta: dict[str, Any])
     return {"state": state, "param_groups": meta["param_groups"]}
 
 
-def save_checkpoint(folder: Path, model: nn.Module, *, config: dict[str, Any], context: dict[str, Any],
-                    state: dict[str, Any] | None = None,
-                    optimizer: torch.optim.Optimizer | None = None) -> Path:
+def save_checkpoint(
+    folder: Path,
+    model: nn.Module,
+    *,
+    config: dict[str, Any],
+    context: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+) -> Path:
     """Write a checkpoint folder (see the module docstring); ``state.json`` last. Returns it."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     # Invalidate first: a folder whose state.json is missing is incomplete until the end.
     (folder / STATE_FILE).unlink(missing_ok=True)
     _save_tensors(model_tensors(model), folder / MODEL_FILE, {"format": str(CHECKPOINT_FORMAT)})
-    _write_json(folder / CONFIG_FILE, {
-        "format": CHECKPOINT_FORMAT, "var_bench": __version__, "model": config["model"],
-        "config": config, "context": context,
-    })
+    _write_json(
+        folder / CONFIG_FILE,
+        {
+            "format": CHECKPOINT_FORMAT,
+            "var_bench": __version__,
+            "model": config["model"],
+            "config": config,
+            "context": context,
+        },
+    )
     full_state = dict(state or {})
     if optimizer is not None:
         tensors, meta = optimizer_to_files(optimizer.state_dict())
@@ -169,19 +199,25 @@ def load_model_weights(model: nn.Module, folder: Path, device: torch.device | st
     try:
         tensors = load_file(str(path), device=str(device))
     except Exception as exc:  # SafetensorError and friends: a bad header, offsets, truncation
-        raise InputError(f"{path}: expected a safetensors file, got one that does not load "
-                         f"({' '.join(str(exc).split())[:160]})") from None
+        raise InputError(
+            f"{path}: expected a safetensors file, got one that does not load "
+            f"({' '.join(str(exc).split())[:160]})"
+        ) from None
     try:
         result = model.load_state_dict(tensors, strict=False)
     except RuntimeError as exc:  # shapes that do not match the model of config.json
-        raise InputError(f"{path}: expected weights matching the model in {CONFIG_FILE}, got "
-                         f"{' '.join(str(exc).split())[:200]}") from None
+        raise InputError(
+            f"{path}: expected weights matching the model in {CONFIG_FILE}, got "
+            f"{' '.join(str(exc).split())[:200]}"
+        ) from None
     skip = tuple(skipped_prefixes(model))
     missing = [k for k in result.missing_keys if not (skip and k.startswith(skip))]
     if missing or result.unexpected_keys:
-        what = (f"missing {missing[0]}" if missing else f"unexpected {result.unexpected_keys[0]}")
-        raise DataError(f"{path}: expected weights matching the model in {CONFIG_FILE}, got "
-                        f"{len(missing)} missing and {len(result.unexpected_keys)} unexpected keys ({what})")
+        what = f"missing {missing[0]}" if missing else f"unexpected {result.unexpected_keys[0]}"
+        raise DataError(
+            f"{path}: expected weights matching the model in {CONFIG_FILE}, got "
+            f"{len(missing)} missing and {len(result.unexpected_keys)} unexpected keys ({what})"
+        )
 
 
 def load_optimizer(optimizer: torch.optim.Optimizer, folder: Path, state: dict[str, Any]) -> None:

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from dataclasses import dataclass, field
 import inspect
 import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
 from var_bench.errors import InputError
-from var_bench.registry import registry_key
 from var_bench.loaders.sampling import CROPS
+from var_bench.registry import registry_key
 
 #: Top-level keys of a config file.
 TOP_KEYS: tuple[str, ...] = ("model", "model_args", "train", "data", "text_model")
@@ -69,27 +70,44 @@ class TrainConfig:
     def check(self) -> None:
         # Types first (YAML gives bools, strings, .nan): every value is checked here, at load
         # time, so a bad one never reaches the optimiser as an internal error (issue 11).
-        for key in ("epochs", "batch_size", "warmup_steps", "seed", "num_workers", "eval_every",
-                    "eval_batch_size", "log_every", "max_steps_per_epoch", "patience"):
+        for key in (
+            "epochs",
+            "batch_size",
+            "warmup_steps",
+            "seed",
+            "num_workers",
+            "eval_every",
+            "eval_batch_size",
+            "log_every",
+            "max_steps_per_epoch",
+            "patience",
+        ):
             v = getattr(self, key)
             if isinstance(v, bool) or (v is not None and not isinstance(v, int)):
                 raise InputError(f"train.{key}: expected an integer, got {v!r}")
         for key in ("lr", "lr_decay", "weight_decay", "grad_clip"):
             v = getattr(self, key)
-            if isinstance(v, bool) or (v is not None and not (isinstance(v, (int, float))
-                                                              and math.isfinite(v))):
+            if isinstance(v, bool) or (
+                v is not None and not (isinstance(v, (int, float)) and math.isfinite(v))
+            ):
                 raise InputError(f"train.{key}: expected a finite number, got {v!r}")
-        if not 0 <= self.seed < 2 ** 63:
+        if not 0 <= self.seed < 2**63:
             raise InputError(f"train.seed: expected an integer in [0, 2**63), got {self.seed!r}")
         if self.weight_decay < 0:
-            raise InputError(f"train.weight_decay: expected a number >= 0, got {self.weight_decay!r}")
+            raise InputError(
+                f"train.weight_decay: expected a number >= 0, got {self.weight_decay!r}"
+            )
         if not isinstance(self.find_unused_parameters, bool):
-            raise InputError(f"train.find_unused_parameters: expected true or false, got "
-                             f"{self.find_unused_parameters!r}")
+            raise InputError(
+                f"train.find_unused_parameters: expected true or false, got "
+                f"{self.find_unused_parameters!r}"
+            )
         positive = ("epochs", "batch_size", "eval_every", "eval_batch_size", "log_every")
         for key in positive:
             if not _is_int(getattr(self, key)) or getattr(self, key) < 1:
-                raise InputError(f"train.{key}: expected a positive integer, got {getattr(self, key)!r}")
+                raise InputError(
+                    f"train.{key}: expected a positive integer, got {getattr(self, key)!r}"
+                )
         for key in ("max_steps_per_epoch", "patience", "samples_per_epoch"):
             v = getattr(self, key)
             if v is not None and (not _is_int(v) or v < 1):
@@ -101,23 +119,36 @@ class TrainConfig:
         if self.amp not in AMP_MODES:
             raise InputError(f"train.amp: expected one of {', '.join(AMP_MODES)}, got {self.amp!r}")
         if self.optimizer not in OPTIMIZERS:
-            raise InputError(f"train.optimizer: expected one of {', '.join(OPTIMIZERS)}, "
-                             f"got {self.optimizer!r}")
-        if self.grad_clip is not None and (not isinstance(self.grad_clip, (int, float)) or self.grad_clip <= 0):
-            raise InputError(f"train.grad_clip: expected a positive number or null, got {self.grad_clip!r}")
+            raise InputError(
+                f"train.optimizer: expected one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
+            )
+        if self.grad_clip is not None and (
+            not isinstance(self.grad_clip, (int, float)) or self.grad_clip <= 0
+        ):
+            raise InputError(
+                f"train.grad_clip: expected a positive number or null, got {self.grad_clip!r}"
+            )
         if not isinstance(self.num_workers, int) or self.num_workers < 0:
-            raise InputError(f"train.num_workers: expected an integer >= 0, got {self.num_workers!r}")
+            raise InputError(
+                f"train.num_workers: expected an integer >= 0, got {self.num_workers!r}"
+            )
         if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
-            raise InputError(f"train.warmup_steps: expected an integer >= 0, got {self.warmup_steps!r}")
+            raise InputError(
+                f"train.warmup_steps: expected an integer >= 0, got {self.warmup_steps!r}"
+            )
         if self.checkpoint not in CHECKPOINTS:
-            raise InputError(f"train.checkpoint: expected one of {', '.join(CHECKPOINTS)}, "
-                             f"got {self.checkpoint!r}")
+            raise InputError(
+                f"train.checkpoint: expected one of {', '.join(CHECKPOINTS)}, "
+                f"got {self.checkpoint!r}"
+            )
         for key in ("refit_on_train_val", "find_unused_parameters"):
             if not isinstance(getattr(self, key), bool):
                 raise InputError(f"train.{key}: expected true or false, got {getattr(self, key)!r}")
         if self.refit_on_train_val and self.patience is not None:
-            raise InputError(f"train.patience: expected null with train.refit_on_train_val "
-                             f"(no validation to stop on), got {self.patience!r}")
+            raise InputError(
+                f"train.patience: expected null with train.refit_on_train_val "
+                f"(no validation to stop on), got {self.patience!r}"
+            )
 
     @property
     def selects_last(self) -> bool:
@@ -143,7 +174,9 @@ class DataConfig:
     def check(self) -> None:
         for key in ("crop", "eval_crop"):
             if getattr(self, key) not in CROPS:
-                raise InputError(f"data.{key}: expected one of {', '.join(CROPS)}, got {getattr(self, key)!r}")
+                raise InputError(
+                    f"data.{key}: expected one of {', '.join(CROPS)}, got {getattr(self, key)!r}"
+                )
         v = self.max_snippets
         if v is not None and (not _is_int(v) or v < 1):
             raise InputError(f"data.max_snippets: expected a positive integer or null, got {v!r}")
@@ -162,9 +195,13 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict in the file layout (``source`` excluded)."""
-        return {"model": self.model, "model_args": copy.deepcopy(self.model_args),
-                "train": dataclasses.asdict(self.train), "data": dataclasses.asdict(self.data),
-                "text_model": self.text_model}
+        return {
+            "model": self.model,
+            "model_args": copy.deepcopy(self.model_args),
+            "train": dataclasses.asdict(self.train),
+            "data": dataclasses.asdict(self.data),
+            "text_model": self.text_model,
+        }
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
@@ -186,7 +223,7 @@ def available_config_names(model: str) -> list[str]:
     """Named configs present for ``model`` (file stems without the ``<model>-`` prefix)."""
     folder = config_dir(model)
     prefix = f"{model}-"
-    return sorted(f.stem[len(prefix):] for f in folder.glob(f"{prefix}*.yaml"))
+    return sorted(f.stem[len(prefix) :] for f in folder.glob(f"{prefix}*.yaml"))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -195,14 +232,17 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: expected a YAML config, got a parse error: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: expected a UTF-8 YAML config, got undecodable bytes "
-                         f"(byte {exc.start})") from None
+        raise InputError(
+            f"{path}: expected a UTF-8 YAML config, got undecodable bytes (byte {exc.start})"
+        ) from None
     except OSError as exc:
         raise InputError(f"{path}: expected a readable config file, got {exc.strerror}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a YAML mapping of {', '.join(TOP_KEYS)}, got {type(data).__name__}")
+        raise InputError(
+            f"{path}: expected a YAML mapping of {', '.join(TOP_KEYS)}, got {type(data).__name__}"
+        )
     return data
 
 
@@ -255,15 +295,18 @@ def _fill(cls: type, section: str, values: Any) -> Any:
     allowed = [f.name for f in dataclasses.fields(cls)]
     unknown = [k for k in values if k not in allowed]
     if unknown:
-        raise InputError(f"unknown config key {section}.{unknown[0]}: expected one of "
-                         f"{', '.join(allowed)}")
+        raise InputError(
+            f"unknown config key {section}.{unknown[0]}: expected one of {', '.join(allowed)}"
+        )
     types = {f.name: str(f.type) for f in dataclasses.fields(cls)}
     obj = cls(**{k: _coerce_float(v) if "float" in types[k] else v for k, v in values.items()})
     obj.check()
     return obj
 
 
-def from_dict(raw: Mapping[str, Any], *, model: str | None = None, source: str | None = None) -> RunConfig:
+def from_dict(
+    raw: Mapping[str, Any], *, model: str | None = None, source: str | None = None
+) -> RunConfig:
     """Validate a config mapping into a :class:`RunConfig` (``model`` fills a missing ``model``)."""
     unknown = [k for k in raw if k not in TOP_KEYS]
     if unknown:
@@ -280,10 +323,14 @@ def from_dict(raw: Mapping[str, Any], *, model: str | None = None, source: str |
     text_model = raw.get("text_model") or "bert-base-cased"
     if not isinstance(text_model, str):
         raise InputError(f"text_model: expected a model name or folder, got {text_model!r}")
-    return RunConfig(model=registry_key(name), model_args=dict(args),
-                     train=_fill(TrainConfig, "train", raw.get("train")),
-                     data=_fill(DataConfig, "data", raw.get("data")),
-                     text_model=str(text_model), source=source)
+    return RunConfig(
+        model=registry_key(name),
+        model_args=dict(args),
+        train=_fill(TrainConfig, "train", raw.get("train")),
+        data=_fill(DataConfig, "data", raw.get("data")),
+        text_model=str(text_model),
+        source=source,
+    )
 
 
 #: Bounds on model sizes in a config (checked before any model is built, so a config asking for
@@ -305,19 +352,27 @@ def check_model_args(args: Mapping[str, Any], section: str = "model_args") -> No
         elif isinstance(v, bool) or v is None or isinstance(v, str):
             continue
         elif isinstance(v, int):
-            high = MAX_MODEL_DIM if "dim" in str(section + "." + str(key)).lower() else MAX_MODEL_INT
+            high = (
+                MAX_MODEL_DIM if "dim" in str(section + "." + str(key)).lower() else MAX_MODEL_INT
+            )
             if not 0 <= v <= high:
                 raise InputError(f"{where}: expected an integer in [0, {high}], got {v}")
         elif isinstance(v, float):
             if not math.isfinite(v):
                 raise InputError(f"{where}: expected a finite number, got {v!r}")
         else:
-            raise InputError(f"{where}: expected a number, string, list or mapping, got "
-                             f"{type(v).__name__}")
+            raise InputError(
+                f"{where}: expected a number, string, list or mapping, got {type(v).__name__}"
+            )
 
 
-def load_config(path_or_name: str | Path | None = None, *, model: str, benchmark: str | None = None,
-                overrides: Iterable[str] = ()) -> RunConfig:
+def load_config(
+    path_or_name: str | Path | None = None,
+    *,
+    model: str,
+    benchmark: str | None = None,
+    overrides: Iterable[str] = (),
+) -> RunConfig:
     """Resolve a config for ``model``.
 
     ``path_or_name``: an existing YAML file, or a config name (``tiny``, a benchmark name); None:
@@ -339,7 +394,9 @@ def load_config(path_or_name: str | Path | None = None, *, model: str, benchmark
                 raw = _read_yaml(found[0])
             elif path_or_name is not None:
                 names = ", ".join(available_config_names(model)) or "none"
-                raise InputError(f"config {path_or_name!r}: expected a YAML file or a config name "
-                                 f"for {model} ({names}), got neither")
+                raise InputError(
+                    f"config {path_or_name!r}: expected a YAML file or a config name "
+                    f"for {model} ({names}), got neither"
+                )
     raw = apply_overrides(raw, overrides)
     return from_dict(raw, model=model, source=source)

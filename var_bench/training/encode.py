@@ -7,14 +7,14 @@ per video, both in the split's order; query i's positive is video i.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from var_bench.benchmarks import BenchmarkSpec
 from var_bench.errors import InputError
 from var_bench.models.base import RetrievalModel
 from var_bench.tasks import Gold
@@ -63,8 +63,13 @@ class Encoded(NamedTuple):
 
 
 @torch.no_grad()
-def encode_split(model: RetrievalModel, loader: Iterable[dict], device: torch.device,
-                 amp: torch.dtype | None = None, progress: bool | None = False) -> Encoded:
+def encode_split(
+    model: RetrievalModel,
+    loader: Iterable[dict],
+    device: torch.device,
+    amp: torch.dtype | None = None,
+    progress: bool | None = False,
+) -> Encoded:
     """(query outputs, gallery outputs, video ids, query ids) over ``loader``, in its order
     (:class:`Encoded`). Outputs stay on ``device``. ``progress``: a bar per batch
     (:mod:`var_bench.progress`; off by default, since validation inside training reports per
@@ -80,8 +85,12 @@ def encode_split(model: RetrievalModel, loader: Iterable[dict], device: torch.de
             gallery.append(model.encode_gallery(batch))
         ids.extend(batch["video_id"])
         qids.extend(batch.get("query_id") or ())
-    return Encoded(concat_outputs(queries), concat_outputs(gallery), ids,
-                   qids if qids and len(qids) == len(ids) else None)
+    return Encoded(
+        concat_outputs(queries),
+        concat_outputs(gallery),
+        ids,
+        qids if qids and len(qids) == len(ids) else None,
+    )
 
 
 def pair_rows(query_ids: list[str], video_ids: list[str]) -> tuple[list[int], list[int], Gold]:
@@ -101,20 +110,34 @@ def pair_rows(query_ids: list[str], video_ids: list[str]) -> tuple[list[int], li
         positives[q].append(v)
     at_q = {q: i for i, q in reversed(list(enumerate(query_ids)))}
     at_v = {v: i for i, v in reversed(list(enumerate(video_ids)))}
-    return ([at_q[q] for q in first_q], [at_v[v] for v in first_v],
-            Gold.from_lists(first_q, first_v, [positives[q] for q in first_q]))
+    return (
+        [at_q[q] for q in first_q],
+        [at_v[v] for v in first_v],
+        Gold.from_lists(first_q, first_v, [positives[q] for q in first_q]),
+    )
 
 
 def select_rows(outputs: dict[str, Any], rows: list[int]) -> dict[str, Any]:
     """The encoder outputs of ``rows`` only (tensors indexed, lists picked)."""
     index = torch.as_tensor(rows, dtype=torch.long)
-    return {k: (v.index_select(0, index.to(v.device)) if isinstance(v, Tensor)
-                else [v[i] for i in rows]) for k, v in outputs.items()}
+    return {
+        k: (
+            v.index_select(0, index.to(v.device)) if isinstance(v, Tensor) else [v[i] for i in rows]
+        )
+        for k, v in outputs.items()
+    }
 
 
 @torch.no_grad()
-def similarity_matrix(model: RetrievalModel, queries: dict, gallery: dict, *, block: int = SIMILARITY_BLOCK,
-                      amp: torch.dtype | None = None, device: torch.device | None = None) -> np.ndarray:
+def similarity_matrix(
+    model: RetrievalModel,
+    queries: dict,
+    gallery: dict,
+    *,
+    block: int = SIMILARITY_BLOCK,
+    amp: torch.dtype | None = None,
+    device: torch.device | None = None,
+) -> np.ndarray:
     """S = model.similarity over blocks of ``block`` queries -> float32 ndarray [Nq, Nv]."""
     n = next(len(v) for v in queries.values())
     rows = []
@@ -124,6 +147,8 @@ def similarity_matrix(model: RetrievalModel, queries: dict, gallery: dict, *, bl
         rows.append(s.float().cpu())
     S = torch.cat(rows, dim=0).numpy()
     if not np.isfinite(S).all():
-        raise InputError(f"{model.name or type(model).__name__}: expected finite similarities, "
-                         f"got NaN or Inf (diverged training?)")
+        raise InputError(
+            f"{model.name or type(model).__name__}: expected finite similarities, "
+            f"got NaN or Inf (diverged training?)"
+        )
     return np.ascontiguousarray(S, dtype=np.float32)

@@ -19,13 +19,19 @@ from typing import Any
 
 import numpy as np
 
+from var_bench._version import __version__
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError, VarBenchWarning
 from var_bench.fsutil import atomic_writer
 from var_bench.models.base import ModelContext
-from var_bench._version import __version__
 from var_bench.models.deviations import DEVIATIONS_KEY, collect, disclosure_text
-from var_bench.scoring.record import EXTRACTION_KEY, FEATURES_KEY, REAL_FEATURES, REFERENCE_MODEL_KEY, ResultRecord
+from var_bench.scoring.record import (
+    EXTRACTION_KEY,
+    FEATURES_KEY,
+    REAL_FEATURES,
+    REFERENCE_MODEL_KEY,
+    ResultRecord,
+)
 from var_bench.tasks.retrieval.submission.provenance import PROVENANCE_KEY, provenance_array
 from var_bench.training import loaders
 from var_bench.training.encode import encode_split, pair_rows, select_rows, similarity_matrix
@@ -34,9 +40,14 @@ from var_bench.training.rebuild import load_trained_model
 
 log = logging.getLogger(__name__)
 
-def expand_to_canonical(S: np.ndarray, ids: list[str], canonical: list[str],
-                        gallery_ids: list[str] | None = None,
-                        gallery: list[str] | None = None) -> np.ndarray:
+
+def expand_to_canonical(
+    S: np.ndarray,
+    ids: list[str],
+    canonical: list[str],
+    gallery_ids: list[str] | None = None,
+    gallery: list[str] | None = None,
+) -> np.ndarray:
     """S over ``ids`` (rows) and ``gallery_ids`` (columns; default: ``ids``) placed into the
     canonical layout (``canonical`` rows x ``gallery`` columns; default: N x N). Rows or videos
     absent from the feature store (``--allow-missing``) get a score below every real one: their
@@ -49,8 +60,10 @@ def expand_to_canonical(S: np.ndarray, ids: list[str], canonical: list[str],
         index = {v: i for i, v in enumerate(want)}
         unknown = [v for v in got if v not in index]
         if unknown:
-            raise InputError(f"expected ids of the split, got {len(unknown)} unknown ids (first "
-                             f"{unknown[0]!r}): the feature store does not match the metadata")
+            raise InputError(
+                f"expected ids of the split, got {len(unknown)} unknown ids (first "
+                f"{unknown[0]!r}): the feature store does not match the metadata"
+            )
         return np.array([index[v] for v in got], dtype=np.int64)
 
     rows, cols = positions(ids, canonical), positions(gallery_ids, gallery)
@@ -60,9 +73,14 @@ def expand_to_canonical(S: np.ndarray, ids: list[str], canonical: list[str],
     return full
 
 
-def write_submission(path: Path, spec: BenchmarkSpec, S: np.ndarray, ids: list[str],
-                     provenance: dict[str, Any] | None = None,
-                     gallery_ids: list[str] | None = None) -> Path:
+def write_submission(
+    path: Path,
+    spec: BenchmarkSpec,
+    S: np.ndarray,
+    ids: list[str],
+    provenance: dict[str, Any] | None = None,
+    gallery_ids: list[str] | None = None,
+) -> Path:
     """Write the official ``.npz`` in the per-direction layout: S under the first direction's name
     (``t2v`` / ``a2v``: rows = queries, columns = videos), S^T under the second (``v2t`` /
     ``v2a``: rows = videos), plus ``<query>_ids`` and ``<gallery>_ids`` (the query of row i is the
@@ -75,9 +93,14 @@ def write_submission(path: Path, spec: BenchmarkSpec, S: np.ndarray, ids: list[s
     S = S.astype(np.float32, copy=False)
     task = spec.task()
     arrays = {d.name: (S if d.over_rows else np.ascontiguousarray(S.T)) for d in task.directions}
-    arrays.update({f"{task.query_modality}_ids": np.array(ids, dtype=str),
-                   f"{task.gallery_modality}_ids": np.array(ids if gallery_ids is None
-                                                            else gallery_ids, dtype=str)})
+    arrays.update(
+        {
+            f"{task.query_modality}_ids": np.array(ids, dtype=str),
+            f"{task.gallery_modality}_ids": np.array(
+                ids if gallery_ids is None else gallery_ids, dtype=str
+            ),
+        }
+    )
     if provenance is not None:
         arrays[PROVENANCE_KEY] = provenance_array(provenance)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,11 +123,17 @@ def _features_disclosure(spec: BenchmarkSpec, home) -> tuple[str | None, dict[st
     if manifest is None:
         return None, None
     synthetic = manifest.synthetic
-    identity = {"kind": "synthetic" if synthetic else REAL_FEATURES, "layout": manifest.layout,
-                "streams": list(manifest.streams), "dims": manifest.dims,
-                "crops_mode": manifest.crops_mode, "dtype": manifest.dtype,
-                "built_at": manifest.built_at, "manifest_sha256": sha256_file(folder / MANIFEST),
-                "features_digest": manifest.features_digest}
+    identity = {
+        "kind": "synthetic" if synthetic else REAL_FEATURES,
+        "layout": manifest.layout,
+        "streams": list(manifest.streams),
+        "dims": manifest.dims,
+        "crops_mode": manifest.crops_mode,
+        "dtype": manifest.dtype,
+        "built_at": manifest.built_at,
+        "manifest_sha256": sha256_file(folder / MANIFEST),
+        "features_digest": manifest.features_digest,
+    }
     if synthetic:
         seed = synthetic.get("seed") if isinstance(synthetic, dict) else None
         return f"synthetic features (var_bench.synth, seed {seed})", identity
@@ -120,10 +149,20 @@ def _extraction_disclosure(spec: BenchmarkSpec, home) -> str | None:
     return None if found is None else json.dumps(found, sort_keys=True)
 
 
-def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, split: str = "test",
-             out: str | Path = "submission.npz", home=None, device=None, json_path=None,
-             data=None, features: str | None = None, batch_size: int | None = None,
-             name: str | None = None) -> ResultRecord:
+def evaluate(
+    checkpoint_dir: str | Path,
+    benchmark: str | BenchmarkSpec,
+    *,
+    split: str = "test",
+    out: str | Path = "submission.npz",
+    home=None,
+    device=None,
+    json_path=None,
+    data=None,
+    features: str | None = None,
+    batch_size: int | None = None,
+    name: str | None = None,
+) -> ResultRecord:
     """Encode a split with a trained checkpoint, write the submission and score it.
 
     The disclosure (reference model, features real or synthetic, how the checkpoint was chosen,
@@ -161,7 +200,9 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
     trained = load_trained_model(checkpoint_dir, spec, device=device)
     model, saved, state, dev = trained
     cfg, ctx = trained.config, trained.context
-    dataset = data if data is not None else loaders.open_split(spec, split, home, cfg.data.eval_crop)
+    dataset = (
+        data if data is not None else loaders.open_split(spec, split, home, cfg.data.eval_crop)
+    )
     _check_dims(dataset, ctx, checkpoint_dir)
     loader = build_eval_loader(model, dataset, ctx, cfg, batch_size=batch_size)
     queries, gallery, ids, query_ids = encode_split(model, loader, dev, progress=None)
@@ -175,32 +216,48 @@ def evaluate(checkpoint_dir: str | Path, benchmark: str | BenchmarkSpec, *, spli
         from var_bench.data.prepare import ids as canonical_ids
 
         canonical = canonical_ids(spec.name, split, home=home, download=False)
-        videos = (canonical_ids(spec.name, split, home=home, download=False, gallery=True)
-                  if query_ids is not None else canonical)
+        videos = (
+            canonical_ids(spec.name, split, home=home, download=False, gallery=True)
+            if query_ids is not None
+            else canonical
+        )
         if len(cols) != len(videos):
-            warnings.warn(f"{spec.name} {split}: {len(videos) - len(cols)} videos have no features; "
-                          f"they score below every real video (chance for their own queries)",
-                          VarBenchWarning, stacklevel=2)
+            warnings.warn(
+                f"{spec.name} {split}: {len(videos) - len(cols)} videos have no features; "
+                f"they score below every real video (chance for their own queries)",
+                VarBenchWarning,
+                stacklevel=2,
+            )
         S = expand_to_canonical(S, rows, canonical, cols, videos)
         rows, cols = canonical, videos
     store_kind, identity = (None, None) if data is not None else _features_disclosure(spec, home)
     provenance = {
         "name": name,
-        "disclosure": {REFERENCE_MODEL_KEY: saved["model"], FEATURES_KEY: features or store_kind,
-                       "checkpoint_selection": state.get("selection"),
-                       "test_time_normalisation": getattr(model, "test_time_normalisation", None),
-                       # Deviations the built model carries (no Flow, text fallback): never silent.
-                       DEVIATIONS_KEY: disclosure_text(collect(model)),
-                       EXTRACTION_KEY: _extraction_disclosure(spec, home)},
-        "features": identity, "var_bench": __version__,
+        "disclosure": {
+            REFERENCE_MODEL_KEY: saved["model"],
+            FEATURES_KEY: features or store_kind,
+            "checkpoint_selection": state.get("selection"),
+            "test_time_normalisation": getattr(model, "test_time_normalisation", None),
+            # Deviations the built model carries (no Flow, text fallback): never silent.
+            DEVIATIONS_KEY: disclosure_text(collect(model)),
+            EXTRACTION_KEY: _extraction_disclosure(spec, home),
+        },
+        "features": identity,
+        "var_bench": __version__,
         "checkpoint": {"folder": Path(checkpoint_dir).name, "epoch": state.get("epoch")},
     }
     write_submission(Path(out), spec, S, rows, provenance, gallery_ids=cols)
     # the store's digest travels in the file's provenance: score() puts it in the record
     record = score(Path(out), spec, split=split, home=home)
     seconds = time.perf_counter() - t0
-    log.info("evaluated %s on %s %s (%d queries) in %.2f s end to end", saved["model"], spec.name,
-             split, S.shape[0], seconds)
+    log.info(
+        "evaluated %s on %s %s (%d queries) in %.2f s end to end",
+        saved["model"],
+        spec.name,
+        split,
+        S.shape[0],
+        seconds,
+    )
     if json_path is not None:
         record.save(json_path)
     return record
@@ -213,8 +270,10 @@ def _check_dims(dataset, ctx: ModelContext, folder) -> None:
     item = dataset[0]
     for stream, dim in ctx.dims.items():
         if stream in item and int(np.shape(item[stream])[-1]) != int(dim):
-            raise InputError(f"{folder}: expected {stream} features of size {dim} (as trained), "
-                             f"got {int(np.shape(item[stream])[-1])}")
+            raise InputError(
+                f"{folder}: expected {stream} features of size {dim} (as trained), "
+                f"got {int(np.shape(item[stream])[-1])}"
+            )
 
 
 def record_summary(record: ResultRecord) -> str:

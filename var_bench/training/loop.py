@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import torch
 
@@ -39,7 +40,7 @@ class RunState:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json(cls, saved: Mapping[str, Any]) -> "RunState":
+    def from_json(cls, saved: Mapping[str, Any]) -> RunState:
         """The state of a ``state.json`` (its optimiser, scaler and selection keys ignored)."""
         names = {f.name for f in dataclasses.fields(cls)}
         saved = dict(saved)
@@ -51,7 +52,8 @@ class RunState:
         """Count one validation with main score ``score`` after ``epoch``; True when it is a new
         best."""
         improved = self.best_score is None or (
-            score > self.best_score if higher_is_better else score < self.best_score)
+            score > self.best_score if higher_is_better else score < self.best_score
+        )
         if improved:
             self.best_score, self.best_epoch, self.evals_since_best = score, epoch, 0
         else:
@@ -65,8 +67,11 @@ def make_scaler(amp: torch.dtype | None) -> torch.amp.GradScaler | None:
 
 
 def _loss_parts(outputs: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().float() for k, v in outputs.items()
-            if isinstance(v, torch.Tensor) and v.dim() == 0}
+    return {
+        k: v.detach().float()
+        for k, v in outputs.items()
+        if isinstance(v, torch.Tensor) and v.dim() == 0
+    }
 
 
 def _finite(loss: float, where: str) -> None:
@@ -74,10 +79,21 @@ def _finite(loss: float, where: str) -> None:
         raise DataError(f"training diverged: expected a finite loss, got {loss} {where}")
 
 
-def run_epoch(model: torch.nn.Module, batches: Iterable[dict], optimizer: torch.optim.Optimizer,
-              scaler: torch.amp.GradScaler | None, tc: TrainConfig, state: RunState, epoch: int, *,
-              device: torch.device, amp: torch.dtype | None, runlog: RunLog,
-              bar: Any = None, n_items: int | None = None) -> dict[str, float]:
+def run_epoch(
+    model: torch.nn.Module,
+    batches: Iterable[dict],
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
+    tc: TrainConfig,
+    state: RunState,
+    epoch: int,
+    *,
+    device: torch.device,
+    amp: torch.dtype | None,
+    runlog: RunLog,
+    bar: Any = None,
+    n_items: int | None = None,
+) -> dict[str, float]:
     """One epoch of optimiser steps over ``batches`` (at most ``tc.max_steps_per_epoch``);
     advances ``state.step``, writes a step entry every ``tc.log_every`` steps and returns the
     epoch's mean loss parts. ``model`` may be the DDP wrapper; ``bar``: a tqdm bar for the loss;
@@ -116,15 +132,19 @@ def run_epoch(model: torch.nn.Module, batches: Iterable[dict], optimizer: torch.
         if state.step % tc.log_every == 0:
             parts = {k: float(v) / n_window for k, v in window.items()}
             _finite(parts["loss"], f"at epoch {epoch + 1}, step {state.step}")
-            runlog.write({"kind": "step", "epoch": epoch + 1, "step": state.step, **parts, "lr": lr},
-                         state.step)
+            runlog.write(
+                {"kind": "step", "epoch": epoch + 1, "step": state.step, **parts, "lr": lr},
+                state.step,
+            )
             if bar is not None:
                 bar.set_postfix(loss=f"{parts['loss']:.4f}")
             window, n_window = {}, 0
     if n_steps == 0:
-        raise InputError(f"train: expected at least one batch per epoch, got none "
-                         f"({n_items if n_items is not None else '?'} videos, "
-                         f"batch_size {tc.batch_size})")
+        raise InputError(
+            f"train: expected at least one batch per epoch, got none "
+            f"({n_items if n_items is not None else '?'} videos, "
+            f"batch_size {tc.batch_size})"
+        )
     means = {k: float(v) / n_steps for k, v in sums.items()}
     _finite(means["loss"], f"in epoch {epoch + 1}")
     return means

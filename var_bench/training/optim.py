@@ -17,7 +17,7 @@ def lr_at(base_lr: float, epoch: int, step: int, lr_decay: float, warmup_steps: 
     """Learning rate of optimiser step ``step`` (0-based, counted over the whole run) in
     ``epoch``: ``base_lr * lr_decay^epoch * min(1, (step + 1) / warmup_steps)``."""
     warm = min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1.0
-    return base_lr * (lr_decay ** epoch) * warm
+    return base_lr * (lr_decay**epoch) * warm
 
 
 def make_optimizer(model: RetrievalModel, tc: TrainConfig) -> torch.optim.Optimizer:

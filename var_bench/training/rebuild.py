@@ -52,27 +52,36 @@ class TrainedModel(NamedTuple):
 
 def context_from_json(ctx_json: dict[str, Any], device: torch.device) -> ModelContext:
     """Inverse of :meth:`ModelContext.to_json` (the benchmark is resolved by name)."""
-    return ModelContext(benchmark=get_benchmark(ctx_json["benchmark"]),
-                        query_modality=ctx_json["query_modality"],
-                        streams=tuple(ctx_json["streams"]), dims=dict(ctx_json["dims"]),
-                        text_model=ctx_json["text_model"], device=device)
+    return ModelContext(
+        benchmark=get_benchmark(ctx_json["benchmark"]),
+        query_modality=ctx_json["query_modality"],
+        streams=tuple(ctx_json["streams"]),
+        dims=dict(ctx_json["dims"]),
+        text_model=ctx_json["text_model"],
+        device=device,
+    )
 
 
-def load_trained_model(checkpoint_dir: str | Path, spec: BenchmarkSpec | None = None, *,
-                       device=None) -> TrainedModel:
+def load_trained_model(
+    checkpoint_dir: str | Path, spec: BenchmarkSpec | None = None, *, device=None
+) -> TrainedModel:
     """Rebuild a model from a checkpoint folder and load its weights (model in eval mode)."""
     folder = Path(checkpoint_dir)
     if not ckpt.is_checkpoint(folder):
-        raise InputError(f"{folder}: expected a checkpoint folder ({ckpt.MODEL_FILE}, "
-                         f"{ckpt.CONFIG_FILE}, {ckpt.STATE_FILE}), got "
-                         f"{'an incomplete one' if folder.is_dir() else 'no such folder'}")
+        raise InputError(
+            f"{folder}: expected a checkpoint folder ({ckpt.MODEL_FILE}, "
+            f"{ckpt.CONFIG_FILE}, {ckpt.STATE_FILE}), got "
+            f"{'an incomplete one' if folder.is_dir() else 'no such folder'}"
+        )
     saved = ckpt.read_json(folder / ckpt.CONFIG_FILE)
     state = ckpt.read_json(folder / ckpt.STATE_FILE)
     ckpt.check_saved(saved, state, folder)  # types and sizes, before the model is built
     trained_on = get_benchmark(saved["context"]["benchmark"])
     if spec is not None and spec.name != trained_on.name:
-        raise InputError(f"{folder}: expected a checkpoint trained on {spec.name}, got one trained "
-                         f"on {trained_on.name}")
+        raise InputError(
+            f"{folder}: expected a checkpoint trained on {spec.name}, got one trained "
+            f"on {trained_on.name}"
+        )
     dev = resolve_device(device)
     model = build_model(from_dict(saved["config"]), context_from_json(saved["context"], dev))
     ckpt.load_model_weights(model, folder)

@@ -37,7 +37,9 @@ class Dist:
 def resolve_device(device: str | torch.device | None, local_rank: int = 0) -> torch.device:
     """``device`` as given, else ``cuda:<local_rank>`` when CUDA is available, else CPU."""
     if device is None or str(device) == "auto":
-        return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+        return (
+            torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+        )
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError):
@@ -103,5 +105,7 @@ def move_batch(batch: dict, device: torch.device) -> dict:
     """Tensors of ``batch`` moved to ``device`` (non-blocking); other values unchanged."""
     if device.type == "cpu":
         return batch
-    return {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v
-            for k, v in batch.items()}
+    return {
+        k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v
+        for k, v in batch.items()
+    }

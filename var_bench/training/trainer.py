@@ -21,31 +21,42 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch.utils.data import ConcatDataset, DataLoader, Dataset
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.tasks import Task
 from var_bench.errors import InputError
 from var_bench.fsutil import atomic_write_text
 from var_bench.models.base import ModelContext, RetrievalModel
 from var_bench.models.registry import get_model
+from var_bench.scoring.score import score_matrix
+from var_bench.tasks import Task
 from var_bench.training import checkpoint as ckpt
 from var_bench.training import loaders
 from var_bench.training.config import RunConfig, load_config
-from var_bench.scoring.score import score_matrix
 from var_bench.training.encode import encode_split, pair_rows, select_rows, similarity_matrix
-from var_bench.training.loaders import build_eval_loader, build_train_loader, collate_streams, infer_context
+from var_bench.training.loaders import (
+    build_eval_loader,
+    build_train_loader,
+    collate_streams,
+    infer_context,
+)
 from var_bench.training.loop import RunState, make_scaler, run_epoch
 from var_bench.training.optim import lr_at, make_optimizer
 from var_bench.training.rebuild import build_model
 from var_bench.training.runlog import RunLog
 from var_bench.training.runtime import (
-    Dist, amp_dtype, epoch_seed, init_distributed, resolve_device, seed_everything,
+    Dist,
+    amp_dtype,
+    epoch_seed,
+    init_distributed,
+    resolve_device,
+    seed_everything,
 )
 
 log = logging.getLogger(__name__)
@@ -102,10 +113,19 @@ class _Run:
         return self.spec.task()
 
 
-def train(model_name: str, benchmark: str | BenchmarkSpec, *, config: str | Path | None = None,
-          out: str | Path | None = None, home=None, resume: bool = True, device=None,
-          overrides: Sequence[str] = (), data: Mapping[str, Dataset] | None = None,
-          progress: bool | None = None) -> TrainResult:
+def train(
+    model_name: str,
+    benchmark: str | BenchmarkSpec,
+    *,
+    config: str | Path | None = None,
+    out: str | Path | None = None,
+    home=None,
+    resume: bool = True,
+    device=None,
+    overrides: Sequence[str] = (),
+    data: Mapping[str, Dataset] | None = None,
+    progress: bool | None = None,
+) -> TrainResult:
     """Train a registered model on a benchmark's train split, choosing the checkpoint on val by
     the task's main score (see the module docstring).
 
@@ -150,12 +170,24 @@ def train(model_name: str, benchmark: str | BenchmarkSpec, *, config: str | Path
     scaler = make_scaler(amp)
     state = _resume(out / "last", cfg, model, optimizer, scaler, dev) if resume else None
     _write_run_config(out, cfg, dist)
-    run = _Run(spec=spec, cfg=cfg, ctx=ctx, model=model, wrapped=_wrap(model, cfg, dev, dist),
-               optimizer=optimizer, scaler=scaler, train_data=train_data,
-               val_loader=None if val_data is None else build_eval_loader(model, val_data, ctx, cfg),
-               streams=collate_streams(model, ctx.streams, ctx.query_modality), out=out,
-               device=dev, dist=dist, amp=amp,
-               runlog=RunLog(out, dist.is_main, cfg.train.epochs), progress=progress)
+    run = _Run(
+        spec=spec,
+        cfg=cfg,
+        ctx=ctx,
+        model=model,
+        wrapped=_wrap(model, cfg, dev, dist),
+        optimizer=optimizer,
+        scaler=scaler,
+        train_data=train_data,
+        val_loader=None if val_data is None else build_eval_loader(model, val_data, ctx, cfg),
+        streams=collate_streams(model, ctx.streams, ctx.query_modality),
+        out=out,
+        device=dev,
+        dist=dist,
+        amp=amp,
+        runlog=RunLog(out, dist.is_main, cfg.train.epochs),
+        progress=progress,
+    )
     state = _fit(run, state or RunState(seed=cfg.train.seed))
     return _result(out, cfg, state, spec.task().main_score)
 
@@ -163,15 +195,21 @@ def train(model_name: str, benchmark: str | BenchmarkSpec, *, config: str | Path
 # ---------------------------------------------------------------- the steps of train()
 
 
-def _open_data(spec: BenchmarkSpec, cfg: RunConfig, home,
-               data: Mapping[str, Dataset] | None) -> tuple[Dataset, Dataset | None]:
+def _open_data(
+    spec: BenchmarkSpec, cfg: RunConfig, home, data: Mapping[str, Dataset] | None
+) -> tuple[Dataset, Dataset | None]:
     """(train data, val data or None): the feature store's splits or the given datasets; with
     ``refit_on_train_val`` train + val is the train data and there is no val."""
     if data is None:
-        data = {"train": loaders.open_split(spec, "train", home, cfg.data.crop),
-                "val": loaders.open_split(spec, "val", home,
-                                          cfg.data.crop if cfg.train.refit_on_train_val
-                                          else cfg.data.eval_crop)}
+        data = {
+            "train": loaders.open_split(spec, "train", home, cfg.data.crop),
+            "val": loaders.open_split(
+                spec,
+                "val",
+                home,
+                cfg.data.crop if cfg.train.refit_on_train_val else cfg.data.eval_crop,
+            ),
+        }
     missing = [s for s in ("train", "val") if s not in data]
     if missing:
         raise InputError(f"data: expected train and val datasets, got no {missing[0]}")
@@ -180,8 +218,14 @@ def _open_data(spec: BenchmarkSpec, cfg: RunConfig, home,
     return data["train"], data["val"]
 
 
-def _resume(last: Path, cfg: RunConfig, model: RetrievalModel, optimizer: torch.optim.Optimizer,
-            scaler: torch.amp.GradScaler | None, dev: torch.device) -> RunState | None:
+def _resume(
+    last: Path,
+    cfg: RunConfig,
+    model: RetrievalModel,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
+    dev: torch.device,
+) -> RunState | None:
     """The run state of ``last`` with model, optimiser and scaler restored; None if no run."""
     if not ckpt.is_checkpoint(last):
         return None
@@ -196,8 +240,9 @@ def _resume(last: Path, cfg: RunConfig, model: RetrievalModel, optimizer: torch.
     return state
 
 
-def config_differences(saved: Mapping[str, Any], current: Mapping[str, Any],
-                       keys: Sequence[str] = RESUME_KEYS) -> list[tuple[str, Any, Any]]:
+def config_differences(
+    saved: Mapping[str, Any], current: Mapping[str, Any], keys: Sequence[str] = RESUME_KEYS
+) -> list[tuple[str, Any, Any]]:
     """``(dotted key, saved value, current value)`` for every leaf under ``keys`` that differs."""
     diffs: list[tuple[str, Any, Any]] = []
 
@@ -232,10 +277,12 @@ def check_resumable(saved_config: Mapping[str, Any], cfg: RunConfig, folder: Pat
     naming each changed key with both values."""
     diffs = config_differences(saved_config, cfg.to_dict())
     if diffs:
-        what = "; ".join(f"{k} differs: checkpoint {_shown(a)}, config {_shown(b)}"
-                         for k, a, b in diffs)
-        raise InputError(f"resume: {what} ({folder} holds another run; use another --out or "
-                         f"--no-resume)")
+        what = "; ".join(
+            f"{k} differs: checkpoint {_shown(a)}, config {_shown(b)}" for k, a, b in diffs
+        )
+        raise InputError(
+            f"resume: {what} ({folder} holds another run; use another --out or --no-resume)"
+        )
 
 
 def _write_run_config(out: Path, cfg: RunConfig, dist: Dist) -> None:
@@ -250,8 +297,11 @@ def _wrap(model: RetrievalModel, cfg: RunConfig, dev: torch.device, dist: Dist) 
         return model
     from torch.nn.parallel import DistributedDataParallel as DDP
 
-    return DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None,
-               find_unused_parameters=cfg.train.find_unused_parameters)
+    return DDP(
+        model,
+        device_ids=[dev.index] if dev.type == "cuda" else None,
+        find_unused_parameters=cfg.train.find_unused_parameters,
+    )
 
 
 def _fit(run: _Run, state: RunState) -> RunState:
@@ -267,8 +317,11 @@ def _fit(run: _Run, state: RunState) -> RunState:
             state.history.append(entry)
             _save_last(run, state, entry)
             if stop:
-                log.info("early stop: no better val %s in %d validations",
-                         run.task.main_score, tc.patience)
+                log.info(
+                    "early stop: no better val %s in %d validations",
+                    run.task.main_score,
+                    tc.patience,
+                )
                 break
     finally:
         run.runlog.close()
@@ -282,19 +335,44 @@ def _train_epoch(run: _Run, state: RunState, epoch: int) -> dict[str, Any]:
     tc = run.cfg.train
     seed = epoch_seed(tc.seed, epoch)
     seed_everything(seed)
-    loader = build_train_loader(run.model, run.train_data, run.streams, run.cfg, seed, run.dist, epoch)
+    loader = build_train_loader(
+        run.model, run.train_data, run.streams, run.cfg, seed, run.dist, epoch
+    )
     run.model.train()
-    total = len(loader) if tc.max_steps_per_epoch is None else min(len(loader), tc.max_steps_per_epoch)
-    bar = tqdm(loader, total=total, desc=f"epoch {epoch + 1}/{tc.epochs}", leave=False,
-               disable=_bar_disabled(run.progress, run.dist))
+    total = (
+        len(loader) if tc.max_steps_per_epoch is None else min(len(loader), tc.max_steps_per_epoch)
+    )
+    bar = tqdm(
+        loader,
+        total=total,
+        desc=f"epoch {epoch + 1}/{tc.epochs}",
+        leave=False,
+        disable=_bar_disabled(run.progress, run.dist),
+    )
     try:
-        parts = run_epoch(run.wrapped, bar, run.optimizer, run.scaler, tc, state, epoch,
-                          device=run.device, amp=run.amp, runlog=run.runlog, bar=bar,
-                          n_items=len(run.train_data))
+        parts = run_epoch(
+            run.wrapped,
+            bar,
+            run.optimizer,
+            run.scaler,
+            tc,
+            state,
+            epoch,
+            device=run.device,
+            amp=run.amp,
+            runlog=run.runlog,
+            bar=bar,
+            n_items=len(run.train_data),
+        )
     finally:
         bar.close()
-    return {"kind": "epoch", "epoch": epoch + 1, "step": state.step, "train": parts,
-            "lr": lr_at(tc.lr, epoch, state.step - 1, tc.lr_decay, tc.warmup_steps)}
+    return {
+        "kind": "epoch",
+        "epoch": epoch + 1,
+        "step": state.step,
+        "train": parts,
+        "lr": lr_at(tc.lr, epoch, state.step - 1, tc.lr_decay, tc.warmup_steps),
+    }
 
 
 def _validate_epoch(run: _Run, state: RunState, entry: dict[str, Any]) -> bool:
@@ -307,14 +385,28 @@ def _validate_epoch(run: _Run, state: RunState, entry: dict[str, Any]) -> bool:
         metrics, score, secs = _validate(run)
         main = run.task.main_score
         improved = state.record_validation(score, done, run.task.higher_is_better(main))
-        entry.update({"val": metrics, f"val_{main}": score, "main_score": main,
-                      "val_seconds": secs, "best": improved})
+        entry.update(
+            {
+                "val": metrics,
+                f"val_{main}": score,
+                "main_score": main,
+                "val_seconds": secs,
+                "best": improved,
+            }
+        )
         if improved:
-            ckpt.save_checkpoint(run.out / "best", run.model, config=run.config_json,
-                                 context=run.ctx.to_json(),
-                                 state={**state.to_json(), "epoch": done,
-                                        "selection": f"val split (best val {main}, epoch {done})",
-                                        "val": metrics})
+            ckpt.save_checkpoint(
+                run.out / "best",
+                run.model,
+                config=run.config_json,
+                context=run.ctx.to_json(),
+                state={
+                    **state.to_json(),
+                    "epoch": done,
+                    "selection": f"val split (best val {main}, epoch {done})",
+                    "val": metrics,
+                },
+            )
         stop = tc.patience is not None and state.evals_since_best >= tc.patience
     return bool(_broadcast(stop, run.dist))
 
@@ -343,8 +435,14 @@ def _save_last(run: _Run, state: RunState, entry: dict[str, Any]) -> None:
         last_state = {**state.to_json(), "selection": _selection_of_last(run.cfg, state.epoch)}
         if run.scaler is not None:
             last_state["scaler"] = run.scaler.state_dict()
-        ckpt.save_checkpoint(run.out / "last", run.model, config=run.config_json,
-                             context=run.ctx.to_json(), state=last_state, optimizer=run.optimizer)
+        ckpt.save_checkpoint(
+            run.out / "last",
+            run.model,
+            config=run.config_json,
+            context=run.ctx.to_json(),
+            state=last_state,
+            optimizer=run.optimizer,
+        )
         run.runlog.write(entry, state.step)
     if run.dist.enabled:
         import torch.distributed as tdist
@@ -355,25 +453,43 @@ def _save_last(run: _Run, state: RunState, entry: dict[str, Any]) -> None:
 def _result(out: Path, cfg: RunConfig, state: RunState, main_score: str) -> TrainResult:
     best = out / "best" if ckpt.is_checkpoint(out / "best") else None
     chosen = out / "last" if cfg.train.selects_last else best
-    return TrainResult(out=out, best_checkpoint=best, best_val_score=state.best_score,
-                       best_epoch=state.best_epoch, epochs_run=state.epoch,
-                       history=list(state.history), checkpoint=chosen,
-                       main_score=main_score)
+    return TrainResult(
+        out=out,
+        best_checkpoint=best,
+        best_val_score=state.best_score,
+        best_epoch=state.best_epoch,
+        epochs_run=state.epoch,
+        history=list(state.history),
+        checkpoint=chosen,
+        main_score=main_score,
+    )
 
 
-def _untrained(model: RetrievalModel, cfg: RunConfig, ctx: ModelContext, out: Path,
-               dist: Dist, main_score: str) -> TrainResult:
+def _untrained(
+    model: RetrievalModel, cfg: RunConfig, ctx: ModelContext, out: Path, dist: Dist, main_score: str
+) -> TrainResult:
     """A model with nothing to learn (``needs_training = False``, e.g. ``random``): write its
     checkpoint as ``best`` and ``last`` at once, so ``evaluate`` treats it like any other."""
-    state = {**RunState(seed=cfg.train.seed).to_json(), "selection": "no training (nothing to learn)"}
+    state = {
+        **RunState(seed=cfg.train.seed).to_json(),
+        "selection": "no training (nothing to learn)",
+    }
     _write_run_config(out, cfg, dist)
     if dist.is_main:
         for name in ("best", "last"):
-            ckpt.save_checkpoint(out / name, model, config=cfg.to_dict(), context=ctx.to_json(),
-                                 state=state)
-    return TrainResult(out=out, best_checkpoint=out / "best", best_val_score=None, best_epoch=None,
-                       epochs_run=0, history=[], checkpoint=out / "best",
-                       main_score=main_score)
+            ckpt.save_checkpoint(
+                out / name, model, config=cfg.to_dict(), context=ctx.to_json(), state=state
+            )
+    return TrainResult(
+        out=out,
+        best_checkpoint=out / "best",
+        best_val_score=None,
+        best_epoch=None,
+        epochs_run=0,
+        history=[],
+        checkpoint=out / "best",
+        main_score=main_score,
+    )
 
 
 def _broadcast(value: Any, dist: Dist) -> Any:
@@ -391,4 +507,5 @@ def _bar_disabled(progress: bool | None, dist: Dist) -> bool | None:
     if not dist.is_main or progress is False:
         return True
     from var_bench.progress import show_bar  # the one progress policy (var_bench.progress)
+
     return not show_bar(progress)

@@ -11,9 +11,14 @@ def test_digest_is_sha256_hex():
     assert id_digest("Abuse001_x264") == hashlib.sha256(b"Abuse001_x264").hexdigest()
 
 
-@given(st.lists(st.tuples(st.text(min_size=1, max_size=8), st.sampled_from("abc")),
-                unique_by=lambda t: t[0], max_size=60),
-       st.integers(1, 12))
+@given(
+    st.lists(
+        st.tuples(st.text(min_size=1, max_size=8), st.sampled_from("abc")),
+        unique_by=lambda t: t[0],
+        max_size=60,
+    ),
+    st.integers(1, 12),
+)
 def test_ceil_n_over_d_smallest_digests_per_group(items, d):
     ids = [i for i, _ in items]
     groups = [g for _, g in items]

@@ -1,7 +1,7 @@
 import openpyxl
 import pytest
-
 from support.rawdata import UCF_TEST, make_ucf
+
 from var_bench.benchmarks.ucfcrime_ar.captions import read_captions
 from var_bench.errors import DataError
 
@@ -10,7 +10,11 @@ def test_strips_newline_suffixed_names_and_reads_first_sheet_by_index(tmp_path):
     fx = make_ucf(tmp_path)
     train = read_captions(fx.raw["captions_train"])  # sheet "sheet1"
     test = read_captions(fx.raw["captions_test"])  # sheet "Sheet1" + 2 empty columns
-    assert list(test["video_id"]) == ["Abuse028_x264", "Normal_Videos_003_x264", "Normal_Videos_006_x264"]
+    assert list(test["video_id"]) == [
+        "Abuse028_x264",
+        "Normal_Videos_003_x264",
+        "Normal_Videos_006_x264",
+    ]
     assert all("\n" not in p for p in train["video_path"])
     assert train["folder"].iloc[-1] == "Training_Normal_Videos_Anomaly"
     assert list(test["upstream_index"]) == [0, 1, 2]

@@ -4,11 +4,14 @@ from var_bench.benchmarks.xdviolence_ar.lists import read_xd_list, xd_label_code
 from var_bench.errors import DataError
 
 
-@pytest.mark.parametrize("vid, codes", [
-    ("Bad.Boys.1995__#01-11-55_01-12-40_label_G-B2-B6", ["G", "B2", "B6"]),
-    ("Bad.Boys.1995__#01-33-51_01-34-37_label_B2-0-0", ["B2"]),
-    ("wangted.2008__#01-26-25_01-27-00_label_A", ["A"]),
-])
+@pytest.mark.parametrize(
+    "vid, codes",
+    [
+        ("Bad.Boys.1995__#01-11-55_01-12-40_label_G-B2-B6", ["G", "B2", "B6"]),
+        ("Bad.Boys.1995__#01-33-51_01-34-37_label_B2-0-0", ["B2"]),
+        ("wangted.2008__#01-26-25_01-27-00_label_A", ["A"]),
+    ],
+)
 def test_label_codes(vid, codes):
     assert xd_label_codes(vid) == codes
 

@@ -3,8 +3,8 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
-
 from support.rawdata import make_ucf, make_xd
+
 from var_bench.data.assembly.manifest import MANIFEST, Manifest
 from var_bench.data.assembly.pipeline import assemble_into
 from var_bench.errors import DataError
@@ -57,8 +57,13 @@ def test_xd_build(tmp_path):
 
 def test_wrong_class_counts_fail_loudly(tmp_path):
     fx = make_ucf(tmp_path / "raw")
-    spec = replace(fx.spec, upstream_class_counts={"train": {"Abuse": 3, "Arrest": 1, "Normal": 3},
-                                                   "test": {"Abuse": 2, "Normal": 2}})
+    spec = replace(
+        fx.spec,
+        upstream_class_counts={
+            "train": {"Abuse": 3, "Arrest": 1, "Normal": 3},
+            "test": {"Abuse": 2, "Normal": 2},
+        },
+    )
     with pytest.raises(DataError, match=r"ucfcrime-ar test: expected 4 videos.*got 3"):
         assemble_into(spec, fx.raw, tmp_path / "built", fx.info)
 

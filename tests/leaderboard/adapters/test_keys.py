@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
 from support.paths import DOCS
-from var_bench.benchmarks import BENCHMARKS, XDVIOLENCE_AR
-from var_bench.leaderboard.adapters.keys import flat_scores, key_table, score_key, score_keys
-from var_bench.errors import InputError
-from var_bench.tasks.retrieval import ranks
-
 from support.records_factory import fake_ids_hash, make_record
+
+from var_bench.benchmarks import BENCHMARKS, XDVIOLENCE_AR
+from var_bench.errors import InputError
+from var_bench.leaderboard.adapters.keys import flat_scores, key_table, score_key, score_keys
+from var_bench.tasks.retrieval import ranks
 
 
 def test_score_keys() -> None:
     assert score_key("t2v", "R@10") == "t2v_R10" and score_key(None, "SumR") == "SumR"
     assert score_keys("ucfcrime-ar") == [
-        "t2v_R1", "t2v_R5", "t2v_R10", "t2v_MdR", "t2v_MnR",
-        "v2t_R1", "v2t_R5", "v2t_R10", "v2t_MdR", "v2t_MnR", "SumR"]
+        "t2v_R1",
+        "t2v_R5",
+        "t2v_R10",
+        "t2v_MdR",
+        "t2v_MnR",
+        "v2t_R1",
+        "v2t_R5",
+        "v2t_R10",
+        "v2t_MdR",
+        "v2t_MnR",
+        "SumR",
+    ]
     assert score_keys("xdviolence-ar")[0] == "a2v_R1" and score_keys("xdviolence-ar")[5] == "v2a_R1"
 
 
@@ -50,5 +57,7 @@ def test_flat_scores_refuse_an_inconsistent_record() -> None:
 @pytest.mark.parametrize("benchmark", ["ucfcrime-ar", "xdviolence-ar"])
 def test_docs_list_the_generated_mapping(benchmark: str) -> None:
     docs = (DOCS / "leaderboard.md").read_text(encoding="utf-8")
-    table = "\n".join(f"| `{k}` | {what} | {sort} |" for k, what, sort in key_table(BENCHMARKS[benchmark].task()))
+    table = "\n".join(
+        f"| `{k}` | {what} | {sort} |" for k, what, sort in key_table(BENCHMARKS[benchmark].task())
+    )
     assert table in docs

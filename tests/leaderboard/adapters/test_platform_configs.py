@@ -17,8 +17,10 @@ def test_codabench_columns(benchmark: str) -> None:
     assert columns[0] == {"title": "SumR", "key": "SumR", "index": 0, "sorting": "desc"}
     assert sorted(c["key"] for c in columns) == sorted(score_keys(benchmark))
     assert [c["index"] for c in columns] == list(range(len(columns)))
-    assert {c["key"][-3:]: c["sorting"] for c in columns if c["key"].endswith(("MdR", "MnR"))} == \
-        {"MdR": "asc", "MnR": "asc"}
+    assert {c["key"][-3:]: c["sorting"] for c in columns if c["key"].endswith(("MdR", "MnR"))} == {
+        "MdR": "asc",
+        "MnR": "asc",
+    }
 
 
 def test_codalab_columns() -> None:

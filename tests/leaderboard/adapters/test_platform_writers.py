@@ -6,17 +6,16 @@ import json
 import re
 
 import pytest
+from support.records_factory import HOSTILE_NAME, fake_ids_hash, make_record
 
 from var_bench.benchmarks import UCFCRIME_AR
+from var_bench.data.splits import expected_ids_sha256
+from var_bench.errors import InputError
 from var_bench.leaderboard.adapters import export_record
 from var_bench.leaderboard.adapters.codabench import write_codabench_scores
 from var_bench.leaderboard.adapters.codalab import codalab_scores_text, write_codalab_scores
 from var_bench.leaderboard.adapters.evalai import evalai_result, write_evalai_json
 from var_bench.leaderboard.adapters.keys import flat_scores, score_keys
-from var_bench.errors import InputError
-from var_bench.data.splits import expected_ids_sha256
-
-from support.records_factory import HOSTILE_NAME, fake_ids_hash, make_record
 
 
 def test_codalab_scores_txt(tmp_path) -> None:
@@ -26,7 +25,9 @@ def test_codalab_scores_txt(tmp_path) -> None:
     lines = path.read_text().splitlines()
     assert [ln.split(": ")[0] for ln in lines] == score_keys("ucfcrime-ar")
     parsed = {k: float(v) for k, v in (ln.split(": ") for ln in lines)}
-    assert parsed == flat_scores(record, fake_ids_hash)  # full precision survives the text round trip
+    assert parsed == flat_scores(
+        record, fake_ids_hash
+    )  # full precision survives the text round trip
     assert parsed["SumR"] == record.main_value and parsed["t2v_R1"] == record.metrics["t2v"]["R@1"]
     assert codalab_scores_text(record, fake_ids_hash) == path.read_text()
 
@@ -60,7 +61,10 @@ def test_export_record_all_platforms(tmp_path) -> None:
     export_record(tmp_path / "rec.json", "evalai", tmp_path / "evalai.json")
     assert (tmp_path / "scores.txt").read_text().startswith("t2v_R1: ")
     assert json.loads((tmp_path / "scores.json").read_text())["SumR"] == record.main_value
-    assert json.loads((tmp_path / "evalai.json").read_text())["submission_result"]["SumR"] == record.main_value
+    assert (
+        json.loads((tmp_path / "evalai.json").read_text())["submission_result"]["SumR"]
+        == record.main_value
+    )
     with pytest.raises(InputError, match="platform: expected one of codalab, codabench, evalai"):
         export_record(tmp_path / "rec.json", "kaggle", tmp_path / "x")
 

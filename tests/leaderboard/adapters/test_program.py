@@ -13,10 +13,14 @@ import h5py
 import numpy as np
 import pytest
 
+from var_bench.errors import InputError
 from var_bench.leaderboard.adapters import codabench, codalab, evalai
 from var_bench.leaderboard.adapters.keys import score_keys
-from var_bench.leaderboard.adapters.program import BENCHMARK_FILE, find_submission, read_benchmark_file
-from var_bench.errors import InputError
+from var_bench.leaderboard.adapters.program import (
+    BENCHMARK_FILE,
+    find_submission,
+    read_benchmark_file,
+)
 
 pytest.importorskip("var_bench.scoring.score")
 from var_bench.scoring.score import score  # noqa: E402
@@ -33,7 +37,9 @@ def _input_dir(tmp_path: Path, benchmark: str, n: int) -> Path:
     root = tmp_path / "input"
     (root / "ref").mkdir(parents=True)
     (root / "res").mkdir()
-    (root / "ref" / BENCHMARK_FILE).write_text(f"# the benchmark this competition scores\n{benchmark}\n")
+    (root / "ref" / BENCHMARK_FILE).write_text(
+        f"# the benchmark this competition scores\n{benchmark}\n"
+    )
     np.save(root / "res" / "submission.npy", _matrix(n))
     (root / "res" / "metadata").write_text("description: added by the platform\n")
     return root
@@ -54,8 +60,12 @@ def test_codalab_program_writes_scores_txt(tmp_path) -> None:
 def test_codabench_program_as_a_module(tmp_path) -> None:
     inp = _input_dir(tmp_path, "xdviolence-ar", 800)
     out = tmp_path / "output"
-    done = subprocess.run([sys.executable, "-m", "var_bench.leaderboard.adapters.codabench", str(inp), str(out)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "var_bench.leaderboard.adapters.codabench", str(inp), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     data = json.loads((out / "scores.json").read_text())
     assert list(data) == score_keys("xdviolence-ar") and 0 < data["SumR"] <= 600
@@ -73,7 +83,6 @@ def test_program_failure_is_one_line_and_a_nonzero_status(tmp_path, capsys) -> N
     np.save(inp / "res" / "submission.npy", _matrix(291))
     assert codabench.main([str(inp), str(tmp_path / "out")]) == 2
     assert "290" in capsys.readouterr().out
-
 
 
 # ------------------------------------------------------------ hostile uploads (issue 11: S26, S27)
@@ -116,9 +125,11 @@ def _folder_link(tmp_path: Path, res: Path) -> None:  # S27, a linked folder
     (res / "inner").symlink_to(d)
 
 
-HOSTILE = {"S26-external-storage": (_extraw, "external storage"),
-           "S27-symlinked-file": (_file_link, "symlink sub.npy"),
-           "S27-symlinked-folder": (_folder_link, "symlink inner")}
+HOSTILE = {
+    "S26-external-storage": (_extraw, "external storage"),
+    "S27-symlinked-file": (_file_link, "symlink sub.npy"),
+    "S27-symlinked-folder": (_folder_link, "symlink inner"),
+}
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
@@ -154,13 +165,21 @@ def test_benchmark_option_overrides_the_reference_file(tmp_path) -> None:
 
 def test_evalai_evaluate(tmp_path) -> None:
     inp = _input_dir(tmp_path, "ucfcrime-ar", 290)
-    result = evalai.evaluate(str(inp / "ref" / BENCHMARK_FILE), str(inp / "res" / "submission.npy"), "test",
-                             submission_metadata={"id": 1})
+    result = evalai.evaluate(
+        str(inp / "ref" / BENCHMARK_FILE),
+        str(inp / "res" / "submission.npy"),
+        "test",
+        submission_metadata={"id": 1},
+    )
     split = result["result"][0][evalai.SPLIT_CODENAME]
     assert split == result["submission_result"]
-    assert split["SumR"] == score(inp / "res" / "submission.npy", benchmark="ucfcrime-ar").main_value
+    assert (
+        split["SumR"] == score(inp / "res" / "submission.npy", benchmark="ucfcrime-ar").main_value
+    )
     with pytest.raises(InputError):  # EvalAI asks for an exception on a bad submission
-        evalai.evaluate(str(inp / "ref" / BENCHMARK_FILE), str(inp / "ref" / BENCHMARK_FILE), "test")
+        evalai.evaluate(
+            str(inp / "ref" / BENCHMARK_FILE), str(inp / "ref" / BENCHMARK_FILE), "test"
+        )
 
 
 def test_helpers_refuse_bad_folders(tmp_path) -> None:

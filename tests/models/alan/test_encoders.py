@@ -6,7 +6,12 @@ import torch
 from torch import nn
 
 from var_bench.models.alan.encoders import (
-    CrossEncoder, MultiStreamEncoder, QueryHead, SequenceAssembler, pool_outputs, positions,
+    CrossEncoder,
+    MultiStreamEncoder,
+    QueryHead,
+    SequenceAssembler,
+    pool_outputs,
+    positions,
 )
 
 
@@ -46,8 +51,15 @@ def test_pool_outputs_cls_and_avg():
 def _two_streams(b: int, cross_layers: int, t: int = 9):
     """A small RGB + Flow encoder in eval mode, its inputs (``[b, t, D]``), indices, output."""
     torch.manual_seed(0)
-    enc = MultiStreamEncoder({"rgb": 12, "flow": 10}, 8, 4, self_layers=1,
-                             cross_layers=cross_layers, heads=2, dropout=0.0).eval()
+    enc = MultiStreamEncoder(
+        {"rgb": 12, "flow": 10},
+        8,
+        4,
+        self_layers=1,
+        cross_layers=cross_layers,
+        heads=2,
+        dropout=0.0,
+    ).eval()
     feats = {"rgb": torch.randn(b, t, 12), "flow": torch.randn(b, t, 10)}
     idx = {"fs": _indices(b, 4, t), "as": _indices(b, 4, t)}
     return enc, feats, idx, enc(feats, torch.full((b,), t), idx)
@@ -70,16 +82,31 @@ def test_two_stream_cross_layers_are_the_papers_and_three_streams_attend_to_both
     # By hand: Self Encoders, then per layer rgb' = C_rgb(rgb, flow), flow' = C_flow(flow, rgb).
     with torch.no_grad():
         pos = {k: positions(idx[k], torch.full((b,), t), 4, "time") for k in idx}
-        seq = {s: enc.self_enc[s](enc.assemble[s](
-            [(k, enc.project[s](feats[s][torch.arange(b)[:, None], idx[k]]), pos[k]) for k in idx]))
-            for s in ("rgb", "flow")}
+        seq = {
+            s: enc.self_enc[s](
+                enc.assemble[s](
+                    [
+                        (k, enc.project[s](feats[s][torch.arange(b)[:, None], idx[k]]), pos[k])
+                        for k in idx
+                    ]
+                )
+            )
+            for s in ("rgb", "flow")
+        }
         for la, lb in zip(enc.cross["rgb"], enc.cross["flow"]):
             seq = {"rgb": la(seq["rgb"], seq["flow"]), "flow": lb(seq["flow"], seq["rgb"])}
     assert torch.allclose(out["rgb"].tokens, seq["rgb"], atol=1e-6)
     assert torch.allclose(out["flow"].tokens, seq["flow"], atol=1e-6)
     # Three streams (rgb + flow + clip): each stream's output depends on both others.
-    three = MultiStreamEncoder({"rgb": 12, "flow": 10, "clip": 6}, 8, 4, self_layers=1,
-                               cross_layers=1, heads=2, dropout=0.0).eval()
+    three = MultiStreamEncoder(
+        {"rgb": 12, "flow": 10, "clip": 6},
+        8,
+        4,
+        self_layers=1,
+        cross_layers=1,
+        heads=2,
+        dropout=0.0,
+    ).eval()
     feats["clip"] = torch.randn(b, t, 6)
     base = three(feats, torch.full((b,), t), idx)
     assert set(base) == {"rgb", "flow", "clip"} and base["clip"].tokens.shape == (b, 10, 8)

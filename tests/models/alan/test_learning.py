@@ -9,20 +9,31 @@ the bar of 20.0 (5 epochs: 61.4 / 68.0 / 67.6).
 from __future__ import annotations
 
 import pytest
-
 from support.learning import chance_sumr, train_and_score
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 
 
 def test_tiny_alan_learns_ucfcrime_ar(synthetic_home, tmp_path) -> None:
-    record = train_and_score("alan", "ucfcrime-ar", synthetic_home, tmp_path / "run", config="tiny",
-                             overrides=("train.epochs=3",))
+    record = train_and_score(
+        "alan",
+        "ucfcrime-ar",
+        synthetic_home,
+        tmp_path / "run",
+        config="tiny",
+        overrides=("train.epochs=3",),
+    )
     # The bar: test SumR at least 5x chance (chance = 11.0 for 290 pairs).
     assert record.main_value >= 5 * chance_sumr("ucfcrime-ar"), record.main_value
 
 
 def test_tiny_alan_learns_xdviolence_ar_audio_queries(synthetic_home, tmp_path) -> None:
-    record = train_and_score("alan", "xdviolence-ar", synthetic_home, tmp_path / "run",
-                             config="tiny", overrides=("train.epochs=2",))
+    record = train_and_score(
+        "alan",
+        "xdviolence-ar",
+        synthetic_home,
+        tmp_path / "run",
+        config="tiny",
+        overrides=("train.epochs=2",),
+    )
     assert record.main_value >= 5 * chance_sumr("xdviolence-ar"), record.main_value

@@ -7,26 +7,38 @@ from __future__ import annotations
 import pytest
 import torch
 
+from var_bench.benchmarks import get_benchmark
+from var_bench.errors import InputError
 from var_bench.models.alan import ALAN, ALANConfig
 from var_bench.models.alan.encoders import QueryHead
 from var_bench.models.alan.phrases import TABLE_VI_VARIANTS
-from var_bench.benchmarks import get_benchmark
-from var_bench.errors import InputError
 from var_bench.models.base import ModelContext
 from var_bench.models.deviations import collect, disclosure_text
-from var_bench.training.config import load_config
 from var_bench.models.losses import max_margin_ranking_loss
 from var_bench.models.registry import get_model
+from var_bench.training.config import load_config
 
 from ..baselines.fakebatch import UCF, make_batch, make_ctx
 
-TINY = dict(d=16, n=6, self_layers=1, heads=2, text_model="offline", text_freeze=True,
-            text_cache=True, vpmpm_heads=2, detector_dropout=0.0, dropout=0.0)
+TINY = dict(
+    d=16,
+    n=6,
+    self_layers=1,
+    heads=2,
+    text_model="offline",
+    text_freeze=True,
+    text_cache=True,
+    vpmpm_heads=2,
+    detector_dropout=0.0,
+    dropout=0.0,
+)
 DIMS = {"rgb": 12, "flow": 10, "audio": 8}
-CAPTIONS = ["A shirtless man deliberately knocked down multiple shelves.",
-            "A man jumped over the table and opened the drawer.",
-            "At night, a car was parked on the road.",
-            "Two men were fighting in the yard."]
+CAPTIONS = [
+    "A shirtless man deliberately knocked down multiple shelves.",
+    "A man jumped over the table and opened the drawer.",
+    "At night, a car was parked on the road.",
+    "Two men were fighting in the yard.",
+]
 
 
 def _ctx(bench="ucfcrime-ar", streams=("rgb", "flow")):
@@ -40,10 +52,17 @@ def _batch(lengths=(20, 5, 1, 12), t=None, seed=0):
     t = t or int(lengths.max())
     b = len(lengths)
     mask = torch.arange(t)[None] < lengths[:, None]
-    return {"rgb": torch.randn(b, t, 12, generator=g), "flow": torch.randn(b, t, 10, generator=g),
-            "audio": torch.randn(b, t, 8, generator=g), "rgb_mask": mask, "flow_mask": mask,
-            "audio_mask": mask, "length": lengths,
-            "video_label": (torch.arange(b) % 2 == 0).float(), "text": CAPTIONS[:b]}
+    return {
+        "rgb": torch.randn(b, t, 12, generator=g),
+        "flow": torch.randn(b, t, 10, generator=g),
+        "audio": torch.randn(b, t, 8, generator=g),
+        "rgb_mask": mask,
+        "flow_mask": mask,
+        "audio_mask": mask,
+        "length": lengths,
+        "video_label": (torch.arange(b) % 2 == 0).float(),
+        "text": CAPTIONS[:b],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +88,13 @@ def test_shipped_configs_load_through_the_trainer_config(name):
     assert cfg.model == "alan" and cfg.source.endswith(f"{name}.yaml")
     parsed = ALANConfig.from_args(cfg.model_args)
     if name != "tiny":  # the paper's hyper-parameters
-        assert (parsed.d, parsed.n, parsed.tau, parsed.alpha, parsed.margin) == (768, 50, 0.7, 0.5, 0.05)
+        assert (parsed.d, parsed.n, parsed.tau, parsed.alpha, parsed.margin) == (
+            768,
+            50,
+            0.7,
+            0.5,
+            0.05,
+        )
         assert (parsed.w_rank, parsed.w_topk) == (1.0, 0.1)
         assert (cfg.train.lr, cfg.train.lr_decay, cfg.train.batch_size) == (5e-5, 0.95, 64)
     if name == "ucfcrime-ar":
@@ -141,10 +166,14 @@ def test_similarity_is_alpha_mix_of_weighted_cls_and_avg_cosines(ucf_model):
         q, v = model.encode_query(batch), model.encode_gallery(batch)
         s = model.similarity(q, v)
     assert s.shape == (4, 4)
-    s_g = sum(q["w_g"][:, i:i + 1] * (q[f"g_{st}"] @ v[f"g_{st}"].t())
-              for i, st in enumerate(model.streams))
-    s_h = sum(q["w_h"][:, i:i + 1] * (q[f"h_{st}"] @ v[f"h_{st}"].t())
-              for i, st in enumerate(model.streams))
+    s_g = sum(
+        q["w_g"][:, i : i + 1] * (q[f"g_{st}"] @ v[f"g_{st}"].t())
+        for i, st in enumerate(model.streams)
+    )
+    s_h = sum(
+        q["w_h"][:, i : i + 1] * (q[f"h_{st}"] @ v[f"h_{st}"].t())
+        for i, st in enumerate(model.streams)
+    )
     assert torch.allclose(s, 0.5 * s_g + 0.5 * s_h, atol=1e-6)
     for emb in (v["g_rgb"], v["h_flow"], q["g_rgb"], q["h_flow"]):
         assert torch.allclose(emb.norm(dim=-1), torch.ones(4), atol=1e-5)
@@ -157,10 +186,14 @@ def test_evaluation_is_deterministic_and_independent_of_batch_padding(ucf_model)
         a = model.encode_gallery(batch)
         b = model.encode_gallery(batch)
         # the same 5-snippet video (row 1 of `batch`) encoded alone, without the batch's padding
-        short = {k: (v[1:2, :5] if torch.is_tensor(v) and v.dim() >= 2 else v)
-                 for k, v in batch.items()}
-        short["length"], short["video_label"], short["text"] = torch.tensor([5]), \
-            batch["video_label"][1:2], batch["text"][1:2]
+        short = {
+            k: (v[1:2, :5] if torch.is_tensor(v) and v.dim() >= 2 else v) for k, v in batch.items()
+        }
+        short["length"], short["video_label"], short["text"] = (
+            torch.tensor([5]),
+            batch["video_label"][1:2],
+            batch["text"][1:2],
+        )
         alone = model.encode_gallery(short)
     for key in a:
         assert torch.equal(a[key], b[key])
@@ -195,17 +228,28 @@ def test_audio_queries_on_xdviolence(offline_env):
 def test_fs_only_and_as_only_ablations(offline_env):
     for seqs in (["fs"], ["as"]):
         torch.manual_seed(0)
-        model = ALAN.from_config({**TINY, "sequences": seqs, "vpmpm": False},
-                                 _ctx(streams=("rgb",)))
+        model = ALAN.from_config(
+            {**TINY, "sequences": seqs, "vpmpm": False}, _ctx(streams=("rgb",))
+        )
         assert torch.isfinite(model(_batch())["loss"])
 
 
 # ------------------------------------------------------------ options of the fidelity audit
 # Tiny ALANs on the baseline tests' fake contexts and batches (which also hold a CLIP stream).
 
-ALAN_TINY = dict(d=16, n=4, self_layers=1, heads=2, text_model="offline", text_freeze=True,
-                 text_cache=True, vpmpm_heads=2, detector_dropout=0.0, dropout=0.0,
-                 text_max_length=24)
+ALAN_TINY = dict(
+    d=16,
+    n=4,
+    self_layers=1,
+    heads=2,
+    text_model="offline",
+    text_freeze=True,
+    text_cache=True,
+    vpmpm_heads=2,
+    detector_dropout=0.0,
+    dropout=0.0,
+    text_max_length=24,
+)
 
 
 def _alan(streams=("rgb", "flow"), bench=UCF, **kw):
@@ -253,7 +297,9 @@ def test_alan_without_flow_names_the_deviation():
 def test_alan_on_rgb_flow_and_clip_trains_and_names_the_deviation():
     three = ("rgb", "flow", "clip")
     torch.manual_seed(0)
-    m = ALAN.from_config({**ALAN_TINY, "streams": list(three), "vpmpm": False}, make_ctx(UCF, three))
+    m = ALAN.from_config(
+        {**ALAN_TINY, "streams": list(three), "vpmpm": False}, make_ctx(UCF, three)
+    )
     assert m.streams == ("rgb", "flow", "clip")
     assert [d.key for d in collect(m)] == ["alan.streams"]
     assert "other 2 concatenated" in collect(m)[0].message
@@ -261,8 +307,9 @@ def test_alan_on_rgb_flow_and_clip_trains_and_names_the_deviation():
     assert torch.isfinite(loss)
     loss.backward()
     assert m.video.project["clip"].weight.grad.abs().sum() > 0  # the CLIP stream is learnt from
-    alone = ALAN.from_config({**ALAN_TINY, "streams": ["clip"], "vpmpm": False},
-                             make_ctx(UCF, ("clip",)))
+    alone = ALAN.from_config(
+        {**ALAN_TINY, "streams": ["clip"], "vpmpm": False}, make_ctx(UCF, ("clip",))
+    )
     assert "clip: no Cross Encoder" in disclosure_text(collect(alone))
     assert torch.isfinite(alone(make_batch(make_ctx(UCF, ("clip",)), 4))["loss"])
     with pytest.raises(InputError, match="distinct video stream names"):

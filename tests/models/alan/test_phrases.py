@@ -20,7 +20,7 @@ def test_paper_example():
 
 def test_phrase_spans_index_the_caption():
     for p in extract_phrases(PAPER_EXAMPLE):
-        assert PAPER_EXAMPLE[p.start:p.end] == p.text
+        assert PAPER_EXAMPLE[p.start : p.end] == p.text
 
 
 def test_verb_phrases_keep_auxiliaries_and_adverbs_but_not_objects():
@@ -44,12 +44,17 @@ def test_positions_with_a_real_tokenizer(monkeypatch):
 
     tok = AutoTokenizer.from_pretrained(str(offline_model_path()))
     enc = tok(PAPER_EXAMPLE, return_offsets_mapping=True)
-    words = {p.text: tok.convert_ids_to_tokens([enc["input_ids"][i] for i in
-                                                token_positions(p, enc["offset_mapping"])])
-             for p in extract_phrases(PAPER_EXAMPLE)}
+    words = {
+        p.text: tok.convert_ids_to_tokens(
+            [enc["input_ids"][i] for i in token_positions(p, enc["offset_mapping"])]
+        )
+        for p in extract_phrases(PAPER_EXAMPLE)
+    }
     assert "".join(w.removeprefix("##") for w in words["multiple shelves"]) == "multipleshelves"
-    assert "".join(w.removeprefix("##") for w in words["deliberately knocked down"]) == \
-        "deliberatelyknockeddown"
+    assert (
+        "".join(w.removeprefix("##") for w in words["deliberately knocked down"])
+        == "deliberatelyknockeddown"
+    )
 
 
 @pytest.mark.parametrize("text", ["", "...", "Nothing."])
@@ -62,8 +67,13 @@ def test_captions_without_phrases_give_few_or_none(text):
 def test_captions_parsed_together_give_the_phrases_and_words_of_one_parse_each():
     from var_bench.models.alan import phrases as P
 
-    texts = [PAPER_EXAMPLE, "A man in black was eventually caught by several policemen and ran "
-             "away quickly.", "Two cars crash at a crossing at night.", "Nothing.", PAPER_EXAMPLE]
+    texts = [
+        PAPER_EXAMPLE,
+        "A man in black was eventually caught by several policemen and ran away quickly.",
+        "Two cars crash at a crossing at night.",
+        "Nothing.",
+        PAPER_EXAMPLE,
+    ]
     P._UNITS.clear()
     together = P.caption_units(texts)
     alone = []

@@ -7,7 +7,10 @@ import pytest
 import torch
 
 from var_bench.models.alan.sampling import (
-    anomaly_led_indices, anomaly_led_probs, fixed_frame_indices, roulette_indices,
+    anomaly_led_indices,
+    anomaly_led_probs,
+    fixed_frame_indices,
+    roulette_indices,
     systematic_indices,
 )
 
@@ -67,8 +70,10 @@ def test_padding_is_never_sampled_and_indices_are_sorted_and_in_range():
     mask = _mask(lengths, 48)
     l = torch.rand(4, 48, generator=gen)
     for train in (True, False):
-        for idx in (anomaly_led_indices(l, mask, 16, 0.7, train=train, generator=gen),
-                    fixed_frame_indices(lengths, 16, train=train, generator=gen)):
+        for idx in (
+            anomaly_led_indices(l, mask, 16, 0.7, train=train, generator=gen),
+            fixed_frame_indices(lengths, 16, train=train, generator=gen),
+        ):
             assert idx.shape == (4, 16) and idx.dtype == torch.int64
             assert torch.all(idx >= 0) and torch.all(idx < lengths[:, None])
             assert torch.all(idx[:, 1:] >= idx[:, :-1])
@@ -112,8 +117,9 @@ def test_evaluation_sampling_is_deterministic_and_independent_of_the_batch():
         b = anomaly_led_indices(l, mask, 10, 0.7, train=False, eval_mode=mode)
         assert torch.equal(a, b)
         # The same video alone, with less padding, samples the same snippets.
-        alone = anomaly_led_indices(l[1:2, :12], mask[1:2, :12], 10, 0.7, train=False,
-                                    eval_mode=mode)
+        alone = anomaly_led_indices(
+            l[1:2, :12], mask[1:2, :12], 10, 0.7, train=False, eval_mode=mode
+        )
         assert torch.equal(alone, a[1:2])
     fs = fixed_frame_indices(torch.tensor([30, 12, 5]), 10, train=False)
     assert torch.equal(fs, fixed_frame_indices(torch.tensor([30, 12, 5]), 10, train=False))
@@ -143,8 +149,9 @@ def test_bad_arguments_raise():
     with pytest.raises(ValueError):
         anomaly_led_probs(torch.rand(1, 3), 0.0)
     with pytest.raises(ValueError):
-        anomaly_led_indices(torch.rand(1, 3), torch.zeros(1, 3, dtype=torch.bool), 4, 0.7,
-                            train=False)
+        anomaly_led_indices(
+            torch.rand(1, 3), torch.zeros(1, 3, dtype=torch.bool), 4, 0.7, train=False
+        )
     with pytest.raises(ValueError):
         fixed_frame_indices(torch.tensor([0]), 4, train=False)
     with pytest.raises(ValueError):

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from var_bench.models.alan.vpmpm import VPMPM, PhraseMasker
 from var_bench.models.alan.phrases import TABLE_VI_VARIANTS
+from var_bench.models.alan.vpmpm import VPMPM, PhraseMasker
 
 PAPER_EXAMPLE = "A shirtless man deliberately knocked down multiple shelves."
 
@@ -26,8 +26,10 @@ def tokenizer():
 def test_masker_marks_one_whole_phrase(tokenizer):
     masker = PhraseMasker(tokenizer, 64)
     ids = tokenizer(PAPER_EXAMPLE)["input_ids"]
-    nps = {tuple(tokenizer.convert_ids_to_tokens([ids[i] for i in pos]))
-           for pos in masker.phrase_positions(PAPER_EXAMPLE)["NP"]}
+    nps = {
+        tuple(tokenizer.convert_ids_to_tokens([ids[i] for i in pos]))
+        for pos in masker.phrase_positions(PAPER_EXAMPLE)["NP"]
+    }
     seen = set()
     gen = torch.Generator().manual_seed(0)
     for _ in range(30):
@@ -53,15 +55,26 @@ def test_table_vi_noun_and_verb_word_passes(tokenizer):
     masker = PhraseMasker(tokenizer, 64)
     ids = tokenizer(PAPER_EXAMPLE)["input_ids"]
     gen = torch.Generator().manual_seed(0)
-    nouns = {_masked_tokens(tokenizer, masker.masks([PAPER_EXAMPLE], "N", len(ids), generator=gen)[0], ids)
-             for _ in range(30)}
-    verbs = {_masked_tokens(tokenizer, masker.masks([PAPER_EXAMPLE], "V", len(ids), generator=gen)[0], ids)
-             for _ in range(30)}
+    nouns = {
+        _masked_tokens(
+            tokenizer, masker.masks([PAPER_EXAMPLE], "N", len(ids), generator=gen)[0], ids
+        )
+        for _ in range(30)
+    }
+    verbs = {
+        _masked_tokens(
+            tokenizer, masker.masks([PAPER_EXAMPLE], "V", len(ids), generator=gen)[0], ids
+        )
+        for _ in range(30)
+    }
     # Single noun words, never a whole phrase (spaCy's small model also tags "shirtless" NOUN).
     assert {("man",), ("shelves",)} <= nouns <= {("man",), ("shelves",), ("shirt", "##less")}
     assert verbs == {("knocked",)}
-    assert TABLE_VI_VARIANTS == {"random_words": ("RW",), "noun_verb_words": ("N", "V"),
-                                 "phrases": ("NP", "VP")}
+    assert TABLE_VI_VARIANTS == {
+        "random_words": ("RW",),
+        "noun_verb_words": ("N", "V"),
+        "phrases": ("NP", "VP"),
+    }
 
 
 def test_table_vi_random_words_pass(tokenizer):
@@ -69,9 +82,11 @@ def test_table_vi_random_words_pass(tokenizer):
     masker = PhraseMasker(tokenizer, 64)
     ids = tokenizer(PAPER_EXAMPLE)["input_ids"]
     gen = torch.Generator().manual_seed(0)
-    counts = [int(masker.masks([PAPER_EXAMPLE], "RW", len(ids), generator=gen)[0].sum())
-              for _ in range(200)]
-    assert min(counts) >= 1                  # at least one word per caption
+    counts = [
+        int(masker.masks([PAPER_EXAMPLE], "RW", len(ids), generator=gen)[0].sum())
+        for _ in range(200)
+    ]
+    assert min(counts) >= 1  # at least one word per caption
     # 8 words at rate 0.15 (at least one): about 1.5 tokens masked on average, never [CLS]/[SEP].
     assert 1.0 < sum(counts) / len(counts) < 2.5
     m = masker.masks([PAPER_EXAMPLE], "RW", len(ids), generator=gen)[0]
@@ -80,8 +95,15 @@ def test_table_vi_random_words_pass(tokenizer):
 
 def _decoder(head="linear", vocab=50, hidden=16, emb=None):
     torch.manual_seed(0)
-    return VPMPM(hidden, 8, vocab, heads=2, dropout=0.0, head=head,
-                 word_embeddings=(lambda: emb.weight) if emb is not None else None)
+    return VPMPM(
+        hidden,
+        8,
+        vocab,
+        heads=2,
+        dropout=0.0,
+        head=head,
+        word_embeddings=(lambda: emb.weight) if emb is not None else None,
+    )
 
 
 def _inputs(b=2, length=6, hidden=16, vocab=50):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from var_bench.training.config import load_config
 from var_bench.models.registry import get_model
+from var_bench.training.config import load_config
 
 from .fakebatch import TEXT, UCF, XD, evaluate_pair, make_batch, make_ctx, pad_batch
 
@@ -68,7 +68,9 @@ def gradient_reaches_all_but_frozen_text(model, batch: dict) -> None:
         assert p.grad is not None and p.grad.abs().sum() > 0, name
 
 
-def tiny_model(name: str, benchmark: str, streams=("rgb", "flow"), config_benchmark: str | None = None):
+def tiny_model(
+    name: str, benchmark: str, streams=("rgb", "flow"), config_benchmark: str | None = None
+):
     """``(model, ctx, cfg)``: the ``tiny`` config of ``name`` (for ``config_benchmark`` when given)
     built for a :func:`make_ctx` context of ``benchmark``."""
     extra = {} if config_benchmark is None else {"benchmark": config_benchmark}
@@ -93,7 +95,7 @@ def tiny_forward_backward(name: str, benchmark: str):
 def losses_decrease(model, batch: dict, lr: float, steps: int = 4) -> None:
     """Adam on the same ``batch`` (dropout off) lowers a finite loss over ``steps`` steps."""
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
-    model.eval()   # dropout off: the same batch must then fit better step after step
+    model.eval()  # dropout off: the same batch must then fit better step after step
     losses = []
     for _ in range(steps):
         opt.zero_grad()
@@ -122,7 +124,7 @@ def blocks_equal_one_block(model, module, monkeypatch) -> None:
     """Scoring one video per block (``module.BLOCK_ELEMENTS = 1``) gives the one-block scores."""
     batch = make_batch(model_ctx(model), 6, 7, lengths=[7, 7, 2, 5, 7, 1], seed=4)
     whole = evaluate_pair(model, batch, batch)
-    monkeypatch.setattr(module, "BLOCK_ELEMENTS", 1)   # one video per block
+    monkeypatch.setattr(module, "BLOCK_ELEMENTS", 1)  # one video per block
     assert torch.allclose(whole, evaluate_pair(model, batch, batch), atol=1e-6)
 
 

@@ -34,12 +34,22 @@ def make_ctx(benchmark: str, streams: tuple[str, ...] = ("rgb", "flow")) -> Mode
     """A context for ``benchmark`` with :data:`DIMS` sizes and the offline text model."""
     spec = get_benchmark(benchmark)
     store = streams + (("audio",) if spec.query_modality == "audio" else ())
-    return ModelContext(benchmark=spec, query_modality=spec.query_modality, streams=store,
-                        dims={s: DIMS[s] for s in store}, text_model=OFFLINE_TEXT_MODEL)
+    return ModelContext(
+        benchmark=spec,
+        query_modality=spec.query_modality,
+        streams=store,
+        dims={s: DIMS[s] for s in store},
+        text_model=OFFLINE_TEXT_MODEL,
+    )
 
 
-def make_batch(ctx: ModelContext, batch_size: int = 4, length: int = 8,
-               lengths: list[int] | None = None, seed: int = 0) -> dict:
+def make_batch(
+    ctx: ModelContext,
+    batch_size: int = 4,
+    length: int = 8,
+    lengths: list[int] | None = None,
+    seed: int = 0,
+) -> dict:
     """A padded batch: every stream of ``ctx`` ``[B, L, D]`` with masks True on the first
     ``lengths[b]`` snippets (default: all ``length``), zeros on padding."""
     g = torch.Generator().manual_seed(seed)
@@ -48,7 +58,10 @@ def make_batch(ctx: ModelContext, batch_size: int = 4, length: int = 8,
     mask = torch.zeros(batch_size, L, dtype=torch.bool)
     for b, n in enumerate(lengths):
         mask[b, :n] = True
-    batch: dict = {"index": torch.arange(batch_size), "video_id": [f"v{i}" for i in range(batch_size)]}
+    batch: dict = {
+        "index": torch.arange(batch_size),
+        "video_id": [f"v{i}" for i in range(batch_size)],
+    }
     for s in ctx.streams:
         x = torch.randn(batch_size, L, ctx.dims[s], generator=g) * mask[..., None]
         batch[s], batch[f"{s}_mask"] = x, mask.clone()
@@ -71,7 +84,8 @@ def pad_batch(batch: dict, extra: int, fill: float = 7.0) -> dict:
             out[s] = torch.cat([v, torch.full((v.shape[0], extra, v.shape[2]), fill)], dim=1)
             out[key] = torch.cat([x, torch.zeros(x.shape[0], extra, dtype=torch.bool)], dim=1)
     out["snippet_labels"] = torch.cat(
-        [batch["snippet_labels"], torch.full((batch["snippet_labels"].shape[0], extra), -1)], dim=1)
+        [batch["snippet_labels"], torch.full((batch["snippet_labels"].shape[0], extra), -1)], dim=1
+    )
     return out
 
 
@@ -86,8 +100,11 @@ def build(name: str, benchmark: str, streams: tuple[str, ...] = ("rgb", "flow"),
 
     ctx = make_ctx(benchmark, streams)
     cls = get_model(name)
-    keys = ({f.name for f in dataclasses.fields(cls.config_class)} if cls.config_class is not None
-            else set(inspect.signature(cls).parameters))
+    keys = (
+        {f.name for f in dataclasses.fields(cls.config_class)}
+        if cls.config_class is not None
+        else set(inspect.signature(cls).parameters)
+    )
     if ctx.query_modality == "text" and "text" in keys:
         args.setdefault("text", TEXT)
     torch.manual_seed(0)
@@ -96,12 +113,17 @@ def build(name: str, benchmark: str, streams: tuple[str, ...] = ("rgb", "flow"),
 
 def parameters_without_gradient(model: torch.nn.Module) -> list[str]:
     """Trainable parameters whose gradient is missing or all zero after a backward pass."""
-    return [n for n, p in model.named_parameters()
-            if p.requires_grad and (p.grad is None or not bool(p.grad.abs().sum() > 0))]
+    return [
+        n
+        for n, p in model.named_parameters()
+        if p.requires_grad and (p.grad is None or not bool(p.grad.abs().sum() > 0))
+    ]
 
 
 def evaluate_pair(model: torch.nn.Module, query_batch: dict, gallery_batch: dict) -> torch.Tensor:
     """``model.similarity`` of the queries of one batch against the videos of another (eval mode)."""
     model.eval()
     with torch.no_grad():
-        return model.similarity(model.encode_query(query_batch), model.encode_gallery(gallery_batch))
+        return model.similarity(
+            model.encode_query(query_batch), model.encode_gallery(gallery_batch)
+        )

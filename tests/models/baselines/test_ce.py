@@ -6,12 +6,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from var_bench.models.baselines.ce import CollaborativeExperts
 from var_bench.errors import InputError
+from var_bench.models.baselines.ce import CollaborativeExperts
 from var_bench.models.registry import get_model
 
-from .checks import (build_small, gradient_reaches_all_but_frozen_text, loss_and_encodings,
-                     model_ctx, tiny_forward_backward)
+from .checks import (
+    build_small,
+    gradient_reaches_all_but_frozen_text,
+    loss_and_encodings,
+    model_ctx,
+    tiny_forward_backward,
+)
 from .fakebatch import UCF, XD, make_batch, make_ctx, pad_batch
 
 ARGS = {"dim": 16, "query_clusters": 3, "g_layers": 2, "h_layers": 1}
@@ -49,8 +54,14 @@ def test_padding_does_not_change_embeddings(video_agg):
         g0, q0 = model.encode_gallery(batch)["emb"], model.encode_query(batch)["emb"]
         padded = pad_batch(batch, extra=5)
         g1, q1 = model.encode_gallery(padded)["emb"], model.encode_query(padded)["emb"]
-        alone = {k: (v[2:3, :2] if k in ("rgb", "flow", "audio", "rgb_mask", "flow_mask",
-                                           "audio_mask") else v) for k, v in batch.items()}
+        alone = {
+            k: (
+                v[2:3, :2]
+                if k in ("rgb", "flow", "audio", "rgb_mask", "flow_mask", "audio_mask")
+                else v
+            )
+            for k, v in batch.items()
+        }
         g2 = model.encode_gallery(alone)["emb"]
     assert torch.allclose(g0, g1, atol=1e-5) and torch.allclose(q0, q1, atol=1e-5)
     assert torch.allclose(g0[2:3], g2, atol=1e-5)
@@ -77,7 +88,8 @@ def test_similarity_is_the_weighted_sum_of_expert_cosines(model):
         for j in range(5):
             for e in range(2):
                 expected[i, j] += q["weights"][i, e] * F.cosine_similarity(
-                    q["emb"][i, e], g["emb"][j, e], dim=0)
+                    q["emb"][i, e], g["emb"][j, e], dim=0
+                )
     assert torch.allclose(sim, expected, atol=1e-5)
 
 
@@ -133,4 +145,6 @@ def test_tiny_config_forward_backward(benchmark):
     model.eval()
     with torch.no_grad():
         assert model.similarity(model.encode_query(batch), model.encode_gallery(batch)).shape == (
-            cfg.train.batch_size, cfg.train.batch_size)
+            cfg.train.batch_size,
+            cfg.train.batch_size,
+        )

@@ -9,9 +9,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from var_bench.models.baselines.hlnet import (HLNet, distance_graph, score_graph, similarity_graph,
-                                       topk_mean)
 from var_bench.errors import InputError
+from var_bench.models.baselines.hlnet import (
+    HLNet,
+    distance_graph,
+    score_graph,
+    similarity_graph,
+    topk_mean,
+)
 from var_bench.models.registry import get_model
 
 from .checks import losses_decrease, model_ctx, padding_batches, shapes_batch, tiny_model, unmask
@@ -81,7 +86,7 @@ def test_score_graph_links_snippets_of_similar_score():
     p = torch.sigmoid(logits[0])
     edge = torch.sigmoid((1 - (p[:, None] - p[None, :]).abs() - 0.5) / 0.1)
     assert torch.allclose(adj, torch.softmax(edge, dim=-1), atol=1e-6)
-    assert adj[0, 1] > 2 * adj[0, 2]       # same score: strong edge; opposite score: weak edge
+    assert adj[0, 1] > 2 * adj[0, 2]  # same score: strong edge; opposite score: weak edge
 
 
 def test_hlc_scores_are_causal(model):
@@ -99,8 +104,8 @@ def test_hlc_scores_are_causal(model):
 def test_topk_mean_uses_floor_t_over_16_plus_one():
     logits = torch.arange(40, dtype=torch.float32).repeat(2, 1)
     mask = torch.zeros(2, 40, dtype=torch.bool)
-    mask[0, :35] = True          # T = 35 -> k = 3: mean of 34, 33, 32
-    mask[1, :15] = True          # T = 15 -> k = 1: 14
+    mask[0, :35] = True  # T = 35 -> k = 3: mean of 34, 33, 32
+    mask[1, :15] = True  # T = 15 -> k = 1: 14
     assert topk_mean(logits, mask).tolist() == [33.0, 14.0]
 
 
@@ -121,8 +126,10 @@ def test_approximator_learns_only_from_the_detection_loss():
     out = m(make_batch(ctx, 4, 12, seed=6))
     assert "detection" not in out
     out["loss"].backward()
-    assert all(n.startswith(("video.approximator", "video.hlc", "video.classifier"))
-               for n in parameters_without_gradient(m))
+    assert all(
+        n.startswith(("video.approximator", "video.hlc", "video.classifier"))
+        for n in parameters_without_gradient(m)
+    )
     assert any(n.startswith("video.hlc") for n in parameters_without_gradient(m))
 
 

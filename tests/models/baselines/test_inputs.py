@@ -6,15 +6,20 @@ from __future__ import annotations
 import pytest
 import torch
 
-from var_bench.models.base import make_text_encoder, query_dim, select_streams
-from var_bench.models.baselines._inputs import audio_tokens, joined_streams, masked_softmax, stream_mask
 from var_bench.errors import InputError
+from var_bench.models.base import make_text_encoder, query_dim, select_streams
+from var_bench.models.baselines._inputs import (
+    audio_tokens,
+    joined_streams,
+    masked_softmax,
+    stream_mask,
+)
 
 from .fakebatch import UCF, XD, make_batch, make_ctx
 
 
 def test_select_streams_defaults_to_every_video_stream_in_order():
-    assert select_streams(make_ctx(XD)) == ("rgb", "flow")          # audio is the query
+    assert select_streams(make_ctx(XD)) == ("rgb", "flow")  # audio is the query
     assert select_streams(make_ctx(UCF, ("rgb",))) == ("rgb",)
     assert select_streams(make_ctx(UCF), ["flow", "rgb"]) == ("rgb", "flow")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from support.learning import chance_sumr, train_and_score
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
@@ -20,15 +19,15 @@ EPOCHS = {"xclip": 3, "xml": 8, "mmt": 10}
 @pytest.mark.parametrize("model", TRAINED)
 def test_tiny_baseline_learns_ucfcrime_ar(model, synthetic_home, tmp_path) -> None:
     overrides = (f"train.epochs={EPOCHS[model]}",) if model in EPOCHS else ()
-    record = train_and_score(model, "ucfcrime-ar", synthetic_home, tmp_path / "run", config="tiny",
-                             overrides=overrides)
+    record = train_and_score(
+        model, "ucfcrime-ar", synthetic_home, tmp_path / "run", config="tiny", overrides=overrides
+    )
     # The bar: test SumR at least 3x chance (chance = 11.0 for 290 pairs).
     assert record.main_value >= 3 * chance_sumr("ucfcrime-ar"), (model, record.main_value)
 
 
 def test_random_scores_chance_through_the_whole_pipeline(synthetic_home, tmp_path) -> None:
     import var_bench
-
     from var_bench.benchmarks import UCFCRIME_AR
     from var_bench.data.paths import features_dir
     from var_bench.features.manifest import FeatureManifest

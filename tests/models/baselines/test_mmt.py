@@ -7,16 +7,29 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from var_bench.models.baselines.mmt import MultiModalTransformer
 from var_bench.errors import InputError
+from var_bench.models.baselines.mmt import MultiModalTransformer
 from var_bench.models.registry import get_model
 
-from .checks import (build_small, encodings_ignore_padding, gradient_reaches_all_but_frozen_text,
-                     loss_and_encodings, model_ctx, tiny_forward_backward)
+from .checks import (
+    build_small,
+    encodings_ignore_padding,
+    gradient_reaches_all_but_frozen_text,
+    loss_and_encodings,
+    model_ctx,
+    tiny_forward_backward,
+)
 from .fakebatch import UCF, XD, make_batch, make_ctx
 
-ARGS = {"dim": 16, "layers": 2, "heads": 2, "ff_dim": 32, "max_tokens": 12, "audio_layers": 1,
-        "audio_heads": 2}
+ARGS = {
+    "dim": 16,
+    "layers": 2,
+    "heads": 2,
+    "ff_dim": 32,
+    "max_tokens": 12,
+    "audio_layers": 1,
+    "audio_heads": 2,
+}
 
 
 def build(benchmark: str, store=("rgb", "flow"), **kw) -> MultiModalTransformer:
@@ -54,8 +67,10 @@ def test_similarity_is_the_weighted_sum_of_agg_cosines(model):
         q = model.encode_query(make_batch(ctx, batch_size=3, seed=1))
         g = model.encode_gallery(make_batch(ctx, batch_size=4, seed=2))
         sim = model.similarity(q, g)
-    cos = torch.stack([F.cosine_similarity(q["emb"][:, None, e], g["emb"][None, :, e], dim=-1)
-                       for e in range(2)], dim=-1)
+    cos = torch.stack(
+        [F.cosine_similarity(q["emb"][:, None, e], g["emb"][None, :, e], dim=-1) for e in range(2)],
+        dim=-1,
+    )
     assert torch.allclose(sim, (cos * q["weights"][:, None, :]).sum(-1), atol=1e-5)
 
 
@@ -75,11 +90,13 @@ def test_time_embedding_orders_the_snippets():
     perm = torch.randperm(8, generator=torch.Generator().manual_seed(3))
     shuffled = dict(batch, rgb=batch["rgb"][:, perm], flow=batch["flow"][:, perm])
     with torch.no_grad():
-        changed = not torch.allclose(model.encode_gallery(batch)["emb"],
-                                     model.encode_gallery(shuffled)["emb"], atol=1e-5)
+        changed = not torch.allclose(
+            model.encode_gallery(batch)["emb"], model.encode_gallery(shuffled)["emb"], atol=1e-5
+        )
         model.video.time_embedding.weight.zero_()
-        same = torch.allclose(model.encode_gallery(batch)["emb"],
-                              model.encode_gallery(shuffled)["emb"], atol=1e-5)
+        same = torch.allclose(
+            model.encode_gallery(batch)["emb"], model.encode_gallery(shuffled)["emb"], atol=1e-5
+        )
     # With time ids the order matters; without them attention is order-free.
     assert changed and same
 
@@ -95,7 +112,11 @@ def test_time_ids_are_clamped_beyond_max_tokens():
 def test_other_agg_inits(agg_init):
     model = build(XD, agg_init=agg_init).eval()
     with torch.no_grad():
-        assert model.encode_gallery(make_batch(make_ctx(XD), batch_size=2))["emb"].shape == (2, 2, 16)
+        assert model.encode_gallery(make_batch(make_ctx(XD), batch_size=2))["emb"].shape == (
+            2,
+            2,
+            16,
+        )
 
 
 def test_gradient_reaches_every_trainable_part(model):

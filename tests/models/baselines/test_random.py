@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from var_bench.models.baselines.random_baseline import RandomScores, random_scores, splitmix64
 from var_bench.benchmarks import get_benchmark
 from var_bench.errors import InputError
-from var_bench.tasks.retrieval.names import MEDIAN_RANK, RECALL_KS, RECALLS
-from var_bench.scoring.score import score
-from var_bench.training.config import load_config
+from var_bench.models.baselines.random_baseline import RandomScores, random_scores, splitmix64
 from var_bench.models.registry import get_model
+from var_bench.scoring.score import score
+from var_bench.tasks.retrieval.names import MEDIAN_RANK, RECALL_KS, RECALLS
+from var_bench.training.config import load_config
 
 from .fakebatch import UCF, XD, build, make_batch
 
@@ -21,8 +21,10 @@ from .fakebatch import UCF, XD, build, make_batch
 def _matrix(model: RandomScores, n: int, block: int = 97) -> np.ndarray:
     """The model's matrix over indices 0..n-1, built in query blocks as the evaluator does."""
     gallery = model.encode_gallery({"index": torch.arange(n)})
-    rows = [model.similarity(model.encode_query({"index": torch.arange(s, min(s + block, n))}),
-                             gallery) for s in range(0, n, block)]
+    rows = [
+        model.similarity(model.encode_query({"index": torch.arange(s, min(s + block, n))}), gallery)
+        for s in range(0, n, block)
+    ]
     return torch.cat(rows).numpy()
 
 
@@ -39,7 +41,7 @@ def test_scores_are_a_pure_function_of_seed_and_indices():
     again, _ = build("random", UCF)
     other, _ = build("random", UCF, seed=1)
     S = _matrix(m0, 50)
-    assert np.array_equal(S, _matrix(again, 50, block=7))     # any blocking, same matrix
+    assert np.array_equal(S, _matrix(again, 50, block=7))  # any blocking, same matrix
     assert np.array_equal(S[10:20, 5:9], random_scores(0, np.arange(10, 20), np.arange(5, 9)))
     assert not np.array_equal(S, _matrix(other, 50))
     assert ((S >= 0) & (S < 1)).all()
@@ -110,7 +112,12 @@ def test_checkpoint_without_weights_round_trips(tmp_path):
 
     m, ctx = build("random", XD, seed=3)
     cfg = load_config("xdviolence-ar", model="random", overrides=["model_args.seed=3"])
-    ckpt.save_checkpoint(tmp_path, m, config=cfg.to_dict(), context=ctx.to_json(),
-                         state={"epoch": 0, "selection": "no training (random scores)"})
+    ckpt.save_checkpoint(
+        tmp_path,
+        m,
+        config=cfg.to_dict(),
+        context=ctx.to_json(),
+        state={"epoch": 0, "selection": "no training (random scores)"},
+    )
     loaded, saved, _, _ = load_trained_model(tmp_path, get_benchmark(XD))
     assert isinstance(loaded, RandomScores) and loaded.seed == 3 and saved["model"] == "random"

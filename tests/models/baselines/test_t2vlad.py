@@ -7,16 +7,29 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from var_bench.models.baselines.t2vlad import T2VLAD
 from var_bench.errors import InputError
+from var_bench.models.baselines.t2vlad import T2VLAD
 from var_bench.models.registry import get_model
 
-from .checks import (build_small, encodings_ignore_padding, gradient_reaches_all_but_frozen_text,
-                     loss_and_encodings, model_ctx, tiny_forward_backward)
+from .checks import (
+    build_small,
+    encodings_ignore_padding,
+    gradient_reaches_all_but_frozen_text,
+    loss_and_encodings,
+    model_ctx,
+    tiny_forward_backward,
+)
 from .fakebatch import UCF, XD, make_batch, make_ctx
 
-ARGS = {"dim": 16, "clusters": 3, "layers": 1, "heads": 2, "max_tokens": 12, "audio_layers": 1,
-        "audio_heads": 2}
+ARGS = {
+    "dim": 16,
+    "clusters": 3,
+    "layers": 1,
+    "heads": 2,
+    "max_tokens": 12,
+    "audio_layers": 1,
+    "audio_heads": 2,
+}
 
 
 def build(benchmark: str, store=("rgb", "flow"), **kw) -> T2VLAD:
@@ -80,8 +93,13 @@ def test_similarity_mixes_global_and_local():
         q, g = model.encode_query(batch), model.encode_gallery(batch)
         glob, loc = model.global_similarity(q, g), model.local_similarity(q, g)
         assert torch.allclose(model.similarity(q, g), 0.5 * glob + 0.5 * loc, atol=1e-6)
-        cos = torch.stack([F.cosine_similarity(q["emb"][:, None, e], g["emb"][None, :, e], dim=-1)
-                           for e in range(2)], dim=-1)
+        cos = torch.stack(
+            [
+                F.cosine_similarity(q["emb"][:, None, e], g["emb"][None, :, e], dim=-1)
+                for e in range(2)
+            ],
+            dim=-1,
+        )
         assert torch.allclose(glob, (cos * q["weights"][:, None]).sum(-1), atol=1e-5)
         model.local_weight = 1.0
         assert torch.allclose(model.similarity(q, g), loc)

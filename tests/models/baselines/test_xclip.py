@@ -10,10 +10,26 @@ from var_bench.models.baselines import xclip
 from var_bench.models.baselines.xclip import XCLIP, aosm, four_similarities
 from var_bench.models.registry import get_model
 
-from .checks import (blocks_equal_one_block, eval_encodings, losses_decrease, model_ctx,
-                     padding_batches, shapes_batch, tiny_model, unmask)
-from .fakebatch import (TEXT, UCF, XD, build, evaluate_pair, make_batch, make_ctx,
-                        parameters_without_gradient)
+from .checks import (
+    blocks_equal_one_block,
+    eval_encodings,
+    losses_decrease,
+    model_ctx,
+    padding_batches,
+    shapes_batch,
+    tiny_model,
+    unmask,
+)
+from .fakebatch import (
+    TEXT,
+    UCF,
+    XD,
+    build,
+    evaluate_pair,
+    make_batch,
+    make_ctx,
+    parameters_without_gradient,
+)
 
 ARGS = dict(dim=16, layers=1, heads=2, num_snippets=12)
 
@@ -31,8 +47,10 @@ def _aosm_loop(values: list[float], tau: float) -> float:
 
 def _reference(s, w, wm, v, f, fm, tau):
     """The four similarities pair by pair, over the real words / frames only."""
-    out = {k: torch.zeros(s.shape[0], v.shape[0], dtype=torch.float64)
-           for k in ("video_sentence", "video_word", "sentence_frame", "frame_word")}
+    out = {
+        k: torch.zeros(s.shape[0], v.shape[0], dtype=torch.float64)
+        for k in ("video_sentence", "video_word", "sentence_frame", "frame_word")
+    }
     for q in range(s.shape[0]):
         words = w[q][wm[q]].double()
         for j in range(v.shape[0]):
@@ -40,7 +58,7 @@ def _reference(s, w, wm, v, f, fm, tau):
             out["video_sentence"][q, j] = float(s[q].double() @ v[j].double())
             out["video_word"][q, j] = _aosm_loop((words @ v[j].double()).tolist(), tau)
             out["sentence_frame"][q, j] = _aosm_loop((frames @ s[q].double()).tolist(), tau)
-            m = frames @ words.t()                         # [F, W]
+            m = frames @ words.t()  # [F, W]
             per_frame = [_aosm_loop(m[i].tolist(), tau) for i in range(m.shape[0])]
             per_word = [_aosm_loop(m[:, k].tolist(), tau) for k in range(m.shape[1])]
             out["frame_word"][q, j] = 0.5 * (_aosm_loop(per_frame, tau) + _aosm_loop(per_word, tau))
@@ -59,7 +77,7 @@ def test_shapes_and_keys(model):
     assert q["sentence"].shape == (5, 16) and q["words"].shape[0] == 5
     assert torch.allclose(g["video"].norm(dim=-1), torch.ones(5))
     assert s.shape == (3, 5) and torch.isfinite(s).all()
-    assert s.abs().max() <= 1.0 + 1e-5   # a mean of four cosine-bounded terms
+    assert s.abs().max() <= 1.0 + 1e-5  # a mean of four cosine-bounded terms
 
 
 def test_padding_does_not_change_scores(model):
@@ -72,8 +90,9 @@ def test_padding_does_not_change_scores(model):
 def test_padding_would_matter_without_mask(model):
     """The padding check above has teeth: the same padded values unmasked change the scores."""
     batch, padded = padding_batches(model)
-    assert not torch.allclose(evaluate_pair(model, batch, batch),
-                              evaluate_pair(model, batch, unmask(padded)), atol=1e-4)
+    assert not torch.allclose(
+        evaluate_pair(model, batch, batch), evaluate_pair(model, batch, unmask(padded)), atol=1e-4
+    )
 
 
 def test_four_similarities_match_pairwise_reference():
@@ -81,7 +100,9 @@ def test_four_similarities_match_pairwise_reference():
     unit = lambda *shape: torch.nn.functional.normalize(torch.randn(*shape, generator=g), dim=-1)
     s, w, v, f = unit(3, 8), unit(3, 5, 8), unit(4, 8), unit(4, 6, 8)
     wm = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 1, 1, 1, 0]], dtype=torch.bool)
-    fm = torch.tensor([[1] * 6, [1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1] * 5 + [0]], dtype=torch.bool)
+    fm = torch.tensor(
+        [[1] * 6, [1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1] * 5 + [0]], dtype=torch.bool
+    )
     for tau in (0.01, 0.3):
         got = four_similarities(s, w, wm, v, f, fm, tau)
         want = _reference(s, w, wm, v, f, fm, tau)
@@ -94,8 +115,15 @@ def test_similarity_is_the_mean_of_the_four_terms(model):
     model.eval()
     with torch.no_grad():
         q, g = model.encode_query(batch), model.encode_gallery(batch)
-        parts = four_similarities(q["sentence"], q["words"], q["words_mask"], g["video"],
-                                  g["frames"], g["frames_mask"], model.tau)
+        parts = four_similarities(
+            q["sentence"],
+            q["words"],
+            q["words_mask"],
+            g["video"],
+            g["frames"],
+            g["frames_mask"],
+            model.tau,
+        )
         assert torch.allclose(model.similarity(q, g), sum(parts.values()) / 4, atol=1e-6)
 
 
@@ -103,8 +131,8 @@ def test_aosm_interpolates_between_mean_and_max():
     x = torch.tensor([[0.1, 0.5, -0.2, 0.3]])
     mask = torch.tensor([[True, True, True, False]])
     assert torch.allclose(aosm(x, mask, -1, 1e3), torch.tensor([0.4 / 3]), atol=1e-3)  # mean
-    assert torch.allclose(aosm(x, mask, -1, 1e-4), torch.tensor([0.5]), atol=1e-6)     # max
-    assert aosm(x, torch.zeros_like(mask), -1, 0.01).item() == 0.0                     # empty
+    assert torch.allclose(aosm(x, mask, -1, 1e-4), torch.tensor([0.5]), atol=1e-6)  # max
+    assert aosm(x, torch.zeros_like(mask), -1, 0.01).item() == 0.0  # empty
 
 
 def test_xclip_mat_weights_identity_at_init_then_bilinear():
@@ -112,8 +140,12 @@ def test_xclip_mat_weights_identity_at_init_then_bilinear():
     identity weights give the plain cosines, a weight W gives s W v^T."""
     torch.manual_seed(0)
     n = torch.nn.functional.normalize
-    s, w, v, f = n(torch.randn(2, 8), dim=-1), n(torch.randn(2, 3, 8), dim=-1), \
-        n(torch.randn(3, 8), dim=-1), n(torch.randn(3, 4, 8), dim=-1)
+    s, w, v, f = (
+        n(torch.randn(2, 8), dim=-1),
+        n(torch.randn(2, 3, 8), dim=-1),
+        n(torch.randn(3, 8), dim=-1),
+        n(torch.randn(3, 4, 8), dim=-1),
+    )
     wm, fm = torch.ones(2, 3, dtype=torch.bool), torch.ones(3, 4, dtype=torch.bool)
     plain = four_similarities(s, w, wm, v, f, fm, 0.01)
     eye = four_similarities(s, w, wm, v, f, fm, 0.01, torch.eye(8), torch.eye(8))
@@ -121,11 +153,17 @@ def test_xclip_mat_weights_identity_at_init_then_bilinear():
     W = torch.randn(8, 8)
     bil = four_similarities(s, w, wm, v, f, fm, 0.01, W, None)
     assert torch.allclose(bil["video_sentence"], s @ W @ v.t(), atol=1e-6)
-    m = XCLIP.from_config({"dim": 16, "layers": 1, "heads": 2, "num_snippets": 4, "text": TEXT,
-                           "mat_weights": True}, make_ctx(UCF))
+    m = XCLIP.from_config(
+        {"dim": 16, "layers": 1, "heads": 2, "num_snippets": 4, "text": TEXT, "mat_weights": True},
+        make_ctx(UCF),
+    )
     assert m.global_mat_weight.shape == (16, 16)
-    assert XCLIP.from_config({"dim": 16, "layers": 1, "heads": 2, "num_snippets": 4, "text": TEXT},
-                             make_ctx(UCF)).global_mat_weight is None
+    assert (
+        XCLIP.from_config(
+            {"dim": 16, "layers": 1, "heads": 2, "num_snippets": 4, "text": TEXT}, make_ctx(UCF)
+        ).global_mat_weight
+        is None
+    )
 
 
 def test_similarity_blocks_equal_one_block(model, monkeypatch):
@@ -140,7 +178,7 @@ def test_gradient_reaches_every_trainable_parameter(benchmark):
     assert set(out) >= {"loss", "infonce"} and out["loss"].dim() == 0
     out["loss"].backward()
     assert parameters_without_gradient(m) == []
-    if benchmark == UCF:   # the frozen offline text encoder is not trained
+    if benchmark == UCF:  # the frozen offline text encoder is not trained
         assert not any(p.requires_grad for p in m.text_encoder.parameters())
 
 

@@ -11,10 +11,26 @@ from var_bench.models.baselines import xml_baseline as xml
 from var_bench.models.baselines.xml_baseline import XML, max_snippet_scores, modular_queries
 from var_bench.models.registry import get_model
 
-from .checks import (blocks_equal_one_block, eval_encodings, losses_decrease, model_ctx,
-                     padding_batches, shapes_batch, tiny_model, unmask)
-from .fakebatch import (TEXT, UCF, XD, build, evaluate_pair, make_batch, make_ctx,
-                        parameters_without_gradient)
+from .checks import (
+    blocks_equal_one_block,
+    eval_encodings,
+    losses_decrease,
+    model_ctx,
+    padding_batches,
+    shapes_batch,
+    tiny_model,
+    unmask,
+)
+from .fakebatch import (
+    TEXT,
+    UCF,
+    XD,
+    build,
+    evaluate_pair,
+    make_batch,
+    make_ctx,
+    parameters_without_gradient,
+)
 
 ARGS = dict(hidden=16, heads=2, max_snippets=12)
 
@@ -36,7 +52,7 @@ def test_shapes_and_keys(model):
     for stream in model.streams:
         assert g[stream].shape == (5, 10, 16)
         assert g[f"{stream}_mask"].tolist() == batch[f"{stream}_mask"].tolist()
-    assert q["modular"].shape == (5, 2, 16)      # one query vector per video modality
+    assert q["modular"].shape == (5, 2, 16)  # one query vector per video modality
     assert s.shape == (2, 5) and (s.abs() <= 1 + 1e-6).all()
 
 
@@ -69,9 +85,9 @@ def test_score_is_the_max_over_snippets_of_the_cosine(model):
 
 def test_max_snippet_scores_ignores_padded_snippets():
     q = torch.tensor([[1.0, 0.0]])
-    snippets = torch.tensor([[[0.0, 1.0], [1.0, 1.0], [5.0, 0.0]]])   # the padded one is the best
+    snippets = torch.tensor([[[0.0, 1.0], [1.0, 1.0], [5.0, 0.0]]])  # the padded one is the best
     mask = torch.tensor([[True, True, False]])
-    assert torch.allclose(max_snippet_scores(q, snippets, mask), torch.tensor([[2 ** -0.5]]))
+    assert torch.allclose(max_snippet_scores(q, snippets, mask), torch.tensor([[2**-0.5]]))
     assert max_snippet_scores(q, snippets, torch.zeros_like(mask)).item() == -1.0
 
 
@@ -84,11 +100,11 @@ def test_modular_attention_weights_sum_to_one_over_real_tokens():
     assert q.shape == (2, 3, 4)
     # Each modular query is a convex combination of the real tokens: solve for the weights.
     for b in range(2):
-        real = tokens[b][mask[b]]                         # [W, 4]
-        att = torch.softmax(weights(real), dim=0)         # [W, 3]
+        real = tokens[b][mask[b]]  # [W, 4]
+        att = torch.softmax(weights(real), dim=0)  # [W, 3]
         assert torch.allclose(q[b], att.t() @ real, atol=1e-6)
     changed = tokens.clone()
-    changed[1, 2:] = 100.0                                # padded tokens: no influence
+    changed[1, 2:] = 100.0  # padded tokens: no influence
     assert torch.allclose(modular_queries(changed, mask, weights)[1], q[1])
 
 
@@ -117,15 +133,28 @@ def test_xml_hard_negatives_count_steps_and_switch_pool():
     """Issue 14: with ``hard_negatives`` XML counts its training steps (kept in the state dict;
     the negative pool switches at ``hard_start_step``); without it, no counter is saved."""
     torch.manual_seed(0)
-    m = XML.from_config({"hidden": 16, "heads": 2, "max_snippets": 8, "text": TEXT,
-                         "hard_negatives": True, "hard_pool": 1, "hard_start_step": 2},
-                        make_ctx(UCF))
+    m = XML.from_config(
+        {
+            "hidden": 16,
+            "heads": 2,
+            "max_snippets": 8,
+            "text": TEXT,
+            "hard_negatives": True,
+            "hard_pool": 1,
+            "hard_start_step": 2,
+        },
+        make_ctx(UCF),
+    )
     batch = make_batch(make_ctx(UCF), 4)
     for _ in range(3):
         assert torch.isfinite(m(batch)["loss"])
     assert int(m.train_steps) == 3 and "train_steps" in m.state_dict()
-    assert "train_steps" not in XML.from_config({"hidden": 16, "heads": 2, "max_snippets": 8,
-                                                 "text": TEXT}, make_ctx(UCF)).state_dict()
+    assert (
+        "train_steps"
+        not in XML.from_config(
+            {"hidden": 16, "heads": 2, "max_snippets": 8, "text": TEXT}, make_ctx(UCF)
+        ).state_dict()
+    )
 
 
 @pytest.mark.parametrize("benchmark", [UCF, XD])

@@ -7,8 +7,9 @@ import numpy as np
 from var_bench.tasks.retrieval.counts import RankCounts
 
 
-def system(n: int, r1: float, seed: int, ties: bool = True,
-           spread: int | None = None) -> RankCounts:
+def system(
+    n: int, r1: float, seed: int, ties: bool = True, spread: int | None = None
+) -> RankCounts:
     """Counts of a plausible system: a fraction r1 of true items first, the rest spread out over
     ranks 2..spread (default N/3)."""
     rng = np.random.default_rng(seed)

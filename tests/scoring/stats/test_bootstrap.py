@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from var_bench.benchmarks import UCFCRIME_AR
 from var_bench.errors import InputError
 from var_bench.scoring.stats.bootstrap import bootstrap_ci, bootstrap_weights, weighted_median
 from var_bench.tasks.retrieval.counts import RankCounts
@@ -16,7 +16,6 @@ from var_bench.tasks.retrieval.names import METRICS, RECALLS, SUMR
 from var_bench.tasks.retrieval.ranks import sum_recall, summarise
 
 from .systems import system
-from var_bench.benchmarks import UCFCRIME_AR
 
 #: The retrieval task the counts are scored on.
 TASK = UCFCRIME_AR.task()
@@ -81,8 +80,12 @@ def test_ties_rule_changes_intervals() -> None:
 
 def test_level_widens_intervals() -> None:
     q = system(290, 0.1, 10)
-    narrow = bootstrap_ci(TASK, {"t2v": q}, replicates=REPLICATES, level=0.5)["intervals"]["t2v"]["R@5"]
-    wide = bootstrap_ci(TASK, {"t2v": q}, replicates=REPLICATES, level=0.99)["intervals"]["t2v"]["R@5"]
+    narrow = bootstrap_ci(TASK, {"t2v": q}, replicates=REPLICATES, level=0.5)["intervals"]["t2v"][
+        "R@5"
+    ]
+    wide = bootstrap_ci(TASK, {"t2v": q}, replicates=REPLICATES, level=0.99)["intervals"]["t2v"][
+        "R@5"
+    ]
     assert wide[0] < narrow[0] and narrow[1] < wide[1]
 
 
@@ -90,8 +93,10 @@ def test_level_widens_intervals() -> None:
     ("kw", "message"),
     [
         ({"per_query": {}}, "at least one direction"),
-        ({"per_query": {"t2v": RankCounts([0], [0]), "v2t": RankCounts([0, 0], [0, 0])}},
-         "same number of queries .* t2v: 1, v2t: 2"),
+        (
+            {"per_query": {"t2v": RankCounts([0], [0]), "v2t": RankCounts([0, 0], [0, 0])}},
+            "same number of queries .* t2v: 1, v2t: 2",
+        ),
         ({"replicates": 0}, "replicates: expected a positive integer, got 0"),
         ({"replicates": 2.5}, "replicates"),
         ({"level": 1.0}, "strictly between 0 and 1, got 1.0"),
@@ -113,8 +118,10 @@ def test_weights_are_bootstrap_counts() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(hnp.arrays(np.float64, st.integers(1, 12), elements=st.integers(0, 9).map(float)),
-       st.integers(0, 2**32 - 1))
+@given(
+    hnp.arrays(np.float64, st.integers(1, 12), elements=st.integers(0, 9).map(float)),
+    st.integers(0, 2**32 - 1),
+)
 def test_weighted_median_equals_median_of_the_expanded_sample(values, seed) -> None:
     w = bootstrap_weights(np.random.default_rng(seed), 5, len(values))
     expanded = [np.median(np.repeat(values, row)) for row in w]
@@ -127,6 +134,7 @@ def test_recalls_sum_within_sumr_replicates() -> None:
     q = system(290, 0.2, 12)
     ci = bootstrap_ci(TASK, {"t2v": q, "v2t": system(290, 0.2, 12)}, replicates=REPLICATES)
     width = ci["intervals"][SUMR][1] - ci["intervals"][SUMR][0]
-    widths = sum(ci["intervals"][d][m][1] - ci["intervals"][d][m][0]
-                 for d in ("t2v", "v2t") for m in RECALLS)
+    widths = sum(
+        ci["intervals"][d][m][1] - ci["intervals"][d][m][0] for d in ("t2v", "v2t") for m in RECALLS
+    )
     assert 0 < width <= widths

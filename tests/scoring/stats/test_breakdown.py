@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from var_bench.benchmarks import UCFCRIME_AR
-from var_bench.scoring.stats.breakdown import ANOMALOUS, CLASSES, NORMAL, by_class, group_metrics
 from var_bench.errors import InputError
+from var_bench.scoring.stats.breakdown import ANOMALOUS, CLASSES, NORMAL, by_class, group_metrics
 from var_bench.tasks.retrieval.counts import RankCounts
 from var_bench.tasks.retrieval.names import METRICS, SUMR
 
@@ -19,10 +19,13 @@ TASK = UCFCRIME_AR.task()
 def make_metadata(spec=UCFCRIME_AR) -> pd.DataFrame:
     """A canonical-order table with the real per-class test counts of ``spec``."""
     classes = [c for c, k in spec.upstream_class_counts["test"].items() for _ in range(k)]
-    return pd.DataFrame({"video_id": [f"v{i:03d}" for i in range(len(classes))], "class": classes,
-                         "anomalous": [c != spec.normal_class for c in classes]})
-
-
+    return pd.DataFrame(
+        {
+            "video_id": [f"v{i:03d}" for i in range(len(classes))],
+            "class": classes,
+            "anomalous": [c != spec.normal_class for c in classes],
+        }
+    )
 
 
 def brute_force(b: np.ndarray, e: np.ndarray, mask: np.ndarray) -> dict[str, float]:
@@ -62,8 +65,9 @@ def test_group_metrics_match_an_enumeration_oracle(counts):
             for m in METRICS:
                 assert got[CLASSES][cls]["metrics"][d][m] == pytest.approx(want[m])
         g = got[CLASSES][cls]
-        assert g["summary"][SUMR] == pytest.approx(sum(g["metrics"][d][m] for d in counts
-                                            for m in ("R@1", "R@5", "R@10")))
+        assert g["summary"][SUMR] == pytest.approx(
+            sum(g["metrics"][d][m] for d in counts for m in ("R@1", "R@5", "R@10"))
+        )
 
 
 def test_whole_set_group_equals_overall(counts):

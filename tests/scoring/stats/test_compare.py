@@ -9,15 +9,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from var_bench.benchmarks import UCFCRIME_AR
 from var_bench.errors import InputError
-from var_bench.scoring.stats.compare import (METHODS, Comparison, ComparisonRow, bonferroni_adjust,
-                                             holm_adjust, paired_compare)
+from var_bench.scoring.stats.compare import (
+    METHODS,
+    Comparison,
+    ComparisonRow,
+    bonferroni_adjust,
+    holm_adjust,
+    paired_compare,
+)
 from var_bench.tasks.retrieval.counts import RankCounts
 from var_bench.tasks.retrieval.names import METRICS, SUMR
 from var_bench.tasks.retrieval.ranks import sum_recall, summarise
 
 from .systems import system
-from var_bench.benchmarks import UCFCRIME_AR
 
 #: The retrieval task the counts are scored on.
 TASK = UCFCRIME_AR.task()
@@ -33,8 +39,13 @@ def test_rows_values_and_labels() -> None:
     a, b = pair(seed=1), pair(seed=2)
     c = paired_compare(TASK, a, b, replicates=REPLICATES, seed=4)
     assert isinstance(c, Comparison) and all(isinstance(r, ComparisonRow) for r in c.rows)
-    assert (c.method, c.replicates, c.seed, c.level, c.ties) == ("permutation", REPLICATES, 4,
-                                                                 0.95, "expected")
+    assert (c.method, c.replicates, c.seed, c.level, c.ties) == (
+        "permutation",
+        REPLICATES,
+        4,
+        0.95,
+        "expected",
+    )
     labels = [r.metric for r in c.rows]
     assert labels == [f"{d} {m}" for d in ("t2v", "v2t") for m in METRICS] + [SUMR]
     assert [r.direction for r in c.rows] == ["t2v"] * 5 + ["v2t"] * 5 + [None]
@@ -75,12 +86,12 @@ def test_clearly_better_system_has_tiny_p_and_is_named(method: str) -> None:
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.integers(0, 10_000), st.integers(0, 10_000), st.sampled_from(METHODS),
-       st.integers(5, 60))
+@given(st.integers(0, 10_000), st.integers(0, 10_000), st.sampled_from(METHODS), st.integers(5, 60))
 def test_p_value_is_within_its_bounds(seed_a: int, seed_b: int, method: str, n: int) -> None:
     replicates = 99
-    c = paired_compare(TASK, pair(n, seed_a), pair(n, seed_b), method=method, replicates=replicates,
-                       seed=seed_a)
+    c = paired_compare(
+        TASK, pair(n, seed_a), pair(n, seed_b), method=method, replicates=replicates, seed=seed_a
+    )
     for r in c.rows:
         assert 1 / (replicates + 1) <= r.p_value <= 1.0
         assert r.better in (None, "a", "b")
@@ -123,7 +134,9 @@ def test_median_of_constant_systems_has_no_permutation_power() -> None:
     a = {"t2v": RankCounts(np.zeros(n, np.int64), np.zeros(n, np.int64))}
     b = {"t2v": RankCounts(np.full(n, 30), np.zeros(n, np.int64))}
     perm = {r.metric: r for r in paired_compare(TASK, a, b, replicates=200).rows}["t2v MdR"]
-    boot = {r.metric: r for r in paired_compare(TASK, a, b, method="bootstrap", replicates=200).rows}
+    boot = {
+        r.metric: r for r in paired_compare(TASK, a, b, method="bootstrap", replicates=200).rows
+    }
     assert perm.p_value > 0.5 and perm.better is None
     assert boot["t2v MdR"].p_value == 1 / 201 and boot["t2v MdR"].better == "a"
 
@@ -131,20 +144,38 @@ def test_median_of_constant_systems_has_no_permutation_power() -> None:
 @pytest.mark.parametrize(
     ("a", "b", "kw", "message"),
     [
-        ({"t2v": RankCounts([0], [0])}, {"v2t": RankCounts([0], [0])}, {},
-         "same directions, got t2v and v2t"),
-        ({"t2v": RankCounts([0], [0])}, {"t2v": RankCounts([0, 1], [0, 0])}, {},
-         "same queries, got 1 and 2"),
-        ({"t2v": RankCounts([0], [0])}, {"t2v": RankCounts([0], [0])}, {"method": "t-test"},
-         "unknown comparison method"),
-        ({"t2v": RankCounts([0], [0])}, {"t2v": RankCounts([0], [0])}, {"replicates": -1},
-         "replicates"),
-        ({"t2v": RankCounts([0], [0])}, {"t2v": RankCounts([0], [0])}, {"level": 2},
-         "level"),
+        (
+            {"t2v": RankCounts([0], [0])},
+            {"v2t": RankCounts([0], [0])},
+            {},
+            "same directions, got t2v and v2t",
+        ),
+        (
+            {"t2v": RankCounts([0], [0])},
+            {"t2v": RankCounts([0, 1], [0, 0])},
+            {},
+            "same queries, got 1 and 2",
+        ),
+        (
+            {"t2v": RankCounts([0], [0])},
+            {"t2v": RankCounts([0], [0])},
+            {"method": "t-test"},
+            "unknown comparison method",
+        ),
+        (
+            {"t2v": RankCounts([0], [0])},
+            {"t2v": RankCounts([0], [0])},
+            {"replicates": -1},
+            "replicates",
+        ),
+        ({"t2v": RankCounts([0], [0])}, {"t2v": RankCounts([0], [0])}, {"level": 2}, "level"),
         ([1, 2], {"t2v": RankCounts([0], [0])}, {}, "system a: expected a mapping"),
-        ({"t2v": RankCounts([0], [0]), "v2t": RankCounts([0, 0], [0, 0])},
-         {"t2v": RankCounts([0], [0]), "v2t": RankCounts([0, 0], [0, 0])}, {},
-         "same number of queries"),
+        (
+            {"t2v": RankCounts([0], [0]), "v2t": RankCounts([0, 0], [0, 0])},
+            {"t2v": RankCounts([0], [0]), "v2t": RankCounts([0, 0], [0, 0])},
+            {},
+            "same number of queries",
+        ),
     ],
 )
 def test_mismatches_are_refused(a, b, kw, message) -> None:

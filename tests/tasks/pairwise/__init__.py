@@ -8,9 +8,10 @@ main score AUC. A submission is a 2-D float matrix (a ``.npy`` path or an array)
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ class MatrixPrediction(Prediction):
         self.matrix, self.label, self.path = matrix, label, path
         self.groups, self.warnings, self.provenance = ("q2g",), [], None
 
-    def __enter__(self) -> "MatrixPrediction":
+    def __enter__(self) -> MatrixPrediction:
         return self
 
 
@@ -34,8 +35,10 @@ class MatrixPrediction(Prediction):
 class PairwiseAUC(Task):
     """Pairwise accuracy of each query's best positive against its negatives."""
 
-    metrics = (MetricSpec("AUC", True, MEAN, "%", "pairs won by the best positive"),
-               MetricSpec("P@1", True, MEAN, "%", "queries whose best positive beats all"))
+    metrics = (
+        MetricSpec("AUC", True, MEAN, "%", "pairs won by the best positive"),
+        MetricSpec("P@1", True, MEAN, "%", "queries whose best positive beats all"),
+    )
     main_score = "AUC"
     per_query_fields = {"auc": "value", "top1": "value"}
 
@@ -45,8 +48,15 @@ class PairwiseAUC(Task):
     def groups(self) -> tuple[str, ...]:
         return ("q2g",)
 
-    def read(self, submission: Any, gold: Any, *, benchmark: str,
-             groups: Sequence[str] | None = None, **_: Any) -> MatrixPrediction:
+    def read(
+        self,
+        submission: Any,
+        gold: Any,
+        *,
+        benchmark: str,
+        groups: Sequence[str] | None = None,
+        **_: Any,
+    ) -> MatrixPrediction:
         path = str(submission) if isinstance(submission, (str, Path)) else None
         try:
             matrix = np.load(path) if path else np.asarray(submission)
@@ -54,8 +64,10 @@ class PairwiseAUC(Task):
             raise InputError(f"{path}: expected a .npy score matrix, got an unreadable file ({e})")
         want = (gold.queries.n, gold.gallery.n)
         if matrix.shape != want:
-            raise InputError(f"{path or 'submission'}: expected a {want[0]} x {want[1]} matrix "
-                             f"for {benchmark}, got shape {matrix.shape}")
+            raise InputError(
+                f"{path or 'submission'}: expected a {want[0]} x {want[1]} matrix "
+                f"for {benchmark}, got shape {matrix.shape}"
+            )
         return MatrixPrediction(matrix.astype(np.float64), path or "submission", path)
 
     def score(self, prediction: MatrixPrediction, gold: Any) -> dict[str, dict[str, np.ndarray]]:
@@ -69,12 +81,16 @@ class PairwiseAUC(Task):
         return {"q2g": {"auc": auc, "top1": top1}}
 
     def summarise(self, per_query: Mapping[str, Any], rule: str | None) -> dict[str, float]:
-        return {"AUC": float(100.0 * np.mean(per_query["auc"])),
-                "P@1": float(100.0 * np.mean(per_query["top1"]))}
+        return {
+            "AUC": float(100.0 * np.mean(per_query["auc"])),
+            "P@1": float(100.0 * np.mean(per_query["top1"])),
+        }
 
     def values(self, per_query: Mapping[str, Any], rule: str | None) -> dict[str, np.ndarray]:
-        return {"AUC": 100.0 * np.asarray(per_query["auc"], float),
-                "P@1": 100.0 * np.asarray(per_query["top1"], float)}
+        return {
+            "AUC": 100.0 * np.asarray(per_query["auc"], float),
+            "P@1": 100.0 * np.asarray(per_query["top1"], float),
+        }
 
     @classmethod
     def per_query_from_json(cls, raw: Any, where: str) -> dict[str, np.ndarray]:

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from var_bench.errors import InputError
-from var_bench.tasks.retrieval.matrix import ArraySource, NpyFileSource
 from var_bench.tasks.retrieval import counting
 from var_bench.tasks.retrieval.counting import count_direction, count_ranks
 from var_bench.tasks.retrieval.counts import RankCounts
+from var_bench.tasks.retrieval.matrix import ArraySource, NpyFileSource
 
 from .reference import argsort_ranks, clip4clip_ranks, sorted_counts
 
@@ -230,8 +230,9 @@ def test_both_directions_equal_one_direction_at_a_time(S: np.ndarray) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(square_matrices(max_n=40), st.integers(1, 2000), st.integers(1, 4))
-def test_block_size_and_threads_do_not_change_results(S: np.ndarray, block_bytes: int,
-                                                      threads: int) -> None:
+def test_block_size_and_threads_do_not_change_results(
+    S: np.ndarray, block_bytes: int, threads: int
+) -> None:
     rows, cols = count_ranks(S)
     brows, bcols = count_ranks(S, block_bytes=block_bytes, threads=threads)
     assert_same(rows, brows)
@@ -294,9 +295,7 @@ def test_transposed_source_swaps_results() -> None:
     assert_same(cols, reference(S)[1])
 
 
-@pytest.mark.parametrize(
-    ("value", "what"), [(np.nan, "NaN"), (np.inf, "Inf"), (-np.inf, "-Inf")]
-)
+@pytest.mark.parametrize(("value", "what"), [(np.nan, "NaN"), (np.inf, "Inf"), (-np.inf, "-Inf")])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_non_finite_scores_are_refused_with_their_position(value, what, threads) -> None:
     S = np.zeros((300, 300), np.float32)

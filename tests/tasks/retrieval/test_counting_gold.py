@@ -37,9 +37,11 @@ def brute_force(S: np.ndarray, positives: list[list[int]]) -> tuple[np.ndarray, 
 
 
 def gold_of(positives: list[list[int]], ng: int) -> Gold:
-    return Gold.from_lists([f"q{i}" for i in range(len(positives))],
-                           [f"v{j}" for j in range(ng)],
-                           [[f"v{j}" for j in p] for p in positives])
+    return Gold.from_lists(
+        [f"q{i}" for i in range(len(positives))],
+        [f"v{j}" for j in range(ng)],
+        [[f"v{j}" for j in p] for p in positives],
+    )
 
 
 @st.composite
@@ -47,15 +49,19 @@ def problems(draw):
     ng = draw(st.integers(1, 9))
     nq = draw(st.integers(ng, 14))
     # every gallery item answers one query at least: query j < ng owns item j, the rest random
-    positives = [sorted({j} | set(draw(st.lists(st.integers(0, ng - 1), max_size=2))))
-                 for j in range(ng)]
-    positives += [sorted(set(draw(st.lists(st.integers(0, ng - 1), min_size=1, max_size=3))))
-                  for _ in range(nq - ng)]
+    positives = [
+        sorted({j} | set(draw(st.lists(st.integers(0, ng - 1), max_size=2)))) for j in range(ng)
+    ]
+    positives += [
+        sorted(set(draw(st.lists(st.integers(0, ng - 1), min_size=1, max_size=3))))
+        for _ in range(nq - ng)
+    ]
     order = draw(st.permutations(range(nq)))
     positives = [positives[k] for k in order]
     dtype = draw(st.sampled_from([np.float32, np.float16, np.int8]))
-    S = np.asarray(draw(st.lists(st.integers(0, 4), min_size=nq * ng, max_size=nq * ng)),
-                   dtype=dtype).reshape(nq, ng)
+    S = np.asarray(
+        draw(st.lists(st.integers(0, 4), min_size=nq * ng, max_size=nq * ng)), dtype=dtype
+    ).reshape(nq, ng)
     return S, positives
 
 
@@ -86,8 +92,7 @@ def test_identity_gold_equals_no_gold():
 
 def test_a_caption_with_two_videos_counts_its_best_positive():
     # caption 0 belongs to videos 0 and 1; video 1 scores highest of all: rank 1, no tie.
-    S = np.array([[0.2, 0.9, 0.5],
-                  [0.1, 0.3, 0.8]], dtype=np.float32)
+    S = np.array([[0.2, 0.9, 0.5], [0.1, 0.3, 0.8]], dtype=np.float32)
     gold = gold_of([[0, 1], [2]], 3)
     rows, cols = count_ranks(S, gold)
     assert rows.higher.tolist() == [0, 0] and rows.tied.tolist() == [0, 0]
@@ -112,8 +117,12 @@ def test_rectangular_file_source_and_its_transpose(tmp_path):
         np.save(path, np.asfortranarray(S) if fortran else S)
         m = np.load(path, mmap_mode="r")
         rows, cols = count_ranks(m, gold)
-        assert [rows.higher.tolist(), rows.tied.tolist(), cols.higher.tolist(),
-                cols.tied.tolist()] == [w.tolist() for w in want]
+        assert [
+            rows.higher.tolist(),
+            rows.tied.tolist(),
+            cols.higher.tolist(),
+            cols.tied.tolist(),
+        ] == [w.tolist() for w in want]
 
 
 def test_wrong_shape_and_unanswered_gallery_items_are_refused():

@@ -13,7 +13,14 @@ from hypothesis.extra import numpy as hnp
 from var_bench.errors import InputError
 from var_bench.tasks.retrieval.counting import count_ranks
 from var_bench.tasks.retrieval.counts import RankCounts
-from var_bench.tasks.retrieval.names import MEAN_RANK, MEDIAN_RANK, METRICS, RECALL_KS, RECALLS, TIE_RULES
+from var_bench.tasks.retrieval.names import (
+    MEAN_RANK,
+    MEDIAN_RANK,
+    METRICS,
+    RECALL_KS,
+    RECALLS,
+    TIE_RULES,
+)
 from var_bench.tasks.retrieval.ranks import (
     mean_rank,
     median_rank,
@@ -96,8 +103,10 @@ def test_median_of_even_count_is_mean_of_middle_ranks() -> None:
 
 
 def test_sum_recall_adds_six_numbers() -> None:
-    per = {"t2v": {"R@1": 9.0, "R@5": 27.9, "R@10": 44.8, "MdR": 14.0},
-           "v2t": {"R@1": 7.3, "R@5": 24.8, "R@10": 46.9, "MdR": 12.0}}
+    per = {
+        "t2v": {"R@1": 9.0, "R@5": 27.9, "R@10": 44.8, "MdR": 14.0},
+        "v2t": {"R@1": 7.3, "R@5": 24.8, "R@10": 46.9, "MdR": 12.0},
+    }
     assert sum_recall(per) == pytest.approx(160.7)
     with pytest.raises(InputError, match="expected R@1, R@5, R@10 for t2v, got no R@10"):
         sum_recall({"t2v": {"R@1": 1.0, "R@5": 2.0}})
@@ -191,9 +200,11 @@ def test_beir_105_torchmetrics_one_tie_rule_for_all_metrics(q: RankCounts, ties:
     # over b+1..b+e+1 (expected), its minimum (optimistic) or its maximum (pessimistic).
     for i in range(len(q)):
         b, e = int(q.higher[i]), int(q.tied[i])
-        support = {"expected": np.arange(b + 1, b + e + 2),
-                   "optimistic": np.array([b + 1]),
-                   "pessimistic": np.array([b + e + 1])}[ties]
+        support = {
+            "expected": np.arange(b + 1, b + e + 2),
+            "optimistic": np.array([b + 1]),
+            "pessimistic": np.array([b + e + 1]),
+        }[ties]
         single = RankCounts([b], [e])
         assert rank(single, ties)[0] == pytest.approx(support.mean())
         for k in (1, 2, 5, 10, 40):

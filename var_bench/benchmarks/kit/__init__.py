@@ -16,6 +16,18 @@ from var_bench.benchmarks.kit.tables import (  # noqa: F401
 from var_bench.benchmarks.kit.textfiles import basename, line_fields, read_lines, video_stem  # noqa: F401
 from var_bench.benchmarks.kit.validation import ValidationRule, id_digest, validation_mask  # noqa: F401
 
-__all__ = ["Assembled", "Segments", "ValidationRule", "basename", "carve_validation",
-           "check_class_counts", "check_disjoint", "id_digest", "line_fields", "parse_segments",
-           "read_lines", "validation_mask", "video_stem"]
+__all__ = [
+    "Assembled",
+    "Segments",
+    "ValidationRule",
+    "basename",
+    "carve_validation",
+    "check_class_counts",
+    "check_disjoint",
+    "id_digest",
+    "line_fields",
+    "parse_segments",
+    "read_lines",
+    "validation_mask",
+    "video_stem",
+]

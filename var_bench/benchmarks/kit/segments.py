@@ -15,7 +15,9 @@ Segments = list[list[int]]
 def parse_segments(fields: list[str], where: str) -> Segments:
     """Pairs ``s e`` -> ``[[s, e], ...]``, skipping ``-1 -1``; each must satisfy 0 <= s < e."""
     if len(fields) % 2:
-        raise DataError(f"{where}: expected start/end frame pairs, got an odd number of fields {fields}")
+        raise DataError(
+            f"{where}: expected start/end frame pairs, got an odd number of fields {fields}"
+        )
     try:
         nums = [int(x) for x in fields]
     except ValueError:

@@ -36,19 +36,26 @@ def check_class_counts(spec: BenchmarkSpec, split: str, df: pd.DataFrame) -> Non
     want = {c: n for c, n in spec.upstream_class_counts[split].items() if n}
     got = dict(Counter(df["class"]))
     if got != want:
-        diff = {c: (want.get(c, 0), got.get(c, 0)) for c in sorted(set(want) | set(got))
-                if want.get(c, 0) != got.get(c, 0)}
+        diff = {
+            c: (want.get(c, 0), got.get(c, 0))
+            for c in sorted(set(want) | set(got))
+            if want.get(c, 0) != got.get(c, 0)
+        }
         raise DataError(
             f"{spec.name} {split}: expected {sum(want.values())} videos with the published class "
             f"counts, got {len(df)}; (expected, got) per class: {diff}"
         )
 
 
-def carve_validation(upstream: dict[str, pd.DataFrame], rule: ValidationRule) -> dict[str, pd.DataFrame]:
+def carve_validation(
+    upstream: dict[str, pd.DataFrame], rule: ValidationRule
+) -> dict[str, pd.DataFrame]:
     """Upstream {train, test} -> {train, val, test} by the validation rule (upstream order kept)."""
     src = upstream[rule.source_split]
-    mask = np.array(validation_mask(list(src["video_id"]), list(src[rule.group_by]),
-                                    rule.denominator), dtype=bool)
+    mask = np.array(
+        validation_mask(list(src["video_id"]), list(src[rule.group_by]), rule.denominator),
+        dtype=bool,
+    )
     out = dict(upstream)
     out["val"] = src[mask].reset_index(drop=True)
     out[rule.source_split] = src[~mask].reset_index(drop=True)
@@ -61,6 +68,8 @@ def check_disjoint(spec: BenchmarkSpec, splits: dict[str, pd.DataFrame]) -> None
     for name, df in splits.items():
         for vid in df["video_id"]:
             if vid in seen:
-                raise DataError(f"{spec.name}: expected disjoint splits, got {vid!r} in both "
-                                f"{seen[vid]} and {name}")
+                raise DataError(
+                    f"{spec.name}: expected disjoint splits, got {vid!r} in both "
+                    f"{seen[vid]} and {name}"
+                )
             seen[vid] = name

@@ -8,8 +8,8 @@ runs of spaces/tabs, so lines are split with ``str.split()``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 
 def read_lines(path: str | Path) -> list[str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,9 @@ def id_digest(video_id: str) -> str:
     return hashlib.sha256(video_id.encode("utf-8")).hexdigest()
 
 
-def validation_mask(video_ids: Sequence[str], groups: Sequence[str], denominator: int) -> list[bool]:
+def validation_mask(
+    video_ids: Sequence[str], groups: Sequence[str], denominator: int
+) -> list[bool]:
     """True where a training video goes to ``val``: per group, the ceil(n/denominator) smallest
     digests. Pure; order of the inputs is kept."""
     if len(video_ids) != len(groups):

@@ -3,15 +3,25 @@ unit's assembler, which the spec names lazily so that only a build imports openp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 
-from var_bench.benchmarks.kit import (Assembled, ValidationRule, carve_validation, check_class_counts,
-                                      check_disjoint, read_lines)
+from var_bench.benchmarks.kit import (
+    Assembled,
+    ValidationRule,
+    carve_validation,
+    check_class_counts,
+    check_disjoint,
+    read_lines,
+)
 from var_bench.benchmarks.spec import BenchmarkSpec
-from var_bench.benchmarks.ucfcrime_ar.annotations import clip_segments, read_ucf_frames, read_ucf_temporal
+from var_bench.benchmarks.ucfcrime_ar.annotations import (
+    clip_segments,
+    read_ucf_frames,
+    read_ucf_temporal,
+)
 from var_bench.benchmarks.ucfcrime_ar.captions import read_captions
 from var_bench.errors import DataError
 
@@ -25,8 +35,10 @@ def _classify(spec: BenchmarkSpec, df: pd.DataFrame, name: str) -> pd.DataFrame:
             return spec.normal_class
         if folder in spec.classes and folder != spec.normal_class:
             return folder
-        raise DataError(f"{name}: expected a class folder ({', '.join(spec.classes[:-1])} or "
-                        f"{' / '.join(NORMAL_FOLDERS)}), got {folder!r}")
+        raise DataError(
+            f"{name}: expected a class folder ({', '.join(spec.classes[:-1])} or "
+            f"{' / '.join(NORMAL_FOLDERS)}), got {folder!r}"
+        )
 
     df = df.copy()
     df["class"] = df["folder"].map(cls)
@@ -34,29 +46,38 @@ def _classify(spec: BenchmarkSpec, df: pd.DataFrame, name: str) -> pd.DataFrame:
     return df
 
 
-def _attach_test_annotations(df: pd.DataFrame, temporal_path: Path, frames_path: Path,
-                             notes: list[str]) -> pd.DataFrame:
+def _attach_test_annotations(
+    df: pd.DataFrame, temporal_path: Path, frames_path: Path, notes: list[str]
+) -> pd.DataFrame:
     temporal = read_ucf_temporal(temporal_path)
     frames = read_ucf_frames(frames_path)
     ids = set(df["video_id"])
     for source, table in ((temporal_path.name, temporal), (frames_path.name, frames)):
         if set(table) != ids:
             missing, extra = sorted(ids - set(table)), sorted(set(table) - ids)
-            raise DataError(f"{source}: expected the {len(ids)} test videos of the captions, got "
-                            f"{len(missing)} missing (e.g. {missing[:1]}) and {len(extra)} extra "
-                            f"(e.g. {extra[:1]})")
+            raise DataError(
+                f"{source}: expected the {len(ids)} test videos of the captions, got "
+                f"{len(missing)} missing (e.g. {missing[:1]}) and {len(extra)} extra "
+                f"(e.g. {extra[:1]})"
+            )
     num_frames, segments = [], []
     for vid, cls in zip(df["video_id"], df["class"]):
         t, f = temporal[vid], frames[vid]
         if t.segments != f.segments:
-            raise DataError(f"{vid}: expected the same segments in {temporal_path.name} and "
-                            f"{frames_path.name}, got {t.segments} and {f.segments}")
+            raise DataError(
+                f"{vid}: expected the same segments in {temporal_path.name} and "
+                f"{frames_path.name}, got {t.segments} and {f.segments}"
+            )
         if t.label != cls:
-            raise DataError(f"{vid}: expected class {cls} (captions) in {temporal_path.name}, got {t.label}")
+            raise DataError(
+                f"{vid}: expected class {cls} (captions) in {temporal_path.name}, got {t.label}"
+            )
         segs, changed = clip_segments(t.segments, f.num_frames)
         if changed:
-            notes.append(f"{vid}: segment end clipped to the frame count {f.num_frames} "
-                         f"(upstream {t.segments})")
+            notes.append(
+                f"{vid}: segment end clipped to the frame count {f.num_frames} "
+                f"(upstream {t.segments})"
+            )
         num_frames.append(f.num_frames)
         segments.append(segs)
     df = df.copy()
@@ -73,17 +94,21 @@ def assemble(spec: BenchmarkSpec, raw: Mapping[str, Path], rule: ValidationRule)
 
     official = read_lines(raw["split_train"])  # Class/Name.mp4 lines of the official split
     if set(official) != set(train["video_path"]):
-        raise DataError(f"{raw['captions_train'].name}: expected the {len(official)} videos of the "
-                        f"official UCF-Crime train split ({raw['split_train'].name}), got "
-                        f"{len(set(train['video_path']) ^ set(official))} differences")
+        raise DataError(
+            f"{raw['captions_train'].name}: expected the {len(official)} videos of the "
+            f"official UCF-Crime train split ({raw['split_train'].name}), got "
+            f"{len(set(train['video_path']) ^ set(official))} differences"
+        )
     for split, df in (("train", train), ("test", test)):
         check_class_counts(spec, split, df)
 
     for df, name in ((train, "train"), (test, "test")):
         n_dup = len(df) - df["caption_en"].nunique()
         if n_dup:
-            notes.append(f"{name}: {n_dup} English captions repeat an earlier one (kept; one "
-                         f"positive per query)")
+            notes.append(
+                f"{name}: {n_dup} English captions repeat an earlier one (kept; one "
+                f"positive per query)"
+            )
 
     test = _attach_test_annotations(test, raw["annotation_test"], raw["frames_test"], notes)
     train = train.assign(num_frames=None, segments=None)

@@ -34,14 +34,18 @@ def read_captions(path: str | Path) -> pd.DataFrame:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises several unrelated types for a bad file
-        raise DataError(f"{name}: expected an .xlsx workbook, got an unreadable file ({e})") from None
+        raise DataError(
+            f"{name}: expected an .xlsx workbook, got an unreadable file ({e})"
+        ) from None
     try:
         rows = wb.worksheets[0].iter_rows(values_only=True)
         header = [_clean(c) for c in next(rows, ())]
         missing = [c for c in (NAME_COL, ZH_COL, EN_COL) if c not in header]
         if missing:
-            raise DataError(f"{name}: expected columns {NAME_COL!r}, {ZH_COL!r}, {EN_COL!r}, "
-                            f"got header {header}")
+            raise DataError(
+                f"{name}: expected columns {NAME_COL!r}, {ZH_COL!r}, {EN_COL!r}, "
+                f"got header {header}"
+            )
         i_name, i_zh, i_en = (header.index(c) for c in (NAME_COL, ZH_COL, EN_COL))
         records = []
         for row in rows:
@@ -55,8 +59,10 @@ def read_captions(path: str | Path) -> pd.DataFrame:
                 "caption_zh": _clean(row[i_zh]),
             }
             if not video_path or not rec["caption_en"] or not rec["caption_zh"]:
-                raise DataError(f"{name}: expected a video name and two captions in data row "
-                                f"{len(records) + 1}, got {row[:3]!r}")
+                raise DataError(
+                    f"{name}: expected a video name and two captions in data row "
+                    f"{len(records) + 1}, got {row[:3]!r}"
+                )
             records.append(rec)
     finally:
         wb.close()

@@ -3,13 +3,18 @@ assembler, which the spec names lazily so that only a build imports pandas."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 
-from var_bench.benchmarks.kit import (Assembled, ValidationRule, carve_validation, check_class_counts,
-                                      check_disjoint)
+from var_bench.benchmarks.kit import (
+    Assembled,
+    ValidationRule,
+    carve_validation,
+    check_class_counts,
+    check_disjoint,
+)
 from var_bench.benchmarks.spec import BenchmarkSpec
 from var_bench.benchmarks.xdviolence_ar.annotations import read_xd_annotations
 from var_bench.benchmarks.xdviolence_ar.lists import read_xd_list, xd_label_codes
@@ -24,11 +29,21 @@ def _table(spec: BenchmarkSpec, ids: list[str], source: str) -> pd.DataFrame:
         codes = xd_label_codes(vid)
         unknown = [c for c in codes if c not in spec.class_codes]
         if not codes or unknown or (NORMAL_CODE in codes and codes != [NORMAL_CODE]):
-            raise DataError(f"{source}: expected label codes from {', '.join(spec.class_codes)} "
-                            f"(A alone for normal videos), got {codes} in {vid!r}")
+            raise DataError(
+                f"{source}: expected label codes from {', '.join(spec.class_codes)} "
+                f"(A alone for normal videos), got {codes} in {vid!r}"
+            )
         names = [spec.class_codes[c] for c in codes]
-        rows.append({"video_id": vid, "class": names[0], "anomalous": codes != [NORMAL_CODE],
-                     "labels": codes, "label_names": names, "upstream_index": i})
+        rows.append(
+            {
+                "video_id": vid,
+                "class": names[0],
+                "anomalous": codes != [NORMAL_CODE],
+                "labels": codes,
+                "label_names": names,
+                "upstream_index": i,
+            }
+        )
     df = pd.DataFrame.from_records(rows)
     dup = df["video_id"][df["video_id"].duplicated()]
     if len(dup):
@@ -49,12 +64,15 @@ def assemble(spec: BenchmarkSpec, raw: Mapping[str, Path], rule: ValidationRule)
     violent = set(test.loc[test["anomalous"], "video_id"])
     if set(annotations) != violent:
         missing, extra = sorted(violent - set(annotations)), sorted(set(annotations) - violent)
-        raise DataError(f"{raw['annotation_test'].name}: expected one line per violent test video "
-                        f"({len(violent)}), got {len(missing)} missing (e.g. {missing[:1]}) and "
-                        f"{len(extra)} not violent test videos (e.g. {extra[:1]})")
+        raise DataError(
+            f"{raw['annotation_test'].name}: expected one line per violent test video "
+            f"({len(violent)}), got {len(missing)} missing (e.g. {missing[:1]}) and "
+            f"{len(extra)} not violent test videos (e.g. {extra[:1]})"
+        )
     if parsed.stripped_mp4:
-        notes.append(f"{raw['annotation_test'].name}: stripped a stray .mp4 from "
-                     f"{parsed.stripped_mp4} names")
+        notes.append(
+            f"{raw['annotation_test'].name}: stripped a stray .mp4 from {parsed.stripped_mp4} names"
+        )
     test = test.assign(segments=[annotations.get(v, []) for v in test["video_id"]])
     train = train.assign(segments=None)
     splits = carve_validation({"train": train, "test": test}, rule)

@@ -23,7 +23,9 @@ def read_xd_list(path: str | Path) -> list[str]:
     for line in read_lines(path):
         name = basename(line)
         if not name.endswith(_XD_SUFFIX):
-            raise DataError(f"{Path(path).name}: expected paths ending in {_XD_SUFFIX!r}, got {line!r}")
+            raise DataError(
+                f"{Path(path).name}: expected paths ending in {_XD_SUFFIX!r}, got {line!r}"
+            )
         ids.append(name[: -len(_XD_SUFFIX)])
     return ids
 

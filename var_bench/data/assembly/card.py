@@ -8,7 +8,7 @@ body documents columns, conventions, repaired quirks, provenance, licences and c
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import datasets
 from datasets.info import DatasetInfosDict
@@ -16,10 +16,9 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from var_bench._version import __version__
 from var_bench.benchmarks import SPLITS, BenchmarkSpec
-from var_bench.data.splits import split_info
 from var_bench.data.assembly.manifest import DATA_FILE
 from var_bench.data.assembly.schema import columns, features
-
+from var_bench.data.splits import split_info
 
 _TAGS = {
     "text": ["video-text-retrieval", "text-to-video-retrieval"],
@@ -34,11 +33,18 @@ def card_data(spec: BenchmarkSpec, counts: Mapping[str, int]) -> DatasetCardData
         license="other",
         license_name="research-use-no-licence-file",
         language=["en", "zh"] if spec.query_modality == "text" else None,
-        tags=["video-anomaly-retrieval", "anomaly-detection", "surveillance", *_TAGS[spec.query_modality]],
-        configs=[{
-            "config_name": "default",
-            "data_files": [{"split": s, "path": DATA_FILE.format(split=s)} for s in SPLITS],
-        }],
+        tags=[
+            "video-anomaly-retrieval",
+            "anomaly-detection",
+            "surveillance",
+            *_TAGS[spec.query_modality],
+        ],
+        configs=[
+            {
+                "config_name": "default",
+                "data_files": [{"split": s, "path": DATA_FILE.format(split=s)} for s in SPLITS],
+            }
+        ],
     )
     info = datasets.DatasetInfo(
         features=features(spec),
@@ -62,7 +68,9 @@ def render_card(spec: BenchmarkSpec, counts: Mapping[str, int], notes: list[str]
         f"{spec.title} is a video anomaly retrieval benchmark ({spec.paper}): {q} <-> video "
         f"retrieval over untrimmed anomaly videos, {positives}, {task.group_noun}s "
         f"{' and '.join(f'`{g}` ({task.group_label(g)})' for g in task.groups)}.",
-        "This folder was built by var_bench " + __version__ + f" (benchmark version {spec.version}) "
+        "This folder was built by var_bench "
+        + __version__
+        + f" (benchmark version {spec.version}) "
         "from pinned upstream files; it holds metadata only (no videos, no features).",
         "",
         "## Splits",
@@ -72,31 +80,62 @@ def render_card(spec: BenchmarkSpec, counts: Mapping[str, int], notes: list[str]
     ]
     split_notes = {
         "train": "upstream train" + ("" if rule is None else " minus val"),
-        "val": ("upstream val" if rule is None else
-                f"carved from upstream {rule.source_split}: per `{rule.group_by}`, the "
-                f"ceil(n/{rule.denominator}) videos with the smallest sha256(video_id)"),
+        "val": (
+            "upstream val"
+            if rule is None
+            else f"carved from upstream {rule.source_split}: per `{rule.group_by}`, the "
+            f"ceil(n/{rule.denominator}) videos with the smallest sha256(video_id)"
+        ),
         "test": "upstream test: the official evaluation set",
     }
     for s in SPLITS:
         lines.append(f"| {s} | {counts[s]} | {split_notes[s]} |")
-    lines += ["", "Rows are in canonical order (upstream order): row i of the test split is query i "
-              "and gallery item i of a submission matrix.", "", "## Columns", "",
-              "| column | type | meaning |", "|---|---|---|"]
+    lines += [
+        "",
+        "Rows are in canonical order (upstream order): row i of the test split is query i "
+        "and gallery item i of a submission matrix.",
+        "",
+        "## Columns",
+        "",
+        "| column | type | meaning |",
+        "|---|---|---|",
+    ]
     lines += column_rows(spec)
-    lines += ["", "## Loading", "", "```python",
-              "import var_bench",
-              f'ds = var_bench.load_dataset("{spec.name}", split="test")',
-              "# or, with no var_bench installed:",
-              "import datasets",
-              'ds = datasets.load_dataset("parquet", data_files={"test": "data/test.parquet"})["test"]',
-              "```", "", "## Repaired upstream quirks", ""]
+    lines += [
+        "",
+        "## Loading",
+        "",
+        "```python",
+        "import var_bench",
+        f'ds = var_bench.load_dataset("{spec.name}", split="test")',
+        "# or, with no var_bench installed:",
+        "import datasets",
+        'ds = datasets.load_dataset("parquet", data_files={"test": "data/test.parquet"})["test"]',
+        "```",
+        "",
+        "## Repaired upstream quirks",
+        "",
+    ]
     lines += [f"- {n}" for n in notes] or ["- none"]
     lines += ["", "## Provenance", "", "| file | sha256 | licence |", "|---|---|---|"]
     for src in spec.sources.values():
         lines.append(f"| [{src.key}]({src.url}) | `{src.sha256}` | {src.license} |")
-    lines += ["", "## Licence", "", spec.license_note, "", "## Citation", "", "```bibtex",
-              spec.citation, "```", ""]
-    return DatasetCard(f"---\n{card_data(spec, counts).to_yaml()}\n---\n\n" + "\n".join(lines)).content
+    lines += [
+        "",
+        "## Licence",
+        "",
+        spec.license_note,
+        "",
+        "## Citation",
+        "",
+        "```bibtex",
+        spec.citation,
+        "```",
+        "",
+    ]
+    return DatasetCard(
+        f"---\n{card_data(spec, counts).to_yaml()}\n---\n\n" + "\n".join(lines)
+    ).content
 
 
 def column_rows(spec: BenchmarkSpec) -> list[str]:

@@ -38,7 +38,7 @@ class Manifest:
     videos_sha256: dict[str, str] | None = None
 
     @classmethod
-    def read(cls, folder: Path) -> "Manifest | None":
+    def read(cls, folder: Path) -> Manifest | None:
         """The folder's manifest, or None when absent, unreadable or of another build format."""
         try:
             raw = json.loads((folder / MANIFEST).read_text("utf-8"))

@@ -23,6 +23,21 @@ from var_bench.data.fetch.http import (  # noqa: F401
 )
 from var_bench.data.fetch.partfile import UNPINNED_LIMIT, part_of  # noqa: F401
 
-__all__ = ["DEADLINE_ENV", "DEFAULT_DEADLINE", "RETRY_STATUSES", "UNPINNED_LIMIT", "Pinned",
-           "RetryPolicy", "cached_path", "fetch", "fetch_all", "fetch_to", "is_cached",
-           "location", "part_of", "partial_path", "unreachable_reason", "verifies"]
+__all__ = [
+    "DEADLINE_ENV",
+    "DEFAULT_DEADLINE",
+    "RETRY_STATUSES",
+    "UNPINNED_LIMIT",
+    "Pinned",
+    "RetryPolicy",
+    "cached_path",
+    "fetch",
+    "fetch_all",
+    "fetch_to",
+    "is_cached",
+    "location",
+    "part_of",
+    "partial_path",
+    "unreachable_reason",
+    "verifies",
+]

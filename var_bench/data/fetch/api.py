@@ -16,14 +16,20 @@ import logging
 import os
 import stat
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import requests
 
 from var_bench.benchmarks.sources import is_http
-from var_bench.data.fetch.http import (Pinned, RetryPolicy, check_message, fetch_http,
-                                       open_session, size_message)
+from var_bench.data.fetch.http import (
+    Pinned,
+    RetryPolicy,
+    check_message,
+    fetch_http,
+    open_session,
+    size_message,
+)
 from var_bench.data.fetch.partfile import CHUNK, PartFile, part_of
 from var_bench.errors import DownloadError, environment_fault
 from var_bench.progress import Progress
@@ -69,18 +75,31 @@ def location(src: Pinned, mirror: str | None = None) -> str:
     return src.mirror_location(mirror)
 
 
-def fetch(src: Pinned, raw_dir: Path, mirror: str | None = None, *,
-          retry: RetryPolicy = RetryPolicy(), progress: bool | None = None,
-          session: requests.Session | None = None) -> Path:
+def fetch(
+    src: Pinned,
+    raw_dir: Path,
+    mirror: str | None = None,
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    progress: bool | None = None,
+    session: requests.Session | None = None,
+) -> Path:
     """Make ``cached_path(src, raw_dir)`` hold the verified file; return that path
     (:func:`fetch_to` with the cache's path: the same options, guarantees and errors)."""
-    return fetch_to(src, cached_path(src, raw_dir), mirror, retry=retry, progress=progress,
-                    session=session)
+    return fetch_to(
+        src, cached_path(src, raw_dir), mirror, retry=retry, progress=progress, session=session
+    )
 
 
-def fetch_to(src: Pinned, dest: Path, mirror: str | None = None, *,
-             retry: RetryPolicy = RetryPolicy(), progress: bool | None = None,
-             session: requests.Session | None = None) -> Path:
+def fetch_to(
+    src: Pinned,
+    dest: Path,
+    mirror: str | None = None,
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    progress: bool | None = None,
+    session: requests.Session | None = None,
+) -> Path:
     """Make ``dest`` hold ``src``'s verified file (writing ``.<name>.part`` beside it); return
     ``dest``. A ``dest`` that already verifies is used with no network access.
 
@@ -121,13 +140,20 @@ def fetch_to(src: Pinned, dest: Path, mirror: str | None = None, *,
         if isinstance(e, OSError):  # the disk, not the network: requests' errors never get here
             raise environment_fault(e, f"{src.key}: could not write the download cache") from e
         raise
-    log.debug("%s: verified (%d bytes, %s) from %s", src.key, part.size, src.check.describe(),
-              origin)
+    log.debug(
+        "%s: verified (%d bytes, %s) from %s", src.key, part.size, src.check.describe(), origin
+    )
     return dest
 
 
-def fetch_all(srcs: Iterable[Pinned], raw_dir: Path, mirror: str | None = None, *,
-              keep_going: bool = False, **kw) -> list[Path]:
+def fetch_all(
+    srcs: Iterable[Pinned],
+    raw_dir: Path,
+    mirror: str | None = None,
+    *,
+    keep_going: bool = False,
+    **kw,
+) -> list[Path]:
     """:func:`fetch` each file in order (one shared session); return their cached paths.
 
     Files already verified are not fetched again, so when every file is cached there is no
@@ -160,10 +186,14 @@ def fetch_all(srcs: Iterable[Pinned], raw_dir: Path, mirror: str | None = None, 
 def _copy_local(src: Pinned, path: str, part: PartFile) -> None:
     """Copy ``src`` from a folder mirror into ``part`` and verify it."""
     if not os.path.isfile(path):
-        raise DownloadError(f"{src.key}: expected the file {path} in the folder mirror "
-                            f"(laid out <owner>-<repo>/<file name>), but there is no such file")
+        raise DownloadError(
+            f"{src.key}: expected the file {path} in the folder mirror "
+            f"(laid out <owner>-<repo>/<file name>), but there is no such file"
+        )
     actual = os.path.getsize(path)
-    if src.size is not None and actual != src.size:  # before copying: a wrong file is not worth reading
+    if (
+        src.size is not None and actual != src.size
+    ):  # before copying: a wrong file is not worth reading
         raise DownloadError(size_message(src.key, src.size, actual, f"from {path}"))
     part.restart()
     part.learn_total(actual, src.key, f"from {path}")
@@ -180,5 +210,12 @@ def _copy_local(src: Pinned, path: str, part: PartFile) -> None:
 def _progress_bar(src: Pinned, progress: bool | None) -> Progress:
     """A byte bar for ``src`` (:mod:`var_bench.progress`: a bar on a terminal, one line per file
     on a pipe)."""
-    return Progress(total=src.size, unit="B", desc=src.key, progress=progress, log_every=0,
-                    unit_scale=True, unit_divisor=1024)
+    return Progress(
+        total=src.size,
+        unit="B",
+        desc=src.key,
+        progress=progress,
+        log_every=0,
+        unit_scale=True,
+        unit_divisor=1024,
+    )

@@ -15,9 +15,10 @@ import os
 import re
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Iterator, Protocol
+from typing import Protocol
 
 import requests
 
@@ -113,7 +114,7 @@ class RetryPolicy:
         ``min(backoff * 2**retry, max_backoff)``; a server's ``Retry-After`` (seconds) replaces
         the exponential value but is capped the same way.
         """
-        wanted = self.backoff * 2.0 ** retry if retry_after is None else retry_after
+        wanted = self.backoff * 2.0**retry if retry_after is None else retry_after
         return max(0.0, min(wanted, self.max_backoff))
 
 
@@ -126,8 +127,14 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-def fetch_http(src: Pinned, url: str, part: PartFile, retry: RetryPolicy,
-               session: requests.Session, deadline: float) -> None:
+def fetch_http(
+    src: Pinned,
+    url: str,
+    part: PartFile,
+    retry: RetryPolicy,
+    session: requests.Session,
+    deadline: float,
+) -> None:
     """Fill ``part`` with ``src``'s verified bytes from ``url``, retrying per ``retry``, by
     ``deadline`` (a :func:`time.monotonic` time)."""
     part.resume()
@@ -135,8 +142,14 @@ def fetch_http(src: Pinned, url: str, part: PartFile, retry: RetryPolicy,
     for attempt in range(1, retry.attempts + 1):
         if last is not None:
             wait = retry.delay(attempt - 2, last.retry_after)
-            log.warning("%s: %s; retry %d of %d in %.2g s", src.key, last.reason,
-                        attempt - 1, retry.attempts - 1, wait)
+            log.warning(
+                "%s: %s; retry %d of %d in %.2g s",
+                src.key,
+                last.reason,
+                attempt - 1,
+                retry.attempts - 1,
+                wait,
+            )
             time.sleep(max(0.0, min(wait, deadline - time.monotonic())))
             _check_deadline(src.key, part, deadline)
         if not part.complete():
@@ -159,20 +172,32 @@ def fetch_http(src: Pinned, url: str, part: PartFile, retry: RetryPolicy,
     assert last is not None
     tries = f"{retry.attempts} attempt{'s' if retry.attempts > 1 else ''}"
     if part.total is not None and 0 < part.size < part.total:
-        raise DownloadError(size_message(
-            src.key, part.total, part.size, f"{last.reason}; gave up after {tries} from {url}"))
-    raise DownloadError(f"{src.key}: could not download from {url}: {last.reason} "
-                        f"(gave up after {tries})")
+        raise DownloadError(
+            size_message(
+                src.key, part.total, part.size, f"{last.reason}; gave up after {tries} from {url}"
+            )
+        )
+    raise DownloadError(
+        f"{src.key}: could not download from {url}: {last.reason} (gave up after {tries})"
+    )
 
 
 def _check_deadline(key: str, part: PartFile, deadline: float) -> None:
     if time.monotonic() > deadline:
-        raise DownloadError(f"{key}: did not finish within the download deadline "
-                            f"({DEADLINE_ENV}); got {part.size} bytes so far")
+        raise DownloadError(
+            f"{key}: did not finish within the download deadline "
+            f"({DEADLINE_ENV}); got {part.size} bytes so far"
+        )
 
 
-def _request(src: Pinned, url: str, part: PartFile, retry: RetryPolicy,
-             session: requests.Session, deadline: float) -> None:
+def _request(
+    src: Pinned,
+    url: str,
+    part: PartFile,
+    retry: RetryPolicy,
+    session: requests.Session,
+    deadline: float,
+) -> None:
     """One GET: append (206) or restart (200) ``part``; raise :class:`_Retryable` if worth it."""
     offset = part.size
     # identity: byte offsets and Content-Length must mean the file's own bytes.
@@ -194,8 +219,9 @@ def _request(src: Pinned, url: str, part: PartFile, retry: RetryPolicy,
             if code == 206 and offset:
                 start, total = _content_range(resp)
                 if total is not None and src.size is not None and total != src.size:
-                    raise DownloadError(size_message(src.key, src.size, total,
-                                                     f"Content-Range from {url}"))
+                    raise DownloadError(
+                        size_message(src.key, src.size, total, f"Content-Range from {url}")
+                    )
                 if start != offset:
                     part.restart()
                     raise _Retryable(f"asked for bytes {offset}- and got bytes {start}-")
@@ -207,8 +233,9 @@ def _request(src: Pinned, url: str, part: PartFile, retry: RetryPolicy,
                 part.restart()
                 length = _content_length(resp)
                 if length is not None and src.size is not None and length != src.size:
-                    raise DownloadError(size_message(src.key, src.size, length,
-                                                     f"Content-Length from {url}"))
+                    raise DownloadError(
+                        size_message(src.key, src.size, length, f"Content-Length from {url}")
+                    )
                 part.learn_total(length, src.key, f"Content-Length from {url}")
             else:
                 raise DownloadError(f"{src.key}: expected HTTP 200 from {url}, got {_status(resp)}")
@@ -216,20 +243,28 @@ def _request(src: Pinned, url: str, part: PartFile, retry: RetryPolicy,
                 part.write(chunk)
                 _check_deadline(src.key, part, deadline)
                 if part.total is not None and part.size > part.total:
-                    raise DownloadError(size_message(src.key, part.total, part.size,
-                                                     f"stopped reading; from {url}"))
+                    raise DownloadError(
+                        size_message(src.key, part.total, part.size, f"stopped reading; from {url}")
+                    )
                 if part.total is None:
                     check_unpinned(src.key, part.size, f"stopped reading; from {url}")
-    except (requests.ConnectionError, requests.Timeout,
-            requests.exceptions.ChunkedEncodingError, *_URLLIB3_ERRORS) as e:
+    except (
+        requests.ConnectionError,
+        requests.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+        *_URLLIB3_ERRORS,
+    ) as e:
         if isinstance(e, requests.exceptions.SSLError):  # retrying will not fix a certificate
-            raise DownloadError(f"{src.key}: could not download from {url}: TLS refused "
-                                f"({_describe_tls(e)})") from e
+            raise DownloadError(
+                f"{src.key}: could not download from {url}: TLS refused ({_describe_tls(e)})"
+            ) from e
         why = unreachable_reason(e)
         if why is not None:  # no route, no name: the next four tries would fail the same way
-            err = DownloadError(f"{src.key}: could not download from {url}: {why}; the network "
-                                f"looks unreachable: offline, use --mirror DIR_OR_URL (or "
-                                f"$VAR_BENCH_MIRROR), e.g. --mirror ../shared/data")
+            err = DownloadError(
+                f"{src.key}: could not download from {url}: {why}; the network "
+                f"looks unreachable: offline, use --mirror DIR_OR_URL (or "
+                f"$VAR_BENCH_MIRROR), e.g. --mirror ../shared/data"
+            )
             err.unreachable = True
             raise err from e
         raise _Retryable(_describe(e, part.size, part.total)) from e
@@ -340,8 +375,10 @@ def size_message(key: str, expected: int, actual: int, detail: str) -> str:
 def check_message(src: Pinned, actual: str, origin: str) -> str:
     """``<key>: sha256 mismatch: expected <hex>, got <hex> (from <origin>)`` (or the git blob id,
     or ``a sha256 starting <prefix>``)."""
-    return (f"{src.key}: {src.check.name} mismatch: expected {src.check.expected()}, got {actual} "
-            f"(from {origin})")
+    return (
+        f"{src.key}: {src.check.name} mismatch: expected {src.check.expected()}, got {actual} "
+        f"(from {origin})"
+    )
 
 
 def _describe(e: BaseException, have: int | None = None, size: int | None = None) -> str:
@@ -352,7 +389,10 @@ def _describe(e: BaseException, have: int | None = None, size: int | None = None
     import urllib3.exceptions as u
 
     of = "" if size is None else f" of {size}"
-    if isinstance(e, (requests.exceptions.ChunkedEncodingError, u.ProtocolError)) and have is not None:
+    if (
+        isinstance(e, (requests.exceptions.ChunkedEncodingError, u.ProtocolError))
+        and have is not None
+    ):
         return f"connection dropped after {have}{of} bytes"
     if isinstance(e, requests.Timeout) or "timed out" in text.lower():
         return "read timed out" if have is None else f"read timed out after {have}{of} bytes"

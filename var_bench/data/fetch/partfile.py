@@ -36,8 +36,10 @@ def part_of(dest: Path) -> Path:
 def check_unpinned(key: str, size: int, detail: str) -> None:
     """Refuse a file with no pinned size that is (or claims to be) over :data:`UNPINNED_LIMIT`."""
     if size > UNPINNED_LIMIT:
-        raise DownloadError(f"{key}: expected at most {UNPINNED_LIMIT} bytes (no size is pinned), "
-                            f"got {size} ({detail})")
+        raise DownloadError(
+            f"{key}: expected at most {UNPINNED_LIMIT} bytes (no size is pinned), "
+            f"got {size} ({detail})"
+        )
 
 
 class PartFile:

@@ -18,10 +18,10 @@ import sys
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.fsutil import atomic_write_text
-from var_bench.leaderboard.verify import IdsHash
-from var_bench.scoring.record import ResultRecord
 from var_bench.leaderboard.adapters.keys import flat_scores, ranking_key_table
 from var_bench.leaderboard.adapters.program import run_program
+from var_bench.leaderboard.verify import IdsHash
+from var_bench.scoring.record import ResultRecord
 
 SCORES_FILE = "scores.json"
 
@@ -46,16 +46,26 @@ def leaderboard_yaml(benchmark: str | BenchmarkSpec) -> str:
     """
     spec = get_benchmark(benchmark)
     rows = ranking_key_table(spec.task())  # main score first: Codabench ranks by column 0
-    lines = ["leaderboard:", f"  - title: {json.dumps(spec.title + ' test')}", "    key: main",
-             "    columns:"]
+    lines = [
+        "leaderboard:",
+        f"  - title: {json.dumps(spec.title + ' test')}",
+        "    key: main",
+        "    columns:",
+    ]
     for index, (key, title, sorting) in enumerate(rows):
-        lines += [f"      - title: {json.dumps(title)}", f"        key: {key}",
-                  f"        index: {index}", f"        sorting: {sorting}"]
+        lines += [
+            f"      - title: {json.dumps(title)}",
+            f"        key: {key}",
+            f"        index: {index}",
+            f"        sorting: {sorting}",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_program(argv, "var_bench.leaderboard.adapters.codabench", write_codabench_scores, SCORES_FILE)
+    return run_program(
+        argv, "var_bench.leaderboard.adapters.codabench", write_codabench_scores, SCORES_FILE
+    )
 
 
 if __name__ == "__main__":

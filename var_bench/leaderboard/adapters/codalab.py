@@ -18,10 +18,10 @@ import sys
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.fsutil import atomic_write_text
-from var_bench.leaderboard.verify import IdsHash
-from var_bench.scoring.record import ResultRecord
 from var_bench.leaderboard.adapters.keys import flat_scores, ranking_key_table
 from var_bench.leaderboard.adapters.program import run_program
+from var_bench.leaderboard.verify import IdsHash
+from var_bench.scoring.record import ResultRecord
 
 SCORES_FILE = "scores.txt"
 
@@ -47,16 +47,29 @@ def leaderboard_yaml(benchmark: str | BenchmarkSpec, decimals: int = 2) -> str:
     """
     spec = get_benchmark(benchmark)
     rows = ranking_key_table(spec.task())
-    lines = ["leaderboard:", "  leaderboards:", "    RESULTS: &RESULTS",
-             f"      label: {json.dumps(spec.title + ' test')}", "      rank: 1", "  columns:"]
+    lines = [
+        "leaderboard:",
+        "  leaderboards:",
+        "    RESULTS: &RESULTS",
+        f"      label: {json.dumps(spec.title + ' test')}",
+        "      rank: 1",
+        "  columns:",
+    ]
     for rank, (key, label, _) in enumerate(rows, start=1):
-        lines += [f"    {key}:", "      leaderboard: *RESULTS", f"      label: {json.dumps(label)}",
-                  f"      numeric_format: {decimals}", f"      rank: {rank}"]
+        lines += [
+            f"    {key}:",
+            "      leaderboard: *RESULTS",
+            f"      label: {json.dumps(label)}",
+            f"      numeric_format: {decimals}",
+            f"      rank: {rank}",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_program(argv, "var_bench.leaderboard.adapters.codalab", write_codalab_scores, SCORES_FILE)
+    return run_program(
+        argv, "var_bench.leaderboard.adapters.codalab", write_codalab_scores, SCORES_FILE
+    )
 
 
 if __name__ == "__main__":

@@ -19,10 +19,10 @@ from typing import Any
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.fsutil import atomic_write_text
-from var_bench.leaderboard.verify import IdsHash
-from var_bench.scoring.record import ResultRecord
 from var_bench.leaderboard.adapters.keys import flat_scores, ranking_key_table
 from var_bench.leaderboard.adapters.program import read_benchmark_file, score_submission
+from var_bench.leaderboard.verify import IdsHash
+from var_bench.scoring.record import ResultRecord
 
 #: The dataset split codename the leaderboard shows (challenge_config.yaml ``dataset_splits``).
 SPLIT_CODENAME = "test"
@@ -57,8 +57,10 @@ def leaderboard_schema(benchmark: str | BenchmarkSpec) -> dict[str, Any]:
     return {
         "labels": [key for key, _, _ in rows],
         "default_order_by": rows[0][0],
-        "metadata": {key: {"sort_ascending": sorting == "asc", "description": what}
-                     for key, what, sorting in rows},
+        "metadata": {
+            key: {"sort_ascending": sorting == "asc", "description": what}
+            for key, what, sorting in rows
+        },
     }
 
 

@@ -7,8 +7,8 @@ imported on use, so listing the platforms (the CLI's choices) stays light.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from importlib import import_module
-from typing import Callable
 
 from var_bench.errors import InputError
 

@@ -9,8 +9,8 @@ EvalAI metric labels), and "@" is not one.
 from __future__ import annotations
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.scoring.record import ResultRecord
 from var_bench.leaderboard.verify import IdsHash, verify_record
+from var_bench.scoring.record import ResultRecord
 from var_bench.tasks import Task
 
 
@@ -23,20 +23,26 @@ def score_key(direction: str | None, metric: str) -> str:
 def score_keys(benchmark: str | BenchmarkSpec, task: str | None = None) -> list[str]:
     """Every key of a benchmark task, in the order platforms should show them."""
     t = get_benchmark(benchmark).task(task)
-    return ([score_key(g, m.name) for g in t.groups for m in t.metrics]
-            + [score_key(None, s.name) for s in t.summaries])
+    return [score_key(g, m.name) for g in t.groups for m in t.metrics] + [
+        score_key(None, s.name) for s in t.summaries
+    ]
 
 
 def key_table(task: Task) -> list[tuple[str, str, str]]:
     """``(key, what it is, sorting)`` rows documenting the mapping; sorting is desc/asc."""
     rows = [
-        (score_key(g, m.name), f"{task.group_label(g)} {m.name}",
-         "desc" if m.higher_is_better else "asc")
+        (
+            score_key(g, m.name),
+            f"{task.group_label(g)} {m.name}",
+            "desc" if m.higher_is_better else "asc",
+        )
         for g in task.groups
         for m in task.metrics
     ]
-    return rows + [(score_key(None, s.name), s.name, "desc" if s.higher_is_better else "asc")
-                   for s in task.summaries]
+    return rows + [
+        (score_key(None, s.name), s.name, "desc" if s.higher_is_better else "asc")
+        for s in task.summaries
+    ]
 
 
 def ranking_key_table(task: Task) -> list[tuple[str, str, str]]:
@@ -57,7 +63,10 @@ def flat_scores(record: ResultRecord, ids_hash: IdsHash | None = None) -> dict[s
     spec = get_benchmark(record.benchmark)
     verified = verify_record(record, spec, record.name or record.benchmark, ids_hash)
     t = verified.task
-    scores = {score_key(g, m.name): float(verified.metrics[g][m.name])
-              for g in t.groups for m in t.metrics}
+    scores = {
+        score_key(g, m.name): float(verified.metrics[g][m.name])
+        for g in t.groups
+        for m in t.metrics
+    }
     scores.update({score_key(None, k): float(v) for k, v in verified.summary.items()})
     return scores

@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError, VarBenchError, environment_fault
@@ -46,8 +46,10 @@ def find_submission(folder: str | os.PathLike) -> Path:
     """The one submission file in ``folder`` (hidden files and platform metadata ignored)."""
     folder = Path(folder)
     if folder.is_symlink() or not folder.is_dir():
-        raise InputError(f"{folder}: expected the submission folder, found "
-                         f"{'a symlink' if folder.is_symlink() else 'none'}")
+        raise InputError(
+            f"{folder}: expected the submission folder, found "
+            f"{'a symlink' if folder.is_symlink() else 'none'}"
+        )
     files = []
     # Walk without following links: a symlink anywhere in the participant's upload (to a file of
     # the scoring host, or a folder) is refused, whatever it points to.
@@ -55,10 +57,15 @@ def find_submission(folder: str | os.PathLike) -> Path:
         for name in dirs + names:
             p = Path(root) / name
             if p.is_symlink():
-                raise InputError(f"{folder}: expected plain files, got a symlink "
-                                 f"{p.relative_to(folder)} (refused on a hosted scorer)")
-        files += [Path(root) / n for n in names
-                  if not n.startswith(".") and n not in _NOT_SUBMISSIONS and (Path(root) / n).is_file()]
+                raise InputError(
+                    f"{folder}: expected plain files, got a symlink "
+                    f"{p.relative_to(folder)} (refused on a hosted scorer)"
+                )
+        files += [
+            Path(root) / n
+            for n in names
+            if not n.startswith(".") and n not in _NOT_SUBMISSIONS and (Path(root) / n).is_file()
+        ]
     files.sort()
     if len(files) != 1:
         got = ", ".join(p.name for p in files) if files else "no file"
@@ -98,7 +105,9 @@ def run_program(
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("input_dir")
     parser.add_argument("output_dir")
-    parser.add_argument("--benchmark", default=None, help=f"default: INPUT_DIR/ref/{BENCHMARK_FILE}")
+    parser.add_argument(
+        "--benchmark", default=None, help=f"default: INPUT_DIR/ref/{BENCHMARK_FILE}"
+    )
     args = parser.parse_args(argv)
     try:
         record = score_folder(args.input_dir, args.benchmark)

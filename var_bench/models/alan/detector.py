@@ -22,8 +22,13 @@ class AnomalyDetector(nn.Module):
     its batch added.
     """
 
-    def __init__(self, in_dim: int, channels: tuple[int, ...] = (128, 32), kernel_size: int = 7,
-                 dropout: float = 0.6) -> None:
+    def __init__(
+        self,
+        in_dim: int,
+        channels: tuple[int, ...] = (128, 32),
+        kernel_size: int = 7,
+        dropout: float = 0.6,
+    ) -> None:
         super().__init__()
         if kernel_size % 2 != 1:
             raise ValueError(f"kernel_size must be odd (same-length output), got {kernel_size}")
@@ -34,8 +39,8 @@ class AnomalyDetector(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
-        m = None if mask is None else mask.unsqueeze(1).to(x.dtype)   # [B, 1, T]
-        h = x.transpose(1, 2)                                           # [B, D, T]
+        m = None if mask is None else mask.unsqueeze(1).to(x.dtype)  # [B, 1, T]
+        h = x.transpose(1, 2)  # [B, D, T]
         for i, conv in enumerate(self.convs):
             if m is not None:
                 h = h * m

@@ -19,7 +19,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from var_bench.models.modules import GatedEmbeddingUnit, PositionEmbedding, TransformerEncoderLayers, masked_mean
+from var_bench.models.modules import (
+    GatedEmbeddingUnit,
+    PositionEmbedding,
+    TransformerEncoderLayers,
+    masked_mean,
+)
 from var_bench.models.text import TextEncoder
 
 #: The sampled sequences, in sequence order: fixed-frame (U) and anomaly-led (R).
@@ -72,7 +77,7 @@ class SequenceAssembler(nn.Module):
         parts = []
         for kind, tokens, pos in halves:
             zero = torch.zeros(tokens.shape[0], 1, dtype=torch.long, device=tokens.device)
-            cls = tokens.mean(dim=1, keepdim=True)                            # [B, 1, d]
+            cls = tokens.mean(dim=1, keepdim=True)  # [B, 1, d]
             part = torch.cat([cls, tokens], dim=1)
             part = part + self.pos.positions(torch.cat([zero, pos], dim=1)).to(tokens.dtype)
             parts.append(part + self.segment.weight[SEQUENCES.index(kind)].to(tokens.dtype))
@@ -106,7 +111,7 @@ class StreamOutput:
 def pool_outputs(out: Tensor, n: int) -> tuple[Tensor, Tensor]:
     """``(g, h)`` from a ``[B, H (N + 1), d]`` output of H halves: ``g`` = mean of the halves' CLS
     outputs, ``h`` = mean over halves of the average of their N snippet outputs."""
-    halves = out.unflatten(1, (-1, n + 1))                                   # [B, H, N + 1, d]
+    halves = out.unflatten(1, (-1, n + 1))  # [B, H, N + 1, d]
     return halves[:, :, 0].mean(dim=1), halves[:, :, 1:].mean(dim=2).mean(dim=1)
 
 
@@ -124,33 +129,53 @@ class MultiStreamEncoder(nn.Module):
     others).
     """
 
-    def __init__(self, in_dims: dict[str, int], d: int, n: int, *, self_layers: int = 4,
-                 cross_layers: int = 1, heads: int = 4, ff_dim: int | None = None,
-                 dropout: float = 0.1, position: str = "time") -> None:
+    def __init__(
+        self,
+        in_dims: dict[str, int],
+        d: int,
+        n: int,
+        *,
+        self_layers: int = 4,
+        cross_layers: int = 1,
+        heads: int = 4,
+        ff_dim: int | None = None,
+        dropout: float = 0.1,
+        position: str = "time",
+    ) -> None:
         super().__init__()
         if not in_dims:
             raise ValueError("expected at least one stream, got none")
         if position not in POSITION_MODES:
-            raise ValueError(f"position must be one of {', '.join(POSITION_MODES)}, got {position!r}")
+            raise ValueError(
+                f"position must be one of {', '.join(POSITION_MODES)}, got {position!r}"
+            )
         self.streams = tuple(in_dims)
         self.n = n
         self.position = position
         self.project = nn.ModuleDict({s: nn.Linear(D, d) for s, D in in_dims.items()})
-        self.assemble = nn.ModuleDict(
-            {s: SequenceAssembler(d, n, dropout) for s in self.streams})
-        self.self_enc = nn.ModuleDict({s: TransformerEncoderLayers(d, self_layers, heads, ff_dim, dropout)
-                                       for s in self.streams})
+        self.assemble = nn.ModuleDict({s: SequenceAssembler(d, n, dropout) for s in self.streams})
+        self.self_enc = nn.ModuleDict(
+            {
+                s: TransformerEncoderLayers(d, self_layers, heads, ff_dim, dropout)
+                for s in self.streams
+            }
+        )
         n_cross = cross_layers if len(self.streams) >= 2 else 0
-        self.cross = nn.ModuleDict({s: nn.ModuleList(CrossEncoder(d, heads, dropout) for _ in range(n_cross))
-                                    for s in self.streams})
+        self.cross = nn.ModuleDict(
+            {
+                s: nn.ModuleList(CrossEncoder(d, heads, dropout) for _ in range(n_cross))
+                for s in self.streams
+            }
+        )
 
     def _others(self, seq: dict[str, Tensor], stream: str) -> Tensor:
         """The other streams' tokens ``[B, (S - 1) L, d]`` (two streams: the other's, no copy)."""
         others = [seq[o] for o in self.streams if o != stream]
         return others[0] if len(others) == 1 else torch.cat(others, dim=1)
 
-    def forward(self, features: dict[str, Tensor], lengths: Tensor,
-                indices: dict[str, Tensor]) -> dict[str, StreamOutput]:
+    def forward(
+        self, features: dict[str, Tensor], lengths: Tensor, indices: dict[str, Tensor]
+    ) -> dict[str, StreamOutput]:
         kinds = [k for k in SEQUENCES if k in indices]
         if not kinds or len(kinds) != len(indices):
             raise ValueError(f"indices must hold 'fs' and/or 'as', got {sorted(indices)}")
@@ -158,8 +183,10 @@ class MultiStreamEncoder(nn.Module):
         seq = {}
         for s in self.streams:
             # Gather, then project: the same result as projecting all T snippets, N/T the cost.
-            halves = [(k, self.project[s](gather_snippets(features[s], indices[k])), pos[k])
-                      for k in kinds]
+            halves = [
+                (k, self.project[s](gather_snippets(features[s], indices[k])), pos[k])
+                for k in kinds
+            ]
             seq[s] = self.self_enc[s](self.assemble[s](halves))
         for i in range(len(self.cross[self.streams[0]])):
             # every stream reads the others' outputs of the previous layer, never its own update
@@ -192,12 +219,14 @@ class QueryHead(nn.Module):
     post-GEU embedding, ``w_s = softmax_s(u_s . g_ts + b_s)``; the same for ``h``.
     """
 
-    def __init__(self, in_dim: int, d: int, streams: tuple[str, ...], *,
-                 weights_from: str = "text") -> None:
+    def __init__(
+        self, in_dim: int, d: int, streams: tuple[str, ...], *, weights_from: str = "text"
+    ) -> None:
         super().__init__()
         if weights_from not in WEIGHT_INPUTS:
-            raise ValueError(f"weights_from must be one of {', '.join(WEIGHT_INPUTS)}, "
-                             f"got {weights_from!r}")
+            raise ValueError(
+                f"weights_from must be one of {', '.join(WEIGHT_INPUTS)}, got {weights_from!r}"
+            )
         self.streams = streams
         self.weights_from = weights_from
         self.geu_g = nn.ModuleDict({s: GatedEmbeddingUnit(in_dim, d) for s in streams})
@@ -219,8 +248,12 @@ class QueryHead(nn.Module):
     def forward(self, g: Tensor, h: Tensor) -> QueryEmbedding:
         eg = {s: self.geu_g[s](g) for s in self.streams}
         eh = {s: self.geu_h[s](h) for s in self.streams}
-        return QueryEmbedding(g=eg, h=eh, w_g=self._weights(self.weight_g, g, eg),
-                              w_h=self._weights(self.weight_h, h, eh))
+        return QueryEmbedding(
+            g=eg,
+            h=eh,
+            w_g=self._weights(self.weight_g, g, eg),
+            w_h=self._weights(self.weight_h, h, eh),
+        )
 
 
 @dataclass
@@ -241,12 +274,22 @@ class TextSide(nn.Module):
     """The text encoder: ``g_t`` = the [CLS] output, ``h_t`` = masked mean of the word outputs
     (special tokens excluded), both through a :class:`QueryHead`."""
 
-    def __init__(self, text_model: str, d: int, streams: tuple[str, ...], *, freeze: bool = False,
-                 cache: bool = False, max_length: int = 64, dropout: float | None = 0.3,
-                 weights_from: str = "text") -> None:
+    def __init__(
+        self,
+        text_model: str,
+        d: int,
+        streams: tuple[str, ...],
+        *,
+        freeze: bool = False,
+        cache: bool = False,
+        max_length: int = 64,
+        dropout: float | None = 0.3,
+        weights_from: str = "text",
+    ) -> None:
         super().__init__()
-        self.encoder = TextEncoder(text_model, freeze=freeze, cache=cache, max_length=max_length,
-                                   dropout=dropout)
+        self.encoder = TextEncoder(
+            text_model, freeze=freeze, cache=cache, max_length=max_length, dropout=dropout
+        )
         self.head = QueryHead(self.encoder.hidden_size, d, streams, weights_from=weights_from)
         self._special = sorted(set(self.encoder.tokenizer.all_special_ids))
 

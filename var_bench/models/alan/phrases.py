@@ -14,8 +14,9 @@ multiple shelves." this gives NPs "A shirtless man", "multiple shelves" and the 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from var_bench.errors import InputError
 
@@ -121,8 +122,10 @@ def caption_units(texts: Sequence[str]) -> list[tuple[tuple[Phrase, ...], tuple[
     missing = list(dict.fromkeys(t for t in texts if t not in _UNITS))
     if not missing:
         return [_UNITS[t] for t in texts]
-    parsed = {text: (_phrases_of(doc), _words_of(doc))
-              for text, doc in zip(missing, load_spacy().pipe(missing, batch_size=64))}
+    parsed = {
+        text: (_phrases_of(doc), _words_of(doc))
+        for text, doc in zip(missing, load_spacy().pipe(missing, batch_size=64))
+    }
     if len(_UNITS) + len(parsed) > UNITS_CACHE_SIZE:
         _UNITS.clear()
     _UNITS.update(parsed)
@@ -146,5 +149,4 @@ def extract_words(text: str) -> tuple[Phrase, ...]:
 def token_positions(phrase: Phrase, offsets: Sequence[tuple[int, int]]) -> list[int]:
     """Positions of the tokens (from a fast tokenizer's ``offset_mapping``) overlapping the
     phrase's characters. Special tokens have the empty span ``(0, 0)`` and never match."""
-    return [i for i, (s, e) in enumerate(offsets)
-            if e > s and s < phrase.end and e > phrase.start]
+    return [i for i, (s, e) in enumerate(offsets) if e > s and s < phrase.end and e > phrase.start]

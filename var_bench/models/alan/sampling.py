@@ -87,16 +87,23 @@ def _topk_indices(l: Tensor, mask: Tensor, n: int) -> Tensor:
     lengths = _lengths_from_mask(mask)
     scores = l.detach().float().masked_fill(~mask, float("-inf"))
     k = min(n, scores.shape[1])
-    top = scores.topk(k, dim=-1).indices                              # [B, k], by confidence
-    kept = torch.minimum(lengths, torch.tensor(k, device=l.device))   # real ones per row
+    top = scores.topk(k, dim=-1).indices  # [B, k], by confidence
+    kept = torch.minimum(lengths, torch.tensor(k, device=l.device))  # real ones per row
     # Slot j takes the (j mod kept)-th most confident: a short video repeats its snippets evenly.
     slot = torch.arange(n, device=l.device).unsqueeze(0) % kept.unsqueeze(1)
     return top.gather(1, slot).sort(dim=-1).values
 
 
-def anomaly_led_indices(l: Tensor, mask: Tensor, n: int, tau: float, *, train: bool,
-                        generator: torch.Generator | None = None,
-                        eval_mode: str = "systematic") -> Tensor:
+def anomaly_led_indices(
+    l: Tensor,
+    mask: Tensor,
+    n: int,
+    tau: float,
+    *,
+    train: bool,
+    generator: torch.Generator | None = None,
+    eval_mode: str = "systematic",
+) -> Tensor:
     """AS indices ``[B, n]`` from detector confidences ``l [B, T]`` (see the module docstring).
 
     ``train``: roulette wheel over ``softmax(l / tau)`` (random; ``generator`` or torch's global
@@ -111,8 +118,9 @@ def anomaly_led_indices(l: Tensor, mask: Tensor, n: int, tau: float, *, train: b
     raise ValueError(f"eval_mode must be one of {', '.join(EVAL_MODES)}, got {eval_mode!r}")
 
 
-def fixed_frame_indices(lengths: Tensor, n: int, *, train: bool,
-                        generator: torch.Generator | None = None) -> Tensor:
+def fixed_frame_indices(
+    lengths: Tensor, n: int, *, train: bool, generator: torch.Generator | None = None
+) -> Tensor:
     """FS indices ``[B, n]``: bin k of video b covers ``[k T_b / n, (k + 1) T_b / n)``.
 
     ``idx_k = floor((k + u_k) T_b / n)`` with ``u_k ~ U[0, 1)`` in training and ``u_k = 0.5`` at

@@ -14,7 +14,7 @@ in the space BERT's words already occupy); ``"linear"`` is a free ``Linear(H, V)
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -48,8 +48,9 @@ class PhraseMasker:
         """:meth:`phrase_positions` of each text; the uncached captions parsed together."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         for text, (phrases, words) in zip(missing, caption_units(missing)):
-            enc = self.tokenizer(text, truncation=True, max_length=self.max_length,
-                                 return_offsets_mapping=True)
+            enc = self.tokenizer(
+                text, truncation=True, max_length=self.max_length, return_offsets_mapping=True
+            )
             offsets = [tuple(o) for o in enc["offset_mapping"]]
             found = {"NP": [], "VP": [], "N": [], "V": [], "W": []}
             for phrase in phrases + words:
@@ -59,8 +60,14 @@ class PhraseMasker:
             self._cache[text] = {k: tuple(v) for k, v in found.items()}
         return [self._cache[t] for t in texts]
 
-    def masks(self, texts: Sequence[str], kind: str, length: int, *,
-              generator: torch.Generator | None = None) -> Tensor:
+    def masks(
+        self,
+        texts: Sequence[str],
+        kind: str,
+        length: int,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
         """Bool ``[B, length]``: True on the tokens of one randomly chosen unit of ``kind`` per
         caption (uniform over its phrases or words); all False for a caption with none.
         ``kind="RW"`` (random words): each word with probability ``RANDOM_WORD_RATE``, at least
@@ -89,9 +96,18 @@ class VPMPM(nn.Module):
     ``"tied"`` head; kept as a callable so the matrix is not registered twice in checkpoints).
     """
 
-    def __init__(self, hidden: int, video_dim: int, vocab_size: int, *, heads: int = 8,
-                 ff_dim: int | None = None, dropout: float = 0.1, head: str = "tied",
-                 word_embeddings: Callable[[], Tensor] | None = None) -> None:
+    def __init__(
+        self,
+        hidden: int,
+        video_dim: int,
+        vocab_size: int,
+        *,
+        heads: int = 8,
+        ff_dim: int | None = None,
+        dropout: float = 0.1,
+        head: str = "tied",
+        word_embeddings: Callable[[], Tensor] | None = None,
+    ) -> None:
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"head must be one of {', '.join(HEADS)}, got {head!r}")
@@ -99,11 +115,14 @@ class VPMPM(nn.Module):
             raise ValueError("the tied head needs the text model's word embeddings")
         self.mask_vector = nn.Parameter(torch.randn(hidden) * 0.02)
         self.prompt_proj = nn.Identity() if video_dim == hidden else nn.Linear(video_dim, hidden)
-        self.decoder = nn.TransformerDecoderLayer(hidden, heads, ff_dim or 4 * hidden, dropout,
-                                                  batch_first=True, activation="gelu")
+        self.decoder = nn.TransformerDecoderLayer(
+            hidden, heads, ff_dim or 4 * hidden, dropout, batch_first=True, activation="gelu"
+        )
         self.head_kind = head
         if head == "tied":
-            self.transform = nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(), nn.LayerNorm(hidden))
+            self.transform = nn.Sequential(
+                nn.Linear(hidden, hidden), nn.GELU(), nn.LayerNorm(hidden)
+            )
             self.bias = nn.Parameter(torch.zeros(vocab_size))
             self._word_embeddings = word_embeddings
         else:
@@ -116,8 +135,9 @@ class VPMPM(nn.Module):
             return self.transform(x) @ emb.t().to(x.dtype) + self.bias.to(x.dtype)
         return self.out(x)
 
-    def forward(self, tokens: Tensor, mask: Tensor, ids: Tensor, phrase_mask: Tensor,
-                prompts: Tensor) -> Tensor:
+    def forward(
+        self, tokens: Tensor, mask: Tensor, ids: Tensor, phrase_mask: Tensor, prompts: Tensor
+    ) -> Tensor:
         phrase_mask = phrase_mask.to(tokens.device) & mask
         if not bool(phrase_mask.any()):
             return self.mask_vector.sum() * 0.0  # nothing to predict; keeps the graph connected

@@ -9,7 +9,8 @@ Batches follow ``var_bench.loaders.batching``: per stream ``s`` a FloatTensor ``
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +19,7 @@ from torch import Tensor
 from var_bench.errors import InputError
 from var_bench.models.base import AUDIO, TEXT
 from var_bench.models.text import TextEncoder
+
 
 def stream_mask(batch: Mapping[str, Any], stream: str) -> Tensor:
     """``batch[stream + '_mask']``, or all True when the batch carries no mask."""
@@ -44,8 +46,9 @@ def joined_streams(batch: Mapping[str, Any], streams: Sequence[str]) -> tuple[Te
 def text_tokens(encoder: TextEncoder, batch: Mapping[str, Any]) -> tuple[Tensor, Tensor, Tensor]:
     """``(tokens [B, W, H], mask [B, W], cls [B, H])`` of the batch's captions."""
     if TEXT not in batch:
-        raise InputError(f"text query: expected the batch to carry {TEXT!r} captions, "
-                         f"got keys {sorted(batch)}")
+        raise InputError(
+            f"text query: expected the batch to carry {TEXT!r} captions, got keys {sorted(batch)}"
+        )
     tokens, mask, cls, _ = encoder(list(batch[TEXT]))
     return tokens.float(), mask, cls.float()
 
@@ -53,8 +56,10 @@ def text_tokens(encoder: TextEncoder, batch: Mapping[str, Any]) -> tuple[Tensor,
 def audio_tokens(batch: Mapping[str, Any]) -> tuple[Tensor, Tensor]:
     """``(snippets [B, T, 128], mask [B, T])``: the audio query as a token sequence."""
     if AUDIO not in batch:
-        raise InputError(f"audio query: expected the batch to carry the {AUDIO!r} stream, "
-                         f"got keys {sorted(batch)}")
+        raise InputError(
+            f"audio query: expected the batch to carry the {AUDIO!r} stream, "
+            f"got keys {sorted(batch)}"
+        )
     return batch[AUDIO].float(), stream_mask(batch, AUDIO)
 
 

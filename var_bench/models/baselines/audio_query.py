@@ -20,8 +20,16 @@ class AudioQueryEncoder(nn.Module):
     """VGGish snippets ``[B, T, in_dim]`` with mask -> ``(tokens, mask, cls)`` (see the module
     docstring). ``layers = 0`` keeps the projected, position-embedded snippets (no attention)."""
 
-    def __init__(self, in_dim: int, dim: int, *, layers: int = 2, heads: int = 4,
-                 dropout: float = 0.1, max_len: int = 512) -> None:
+    def __init__(
+        self,
+        in_dim: int,
+        dim: int,
+        *,
+        layers: int = 2,
+        heads: int = 4,
+        dropout: float = 0.1,
+        max_len: int = 512,
+    ) -> None:
         super().__init__()
         self.dim = dim
         self.max_len = max_len
@@ -30,8 +38,11 @@ class AudioQueryEncoder(nn.Module):
         self.position = PositionEmbedding(dim, max_len=max_len, learned=True)
         self.norm = nn.LayerNorm(dim)
         self.dropout = nn.Dropout(dropout)
-        self.encoder = (TransformerEncoderLayers(dim, layers=layers, heads=heads, dropout=dropout)
-                        if layers > 0 else None)
+        self.encoder = (
+            TransformerEncoderLayers(dim, layers=layers, heads=heads, dropout=dropout)
+            if layers > 0
+            else None
+        )
 
     def forward(self, audio: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         b, t = audio.shape[:2]

@@ -23,8 +23,9 @@ VGGish snippets are the "words". The pieces MMT and T2VLAD inherited from CE's c
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -32,11 +33,10 @@ from torch import Tensor, nn
 
 from var_bench.errors import InputError
 from var_bench.models.base import TEXT, ModelConfig, ModelContext
+from var_bench.models.baselines._inputs import audio_tokens, stream_mask
 from var_bench.models.mixture import MixtureOfExpertsRetrieval, MixtureWeights, ReduceDim
 from var_bench.models.modules import GatedEmbeddingUnit, NetVLAD, masked_max, masked_mean
 from var_bench.models.registry import register_model
-
-from var_bench.models.baselines._inputs import audio_tokens, stream_mask
 
 #: Temporal aggregation choices of a video expert.
 VIDEO_AGGREGATIONS = ("avg", "max", "netvlad")
@@ -52,13 +52,15 @@ class BatchNorm1d(nn.BatchNorm1d):
 
     def forward(self, x: Tensor) -> Tensor:
         if self.training and x.shape[0] == 1:
-            return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                                False, 0.0, self.eps)
+            return F.batch_norm(
+                x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps
+            )
         return super().forward(x)
 
 
-def _mlp(first: nn.Module | None, dim: int, layers: int, batch_norm: bool,
-         activation: str) -> nn.Sequential:
+def _mlp(
+    first: nn.Module | None, dim: int, layers: int, batch_norm: bool, activation: str
+) -> nn.Sequential:
     """``first`` then ``layers`` blocks of [BN], activation, Linear(dim, dim) (CE's g/h reasoning
     MLPs)."""
     blocks: list[nn.Module] = [] if first is None else [first]
@@ -80,15 +82,26 @@ class CollaborativeGating(nn.Module):
     block is [BN], activation (Mish or ReLU), Linear(d, d).
     """
 
-    def __init__(self, experts: Sequence[str], dim: int, *, g_layers: int = 3,
-                 h_layers: int = 0, batch_norm: bool = True, activation: str = "mish") -> None:
+    def __init__(
+        self,
+        experts: Sequence[str],
+        dim: int,
+        *,
+        g_layers: int = 3,
+        h_layers: int = 0,
+        batch_norm: bool = True,
+        activation: str = "mish",
+    ) -> None:
         super().__init__()
         if g_layers < 1 or h_layers < 0:
-            raise InputError(f"ce gating: expected g_layers >= 1 and h_layers >= 0, "
-                             f"got {g_layers} and {h_layers}")
+            raise InputError(
+                f"ce gating: expected g_layers >= 1 and h_layers >= 0, "
+                f"got {g_layers} and {h_layers}"
+            )
         if activation not in ACTIVATIONS:
-            raise InputError(f"ce activation: expected one of {', '.join(ACTIVATIONS)}, "
-                             f"got {activation!r}")
+            raise InputError(
+                f"ce activation: expected one of {', '.join(ACTIVATIONS)}, got {activation!r}"
+            )
         self.experts = tuple(experts)
         self.g = _mlp(nn.Linear(2 * dim, dim), dim, g_layers - 1, batch_norm, activation)
         self.h = _mlp(None, dim, h_layers, batch_norm, activation)
@@ -122,8 +135,9 @@ class TemporalAggregation(nn.Module):
     def __init__(self, kind: str, dim: int, clusters: int) -> None:
         super().__init__()
         if kind not in VIDEO_AGGREGATIONS:
-            raise InputError(f"ce video_agg: expected one of {', '.join(VIDEO_AGGREGATIONS)}, "
-                             f"got {kind!r}")
+            raise InputError(
+                f"ce video_agg: expected one of {', '.join(VIDEO_AGGREGATIONS)}, got {kind!r}"
+            )
         self.kind = kind
         self.vlad = NetVLAD(dim, clusters) if kind == "netvlad" else None
         self.output_dim = self.vlad.output_dim if self.vlad is not None else dim
@@ -138,28 +152,34 @@ class TemporalAggregation(nn.Module):
 class CEConfig(ModelConfig):
     """CE's ``model_args`` (see the module docstring for the formulas)."""
 
-    dim: int = 768                      # shared embedding size (CE code: ce_shared_dim)
-    video_agg: str = "avg"              # temporal aggregation per expert: avg | max | netvlad
-    video_clusters: int = 8             # NetVLAD centres per expert (video_agg: netvlad)
-    query_clusters: int = 25            # NetVLAD centres over the query's words / audio snippets
-    word_vectors: str = "static"        # static (word2vec-like) | contextual (token outputs)
-    g_layers: int = 3                   # pairwise reasoning MLP g
-    h_layers: int = 0                   # MLP h on the averaged pair messages (0: identity)
+    dim: int = 768  # shared embedding size (CE code: ce_shared_dim)
+    video_agg: str = "avg"  # temporal aggregation per expert: avg | max | netvlad
+    video_clusters: int = 8  # NetVLAD centres per expert (video_agg: netvlad)
+    query_clusters: int = 25  # NetVLAD centres over the query's words / audio snippets
+    word_vectors: str = "static"  # static (word2vec-like) | contextual (token outputs)
+    g_layers: int = 3  # pairwise reasoning MLP g
+    h_layers: int = 0  # MLP h on the averaged pair messages (0: identity)
     batch_norm: bool = True
-    activation: str = "mish"            # mish | relu
+    activation: str = "mish"  # mish | relu
     moe_dropout: float = 0.0
-    margin: float = 0.05                # ranking loss
-    max_snippets: int | None = 256      # the loader average-pools longer videos to this many
-    streams: tuple[str, ...] | None = None   # subset of the store's video streams (None: all)
-    text: Mapping[str, Any] | None = None    # text-encoder options: freeze, cache, max_length, dropout
+    margin: float = 0.05  # ranking loss
+    max_snippets: int | None = 256  # the loader average-pools longer videos to this many
+    streams: tuple[str, ...] | None = None  # subset of the store's video streams (None: all)
+    text: Mapping[str, Any] | None = (
+        None  # text-encoder options: freeze, cache, max_length, dropout
+    )
 
     def validate(self, label: str) -> None:
         if self.word_vectors not in WORD_VECTORS:
-            raise InputError(f"{label}.word_vectors: expected one of {', '.join(WORD_VECTORS)}, "
-                             f"got {self.word_vectors!r}")
+            raise InputError(
+                f"{label}.word_vectors: expected one of {', '.join(WORD_VECTORS)}, "
+                f"got {self.word_vectors!r}"
+            )
         if self.video_agg not in VIDEO_AGGREGATIONS:
-            raise InputError(f"{label}.video_agg: expected one of {', '.join(VIDEO_AGGREGATIONS)}, "
-                             f"got {self.video_agg!r}")
+            raise InputError(
+                f"{label}.video_agg: expected one of {', '.join(VIDEO_AGGREGATIONS)}, "
+                f"got {self.video_agg!r}"
+            )
 
 
 @register_model("ce")
@@ -176,18 +196,28 @@ class CollaborativeExperts(MixtureOfExpertsRetrieval):
         self.max_snippets = cfg.max_snippets
         self.word_vectors = cfg.word_vectors
         dim = cfg.dim
-        self.temporal = nn.ModuleDict({
-            s: TemporalAggregation(cfg.video_agg, int(ctx.dims[s]), cfg.video_clusters)
-            for s in self.streams})
-        self.reduce = nn.ModuleDict({
-            s: ReduceDim(self.temporal[s].output_dim, dim) for s in self.streams})
-        self.gating = CollaborativeGating(self.streams, dim, g_layers=cfg.g_layers,
-                                          h_layers=cfg.h_layers, batch_norm=cfg.batch_norm,
-                                          activation=cfg.activation)
+        self.temporal = nn.ModuleDict(
+            {
+                s: TemporalAggregation(cfg.video_agg, int(ctx.dims[s]), cfg.video_clusters)
+                for s in self.streams
+            }
+        )
+        self.reduce = nn.ModuleDict(
+            {s: ReduceDim(self.temporal[s].output_dim, dim) for s in self.streams}
+        )
+        self.gating = CollaborativeGating(
+            self.streams,
+            dim,
+            g_layers=cfg.g_layers,
+            h_layers=cfg.h_layers,
+            batch_norm=cfg.batch_norm,
+            activation=cfg.activation,
+        )
         word_dim = self.init_query(ctx, cfg.text)
         self.query_vlad = NetVLAD(word_dim, cfg.query_clusters)
-        self.query_units = nn.ModuleDict({
-            s: GatedEmbeddingUnit(self.query_vlad.output_dim, dim) for s in self.streams})
+        self.query_units = nn.ModuleDict(
+            {s: GatedEmbeddingUnit(self.query_vlad.output_dim, dim) for s in self.streams}
+        )
         self.moe = MixtureWeights(self.query_vlad.output_dim, len(self.streams), cfg.moe_dropout)
 
     def loader_options(self) -> dict:
@@ -199,16 +229,23 @@ class CollaborativeExperts(MixtureOfExpertsRetrieval):
         if self.text_encoder is None:
             return audio_tokens(batch)
         if TEXT not in batch:
-            raise InputError(f"ce text query: expected the batch to carry {TEXT!r} captions, "
-                             f"got keys {sorted(batch)}")
+            raise InputError(
+                f"ce text query: expected the batch to carry {TEXT!r} captions, "
+                f"got keys {sorted(batch)}"
+            )
         texts = list(batch[TEXT])
         if self.word_vectors == "contextual":
             tokens, mask, _, _ = self.text_encoder(texts)
             return tokens.float(), mask
         # Static vectors: the input embedding table, words only (no [CLS]/[SEP]), like word2vec.
-        enc = self.text_encoder.tokenizer(texts, padding=True, truncation=True,
-                                          max_length=self.text_encoder.max_length,
-                                          add_special_tokens=False, return_tensors="pt")
+        enc = self.text_encoder.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.text_encoder.max_length,
+            add_special_tokens=False,
+            return_tensors="pt",
+        )
         table = self.text_encoder.model.get_input_embeddings()
         ids = enc["input_ids"].to(table.weight.device)
         return table(ids).float(), enc["attention_mask"].to(ids.device).bool()
@@ -225,8 +262,10 @@ class CollaborativeExperts(MixtureOfExpertsRetrieval):
 
     def expert_inputs(self, batch: Mapping[str, Any]) -> dict[str, Tensor]:
         """Aggregated, reduced expert vectors ``x_e [B, d]`` (before collaborative gating)."""
-        return {s: self.reduce[s](self.temporal[s](batch[s].float(), stream_mask(batch, s)))
-                for s in self.streams}
+        return {
+            s: self.reduce[s](self.temporal[s](batch[s].float(), stream_mask(batch, s)))
+            for s in self.streams
+        }
 
     def encode_gallery(self, batch: dict) -> dict[str, Tensor]:
         gated = self.gating(self.expert_inputs(batch))

@@ -25,8 +25,9 @@ Loss: ``max_margin_ranking_loss`` (margin 0.05) + ``detection_weight`` x the det
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -34,12 +35,15 @@ from torch import Tensor, nn
 
 from var_bench.errors import InputError
 from var_bench.models.base import TEXT, ModelConfig, ModelContext, RetrievalModel
+from var_bench.models.baselines._inputs import (
+    audio_tokens,
+    joined_streams,
+    masked_softmax,
+    text_tokens,
+)
 from var_bench.models.losses import max_margin_ranking_loss, same_video
 from var_bench.models.modules import GatedEmbeddingUnit, masked_max, masked_mean
 from var_bench.models.registry import register_model
-
-from var_bench.models.baselines._inputs import (audio_tokens, joined_streams, masked_softmax,
-                                                text_tokens)
 
 #: HL-Net's causal receptive field of the HLC approximator (kernel 5, left padding 4).
 HLC_KERNEL = 5
@@ -84,13 +88,14 @@ def topk_mean(logits: Tensor, mask: Tensor) -> Tensor:
     k = torch.div(lengths, TOPK_DIVISOR, rounding_mode="floor") + 1
     kmax = int(k.max())
     filled = logits.masked_fill(~mask, torch.finfo(logits.dtype).min)
-    top = filled.topk(min(kmax, logits.shape[1]), dim=1).values          # [B, kmax]
+    top = filled.topk(min(kmax, logits.shape[1]), dim=1).values  # [B, kmax]
     take = torch.arange(top.shape[1], device=logits.device)[None] < k[:, None]
     return (top * take).sum(dim=1) / k.to(top.dtype)
 
 
-def detection_loss(clf: Tensor, hlc: Tensor, mask: Tensor, labels: Tensor,
-                   distill_weight: float) -> dict[str, Tensor]:
+def detection_loss(
+    clf: Tensor, hlc: Tensor, mask: Tensor, labels: Tensor, distill_weight: float
+) -> dict[str, Tensor]:
     """HL-Net's weakly supervised loss: MIL BCE of both heads + distillation of the classifier
     into the HLC approximator (``distill_weight`` = lambda, 5 in the paper)."""
     y = labels.float()
@@ -111,8 +116,9 @@ class GraphConvolution(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(in_dim, out_dim))
         nn.init.xavier_uniform_(self.weight)
-        self.residual = (nn.Conv1d(in_dim, out_dim, kernel_size=5, padding=2)
-                         if in_dim != out_dim else None)
+        self.residual = (
+            nn.Conv1d(in_dim, out_dim, kernel_size=5, padding=2) if in_dim != out_dim else None
+        )
 
     def forward(self, h: Tensor, adj: Tensor) -> Tensor:
         out = adj @ (h @ self.weight)
@@ -131,7 +137,7 @@ class GraphBranch(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, h: Tensor, adj: Tensor, mask: Tensor) -> Tensor:
-        keep = mask[:, :, None].to(h.dtype)   # padded snippets stay 0 (the k=5 residual sees them)
+        keep = mask[:, :, None].to(h.dtype)  # padded snippets stay 0 (the k=5 residual sees them)
         h = self.drop(F.relu(self.gc1(h, adj))) * keep
         return self.drop(F.relu(self.gc2(h, adj))) * keep
 
@@ -139,19 +145,22 @@ class GraphBranch(nn.Module):
 class HLNetVideo(nn.Module):
     """The HL-Net detector body: ``(features [B, T, 96], clf logits [B, T], hlc logits [B, T])``."""
 
-    def __init__(self, in_dim: int, hidden: Sequence[int], gcn_dim: int, dropout: float,
-                 threshold: float) -> None:
+    def __init__(
+        self, in_dim: int, hidden: Sequence[int], gcn_dim: int, dropout: float, threshold: float
+    ) -> None:
         super().__init__()
         h1, h2 = (int(h) for h in hidden)
         self.threshold = float(threshold)
         self.conv1 = nn.Conv1d(in_dim, h1, kernel_size=1)
         self.conv2 = nn.Conv1d(h1, h2, kernel_size=1)
         self.drop = nn.Dropout(dropout)
-        self.approximator = nn.Sequential(nn.Conv1d(h2, 64, 1), nn.ReLU(), nn.Conv1d(64, 32, 1),
-                                          nn.ReLU())
+        self.approximator = nn.Sequential(
+            nn.Conv1d(h2, 64, 1), nn.ReLU(), nn.Conv1d(64, 32, 1), nn.ReLU()
+        )
         self.hlc = nn.Conv1d(32, 1, HLC_KERNEL)
-        self.branches = nn.ModuleDict({k: GraphBranch(h2, gcn_dim, dropout)
-                                       for k in ("similarity", "distance", "score")})
+        self.branches = nn.ModuleDict(
+            {k: GraphBranch(h2, gcn_dim, dropout) for k in ("similarity", "distance", "score")}
+        )
         self.classifier = nn.Linear(3 * gcn_dim, 1)
 
     @property
@@ -161,13 +170,15 @@ class HLNetVideo(nn.Module):
     def forward(self, u: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         keep = mask[:, None, :].to(u.dtype)
         x = self.drop(F.relu(self.conv1(u.transpose(1, 2))))
-        x = self.drop(F.relu(self.conv2(x))) * keep                      # [B, 128, T]
+        x = self.drop(F.relu(self.conv2(x))) * keep  # [B, 128, T]
         # Causal: left padding only, so a snippet's score never sees later (or padded) snippets.
         hlc = self.hlc(F.pad(self.approximator(x), (HLC_KERNEL - 1, 0))).squeeze(1)
-        x = x.transpose(1, 2)                                            # [B, T, 128]
-        graphs = {"similarity": similarity_graph(u, mask, self.threshold),
-                  "distance": distance_graph(mask),
-                  "score": score_graph(hlc.detach(), mask)}
+        x = x.transpose(1, 2)  # [B, T, 128]
+        graphs = {
+            "similarity": similarity_graph(u, mask, self.threshold),
+            "distance": distance_graph(mask),
+            "score": score_graph(hlc.detach(), mask),
+        }
         feats = torch.cat([self.branches[k](x, graphs[k], mask) for k in self.branches], dim=-1)
         clf = self.classifier(feats).squeeze(-1)
         return feats, clf, hlc
@@ -177,20 +188,20 @@ class HLNetVideo(nn.Module):
 class HLNetConfig(ModelConfig):
     """HL-Net's ``model_args`` (see the module docstring for the formulas)."""
 
-    embed_dim: int = 256                # retrieval embedding size (gated embedding units)
-    hidden: tuple[int, ...] = (512, 128)     # the two Conv1d(k=1) widths
+    embed_dim: int = 256  # retrieval embedding size (gated embedding units)
+    hidden: tuple[int, ...] = (512, 128)  # the two Conv1d(k=1) widths
     gcn_dim: int = 32
     dropout: float = 0.6
-    threshold: float = 0.7              # holistic graph: cosines at or below are cut to 0
-    pool: str = "mean"                  # mean | max over snippets
+    threshold: float = 0.7  # holistic graph: cosines at or below are cut to 0
+    pool: str = "mean"  # mean | max over snippets
     margin: float = 0.05
-    detection_weight: float = 0.1       # weight of the detector's own loss
-    distill_weight: float = 5.0         # lambda of the distillation term
-    max_snippets: int = 200             # longer videos are average-pooled
-    sample: str | None = None           # with num_snippets: fixed-n sampling
+    detection_weight: float = 0.1  # weight of the detector's own loss
+    distill_weight: float = 5.0  # lambda of the distillation term
+    max_snippets: int = 200  # longer videos are average-pooled
+    sample: str | None = None  # with num_snippets: fixed-n sampling
     num_snippets: int | None = None
     streams: tuple[str, ...] | None = None
-    text: Mapping[str, Any] | None = None    # text-encoder options
+    text: Mapping[str, Any] | None = None  # text-encoder options
 
     def validate(self, label: str) -> None:
         if self.pool not in POOLS:
@@ -198,8 +209,9 @@ class HLNetConfig(ModelConfig):
         if len(self.hidden) != 2:
             raise InputError(f"{label}.hidden: expected two widths, got {list(self.hidden)}")
         if self.sample is not None and self.num_snippets is None:
-            raise InputError(f"{label}.num_snippets: expected an integer with sample "
-                             f"{self.sample!r}, got null")
+            raise InputError(
+                f"{label}.num_snippets: expected an integer with sample {self.sample!r}, got null"
+            )
 
 
 @register_model("hlnet")
@@ -260,8 +272,9 @@ class HLNet(RetrievalModel):
         out = {"ranking": ranking.detach()}
         loss = ranking
         if self.detection_weight > 0 and "video_label" in batch:
-            det = detection_loss(clf, hlc, mask, batch["video_label"].to(clf.device),
-                                 self.distill_weight)
+            det = detection_loss(
+                clf, hlc, mask, batch["video_label"].to(clf.device), self.distill_weight
+            )
             loss = loss + self.detection_weight * det["detection"]
             out.update({k: v.detach() for k, v in det.items()})
         out["loss"] = loss

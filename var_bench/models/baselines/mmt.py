@@ -22,8 +22,9 @@ configs) is left out; see docs/baselines.md (mmt).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -31,13 +32,16 @@ from torch import Tensor, nn
 
 from var_bench.errors import InputError
 from var_bench.models.base import TEXT, ModelConfig, ModelContext
-from var_bench.models.mixture import MixtureOfExpertsRetrieval, MixtureWeights, ReduceDim
-from var_bench.models.modules import (GatedEmbeddingUnit, TransformerEncoderLayers, masked_max,
-                                        masked_mean)
-from var_bench.models.registry import register_model
-
 from var_bench.models.baselines._inputs import audio_tokens, stream_mask, text_tokens
 from var_bench.models.baselines.audio_query import AudioQueryEncoder
+from var_bench.models.mixture import MixtureOfExpertsRetrieval, MixtureWeights, ReduceDim
+from var_bench.models.modules import (
+    GatedEmbeddingUnit,
+    TransformerEncoderLayers,
+    masked_max,
+    masked_mean,
+)
+from var_bench.models.registry import register_model
 
 #: How an expert's [AGG] token is initialised.
 AGG_INITS = ("max", "mean", "zero")
@@ -50,12 +54,24 @@ class MultiModalEncoder(nn.Module):
     outputs at the [AGG] tokens, in ``experts`` order).
     """
 
-    def __init__(self, experts: Sequence[str], dims: Mapping[str, int], dim: int, *,
-                 layers: int = 4, heads: int = 4, ff_dim: int | None = None,
-                 dropout: float = 0.1, max_tokens: int = 30, agg_init: str = "max") -> None:
+    def __init__(
+        self,
+        experts: Sequence[str],
+        dims: Mapping[str, int],
+        dim: int,
+        *,
+        layers: int = 4,
+        heads: int = 4,
+        ff_dim: int | None = None,
+        dropout: float = 0.1,
+        max_tokens: int = 30,
+        agg_init: str = "max",
+    ) -> None:
         super().__init__()
         if agg_init not in AGG_INITS:
-            raise InputError(f"mmt agg_init: expected one of {', '.join(AGG_INITS)}, got {agg_init!r}")
+            raise InputError(
+                f"mmt agg_init: expected one of {', '.join(AGG_INITS)}, got {agg_init!r}"
+            )
         self.experts = tuple(experts)
         self.agg_init = agg_init
         self.max_tokens = int(max_tokens)
@@ -64,8 +80,9 @@ class MultiModalEncoder(nn.Module):
         self.time_embedding = nn.Embedding(self.max_tokens + 1, dim)
         self.norm = nn.LayerNorm(dim)
         self.dropout = nn.Dropout(dropout)
-        self.encoder = TransformerEncoderLayers(dim, layers=layers, heads=heads, ff_dim=ff_dim,
-                                                dropout=dropout)
+        self.encoder = TransformerEncoderLayers(
+            dim, layers=layers, heads=heads, ff_dim=ff_dim, dropout=dropout
+        )
 
     def _agg(self, expert: str, x: Tensor, mask: Tensor) -> Tensor:
         if self.agg_init == "zero":
@@ -81,11 +98,19 @@ class MultiModalEncoder(nn.Module):
             seq = torch.cat([self._agg(e, x, mask).unsqueeze(1), self.reduce[e](x)], dim=1)
             time = torch.arange(length + 1, device=x.device).clamp_max(self.max_tokens)
             kind = torch.full((length + 1,), k, dtype=torch.long, device=x.device)
-            seq = seq + self.type_embedding(kind).unsqueeze(0) + self.time_embedding(time).unsqueeze(0)
+            seq = (
+                seq
+                + self.type_embedding(kind).unsqueeze(0)
+                + self.time_embedding(time).unsqueeze(0)
+            )
             agg_at.append(sum(t.shape[1] for t in tokens))
             tokens.append(seq)
-            keep.append(torch.cat([torch.ones(b, 1, dtype=torch.bool, device=mask.device), mask], 1))
-        out = self.encoder(self.dropout(self.norm(torch.cat(tokens, dim=1))), torch.cat(keep, dim=1))
+            keep.append(
+                torch.cat([torch.ones(b, 1, dtype=torch.bool, device=mask.device), mask], 1)
+            )
+        out = self.encoder(
+            self.dropout(self.norm(torch.cat(tokens, dim=1))), torch.cat(keep, dim=1)
+        )
         return F.normalize(out[:, agg_at], dim=-1)
 
 
@@ -96,22 +121,23 @@ class MMTConfig(ModelConfig):
     dim: int = 512
     layers: int = 4
     heads: int = 4
-    ff_dim: int | None = None           # None: 4 * dim
+    ff_dim: int | None = None  # None: 4 * dim
     dropout: float = 0.1
-    max_tokens: int = 30                # snippets per expert (longer videos pooled); largest time id
-    agg_init: str = "max"               # max | mean | zero
+    max_tokens: int = 30  # snippets per expert (longer videos pooled); largest time id
+    agg_init: str = "max"  # max | mean | zero
     moe_dropout: float = 0.1
     margin: float = 0.05
     streams: tuple[str, ...] | None = None
-    text: Mapping[str, Any] | None = None    # text-encoder options
-    audio_layers: int = 2               # XDViolence-AR query encoder
+    text: Mapping[str, Any] | None = None  # text-encoder options
+    audio_layers: int = 2  # XDViolence-AR query encoder
     audio_heads: int = 4
-    geu_batch_norm: bool = False        # BatchNorm in the query GEU's gate (MMT's txt_pro: gbn)
+    geu_batch_norm: bool = False  # BatchNorm in the query GEU's gate (MMT's txt_pro: gbn)
 
     def validate(self, label: str) -> None:
         if self.agg_init not in AGG_INITS:
-            raise InputError(f"{label}.agg_init: expected one of {', '.join(AGG_INITS)}, "
-                             f"got {self.agg_init!r}")
+            raise InputError(
+                f"{label}.agg_init: expected one of {', '.join(AGG_INITS)}, got {self.agg_init!r}"
+            )
 
 
 @register_model("mmt")
@@ -127,21 +153,38 @@ class MultiModalTransformer(MixtureOfExpertsRetrieval):
         self.margin = float(cfg.margin)
         self.max_tokens = int(cfg.max_tokens)
         dim = cfg.dim
-        self.video = MultiModalEncoder(self.streams, ctx.dims, dim, layers=cfg.layers,
-                                       heads=cfg.heads, ff_dim=cfg.ff_dim, dropout=cfg.dropout,
-                                       max_tokens=cfg.max_tokens, agg_init=cfg.agg_init)
+        self.video = MultiModalEncoder(
+            self.streams,
+            ctx.dims,
+            dim,
+            layers=cfg.layers,
+            heads=cfg.heads,
+            ff_dim=cfg.ff_dim,
+            dropout=cfg.dropout,
+            max_tokens=cfg.max_tokens,
+            agg_init=cfg.agg_init,
+        )
         query_size = self.init_query(ctx, cfg.text)
         if self.query_modality == TEXT:
             self.audio_encoder = None
             cls_dim = query_size
         else:
-            self.audio_encoder = AudioQueryEncoder(query_size, dim, layers=cfg.audio_layers,
-                                                   heads=cfg.audio_heads, dropout=cfg.dropout,
-                                                   max_len=self.max_tokens + 1)
+            self.audio_encoder = AudioQueryEncoder(
+                query_size,
+                dim,
+                layers=cfg.audio_layers,
+                heads=cfg.audio_heads,
+                dropout=cfg.dropout,
+                max_len=self.max_tokens + 1,
+            )
             cls_dim = dim
         # geu_batch_norm: MMT's published gated unit (txt_pro: gbn) has BatchNorm in its gate.
-        self.query_units = nn.ModuleDict({s: GatedEmbeddingUnit(cls_dim, dim, batch_norm=cfg.geu_batch_norm)
-                                          for s in self.streams})
+        self.query_units = nn.ModuleDict(
+            {
+                s: GatedEmbeddingUnit(cls_dim, dim, batch_norm=cfg.geu_batch_norm)
+                for s in self.streams
+            }
+        )
         self.moe = MixtureWeights(cls_dim, len(self.streams), cfg.moe_dropout)
 
     def loader_options(self) -> dict:

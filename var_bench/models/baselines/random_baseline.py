@@ -27,7 +27,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 #: 2^-53: the top 53 bits of a 64-bit hash as a float in [0, 1).
-_UNIT = float(2.0 ** -53)
+_UNIT = float(2.0**-53)
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
@@ -55,7 +55,7 @@ def random_scores(seed: int, queries: np.ndarray, videos: np.ndarray) -> np.ndar
 class RandomConfig(ModelConfig):
     """The random baseline's ``model_args``."""
 
-    seed: int = 0                       # the hash seed of every score
+    seed: int = 0  # the hash seed of every score
     streams: tuple[str, ...] | None = None
 
     def validate(self, label: str) -> None:

@@ -25,22 +25,30 @@ bidirectional max-margin ranking loss.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from var_bench.errors import InputError
 from var_bench.models.base import TEXT, ModelConfig, ModelContext
-from var_bench.models.mixture import (MixtureOfExpertsRetrieval, MixtureWeights, ReduceDim,
-                                      weighted_expert_similarity)
-from var_bench.models.modules import (GatedEmbeddingUnit, NetVLAD, TransformerEncoderLayers,
-                                        masked_max)
-from var_bench.models.registry import register_model
-
 from var_bench.models.baselines._inputs import audio_tokens, stream_mask, text_tokens
 from var_bench.models.baselines.audio_query import AudioQueryEncoder
+from var_bench.models.mixture import (
+    MixtureOfExpertsRetrieval,
+    MixtureWeights,
+    ReduceDim,
+    weighted_expert_similarity,
+)
+from var_bench.models.modules import (
+    GatedEmbeddingUnit,
+    NetVLAD,
+    TransformerEncoderLayers,
+    masked_max,
+)
+from var_bench.models.registry import register_model
 
 #: Embedding size of the audio query when ``dim`` is left to follow the text model.
 DEFAULT_AUDIO_DIM = 768
@@ -50,18 +58,31 @@ class LocalVideoEncoder(nn.Module):
     """Step 1: ``{e: [B, L_e, D_e]}`` with masks -> ``([B, sum_e L_e, d], mask)``: reduced
     snippets of all experts, concatenated along time, through ``layers`` encoder layers."""
 
-    def __init__(self, experts: Sequence[str], dims: Mapping[str, int], dim: int, *,
-                 layers: int = 1, heads: int = 4, ff_dim: int | None = None,
-                 dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        experts: Sequence[str],
+        dims: Mapping[str, int],
+        dim: int,
+        *,
+        layers: int = 1,
+        heads: int = 4,
+        ff_dim: int | None = None,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         self.experts = tuple(experts)
         self.reduce = nn.ModuleDict({e: ReduceDim(int(dims[e]), dim) for e in self.experts})
-        self.encoder = (TransformerEncoderLayers(dim, layers=layers, heads=heads,
-                                                 ff_dim=ff_dim or dim, dropout=dropout)
-                        if layers > 0 else None)
+        self.encoder = (
+            TransformerEncoderLayers(
+                dim, layers=layers, heads=heads, ff_dim=ff_dim or dim, dropout=dropout
+            )
+            if layers > 0
+            else None
+        )
 
-    def forward(self, features: Mapping[str, Tensor],
-                masks: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, features: Mapping[str, Tensor], masks: Mapping[str, Tensor]
+    ) -> tuple[Tensor, Tensor]:
         x = torch.cat([self.reduce[e](features[e]) for e in self.experts], dim=1)
         mask = torch.cat([masks[e] for e in self.experts], dim=1)
         if self.encoder is not None:
@@ -73,25 +94,26 @@ class LocalVideoEncoder(nn.Module):
 class T2VLADConfig(ModelConfig):
     """T2VLAD's ``model_args`` (see the module docstring for the formulas)."""
 
-    dim: int | None = None              # local features and centres (None: the text model's size)
-    clusters: int = 9                   # K shared centres
-    layers: int = 1                     # video self-attention
+    dim: int | None = None  # local features and centres (None: the text model's size)
+    clusters: int = 9  # K shared centres
+    layers: int = 1  # video self-attention
     heads: int = 4
     ff_dim: int | None = None
     dropout: float = 0.0
     local_weight: float = 0.5
     moe_dropout: float = 0.0
     margin: float = 0.05
-    max_tokens: int = 32                # snippets per expert (longer videos average-pooled)
+    max_tokens: int = 32  # snippets per expert (longer videos average-pooled)
     streams: tuple[str, ...] | None = None
-    text: Mapping[str, Any] | None = None    # text-encoder options
-    audio_layers: int = 2               # XDViolence-AR query encoder
+    text: Mapping[str, Any] | None = None  # text-encoder options
+    audio_layers: int = 2  # XDViolence-AR query encoder
     audio_heads: int = 4
 
     def validate(self, label: str) -> None:
         if not 0.0 <= self.local_weight <= 1.0:
-            raise InputError(f"{label}.local_weight: expected a number in [0, 1], "
-                             f"got {self.local_weight!r}")
+            raise InputError(
+                f"{label}.local_weight: expected a number in [0, 1], got {self.local_weight!r}"
+            )
 
 
 @register_model("t2vlad")
@@ -115,18 +137,32 @@ class T2VLAD(MixtureOfExpertsRetrieval):
             dim = word_dim if cfg.dim is None else int(cfg.dim)
         else:
             dim = DEFAULT_AUDIO_DIM if cfg.dim is None else int(cfg.dim)
-            self.audio_encoder = AudioQueryEncoder(query_size, dim, layers=cfg.audio_layers,
-                                                   heads=cfg.audio_heads, dropout=cfg.dropout,
-                                                   max_len=self.max_tokens + 1)
+            self.audio_encoder = AudioQueryEncoder(
+                query_size,
+                dim,
+                layers=cfg.audio_layers,
+                heads=cfg.audio_heads,
+                dropout=cfg.dropout,
+                max_len=self.max_tokens + 1,
+            )
             word_dim = dim
         self.word_proj = nn.Identity() if word_dim == dim else nn.Linear(word_dim, dim)
-        self.local_video = LocalVideoEncoder(self.streams, ctx.dims, dim, layers=cfg.layers,
-                                             heads=cfg.heads, ff_dim=cfg.ff_dim, dropout=cfg.dropout)
+        self.local_video = LocalVideoEncoder(
+            self.streams,
+            ctx.dims,
+            dim,
+            layers=cfg.layers,
+            heads=cfg.heads,
+            ff_dim=cfg.ff_dim,
+            dropout=cfg.dropout,
+        )
         self.vlad = NetVLAD(dim, cfg.clusters)  # the shared centres of both modalities
-        self.video_units = nn.ModuleDict({
-            s: GatedEmbeddingUnit(int(ctx.dims[s]), dim) for s in self.streams})
-        self.query_units = nn.ModuleDict({
-            s: GatedEmbeddingUnit(self.vlad.output_dim, dim) for s in self.streams})
+        self.video_units = nn.ModuleDict(
+            {s: GatedEmbeddingUnit(int(ctx.dims[s]), dim) for s in self.streams}
+        )
+        self.query_units = nn.ModuleDict(
+            {s: GatedEmbeddingUnit(self.vlad.output_dim, dim) for s in self.streams}
+        )
         self.moe = MixtureWeights(self.vlad.output_dim, len(self.streams), cfg.moe_dropout)
 
     def loader_options(self) -> dict:
@@ -149,8 +185,9 @@ class T2VLAD(MixtureOfExpertsRetrieval):
         feats = {s: batch[s].float() for s in self.streams}
         masks = {s: stream_mask(batch, s) for s in self.streams}
         local = self.vlad(*self.local_video(feats, masks))
-        emb = torch.stack([self.video_units[s](masked_max(feats[s], masks[s]))
-                           for s in self.streams], dim=1)
+        emb = torch.stack(
+            [self.video_units[s](masked_max(feats[s], masks[s])) for s in self.streams], dim=1
+        )
         return {"local": local, "emb": emb}
 
     def local_similarity(self, query: dict, gallery: dict) -> Tensor:
@@ -164,4 +201,5 @@ class T2VLAD(MixtureOfExpertsRetrieval):
     def similarity(self, query: dict, gallery: dict) -> Tensor:
         lw = self.local_weight
         return (1.0 - lw) * self.global_similarity(query, gallery) + lw * self.local_similarity(
-            query, gallery)
+            query, gallery
+        )

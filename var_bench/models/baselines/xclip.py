@@ -29,19 +29,24 @@ the paper) are left out, so scores do not depend on padding width. The d x d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from var_bench.models.base import TEXT, ModelConfig, ModelContext, RetrievalModel
+from var_bench.models.baselines._inputs import (
+    audio_tokens,
+    joined_streams,
+    masked_softmax,
+    normalize,
+    text_tokens,
+)
 from var_bench.models.losses import same_video, symmetric_infonce
 from var_bench.models.modules import PositionEmbedding, TransformerEncoderLayers, masked_mean
 from var_bench.models.registry import register_model
-
-from var_bench.models.baselines._inputs import (audio_tokens, joined_streams, masked_softmax,
-                                                normalize, text_tokens)
 
 #: Elements of the largest [queries, videos, words, frames] block the frame-word term builds.
 BLOCK_ELEMENTS = 1 << 24
@@ -56,10 +61,17 @@ def aosm(sim: Tensor, mask: Tensor | None, dim: int, tau: float) -> Tensor:
     return (weights * sim).sum(dim=dim)
 
 
-def four_similarities(sentence: Tensor, words: Tensor, words_mask: Tensor, video: Tensor,
-                      frames: Tensor, frames_mask: Tensor, tau: float,
-                      global_weight: Tensor | None = None,
-                      local_weight: Tensor | None = None) -> dict[str, Tensor]:
+def four_similarities(
+    sentence: Tensor,
+    words: Tensor,
+    words_mask: Tensor,
+    video: Tensor,
+    frames: Tensor,
+    frames_mask: Tensor,
+    tau: float,
+    global_weight: Tensor | None = None,
+    local_weight: Tensor | None = None,
+) -> dict[str, Tensor]:
     """The four X-CLIP similarities of every (query, video) pair, each ``[Q, V]``.
 
     ``sentence [Q, d]``, ``words [Q, W, d]``, ``video [V, d]``, ``frames [V, F, d]``, all
@@ -68,8 +80,8 @@ def four_similarities(sentence: Tensor, words: Tensor, words_mask: Tensor, video
     ``global_weight`` / ``local_weight`` (``[d, d]``, X-CLIP's ``global_mat_weight`` /
     ``local_mat_weight``; None = identity): ``s_VS = (s W_g) . v`` and ``M_ij = (w_j W_l) . f_i``.
     """
-    wm = words_mask[:, None, :]                          # [Q, 1, W]
-    fm = frames_mask[None, :, :]                         # [1, V, F]
+    wm = words_mask[:, None, :]  # [Q, 1, W]
+    fm = frames_mask[None, :, :]  # [1, V, F]
     if global_weight is not None:
         vs = (sentence @ global_weight.to(sentence.dtype)) @ video.t()
     else:
@@ -80,10 +92,10 @@ def four_similarities(sentence: Tensor, words: Tensor, words_mask: Tensor, video
         words_l = words
     vw = aosm(torch.einsum("qwd,vd->qvw", words, video), wm, -1, tau)
     sf = aosm(torch.einsum("qd,vfd->qvf", sentence, frames), fm, -1, tau)
-    m = torch.einsum("qwd,vfd->qvwf", words_l, frames)   # [Q, V, W, F]
+    m = torch.einsum("qwd,vfd->qvwf", words_l, frames)  # [Q, V, W, F]
     both = words_mask[:, None, :, None] & frames_mask[None, :, None, :]
-    per_frame = aosm(m, both, 2, tau)                    # word-level logits  [Q, V, F]
-    per_word = aosm(m, both, 3, tau)                     # frame-level logits [Q, V, W]
+    per_frame = aosm(m, both, 2, tau)  # word-level logits  [Q, V, F]
+    per_word = aosm(m, both, 3, tau)  # frame-level logits [Q, V, W]
     fw = 0.5 * (aosm(per_frame, fm, -1, tau) + aosm(per_word, wm, -1, tau))
     return {"video_sentence": vs, "video_word": vw, "sentence_frame": sf, "frame_word": fw}
 
@@ -91,8 +103,9 @@ def four_similarities(sentence: Tensor, words: Tensor, words_mask: Tensor, video
 class TemporalEncoder(nn.Module):
     """Project snippets to ``dim``, add learned positions, Transformer, residual (seqTransf)."""
 
-    def __init__(self, in_dim: int, dim: int, layers: int, heads: int, dropout: float,
-                 max_len: int) -> None:
+    def __init__(
+        self, in_dim: int, dim: int, layers: int, heads: int, dropout: float, max_len: int
+    ) -> None:
         super().__init__()
         self.proj = nn.Linear(in_dim, dim)
         self.pos = PositionEmbedding(dim, max_len=max_len)
@@ -108,16 +121,16 @@ class XCLIPConfig(ModelConfig):
     """X-CLIP's ``model_args`` (see the module docstring for the formulas)."""
 
     dim: int = 512
-    layers: int = 4                     # temporal Transformer layers (video and audio query)
+    layers: int = 4  # temporal Transformer layers (video and audio query)
     heads: int = 8
     dropout: float = 0.1
-    num_snippets: int = 32              # fixed-length snippet sampling (random / uniform at eval)
-    max_snippets: int | None = None     # pool longer videos first (None: no pooling)
-    tau: float = 0.01                   # AOSM temperature
-    temperature: float = 0.01           # InfoNCE temperature
+    num_snippets: int = 32  # fixed-length snippet sampling (random / uniform at eval)
+    max_snippets: int | None = None  # pool longer videos first (None: no pooling)
+    tau: float = 0.01  # AOSM temperature
+    temperature: float = 0.01  # InfoNCE temperature
     streams: tuple[str, ...] | None = None
-    text: Mapping[str, Any] | None = None    # text-encoder options
-    mat_weights: bool = False            # X-CLIP's d x d similarity weights (identity init)
+    text: Mapping[str, Any] | None = None  # text-encoder options
+    mat_weights: bool = False  # X-CLIP's d x d similarity weights (identity init)
 
 
 @register_model("xclip")
@@ -138,14 +151,16 @@ class XCLIP(RetrievalModel):
         # as in the official code (so the same scores as without them at initialisation).
         self.global_mat_weight = nn.Parameter(torch.eye(cfg.dim)) if cfg.mat_weights else None
         self.local_mat_weight = nn.Parameter(torch.eye(cfg.dim)) if cfg.mat_weights else None
-        self.video_encoder = TemporalEncoder(in_dim, cfg.dim, cfg.layers, cfg.heads, cfg.dropout,
-                                             self.num_snippets)
+        self.video_encoder = TemporalEncoder(
+            in_dim, cfg.dim, cfg.layers, cfg.heads, cfg.dropout, self.num_snippets
+        )
         query_size = self.init_query(ctx, cfg.text)
         if self.query_modality == TEXT:
             self.text_proj = nn.Linear(query_size, cfg.dim)
         else:
-            self.audio_encoder = TemporalEncoder(query_size, cfg.dim, cfg.layers, cfg.heads,
-                                                 cfg.dropout, self.num_snippets)
+            self.audio_encoder = TemporalEncoder(
+                query_size, cfg.dim, cfg.layers, cfg.heads, cfg.dropout, self.num_snippets
+            )
 
     def loader_options(self) -> dict:
         """Fixed-length snippet sampling (random in training, uniform at evaluation)."""
@@ -180,10 +195,17 @@ class XCLIP(RetrievalModel):
         blocks = []
         for start in range(0, nv, step):
             sl = slice(start, start + step)
-            parts = four_similarities(query["sentence"], query["words"], query["words_mask"],
-                                      gallery["video"][sl], gallery["frames"][sl],
-                                      gallery["frames_mask"][sl], self.tau,
-                                      self.global_mat_weight, self.local_mat_weight)
+            parts = four_similarities(
+                query["sentence"],
+                query["words"],
+                query["words_mask"],
+                gallery["video"][sl],
+                gallery["frames"][sl],
+                gallery["frames_mask"][sl],
+                self.tau,
+                self.global_mat_weight,
+                self.local_mat_weight,
+            )
             blocks.append(sum(parts.values()) / len(parts))
         return torch.cat(blocks, dim=1)
 

@@ -19,20 +19,29 @@ cross-modal encoder that only fed it; video-level scores in XML use the first en
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from var_bench.errors import InputError
 from var_bench.models.base import TEXT, ModelConfig, ModelContext, RetrievalModel
-from var_bench.models.losses import max_margin_ranking_loss, same_video, sampled_negative_ranking_loss
+from var_bench.models.baselines._inputs import (
+    audio_tokens,
+    masked_softmax,
+    normalize,
+    stream_mask,
+    text_tokens,
+)
+from var_bench.models.losses import (
+    max_margin_ranking_loss,
+    same_video,
+    sampled_negative_ranking_loss,
+)
 from var_bench.models.modules import PositionEmbedding, TransformerEncoderLayers
 from var_bench.models.registry import register_model
-
-from var_bench.models.baselines._inputs import (audio_tokens, masked_softmax, normalize,
-                                                stream_mask, text_tokens)
 
 #: Elements of the largest [queries, videos, snippets] score block ``similarity`` builds.
 BLOCK_ELEMENTS = 1 << 24
@@ -42,23 +51,32 @@ class LinearLayer(nn.Sequential):
     """XML's input projection: LayerNorm(in) -> Dropout -> Linear(in, out) -> ReLU."""
 
     def __init__(self, in_dim: int, out_dim: int, dropout: float) -> None:
-        super().__init__(nn.LayerNorm(in_dim), nn.Dropout(dropout), nn.Linear(in_dim, out_dim),
-                         nn.ReLU())
+        super().__init__(
+            nn.LayerNorm(in_dim), nn.Dropout(dropout), nn.Linear(in_dim, out_dim), nn.ReLU()
+        )
 
 
 class Encoder(nn.Module):
     """Input projection, learned positions (+ LayerNorm, dropout), one self-attention layer."""
 
-    def __init__(self, in_dim: int, hidden: int, heads: int, dropout: float, input_dropout: float,
-                 max_len: int) -> None:
+    def __init__(
+        self,
+        in_dim: int,
+        hidden: int,
+        heads: int,
+        dropout: float,
+        input_dropout: float,
+        max_len: int,
+    ) -> None:
         super().__init__()
         self.proj = LinearLayer(in_dim, hidden, input_dropout)
         self.pos = PositionEmbedding(hidden, max_len=max_len)
         self.pos_norm = nn.LayerNorm(hidden)
         self.pos_drop = nn.Dropout(input_dropout)
         # XML's BertAttention: intermediate size = hidden size.
-        self.encoder = TransformerEncoderLayers(hidden, layers=1, heads=heads, ff_dim=hidden,
-                                                dropout=dropout)
+        self.encoder = TransformerEncoderLayers(
+            hidden, layers=1, heads=heads, ff_dim=hidden, dropout=dropout
+        )
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         h = self.pos_drop(self.pos_norm(self.pos(self.proj(x))))
@@ -67,7 +85,7 @@ class Encoder(nn.Module):
 
 def modular_queries(tokens: Tensor, mask: Tensor, weights: nn.Linear) -> Tensor:
     """``[B, M, D]``: per modality m, ``sum_j softmax_j(w_m . q_j) q_j`` over real tokens."""
-    att = masked_softmax(weights(tokens), mask[:, :, None], dim=1)   # [B, W, M]
+    att = masked_softmax(weights(tokens), mask[:, :, None], dim=1)  # [B, W, M]
     return torch.einsum("bwm,bwd->bmd", att, tokens)
 
 
@@ -86,20 +104,21 @@ class XMLConfig(ModelConfig):
     heads: int = 4
     dropout: float = 0.1
     input_dropout: float = 0.1
-    max_snippets: int = 100             # XML's max_ctx_l; longer videos are average-pooled
-    sample: str | None = None           # with num_snippets: fixed-n sampling instead of padding
+    max_snippets: int = 100  # XML's max_ctx_l; longer videos are average-pooled
+    sample: str | None = None  # with num_snippets: fixed-n sampling instead of padding
     num_snippets: int | None = None
     margin: float = 0.1
     streams: tuple[str, ...] | None = None
-    text: Mapping[str, Any] | None = None    # text-encoder options
-    hard_negatives: bool = False         # TVR's sampled hard negatives
+    text: Mapping[str, Any] | None = None  # text-encoder options
+    hard_negatives: bool = False  # TVR's sampled hard negatives
     hard_pool: int = 20
     hard_start_step: int = 0
 
     def validate(self, label: str) -> None:
         if self.sample is not None and self.num_snippets is None:
-            raise InputError(f"{label}.num_snippets: expected an integer with sample "
-                             f"{self.sample!r}, got null")
+            raise InputError(
+                f"{label}.num_snippets: expected an integer with sample {self.sample!r}, got null"
+            )
 
 
 @register_model("xml")
@@ -124,15 +143,26 @@ class XML(RetrievalModel):
         self.num_snippets = cfg.num_snippets
         self.margin = float(cfg.margin)
         self.width = int(cfg.num_snippets) if cfg.sample is not None else self.max_snippets
-        self.video_encoders = nn.ModuleDict({
-            s: Encoder(int(ctx.dims[s]), cfg.hidden, cfg.heads, cfg.dropout, cfg.input_dropout,
-                       self.width)
-            for s in self.streams
-        })
+        self.video_encoders = nn.ModuleDict(
+            {
+                s: Encoder(
+                    int(ctx.dims[s]),
+                    cfg.hidden,
+                    cfg.heads,
+                    cfg.dropout,
+                    cfg.input_dropout,
+                    self.width,
+                )
+                for s in self.streams
+            }
+        )
         in_q = self.init_query(ctx, cfg.text)
-        self.max_words = self.text_encoder.max_length if self.text_encoder is not None else self.width
-        self.query_encoder = Encoder(in_q, cfg.hidden, cfg.heads, cfg.dropout, cfg.input_dropout,
-                                     self.max_words)
+        self.max_words = (
+            self.text_encoder.max_length if self.text_encoder is not None else self.width
+        )
+        self.query_encoder = Encoder(
+            in_q, cfg.hidden, cfg.heads, cfg.dropout, cfg.input_dropout, self.max_words
+        )
         self.modular = nn.Linear(cfg.hidden, len(self.streams), bias=False)
 
     def loader_options(self) -> dict:
@@ -158,7 +188,7 @@ class XML(RetrievalModel):
         else:
             tokens, mask = audio_tokens(batch)
         encoded = self.query_encoder(tokens, mask)
-        return {"modular": modular_queries(encoded, mask, self.modular)}   # [B, M, D]
+        return {"modular": modular_queries(encoded, mask, self.modular)}  # [B, M, D]
 
     def similarity(self, query: dict, gallery: dict) -> Tensor:
         """``[Nq, Nv]`` mean over modalities of the max-over-snippets cosine, in video blocks."""
@@ -169,8 +199,10 @@ class XML(RetrievalModel):
         blocks = []
         for start in range(0, nv, step):
             sl = slice(start, start + step)
-            total = sum(max_snippet_scores(q[:, m], gallery[s][sl], gallery[f"{s}_mask"][sl])
-                        for m, s in enumerate(self.streams))
+            total = sum(
+                max_snippet_scores(q[:, m], gallery[s][sl], gallery[f"{s}_mask"][sl])
+                for m, s in enumerate(self.streams)
+            )
             blocks.append(total / len(self.streams))
         return torch.cat(blocks, dim=1)
 
@@ -178,8 +210,12 @@ class XML(RetrievalModel):
         sim = self.similarity(self.encode_query(batch), self.encode_gallery(batch))
         if self.hard_negatives:
             hard = int(self.train_steps) >= self.hard_start_step
-            loss = sampled_negative_ranking_loss(sim, self.margin, self.hard_pool if hard else None,
-                                                 same=same_video(batch, sim.device))
+            loss = sampled_negative_ranking_loss(
+                sim,
+                self.margin,
+                self.hard_pool if hard else None,
+                same=same_video(batch, sim.device),
+            )
             if self.training:
                 self.train_steps += 1
         else:

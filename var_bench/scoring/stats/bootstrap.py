@@ -18,7 +18,8 @@ replicate values (linear interpolation between order statistics, NumPy's default
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -67,8 +68,9 @@ class Values:
         self.groups = list(per_query)
         self.mean_names, self.median_names = task.mean_metrics, task.median_metrics
         values = {g: task.values(per_query[g], rule) for g in self.groups}
-        self.means = {g: np.stack([values[g][m] for m in self.mean_names], axis=1)
-                      for g in self.groups}
+        self.means = {
+            g: np.stack([values[g][m] for m in self.mean_names], axis=1) for g in self.groups
+        }
         self.medians = {g: [values[g][m] for m in self.median_names] for g in self.groups}
 
     @property
@@ -115,8 +117,15 @@ def percentile_interval(samples: np.ndarray, level: float) -> np.ndarray:
     return np.percentile(samples, [tail, 100.0 - tail], axis=0)
 
 
-def bootstrap_ci(task: Task, per_query: Mapping[str, Any], rule: str | None = None, *,
-                 replicates: int = 10_000, level: float = 0.95, seed: int = 0) -> dict:
+def bootstrap_ci(
+    task: Task,
+    per_query: Mapping[str, Any],
+    rule: str | None = None,
+    *,
+    replicates: int = 10_000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict:
     """Percentile bootstrap intervals of every metric of every group, and of every summary.
 
     Args:
@@ -149,24 +158,31 @@ def bootstrap_ci(task: Task, per_query: Mapping[str, Any], rule: str | None = No
     intervals: dict[str, object] = {}
     width = len(v.mean_names)
     for j, g in enumerate(v.groups):
-        block = means[:, j * width:(j + 1) * width]
+        block = means[:, j * width : (j + 1) * width]
         samples = {m: block[:, k] for k, m in enumerate(v.mean_names)}
         for k, m in enumerate(v.median_names):
             samples[m] = medians[:, j * len(v.median_names) + k]
-        intervals[g] = {m.name: _pair(percentile_interval(samples[m.name], level))
-                        for m in task.metrics}
+        intervals[g] = {
+            m.name: _pair(percentile_interval(samples[m.name], level)) for m in task.metrics
+        }
     for s in task.summaries:
         total = np.zeros(means.shape[0])
         cols = v.term_columns(s.terms)
         for j in range(len(v.groups)):
-            total += means[:, j * width:(j + 1) * width][:, cols].sum(axis=1)
+            total += means[:, j * width : (j + 1) * width][:, cols].sum(axis=1)
         intervals[s.name] = _pair(percentile_interval(total, level))
-    return {"method": METHOD, "level": float(level), "replicates": int(replicates),
-            "seed": int(seed), "intervals": intervals}
+    return {
+        "method": METHOD,
+        "level": float(level),
+        "replicates": int(replicates),
+        "seed": int(seed),
+        "intervals": intervals,
+    }
 
 
-def _replicates(v: Values, replicates: int, rng: np.random.Generator
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _replicates(
+    v: Values, replicates: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """(replicates, groups x mean metrics) means and (replicates, groups x median metrics)
     medians: paired groups share each replicate's draws, independent groups draw their own."""
     means_parts, medians_parts = [], []
@@ -180,8 +196,9 @@ def _replicates(v: Values, replicates: int, rng: np.random.Generator
     else:
         for size in chunk_sizes(replicates, max(v.sizes.values())):
             ws = {g: bootstrap_weights(rng, size, v.sizes[g]) for g in v.groups}
-            means_parts.append(np.concatenate([ws[g] @ v.means[g] / v.sizes[g]
-                                               for g in v.groups], axis=1))
+            means_parts.append(
+                np.concatenate([ws[g] @ v.means[g] / v.sizes[g] for g in v.groups], axis=1)
+            )
             medians_parts.append(_medians(v, ws, size))
     return np.concatenate(means_parts), np.concatenate(medians_parts)
 

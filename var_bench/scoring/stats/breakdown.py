@@ -10,7 +10,8 @@ overall ones.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -21,16 +22,19 @@ from var_bench.tasks import Task
 CLASSES, ANOMALOUS, NORMAL = "classes", "anomalous", "normal"
 
 
-def group_metrics(task: Task, per_query: Mapping[str, Any],
-                  masks: Mapping[str, np.ndarray] | np.ndarray, rule: str | None) -> dict[str, Any]:
+def group_metrics(
+    task: Task,
+    per_query: Mapping[str, Any],
+    masks: Mapping[str, np.ndarray] | np.ndarray,
+    rule: str | None,
+) -> dict[str, Any]:
     """``{"n", "metrics": {group: {metric: value}}, "summary": {name: value}}`` over the queries
     in each group's mask (one mask: the same for every group; ``n``: the first group's count)."""
     if not isinstance(masks, Mapping):
         masks = {g: np.asarray(masks) for g in per_query}
     metrics = {g: task.summarise(task.subset(q, masks[g]), rule) for g, q in per_query.items()}
     first = next(iter(masks.values()))
-    return {"n": int(np.count_nonzero(first)), "metrics": metrics,
-            "summary": task.summary(metrics)}
+    return {"n": int(np.count_nonzero(first)), "metrics": metrics, "summary": task.summary(metrics)}
 
 
 def _labels(metadata: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -38,8 +42,10 @@ def _labels(metadata: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         labels = np.asarray(metadata["class"]).astype(str)
         anomalous = np.asarray(metadata["anomalous"]).astype(bool)
     except (KeyError, IndexError, TypeError, ValueError) as e:
-        raise InputError(f"metadata: expected columns 'class' and 'anomalous', got an unusable table "
-                         f"({type(e).__name__}: {e})") from None
+        raise InputError(
+            f"metadata: expected columns 'class' and 'anomalous', got an unusable table "
+            f"({type(e).__name__}: {e})"
+        ) from None
     if len(labels) != n or len(anomalous) != n:
         raise InputError(f"metadata: expected one row per query ({n}), got {len(labels)} rows")
     return labels, anomalous
@@ -76,18 +82,30 @@ def by_class(
     tables = {g: (metadata[g] if per_group else metadata) for g in per_query}
     sizes = {g: task.query_count(q) for g, q in per_query.items()}
     if not per_group and len(set(sizes.values())) != 1:
-        raise InputError(f"metadata: expected one row per query "
-                         f"({', '.join(map(str, sorted(set(sizes.values()))))})")
+        raise InputError(
+            f"metadata: expected one row per query "
+            f"({', '.join(map(str, sorted(set(sizes.values()))))})"
+        )
     labelled = {g: _labels(tables[g], sizes[g]) for g in per_query}
     present = list(dict.fromkeys(c for lab, _ in labelled.values() for c in lab.tolist()))
-    order = [c for c in (classes or ()) if c in present] + [c for c in present if c not in (classes or ())]
-    groups = {c: group_metrics(task, per_query, {g: lab == c for g, (lab, _) in labelled.items()},
-                               rule) for c in order}
+    order = [c for c in (classes or ()) if c in present] + [
+        c for c in present if c not in (classes or ())
+    ]
+    groups = {
+        c: group_metrics(task, per_query, {g: lab == c for g, (lab, _) in labelled.items()}, rule)
+        for c in order
+    }
     anom = {g: a for g, (_, a) in labelled.items()}
     return {
         CLASSES: groups,
-        ANOMALOUS: (group_metrics(task, per_query, anom, rule)
-                    if all(a.any() for a in anom.values()) else None),
-        NORMAL: (group_metrics(task, per_query, {g: ~a for g, a in anom.items()}, rule)
-                 if not any(a.all() for a in anom.values()) else None),
+        ANOMALOUS: (
+            group_metrics(task, per_query, anom, rule)
+            if all(a.any() for a in anom.values())
+            else None
+        ),
+        NORMAL: (
+            group_metrics(task, per_query, {g: ~a for g, a in anom.items()}, rule)
+            if not any(a.all() for a in anom.values())
+            else None
+        ),
     }

@@ -35,8 +35,9 @@ interval of the difference still shows the gap.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -104,15 +105,17 @@ class _Stats:
         self.groups = a.groups
         self.width = len(a.mean_names)
         self.diff = {g: a.means[g] - b.means[g] for g in self.groups}
-        self.summary_cols = [[j * self.width + c for j in range(len(self.groups))
-                              for c in a.term_columns(s.terms)] for s in a.task.summaries]
+        self.summary_cols = [
+            [j * self.width + c for j in range(len(self.groups)) for c in a.term_columns(s.terms)]
+            for s in a.task.summaries
+        ]
 
     def _assemble(self, means: np.ndarray, medians: list[np.ndarray]) -> np.ndarray:
         cols, k = [], 0
         per = len(self.a.median_names)
         for j in range(len(self.groups)):
-            cols.append(means[:, j * self.width:(j + 1) * self.width])
-            cols.extend(med[:, None] for med in medians[k:k + per])
+            cols.append(means[:, j * self.width : (j + 1) * self.width])
+            cols.extend(med[:, None] for med in medians[k : k + per])
             k += per
         for sc in self.summary_cols:
             cols.append(means[:, sc].sum(axis=1, keepdims=True))
@@ -138,10 +141,14 @@ class _Stats:
             stacked = np.concatenate([self.diff[g] for g in self.groups], axis=1)
             means = w[g0] @ stacked / n
         else:
-            means = np.concatenate([w[g] @ self.diff[g] / self.a.sizes[g] for g in self.groups],
-                                   axis=1)
-        meds = [weighted_median(xa, w[g]) - weighted_median(xb, w[g])
-                for g in self.groups for xa, xb in zip(self.a.medians[g], self.b.medians[g])]
+            means = np.concatenate(
+                [w[g] @ self.diff[g] / self.a.sizes[g] for g in self.groups], axis=1
+            )
+        meds = [
+            weighted_median(xa, w[g]) - weighted_median(xb, w[g])
+            for g in self.groups
+            for xa, xb in zip(self.a.medians[g], self.b.medians[g])
+        ]
         return self._assemble(means, meds)
 
     def permutation_diffs(self, swap: dict[str, np.ndarray]) -> np.ndarray:
@@ -152,11 +159,19 @@ class _Stats:
             stacked = np.concatenate([self.diff[g] for g in self.groups], axis=1)
             means = sign @ stacked / self.a.sizes[g0]
         else:
-            means = np.concatenate([np.where(swap[g], -1.0, 1.0) @ self.diff[g] / self.a.sizes[g]
-                                    for g in self.groups], axis=1)
-        meds = [np.median(np.where(swap[g], xb, xa), axis=1)
-                - np.median(np.where(swap[g], xa, xb), axis=1)
-                for g in self.groups for xa, xb in zip(self.a.medians[g], self.b.medians[g])]
+            means = np.concatenate(
+                [
+                    np.where(swap[g], -1.0, 1.0) @ self.diff[g] / self.a.sizes[g]
+                    for g in self.groups
+                ],
+                axis=1,
+            )
+        meds = [
+            np.median(np.where(swap[g], xb, xa), axis=1)
+            - np.median(np.where(swap[g], xa, xb), axis=1)
+            for g in self.groups
+            for xa, xb in zip(self.a.medians[g], self.b.medians[g])
+        ]
         return self._assemble(means, meds)
 
 
@@ -170,14 +185,24 @@ def _swap(rng: np.random.Generator, size: int, n: int) -> np.ndarray:
 
 def _as_group_map(x: Mapping[str, Any], name: str) -> dict[str, Any]:
     if not isinstance(x, Mapping):
-        raise InputError(f"system {name}: expected a mapping direction -> per-query counts, "
-                         f"got {type(x).__name__}")
+        raise InputError(
+            f"system {name}: expected a mapping direction -> per-query counts, "
+            f"got {type(x).__name__}"
+        )
     return dict(x)
 
 
-def paired_compare(task: Task, a: Mapping[str, Any], b: Mapping[str, Any],
-                   rule: str | None = None, *, method: str = "permutation",
-                   replicates: int = 10_000, level: float = 0.95, seed: int = 0) -> Comparison:
+def paired_compare(
+    task: Task,
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
+    rule: str | None = None,
+    *,
+    method: str = "permutation",
+    replicates: int = 10_000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> Comparison:
     """Compare system ``a`` with system ``b`` on the same queries (see the module docstring).
 
     Args:
@@ -208,8 +233,10 @@ def paired_compare(task: Task, a: Mapping[str, Any], b: Mapping[str, Any],
     a, b = _as_group_map(a, "a"), _as_group_map(b, "b")
     rule = task.check_rule(rule)
     if set(a) != set(b):
-        raise InputError(f"expected both systems to have the same directions, got "
-                         f"{', '.join(a) or 'none'} and {', '.join(b) or 'none'}")
+        raise InputError(
+            f"expected both systems to have the same directions, got "
+            f"{', '.join(a) or 'none'} and {', '.join(b) or 'none'}"
+        )
     va = Values(task, a, rule)
     vb = Values(task, {g: b[g] for g in a}, rule)
     if va.sizes != vb.sizes:
@@ -217,18 +244,21 @@ def paired_compare(task: Task, a: Mapping[str, Any], b: Mapping[str, Any],
         gb = ", ".join(map(str, vb.sizes.values()))
         raise InputError(f"expected both systems to score the same queries, got {ga} and {gb}")
     if method not in METHODS:
-        raise InputError(f"unknown comparison method: expected one of {', '.join(METHODS)}, "
-                         f"got {method!r}")
+        raise InputError(
+            f"unknown comparison method: expected one of {', '.join(METHODS)}, got {method!r}"
+        )
     check_resampling(replicates, level)
     replicates = int(replicates)
 
     stats = _Stats(va, vb)
     boot_rng, perm_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
-    boot = np.concatenate([stats.bootstrap_diffs(w)
-                           for w in stats._draws(boot_rng, replicates, _boot)])
+    boot = np.concatenate(
+        [stats.bootstrap_diffs(w) for w in stats._draws(boot_rng, replicates, _boot)]
+    )
     if method == "permutation":
-        null = np.concatenate([stats.permutation_diffs(sw)
-                               for sw in stats._draws(perm_rng, replicates, _swap)])
+        null = np.concatenate(
+            [stats.permutation_diffs(sw) for sw in stats._draws(perm_rng, replicates, _swap)]
+        )
 
     groups = va.groups
     met_a = {g: task.summarise(a[g], rule) for g in groups}
@@ -252,15 +282,29 @@ def paired_compare(task: Task, a: Mapping[str, Any], b: Mapping[str, Any],
         if p < alpha and diff != 0:
             better = "a" if (diff > 0) == task.higher_is_better(m) else "b"
         rows_by_label[(g, m)] = ComparisonRow(
-            metric=m if g is None else f"{g} {m}", direction=g, a=float(va_), b=float(vb_),
-            diff=float(diff), ci_low=float(intervals[0, col]), ci_high=float(intervals[1, col]),
-            p_value=float(p), better=better, higher_is_better=task.higher_is_better(m))
+            metric=m if g is None else f"{g} {m}",
+            direction=g,
+            a=float(va_),
+            b=float(vb_),
+            diff=float(diff),
+            ci_low=float(intervals[0, col]),
+            ci_high=float(intervals[1, col]),
+            p_value=float(p),
+            better=better,
+            higher_is_better=task.higher_is_better(m),
+        )
     ordered = [rows_by_label[(g, m.name)] for g in groups for m in task.metrics]
     ordered += [rows_by_label[(None, s.name)] for s in task.summaries]
     for row, adjusted in zip(ordered, holm_adjust([r.p_value for r in ordered])):
         row.p_adjusted = adjusted
-    return Comparison(rows=ordered, method=method, replicates=replicates, seed=int(seed),
-                      level=float(level), ties=rule)
+    return Comparison(
+        rows=ordered,
+        method=method,
+        replicates=replicates,
+        seed=int(seed),
+        level=float(level),
+        ties=rule,
+    )
 
 
 def holm_adjust(p_values: Sequence[float]) -> list[float]:
@@ -292,8 +336,9 @@ def bonferroni_adjust(p_values: Sequence[float]) -> list[float]:
     return [float(min(1.0, ps.size * p)) for p in ps]
 
 
-def main_contributions(task: Task, per_query: Mapping[str, Any], rule: str | None = None
-                       ) -> np.ndarray:
+def main_contributions(
+    task: Task, per_query: Mapping[str, Any], rule: str | None = None
+) -> np.ndarray:
     """Per-unit share of the main score, so that the vector sums to it: for paired groups one
     entry per pair (pair i's values of the main score's terms summed over groups, / N), else one
     entry per query of every group in turn (/ that group's N).
@@ -318,9 +363,15 @@ def main_contributions(task: Task, per_query: Mapping[str, Any], rule: str | Non
     return np.concatenate([v.means[g][:, cols].sum(axis=1) / v.sizes[g] for g in v.groups])
 
 
-def paired_main_pvalue(task: Task, a: Mapping[str, Any], b: Mapping[str, Any],
-                       rule: str | None = None, *, replicates: int = 2_000,
-                       seed: int = 0) -> float:
+def paired_main_pvalue(
+    task: Task,
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
+    rule: str | None = None,
+    *,
+    replicates: int = 2_000,
+    seed: int = 0,
+) -> float:
     """Two-sided paired randomisation p-value for main(a) - main(b) (the ``permutation`` method
     of :func:`paired_compare` restricted to the main score, without the bootstrap intervals).
 
@@ -330,10 +381,15 @@ def paired_main_pvalue(task: Task, a: Mapping[str, Any], b: Mapping[str, Any],
     check_resampling(replicates, 0.95)
     a, b = _as_group_map(a, "a"), _as_group_map(b, "b")
     if set(a) != set(b):
-        raise InputError(f"expected both systems to have the same directions, got "
-                         f"{', '.join(a) or 'none'} and {', '.join(b) or 'none'}")
-    return sign_flip_pvalue(main_contributions(task, a, rule) - main_contributions(task, b, rule),
-                            replicates=replicates, seed=seed)
+        raise InputError(
+            f"expected both systems to have the same directions, got "
+            f"{', '.join(a) or 'none'} and {', '.join(b) or 'none'}"
+        )
+    return sign_flip_pvalue(
+        main_contributions(task, a, rule) - main_contributions(task, b, rule),
+        replicates=replicates,
+        seed=seed,
+    )
 
 
 def sign_flip_pvalue(d: np.ndarray, *, replicates: int = 2_000, seed: int = 0) -> float:
@@ -371,4 +427,3 @@ def sign_flip_pvalues(diffs: np.ndarray, *, replicates: int = 2_000, seed: int =
         extreme += np.count_nonzero(np.abs(signs @ diffs.T) >= observed - slack, axis=0)
     ps = (extreme + 1) / (int(replicates) + 1)
     return [1.0 if o == 0.0 else float(p) for o, p in zip(observed, ps)]
-

@@ -38,8 +38,8 @@ import numpy as np
 
 from var_bench.errors import InputError
 from var_bench.tasks.gold import Gold
-from var_bench.tasks.retrieval.matrix import MatrixSource, as_source
 from var_bench.tasks.retrieval.counts import RankCounts
+from var_bench.tasks.retrieval.matrix import MatrixSource, as_source
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,15 @@ class _Plan:
     do_cols: bool
 
 
-def _plan(n_rows: int, n: int, itemsize: int, block_bytes: int | None, threads: int | None,
-          do_rows: bool, do_cols: bool) -> _Plan:
+def _plan(
+    n_rows: int,
+    n: int,
+    itemsize: int,
+    block_bytes: int | None,
+    threads: int | None,
+    do_rows: bool,
+    do_cols: bool,
+) -> _Plan:
     if block_bytes is None:
         block_bytes = DEFAULT_BLOCK_BYTES
     if int(block_bytes) < 1:
@@ -89,9 +96,17 @@ def _plan(n_rows: int, n: int, itemsize: int, block_bytes: int | None, threads: 
     words = -(-n // 8)
     chunks = -(-words // _LANE_MAX)
     chunk_words = -(-words // chunks)
-    return _Plan(n_rows=n_rows, n=n, rows=rows, threads=max(1, min(int(threads), blocks)),
-                 width=8 * chunk_words * chunks, chunks=chunks, chunk_words=chunk_words,
-                 do_rows=do_rows, do_cols=do_cols)
+    return _Plan(
+        n_rows=n_rows,
+        n=n,
+        rows=rows,
+        threads=max(1, min(int(threads), blocks)),
+        width=8 * chunk_words * chunks,
+        chunks=chunks,
+        chunk_words=chunk_words,
+        do_rows=do_rows,
+        do_cols=do_cols,
+    )
 
 
 def _row_count(masks: np.ndarray, plan: _Plan) -> np.ndarray:
@@ -229,8 +244,10 @@ class _Pass:
         cols = np.sum(parts, axis=0)
         # A query's positives equal to its threshold (the diagonal entry, for the identity) are
         # in its "==" count: they are not competitors.
-        return (RankCounts(self.rows[0], self.rows[1] - self.t.row_eq),
-                RankCounts(cols[0], cols[1] - self.t.col_eq))
+        return (
+            RankCounts(self.rows[0], self.rows[1] - self.t.row_eq),
+            RankCounts(cols[0], cols[1] - self.t.col_eq),
+        )
 
 
 def _check_source(src: MatrixSource, gold: Gold | None) -> tuple[int, int]:
@@ -248,11 +265,15 @@ def _check_source(src: MatrixSource, gold: Gold | None) -> tuple[int, int]:
                 f"got {shape[0]} x {shape[1]}"
             )
         if gold is not None and shape[0] != gold.queries.n:
-            raise InputError(f"expected a {gold.queries.n} x {gold.gallery.n} score matrix, "
-                             f"got {shape[0]} x {shape[1]}")
+            raise InputError(
+                f"expected a {gold.queries.n} x {gold.gallery.n} score matrix, "
+                f"got {shape[0]} x {shape[1]}"
+            )
     elif shape != (gold.queries.n, gold.gallery.n):
-        raise InputError(f"expected a {gold.queries.n} x {gold.gallery.n} score matrix (queries x "
-                         f"gallery items), got {shape[0]} x {shape[1]}")
+        raise InputError(
+            f"expected a {gold.queries.n} x {gold.gallery.n} score matrix (queries x "
+            f"gallery items), got {shape[0]} x {shape[1]}"
+        )
     if shape[0] == 0 or shape[1] == 0:
         raise InputError(f"expected a non-empty score matrix, got {shape[0]} x {shape[1]}")
     if src.dtype.kind not in _ACCEPTED_KINDS:
@@ -275,7 +296,9 @@ def _gold_thresholds(src: MatrixSource, gold: Gold, block_bytes: int | None) -> 
     order = np.argsort(si, kind="stable")
     si, sj = si[order], sj[order]
     values = np.empty(si.size, src.dtype)
-    step = max(1, min(n_rows, int(block_bytes or DEFAULT_BLOCK_BYTES) // (n_cols * src.dtype.itemsize)))
+    step = max(
+        1, min(n_rows, int(block_bytes or DEFAULT_BLOCK_BYTES) // (n_cols * src.dtype.itemsize))
+    )
     bounds = np.searchsorted(si, np.arange(0, n_rows + step, step))
     for b, r0 in enumerate(range(0, n_rows, step)):
         lo, hi = bounds[b], bounds[b + 1]
@@ -306,19 +329,35 @@ def _lowest(dtype: np.dtype):
     return -np.inf if dtype.kind == "f" else (np.iinfo(dtype).min if dtype.kind in "iu" else False)
 
 
-def _count(matrix: Any, *, gold: Gold | None, block_bytes: int | None, threads: int | None,
-           check_finite: bool, rows: bool, cols: bool) -> tuple[RankCounts, RankCounts]:
+def _count(
+    matrix: Any,
+    *,
+    gold: Gold | None,
+    block_bytes: int | None,
+    threads: int | None,
+    check_finite: bool,
+    rows: bool,
+    cols: bool,
+) -> tuple[RankCounts, RankCounts]:
     src = as_source(matrix)
     n_q, n_g = _check_source(src, gold)
     if gold is not None and not gold.is_identity and cols and not gold.gallery_has_positives():
-        raise InputError("expected every gallery item to answer at least one query (each column "
-                         "is a query of the column direction), got items with none")
+        raise InputError(
+            "expected every gallery item to answer at least one query (each column "
+            "is a query of the column direction), got items with none"
+        )
     if src.transposed:  # the source yields rows of S.T: its "rows" are our columns
         rows, cols = cols, rows
     n_rows, n = src.shape
     plan = _plan(n_rows, n, src.dtype.itemsize, block_bytes, threads, rows, cols)
-    log.debug("counting %d x %d %s: %d rows/block, %d thread(s)", n_q, n_g, src.dtype, plan.rows,
-              plan.threads)
+    log.debug(
+        "counting %d x %d %s: %d rows/block, %d thread(s)",
+        n_q,
+        n_g,
+        src.dtype,
+        plan.rows,
+        plan.threads,
+    )
     if gold is None or gold.is_identity:
         t = _identity_thresholds(src)
     else:
@@ -327,9 +366,14 @@ def _count(matrix: Any, *, gold: Gold | None, block_bytes: int | None, threads: 
     return (c, r) if src.transposed else (r, c)
 
 
-def count_ranks(matrix: Any, gold: Gold | None = None, *, block_bytes: int | None = None,
-                threads: int | None = None, check_finite: bool = True
-                ) -> tuple[RankCounts, RankCounts]:
+def count_ranks(
+    matrix: Any,
+    gold: Gold | None = None,
+    *,
+    block_bytes: int | None = None,
+    threads: int | None = None,
+    check_finite: bool = True,
+) -> tuple[RankCounts, RankCounts]:
     """Both directions in ONE pass over S. Returns ``(rows, cols)``.
 
     With P_i the positive columns of row i (``gold``; None: the identity, P_i = {i}), d_i =
@@ -370,12 +414,20 @@ def count_ranks(matrix: Any, gold: Gold | None = None, *, block_bytes: int | Non
     >>> cols.higher.tolist(), cols.tied.tolist()
     ([0, 1, 1], [0, 0, 0])
     """
-    return _count(matrix, gold=gold, block_bytes=block_bytes, threads=threads,
-                  check_finite=check_finite, rows=True, cols=True)
+    return _count(
+        matrix,
+        gold=gold,
+        block_bytes=block_bytes,
+        threads=threads,
+        check_finite=check_finite,
+        rows=True,
+        cols=True,
+    )
 
 
-def count_direction(matrix: Any, over_rows: bool, gold: Gold | None = None, **kw: Any
-                    ) -> RankCounts:
+def count_direction(
+    matrix: Any, over_rows: bool, gold: Gold | None = None, **kw: Any
+) -> RankCounts:
     """Counts for one direction only: rows (``over_rows=True``, e.g. t2v) or columns (v2t).
 
     Same arguments and result as :func:`count_ranks` for that direction, with half the work.

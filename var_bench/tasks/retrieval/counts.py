@@ -46,7 +46,7 @@ class RankCounts:
     def keys(self) -> tuple[str, str]:
         return ("higher", "tied")
 
-    def subset(self, index: Any) -> "RankCounts":
+    def subset(self, index: Any) -> RankCounts:
         """The counts of the queries selected by ``index`` (a mask or integer array)."""
         return RankCounts(self.higher[index], self.tied[index])
 
@@ -54,5 +54,5 @@ class RankCounts:
         return {"higher": self.higher.tolist(), "tied": self.tied.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RankCounts":
+    def from_dict(cls, d: dict[str, Any]) -> RankCounts:
         return cls(np.asarray(d["higher"]), np.asarray(d["tied"]))

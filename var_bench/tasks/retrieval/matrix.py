@@ -133,8 +133,12 @@ class NpyFileSource:
 
     def read_rows(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
         rows = stop - start
-        if out is None or out.shape != (rows, self.shape[1]) or out.dtype != self.dtype \
-                or not out.flags.c_contiguous:
+        if (
+            out is None
+            or out.shape != (rows, self.shape[1])
+            or out.dtype != self.dtype
+            or not out.flags.c_contiguous
+        ):
             out = np.empty((rows, self.shape[1]), dtype=self.dtype)
         # A file object per call: threads reading blocks of one source never share a position.
         with open(self.path, "rb", buffering=0) as f:
@@ -149,13 +153,27 @@ def as_source(matrix: Any) -> MatrixSource:
     if isinstance(matrix, MatrixSource):
         return matrix
     # Only a root memmap (its base is the mmap itself) has an ``offset`` that locates element 0.
-    if isinstance(matrix, np.memmap) and isinstance(matrix.base, mmap.mmap) and matrix.ndim == 2 \
-            and matrix.filename and (matrix.flags.c_contiguous or matrix.flags.f_contiguous):
-        return NpyFileSource(matrix.filename, int(matrix.offset), matrix.shape, matrix.dtype,
-                             fortran_order=not matrix.flags.c_contiguous)
+    if (
+        isinstance(matrix, np.memmap)
+        and isinstance(matrix.base, mmap.mmap)
+        and matrix.ndim == 2
+        and matrix.filename
+        and (matrix.flags.c_contiguous or matrix.flags.f_contiguous)
+    ):
+        return NpyFileSource(
+            matrix.filename,
+            int(matrix.offset),
+            matrix.shape,
+            matrix.dtype,
+            fortran_order=not matrix.flags.c_contiguous,
+        )
     if not (hasattr(matrix, "shape") and hasattr(matrix, "dtype")):
         matrix = np.asarray(matrix)
-    if isinstance(matrix, np.ndarray) and matrix.ndim == 2 and not matrix.flags.c_contiguous \
-            and matrix.flags.f_contiguous:
+    if (
+        isinstance(matrix, np.ndarray)
+        and matrix.ndim == 2
+        and not matrix.flags.c_contiguous
+        and matrix.flags.f_contiguous
+    ):
         return ArraySource(matrix.T, transposed=True)
     return ArraySource(matrix)

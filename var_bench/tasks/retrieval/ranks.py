@@ -22,13 +22,22 @@ pair of integer arrays.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Union
 
 import numpy as np
 
 from var_bench.errors import InputError
 from var_bench.tasks.retrieval.counts import RankCounts
-from var_bench.tasks.retrieval.names import DEFAULT_TIES, MEAN_RANK, MEDIAN_RANK, METRICS, RECALL_KS, RECALLS, TIE_RULES
+from var_bench.tasks.retrieval.names import (
+    DEFAULT_TIES,
+    MEAN_RANK,
+    MEDIAN_RANK,
+    METRICS,
+    RECALL_KS,
+    RECALLS,
+    TIE_RULES,
+)
 
 Counts = Union[RankCounts, tuple[np.ndarray, np.ndarray]]
 
@@ -152,8 +161,9 @@ def sum_recall(per_direction: Mapping[str, Mapping[str, float]]) -> float:
     return total
 
 
-def recall_curve(q: Counts, ks: Sequence[int] | None = None,
-                 ties: str = DEFAULT_TIES) -> np.ndarray:
+def recall_curve(
+    q: Counts, ks: Sequence[int] | None = None, ties: str = DEFAULT_TIES
+) -> np.ndarray:
     """R@K in percent for K = 1..N (N = number of queries) or for the given ``ks``.
 
     O(N + max K) with cumulative counts, no sort: a query's expected credit rises by

@@ -10,20 +10,40 @@ of the three recalls over the directions scored.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from var_bench.errors import InputError
-from var_bench.tasks.base import MEAN, MEDIAN, MetricSpec, PerQuery, SummarySpec, Task, register_task_type
+from var_bench.tasks.base import (
+    MEAN,
+    MEDIAN,
+    MetricSpec,
+    PerQuery,
+    SummarySpec,
+    Task,
+    register_task_type,
+)
 from var_bench.tasks.gold import Gold
 from var_bench.tasks.retrieval.counting import count_direction, count_ranks
 from var_bench.tasks.retrieval.counts import RankCounts
-from var_bench.tasks.retrieval.names import (MEAN_RANK, MEDIAN_RANK, RECALL_KS, RECALLS, SUMR,
-                                             TIE_RULES)
-from var_bench.tasks.retrieval.ranks import (rank, recall_credit, recall_curve, summarise,
-                                             tied_query_count)
+from var_bench.tasks.retrieval.names import (
+    MEAN_RANK,
+    MEDIAN_RANK,
+    RECALL_KS,
+    RECALLS,
+    SUMR,
+    TIE_RULES,
+)
+from var_bench.tasks.retrieval.ranks import (
+    rank,
+    recall_credit,
+    recall_curve,
+    summarise,
+    tied_query_count,
+)
 
 #: Share of tied queries from which the counts alone earn a warning (a zero-padded top-k list
 #: or quantised scores): real float scores tie almost never.
@@ -72,8 +92,12 @@ class Retrieval(Task):
     """
 
     metrics = (
-        *(MetricSpec(f"R@{k}", True, MEAN, "%", f"share of queries whose true item ranks in the "
-                     f"top {k}") for k in RECALL_KS),
+        *(
+            MetricSpec(
+                f"R@{k}", True, MEAN, "%", f"share of queries whose true item ranks in the top {k}"
+            )
+            for k in RECALL_KS
+        ),
         MetricSpec(MEDIAN_RANK, False, MEDIAN, "rank", "median rank of the true item (1 = first)"),
         MetricSpec(MEAN_RANK, False, MEAN, "rank", "mean rank of the true item (1 = first)"),
     )
@@ -98,11 +122,15 @@ class Retrieval(Task):
             raise InputError(f"retrieval task {self.name}: expected at least one direction")
         names = [d.name for d in self.directions]
         if len(set(names)) != len(names):
-            raise InputError(f"retrieval task {self.name}: expected distinct direction names, "
-                             f"got {', '.join(names)}")
+            raise InputError(
+                f"retrieval task {self.name}: expected distinct direction names, "
+                f"got {', '.join(names)}"
+            )
         if self.gold not in GOLD_KINDS:
-            raise InputError(f"retrieval task {self.name}: gold expected one of "
-                             f"{', '.join(GOLD_KINDS)}, got {self.gold!r}")
+            raise InputError(
+                f"retrieval task {self.name}: gold expected one of "
+                f"{', '.join(GOLD_KINDS)}, got {self.gold!r}"
+            )
 
     # --- facts ------------------------------------------------------------------------------
 
@@ -118,8 +146,9 @@ class Retrieval(Task):
         for d in self.directions:
             if d.name == name:
                 return d
-        raise InputError(f"unknown direction: expected one of {', '.join(self.groups)}, "
-                         f"got {name!r}")
+        raise InputError(
+            f"unknown direction: expected one of {', '.join(self.groups)}, got {name!r}"
+        )
 
     @property
     def query_modality(self) -> str:
@@ -144,8 +173,7 @@ class Retrieval(Task):
         return f"{d.arrow} = {d.query} to {d.gallery}"
 
     def group_sizes(self, gold: Gold) -> dict[str, int]:
-        return {d.name: gold.queries.n if d.over_rows else gold.gallery.n
-                for d in self.directions}
+        return {d.name: gold.queries.n if d.over_rows else gold.gallery.n for d in self.directions}
 
     @property
     def paired(self) -> bool:
@@ -154,18 +182,34 @@ class Retrieval(Task):
 
     # --- scoring ----------------------------------------------------------------------------
 
-    def read(self, submission: Any, gold: Gold, *, benchmark: str,
-             groups: Sequence[str] | None = None, split: str = "test", container: Any = None):
+    def read(
+        self,
+        submission: Any,
+        gold: Gold,
+        *,
+        benchmark: str,
+        groups: Sequence[str] | None = None,
+        split: str = "test",
+        container: Any = None,
+    ):
         """The submission as a :class:`~.submission.assemble.Submission` (see
         :func:`~.submission.read.read_submission`)."""
         from var_bench.tasks.retrieval.submission.read import read_submission
 
-        return read_submission(submission, self, gold, benchmark=benchmark, split=split,
-                               directions=groups, container=container)
+        return read_submission(
+            submission,
+            self,
+            gold,
+            benchmark=benchmark,
+            split=split,
+            directions=groups,
+            container=container,
+        )
 
     @classmethod
-    def infer_benchmark(cls, submission: Any, split: str, candidates: Sequence[tuple[Any, Task]]
-                        ) -> tuple[Any, Any] | None:
+    def infer_benchmark(
+        cls, submission: Any, split: str, candidates: Sequence[tuple[Any, Task]]
+    ) -> tuple[Any, Any] | None:
         """The benchmark of a matrix from its keys (direction names) or, on the test split, its
         size: among the candidates whose test queries are their videos (an identity gold of a
         declared size). Returns ``(spec, opened container)``.
@@ -225,7 +269,9 @@ class Retrieval(Task):
         except InputError as e:
             raise InputError(f"{label}: {e}") from None
         except (OSError, EOFError) as e:
-            raise InputError(f"{label}: expected a readable matrix, got a read error ({e})") from None
+            raise InputError(
+                f"{label}: expected a readable matrix, got a read error ({e})"
+            ) from None
         return {d: got[d] for d in self.groups if d in got}
 
     def summarise(self, per_query: PerQuery, rule: str | None) -> dict[str, float]:
@@ -299,14 +345,18 @@ class Retrieval(Task):
         found = []
         metrics = {d: self.summarise(q, rule) for d, q in per_query.items()}
         if all(m[r] == 100.0 for m in metrics.values() for r in RECALLS):
-            found.append("implausible: perfect SumR (every true item ranked first): an oracle or "
-                         "a leak of the test answers, not a model")
+            found.append(
+                "implausible: perfect SumR (every true item ranked first): an oracle or "
+                "a leak of the test answers, not a model"
+            )
         for d, q in per_query.items():
             q = _counts(q)
             share = tied_query_count(q) / max(1, len(q))
             if share >= TIED_SHARE_WARNING:
-                found.append(f"{d}: {100 * share:.0f}% of the queries are tied with other items "
-                             f"(zero-padded top-k lists or quantised scores?)")
+                found.append(
+                    f"{d}: {100 * share:.0f}% of the queries are tied with other items "
+                    f"(zero-padded top-k lists or quantised scores?)"
+                )
         return tuple(found)
 
 
@@ -322,5 +372,4 @@ def _transposed(gold: Gold) -> Gold:
     qi, gj = gold.pairs()
     order = np.lexsort((qi, gj))
     indptr = np.concatenate([[0], np.cumsum(np.bincount(gj, minlength=gold.gallery.n))])
-    return Gold(gold.gallery, gold.queries, (indptr, qi[order]), gold.gallery_meta,
-                gold.query_meta)
+    return Gold(gold.gallery, gold.queries, (indptr, qi[order]), gold.gallery_meta, gold.query_meta)

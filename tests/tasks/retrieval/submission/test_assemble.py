@@ -3,18 +3,24 @@ benchmark inference."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch
+from support.submissions import (
+    N_UCF,
+    N_XD,
+    UCF_IDS,
+    gold_for,
+    no_list_gold,
+    refused,
+    save_npz,
+    whole,
+)
 
-from var_bench.benchmarks import UCFCRIME_AR, XDVIOLENCE_AR
 from var_bench.errors import InputError
 from var_bench.fsutil import sha256_lines
 from var_bench.scoring.score import read_submission
 from var_bench.tasks import Gold, IdList
-
-from support.submissions import N_UCF, N_XD, UCF_IDS, gold_for, no_list_gold, refused, save_npz, whole
 
 
 def test_npz_single_matrix_under_any_name(tmp_path, S):
@@ -79,8 +85,14 @@ def test_ids_already_canonical_need_no_id_list(tmp_path, S):
 def test_torch_dict_with_id_lists(tmp_path, S):
     perm = np.random.default_rng(3).permutation(N_UCF)
     p = tmp_path / "s.pth"
-    torch.save({"t2v": torch.from_numpy(S[perm]), "v2t": torch.from_numpy(S.T[:, perm].copy()),
-                "text_ids": [UCF_IDS[i] for i in perm]}, p)
+    torch.save(
+        {
+            "t2v": torch.from_numpy(S[perm]),
+            "v2t": torch.from_numpy(S.T[:, perm].copy()),
+            "text_ids": [UCF_IDS[i] for i in perm],
+        },
+        p,
+    )
     with read_submission(p, gold=gold_for(UCF_IDS)) as sub:
         np.testing.assert_array_equal(whole(sub.by_direction["t2v"]), S)
         np.testing.assert_array_equal(whole(sub.by_direction["v2t"]), S.T)
@@ -99,8 +111,12 @@ def test_unknown_size_lists_the_expected_sizes():
 
 
 def test_non_test_split_needs_a_named_benchmark():
-    refused("expected a benchmark name when scoring split 'val'", read_submission,
-            np.zeros((N_UCF, N_UCF)), split="val")
+    refused(
+        "expected a benchmark name when scoring split 'val'",
+        read_submission,
+        np.zeros((N_UCF, N_UCF)),
+        split="val",
+    )
 
 
 def test_npz_extra_and_missing_keys(tmp_path, S):
@@ -116,7 +132,9 @@ def test_npz_extra_and_missing_keys(tmp_path, S):
 def test_npz_single_matrix_only_as_arr_0(tmp_path, S):
     """Issue 11, class 9: np.savez(path, video_to_text=S), a typo for v2t, is not taken as t2v."""
     with pytest.raises(InputError, match="expected .npz keys t2v, v2t or arr_0"):
-        read_submission(save_npz(tmp_path, video_to_text=S), "ucfcrime-ar")  # not silently taken as t2v
+        read_submission(
+            save_npz(tmp_path, video_to_text=S), "ucfcrime-ar"
+        )  # not silently taken as t2v
     p = tmp_path / "plain.npz"
     np.savez(p, S)  # what np.savez(path, S) writes: arr_0
     assert read_submission(p, "ucfcrime-ar").joint is not None
@@ -150,8 +168,13 @@ def test_ids_of_wrong_length_or_type(tmp_path, S):
 
 def test_ids_without_a_canon_are_refused(S):
     unknown = Gold.identity(IdList(N_UCF, sha256_lines(UCF_IDS)))  # a hash, no list to bind to
-    msg = refused("canonical ids", read_submission, {"S": S, "text_ids": UCF_IDS[::-1]},
-                  "ucfcrime-ar", gold=unknown)
+    msg = refused(
+        "canonical ids",
+        read_submission,
+        {"S": S, "text_ids": UCF_IDS[::-1]},
+        "ucfcrime-ar",
+        gold=unknown,
+    )
     assert "text_ids" in msg and "var-bench ids ucfcrime-ar" in msg
 
 

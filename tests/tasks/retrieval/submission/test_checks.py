@@ -2,40 +2,45 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
+from support.submissions import N_UCF, refused
 
+from var_bench.scoring.score import read_submission
 from var_bench.tasks.retrieval.submission import (
     check_dtype,
     check_shape,
 )
 
-from var_bench.scoring.score import read_submission
-from support.submissions import N_UCF, refused
 
-
-@pytest.mark.parametrize("bad, got", [
-    (np.zeros((N_UCF, N_UCF - 1), np.float32), f"got {N_UCF} x {N_UCF - 1}"),
-    (np.zeros(N_UCF, np.float32), "got a 1-D array"),
-    (np.zeros((N_UCF, N_UCF, 1), np.float32), "got a 3-D array"),
-    (np.zeros((N_UCF, N_UCF), np.complex64), "complex"),
-    (np.zeros((N_UCF, N_UCF), bool), "bool"),
-    (np.zeros((N_UCF, N_UCF), "U3"), "string"),
-    (np.zeros((N_UCF, N_UCF), "S3"), "bytes"),
-    (np.zeros((N_UCF, N_UCF), [("a", "f4"), ("b", "f4")]), "structured"),
-    (np.zeros((N_UCF, N_UCF), "datetime64[s]"), "datetime64"),
-    (np.zeros((N_UCF, N_UCF), object), "object array"),
-])
+@pytest.mark.parametrize(
+    "bad, got",
+    [
+        (np.zeros((N_UCF, N_UCF - 1), np.float32), f"got {N_UCF} x {N_UCF - 1}"),
+        (np.zeros(N_UCF, np.float32), "got a 1-D array"),
+        (np.zeros((N_UCF, N_UCF, 1), np.float32), "got a 3-D array"),
+        (np.zeros((N_UCF, N_UCF), np.complex64), "complex"),
+        (np.zeros((N_UCF, N_UCF), bool), "bool"),
+        (np.zeros((N_UCF, N_UCF), "U3"), "string"),
+        (np.zeros((N_UCF, N_UCF), "S3"), "bytes"),
+        (np.zeros((N_UCF, N_UCF), [("a", "f4"), ("b", "f4")]), "structured"),
+        (np.zeros((N_UCF, N_UCF), "datetime64[s]"), "datetime64"),
+        (np.zeros((N_UCF, N_UCF), object), "object array"),
+    ],
+)
 def test_bad_matrices_are_refused_in_one_line(bad, got):
     msg = refused("expected", read_submission, bad, "ucfcrime-ar")
     assert got in msg
 
 
 def test_shape_message_names_the_expectation():
-    msg = refused("expected", read_submission, np.zeros((N_UCF, N_UCF - 1), np.float32), "ucfcrime-ar")
-    assert msg == (f"matrix: expected {N_UCF} x {N_UCF} (text queries x videos for ucfcrime-ar), "
-                   f"got {N_UCF} x {N_UCF - 1}")
+    msg = refused(
+        "expected", read_submission, np.zeros((N_UCF, N_UCF - 1), np.float32), "ucfcrime-ar"
+    )
+    assert msg == (
+        f"matrix: expected {N_UCF} x {N_UCF} (text queries x videos for ucfcrime-ar), "
+        f"got {N_UCF} x {N_UCF - 1}"
+    )
 
 
 def test_transposed_is_named_when_the_expectation_is_not_square():

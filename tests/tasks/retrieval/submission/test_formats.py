@@ -22,13 +22,12 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.submissions import N_UCF, UCF_IDS, gold_for, refused, save_npz, whole
 
 from var_bench.benchmarks import UCFCRIME_AR
 from var_bench.cli import main
 from var_bench.errors import InputError
 from var_bench.scoring.score import read_submission
-
-from support.submissions import N_UCF, UCF_IDS, gold_for, refused, save_npz, whole
 
 UCF = UCFCRIME_AR.name
 
@@ -135,7 +134,8 @@ def test_giant_header_is_refused_without_allocating(tmp_path):
     p = tmp_path / "giant.npy"
     with open(p, "wb") as f:  # a header claiming an 8 TB matrix, followed by 16 bytes
         np.lib.format.write_array_header_1_0(
-            f, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)})
+            f, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)}
+        )
         f.write(b"\0" * 16)
     tracemalloc.start()
     try:
@@ -345,8 +345,9 @@ def _external_raw(tmp_path: Path) -> Path:  # S25: bytes of a secret file as sco
     flag.write_bytes(bytes(range(256)) * (N_UCF * N_UCF // 256 + 1))
     p = tmp_path / "extraw.h5"
     with h5py.File(p, "w") as f:
-        f.create_dataset("matrix", shape=(N_UCF, N_UCF), dtype="u1",
-                         external=[(str(flag), 0, N_UCF * N_UCF)])
+        f.create_dataset(
+            "matrix", shape=(N_UCF, N_UCF), dtype="u1", external=[(str(flag), 0, N_UCF * N_UCF)]
+        )
     return p
 
 
@@ -385,8 +386,11 @@ def test_npz_provenance_is_the_one_reserved_key(tmp_path, S) -> None:
     prov = {"disclosure": {"features": "synthetic"}}
     sub = read_submission(save_npz(tmp_path, arr_0=S, provenance=np.array(json.dumps(prov))), UCF)
     assert sub.provenance == prov
-    for bad, needle in ((np.array([1, 2]), "0-d unicode string"), (np.array("not json"), "JSON object"),
-                        (np.array("[1]"), "JSON object, got list")):
+    for bad, needle in (
+        (np.array([1, 2]), "0-d unicode string"),
+        (np.array("not json"), "JSON object"),
+        (np.array("[1]"), "JSON object, got list"),
+    ):
         with pytest.raises(InputError, match=needle):
             read_submission(save_npz(tmp_path, arr_0=S, provenance=bad), UCF)
     with pytest.raises(InputError, match="extra key 'junk'"):
@@ -429,10 +433,11 @@ def test_pt_with_junk_is_refused_before_loading(tmp_path, capsys) -> None:
 # the fuzz test
 
 _NPY_HEADERS = st.builds(
-    lambda descr, shape, fortran: ("{'descr': %r, 'fortran_order': %s, 'shape': %r, }"
-                                   % (descr, fortran, tuple(shape))),
+    lambda descr, shape, fortran: (
+        "{'descr': %r, 'fortran_order': %s, 'shape': %r, }" % (descr, fortran, tuple(shape))
+    ),
     st.sampled_from(["<f4", ">f8", "<i8", "|u1", "<f2", "|O", "<c8", "|V4", "<U3", "bogus"]),
-    st.lists(st.integers(-3, 2 ** 41), min_size=0, max_size=3),
+    st.lists(st.integers(-3, 2**41), min_size=0, max_size=3),
     st.booleans(),
 )
 
@@ -456,11 +461,17 @@ def _check_outcome(capsys, path: Path, tmp: Path) -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-@given(kind=st.sampled_from(["bytes", "npy", "npz", "h5", "json"]), data=st.binary(max_size=512),
-       header=_NPY_HEADERS, key=st.sampled_from(["arr_0", "t2v", "S", "provenance", "text_ids"]))
+@given(
+    kind=st.sampled_from(["bytes", "npy", "npz", "h5", "json"]),
+    data=st.binary(max_size=512),
+    header=_NPY_HEADERS,
+    key=st.sampled_from(["arr_0", "t2v", "S", "provenance", "text_ids"]),
+)
 def test_fuzz_submission_reader(tmp_path_factory, capsys, kind, data, header, key) -> None:
     tmp = tmp_path_factory.mktemp("fuzz")
-    path = tmp / {"bytes": "x.npy", "npy": "x.npy", "npz": "x.npz", "h5": "x.h5", "json": "x.pt"}[kind]
+    path = (
+        tmp / {"bytes": "x.npy", "npy": "x.npy", "npz": "x.npz", "h5": "x.h5", "json": "x.pt"}[kind]
+    )
     if kind == "bytes":
         path.write_bytes(data or b"\x00")
     elif kind == "npy":
@@ -470,7 +481,9 @@ def test_fuzz_submission_reader(tmp_path_factory, capsys, kind, data, header, ke
             z.writestr(f"{key}.npy", _npy_bytes(header, data))
     elif kind == "h5":
         with h5py.File(path, "w") as f:
-            f.create_dataset(key, data=np.frombuffer(data.ljust(8, b"\0")[: len(data) // 8 * 8 or 8], "<f8"))
+            f.create_dataset(
+                key, data=np.frombuffer(data.ljust(8, b"\0")[: len(data) // 8 * 8 or 8], "<f8")
+            )
     else:
         path.write_bytes(b"\x80\x02" + data)  # a pickle header: never unpickled
     _check_outcome(capsys, path, tmp)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-
 import numpy as np
+from support.submissions import N_UCF
 
+from var_bench.scoring.score import read_submission
+from var_bench.tasks.retrieval.matrix import ArraySource
 from var_bench.tasks.retrieval.submission import (
     CONSTANT,
     EQUAL_SPREAD,
@@ -12,10 +14,6 @@ from var_bench.tasks.retrieval.submission import (
     axis_mean_spread,
     normalisation_warnings,
 )
-from var_bench.tasks.retrieval.matrix import ArraySource
-
-from var_bench.scoring.score import read_submission
-from support.submissions import N_UCF
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:

@@ -16,8 +16,18 @@ from var_bench.tasks.retrieval.submission.assemble import (
     id_keys,
     infer_benchmark,
 )
-from var_bench.tasks.retrieval.submission.checks import check_dtype, check_matrix, check_shape, expected_matrix
-from var_bench.tasks.retrieval.submission.formats import ACCEPTED_FORMATS, Container, Entry, open_submission
+from var_bench.tasks.retrieval.submission.checks import (
+    check_dtype,
+    check_matrix,
+    check_shape,
+    expected_matrix,
+)
+from var_bench.tasks.retrieval.submission.formats import (
+    ACCEPTED_FORMATS,
+    Container,
+    Entry,
+    open_submission,
+)
 from var_bench.tasks.retrieval.submission.normalisation import (
     CONSTANT,
     EQUAL_SPREAD,

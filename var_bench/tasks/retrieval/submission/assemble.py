@@ -12,8 +12,9 @@ order: the matrices are then reordered to canonical order.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from var_bench.fsutil import sha256_lines
 from var_bench.tasks.base import Prediction
 from var_bench.tasks.gold import Gold, IdList
 from var_bench.tasks.retrieval.matrix import ArraySource, MatrixSource
-from var_bench.tasks.retrieval.submission.checks import check_matrix, check_dtype, expected_matrix
+from var_bench.tasks.retrieval.submission.checks import check_dtype, check_matrix, expected_matrix
 from var_bench.tasks.retrieval.submission.formats import Container, Entry
 
 #: Why float16 (and bfloat16) submissions get a warning.
@@ -62,7 +63,7 @@ class Submission(Prediction):
         while self._closers:
             self._closers.pop()()
 
-    def __enter__(self) -> "Submission":
+    def __enter__(self) -> Submission:
         return self
 
 
@@ -93,8 +94,10 @@ def infer_benchmark(container: Container, split: str, candidates: Sequence[Candi
         return named[0]
     expected = " or ".join(f"{c.shape[0]} x {c.shape[1]} ({c.name})" for c in candidates)
     if split != "test":
-        raise InputError(f"{container.label}: expected a benchmark name when scoring split "
-                         f"{split!r} (only test sizes identify a benchmark), got none")
+        raise InputError(
+            f"{container.label}: expected a benchmark name when scoring split "
+            f"{split!r} (only test sizes identify a benchmark), got none"
+        )
     by_size = {n: c for c in candidates for n in c.shape}
     keys = {k for c in candidates for k in id_keys(c.task)}
     matrices = [e for k, e in container.entries.items() if k not in keys]
@@ -104,12 +107,20 @@ def infer_benchmark(container: Container, split: str, candidates: Sequence[Candi
     for e in matrices:  # a wrong dtype (object, complex, text) says more than a wrong size
         check_dtype(e.label, e.dtype)
     shapes = ", ".join(" x ".join(map(str, e.shape)) or "a scalar" for e in matrices) or "no matrix"
-    raise InputError(f"{container.label}: cannot tell the benchmark: expected a {expected} matrix, "
-                     f"got {shapes}; name the benchmark (--benchmark)")
+    raise InputError(
+        f"{container.label}: cannot tell the benchmark: expected a {expected} matrix, "
+        f"got {shapes}; name the benchmark (--benchmark)"
+    )
 
 
-def assemble_submission(container: Container, task: Any, benchmark: str, split: str,
-                        directions: tuple[str, ...] | None, gold: Gold) -> Submission:
+def assemble_submission(
+    container: Container,
+    task: Any,
+    benchmark: str,
+    split: str,
+    directions: tuple[str, ...] | None,
+    gold: Gold,
+) -> Submission:
     """``directions`` None: what the container holds (one matrix: every direction; the
     per-direction layout: the directions named, so ``{"t2v": S}`` is a t2v-only submission)."""
     query_key, gallery_key = id_keys(task)
@@ -119,39 +130,62 @@ def assemble_submission(container: Container, task: Any, benchmark: str, split: 
     layout_keys = ", ".join(task.groups)
     allowed = f"one matrix under any name, or {layout_keys}; optionally {query_key}, {gallery_key}"
     if not names:
-        raise InputError(f"{container.label}: expected keys: {allowed}; got no matrix"
-                         + (f" (only {', '.join(id_entries)})" if id_entries else ""))
+        raise InputError(
+            f"{container.label}: expected keys: {allowed}; got no matrix"
+            + (f" (only {', '.join(id_entries)})" if id_entries else "")
+        )
     per_direction = len(names) > 1 or names[0] in task.groups
     if container.kind == "npz" and not per_direction and names[0] != "arr_0":
         # np.savez(path, v2t=S) typo'd as np.savez(path, video_to_text=S) must not pass as t2v.
-        raise InputError(f"{container.label}: expected .npz keys {layout_keys} or arr_0 "
-                         f"(np.savez(path, S)); optionally {query_key}, {gallery_key}, provenance; "
-                         f"got {names[0]!r}")
+        raise InputError(
+            f"{container.label}: expected .npz keys {layout_keys} or arr_0 "
+            f"(np.savez(path, S)); optionally {query_key}, {gallery_key}, provenance; "
+            f"got {names[0]!r}"
+        )
     if per_direction and not set(names) & set(task.groups):
-        raise InputError(f"{container.label}: expected keys: {allowed}; got {len(names)} matrices "
-                         f"({', '.join(repr(k) for k in names[:4])})")
+        raise InputError(
+            f"{container.label}: expected keys: {allowed}; got {len(names)} matrices "
+            f"({', '.join(repr(k) for k in names[:4])})"
+        )
     if per_direction:
         extra = [k for k in names if k not in task.groups]
         if extra:
-            raise InputError(f"{container.label}: expected keys: {allowed}; got extra key {extra[0]!r}")
+            raise InputError(
+                f"{container.label}: expected keys: {allowed}; got extra key {extra[0]!r}"
+            )
         if directions is None:  # score what is there, in the spec's order
             directions = tuple(d for d in task.groups if d in names)
         missing = [d for d in directions if d not in names]
         if missing:
-            raise InputError(f"{container.label}: expected keys: {allowed}; missing key {missing[0]!r}")
+            raise InputError(
+                f"{container.label}: expected keys: {allowed}; missing key {missing[0]!r}"
+            )
 
     if directions is None:
         directions = task.groups
     nq, ng = gold.queries.n, gold.gallery.n
     query_ids = _read_ids(id_entries.get(query_key), nq)
     gallery_ids = _read_ids(id_entries.get(gallery_key), ng)
-    perms = _permutations(container.label, benchmark, (query_key, gold.queries, query_ids),
-                          (gallery_key, gold.gallery, gallery_ids))
+    perms = _permutations(
+        container.label,
+        benchmark,
+        (query_key, gold.queries, query_ids),
+        (gallery_key, gold.gallery, gallery_ids),
+    )
 
     warnings: list[str] = []
-    sub = Submission(task=task, benchmark=benchmark, split=split, shape=(nq, ng),
-                     directions=directions, joint=None, by_direction={}, label=container.label,
-                     path=container.path, warnings=warnings)
+    sub = Submission(
+        task=task,
+        benchmark=benchmark,
+        split=split,
+        shape=(nq, ng),
+        directions=directions,
+        joint=None,
+        by_direction={},
+        label=container.label,
+        path=container.path,
+        warnings=warnings,
+    )
     low = False
     if per_direction:
         for name in directions:
@@ -169,8 +203,10 @@ def assemble_submission(container: Container, task: Any, benchmark: str, split: 
         sub.joint = _bound(entry, perms[0], perms[1])
         low = entry.low_precision
     if low:
-        warnings.append(f"{container.label}: low-precision (float16/bfloat16) scores: "
-                        f"{LOW_PRECISION_WARNING}; the tie rule and the bounds account for them")
+        warnings.append(
+            f"{container.label}: low-precision (float16/bfloat16) scores: "
+            f"{LOW_PRECISION_WARNING}; the tie rule and the bounds account for them"
+        )
     return sub
 
 
@@ -178,8 +214,10 @@ def _read_ids(entry: Entry | None, n: int) -> list[str] | None:
     if entry is None:
         return None
     if entry.dtype.kind == "O":
-        raise InputError(f"{entry.label}: expected an array of strings (save ids with dtype=str), "
-                         f"got an object array (refused: reading it would need unpickling)")
+        raise InputError(
+            f"{entry.label}: expected an array of strings (save ids with dtype=str), "
+            f"got an object array (refused: reading it would need unpickling)"
+        )
     if not entry.is_text:
         raise InputError(f"{entry.label}: expected an array of string ids, got dtype {entry.dtype}")
     if len(entry.shape) != 1 or entry.shape[0] != n:
@@ -193,8 +231,9 @@ def _read_ids(entry: Entry | None, n: int) -> list[str] | None:
     return [str(v) for v in values.tolist()]
 
 
-def _permutations(label: str, benchmark: str, *given: tuple[str, IdList, list[str] | None]
-                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _permutations(
+    label: str, benchmark: str, *given: tuple[str, IdList, list[str] | None]
+) -> tuple[np.ndarray | None, np.ndarray | None]:
     """For (rows, columns) of S: the index that puts them in canonical order (None = already).
 
     ``given``: per axis, (id array name, the gold's id list, the ids the submission carries)."""
@@ -206,8 +245,10 @@ def _permutations(label: str, benchmark: str, *given: tuple[str, IdList, list[st
             perms.append(None)  # absent, or already in canonical order: no need for the list
             continue
         if canon.load is None:
-            raise InputError(f"{label}: expected the canonical ids to bind {key} (var-bench ids "
-                             f"{benchmark}; pass ids=... from Python), got none")
+            raise InputError(
+                f"{label}: expected the canonical ids to bind {key} (var-bench ids "
+                f"{benchmark}; pass ids=... from Python), got none"
+            )
         perms.append(_permutation(f"{label}[{key!r}]", benchmark, ids, canon.ids()))
     return perms[0], perms[1]
 
@@ -216,7 +257,9 @@ def _permutation(label: str, benchmark: str, ids: list[str], canonical: list[str
     position: dict[str, int] = {}
     for i, v in enumerate(ids):
         if v in position:
-            raise InputError(f"{label}: expected {len(canonical)} distinct ids, got duplicate id {v!r}")
+            raise InputError(
+                f"{label}: expected {len(canonical)} distinct ids, got duplicate id {v!r}"
+            )
         position[v] = i
     missing = [v for v in canonical if v not in position]
     if missing:

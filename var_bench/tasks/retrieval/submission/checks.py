@@ -4,10 +4,9 @@ the stored byte count against the header; each refusal is one :class:`InputError
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-
-from typing import Any
 
 from var_bench.errors import InputError
 from var_bench.tasks.retrieval.submission.formats import Entry
@@ -52,7 +51,9 @@ def check_dtype(label: str, dtype: np.dtype) -> None:
     if dtype.kind in "fiu" and dtype.fields is None and dtype.subdtype is None:
         return
     what = _KIND_REFUSALS.get(dtype.kind, f"dtype {dtype}")
-    raise InputError(f"{label}: expected real numeric scores (float or int), got {what} ({dtype.str})")
+    raise InputError(
+        f"{label}: expected real numeric scores (float or int), got {what} ({dtype.str})"
+    )
 
 
 def _plural(modality: str) -> str:
@@ -67,10 +68,14 @@ def check_matrix(entry: Entry, shape: tuple[int, int], what: str) -> None:
     if entry.data_bytes is not None:
         need = math.prod(entry.shape) * entry.dtype.itemsize
         if entry.data_bytes < need:
-            raise InputError(f"{entry.label}: expected {need} bytes of {entry.dtype} data after the "
-                             f"header ({entry.shape[0]} x {entry.shape[1]}), got {entry.data_bytes} "
-                             f"(the file is truncated)")
+            raise InputError(
+                f"{entry.label}: expected {need} bytes of {entry.dtype} data after the "
+                f"header ({entry.shape[0]} x {entry.shape[1]}), got {entry.data_bytes} "
+                f"(the file is truncated)"
+            )
         if entry.data_bytes > need:
-            raise InputError(f"{entry.label}: expected {need} bytes of {entry.dtype} data after the "
-                             f"header ({entry.shape[0]} x {entry.shape[1]}), got {entry.data_bytes} "
-                             f"({entry.data_bytes - need} trailing bytes)")
+            raise InputError(
+                f"{entry.label}: expected {need} bytes of {entry.dtype} data after the "
+                f"header ({entry.shape[0]} x {entry.shape[1]}), got {entry.data_bytes} "
+                f"({entry.data_bytes - need} trailing bytes)"
+            )

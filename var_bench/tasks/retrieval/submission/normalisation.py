@@ -109,7 +109,9 @@ def normalisation_warnings(sub: Submission) -> list[str]:
         flipped = AxisSpread(spread.cols, spread.rows, spread.within_cols, spread.within_rows)
         for d in sub.task.directions:
             # v2t queries are S's columns: look at S.T, whose rows they are.
-            if d.name in sub.directions and normalised_over_rows(spread if d.over_rows else flipped):
+            if d.name in sub.directions and normalised_over_rows(
+                spread if d.over_rows else flipped
+            ):
                 found.append(_normalised_message(sub.label, d))
     for name, src in sub.by_direction.items():
         if normalised_over_rows(axis_mean_spread(src)):  # one query per row

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,9 @@ MAX_BYTES = 1 << 20
 def provenance_array(provenance: Mapping[str, Any]) -> np.ndarray:
     """``provenance`` as the 0-d unicode array stored under :data:`PROVENANCE_KEY`."""
     body = {"schema": PROVENANCE_SCHEMA, **provenance}
-    return np.array(json.dumps(body, ensure_ascii=False, sort_keys=True, allow_nan=False), dtype=str)
+    return np.array(
+        json.dumps(body, ensure_ascii=False, sort_keys=True, allow_nan=False), dtype=str
+    )
 
 
 def read_provenance(path: str | Path) -> dict[str, Any] | None:
@@ -59,31 +62,45 @@ def read_provenance(path: str | Path) -> dict[str, Any] | None:
         except KeyError:
             return None
         if info.file_size > MAX_BYTES:
-            raise InputError(f"{label}[{PROVENANCE_KEY!r}]: expected at most {MAX_BYTES} bytes of "
-                             f"JSON, got {info.file_size}")
+            raise InputError(
+                f"{label}[{PROVENANCE_KEY!r}]: expected at most {MAX_BYTES} bytes of "
+                f"JSON, got {info.file_size}"
+            )
         with archive.open(info) as f:
             try:
                 value = np.lib.format.read_array(f, allow_pickle=False)
             except (ValueError, OSError) as e:
-                raise InputError(f"{label}[{PROVENANCE_KEY!r}]: expected a 0-d string array, got "
-                                 f"an unreadable member ({e})") from None
+                raise InputError(
+                    f"{label}[{PROVENANCE_KEY!r}]: expected a 0-d string array, got "
+                    f"an unreadable member ({e})"
+                ) from None
     if value.dtype.kind != "U" or value.ndim != 0:
-        raise InputError(f"{label}[{PROVENANCE_KEY!r}]: expected a 0-d unicode string (JSON), got "
-                         f"dtype {value.dtype} with shape {value.shape}")
+        raise InputError(
+            f"{label}[{PROVENANCE_KEY!r}]: expected a 0-d unicode string (JSON), got "
+            f"dtype {value.dtype} with shape {value.shape}"
+        )
     try:
         data = json.loads(str(value[()]))
     except ValueError as e:
-        raise InputError(f"{label}[{PROVENANCE_KEY!r}]: expected JSON, got unreadable text ({e})") from None
+        raise InputError(
+            f"{label}[{PROVENANCE_KEY!r}]: expected JSON, got unreadable text ({e})"
+        ) from None
     if not isinstance(data, dict):
-        raise InputError(f"{label}[{PROVENANCE_KEY!r}]: expected a JSON object, got "
-                         f"{type(data).__name__}")
+        raise InputError(
+            f"{label}[{PROVENANCE_KEY!r}]: expected a JSON object, got {type(data).__name__}"
+        )
     schema = data.get("schema")
     if not isinstance(schema, int) or schema > PROVENANCE_SCHEMA:
-        raise InputError(f"{label}[{PROVENANCE_KEY!r}]: expected schema <= {PROVENANCE_SCHEMA}, "
-                         f"got {schema!r} (upgrade var-bench)")
+        raise InputError(
+            f"{label}[{PROVENANCE_KEY!r}]: expected schema <= {PROVENANCE_SCHEMA}, "
+            f"got {schema!r} (upgrade var-bench)"
+        )
     disclosure = data.get("disclosure", {})
     if not isinstance(disclosure, dict) or not all(
-            isinstance(v, str) or v is None for v in disclosure.values()):
-        raise InputError(f"{label}[{PROVENANCE_KEY!r}]: expected 'disclosure' to map keys to "
-                         f"strings or null, got {disclosure!r}"[:300])
+        isinstance(v, str) or v is None for v in disclosure.values()
+    ):
+        raise InputError(
+            f"{label}[{PROVENANCE_KEY!r}]: expected 'disclosure' to map keys to "
+            f"strings or null, got {disclosure!r}"[:300]
+        )
     return data

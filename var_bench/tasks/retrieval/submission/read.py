@@ -3,7 +3,8 @@ assemble it against a retrieval task and its gold (:mod:`.assemble`)."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from var_bench.tasks.gold import Gold
 from var_bench.tasks.retrieval.submission.assemble import Submission, assemble_submission
