@@ -117,7 +117,10 @@ def main() -> int:
             cells = rec.metrics
         sumr = sum(sums) / len(sums)
         results[label] = sumr
-        fmt = lambda d: "/".join(f"{cells[d][m]:.1f}" for m in ("R@1", "R@5", "R@10"))  # noqa: E731
+
+        def fmt(d, cells=cells):
+            return "/".join(f"{cells[d][m]:.1f}" for m in ("R@1", "R@5", "R@10"))
+
         print(
             f"{label:<12} {sumr:6.1f}  {fmt('t2v'):>16}  {fmt('v2t'):>16}  {secs / len(seeds):8.0f}"
         )

@@ -64,7 +64,8 @@ def main(argv=None) -> int:
     from var_bench.extract.frames import resize_frame
     from var_bench.extract.models import load_encoder
     from var_bench.extract.recipes import RECIPES
-    from var_bench.extract.state import STATE_DIR, write_video
+    from var_bench.extract.state import STATE_DIR
+    from var_bench.extract.state import write_video as write_features
     from var_bench.extract.video import decode_frames
 
     if a.threads:
@@ -115,7 +116,7 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         for job, items in P._pipelined(jobs, P._produce_visual(plan), a.workers):
             feats, nf = P._encode_video(plan, items, lambda s: None)
-            write_video(state, out, job.stem, job.files, feats, {"frames": nf})
+            write_features(state, out, job.stem, job.files, feats, {"frames": nf})
         sync()
         best = min(best, time.perf_counter() - t)
     extractor_sps = S / best

@@ -72,7 +72,7 @@ def drop_page_cache() -> None:
     try:
         Path("/proc/sys/vm/drop_caches").write_text("3\n")
     except OSError as e:
-        raise SystemExit(f"--cold: expected to drop the page cache (root on Linux), got {e}")
+        raise SystemExit(f"--cold: expected to drop the page cache (root on Linux), got {e}") from e
 
 
 def _child(mode: str, root: Path, home: Path, crops: str, cold: bool = False) -> dict:

@@ -48,17 +48,19 @@ def main() -> None:
         ]
         board_mod.pair_tests = lambda *a, **kw: []
         base = _time(
-            lambda: build_leaderboard(args.benchmark, records=records, ids_hash=fake_ids_hash)
+            lambda records=records: build_leaderboard(
+                args.benchmark, records=records, ids_hash=fake_ids_hash
+            )
         )
         board_mod.pair_tests = real
         built = {}
         tiers = _time(
-            lambda: built.setdefault(
+            lambda built=built, records=records: built.setdefault(
                 "b", build_leaderboard(args.benchmark, records=records, ids_hash=fake_ids_hash)
             )
         )
         paired = sum(1 for t in built["b"].tests if t.p_value is not None)
-        html = _time(lambda: render(built["b"], "html"))
+        html = _time(lambda built=built: render(built["b"], "html"))
         print(f"{k:>5} {base:>10.2f} {tiers:>8.2f} {tiers / base:>6.1f} {paired:>6} {html:>7.2f}")
 
 

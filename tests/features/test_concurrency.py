@@ -28,7 +28,7 @@ def _check_store() -> None:
     m = FeatureManifest.read(folder)
     assert m is not None
     want = {"float32": "float", "float16": "halffloat"}[m.dtype]
-    for split, shards in m.shards.items():
+    for shards in m.shards.values():
         for rel in shards:
             storage = str(read_shard(folder / rel).schema.field("rgb").type.storage_type)
             assert f"item: {want}>" in storage, (m.dtype, storage)  # shards as the manifest says

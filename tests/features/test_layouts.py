@@ -1,4 +1,3 @@
-
 import numpy as np
 import pytest
 from support.featuretrees import path_of, write_tree

@@ -99,7 +99,7 @@ def test_header_claiming_huge_T_is_refused(ucf_tree, capsys):
     """F9 (issue 11): a header's size is bounded before a buffer is allocated."""
     ids, raw = ucf_tree
     p = path_of(raw, "ucf-crops", "test", ids["test"][0], 0)
-    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 1024), }" % 2**40
+    header = f"{{'descr': '<f4', 'fortran_order': False, 'shape': ({2**40}, 1024), }}"
     h = header.encode() + b" " * (-(len(header) + 11) % 64) + b"\n"
     p.write_bytes(b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h)
     with pytest.raises(SystemExit) as e:

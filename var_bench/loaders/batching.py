@@ -123,7 +123,7 @@ def collate(
         rest = prepared[0][0][s].shape[1:]
         out = np.zeros((B, L) + rest, np.float32)
         mask = np.zeros((B, L), bool)
-        for b, (arrays, labels, _) in enumerate(prepared):
+        for b, (arrays, _labels, _) in enumerate(prepared):
             a = arrays[s]
             if a.shape[1:] != rest:
                 raise InputError(

@@ -97,7 +97,10 @@ def test_padding_would_matter_without_mask(model):
 
 def test_four_similarities_match_pairwise_reference():
     g = torch.Generator().manual_seed(3)
-    unit = lambda *shape: torch.nn.functional.normalize(torch.randn(*shape, generator=g), dim=-1)
+
+    def unit(*shape):
+        return torch.nn.functional.normalize(torch.randn(*shape, generator=g), dim=-1)
+
     s, w, v, f = unit(3, 8), unit(3, 5, 8), unit(4, 8), unit(4, 6, 8)
     wm = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 1, 1, 1, 0]], dtype=torch.bool)
     fm = torch.tensor(

@@ -61,7 +61,9 @@ class PairwiseAUC(Task):
         try:
             matrix = np.load(path) if path else np.asarray(submission)
         except (OSError, ValueError) as e:
-            raise InputError(f"{path}: expected a .npy score matrix, got an unreadable file ({e})")
+            raise InputError(
+                f"{path}: expected a .npy score matrix, got an unreadable file ({e})"
+            ) from None
         want = (gold.queries.n, gold.gallery.n)
         if matrix.shape != want:
             raise InputError(

@@ -36,6 +36,9 @@ from var_bench.progress import Progress
 
 log = logging.getLogger(__name__)
 
+#: The retry policy of every fetch that names none (a frozen dataclass: shared safely).
+DEFAULT_RETRY = RetryPolicy()
+
 
 def cached_path(src: Pinned, raw_dir: Path) -> Path:
     """Where the verified file lives: ``raw_dir / "<owner>-<repo>/<file name>"``."""
@@ -80,7 +83,7 @@ def fetch(
     raw_dir: Path,
     mirror: str | None = None,
     *,
-    retry: RetryPolicy = RetryPolicy(),
+    retry: RetryPolicy = DEFAULT_RETRY,
     progress: bool | None = None,
     session: requests.Session | None = None,
 ) -> Path:
@@ -96,7 +99,7 @@ def fetch_to(
     dest: Path,
     mirror: str | None = None,
     *,
-    retry: RetryPolicy = RetryPolicy(),
+    retry: RetryPolicy = DEFAULT_RETRY,
     progress: bool | None = None,
     session: requests.Session | None = None,
 ) -> Path:

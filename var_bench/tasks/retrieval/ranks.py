@@ -23,7 +23,6 @@ pair of integer arrays.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Union
 
 import numpy as np
 
@@ -39,7 +38,7 @@ from var_bench.tasks.retrieval.names import (
     TIE_RULES,
 )
 
-Counts = Union[RankCounts, tuple[np.ndarray, np.ndarray]]
+Counts = RankCounts | tuple[np.ndarray, np.ndarray]
 
 
 def as_query_ranks(q: Counts) -> RankCounts:

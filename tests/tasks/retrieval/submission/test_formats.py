@@ -434,7 +434,7 @@ def test_pt_with_junk_is_refused_before_loading(tmp_path, capsys) -> None:
 
 _NPY_HEADERS = st.builds(
     lambda descr, shape, fortran: (
-        "{'descr': %r, 'fortran_order': %s, 'shape': %r, }" % (descr, fortran, tuple(shape))
+        f"{{'descr': {descr!r}, 'fortran_order': {fortran}, 'shape': {tuple(shape)!r}, }}"
     ),
     st.sampled_from(["<f4", ">f8", "<i8", "|u1", "<f2", "|O", "<c8", "|V4", "<U3", "bogus"]),
     st.lists(st.integers(-3, 2**41), min_size=0, max_size=3),
