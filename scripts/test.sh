@@ -39,6 +39,11 @@ if [ "$mode" = all ] && [ $# -eq 0 ] && [ -z "${VAR_BENCH_NO_VISION:-}" ]; then
   vision_pid=$!
 fi
 rc=0
+# One style everywhere (pyproject.toml [tool.ruff]): lint and format are checked before the tests.
+if [ "$mode" != install ]; then
+  .venv/bin/ruff check var_bench tests benchmarks conftest.py || rc=$?
+  .venv/bin/ruff format --check var_bench tests benchmarks conftest.py || rc=$?
+fi
 .venv/bin/python -m pytest "${quick[@]}" "$@" || rc=$?
 if [ "$vision" = 1 ]; then
   if ! wait "$vision_pid"; then
