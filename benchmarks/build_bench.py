@@ -87,7 +87,8 @@ def main() -> None:
             f"{r['peak_mib']:>10.1f}{r['peak_mib'] / base['peak_mib']:>12.2f}"
         )
     print(
-        "total = process incl. imports; work = after imports; both benchmarks, warm cache, no network"
+        "total = process incl. imports; work = after imports; both benchmarks, warm cache, "
+        "no network"
     )
 
 

@@ -123,9 +123,12 @@ def main(argv=None) -> int:
     overhead = forward_sps / extractor_sps
 
     print(
-        f"device {enc.device} ({torch.cuda.get_device_name(enc.device) if enc.device.type == 'cuda' else 'CPU'}), "
-        f"torch threads {torch.get_num_threads()}, model {a.model} (exact architecture, random weights), "
-        f"{a.crops} crops of {a.crop} px from short side {a.resize}, batch {a.batch}, workers {a.workers}, "
+        f"device {enc.device} ("
+        f"{torch.cuda.get_device_name(enc.device) if enc.device.type == 'cuda' else 'CPU'}), "
+        f"torch threads {torch.get_num_threads()}, model {a.model} "
+        f"(exact architecture, random weights), "
+        f"{a.crops} crops of {a.crop} px from short side {a.resize}, "
+        f"batch {a.batch}, workers {a.workers}, "
         f"precision {a.precision}"
     )
     print(f"decode + resize only : {decode_fps:9.1f} frames/s (320x240 H.264, one thread)")
@@ -136,7 +139,8 @@ def main(argv=None) -> int:
         snippets = hours * 3600 * fps / 16
         print(
             f"projection: {name} ({hours} h at {fps} fps, {snippets:,.0f} snippets) at this rate: "
-            f"{snippets / extractor_sps / 3600:,.1f} h on one such device (projection, this setting)"
+            f"{snippets / extractor_sps / 3600:,.1f} h on one such device "
+            f"(projection, this setting)"
         )
     if a.precision != "fp32":
         ref = load_encoder(a.model, "random", device=a.device, recipe=recipe)

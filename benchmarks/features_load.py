@@ -70,7 +70,7 @@ t2 = time.perf_counter()
 # VmHWM, not ru_maxrss: ru_maxrss keeps the parent's peak across fork + exec on Linux.
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
 print(json.dumps({"seconds": t2 - t0, "work": t2 - t1, "total": total, "peak_mib": int(hwm) / 1024}))
-"""
+"""  # noqa: E501
 
 MODES = ("baseline-mean", "numpy-mean", "torch-mean", "baseline-all", "numpy-all", "torch-all")
 #: (run, its baseline, target ratio): FeatureDataset, the toolkit's loader.

@@ -254,7 +254,8 @@ def main() -> int:
     print(
         "AMP vs fp32 test SumR (tiny config, learnable synthetic data): "
         + ", ".join(f"{k} {v:.1f}" for k, v in sums.items())
-        + f"; difference {diff:+.1f}, noise band +-{noise:.1f}: {'within noise' if ok else 'OUTSIDE noise'}"
+        + f"; difference {diff:+.1f}, noise band +-{noise:.1f}: "
+        f"{'within noise' if ok else 'OUTSIDE noise'}"
     )
     print(f"total {time.perf_counter() - t0:.0f} s")
     return 0 if ok else 1

@@ -74,7 +74,10 @@ def main() -> None:
                 f"{a50 / e50:>12.2f} {recall:>9.3f}"
             )
         else:
-            row += f" {'-':>12} {e50:>12.2f} {e95:>7.2f}  (usearch not installed: no approximate index)"
+            row += (
+                f" {'-':>12} {e50:>12.2f} {e95:>7.2f}  "
+                f"(usearch not installed: no approximate index)"
+            )
         print(row, flush=True)
 
 

@@ -1,5 +1,6 @@
-"""The shared trainer's overhead: steps/s of ``var-bench train`` (``var_bench.training.trainer.train``)
-against a bare PyTorch loop over the same model, batches and optimiser. Target: >= 0.9x.
+"""The shared trainer's overhead: steps/s of ``var-bench train``
+(``var_bench.training.trainer.train``) against a bare PyTorch loop over the same model, batches and
+optimiser. Target: >= 0.9x.
 
     PYTHONPATH=. python benchmarks/trainer_overhead.py [--videos 512] [--epochs 3] [--batch 64]
 
@@ -157,7 +158,8 @@ def main() -> int:
     )
     ratio = ours / bare
     print(
-        f"ratio trainer / bare = {ratio:.3f}x (target >= 0.9x): {'PASS' if ratio >= 0.9 else 'FAIL'}"
+        f"ratio trainer / bare = {ratio:.3f}x (target >= 0.9x): "
+        f"{'PASS' if ratio >= 0.9 else 'FAIL'}"
     )
     return 0 if ratio >= 0.9 else 1
 

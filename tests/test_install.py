@@ -85,7 +85,8 @@ def test_wheel_in_a_fresh_venv_runs_the_user_path(tmp_path):
     out = _run([cli, "score", "s.npy", "--benchmark", "ucfcrime-ar"], work, env)
     assert "SumR" in out and "600.0" in out  # the identity matrix: every R@K is 100
 
-    # The smallest honest tree: one crop, a few snippets (time compressed 16x, as SYNTH_KNOBS do 4x).
+    # The smallest honest tree: one crop, a few snippets (time compressed 16x, as SYNTH_KNOBS do
+    # 4x).
     _run(
         [
             cli,

@@ -51,7 +51,8 @@ def test_builtin_assemblers_are_lazy_references_in_their_unit():
 
 
 def test_benchmarks_never_import_the_data_layer():
-    """The benchmarks sit below data: the kit and every unit import nothing of ``var_bench.data``."""
+    """The benchmarks sit below data: the kit and every unit import nothing of
+    ``var_bench.data``."""
     import ast
     from pathlib import Path
 

@@ -40,7 +40,8 @@ def check_for(kind: str, data: bytes) -> Check:
 def make_pinned(
     mirror: Path, kind: str, *, size: int = SIZE, seed: int = 0, pin_size: bool = False
 ) -> tuple[PinnedFile, bytes]:
-    """Random bytes at ``mirror/acme-models/model.pt``, pinned by ``kind`` (no size unless asked)."""
+    """Random bytes at ``mirror/acme-models/model.pt``, pinned by ``kind`` (no size unless
+    asked)."""
     data = random.Random(seed).randbytes(size)
     (mirror / "acme-models").mkdir(parents=True, exist_ok=True)
     (mirror / KEY).write_bytes(data)
@@ -253,7 +254,8 @@ def test_folder_mirror_verifies_each_kind(mirror, dest, kind):
     dest.unlink()
     with pytest.raises(
         DownloadError,
-        match=rf"^{KEY}: (git blob id|sha256) mismatch: expected .* got [0-9a-f]+ \(from {mirror / KEY}\)$",
+        match=rf"^{KEY}: (git blob id|sha256) mismatch: expected .* got [0-9a-f]+ "
+        rf"\(from {mirror / KEY}\)$",
     ):
         fetch_to(src, dest, str(mirror))
     assert leftovers(dest.parent) == []

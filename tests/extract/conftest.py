@@ -17,13 +17,15 @@ XD_SMALL = RECIPES["xd-violence-release"].with_options(resize=20, crop=16, crops
 
 
 def frames_for(i: int) -> int:
-    """Video i's frame count (30 fps): 33, 40, 47, ... so T = floor(N / 16) varies (2, 2, 2, 3 ...)."""
+    """Video i's frame count (30 fps): 33, 40, 47, ... so T = floor(N / 16) varies
+    (2, 2, 2, 3 ...)."""
     return 33 + 7 * (i % 6)
 
 
 @pytest.fixture
 def ucf_videos(built_home, tmp_path):
-    """Every UCF fixture id as ``videos/<Class-ish folder>/<id>.mp4`` (30 fps); -> (root, {id: N})."""
+    """Every UCF fixture id as ``videos/<Class-ish folder>/<id>.mp4`` (30 fps);
+    -> (root, {id: N})."""
     fx = built_home["ucfcrime-ar"]
     ids = [v for s in ("train", "val", "test") for v in fx.expected[s]]
     root = tmp_path / "videos"

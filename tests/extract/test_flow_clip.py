@@ -30,7 +30,8 @@ def test_tvl1_sees_the_moving_square():
     flow = TVL1Flow().pairs(f)
     assert flow.shape == (2, 48, 64, 2) and flow.dtype == np.float32
     # The square at rows 4..16, cols 4..16 moves 2 px right and 1 px down per frame.
-    # TV-L1 smooths the flat interior (aperture problem), so only direction and rough size are checked.
+    # TV-L1 smooths the flat interior (aperture problem), so only direction and rough size are
+    # checked.
     inside = flow[0, 4:16, 4:16]
     u, v = np.median(inside[..., 0]), np.median(inside[..., 1])
     assert 1.0 < u < 3.0 and 0.2 < v < 2.0 and u > v

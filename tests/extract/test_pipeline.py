@@ -1,4 +1,5 @@
-"""``extract`` end to end on synthetic videos with random-weight models of the exact architectures."""
+"""``extract`` end to end on synthetic videos with random-weight models of the exact
+architectures."""
 
 import json
 

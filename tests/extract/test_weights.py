@@ -274,8 +274,10 @@ def test_weights_fetch_over_http_then_from_the_cache(test_pins, mirror, home, ca
         )
         assert code == 0, out + err
         assert out.splitlines() == [
-            f"model-0: w0.pt verified ({test_pins['model-0'].describe()})  ->  {home / 'weights' / 'w0.pt'}",
-            f"model-2: w2.pt verified ({test_pins['model-2'].describe()})  ->  {home / 'weights' / 'w2.pt'}",
+            f"model-0: w0.pt verified ({test_pins['model-0'].describe()})  ->  "
+            f"{home / 'weights' / 'w0.pt'}",
+            f"model-2: w2.pt verified ({test_pins['model-2'].describe()})  ->  "
+            f"{home / 'weights' / 'w2.pt'}",
         ]
         assert "fetching w0.pt" in err and "fetching w2.pt" in err
         code, out, err = run_cli(capsys, "weights", "fetch", "--home", home, "--mirror", server.url)

@@ -316,6 +316,6 @@ def test_a_stream_takes_its_train_and_test_lists_three_streams_built(ucf_two_str
     assert isinstance(out.exception, InputError), out.output
     msg = str(out.exception)
     assert (
-        f"{len(test_ids)} missing (test {len(test_ids)}) in clip {tmp / 'clip'} ({len(test_ids)} absent):"
-        in msg
+        f"{len(test_ids)} missing (test {len(test_ids)}) in clip {tmp / 'clip'} "
+        f"({len(test_ids)} absent):" in msg
     )

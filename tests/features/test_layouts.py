@@ -82,7 +82,8 @@ def test_wrong_benchmark_and_empty_tree(tmp_path):
     write_tree(tmp_path / "r", "ucf-rtfm", UCF_IDS, T=2)
     with pytest.raises(
         InputError,
-        match=r"expected xd-tevad \(<Stem>_i3d.npy, \[T, C, D\], D = 1024\), found shape \[2, 10, 2048\]",
+        match=r"expected xd-tevad \(<Stem>_i3d.npy, \[T, C, D\], D = 1024\), "
+        r"found shape \[2, 10, 2048\]",
     ):
         index_streams(XDVIOLENCE_AR, tmp_path / "r")
     (tmp_path / "e").mkdir()

@@ -71,7 +71,8 @@ def test_rtfm_and_vggish(tmp_path):
     [
         (
             np.zeros((4, 512), np.float32),
-            r"expected D = 1024 \(ucf-crops, as the stream's first file\), .*__3.npy has shape \[4, 512\]",
+            r"expected D = 1024 \(ucf-crops, as the stream's first file\), "
+            r".*__3.npy has shape \[4, 512\]",
         ),
         (np.zeros((4, 2, 1024), np.float32), r"expected a 2-D array \[T, D\]"),
         (np.zeros((0, 1024), np.float32), r"expected T >= 1 snippets, .*\(empty\)"),

@@ -42,7 +42,8 @@ def test_model_config_converts_losslessly():
     [
         (
             {"bogus": 1},
-            "m model_args: expected keys among dim, rate, flag, kinds, cap, opts, got unknown bogus",
+            "m model_args: expected keys among dim, rate, flag, kinds, cap, opts, "
+            "got unknown bogus",
         ),
         ({"dim": "big"}, "m model_args.dim: expected an integer, got 'big'"),
         ({"dim": True}, "m model_args.dim: expected an integer, got True"),

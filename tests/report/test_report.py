@@ -1,4 +1,5 @@
-"""var_bench.report: the failure-analysis page, on constructed submissions whose answers are known."""
+"""var_bench.report: the failure-analysis page, on constructed submissions whose answers are
+known."""
 
 from __future__ import annotations
 

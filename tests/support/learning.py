@@ -1,4 +1,5 @@
-"""Train a registered model on the synthetic feature stores and score it on the official test set."""
+"""Train a registered model on the synthetic feature stores and score it on the official test
+set."""
 
 from __future__ import annotations
 

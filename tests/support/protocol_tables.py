@@ -1,4 +1,5 @@
-"""Parse the published tables out of the project's protocol.md (the spec the JSON must reproduce)."""
+"""Parse the published tables out of the project's protocol.md (the spec the JSON must
+reproduce)."""
 
 from __future__ import annotations
 

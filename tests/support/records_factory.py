@@ -1,7 +1,7 @@
 """Result records built directly from random per-query counts, for leaderboard and adapter tests.
 
-Metrics come from ``var_bench.tasks.retrieval.ranks`` (the scorer's own functions), so a record made here
-is exactly what ``var-bench score --json`` would write for the same counts.
+Metrics come from ``var_bench.tasks.retrieval.ranks`` (the scorer's own functions), so a record made
+here is exactly what ``var-bench score --json`` would write for the same counts.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def fake_ids_hash(spec: BenchmarkSpec, split: str) -> str:
 def random_counts(
     n: int, rng: np.random.Generator, skill: float, tie_rate: float = 0.0
 ) -> RankCounts:
-    """b ~ geometric-ish ranks (smaller for higher ``skill``), e > 0 on about ``tie_rate`` of queries."""
+    """b ~ geometric-ish ranks (smaller for higher ``skill``), e > 0 on about ``tie_rate`` of
+    queries."""
     b = np.minimum(rng.geometric(skill, size=n) - 1, n - 1)
     e = np.where(rng.random(n) < tie_rate, rng.integers(1, 4, size=n), 0)
     e = np.minimum(e, n - 1 - b)
@@ -99,7 +100,10 @@ def make_record(
 
 #: A method name that tries raw HTML, a javascript: link, an event handler and a remote image
 #: (the red-team report's class 5, issue 11).
-HOSTILE_NAME = '<script>alert("name")</script> [click](javascript:alert(1)) <img src=x onerror=alert(1)> ![x](http://attacker.example/t.png)'
+HOSTILE_NAME = (
+    '<script>alert("name")</script> [click](javascript:alert(1)) <img src=x onerror=alert(1)> '
+    "![x](http://attacker.example/t.png)"
+)
 #: A disclosure value that would add a heading and table rows to a Markdown document.
 INJECTED = "none\n\n# INJECTED HEADING\n\n| fake | row |\n|---|---|\n| ALAN | 999 |"
 

@@ -12,4 +12,4 @@ VAR_BIB = """@article{wu2024var,
   pages   = {2213--2225},
   year    = {2024},
   note    = {arXiv:2307.12545}
-}"""
+}"""  # noqa: E501

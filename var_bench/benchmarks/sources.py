@@ -157,7 +157,8 @@ class SourceFile:
         return Check(SHA256, self.sha256)
 
     def mirror_location(self, mirror: str) -> str:
-        """Where this file lives under ``mirror`` (a folder path, ``file://`` URL or http(s) URL)."""
+        """Where this file lives under ``mirror`` (a folder path, ``file://`` URL or http(s)
+        URL)."""
         return mirror_location_of(self.key, mirror)
 
 

@@ -4,8 +4,9 @@
 A :class:`BenchmarkSpec` carries every fact about one benchmark: its tasks (each a task type's
 instance, :mod:`var_bench.tasks`), modalities, expected counts, classes, the pinned upstream
 files, the column schema, its video collection (raw feature layouts, frame rate), the package
-holding its split rule, checksums and published table, and what to cite. Generic code (assembly, feature store, loaders, scoring,
-leaderboard, models) reads these fields instead of keying on a benchmark's name.
+holding its split rule, checksums and published table, and what to cite. Generic code (assembly,
+feature store, loaders, scoring, leaderboard, models) reads these fields instead of keying on a
+benchmark's name.
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ class Layout:
     TREE_FIELDS = frozenset({"split", "Split", "class"})
 
     def _checked_tree(self, tree: Any) -> tuple[tuple[str, str], ...]:
-        """``tree`` as sorted ``("<stream>/<split>", template)`` pairs, keys and templates checked."""
+        """``tree`` as sorted ``("<stream>/<split>", template)`` pairs, keys and templates
+        checked."""
         from string import Formatter
 
         if isinstance(tree, str):
@@ -211,7 +213,8 @@ class Layout:
 
     def root(self, stream: str) -> str:
         """The folder every ``stream`` file lies under in both upstream splits: the literal
-        leading folders their templates share ('' when none; ``vggish-features`` for XD's VGGish)."""
+        leading folders their templates share ('' when none; ``vggish-features`` for XD's
+        VGGish)."""
         literal = []
         for split in self.UPSTREAM_SPLITS:
             template = self._template(stream, split)
@@ -329,9 +332,9 @@ class BenchmarkSpec:
     classes: tuple[str, ...] = ()
     normal_class: str | None = None
     columns: tuple[ColumnSpec, ...] = ()
-    #: Assembler: ``f(spec, raw_paths_by_role, validation_rule or None) -> kit.Assembled``, or a lazy
-    #: ``"module:function"`` reference (keeps importing the registry light; a built-in unit names
-    #: its own ``<unit>.assemble:assemble``).
+    #: Assembler: ``f(spec, raw_paths_by_role, validation_rule or None) -> kit.Assembled``, or a
+    #: lazy ``"module:function"`` reference (keeps importing the registry light; a built-in unit
+    #: names its own ``<unit>.assemble:assemble``).
     assembler: Callable[..., Any] | str | None = None
     #: The video collection the benchmark is built on (its raw feature layouts, frame rate, public
     #: release): feature stores are kept per collection, so benchmarks over the same videos share

@@ -194,7 +194,8 @@ def home_option(f):
 
 
 def mirror_option(f):
-    """``--mirror URL_OR_DIR``: read upstream files from a mirror (default ``$VAR_BENCH_MIRROR``)."""
+    """``--mirror URL_OR_DIR``: read upstream files from a mirror (default
+    ``$VAR_BENCH_MIRROR``)."""
     return click.option(
         "--mirror",
         default=None,

@@ -1,4 +1,5 @@
-"""``var-bench train`` and ``var-bench evaluate``: the shared training pipeline on the command line."""
+"""``var-bench train`` and ``var-bench evaluate``: the shared training pipeline on the command
+line."""
 
 from __future__ import annotations
 

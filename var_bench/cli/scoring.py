@@ -1,4 +1,5 @@
-"""``var-bench score`` and ``var-bench compare``: parse arguments, call the library, print tables."""
+"""``var-bench score`` and ``var-bench compare``: parse arguments, call the library, print
+tables."""
 
 from __future__ import annotations
 

@@ -70,7 +70,8 @@ def synth(
     home,
     progress,
 ):
-    """Write a synthetic raw feature tree for BENCHMARK's real ids into OUT_DIR (see docs/synth.md)."""
+    """Write a synthetic raw feature tree for BENCHMARK's real ids into OUT_DIR (see
+    docs/synth.md)."""
     from var_bench.synth import synthesize
 
     amplitudes = {

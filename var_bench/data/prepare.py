@@ -1,4 +1,5 @@
-"""Get the benchmarks onto disk: fetch + assemble (``download``), and read the built tables (ids, ``load_table``).
+"""Get the benchmarks onto disk: fetch + assemble (``download``), and read the built tables (ids,
+``load_table``).
 
 Data flows one way: pinned upstream files -> verified cache (``<home>/raw``) -> built Parquet and
 dataset card (``<home>/built/<benchmark>/<version>``) -> these loaders.

@@ -84,7 +84,7 @@ def check_ids(
     if got != want:
         raise DataError(
             f"{spec.name} {split}: ordered id list sha256 expected {want} "
-            f"({spec.resource_location}/{SPLITS_FILE}), got {got} from {len(ids)} ids; upstream changed or the "
-            f"build is wrong"
+            f"({spec.resource_location}/{SPLITS_FILE}), got {got} from {len(ids)} ids; "
+            f"upstream changed or the build is wrong"
         )
     return got

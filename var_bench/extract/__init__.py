@@ -5,7 +5,9 @@ store never imports it (they share only :mod:`var_bench.features.extraction`).
 
 Python::
 
-    from var_bench.extract import extract, download_weights, I3D, VGGish, TVL1Flow, RAFTFlow, RECIPES
+    from var_bench.extract import (
+        extract, download_weights, I3D, VGGish, TVL1Flow, RAFTFlow, RECIPES
+    )
     extract("ucfcrime-ar", videos="UCF_Crimes/Videos", out="feats/ucf", model="i3d-rgb")
     download_weights("i3d-rgb", mirror=None)   # -> <data home>/weights/rgb_imagenet.pt, verified
 

@@ -28,18 +28,21 @@ FLOW_BOUND = 20.0
 
 
 def as_fraction(rate: float | Fraction) -> Fraction:
-    """A frame rate as an exact fraction (floats limited to denominators <= 1001, e.g. 30000/1001)."""
+    """A frame rate as an exact fraction (floats limited to denominators <= 1001, e.g.
+    30000/1001)."""
     return rate if isinstance(rate, Fraction) else Fraction(rate).limit_denominator(1001)
 
 
 def repeats(i: int, src: Fraction, dst: Fraction) -> int:
-    """How many output frames source frame ``i`` becomes when ``src`` fps is resampled to ``dst``."""
+    """How many output frames source frame ``i`` becomes when ``src`` fps is resampled to
+    ``dst``."""
     r = Fraction(dst) / Fraction(src)
     return math.ceil((i + 1) * r) - math.ceil(i * r)
 
 
 def resampled_indices(n_src: int, src: float | Fraction, dst: float | Fraction | None) -> list[int]:
-    """Source index of every output frame (``floor(j * src / dst)``; identity when ``dst`` is None)."""
+    """Source index of every output frame (``floor(j * src / dst)``; identity when ``dst`` is
+    None)."""
     if dst is None:
         return list(range(n_src))
     s, d = as_fraction(src), as_fraction(dst)

@@ -138,7 +138,8 @@ def identity_of(
         ident["feature"] = "I3D Mixed_5c mean over time and space"
     elif key == "clip-vit-b16":
         ident["feature"] = (
-            f"CLIP ViT-B/16 image embedding (unnormalised), {recipe.clip_frame} frame(s) of each snippet"
+            f"CLIP ViT-B/16 image embedding (unnormalised), {recipe.clip_frame} frame(s) "
+            f"of each snippet"
         )
     else:
         ident["feature"] = (
@@ -279,7 +280,8 @@ def _encode_video(
 def _pipelined(
     jobs: list[_Job], produce: Callable[[_Job], Iterator], workers: int
 ) -> Iterator[tuple[_Job, Iterator]]:
-    """``(job, items)`` in order; items come from ``workers`` threads up to ``workers`` videos ahead."""
+    """``(job, items)`` in order; items come from ``workers`` threads up to ``workers`` videos
+    ahead."""
     if workers <= 0:
         for job in jobs:
             yield job, produce(job)
@@ -436,7 +438,8 @@ def extract(
         unknown = [v for v in ids if v not in set(all_ids)]
         if unknown:
             raise InputError(
-                f"ids: expected ids of {spec.name}, got {len(unknown)} unknown: {', '.join(unknown[:10])}"
+                f"ids: expected ids of {spec.name}, got {len(unknown)} unknown: "
+                f"{', '.join(unknown[:10])}"
             )
         all_ids = [v for v in all_ids if v in set(ids)]
     mine = shard_of(all_ids, (k, n))

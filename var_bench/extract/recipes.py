@@ -81,7 +81,8 @@ class Recipe:
             )
         if self.interpolation not in INTERPOLATIONS:
             raise InputError(
-                f"interpolation: expected one of {', '.join(INTERPOLATIONS)}, got {self.interpolation!r}"
+                f"interpolation: expected one of {', '.join(INTERPOLATIONS)}, "
+                f"got {self.interpolation!r}"
             )
         if self.clip_frame not in CLIP_FRAMES:
             raise InputError(
@@ -89,7 +90,8 @@ class Recipe:
             )
         if self.audio_output not in AUDIO_OUTPUTS:
             raise InputError(
-                f"audio output: expected one of {', '.join(AUDIO_OUTPUTS)}, got {self.audio_output!r}"
+                f"audio output: expected one of {', '.join(AUDIO_OUTPUTS)}, "
+                f"got {self.audio_output!r}"
             )
 
     def with_options(self, **changes: Any) -> Recipe:
@@ -113,14 +115,16 @@ RECIPES: dict[str, Recipe] = {
             crop=224,
             crops=10,
             release_of="ucf-crime",
-            source="DeepMIL issue #2: pytorch-i3d rgb_imagenet.pt, short side 256, 10 crops of 224, "
+            source="DeepMIL issue #2: pytorch-i3d rgb_imagenet.pt, short side 256, "
+            "10 crops of 224, "
             "16-frame snippets, T = floor(N / 16) (Abuse001_x264: 2729 frames -> 170)",
             choices=(
                 "fps: native (UCF-Crime is 30 fps); whether it was resampled is not stated",
                 "interpolation: bilinear (OpenCV INTER_LINEAR)",
                 "crop order: 0 centre, 1-4 corners top-left, top-right, bottom-left, bottom-right, "
                 "5-9 their horizontal mirrors",
-                "flow: TV-L1 at the resized resolution, clipped to [-20, 20]; the release has no flow",
+                "flow: TV-L1 at the resized resolution, clipped to [-20, 20]; "
+                "the release has no flow",
             ),
         ),
         Recipe(
@@ -130,14 +134,17 @@ RECIPES: dict[str, Recipe] = {
             crop=224,
             crops=5,
             release_of="xd-violence",
-            source="XD-Violence paper section 5.2: 24 fps, 16-frame snippets, 5 crops; VGGish audio "
-            "windows aligned with the video snippets; XDVioDet: flow has one snippet fewer or as many",
+            source="XD-Violence paper section 5.2: 24 fps, 16-frame snippets, 5 crops; "
+            "VGGish audio windows aligned with the video snippets; "
+            "XDVioDet: flow has one snippet fewer or as many",
             choices=(
                 "resize: short side 256 (not stated)",
                 "interpolation: bilinear (OpenCV INTER_LINEAR)",
                 "frame-rate conversion: output frame j = source frame floor(j * src_fps / 24)",
-                "audio: VGGish after PCA + 8-bit quantisation (torchvggish default); raw not ruled out",
-                "audio window k ends at (k + 1) * 16 / 24 s; the first window is padded with silence",
+                "audio: VGGish after PCA + 8-bit quantisation (torchvggish default); "
+                "raw not ruled out",
+                "audio window k ends at (k + 1) * 16 / 24 s; "
+                "the first window is padded with silence",
             ),
         ),
         Recipe(
@@ -148,7 +155,8 @@ RECIPES: dict[str, Recipe] = {
             crops=10,
             interpolation="cubic",
             clip_frame="middle",
-            source="VadCLIP: one CLIP ViT-B/16 512-d image embedding per 16-frame snippet, 10 crops",
+            source="VadCLIP: one CLIP ViT-B/16 512-d image embedding per 16-frame snippet, "
+            "10 crops",
             choices=(
                 "fps: native",
                 "resize: short side 256, bicubic (CLIP's own resize is bicubic)",

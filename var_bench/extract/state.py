@@ -48,7 +48,8 @@ def write_video(
 
 
 def clean_stale(files: list[Path]) -> None:
-    """Remove temporary files a killed run left for these files (atomic_writer's ``.<name>.*.tmp``)."""
+    """Remove temporary files a killed run left for these files (atomic_writer's
+    ``.<name>.*.tmp``)."""
     for path in files:
         for tmp in path.parent.glob(f".{path.name}.*.tmp") if path.parent.is_dir() else ():
             with contextlib.suppress(FileNotFoundError):

@@ -1,9 +1,9 @@
 """VGGish (Hershey et al. 2017) with torchvggish's state-dict names, and its log-mel front end.
 
 Module tree as harritaylor/torchvggish's ``VGG``: ``features`` (a Sequential of 3x3 convs with
-ReLU and 2x2 max pools: 64, M, 128, M, 256, 256, M, 512, 512, M; keys ``features.0`` ... ``features.12``)
-and ``embeddings`` (Linear 12288 -> 4096 -> 4096 -> 128, each with ReLU; keys ``embeddings.0``,
-``.2``, ``.4``), so ``vggish-10086976.pth`` loads unchanged. The PCA file
+ReLU and 2x2 max pools: 64, M, 128, M, 256, 256, M, 512, 512, M; keys ``features.0`` ...
+``features.12``) and ``embeddings`` (Linear 12288 -> 4096 -> 4096 -> 128, each with ReLU; keys
+``embeddings.0``, ``.2``, ``.4``), so ``vggish-10086976.pth`` loads unchanged. The PCA file
 ``vggish_pca_params-970ea276.pth`` holds ``pca_eigen_vectors`` [128, 128] and ``pca_means`` [128].
 
 Front end (VGGish's ``mel_features``, re-derived in numpy): 16 kHz mono, frames of 25 ms (400
@@ -126,7 +126,8 @@ class VGGish(nn.Module):
         return self.embeddings(x)
 
     def load_pca(self, params: dict) -> None:
-        """Set the PCA from ``{"pca_eigen_vectors": [128, 128], "pca_means": [128] or [128, 1]}``."""
+        """Set the PCA from
+        ``{"pca_eigen_vectors": [128, 128], "pca_means": [128] or [128, 1]}``."""
         vec = torch.as_tensor(np.asarray(params["pca_eigen_vectors"]), dtype=torch.float32)
         mu = torch.as_tensor(np.asarray(params["pca_means"]), dtype=torch.float32).reshape(-1, 1)
         if vec.shape != (EMBEDDING_DIM, EMBEDDING_DIM) or mu.shape != (EMBEDDING_DIM, 1):

@@ -8,23 +8,25 @@ convention of torchvggish's release assets). The full sha256 is always computed 
 the feature set's identity. Checkpoints are read with ``torch.load(weights_only=True)`` only
 (plain tensors and, for the VGGish PCA file, numpy arrays: an allow-list of numpy's array
 reconstruction, nothing else). OpenAI's CLIP file is a TorchScript archive, read with
-``torch.jit.load`` (TorchScript's own loader, which runs no pickled Python) and only its state dict is kept.
+``torch.jit.load`` (TorchScript's own loader, which runs no pickled Python) and only its state dict
+is kept.
 
-Fetching (:func:`download_weights`): the project's one downloader (:func:`var_bench.data.fetch.fetch_to`)
-puts the file at ``<data home>/weights/<file name>``, with its guarantees: a file there that
-verifies is used with no network access; bytes go to ``.<file name>.part`` (resumed over HTTP
-with ``Range``) and reach the final name only once they match the pin; a failure leaves nothing
-behind and raises one line (:class:`~var_bench.errors.DownloadError`). The source is the pinned
-URL, or a mirror (``--mirror`` / ``$VAR_BENCH_MIRROR``, resolved by
+Fetching (:func:`download_weights`): the project's one downloader
+(:func:`var_bench.data.fetch.fetch_to`) puts the file at ``<data home>/weights/<file name>``, with
+its guarantees: a file there that verifies is used with no network access; bytes go to
+``.<file name>.part`` (resumed over HTTP with ``Range``) and reach the final name only once they
+match the pin; a failure leaves nothing behind and raises one line
+(:class:`~var_bench.errors.DownloadError`). The source is the pinned URL, or a mirror
+(``--mirror`` / ``$VAR_BENCH_MIRROR``, resolved by
 :func:`var_bench.benchmarks.sources.resolve_mirror`) laid out like the benchmarks' files:
 ``<mirror>/<owner>-<repo>/<file name>`` with the pin's :attr:`WeightsPin.mirror_key`
-(``<owner>-<repo>``: the GitHub repository the file is published from, or for files hosted
-elsewhere the one whose code defines it: ``pytorch-vision`` for RAFT, ``openai-CLIP`` for CLIP).
-Downloads into one data home are serialised by the lock of its ``weights`` folder, so shards
-started together fetch a file once. ``extract`` fetches only a file the data home lacks: one
-that is there but does not match its pin stops the run (:func:`verify`) and is left for the
-user to look at; ``var-bench weights fetch`` replaces it. A file given with ``--weights PATH`` is
-never downloaded, only verified.
+(``<owner>-<repo>``: the GitHub repository the file is published from, or for files hosted elsewhere
+the one whose code defines it: ``pytorch-vision`` for RAFT, ``openai-CLIP`` for CLIP). Downloads
+into one data home are serialised by the lock of its ``weights`` folder, so shards started together
+fetch a file once. ``extract`` fetches only a file the data home lacks: one that is there but does
+not match its pin stops the run (:func:`verify`) and is left for the user to look at;
+``var-bench weights fetch`` replaces it. A file given with ``--weights PATH`` is never downloaded,
+only verified.
 """
 
 from __future__ import annotations

@@ -98,7 +98,9 @@ def chunk_view(chunk: pa.Array, depth: int, name: str = "column") -> ChunkView:
 class ColumnView:
     """Row access over all chunks of a column: ``view[i]`` -> ``np.ndarray`` (a view) or None.
 
-    >>> col = pa.chunked_array([pa.array([[[1.0, 2.0], [3.0, 4.0]], None]), pa.array([[[5.0, 6.0]]])])
+    >>> col = pa.chunked_array(
+    ...     [pa.array([[[1.0, 2.0], [3.0, 4.0]], None]), pa.array([[[5.0, 6.0]]])]
+    ... )
     >>> view = ColumnView(col, list_depth(col.type))
     >>> len(view), view[0].tolist(), view[1], view[2].shape
     (3, [[1.0, 2.0], [3.0, 4.0]], None, (1, 2))

@@ -449,7 +449,8 @@ def _where(heads, crops: str, ix: StreamIndex) -> str:
 class _Journal:
     """``progress.json`` in the staging folder: the parameter hash and per split the completed
     shards (``path``, ``rows``, ``ids_done`` = ids of the split consumed through that shard,
-    ``missing`` ids and ``trimmed`` videos in it), ``complete`` and the ``tail`` after the last shard."""
+    ``missing`` ids and ``trimmed`` videos in it), ``complete`` and the ``tail`` after the last
+    shard."""
 
     def __init__(self, staging: Path, data: dict) -> None:
         self.staging, self.data = staging, data

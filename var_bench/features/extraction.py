@@ -1,4 +1,5 @@
-"""``extraction.json``: the identity of features made by ``var-bench extract``, as the store sees it.
+"""``extraction.json``: the identity of features made by ``var-bench extract``, as the store sees
+it.
 
 The extract stage writes ``extraction.json`` at the root of each tree it makes
 (``{"identity": {...}, "videos": {stem: {...}}}``); ``build`` reads the identities of the trees it

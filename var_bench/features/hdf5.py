@@ -101,8 +101,8 @@ def export_h5(
 ) -> Path:
     """Write the feature store of ``benchmark`` (``splits``: default all) to ``out_path`` (HDF5,
     layout in the module docstring). ``compression``: an h5py filter name (e.g. ``"gzip"``,
-    ``"lzf"``), default none. ``progress``: a bar per split (:mod:`var_bench.progress`; None: a bar on a terminal, log lines on a pipe). Returns the
-    path.
+    ``"lzf"``), default none. ``progress``: a bar per split (:mod:`var_bench.progress`; None: a bar
+    on a terminal, log lines on a pipe). Returns the path.
     """
     folder, m = _store(benchmark, home)
     splits = _check_splits(splits if splits is not None else list(m.shards), m.shards)

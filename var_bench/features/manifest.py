@@ -65,7 +65,8 @@ class FeatureManifest:
 
     def split_crops(self, split: str) -> dict[str, int] | None:
         """stream -> C of ``split``'s ``[T, C, D]`` columns; None when it stores ``[T, D]`` only.
-        (Stores written before ``stream_crops`` existed: ``num_crops`` for every stream but audio.)"""
+        (Stores written before ``stream_crops`` existed: ``num_crops`` for every stream but
+        audio.)"""
         if self.crop_mode(split) != "all":
             return None
         if self.stream_crops:

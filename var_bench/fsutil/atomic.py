@@ -6,8 +6,8 @@ renamed over the destination with :func:`os.replace` (atomic on POSIX and Window
 Temporary files and folders (``mkstemp`` 0600, ``mkdtemp`` 0700) get the modes an ordinary
 ``open``/``mkdir`` would give under the process umask (0666 / 0777 masked) before they are renamed
 into place, so a data home shared through a group (umask 002) stays readable by the group.
-Folders are swapped into place with :func:`swap_into_place`: on Linux one ``renameat2(RENAME_EXCHANGE)``,
-so a reader sees the old folder or the new one, never none.
+Folders are swapped into place with :func:`swap_into_place`: on Linux one
+``renameat2(RENAME_EXCHANGE)``, so a reader sees the old folder or the new one, never none.
 """
 
 from __future__ import annotations

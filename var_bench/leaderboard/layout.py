@@ -4,8 +4,8 @@ Columns: rank, tier, method, source (``paper`` or ``verified`` record), then for
 task its metrics (retrieval: per direction R@1 R@5 R@10 MdR MnR), then the summaries (SumR), the
 provenance columns (feature set, training data), the runnable reference model (``var-bench train
 --model NAME``), the main score of a user entry that claims to rerun it (declared), and flags.
-Headers carry the group (e.g. ``T->V``) and an arrow for the better direction. Values have one decimal, like the paper; an interval recomputed from the
-per-query ranks follows in brackets.
+Headers carry the group (e.g. ``T->V``) and an arrow for the better direction. Values have one
+decimal, like the paper; an interval recomputed from the per-query ranks follows in brackets.
 
 Every string that comes from a record is reduced to one line here (:func:`entries.one_line`);
 columns with ``user_text`` (and every provenance and detail line) hold such strings, which each
@@ -235,7 +235,8 @@ def tier_lines(board: Leaderboard) -> list[str]:
 
 
 def provenance_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
-    """Per user entry: file, tie rule as submitted, versions, date, id-list and submission hashes."""
+    """Per user entry: file, tie rule as submitted, versions, date, id-list and submission
+    hashes."""
     header = [
         "Method",
         "File",

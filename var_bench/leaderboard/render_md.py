@@ -1,8 +1,8 @@
 """The leaderboard as Markdown: title, ranked table, notes, tier comparisons, then for user
 entries their provenance, disclosures, warnings and per-class breakdowns.
 
-Every string that comes from a record is neutralised (:func:`md_escape`): one line, ``&`` and ``<`` as
-HTML entities (no raw HTML, no autolinks), and Markdown's inline syntax characters backslash-
+Every string that comes from a record is neutralised (:func:`md_escape`): one line, ``&`` and ``<``
+as HTML entities (no raw HTML, no autolinks), and Markdown's inline syntax characters backslash-
 escaped, so a name or disclosure can neither inject HTML nor start a heading, a table row, a
 link or an image.
 """

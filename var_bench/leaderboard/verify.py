@@ -282,10 +282,10 @@ def load_records(
     """Every ``*.json`` result record in ``results_dir`` (sorted by name) for ``spec``'s test split
     (and ``task``, default the benchmark's first).
 
-    Records of other benchmarks, tasks or splits are skipped with a logged note; a JSON object that is
-    no result record at all (no ``benchmark`` key: a ``compare --json`` output,
-    notes) is skipped with one warning line; a file that is not JSON, or a malformed record, is a
-    one-line :class:`InputError` naming it.
+    Records of other benchmarks, tasks or splits are skipped with a logged note; a JSON object that
+    is no result record at all (no ``benchmark`` key: a ``compare --json`` output, notes) is skipped
+    with one warning line; a file that is not JSON, or a malformed record, is a one-line
+    :class:`InputError` naming it.
     """
     folder = Path(results_dir)
     if not folder.is_dir():

@@ -13,7 +13,8 @@ import numpy as np
 
 
 def worker_seed() -> int | None:
-    """torch's seed for the current DataLoader worker, or None in the main process / without torch."""
+    """torch's seed for the current DataLoader worker, or None in the main process / without
+    torch."""
     try:
         from torch.utils.data import get_worker_info
     except ImportError:  # torch is optional for the numpy-only helpers

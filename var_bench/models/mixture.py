@@ -19,7 +19,8 @@ from var_bench.models.losses import max_margin_ranking_loss, same_video
 
 
 class ReduceDim(nn.Module):
-    """CE's reduce-dim layer: ``L2(W x + b)`` on the last axis (``[..., in_dim] -> [..., out_dim]``)."""
+    """CE's reduce-dim layer: ``L2(W x + b)`` on the last axis
+    (``[..., in_dim] -> [..., out_dim]``)."""
 
     def __init__(self, in_dim: int, out_dim: int) -> None:
         super().__init__()

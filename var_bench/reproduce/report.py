@@ -279,7 +279,8 @@ def render_markdown(s: Summary, out: str | Path | None = None) -> str:
         "",
         "## Time and memory",
         "",
-        f"Total wall time {s.wall_seconds:.1f} s; peak GPU memory {_memory(s.peak_gpu_memory_bytes)}.",
+        f"Total wall time {s.wall_seconds:.1f} s; "
+        f"peak GPU memory {_memory(s.peak_gpu_memory_bytes)}.",
         "",
         markdown_table(seed_header(s), seed_rows(s, out)),
         "",
@@ -310,7 +311,10 @@ def curves_svg(s: Summary, width: int = 480, height: int = 220) -> str:
     pad = 30
 
     def xy(e: float, v: float) -> str:
-        return f"{pad + (e - x0) / xs * (width - 2 * pad):.1f},{height - pad - (v - y0) / ys * (height - 2 * pad):.1f}"
+        return (
+            f"{pad + (e - x0) / xs * (width - 2 * pad):.1f},"
+            f"{height - pad - (v - y0) / ys * (height - 2 * pad):.1f}"
+        )
 
     colours = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
     lines = []
@@ -366,7 +370,7 @@ td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}th{{background:#e
 {html.escape(_memory(s.peak_gpu_memory_bytes))}.</p>{_html_table(seed_header(s), seed_rows(s, out))}
 <h2>Features</h2><ul>{feats}</ul>
 </body></html>
-"""
+"""  # noqa: E501
 
 
 def write_reports(s: Summary, out: str | Path) -> dict[str, Path]:

@@ -188,8 +188,8 @@ def resolve_config(
                     Deviation(
                         f"trainer.unsupported[{pv.key}]",
                         (
-                            f"{pv.key} = {pv.value!r} ({pv.status}: {pv.source}) is not an option of "
-                            f"this build's trainer; its default is in force"
+                            f"{pv.key} = {pv.value!r} ({pv.status}: {pv.source}) "
+                            f"is not an option of this build's trainer; its default is in force"
                         ),
                     )
                 )
@@ -220,8 +220,8 @@ def find_deviations(
             Deviation(
                 "features.synthetic",
                 (
-                    f"synthetic features (var_bench.synth, seed {seed}) in {features['folder']}: not the "
-                    f"paper's I3D / VGGish features"
+                    f"synthetic features (var_bench.synth, seed {seed}) in {features['folder']}: "
+                    f"not the paper's I3D / VGGish features"
                 ),
             )
         )

@@ -63,7 +63,8 @@ REFERENCE_MODEL_KEY = "reference_model"
 FEATURES_KEY = "features"
 #: Every disclosure key a record can carry: the stated ones, then the two ``evaluate`` adds.
 #: Written by ``var-bench evaluate`` too: the paper deviations the model ran with
-#: (``var_bench.models.deviations``) and the ``var-bench extract`` identities of the features (JSON).
+#: (``var_bench.models.deviations``) and the ``var-bench extract`` identities of the features
+#: (JSON).
 DEVIATIONS_KEY = "deviations"
 EXTRACTION_KEY = "extraction"
 RECORD_DISCLOSURE_KEYS: tuple[str, ...] = DISCLOSURE_KEYS + (

@@ -1,5 +1,5 @@
-"""Score a submission into a :class:`~var_bench.scoring.record.ResultRecord`, and compare two of them,
-for any task type.
+"""Score a submission into a :class:`~var_bench.scoring.record.ResultRecord`, and compare two of
+them, for any task type.
 
 ``score`` resolves the benchmark and its task (:meth:`BenchmarkSpec.task`), loads the task's gold
 for the split (:func:`var_bench.data.gold.load_gold`: for today's benchmarks the identity, known

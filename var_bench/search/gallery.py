@@ -21,7 +21,8 @@ from var_bench.errors import InputError
 @dataclass
 class Gallery:
     """Videos to index: ``items`` (a dataset of feature dicts, as the feature store gives them)
-    and the feature set's ``identity`` (source, synthetic, streams, dims, digest, snippet_frames)."""
+    and the feature set's ``identity`` (source, synthetic, streams, dims, digest,
+    snippet_frames)."""
 
     items: Any
     identity: dict[str, Any]

@@ -39,8 +39,10 @@ def render_html(index: Index, query: str, hits: Sequence[SearchHit]) -> str:
         caption = f'<p class="cap">{esc(h.caption)}</p>' if h.caption else ""
         items.append(
             f'<li><div class="head"><span class="rank">{h.rank}</span> '
-            f'<span class="vid">{esc(h.video_id)}</span> <span class="score">score {h.score:.4f}</span> '
-            f'<span class="seg">{h.segment_s[0]:.1f}&ndash;{h.segment_s[1]:.1f} s of {duration:.1f} s</span></div>'
+            f'<span class="vid">{esc(h.video_id)}</span> '
+            f'<span class="score">score {h.score:.4f}</span> '
+            f'<span class="seg">{h.segment_s[0]:.1f}&ndash;{h.segment_s[1]:.1f} s '
+            f"of {duration:.1f} s</span></div>"
             f'<div class="timeline" role="img" aria-label="segment {h.segment_s[0]:.1f} to '
             f'{h.segment_s[1]:.1f} seconds"><div class="segment" style="left:{left:.2f}%;'
             f'width:{width:.2f}%"></div></div>{caption}</li>'
@@ -66,4 +68,4 @@ ol {{ list-style: none; padding: 0; }} li {{ margin: 0 0 1.1rem; }}
 </ol>
 <p class="model">For lawful, research-only use of surveillance video; see the datasets' licences.</p>
 </body></html>
-"""
+"""  # noqa: E501

@@ -65,7 +65,8 @@ def _positive(name: str, value: int | None) -> None:
 
 
 def _save_npy(path: Path, array: np.ndarray) -> int:
-    """``np.save`` atomically (temporary name beside ``path``, then rename); returns the bytes written."""
+    """``np.save`` atomically (temporary name beside ``path``, then rename); returns the bytes
+    written."""
     with atomic_writer(path, "wb") as f:
         np.save(f, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
         return f.tell()

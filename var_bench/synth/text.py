@@ -26,7 +26,8 @@ def sentence_embeddings(
     """Unit sentence embeddings ``[len(texts), H]`` float32 (H = 384 for MiniLM-L6).
 
     e(s) = m / ||m||, m = sum_i mask_i h_i / sum_i mask_i over the model's last hidden states h_i.
-    Each distinct text is embedded once (duplicates share a row); batches of ``batch_size``, no grad.
+    Each distinct text is embedded once (duplicates share a row); batches of ``batch_size``, no
+    grad.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch

@@ -2,8 +2,9 @@
 
 Named configs sit beside each model's module: for a model M and a name N (the benchmark by
 default), ``<folder of M's module>/configs/M-N.yaml`` (e.g. ``models/alan/configs/alan-tiny.yaml``,
-``models/baselines/configs/ce-ucfcrime-ar.yaml``); one rule for every model, plug-ins included. ``--config FILE`` takes a file instead; ``--set a.b=c``
-overrides any key (values parsed as YAML). Unknown keys are refused with the allowed ones named.
+``models/baselines/configs/ce-ucfcrime-ar.yaml``); one rule for every model, plug-ins included.
+``--config FILE`` takes a file instead; ``--set a.b=c`` overrides any key (values parsed as YAML).
+Unknown keys are refused with the allowed ones named.
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ class TrainConfig:
 
     ``samples_per_epoch``: an epoch is this many training samples, drawn from replacement-free
     reshuffles of the train split (MMT: 32000; null: one pass over the split);
-    ``checkpoint``: ``best-val`` (the epoch with the best val main score) or ``last`` (the last epoch,
-    as MMT keeps); ``refit_on_train_val``: train on train + val with no validation and keep the
-    last epoch (a final run once the settings are chosen)."""
+    ``checkpoint``: ``best-val`` (the epoch with the best val main score) or ``last`` (the last
+    epoch, as MMT keeps); ``refit_on_train_val``: train on train + val with no validation and keep
+    the last epoch (a final run once the settings are chosen)."""
 
     epochs: int = 30
     batch_size: int = 64

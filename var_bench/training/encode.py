@@ -1,5 +1,5 @@
-"""Encoding a split with a model and scoring the resulting matrix: the piece the trainer (validation)
-and the evaluator (test) share, below both.
+"""Encoding a split with a model and scoring the resulting matrix: the piece the trainer
+(validation) and the evaluator (test) share, below both.
 
 The matrix S has one row per query (text on UCFCrime-AR, audio on XDViolence-AR) and one column
 per video, both in the split's order; query i's positive is video i.

@@ -85,8 +85,8 @@ def write_submission(
     (``t2v`` / ``a2v``: rows = queries, columns = videos), S^T under the second (``v2t`` /
     ``v2a``: rows = videos), plus ``<query>_ids`` and ``<gallery>_ids`` (the query of row i is the
     caption / audio of video i, so both id arrays are the video ids), plus ``provenance``
-    (:mod:`var_bench.tasks.retrieval.submission.provenance`) when given, so ``var-bench score`` on the
-    file keeps the disclosure and the feature identity."""
+    (:mod:`var_bench.tasks.retrieval.submission.provenance`) when given, so ``var-bench score`` on
+    the file keeps the disclosure and the feature identity."""
     path = Path(path)
     if path.suffix != ".npz":
         raise InputError(f"--out: expected a path ending in .npz, got {str(path)!r}")

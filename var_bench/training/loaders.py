@@ -3,9 +3,9 @@
 Both paths take the same typed settings: the run's :class:`~var_bench.training.config.RunConfig`
 (``train`` for batch sizes and workers, ``data`` for crops and the snippet cap) and the
 :class:`~var_bench.models.base.ModelContext` the model was built in. Collate options come from the
-model (``loader_options()`` in training, ``eval_loader_options()`` at evaluation); ``data.max_snippets``
-caps them: a video longer than ``min(model's max_snippets, data.max_snippets)`` snippets is
-average-pooled to that many.
+model (``loader_options()`` in training, ``eval_loader_options()`` at evaluation);
+``data.max_snippets`` caps them: a video longer than
+``min(model's max_snippets, data.max_snippets)`` snippets is average-pooled to that many.
 
 An epoch is one pass over the train split, or, with ``train.samples_per_epoch = K``, K items drawn
 from an endless stream of replacement-free reshuffles (MMT's 32k-sample epochs): every item is seen

@@ -5,11 +5,11 @@ One epoch = one pass over the train split, or ``train.samples_per_epoch`` sample
 lr_e = lr * lr_decay^e (and an optional linear warm-up over the first steps, :mod:`.optim`),
 gradient clipping, mixed precision on CUDA, DDP under torchrun (:mod:`.loop`). After each epoch
 (``eval_every``) the val split is encoded and scored with the project's metrics (:mod:`.encode`);
-the best val main score (the task's; SumR for retrieval) is kept in ``<out>/best/`` (test is never looked at) and ``<out>/last/`` is
-written every epoch for resuming. ``train.checkpoint: last`` hands on the last epoch instead;
-``train.refit_on_train_val`` trains on train + val with no validation and hands on the last.
-Every epoch reseeds from (seed, epoch), so a resumed run ends with the same weights as an
-uninterrupted one (on CPU; CUDA kernels may be nondeterministic).
+the best val main score (the task's; SumR for retrieval) is kept in ``<out>/best/`` (test is never
+looked at) and ``<out>/last/`` is written every epoch for resuming. ``train.checkpoint: last`` hands
+on the last epoch instead; ``train.refit_on_train_val`` trains on train + val with no validation and
+hands on the last. Every epoch reseeds from (seed, epoch), so a resumed run ends with the same
+weights as an uninterrupted one (on CPU; CUDA kernels may be nondeterministic).
 
 Output folder: ``config.yaml`` (resolved config), ``log.jsonl`` (:mod:`.runlog`),
 ``tensorboard/`` (when TensorBoard is installed), ``best/`` and ``last/`` checkpoints (see

@@ -11,7 +11,8 @@ from var_bench.errors import DataError
 def test_ucf_temporal_runs_of_spaces_and_tabs(tmp_path):
     p = tmp_path / "t.txt"
     p.write_text(
-        "Abuse028_x264.mp4  Abuse  165  240  -1  -1  \nArson011_x264.mp4\tArson\t150\t420\t680\t1267\n"
+        "Abuse028_x264.mp4  Abuse  165  240  -1  -1  \n"
+        "Arson011_x264.mp4\tArson\t150\t420\t680\t1267\n"
     )
     t = read_ucf_temporal(p)
     assert t["Abuse028_x264"].segments == [[165, 240]]

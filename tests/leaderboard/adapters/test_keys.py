@@ -1,4 +1,5 @@
-"""var_bench.leaderboard.adapters.keys: platform score keys generated from metric and direction names."""
+"""var_bench.leaderboard.adapters.keys: platform score keys generated from metric and direction
+names."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 Fewer epochs than the tiny config's 5 where the bar stays far out of reach of chance: test SumR
 of the best-val checkpoint, seeds 0 / 1 / 2. UCFCrime-AR, 3 epochs: 73.8 / 85.5 / 74.1 against the
-bar of 55.2 (4 epochs: 90.0 / 89.7 / 81.4; 5 epochs: 93.1 / 91.9 / 84.1). XDViolence-AR, 2 epochs: 46.0 / 43.4 / 47.2 against
-the bar of 20.0 (5 epochs: 61.4 / 68.0 / 67.6).
+bar of 55.2 (4 epochs: 90.0 / 89.7 / 81.4; 5 epochs: 93.1 / 91.9 / 84.1). XDViolence-AR, 2 epochs:
+46.0 / 43.4 / 47.2 against the bar of 20.0 (5 epochs: 61.4 / 68.0 / 67.6).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""FS / AS samplers: shapes, bounds, determinism, short videos and the roulette-wheel frequencies."""
+"""FS / AS samplers: shapes, bounds, determinism, short videos and the roulette-wheel
+frequencies."""
 
 from __future__ import annotations
 

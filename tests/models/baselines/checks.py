@@ -1,5 +1,6 @@
 """Shared checks for the baseline model tests: small models, loss and encodings, padding
-invariance, gradient flow and the tiny configs. Each model's mechanism tests stay in its own file."""
+invariance, gradient flow and the tiny configs. Each model's mechanism tests stay in its own
+file."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def loss_and_encodings(model, batch: dict):
 
 
 def encodings_ignore_padding(model, batch: dict, extra: int, keys=("emb",)) -> None:
-    """Encoding ``batch`` with ``extra`` more padded positions leaves ``keys`` of both sides unchanged."""
+    """Encoding ``batch`` with ``extra`` more padded positions leaves ``keys`` of both sides
+    unchanged."""
     model.eval()
     with torch.no_grad():
         q0, g0 = model.encode_query(batch), model.encode_gallery(batch)

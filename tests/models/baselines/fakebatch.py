@@ -121,7 +121,8 @@ def parameters_without_gradient(model: torch.nn.Module) -> list[str]:
 
 
 def evaluate_pair(model: torch.nn.Module, query_batch: dict, gallery_batch: dict) -> torch.Tensor:
-    """``model.similarity`` of the queries of one batch against the videos of another (eval mode)."""
+    """``model.similarity`` of the queries of one batch against the videos of another (eval
+    mode)."""
     model.eval()
     with torch.no_grad():
         return model.similarity(

@@ -1,4 +1,5 @@
-"""var_bench.tasks.retrieval.matrix: row-block sources over arrays, memmaps, .npy files, h5py datasets."""
+"""var_bench.tasks.retrieval.matrix: row-block sources over arrays, memmaps, .npy files, h5py
+datasets."""
 
 from __future__ import annotations
 

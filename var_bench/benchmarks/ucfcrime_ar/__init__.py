@@ -72,7 +72,7 @@ _URDMU_BIB = """@inproceedings{zhou2023dual,
   author    = {Zhou, Hang and Yu, Junqing and Yang, Wei},
   booktitle = {AAAI Conference on Artificial Intelligence},
   year      = {2023}
-}"""
+}"""  # noqa: E501
 
 _UCF_CLASSES = (
     "Abuse",
@@ -154,7 +154,8 @@ SPEC = BenchmarkSpec(
         ColumnSpec(
             "video_id",
             "string",
-            "Canonical id: the video file stem, verbatim (e.g. Abuse028_x264, Normal_Videos_003_x264).",
+            "Canonical id: the video file stem, verbatim "
+            "(e.g. Abuse028_x264, Normal_Videos_003_x264).",
         ),
         ColumnSpec("class", "string", "UCF-Crime class: one of the 13 anomaly classes or Normal."),
         ColumnSpec("anomalous", "bool", "True unless the class is Normal."),
@@ -167,7 +168,8 @@ SPEC = BenchmarkSpec(
         ColumnSpec(
             "video_path",
             "string",
-            "Upstream relative path <folder>/<file>.mp4 (folder Training_/Testing_Normal_Videos_Anomaly for normals).",
+            "Upstream relative path <folder>/<file>.mp4 "
+            "(folder Training_/Testing_Normal_Videos_Anomaly for normals).",
         ),
         ColumnSpec(
             "num_frames",
@@ -178,7 +180,8 @@ SPEC = BenchmarkSpec(
             "segments",
             "list<list<int32>>",
             "Temporal anomaly segments [[start, end], ...] in frame numbers, half-open "
-            "(start <= frame < end), about 30 fps; ends past num_frames clipped to it; [] for a test video with no anomaly; null on "
+            "(start <= frame < end), about 30 fps; ends past num_frames clipped to it; "
+            "[] for a test video with no anomaly; null on "
             "train/val (no temporal annotation upstream).",
         ),
         ColumnSpec(

@@ -48,7 +48,7 @@ _XD_BIB = """@inproceedings{wu2020not,
   booktitle = {European Conference on Computer Vision (ECCV)},
   pages     = {322--339},
   year      = {2020}
-}"""
+}"""  # noqa: E501
 
 _XD_CODES = {
     "A": "Normal",
@@ -114,7 +114,8 @@ SPEC = BenchmarkSpec(
         ColumnSpec(
             "class",
             "string",
-            "Class of the first label code (Normal, Fighting, Shooting, Riot, Abuse, Car accident, Explosion).",
+            "Class of the first label code "
+            "(Normal, Fighting, Shooting, Riot, Abuse, Car accident, Explosion).",
         ),
         ColumnSpec("anomalous", "bool", "True for violent videos (label code other than A)."),
         ColumnSpec(

@@ -139,7 +139,8 @@ def render_card(spec: BenchmarkSpec, counts: Mapping[str, int], notes: list[str]
 
 
 def column_rows(spec: BenchmarkSpec) -> list[str]:
-    """Markdown rows ``| `name` | type | meaning |`` of the card's column table (docs/data.md too)."""
+    """Markdown rows ``| `name` | type | meaning |`` of the card's column table
+    (docs/data.md too)."""
     return [f"| `{c.name}` | {_type_name(c.feature)} | {c.doc} |" for c in columns(spec)]
 
 

@@ -23,7 +23,8 @@ class Column:
 
 
 def hf_feature(dtype: str) -> object:
-    """The Hugging Face feature of a :class:`ColumnSpec` dtype (``int32``, ``list<string>``, ...)."""
+    """The Hugging Face feature of a :class:`ColumnSpec` dtype
+    (``int32``, ``list<string>``, ...)."""
     if dtype.startswith("list<") and dtype.endswith(">"):
         return _List(hf_feature(dtype[5:-1]))
     return datasets.Value(dtype)

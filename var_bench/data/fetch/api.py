@@ -108,8 +108,8 @@ def fetch_to(
 
     ``mirror``: None (pinned upstream URL), an http(s) URL, or a folder / ``file://`` URL, already
     resolved (see :func:`var_bench.benchmarks.sources.resolve_mirror`). ``progress``: None shows
-    a byte bar when stderr is a terminal; True/False force it. ``session``: reuse one ``requests`` session
-    across files (one is made per call otherwise).
+    a byte bar when stderr is a terminal; True/False force it. ``session``: reuse one ``requests``
+    session across files (one is made per call otherwise).
 
     Raises :class:`DownloadError` (one line: the file's key, what was expected, what arrived);
     the ``.part`` file is removed then, and the final name never holds unverified bytes.

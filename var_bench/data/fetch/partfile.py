@@ -1,4 +1,5 @@
-"""The ``.part`` file a download writes to: resumable, sha256-hashed as bytes arrive, never followed.
+"""The ``.part`` file a download writes to: resumable, sha256-hashed as bytes arrive, never
+followed.
 
 Bytes go to ``.<file name>.part`` beside the final name; a leftover ``.part`` (a killed earlier
 run, a dropped connection) is resumed by re-hashing the bytes it holds. Anything at that name

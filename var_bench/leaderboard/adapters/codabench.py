@@ -2,7 +2,8 @@
 
 Codabench reads the scoring program's ``OUTPUT_DIR/scores.json``, a JSON object whose keys are the
 ``key``s of the leaderboard columns in ``competition.yaml`` (docs.codabench.org, "Leaderboard
-Functionality" and "Competition Bundle Structure"). Keys: :func:`var_bench.leaderboard.adapters.keys.score_keys`.
+Functionality" and "Competition Bundle Structure"). Keys:
+:func:`var_bench.leaderboard.adapters.keys.score_keys`.
 
 Scoring program (``metadata.yaml``:
 ``command: python3 -m var_bench.leaderboard.adapters.codabench /app/input /app/output``)::

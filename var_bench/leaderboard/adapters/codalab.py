@@ -5,7 +5,8 @@ leaderboard column (the keys are the ``columns`` of the competition YAML's ``lea
 the CodaLab wiki pages "Building a Scoring Program for a Competition" and "Organizer Leaderboard".
 Keys: :func:`var_bench.leaderboard.adapters.keys.score_keys` (``t2v_R1`` ... ``SumR``).
 
-Scoring program (``metadata``: ``command: python -m var_bench.leaderboard.adapters.codalab $input $output``)::
+Scoring program (``metadata``:
+``command: python -m var_bench.leaderboard.adapters.codalab $input $output``)::
 
     python -m var_bench.leaderboard.adapters.codalab INPUT_DIR OUTPUT_DIR [--benchmark NAME]
 """

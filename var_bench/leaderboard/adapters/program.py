@@ -97,7 +97,8 @@ def run_program(
     write_scores: Callable[[ResultRecord, Path], None],
     scores_name: str,
 ) -> int:
-    """``prog INPUT_DIR OUTPUT_DIR [--benchmark NAME]``: score, then write ``OUTPUT_DIR/<scores_name>``.
+    """``prog INPUT_DIR OUTPUT_DIR [--benchmark NAME]``: score, then write
+    ``OUTPUT_DIR/<scores_name>``.
 
     Returns the exit status: 0, or the error's exit code after printing one line on stdout and
     stderr (the platform marks the submission failed and shows that line).

@@ -1,4 +1,5 @@
-"""ALAN (Anomaly-Led Alignment Network): the reference implementation. Configs: ``configs/alan-<name>.yaml``.
+"""ALAN (Anomaly-Led Alignment Network): the reference implementation. Configs:
+``configs/alan-<name>.yaml``.
 
 Importing the package registers the model ``"alan"`` (see :mod:`var_bench.models.registry`).
 """

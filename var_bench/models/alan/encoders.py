@@ -73,7 +73,8 @@ class SequenceAssembler(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, halves: list[tuple[str, Tensor, Tensor]]) -> Tensor:
-        """``halves``: ``(kind "fs"|"as", projected tokens [B, N, d], position ids [B, N] in 1..N)``."""
+        """``halves``:
+        ``(kind "fs"|"as", projected tokens [B, N, d], position ids [B, N] in 1..N)``."""
         parts = []
         for kind, tokens, pos in halves:
             zero = torch.zeros(tokens.shape[0], 1, dtype=torch.long, device=tokens.device)
@@ -101,7 +102,8 @@ class CrossEncoder(nn.Module):
 
 @dataclass
 class StreamOutput:
-    """One stream's encoder output: ``g [B, d]`` (CLS), ``h [B, d]`` (AVG), ``tokens [B, 2N+2, d]``."""
+    """One stream's encoder output: ``g [B, d]`` (CLS), ``h [B, d]`` (AVG),
+    ``tokens [B, 2N+2, d]``."""
 
     g: Tensor
     h: Tensor
@@ -122,11 +124,11 @@ class MultiStreamEncoder(nn.Module):
     ``forward(features: {stream: [B, T, D_s]}, lengths [B], indices: {"fs": [B, N], "as": [B, N]})
     -> {stream: StreamOutput}``; ``indices`` holds one or both sequences (the FS-only / AS-only
     ablations pass one), in the order of :data:`SEQUENCES`. The same indices serve every stream
-    (the streams are aligned snippet by snippet). ``cross_layers`` Cross Encoder layers per stream run after the
-    Self Encoders when there are two or more streams: layer i of stream s attends to the other
-    streams' layer-(i-1) outputs, concatenated along the token axis (two streams: the paper's
-    RGB <-> Flow cross attention exactly; three, e.g. rgb + flow + clip: each attends to both
-    others).
+    (the streams are aligned snippet by snippet). ``cross_layers`` Cross Encoder layers per stream
+    run after the Self Encoders when there are two or more streams: layer i of stream s attends to
+    the other streams' layer-(i-1) outputs, concatenated along the token axis (two streams: the
+    paper's RGB <-> Flow cross attention exactly; three, e.g. rgb + flow + clip: each attends to
+    both others).
     """
 
     def __init__(

@@ -195,8 +195,8 @@ class ALAN(RetrievalModel):
                     "alan.no_" + "_".join(missing),
                     (
                         f"no {', '.join(missing)} stream in the feature store: ALAN runs on "
-                        f"{', '.join(streams)} alone with no Cross Encoder (paper: RGB + Flow, two streams "
-                        f"with cross attention)"
+                        f"{', '.join(streams)} alone with no Cross Encoder (paper: RGB + Flow, "
+                        f"two streams with cross attention)"
                     ),
                 ),
             )
@@ -212,8 +212,8 @@ class ALAN(RetrievalModel):
                 Deviation(
                     "alan.streams",
                     (
-                        f"video streams {', '.join(streams)}: {how} (paper: RGB + Flow, two streams "
-                        f"with cross attention)"
+                        f"video streams {', '.join(streams)}: {how} (paper: RGB + Flow, "
+                        f"two streams with cross attention)"
                     ),
                 ),
             )

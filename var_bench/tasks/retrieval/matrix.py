@@ -53,7 +53,8 @@ def _array_dtype(array: Any) -> np.dtype:
 
 @dataclass
 class ArraySource:
-    """A source over any 2-D sliceable array: ndarray, np.memmap, h5py.Dataset, torch tensor view."""
+    """A source over any 2-D sliceable array: ndarray, np.memmap, h5py.Dataset, torch tensor
+    view."""
 
     array: Any
     transposed: bool = False

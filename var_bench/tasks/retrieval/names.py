@@ -16,7 +16,8 @@ SUMR = "SumR"
 LOWER_IS_BETTER: frozenset[str] = frozenset({MEDIAN_RANK, MEAN_RANK})
 
 #: Tie rules. ``expected``: the expected value under a uniformly random order of tied items (the
-#: official rule); ``optimistic``: the true item wins every tie; ``pessimistic``: it loses every tie.
+#: official rule); ``optimistic``: the true item wins every tie; ``pessimistic``: it loses every
+#: tie.
 TIE_RULES: tuple[str, ...] = ("expected", "optimistic", "pessimistic")
 DEFAULT_TIES = "expected"
 

@@ -16,8 +16,8 @@ items: the true item is equally likely to take each of the ranks b+1 .. b+e+1. O
 serves R@K, MdR and MnR alike. R@K = 100 * mean(credit) in percent; MdR and MnR are the median and
 mean of r_i (ranks, 1 = first).
 
-Every function accepts a :class:`~var_bench.tasks.retrieval.counts.RankCounts` or a ``(higher, tied)``
-pair of integer arrays.
+Every function accepts a :class:`~var_bench.tasks.retrieval.counts.RankCounts` or a
+``(higher, tied)`` pair of integer arrays.
 """
 
 from __future__ import annotations
@@ -128,8 +128,8 @@ def mean_rank(q: Counts, ties: str = DEFAULT_TIES) -> float:
 
 
 def summarise(q: Counts, ties: str = DEFAULT_TIES) -> dict[str, float]:
-    """All metrics of one direction, keys exactly :data:`~var_bench.tasks.retrieval.names.METRICS` in
-    order: R@1, R@5, R@10 (percent), MdR, MnR (ranks).
+    """All metrics of one direction, keys exactly :data:`~var_bench.tasks.retrieval.names.METRICS`
+    in order: R@1, R@5, R@10 (percent), MdR, MnR (ranks).
 
     >>> summarise(([0, 0, 20, 4], [0, 0, 0, 0]))
     {'R@1': 50.0, 'R@5': 75.0, 'R@10': 75.0, 'MdR': 3.0, 'MnR': 7.0}

@@ -1,4 +1,5 @@
-"""Dtype and shape checks of a submission's matrices (var_bench.tasks.retrieval.submission.checks)."""
+"""Dtype and shape checks of a submission's matrices
+(var_bench.tasks.retrieval.submission.checks)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Flagging matrices normalised across the query set (var_bench.tasks.retrieval.submission.normalisation)."""
+"""Flagging matrices normalised across the query set
+(var_bench.tasks.retrieval.submission.normalisation)."""
 
 from __future__ import annotations
 

@@ -2,12 +2,12 @@
 
 Layout (``docs/protocol.md``): S has one row per query of the task's first direction (text for
 ucfcrime-ar, audio for xdviolence-ar) and one column per gallery item (test video), both in the
-gold's canonical order (``var-bench ids``). ``t2v``/``a2v`` rank each row, ``v2t``/``v2a`` each column. A container
-(``.npz``, HDF5, a ``.pt`` dict, a Python dict) holds either ONE matrix under any name, or one
-matrix per direction under the direction names (each with one row per query of that direction;
-one of them alone is a submission for that direction only),
-plus optional id arrays ``<query modality>_ids`` and ``video_ids`` that bind the row and column
-order: the matrices are then reordered to canonical order.
+gold's canonical order (``var-bench ids``). ``t2v``/``a2v`` rank each row, ``v2t``/``v2a`` each
+column. A container (``.npz``, HDF5, a ``.pt`` dict, a Python dict) holds either ONE matrix under
+any name, or one matrix per direction under the direction names (each with one row per query of that
+direction; one of them alone is a submission for that direction only), plus optional id arrays
+``<query modality>_ids`` and ``video_ids`` that bind the row and column order: the matrices are then
+reordered to canonical order.
 """
 
 from __future__ import annotations
@@ -193,7 +193,8 @@ def assemble_submission(
             entry = entries[name]
             shape = (nq, ng) if d.over_rows else (ng, nq)
             check_matrix(entry, shape, expected_matrix(task, benchmark, shape, d))
-            # A per-direction matrix has one row per query of d: t2v rows are texts, v2t rows videos.
+            # A per-direction matrix has one row per query of d: t2v rows are texts, v2t rows
+            # videos.
             row_perm, col_perm = (perms[0], perms[1]) if d.over_rows else (perms[1], perms[0])
             sub.by_direction[name] = _bound(entry, row_perm, col_perm)
             low |= entry.low_precision

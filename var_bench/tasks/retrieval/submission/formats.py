@@ -6,9 +6,10 @@ Every input becomes a :class:`Container` of named :class:`Entry` objects, each d
 Every check runs before any large allocation: a ``.npy`` (or ``.npz`` member) is judged from its
 header alone (dtype, dimensions, shape, then the byte count against the file), so a header that
 claims a giant shape, or an object array that would need unpickling, is refused without reading
-further. A ``.npy`` is then read block by block (:class:`~var_bench.tasks.retrieval.matrix.NpyFileSource`), so a
-memory-mapped matrix larger than RAM can be scored. Every refusal is one :class:`InputError` line
-naming the input, what was expected and what arrived.
+further. A ``.npy`` is then read block by block
+(:class:`~var_bench.tasks.retrieval.matrix.NpyFileSource`), so a memory-mapped matrix larger than
+RAM can be scored. Every refusal is one :class:`InputError` line naming the input, what was expected
+and what arrived.
 """
 
 from __future__ import annotations

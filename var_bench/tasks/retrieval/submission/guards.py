@@ -24,7 +24,8 @@ _BLOCK_BYTES = 1 << 20
 
 
 def zero_share(source: MatrixSource) -> float:
-    """Fraction of cells of ``source`` equal to exactly 0 (reads S once, one row block at a time)."""
+    """Fraction of cells of ``source`` equal to exactly 0 (reads S once, one row block at a
+    time)."""
     rows, cols = source.shape
     if rows * cols == 0:
         return 0.0
@@ -36,7 +37,8 @@ def zero_share(source: MatrixSource) -> float:
 
 
 def zero_cell_warnings(sub: Submission) -> list[str]:
-    """One warning per matrix of ``sub`` whose share of exactly-zero cells is >= :data:`ZERO_SHARE`."""
+    """One warning per matrix of ``sub`` whose share of exactly-zero cells is >=
+    :data:`ZERO_SHARE`."""
     if max(sub.shape) > ZERO_CHECK_MAX_N:
         return []
     sources = ([(sub.label, sub.joint)] if sub.joint is not None else []) + [
