@@ -207,13 +207,14 @@ def test_tiny_config_reproduces_end_to_end_with_two_seeds(store_home, tmp_path):
     for s in data["seeds"]:
         record = json.loads((out / s["record"]).read_text())
         assert "features.synthetic" in record["disclosure"]["deviations"]
-        assert record["SumR"] == pytest.approx(s["SumR"])
-    sumrs = [s["SumR"] for s in data["seeds"]]
+        assert record["main_score"] == "SumR"
+        assert record["summary"]["SumR"] == pytest.approx(s["score"])
+    sumrs = [s["score"] for s in data["seeds"]]
     assert data["SumR"]["mean"] == pytest.approx(sum(sumrs) / 2)
     md = (out / "report.md").read_text()
     assert "160.7" in md and "Deviations from the paper" in md and "| 2 |" in md
     assert "<svg" in (out / "report.html").read_text()
-    assert summary.sumr.stats.n == 2
+    assert summary.score.stats.n == 2
     # A rerun resumes: finished seeds are read back, not trained again.
     again = reproduce(
         "alan",
@@ -226,7 +227,7 @@ def test_tiny_config_reproduces_end_to_end_with_two_seeds(store_home, tmp_path):
         device="cpu",
         progress=False,
     )
-    assert again.sumr.stats.values == summary.sumr.stats.values
+    assert again.score.stats.values == summary.score.stats.values
 
 
 def _random_grid():
