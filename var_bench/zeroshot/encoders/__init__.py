@@ -1,0 +1,1 @@
+"""Zero-shot encoders, one module per model family (``base`` holds the interface)."""
