@@ -136,7 +136,7 @@ def test_user_layout_file_finds_d(tmp_path):
     assert list(idx) == ["mine"] and idx["mine"].layout.name == "my-i3d"
     assert index_streams(UCFCRIME_AR, tmp_path / "i3d")["rgb"].layout.name == "ucf-crops"
     (tmp_path / "bad.yaml").write_text("name: x\nfile: '{stem}.npy'\ncolour: red\n", "utf-8")
-    with pytest.raises(InputError, match="expected keys among .*got colour"):
+    with pytest.raises(InputError, match="expected fields among .*got colour"):
         load_layout_file(tmp_path / "bad.yaml")
 
 

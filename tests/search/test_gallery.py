@@ -82,3 +82,32 @@ def test_a_folder_without_features_is_refused(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError):
         FolderGallery(UCFCRIME_AR, tmp_path / "empty")
+
+
+@pytest.mark.parametrize("case", ["IX10", "IX11"])
+def test_a_relative_folder_is_read_where_it_is(tree, monkeypatch, case):
+    """IX10 / IX11: ``index --features rawx`` (relative) once doubled the path (rawx/rawx/...)."""
+    root, rgb, _ = tree
+    monkeypatch.chdir(root.parent)
+    g = FolderGallery(UCFCRIME_AR, root.relative_to(root.parent))
+    item = g[0]
+    assert item["video_id"] == g.stems[0] and item["rgb"].shape[-1] == 1024
+
+
+def test_ix9_a_raw_folder_is_encoded_without_captions():
+    """IX9: a raw folder's videos carry no captions; the index encodes the gallery side only, so
+    a caption-encoding model (CE) indexes it (encode_split asked for queries needs them)."""
+    import torch
+    from models.baselines.checks import model_ctx
+    from models.baselines.fakebatch import make_batch
+    from models.baselines.test_ce import build
+
+    from var_bench.training.encode import encode_split
+
+    model = build("ucfcrime-ar")
+    batch = make_batch(model_ctx(model), batch_size=3)
+    batch.pop("text", None)
+    out = encode_split(model, [batch], torch.device("cpu"), queries_too=False)
+    assert out[0] == {} and out[1]["emb"].shape[0] == 3
+    with pytest.raises(InputError, match="captions"):
+        encode_split(model, [batch], torch.device("cpu"))

@@ -105,6 +105,11 @@ class Layout:
         for t in (self.file, self.crop0_file):
             if t is None:
                 continue
+            if t.count("{stem}") != 1 or t.count("{crop}") > 1:
+                raise InputError(
+                    f"layout {self.name}: expected {{stem}} once and {{crop}} at most once in "
+                    f"a file template, got {t!r}"
+                )
             if "{stem}" not in t or not t.endswith(".npy") or "/" in t:
                 raise InputError(
                     f"layout {self.name}: expected a file-name template with {{stem}} "
@@ -250,29 +255,12 @@ class Layout:
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any], where: str = "layout") -> Layout:
-        """A layout from a mapping (a user's YAML layout file); unknown keys are refused."""
-        known = set(cls.__dataclass_fields__)
-        if not isinstance(raw, Mapping) or "name" not in raw or "file" not in raw:
-            raise InputError(
-                f"{where}: expected a mapping with at least name and file, got {raw!r}"
-            )
-        extra = sorted(set(raw) - known)
-        if extra:
-            raise InputError(
-                f"{where}: expected keys among {', '.join(sorted(known))}, got "
-                f"{', '.join(map(str, extra))}"
-            )
-        return cls(
-            **{
-                k: (
-                    str(v)
-                    if k in ("name", "file", "crop0_file", "stream", "folder", "crops", "doc")
-                    and v is not None
-                    else v
-                )
-                for k, v in raw.items()
-            }
-        )
+        """A layout from a mapping (a user's YAML layout file), validated strictly against this
+        dataclass's fields (:func:`var_bench.readback.validate`: unknown keys, a non-string
+        name, ``flow: 'no'`` or ``dim: true`` are refused in one line naming the field)."""
+        from var_bench.readback import validate
+
+        return validate(cls, raw, where)
 
 
 @dataclass(frozen=True, eq=False)  # identity: one object per collection

@@ -152,6 +152,7 @@ def extract(
     click.echo(
         f"{benchmark} {model}: {len(res.done)} videos extracted, {len(res.skipped)} already "
         f"done, {len(res.missing)} missing"
+        + (f", {len(res.too_short)} shorter than one snippet (skipped)" if res.too_short else "")
         + (" (RANDOM WEIGHTS)" if ident.get("random_weights") else "")
     )
     click.echo(

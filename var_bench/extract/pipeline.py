@@ -69,7 +69,8 @@ QUEUE_DEPTH = 4
 class ExtractResult:
     """What a call did: ``out`` (the model's folder), ``done`` (videos extracted now),
     ``skipped`` (already done), ``missing`` (ids without a video file), ``snippets`` made,
-    ``seconds`` of wall time, and the feature set's ``identity``."""
+    ``seconds`` of wall time, the feature set's ``identity``, and ``too_short`` (videos shorter
+    than one snippet: nothing written, so a rerun retries them)."""
 
     out: Path
     done: list[str]
@@ -78,6 +79,8 @@ class ExtractResult:
     snippets: int
     seconds: float
     identity: dict[str, Any]
+    #: Videos shorter than one snippet: skipped with a warning, nothing written, not done.
+    too_short: list[str] = field(default_factory=list)
 
     @property
     def snippets_per_second(self) -> float:
@@ -166,7 +169,7 @@ def _frame_chunks(job: _Job, recipe: R.Recipe) -> Iterator[np.ndarray]:
     """Resized RGB frames of a video in chunks of ``CHUNK_SNIPPETS * F`` frames (last shorter)."""
     size = CHUNK_SNIPPETS * recipe.snippet_frames
     chunk: list[np.ndarray] = []
-    for frame in decode_frames(job.path, recipe.fps):
+    for frame in decode_frames(job.path, recipe.fps, resize=recipe.resize):
         chunk.append(FR.resize_frame(frame, recipe.resize, recipe.interpolation))
         if len(chunk) == size:
             yield np.stack(chunk)
@@ -513,11 +516,24 @@ def extract(
         el = time.perf_counter() - t_start
         bar.set_postfix_str(f"{snippets[0] / el:.1f} snippets/s" if el > 0 else "", refresh=False)
 
-    done = []
+    done: list[str] = []
+    too_short: list[str] = []
     try:
         for job, items in _pipelined(jobs, produce, workers):
             clean_stale(job.files)
             feats, n_frames = _encode_video(plan, items, on_snippets)
+            if len(feats) == 0:  # shorter than one snippet: no file, no done-marker
+                log.warning(
+                    "%s: skipped, shorter than one snippet (%d %s < %d frames); no features "
+                    "written",
+                    job.path,
+                    n_frames,
+                    "samples" if plan.key == "vggish" else "frames",
+                    plan.recipe.snippet_frames,
+                )
+                too_short.append(job.stem)
+                bar.update(1)
+                continue
             write_video(
                 state,
                 plan.out,
@@ -539,7 +555,7 @@ def extract(
         seconds,
         snippets[0] / max(seconds, 1e-9),
     )
-    return ExtractResult(out_dir, done, skipped, missing, snippets[0], seconds, identity)
+    return ExtractResult(out_dir, done, skipped, missing, snippets[0], seconds, identity, too_short)
 
 
 def _raft_weights(weights, home, unpinned: bool, **fetching) -> tuple[dict | None, dict]:

@@ -31,10 +31,19 @@ def parse_shard(text: str | tuple[int, int] | None, env: dict | None = None) -> 
         env = os.environ if env is None else env
         for ik, nk in SHARD_ENV:
             if ik in env and nk in env:
-                k = int(env[ik]) - (
-                    int(env.get("SLURM_ARRAY_TASK_MIN", 0)) if ik.startswith("SLURM_ARRAY") else 0
-                )
-                n = int(env[nk])
+                used = [ik, nk] + (["SLURM_ARRAY_TASK_MIN"] if ik.startswith("SLURM_ARRAY") else [])
+                try:
+                    k = int(env[ik]) - (
+                        int(env.get("SLURM_ARRAY_TASK_MIN", 0))
+                        if ik.startswith("SLURM_ARRAY")
+                        else 0
+                    )
+                    n = int(env[nk])
+                except ValueError:
+                    got = ", ".join(f"{v}={env.get(v)!r}" for v in used if v in env)
+                    raise InputError(
+                        f"--shard auto: expected integer {' and '.join(used[:2])}, got {got}"
+                    ) from None
                 break
         else:
             return 0, 1

@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from var_bench.errors import InputError
-from var_bench.extract.frames import as_fraction, repeats
+from var_bench.extract.frames import as_fraction, repeats, resized_size
+from var_bench.limits import bound, refuse
+from var_bench.readback import require_regular
 
 VIDEO_EXTENSIONS = frozenset(
     {
@@ -53,6 +55,10 @@ def index_videos(root: str | os.PathLike) -> dict[str, Path]:
         for name in sorted(filenames):
             p = Path(dirpath) / name
             if p.suffix.lower() in VIDEO_EXTENSIONS and not name.startswith("."):
+                try:  # a FIFO would block av.open forever: refused before anything is opened
+                    require_regular(p, "--videos")
+                except FileNotFoundError:  # a dangling link: no video
+                    continue
                 if p.stem in found:
                     dup.append(f"{found[p.stem]} and {p}")
                 found.setdefault(p.stem, p)
@@ -107,11 +113,59 @@ def native_rate(stream) -> Fraction:
     return Fraction(rate)
 
 
+def _duration_s(container, stream) -> float | None:
+    """The video's duration in seconds, from the stream, else the container (None: unknown)."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / 1_000_000  # AV_TIME_BASE
+    return None
+
+
+def check_bounds(
+    path: Path,
+    height: int,
+    width: int,
+    src: Fraction,
+    dst: Fraction | None,
+    resize: int | None,
+    duration_s: float | None,
+) -> None:
+    """Refuse a video whose work would exceed a bound (:mod:`var_bench.limits`), before decoding:
+    pixels per frame after resizing the short side to ``resize`` (``frame_pixels``); the
+    up-conversion factor ``dst / src`` (``frame_repeat``); frames after rate conversion,
+    ``duration_s * (dst or src)`` (``video_frames``)."""
+    if resize is not None and height > 0 and width > 0:
+        h, w = resized_size(height, width, resize)
+        if h * w > bound("frame_pixels"):
+            raise refuse(
+                "frame_pixels",
+                f"{path}",
+                f"{h} x {w} = {h * w} (a {width}x{height} stream, short side resized to {resize})",
+            )
+    if dst is not None and dst > src * bound("frame_repeat"):
+        raise refuse(
+            "frame_repeat",
+            f"{path}",
+            f"{float(dst / src):.4g} ({float(src):.4g} fps -> {float(dst):.4g})",
+        )
+    if duration_s is not None:
+        frames = duration_s * float(dst if dst is not None else src)
+        if frames > bound("video_frames"):
+            raise refuse("video_frames", f"{path}", f"{frames:.0f} ({duration_s:.0f} s)")
+
+
 def decode_frames(
-    path: str | os.PathLike, fps: float | None = None, *, threads: bool = True
+    path: str | os.PathLike,
+    fps: float | None = None,
+    *,
+    threads: bool = True,
+    resize: int | None = None,
 ) -> Iterator[np.ndarray]:
     """RGB24 frames ``[H, W, 3]`` uint8 of the first video stream, in order, at ``fps`` (None:
-    every frame at the native rate)."""
+    every frame at the native rate). ``resize``: the short side the caller resizes frames to (for
+    the pixel bound). The bounds of :func:`check_bounds` are checked before decoding from the
+    stream's header, and again on every decoded frame (a header can lie)."""
     path = Path(path)
     container = _open(path)
     try:
@@ -122,13 +176,31 @@ def decode_frames(
             stream.thread_type = "AUTO"  # frame + slice threads: same frames, faster
         src = native_rate(stream)
         dst = None if fps is None else as_fraction(fps)
-        i = 0
+        ctx = stream.codec_context
+        check_bounds(
+            path,
+            int(ctx.height or 0),
+            int(ctx.width or 0),
+            src,
+            dst,
+            resize,
+            _duration_s(container, stream),
+        )
+        max_frames = bound("video_frames")
+        size = None
+        i = out = 0
         try:
             for frame in container.decode(stream):
                 n = 1 if dst is None else repeats(i, src, dst)
                 i += 1
                 if n == 0:
                     continue
+                if (frame.height, frame.width) != size:
+                    size = (frame.height, frame.width)
+                    check_bounds(path, frame.height, frame.width, src, None, resize, None)
+                out += n
+                if out > max_frames:
+                    raise refuse("video_frames", f"{path}", f"more than {out - n} (decoding)")
                 arr = frame.to_ndarray(format="rgb24")
                 for _ in range(n):
                     yield arr

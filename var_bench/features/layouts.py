@@ -100,12 +100,12 @@ def load_layout_file(path: str | os.PathLike) -> tuple[Layout, ...]:
     """User layouts from a YAML file: one mapping, a list of them, or ``{layouts: [...]}``; keys
     are the fields of :class:`Layout` (``name``, ``file``, ``crops``, ``dim``, ``num_crops``,
     ``stream``, ``crop0_file``, ``flow``, ``folder``, ``tree``, ``doc``)."""
-    import yaml
+    from var_bench.readback import read_yaml
 
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as e:
+        raw = read_yaml(path, "--layout-file")
+    except OSError as e:
         raise InputError(
             f"--layout-file {path}: expected a readable YAML file, got "
             f"{' '.join(str(e).split())[:160]}"
@@ -238,7 +238,10 @@ def _list_pairs(list_files: Sequence[Path], root: Path, matcher: _Matcher):
         listed = read_list(list_file)
         missing = []
         for no, text in listed:
-            p = resolve_listed(text, root, list_file.parent)
+            try:
+                p = resolve_listed(text, root, list_file.parent)
+            except InputError as e:
+                raise InputError(f"--list {list_file} line {no}: {e}") from None
             if p is None:
                 # Last resort: the file name anywhere under root (one walk, only when needed;
                 # a name found twice is ambiguous and stays missing).

@@ -11,6 +11,8 @@ import os
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from var_bench.errors import InputError
+from var_bench.limits import bound, refuse
+from var_bench.readback import read_text
 
 
 def read_list(path: str | os.PathLike) -> list[tuple[int, str]]:
@@ -19,14 +21,17 @@ def read_list(path: str | os.PathLike) -> list[tuple[int, str]]:
     lines and ``#`` comments are skipped; Windows separators become ``/``."""
     path = Path(path)
     try:
-        text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
+        text = read_text(path, "--list", "utf-8-sig")
+    except OSError as e:
         raise InputError(f"--list {path}: expected a readable text file, got {e}") from None
     out = []
+    longest = bound("list_line")
     for no, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
+        if len(line) > longest:
+            raise refuse("list_line", f"--list {path} line {no}", f"{len(line)} characters")
         if "," in line and not line.endswith(".npy"):
             line = line.split(",", 1)[0].strip().strip('"')
             if line.lower() == "path":
@@ -42,22 +47,36 @@ def resolve_listed(text: str, root: Path, list_dir: Path) -> Path | None:
     to the list's folder or to ``root``); else re-rooted under ``root``: the longest tail of its
     components that exists there (``/media/peng/x/RGBTest/a__0.npy`` -> ``root/RGBTest/a__0.npy``,
     else ``root/a__0.npy``). None when no candidate exists (the list reader then looks the file
-    name up anywhere under ``root``, when it is unique there)."""
+    name up anywhere under ``root``, when it is unique there). A path as written outside ``root``
+    is never used: InputError when it exists and no re-rooted file does."""
     win = PureWindowsPath(text)
     parts = [
-        p for p in (win.parts[1:] if win.drive else PurePosixPath(text).parts) if p not in ("/", "")
+        p
+        for p in (win.parts[1:] if win.drive else PurePosixPath(text).parts)
+        if p not in ("/", "", ".", "..")
     ]
     p = Path(text)
+    outside = None
     if not win.drive:
-        if p.is_absolute():
-            if p.is_file():
-                return p
-        else:
-            for base in (list_dir, root):
-                if (base / p).is_file():
-                    return base / p
+        for cand in [p] if p.is_absolute() else [list_dir / p, root / p]:
+            if cand.is_file():
+                if _inside(cand, root):
+                    return cand
+                outside = cand
     for i in range(len(parts)):
         cand = root.joinpath(*parts[i:])
         if cand.is_file():
             return cand
+    if outside is not None:
+        raise InputError(
+            f"expected a path under the stream's folder {root} (listed paths are re-rooted "
+            f"there), got {text} (outside it, with no file of that name under it)"
+        )
     return None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """``path`` lies under ``root``, lexically (``..`` collapsed; links inside ``root`` are part
+    of the tree, as the build follows them)."""
+    a, r = os.path.normpath(os.path.abspath(path)), os.path.normpath(os.path.abspath(root))
+    return a == r or a.startswith(r.rstrip(os.sep) + os.sep)

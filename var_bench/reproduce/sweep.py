@@ -27,22 +27,40 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from var_bench.errors import InputError
 from var_bench.fsutil import atomic_write_text
+from var_bench.limits import check
+from var_bench.readback import read_yaml, validate
 from var_bench.tables import markdown_table
 
 log = logging.getLogger(__name__)
 
-GRID_KEYS = ("model", "benchmark", "config", "seeds", "strict", "set", "grid", "trials")
+
+@dataclass
+class GridFile:
+    """The fields of a grid file (see the module docstring): the schema it is read back with
+    (:func:`var_bench.readback.validate`, strict types); sizes are bounded by
+    :mod:`var_bench.limits` (``sweep_trials``, ``sweep_seeds``) before anything is expanded."""
+
+    model: str
+    benchmark: str
+    config: str = "paper"
+    seeds: int | list[int] = 1
+    strict: bool | None = None
+    set: dict[str, Any] | list[str] | None = None
+    grid: dict[str, list[Any]] | None = None
+    trials: list[dict[str, Any]] | None = None
+
+
+GRID_KEYS = tuple(f.name for f in fields(GridFile))
 
 #: The paper's ablation tables as trials of ALAN overrides (docs/reproduce.md).
 ABLATIONS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
@@ -107,7 +125,10 @@ def _seeds(value: Any) -> list[int]:
     if isinstance(value, int):
         if value < 1:
             raise InputError(f"grid seeds: expected at least 1, got {value}")
+        check("sweep_seeds", "grid seeds", value)
         return list(range(value))
+    if isinstance(value, list):
+        check("sweep_seeds", "grid seeds", len(value))
     if (
         isinstance(value, list)
         and value
@@ -143,12 +164,18 @@ def grid_from_dict(raw: Mapping[str, Any], source: str = "grid") -> Grid:
     for key in ("model", "benchmark"):
         if not raw.get(key):
             raise InputError(f"{source}: expected a {key}, got none")
+    validate(GridFile, dict(raw), source)
     trials: list[Trial] = []
     grid = raw.get("grid") or {}
     if not isinstance(grid, Mapping) or any(
         not isinstance(v, list) or not v for v in grid.values()
     ):
         raise InputError(f"{source} grid: expected a mapping of key: [values], got {grid!r}")
+    check(  # before anything is expanded: a 2 KB grid can name 10^10 trials
+        "sweep_trials",
+        f"{source} grid",
+        math.prod(len(v) for v in grid.values()) * bool(grid) + len(raw.get("trials") or []),
+    )
     if grid:
         keys = list(grid)
         for combo in itertools.product(*(grid[k] for k in keys)):
@@ -184,11 +211,9 @@ def load_grid(path: str | Path) -> Grid:
     """Read a grid file (YAML)."""
     p = Path(path)
     try:
-        raw = yaml.safe_load(p.read_text("utf-8"))
+        raw = read_yaml(p, "grid")
     except OSError as exc:
         raise InputError(f"{p}: expected a readable grid file, got {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{p}: expected a YAML grid, got a parse error: {exc}") from None
     return grid_from_dict(raw or {}, str(p))
 
 

@@ -39,6 +39,7 @@ import torch
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
 from var_bench.fsutil import sha256_file
+from var_bench.readback import confined, require_regular
 from var_bench.search.gallery import FolderGallery, Gallery, store_gallery
 from var_bench.search.segments import to_seconds, windows
 from var_bench.search.storage import INDEX_FILE, INDEX_FORMAT, IndexInfo, load_chunk, save_chunk
@@ -226,7 +227,10 @@ class Index:
         from var_bench.training.encode import encode_split
 
         base = len(self.info.videos)
-        _, gallery, ids, _ = encode_split(self.model, self._loader(items), self.device)
+        # the gallery side only: a raw folder's videos carry no captions for encode_query
+        _, gallery, ids, _ = encode_split(
+            self.model, self._loader(items), self.device, queries_too=False
+        )
         win_items, spans = [], []
         for pos, it in enumerate(items):
             T = int(min(np.shape(it[s])[0] for s in self.info.streams))
@@ -238,7 +242,9 @@ class Index:
                     w["snippet_labels"] = np.asarray(w["snippet_labels"])[a:b]
                 win_items.append(w)
                 spans.append([base + pos, a, b])
-        _, wout, _, _ = encode_split(self.model, self._loader(win_items), self.device)
+        _, wout, _, _ = encode_split(
+            self.model, self._loader(win_items), self.device, queries_too=False
+        )
         name = f"chunk-{len(self.info.chunks):05d}.safetensors"
         save_chunk(self.folder / name, gallery, wout)
         self.info.videos += [str(v) for v in ids]
@@ -301,7 +307,10 @@ class Index:
         if target.resolve() != self.folder.resolve():
             target.mkdir(parents=True, exist_ok=True)
             for name in self.info.chunks:
-                shutil.copyfile(self.folder / name, target / name)
+                shutil.copyfile(
+                    confined(self.folder, name, f"{self.folder / INDEX_FILE} chunks"),
+                    confined(target, name, f"{target} chunks"),
+                )
         self.info.write(target)
         return target
 
@@ -310,13 +319,35 @@ class Index:
             return
         from var_bench.training.encode import concat_outputs
 
+        where = self.folder / INDEX_FILE
+        if not self.info.chunks or not self.info.videos:
+            raise InputError(
+                f"{where}: expected an index holding videos, got none (its build stopped "
+                f"before the first chunk): rerun var-bench index"
+            )
         parts_g, parts_w = [], []
         for name in self.info.chunks:
-            g, w = load_chunk(self.folder / name, self.device)
+            g, w = load_chunk(confined(self.folder, name, f"{where} chunks"), self.device)
             parts_g.append(g)
             parts_w.append(w)
+        keys = set(parts_g[0]), set(parts_w[0])
+        for name, g, w in zip(self.info.chunks, parts_g, parts_w):
+            if not keys[0] or (set(g), set(w)) != keys:
+                raise InputError(
+                    f"{self.folder / name}: expected an index chunk of this index's model "
+                    f"(gallery and window outputs {sorted(keys[0])}), got {sorted(g)}"
+                )
         self._gallery = concat_outputs(parts_g)
         self._windows = concat_outputs(parts_w)
+        if (_rows(self._gallery), _rows(self._windows)) != (
+            len(self.info.videos),
+            len(self.info.windows),
+        ):
+            raise InputError(
+                f"{where}: expected chunks holding {len(self.info.videos)} videos and "
+                f"{len(self.info.windows)} windows, got {_rows(self._gallery)} and "
+                f"{_rows(self._windows)}: rerun var-bench index"
+            )
 
     # ---------------------------------------------------------------- searching
 
@@ -420,15 +451,21 @@ class Index:
         """One line: the model and its benchmark scores."""
         sc = self.info.scores
         main = sc.get("main_score", "SumR") if sc else None
+        value = sc.get("score", sc.get("SumR")) if sc else None
         scores = (
-            f"{self.info.benchmark} {sc['split']} {main} {sc.get('score', sc.get('SumR')):.1f}"
-            if sc
+            f"{self.info.benchmark} {sc['split']} {main} {value:.1f}"
+            if sc and value is not None
             else "no benchmark scores recorded"
         )
         return (
             f"{self.info.model} ({scores}); {len(self.info.videos)} videos indexed from "
             f"{self.info.features.get('source')}"
         )
+
+
+def _rows(outputs: dict) -> int:
+    """Rows of encoder outputs (the first tensor's dim 0; 0 when none)."""
+    return next((int(v.shape[0]) for v in outputs.values() if isinstance(v, torch.Tensor)), 0)
 
 
 def _top(row: np.ndarray, k: int) -> np.ndarray:
@@ -447,6 +484,7 @@ def _audio_array(q: Any) -> np.ndarray:
 def load_audio_query(path: str | Path) -> np.ndarray:
     """An audio query from a ``.npy`` of VGGish features ``[T, D]`` (never unpickled)."""
     try:
+        require_regular(path, "--audio")
         return _audio_array(np.load(path, allow_pickle=False))
     except (OSError, ValueError) as e:
         raise InputError(f"--audio {path}: expected a .npy array [T, D], got {e}") from None

@@ -11,61 +11,113 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import numpy as np
 import torch
+from pydantic import Field
+from typing_extensions import Required, TypedDict
 
 from var_bench.errors import InputError
+from var_bench.features.validators import MAX_SNIPPETS
 from var_bench.fsutil import atomic_write_text, atomic_writer
+from var_bench.limits import check
+from var_bench.readback import read_json, validate
 
 INDEX_FILE = "index.json"
 INDEX_FORMAT = 1
 
 
+#: A chunk's file name (``index.json`` names nothing else: no folder, no ``..``).
+CHUNK_PATTERN = r"^chunk-[0-9]{5}\.safetensors$"
+
+
+class IndexScores(TypedDict, total=False):
+    """The benchmark scores of an index of a benchmark split (``index.json`` ``scores``)."""
+
+    split: Required[str]
+    main_score: str
+    score: float
+    SumR: float  # indexes written before the main score was named
+    metrics: dict[str, dict[str, float]]
+
+
 @dataclass
 class IndexInfo:
-    """What ``index.json`` holds (see :mod:`var_bench.search.storage`)."""
+    """What ``index.json`` holds (see :mod:`var_bench.search.storage`): the schema it is read
+    back with (:func:`var_bench.readback.validate`); ``__post_init__`` checks what types cannot
+    (equal lengths, windows naming existing videos and snippets, the index-size bounds)."""
 
     format: int
     benchmark: str
     model: str
     checkpoint: str
-    weights_sha256: str
-    query_modality: str
+    weights_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    query_modality: Literal["text", "audio"]
     streams: list[str]
-    dims: dict[str, int]
+    dims: dict[str, Annotated[int, Field(ge=1)]]
     features: dict[str, Any]
-    scores: dict[str, Any] | None
-    snippet_frames: int
-    fps: float
+    scores: IndexScores | None
+    snippet_frames: Annotated[int, Field(ge=1, le=1 << 20)]
+    fps: Annotated[float, Field(gt=0, le=1e6)]
     videos: list[str] = field(default_factory=list)
-    lengths: list[int] = field(default_factory=list)
+    lengths: list[Annotated[int, Field(ge=1, le=MAX_SNIPPETS)]] = field(default_factory=list)
     captions: list[str | None] = field(default_factory=list)
     #: per window: (video position, start snippet, end snippet)
-    windows: list[list[int]] = field(default_factory=list)
-    chunks: list[str] = field(default_factory=list)
+    windows: list[Annotated[list[int], Field(min_length=3, max_length=3)]] = field(
+        default_factory=list
+    )
+    chunks: list[Annotated[str, Field(pattern=CHUNK_PATTERN)]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        check("index_videos", "index videos", len(self.videos))
+        check("index_windows", "index windows", len(self.windows))
+        n = len(self.videos)
+        if not len(self.lengths) == len(self.captions) == n:
+            raise InputError(
+                f"expected videos, lengths and captions of one length, got {n}, "
+                f"{len(self.lengths)}, {len(self.captions)}"
+            )
+        if len(set(self.videos)) != n:
+            raise InputError("videos: expected distinct video ids, got repeats")
+        if self.windows:
+            w = np.asarray(self.windows, dtype=np.int64).reshape(-1, 3)
+            v, a, b = w[:, 0], w[:, 1], w[:, 2]
+            ok = (v >= 0) & (v < n)
+            lengths = np.asarray(self.lengths, dtype=np.int64)
+            ok &= (a >= 0) & (a < b) & (b <= np.where(ok, lengths[np.clip(v, 0, max(n - 1, 0))], 0))
+            if not ok.all():
+                k = int(np.flatnonzero(~ok)[0])
+                raise InputError(
+                    f"windows.{k}: expected [video position < {n}, start, end] with "
+                    f"0 <= start < end <= the video's length, got {self.windows[k]}"
+                )
+            covered = np.zeros(n, dtype=bool)
+            covered[v] = True
+        else:
+            covered = np.zeros(n, dtype=bool)
+        if n and not covered.all():
+            j = int(np.flatnonzero(~covered)[0])
+            raise InputError(f"windows: expected at least one window per video, got none for {j}")
 
     @classmethod
     def read(cls, folder: Path) -> IndexInfo:
         path = Path(folder) / INDEX_FILE
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = read_json(path, "index")
         except FileNotFoundError:
             raise InputError(
                 f"{folder}: expected an index folder with {INDEX_FILE}, got none "
                 f"(make one with 'var-bench index')"
             ) from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        except OSError as e:
             raise InputError(f"{path}: expected the JSON of a var-bench index, got {e}") from None
         if not isinstance(raw, dict) or raw.get("format") != INDEX_FORMAT:
             raise InputError(
                 f"{path}: expected index format {INDEX_FORMAT}, got "
                 f"{raw.get('format') if isinstance(raw, dict) else type(raw).__name__}"
             )
-        try:
-            return cls(**raw)
-        except TypeError as e:
-            raise InputError(f"{path}: expected the fields of a var-bench index, got {e}") from None
+        return validate(cls, raw, path)
 
     def write(self, folder: Path) -> None:
         atomic_write_text(Path(folder) / INDEX_FILE, json.dumps(asdict(self), indent=1) + "\n")

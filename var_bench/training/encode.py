@@ -69,11 +69,14 @@ def encode_split(
     device: torch.device,
     amp: torch.dtype | None = None,
     progress: bool | None = False,
+    *,
+    queries_too: bool = True,
 ) -> Encoded:
     """(query outputs, gallery outputs, video ids, query ids) over ``loader``, in its order
     (:class:`Encoded`). Outputs stay on ``device``. ``progress``: a bar per batch
     (:mod:`var_bench.progress`; off by default, since validation inside training reports per
-    epoch)."""
+    epoch). ``queries_too=False``: the gallery side only (query outputs ``{}``), for videos
+    without captions (a search index of a raw feature folder)."""
     from var_bench.progress import Progress
 
     model.eval()
@@ -81,7 +84,8 @@ def encode_split(
     for batch in Progress(loader, desc="encode", unit="batch", progress=progress, log_every=0):
         batch = move_batch(batch, device)
         with autocast(amp, device):
-            queries.append(model.encode_query(batch))
+            if queries_too:
+                queries.append(model.encode_query(batch))
             gallery.append(model.encode_gallery(batch))
         ids.extend(batch["video_id"])
         qids.extend(batch.get("query_id") or ())
