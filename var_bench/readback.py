@@ -103,20 +103,40 @@ def _short(e: BaseException) -> str:
     return " ".join(str(e).split())[:200] or type(e).__name__
 
 
+#: Core-schema node types made strict (no "no" for a bool, no "3" for an int, no tuple coercion).
+_STRICT = frozenset(
+    {"int", "float", "str", "bool", "list", "dict", "tuple", "set", "frozenset", "bytes"}
+)
+
+
+def _harden(node: Any) -> Any:
+    """A copy of a pydantic core schema with every scalar and container node strict, floats
+    finite and unknown dataclass fields refused; dataclass nodes themselves stay lax, so a
+    dataclass (nested ones too) is built from a mapping (its ``__post_init__`` runs)."""
+    if isinstance(node, list):
+        return [_harden(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _harden(v) for k, v in node.items()}
+    kind = out.get("type")
+    if kind in _STRICT:
+        out["strict"] = True
+    if kind == "float":
+        out["allow_inf_nan"] = False
+    if kind == "dataclass":
+        out["strict"] = False
+    if kind == "dataclass-args":
+        out["extra_behavior"] = "forbid"
+    return out
+
+
 @functools.cache
 def _validator(schema: Any):
-    """A strict pydantic validator of ``schema``. For a dataclass, of its constructor arguments
-    (pydantic's strict mode otherwise demands an instance): the dataclass is then built from
-    them, so its ``__post_init__`` checks run as well."""
+    """A strict pydantic validator of ``schema`` (:func:`_harden`)."""
     from pydantic import TypeAdapter
-    from pydantic_core import CoreConfig, SchemaValidator
+    from pydantic_core import SchemaValidator
 
-    adapter = TypeAdapter(schema)
-    core = adapter.core_schema
-    if dataclasses.is_dataclass(schema) and core.get("type") == "dataclass":
-        config = CoreConfig(strict=True, extra_fields_behavior="forbid", allow_inf_nan=False)
-        return SchemaValidator(core["schema"], config), True
-    return adapter, False
+    return SchemaValidator(_harden(TypeAdapter(schema).core_schema))
 
 
 #: Union branch tags pydantic puts in an error's location (not field names).
@@ -150,20 +170,17 @@ def validate(schema: type[T], data: Any, where: str | os.PathLike) -> T:
     same kind of line."""
     from pydantic import ValidationError
 
-    validator, is_dc = _validator(schema)
+    is_dc = dataclasses.is_dataclass(schema)
     try:
-        if is_dc:
-            if not isinstance(data, dict):
-                raise InputError(
-                    f"{where}: expected a mapping of {schema.__name__} fields, got "
-                    f"{type(data).__name__}"
-                )
-            kwargs, _ = validator.validate_python(data)
-            return schema(**kwargs)
-        return validator.validate_python(data, strict=True)
+        if is_dc and not isinstance(data, dict):
+            raise InputError(
+                f"{where}: expected a mapping of {schema.__name__} fields, got "
+                f"{type(data).__name__}"
+            )
+        return _validator(schema).validate_python(data)
     except ValidationError as e:
         err = e.errors(include_url=False)[0]
-        if is_dc and err.get("type") == "unexpected_keyword_argument":
+        if is_dc and err.get("type") == "unexpected_keyword_argument" and len(err["loc"]) == 1:
             known = ", ".join(f.name for f in dataclasses.fields(schema))
             raise InputError(
                 f"{where}: expected fields among {known}, got {_loc(err['loc'])[:80]}"

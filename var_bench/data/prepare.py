@@ -34,7 +34,11 @@ PathLike = str | os.PathLike
 
 def _current(spec: BenchmarkSpec, folder: Path) -> Manifest | None:
     """The folder's manifest if it is a complete build of this version from the pinned sources."""
-    m = Manifest.read(folder)
+    try:
+        m = Manifest.read(folder)
+    except InputError as e:  # a damaged build is rebuilt, as a missing one
+        log.warning("%s; rebuilding", e)
+        return None
     pinned = {s.key: s.sha256 for s in spec.sources.values()}
     if m is None or m.version != spec.version or m.sources != pinned:
         return None

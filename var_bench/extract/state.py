@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -70,12 +71,20 @@ def _locked(path: Path):
         yield
 
 
+def _read_object(path: Path) -> dict[str, Any]:
+    """A state file read back: a JSON object (:mod:`var_bench.readback`; one line naming the
+    file when it is not one)."""
+    from var_bench.readback import read_json, validate
+
+    return validate(dict[str, Any], read_json(path, "extract state"), path)
+
+
 def check_identity(state: Path, identity: dict) -> None:
     """Write the folder's identity, or check it equals the one already there."""
     path = state / "identity.json"
     with _locked(state / "lock"):
         if path.is_file():
-            old = json.loads(path.read_text("utf-8"))
+            old = _read_object(path)
             if old != identity:
                 diff = sorted(k for k in set(old) | set(identity) if old.get(k) != identity.get(k))
                 raise InputError(
@@ -90,10 +99,10 @@ def write_summary(out: Path) -> dict:
     """Rebuild ``extraction.json`` (identity + every finished video's record) under the lock."""
     state = out / STATE_DIR
     with _locked(state / "lock"):
-        identity = json.loads((state / "identity.json").read_text("utf-8"))
+        identity = _read_object(state / "identity.json")
         videos = {}
         for p in sorted((state / "videos").glob("*.json")):
-            videos[p.stem] = json.loads(p.read_text("utf-8"))
+            videos[p.stem] = _read_object(p)
         data = {"identity": identity, "videos": videos}
         atomic_write_text(out / EXTRACTION_FILE, json.dumps(data, indent=1, sort_keys=True) + "\n")
     return data

@@ -10,8 +10,11 @@ ingests (:func:`tree_identities`), copies them into the store (``<store>/extract
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from typing_extensions import TypedDict
 
 from var_bench.errors import InputError
 
@@ -20,16 +23,44 @@ EXTRACTION_FILE = "extraction.json"
 RANDOM_WEIGHTS = "random_weights"
 
 
+class ExtractionIdentity(TypedDict, total=False):
+    """The identity keys the store reads (every other key is kept as written)."""
+
+    model: str
+    stream: str
+    dim: int
+    snippet_frames: int
+    random_weights: bool
+    weights: dict[str, Any]
+    benchmark: str
+
+
+@dataclass
+class ExtractionFile:
+    """The schema ``extraction.json`` is read back with (:func:`var_bench.readback.validate`):
+    the tree's ``identity`` and its ``videos`` (stem -> counts)."""
+
+    identity: ExtractionIdentity
+    videos: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        frames = self.identity.get("snippet_frames")
+        if frames is not None and frames < 1:
+            raise InputError(f"field identity.snippet_frames: expected >= 1, got {frames}")
+
+
 def read_extraction(path: Path) -> dict:
-    """The parsed ``extraction.json`` at ``path`` (one-line error when it does not parse)."""
+    """The parsed ``extraction.json`` at ``path``, validated against :class:`ExtractionFile`
+    (one-line error naming the file and the field); returned as written."""
+    from var_bench.readback import read_json, validate
+
     try:
-        data = json.loads(Path(path).read_text("utf-8"))
-    except (OSError, ValueError) as e:
+        data = read_json(path, "extraction.json")
+    except OSError as e:
         raise InputError(
-            f"{path}: expected the JSON written by var-bench extract, it does not parse ({e})"
+            f"{path}: expected the JSON written by var-bench extract, got {e}"
         ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("identity"), dict):
-        raise InputError(f"{path}: expected a JSON object with an 'identity' object")
+    validate(ExtractionFile, data, path)
     return data
 
 
@@ -60,14 +91,17 @@ def random_marker(identities: dict[str, dict]) -> dict | None:
 
 def read_store_identities(store: Path) -> dict[str, dict] | None:
     """Stream -> identity copied into a built store, None when the store has none."""
+    from var_bench.readback import read_json, validate
+
     path = Path(store) / EXTRACTION_FILE
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+        data = read_json(path, "extraction.json")
+    except OSError as e:
+        raise InputError(f"{path}: expected a readable extraction.json, got {e}") from None
+    validate(dict[str, ExtractionIdentity], data, path)
+    return data
 
 
 def identity_line(stream: str, ident: dict) -> str:

@@ -112,12 +112,13 @@ class Fingerprint:
         path = Path(folder) / FINGERPRINT_FILE
         if not path.is_file():
             return None
+        from var_bench.readback import read_json, validate
+
         try:
-            return cls.from_dict(json.loads(path.read_text("utf-8")))
-        except ValueError as e:
-            raise InputError(
-                f"{path}: expected a fingerprint JSON, it does not parse ({e})"
-            ) from None
+            raw = read_json(path, "fingerprint")
+        except OSError as e:
+            raise InputError(f"{path}: expected a readable fingerprint JSON, got {e}") from None
+        return validate(cls, raw, path)
 
 
 def set_digest(stream_digests: Mapping[str, str]) -> str:

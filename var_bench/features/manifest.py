@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from var_bench.errors import InputError
 from var_bench.fsutil import atomic_write_text
 
 MANIFEST = "manifest.json"
@@ -13,6 +15,8 @@ MANIFEST = "manifest.json"
 BUILD_FORMAT = 2  # 2: Arrow IPC shards, crops per split, fingerprint
 #: Shard paths inside a store, relative to it.
 SHARD_FILE = "data/{split}/part-{index:05d}.arrow"
+#: What a shard path in a manifest may be (no '..', no absolute path).
+_SHARD_RE = re.compile(r"data/[A-Za-z0-9_-][A-Za-z0-9_.-]*/part-[0-9]{5}\.arrow")
 #: Stored float dtypes (``--dtype``).
 DTYPES: tuple[str, ...] = ("float32", "float16")
 
@@ -77,15 +81,34 @@ class FeatureManifest:
         """The crop mode of ``split`` (``crops_mode`` for stores without a per-split policy)."""
         return self.crops.get(split, self.crops_mode)
 
+    def __post_init__(self) -> None:
+        # shard paths are opened relative to the store: only the names the build writes
+        for split, paths in self.shards.items():
+            for k, rel in enumerate(paths):
+                if not _SHARD_RE.fullmatch(rel):
+                    raise InputError(
+                        f"field shards.{split}.{k}: expected a shard path like "
+                        f"{SHARD_FILE.format(split='test', index=0)} inside the store, got "
+                        f"{rel[:120]!r}"
+                    )
+
     @classmethod
     def read(cls, folder: Path) -> FeatureManifest | None:
-        """The folder's manifest, or None when absent, unreadable or of another build format."""
+        """The folder's manifest, validated against this dataclass
+        (:func:`var_bench.readback.validate`); None when absent or of another build format.
+        InputError (naming the file and the field) when it is tampered or truncated."""
+        from var_bench.readback import read_json, validate
+
+        path = Path(folder) / MANIFEST
         try:
-            raw = json.loads((Path(folder) / MANIFEST).read_text("utf-8"))
-            m = cls(**raw)
-        except (OSError, ValueError, TypeError):
+            raw = read_json(path, "feature store manifest")
+        except FileNotFoundError:
             return None
-        return m if m.build_format == BUILD_FORMAT else None
+        except OSError as e:
+            raise InputError(f"{path}: expected a readable manifest, got {e}") from None
+        if not isinstance(raw, dict) or raw.get("build_format") != BUILD_FORMAT:
+            return None
+        return validate(cls, raw, path)
 
     def write(self, folder: Path) -> None:
         """Write ``manifest.json`` into ``folder`` atomically."""

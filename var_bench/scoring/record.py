@@ -217,16 +217,16 @@ class ResultRecord:
     @classmethod
     def load(cls, path: str | os.PathLike) -> ResultRecord:
         """Read a record written by :meth:`save`; a bad file is a one-line :class:`InputError`."""
+        from var_bench.readback import read_text
         from var_bench.scoring.record_checks import parse_record_json
 
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
+        try:  # a regular, bounded, UTF-8 file (a FIFO is refused before it is opened)
+            text = read_text(path, "result record")
         except FileNotFoundError:
             raise InputError(f"{path}: expected a result record (JSON), found no file") from None
-        except UnicodeDecodeError as e:
+        except OSError as e:
             raise InputError(
-                f"{path}: expected a result record (JSON), got unreadable JSON ({e})"
+                f"{path}: expected a readable result record (JSON), got {e.strerror or e}"
             ) from None
         data = parse_record_json(text, str(path))
         if not isinstance(data, dict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +38,19 @@ class Manifest:
 
     @classmethod
     def read(cls, folder: Path) -> Manifest | None:
-        """The folder's manifest, or None when absent, unreadable or of another build format."""
+        """The folder's manifest, validated against this dataclass
+        (:func:`var_bench.readback.validate`); None when absent or of another build format.
+        InputError (naming the file and the field) when it is tampered or truncated."""
+        from var_bench.errors import InputError
+        from var_bench.readback import read_json, validate
+
+        path = Path(folder) / MANIFEST
         try:
-            raw = json.loads((folder / MANIFEST).read_text("utf-8"))
-            m = cls(**raw)
-        except (OSError, ValueError, TypeError):
+            raw = read_json(path, "manifest")
+        except FileNotFoundError:
             return None
-        return m if m.build_format == BUILD_FORMAT else None
+        except OSError as e:
+            raise InputError(f"{path}: expected a readable manifest, got {e}") from None
+        if not isinstance(raw, dict) or raw.get("build_format") != BUILD_FORMAT:
+            return None
+        return validate(cls, raw, path)
