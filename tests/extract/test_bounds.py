@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import os
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from var_bench.errors import InputError
 from var_bench.extract import extract
@@ -115,3 +118,28 @@ def test_e8_a_video_shorter_than_one_snippet_is_skipped_and_not_done(built_home,
     assert res.too_short == [vid] and res.done == [] and res.snippets == 0
     assert not list(out.rglob("*.npy"))
     assert not (out / STATE_DIR).exists() or not any((out / STATE_DIR).rglob(f"{vid}*"))
+
+
+@given(
+    cut=st.integers(0, 4000),
+    flips=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), max_size=8),
+)
+@settings(max_examples=15, deadline=None, derandomize=True)
+def test_a_mutated_video_decodes_or_is_one_input_error(cut, flips):
+    """What ``extract`` reads from a user's video: truncated or corrupted bytes decode, or end
+    in one InputError line (never another exception)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        path = write_video(Path(d) / "v.mp4", 20)
+        data = bytearray(path.read_bytes())
+        for pos, byte in flips:
+            data[pos % len(data)] = byte
+        path.write_bytes(bytes(data[: max(len(data) - cut, 0)]))
+        try:
+            index_videos(d)
+            frames = list(decode_frames(path, 24, resize=20))
+        except InputError as e:
+            assert "\n" not in str(e)
+        else:
+            assert all(f.ndim == 3 for f in frames)
