@@ -148,3 +148,20 @@ def test_the_mutations_reach_every_kind():
     find(mutated(LAYOUT, "yaml"), lambda b: b"../" in b)
     find(mutated(LAYOUT, "yaml"), lambda b: len(b) < len(dump(LAYOUT, "yaml")) // 2)
     find(mutated(INDEX, "json"), lambda b: b"1e+30" in b or b"10000000000" in b)
+
+
+@CHEAP
+@given(data=mutated(RECORD, "json"))
+def test_leaderboard_reads_a_mutated_record(tmp_path, data):
+    (tmp_path / "results").mkdir(exist_ok=True)
+    (tmp_path / "results" / "rec.json").write_bytes(data)
+    run_cli("leaderboard", "ucfcrime-ar", "--results", str(tmp_path / "results"), "--output",
+            str(tmp_path / "board.md"))  # fmt: skip
+
+
+@CHEAP
+@given(data=mutated(RECORD, "json"))
+def test_report_reads_a_mutated_record(tmp_path, data):
+    (tmp_path / "rec.json").write_bytes(data)
+    run_cli("report", str(tmp_path / "rec.json"), "-b", "ucfcrime-ar", "--output",
+            str(tmp_path / "r.md"))  # fmt: skip
