@@ -255,7 +255,9 @@ def test_weights_list_shows_each_pin_and_its_state(test_pins, mirror, home, caps
     assert lines[1].strip() == p0.url
     assert lines[2] == f"model-1       mismatch  w1.pt  ({p1.describe()})"
     assert lines[4] == f"model-2       missing   w2.pt  ({p2.describe()})"
-    assert lines[-1] == f"in {home / 'weights'}"
+    assert lines[-2] == f"in {home / 'weights'}"
+    prefix_only = [k for k, p in test_pins.items() if p.sha256_prefix]
+    assert lines[-1].startswith(f"note: {', '.join(prefix_only)}: only a sha256 prefix is known")
     code, out, _ = run_cli(capsys, "weights", "list", "--home", home, "--json")
     rows = json.loads(out)
     assert [(r["model"], r["state"], r["mirror_key"]) for r in rows] == [
@@ -264,6 +266,15 @@ def test_weights_list_shows_each_pin_and_its_state(test_pins, mirror, home, caps
         ("model-2", "missing", f"{FOLDER}/w2.pt"),
     ]
     assert rows[2]["check"] == p2.describe() and rows[2]["url"] == p2.url
+    assert [r["full_digest"] for r in rows] == [p.sha256_prefix is None for p in (p0, p1, p2)]
+
+
+def test_every_pin_is_a_full_digest_except_where_only_a_prefix_is_published():
+    """RAFT and CLIP: the full sha256; I3D: the git blob id; VGGish: torchvggish publishes only
+    the sha256 prefix in its file names (docs/security.md says so, and so does weights list)."""
+    assert {k for k, p in W.PINS.items() if not p.full_digest} == {"vggish", "vggish-pca"}
+    for key in ("raft", "clip-vit-b16"):
+        assert re.fullmatch(r"[0-9a-f]{64}", W.PINS[key].sha256)
 
 
 @pytest.mark.network

@@ -33,6 +33,7 @@ def list_(home, as_json):
                         "url": r.pin.url,
                         "mirror_key": r.pin.mirror_key,
                         "check": r.pin.describe(),
+                        "full_digest": r.pin.full_digest,
                         "path": str(r.path),
                         "state": r.state,
                     }
@@ -47,6 +48,13 @@ def list_(home, as_json):
         click.echo(f"{'':<13} {r.pin.url}")
     if rows:
         click.echo(f"in {rows[0].path.parent}")
+    weak = [r.pin.key for r in rows if not r.pin.full_digest]
+    if weak:
+        click.echo(
+            f"note: {', '.join(weak)}: only a sha256 prefix is known (the upstream publishes no "
+            f"full digest), so these files are checked against 32 bits; the full sha256 of the "
+            f"file used is recorded in the features' identity"
+        )
 
 
 @weights.command("fetch")

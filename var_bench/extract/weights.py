@@ -85,6 +85,14 @@ class WeightsPin:
         return self.check.describe()
 
     @property
+    def full_digest(self) -> bool:
+        """Whether the pin is a full digest (git blob id or sha256). False for a sha256 prefix:
+        the upstream publishes only the prefix in the file name (torchvggish's release assets),
+        so a file is verified against 32 bits (a forged match takes about 2^32 hashes); its full
+        sha256 is still recorded in the feature set's identity."""
+        return self.sha256_prefix is None
+
+    @property
     def mirror_key(self) -> str:
         """``<owner>-<repo>/<file name>``: where the file lives on a mirror."""
         if not self.mirror_folder:
