@@ -165,3 +165,27 @@ def test_report_reads_a_mutated_record(tmp_path, data):
     (tmp_path / "rec.json").write_bytes(data)
     run_cli("report", str(tmp_path / "rec.json"), "-b", "ucfcrime-ar", "--output",
             str(tmp_path / "r.md"))  # fmt: skip
+
+
+def test_red_team_cases_end_in_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    """SR1, SW2, Y14, LS7 through the command line: one ``var-bench: error:`` line, exit 2."""
+    from support.cli import one_line_exit
+
+    (tmp_path / "idx").mkdir()
+    index = {**INDEX, "chunks": ["../ok/chunk-00000.safetensors", "/etc/passwd"]}
+    (tmp_path / "idx" / "index.json").write_text(json.dumps(index), "utf-8")
+    code, out = one_line_exit(capsys, "search", str(tmp_path / "idx"), "a man is shot")
+    assert code == 2 and "field chunks.0" in out
+    grid = {**GRID, "grid": {f"train.k{i}": list(range(100)) for i in range(5)}}
+    (tmp_path / "huge.yaml").write_text(dump(grid, "yaml"), "utf-8")
+    code, out = one_line_exit(capsys, "sweep", str(tmp_path / "huge.yaml"), "--out",
+                              str(tmp_path / "o"), "--runner", "sequential")  # fmt: skip
+    assert code == 2 and "VAR_BENCH_MAX_TRIALS" in out
+    (tmp_path / "lay.yaml").write_bytes(b"\xff\xfename: x\n")
+    code, out = one_line_exit(capsys, "fingerprint", str(tmp_path), "--benchmark", "ucfcrime-ar",
+                              "--layout-file", str(tmp_path / "lay.yaml"))  # fmt: skip
+    assert code == 2 and "expected UTF-8 text" in out
+    (tmp_path / "t.list").write_text("A" * 5_000_000 + "\n", "utf-8")
+    code, out = one_line_exit(capsys, "fingerprint", str(tmp_path), "--benchmark", "ucfcrime-ar",
+                              "--list", f"rgb={tmp_path / 't.list'}")  # fmt: skip
+    assert code == 2 and "line 1" in out and "VAR_BENCH_MAX_LIST_LINE" in out

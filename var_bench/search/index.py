@@ -39,6 +39,7 @@ import torch
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
 from var_bench.fsutil import sha256_file
+from var_bench.limits import check
 from var_bench.readback import confined, require_regular
 from var_bench.search.gallery import FolderGallery, Gallery, store_gallery
 from var_bench.search.segments import to_seconds, windows
@@ -195,6 +196,7 @@ class Index:
             if done
             else list(range(len(gallery)))
         )
+        check("index_videos", f"index {self.folder}", len(self.info.videos) + len(todo))
         bar = tqdm(total=len(todo), desc="index", unit="video", disable=progress is False)
         t0 = time.perf_counter()
         for a in range(0, len(todo), CHUNK_VIDEOS):
