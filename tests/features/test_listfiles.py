@@ -104,3 +104,13 @@ def test_a_list_that_is_not_utf8_or_a_fifo(tmp_path):
     os.mkfifo(lst)
     with pytest.raises(InputError, match="is a FIFO"):
         read_list(lst)
+
+
+def test_a_fifo_beside_listed_files_is_never_opened(tmp_path):
+    feat = tmp_path / "feat"
+    d = _tree(feat)
+    os.mkfifo(d / f"{STEM}__2.npy")
+    lst = tmp_path / "test.list"
+    lst.write_text(f"Arrest/{STEM}__0.npy\n", "utf-8")
+    idx = index_streams(UCFCRIME_AR, feat, lists={"rgb": lst})
+    assert [p.name for p in idx["rgb"].files[STEM]] == [f"{STEM}__0.npy", f"{STEM}__1.npy"]

@@ -255,3 +255,24 @@ def test_cli_search_json_and_html(trained, index, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["search", str(index.folder)])
     assert e.value.code == 2 and "expected a text QUERY or --audio" in capsys.readouterr().out
+
+
+def test_cli_index_of_a_relative_feature_folder(trained, index, tmp_path, capsys, monkeypatch):
+    """IX10 / IX11: ``index --features rawx`` with a relative folder once read rawx/rawx/...
+    and failed with exit 3; it indexes the folder, and search finds its videos."""
+    from var_bench.cli import main
+
+    stems = index.info.videos[:3]
+    _copy_videos(trained["root"] / "tree", stems, tmp_path / "rawx", marker=True)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(["index", str(trained["ckpt"]), "--benchmark", "ucfcrime-ar", "--features", "rawx",
+              "--out", "idx", "--device", "cpu"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert e.value.code == 0, out
+    assert "3 videos indexed" in out
+    with pytest.raises(SystemExit) as e:
+        main(["search", "idx", "a man is shot", "--json", "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0, out
+    assert sorted(h["video_id"] for h in json.loads(out)) == sorted(stems)

@@ -176,11 +176,11 @@ def decode_frames(
             stream.thread_type = "AUTO"  # frame + slice threads: same frames, faster
         src = native_rate(stream)
         dst = None if fps is None else as_fraction(fps)
-        ctx = stream.codec_context
+        ctx = stream.codec_context  # None when FFmpeg has no decoder for it: decoding fails
         check_bounds(
             path,
-            int(ctx.height or 0),
-            int(ctx.width or 0),
+            int(getattr(ctx, "height", 0) or 0),
+            int(getattr(ctx, "width", 0) or 0),
             src,
             dst,
             resize,

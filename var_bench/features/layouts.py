@@ -274,7 +274,7 @@ def _list_pairs(list_files: Sequence[Path], root: Path, matcher: _Matcher):
             rel_parts = (Path(folder).name,)
         with os.scandir(folder) as it:
             for entry in it:
-                if entry.name.endswith(".npy"):
+                if entry.name.endswith(".npy") and entry.is_file():  # never a FIFO
                     got = matcher.match(entry.name)
                     if got is not None and got[1] in stems:
                         yield tuple(rel_parts), entry.name, entry.path
