@@ -421,3 +421,19 @@ def test_extract_fetches_missing_weights_and_uses_them(
     assert any(
         "weights i3d-rgb: fetching rgb_imagenet.pt" in r.getMessage() for r in caplog.records
     )
+
+
+class _Evil:
+    def __reduce__(self):
+        import os
+
+        return (os.getcwd, ())
+
+
+def test_a_pickle_with_code_is_refused_without_torchs_advice_to_trust_it(tmp_path):
+    """W10: the refusal names what was refused, and never quotes torch's hint to re-run with
+    weights_only=False."""
+    torch.save({"a": _Evil()}, tmp_path / "evil.pt")
+    with pytest.raises(InputError, match="unsupported GLOBAL .*getcwd") as info:
+        W.load_state_dict(tmp_path / "evil.pt")
+    assert "set to `False`" not in str(info.value) and "Re-running" not in str(info.value)

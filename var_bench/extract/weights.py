@@ -344,6 +344,15 @@ def _numpy_globals() -> list:
     return names
 
 
+def _load_reason(e: BaseException) -> str:
+    """What torch's loader refused, without its advice to load with ``weights_only=False``
+    (never the right move for a file that failed verification)."""
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    advice = ("Weights only load failed", "Re-running", "Check the documentation", "weights_only")
+    kept = [ln for ln in lines if not any(a in ln for a in advice)]
+    return kept[0] if kept else (lines[0].split(". ")[0] if lines else type(e).__name__)
+
+
 def load_state_dict(path: str | os.PathLike, *, allow_numpy: bool = False) -> dict:
     """``torch.load(path, weights_only=True)`` on CPU (numpy arrays allowed only if asked)."""
     import torch
@@ -357,7 +366,7 @@ def load_state_dict(path: str | os.PathLike, *, allow_numpy: bool = False) -> di
     except Exception as e:
         raise InputError(
             f"weights {path}: expected a state dict readable with weights_only=True, "
-            f"got an error: {str(e).splitlines()[0][:200]}"
+            f"got an error: {_load_reason(e)[:200]}"
         ) from None
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
