@@ -11,7 +11,7 @@ JSON layout (keys in this order; ``docs/protocol.md`` documents each key)::
       "bounds": {"optimistic": {"metrics": {..}, "summary": {..}}, "pessimistic": {..}},
       "details": {"tied_queries": {"t2v": 0, "v2t": 0}},
       "per_query": {"t2v": {"higher": [b_1, ..], "tied": [e_1, ..]}, "v2t": {..}},
-      "ci": null | {...}, "by_class": null | {...},
+      "ci": null | {...}, "by_class": null | {...}, "slices": null | {...},
       "name": null | "...", "disclosure": {...}, "provenance": null | {...},
       "features_digest": null | "..", "warnings": [...],
       "query_ids_sha256": "..", "gallery_ids_sha256": "..",
@@ -100,6 +100,8 @@ class ResultRecord:
     submission_sha256: str | None = None
     ci: dict[str, Any] | None = None
     by_class: dict[str, Any] | None = None
+    #: The figures on subsets of the queries (:mod:`var_bench.scoring.slices`), or None.
+    slices: dict[str, Any] | None = None
     name: str | None = None
     disclosure: dict[str, str | None] = field(
         default_factory=lambda: {k: None for k in DISCLOSURE_KEYS}
@@ -127,6 +129,7 @@ class ResultRecord:
         "per_query",
         "ci",
         "by_class",
+        "slices",
         "name",
         "disclosure",
         "provenance",

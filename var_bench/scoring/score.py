@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from var_bench._version import __version__
 from var_bench.benchmarks import BENCHMARKS, SPLITS, BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError, VarBenchWarning
@@ -31,6 +33,7 @@ from var_bench.scoring.record import (
     ResultRecord,
 )
 from var_bench.scoring.record_checks import as_digest
+from var_bench.scoring.slices import record_slices, slice_index, source_masks
 from var_bench.scoring.stats.breakdown import by_class as breakdown_by_class
 from var_bench.scoring.stats.compare import METHODS as COMPARE_METHODS
 from var_bench.scoring.stats.compare import Comparison, paired_compare
@@ -55,6 +58,7 @@ def score(
     disclosure: Mapping[str, str | None] | None = None,
     home: str | os.PathLike | None = None,
     mirror: str | None = None,
+    slices: bool = True,
 ) -> ResultRecord:
     """Score ``submission`` on a task of ``benchmark`` and return its result record.
 
@@ -77,6 +81,9 @@ def score(
             ``.npz`` written by ``var-bench evaluate`` carries its provenance (reference model,
             features, checkpoint selection, name): it fills the disclosure keys and the name left
             unstated, and is kept in ``record.provenance``.
+        slices: add the figures on the source-unseen and source-seen test queries
+            (:mod:`var_bench.scoring.slices`) when the benchmark's names carry sources and its
+            built dataset is in ``home`` (or ``mirror`` is given to build it).
 
     Returns:
         The :class:`ResultRecord`: metrics per group (retrieval: R@K in percent, MdR/MnR in
@@ -130,6 +137,7 @@ def score(
             for g, q in per_query.items()
         }
         bounds[rule] = {"metrics": m, "summary": t.summary(m)}
+    masks = source_masks(spec, gold, split, home=home, mirror=mirror) if slices else None
     return ResultRecord(
         benchmark=spec.name,
         task=t.name,
@@ -156,6 +164,11 @@ def score(
         by_class=(
             breakdown_by_class(t, per_query, data.metadata(spec, gold), ties, classes=spec.classes)
             if by_class
+            else None
+        ),
+        slices=(
+            record_slices(t, per_query, masks, ties, ci=ci, replicates=replicates, seed=seed)
+            if masks
             else None
         ),
         name=name,
@@ -263,6 +276,7 @@ def compare(
     ids: Sequence[str] | None = None,
     home: str | os.PathLike | None = None,
     mirror: str | None = None,
+    slice: str | None = None,
 ) -> Comparison:
     """Paired comparison of two entries, per metric and group and for every summary.
 
@@ -270,6 +284,8 @@ def compare(
         a, b: result records, paths of result-record JSON files, or submissions (scored with
             :func:`score` first). Both must be of the same benchmark, task, split and id lists
             (sha256) and cover the same groups.
+        slice: compare on the queries of this slice of the records (``source_unseen``, ...,
+            :mod:`var_bench.scoring.slices`) instead of all queries.
         benchmark, task, split, ids, home, mirror: as for :func:`score`.
         ties: the rule the per-query counts are re-read under (None: the task's official one).
         method: ``permutation`` or ``bootstrap`` (:func:`~var_bench.scoring.stats.compare.
@@ -297,10 +313,17 @@ def compare(
     rb = as_record(b, "B", spec, **kw)
     check_comparable(ra, rb, spec)
     t = record_task(ra)
+    qa, qb = ra.per_query, rb.per_query
+    if slice is not None:
+        index = slice_index(ra, slice)
+        if not np.array_equal(index, slice_index(rb, slice)):
+            raise InputError(f"compare: expected A and B to hold the same {slice} queries")
+        qa = {g: t.subset(q, index) for g, q in qa.items()}
+        qb = {g: t.subset(q, index) for g, q in qb.items()}
     return paired_compare(
         t,
-        ra.per_query,
-        rb.per_query,
+        qa,
+        qb,
         t.check_rule(ties),
         method=method,
         replicates=replicates,
