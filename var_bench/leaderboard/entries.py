@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from var_bench.leaderboard.published import PublishedRow, PublishedTable
 from var_bench.leaderboard.verify import VerifiedRecord
 from var_bench.scoring.record import (
@@ -114,6 +116,9 @@ class Entry:
     #: The set digest of the feature store the record was computed on (64 hex; None: unknown,
     #: e.g. a paper row or a submission scored alone). Rows of one digest share their features.
     features_digest: str | None = None
+    #: The main score on each slice of the record's queries (``source_unseen``, ...), recomputed
+    #: from the per-query counts under the official rule; None when the record has none.
+    slices: Mapping[str, float] | None = None
 
     @property
     def track(self) -> str | None:
@@ -293,6 +298,25 @@ def record_flags(verified: VerifiedRecord, table: PublishedTable | None = None) 
     return tuple(flags)
 
 
+def slice_scores(verified: VerifiedRecord) -> dict[str, float] | None:
+    """The main score on each slice a record carries, recomputed from its per-query counts and
+    the slice's query positions under the official rule (the stated slice figures are not
+    trusted); slices whose positions fall outside the queries are left out."""
+    record, task = verified.record, verified.task
+    if not record.slices:
+        return None
+    n = min(task.query_count(q) for q in record.per_query.values())
+    out = {}
+    for name, sl in record.slices.items():
+        index = np.asarray(sl.get("index", ()), dtype=np.int64)
+        if not len(index) or index.max() >= n:
+            continue
+        sub = {g: task.subset(q, index) for g, q in record.per_query.items()}
+        metrics = {g: task.summarise(q, task.official_rule) for g, q in sub.items()}
+        out[name] = task.main_value(metrics, task.summary(metrics))
+    return out or None
+
+
 def user_entry(verified: VerifiedRecord, table: PublishedTable | None = None) -> Entry:
     """A verified record as an entry: values under the leaderboard tie rule, provenance kept."""
     record = verified.record
@@ -328,6 +352,7 @@ def user_entry(verified: VerifiedRecord, table: PublishedTable | None = None) ->
         notes=verified.notes,
         # checked again: records built in memory (``records=``) skip the loader's checks
         features_digest=as_digest(getattr(record, "features_digest", None)),
+        slices=slice_scores(verified),
     )
 
 
