@@ -47,3 +47,56 @@ def audit(benchmark, features, stream, threshold, as_json, home, mirror):
         click.echo(json.dumps(report.to_dict(), indent=1, allow_nan=False))
     else:
         click.echo(render_audit(report), nl=False)
+
+
+@cli.command()
+@click.option(
+    "--benchmark",
+    "-b",
+    "benchmarks",
+    type=benchmark_choice(),
+    multiple=True,
+    help="Benchmark(s) whose test videos are counted (default: every registered one).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the registry with counts as JSON.")
+@home_option
+@mirror_option
+def contamination(benchmarks, as_json, home, mirror):
+    """The contamination registry: derived datasets over the benchmarks' videos, where their
+    annotations are and, for pinned files, how many test videos each file holds (computed from
+    the file, fetched and verified first)."""
+    from var_bench.benchmarks import BENCHMARKS
+    from var_bench.data.contamination import entry_overlaps, registry_entries
+
+    names = list(benchmarks) or list(BENCHMARKS)
+    rows = []
+    for e in registry_entries():
+        counts = {}
+        for b in names:
+            found = entry_overlaps(e, b, home=home, mirror=mirror)
+            if found is not None:
+                counts[b] = found
+        rows.append(
+            {
+                "name": e.name,
+                "title": e.title,
+                "collections": list(e.collections),
+                "annotations": "pinned" if e.pinned else "unknown",
+                "where": e.where,
+                "license": e.license,
+                "training": list(e.training),
+                "test_videos": counts or None,
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+        return
+    for r in rows:
+        click.echo(f"{r['name']}: {r['title']}")
+        where = f"{r['annotations']} ({r['where']})"
+        click.echo(f"  videos: {', '.join(r['collections'])}; annotations: {where}")
+        for b, per_role in (r["test_videos"] or {}).items():
+            held = ", ".join(f"{role} {n}" for role, n in per_role.items())
+            click.echo(
+                f"  {b} test videos in its files: {held} (training: {'+'.join(r['training'])})"
+            )

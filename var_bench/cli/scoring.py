@@ -17,7 +17,7 @@ from var_bench.cli.base import (
     task_option,
 )
 from var_bench.errors import InputError
-from var_bench.scoring.record import DISCLOSURE_KEYS
+from var_bench.scoring.record import DISCLOSURE_KEYS, OPTIONAL_DISCLOSURE_KEYS
 from var_bench.scoring.stats.compare import METHODS
 
 
@@ -61,7 +61,9 @@ from var_bench.scoring.stats.compare import METHODS
     "--disclose",
     multiple=True,
     metavar="KEY=VALUE",
-    help=f"Disclosure field (repeatable): {', '.join(DISCLOSURE_KEYS)}.",
+    help=f"Disclosure field (repeatable): {', '.join(DISCLOSURE_KEYS + OPTIONAL_DISCLOSURE_KEYS)}. "
+    "training_data=NAME names a registered benchmark or a contamination-registry dataset: the "
+    "record is flagged when it holds test videos (docs/integrity.md).",
 )
 @home_option
 @mirror_option

@@ -38,6 +38,7 @@ DISCLOSURE_LABELS: Mapping[str, str] = {
     "checkpoint_selection": "checkpoint",
     "tuned_on_test": "tuned on test",
     "training_data": "training data",
+    "model_written_test_descriptions": "uses model-written descriptions of the test videos",
 }
 #: Disclosure keys shown in their own provenance column rather than as flags.
 _COLUMN_KEYS = frozenset({"training_data"})
@@ -248,6 +249,18 @@ def leakage_flags(training: str, table: PublishedTable) -> list[str]:
     ]
 
 
+def contamination_flags(record: Any) -> list[str]:
+    """The record's in-training flags: its declared training data resolved at score time against
+    the benchmarks and the contamination registry (``record.contamination``)."""
+    out = []
+    for o in getattr(record, "contamination", None) or ():
+        if o.get("status") == "overlap":
+            out.append(f"in-training: {one_line(o['name'])} holds {o['test_videos']} test videos")
+        elif o.get("status") == "unknown" and o.get("kind") == "registry":
+            out.append(f"in-training unknown: {one_line(o['name'])}")
+    return out
+
+
 def record_flags(verified: VerifiedRecord, table: PublishedTable | None = None) -> tuple[str, ...]:
     """Short flags for a user entry: recomputed checks, declared warnings and disclosures.
 
@@ -288,6 +301,7 @@ def record_flags(verified: VerifiedRecord, table: PublishedTable | None = None) 
             for k in ("training_data", "extra_training_data")
         )
         flags += leakage_flags(training, table)
+    flags += contamination_flags(record)
     if undisclosed:
         flags.append("undisclosed: " + ", ".join(undisclosed))
     if verified.rescored_from:

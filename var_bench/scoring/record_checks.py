@@ -226,6 +226,22 @@ def _slices(value: Any) -> None:
             _mapping(f"{field}.ci", sl["ci"])
 
 
+def _contamination(value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise _fail("contamination", "a list of overlaps or null", type(value).__name__)
+    for i, o in enumerate(value):
+        field = f"contamination[{i}]"
+        _mapping(field, o)
+        for key in ("name", "kind", "status", "note"):
+            _str(f"{field}.{key}", o.get(key))
+        for key in ("test_videos", "of"):
+            v = o.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+                raise _fail(f"{field}.{key}", "an integer >= 0 or null", v)
+
+
 def upgrade(d: dict) -> dict:
     """A schema-1 record dict (before task types: SumR, tied_queries and ids_sha256 at the top)
     in the current layout; a current one is returned as is. Nothing is checked here."""
@@ -312,6 +328,7 @@ def check_record_dict(d: dict) -> None:
     _ci(d.get("ci"))
     _by_class(d.get("by_class"))
     _slices(d.get("slices"))
+    _contamination(d.get("contamination"))
     for key in ("name", "submission", "submission_sha256"):
         _str(key, d.get(key), optional=True)
     digest = d.get("features_digest")

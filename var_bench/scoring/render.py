@@ -58,6 +58,17 @@ def render_record(record: ResultRecord) -> str:
         main = task.summaries[0].name
         bounds = ", ".join(f"{rule} {b['summary'][main]:.1f}" for rule, b in record.bounds.items())
         lines.append(f"{main} bounds (ties all won / all lost): {bounds}")
+    for o in record.contamination or ():
+        if o["status"] == "overlap":
+            lines.append(
+                f"in-training: {o['name']} holds {o['test_videos']} of {o['of']} {record.split} "
+                f"videos ({o['note']})"
+            )
+        elif o["status"] == "unknown" and o["kind"] == "registry":
+            lines.append(f"in-training unknown: {o['name']} ({o['note']})")
+    descriptions = (record.disclosure or {}).get("model_written_test_descriptions")
+    if descriptions and descriptions.strip().lower() not in ("none", "no"):
+        lines.append(f"uses model-written descriptions of the test videos: {descriptions}")
     if record.slices:
         lines += ["", render_slices(record, task)]
     if record.ci:

@@ -28,6 +28,7 @@ from var_bench.errors import InputError, VarBenchWarning
 from var_bench.fsutil import sha256_file
 from var_bench.scoring.record import (
     DISCLOSURE_KEYS,
+    OPTIONAL_DISCLOSURE_KEYS,
     RECORD_DISCLOSURE_KEYS,
     RECORD_SCHEMA,
     ResultRecord,
@@ -77,7 +78,11 @@ def score(
             canonical order, instead of the built dataset (``home``/``mirror``).
         by_class: add the per-class breakdown. ci: add 95% bootstrap intervals
             (``replicates``, ``seed``).
-        name, disclosure: leaderboard fields (disclosure keys: ``record.DISCLOSURE_KEYS``). A
+        name, disclosure: leaderboard fields (disclosure keys: ``record.DISCLOSURE_KEYS`` and
+            the optional ``model_written_test_descriptions``). ``training_data`` and
+            ``extra_training_data`` are resolved (:func:`var_bench.data.contamination.
+            training_overlaps`: a registered benchmark, else a contamination-registry entry,
+            built or fetched when needed) into ``record.contamination``. A
             ``.npz`` written by ``var-bench evaluate`` carries its provenance (reference model,
             features, checkpoint selection, name): it fills the disclosure keys and the name left
             unstated, and is kept in ``record.provenance``.
@@ -138,6 +143,22 @@ def score(
         }
         bounds[rule] = {"metrics": m, "summary": t.summary(m)}
     masks = source_masks(spec, gold, split, home=home, mirror=mirror) if slices else None
+    declared = " + ".join(
+        v for v in (disclosed.get("training_data"), disclosed.get("extra_training_data")) if v
+    )
+    overlaps = None
+    if declared:
+        from var_bench.data.contamination import training_overlaps
+
+        found = training_overlaps(
+            spec,
+            declared,
+            split=split,
+            home=home,
+            mirror=mirror,
+            download=_may_fetch(spec, home, mirror),
+        )
+        overlaps = [o.to_dict() for o in found] or None
     return ResultRecord(
         benchmark=spec.name,
         task=t.name,
@@ -171,6 +192,7 @@ def score(
             if masks
             else None
         ),
+        contamination=overlaps,
         name=name,
         disclosure=disclosed,
         warnings=notes,
@@ -404,8 +426,11 @@ def _check_choice(what: str, value: Any, choices: Sequence[str]) -> None:
 def _disclosure(disclosure: Mapping[str, str | None] | None) -> dict[str, str | None]:
     out: dict[str, str | None] = {k: None for k in DISCLOSURE_KEYS}
     for key, value in (disclosure or {}).items():
-        if key not in out:
-            raise InputError(f"disclosure: expected keys {', '.join(DISCLOSURE_KEYS)}, got {key!r}")
+        if key not in out and key not in OPTIONAL_DISCLOSURE_KEYS:
+            raise InputError(
+                f"disclosure: expected keys "
+                f"{', '.join(DISCLOSURE_KEYS + OPTIONAL_DISCLOSURE_KEYS)}, got {key!r}"
+            )
         out[key] = None if value is None else str(value)
     return out
 
@@ -416,6 +441,22 @@ def provenance_digest(provenance: Mapping[str, Any] | None) -> str | None:
     64-hex digest: a hand-edited file does not get to name one)."""
     identity = (provenance or {}).get("features")
     return as_digest(identity.get("features_digest")) if isinstance(identity, Mapping) else None
+
+
+def _may_fetch(spec: BenchmarkSpec, home: str | os.PathLike | None, mirror: str | None) -> bool:
+    """Whether resolving a training-data disclosure may build datasets and fetch annotation files:
+    with a mirror, or when the scored benchmark is built here (a user who works online); never
+    for a bare matrix scored with nothing at hand."""
+    from var_bench.data.prepare import ensure_built
+    from var_bench.errors import NotBuiltError
+
+    if mirror is not None:
+        return True
+    try:
+        ensure_built(spec, home=home, download_missing=False)
+    except NotBuiltError:
+        return False
+    return True
 
 
 def _with_provenance(
