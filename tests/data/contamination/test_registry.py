@@ -121,10 +121,18 @@ def test_a_file_that_does_not_verify_is_unknown_not_counted(built_home, tmp_path
 def test_a_registered_benchmark_resolves_first(monkeypatch):
     """A benchmark named in the disclosure is compared by its train+val videos (here a stand-in
     for a benchmark registered later over the same videos, e.g. UCA)."""
-    lists = {("ucfcrime-ar", "test"): ["a", "b", "c"], ("ucfcrime-ar", "train+val"): ["x", "b"]}
+    lists = {
+        ("ucfcrime-ar", "test"): ["a", "b", "c"],
+        ("ucfcrime-ar", "train+val"): ["x", "b"],
+        ("ucfcrime-ar", "val"): ["v"],
+        ("ucfcrime-ar", "train"): ["v", "x"],
+    }
     monkeypatch.setattr(catalog, "_test_ids", lambda spec, split, *a: lists[(spec.name, split)])
     (o,) = training_overlaps("ucfcrime-ar", "ucfcrime-ar")
     assert (o.kind, o.status, o.test_videos, o.of) == ("benchmark", "overlap", 1, 3)
+    # scoring val, its own benchmark trained on train only
+    (o,) = training_overlaps("ucfcrime-ar", "ucfcrime-ar", split="val")
+    assert (o.status, o.test_videos) == ("overlap", 1)
     (o,) = training_overlaps("ucfcrime-ar", "xdviolence-ar")
     assert (o.kind, o.status) == ("benchmark", "none")
     assert training_overlaps("ucfcrime-ar", "train + val") == []

@@ -272,7 +272,9 @@ def _benchmark_overlap(spec, other, split, home, mirror, download) -> Overlap:
         return Overlap(other.name, "benchmark", CLEAN, 0, None, "other video collection")
     try:
         test = set(_test_ids(spec, split, home, mirror, download))
-        trained = set(_test_ids(other, "train+val", home, mirror, download))
+        # its own benchmark trains on the splits other than the one scored (train for val)
+        used = "train+val" if other.name != spec.name or split == "test" else "train"
+        trained = set(_test_ids(other, used, home, mirror, download))
     except (NotBuiltError, DownloadError, DataError, InputError) as e:
         return Overlap(other.name, "benchmark", UNKNOWN, None, None, str(e))
     n = len(test & trained)
@@ -282,7 +284,7 @@ def _benchmark_overlap(spec, other, split, home, mirror, download) -> Overlap:
         OVERLAP if n else CLEAN,
         n,
         len(test),
-        f"{other.name} train+val vs {spec.name} {split}",
+        f"{other.name} {used} vs {spec.name} {split}",
     )
 
 
