@@ -100,3 +100,40 @@ def contamination(benchmarks, as_json, home, mirror):
             click.echo(
                 f"  {b} test videos in its files: {held} (training: {'+'.join(r['training'])})"
             )
+
+
+@cli.command("verify-videos")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option(
+    "--benchmark", "-b", type=benchmark_choice(), required=True, help="Whose videos to check."
+)
+@click.option(
+    "--split",
+    "splits",
+    type=click.Choice(["train", "val", "test"]),
+    multiple=True,
+    help="Split(s) to check (repeatable; default: all).",
+)
+@click.option(
+    "--frames",
+    type=click.IntRange(1, 10_000),
+    default=8,
+    show_default=True,
+    help="Leading frames that must decode.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one object per video as JSON.")
+@home_option
+@mirror_option
+def verify_videos(folder, benchmark, splits, frames, as_json, home, mirror):
+    """Open every video of BENCHMARK under FOLDER, decode its header, its first frames and its
+    last second, and list the missing, unreadable and truncated ones (extraction and zero-shot
+    runs skip them with --allow-missing)."""
+    from var_bench.extract.verify import benchmark_ids, render_checks
+    from var_bench.extract.verify import verify_videos as run
+
+    ids = benchmark_ids(benchmark, splits or ("train", "val", "test"), home=home, mirror=mirror)
+    checks = run(folder, ids, frames=frames)
+    if as_json:
+        click.echo(json.dumps([c.to_dict() for c in checks], indent=1))
+    else:
+        click.echo(render_checks(checks, folder), nl=False)
