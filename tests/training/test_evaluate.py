@@ -105,6 +105,8 @@ def test_evaluate_writes_submission_that_score_cli_agrees_with(
     assert record.disclosure["reference_model"] == "tiny-test"
     assert record.disclosure["features"].startswith("synthetic")
     assert record.disclosure["checkpoint_selection"].startswith("val split")
+    assert record.disclosure["training_data"] == "ucfcrime-ar"  # the checkpoint's benchmark
+    assert [(o["kind"], o["status"]) for o in record.contamination] == [("benchmark", "none")]
     saved = json.loads((tmp_path / "rec.json").read_text())
     assert saved["summary"]["SumR"] == record.main_value
     # the scorer reorders by the id arrays: scores equal the ones computed in dataset order

@@ -5,6 +5,7 @@ from var_bench.cli import (
     extract,  # noqa: F401  (registers extract)
     features,  # noqa: F401  (registers build)
     h5,  # noqa: F401  (registers export-h5, import-h5)
+    integrity,  # noqa: F401  (registers audit, contamination, verify-videos)
     leaderboard,  # noqa: F401  (registers leaderboard, export)
     models,  # noqa: F401  (registers train, evaluate)
     report,  # noqa: F401  (registers report)

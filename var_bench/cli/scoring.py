@@ -17,7 +17,7 @@ from var_bench.cli.base import (
     task_option,
 )
 from var_bench.errors import InputError
-from var_bench.scoring.record import DISCLOSURE_KEYS
+from var_bench.scoring.record import DISCLOSURE_KEYS, OPTIONAL_DISCLOSURE_KEYS
 from var_bench.scoring.stats.compare import METHODS
 
 
@@ -61,7 +61,9 @@ from var_bench.scoring.stats.compare import METHODS
     "--disclose",
     multiple=True,
     metavar="KEY=VALUE",
-    help=f"Disclosure field (repeatable): {', '.join(DISCLOSURE_KEYS)}.",
+    help=f"Disclosure field (repeatable): {', '.join(DISCLOSURE_KEYS + OPTIONAL_DISCLOSURE_KEYS)}. "
+    "training_data=NAME names a registered benchmark or a contamination-registry dataset: the "
+    "record is flagged when it holds test videos (docs/integrity.md).",
 )
 @home_option
 @mirror_option
@@ -141,9 +143,19 @@ def score(
     metavar="PATH",
     help="Write the comparison (JSON) here, atomically.",
 )
+@click.option(
+    "--slice",
+    "slice_name",
+    default=None,
+    metavar="NAME",
+    help="Compare on a slice of the queries the records carry (source_unseen, source_seen; "
+    "docs/integrity.md).",
+)
 @home_option
 @mirror_option
-def compare(a, b, benchmark, task, ties, method, replicates, seed, json_path, home, mirror):
+def compare(
+    a, b, benchmark, task, ties, method, replicates, seed, json_path, slice_name, home, mirror
+):
     """Compare A and B (submissions or result-record JSON files) with a paired test per metric."""
     from var_bench.fsutil import atomic_write_text
     from var_bench.scoring.render import render_comparison
@@ -160,9 +172,12 @@ def compare(a, b, benchmark, task, ties, method, replicates, seed, json_path, ho
         seed=seed,
         home=home,
         mirror=mirror,
+        slice=slice_name,
     )
     if json_path:
         atomic_write_text(json_path, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
+    if slice_name:
+        click.echo(f"slice: {slice_name} (the records' queries of that slice only)")
     click.echo(render_comparison(result, a, b))
 
 

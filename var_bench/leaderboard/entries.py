@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from var_bench.leaderboard.published import PublishedRow, PublishedTable
 from var_bench.leaderboard.verify import VerifiedRecord
 from var_bench.scoring.record import (
@@ -36,6 +38,7 @@ DISCLOSURE_LABELS: Mapping[str, str] = {
     "checkpoint_selection": "checkpoint",
     "tuned_on_test": "tuned on test",
     "training_data": "training data",
+    "model_written_test_descriptions": "uses model-written descriptions of the test videos",
 }
 #: Disclosure keys shown in their own provenance column rather than as flags.
 _COLUMN_KEYS = frozenset({"training_data"})
@@ -114,6 +117,9 @@ class Entry:
     #: The set digest of the feature store the record was computed on (64 hex; None: unknown,
     #: e.g. a paper row or a submission scored alone). Rows of one digest share their features.
     features_digest: str | None = None
+    #: The main score on each slice of the record's queries (``source_unseen``, ...), recomputed
+    #: from the per-query counts under the official rule; None when the record has none.
+    slices: Mapping[str, float] | None = None
 
     @property
     def track(self) -> str | None:
@@ -243,6 +249,18 @@ def leakage_flags(training: str, table: PublishedTable) -> list[str]:
     ]
 
 
+def contamination_flags(record: Any) -> list[str]:
+    """The record's in-training flags: its declared training data resolved at score time against
+    the benchmarks and the contamination registry (``record.contamination``)."""
+    out = []
+    for o in getattr(record, "contamination", None) or ():
+        if o.get("status") == "overlap":
+            out.append(f"in-training: {one_line(o['name'])} holds {o['test_videos']} test videos")
+        elif o.get("status") == "unknown" and o.get("kind") == "registry":
+            out.append(f"in-training unknown: {one_line(o['name'])}")
+    return out
+
+
 def record_flags(verified: VerifiedRecord, table: PublishedTable | None = None) -> tuple[str, ...]:
     """Short flags for a user entry: recomputed checks, declared warnings and disclosures.
 
@@ -283,6 +301,7 @@ def record_flags(verified: VerifiedRecord, table: PublishedTable | None = None) 
             for k in ("training_data", "extra_training_data")
         )
         flags += leakage_flags(training, table)
+    flags += contamination_flags(record)
     if undisclosed:
         flags.append("undisclosed: " + ", ".join(undisclosed))
     if verified.rescored_from:
@@ -291,6 +310,25 @@ def record_flags(verified: VerifiedRecord, table: PublishedTable | None = None) 
     if model:
         flags.append(f"claims a rerun of {one_line(model)} (declared)")
     return tuple(flags)
+
+
+def slice_scores(verified: VerifiedRecord) -> dict[str, float] | None:
+    """The main score on each slice a record carries, recomputed from its per-query counts and
+    the slice's query positions under the official rule (the stated slice figures are not
+    trusted); slices whose positions fall outside the queries are left out."""
+    record, task = verified.record, verified.task
+    if not record.slices:
+        return None
+    n = min(task.query_count(q) for q in record.per_query.values())
+    out = {}
+    for name, sl in record.slices.items():
+        index = np.asarray(sl.get("index", ()), dtype=np.int64)
+        if not len(index) or index.max() >= n:
+            continue
+        sub = {g: task.subset(q, index) for g, q in record.per_query.items()}
+        metrics = {g: task.summarise(q, task.official_rule) for g, q in sub.items()}
+        out[name] = task.main_value(metrics, task.summary(metrics))
+    return out or None
 
 
 def user_entry(verified: VerifiedRecord, table: PublishedTable | None = None) -> Entry:
@@ -328,6 +366,7 @@ def user_entry(verified: VerifiedRecord, table: PublishedTable | None = None) ->
         notes=verified.notes,
         # checked again: records built in memory (``records=``) skip the loader's checks
         features_digest=as_digest(getattr(record, "features_digest", None)),
+        slices=slice_scores(verified),
     )
 
 

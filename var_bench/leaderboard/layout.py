@@ -21,6 +21,7 @@ from typing import Any
 from var_bench.leaderboard.board import Leaderboard
 from var_bench.leaderboard.entries import DIGEST_SHOWN, PUBLISHED, USER, Entry, one_line
 from var_bench.leaderboard.tiers import LEVEL, PAIRED, REPLICATES, WILSON, method_text
+from var_bench.scoring.slices import SOURCE_UNSEEN
 from var_bench.scoring.stats.breakdown import ANOMALOUS, CLASSES, NORMAL
 from var_bench.tables import Align, format_cell
 from var_bench.tasks import MEDIAN
@@ -63,6 +64,9 @@ def columns(board: Leaderboard) -> tuple[Column, ...]:
         Column("value", f"{s.name} {task.arrow(s.name)}", "right", None, s.name)
         for s in task.summaries
     ]
+    if any(e.slices and SOURCE_UNSEEN in e.slices for e in board.entries):
+        main = task.main_score
+        cols.append(Column("unseen", f"Unseen-source {main} {task.arrow(main)}", "right"))
     cols += [
         Column("features", "Features", "left", user_text=True),
         Column("training", "Training data", "left", user_text=True),
@@ -126,6 +130,7 @@ def row_parts(board: Leaderboard, entry: Entry) -> list[tuple[str, str | None]]:
         "training": training_text(entry),
         "flags": "; ".join(one_line(f) for f in entry.flags),
         "reference": one_line(entry.reference_model) or "-",
+        "unseen": format_cell((entry.slices or {}).get(SOURCE_UNSEEN), DIGITS),
         "reproduced": (
             f"{format_cell(entry.reproduced.score, DIGITS)} ({DECLARED})"
             if entry.reproduced

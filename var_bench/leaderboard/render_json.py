@@ -71,6 +71,8 @@ def entry_dict(entry: Entry, task: Task) -> dict[str, Any]:
         "ids_sha256": entry.ids_sha256,
         "by_class": entry.by_class,
         "per_query": per_query,
+        # only where the record has slices (the unseen-source score, docs/integrity.md)
+        **({"slices": dict(entry.slices)} if entry.slices else {}),
     }
 
 

@@ -31,6 +31,7 @@ from var_bench.leaderboard.board import Leaderboard, build_leaderboard
 from var_bench.leaderboard.entries import Entry, one_line
 from var_bench.leaderboard.verify import IdsHash, leaderboard_gold
 from var_bench.scoring.record import ResultRecord
+from var_bench.scoring.slices import slice_figures
 from var_bench.scoring.stats import bootstrap
 from var_bench.scoring.stats.binomial import percent_interval
 from var_bench.scoring.stats.compare import Comparison, paired_compare
@@ -69,6 +70,9 @@ class HardQuery:
     tied: int
     duplicate_caption: bool
     top: tuple[tuple[Item, bool], ...] = ()
+    #: Parallel to ``top``: whether a wrong item is a clip of the query video's own source (film,
+    #: upload; :mod:`var_bench.data.integrity`); empty when sources are not known.
+    same_source: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,9 @@ class Report:
     notes: list[str] = field(default_factory=list)
     #: The test gold the record was verified against.
     gold: Gold | None = None
+    #: ``(slice name, figures)`` of the record's slices, recomputed under the official rule with
+    #: intervals (:func:`var_bench.scoring.slices.slice_figures`).
+    slices: list[tuple[str, dict]] = field(default_factory=list)
 
 
 def load_input(
@@ -207,7 +214,23 @@ def _groups(
     return out
 
 
-def _hardest(task: Task, per_query, matrices, sides: _Sides) -> list[HardQuery]:
+def _sources(spec: BenchmarkSpec, home) -> dict[str, str] | None:
+    """video id -> source of the built test split, when its names carry sources."""
+    from var_bench.data.integrity import load_integrity
+    from var_bench.errors import DataError, NotBuiltError
+
+    try:
+        facts = load_integrity(spec, home=home, download_missing=False)
+    except (NotBuiltError, DataError):
+        return None
+    if facts.clips is None:
+        return None
+    return {c.video_id: c.source for c in facts.clips["test"]}
+
+
+def _hardest(
+    task: Task, per_query, matrices, sides: _Sides, sources: dict[str, str] | None = None
+) -> list[HardQuery]:
     out = []
     rule = task.official_rule
     for d in task.groups:
@@ -236,7 +259,11 @@ def _hardest(task: Task, per_query, matrices, sides: _Sides) -> list[HardQuery]:
                 best = np.argsort(-matrices[d][i], kind="stable")[:TOP]
                 top = tuple((candidates[int(j)], int(j) in pos) for j in best)
             dup = query.caption is not None and counts.get(query.caption, 0) > 1
-            out.append(HardQuery(d, i, query, truth, float(r[i]), int(tied[i]), dup, top))
+            same: tuple[bool, ...] = ()
+            if sources and truth.id in sources:
+                own = sources[truth.id]
+                same = tuple(not hit and sources.get(it.id) == own for it, hit in top)
+            out.append(HardQuery(d, i, query, truth, float(r[i]), int(tied[i]), dup, top, same))
     return out
 
 
@@ -348,10 +375,26 @@ def _one(submission, spec, task_name, tables, metadata, home, ids_hash, results_
         ranks={d: task.difficulty(q, rule) for d, q in per_query.items()},
         curves={d: task.curve(q, rule) for d, q in per_query.items()},
         groups=_groups(task, per_query, items, spec),
-        hardest=_hardest(task, per_query, matrices, _sides(gold, items, videos)),
+        hardest=_hardest(
+            task, per_query, matrices, _sides(gold, items, videos), _sources(spec, home)
+        ),
         has_matrix=matrices is not None,
         has_table=items is not None,
         notes=notes,
         gold=gold,
+        slices=[
+            (
+                name,
+                slice_figures(
+                    task,
+                    per_query,
+                    np.asarray(sl["index"], dtype=np.int64),
+                    rule,
+                    ci=True,
+                    replicates=REPLICATES,
+                ),
+            )
+            for name, sl in (record.slices or {}).items()
+        ],
     )
     return report

@@ -76,7 +76,14 @@ def hardest_rows(report: Report) -> tuple[list[str], list[list[str]]]:
         q = h.query.caption or h.query.id
         if h.duplicate_caption:
             q += " [duplicate caption]"
-        top = "; ".join(("* " if hit else "") + _item(it) for it, hit in h.top) or "-"
+        same = h.same_source or (False,) * len(h.top)
+        top = (
+            "; ".join(
+                ("* " if hit else "") + _item(it) + (" [same source]" if s else "")
+                for (it, hit), s in zip(h.top, same)
+            )
+            or "-"
+        )
         rows.append([h.direction, q, _item(h.truth), f"{h.rank:g}", str(h.tied), top])
     return header, rows
 
@@ -93,6 +100,22 @@ def group_rows(report: Report) -> tuple[list[str], list[list[str]]]:
         ]
         for g in report.groups
     ]
+    return header, rows
+
+
+def slice_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+    """Seen vs unseen source (the record's slices): queries and the main score with its
+    bootstrap interval."""
+    from var_bench.scoring.slices import LABELS
+
+    main = report.task.main_score
+    header = ["Slice", "n", f"{main} [95% bootstrap]"]
+    rows = []
+    for name, f in report.slices:
+        value = report.task.main_value(f["metrics"], f["summary"])
+        lo, hi = f["ci"]["intervals"][main] if main in f["ci"]["intervals"] else (None, None)
+        shown = f"{value:.1f}" + ("" if lo is None else f" [{lo:.1f}, {hi:.1f}]")
+        rows.append([LABELS.get(name, name), str(f["queries"]), shown])
     return header, rows
 
 
@@ -152,9 +175,23 @@ def _sections(report: Report):
             ),
             ("Per group", "table", group_rows(report)),
         ]
+    if report.slices:
+        out.append(
+            (
+                "Seen vs unseen source (test queries whose film or upload has training clips, "
+                "docs/integrity.md)",
+                "table",
+                slice_rows(report),
+            )
+        )
+    same = (
+        "; [same source] a wrong item cut from the query's own film or upload"
+        if any(h.same_source for h in report.hardest)
+        else ""
+    )
     out.append(
         (
-            "Hardest queries (* marks the true item among the retrieved)",
+            f"Hardest queries (* marks the true item among the retrieved{same})",
             "table",
             hardest_rows(report),
         )
@@ -252,9 +289,11 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "tied": h.tied,
                 "duplicate_caption": h.duplicate_caption,
                 "top": [{**it.__dict__, "is_truth": hit} for it, hit in h.top],
+                **({"same_source": list(h.same_source)} if h.same_source else {}),
             }
             for h in report.hardest
         ],
+        **({"slices": table(slice_rows)} if report.slices else {}),
         "notes": list(report.notes),
     }
     if report.comparison is not None:

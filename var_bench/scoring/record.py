@@ -11,7 +11,8 @@ JSON layout (keys in this order; ``docs/protocol.md`` documents each key)::
       "bounds": {"optimistic": {"metrics": {..}, "summary": {..}}, "pessimistic": {..}},
       "details": {"tied_queries": {"t2v": 0, "v2t": 0}},
       "per_query": {"t2v": {"higher": [b_1, ..], "tied": [e_1, ..]}, "v2t": {..}},
-      "ci": null | {...}, "by_class": null | {...},
+      "ci": null | {...}, "by_class": null | {...}, "slices": null | {...},
+      "contamination": null | [...],
       "name": null | "...", "disclosure": {...}, "provenance": null | {...},
       "features_digest": null | "..", "warnings": [...],
       "query_ids_sha256": "..", "gallery_ids_sha256": "..",
@@ -74,6 +75,11 @@ RECORD_DISCLOSURE_KEYS: tuple[str, ...] = DISCLOSURE_KEYS + (
     EXTRACTION_KEY,
 )
 REAL_FEATURES = "real"
+#: An optional disclosure: whether the method reads descriptions of the test videos written by a
+#: model (an MLLM's captions, e.g. a reranker over Holmes-VAU descriptions): "none", or which.
+TEST_DESCRIPTIONS_KEY = "model_written_test_descriptions"
+#: Disclosure keys ``score`` accepts beyond :data:`DISCLOSURE_KEYS` (kept only when stated).
+OPTIONAL_DISCLOSURE_KEYS: tuple[str, ...] = (TEST_DESCRIPTIONS_KEY,)
 
 
 @dataclass
@@ -100,6 +106,11 @@ class ResultRecord:
     submission_sha256: str | None = None
     ci: dict[str, Any] | None = None
     by_class: dict[str, Any] | None = None
+    #: The figures on subsets of the queries (:mod:`var_bench.scoring.slices`), or None.
+    slices: dict[str, Any] | None = None
+    #: What the declared training data holds of the scored split: one
+    #: :meth:`~var_bench.data.contamination.Overlap.to_dict` per name in it, or None.
+    contamination: list[dict[str, Any]] | None = None
     name: str | None = None
     disclosure: dict[str, str | None] = field(
         default_factory=lambda: {k: None for k in DISCLOSURE_KEYS}
@@ -127,6 +138,8 @@ class ResultRecord:
         "per_query",
         "ci",
         "by_class",
+        "slices",
+        "contamination",
         "name",
         "disclosure",
         "provenance",

@@ -201,6 +201,47 @@ def _by_class(value: Any) -> None:
         _group(f"by_class.{key}", value.get(key))
 
 
+def _slices(value: Any) -> None:
+    if not _mapping("slices", value, optional=True):
+        return
+    for name, sl in value.items():
+        field = f"slices.{name}"
+        _mapping(field, sl)
+        n = sl.get("queries")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise _fail(f"{field}.queries", "an integer >= 1", n)
+        index = sl.get("index")
+        if (
+            not isinstance(index, list)
+            or len(index) != n
+            or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in index)
+            or index != sorted(set(index))
+        ):
+            raise _fail(f"{field}.index", f"{n} increasing query positions", index)
+        _metric_table(f"{field}.metrics", sl.get("metrics"))
+        _figures(f"{field}.summary", sl.get("summary", {}))
+        _str(f"{field}.description", sl.get("description"), optional=True)
+        _mapping(f"{field}.bounds", sl.get("bounds", {}))
+        if sl.get("ci") is not None:
+            _mapping(f"{field}.ci", sl["ci"])
+
+
+def _contamination(value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise _fail("contamination", "a list of overlaps or null", type(value).__name__)
+    for i, o in enumerate(value):
+        field = f"contamination[{i}]"
+        _mapping(field, o)
+        for key in ("name", "kind", "status", "note"):
+            _str(f"{field}.{key}", o.get(key))
+        for key in ("test_videos", "of"):
+            v = o.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+                raise _fail(f"{field}.{key}", "an integer >= 0 or null", v)
+
+
 def upgrade(d: dict) -> dict:
     """A schema-1 record dict (before task types: SumR, tied_queries and ids_sha256 at the top)
     in the current layout; a current one is returned as is. Nothing is checked here."""
@@ -286,6 +327,8 @@ def check_record_dict(d: dict) -> None:
                 raise _fail(f"details.tied_queries.{k}", "an integer >= 0", v)
     _ci(d.get("ci"))
     _by_class(d.get("by_class"))
+    _slices(d.get("slices"))
+    _contamination(d.get("contamination"))
     for key in ("name", "submission", "submission_sha256"):
         _str(key, d.get(key), optional=True)
     digest = d.get("features_digest")

@@ -16,7 +16,7 @@ from var_bench.scoring.stats.compare import Comparison
 from var_bench.tables import plain_table
 from var_bench.tasks import MEDIAN, Task
 
-__all__ = ["render_comparison", "render_record"]
+__all__ = ["render_comparison", "render_record", "render_slices"]
 
 
 def _head(task: Task, metric: str) -> str:
@@ -58,11 +58,60 @@ def render_record(record: ResultRecord) -> str:
         main = task.summaries[0].name
         bounds = ", ".join(f"{rule} {b['summary'][main]:.1f}" for rule, b in record.bounds.items())
         lines.append(f"{main} bounds (ties all won / all lost): {bounds}")
+    for o in record.contamination or ():
+        if o["status"] == "overlap":
+            lines.append(
+                f"in-training: {o['name']} holds {o['test_videos']} of {o['of']} {record.split} "
+                f"videos ({o['note']})"
+            )
+        elif o["status"] == "unknown" and o["kind"] == "registry":
+            lines.append(f"in-training unknown: {o['name']} ({o['note']})")
+    descriptions = (record.disclosure or {}).get("model_written_test_descriptions")
+    if descriptions and descriptions.strip().lower() not in ("none", "no"):
+        lines.append(f"uses model-written descriptions of the test videos: {descriptions}")
+    if record.slices:
+        lines += ["", render_slices(record, task)]
     if record.ci:
         lines += ["", _render_ci(record, task)]
     if record.by_class:
         lines += ["", _render_by_class(record, task)]
     return "\n".join(lines)
+
+
+def render_slices(record: ResultRecord, task: Task) -> str:
+    """The record's slices (:mod:`var_bench.scoring.slices`) as one table: queries, the
+    percentage and median metrics per group, the summaries (with their interval when the record
+    has intervals)."""
+    from var_bench.scoring.slices import LABELS
+
+    shown = [m.name for m in task.metrics if m.is_percentage or m.aggregation == MEDIAN]
+    groups = list(record.metrics)
+    header = [
+        "slice",
+        "n",
+        *(f"{g} {_head(task, m)}" for g in groups for m in shown),
+        *(_head(task, s.name) for s in task.summaries),
+    ]
+    rows = []
+    for name, sl in record.slices.items():
+        ci = (sl.get("ci") or {}).get("intervals", {})
+        rows.append(
+            [
+                LABELS.get(name, name),
+                sl["queries"],
+                *(sl["metrics"][g][m] for g in groups for m in shown),
+                *(
+                    f"{sl['summary'][s.name]:.1f}"
+                    + (f" {_interval(ci[s.name])}" if s.name in ci else "")
+                    for s in task.summaries
+                ),
+            ]
+        )
+    first = next(iter(record.slices.values()))
+    return (
+        f"slices (docs/integrity.md): {first['description']}, and the rest; same rules, "
+        "recomputed from the per-query counts\n" + plain_table(header, rows)
+    )
 
 
 def _interval(pair: Any) -> str:

@@ -20,17 +20,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from var_bench._version import __version__
 from var_bench.benchmarks import BENCHMARKS, SPLITS, BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError, VarBenchWarning
 from var_bench.fsutil import sha256_file
 from var_bench.scoring.record import (
     DISCLOSURE_KEYS,
+    OPTIONAL_DISCLOSURE_KEYS,
     RECORD_DISCLOSURE_KEYS,
     RECORD_SCHEMA,
     ResultRecord,
 )
 from var_bench.scoring.record_checks import as_digest
+from var_bench.scoring.slices import record_slices, slice_index, source_masks
 from var_bench.scoring.stats.breakdown import by_class as breakdown_by_class
 from var_bench.scoring.stats.compare import METHODS as COMPARE_METHODS
 from var_bench.scoring.stats.compare import Comparison, paired_compare
@@ -55,6 +59,7 @@ def score(
     disclosure: Mapping[str, str | None] | None = None,
     home: str | os.PathLike | None = None,
     mirror: str | None = None,
+    slices: bool = True,
 ) -> ResultRecord:
     """Score ``submission`` on a task of ``benchmark`` and return its result record.
 
@@ -73,10 +78,17 @@ def score(
             canonical order, instead of the built dataset (``home``/``mirror``).
         by_class: add the per-class breakdown. ci: add 95% bootstrap intervals
             (``replicates``, ``seed``).
-        name, disclosure: leaderboard fields (disclosure keys: ``record.DISCLOSURE_KEYS``). A
+        name, disclosure: leaderboard fields (disclosure keys: ``record.DISCLOSURE_KEYS`` and
+            the optional ``model_written_test_descriptions``). ``training_data`` and
+            ``extra_training_data`` are resolved (:func:`var_bench.data.contamination.
+            training_overlaps`: a registered benchmark, else a contamination-registry entry,
+            built or fetched when needed) into ``record.contamination``. A
             ``.npz`` written by ``var-bench evaluate`` carries its provenance (reference model,
             features, checkpoint selection, name): it fills the disclosure keys and the name left
             unstated, and is kept in ``record.provenance``.
+        slices: add the figures on the source-unseen and source-seen test queries
+            (:mod:`var_bench.scoring.slices`) when the benchmark's names carry sources and its
+            built dataset is in ``home`` (or ``mirror`` is given to build it).
 
     Returns:
         The :class:`ResultRecord`: metrics per group (retrieval: R@K in percent, MdR/MnR in
@@ -130,6 +142,23 @@ def score(
             for g, q in per_query.items()
         }
         bounds[rule] = {"metrics": m, "summary": t.summary(m)}
+    masks = source_masks(spec, gold, split, home=home, mirror=mirror) if slices else None
+    declared = " + ".join(
+        v for v in (disclosed.get("training_data"), disclosed.get("extra_training_data")) if v
+    )
+    overlaps = None
+    if declared:
+        from var_bench.data.contamination import training_overlaps
+
+        found = training_overlaps(
+            spec,
+            declared,
+            split=split,
+            home=home,
+            mirror=mirror,
+            download=_may_fetch(spec, home, mirror),
+        )
+        overlaps = [o.to_dict() for o in found] or None
     return ResultRecord(
         benchmark=spec.name,
         task=t.name,
@@ -158,6 +187,12 @@ def score(
             if by_class
             else None
         ),
+        slices=(
+            record_slices(t, per_query, masks, ties, ci=ci, replicates=replicates, seed=seed)
+            if masks
+            else None
+        ),
+        contamination=overlaps,
         name=name,
         disclosure=disclosed,
         warnings=notes,
@@ -263,6 +298,7 @@ def compare(
     ids: Sequence[str] | None = None,
     home: str | os.PathLike | None = None,
     mirror: str | None = None,
+    slice: str | None = None,
 ) -> Comparison:
     """Paired comparison of two entries, per metric and group and for every summary.
 
@@ -270,6 +306,8 @@ def compare(
         a, b: result records, paths of result-record JSON files, or submissions (scored with
             :func:`score` first). Both must be of the same benchmark, task, split and id lists
             (sha256) and cover the same groups.
+        slice: compare on the queries of this slice of the records (``source_unseen``, ...,
+            :mod:`var_bench.scoring.slices`) instead of all queries.
         benchmark, task, split, ids, home, mirror: as for :func:`score`.
         ties: the rule the per-query counts are re-read under (None: the task's official one).
         method: ``permutation`` or ``bootstrap`` (:func:`~var_bench.scoring.stats.compare.
@@ -297,10 +335,17 @@ def compare(
     rb = as_record(b, "B", spec, **kw)
     check_comparable(ra, rb, spec)
     t = record_task(ra)
+    qa, qb = ra.per_query, rb.per_query
+    if slice is not None:
+        index = slice_index(ra, slice)
+        if not np.array_equal(index, slice_index(rb, slice)):
+            raise InputError(f"compare: expected A and B to hold the same {slice} queries")
+        qa = {g: t.subset(q, index) for g, q in qa.items()}
+        qb = {g: t.subset(q, index) for g, q in qb.items()}
     return paired_compare(
         t,
-        ra.per_query,
-        rb.per_query,
+        qa,
+        qb,
         t.check_rule(ties),
         method=method,
         replicates=replicates,
@@ -381,8 +426,11 @@ def _check_choice(what: str, value: Any, choices: Sequence[str]) -> None:
 def _disclosure(disclosure: Mapping[str, str | None] | None) -> dict[str, str | None]:
     out: dict[str, str | None] = {k: None for k in DISCLOSURE_KEYS}
     for key, value in (disclosure or {}).items():
-        if key not in out:
-            raise InputError(f"disclosure: expected keys {', '.join(DISCLOSURE_KEYS)}, got {key!r}")
+        if key not in out and key not in OPTIONAL_DISCLOSURE_KEYS:
+            raise InputError(
+                f"disclosure: expected keys "
+                f"{', '.join(DISCLOSURE_KEYS + OPTIONAL_DISCLOSURE_KEYS)}, got {key!r}"
+            )
         out[key] = None if value is None else str(value)
     return out
 
@@ -393,6 +441,22 @@ def provenance_digest(provenance: Mapping[str, Any] | None) -> str | None:
     64-hex digest: a hand-edited file does not get to name one)."""
     identity = (provenance or {}).get("features")
     return as_digest(identity.get("features_digest")) if isinstance(identity, Mapping) else None
+
+
+def _may_fetch(spec: BenchmarkSpec, home: str | os.PathLike | None, mirror: str | None) -> bool:
+    """Whether resolving a training-data disclosure may build datasets and fetch annotation files:
+    with a mirror, or when the scored benchmark is built here (a user who works online); never
+    for a bare matrix scored with nothing at hand."""
+    from var_bench.data.prepare import ensure_built
+    from var_bench.errors import NotBuiltError
+
+    if mirror is not None:
+        return True
+    try:
+        ensure_built(spec, home=home, download_missing=False)
+    except NotBuiltError:
+        return False
+    return True
 
 
 def _with_provenance(

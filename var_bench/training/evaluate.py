@@ -238,6 +238,9 @@ def evaluate(
             FEATURES_KEY: features or store_kind,
             "checkpoint_selection": state.get("selection"),
             "test_time_normalisation": getattr(model, "test_time_normalisation", None),
+            # the benchmark the checkpoint was trained on: score() checks it against the test
+            # videos (a model trained on another benchmark over the same videos is flagged)
+            "training_data": saved["context"]["benchmark"],
             # Deviations the built model carries (no Flow, text fallback): never silent.
             DEVIATIONS_KEY: disclosure_text(collect(model)),
             EXTRACTION_KEY: _extraction_disclosure(spec, home),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from var_bench.benchmarks.kit.sources import Clip
 from var_bench.benchmarks.kit.validation import ValidationRule, validation_mask
 from var_bench.benchmarks.spec import SPLITS, BenchmarkSpec
 from var_bench.errors import DataError
@@ -29,6 +30,11 @@ class Assembled:
     splits: dict[str, pd.DataFrame]
     notes: list[str] = field(default_factory=list)
     videos: dict[str, pd.DataFrame] | None = None
+    #: Per split, the source clip of every video in canonical order (:class:`~.sources.Clip`),
+    #: when the unit's upstream names carry a source; None otherwise.
+    clips: dict[str, list[Clip]] | None = None
+    #: The naming rule the clips were read by (one paragraph, shown by ``var-bench audit``).
+    source_rule: str | None = None
 
 
 def check_class_counts(spec: BenchmarkSpec, split: str, df: pd.DataFrame) -> None:

@@ -18,6 +18,7 @@ from var_bench.benchmarks.kit import (
 from var_bench.benchmarks.spec import BenchmarkSpec
 from var_bench.benchmarks.xdviolence_ar.annotations import read_xd_annotations
 from var_bench.benchmarks.xdviolence_ar.lists import read_xd_list, xd_label_codes
+from var_bench.benchmarks.xdviolence_ar.sources import SOURCE_RULE, xd_clip
 from var_bench.errors import DataError
 
 NORMAL_CODE = "A"
@@ -77,4 +78,5 @@ def assemble(spec: BenchmarkSpec, raw: Mapping[str, Path], rule: ValidationRule)
     train = train.assign(segments=None)
     splits = carve_validation({"train": train, "test": test}, rule)
     check_disjoint(spec, splits)
-    return Assembled(splits, notes)
+    clips = {split: [xd_clip(v) for v in df["video_id"]] for split, df in splits.items()}
+    return Assembled(splits, notes, clips=clips, source_rule=SOURCE_RULE)

@@ -68,6 +68,8 @@ def render_card(spec: BenchmarkSpec, counts: Mapping[str, int], notes: list[str]
         f"{spec.title} is a video anomaly retrieval benchmark ({spec.paper}): {q} <-> video "
         f"retrieval over untrimmed anomaly videos, {positives}, {task.group_noun}s "
         f"{' and '.join(f'`{g}` ({task.group_label(g)})' for g in task.groups)}.",
+        "VAR here means Video Anomaly *Retrieval* (not the Video Anomaly *Reasoning* of Vad-R1 "
+        "and its successors).",
         "This folder was built by var_bench "
         + __version__
         + f" (benchmark version {spec.version}) "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 MANIFEST = "manifest.json"
 #: Bump when the built folder's layout changes, so older builds are rebuilt.
-BUILD_FORMAT = 1
+BUILD_FORMAT = 2  # 2: integrity.json (source clips, caption duplicates)
 #: Where each split's Parquet file lives inside a built folder.
 DATA_FILE = "data/{split}.parquet"
 #: Where each split's gallery (video) table lives, for a benchmark whose queries are not its

@@ -30,6 +30,7 @@ from var_bench.data.assembly.manifest import (
     Manifest,
 )
 from var_bench.data.assembly.schema import features
+from var_bench.data.integrity import integrity_facts, write_integrity
 from var_bench.data.splits import SplitInfo, check_ids, split_info
 from var_bench.errors import DataError
 from var_bench.fsutil import make_temp_dir, swap_into_place
@@ -93,6 +94,7 @@ def assemble_into(
                 )
                 videos_counts[split] = len(result.videos[split])
         (tmp / "README.md").write_text(render_card(spec, counts, result.notes), "utf-8")
+        write_integrity(tmp, integrity_facts(spec, result))
         manifest = Manifest(
             benchmark=spec.name,
             version=spec.version,
