@@ -483,3 +483,39 @@ def test_paper_config_turns_on_the_baselines_official_options_as_guesses(small_h
     alan = {p.key: p for p in paper_values("alan", "text")}
     assert alan["model_args.rank_reduction"].status == READING
     assert alan["model_args.position_embedding"].value == "learned"
+
+
+def test_ablation_report_puts_each_trial_beside_the_papers_row(small_home, tmp_path):
+    from var_bench.leaderboard.published import published_ablation
+    from var_bench.reproduce.report import summarise
+    from var_bench.reproduce.sweep import GridResult, trial_settings, write_grid_report
+
+    grid = ablation_grid("alpha", UCF, strict=False, seeds=3)
+    grid.trials = grid.trials[:2]  # alpha 0 and 0.2
+    table = published_ablation(UCF, "alpha")
+    summaries = {}
+    for trial in grid.trials:
+        plan = plan_reproduction(
+            "alan",
+            UCF,
+            config="paper",
+            home=small_home,
+            strict=False,
+            **trial_settings(grid, trial),
+        )
+        runs = [_fake_run(k, 8.0 + k, 150.0 + k) for k in range(3)]
+        summaries[trial.name] = summarise(
+            plan, runs, wall_seconds=1.0, device="cpu", ablation=(table, table.row(trial.name))
+        )
+    write_grid_report(GridResult(grid, tmp_path, summaries, "sequential", 1.0))
+    md = (tmp_path / "report.md").read_text()
+    assert "Beside the paper: Wu et al., TIP 2024, Table IX" in md
+    # alpha 0.2, t2v R@1: ours 9.0 +- 1.0 beside the paper's 8.3, difference 0.7
+    assert "| alpha-0.2 | alpha = 0.2 | t2v | R@1 | 9.0 +- 1.0 |" in md and "| 8.3 | 0.7 |" in md
+    assert md.count("`features.synthetic`") == 1  # every trial's deviation, listed once
+    data = json.loads((tmp_path / "summary.json").read_text())
+    assert data["ablation"] == "alpha"
+    trial = data["trials"]["alpha-0.2"]
+    assert trial["published"]["metrics"]["v2t"] == {"R@1": 6.2, "R@10": 40.3}
+    assert trial["metrics"]["t2v"]["R@1"]["difference"] == pytest.approx(0.7)
+    assert trial["metrics"]["t2v"]["R@1"]["inside"] is None  # synthetic: not claimed
