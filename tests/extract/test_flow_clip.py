@@ -76,6 +76,46 @@ def test_clip_random_encoder(tmp_path):
     torch.testing.assert_close(out, mid)  # "middle": only frame 8 counts
 
 
+@needs_torchvision
+def test_random_clip_is_openais_architecture_with_quickgelu():
+    open_clip = pytest.importorskip("open_clip")
+    from var_bench.extract.clip import load_clip
+
+    model = load_clip(None)
+    acts = {type(m).__name__ for m in model.visual.modules()}
+    assert "QuickGELU" in acts and "GELU" not in acts
+    assert isinstance(model.visual.transformer.resblocks[0].mlp.gelu, open_clip.model.QuickGELU)
+
+
+@needs_torchvision
+def test_clip_openai_recipe_is_clips_own_transform():
+    from PIL import Image
+    from torchvision import transforms as T
+
+    from var_bench.extract import frames as FR
+    from var_bench.extract.clip import CLIP_MEAN, CLIP_STD, normalise
+    from var_bench.extract.recipes import RECIPES
+
+    r = RECIPES["clip-openai"]
+    # openai/CLIP clip.py _transform(224) (its RGB conversion is a no-op on RGB frames)
+    clip_transform = T.Compose(
+        [
+            T.Resize(224, interpolation=T.InterpolationMode.BICUBIC),
+            T.CenterCrop(224),
+            T.ToTensor(),
+            T.Normalize(CLIP_MEAN, CLIP_STD),
+        ]
+    )
+    rng = np.random.default_rng(0)
+    for h, w in ((240, 320), (720, 1280)):
+        frame = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+        want = clip_transform(Image.fromarray(frame))
+        resized = FR.resize_frame(frame, r.resize, r.interpolation)
+        crop = FR.crop_stack(resized[None], r.crop, r.crops)[0, 0]  # [224, 224, 3]
+        ours = normalise(torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1)[None])[0]
+        torch.testing.assert_close(ours, want, atol=1e-6, rtol=0)
+
+
 @pytest.mark.slow  # RAFT-large and ViT-B/16 on CPU: about 2 min on 2 busy cores
 @needs_torchvision
 def test_raft_and_clip_through_the_pipeline(xd_videos, tmp_path):

@@ -56,6 +56,38 @@ def test_resize_frame_short_side():
     assert FR.resize_frame(f, 256).shape == (256, 341, 3)
 
 
+def test_pil_bicubic_is_torchvisions_resize_of_a_pil_image():
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    f = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    out = FR.resize_frame(f, 224, "pil-bicubic")
+    assert out.shape == (224, 298, 3)  # int(320 * 224 / 240) = 298 (truncated, as torchvision)
+    want = np.asarray(Image.fromarray(f).resize((298, 224), Image.BICUBIC))
+    np.testing.assert_array_equal(out, want)
+    assert "PIL bicubic" in FR.interpolation_identity("pil-bicubic")
+    assert R.RECIPES["clip-openai"].resize == R.RECIPES["clip-openai"].crop == 224
+
+
+def test_ten_crop_windows_against_torchvisions_order():
+    # The ten windows of torchvision's ten_crop (TL, TR, BL, BR, C, then the flipped image's),
+    # computed by hand on a 256 x 341 frame: the same windows as ours in another order; only
+    # the mirrored centre differs, by one pixel (margin 117 is odd).
+    h, w, c = 256, 341, 224
+    boxes = FR.crop_boxes(h, w, c, 10)
+    centre = (int(round((h - c) / 2)), int(round((w - c) / 2)))
+    tv = [(0, 0), (0, w - c), (h - c, 0), (h - c, w - c), centre]
+    # a window at left x of the flipped image is the mirror of the window at w - c - x
+    tv_flipped = [(t, w - c - left) for t, left in tv]
+    ours_plain = [(t, left) for t, left, m in boxes if not m]
+    ours_mirror = [(t, left) for t, left, m in boxes if m]
+    assert ours_plain == [tv[4], *tv[:4]]  # our 0 = its 4, our 1-4 = its 0-3
+    assert ours_mirror[1:] == [tv_flipped[1], tv_flipped[0], tv_flipped[3], tv_flipped[2]]
+    assert ours_mirror[0] == (16, 58) and tv_flipped[4] == (16, 59)  # the one-pixel detail
+    # On a 16:9 frame (256 x 455, margin 231) torchvision's centre is one pixel right of ours.
+    assert FR.crop_boxes(256, 455, c, 1)[0][:2] == (16, 115) and int(round(231 / 2)) == 116
+
+
 def test_crops_match_crops_cut_by_hand():
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 255, (3, 9, 13, 3), dtype=np.uint8)

@@ -298,3 +298,224 @@ def test_features_store_names_a_store_of_the_collection_or_of_the_earlier_layout
         (store / "manifest.json").write_text("{}")
         assert resolve_home(store, None, UCFCRIME_AR) == str(home)
     assert resolve_home(home, None, UCFCRIME_AR) == str(home)
+
+
+# ------------------------------------------------------------------ the paper's tables, plans
+
+
+def test_alpha_grid_is_the_papers_and_every_ablation_trial_has_its_published_row():
+    from var_bench.leaderboard.published import published_ablation
+    from var_bench.reproduce.sweep import ABLATIONS
+
+    alphas = [json.loads(t.overrides[0].split("=")[1]) for t in ablation_grid("alpha", UCF).trials]
+    assert alphas == [0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0]  # Tables IX / X
+    for bench in (UCF, "xdviolence-ar"):
+        for name, trials in ABLATIONS.items():
+            table = published_ablation(bench, name)
+            if name == "vpmpm" and bench != UCF:
+                assert table is None
+                continue
+            # the same trials, in the paper's row order
+            assert [r.trial for r in table.rows] == [t for t, _ in trials], (bench, name)
+
+
+def test_ablation_settings_are_the_rows_not_deviations(small_home):
+    from var_bench.reproduce.sweep import trial_settings
+
+    grid = ablation_grid("alpha", UCF, strict=False)
+    trial = grid.trials[1]  # alpha 0.2
+    plan = plan_reproduction(
+        "alan", UCF, config="paper", home=small_home, strict=False, **trial_settings(grid, trial)
+    )
+    assert plan.config["model_args"]["alpha"] == 0.2 and plan.ablation == {"model_args.alpha": 0.2}
+    assert not any(d.key.startswith("paper.changed") for d in plan.deviations)
+    # the same value through --set is a deviation
+    plan = plan_reproduction(
+        "alan",
+        UCF,
+        config="paper",
+        home=small_home,
+        strict=False,
+        overrides=["model_args.alpha=0.2"],
+    )
+    assert "paper.changed[model_args.alpha]" in {d.key for d in plan.deviations}
+
+
+def test_dry_run_prints_the_plan_and_trains_nothing(small_home, tmp_path, monkeypatch, capsys):
+    from var_bench.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    argv = ["reproduce", "--ablation", "alpha", "--benchmark", UCF, "--home", str(small_home)]
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--seeds", "2", "--dry-run"])
+    assert info.value.code in (0, None)
+    out = capsys.readouterr().out
+    assert "7 trial(s) x 2 seed(s) = 14 training run(s)" in out and "seeds [0, 1]" in out
+    for a in ("0", "0.2", "0.4", "0.5", "0.6", "0.8", "1"):
+        assert f"alpha-{a}: model_args.alpha=" in out
+    assert "compared with alpha = 0.2 (Wu et al., TIP 2024, Table IX" in out
+    assert "t2v R@1 8.3, R@10 38.6; v2t R@1 6.2, R@10 40.3" in out
+    assert out.count("features.synthetic:") == 1  # shared by every trial: listed once
+    assert "WARNING: 2 seeds" in out and "--strict would refuse" in out
+    assert 'model_args.rank_reduction = "mmt" (reading' in out
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+@pytest.fixture(scope="module")
+def extracted_flow_home(tmp_path_factory):
+    """The raw-fixture metadata + a store whose RGB has no extraction identity (a release) and
+    whose Flow was made by var-bench extract (its extraction.json), no synthetic marker."""
+    from support.rawdata import make_ucf
+
+    from var_bench.data.assembly.pipeline import assemble_into
+    from var_bench.data.paths import built_dir
+    from var_bench.features import build_features
+    from var_bench.features.extraction import EXTRACTION_FILE
+    from var_bench.features.layouts import SYNTH_MARKER
+    from var_bench.synth import synthesize
+
+    root = tmp_path_factory.mktemp("repro-flow")
+    home = root / "home"
+    fx = make_ucf(root / "raw")
+    assemble_into(fx.spec, fx.raw, built_dir(fx.spec, home), fx.info)
+    made = synthesize(
+        root / "tree",
+        UCF,
+        home=home,
+        progress=False,
+        crops=1,
+        snippets=4,
+        snippet_frames=16,
+        flow=True,
+    )
+    tree = made.paths["features"]
+    (tree / SYNTH_MARKER).unlink()
+    ident = {
+        "model": "i3d-flow",
+        "stream": "flow",
+        "weights": {"file": "flow_imagenet.pt", "sha256": "f" * 64},
+        "random_weights": False,
+        "recipe": {"name": "ucf-crime-release"},
+        "flow": {"method": "raft"},
+        "decoder": {"name": "pyav", "version": "14"},
+    }
+    (tree / EXTRACTION_FILE).write_text(json.dumps({"identity": ident, "videos": {}}))
+    build_features(UCF, tree, home=home, progress=False)
+    return home
+
+
+def test_extracted_flow_is_a_named_deviation_under_strict(extracted_flow_home, monkeypatch):
+    import var_bench.models.text as text
+
+    monkeypatch.setattr(text, "is_fallback", lambda name: False)  # as if BERT were cached
+    plan = plan_reproduction("alan", UCF, config="paper", home=extracted_flow_home, strict=True)
+    prov = plan.features["provenance"]
+    assert prov["rgb"] == {"origin": "public release", "release": None, "verified": False}
+    assert prov["flow"]["origin"] == "var-bench extraction"
+    assert prov["flow"]["flow_method"] == "raft" and prov["flow"]["weights_sha256"] == "f" * 64
+    devs = {d.key: d.message for d in plan.deviations}
+    assert "features.extracted[flow]" in devs and "features.extracted[rgb]" not in devs
+    assert (
+        "raft" in devs["features.extracted[flow]"]
+        and "ucf-crime-release" in devs["features.extracted[flow]"]
+    )
+    assert "features.synthetic" not in devs
+    assert plan.to_json()["features"]["provenance"]["flow"]["recipe"] == "ucf-crime-release"
+
+
+def _fake_run(seed, r1, score, deviations=()):
+    from var_bench.reproduce import SeedRun
+
+    metrics = {
+        d: {"R@1": r1, "R@5": 20.0, "R@10": 30.0, "MdR": 10.0, "MnR": 20.0} for d in ("t2v", "v2t")
+    }
+    return SeedRun(
+        seed,
+        f"seeds/seed-{seed}/test.json",
+        "ck",
+        score,
+        metrics,
+        1.0,
+        None,
+        [[1, 100.0 + seed], [2, 110.0 + seed]],
+        2,
+        list(deviations),
+    )
+
+
+def test_report_statistics_a_reader_can_trust(extracted_flow_home, monkeypatch):
+    import var_bench.models.text as text
+    from var_bench.reproduce.report import render_html, render_markdown, summarise
+
+    monkeypatch.setattr(text, "is_fallback", lambda name: False)
+    plan = plan_reproduction("alan", UCF, config="paper", home=extracted_flow_home, strict=True)
+    model_dev = "alan.no_flow: said again by the model in other words"
+    runs = [_fake_run(0, 0.3, 100.0, [model_dev]), _fake_run(1, 9.0, 160.0, [model_dev])]
+    s = summarise(plan, runs, wall_seconds=2.0, device="cpu")
+    c = s.metrics["t2v"]["R@1"]
+    assert c.stats.ci[0] == 0.0 and c.stats.ci[1] <= 100.0  # clipped to the range of a recall
+    assert s.score.stats.ci[0] >= 0.0
+    assert c.inside is None and c.withheld  # deviations in force: no "inside" claimed
+    assert any("2 seeds" in w for w in s.warnings)
+    md = render_markdown(s)
+    assert "| yes |" not in md and "**Warning:** 2 seeds" in md
+    assert md.count("`features.extracted[flow]`") == 1
+    assert "flow: var-bench extraction" in md
+    html = render_html(s)
+    assert "<svg" in html and "Validation SumR per epoch" in html and ">epoch<" in html
+    assert "seed 0" in html and "seed 1" in html  # the legend
+    keys = [d.key for d in s.deviations]
+    assert len(keys) == len(set(keys))
+
+
+def test_paper_config_turns_on_the_baselines_official_options_as_guesses(small_home):
+    from var_bench.reproduce.paper import GUESS, READING
+
+    for model, key in (
+        ("mmt", "geu_batch_norm"),
+        ("xclip", "mat_weights"),
+        ("xml", "hard_negatives"),
+    ):
+        plan = plan_reproduction(model, UCF, config="paper", home=small_home, strict=False)
+        assert plan.config["model_args"][key] is True
+        pv = next(p for p in plan.paper if p.key == f"model_args.{key}")
+        assert pv.status == GUESS and "official code" in pv.source
+    alan = {p.key: p for p in paper_values("alan", "text")}
+    assert alan["model_args.rank_reduction"].status == READING
+    assert alan["model_args.position_embedding"].value == "learned"
+
+
+def test_ablation_report_puts_each_trial_beside_the_papers_row(small_home, tmp_path):
+    from var_bench.leaderboard.published import published_ablation
+    from var_bench.reproduce.report import summarise
+    from var_bench.reproduce.sweep import GridResult, trial_settings, write_grid_report
+
+    grid = ablation_grid("alpha", UCF, strict=False, seeds=3)
+    grid.trials = grid.trials[:2]  # alpha 0 and 0.2
+    table = published_ablation(UCF, "alpha")
+    summaries = {}
+    for trial in grid.trials:
+        plan = plan_reproduction(
+            "alan",
+            UCF,
+            config="paper",
+            home=small_home,
+            strict=False,
+            **trial_settings(grid, trial),
+        )
+        runs = [_fake_run(k, 8.0 + k, 150.0 + k) for k in range(3)]
+        summaries[trial.name] = summarise(
+            plan, runs, wall_seconds=1.0, device="cpu", ablation=(table, table.row(trial.name))
+        )
+    write_grid_report(GridResult(grid, tmp_path, summaries, "sequential", 1.0))
+    md = (tmp_path / "report.md").read_text()
+    assert "Beside the paper: Wu et al., TIP 2024, Table IX" in md
+    # alpha 0.2, t2v R@1: ours 9.0 +- 1.0 beside the paper's 8.3, difference 0.7
+    assert "| alpha-0.2 | alpha = 0.2 | t2v | R@1 | 9.0 +- 1.0 |" in md and "| 8.3 | 0.7 |" in md
+    assert md.count("`features.synthetic`") == 1  # every trial's deviation, listed once
+    data = json.loads((tmp_path / "summary.json").read_text())
+    assert data["ablation"] == "alpha"
+    trial = data["trials"]["alpha-0.2"]
+    assert trial["published"]["metrics"]["v2t"] == {"R@1": 6.2, "R@10": 40.3}
+    assert trial["metrics"]["t2v"]["R@1"]["difference"] == pytest.approx(0.7)
+    assert trial["metrics"]["t2v"]["R@1"]["inside"] is None  # synthetic: not claimed

@@ -12,7 +12,7 @@ _MODELS = (
     "vggish",
     "clip-vit-b16",
 )  # checked against extract.models in tests
-_RECIPES = ("ucf-crime-release", "xd-violence-release", "vadclip")
+_RECIPES = ("ucf-crime-release", "xd-violence-release", "vadclip", "clip-openai")
 _FLOWS = ("tvl1", "raft")
 
 

@@ -82,6 +82,12 @@ def _refused(exc) -> None:
     "--address", default=None, metavar="ADDR", help="--ablation: an existing Ray cluster."
 )
 @click.option("--device", default=None, metavar="DEV", help="cpu, cuda, cuda:N (default: auto).")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the plan (trials and their values, seeds, deviations, the published rows each "
+    "is compared with, feature provenance) and exit; trains and writes nothing.",
+)
 @home_option
 def reproduce(
     model,
@@ -96,6 +102,7 @@ def reproduce(
     runner,
     address,
     device,
+    dry_run,
     home,
 ):
     """Train N seeds with the paper's protocol, evaluate each on test, and report mean +- std,
@@ -114,6 +121,13 @@ def reproduce(
             grid = ablation_grid(
                 ablation, benchmark, config=config, seeds=seeds, strict=strict, overrides=overrides
             )
+            if dry_run:
+                from var_bench.reproduce.dryrun import dry_run_grid
+
+                click.echo(
+                    dry_run_grid(grid, home=home, features_store=features_store).render(), nl=False
+                )
+                return
             result = run_grid(
                 grid,
                 out=out or f"reproductions/alan-{benchmark}-{ablation}",
@@ -130,6 +144,21 @@ def reproduce(
             raise InputError(
                 "reproduce: expected MODEL (e.g. alan) or --ablation TABLE, got neither"
             )
+        if dry_run:
+            from var_bench.reproduce.dryrun import dry_run_reproduction
+
+            plan = dry_run_reproduction(
+                model,
+                benchmark,
+                seeds=seeds,
+                config=config,
+                overrides=overrides,
+                strict=strict,
+                home=home,
+                features_store=features_store,
+            )
+            click.echo(plan.render(), nl=False)
+            return
         from var_bench.reproduce.run import reproduce as run
 
         summary = run(
@@ -155,6 +184,8 @@ def reproduce(
         f"{c.stats.std:.1f} over {c.stats.n} seeds, 95% interval {ci}, published {pub}; "
         f"{len(summary.deviations)} deviation(s)"
     )
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}")
     target = out or f"reproductions/{summary.model}-{summary.benchmark}"
     click.echo(f"reports: {target}/report.md, report.html, summary.json")
 
@@ -183,12 +214,19 @@ def reproduce(
 )
 @click.option("--features-store", default=None, metavar="PATH", help="As for reproduce.")
 @click.option("--device", default=None, metavar="DEV", help="cpu, cuda, cuda:N (default: auto).")
+@click.option("--dry-run", is_flag=True, help="Print the plan and exit; trains nothing.")
 @home_option
-def sweep(config_grid, out, runner, address, features_store, device, home):
+def sweep(config_grid, out, runner, address, features_store, device, dry_run, home):
     """Run every (trial, seed) of a grid file; results land as ordinary result records."""
     from var_bench.reproduce.run import StrictRefusal
     from var_bench.reproduce.sweep import load_grid, run_grid
 
+    if dry_run:
+        from var_bench.reproduce.dryrun import dry_run_grid
+
+        plan = dry_run_grid(load_grid(config_grid), home=home, features_store=features_store)
+        click.echo(plan.render(), nl=False)
+        return
     try:
         result = run_grid(
             load_grid(config_grid),

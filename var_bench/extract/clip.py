@@ -2,7 +2,9 @@
 
 ``load_clip(path)`` reads OpenAI's ``ViT-B-16.pt`` (a TorchScript archive) with ``torch.jit.load``
 and keeps only its state dict, which open_clip turns into its ``CLIP`` module (the OpenAI key
-names); ``path=None`` gives the same architecture randomly initialised. Inputs are RGB crops scaled
+names); ``path=None`` gives the same architecture randomly initialised (open_clip's
+``ViT-B-16-quickgelu``: OpenAI's model uses QuickGELU, ``x * sigmoid(1.702 x)``, which
+``build_model_from_openai_state_dict`` sets for the real weights). Inputs are RGB crops scaled
 to [0, 1] and normalised with OpenAI's mean / std; the output is the 512-d image embedding before
 L2 normalisation (``encode_image(normalize=False)``).
 """
@@ -18,7 +20,8 @@ from var_bench.extract.flow import torchvision_or_error
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 EMBEDDING_DIM = 512
-ARCH = "ViT-B-16"
+#: open_clip's name of OpenAI's ViT-B/16 architecture (with QuickGELU, as the real weights).
+ARCH = "ViT-B-16-quickgelu"
 
 
 def open_clip_or_error():

@@ -6,11 +6,21 @@ Formulas (pixels; frames are ``[H, W, C]`` uint8 arrays, batches ``[N, H, W, C]`
   ``floor(j * src / dst)``; source frame ``i`` is therefore emitted
   ``ceil((i + 1) * dst / src) - ceil(i * dst / src)`` times (0 = dropped), computed in exact
   fractions so no rounding drift accumulates over hours of video;
-- resize: the short side becomes ``S``; the long side ``round(long * S / short)``;
+- resize: the short side becomes ``S``; the long side ``round(long * S / short)`` (OpenCV
+  filters), or ``int(long * S / short)`` with ``pil-bicubic`` (torchvision's ``Resize`` on a PIL
+  image, as in CLIP's own ``_transform``: PIL's antialiased bicubic);
 - crops of side ``c`` in an ``H x W`` frame: centre ``((H - c) // 2, (W - c) // 2)``, corners
   ``(0, 0)``, ``(0, W - c)``, ``(H - c, 0)``, ``(H - c, W - c)``; crops 5-9 are crops 0-4
   mirrored horizontally (the image is flipped; flow images are flipped as images, their x
-  channel is not negated: the convention of image-based flow pipelines);
+  channel is not negated: the convention of image-based flow pipelines). Against torchvision's
+  ``ten_crop`` (TL, TR, BL, BR, centre, then the same five of the flipped image): the same ten
+  windows in another order (our 1-4 = its 0-3, our 0 = its 4, our 5 = its 9, our 6-9 = its
+  6, 5, 8, 7: a flipped image's top-left is the mirror of the top-right), and two one-pixel
+  details where a margin ``H - c`` or ``W - c`` is odd: torchvision's (and pytorch-i3d's)
+  centre is ``int(round(margin / 2))`` (round half to even), ours ``margin // 2``, so on a
+  256 x 455 frame (16:9) its centre sits one pixel right of ours; and its mirrored centre is
+  the centre crop of the flipped image, which on a 256 x 341 frame (margin 117) is the mirror of
+  the window one pixel right of our centre, while our crop 5 is the exact mirror of crop 0;
 - scaling: RGB ``x / 255 * 2 - 1``; flow ``(u, v)`` in pixels is clipped to ``[-20, 20]`` and
   stored as 8-bit ``round((f + 20) / 40 * 255)``, then read back like RGB (``q / 255 * 2 - 1``):
   the Kinetics-I3D TV-L1 convention, so RGB and Flow share :func:`scale_uint8`.
@@ -57,13 +67,31 @@ def resized_size(height: int, width: int, short: int) -> tuple[int, int]:
 
 
 _CV2_FLAGS = {"linear": "INTER_LINEAR", "cubic": "INTER_CUBIC", "area": "INTER_AREA"}
+#: The resize of CLIP's own preprocessing: torchvision ``Resize(S, BICUBIC)`` on a PIL image.
+PIL_BICUBIC = "pil-bicubic"
+
+
+def interpolation_identity(interpolation: str) -> str:
+    """How a recipe's ``interpolation`` resizes, for a feature set's identity."""
+    if interpolation == PIL_BICUBIC:
+        return "PIL bicubic (antialiased), long side int(long * S / short), as torchvision Resize"
+    return f"opencv {interpolation}"
 
 
 def resize_frame(frame: np.ndarray, short: int, interpolation: str = "linear") -> np.ndarray:
-    """``frame`` resized so its short side is ``short`` (OpenCV; identity when already so)."""
+    """``frame`` resized so its short side is ``short`` (OpenCV, or PIL for ``pil-bicubic``;
+    identity when already so)."""
+    h, w = frame.shape[:2]
+    if interpolation == PIL_BICUBIC:
+        from PIL import Image
+
+        # torchvision's _compute_resized_output_size truncates the long side.
+        nh, nw = (short, int(short * w / h)) if h <= w else (int(short * h / w), short)
+        if (nh, nw) == (h, w):
+            return frame
+        return np.asarray(Image.fromarray(frame).resize((nw, nh), Image.BICUBIC))
     import cv2
 
-    h, w = frame.shape[:2]
     nh, nw = resized_size(h, w, short)
     if (nh, nw) == (h, w):
         return frame

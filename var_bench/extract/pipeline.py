@@ -127,7 +127,7 @@ def identity_of(
         "recipe": recipe.to_dict(),
         "fps": recipe.fps,
         "resize": recipe.resize if visual else None,
-        "interpolation": f"opencv {recipe.interpolation}" if visual else None,
+        "interpolation": FR.interpolation_identity(recipe.interpolation) if visual else None,
         "crop": recipe.crop if visual else None,
         "crops": recipe.crops if visual else 1,
         "snippet_frames": recipe.snippet_frames,
@@ -153,6 +153,7 @@ def identity_of(
         ident["audio"] = {
             "rate": 16000,
             "mono": True,
+            "downmix": "mean of the channels",
             "resampler": "ffmpeg swresample",
             "window_s": 0.96,
             "window_end": "(k + 1) * F / fps s",

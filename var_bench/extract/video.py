@@ -215,8 +215,24 @@ def decode_frames(
         container.close()
 
 
+def downmix(planes: np.ndarray) -> np.ndarray:
+    """``[channels, samples]`` -> mono ``[samples]``: the mean of the channels (torchvggish's
+    ``np.mean(data, axis=1)``; a mono input is returned as it is).
+
+    Example:
+        >>> downmix(np.array([[1.0, 0.5], [0.0, 0.5]], dtype=np.float32)).tolist()
+        [0.5, 0.5]
+    """
+    planes = np.asarray(planes, dtype=np.float32)
+    if planes.ndim == 1:
+        return planes
+    return planes[0] if planes.shape[0] == 1 else planes.mean(axis=0, dtype=np.float32)
+
+
 def decode_audio(path: str | os.PathLike, rate: int = 16000) -> np.ndarray:
-    """The first audio stream as mono float32 samples at ``rate`` Hz (swresample)."""
+    """The first audio stream as mono float32 samples at ``rate`` Hz: swresample to ``rate`` in
+    the stream's channel layout (planar float), then :func:`downmix` (the mean of the
+    channels)."""
     import av
 
     path = Path(path)
@@ -225,13 +241,15 @@ def decode_audio(path: str | os.PathLike, rate: int = 16000) -> np.ndarray:
         if not container.streams.audio:
             raise InputError(f"{path}: expected an audio stream for VGGish, found none")
         stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        # layout None keeps the input's channels: swresample's float rematrix to mono would sum
+        # the channels with gain 1/sqrt(2) each instead of averaging them.
+        resampler = av.AudioResampler(format="fltp", layout=None, rate=rate)
         parts = []
         for frame in container.decode(stream):
             for out in resampler.resample(frame):
-                parts.append(out.to_ndarray().reshape(-1))
+                parts.append(downmix(out.to_ndarray()))
         for out in resampler.resample(None):
-            parts.append(out.to_ndarray().reshape(-1))
+            parts.append(downmix(out.to_ndarray()))
     except InputError:
         raise
     except Exception as e:

@@ -14,7 +14,7 @@ from typing import Any
 from var_bench.fsutil import atomic_write_text
 from var_bench.models.deviations import Deviation
 from var_bench.reproduce.paper import PaperValue
-from var_bench.reproduce.stats import Comparison, compare
+from var_bench.reproduce.stats import Bounds, Comparison, compare, seed_warning
 from var_bench.tables import markdown_table
 
 
@@ -41,6 +41,8 @@ class Summary:
     out: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     main_score: str = "SumR"
+    #: Lines a reader must see before the numbers (too few seeds, comparison withheld).
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self, out: str | Path | None = None) -> dict[str, Any]:
         """The ``summary.json`` layout; record paths relative to ``out`` when given."""
@@ -65,6 +67,7 @@ class Summary:
             "wall_seconds": self.wall_seconds,
             "device": self.device,
             "peak_gpu_memory_bytes": self.peak_gpu_memory_bytes,
+            "warnings": list(self.warnings),
             **self.extra,
         }
 
@@ -79,25 +82,73 @@ def published_row(model: str, benchmark: str):
     return None
 
 
-def _merge_deviations(plan_devs: Sequence[Deviation], runs: Sequence) -> list[Deviation]:
-    """The plan's deviations, then any the built models added (e.g. ``text.fallback``)."""
-    out = list(plan_devs)
-    known = {str(d) for d in out}
-    for run in runs:
-        for line in run.deviations:
-            if line not in known:
-                key, _, message = line.partition(": ")
-                out.append(Deviation(key, message))
-                known.add(line)
+def merge_deviations(*groups: Sequence[Deviation | str]) -> list[Deviation]:
+    """Deviations in order, each key once (the first message wins): the plan's, then any the
+    built models added (e.g. ``text.fallback``; a model's own ``alan.no_flow`` repeats the
+    plan's in other words). Lines ``key: message`` are parsed."""
+    out: list[Deviation] = []
+    seen: set[str] = set()
+    for group in groups:
+        for d in group:
+            if isinstance(d, str):
+                key, _, message = d.partition(": ")
+                d = Deviation(key, message)
+            if d.key not in seen:
+                seen.add(d.key)
+                out.append(d)
     return out
 
 
-def summarise(plan, runs: Sequence, *, wall_seconds: float, device: str) -> Summary:
-    """Aggregate the seeds' test metrics beside the published row (see :mod:`.stats`)."""
+def metric_bounds(task, name: str) -> Bounds | None:
+    """The range of the task's metric or summary ``name``: ``(0, 100)`` for a percentage,
+    ``(1, None)`` for a rank, the sum of its terms' ranges over the task's groups for a summary
+    of percentages; None when unknown."""
+    spec = next((m for m in task.metrics if m.name == name), None)
+    if spec is not None:
+        if spec.is_percentage:
+            return (0.0, 100.0)
+        return (1.0, None) if spec.unit == "rank" else None
+    summary = next((s for s in task.summaries if s.name == name), None)
+    if summary is None:
+        return None
+    units = [next((m for m in task.metrics if m.name == t), None) for t in summary.terms]
+    if all(u is not None and u.is_percentage for u in units):
+        return (0.0, 100.0 * len(summary.terms) * len(task.groups))
+    return None
+
+
+def withhold_reason(deviations: Sequence[Deviation]) -> str | None:
+    """Why "published inside" must not be claimed: synthetic features, or deviations in force."""
+    if any(d.key.startswith("features.synthetic") for d in deviations):
+        return "synthetic features"
+    if deviations:
+        n = len(deviations)
+        return f"{n} deviation{'s' if n != 1 else ''} in force"
+    return None
+
+
+def summarise(plan, runs: Sequence, *, wall_seconds: float, device: str, ablation=None) -> Summary:
+    """Aggregate the seeds' test metrics beside the published row (see :mod:`.stats`).
+
+    ``ablation``: ``(AblationTable, AblationRow)`` of the paper's ablation table the run
+    reproduces a row of; its printed metrics (R@1, R@10) replace the main table's row. Intervals
+    are clipped to each metric's range; whether the published value is inside is withheld on
+    synthetic features or with deviations in force; fewer than three seeds add a warning."""
     from var_bench.benchmarks import get_benchmark
 
     task = get_benchmark(plan.benchmark).task()
-    row = published_row(plan.model, plan.benchmark)
+    deviations = merge_deviations(plan.deviations, *(r.deviations for r in runs))
+    withhold = withhold_reason(deviations)
+    if ablation is not None:
+        table, arow = ablation
+        method = None if arow is None else f"{arow.setting} ({table.source})"
+        pub_metrics = {} if arow is None else arow.metrics
+        pub_score = None
+    else:
+        row = published_row(plan.model, plan.benchmark)
+        method = None if row is None else row.method
+        pub_metrics = {} if row is None else row.metrics
+        pub_score = None if row is None else row.score
     directions = list(runs[0].metrics)
     metrics = {}
     for d in directions:
@@ -106,26 +157,35 @@ def summarise(plan, runs: Sequence, *, wall_seconds: float, device: str) -> Summ
             values = [r.metrics[d][m] for r in runs if r.metrics[d].get(m) is not None]
             if not values:
                 continue
-            pub = None if row is None else row.metrics.get(d, {}).get(m)
-            metrics[d][m] = compare(values, pub)
-    score = compare([r.score for r in runs], None if row is None else row.score)
+            pub = pub_metrics.get(d, {}).get(m)
+            metrics[d][m] = compare(values, pub, metric_bounds(task, m), withhold)
+    score = compare(
+        [r.score for r in runs], pub_score, metric_bounds(task, task.main_score), withhold
+    )
     peaks = [r.peak_gpu_memory_bytes for r in runs if r.peak_gpu_memory_bytes is not None]
+    warnings = [w for w in (seed_warning(len(runs)),) if w]
+    if withhold and method is not None:
+        warnings.append(
+            f"not the paper's run ({withhold}): the difference from the published numbers is "
+            f"shown, whether they fall inside the interval is not"
+        )
     return Summary(
         plan.model,
         plan.benchmark,
         plan.config_label,
         plan.strict,
-        None if row is None else row.method,
+        method,
         metrics,
         score,
         list(runs),
-        _merge_deviations(plan.deviations, runs),
+        deviations,
         plan.paper,
         plan.features,
         wall_seconds,
         device,
         max(peaks) if peaks else None,
         main_score=task.main_score,
+        warnings=warnings,
     )
 
 
@@ -141,6 +201,8 @@ def _ci(c: Comparison) -> str:
 
 
 def _inside(c: Comparison) -> str:
+    if c.withheld:
+        return f"- ({c.withheld})"
     return "-" if c.inside is None else ("yes" if c.inside else "no")
 
 
@@ -225,6 +287,19 @@ def seed_header(s: Summary) -> list[str]:
     return ["seed", f"test {s.main_score}", "epochs", "wall s", "peak GPU memory", "record"]
 
 
+def provenance_lines(f: dict[str, Any]) -> list[str]:
+    """One line per stream: where its features come from (see
+    :func:`~var_bench.reproduce.run.stream_provenance`)."""
+    out = []
+    for stream, p in (f.get("provenance") or {}).items():
+        parts = [p.get("origin", "unknown")]
+        for key in ("model", "flow_method", "recipe", "weights_sha256", "release"):
+            if p.get(key):
+                parts.append(f"{key.replace('_', ' ')} {p[key]}")
+        out.append(f"{stream}: " + ", ".join(parts))
+    return out
+
+
 def _feature_lines(f: dict[str, Any]) -> list[tuple[str, str]]:
     keys = (
         "folder",
@@ -249,7 +324,12 @@ def render_markdown(s: Summary, out: str | Path | None = None) -> str:
         "",
         f"Config `{s.config}` ({'strict' if s.strict else 'deviations allowed'}), {n} seed"
         f"{'s' if n != 1 else ''}, device {s.device}; published row: {pub}. Metrics on the "
-        f"test split: mean +- sample std over seeds, 95% Student-t interval of the mean.",
+        f"test split: mean +- sample std over seeds, 95% Student-t interval of the mean "
+        f"(clipped to the metric's range).",
+        "",
+    ]
+    lines += [f"> **Warning:** {w}" for w in s.warnings]
+    lines += [
         "",
         "## Results",
         "",
@@ -288,6 +368,9 @@ def render_markdown(s: Summary, out: str | Path | None = None) -> str:
         "",
     ]
     lines += [f"- {k}: `{v}`" for k, v in _feature_lines(s.features)]
+    prov = provenance_lines(s.features)
+    if prov:
+        lines += ["", "Provenance per stream:", ""] + [f"- {line}" for line in prov]
     return "\n".join(lines) + "\n"
 
 
@@ -299,39 +382,38 @@ def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def curves_svg(s: Summary, width: int = 480, height: int = 220) -> str:
-    """An inline SVG line chart of the val main score per epoch, one polyline per seed."""
-    pts = [(e, v) for r in s.seeds for e, v in r.val_curve]
-    if not pts:
+def curves_svg(s: Summary) -> str:
+    """The val main score per epoch as an inline SVG chart (matplotlib): one line per seed, axes
+    labelled, a title and a legend."""
+    if not any(r.val_curve for r in s.seeds):
         return "<p>no validation entries in the run logs</p>"
-    x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
-    y0, y1 = min(p[1] for p in pts), max(p[1] for p in pts)
-    xs = (x1 - x0) or 1
-    ys = (y1 - y0) or 1
-    pad = 30
+    from var_bench.plots import figure, inline_svg, palette_colour, plain_label
 
-    def xy(e: float, v: float) -> str:
-        return (
-            f"{pad + (e - x0) / xs * (width - 2 * pad):.1f},"
-            f"{height - pad - (v - y0) / ys * (height - 2 * pad):.1f}"
-        )
-
-    colours = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-    lines = []
-    for i, r in enumerate(s.seeds):
-        path = " ".join(xy(e, v) for e, v in r.val_curve)
-        lines.append(
-            f'<polyline fill="none" stroke="{colours[i % len(colours)]}" stroke-width="2" '
-            f'points="{path}"><title>seed {r.seed}</title></polyline>'
-        )
-    axes = (
-        f'<text x="{pad}" y="{height - 8}" font-size="11">epoch {x0:g} .. {x1:g}</text>'
-        f'<text x="4" y="14" font-size="11">val {s.main_score} {y0:.1f} .. {y1:.1f}</text>'
-    )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="val {s.main_score} per epoch">{axes}{"".join(lines)}</svg>'
-    )
+    title = f"Validation {s.main_score} per epoch: {s.model} on {s.benchmark}"
+    with figure(6.4, 3.4) as (fig, axes):
+        ax = axes[0][0]
+        for i, r in enumerate(s.seeds):
+            if not r.val_curve:
+                continue
+            xs = [e for e, _ in r.val_curve]
+            ys = [v for _, v in r.val_curve]
+            ax.plot(
+                xs,
+                ys,
+                "-o",
+                color=palette_colour(i),
+                linewidth=2.0,
+                markersize=3.5,
+                gid=f"curve-seed-{r.seed}",
+                label=plain_label(f"seed {r.seed}"),
+            )
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(plain_label(f"val {s.main_score}"))
+        ax.set_title(plain_label(title), fontweight="bold")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(loc="lower right", frameon=False, title="seed runs")
+        fig.tight_layout()
+        return inline_svg(fig, "reproduce-plot curves", title)
 
 
 def render_html(s: Summary, out: str | Path | None = None) -> str:
@@ -352,16 +434,19 @@ def render_html(s: Summary, out: str | Path | None = None) -> str:
         f"<li>{html.escape(k)}: <code>{html.escape(v)}</code></li>"
         for k, v in _feature_lines(s.features)
     )
+    feats += "".join(f"<li>{html.escape(line)}</li>" for line in provenance_lines(s.features))
+    warns = "".join(f"<p><strong>Warning:</strong> {html.escape(w)}</p>" for w in s.warnings)
     title = f"Reproduction: {s.model} on {s.benchmark}"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}th{{background:#eee}}</style></head>
+td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}th{{background:#eee}}
+svg.reproduce-plot{{width:100%;height:auto;max-width:40em}}</style></head>
 <body><h1>{html.escape(title)}</h1>
 <p>Config <code>{html.escape(s.config)}</code> ({"strict" if s.strict else "deviations allowed"}),
 {n} seed{"s" if n != 1 else ""}, device {html.escape(s.device)}; published row:
 {html.escape(s.published_method or "none")}. Test split: mean &plusmn; sample std over seeds,
-95% Student-t interval of the mean.</p>
+95% Student-t interval of the mean (clipped to the metric's range).</p>{warns}
 <h2>Results</h2>{_html_table(RESULT_HEADER, result_rows(s))}
 <h2>Deviations from the paper in force</h2><ul>{devs}</ul>
 <h2>Paper values (stated, our reading, guess)</h2>{paper}

@@ -4,7 +4,8 @@ aggregate them beside the published row, with every deviation from the paper nam
 Layout of ``out`` (default ``reproductions/<model>-<benchmark>``)::
 
     config.yaml              the resolved config every seed trains with (seed overridden)
-    plan.json                deviations, paper values (stated / reading / guess), features
+    plan.json                deviations, paper values (stated / reading / guess), features and
+                             each stream's provenance
     seeds/seed-<k>/run/      the training run (checkpoints, log.jsonl): resumes when rerun
     seeds/seed-<k>/test.json the seed's result record (its disclosure lists the deviations)
     seeds/seed-<k>/test.npz  the seed's submission
@@ -79,6 +80,9 @@ class ReproducePlan:
     deviations: list[Deviation]
     strict: bool
     home: str | None
+    #: The ablation trial's own settings (``{key: value}``): the paper's ablation row, not a
+    #: deviation (``paper.changed`` skips them).
+    ablation: dict[str, Any] = field(default_factory=dict)
 
     def refusals(self) -> list[Deviation]:
         return [d for d in self.deviations if d.key.split("[")[0] in STRICT_KEYS]
@@ -90,6 +94,7 @@ class ReproducePlan:
             "config": self.config_label,
             "strict": self.strict,
             "features": self.features,
+            "ablation": self.ablation,
             "deviations": [d.to_json() for d in self.deviations],
             "paper_values": [p.to_json() for p in self.paper],
         }
@@ -123,10 +128,61 @@ def resolve_home(
     )
 
 
+#: Where a stream's features come from (``stream_provenance``).
+EXTRACTED, RELEASE, SYNTHETIC = "var-bench extraction", "public release", "synthetic"
+
+
+def stream_provenance(
+    streams: Sequence[str],
+    identities: dict[str, dict] | None,
+    matches: dict[str, str | None] | None,
+    synthetic: bool,
+) -> dict[str, dict[str, Any]]:
+    """Per stream, where its features come from: ``origin`` (``var-bench extraction`` when the
+    store's ``extraction.json`` names it, ``synthetic`` for a synth store, else ``public
+    release``), and for an extraction its ``model``, ``flow_method`` (tvl1 / raft), ``recipe``,
+    ``weights_sha256`` (``random`` for random weights) and ``decoder``; for a release the known
+    release its fingerprint matched (``release``, ``verified``) or ``verified: False``.
+
+    Example:
+        >>> ids = {"flow": {"model": "i3d-flow", "flow": {"method": "tvl1"},
+        ...                 "recipe": {"name": "ucf-crime-release"}, "weights": {"sha256": "ab"}}}
+        >>> p = stream_provenance(["rgb", "flow"], ids, {"rgb": None}, False)
+        >>> p["rgb"]["origin"], p["flow"]["origin"], p["flow"]["flow_method"]
+        ('public release', 'var-bench extraction', 'tvl1')
+    """
+    identities = identities or {}
+    matches = matches or {}
+    out: dict[str, dict[str, Any]] = {}
+    for stream in streams:
+        ident = identities.get(stream)
+        if ident is not None:
+            weights = ident.get("weights") or {}
+            dec = ident.get("decoder") or {}
+            out[stream] = {
+                "origin": EXTRACTED,
+                "model": ident.get("model"),
+                "flow_method": (ident.get("flow") or {}).get("method"),
+                "recipe": (ident.get("recipe") or {}).get("name"),
+                "weights_sha256": "random"
+                if ident.get("random_weights")
+                else weights.get("sha256"),
+                "decoder": " ".join(str(dec[k]) for k in ("name", "version") if dec.get(k)) or None,
+            }
+        elif synthetic:
+            out[stream] = {"origin": SYNTHETIC}
+        else:
+            release = matches.get(stream)
+            out[stream] = {"origin": RELEASE, "release": release, "verified": release is not None}
+    return out
+
+
 def feature_identity(spec: BenchmarkSpec, home: str | None) -> dict[str, Any]:
     """The feature store's identity from its manifest: folder, streams, sizes, crops, dtype,
-    synthetic marker, build date, counts and the manifest's sha256."""
+    synthetic marker, build date, counts, the manifest's sha256 and each stream's provenance
+    (:func:`stream_provenance`, from the store's ``extraction.json`` and fingerprint matches)."""
     from var_bench.data.paths import features_dir
+    from var_bench.features.extraction import read_store_identities
     from var_bench.features.manifest import MANIFEST, FeatureManifest
 
     folder = features_dir(spec, home)
@@ -150,6 +206,9 @@ def feature_identity(spec: BenchmarkSpec, home: str | None) -> dict[str, Any]:
         "counts": dict(m.counts),
         "var_bench": m.var_bench,
         "manifest_sha256": digest,
+        "provenance": stream_provenance(
+            list(m.streams), read_store_identities(folder), dict(m.matches), bool(m.synthetic)
+        ),
     }
 
 
@@ -208,10 +267,30 @@ def _text_model_in_force(raw: dict[str, Any]) -> str:
     return str(own) if present and own else str(raw.get("text_model") or PAPER_TEXT_MODEL)
 
 
+def _extracted_deviation(stream: str, p: dict[str, Any], spec: BenchmarkSpec) -> Deviation:
+    made = ", ".join(
+        f"{k.replace('_', ' ')} {p[k]}"
+        for k in ("model", "flow_method", "recipe", "weights_sha256", "decoder")
+        if p.get(k)
+    )
+    return Deviation(
+        f"features.extracted[{stream}]",
+        (
+            f"{stream} made by var-bench extract ({made}), not the features the paper used "
+            f"(the {spec.videos.name} release or the authors' own extraction): expect a gap"
+        ),
+    )
+
+
 def find_deviations(
-    model: str, spec: BenchmarkSpec, raw: dict[str, Any], features: dict[str, Any]
+    model: str,
+    spec: BenchmarkSpec,
+    raw: dict[str, Any],
+    features: dict[str, Any],
+    ablated: Sequence[str] = (),
 ) -> list[Deviation]:
-    """Deviations of a resolved config on a feature store from the paper (before training)."""
+    """Deviations of a resolved config on a feature store from the paper (before training);
+    ``ablated``: keys an ablation trial sets on purpose (not ``paper.changed``)."""
     devs = []
     synth = features.get("synthetic")
     if synth:
@@ -237,6 +316,14 @@ def find_deviations(
                 ),
             )
         )
+    if not synth:
+        from var_bench.features.streams import query_streams
+
+        queries = query_streams()
+        for stream, p in (features.get("provenance") or {}).items():
+            used = model != "alan" or stream in wanted or stream in queries
+            if used and p.get("origin") == EXTRACTED:
+                devs.append(_extracted_deviation(stream, p, spec))
     if spec.query_modality == "text" and model != "random":
         from var_bench.models.text import is_fallback
 
@@ -254,8 +341,8 @@ def find_deviations(
                 )
             )
     for pv, got in changed_stated_values(raw, paper_values(model, spec.query_modality)):
-        if pv.key == "text_model":
-            continue  # reported as text.model above
+        if pv.key == "text_model" or pv.key in ablated:
+            continue  # reported as text.model above; an ablation's own setting
         devs.append(
             Deviation(
                 f"paper.changed[{pv.key}]", f"{pv.key} = {got!r} (paper: {pv.value!r}; {pv.source})"
@@ -273,9 +360,12 @@ def plan_reproduction(
     strict: bool | None = None,
     home: str | Path | None = None,
     features_store: str | Path | None = None,
+    ablation: Sequence[str] = (),
 ) -> ReproducePlan:
     """Resolve the config, read the feature store and list the deviations; with ``strict``
-    (default: True for ``config="paper"``) raise :class:`StrictRefusal` if any is refused."""
+    (default: True for ``config="paper"``) raise :class:`StrictRefusal` if any is refused.
+    ``ablation``: ``KEY=VALUE`` settings of a paper ablation row, applied after ``overrides``
+    and recorded as the row's settings, not as deviations."""
     from var_bench.models.registry import get_model
 
     spec = get_benchmark(benchmark)
@@ -284,9 +374,13 @@ def plan_reproduction(
     if str(config) not in CONFIG_NAMES and not Path(config).is_file():
         raise InputError(f"--config: expected paper, tiny or a YAML file, got {str(config)!r}")
     home_s = resolve_home(features_store, home, spec)
-    raw, label, devs = resolve_config(model, spec, config, overrides)
+    raw, label, devs = resolve_config(model, spec, config, [*overrides, *ablation])
     features = feature_identity(spec, home_s)
-    devs = find_deviations(model, spec, raw, features) + devs
+    ablated = {}
+    for item in ablation:
+        key = item.partition("=")[0]
+        ablated[key] = get_key(raw, key)[1]
+    devs = find_deviations(model, spec, raw, features, tuple(ablated)) + devs
     strict = (label == "paper") if strict is None else bool(strict)
     plan = ReproducePlan(
         model,
@@ -298,6 +392,7 @@ def plan_reproduction(
         devs,
         strict,
         home_s,
+        ablated,
     )
     refused = plan.refusals()
     if strict and refused:

@@ -62,14 +62,19 @@ class GridFile:
 
 GRID_KEYS = tuple(f.name for f in fields(GridFile))
 
-#: The paper's ablation tables as trials of ALAN overrides (docs/reproduce.md).
+#: The paper's alpha grid (Tables IX / X).
+ALPHA_GRID: tuple[float, ...] = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0)
+
+#: The paper's ablation tables as trials of ALAN overrides, rows in the paper's order
+#: (docs/reproduce.md). The trial names are the ``trial`` of each row of the published ablation
+#: tables (``published.json``), which the reports put beside each trial.
 ABLATIONS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
-    # Table IV: sampling (FS / AS / FS + AS with N = 50; FS with N = 100).
+    # Tables IV / V: sampling (FS, AS with N = 50; FS with N = 100; FS + AS with N = 50).
     "sampling": (
         ("fs", {"model_args.sequences": ["fs"]}),
         ("as", {"model_args.sequences": ["as"]}),
-        ("fs+as", {"model_args.sequences": ["fs", "as"]}),
         ("fs-n100", {"model_args.sequences": ["fs"], "model_args.n": 100}),
+        ("fs+as", {"model_args.sequences": ["fs", "as"]}),
     ),
     # Table VI: VPMPM variants (text benchmark).
     "vpmpm": (
@@ -84,8 +89,8 @@ ABLATIONS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
         ("avg", {"model_args.alpha": 0.0}),
         ("cls+avg", {"model_args.alpha": 0.5}),
     ),
-    # Tables VIII-X: the alpha sweep (grid values ours: the paper's exact grid is not transcribed).
-    "alpha": tuple((f"alpha-{a:g}", {"model_args.alpha": a}) for a in (0.1, 0.3, 0.5, 0.7, 0.9)),
+    # Tables IX / X: the alpha sweep on the paper's grid.
+    "alpha": tuple((f"alpha-{a:g}", {"model_args.alpha": a}) for a in ALPHA_GRID),
 }
 
 
@@ -108,6 +113,8 @@ class Grid:
     strict: bool | None
     overrides: tuple[str, ...]
     trials: list[Trial] = field(default_factory=list)
+    #: The paper's ablation table the trials rerun (``--ablation``), None for a user's grid.
+    ablation: str | None = None
 
 
 def _override(key: str, value: Any) -> str:
@@ -249,7 +256,26 @@ def ablation_grid(
         strict,
         tuple(overrides),
         trials,
+        table,
     )
+
+
+def trial_settings(grid: Grid, trial: Trial) -> dict[str, tuple[str, ...]]:
+    """``overrides`` and ``ablation`` of :func:`~var_bench.reproduce.run.plan_reproduction` for a
+    trial: a paper ablation's trial settings are the row's, not deviations; a user grid's are
+    overrides like any other."""
+    if grid.ablation is None:
+        return {"overrides": grid.overrides + trial.overrides, "ablation": ()}
+    return {"overrides": grid.overrides, "ablation": trial.overrides}
+
+
+def published_for(grid: Grid):
+    """The published ablation table the grid's trials are compared with, or None."""
+    if grid.ablation is None:
+        return None
+    from var_bench.leaderboard.published import published_ablation
+
+    return published_ablation(grid.benchmark, grid.ablation)
 
 
 # ---------------------------------------------------------------- running
@@ -360,7 +386,7 @@ def run_grid(
             grid.model,
             grid.benchmark,
             config=grid.config,
-            overrides=grid.overrides + trial.overrides,
+            **trial_settings(grid, trial),
             strict=grid.strict,
             home=home,
             features_store=features_store,
@@ -392,6 +418,7 @@ def run_grid(
             run_seed(**unit)
     wall = time.perf_counter() - t0
     summaries = {}
+    table = published_for(grid)
     for trial in grid.trials:
         runs = [
             run_seed(**u)
@@ -403,6 +430,7 @@ def run_grid(
             runs,
             wall_seconds=sum(r.wall_seconds for r in runs),
             device=str(device or "auto"),
+            ablation=None if table is None else (table, table.row(trial.name)),
         )
         s.extra["overrides"] = list(trial.overrides)
         write_reports(s, out / "trials" / trial.name)
@@ -412,10 +440,43 @@ def run_grid(
     return result
 
 
+def ablation_rows(result: GridResult) -> list[list[str]]:
+    """Rows ``trial, paper setting, direction, metric, mean +- std, 95% interval, published,
+    difference`` for every metric the paper printed in the grid's ablation table."""
+    from var_bench.reproduce.report import _ci, _num
+
+    table = published_for(result.grid)
+    rows = []
+    for name, s in result.summaries.items():
+        row = None if table is None else table.row(name)
+        for d, ms in s.metrics.items():
+            printed = [] if row is None else list(row.metrics.get(d, {}))
+            for m in printed:
+                c = ms.get(m)
+                if c is None:
+                    continue
+                rows.append(
+                    [
+                        name,
+                        row.setting,
+                        d,
+                        m,
+                        f"{c.stats.mean:.1f} +- {c.stats.std:.1f}",
+                        _ci(c),
+                        _num(c.published),
+                        _num(c.difference),
+                    ]
+                )
+    return rows
+
+
 def write_grid_report(result: GridResult) -> None:
     """``out/summary.json`` (per trial: overrides, main-score stats, record files) and
     ``out/report.md``."""
+    from var_bench.reproduce.report import merge_deviations
+
     rows, data = [], {}
+    table = published_for(result.grid)
     for name, s in result.summaries.items():
         c = s.score
         ci = "-" if c.stats.ci is None else f"[{c.stats.ci[0]:.1f}, {c.stats.ci[1]:.1f}]"
@@ -434,8 +495,17 @@ def write_grid_report(result: GridResult) -> None:
             "summary": os.path.relpath(result.out / "trials" / name / "summary.json", result.out),
             "records": [os.path.relpath(r.record, result.out) for r in s.seeds],
             "deviations": [d.to_json() for d in s.deviations],
+            "metrics": {d: {m: c.to_json() for m, c in ms.items()} for d, ms in s.metrics.items()},
+            "published": None
+            if table is None or table.row(name) is None
+            else {
+                "setting": table.row(name).setting,
+                "source": table.source,
+                "metrics": {d: dict(v) for d, v in table.row(name).metrics.items()},
+            },
         }
     g = result.grid
+    warnings = list(dict.fromkeys(w for s in result.summaries.values() for w in s.warnings))
     atomic_write_text(
         result.out / "summary.json",
         json.dumps(
@@ -446,6 +516,8 @@ def write_grid_report(result: GridResult) -> None:
                 "seeds": g.seeds,
                 "runner": result.runner,
                 "wall_seconds": result.wall_seconds,
+                "ablation": g.ablation,
+                "warnings": warnings,
                 "trials": data,
             },
             indent=1,
@@ -457,7 +529,34 @@ def write_grid_report(result: GridResult) -> None:
         f"# Sweep: {g.model} on {g.benchmark}\n\nBase config `{g.config}`, seeds {g.seeds}, "
         f"runner {result.runner}. Test {main} per trial (mean +- std over seeds, 95% "
         f"interval); each trial's full report is in trials/<name>/report.md.\n\n"
+        + "".join(f"> **Warning:** {w}\n" for w in warnings)
+        + ("\n" if warnings else "")
         + markdown_table(["trial", "overrides", f"test {main}", "95% interval", "seeds"], rows)
+        + "\n"
+    )
+    if table is not None:
+        text += (
+            f"\n## Beside the paper: {table.source}\n\nThe metrics the paper printed, per trial "
+            f"(difference = ours - published).\n\n"
+            + markdown_table(
+                [
+                    "trial",
+                    "paper setting",
+                    "direction",
+                    "metric",
+                    "mean +- std",
+                    "95% interval",
+                    "published",
+                    "difference",
+                ],
+                ablation_rows(result),
+            )
+            + "\n"
+        )
+    devs = merge_deviations(*(s.deviations for s in result.summaries.values()))
+    text += (
+        "\n## Deviations from the paper (any trial)\n\n"
+        + ("\n".join(f"- `{d.key}`: {d.message}" for d in devs) or "- none")
         + "\n"
     )
     atomic_write_text(result.out / "report.md", text)

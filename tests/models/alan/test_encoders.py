@@ -41,6 +41,24 @@ def test_cls_token_is_the_mean_of_its_half_and_segments_differ():
     assert torch.allclose(seq[:, 5:], r + 1.0)
 
 
+def test_position_embedding_is_a_named_choice_learned_or_sinusoidal():
+    from var_bench.models.modules import sinusoidal_positions
+
+    learned = SequenceAssembler(4, 3, dropout=0.0)
+    fixed = SequenceAssembler(4, 3, dropout=0.0, position_embedding="sinusoidal")
+    assert any("pos.table" in k for k, _ in learned.named_parameters())
+    assert not any("pos" in k for k, _ in fixed.named_parameters())  # nothing learned
+    fixed.norm = nn.Identity()
+    nn.init.zeros_(fixed.segment.weight)
+    pos = torch.tensor([[1, 2, 3]])
+    seq = fixed([("fs", torch.zeros(1, 3, 4), pos)])
+    assert torch.allclose(seq[0], sinusoidal_positions(4, 4))  # positions 0 (CLS), 1, 2, 3
+    enc = MultiStreamEncoder(
+        {"rgb": 6}, 8, 3, self_layers=1, heads=2, position_embedding="sinusoidal"
+    )
+    assert not enc.assemble["rgb"].pos.learned
+
+
 def test_pool_outputs_cls_and_avg():
     out = torch.arange(2 * 6 * 1, dtype=torch.float32).reshape(2, 6, 1)  # N = 2, two halves
     g, h = pool_outputs(out, 2)

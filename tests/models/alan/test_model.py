@@ -109,6 +109,11 @@ def test_bad_model_args_are_one_line_input_errors():
         ALANConfig.from_args({"detector_input": "audio"})
     with pytest.raises(InputError, match="sequences"):
         ALANConfig.from_args({"sequences": ["fs", "fs"]})
+    with pytest.raises(InputError, match="position_embedding one of"):
+        ALANConfig.from_args({"position_embedding": "rotary"})
+    assert ALANConfig.from_args({"position_embedding": "sinusoidal"}).position_embedding == (
+        "sinusoidal"
+    )
 
 
 @pytest.mark.parametrize("streams", [("rgb",), ("rgb", "flow")])

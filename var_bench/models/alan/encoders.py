@@ -35,6 +35,9 @@ WEIGHT_INPUTS: tuple[str, ...] = ("text", "embeddings")
 
 #: Position rules for the snippet tokens (see :func:`positions`).
 POSITION_MODES: tuple[str, ...] = ("time", "order")
+#: How a position id becomes a vector: a learned table (MMT's code) or the Transformer's fixed
+#: sinusoids (Vaswani et al., the paper's reference [78]); the paper does not say which.
+POSITION_EMBEDDINGS: tuple[str, ...] = ("learned", "sinusoidal")
 
 
 def positions(indices: Tensor, lengths: Tensor, n: int, mode: str = "time") -> Tensor:
@@ -65,9 +68,16 @@ class SequenceAssembler(nn.Module):
     FS halves, 1 for AS halves.
     """
 
-    def __init__(self, d: int, n: int, dropout: float = 0.1) -> None:
+    def __init__(
+        self, d: int, n: int, dropout: float = 0.1, position_embedding: str = "learned"
+    ) -> None:
         super().__init__()
-        self.pos = PositionEmbedding(d, max_len=n + 1, learned=True)
+        if position_embedding not in POSITION_EMBEDDINGS:
+            raise ValueError(
+                f"position_embedding must be one of {', '.join(POSITION_EMBEDDINGS)}, "
+                f"got {position_embedding!r}"
+            )
+        self.pos = PositionEmbedding(d, max_len=n + 1, learned=position_embedding == "learned")
         self.segment = nn.Embedding(len(SEQUENCES), d)
         self.norm = nn.LayerNorm(d)
         self.dropout = nn.Dropout(dropout)
@@ -143,6 +153,7 @@ class MultiStreamEncoder(nn.Module):
         ff_dim: int | None = None,
         dropout: float = 0.1,
         position: str = "time",
+        position_embedding: str = "learned",
     ) -> None:
         super().__init__()
         if not in_dims:
@@ -155,7 +166,9 @@ class MultiStreamEncoder(nn.Module):
         self.n = n
         self.position = position
         self.project = nn.ModuleDict({s: nn.Linear(D, d) for s, D in in_dims.items()})
-        self.assemble = nn.ModuleDict({s: SequenceAssembler(d, n, dropout) for s in self.streams})
+        self.assemble = nn.ModuleDict(
+            {s: SequenceAssembler(d, n, dropout, position_embedding) for s in self.streams}
+        )
         self.self_enc = nn.ModuleDict(
             {
                 s: TransformerEncoderLayers(d, self_layers, heads, ff_dim, dropout)

@@ -33,6 +33,7 @@ from var_bench.features.streams import (
 )  # object (I3D RGB), motion (I3D Flow)
 from var_bench.models.alan.detector import AnomalyDetector, topk_bce_loss
 from var_bench.models.alan.encoders import (
+    POSITION_EMBEDDINGS,
     SEQUENCES,
     WEIGHT_INPUTS,
     MultiStreamEncoder,
@@ -78,6 +79,8 @@ class ALANConfig(ModelConfig):
     ff_dim: int | None = None  # None: 4 d
     dropout: float = 0.1
     position: str = "time"  # "time" | "order" (encoders.positions)
+    position_embedding: str = "learned"  # "learned" (MMT's code) | "sinusoidal" (the paper's
+    # reference [78]); a choice: the paper does not say
     detector_input: str = "rgb"  # "rgb" | "rgb+flow"
     detector_channels: tuple[int, ...] = (128, 32)
     detector_kernel: int = 7
@@ -143,6 +146,10 @@ class ALANConfig(ModelConfig):
             raise bad(f"rank_reduction one of {list(RANKING_REDUCTIONS)}", self.rank_reduction)
         if self.weights_from not in WEIGHT_INPUTS:
             raise bad(f"weights_from one of {list(WEIGHT_INPUTS)}", self.weights_from)
+        if self.position_embedding not in POSITION_EMBEDDINGS:
+            raise bad(
+                f"position_embedding one of {list(POSITION_EMBEDDINGS)}", self.position_embedding
+            )
         if self.as_eval not in EVAL_MODES:
             raise bad(f"as_eval one of {list(EVAL_MODES)}", self.as_eval)
         if set(self.vpmpm_kinds) - set(MASK_KINDS):
@@ -278,6 +285,7 @@ class ALAN(RetrievalModel):
             ff_dim=c.ff_dim,
             dropout=c.dropout,
             position=c.position,
+            position_embedding=c.position_embedding,
         )
 
     def _word_embeddings(self) -> Tensor:
