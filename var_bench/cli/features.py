@@ -174,6 +174,7 @@ def build(
 @click.argument("target", type=click.Path(exists=True, file_okay=False))
 @click.option(
     "--benchmark",
+    "-b",
     "benchmark",
     type=benchmark_choice(),
     default=None,

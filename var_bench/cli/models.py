@@ -16,7 +16,9 @@ from var_bench.cli.base import benchmark_choice, cli, home_option
     metavar="NAME",
     help="Registered model (alan, ce, mmt, t2vlad, xclip, hlnet, xml, random, ...).",
 )
-@click.option("--benchmark", type=benchmark_choice(), required=True, help="Benchmark to train on.")
+@click.option(
+    "--benchmark", "-b", type=benchmark_choice(), required=True, help="Benchmark to train on."
+)
 @click.option(
     "--config",
     default=None,
@@ -74,7 +76,7 @@ def train(model_name, benchmark, config, out, overrides, resume, device, home):
 @cli.command()
 @click.argument("checkpoint", type=click.Path(file_okay=False))
 @click.option(
-    "--benchmark", type=benchmark_choice(), required=True, help="Benchmark to evaluate on."
+    "--benchmark", "-b", type=benchmark_choice(), required=True, help="Benchmark to evaluate on."
 )
 @click.option("--split", default="test", show_default=True, help="Split to encode and score.")
 @click.option(

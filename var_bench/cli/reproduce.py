@@ -25,7 +25,9 @@ def _refused(exc) -> None:
 
 @cli.command()
 @click.argument("model", required=False, metavar="MODEL")
-@click.option("--benchmark", type=benchmark_choice(), required=True, help="Benchmark to reproduce.")
+@click.option(
+    "--benchmark", "-b", type=benchmark_choice(), required=True, help="Benchmark to reproduce."
+)
 @click.option(
     "--features-store",
     default=None,

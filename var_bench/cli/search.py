@@ -13,6 +13,7 @@ from var_bench.cli.base import benchmark_choice, cli, home_option
 @click.argument("checkpoint", type=click.Path(file_okay=False))
 @click.option(
     "--benchmark",
+    "-b",
     type=benchmark_choice(),
     required=True,
     help="Benchmark the model was trained on.",
