@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import warnings
+from typing import Any
 
 import click
 
@@ -143,6 +144,21 @@ def _logging_restored():
         root.setLevel(saved[1])
         own.setLevel(saved[2])
         progress.set_quiet(saved[3])
+
+
+_says = logging.getLogger("var_bench.cli")
+
+
+def starting(line: str) -> None:
+    """The first line of a long command: what will happen and where the output goes (stderr, as
+    an INFO record of ``var_bench.cli``: silenced by ``--quiet``)."""
+    _says.info(line)
+
+
+def wrote(*paths: Any, what: str = "") -> None:
+    """The last line of a command that writes files: ``wrote PATH[, PATH...][ (what)]`` on
+    stdout."""
+    click.echo(f"wrote {', '.join(str(p) for p in paths)}" + (f" ({what})" if what else ""))
 
 
 #: What a rerun of an interrupted command does, for the commands whose rerun resumes (``train``

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from var_bench.cli.base import benchmark_choice, cli, home_option, task_option
+from var_bench.cli.base import benchmark_choice, cli, home_option, task_option, wrote
 from var_bench.leaderboard import FORMATS, ORDERS
 from var_bench.leaderboard.adapters import PLATFORMS
 
@@ -73,6 +73,8 @@ def leaderboard(benchmark, results, task, fmt, output, order, track, home):
     )
     if output is None:
         click.echo(text, nl=False)
+    else:
+        wrote(output)
 
 
 @cli.command()
@@ -96,3 +98,4 @@ def export(record, platform, output):
     from var_bench.leaderboard.adapters import export_record
 
     export_record(record, platform, output)
+    wrote(output, what=platform)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from var_bench.cli.base import benchmark_choice, cli, home_option
+from var_bench.cli.base import benchmark_choice, cli, home_option, starting, wrote
 
 
 @cli.command()
@@ -70,7 +70,7 @@ def train(model_name, benchmark, config, out, overrides, resume, device, home):
         f"trained {model_name} on {benchmark}: {result.epochs_run} epochs, best val "
         f"{result.main_score} {best}"
     )
-    click.echo(f"checkpoint: {result.checkpoint}")
+    wrote(result.out, what=f"config.yaml, log.jsonl, best/, last/; evaluate {result.checkpoint}")
 
 
 @cli.command()
@@ -102,6 +102,10 @@ def evaluate(checkpoint, benchmark, split, out, json_path, name, device, home):
     from var_bench.scoring.render import render_record
     from var_bench.training.evaluate import evaluate as run
 
+    starting(
+        f"evaluating {checkpoint} on {benchmark} {split}: encode, score, write {out}"
+        + (f" and {json_path}" if json_path else "")
+    )
     record = run(
         checkpoint,
         benchmark,
@@ -113,4 +117,4 @@ def evaluate(checkpoint, benchmark, split, out, json_path, name, device, home):
         name=name,
     )
     click.echo(render_record(record))
-    click.echo(f"submission: {out}")
+    wrote(out, *([json_path] if json_path else []), what="submission with provenance")

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from var_bench.cli.base import PROG, benchmark_choice, cli, home_option
+from var_bench.cli.base import PROG, benchmark_choice, cli, home_option, starting, wrote
 
 
 def _refused(exc) -> None:
@@ -116,6 +116,10 @@ def reproduce(
             grid = ablation_grid(
                 ablation, benchmark, config=config, seeds=seeds, strict=strict, overrides=overrides
             )
+            starting(
+                f"reproducing the {ablation} ablation of alan on {benchmark}: "
+                f"{len(grid.trials)} trials (rerun to resume)"
+            )
             result = run_grid(
                 grid,
                 out=out or f"reproductions/alan-{benchmark}-{ablation}",
@@ -126,7 +130,7 @@ def reproduce(
                 address=address,
             )
             click.echo((result.out / "report.md").read_text("utf-8"))
-            click.echo(f"reports: {result.out}")
+            wrote(result.out, what="report.md, report.html, result records")
             return
         if model is None:
             raise InputError(
@@ -134,6 +138,10 @@ def reproduce(
             )
         from var_bench.reproduce.run import reproduce as run
 
+        starting(
+            f"reproducing {model} on {benchmark}: {seeds} seeds, each trained then evaluated on "
+            f"test, into {out or f'reproductions/{model}-{benchmark}'} (rerun to resume)"
+        )
         summary = run(
             model,
             benchmark,
@@ -158,7 +166,7 @@ def reproduce(
         f"{len(summary.deviations)} deviation(s)"
     )
     target = out or f"reproductions/{summary.model}-{summary.benchmark}"
-    click.echo(f"reports: {target}/report.md, report.html, summary.json")
+    wrote(target, what="report.md, report.html, summary.json, per-seed records")
 
 
 @cli.command()
@@ -191,9 +199,11 @@ def sweep(config_grid, out, runner, address, features_store, device, home):
     from var_bench.reproduce.run import StrictRefusal
     from var_bench.reproduce.sweep import load_grid, run_grid
 
+    grid = load_grid(config_grid)
+    starting(f"sweeping {config_grid}: {len(grid.trials)} trials (rerun to resume)")
     try:
         result = run_grid(
-            load_grid(config_grid),
+            grid,
             out=out,
             home=home,
             features_store=features_store,
@@ -204,4 +214,4 @@ def sweep(config_grid, out, runner, address, features_store, device, home):
     except StrictRefusal as exc:
         _refused(exc)
     click.echo((result.out / "report.md").read_text("utf-8"))
-    click.echo(f"reports: {result.out}")
+    wrote(result.out, what="report.md, report.html, result records")

@@ -15,6 +15,7 @@ from var_bench.cli.base import (
     mirror_option,
     replicates_options,
     task_option,
+    wrote,
 )
 from var_bench.errors import InputError
 from var_bench.scoring.record import DISCLOSURE_KEYS
@@ -106,6 +107,8 @@ def score(
     if json_path:
         record.save(json_path)
     click.echo(render_record(record))
+    if json_path:
+        wrote(json_path, what="result record")
 
 
 @cli.command()
@@ -164,6 +167,8 @@ def compare(a, b, benchmark, task, ties, method, replicates, seed, json_path, ho
     if json_path:
         atomic_write_text(json_path, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
     click.echo(render_comparison(result, a, b))
+    if json_path:
+        wrote(json_path, what="comparison")
 
 
 def _parse_disclosure(items: Iterable[str]) -> dict[str, str]:
