@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 from pathlib import Path
@@ -145,7 +146,56 @@ def test_leaderboard_doc_installs_from_the_checkout_not_an_index():
         assert f"`{column}`" in text
 
 
-def test_quickstart_model_registers_trains_and_evaluates(built_home, tmp_path):
+@contextlib.contextmanager
+def _registry_without(name: str):
+    """The model registry without ``name`` (e.g. a ``mean-linear`` that a reader installed as a
+    plug-in by following the quickstart in this venv: the test must not depend on what else is
+    installed); whatever held the name before is restored afterwards."""
+    from var_bench.models.registry import MODELS
+
+    MODELS.discover()
+    installed = MODELS.get(name)
+    MODELS.unregister(name)
+    try:
+        yield
+    finally:
+        MODELS.unregister(name)
+        if installed is not None:
+            MODELS.register(name, installed)
+
+
+@pytest.fixture
+def no_installed_mean_linear():
+    with _registry_without("mean-linear"):
+        yield
+
+
+def _quickstart_code() -> tuple[str, str]:
+    text = (ROOT / "docs" / "quickstart.md").read_text("utf-8")
+    code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "register_model" in b)
+    config = next(b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "model:" in b)
+    return code, config
+
+
+def test_quickstart_example_runs_beside_an_installed_plugin_of_the_same_name():
+    from var_bench.models.registry import MODELS, get_model
+
+    class Installed:  # what `pip install -e .` of the quickstart's package registers
+        pass
+
+    MODELS.register("mean-linear", Installed)
+    try:
+        with _registry_without("mean-linear"):
+            exec(compile(_quickstart_code()[0], "quickstart.md", "exec"), {"__name__": "qs"})
+            assert get_model("mean-linear").__name__ == "MeanLinear"
+        assert get_model("mean-linear") is Installed
+    finally:
+        MODELS.unregister("mean-linear")
+
+
+def test_quickstart_model_registers_trains_and_evaluates(
+    built_home, tmp_path, no_installed_mean_linear
+):
     """The registry example of docs/quickstart.md, run as written (on in-memory features)."""
     pytest.importorskip("torch")
     from training.tiny import FakeFeatureDataset
@@ -155,9 +205,7 @@ def test_quickstart_model_registers_trains_and_evaluates(built_home, tmp_path):
     from var_bench.training.evaluate import evaluate
     from var_bench.training.trainer import train
 
-    text = (ROOT / "docs" / "quickstart.md").read_text("utf-8")
-    code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "register_model" in b)
-    config = next(b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "model:" in b)
+    code, config = _quickstart_code()
     exec(compile(code, "quickstart.md", "exec"), {"__name__": "quickstart_model"})
     assert get_model("mean-linear").__name__ == "MeanLinear"
     (tmp_path / "mean-linear.yaml").write_text(config)
