@@ -84,7 +84,8 @@ def leaderboard(benchmark, results, task, fmt, output, order, track, home):
     "platform",
     type=click.Choice(PLATFORMS),
     required=True,
-    help="CodaLab scores.txt, Codabench scores.json or EvalAI result JSON.",
+    help="CodaLab scores.txt, Codabench scores.json, EvalAI result JSON, an Every Eval Ever "
+    "record (eee) or a Hugging Face model card's model-index block (hf-model-index).",
 )
 @click.option(
     "--output",
@@ -94,8 +95,40 @@ def leaderboard(benchmark, results, task, fmt, output, order, track, home):
     help="File to write (atomically).",
 )
 def export(record, platform, output):
-    """Write a result RECORD in a challenge platform's score format."""
+    """Write a result RECORD (verified first) in a challenge platform's score format, as an Every
+    Eval Ever record or as a Hugging Face model-index block."""
     from var_bench.leaderboard.adapters import export_record
 
     export_record(record, platform, output)
     wrote(output, what=platform)
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--benchmark",
+    "-b",
+    type=benchmark_choice(),
+    required=True,
+    help="The benchmark whose results the record holds.",
+)
+@click.option(
+    "--results",
+    type=click.Path(file_okay=False),
+    default="results",
+    show_default=True,
+    metavar="DIR",
+    help="The leaderboard's results folder; the record is stored there as NAME.eee.json.",
+)
+def import_command(file, benchmark, results):
+    """Add an Every Eval Ever record FILE to the leaderboard as a declared, unverified row."""
+    from var_bench.benchmarks import get_benchmark
+    from var_bench.leaderboard.adapters.eee import import_eee
+
+    entry, path = import_eee(file, benchmark, results)
+    main = get_benchmark(benchmark).task().main_score
+    click.echo(
+        f"{entry.method}: {benchmark} {main} {entry.score:.1f}, declared "
+        "(unverified: no per-query ranks back it)"
+    )
+    wrote(path, what=f"var-bench leaderboard {benchmark} --results {results}")

@@ -22,7 +22,7 @@ from var_bench.leaderboard.layout import (
     legend_lines,
     provenance_rows,
     row_parts,
-    tier_lines,
+    tier_table,
 )
 from var_bench.leaderboard.plot import recall_plot_svg, series_colours
 from var_bench.tables import format_cell
@@ -47,7 +47,8 @@ td.flags { overflow-wrap: anywhere; }
 td.features, td.training { min-width: 96px; overflow-wrap: break-word; }
 tr.user td { background: #fbf5df; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 5px; }
-ul { font-size: 13px; padding-left: 20px; overflow-wrap: anywhere; }
+ul, p { font-size: 13px; overflow-wrap: anywhere; }
+ul { padding-left: 20px; }
 @media (max-width: 1300px) {
   body { margin: 10px 12px; }
   table { font-size: 11px; }
@@ -93,6 +94,12 @@ def plain_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     )
 
 
+def _tiers(board: Leaderboard) -> str:
+    """The tier comparisons: their count, then one row per row that beats others."""
+    head, header, rows = tier_table(board)
+    return f"<p>{escape(head)}</p>" + (plain_table(header, rows) if rows else "")
+
+
 def html_list(lines: Sequence[str]) -> str:
     return "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
 
@@ -129,7 +136,7 @@ def render_html(board: Leaderboard) -> str:
         _leaderboard_table(board),
         html_list(legend_lines(board)),
         "<h2>Tiers</h2>",
-        html_list(tier_lines(board)),
+        _tiers(board),
     ]
     if board.user_entries:
         parts += [
