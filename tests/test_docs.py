@@ -5,6 +5,8 @@
   and uses only options that command (or the group) has.
 - docs/protocol.md lists the record's keys in the record's order, and its disclosure keys are
   the records' (``DISCLOSURE_KEYS`` + the two ``evaluate`` adds).
+- Every ``var-bench`` command (and subcommand of a group) is shown in the README, or in a document
+  the README links; the README shows the long commands' paths and links every document.
 - docs/quickstart.md's registry example registers, trains and evaluates as shown.
 """
 
@@ -28,10 +30,11 @@ _INLINE = re.compile(r"`([^`\n]*var-bench [^`\n]*)`")
 _STOP = {"&&", "||", "|", ";", ">", ">>", "2>&1", "<", "#"}
 
 
-def shown_commands() -> list[tuple[str, str]]:
-    """(document: line, command line) for every ``var-bench`` invocation in the docs."""
+def shown_commands(docs=None) -> list[tuple[str, str]]:
+    """(document: line, command line) for every ``var-bench`` invocation in ``docs`` (default:
+    the README and docs/*.md)."""
     found = []
-    for doc in DOCS:
+    for doc in DOCS if docs is None else docs:
         text = doc.read_text("utf-8")
         blocks = [b.replace("\\\n", " ") for b in _FENCE.findall(text)]
         lines = [re.sub(r"(^|\s)#.*", "", line) for b in blocks for line in b.splitlines()]
@@ -76,6 +79,48 @@ def test_the_docs_show_commands():
         "build",
         "synth",
     } <= names, names
+
+
+def _names(commands) -> set[str]:
+    """``score``, ``weights list``: the commands (and group subcommands) a list of lines runs."""
+    out = set()
+    for _, rest in commands:
+        w = [x for x in words(rest) if x not in GLOBAL]
+        if not w or w[0] not in cli.commands:
+            continue
+        group = cli.commands[w[0]]
+        sub = w[1] if len(w) > 1 and hasattr(group, "commands") else None
+        out.add(f"{w[0]} {sub}" if sub in getattr(group, "commands", {}) else w[0])
+    return out
+
+
+def _all_commands() -> set[str]:
+    out = set()
+    for name, command in cli.commands.items():
+        subs = getattr(command, "commands", None)
+        out |= {f"{name} {s}" for s in subs} if subs else {name}
+    return out
+
+
+def test_every_command_is_shown_in_the_readme_or_a_document_it_links():
+    readme = ROOT / "README.md"
+    text = readme.read_text("utf-8")
+    linked = sorted({ROOT / p for p in re.findall(r"\]\((docs/[a-z_-]+\.md)\)", text)})
+    assert set(linked) == {p for p in DOCS if p != readme}, "the README links every document"
+    shown = _names(shown_commands([readme]))
+    reachable = shown | _names(shown_commands(linked))
+    missing = _all_commands() - reachable
+    assert not missing, f"commands neither in the README nor in a document it links: {missing}"
+    # the long commands' own paths are in the README itself, not only behind a link
+    long = {"train", "evaluate", "report", "reproduce", "sweep", "index", "search", "extract"}
+    assert long | {"synth", "build", "score", "export", "import"} <= shown, shown
+
+
+def test_the_readme_trains_with_a_config_a_cpu_finishes():
+    text = (ROOT / "README.md").read_text("utf-8")
+    trains = [r for d, r in shown_commands([ROOT / "README.md"]) if words(r)[:1] == ["train"]]
+    assert trains and all("--config tiny" in r for r in trains), trains
+    assert "hours" in text  # what the paper config costs on a CPU is said
 
 
 @pytest.mark.parametrize("where,rest", COMMANDS, ids=[f"{d}:{r[:40]}" for d, r in COMMANDS])
