@@ -21,3 +21,15 @@ def test_every_benchmark_option_has_the_short_b():
     }
     assert {"score", "train", "evaluate", "report", "index", "synth"} <= set(with_benchmark)
     assert [n for n, opts in with_benchmark.items() if "-b" not in opts] == []
+
+
+def test_a_bad_benchmark_argument_is_named_benchmark(capsys):
+    import pytest
+
+    from var_bench.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["info", "ucf"])
+    out = capsys.readouterr().out
+    assert done.value.code == 2
+    assert "Invalid value for 'BENCHMARK': 'ucf' is not one of 'ucfcrime-ar'" in out

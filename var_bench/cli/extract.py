@@ -17,7 +17,7 @@ _FLOWS = ("tvl1", "raft")
 
 
 @cli.command()
-@click.argument("benchmark", type=benchmark_choice())
+@click.argument("benchmark", type=benchmark_choice(), metavar="BENCHMARK")
 @click.option(
     "--videos",
     required=True,

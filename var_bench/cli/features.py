@@ -52,7 +52,7 @@ _DIR = click.Path(exists=True, file_okay=False)
 
 
 @cli.command()
-@click.argument("benchmark", type=benchmark_choice())
+@click.argument("benchmark", type=benchmark_choice(), metavar="BENCHMARK")
 @click.option(
     "--features",
     "features",

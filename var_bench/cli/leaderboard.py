@@ -10,7 +10,7 @@ from var_bench.leaderboard.adapters import PLATFORMS
 
 
 @cli.command()
-@click.argument("benchmark", type=benchmark_choice())
+@click.argument("benchmark", type=benchmark_choice(), metavar="BENCHMARK")
 @click.option(
     "--results",
     type=click.Path(file_okay=False),
