@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Default (what CI runs): everything but the fresh-venv install tests. --quick: no slow tests
-# either (development). --install: only the fresh-venv install tests (wheel, train/extract set-ups).
+# either (development). --install: only the fresh-venv install tests (wheel, train/extract set-ups,
+# the README's paths replayed: tests/test_readme_paths.py).
 quick=(-m "not install")
 mode=all
 if [ "${1:-}" = "--quick" ]; then
