@@ -147,7 +147,8 @@ def test_append_equals_one_build(trained, index, tmp_path, capsys, caplog):
     with caplog.at_level("INFO", logger="var_bench.progress"):
         assert two.add(gallery) == 190  # the rest only; stderr is no terminal here: plain lines
     assert "\r" not in capsys.readouterr().err  # no tqdm bar on a pipe
-    assert caplog.records[-1].getMessage().startswith("index: 190/190 videos (100%)")
+    lines = [r.getMessage() for r in caplog.records if r.name == "var_bench.progress"]
+    assert lines[-1].startswith("index: 190/190 videos (100%)")
     assert two.info.videos == index.info.videos and len(two.info.chunks) == 2
     q = ["a man breaks a shop window at night", "two cars crash at a crossing"]
     np.testing.assert_array_equal(two.similarities(q), index.similarities(q))
@@ -248,9 +249,10 @@ def test_cli_search_json_and_html(trained, index, tmp_path, capsys):
                 str(page),
             ]
         )
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert e.value.code == 0, out
-    hits = json.loads(out)
+    hits = json.loads(out)  # stdout is the JSON alone; what was written is said on stderr
+    assert f"wrote {page}" in err
     assert [h["rank"] for h in hits] == [1, 2, 3]
     assert all({"rank", "video_id", "score", "segment_s"} <= set(h) for h in hits)
     text = page.read_text()

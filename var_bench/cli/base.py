@@ -155,10 +155,11 @@ def starting(line: str) -> None:
     _says.info(line)
 
 
-def wrote(*paths: Any, what: str = "") -> None:
+def wrote(*paths: Any, what: str = "", err: bool = False) -> None:
     """The last line of a command that writes files: ``wrote PATH[, PATH...][ (what)]`` on
-    stdout."""
-    click.echo(f"wrote {', '.join(str(p) for p in paths)}" + (f" ({what})" if what else ""))
+    stdout (``err``: on stderr, when stdout carries a document such as JSON)."""
+    line = f"wrote {', '.join(str(p) for p in paths)}" + (f" ({what})" if what else "")
+    click.echo(line, err=err)
 
 
 #: What a rerun of an interrupted command does, for the commands whose rerun resumes (``train``

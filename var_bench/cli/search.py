@@ -123,5 +123,5 @@ def search_command(index, query, audio, top, approx, as_json, html_path, checkpo
         click.echo(json.dumps([h.to_json() for h in hits], indent=1))
     else:
         click.echo(render_text(idx, label, hits))
-    if html_path:
-        wrote(html_path)
+    if html_path:  # after --json, on stderr: stdout stays one JSON document
+        wrote(html_path, err=as_json)
