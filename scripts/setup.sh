@@ -3,7 +3,10 @@
 #
 #   bash scripts/setup.sh score     # download, score, compare, leaderboard: no torch (the default)
 #   bash scripts/setup.sh train     # + torch and the models, offline extras: synth, train, evaluate
-#   bash scripts/setup.sh extract   # + torch and the extract extra: features from raw videos
+#   bash scripts/setup.sh extract   # + torch and the extract-core extra (av, opencv): features from raw
+#                                   # videos with I3D, VGGish, TV-L1; keeps the pinned torch (no CUDA wheels).
+#                                   # RAFT and CLIP need a torchvision matching torch: set TORCHVISION_VERSION
+#                                   # (with TORCH_VERSION and TORCH_INDEX of a matching pair) or use `vision`
 #   bash scripts/setup.sh dev       # + torch, models, offline, extract-core, search, test: what scripts/test.sh runs
 #   bash scripts/setup.sh vision    # .venv-vision: torch 2.14.1 + torchvision 0.29.1 (a matching pair), the
 #                                   # extract and test extras: RAFT and CLIP, which torch 2.13 CPU cannot run
@@ -17,7 +20,13 @@ use=${1:-score}
 case "$use" in
   score)   extras="" ;        torch=0 ;;
   train)   extras="models,offline" ; torch=1 ;;
-  extract) extras="extract" ; torch=1 ;;
+  extract) torch=1
+           if [ -n "${TORCHVISION_VERSION:-}" ]; then
+             extras="extract" ; vision="torchvision==$TORCHVISION_VERSION"
+           else
+             # no torchvision: pip would pick the newest, which pulls its own (CUDA) torch, GBs
+             extras="extract-core"
+           fi ;;
   dev)     extras="test,models,offline,extract-core,search" ; torch=1 ;;
   vision)  extras="test,extract" ; torch=1 ; VENV=${VENV:-.venv-vision}
            # matching pairs: on x86_64 PyPI's 2.14.1 + 0.29.1 (a CUDA build, ~5.5 GB); on aarch64 2.9.1 + 0.24.1 (CPU)
@@ -35,3 +44,6 @@ if [ "$torch" = 1 ]; then
 fi
 "${pip[@]}" -e ".${extras:+[$extras]}"
 echo "scripts/setup.sh: $use set up in $VENV ($("$VENV/bin/var-bench" --version))"
+if [ "$use" = extract ] && [ "$extras" = extract-core ]; then
+  echo "scripts/setup.sh: extract-core: I3D, VGGish and TV-L1 flow; RAFT and CLIP need torchvision matching torch ${TORCH_VERSION:-2.13.0}: TORCHVISION_VERSION=... bash scripts/setup.sh extract, or bash scripts/setup.sh vision"
+fi

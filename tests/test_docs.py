@@ -5,11 +5,14 @@
   and uses only options that command (or the group) has.
 - docs/protocol.md lists the record's keys in the record's order, and its disclosure keys are
   the records' (``DISCLOSURE_KEYS`` + the two ``evaluate`` adds).
+- Every ``var-bench`` command (and subcommand of a group) is shown in the README, or in a document
+  the README links; the README shows the long commands' paths and links every document.
 - docs/quickstart.md's registry example registers, trains and evaluates as shown.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 from pathlib import Path
@@ -27,10 +30,11 @@ _INLINE = re.compile(r"`([^`\n]*var-bench [^`\n]*)`")
 _STOP = {"&&", "||", "|", ";", ">", ">>", "2>&1", "<", "#"}
 
 
-def shown_commands() -> list[tuple[str, str]]:
-    """(document: line, command line) for every ``var-bench`` invocation in the docs."""
+def shown_commands(docs=None) -> list[tuple[str, str]]:
+    """(document: line, command line) for every ``var-bench`` invocation in ``docs`` (default:
+    the README and docs/*.md)."""
     found = []
-    for doc in DOCS:
+    for doc in DOCS if docs is None else docs:
         text = doc.read_text("utf-8")
         blocks = [b.replace("\\\n", " ") for b in _FENCE.findall(text)]
         lines = [re.sub(r"(^|\s)#.*", "", line) for b in blocks for line in b.splitlines()]
@@ -75,6 +79,48 @@ def test_the_docs_show_commands():
         "build",
         "synth",
     } <= names, names
+
+
+def _names(commands) -> set[str]:
+    """``score``, ``weights list``: the commands (and group subcommands) a list of lines runs."""
+    out = set()
+    for _, rest in commands:
+        w = [x for x in words(rest) if x not in GLOBAL]
+        if not w or w[0] not in cli.commands:
+            continue
+        group = cli.commands[w[0]]
+        sub = w[1] if len(w) > 1 and hasattr(group, "commands") else None
+        out.add(f"{w[0]} {sub}" if sub in getattr(group, "commands", {}) else w[0])
+    return out
+
+
+def _all_commands() -> set[str]:
+    out = set()
+    for name, command in cli.commands.items():
+        subs = getattr(command, "commands", None)
+        out |= {f"{name} {s}" for s in subs} if subs else {name}
+    return out
+
+
+def test_every_command_is_shown_in_the_readme_or_a_document_it_links():
+    readme = ROOT / "README.md"
+    text = readme.read_text("utf-8")
+    linked = sorted({ROOT / p for p in re.findall(r"\]\((docs/[a-z_-]+\.md)\)", text)})
+    assert set(linked) == {p for p in DOCS if p != readme}, "the README links every document"
+    shown = _names(shown_commands([readme]))
+    reachable = shown | _names(shown_commands(linked))
+    missing = _all_commands() - reachable
+    assert not missing, f"commands neither in the README nor in a document it links: {missing}"
+    # the long commands' own paths are in the README itself, not only behind a link
+    long = {"train", "evaluate", "report", "reproduce", "sweep", "index", "search", "extract"}
+    assert long | {"synth", "build", "score", "export", "import"} <= shown, shown
+
+
+def test_the_readme_trains_with_a_config_a_cpu_finishes():
+    text = (ROOT / "README.md").read_text("utf-8")
+    trains = [r for d, r in shown_commands([ROOT / "README.md"]) if words(r)[:1] == ["train"]]
+    assert trains and all("--config tiny" in r for r in trains), trains
+    assert "hours" in text  # what the paper config costs on a CPU is said
 
 
 @pytest.mark.parametrize("where,rest", COMMANDS, ids=[f"{d}:{r[:40]}" for d, r in COMMANDS])
@@ -145,7 +191,56 @@ def test_leaderboard_doc_installs_from_the_checkout_not_an_index():
         assert f"`{column}`" in text
 
 
-def test_quickstart_model_registers_trains_and_evaluates(built_home, tmp_path):
+@contextlib.contextmanager
+def _registry_without(name: str):
+    """The model registry without ``name`` (e.g. a ``mean-linear`` that a reader installed as a
+    plug-in by following the quickstart in this venv: the test must not depend on what else is
+    installed); whatever held the name before is restored afterwards."""
+    from var_bench.models.registry import MODELS
+
+    MODELS.discover()
+    installed = MODELS.get(name)
+    MODELS.unregister(name)
+    try:
+        yield
+    finally:
+        MODELS.unregister(name)
+        if installed is not None:
+            MODELS.register(name, installed)
+
+
+@pytest.fixture
+def no_installed_mean_linear():
+    with _registry_without("mean-linear"):
+        yield
+
+
+def _quickstart_code() -> tuple[str, str]:
+    text = (ROOT / "docs" / "quickstart.md").read_text("utf-8")
+    code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "register_model" in b)
+    config = next(b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "model:" in b)
+    return code, config
+
+
+def test_quickstart_example_runs_beside_an_installed_plugin_of_the_same_name():
+    from var_bench.models.registry import MODELS, get_model
+
+    class Installed:  # what `pip install -e .` of the quickstart's package registers
+        pass
+
+    MODELS.register("mean-linear", Installed)
+    try:
+        with _registry_without("mean-linear"):
+            exec(compile(_quickstart_code()[0], "quickstart.md", "exec"), {"__name__": "qs"})
+            assert get_model("mean-linear").__name__ == "MeanLinear"
+        assert get_model("mean-linear") is Installed
+    finally:
+        MODELS.unregister("mean-linear")
+
+
+def test_quickstart_model_registers_trains_and_evaluates(
+    built_home, tmp_path, no_installed_mean_linear
+):
     """The registry example of docs/quickstart.md, run as written (on in-memory features)."""
     pytest.importorskip("torch")
     from training.tiny import FakeFeatureDataset
@@ -155,9 +250,7 @@ def test_quickstart_model_registers_trains_and_evaluates(built_home, tmp_path):
     from var_bench.training.evaluate import evaluate
     from var_bench.training.trainer import train
 
-    text = (ROOT / "docs" / "quickstart.md").read_text("utf-8")
-    code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "register_model" in b)
-    config = next(b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "model:" in b)
+    code, config = _quickstart_code()
     exec(compile(code, "quickstart.md", "exec"), {"__name__": "quickstart_model"})
     assert get_model("mean-linear").__name__ == "MeanLinear"
     (tmp_path / "mean-linear.yaml").write_text(config)

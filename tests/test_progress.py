@@ -44,6 +44,17 @@ def test_log_mode_writes_a_line_every_tenth_and_at_the_end(caplog):
     assert all(m.endswith(" s") for m in lines)
 
 
+def test_units_are_plural_in_english(caplog):
+    with caplog.at_level(logging.INFO, logger="var_bench.progress"):
+        for unit in ("batch", "video", "B"):
+            list(P.Progress(range(3), desc="encode", unit=unit, progress=None, log_every=0))
+    assert [r.getMessage().split(",")[0] for r in caplog.records] == [
+        "encode: 3/3 batches (100%)",
+        "encode: 3/3 videos (100%)",
+        "encode: 3/3 B (100%)",
+    ]
+
+
 def test_log_every_zero_logs_only_the_end_and_postfix_is_shown(caplog):
     with caplog.at_level(logging.INFO, logger="var_bench.progress"):
         with P.Progress(total=1000, desc="f.bin", unit="B", log_every=0) as bar:

@@ -96,10 +96,15 @@ def test_train_setup_has_torch_models_and_offline_models(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.install
-def test_extract_setup_has_the_video_stack(tmp_path):
-    if "\nextract = [" not in (ROOT / "pyproject.toml").read_text():
-        pytest.skip("pyproject.toml defines no extract extra yet")
+def test_extract_setup_keeps_the_pinned_cpu_torch_and_pulls_no_cuda_wheels(tmp_path):
     venv = tmp_path / "venv"
-    setup("extract", venv)
-    p = run(venv, "python", "-c", "import av, torchvision, cv2, open_clip", cwd=tmp_path)
+    p = setup("extract", venv)
+    assert "RAFT and CLIP need torchvision matching torch 2.13.0" in p.stdout
+    p = run(venv, "python", "-c", "import av, cv2, torch; print(torch.__version__)", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("2.13.0")  # the pinned torch, not one pulled in by torchvision
+    listed = run(venv, "python", "-m", "pip", "list", "--format=freeze", cwd=tmp_path).stdout
+    names = [line.split("==")[0].lower() for line in listed.splitlines()]
+    assert "torchvision" not in names and not [n for n in names if n.startswith("nvidia-")]
+    p = run(venv, "var-bench", "extract", "--help", cwd=tmp_path)
+    assert p.returncode == 0 and "--model" in p.stdout

@@ -58,6 +58,13 @@ class EnvironmentFault(VarBenchError):
     exit_code = 3
 
 
+class Interrupted(VarBenchError):
+    """The user stopped a long job (Ctrl-C); the message says whether a rerun resumes.
+    Exit code 130, as a shell reports SIGINT."""
+
+    exit_code = 130
+
+
 def environment_fault(e: OSError, doing: str = "") -> EnvironmentFault:
     """One line for an :class:`OSError` of the file system: what failed, where, and why."""
     where = e.filename if e.filename is not None else ""

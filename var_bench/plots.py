@@ -63,7 +63,8 @@ def pyplot():
         from var_bench.errors import InputError
 
         raise InputError(
-            "plots: expected matplotlib, which is not installed (pip install 'var-bench[report]')"
+            "plots: expected matplotlib, which is not installed (pip install -e '.[report]' "
+            "in the var_bench checkout)"
         ) from None
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt

@@ -68,6 +68,11 @@ def show_bar(progress: bool | None = None, stream: TextIO | None = None) -> bool
     return progress_mode(progress, stream) == "bar"
 
 
+def _plural(noun: str) -> str:
+    """``videos``, ``batches``: the English plural of a unit name."""
+    return noun + ("es" if noun.endswith(("s", "sh", "ch", "x", "z")) else "s")
+
+
 class Progress:
     """A progress report over ``total`` items: a tqdm bar, periodic log lines, or nothing.
 
@@ -178,7 +183,7 @@ class Progress:
         share = f" ({100 * self.n / self.total:.0f}%)" if self.total else ""
         count = f"{self.n}/{self.total}" if self.total is not None else f"{self.n}"
         extra = "".join(f", {k} {v}" for k, v in self._postfix.items())
-        unit = self.unit if len(self.unit) <= 2 or self.n == 1 else self.unit + "s"  # B, videos
+        unit = _plural(self.unit) if len(self.unit) > 2 and self.n != 1 else self.unit  # B
         self._log.info(
             "%s: %s %s%s, %.1f s%s",
             self.desc or "progress",

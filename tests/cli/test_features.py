@@ -35,7 +35,7 @@ def test_build_prints_layout_rows_and_folder(built_home, tmp_path, capsys):
     assert "rgb: layout xd-i3d, D = 1024" in out and "audio: layout xd-vggish, D = 128" in out
     counts = ", ".join(f"{s} {len(fx.expected[s])}" for s in ("train", "val", "test"))
     assert f"rows: {counts}" in out
-    assert out.rstrip().endswith("features/xd-violence")  # the store of the XD-Violence videos
+    assert out.rstrip().endswith("features/xd-violence (feature store)")  # XD-Violence videos
 
 
 def test_build_errors_are_one_line_exit_2(built_home, tmp_path, capsys):

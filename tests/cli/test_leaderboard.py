@@ -52,7 +52,7 @@ def test_results_folder_to_json_file(tmp_path, capsys) -> None:
         "--output",
         str(out_path),
     )
-    assert (code, out) == (0, "")
+    assert (code, out) == (0, f"wrote {out_path}\n")  # the file, not the board, on stdout
     data = json.loads(out_path.read_text())
     assert [e["method"] for e in data["entries"]][0] == "cli-entry"
     assert len(data["entries"]) == 9
@@ -64,7 +64,7 @@ def test_html_output(tmp_path, capsys) -> None:
     code, out, _ = _run(
         capsys, "leaderboard", "ucfcrime-ar", "--format", "html", "--output", str(target)
     )
-    assert (code, out) == (0, "")
+    assert (code, out) == (0, f"wrote {target}\n")
     assert target.read_text().count("<svg") == 1
 
 

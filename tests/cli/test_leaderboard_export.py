@@ -27,7 +27,7 @@ def test_export(tmp_path, capsys, platform: str) -> None:
     code, out, _ = _run(
         capsys, "export", str(tmp_path / "rec.json"), "--to", platform, "--output", str(target)
     )
-    assert (code, out) == (0, "")
+    assert (code, out) == (0, f"wrote {target} ({platform})\n")
     text = target.read_text()
     if platform == "codalab":
         assert f"SumR: {record.main_value!r}\n" in text

@@ -137,8 +137,10 @@ def test_by_class_and_ci(capsys, sub, canonical):
     assert code == 0, err
     assert "95% intervals (percentile bootstrap, 200 replicates, seed 3)" in out
     assert "per class" in out
-    for group in ("Explosion", "Normal", "anomalous", "normal"):
+    for group in ("Explosion", "Normal", "anomalous"):
         assert any(line.startswith(group) for line in out.splitlines()), group
+    # the normal group is the class Normal: one row, not a duplicate 'normal' row
+    assert not any(line.startswith("normal ") for line in out.splitlines())
     assert "t2v R@1↑" in out
 
 
@@ -163,8 +165,9 @@ def test_id_bound_npz_uses_the_canonical_ids(capsys, tmp_path, S, canonical):
     perm = np.random.default_rng(1).permutation(N)
     p = tmp_path / "ids.npz"
     np.savez(p, arr_0=S[perm], text_ids=np.array(IDS)[perm])
-    code, out, err = run_cli(capsys, "score", p, "--json", tmp_path / "a.json")
+    code, out, err = run_cli(capsys, "score", p, "-b", "ucfcrime-ar", "--json", tmp_path / "a.json")
     assert code == 0, err
+    assert out.endswith(f"wrote {tmp_path / 'a.json'} (result record)\n")
     np.save(tmp_path / "plain.npy", S)
     run_cli(capsys, "score", tmp_path / "plain.npy", "--json", tmp_path / "b.json")
     a, b = (json.loads((tmp_path / f).read_text()) for f in ("a.json", "b.json"))

@@ -8,8 +8,9 @@ from var_bench.cli import cli
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def test_synth_command_writes_and_reports(built_home, tmp_path):
+def test_synth_command_writes_and_reports(built_home, tmp_path, caplog):
     out = tmp_path / "xd"
+    caplog.set_level("INFO", logger="var_bench")
     r = CliRunner().invoke(
         cli,
         [
@@ -27,6 +28,14 @@ def test_synth_command_writes_and_reports(built_home, tmp_path):
         ],
     )
     assert r.exit_code == 0, r.output
+    # a first line before the work (which is silent for a minute on UCF's captions) ...
+    assert (
+        caplog.records[0]
+        .getMessage()
+        .startswith(f"writing a synthetic xdviolence-ar feature tree into {out}: the videos")
+    )
+    # ... and the last lines say what was written and what comes next
+    assert f"wrote {out} (synthetic raw features)\nnext: var-bench build" in r.output
     assert "train 6, test 3 videos, streams rgb+audio, 18 files" in r.output
     assert (
         f"var-bench build xdviolence-ar --features {out} --audio {out / 'vggish-features'}"

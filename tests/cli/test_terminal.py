@@ -1,4 +1,4 @@
-"""On a terminal, an error line is printed once (stdout and stderr are the same screen); on
+"""On a terminal, a file or a pipe that both streams share, an error line is printed once; on
 separate streams it goes to both, since leaderboard users often see only one of them."""
 
 from __future__ import annotations
@@ -46,3 +46,16 @@ def test_error_is_printed_once_on_a_terminal(tmp_path):
     )
     assert piped.returncode == 2
     assert piped.stdout.count("var-bench: error: ") == 1 == piped.stderr.count("var-bench: error: ")
+
+
+def test_error_is_printed_once_when_both_streams_are_one_file_or_pipe(tmp_path):
+    (tmp_path / "bad.npy").write_bytes(b"not a matrix")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "var_bench", "score", str(tmp_path / "bad.npy")]
+    with open(tmp_path / "log.txt", "w") as log:  # > log.txt 2>&1
+        assert subprocess.run(cmd, stdout=log, stderr=log, env=env, timeout=60).returncode == 2
+    assert (tmp_path / "log.txt").read_text().count("var-bench: error: ") == 1
+    piped = subprocess.run(  # 2>&1 | less
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=60
+    )
+    assert piped.returncode == 2 and piped.stdout.count("var-bench: error: ") == 1, piped.stdout

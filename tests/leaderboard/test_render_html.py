@@ -91,3 +91,23 @@ def test_hostile_user_fields_are_escaped() -> None:
     html = render(hostile_board(), "html")
     assert "<script>alert" not in html and "<img src=x" not in html and "<svg/onload" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_tiers_are_a_compact_table_one_row_per_row_that_beats_others() -> None:
+    from var_bench.leaderboard.layout import tier_lines, tier_table
+
+    board = _board()
+    html = render(board, "html")
+    section = html.split("<h2>Tiers</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "<ul>" not in section and section.count("<table>") == 1
+    head, header, rows = tier_table(board)
+    pairs = tier_lines(board)[1:]  # the old list: one line per pair told apart
+    assert head == tier_lines(board)[0] and header[0] == "Row"
+    assert len(rows) < len(pairs) and len({r[0] for r in rows}) == len(rows)
+    # every pair told apart is in its winner's row, under the test that told them apart
+    for line in pairs:
+        hi, rest = line.split(" above ", 1)
+        lo, how = rest.rsplit(": ", 1)
+        how = how.split(",")[0]
+        cell = next(r[1] for r in rows if r[0] == hi)
+        assert f"{how}: " in cell and lo in cell, (line, cell)

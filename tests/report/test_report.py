@@ -160,6 +160,7 @@ def test_cli_writes_html_md_and_json(tmp_path, capsys) -> None:
     printed = capsys.readouterr().out
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert "## Hardest queries" in printed and '"recall_curves"' in printed
+    assert f"wrote {out}\n" in printed
     with pytest.raises(SystemExit) as done:
         main(["report", str(tmp_path / "missing.npy"), "--benchmark", "ucfcrime-ar"])
     assert done.value.code == 2

@@ -267,7 +267,8 @@ def test_sweep_runs_sequentially_into_ordinary_records(store_home, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(
-    not ray_available(), reason="Ray Tune not installed (pip install 'var-bench[sweep]')"
+    not ray_available(),
+    reason="Ray Tune not installed (pip install -e '.[sweep]' in the var_bench checkout)",
 )
 def test_sweep_on_a_local_ray_instance(store_home, tmp_path):
     import ray

@@ -137,14 +137,18 @@ def test_segments_hit_the_annotated_anomalies(trained, index):
     assert rate >= chance + 0.3
 
 
-def test_append_equals_one_build(trained, index, tmp_path):
+def test_append_equals_one_build(trained, index, tmp_path, capsys, caplog):
     from var_bench.search import store_gallery
 
     gallery = store_gallery("ucfcrime-ar", "test", home=trained["home"])
     two = Index.create(trained["ckpt"], "ucfcrime-ar", tmp_path / "two", device="cpu")
     assert two.add(gallery.subset(range(100)), progress=False) == 100
     two = Index.load(tmp_path / "two", device="cpu")  # reopened, then appended to
-    assert two.add(gallery, progress=False) == 190  # the rest only
+    with caplog.at_level("INFO", logger="var_bench.progress"):
+        assert two.add(gallery) == 190  # the rest only; stderr is no terminal here: plain lines
+    assert "\r" not in capsys.readouterr().err  # no tqdm bar on a pipe
+    lines = [r.getMessage() for r in caplog.records if r.name == "var_bench.progress"]
+    assert lines[-1].startswith("index: 190/190 videos (100%)")
     assert two.info.videos == index.info.videos and len(two.info.chunks) == 2
     q = ["a man breaks a shop window at night", "two cars crash at a crossing"]
     np.testing.assert_array_equal(two.similarities(q), index.similarities(q))
@@ -245,9 +249,10 @@ def test_cli_search_json_and_html(trained, index, tmp_path, capsys):
                 str(page),
             ]
         )
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert e.value.code == 0, out
-    hits = json.loads(out)
+    hits = json.loads(out)  # stdout is the JSON alone; what was written is said on stderr
+    assert f"wrote {page}" in err
     assert [h["rank"] for h in hits] == [1, 2, 3]
     assert all({"rank", "video_id", "score", "segment_s"} <= set(h) for h in hits)
     text = page.read_text()

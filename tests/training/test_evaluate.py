@@ -199,3 +199,18 @@ def test_full_size_test_split_matches_score(shared_data, trained, tmp_path, caps
     code, text, _ = _run_cli(capsys, "score", out, "--home", home, "--json", tmp_path / "c.json")
     assert code == 0, text
     assert json.loads((tmp_path / "c.json").read_text())["summary"]["SumR"] == record.main_value
+    # W1: `var-bench report` reads what `evaluate` writes, also with the ids in another order
+    with np.load(out, allow_pickle=False) as z:
+        S = z["t2v"]
+    perm = np.random.default_rng(2).permutation(len(ids))
+    shuffled = write_submission(
+        tmp_path / "shuffled.npz", UCFCRIME_AR, S[perm][:, perm], [ids[i] for i in perm]
+    )
+    for sub in (out, shuffled):
+        page = tmp_path / f"{sub.stem}.html"
+        code, text, err = _run_cli(
+            capsys, "report", sub, "-b", "ucfcrime-ar", "--home", home, "--output", page
+        )
+        assert code == 0, (text, err)
+        assert text.endswith(f"wrote {page}\n") and page.read_text().startswith("<!DOCTYPE html>")
+        assert f"{record.main_value:.1f}" in page.read_text()

@@ -367,3 +367,43 @@ def test_resume_mismatch_names_every_changed_key(tmp_path):
         "data.max_snippets differs: checkpoint None, config 4 ("
     )
     assert "\n" not in msg and len(msg) < 300
+
+
+class _StopAfter(torch.utils.data.Dataset):
+    """``data`` that raises KeyboardInterrupt (Ctrl-C) on the ``after``-th item fetched."""
+
+    def __init__(self, data, after):
+        self.data, self.after, self.fetched = data, after, 0
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, i):
+        self.fetched += 1
+        if self.fetched > self.after:
+            raise KeyboardInterrupt
+        return self.data[i]
+
+
+def test_ctrl_c_mid_epoch_says_rerun_and_the_rerun_resumes_at_the_step(tmp_path, caplog):
+    from var_bench.errors import Interrupted
+
+    data = _data(n_train=96, n_val=16)  # 6 steps of 16 per epoch
+    every = FAST + ["train.epochs=2", "train.checkpoint_every=2"]
+    stopped = {"train": _StopAfter(data["train"], after=16 * 5), "val": data["val"]}
+    with pytest.raises(Interrupted, match="epoch 1, step 4: rerun the same command to resume"):
+        train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=stopped, overrides=every)
+    assert Interrupted.exit_code == 130
+    state = json.loads((tmp_path / "a" / "last" / "state.json").read_text())
+    assert (state["epoch"], state["epoch_step"], state["step"]) == (0, 4, 4)
+    assert "mid-epoch" in state["selection"]
+    with caplog.at_level("INFO", logger="var_bench"):
+        resumed = train("tiny-test", "ucfcrime-ar", out=tmp_path / "a", data=data, overrides=every)
+    said = caplog.text
+    assert "at epoch 1, step 4" in said and "epoch 1/2: 6 steps, from step 4" in said
+    assert "rerun to resume" in said
+    assert [h["step"] for h in resumed.history] == [6, 12]  # 2 steps left in epoch 1, then 6
+    # before any checkpoint, the message says a rerun starts over
+    early = {"train": _StopAfter(data["train"], after=16), "val": data["val"]}
+    with pytest.raises(Interrupted, match="before the first checkpoint.*starts over"):
+        train("tiny-test", "ucfcrime-ar", out=tmp_path / "b", data=early, overrides=every)

@@ -2,10 +2,10 @@
 
 Commands parse arguments and call one library function each. Errors a user can cause are
 :class:`~var_bench.errors.VarBenchError`: one line on stdout and on stderr (leaderboard users
-often see only one of them; when both are the same terminal, once), the error's exit code, never
-a traceback. A usage error names the command's own ``--help``. A command whose optional extra is
-not installed says which extra to install (exit code 2). Library warnings (``warnings.warn``)
-become one ``warning:`` line each on stderr.
+often see only one of them; when both reach the same terminal, file or pipe, once), the error's
+exit code, never a traceback. A usage error names the command's own ``--help``. A command whose
+optional extra is not installed says which extra to install (exit code 2). Library warnings
+(``warnings.warn``) become one ``warning:`` line each on stderr.
 
 Logging: INFO records of ``var_bench`` (progress lines on a pipe, per-epoch lines of ``train``)
 reach stderr unless ``--quiet``; ``-v`` adds INFO of other libraries, ``-vv`` DEBUG.
@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import warnings
+from typing import Any
 
 import click
 
@@ -89,22 +90,20 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
     logging.getLogger("var_bench").setLevel(own)
 
 
-def _same_terminal() -> bool:
-    """True when stdout and stderr are one terminal: an error line printed on both would show
-    twice."""
+def _same_target() -> bool:
+    """True when stdout and stderr are one terminal, file or pipe (``2>&1``): an error line
+    printed on both would show twice."""
     try:
-        if not (sys.stdout.isatty() and sys.stderr.isatty()):
-            return False
         return os.path.samestat(os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno()))
     except (AttributeError, ValueError, OSError):
         return False
 
 
 def fail(message: str, code: int) -> None:
-    """Print one error line on stdout and stderr (once when they are the same terminal), then
-    exit with ``code``."""
+    """Print one error line on stdout and stderr (once when they are the same terminal, file or
+    pipe), then exit with ``code``."""
     line = f"{PROG}: error: {' '.join(str(message).split())}"
-    if not _same_terminal():
+    if not _same_target():
         click.echo(line)
     click.echo(line, err=True)
     sys.exit(code)
@@ -147,11 +146,45 @@ def _logging_restored():
         progress.set_quiet(saved[3])
 
 
+_says = logging.getLogger("var_bench.cli")
+
+
+def starting(line: str) -> None:
+    """The first line of a long command: what will happen and where the output goes (stderr, as
+    an INFO record of ``var_bench.cli``: silenced by ``--quiet``)."""
+    _says.info(line)
+
+
+def wrote(*paths: Any, what: str = "", err: bool = False) -> None:
+    """The last line of a command that writes files: ``wrote PATH[, PATH...][ (what)]`` on
+    stdout (``err``: on stderr, when stdout carries a document such as JSON)."""
+    line = f"wrote {', '.join(str(p) for p in paths)}" + (f" ({what})" if what else "")
+    click.echo(line, err=err)
+
+
+#: What a rerun of an interrupted command does, for the commands whose rerun resumes (``train``
+#: says it itself, from its checkpoints: :class:`~var_bench.errors.Interrupted`).
+RESUMES: dict[str, str] = {
+    "download": "rerun the same command to resume (a partial file continues where it stopped)",
+    "build": "rerun the same command to resume after the last completed shard",
+    "extract": "rerun the same command to resume (finished videos are kept)",
+    "index": "rerun the same command to resume from the last complete chunk",
+    "reproduce": "rerun the same command to resume (finished seeds are kept, the interrupted "
+    "one resumes from its last checkpoint)",
+    "sweep": "rerun the same command to resume (finished runs are kept)",
+}
+
+
+def _interrupted(argv: list[str] | None) -> str:
+    hint = RESUMES.get(_command_of(argv) or "")
+    return f"interrupted; {hint}" if hint else "interrupted"
+
+
 def _run(argv: list[str] | None, debug: bool) -> None:
     try:
         rv = cli.main(args=argv, prog_name=PROG, standalone_mode=False)
     except click.exceptions.Abort:
-        fail("interrupted", 130)
+        fail(_interrupted(argv), 130)
     except click.ClickException as e:  # usage errors: wrong option, missing argument
         ctx = getattr(e, "ctx", None)
         where = ctx.command_path if ctx is not None and ctx.command_path else PROG
@@ -161,7 +194,7 @@ def _run(argv: list[str] | None, debug: bool) -> None:
             raise
         fail(str(e), e.exit_code)
     except KeyboardInterrupt:
-        fail("interrupted", 130)
+        fail(_interrupted(argv), 130)
     except OSError as e:  # the environment (read-only, full disk, not a folder): exit 3
         if debug:
             raise

@@ -12,7 +12,7 @@ from var_bench.cli.base import benchmark_choice, cli, home_option, mirror_option
 
 
 @cli.command()
-@click.argument("benchmarks", nargs=-1, type=benchmark_choice())
+@click.argument("benchmarks", nargs=-1, type=benchmark_choice(), metavar="[BENCHMARK]...")
 @home_option
 @mirror_option
 @click.option("--rebuild", is_flag=True, help="Rebuild even if an up-to-date build exists.")
@@ -35,7 +35,7 @@ def _folder(name: str, home) -> str:
 
 
 @cli.command()
-@click.argument("benchmark", type=benchmark_choice())
+@click.argument("benchmark", type=benchmark_choice(), metavar="BENCHMARK")
 @click.option("--split", default="test", show_default=True, type=click.Choice(SPLITS))
 @click.option(
     "--gallery",
@@ -58,7 +58,7 @@ def ids(benchmark, split, gallery, home, mirror):
 
 
 @cli.command()
-@click.argument("benchmark", type=benchmark_choice())
+@click.argument("benchmark", type=benchmark_choice(), metavar="BENCHMARK")
 @home_option
 @mirror_option
 @click.option("--json", "as_json", is_flag=True, help="Print the information as JSON.")

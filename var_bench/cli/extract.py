@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from var_bench.cli.base import benchmark_choice, cli, home_option, mirror_option
+from var_bench.cli.base import benchmark_choice, cli, home_option, mirror_option, starting, wrote
 
 _MODELS = (
     "i3d-rgb",
@@ -17,7 +17,7 @@ _FLOWS = ("tvl1", "raft")
 
 
 @cli.command()
-@click.argument("benchmark", type=benchmark_choice())
+@click.argument("benchmark", type=benchmark_choice(), metavar="BENCHMARK")
 @click.option(
     "--videos",
     required=True,
@@ -126,6 +126,10 @@ def extract(
     """Extract MODEL features of BENCHMARK's videos into the upstream raw layout (resumable)."""
     from var_bench.extract.pipeline import extract as run
 
+    starting(
+        f"extracting {model} features of the {benchmark} videos in {videos} into {out} "
+        "(one line per tenth of the videos; rerun to resume)"
+    )
     res = run(
         benchmark,
         videos,
@@ -160,4 +164,4 @@ def extract(
         f"{ident['snippet_frames']}-frame snippets, {res.snippets} snippets in "
         f"{res.seconds:.1f} s ({res.snippets_per_second:.2f} snippets/s)"
     )
-    click.echo(f"  -> {res.out}")
+    wrote(res.out, what="raw feature tree + extraction.json")

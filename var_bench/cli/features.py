@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from var_bench.benchmarks import SPLITS
-from var_bench.cli.base import benchmark_choice, cli, home_option
+from var_bench.cli.base import benchmark_choice, cli, home_option, starting, wrote
 
 
 def _split(option: str, v: str, default_key: str | None) -> tuple[str, str]:
@@ -52,7 +52,7 @@ _DIR = click.Path(exists=True, file_okay=False)
 
 
 @cli.command()
-@click.argument("benchmark", type=benchmark_choice())
+@click.argument("benchmark", type=benchmark_choice(), metavar="BENCHMARK")
 @click.option(
     "--features",
     "features",
@@ -133,6 +133,10 @@ def build(
     from var_bench.data.paths import features_dir
     from var_bench.features import build_features
 
+    starting(
+        f"building the {benchmark} feature store from {features} into "
+        f"{features_dir(get_benchmark(benchmark), home)} (rerun to resume)"
+    )
     m = build_features(
         benchmark,
         features,
@@ -167,13 +171,14 @@ def build(
         + ", ".join(f"{s} {m.trimmed[s]}" for s in SPLITS)
     )
     click.echo(f"  features digest {m.features_digest}")
-    click.echo(f"  -> {features_dir(get_benchmark(m.benchmark), home)}")
+    wrote(features_dir(get_benchmark(m.benchmark), home), what="feature store")
 
 
 @cli.command()
 @click.argument("target", type=click.Path(exists=True, file_okay=False))
 @click.option(
     "--benchmark",
+    "-b",
     "benchmark",
     type=benchmark_choice(),
     default=None,

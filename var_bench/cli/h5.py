@@ -9,7 +9,7 @@ from var_bench.cli.base import benchmark_choice, cli, home_option
 
 
 @cli.command("export-h5")
-@click.argument("benchmark", type=benchmark_choice())
+@click.argument("benchmark", type=benchmark_choice(), metavar="BENCHMARK")
 @click.argument("out", type=click.Path(dir_okay=False))
 @click.option(
     "--split",
@@ -37,7 +37,7 @@ def export_h5(benchmark, out, splits, compression, home, progress):
 
 
 @cli.command("import-h5")
-@click.argument("benchmark", type=benchmark_choice())
+@click.argument("benchmark", type=benchmark_choice(), metavar="BENCHMARK")
 @click.argument("in_path", metavar="IN", type=click.Path(dir_okay=False))
 @home_option
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: on a TTY).")

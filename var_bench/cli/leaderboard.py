@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from var_bench.cli.base import benchmark_choice, cli, home_option, task_option
+from var_bench.cli.base import benchmark_choice, cli, home_option, task_option, wrote
 from var_bench.leaderboard import FORMATS, ORDERS
 from var_bench.leaderboard.adapters import PLATFORMS
 
 
 @cli.command()
-@click.argument("benchmark", type=benchmark_choice())
+@click.argument("benchmark", type=benchmark_choice(), metavar="BENCHMARK")
 @click.option(
     "--results",
     type=click.Path(file_okay=False),
@@ -73,6 +73,8 @@ def leaderboard(benchmark, results, task, fmt, output, order, track, home):
     )
     if output is None:
         click.echo(text, nl=False)
+    else:
+        wrote(output)
 
 
 @cli.command()
@@ -82,7 +84,8 @@ def leaderboard(benchmark, results, task, fmt, output, order, track, home):
     "platform",
     type=click.Choice(PLATFORMS),
     required=True,
-    help="CodaLab scores.txt, Codabench scores.json or EvalAI result JSON.",
+    help="CodaLab scores.txt, Codabench scores.json, EvalAI result JSON, an Every Eval Ever "
+    "record (eee) or a Hugging Face model card's model-index block (hf-model-index).",
 )
 @click.option(
     "--output",
@@ -92,7 +95,40 @@ def leaderboard(benchmark, results, task, fmt, output, order, track, home):
     help="File to write (atomically).",
 )
 def export(record, platform, output):
-    """Write a result RECORD in a challenge platform's score format."""
+    """Write a result RECORD (verified first) in a challenge platform's score format, as an Every
+    Eval Ever record or as a Hugging Face model-index block."""
     from var_bench.leaderboard.adapters import export_record
 
     export_record(record, platform, output)
+    wrote(output, what=platform)
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--benchmark",
+    "-b",
+    type=benchmark_choice(),
+    required=True,
+    help="The benchmark whose results the record holds.",
+)
+@click.option(
+    "--results",
+    type=click.Path(file_okay=False),
+    default="results",
+    show_default=True,
+    metavar="DIR",
+    help="The leaderboard's results folder; the record is stored there as NAME.eee.json.",
+)
+def import_command(file, benchmark, results):
+    """Add an Every Eval Ever record FILE to the leaderboard as a declared, unverified row."""
+    from var_bench.benchmarks import get_benchmark
+    from var_bench.leaderboard.adapters.eee import import_eee
+
+    entry, path = import_eee(file, benchmark, results)
+    main = get_benchmark(benchmark).task().main_score
+    click.echo(
+        f"{entry.method}: {benchmark} {main} {entry.score:.1f}, declared "
+        "(unverified: no per-query ranks back it)"
+    )
+    wrote(path, what=f"var-bench leaderboard {benchmark} --results {results}")

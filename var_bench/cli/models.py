@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from var_bench.cli.base import benchmark_choice, cli, home_option
+from var_bench.cli.base import benchmark_choice, cli, home_option, starting, wrote
 
 
 @cli.command()
@@ -16,7 +16,9 @@ from var_bench.cli.base import benchmark_choice, cli, home_option
     metavar="NAME",
     help="Registered model (alan, ce, mmt, t2vlad, xclip, hlnet, xml, random, ...).",
 )
-@click.option("--benchmark", type=benchmark_choice(), required=True, help="Benchmark to train on.")
+@click.option(
+    "--benchmark", "-b", type=benchmark_choice(), required=True, help="Benchmark to train on."
+)
 @click.option(
     "--config",
     default=None,
@@ -68,13 +70,13 @@ def train(model_name, benchmark, config, out, overrides, resume, device, home):
         f"trained {model_name} on {benchmark}: {result.epochs_run} epochs, best val "
         f"{result.main_score} {best}"
     )
-    click.echo(f"checkpoint: {result.checkpoint}")
+    wrote(result.out, what=f"config.yaml, log.jsonl, best/, last/; evaluate {result.checkpoint}")
 
 
 @cli.command()
 @click.argument("checkpoint", type=click.Path(file_okay=False))
 @click.option(
-    "--benchmark", type=benchmark_choice(), required=True, help="Benchmark to evaluate on."
+    "--benchmark", "-b", type=benchmark_choice(), required=True, help="Benchmark to evaluate on."
 )
 @click.option("--split", default="test", show_default=True, help="Split to encode and score.")
 @click.option(
@@ -100,6 +102,10 @@ def evaluate(checkpoint, benchmark, split, out, json_path, name, device, home):
     from var_bench.scoring.render import render_record
     from var_bench.training.evaluate import evaluate as run
 
+    starting(
+        f"evaluating {checkpoint} on {benchmark} {split}: encode, score, write {out}"
+        + (f" and {json_path}" if json_path else "")
+    )
     record = run(
         checkpoint,
         benchmark,
@@ -111,4 +117,4 @@ def evaluate(checkpoint, benchmark, split, out, json_path, name, device, home):
         name=name,
     )
     click.echo(render_record(record))
-    click.echo(f"submission: {out}")
+    wrote(out, *([json_path] if json_path else []), what="submission with provenance")

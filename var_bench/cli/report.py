@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from var_bench.cli.base import benchmark_choice, cli, home_option, task_option
+from var_bench.cli.base import benchmark_choice, cli, home_option, task_option, wrote
 
 
 @cli.command()
@@ -73,3 +73,5 @@ def report(submission, benchmark, task, output, other, fmt, as_json, results, ho
     )
     if output is None:
         click.echo(text, nl=False)
+    else:
+        wrote(output)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from var_bench.cli.base import PROG, benchmark_choice, cli, home_option
+from var_bench.cli.base import PROG, benchmark_choice, cli, home_option, starting, wrote
 
 
 def _refused(exc) -> None:
@@ -25,7 +25,9 @@ def _refused(exc) -> None:
 
 @cli.command()
 @click.argument("model", required=False, metavar="MODEL")
-@click.option("--benchmark", type=benchmark_choice(), required=True, help="Benchmark to reproduce.")
+@click.option(
+    "--benchmark", "-b", type=benchmark_choice(), required=True, help="Benchmark to reproduce."
+)
 @click.option(
     "--features-store",
     default=None,
@@ -128,6 +130,10 @@ def reproduce(
                     dry_run_grid(grid, home=home, features_store=features_store).render(), nl=False
                 )
                 return
+            starting(
+                f"reproducing the {ablation} ablation of alan on {benchmark}: "
+                f"{len(grid.trials)} trials (rerun to resume)"
+            )
             result = run_grid(
                 grid,
                 out=out or f"reproductions/alan-{benchmark}-{ablation}",
@@ -138,7 +144,7 @@ def reproduce(
                 address=address,
             )
             click.echo((result.out / "report.md").read_text("utf-8"))
-            click.echo(f"reports: {result.out}")
+            wrote(result.out, what="report.md, report.html, result records")
             return
         if model is None:
             raise InputError(
@@ -161,6 +167,10 @@ def reproduce(
             return
         from var_bench.reproduce.run import reproduce as run
 
+        starting(
+            f"reproducing {model} on {benchmark}: {seeds} seeds, each trained then evaluated on "
+            f"test, into {out or f'reproductions/{model}-{benchmark}'} (rerun to resume)"
+        )
         summary = run(
             model,
             benchmark,
@@ -187,7 +197,7 @@ def reproduce(
     for warning in summary.warnings:
         click.echo(f"warning: {warning}")
     target = out or f"reproductions/{summary.model}-{summary.benchmark}"
-    click.echo(f"reports: {target}/report.md, report.html, summary.json")
+    wrote(target, what="report.md, report.html, summary.json, per-seed records")
 
 
 @cli.command()
@@ -221,15 +231,17 @@ def sweep(config_grid, out, runner, address, features_store, device, dry_run, ho
     from var_bench.reproduce.run import StrictRefusal
     from var_bench.reproduce.sweep import load_grid, run_grid
 
+    grid = load_grid(config_grid)
     if dry_run:
         from var_bench.reproduce.dryrun import dry_run_grid
 
-        plan = dry_run_grid(load_grid(config_grid), home=home, features_store=features_store)
+        plan = dry_run_grid(grid, home=home, features_store=features_store)
         click.echo(plan.render(), nl=False)
         return
+    starting(f"sweeping {config_grid}: {len(grid.trials)} trials (rerun to resume)")
     try:
         result = run_grid(
-            load_grid(config_grid),
+            grid,
             out=out,
             home=home,
             features_store=features_store,
@@ -240,4 +252,4 @@ def sweep(config_grid, out, runner, address, features_store, device, dry_run, ho
     except StrictRefusal as exc:
         _refused(exc)
     click.echo((result.out / "report.md").read_text("utf-8"))
-    click.echo(f"reports: {result.out}")
+    wrote(result.out, what="report.md, report.html, result records")

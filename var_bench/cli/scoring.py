@@ -15,6 +15,7 @@ from var_bench.cli.base import (
     mirror_option,
     replicates_options,
     task_option,
+    wrote,
 )
 from var_bench.errors import InputError
 from var_bench.scoring.record import DISCLOSURE_KEYS, OPTIONAL_DISCLOSURE_KEYS
@@ -108,6 +109,8 @@ def score(
     if json_path:
         record.save(json_path)
     click.echo(render_record(record))
+    if json_path:
+        wrote(json_path, what="result record")
 
 
 @cli.command()
@@ -179,6 +182,8 @@ def compare(
     if slice_name:
         click.echo(f"slice: {slice_name} (the records' queries of that slice only)")
     click.echo(render_comparison(result, a, b))
+    if json_path:
+        wrote(json_path, what="comparison")
 
 
 def _parse_disclosure(items: Iterable[str]) -> dict[str, str]:

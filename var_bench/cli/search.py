@@ -6,13 +6,14 @@ import json
 
 import click
 
-from var_bench.cli.base import benchmark_choice, cli, home_option
+from var_bench.cli.base import benchmark_choice, cli, home_option, starting, wrote
 
 
 @cli.command("index")
 @click.argument("checkpoint", type=click.Path(file_okay=False))
 @click.option(
     "--benchmark",
+    "-b",
     type=benchmark_choice(),
     required=True,
     help="Benchmark the model was trained on.",
@@ -51,6 +52,9 @@ def index_command(checkpoint, benchmark, split, features, flow, out, check, devi
     from var_bench.search import Index
     from var_bench.search.check import approximate_recall
 
+    starting(
+        f"indexing the {split} videos of {benchmark} with {checkpoint} into {out} (rerun to resume)"
+    )
     idx = Index.build(
         checkpoint,
         benchmark,
@@ -61,7 +65,7 @@ def index_command(checkpoint, benchmark, split, features, flow, out, check, devi
         home=home,
         device=device,
     )
-    click.echo(f"index {out}: {idx.summary()}")
+    wrote(out, what=idx.summary())
     if check:
         click.echo(approximate_recall(idx).line())
 
@@ -119,3 +123,5 @@ def search_command(index, query, audio, top, approx, as_json, html_path, checkpo
         click.echo(json.dumps([h.to_json() for h in hits], indent=1))
     else:
         click.echo(render_text(idx, label, hits))
+    if html_path:  # after --json, on stderr: stdout stays one JSON document
+        wrote(html_path, err=as_json)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from var_bench.cli.base import benchmark_choice, cli, home_option
+from var_bench.cli.base import benchmark_choice, cli, home_option, starting, wrote
 
 
 @cli.command()
@@ -72,6 +72,7 @@ def synth(
 ):
     """Write a synthetic raw feature tree for BENCHMARK's real ids into OUT_DIR (see
     docs/synth.md)."""
+    from var_bench.benchmarks import get_benchmark
     from var_bench.synth import synthesize
 
     amplitudes = {
@@ -85,6 +86,15 @@ def synth(
         )
         if v is not None
     }
+    starting(
+        f"writing a synthetic {benchmark} feature tree into {out_dir}: "
+        + (
+            "first the captions' embeddings (offline MiniLM, about a minute on a CPU), then "
+            if get_benchmark(benchmark).text_column
+            else ""
+        )
+        + "the videos"
+    )
     s = synthesize(
         out_dir,
         benchmark,
@@ -103,7 +113,8 @@ def synth(
     counts = ", ".join(f"{k} {v}" for k, v in s.videos.items())
     click.echo(
         f"{s.benchmark}: {counts} videos, streams {'+'.join(s.streams)}, {s.files} files, "
-        f"{s.bytes / 1e6:.1f} MB -> {s.out_dir}"
+        f"{s.bytes / 1e6:.1f} MB"
     )
+    wrote(s.out_dir, what="synthetic raw features")
     args = " ".join(f"--{k} {v}" for k, v in s.paths.items())
     click.echo(f"next: var-bench build {s.benchmark} {args}")

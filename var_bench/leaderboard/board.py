@@ -9,13 +9,16 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
 from var_bench.leaderboard.entries import (
     DIGEST_SHOWN,
+    USER,
     Entry,
+    declared_entry,
     published_entry,
     reproduces,
     user_entry,
@@ -69,7 +72,8 @@ class Leaderboard:
 
     @property
     def user_entries(self) -> tuple[Entry, ...]:
-        return tuple(e for e in self.entries if not e.is_published)
+        """The verified rows of result records (not paper rows, not imported declared rows)."""
+        return tuple(e for e in self.entries if e.kind == USER)
 
 
 def rank_entries(entries: Sequence[Entry], higher_is_better: bool = True) -> tuple[Entry, ...]:
@@ -154,6 +158,21 @@ def track_names(entries: Sequence[Entry]) -> tuple[str, ...]:
     return tuple(sorted(names, key=str.casefold))
 
 
+def declared_entries(results_dir: str | os.PathLike, spec: BenchmarkSpec) -> list[Entry]:
+    """The imported Every Eval Ever records (``*.eee.json``, ``var-bench import``) in
+    ``results_dir`` that hold results of ``spec``, as declared rows; sorted by file name."""
+    from var_bench.leaderboard.adapters.eee import IMPORTED_SUFFIX, read_eee
+
+    out = []
+    for path in sorted(Path(results_dir).glob(f"*{IMPORTED_SUFFIX}")):
+        names = {
+            r.source_data.dataset_name.strip().lower() for r in read_eee(path).evaluation_results
+        }
+        if names & {spec.name, spec.title.lower()}:
+            out.append(declared_entry(path, spec))
+    return out
+
+
 def build_leaderboard(
     benchmark: str | BenchmarkSpec,
     results_dir: str | os.PathLike | None = None,
@@ -202,6 +221,8 @@ def build_leaderboard(
         for label, r in pairs
     ]
     users, dropped = deduplicate(users)
+    if results_dir is not None and t.name == spec.task().name:
+        users += declared_entries(results_dir, spec)
     rows = table.rows if table.task == t.name else ()
     entries = [published_entry(table, row) for row in rows] + users
     tracks = track_names(entries)

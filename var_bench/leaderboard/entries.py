@@ -27,9 +27,12 @@ from var_bench.scoring.record_checks import as_digest
 
 PUBLISHED = "published"
 USER = "user"
+#: A row imported from another tool's record (Every Eval Ever): numbers only, nothing verified.
+DECLARED_ROW = "declared"
 #: Where a row's numbers come from (the provenance "Source" column).
 SOURCE_PAPER = "paper"
 SOURCE_VERIFIED = "verified record"
+SOURCE_DECLARED = "declared, unverified"
 
 #: Short labels for disclosure fields in the flags column (unknown keys show as themselves).
 DISCLOSURE_LABELS: Mapping[str, str] = {
@@ -70,8 +73,8 @@ class Entry:
     """One leaderboard row: metrics per group, the summaries and ``score``, the main score the
     board ranks by (retrieval: R@K in percent, MdR/MnR in ranks, SumR); None = not available.
 
-    ``kind`` is :data:`PUBLISHED` or :data:`USER`; ``source`` is the paper table or the record's
-    file; ``ci`` holds intervals recomputed from per-query counts
+    ``kind`` is :data:`PUBLISHED`, :data:`USER` or :data:`DECLARED_ROW`; ``source`` is the paper
+    table or the record's file; ``ci`` holds intervals recomputed from per-query counts
     (``{"intervals": {group: {metric: [lo, hi]}, summary: [lo, hi]}, ..}``); ``per_query`` keeps
     user entries' counts so they can be plotted and compared. ``tier``: 1 + the number of rows
     significantly better (see :mod:`var_bench.leaderboard.tiers`).
@@ -134,7 +137,14 @@ class Entry:
         return self.kind == PUBLISHED
 
     @property
+    def is_declared(self) -> bool:
+        """An imported row: numbers as another tool states them, no per-query ranks."""
+        return self.kind == DECLARED_ROW
+
+    @property
     def source_kind(self) -> str:
+        if self.is_declared:
+            return SOURCE_DECLARED
         return SOURCE_PAPER if self.is_published else SOURCE_VERIFIED
 
     def value(self, group: str | None, metric: str) -> float | None:
@@ -173,6 +183,37 @@ def published_entry(table: PublishedTable, row: PublishedRow) -> Entry:
         reference_model=row.reference_model,
         feature_set=table.features,
         feature_origin=SOURCE_PAPER if table.features else None,
+    )
+
+
+def declared_entry(path: Any, spec: Any) -> Entry:
+    """An imported Every Eval Ever record as a leaderboard row of ``spec``'s task: its numbers as
+    stated, flagged unverified (no per-query ranks: the tier tests use Wilson intervals, as for
+    a paper row).
+
+    Raises:
+        InputError: the file is no EEE record for ``spec`` (see
+            :func:`var_bench.leaderboard.adapters.eee.declared_scores`).
+    """
+    from var_bench.leaderboard.adapters.eee import declared_scores, read_eee
+
+    eee = read_eee(path)
+    label = getattr(path, "name", str(path))
+    task, metrics, summary = declared_scores(eee, spec, label)
+    origin = eee.source_metadata.source_type
+    return Entry(
+        method=one_line(eee.model_info.name),
+        kind=DECLARED_ROW,
+        metrics=metrics,
+        summary=summary,
+        score=float(summary[task.main_score]),
+        source=label,
+        flags=(
+            f"unverified: imported from {one_line(eee.eval_library.name)} "
+            f"({'a paper or page' if origin == 'documentation' else 'an evaluation run'}, "
+            "Every Eval Ever)",
+        ),
+        date=eee.evaluation_timestamp,
     )
 
 
@@ -375,7 +416,7 @@ def reproduces(entry: Entry, model: str) -> bool:
     features (a claim: shown as declared, never as a verified reproduction)."""
     features = str(entry.disclosure.get(FEATURES_KEY) or "").strip().lower()
     return (
-        not entry.is_published
+        entry.kind == USER
         and entry.reference_model == model
         and not entry.synthetic
         and features.split(" ")[0] == REAL_FEATURES

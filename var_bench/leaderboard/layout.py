@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from var_bench.leaderboard.board import Leaderboard
-from var_bench.leaderboard.entries import DIGEST_SHOWN, PUBLISHED, USER, Entry, one_line
+from var_bench.leaderboard.entries import (
+    DECLARED_ROW,
+    DIGEST_SHOWN,
+    PUBLISHED,
+    USER,
+    Entry,
+    one_line,
+)
 from var_bench.leaderboard.tiers import LEVEL, PAIRED, REPLICATES, WILSON, method_text
 from var_bench.scoring.slices import SOURCE_UNSEEN
 from var_bench.scoring.stats.breakdown import ANOMALOUS, CLASSES, NORMAL
@@ -28,7 +35,11 @@ from var_bench.tasks import MEDIAN
 
 DIGITS = 1
 #: How the Source column marks published rows and (verified) user entries.
-KIND_LABELS: Mapping[str, str] = {PUBLISHED: "paper", USER: "verified"}
+KIND_LABELS: Mapping[str, str] = {
+    PUBLISHED: "paper",
+    USER: "verified",
+    DECLARED_ROW: "declared (unverified)",
+}
 DECLARED = "declared"
 
 
@@ -237,6 +248,30 @@ def tier_lines(board: Leaderboard) -> list[str]:
         f"{counts[WILSON]} by Wilson intervals); {len(lines)} told apart" + (":" if lines else ".")
     )
     return [head, *lines]
+
+
+def tier_table(board: Leaderboard) -> tuple[str, list[str], list[list[str]]]:
+    """The tier comparisons as a compact table: (the head line of :func:`tier_lines`, header,
+    one row per row that is significantly above others: the rows it is above, grouped by the
+    test that told them apart, in the order of the comparisons)."""
+    above: dict[int, dict[str, list[str]]] = {}
+    for t in board.tests:
+        if t.better is None:
+            continue
+        hi, lo = (t.a, t.b) if t.better == "a" else (t.b, t.a)
+        how = "paired test" if t.method == PAIRED else "Wilson intervals"
+        name = one_line(board.entries[lo].method)
+        if t.p_adjusted is not None:
+            name += f" (Holm p = {t.p_adjusted:.4f})"
+        above.setdefault(hi, {}).setdefault(how, []).append(name)
+    rows = [
+        [
+            one_line(board.entries[hi].method),
+            "; ".join(f"{how}: {', '.join(names)}" for how, names in by.items()),
+        ]
+        for hi, by in above.items()
+    ]
+    return tier_lines(board)[0], ["Row", "Significantly above (by)"], rows
 
 
 def provenance_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:

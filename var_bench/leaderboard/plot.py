@@ -87,7 +87,7 @@ def recall_plot_svg(board: Leaderboard) -> str:
                 ax.set_xticks([])
             # Published markers first, so user lines (the detailed ones) are drawn on top.
             for i, (entry, colour) in enumerate(zip(board.entries, colours)):
-                if not entry.is_published:
+                if entry.per_query is not None:  # paper and imported rows: markers
                     continue
                 pts = (
                     [(x, entry.metrics[g].get(m)) for m, x in task.curve_points.items()]

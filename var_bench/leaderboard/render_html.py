@@ -3,9 +3,10 @@
 Nothing is fetched: no scripts, no external stylesheets, fonts, images or URLs of any kind, so
 the page renders offline and can be attached to an e-mail or served as a static file. The table
 shows the same cells as the Markdown one; an interval sits under its value in smaller type.
-Below 1300 px the plot scales down with the window and the table scrolls sideways inside its
-own box with the method column kept in view, so nothing is cut off and the page never scrolls
-sideways as a whole. Every string is HTML-escaped.
+Below 1300 px the plot scales down with the window; from 1000 px up the table fits the window
+(compact cells, wrapped headers and flags); below 1000 px each row becomes a card whose cells
+wrap, each named by its column, so no column is ever cut off and the page never scrolls sideways.
+Every string is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from var_bench.leaderboard.layout import (
     legend_lines,
     provenance_rows,
     row_parts,
-    tier_lines,
+    tier_table,
 )
 from var_bench.leaderboard.plot import recall_plot_svg, series_colours
 from var_bench.tables import format_cell
@@ -47,11 +48,29 @@ td.flags { overflow-wrap: anywhere; }
 td.features, td.training { min-width: 96px; overflow-wrap: break-word; }
 tr.user td { background: #fbf5df; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 5px; }
-ul { font-size: 13px; padding-left: 20px; overflow-wrap: anywhere; }
+ul, p { font-size: 13px; overflow-wrap: anywhere; }
+ul { padding-left: 20px; }
 @media (max-width: 1300px) {
   body { margin: 10px 12px; }
   table { font-size: 11px; }
   td.flags { min-width: 120px; }
+}
+@media (max-width: 1500px) {
+  table.leaderboard th, table.leaderboard td { padding: 2px 3px; }
+  table.leaderboard th { font-size: 10px; }
+  table.leaderboard td.flags { min-width: 90px; max-width: 170px; font-size: 10px; }
+  table.leaderboard td.features, table.leaderboard td.training { min-width: 60px; }
+}
+@media (max-width: 999px) {
+  table.leaderboard, table.leaderboard tbody, table.leaderboard tr { display: block; }
+  table.leaderboard thead { display: none; }
+  table.leaderboard tr { border: 1px solid #cccccc; margin: 0 0 6px 0; padding: 2px; }
+  table.leaderboard td { display: inline-block; border: none; vertical-align: top;
+                         margin: 1px 6px 1px 0; position: static; }
+  table.leaderboard td::before { content: attr(data-label) ": "; color: #555555;
+                                 font-size: 10px; }
+  table.leaderboard td.num .ci { display: inline; margin-left: 3px; }
+  table.leaderboard td.flags { max-width: none; min-width: 0; display: block; }
 }
 """.strip()
 
@@ -76,7 +95,12 @@ def _leaderboard_table(board: Leaderboard) -> str:
                 if col.align == "right" and col.key != "tier"
                 else (col.key if col.key in _CELL_CLASSES else "")
             )
-            cells.append(f'<td class="{cls}">{inner}</td>' if cls else f"<td>{inner}</td>")
+            label = escape(col.header, quote=True)
+            cells.append(
+                f'<td class="{cls}" data-label="{label}">{inner}</td>'
+                if cls
+                else f'<td data-label="{label}">{inner}</td>'
+            )
         rows.append(f'<tr class="{entry.kind}">{"".join(cells)}</tr>')
     return (
         f'<div class="scroll"><table class="leaderboard">\n<thead><tr>{head}</tr></thead>\n'
@@ -91,6 +115,12 @@ def plain_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         f'<div class="scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n'
         "</tbody>\n</table></div>"
     )
+
+
+def _tiers(board: Leaderboard) -> str:
+    """The tier comparisons: their count, then one row per row that beats others."""
+    head, header, rows = tier_table(board)
+    return f"<p>{escape(head)}</p>" + (plain_table(header, rows) if rows else "")
 
 
 def html_list(lines: Sequence[str]) -> str:
@@ -129,7 +159,7 @@ def render_html(board: Leaderboard) -> str:
         _leaderboard_table(board),
         html_list(legend_lines(board)),
         "<h2>Tiers</h2>",
-        html_list(tier_lines(board)),
+        _tiers(board),
     ]
     if board.user_entries:
         parts += [

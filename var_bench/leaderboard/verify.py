@@ -276,6 +276,12 @@ def _load_one(path: Path) -> dict[str, Any]:
     return data
 
 
+def _is_eee(data: Any) -> bool:
+    from var_bench.leaderboard.adapters.eee import is_eee
+
+    return is_eee(data)
+
+
 def load_records(
     results_dir: str | os.PathLike, spec: BenchmarkSpec, task: Task | None = None
 ) -> list[tuple[Path, ResultRecord]]:
@@ -293,6 +299,8 @@ def load_records(
     found: list[tuple[Path, ResultRecord]] = []
     for path in sorted(folder.glob("*.json")):
         data = _load_one(path)
+        if _is_eee(data):
+            continue  # an imported Every Eval Ever record: a declared row, not a result record
         name = data.get("benchmark")
         if "benchmark" not in data:
             log.warning(

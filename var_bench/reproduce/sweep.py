@@ -375,7 +375,8 @@ def run_grid(
         raise InputError(f"runner: expected auto, ray or sequential, got {runner!r}")
     if runner == "ray" and not ray_available():
         raise InputError(
-            "sweep --ray: expected Ray Tune (pip install 'var-bench[sweep]'), got it not installed"
+            "sweep --ray: expected Ray Tune (pip install -e '.[sweep]' in the var_bench "
+            "checkout), got it not installed"
         )
     use_ray = runner == "ray" or (runner == "auto" and ray_available())
     out = Path(out) if out is not None else Path("sweeps") / f"{grid.model}-{grid.benchmark}"

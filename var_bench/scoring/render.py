@@ -160,10 +160,14 @@ def _render_by_class(record: ResultRecord, task: Task) -> str:
         *(f"{g} {_head(task, m)}" for g in groups for m in shown),
         *(_head(task, s.name) for s in task.summaries),
     ]
+    classes = record.by_class[CLASSES]
+    normal = record.by_class[NORMAL]
+    # The normal group is usually one class ("Normal"): its row would repeat that class's row.
+    same = normal is not None and any(g == normal for g in classes.values())
     parts = [
-        *record.by_class[CLASSES].items(),
+        *classes.items(),
         (ANOMALOUS, record.by_class[ANOMALOUS]),
-        (NORMAL, record.by_class[NORMAL]),
+        *([] if same else [(NORMAL, normal)]),
     ]
     rows = [
         [

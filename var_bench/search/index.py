@@ -27,7 +27,6 @@ chunks. What gets indexed is a gallery (:mod:`.gallery`).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -187,7 +186,7 @@ class Index:
         """Encode the videos of ``gallery`` not indexed yet (chunk by chunk) and append them.
         Returns the number of videos added. A gallery of another feature set than the indexed
         one, or of features the model was not trained on, is refused."""
-        from tqdm.auto import tqdm
+        from var_bench.progress import Progress
 
         self._check_features(gallery.identity, gallery.items)
         done = set(self.info.videos)
@@ -197,18 +196,12 @@ class Index:
             else list(range(len(gallery)))
         )
         check("index_videos", f"index {self.folder}", len(self.info.videos) + len(todo))
-        bar = tqdm(total=len(todo), desc="index", unit="video", disable=progress is False)
-        t0 = time.perf_counter()
+        # the one progress policy: a bar on a terminal, plain lines on a pipe (no carriage returns)
+        bar = Progress(total=len(todo), desc="index", unit="video", progress=progress)
         for a in range(0, len(todo), CHUNK_VIDEOS):
             items = [gallery.items[i] for i in todo[a : a + CHUNK_VIDEOS]]
             self._write_chunk(items)
             bar.update(len(items))
-            log.info(
-                "indexed %d/%d videos (%.1f videos/s)",
-                a + len(items),
-                len(todo),
-                (a + len(items)) / max(time.perf_counter() - t0, 1e-9),
-            )
         bar.close()
         self._gallery = self._windows = self._vectors = None
         return len(todo)

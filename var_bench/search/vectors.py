@@ -3,7 +3,7 @@
 Scores are inner products ``s_j = q . x_j``. Exact search computes all of them in blocks of rows
 and keeps the k best with ``argpartition`` (O(N d) work, no sort of the whole gallery). The
 approximate index is usearch's HNSW graph with the inner-product metric (an optional extra:
-``pip install 'var-bench[search]'``); its recall against exact search is measured by
+``pip install -e '.[search]'`` in the checkout); its recall against exact search is measured by
 :func:`recall_at_k`.
 """
 
@@ -90,7 +90,7 @@ class VectorIndex:
         if not have_usearch():
             raise InputError(
                 "approximate search: expected the usearch package "
-                "(pip install 'var-bench[search]'), got none installed"
+                "(pip install -e '.[search]' in the var_bench checkout), got none installed"
             )
         from usearch.index import Index as HNSW
 

@@ -45,7 +45,9 @@ class TrainConfig:
     reshuffles of the train split (MMT: 32000; null: one pass over the split);
     ``checkpoint``: ``best-val`` (the epoch with the best val main score) or ``last`` (the last
     epoch, as MMT keeps); ``refit_on_train_val``: train on train + val with no validation and keep
-    the last epoch (a final run once the settings are chosen)."""
+    the last epoch (a final run once the settings are chosen); ``checkpoint_every``: optimiser
+    steps between mid-epoch saves of ``<out>/last/`` (besides the one after every epoch), so an
+    interrupted run loses at most that many steps when rerun."""
 
     epochs: int = 30
     batch_size: int = 64
@@ -62,6 +64,7 @@ class TrainConfig:
     eval_batch_size: int = 128
     log_every: int = 50
     max_steps_per_epoch: int | None = None
+    checkpoint_every: int = 20
     patience: int | None = None
     find_unused_parameters: bool = True
     samples_per_epoch: int | None = None
@@ -81,6 +84,7 @@ class TrainConfig:
             "eval_batch_size",
             "log_every",
             "max_steps_per_epoch",
+            "checkpoint_every",
             "patience",
         ):
             v = getattr(self, key)
@@ -103,7 +107,14 @@ class TrainConfig:
                 f"train.find_unused_parameters: expected true or false, got "
                 f"{self.find_unused_parameters!r}"
             )
-        positive = ("epochs", "batch_size", "eval_every", "eval_batch_size", "log_every")
+        positive = (
+            "epochs",
+            "batch_size",
+            "eval_every",
+            "eval_batch_size",
+            "log_every",
+            "checkpoint_every",
+        )
         for key in positive:
             if not _is_int(getattr(self, key)) or getattr(self, key) < 1:
                 raise InputError(

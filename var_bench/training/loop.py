@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,10 +26,12 @@ EXTRA_STATE_KEYS: tuple[str, ...] = ("optimizer", "scaler", "selection", "val")
 class RunState:
     """Where a run stands: epochs done, optimiser steps done (over the whole run), the seed, the
     best val main score (the task's: SumR for retrieval) so far and its epoch, validations since
-    that best (for ``patience``) and the per-epoch log entries."""
+    that best (for ``patience``), the per-epoch log entries, and ``epoch_step``: the steps of
+    epoch ``epoch + 1`` already done (a mid-epoch checkpoint; 0 at an epoch's end)."""
 
     epoch: int = 0
     step: int = 0
+    epoch_step: int = 0
     seed: int = 0
     best_score: float | None = None
     best_epoch: int | None = None
@@ -93,17 +95,21 @@ def run_epoch(
     runlog: RunLog,
     bar: Any = None,
     n_items: int | None = None,
+    on_checkpoint: Callable[[], None] | None = None,
 ) -> dict[str, float]:
-    """One epoch of optimiser steps over ``batches`` (at most ``tc.max_steps_per_epoch``);
-    advances ``state.step``, writes a step entry every ``tc.log_every`` steps and returns the
-    epoch's mean loss parts. ``model`` may be the DDP wrapper; ``bar``: a tqdm bar for the loss;
-    ``n_items``: the train split's size, for the error when no batch came."""
+    """One epoch of optimiser steps over ``batches`` (at most ``tc.max_steps_per_epoch`` in the
+    epoch, ``state.epoch_step`` of them done before: ``batches`` holds the rest); advances
+    ``state.step`` and ``state.epoch_step``, writes a step entry every ``tc.log_every`` steps,
+    calls ``on_checkpoint`` every ``tc.checkpoint_every`` steps of the epoch, and returns the mean
+    loss parts of the steps run here. ``model`` may be the DDP wrapper; ``bar``: a tqdm bar for the
+    loss; ``n_items``: the train split's size, for the error when no batch came."""
     params = [p for g in optimizer.param_groups for p in g["params"]]
     sums: dict[str, torch.Tensor] = {}
     window: dict[str, torch.Tensor] = {}
     n_steps = n_window = 0
+    done = state.epoch_step
     for batch in batches:
-        if tc.max_steps_per_epoch is not None and n_steps >= tc.max_steps_per_epoch:
+        if tc.max_steps_per_epoch is not None and done + n_steps >= tc.max_steps_per_epoch:
             break
         lr = set_lr(optimizer, tc, epoch, state.step)
         batch = move_batch(batch, device)
@@ -124,6 +130,7 @@ def run_epoch(
         else:
             optimizer.step()
         state.step += 1
+        state.epoch_step += 1
         n_steps += 1
         n_window += 1
         for k, v in _loss_parts(outputs).items():
@@ -139,12 +146,16 @@ def run_epoch(
             if bar is not None:
                 bar.set_postfix(loss=f"{parts['loss']:.4f}")
             window, n_window = {}, 0
-    if n_steps == 0:
+        if on_checkpoint is not None and state.epoch_step % tc.checkpoint_every == 0:
+            on_checkpoint()
+    if n_steps == 0 and done == 0:
         raise InputError(
             f"train: expected at least one batch per epoch, got none "
             f"({n_items if n_items is not None else '?'} videos, "
             f"batch_size {tc.batch_size})"
         )
-    means = {k: float(v) / n_steps for k, v in sums.items()}
+    means = {k: float(v) / max(n_steps, 1) for k, v in sums.items()}
+    if n_steps == 0:  # resumed at the epoch's last step: nothing left to run
+        return means
     _finite(means["loss"], f"in epoch {epoch + 1}")
     return means

@@ -6,10 +6,13 @@ lr_e = lr * lr_decay^e (and an optional linear warm-up over the first steps, :mo
 gradient clipping, mixed precision on CUDA, DDP under torchrun (:mod:`.loop`). After each epoch
 (``eval_every``) the val split is encoded and scored with the project's metrics (:mod:`.encode`);
 the best val main score (the task's; SumR for retrieval) is kept in ``<out>/best/`` (test is never
-looked at) and ``<out>/last/`` is written every epoch for resuming. ``train.checkpoint: last`` hands
-on the last epoch instead; ``train.refit_on_train_val`` trains on train + val with no validation and
-hands on the last. Every epoch reseeds from (seed, epoch), so a resumed run ends with the same
-weights as an uninterrupted one (on CPU; CUDA kernels may be nondeterministic).
+looked at) and ``<out>/last/`` is written after every epoch and every ``train.checkpoint_every``
+steps within one, for resuming (an interrupted run says so: rerun the same command to resume).
+``train.checkpoint: last`` hands on the last epoch instead; ``train.refit_on_train_val`` trains on
+train + val with no validation and hands on the last. Every epoch reseeds from (seed, epoch), so a
+run resumed at an epoch's end ends with the same weights as an uninterrupted one (on CPU; CUDA
+kernels may be nondeterministic); one resumed mid-epoch skips the batches already stepped on (same
+batches, but dropout and other random draws of the rest of that epoch differ).
 
 Output folder: ``config.yaml`` (resolved config), ``log.jsonl`` (:mod:`.runlog`),
 ``tensorboard/`` (when TensorBoard is installed), ``best/`` and ``last/`` checkpoints (see
@@ -18,6 +21,7 @@ Output folder: ``config.yaml`` (resolved config), ``log.jsonl`` (:mod:`.runlog`)
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -30,7 +34,7 @@ import torch
 from torch.utils.data import ConcatDataset, DataLoader, Dataset
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.errors import InputError
+from var_bench.errors import InputError, Interrupted
 from var_bench.fsutil import atomic_write_text
 from var_bench.models.base import ModelContext, RetrievalModel
 from var_bench.models.registry import get_model
@@ -188,7 +192,20 @@ def train(
         runlog=RunLog(out, dist.is_main, cfg.train.epochs),
         progress=progress,
     )
-    state = _fit(run, state or RunState(seed=cfg.train.seed))
+    state = state or RunState(seed=cfg.train.seed)
+    tc = cfg.train
+    log.info(
+        "training %s on %s: %d epochs (%d train videos, batches of %d), a line per epoch; "
+        "checkpoints in %s (last/ every %d steps and after each epoch: rerun to resume)",
+        cfg.model,
+        spec.name,
+        tc.epochs,
+        len(train_data),
+        tc.batch_size,
+        out,
+        tc.checkpoint_every,
+    )
+    state = _fit(run, state)
     return _result(out, cfg, state, spec.task().main_score)
 
 
@@ -236,7 +253,16 @@ def _resume(
     if scaler is not None and saved.get("scaler"):
         scaler.load_state_dict(saved["scaler"])
     state = RunState.from_json(saved)
-    log.info("resuming %s from %s after epoch %d", cfg.model, last, state.epoch)
+    if state.epoch_step:
+        log.info(
+            "resuming %s from %s at epoch %d, step %d",
+            cfg.model,
+            last,
+            state.epoch + 1,
+            state.epoch_step,
+        )
+    else:
+        log.info("resuming %s from %s after epoch %d", cfg.model, last, state.epoch)
     return state
 
 
@@ -313,7 +339,7 @@ def _fit(run: _Run, state: RunState) -> RunState:
             entry = _train_epoch(run, state, epoch)
             stop = _validate_epoch(run, state, entry)
             entry["seconds"] = time.perf_counter() - t_epoch
-            state.epoch = epoch + 1
+            state.epoch, state.epoch_step = epoch + 1, 0
             state.history.append(entry)
             _save_last(run, state, entry)
             if stop:
@@ -323,9 +349,31 @@ def _fit(run: _Run, state: RunState) -> RunState:
                     tc.patience,
                 )
                 break
+    except KeyboardInterrupt:
+        raise _interrupted(run, state) from None
     finally:
         run.runlog.close()
     return state
+
+
+def _interrupted(run: _Run, state: RunState) -> Interrupted:
+    """What an interrupted run can do next: resume from ``last/`` (where it stands), or start
+    over (no checkpoint written yet)."""
+    last = run.out / "last"
+    if ckpt.is_checkpoint(last):
+        saved = RunState.from_json(ckpt.read_json(last / ckpt.STATE_FILE))
+        where = (
+            f"epoch {saved.epoch + 1}, step {saved.epoch_step}"
+            if saved.epoch_step
+            else f"after epoch {saved.epoch}"
+        )
+        return Interrupted(
+            f"interrupted; {last} holds the run at {where}: rerun the same command to resume"
+        )
+    return Interrupted(
+        f"interrupted before the first checkpoint (every {run.cfg.train.checkpoint_every} steps); "
+        "rerunning the same command starts over"
+    )
 
 
 def _train_epoch(run: _Run, state: RunState, epoch: int) -> dict[str, Any]:
@@ -342,9 +390,18 @@ def _train_epoch(run: _Run, state: RunState, epoch: int) -> dict[str, Any]:
     total = (
         len(loader) if tc.max_steps_per_epoch is None else min(len(loader), tc.max_steps_per_epoch)
     )
+    done = state.epoch_step  # steps of this epoch a mid-epoch checkpoint already holds
+    log.info(
+        "epoch %d/%d: %d steps%s",
+        epoch + 1,
+        tc.epochs,
+        total,
+        f", from step {done}" if done else "",
+    )
     bar = tqdm(
-        loader,
+        itertools.islice(loader, done, None),
         total=total,
+        initial=done,
         desc=f"epoch {epoch + 1}/{tc.epochs}",
         leave=False,
         disable=_bar_disabled(run.progress, run.dist),
@@ -363,6 +420,7 @@ def _train_epoch(run: _Run, state: RunState, epoch: int) -> dict[str, Any]:
             runlog=run.runlog,
             bar=bar,
             n_items=len(run.train_data),
+            on_checkpoint=lambda: _save_last(run, state, None),
         )
     finally:
         bar.close()
@@ -429,10 +487,16 @@ def _selection_of_last(cfg: RunConfig, done: int) -> str:
     return f"last epoch ({done})"
 
 
-def _save_last(run: _Run, state: RunState, entry: dict[str, Any]) -> None:
-    """``last/`` with the optimiser and scaler (for resuming), the epoch's log entry, barrier."""
+def _save_last(run: _Run, state: RunState, entry: dict[str, Any] | None) -> None:
+    """``last/`` with the optimiser and scaler (for resuming), the epoch's log entry (None:
+    a mid-epoch checkpoint), barrier."""
     if run.dist.is_main:
-        last_state = {**state.to_json(), "selection": _selection_of_last(run.cfg, state.epoch)}
+        selection = (
+            f"epoch {state.epoch + 1}, step {state.epoch_step} (a mid-epoch checkpoint)"
+            if state.epoch_step
+            else _selection_of_last(run.cfg, state.epoch)
+        )
+        last_state = {**state.to_json(), "selection": selection}
         if run.scaler is not None:
             last_state["scaler"] = run.scaler.state_dict()
         ckpt.save_checkpoint(
@@ -443,7 +507,8 @@ def _save_last(run: _Run, state: RunState, entry: dict[str, Any]) -> None:
             state=last_state,
             optimizer=run.optimizer,
         )
-        run.runlog.write(entry, state.step)
+        if entry is not None:
+            run.runlog.write(entry, state.step)
     if run.dist.enabled:
         import torch.distributed as tdist
 

@@ -1,4 +1,5 @@
-"""``var-bench export``: one result record -> a challenge platform's score file.
+"""``var-bench export``: one result record -> a challenge platform's score file, an Every Eval Ever
+record (:mod:`.eee`) or a Hugging Face model card's ``model-index`` block (:mod:`.hf_model_index`).
 
 The platforms are one table, :data:`WRITERS` (name -> ``"module:function"``); each writer is
 imported on use, so listing the platforms (the CLI's choices) stays light.
@@ -17,8 +18,10 @@ WRITERS: dict[str, str] = {
     "codalab": "var_bench.leaderboard.adapters.codalab:write_codalab_scores",
     "codabench": "var_bench.leaderboard.adapters.codabench:write_codabench_scores",
     "evalai": "var_bench.leaderboard.adapters.evalai:write_evalai_json",
+    "eee": "var_bench.leaderboard.adapters.eee:write_eee_json",
+    "hf-model-index": "var_bench.leaderboard.adapters.hf_model_index:write_model_index",
 }
-#: Platforms ``var-bench export --to`` knows.
+#: Formats ``var-bench export --to`` knows.
 PLATFORMS: tuple[str, ...] = tuple(WRITERS)
 
 
