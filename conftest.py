@@ -32,3 +32,17 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     """Never touch the user's data home or pick up their mirror from the environment."""
     monkeypatch.setenv("VAR_BENCH_HOME", str(tmp_path_factory.mktemp("home")))
     monkeypatch.delenv("VAR_BENCH_MIRROR", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _logging_state_reset():
+    """Each test starts with the library's defaults (not quiet, var_bench's log level unset): a
+    fixture or test that runs the click group directly (``CliRunner().invoke(cli, ...)`` skips
+    ``main``'s restore) must not leave ``--quiet`` to the tests after it."""
+    import logging
+
+    from var_bench import progress
+
+    progress.set_quiet(False)
+    logging.getLogger("var_bench").setLevel(logging.NOTSET)
+    yield
