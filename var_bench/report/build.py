@@ -112,10 +112,12 @@ def load_input(
     path_or_array: Any, spec: BenchmarkSpec, task: Task, gold: Gold, *, home=None
 ) -> tuple[ResultRecord, dict[str, np.ndarray] | None, str]:
     """(record, per-group scores or None, label) for a record JSON or a submission."""
-    from var_bench.scoring.score import score
+    from var_bench.scoring.score import _is_record_file, score
 
-    if isinstance(path_or_array, (str, os.PathLike)) and str(path_or_array).lower().endswith(
-        ".json"
+    if (
+        isinstance(path_or_array, (str, os.PathLike))
+        and str(path_or_array).lower().endswith(".json")
+        and _is_record_file(Path(path_or_array))
     ):
         record = ResultRecord.load(path_or_array)
         if record.benchmark != spec.name:
@@ -296,11 +298,14 @@ def build_report(
 
 
 def _one(submission, spec, task_name, tables, metadata, home, ids_hash, results_dir) -> Report:
+    from var_bench.scoring.score import _is_record_file
+
     items, videos = tables
     if (
         isinstance(submission, (str, os.PathLike))
         and str(submission).lower().endswith(".json")
         and task_name is None
+        and _is_record_file(Path(submission))
     ):
         task_name = ResultRecord.load(submission).task
     task = spec.task(task_name)
