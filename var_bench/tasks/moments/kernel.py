@@ -125,19 +125,21 @@ def video_counts(
     """
     q_n = video.shape[0]
     d = np.where(on_gold & valid, score, -np.inf).max(axis=1, initial=-np.inf)
-    other = valid & ~on_gold
-    rows = np.broadcast_to(np.arange(q_n)[:, None], video.shape)
-    keys = rows.astype(np.int64) * (gallery + 1) + video
-    above = np.unique(keys[other & (score > d[:, None])])
-    tied = np.unique(keys[other & (score == d[:, None])])
-    tied = tied[~np.isin(tied, above, assume_unique=True)]
-    b = np.bincount(above // (gallery + 1), minlength=q_n)
-    e = np.bincount(tied // (gallery + 1), minlength=q_n)
-    golden = on_gold & valid
-    # gold videos whose best score is d: those with a prediction at d (none is above d)
-    t = np.bincount(np.unique(keys[golden & (score == d[:, None])]) // (gallery + 1), minlength=q_n)
+    # one representative per (query, video): its best prediction (rows sorted by video, then
+    # score descending)
+    order = np.lexsort((-score, video), axis=1)
+    v = np.take_along_axis(video, order, axis=1)
+    s = np.take_along_axis(score, order, axis=1)
+    ok = np.take_along_axis(valid, order, axis=1)
+    gold = np.take_along_axis(on_gold, order, axis=1)
+    rep = ok & np.concatenate([np.ones((q_n, 1), bool), v[:, 1:] != v[:, :-1]], axis=1)
+    other = rep & ~gold
+    dd = d[:, None]
+    b = np.count_nonzero(other & (s > dd), axis=1)
+    e = np.count_nonzero(other & (s == dd), axis=1)
+    t = np.count_nonzero(rep & gold & (s == dd), axis=1)
     missing = ~np.isfinite(d)
-    listed = np.bincount(np.unique(keys[other]) // (gallery + 1), minlength=q_n)
+    listed = np.count_nonzero(other, axis=1)
     b = np.where(missing, listed, b)
     e = np.where(missing, gallery - gold_videos - listed, e)
     t = np.where(missing, gold_videos, t)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from itertools import chain
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,12 +188,12 @@ def read_moments(
         )
     lengths = np.fromiter((len(p) for p in lists), dtype=np.int64, count=nq)
     width = max(int(lengths.max(initial=0)), 1)
-    flat = [p for preds in lists for p in preds]
+    flat = list(chain.from_iterable(lists))
     qrow = np.repeat(np.arange(nq), lengths)
     col = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    shape = {len(p) if isinstance(p, list) else -1 for p in flat}
     allowed = {4} if query_video is None else {3, 4}
-    if not shape <= allowed:
+    # type and length checks in C-level passes (map), the slow search only to name the culprit
+    if not set(map(type, flat)) <= {list} or not set(map(len, flat)) <= allowed:
         bad = next(
             k for k, p in enumerate(flat) if not isinstance(p, list) or len(p) not in allowed
         )
@@ -202,31 +203,32 @@ def read_moments(
             + (" or [start_s, end_s, score]" if query_video is not None else "")
             + f", got {str(flat[bad])[:80]}"
         )
-    try:
-        nums = np.array(
-            [p[-3:] for p in flat] if flat else np.zeros((0, 3)), dtype=np.float64
-        ).reshape(-1, 3)
-        kinds_ok = all(
-            not isinstance(x, (bool, str)) and x is not None for p in flat for x in p[-3:]
-        )
-    except (TypeError, ValueError):
-        kinds_ok = False
-    if not kinds_ok:
+    full = np.array([len(p) == 4 for p in flat], dtype=bool) if query_video is not None else None
+    if full is None or full.all():
+        table = np.empty((len(flat), 4), dtype=object)
+        table[:] = flat if flat else np.empty((0, 4), dtype=object)
+        names, numbers = table[:, 0], table[:, 1:]
+    else:
+        names = np.array([p[0] if len(p) == 4 else None for p in flat], dtype=object)
+        numbers = np.empty((len(flat), 3), dtype=object)
+        numbers[:] = [p[-3:] for p in flat]
+    if not set(map(type, numbers.ravel())) <= {int, float}:
         raise InputError(
             f"{label}: expected numbers for start_s, end_s and score, got another type"
         )
+    nums = numbers.astype(np.float64).reshape(-1, 3)
+    named = np.ones(len(flat), dtype=bool) if full is None else full
     vids = np.empty(len(flat), dtype=np.int64)
-    for k, p in enumerate(flat):
-        if len(p) == 3:
-            vids[k] = query_video[qrow[k]]
-            continue
-        j = vwhere.get(p[0]) if isinstance(p[0], str) else None
-        if j is None:
-            raise InputError(
-                f"{label}: query {query_ids[int(qrow[k])]!r}: unknown video {p[0]!r} (not in "
-                f"the {benchmark} gallery)"
-            )
-        vids[k] = j
+    if query_video is not None:
+        vids[~named] = query_video[qrow[~named]]
+    found = [vwhere.get(v, -1) if isinstance(v, str) else -1 for v in names[named]]
+    vids[named] = found
+    if (vids < 0).any():
+        k = int(np.flatnonzero(vids < 0)[0])
+        raise InputError(
+            f"{label}: query {query_ids[int(qrow[k])]!r}: unknown video {flat[k][0]!r} (not in "
+            f"the {benchmark} gallery)"
+        )
     start, end, score = nums[:, 0], nums[:, 1], nums[:, 2]
     checks = (
         (~np.isfinite(start) | ~np.isfinite(end), "expected finite start_s and end_s"),
