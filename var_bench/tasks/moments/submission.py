@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import json
 import os
-from itertools import chain
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 

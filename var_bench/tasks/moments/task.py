@@ -157,7 +157,9 @@ class _Moments(Task):
         video[q, col] = indices
         start[q, col], end[q, col] = gold.segments[:, 0], gold.segments[:, 1]
         ordered = np.sort(video, axis=1)
-        first = np.concatenate([np.ones((len(video), 1), bool), ordered[:, 1:] != ordered[:, :-1]], 1)
+        first = np.concatenate(
+            [np.ones((len(video), 1), bool), ordered[:, 1:] != ordered[:, :-1]], 1
+        )
         distinct = np.count_nonzero(first & (ordered >= 0), axis=1)
         return video, start, end, distinct
 
