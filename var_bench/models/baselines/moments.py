@@ -104,7 +104,8 @@ def top_spans(
     st: np.ndarray, ed: np.ndarray, *, max_len: int, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row of start/end probabilities ``[N, L]``, the ``k`` best spans ``[a, b]`` (clips,
-    inclusive) with ``a <= b < a + max_len`` by ``st[a] * ed[b]``: (a, b, score), each ``[N, k]``."""
+    inclusive) with ``a <= b < a + max_len`` by ``st[a] * ed[b]``: (a, b, score), each
+    ``[N, k]``."""
     n, length = st.shape
     prod = st[:, :, None] * ed[:, None, :]  # [N, L, L]
     a, b = np.meshgrid(np.arange(length), np.arange(length), indexing="ij")
