@@ -69,6 +69,8 @@ class HardQuery:
     tied: int
     duplicate_caption: bool
     top: tuple[tuple[Item, bool], ...] = ()
+    #: What the task says of the query's answer (moments: gold vs top segment on a timeline).
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,9 @@ class Report:
 
 def load_input(
     path_or_array: Any, spec: BenchmarkSpec, task: Task, gold: Gold, *, home=None
-) -> tuple[ResultRecord, dict[str, np.ndarray] | None, str]:
-    """(record, per-group scores or None, label) for a record JSON or a submission."""
+) -> tuple[ResultRecord, dict[str, np.ndarray] | None, str, dict[str, list[str]] | None]:
+    """(record, per-group scores or None, label, per-group query details or None) for a record
+    JSON or a submission."""
     from var_bench.scoring.score import _is_record_file, score
 
     if (
@@ -125,14 +128,16 @@ def load_input(
                 f"{path_or_array}: expected a record of {spec.name}, got one of "
                 f"{record.benchmark!r}"
             )
-        return record, None, Path(path_or_array).name
+        return record, None, Path(path_or_array).name, None
     record = score(path_or_array, spec, task=task.name, home=home)
     with task.read(path_or_array, gold, benchmark=spec.name) as sub:
         matrices = task.query_scores(sub)
+        describe = getattr(task, "query_details", None)  # an optional task hook
+        details = describe(sub, gold) if describe is not None else None
     label = (
         Path(path_or_array).name if isinstance(path_or_array, (str, os.PathLike)) else "submission"
     )
-    return record, matrices, label
+    return record, matrices, label, details
 
 
 def _items(spec: BenchmarkSpec, table: Any) -> list[Item] | None:
@@ -209,7 +214,7 @@ def _groups(
     return out
 
 
-def _hardest(task: Task, per_query, matrices, sides: _Sides) -> list[HardQuery]:
+def _hardest(task: Task, per_query, matrices, sides: _Sides, details=None) -> list[HardQuery]:
     out = []
     rule = task.official_rule
     for d in task.groups:
@@ -238,7 +243,8 @@ def _hardest(task: Task, per_query, matrices, sides: _Sides) -> list[HardQuery]:
                 best = np.argsort(-matrices[d][i], kind="stable")[:TOP]
                 top = tuple((candidates[int(j)], int(j) in pos) for j in best)
             dup = query.caption is not None and counts.get(query.caption, 0) > 1
-            out.append(HardQuery(d, i, query, truth, float(r[i]), int(tied[i]), dup, top))
+            detail = details[d][i] if details and d in details else ""
+            out.append(HardQuery(d, i, query, truth, float(r[i]), int(tied[i]), dup, top, detail))
     return out
 
 
@@ -310,7 +316,7 @@ def _one(submission, spec, task_name, tables, metadata, home, ids_hash, results_
         task_name = ResultRecord.load(submission).task
     task = spec.task(task_name)
     gold = leaderboard_gold(spec, task, ids_hash, home)
-    record, matrices, label = load_input(submission, spec, task, gold, home=home)
+    record, matrices, label, details = load_input(submission, spec, task, gold, home=home)
     name = one_line(record.name or label)
     board = build_leaderboard(
         spec,
@@ -353,7 +359,7 @@ def _one(submission, spec, task_name, tables, metadata, home, ids_hash, results_
         ranks={d: task.difficulty(q, rule) for d, q in per_query.items()},
         curves={d: task.curve(q, rule) for d, q in per_query.items()},
         groups=_groups(task, per_query, items, spec),
-        hardest=_hardest(task, per_query, matrices, _sides(gold, items, videos)),
+        hardest=_hardest(task, per_query, matrices, _sides(gold, items, videos), details),
         has_matrix=matrices is not None,
         has_table=items is not None,
         notes=notes,

@@ -427,7 +427,8 @@ def _is_record_file(path: Path) -> bool:
             if head != b"{":
                 return path.suffix.lower() == ".json" and head != b"["
             f.seek(0)
-            return b'"per_query"' in f.read()
+            data = f.read()
+            return b'"per_query"' in data or b'"predictions"' not in data
     except OSError:
         return path.suffix.lower() == ".json"
 

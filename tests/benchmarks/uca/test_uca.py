@@ -94,6 +94,8 @@ def test_moments_and_grounding_score_compare_board_report(home, tmp_path):
     for source in (tmp_path / "good.json", tmp_path / "sub.json", entries):
         report = build_report(source, "uca", home=home)
         assert report.hardest and "R@1,IoU=0.5" in render_report(report, "md")
+    assert report.hardest[0].rank == 100.0 and "tIoU" in report.hardest[0].detail
+    assert "Answer (gold vs top)" in render_report(report, "md")
 
     entries = [
         {"query_id": e["query_id"], "predictions": [p[1:] for p in e["predictions"][:1]]}

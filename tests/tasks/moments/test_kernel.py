@@ -125,6 +125,13 @@ def test_the_edge_cases_by_hand():
     assert v["R@1,IoU=0.7"].tolist() == [0.0, 0.0, 100.0, 0.0]  # zero: the point is 2nd
     assert v["R@5,IoU=0.7"].tolist() == [100.0, 0.0, 100.0, 0.0]  # past: IoU 2/4 only
     assert v["R@1,IoU=0.5"].tolist() == [0.0, 100.0, 100.0, 0.0]
+    gold = Gold(**{**gold.__dict__, "gallery_meta": {"duration_s": np.full(6, DURATION)}})
+    with task.read(entries, gold, benchmark="b") as sub:
+        lines = task.query_details(sub, gold)["vcmr"]
+        best = task.query_scores(sub)["vcmr"]
+    assert lines[1] == "gold 8.0-10.0 s; top 8.0-12.0 s (tIoU 0.50) |" + "." * 32 + "#" * 8 + "|"
+    assert lines[3].startswith("gold 1.0-2.0 s; top 1.0-2.0 s on v0 (tIoU 0.00)")
+    assert best[3, 0] == 1.0 and best[3, 4] == 0.5 and best[3, 3] == -np.inf
     # absent: 2 listed videos above, 3 unlisted (v1, v2, v5) tied with v3 -> R@5 = 3/4
     assert v["R@5"][3] == pytest.approx(75.0)
     assert credit(np.array([2]), np.array([3]), np.array([1]), 5, "expected")[0] == 0.75

@@ -67,7 +67,7 @@ class _Moments(Task):
     main_score = "R@1,IoU=0.5"
     group_noun = "query set"
     per_query_noun = "per-query counts (b, e of the first hit)"
-    difficulty_label = "minus the query's credit at the main score"
+    difficulty_label = "shortfall: 100 minus the query's credit at the main score"
 
     name: str = "moments"
     gold: str = "moments"
@@ -202,6 +202,52 @@ class _Moments(Task):
             out[f"b{_field(m)}"], out[f"e{_field(m)}"], out[f"t{_field(m)}"] = b, e, t
         return out, (on_gold, iou, distinct)
 
+    def difficulty(self, per_query: PerQuery, rule: str | None) -> np.ndarray:
+        """100 minus the query's credit (percent) at the main score: 100 = missed."""
+        return 100.0 - self.values(per_query, rule)[self.main_score]
+
+    def query_scores(self, prediction: MomentPrediction) -> dict[str, np.ndarray] | None:
+        """Per query its best prediction score per gallery video (-inf: not predicted), so a
+        report lists the videos retrieved; None for grounding (one video per query)."""
+        if self.group != "vcmr":
+            return None
+        p = prediction
+        n_v = int(p.video.max(initial=-1)) + 1
+        out = np.full((p.video.shape[0], max(n_v, 1)), -np.inf)
+        rows = np.broadcast_to(np.arange(p.video.shape[0])[:, None], p.video.shape)
+        np.maximum.at(out, (rows[p.valid], p.video[p.valid]), p.score[p.valid])
+        return {self.group: out}
+
+    def query_details(self, prediction: MomentPrediction, gold: Gold) -> dict[str, list[str]]:
+        """Per query one line: the gold segment, the top prediction with its tIoU, and both on
+        a text timeline of the gold video (``=`` gold, ``^`` prediction, ``#`` both)."""
+        gv, gs, ge, _ = self.padded_gold(gold)
+        on_gold, iou = best_iou(prediction.video, prediction.start, prediction.end, gv, gs, ge)
+        durations = (
+            (gold.gallery_meta or {}).get("duration_s")
+            if isinstance(gold.gallery_meta, Mapping)
+            else None
+        )
+        top = np.argmax(np.where(prediction.valid, prediction.score, -np.inf), axis=1)
+        names = gold.gallery.ids()
+        lines = []
+        for i, j in enumerate(top):
+            g = f"gold {gs[i, 0]:.1f}-{ge[i, 0]:.1f} s"
+            if not prediction.valid[i, j]:
+                lines.append(f"{g}; no prediction")
+                continue
+            a, b = prediction.start[i, j], prediction.end[i, j]
+            where = "" if on_gold[i, j] else f" on {names[prediction.video[i, j]]}"
+            line = f"{g}; top {a:.1f}-{b:.1f} s{where} (tIoU {iou[i, j]:.2f})"
+            if durations is not None:
+                line += " " + timeline(
+                    float(durations[gv[i, 0]]),
+                    (gs[i, 0], ge[i, 0]),
+                    (a, b) if on_gold[i, j] else None,
+                )
+            lines.append(line)
+        return {self.group: lines}
+
     def _credit(self, per_query: PerQuery, prefix: str, k: int, rule: str | None) -> np.ndarray:
         b, e, t = (per_query[f"{x}{prefix}"] for x in "bet")
         return credit(b, e, t, k, rule or self.official_rule)
@@ -233,6 +279,24 @@ class _Moments(Task):
         if len({len(v) for v in out.values()}) > 1:
             raise InputError(f"{where}: expected per-query lists of one length")
         return out
+
+
+def timeline(
+    duration: float, gold: tuple[float, float], pred: tuple[float, float] | None, width: int = 40
+) -> str:
+    """A text timeline of one video: ``=`` the gold segment, ``^`` the prediction, ``#`` both,
+    ``.`` neither; a prediction past the duration is cut at the right edge.
+
+    >>> timeline(40.0, (10.0, 20.0), (15.0, 25.0), width=8)
+    '|..=#^...|'
+    """
+    cells = []
+    for c in range(width):
+        lo, hi = c * duration / width, (c + 1) * duration / width
+        in_gold = min(hi, gold[1]) > max(lo, gold[0]) or (gold[0] == gold[1] and lo <= gold[0] < hi)
+        in_pred = pred is not None and (min(hi, pred[1]) > max(lo, pred[0]))
+        cells.append("#" if in_gold and in_pred else "=" if in_gold else "^" if in_pred else ".")
+    return "|" + "".join(cells) + "|"
 
 
 def _moment_specs(ks: tuple[int, ...]) -> tuple[MetricSpec, ...]:
