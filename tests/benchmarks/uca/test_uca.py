@@ -75,6 +75,21 @@ def test_leakage_between_uca_and_ucfcrime_ar_on_the_real_files(home):
         split_overlap("uca", "test", "xdviolence-ar", "train", home=home)
 
 
+def test_a_record_trained_on_ucfcrime_ar_is_flagged_on_the_uca_board(home):
+    entries = submission(home, 4, 0.5, 0.1)
+    leaked = var_bench.score(
+        entries, "uca", home=home, name="leaked", disclosure={"training_data": "UCFCrime-AR train"}
+    )
+    clean = var_bench.score(
+        entries, "uca", home=home, name="clean", disclosure={"training_data": "UCA train"}
+    )
+    board = build_leaderboard("uca", records=[("l.json", leaked), ("c.json", clean)], home=home)
+    flags = {e.method: " ".join(e.flags) for e in board.entries}
+    assert "leakage: UCFCrime-AR training data holds 260 test videos" in flags["leaked"]
+    assert "leakage" not in flags["clean"]
+    assert not board.published.rows
+
+
 @pytest.mark.slow
 def test_moments_and_grounding_score_compare_board_report(home, tmp_path):
     good = var_bench.score(submission(home, 0, 0.5, 0.1), "uca", home=home, name="good")
