@@ -257,7 +257,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "tied": h.tied,
                 "duplicate_caption": h.duplicate_caption,
                 "top": [{**it.__dict__, "is_truth": hit} for it, hit in h.top],
-                "detail": h.detail,
+                **({"detail": h.detail} if h.detail else {}),
             }
             for h in report.hardest
         ],

@@ -156,6 +156,7 @@ def test_the_edge_cases_by_hand():
         ([{"query_id": "q0", "predictions": [[0, 1, 1]]}], "expected predictions"),
         ({"benchmark": "ucfcrime-ar", "results": []}, "got benchmark 'ucfcrime-ar'"),
         ({"preds": []}, "with 'results'"),
+        ({"split": "val", "results": []}, "got split 'val'"),
     ],
 )
 def test_bad_submissions_are_refused_in_one_line(entries, message):

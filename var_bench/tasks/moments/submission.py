@@ -120,6 +120,7 @@ def read_moments(
     benchmark: str,
     task: str,
     group: str,
+    split: str = "test",
 ) -> MomentPrediction:
     """Read and check a moment submission against the gold's queries and gallery.
 
@@ -128,7 +129,7 @@ def read_moments(
         query_ids, gallery_ids: the gold's ordered ids.
         query_video: grounding: per query, the gallery index of its given video (a prediction of
             three numbers is on it; a named video must be it); None: corpus retrieval.
-        benchmark, task, group: for the header check and messages.
+        benchmark, task, group, split: for the header check and messages.
 
     Raises:
         InputError: one line: unreadable file, a header of another benchmark or task, an entry
@@ -138,11 +139,11 @@ def read_moments(
             that is not finite, a repeated (video, start, end) within a query.
     """
     entries, header, label, path = _load(submission)
-    for key, want in (("benchmark", benchmark), ("task", task)):
+    for key, want in (("benchmark", benchmark), ("task", task), ("split", split)):
         got = header.get(key)
         if got is not None and str(got) != want:
             raise InputError(
-                f"{label}: expected a {benchmark} {task} submission, got {key} {got!r}"
+                f"{label}: expected a {benchmark} {task} {split} submission, got {key} {got!r}"
             )
     unknown = sorted(set(header) - set(HEADER_KEYS))
     if unknown:

@@ -175,6 +175,7 @@ class _Moments(Task):
         *,
         benchmark: str,
         groups: Sequence[str] | None = None,
+        split: str = "test",
         **_: Any,
     ) -> MomentPrediction:
         if groups is not None and tuple(groups) != self.groups:
@@ -191,6 +192,7 @@ class _Moments(Task):
             benchmark=benchmark,
             task=self.name,
             group=self.group,
+            split=split,
         )
 
     def _hits(self, p: MomentPrediction, gold: Gold) -> tuple[dict[str, np.ndarray], Any]:
