@@ -66,8 +66,8 @@ class _Moments(Task):
     rules = RULES
     main_score = "R@1,IoU=0.5"
     group_noun = "query set"
-    per_query_noun = "per-query counts (b, e of the first hit)"
-    difficulty_label = "shortfall: 100 minus the query's credit at the main score"
+    per_query_noun = "per-query counts (b, e, t of the first hit)"
+    difficulty_label = "shortfall (100 minus the query's credit at the main score)"
 
     name: str = "moments"
     gold: str = "moments"
