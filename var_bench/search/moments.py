@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from var_bench.errors import InputError
 from var_bench.models.baselines.moments import K, entries
 from var_bench.search.segments import windows
 
@@ -49,3 +50,52 @@ def window_moments(
             for i, row in enumerate(top)
         ],
     )
+
+
+def index_moments(index, split: str = "test", *, top: int = K, home=None) -> list[dict]:
+    """Every query of the indexed benchmark's ``split`` answered by ``index`` (a
+    :class:`~var_bench.search.Index` of that split's videos) as moment submission entries, the
+    top ``top`` videos each with its best window (:meth:`~var_bench.search.Index.moments`).
+
+    Raises:
+        InputError: a benchmark whose queries are not sentences over its videos, more than
+            ``K`` predictions, or an index that does not hold exactly the split's videos.
+
+    Example:
+        >>> entries = index_moments(Index.load("uca-index"), "test")  # doctest: +SKIP
+        >>> entries[0]["predictions"][0]  # doctest: +SKIP
+        ['Abuse037_x264', 12.8, 25.6, 0.41]
+    """
+    from var_bench.benchmarks import get_benchmark
+    from var_bench.data.prepare import load_table
+
+    spec = get_benchmark(index.info.benchmark)
+    if not any(c.name == "query_id" for c in spec.columns) or spec.query_modality != "text":
+        raise InputError(
+            f"--moments: expected an index of a benchmark of sentences over its videos (uca), "
+            f"got one of {spec.name}"
+        )
+    if not 1 <= top <= K:
+        raise InputError(f"--top: expected 1 to {K} predictions per query, got {top}")
+    table = load_table(spec.name, split, home=home, download=False)
+    videos = load_table(spec.name, split, home=home, download=False, videos=True)
+    want, have = set(videos["video_id"]), set(index.info.videos)
+    if want != have:
+        raise InputError(
+            f"--moments: expected an index of the {len(want)} {spec.name} {split} videos, got "
+            f"{len(have)} videos ({len(have - want)} not in the split, {len(want - have)} of it "
+            f"missing)"
+        )
+    rows = index.moments(table[spec.text_column].tolist(), top=top)
+    return entries(table["query_id"].tolist(), rows)
+
+
+def write_moments(path, found: Sequence[dict], header: dict) -> None:
+    """Write submission entries as JSON Lines after a ``header`` line (``benchmark``, ``task``,
+    ``split``, ``name``), atomically."""
+    import json
+
+    from var_bench.fsutil import atomic_write_text
+
+    lines = [json.dumps(header)] + [json.dumps(e) for e in found]
+    atomic_write_text(path, "\n".join(lines) + "\n")
