@@ -40,7 +40,7 @@ def test_not_built_without_download(tmp_path, monkeypatch):
 
 
 def test_unknown_benchmark():
-    with pytest.raises(InputError, match=r"expected one of ucfcrime-ar, xdviolence-ar, got 'ucf'"):
+    with pytest.raises(InputError, match=r"one of ucfcrime-ar, xdviolence-ar, uca, got 'ucf'"):
         var_bench.load_dataset("ucf")
 
 

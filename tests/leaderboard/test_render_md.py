@@ -9,14 +9,13 @@ from support.leaderboard_md import SUMR_COL, md_rows
 from support.protocol_tables import protocol_tables
 from support.records_factory import fake_ids_hash, hostile_board, make_record, record_metadata
 
-from var_bench.benchmarks import BENCHMARKS
 from var_bench.leaderboard import build_leaderboard, render
 from var_bench.leaderboard.layout import table_content
 from var_bench.leaderboard.published import published_table
 from var_bench.tables import MISSING
 
 
-@pytest.mark.parametrize("name", list(BENCHMARKS))
+@pytest.mark.parametrize("name", list(protocol_tables()))
 def test_md_prints_every_published_number_as_published(name: str) -> None:
     rows = md_rows(render(build_leaderboard(name), "md"))
     for method, cells, sumr in protocol_tables()[name]:

@@ -7,14 +7,14 @@ or, from another package, one :func:`register_benchmark` call in a module named 
 
 from __future__ import annotations
 
-from var_bench.benchmarks import ucfcrime_ar, xdviolence_ar
+from var_bench.benchmarks import uca, ucfcrime_ar, xdviolence_ar
 from var_bench.benchmarks.sources import SourceFile
 from var_bench.benchmarks.spec import BenchmarkSpec
 from var_bench.errors import InputError
 from var_bench.registry import Registry
 
 #: The built-in benchmarks, in display order.
-BUILTIN: tuple[BenchmarkSpec, ...] = (ucfcrime_ar.SPEC, xdviolence_ar.SPEC)
+BUILTIN: tuple[BenchmarkSpec, ...] = (ucfcrime_ar.SPEC, xdviolence_ar.SPEC, uca.SPEC)
 UCFCRIME_AR: BenchmarkSpec = ucfcrime_ar.SPEC
 XDVIOLENCE_AR: BenchmarkSpec = xdviolence_ar.SPEC
 

@@ -91,6 +91,8 @@ def _render_info(i) -> str:
         lines.append(f"{c:<{width}}" + "".join(f"{i.class_counts[s][c]:>8}" for s in SPLITS))
     lines.append(f"{'anomalous':<{width}}" + "".join(f"{i.anomalous_counts[s]:>8}" for s in SPLITS))
     lines.append(f"{'total':<{width}}" + "".join(f"{i.counts[s]:>8}" for s in SPLITS))
+    if i.query_counts:
+        lines.append(f"{'queries':<{width}}" + "".join(f"{i.query_counts[s]:>8}" for s in SPLITS))
     lines.append(f"\ntest videos with temporal segments: {i.annotated_test_videos}")
     for col, st in i.caption_lengths.items():
         lines.append(

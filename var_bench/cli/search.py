@@ -99,21 +99,62 @@ def index_command(checkpoint, benchmark, split, features, flow, out, check, devi
     default=None,
     help="The model's folder, if it moved since indexing (must be the same weights).",
 )
+@click.option(
+    "--moments",
+    "moments_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE.jsonl",
+    help="Answer every sentence of the indexed benchmark's --split (uca) and write a moment "
+    "submission for 'var-bench score' (--top predictions per sentence; 100 at most).",
+)
+@click.option(
+    "--split", default="test", show_default=True, help="Split whose sentences --moments answers."
+)
 @click.option("--device", default=None, metavar="DEV", help="cpu, cuda, cuda:N (default: auto).")
-def search_command(index, query, audio, top, approx, as_json, html_path, checkpoint, device):
-    """Rank the videos of INDEX for QUERY (text) or --audio, with the best-matching segment."""
+@home_option
+def search_command(
+    index,
+    query,
+    audio,
+    top,
+    approx,
+    as_json,
+    html_path,
+    checkpoint,
+    moments_path,
+    split,
+    device,
+    home,
+):
+    """Rank the videos of INDEX for QUERY (text) or --audio, with the best-matching segment;
+    or, with --moments, answer a benchmark split's sentences as a moment submission."""
     from var_bench.errors import InputError
     from var_bench.fsutil import atomic_write_text
     from var_bench.search import Index
     from var_bench.search.index import load_audio_query
     from var_bench.search.render import render_html, render_text
 
-    if (query is None) == (audio is None):
+    given = sum(x is not None for x in (query, audio, moments_path))
+    if given != 1:
         raise InputError(
-            "search: expected a text QUERY or --audio FILE.npy (one of them), got "
-            f"{'both' if query else 'neither'}"
+            "search: expected one of a text QUERY, --audio FILE.npy or --moments FILE.jsonl, "
+            f"got {'several' if given else 'none'}"
         )
     idx = Index.load(index, device=device, checkpoint=checkpoint)
+    if moments_path is not None:
+        from var_bench.search.moments import index_moments, write_moments
+
+        found = index_moments(idx, split, top=top, home=home)
+        header = {
+            "benchmark": idx.info.benchmark,
+            "task": "moments",
+            "split": split,
+            "name": f"window-similarity {idx.info.model}",
+        }
+        write_moments(moments_path, found, header)
+        click.echo(f"wrote {len(found)} queries x {top} moment predictions to {moments_path}")
+        return
     q = load_audio_query(audio) if audio else query
     hits = idx.search(q, top=top, exact=not approx)
     label = query if query is not None else f"audio {audio}"

@@ -55,6 +55,16 @@ def load_gold(
     kind = getattr(task, "gold", "identity")
     if kind == "identity":
         return _identity(spec, split, ids, home, mirror)
+    if kind == "moments":  # the task builds its gold from the split's tables (tasks.moments)
+        from var_bench.data.prepare import load_table
+
+        table = load_table(spec.name, split, home=home, mirror=mirror)
+        videos = (  # a benchmark of sentences has a video table; else the rows are the videos
+            load_table(spec.name, split, home=home, mirror=mirror, videos=True)
+            if "query_id" in table
+            else None
+        )
+        return task.gold_from_tables(table, videos, spec.fps)
     from var_bench.data.prepare import gold_tables
 
     queries, gallery, positives = gold_tables(spec, split, home=home, mirror=mirror)

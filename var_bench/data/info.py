@@ -46,6 +46,8 @@ class BenchmarkInfo:
     anomalous_counts: dict[str, int]
     caption_lengths: dict[str, LengthStats] = field(default_factory=dict)
     annotated_test_videos: int = 0
+    #: Queries per split when they are not the videos (UCA: sentences); {} otherwise.
+    query_counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)
     citation: str = ""
@@ -75,8 +77,15 @@ def benchmark_info(
     """Counts per split and class, caption statistics, sources and citation of a built benchmark."""
     spec = get_benchmark(benchmark)
     folder = ensure_built(spec, home=home, mirror=mirror, download_missing=download)
-    tables = {s: load_table(spec.name, s, home=home, download=False) for s in SPLITS}
-    everything = pd.concat(tables.values(), ignore_index=True)
+    queries = {s: load_table(spec.name, s, home=home, download=False) for s in SPLITS}
+    # A benchmark of sentences (a query_id column) counts its videos in its video tables.
+    by_query = "query_id" in queries["test"]
+    tables = (
+        {s: load_table(spec.name, s, home=home, download=False, videos=True) for s in SPLITS}
+        if by_query
+        else queries
+    )
+    everything = pd.concat(queries.values(), ignore_index=True)
     manifest = Manifest.read(folder)
     return BenchmarkInfo(
         name=spec.name,
@@ -101,8 +110,23 @@ def benchmark_info(
             for s, t in tables.items()
         },
         anomalous_counts={s: int(t["anomalous"].sum()) for s, t in tables.items()},
-        caption_lengths=caption_lengths(everything) if "caption_en" in everything else {},
-        annotated_test_videos=int(tables["test"]["segments"].map(lambda s: len(s) > 0).sum()),
+        caption_lengths=(
+            caption_lengths(everything)
+            if "caption_en" in everything
+            else {
+                spec.text_column: LengthStats.of(
+                    everything[spec.text_column].str.split().map(len), "words"
+                )
+            }
+            if spec.text_column in everything
+            else {}
+        ),
+        annotated_test_videos=(
+            int(queries["test"]["video_id"].nunique())
+            if "segments" not in tables["test"]
+            else int(tables["test"]["segments"].map(lambda s: len(s) > 0).sum())
+        ),
+        query_counts={s: len(t) for s, t in queries.items()} if by_query else {},
         notes=list(manifest.notes) if manifest else [],
         sources=[
             {"key": s.key, "url": s.url, "sha256": s.sha256, "bytes": s.size, "license": s.license}

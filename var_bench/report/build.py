@@ -73,6 +73,8 @@ class HardQuery:
     #: Parallel to ``top``: whether a wrong item is a clip of the query video's own source (film,
     #: upload; :mod:`var_bench.data.integrity`); empty when sources are not known.
     same_source: tuple[bool, ...] = ()
+    #: What the task says of the query's answer (moments: gold vs top segment on a timeline).
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,12 +119,15 @@ class Report:
 
 def load_input(
     path_or_array: Any, spec: BenchmarkSpec, task: Task, gold: Gold, *, home=None
-) -> tuple[ResultRecord, dict[str, np.ndarray] | None, str]:
-    """(record, per-group scores or None, label) for a record JSON or a submission."""
-    from var_bench.scoring.score import score
+) -> tuple[ResultRecord, dict[str, np.ndarray] | None, str, dict[str, list[str]] | None]:
+    """(record, per-group scores or None, label, per-group query details or None) for a record
+    JSON or a submission."""
+    from var_bench.scoring.score import _is_record_file, score
 
-    if isinstance(path_or_array, (str, os.PathLike)) and str(path_or_array).lower().endswith(
-        ".json"
+    if (
+        isinstance(path_or_array, (str, os.PathLike))
+        and str(path_or_array).lower().endswith(".json")
+        and _is_record_file(Path(path_or_array))
     ):
         record = ResultRecord.load(path_or_array)
         if record.benchmark != spec.name:
@@ -130,14 +135,16 @@ def load_input(
                 f"{path_or_array}: expected a record of {spec.name}, got one of "
                 f"{record.benchmark!r}"
             )
-        return record, None, Path(path_or_array).name
+        return record, None, Path(path_or_array).name, None
     record = score(path_or_array, spec, task=task.name, home=home)
     with task.read(path_or_array, gold, benchmark=spec.name) as sub:
         matrices = task.query_scores(sub)
+        describe = getattr(task, "query_details", None)  # an optional task hook
+        details = describe(sub, gold) if describe is not None else None
     label = (
         Path(path_or_array).name if isinstance(path_or_array, (str, os.PathLike)) else "submission"
     )
-    return record, matrices, label
+    return record, matrices, label, details
 
 
 def _items(spec: BenchmarkSpec, table: Any) -> list[Item] | None:
@@ -229,7 +236,12 @@ def _sources(spec: BenchmarkSpec, home) -> dict[str, str] | None:
 
 
 def _hardest(
-    task: Task, per_query, matrices, sides: _Sides, sources: dict[str, str] | None = None
+    task: Task,
+    per_query,
+    matrices,
+    sides: _Sides,
+    sources: dict[str, str] | None = None,
+    details=None,
 ) -> list[HardQuery]:
     out = []
     rule = task.official_rule
@@ -263,7 +275,10 @@ def _hardest(
             if sources and truth.id in sources:
                 own = sources[truth.id]
                 same = tuple(not hit and sources.get(it.id) == own for it, hit in top)
-            out.append(HardQuery(d, i, query, truth, float(r[i]), int(tied[i]), dup, top, same))
+            detail = details[d][i] if details and d in details else ""
+            out.append(
+                HardQuery(d, i, query, truth, float(r[i]), int(tied[i]), dup, top, same, detail)
+            )
     return out
 
 
@@ -323,16 +338,19 @@ def build_report(
 
 
 def _one(submission, spec, task_name, tables, metadata, home, ids_hash, results_dir) -> Report:
+    from var_bench.scoring.score import _is_record_file
+
     items, videos = tables
     if (
         isinstance(submission, (str, os.PathLike))
         and str(submission).lower().endswith(".json")
         and task_name is None
+        and _is_record_file(Path(submission))
     ):
         task_name = ResultRecord.load(submission).task
     task = spec.task(task_name)
     gold = leaderboard_gold(spec, task, ids_hash, home)
-    record, matrices, label = load_input(submission, spec, task, gold, home=home)
+    record, matrices, label, details = load_input(submission, spec, task, gold, home=home)
     name = one_line(record.name or label)
     board = build_leaderboard(
         spec,
@@ -376,7 +394,7 @@ def _one(submission, spec, task_name, tables, metadata, home, ids_hash, results_
         curves={d: task.curve(q, rule) for d, q in per_query.items()},
         groups=_groups(task, per_query, items, spec),
         hardest=_hardest(
-            task, per_query, matrices, _sides(gold, items, videos), _sources(spec, home)
+            task, per_query, matrices, _sides(gold, items, videos), _sources(spec, home), details
         ),
         has_matrix=matrices is not None,
         has_table=items is not None,

@@ -71,6 +71,9 @@ def hardest_rows(report: Report) -> tuple[list[str], list[list[str]]]:
         "Tied",
         "Top retrieved",
     ]
+    detailed = any(h.detail for h in report.hardest)
+    if detailed:
+        header.append("Answer (gold vs top)")
     rows = []
     for h in report.hardest:
         q = h.query.caption or h.query.id
@@ -85,6 +88,8 @@ def hardest_rows(report: Report) -> tuple[list[str], list[list[str]]]:
             or "-"
         )
         rows.append([h.direction, q, _item(h.truth), f"{h.rank:g}", str(h.tied), top])
+        if detailed:
+            rows[-1].append(h.detail or "-")
     return header, rows
 
 
@@ -290,6 +295,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "duplicate_caption": h.duplicate_caption,
                 "top": [{**it.__dict__, "is_truth": hit} for it, hit in h.top],
                 **({"same_source": list(h.same_source)} if h.same_source else {}),
+                **({"detail": h.detail} if h.detail else {}),
             }
             for h in report.hardest
         ],

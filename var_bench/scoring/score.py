@@ -484,13 +484,17 @@ def _bootstrap(
 
 
 def _is_record_file(path: Path) -> bool:
-    if path.suffix.lower() == ".json":
-        return True
+    """A result record: a JSON object with per-query counts (a moment submission is JSON too)."""
     try:
         with open(path, "rb") as f:
-            return f.read(64).lstrip()[:1] == b"{"
+            head = f.read(64).lstrip()[:1]
+            if head != b"{":
+                return path.suffix.lower() == ".json" and head != b"["
+            f.seek(0)
+            data = f.read()
+            return b'"per_query"' in data or b'"predictions"' not in data
     except OSError:
-        return False
+        return path.suffix.lower() == ".json"
 
 
 class _TableAccess:

@@ -37,11 +37,18 @@ class Gallery:
 def store_gallery(
     benchmark: str | BenchmarkSpec, split: str = "test", *, home=None, crop: str = "mean"
 ) -> Gallery:
-    """A split of the benchmark's feature store, with the store's identity."""
+    """A split of the benchmark's feature store, with the store's identity.
+
+    For a benchmark whose queries are sentences over its videos (UCA: a ``query_id`` per row,
+    several rows per video) the gallery is the split's videos, once each in the order of their
+    first sentence, without a caption (a video has many sentences)."""
     from var_bench.training.loaders import open_split
 
     spec = get_benchmark(benchmark)
-    dataset = open_split(spec, split, home, crop)
+    if any(c.name == "query_id" for c in spec.columns):
+        dataset = _one_row_per_video(spec, split, home, crop)
+    else:
+        dataset = open_split(spec, split, home, crop)
     from var_bench.data.paths import features_dir
     from var_bench.features.manifest import FeatureManifest
 
@@ -55,6 +62,17 @@ def store_gallery(
         "snippet_frames": int(getattr(m, "snippet_frames", None) or spec.snippet_frames),
     }
     return Gallery(dataset, identity)
+
+
+def _one_row_per_video(spec: BenchmarkSpec, split: str, home, crop: str):
+    from var_bench.loaders.dataset import FeatureDataset
+    from var_bench.loaders.hf import load_dataset
+
+    rows = load_dataset(spec.name, split, features=True, home=home, download=False)
+    first: dict[str, int] = {}  # video id -> its first row, in order of appearance
+    for i, v in enumerate(rows["video_id"]):
+        first.setdefault(v, i)
+    return FeatureDataset(rows.select(list(first.values())), crop=crop, text_column=None)
 
 
 def _manifest_digest(m) -> str | None:

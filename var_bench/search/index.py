@@ -125,9 +125,8 @@ class Index:
         required), else a new empty one; fill it with :meth:`add`."""
         spec, out = get_benchmark(benchmark), Path(out)
         from var_bench.training.checkpoint import MODEL_FILE
-        from var_bench.training.rebuild import load_trained_model
 
-        model, saved, _, dev = load_trained_model(checkpoint, spec, device=device)
+        model, saved, dev = _load_model(checkpoint, spec, device)
         sha = sha256_file(Path(checkpoint) / MODEL_FILE)
         if (out / INDEX_FILE).exists():
             index = cls.load(out, device=dev)
@@ -219,8 +218,6 @@ class Index:
         )
 
     def _write_chunk(self, items: list[dict]) -> None:
-        from var_bench.training.encode import encode_split
-
         base = len(self.info.videos)
         # the gallery side only: a raw folder's videos carry no captions for encode_query
         _, gallery, ids, _ = encode_split(
@@ -276,14 +273,11 @@ class Index:
     ) -> Index:
         """Open an index; ``checkpoint``: another copy of the model (must be the same weights)."""
         from var_bench.training.checkpoint import MODEL_FILE
-        from var_bench.training.rebuild import load_trained_model
 
         folder = Path(folder)
         info = IndexInfo.read(folder)
         ckpt = Path(checkpoint or info.checkpoint)
-        model, saved, _, dev = load_trained_model(
-            ckpt, get_benchmark(info.benchmark), device=device
-        )
+        model, saved, dev = _load_model(ckpt, get_benchmark(info.benchmark), device)
         sha = sha256_file(ckpt / MODEL_FILE)
         if sha != info.weights_sha256:
             raise InputError(
@@ -408,6 +402,47 @@ class Index:
             scores = [f[1] for f in found]
         return [self._hits(q, i, ranked[i], scores[i]) for i in range(len(queries))]
 
+    def moments(
+        self, queries: Sequence[Any], top: int = 100, *, exact: bool = True
+    ) -> list[list[list]]:
+        """Per query, the ``top`` videos as moment predictions ``[video_id, start_s, end_s,
+        score]``: the ranking of :meth:`search_many` (score: the video's similarity), each video's
+        span its best window (the window-similarity baseline of ``docs/moments.md``). Query x
+        window similarities come in one matrix, so a split's sentences cost one pass."""
+        from var_bench.training.encode import similarity_matrix
+
+        if top < 1:
+            raise InputError(f"--top: expected a positive number of results, got {top}")
+        self._load_outputs()
+        q = self._encode_queries(queries)
+        if exact:
+            S = similarity_matrix(self.model, q, self._gallery, device=self.device)
+            ranked = [_top(S[i], top) for i in range(S.shape[0])]
+            scores = [S[i, r] for i, r in enumerate(ranked)]
+        else:
+            vecs = self._vector_index()
+            qv = self.model.search_vectors(q, "query").float().cpu().numpy()
+            found = [vecs.search(qv[i], top, exact=False) for i in range(qv.shape[0])]
+            ranked, scores = [f[0] for f in found], [f[1] for f in found]
+        W = similarity_matrix(self.model, q, self._windows, device=self.device)
+        spans = np.asarray(self.info.windows, dtype=np.int64).reshape(-1, 3)
+        # Windows are stored video by video: the best of video j is the argmax over its run.
+        starts = np.flatnonzero(np.r_[True, spans[1:, 0] != spans[:-1, 0]])
+        ends = np.r_[starts[1:], len(spans)]
+        first = np.empty(len(self.info.videos), np.int64)
+        last = np.empty(len(self.info.videos), np.int64)
+        first[spans[starts, 0]], last[spans[starts, 0]] = starts, ends
+        sec = self.info.snippet_frames / self.info.fps
+        out = []
+        for i in range(len(queries)):
+            row = []
+            for j, s in zip(np.asarray(ranked[i]).tolist(), np.asarray(scores[i]).tolist()):
+                best = first[j] + int(np.argmax(W[i, first[j] : last[j]]))
+                a, b = int(spans[best, 1]), int(spans[best, 2])
+                row.append([self.info.videos[j], round(a * sec, 3), round(b * sec, 3), float(s)])
+            out.append(row)
+        return out
+
     def _vector_index(self) -> VectorIndex:
         if self._vectors is None:
             vec = getattr(self.model, "search_vectors", None)
@@ -461,6 +496,27 @@ class Index:
 def _rows(outputs: dict) -> int:
     """Rows of encoder outputs (the first tensor's dim 0; 0 when none)."""
     return next((int(v.shape[0]) for v in outputs.values() if isinstance(v, torch.Tensor)), 0)
+
+
+def _load_model(checkpoint: str | Path, spec: BenchmarkSpec, device):
+    """The checkpoint's model, trained on ``spec`` or on another benchmark over the same video
+    collection with the same query modality (a UCFCrime-AR model indexes UCA's videos: the store
+    is the collection's, rows by video id)."""
+    from var_bench.training.rebuild import load_trained_model
+
+    model, saved, _, dev = load_trained_model(checkpoint, None, device=device)
+    trained_on = get_benchmark(saved["context"]["benchmark"])
+    if trained_on.name != spec.name and (
+        trained_on.videos.name != spec.videos.name
+        or trained_on.query_modality != spec.query_modality
+    ):
+        raise InputError(
+            f"{checkpoint}: expected a checkpoint trained on {spec.name} or on a benchmark over "
+            f"its videos ({spec.videos.name}) with {spec.query_modality} queries, got one "
+            f"trained on {trained_on.name} ({trained_on.videos.name}, "
+            f"{trained_on.query_modality} queries)"
+        )
+    return model, saved, dev
 
 
 def _top(row: np.ndarray, k: int) -> np.ndarray:

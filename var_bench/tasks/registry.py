@@ -3,7 +3,7 @@ plug-ins (the ``var_bench.tasks`` entry-point group)."""
 
 from __future__ import annotations
 
-from var_bench.tasks import retrieval  # noqa: F401  (the built-in types register on import)
+from var_bench.tasks import moments, retrieval  # noqa: F401  (the built-in types register on import)
 from var_bench.tasks.base import TASK_TYPES
 
 

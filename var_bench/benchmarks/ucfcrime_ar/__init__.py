@@ -12,6 +12,7 @@ from var_bench.benchmarks.collections import UCF_CRIME
 from var_bench.benchmarks.common import PAPER, VAR_BIB
 from var_bench.benchmarks.sources import NO_LICENSE, SourceFile
 from var_bench.benchmarks.spec import BenchmarkSpec, ColumnSpec, frozen
+from var_bench.tasks.moments import MomentRetrieval
 from var_bench.tasks.retrieval import Direction, Retrieval
 
 _VAR = ("Roc-Ng", "VAR", "a724ee1f248a38383a29a1c256a1f3672cb15466")
@@ -101,6 +102,9 @@ SPEC = BenchmarkSpec(
         Retrieval(
             (Direction("t2v", "text", "video", True), Direction("v2t", "video", "text", False))
         ),
+        # The anomaly-moment track: the 140 anomalous test captions retrieve (video, segment)
+        # among the 290 test videos; gold = the temporal annotation, frames / fps (test only).
+        MomentRetrieval("moments", query_filter="anomalous", segment_unit="frames"),
     ),
     # 1610 train (810 anomalous + 800 normal), 290 test (140 + 150).
     upstream_class_counts=frozen(
