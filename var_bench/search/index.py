@@ -218,6 +218,8 @@ class Index:
         )
 
     def _write_chunk(self, items: list[dict]) -> None:
+        from var_bench.training.encode import encode_split
+
         base = len(self.info.videos)
         # the gallery side only: a raw folder's videos carry no captions for encode_query
         _, gallery, ids, _ = encode_split(
