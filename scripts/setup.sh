@@ -6,8 +6,8 @@
 #   bash scripts/setup.sh extract   # + torch and the extract extra: features from raw videos
 #   bash scripts/setup.sh dev       # + torch, models, offline, extract-core, search, test: what scripts/test.sh runs
 #   bash scripts/setup.sh vision    # .venv-vision: torch 2.14.1 + torchvision 0.29.1 (a matching pair), the
-#                                   # extract, ray and test extras: RAFT and CLIP, which torch 2.13 CPU cannot
-#                                   # run, and extraction on Ray Data (extract --ray)
+#                                   # extract, ray, models, qwen3vl and test extras: RAFT, CLIP and Qwen3-VL,
+#                                   # which torch 2.13 CPU cannot run, and extraction on Ray Data (--ray)
 #
 # torch: TORCH_INDEX picks the build, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cpu (CPU)
 # or TORCH_INDEX=https://download.pytorch.org/whl/cu128 (CUDA 12.8); unset, pip's configured index
@@ -20,7 +20,7 @@ case "$use" in
   train)   extras="models,offline" ; torch=1 ;;
   extract) extras="extract" ; torch=1 ;;
   dev)     extras="test,models,offline,extract-core,search" ; torch=1 ;;
-  vision)  extras="test,extract,ray" ; torch=1 ; VENV=${VENV:-.venv-vision}
+  vision)  extras="test,extract,ray,models,qwen3vl" ; torch=1 ; VENV=${VENV:-.venv-vision}
            # matching pairs: on x86_64 PyPI's 2.14.1 + 0.29.1 (a CUDA build, ~5.5 GB); on aarch64 2.9.1 + 0.24.1 (CPU)
            if [ "$(uname -m)" = aarch64 ]; then pair=(2.9.1 0.24.1); else pair=(2.14.1 0.29.1); fi
            TORCH_VERSION=${TORCH_VERSION:-${pair[0]}} ; vision="torchvision==${TORCHVISION_VERSION:-${pair[1]}}" ;;

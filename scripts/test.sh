@@ -30,8 +30,8 @@ fi
 # torch (CPU build), then the models, offline and test extras.
 bash scripts/setup.sh dev
 # RAFT and CLIP (torchvision, open_clip) cannot run beside torch 2.13 CPU, so the full run (no
-# arguments) tests them again in .venv-vision, with a matching torch + torchvision pair, and the
-# Ray Data path of extract (the ray extra lives there, so the main suite's sweeps stay sequential);
+# arguments) tests them again in .venv-vision, with a matching torch + torchvision pair (and
+# Qwen3-VL-Embedding, whose preprocessing needs torchvision), and the Ray Data path of extract (the ray extra lives there, so the main suite's sweeps stay sequential);
 # that venv is set up (mostly unpacking wheels) while the main suite runs.
 vision=0
 if [ "$mode" = all ] && [ $# -eq 0 ] && [ -z "${VAR_BENCH_NO_VISION:-}" ]; then
@@ -53,6 +53,7 @@ if [ "$vision" = 1 ]; then
     exit 1
   fi
   .venv-vision/bin/python -m pytest -q -m "not install" -p no:cacheprovider \
-    tests/extract/test_flow_clip.py tests/extract/test_distributed.py || rc=$?
+    tests/extract/test_flow_clip.py tests/extract/test_distributed.py tests/zeroshot/test_qwen3vl.py \
+    || rc=$?
 fi
 exit "$rc"

@@ -330,7 +330,7 @@ def write_shards(
         >>> d = tempfile.mkdtemp()
         >>> write_shards(d, "test", [("v1", np.ones((2, 4), np.float32))])
         ['data/test/part-00000.arrow']
-        >>> datasets.Dataset.from_file(f"{d}/data/test/part-00000.arrow")["video_id"]
+        >>> list(datasets.Dataset.from_file(f"{d}/data/test/part-00000.arrow")["video_id"])
         ['v1']
     """
     from var_bench.features import store as S
