@@ -73,6 +73,14 @@ def test_parse_ray_and_options():
         RayOptions(decode_workers=0)
 
 
+def test_cli_ray_options():
+    from var_bench.cli.extract import _ray
+
+    assert _ray(None, 2, 1) is None
+    assert _ray("local", 3, 2) == RayOptions(None, decode_workers=3, encode_workers=2)
+    assert _ray("auto", 0, 1) == RayOptions("auto", decode_workers=1, encode_workers=1)
+
+
 def test_raft_is_refused_on_ray(ucf_videos, tmp_path):
     root, _ = ucf_videos
     with pytest.raises(InputError, match="--ray: expected --flow tvl1 for i3d-flow"):
