@@ -290,7 +290,7 @@ def _empty(plan: _Plan) -> np.ndarray:
 def _ray_options(ray, device: str, workers: int):
     """``ray`` (options, ``"local"`` or an address) -> RayOptions with the decoding workers and
     GPUs of this extraction, or None."""
-    from var_bench.extract.distributed import RayOptions, parse_ray
+    from var_bench.extract.distributed import parse_ray
 
     if ray is None:
         return None
