@@ -31,7 +31,7 @@ fi
 bash scripts/setup.sh dev
 # RAFT and CLIP (torchvision, open_clip) cannot run beside torch 2.13 CPU, so the full run (no
 # arguments) tests them again in .venv-vision, with a matching torch + torchvision pair (and
-# Qwen3-VL-Embedding, whose preprocessing needs torchvision), and the Ray Data path of extract (the ray extra lives there, so the main suite's sweeps stay sequential);
+# Qwen3-VL-Embedding, whose preprocessing needs torchvision, and ImageBind), and the Ray Data path of extract (the ray extra lives there, so the main suite's sweeps stay sequential);
 # that venv is set up (mostly unpacking wheels) while the main suite runs.
 vision=0
 if [ "$mode" = all ] && [ $# -eq 0 ] && [ -z "${VAR_BENCH_NO_VISION:-}" ]; then
@@ -54,6 +54,7 @@ if [ "$vision" = 1 ]; then
   fi
   .venv-vision/bin/python -m pytest -q -m "not install" -p no:cacheprovider \
     tests/extract/test_flow_clip.py tests/extract/test_distributed.py tests/zeroshot/test_qwen3vl.py \
+    tests/zeroshot/test_binding.py \
     || rc=$?
 fi
 exit "$rc"
