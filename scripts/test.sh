@@ -34,8 +34,9 @@ fi
 # torch (CPU build), then the models, offline and test extras.
 bash scripts/setup.sh dev
 # RAFT and CLIP (torchvision, open_clip) cannot run beside torch 2.13 CPU, so the full run (no
-# arguments) tests them again in .venv-vision, with a matching torch + torchvision pair; that
-# venv is set up (mostly unpacking wheels) while the main suite runs.
+# arguments) tests them again in .venv-vision, with a matching torch + torchvision pair (and
+# Qwen3-VL-Embedding, whose preprocessing needs torchvision, and ImageBind), and the Ray Data path of extract (the ray extra lives there, so the main suite's sweeps stay sequential);
+# that venv is set up (mostly unpacking wheels) while the main suite runs.
 vision=0
 if [ "$mode" = all ] && [ $# -eq 0 ] && [ -z "${VAR_BENCH_NO_VISION:-}" ]; then
   vision=1
@@ -55,6 +56,9 @@ if [ "$vision" = 1 ]; then
     echo "scripts/test.sh: could not set up .venv-vision (above); RAFT / CLIP not tested" >&2
     exit 1
   fi
-  .venv-vision/bin/python -m pytest -q -m "not install" -p no:cacheprovider tests/extract/test_flow_clip.py || rc=$?
+  .venv-vision/bin/python -m pytest -q -m "not install" -p no:cacheprovider \
+    tests/extract/test_flow_clip.py tests/extract/test_distributed.py tests/zeroshot/test_qwen3vl.py \
+    tests/zeroshot/test_binding.py \
+    || rc=$?
 fi
 exit "$rc"

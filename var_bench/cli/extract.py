@@ -72,6 +72,24 @@ _FLOWS = ("tvl1", "raft")
     "'auto' reads RANK/WORLD_SIZE or SLURM variables.",
 )
 @click.option(
+    "--ray",
+    "ray",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Run on Ray Data: decoding on --workers CPU workers, the model on --ray-encoders "
+    "workers (one GPU each with --device cuda). No ADDRESS: a local Ray; else a cluster "
+    "('auto', 'ray://host:10001'). Same files as without Ray.",
+)
+@click.option(
+    "--ray-encoders",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Encoding workers with --ray (each loads the model once).",
+)
+@click.option(
     "--weights",
     default=None,
     help="Weights file or folder, or 'random' (random-initialised: tests and dry runs; "
@@ -113,6 +131,8 @@ def extract(
     batch,
     workers,
     shard,
+    ray,
+    ray_encoders,
     weights,
     no_download,
     pca,
@@ -142,6 +162,7 @@ def extract(
         batch=batch,
         workers=workers,
         shard=shard,
+        ray=_ray(ray, workers, ray_encoders),
         weights=weights,
         pca=pca,
         allow_missing=allow_missing,
@@ -165,3 +186,16 @@ def extract(
         f"{res.seconds:.1f} s ({res.snippets_per_second:.2f} snippets/s)"
     )
     wrote(res.out, what="raw feature tree + extraction.json")
+
+
+def _ray(address, workers: int, encoders: int):
+    """``--ray [ADDRESS]`` with ``--workers`` / ``--ray-encoders`` -> RayOptions, or None."""
+    if address is None:
+        return None
+    from var_bench.extract.distributed import RayOptions
+
+    return RayOptions(
+        address=None if address == "local" else address,
+        decode_workers=max(1, workers),
+        encode_workers=encoders,
+    )

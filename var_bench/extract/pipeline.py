@@ -18,6 +18,7 @@ while the main thread runs the model; ``workers=0`` does everything in the calli
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import queue
@@ -25,7 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from var_bench._version import __version__
 from var_bench.errors import InputError
 from var_bench.extract import frames as FR
 from var_bench.extract import recipes as R
+from var_bench.extract.distributed import RayOptions, map_videos
 from var_bench.extract.flow import FLOW_METHODS, FlowCarry, make_flow
 from var_bench.extract.models import MODELS, STREAM_OF, Encoder, load_encoder
 from var_bench.extract.shards import parse_shard, shard_of
@@ -277,8 +279,101 @@ def _encode_video(
     flush(True)
     if outs:
         return np.concatenate(outs).astype(np.float32), n_frames
+    return _empty(plan), n_frames
+
+
+def _empty(plan: _Plan) -> np.ndarray:
+    """The ``[0, C, D]`` features of a video too short for one snippet."""
     c = 1 if plan.key == "vggish" else plan.recipe.crops
-    return np.zeros((0, c, enc.dim), np.float32), n_frames
+    return np.zeros((0, c, plan.encoder.dim), np.float32)
+
+
+# -- the Ray Data path: the same inputs and batches as above, cut into independent chunks --------
+
+
+def _ray_options(ray, device: str, workers: int):
+    """``ray`` (options, ``"local"`` or an address) -> RayOptions with the decoding workers and
+    GPUs of this extraction, or None."""
+    from var_bench.extract.distributed import parse_ray
+
+    if ray is None:
+        return None
+    if isinstance(ray, RayOptions):
+        opts = ray
+    else:  # the CLI's --ray: decoding workers are --workers
+        opts = replace(parse_ray(ray), decode_workers=max(1, workers))
+    gpus = opts.num_gpus if opts.num_gpus is not None else (1 if device.startswith("cuda") else 0)
+    return replace(opts, num_gpus=gpus)
+
+
+def _ray_decode(key: str, recipe: R.Recipe, batch: int, path: str) -> Iterator[dict]:
+    """A decoding worker's side of ``extract`` for one video: chunks of model-input frames of
+    exactly one forward pass (``max(1, batch // crops)`` snippets; the last one shorter), or of
+    ``batch`` VGGish examples, each with the decoded frames (samples) it consumed (``count``).
+    Batches therefore fall where the single-process loop puts them, so the features are equal."""
+    if key == "vggish":
+        from var_bench.extract.vggish import examples_at, log_mel
+
+        samples = decode_audio(path)
+        mel = log_mel(samples)
+        ends = R.audio_window_ends(
+            len(mel), recipe.fps or _native_fps(Path(path)), recipe.snippet_frames
+        )
+        count = len(samples)
+        for s in range(0, len(ends), batch):
+            yield {"x": examples_at(mel, ends[s : s + batch]), "count": np.array([count])}
+            count = 0
+        if count:
+            yield {"x": None, "count": np.array([count])}
+        return
+    size = max(1, batch // recipe.crops) * recipe.snippet_frames
+    carry = FlowCarry(make_flow("tvl1")) if key == "i3d-flow" else None
+    buf: list[np.ndarray] = []
+    held = count = 0
+    for chunk in _frame_chunks(_Job(Path(path).stem, Path(path), []), recipe):
+        count += len(chunk)
+        x = carry.push(chunk) if carry is not None else chunk
+        buf.append(x)
+        held += len(x)
+        while held >= size:
+            allx = np.concatenate(buf)
+            yield {"x": allx[:size], "count": np.array([count])}
+            count = 0
+            buf, held = [allx[size:]], held - size
+    yield {"x": np.concatenate(buf) if buf else None, "count": np.array([count])}
+
+
+def _ray_encoder(key, weights, device, recipe, precision, pca, home, unpinned):
+    """An encoding worker's model (loaded once, never downloading) -> its ``encode(chunk)``."""
+    import torch
+
+    enc = load_encoder(
+        key,
+        weights,
+        device=device,
+        recipe=recipe,
+        precision=precision,
+        pca=pca,
+        home=home,
+        allow_unpinned=unpinned,
+        download=False,
+    )
+    crops = 1 if key == "vggish" else recipe.crops
+
+    def encode(chunk: dict) -> dict:
+        x = chunk["x"]
+        feats = np.zeros((0, crops, enc.dim), np.float32)
+        if x is not None and key == "vggish" and len(x):
+            feats = enc.encode(torch.from_numpy(x)).numpy()[:, None]
+        elif x is not None and key != "vggish":
+            snips = SnippetCutter(recipe).push(x) if len(x) else None
+            if snips is not None:
+                s, c = snips.shape[:2]
+                flat = np.ascontiguousarray(snips.reshape(s * c, *snips.shape[2:]))
+                feats = enc.encode(torch.from_numpy(flat)).numpy().reshape(s, c, -1)
+        return {"feats": feats.astype(np.float32), "count": chunk["count"]}
+
+    return encode
 
 
 def _pipelined(
@@ -374,6 +469,7 @@ def extract(
     precision: str = "fp32",
     unpinned_weights: bool = False,
     ids: list[str] | None = None,
+    ray: RayOptions | str | None = None,
     progress: bool | None = None,
     home=None,
     download: bool = True,
@@ -402,6 +498,12 @@ def extract(
         allow_missing: skip videos with no file (listed) instead of refusing.
         unpinned_weights: accept weights whose sha256 is not pinned.
         ids: extract only these ids (default: every split's).
+        ray: run on Ray Data (:mod:`var_bench.extract.distributed`): a
+            :class:`~var_bench.extract.distributed.RayOptions`, ``"local"`` (a local Ray) or a
+            cluster address. Decoding (and TV-L1 flow) runs on ``workers`` CPU workers, the model
+            on the encoding workers (one GPU each when ``device`` is CUDA); this process writes
+            the same files, array for array, as without Ray. Workers read ``weights`` (or the
+            data home's pinned file) from the same path. RAFT flow is not offered on Ray.
         progress, home: the progress policy; the data home.
 
     Returns:
@@ -450,18 +552,28 @@ def extract(
     found = match_videos(all_ids, index_videos(videos), videos, allow_missing)
     missing = [v for v in mine if v not in found]
 
+    ray_opts = _ray_options(ray, device, workers)
+    if ray_opts is not None and model == "i3d-flow" and flow == "raft":
+        raise InputError(
+            "--ray: expected --flow tvl1 for i3d-flow (TV-L1 runs on the decoding workers), got "
+            "raft, which runs beside the model; use --shard to spread a RAFT extraction"
+        )
     fetching = {"download": download, "mirror": mirror, "progress": progress}
     encoder = load_encoder(
         model,
         None if weights is None else str(weights),
-        device=device,
+        # On Ray the model runs on the workers: this process loads it on the CPU only to
+        # resolve and verify the weights and to know the identity.
+        device="cpu" if ray_opts is not None else device,
         recipe=rec,
-        precision=precision,
+        precision="fp32" if ray_opts is not None else precision,
         pca=pca,
         home=home,
         allow_unpinned=unpinned_weights,
         **fetching,
     )
+    if ray_opts is not None:
+        encoder = replace(encoder, precision=precision)
     flow_step = None
     if model == "i3d-flow":
         raft_state, raft_entry = (
@@ -517,12 +629,40 @@ def extract(
         el = time.perf_counter() - t_start
         bar.set_postfix_str(f"{snippets[0] / el:.1f} snippets/s" if el > 0 else "", refresh=False)
 
-    done: list[str] = []
-    too_short: list[str] = []
-    try:
+    def local_results() -> Iterator[tuple[_Job, np.ndarray, int]]:
         for job, items in _pipelined(jobs, produce, workers):
             clean_stale(job.files)
             feats, n_frames = _encode_video(plan, items, on_snippets)
+            yield job, feats, n_frames
+
+    def ray_results() -> Iterator[tuple[_Job, np.ndarray, int]]:
+        by_stem = {job.stem: job for job in jobs}
+        worker_encoder = functools.partial(
+            _ray_encoder,
+            model,
+            None if weights is None else str(weights),
+            "cuda" if ray_opts.num_gpus else "cpu",
+            rec,
+            precision,
+            None if pca is None else str(pca),
+            home,
+            unpinned_weights,
+        )
+        for stem, out in map_videos(
+            [(job.stem, job.path) for job in jobs],
+            functools.partial(_ray_decode, model, rec, plan.batch),
+            worker_encoder,
+            ray=ray_opts,
+        ):
+            clean_stale(by_stem[stem].files)
+            feats = _empty(plan) if out is None else out["feats"]
+            on_snippets(len(feats))
+            yield by_stem[stem], feats, 0 if out is None else int(out["count"].sum())
+
+    done: list[str] = []
+    too_short: list[str] = []
+    try:
+        for job, feats, n_frames in ray_results() if ray_opts is not None else local_results():
             if len(feats) == 0:  # shorter than one snippet: no file, no done-marker
                 log.warning(
                     "%s: skipped, shorter than one snippet (%d %s < %d frames); no features "
