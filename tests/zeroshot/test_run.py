@@ -4,6 +4,7 @@ leaderboard track, ``compare``'s sampling note and the command's one-line refusa
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
 
@@ -173,10 +174,12 @@ def test_cli_runs_and_refuses_in_one_line(ucf, tmp_path, capsys, fake_model):
     with pytest.raises(SystemExit) as e:
         main(["zeroshot", fake_model, "--benchmark", "ucfcrime-ar", "--videos", str(root),
               "--out", str(out), "--fps", "1", "--split", "val",
-              "--cache", str(tmp_path / "c")])  # fmt: skip
+              "--cache", str(tmp_path / "c"), "--json", str(tmp_path / "r.json")])  # fmt: skip
     text = capsys.readouterr().out
     assert e.value.code == 0 and "sampling: fake/numpy" in text and f"{len(ids)} encoded" in text
     assert score(out, "ucfcrime-ar", split="val").provenance["sampling"]["fps"] == 1.0
+    saved = json.loads((tmp_path / "r.json").read_text())
+    assert saved["provenance"]["sampling"]["fps"] == 1.0 and saved["name"] == "fake-zs zero-shot"
     bad = [
         (["--out", str(out)], "exactly one of --videos DIR or --features"),
         (["--videos", str(root), "--features", "--out", str(out)], "got both"),

@@ -59,6 +59,14 @@ BUILT_STORE = "built"
     help="How the cache knows a video: path, size and mtime, or its bytes' sha256.",
 )
 @click.option("--name", default=None, help="Entry name (default: '<MODEL> zero-shot').")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="Write the result record (JSON) here, atomically (for the leaderboard's --results).",
+)
 @home_option
 @mirror_option
 def zeroshot(
@@ -77,6 +85,7 @@ def zeroshot(
     no_cache,
     cache_identity,
     name,
+    json_path,
     home,
     mirror,
 ):
@@ -130,6 +139,8 @@ def zeroshot(
             mirror=mirror,
             **recipe,
         )
+    if json_path:
+        result.record.save(json_path)
     click.echo(render_record(result.record))
     s = result.sampling
     click.echo(

@@ -9,8 +9,8 @@ An entry is keyed by two digests:
 - the **video key**: sha256 of (absolute path, size in bytes, mtime in ns) under
   ``identity="stat"`` (the default: no reading), or of the file's bytes under
   ``identity="sha256"`` (survives copies and ``touch``); it names the file
-  ``<video key>.npy`` holding the ``(T, d)`` float32 frame embeddings. A changed video misses
-  alone.
+  ``<video key>.npz`` holding the ``(T, d)`` float32 frame embeddings (``emb``) and, when known,
+  each frame's time in seconds (``times``). A changed video misses alone.
 
 Writes are atomic (a crash leaves no half entry); a corrupt entry is a miss and is rewritten.
 """
@@ -103,30 +103,43 @@ class EmbeddingCache:
         """The file an entry of ``video`` lives in (None without a root)."""
         if self._folder is None:
             return None
-        return self._folder / f"{video_key(video, self.identity)}.npy"
+        return self._folder / f"{video_key(video, self.identity)}.npz"
 
     def get(self, video: str | os.PathLike) -> np.ndarray | None:
         """The cached ``(T, d)`` embeddings of ``video``, or None (a miss)."""
+        found = self.get_entry(video)
+        return None if found is None else found[0]
+
+    def get_entry(self, video: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The cached ``(embeddings, times or None)`` of ``video``, or None (a miss)."""
         path = self.entry(video)
         if path is not None and path.is_file():
             try:
-                arr = np.load(path, allow_pickle=False)
-            except (OSError, ValueError) as e:
+                with np.load(path, allow_pickle=False) as z:
+                    emb = z["emb"]
+                    times = z["times"] if "times" in z.files else None
+            except (OSError, ValueError, KeyError) as e:
                 log.warning("embedding cache: %s unreadable (%s), encoding again", path, e)
             else:
-                if arr.ndim == 2 and arr.dtype == np.float32:
+                if emb.ndim == 2 and emb.dtype == np.float32:
                     self.hits += 1
-                    return arr
+                    return emb, times
         self.misses += 1
         return None
 
-    def put(self, video: str | os.PathLike, emb: np.ndarray) -> None:
-        """Store ``video``'s ``(T, d)`` embeddings (atomically; nothing without a root)."""
+    def put(
+        self, video: str | os.PathLike, emb: np.ndarray, times: np.ndarray | None = None
+    ) -> None:
+        """Store ``video``'s ``(T, d)`` embeddings and the frames' times in seconds (atomically;
+        nothing without a root)."""
         path = self.entry(video)
         if path is None:
             return
         keyfile = path.parent / "key.json"
         if not keyfile.is_file():
             atomic_write_text(keyfile, json.dumps(self.key, indent=1, sort_keys=True) + "\n")
-        with atomic_path(path, suffix=".npy") as tmp:
-            np.save(tmp, np.ascontiguousarray(emb, dtype=np.float32), allow_pickle=False)
+        arrays = {"emb": np.ascontiguousarray(emb, dtype=np.float32)}
+        if times is not None:
+            arrays["times"] = np.asarray(times, dtype=np.float64)
+        with atomic_path(path, suffix=".npz") as tmp:
+            np.savez(tmp, **arrays)

@@ -41,6 +41,8 @@ RAW_VIDEO_TRACK = "zero-shot, raw video"
 FEATURES_TRACK = "zero-shot, CLIP frame features"
 #: Default embedding cache: ``<data home>/zeroshot-cache``.
 CACHE_FOLDER = "zeroshot-cache"
+#: Videos decoded ahead of the encoder, in threads.
+DECODE_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -100,19 +102,61 @@ def video_embeddings(
     progress: bool | None = None,
 ) -> dict[str, np.ndarray]:
     """``(T, d)`` frame embeddings of every video (cache first, then decode + encode)."""
+
+    return {vid: emb for vid, (emb, _) in frame_entries(encoder, paths, cache, progress).items()}
+
+
+def frame_entries(
+    encoder: ZeroShotEncoder,
+    paths: Mapping[str, Path],
+    cache: EmbeddingCache,
+    progress: bool | None = None,
+    decode_workers: int = DECODE_WORKERS,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per video ``((T, d) frame embeddings, (T,) frame times in seconds)``: from the cache, else
+    :func:`~var_bench.zeroshot.sampling.decode_video` then :func:`encode_video`.
+
+    Decoding runs ``decode_workers`` videos ahead of the encoder in threads (FFmpeg releases the
+    GIL), so on a GPU the decoder's time hides behind the model's; 0 decodes in line. Results and
+    their order do not depend on it.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from var_bench.progress import Progress
 
     s = encoder.sampling
-    out: dict[str, np.ndarray] = {}
-    with Progress(total=len(paths), desc="zero-shot", unit="video", progress=progress) as bar:
-        for vid, path in paths.items():
-            emb = cache.get(path)
-            if emb is None:
-                emb = encode_video(encoder, decode_video(path, s.fps, s.max_frames))
-                cache.put(path, emb)
-            out[vid] = emb
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    todo = []
+    for vid, path in paths.items():
+        found = cache.get_entry(path)
+        if found is None:
+            todo.append((vid, path))
+        elif found[1] is None:  # an entry stored without times: frames 1 / fps apart
+            out[vid] = (found[0], np.arange(len(found[0])) / (s.fps or 1.0))
+        else:
+            out[vid] = found
+
+    def decode(path: Path):
+        return decode_video(path, s.fps, s.max_frames, with_times=True)
+
+    with (
+        Progress(total=len(todo), desc="zero-shot", unit="video", progress=progress) as bar,
+        ThreadPoolExecutor(max_workers=max(1, decode_workers)) as pool_,
+    ):
+        ahead = max(0, decode_workers)
+        pending = [pool_.submit(decode, p) for _, p in todo[:ahead]]
+        for i, (vid, path) in enumerate(todo):
+            if ahead:
+                frames, times = pending.pop(0).result()
+                if i + ahead < len(todo):
+                    pending.append(pool_.submit(decode, todo[i + ahead][1]))
+            else:
+                frames, times = decode(path)
+            emb = encode_video(encoder, frames)
+            cache.put(path, emb, times)
+            out[vid] = (emb, times)
             bar.update(1)
-    return out
+    return {vid: out[vid] for vid in paths}
 
 
 def audio_embeddings(

@@ -72,9 +72,12 @@ def decoder_name() -> str:
     return f"pyav {ident['version']}" + (f" / libavcodec {codec}" if codec else "")
 
 
-def decode_video(path: str | os.PathLike, fps: float | None, max_frames: int) -> np.ndarray:
+def decode_video(
+    path: str | os.PathLike, fps: float | None, max_frames: int, *, with_times: bool = False
+):
     """The sampled frames of the video at ``path``: ``(T, H, W, 3)`` uint8 RGB in time order
-    (rule: module docstring; T >= 1).
+    (rule: module docstring; T >= 1); with ``with_times``, also each frame's time in seconds
+    ``(T,)`` (sampled frame ``j`` is at ``j / fps``; with ``fps`` None, its frame index).
 
     Frames are kept at the native resolution until thinning is known, so memory is the sampled
     frames' (at 1 fps, 240 x 320, an hour is 830 MB).
@@ -88,4 +91,8 @@ def decode_video(path: str | os.PathLike, fps: float | None, max_frames: int) ->
     if not frames:
         raise InputError(f"{path}: expected a video with at least one frame, decoded none")
     keep = thin(len(frames), max_frames)
-    return np.stack([frames[k] for k in keep])
+    out = np.stack([frames[k] for k in keep])
+    if not with_times:
+        return out
+    times = np.asarray(keep, dtype=np.float64) / (float(fps) if fps else 1.0)
+    return out, times

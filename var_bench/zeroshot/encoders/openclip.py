@@ -9,9 +9,9 @@ open_clip's CLIP tokenizer (77 tokens) with no prompt template.
 
 Weights (``weights=``): None, the pinned OpenAI file (``ViT-B-16.pt``, sha256-checked, fetched into
 the data home like ``var-bench extract``'s); a path, OpenAI's TorchScript archive or a state dict
-(``.pt`` / ``.bin`` / ``.safetensors``) carrying OpenAI's or open_clip's key names (open_clip's
-``load_checkpoint`` converts third-party layouts); ``random``: the same architecture randomly
-initialised (seed 0). The manifest records the file's sha256 (``random-seed0`` for random).
+(``.pt`` / ``.bin`` / ``.safetensors``) carrying OpenAI's key names (which open_clip's CLIP keeps),
+loaded strictly into open_clip's model of the exact architecture; ``random``: that architecture
+randomly initialised (seed 0). The manifest records the file's sha256 (``random-seed0`` for random).
 """
 
 from __future__ import annotations
@@ -206,34 +206,62 @@ class OpenClipEncoder(ZeroShotEncoder):
         return np.concatenate(out).astype(np.float32, copy=False)
 
 
-def load_weights(open_clip, arch: str, path: Path):
-    """open_clip's ``arch`` with the weights at ``path``: OpenAI's TorchScript archive, or a state
-    dict with OpenAI's or open_clip's key names (one :class:`InputError` line otherwise)."""
+def read_state(path: Path) -> dict:
+    """The state dict in ``path``: OpenAI's TorchScript archive (its parameters), a
+    ``.safetensors`` file, or a ``torch.save``'d dict (read with ``weights_only=True``; a
+    ``state_dict`` entry is unwrapped, ``module.`` prefixes dropped)."""
     torch = _torch()
-    state = None
-    try:
-        state = torch.jit.load(str(path), map_location="cpu").state_dict()
-    except Exception:
-        state = None  # not TorchScript: a plain state dict below
-    if state is not None:
-        try:
-            from open_clip.model import build_model_from_openai_state_dict
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
 
-            return build_model_from_openai_state_dict(dict(state), cast_dtype=None)
-        except (RuntimeError, KeyError) as e:
+        try:
+            state = load_file(str(path))
+        except Exception as e:
             raise InputError(
-                f"weights {path}: expected OpenAI's CLIP TorchScript archive, got "
-                f"{' '.join(str(e).split())[:200]}"
+                f"weights {path}: expected a safetensors file, got {str(e).splitlines()[0][:200]}"
             ) from None
+    else:
+        try:
+            state = torch.jit.load(str(path), map_location="cpu").state_dict()
+        except Exception:  # not TorchScript: a plain state dict
+            from var_bench.extract.weights import load_state_dict
+
+            state = load_state_dict(path)
+    return {k.removeprefix("module."): v for k, v in state.items()}
+
+
+#: Entries of OpenAI's archives that are not parameters (ints kept beside the weights).
+OPENAI_EXTRAS = ("input_resolution", "context_length", "vocab_size")
+
+
+def load_weights(open_clip, arch: str, path: Path):
+    """open_clip's ``arch`` with the weights at ``path`` (:func:`read_state`), loaded strictly:
+    OpenAI's key names, which open_clip's CLIP keeps. One :class:`InputError` line naming the
+    first missing / unexpected / mis-shaped keys otherwise."""
+    state = read_state(path)
+    for key in OPENAI_EXTRAS:
+        state.pop(key, None)
     model = open_clip.create_model(arch, pretrained=None)
-    try:
-        open_clip.load_checkpoint(model, str(path), strict=True)
-    except Exception as e:
-        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    own = model.state_dict()
+    if "logit_scale" in state and "logit_scale" in own:
+        state["logit_scale"] = state["logit_scale"].reshape(own["logit_scale"].shape)
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [
+        f"{k} {tuple(state[k].shape)} (expected {tuple(v.shape)})"
+        for k, v in own.items()
+        if k in state and tuple(state[k].shape) != tuple(v.shape)
+    ]
+    if missing or unexpected or shapes:
+        parts = []
+        for what, keys in (("missing", missing), ("unexpected", unexpected), ("shapes", shapes)):
+            if keys:
+                parts.append(f"{len(keys)} {what} ({', '.join(keys[:2])})")
         raise InputError(
-            f"weights {path}: expected a state dict of open_clip's {arch} (OpenAI or open_clip "
-            f"key names), got {' '.join(lines[:3])[:300]}"
-        ) from None
+            f"weights {path}: expected the state dict of open_clip {arch} (OpenAI key names), "
+            f"got {'; '.join(parts)}"
+        )
+    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
     return model
 
 
@@ -250,7 +278,14 @@ OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 @register_encoder("clip-vit-b16")
-def clip_vit_b16(weights: str | None = None, device: str = "cpu", **recipe: Any) -> OpenClipEncoder:
+def clip_vit_b16(
+    weights: str | None = None,
+    device: str = "cpu",
+    fps: float = 1.0,
+    max_frames: int = 32,
+    pooling: str = "mean",
+    home: str | None = None,
+) -> OpenClipEncoder:
     """OpenAI CLIP ViT-B/16 (open_clip ``ViT-B-16-quickgelu``; weights MIT, OpenAI)."""
     return OpenClipEncoder(
         "clip-vit-b16",
@@ -262,5 +297,8 @@ def clip_vit_b16(weights: str | None = None, device: str = "cpu", **recipe: Any)
         mean=OPENAI_MEAN,
         std=OPENAI_STD,
         licence="MIT (OpenAI CLIP)",
-        **recipe,
+        fps=fps,
+        max_frames=max_frames,
+        pooling=pooling,
+        home=home,
     )
