@@ -119,7 +119,7 @@ def test_weights_with_openai_key_names_load_exactly(clip, tmp_path):
         get_encoder("clip-vit-b16", "random", window=3)
 
 
-@pytest.mark.slow  # 290 short videos through ViT-B/16 on CPU: about a minute on 2 cores
+@pytest.mark.slow  # 290 one-frame videos through ViT-B/16 on CPU: about a minute on 2 cores
 @pytest.mark.shared_data
 def test_290_video_zero_shot_run_through_score(shared_data, tmp_path, clip):
     from support.videos import write_video
@@ -134,7 +134,7 @@ def test_290_video_zero_shot_run_through_score(shared_data, tmp_path, clip):
     assert len(test_ids) == 290
     root = tmp_path / "videos"
     for i, vid in enumerate(test_ids):
-        write_video(root / f"{vid}.mp4", 2, fps=1, height=32, width=48, seed=i)
+        write_video(root / f"{vid}.mp4", 1, fps=1, height=32, width=48, seed=i)
     kw = dict(encoder=clip, cache=tmp_path / "cache", home=home, progress=False)
     res = zeroshot("clip-vit-b16", "ucfcrime-ar", root, tmp_path / "s.npz", **kw)
     assert (res.encoded, res.cached) == (290, 0)
@@ -144,3 +144,21 @@ def test_290_video_zero_shot_run_through_score(shared_data, tmp_path, clip):
     assert rec.provenance["sampling"]["model_id"] == "openai/ViT-B-16"
     again = zeroshot("clip-vit-b16", "ucfcrime-ar", root, tmp_path / "t.npz", **kw)
     assert (again.encoded, again.cached) == (0, 290) and again.record.summary == rec.summary
+
+
+def test_text_tower_against_vadclip_features(clip, built_home, tmp_path):
+    from var_bench.data.prepare import load_table
+    from var_bench.zeroshot.run import zeroshot_features
+
+    rng = np.random.default_rng(0)
+    tree = tmp_path / "UCFClipFeatures"
+    table = load_table("ucfcrime-ar", "val")
+    for vid, cls in zip(table["video_id"], table["class"]):
+        (tree / cls).mkdir(parents=True, exist_ok=True)
+        for k in range(10):
+            np.save(tree / cls / f"{vid}__{k}.npy", rng.standard_normal((4, 512)).astype("f4"))
+    res = zeroshot_features(
+        "clip-vit-b16", "ucfcrime-ar", tmp_path / "f.npz", features=tree, split="val", encoder=clip
+    )
+    assert res.record.provenance["sampling"]["model_id"] == "openai/ViT-B-16"
+    assert set(res.record.metrics) == {"t2v", "v2t"}
