@@ -105,3 +105,20 @@ def test_cli_index_and_search(archive, tmp_path, capsys):
         assert code == 2 and "expected no --features" in line
     finally:
         ENCODERS.unregister("colour-zs")
+
+
+class ClipLevel(ColourText):
+    """An encoder that embeds the whole clip as one row (as Qwen3-VL-Embedding does)."""
+
+    def encode_frames(self, frames):
+        from var_bench.zeroshot.pooling import pool
+
+        return pool(super().encode_frames(frames))[None]
+
+
+def test_one_row_per_clip_gives_the_whole_span(archive, tmp_path):
+    idx = ZeroShotIndex.build(
+        "fake", archive, tmp_path / "idx", encoder=ClipLevel(fps=1.0), cache=tmp_path / "c"
+    )
+    hit = idx.search("green", top=1)[0]
+    assert hit.video_id == "b" and hit.segment_s == [0.0, 6.0] and hit.segment_snippets == [0, 1]

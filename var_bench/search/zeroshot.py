@@ -8,13 +8,14 @@ embedding ``v_j`` (the manifest's pooling) ranks it.
 Search: a text query (or an audio file, for an encoder with audio) is embedded as ``q``; the score
 of video j is the cosine ``q . v_j``; its best segment is the window of frames (the windows of
 :func:`var_bench.search.segments.windows` over its T frames) whose pooled embedding ``w`` has the
-highest ``q . w`` (``evidence = "window-similarity"``), reported from the first frame's time to
-the last frame's time plus ``1 / fps`` seconds.
+highest ``q . w`` (``evidence = "window-similarity"``), reported in seconds from its rows' edges
+(:func:`~var_bench.zeroshot.run.row_edges`: a frame's row runs to the next frame; an encoder
+with one row per clip gives the whole sampled span).
 
 On disk: ``index.json`` (:class:`ZeroShotIndexInfo`: the model, its weights argument, the
-sampling manifest, videos, frame offsets, durations) and ``frames.npy`` / ``times.npy`` (all frame
-embeddings and times, video after video). A rebuild reads the embedding cache, so it encodes only
-new or changed videos.
+sampling manifest, videos, row offsets, durations) and ``frames.npy`` / ``times.npy`` (all
+rows, and each video's R + 1 row edges in seconds, video after video). A rebuild reads the
+embedding cache, so it encodes only new or changed videos.
 """
 
 from __future__ import annotations
@@ -136,7 +137,6 @@ class ZeroShotIndex:
         ids = list(entries)
         frames = np.concatenate([entries[v][0] for v in ids]).astype(np.float32)
         times = np.concatenate([np.asarray(entries[v][1], np.float64) for v in ids])
-        step = 1.0 / enc.sampling.fps if enc.sampling.fps else 1.0
         offsets = np.cumsum([0] + [len(entries[v][0]) for v in ids]).tolist()
         info = ZeroShotIndexInfo(
             model=model,
@@ -145,7 +145,7 @@ class ZeroShotIndex:
             source=str(Path(videos).resolve()),
             videos=ids,
             offsets=offsets,
-            lengths=[float(entries[v][1][-1]) + step for v in ids],
+            lengths=[float(entries[v][1][-1]) for v in ids],
         )
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
@@ -179,8 +179,9 @@ class ZeroShotIndex:
         return cls(folder, info, frames, times, enc)
 
     def _video(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Video j's ``(R, d)`` rows and their ``R + 1`` edges in seconds."""
         a, b = self.info.offsets[j], self.info.offsets[j + 1]
-        return self.frames[a:b], self.times[a:b]
+        return self.frames[a:b], self.times[a + j : b + j + 1]
 
     def embed_query(self, query: Any) -> np.ndarray:
         """A text query, or an audio file's path (``audio=`` in :meth:`search`) -> ``(d,)``."""
@@ -203,7 +204,6 @@ class ZeroShotIndex:
             raise InputError(f"--top: expected a positive number of results, got {top}")
         q = self.embed_query(query)
         scores = self.vectors @ q
-        step = 1.0 / self.info.sampling["fps"] if self.info.sampling.get("fps") else 1.0
         hits = []
         for rank, j in enumerate(top_k(scores, top).tolist(), start=1):
             emb, t = self._video(j)
@@ -215,7 +215,7 @@ class ZeroShotIndex:
                     rank,
                     self.info.videos[j],
                     float(scores[j]),
-                    [round(float(t[a]), 3), round(float(t[b - 1]) + step, 3)],
+                    [round(float(t[a]), 3), round(float(t[b]), 3)],
                     [a, b],
                     evidence=EVIDENCE,
                 )

@@ -113,8 +113,11 @@ def frame_entries(
     progress: bool | None = None,
     decode_workers: int = DECODE_WORKERS,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per video ``((T, d) frame embeddings, (T,) frame times in seconds)``: from the cache, else
-    :func:`~var_bench.zeroshot.sampling.decode_video` then :func:`encode_video`.
+    """Per video ``((R, d) embeddings, (R + 1,) row edges in seconds)``: from the cache, else
+    :func:`~var_bench.zeroshot.sampling.decode_video` then :func:`encode_video`. Row ``r``
+    covers seconds ``[edges[r], edges[r + 1])``: one row per sampled frame (frame times, the last
+    plus ``1 / fps``), or, for an encoder that embeds the whole clip in fewer rows, the sampled
+    span cut evenly.
 
     Decoding runs ``decode_workers`` videos ahead of the encoder in threads (FFmpeg releases the
     GIL), so on a GPU the decoder's time hides behind the model's; 0 decodes in line. Results and
@@ -132,7 +135,7 @@ def frame_entries(
         if found is None:
             todo.append((vid, path))
         elif found[1] is None:  # an entry stored without times: frames 1 / fps apart
-            out[vid] = (found[0], np.arange(len(found[0])) / (s.fps or 1.0))
+            out[vid] = (found[0], np.arange(len(found[0]) + 1) / (s.fps or 1.0))
         else:
             out[vid] = found
 
@@ -153,10 +156,27 @@ def frame_entries(
             else:
                 frames, times = decode(path)
             emb = encode_video(encoder, frames)
-            cache.put(path, emb, times)
-            out[vid] = (emb, times)
+            edges = row_edges(times, len(emb), s.fps)
+            cache.put(path, emb, edges)
+            out[vid] = (emb, edges)
             bar.update(1)
     return {vid: out[vid] for vid in paths}
+
+
+def row_edges(times: np.ndarray, rows: int, fps: float | None) -> np.ndarray:
+    """Seconds each of ``rows`` embedding rows covers, as ``rows + 1`` edges, from the sampled
+    frames' ``times``: the frame times and the last plus ``1 / fps`` when there is a row per
+    frame, else that span cut evenly.
+
+    >>> row_edges(np.array([0.0, 1.0, 2.0]), 3, 1.0).tolist()
+    [0.0, 1.0, 2.0, 3.0]
+    >>> row_edges(np.array([0.0, 1.0, 2.0]), 1, 1.0).tolist()
+    [0.0, 3.0]
+    """
+    end = float(times[-1]) + (1.0 / fps if fps else 1.0)
+    if rows == len(times):
+        return np.append(np.asarray(times, np.float64), end)
+    return np.linspace(float(times[0]), end, rows + 1)
 
 
 def audio_embeddings(
