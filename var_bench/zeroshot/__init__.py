@@ -3,8 +3,8 @@ frame-layout self-check, the embedding cache and the run. See ``docs/zeroshot.md
 
 The stage sits above ``extract`` (decoding, weights), ``features`` / ``loaders`` (CLIP stores),
 ``scoring`` and ``training`` (the submission writer), and below ``search`` and ``cli``. Names are
-imported lazily: ``import var_bench.zeroshot`` needs neither torch nor PyAV, and the built-in
-encoders register when :data:`ENCODERS` is first looked up (``get_encoder``).
+imported lazily: ``import var_bench.zeroshot`` needs neither torch nor PyAV; it registers the
+built-in encoders (their modules import torch only when a model is loaded).
 """
 
 from __future__ import annotations
