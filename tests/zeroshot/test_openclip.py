@@ -135,15 +135,13 @@ def test_290_video_zero_shot_run_through_score(shared_data, tmp_path, clip):
     root = tmp_path / "videos"
     for i, vid in enumerate(test_ids):
         write_video(root / f"{vid}.mp4", 1, fps=1, height=32, width=48, seed=i)
-    kw = dict(encoder=clip, cache=tmp_path / "cache", home=home, progress=False)
+    kw = dict(encoder=clip, cache=False, home=home, progress=False)
     res = zeroshot("clip-vit-b16", "ucfcrime-ar", root, tmp_path / "s.npz", **kw)
     assert (res.encoded, res.cached) == (290, 0)
     rec = score(res.out, "ucfcrime-ar", home=home)
     assert rec.summary == res.record.summary
     assert record_task(rec).query_count(rec.per_query["t2v"]) == 290
     assert rec.provenance["sampling"]["model_id"] == "openai/ViT-B-16"
-    again = zeroshot("clip-vit-b16", "ucfcrime-ar", root, tmp_path / "t.npz", **kw)
-    assert (again.encoded, again.cached) == (0, 290) and again.record.summary == rec.summary
 
 
 def test_text_tower_against_vadclip_features(clip, built_home, tmp_path):
