@@ -3,8 +3,8 @@
 # CI runs (.ci/run): every test, the slow model runs and the fresh-venv set-up tests included.
 #   bash scripts/test.sh            # everything (see the README for how long)
 #   bash scripts/test.sh --quick    # without the slow tests (-m "not slow"), for development
-# Other arguments go to pytest. The full run (no arguments) then runs the RAFT / CLIP tests again in
-# .venv-vision (scripts/setup.sh vision: a torch + torchvision pair; VAR_BENCH_NO_VISION=1 skips it).
+# Other arguments go to pytest. The full run (no arguments) then runs the RAFT / CLIP tests (extract
+# and zero-shot) again in .venv-vision (scripts/setup.sh vision: a torch + torchvision pair; VAR_BENCH_NO_VISION=1 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Default (what CI runs): everything but the fresh-venv install tests. --quick: no slow tests
@@ -58,7 +58,7 @@ if [ "$vision" = 1 ]; then
   fi
   .venv-vision/bin/python -m pytest -q -m "not install" -p no:cacheprovider \
     tests/extract/test_flow_clip.py tests/extract/test_distributed.py tests/zeroshot/test_qwen3vl.py \
-    tests/zeroshot/test_binding.py \
+    tests/zeroshot/test_binding.py tests/zeroshot/test_openclip.py \
     || rc=$?
 fi
 exit "$rc"

@@ -14,6 +14,7 @@ from var_bench.cli import (
     search,  # noqa: F401  (registers index, search)
     synth,  # noqa: F401  (registers synth)
     weights,  # noqa: F401  (registers the weights group: list, fetch)
+    zeroshot,  # noqa: F401  (registers zeroshot)
 )
 from var_bench.cli.base import cli, main
 

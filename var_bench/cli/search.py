@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -10,13 +11,26 @@ from var_bench.cli.base import benchmark_choice, cli, home_option, starting, wro
 
 
 @cli.command("index")
-@click.argument("checkpoint", type=click.Path(file_okay=False))
+@click.argument("checkpoint", metavar="CHECKPOINT|MODEL")
 @click.option(
     "--benchmark",
     "-b",
     type=benchmark_choice(),
-    required=True,
-    help="Benchmark the model was trained on.",
+    default=None,
+    help="Benchmark the model was trained on (required for a CHECKPOINT).",
+)
+@click.option(
+    "--videos",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Index these raw videos with zero-shot MODEL (e.g. clip-vit-b16) instead.",
+)
+@click.option(
+    "--weights",
+    default=None,
+    metavar="PATH|random",
+    help="Zero-shot MODEL's weights (default: its pinned ones).",
 )
 @click.option(
     "--split", default="test", show_default=True, help="Split of the feature store to index."
@@ -47,11 +61,34 @@ from var_bench.cli.base import benchmark_choice, cli, home_option, starting, wro
 )
 @click.option("--device", default=None, metavar="DEV", help="cpu, cuda, cuda:N (default: auto).")
 @home_option
-def index_command(checkpoint, benchmark, split, features, flow, out, check, device, home):
-    """Encode a gallery of videos with CHECKPOINT into a searchable index."""
+def index_command(
+    checkpoint, benchmark, videos, weights, split, features, flow, out, check, device, home
+):
+    """Encode a gallery of videos with CHECKPOINT (a trained model's folder) into a searchable
+    index, or raw --videos with zero-shot MODEL."""
+    from var_bench.errors import InputError
     from var_bench.search import Index
     from var_bench.search.check import approximate_recall
 
+    if videos is not None:
+        from var_bench.search.zeroshot import ZeroShotIndex
+
+        if features or flow or check:
+            raise InputError(
+                "index --videos: expected no --features, --flow or --check (a zero-shot index "
+                "encodes the raw videos and searches exactly)"
+            )
+        starting(f"indexing the videos of {videos} with {checkpoint} into {out} (rerun to resume)")
+        zidx = ZeroShotIndex.build(
+            checkpoint, videos, out, weights=weights, device=device or "cpu", home=home
+        )
+        wrote(out, what=zidx.summary())
+        return
+    if benchmark is None or weights is not None:
+        raise InputError(
+            "index: expected --benchmark with a CHECKPOINT (or --videos DIR with a zero-shot "
+            "MODEL, which alone takes --weights)"
+        )
     starting(
         f"indexing the {split} videos of {benchmark} with {checkpoint} into {out} (rerun to resume)"
     )
@@ -77,8 +114,9 @@ def index_command(checkpoint, benchmark, split, features, flow, out, check, devi
     "--audio",
     type=click.Path(dir_okay=False),
     default=None,
-    metavar="FILE.npy",
-    help="Audio query: VGGish features [T, 128] (XDViolence-AR models).",
+    metavar="FILE",
+    help="Audio query: VGGish features [T, 128] (.npy, XDViolence-AR models), or a sound / "
+    "video file for a zero-shot index whose model has audio.",
 )
 @click.option("--top", default=10, show_default=True, type=int, help="Videos to return.")
 @click.option(
@@ -141,21 +179,32 @@ def search_command(
             "search: expected one of a text QUERY, --audio FILE.npy or --moments FILE.jsonl, "
             f"got {'several' if given else 'none'}"
         )
-    idx = Index.load(index, device=device, checkpoint=checkpoint)
-    if moments_path is not None:
-        from var_bench.search.moments import index_moments, write_moments
+    from var_bench.search.zeroshot import ZeroShotIndex, is_zeroshot_index
 
-        found = index_moments(idx, split, top=top, home=home)
-        header = {
-            "benchmark": idx.info.benchmark,
-            "task": "moments",
-            "split": split,
-            "name": f"window-similarity {idx.info.model}",
-        }
-        write_moments(moments_path, found, header)
-        click.echo(f"wrote {len(found)} queries x {top} moment predictions to {moments_path}")
-        return
-    q = load_audio_query(audio) if audio else query
+    if is_zeroshot_index(index):
+        if approx or checkpoint or moments_path:
+            raise InputError(
+                "search: expected no --approx, --checkpoint or --moments for a zero-shot index "
+                "(exact, its model named inside; --moments needs an index of a benchmark split)"
+            )
+        idx = ZeroShotIndex.load(index, device=device or "cpu")
+        q = Path(audio) if audio else query
+    else:
+        idx = Index.load(index, device=device, checkpoint=checkpoint)
+        if moments_path is not None:
+            from var_bench.search.moments import index_moments, write_moments
+
+            found = index_moments(idx, split, top=top, home=home)
+            header = {
+                "benchmark": idx.info.benchmark,
+                "task": "moments",
+                "split": split,
+                "name": f"window-similarity {idx.info.model}",
+            }
+            write_moments(moments_path, found, header)
+            click.echo(f"wrote {len(found)} queries x {top} moment predictions to {moments_path}")
+            return
+        q = load_audio_query(audio) if audio else query
     hits = idx.search(q, top=top, exact=not approx)
     label = query if query is not None else f"audio {audio}"
     if html_path:

@@ -215,4 +215,5 @@ def render_comparison(result: Comparison, a: str, b: str) -> str:
         rows,
         align=["left", "right", "right", "right", "right", "right", "right", "left"],
     )
-    return head + "\n" + table
+    notes = "".join(f"\nnote: {n}" for n in result.notes)
+    return head + "\n" + table + notes

@@ -342,7 +342,7 @@ def compare(
             raise InputError(f"compare: expected A and B to hold the same {slice} queries")
         qa = {g: t.subset(q, index) for g, q in qa.items()}
         qb = {g: t.subset(q, index) for g, q in qb.items()}
-    return paired_compare(
+    result = paired_compare(
         t,
         qa,
         qb,
@@ -352,6 +352,41 @@ def compare(
         level=level,
         seed=seed,
     )
+    result.notes.extend(sampling_notes(ra, rb))
+    return result
+
+
+def sampling_notes(a: ResultRecord, b: ResultRecord) -> list[str]:
+    """One line when two records' sampling manifests (``provenance["sampling"]``, what
+    ``var-bench zeroshot`` records: decoder, fps, frames, resize, normalisation, prompt, model,
+    weights) differ, naming each field that differs; none when they are equal or neither has one.
+
+    >>> from types import SimpleNamespace as R
+    >>> a = R(provenance={"sampling": {"fps": 1.0, "max_frames": 32}})
+    >>> b = R(provenance={"sampling": {"fps": 2.0, "max_frames": 32}})
+    >>> sampling_notes(a, b)
+    ['sampling differs: fps 1.0 (A) vs 2.0 (B)']
+    >>> sampling_notes(a, R(provenance=None))
+    ['sampling differs: A records a sampling manifest (zero-shot, raw video), B none']
+    """
+    sa, sb = ((getattr(r, "provenance", None) or {}).get("sampling") for r in (a, b))
+    sa = sa if isinstance(sa, Mapping) else None
+    sb = sb if isinstance(sb, Mapping) else None
+    if sa is None and sb is None:
+        return []
+    if sa is None or sb is None:
+        has, other = ("A", "B") if sa is not None else ("B", "A")
+        return [
+            f"sampling differs: {has} records a sampling manifest (zero-shot, raw video), "
+            f"{other} none"
+        ]
+    keys = [k for k in dict.fromkeys([*sa, *sb]) if sa.get(k) != sb.get(k)]
+    if not keys:
+        return []
+    return [
+        "sampling differs: "
+        + "; ".join(f"{k} {sa.get(k)!r} (A) vs {sb.get(k)!r} (B)" for k in keys)
+    ]
 
 
 def record_task(record: ResultRecord) -> Task:

@@ -90,6 +90,9 @@ class Comparison:
     ties: str | None = None
     #: How ``p_adjusted`` was computed.
     correction: str = "holm"
+    #: What a reader must know beside the numbers (e.g. the two entries sampled their videos
+    #: differently: :func:`var_bench.scoring.score.sampling_notes`).
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (rows as dicts, in order)."""

@@ -42,6 +42,8 @@ class Sampling:
         audio_rate: audio sampling rate (Hz), None without audio.
         audio_window_s: audio window length (s), None without audio.
         prompt_template: the text prompt template (``{}`` is the query), None for none.
+        library: the library that builds the model and its version (e.g. ``open_clip 3.3.0``).
+        licence: the weights' licence (e.g. ``MIT``), None when unknown.
     """
 
     model_id: str
@@ -59,6 +61,8 @@ class Sampling:
     audio_rate: int | None = None
     audio_window_s: float | None = None
     prompt_template: str | None = None
+    library: str | None = None
+    licence: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as a JSON-ready dict (tuples as lists)."""
@@ -85,6 +89,35 @@ class ZeroShotEncoder(abc.ABC):
         """The exact preprocessing of decoded frames ``(T, H, W, 3)`` uint8 RGB, in time order,
         into the network's input (what the frame-layout self-check runs)."""
         raise NotImplementedError(f"{type(self).__name__} does not encode video")
+
+    def as_rgb(self, x: Any) -> np.ndarray:
+        """:meth:`preprocess`'s output read back as ``(T, h, w, 3)`` float RGB on [0, 1]
+        (``x * std + mean`` per channel): what the frame-layout self-check inspects. This default
+        reads the layouts ``NCHW ...`` and ``NHWC ...`` of :attr:`Sampling.channel_layout`;
+        an encoder with another input (patches, tokens) overrides it.
+
+        Raises:
+            InputError: ``x`` is not 4-d with 3 channels where the layout puts them.
+        """
+        from var_bench.errors import InputError
+
+        arr = np.asarray(x.detach().cpu().float() if hasattr(x, "detach") else x, np.float32)
+        layout = self.sampling.channel_layout.split()[0].upper()
+        axis = {"NCHW": 1, "NHWC": 3}.get(layout)
+        if axis is None:
+            raise InputError(
+                f"{type(self).__name__}: expected channel_layout NCHW or NHWC (or an as_rgb of "
+                f"its own), got {self.sampling.channel_layout!r}"
+            )
+        if arr.ndim != 4 or arr.shape[axis] != 3:
+            raise InputError(
+                f"frame-layout self-check (preprocess): expected {layout} input with 3 channels, "
+                f"got shape {tuple(arr.shape)} (channels in the wrong place?)"
+            )
+        rgb = np.moveaxis(arr, axis, -1)
+        return rgb * np.asarray(self.sampling.std, np.float32) + np.asarray(
+            self.sampling.mean, np.float32
+        )
 
     def encode_text(self, texts: Sequence[str]) -> np.ndarray:
         """Texts -> ``(n, d)`` float32, L2-normalised (the prompt template applied)."""
@@ -117,7 +150,21 @@ def register_encoder(name: str) -> Callable:
     return wrap
 
 
-def get_encoder(name: str, weights: str | None = None, device: str = "cpu") -> ZeroShotEncoder:
+def get_encoder(
+    name: str, weights: str | None = None, device: str = "cpu", **options: Any
+) -> ZeroShotEncoder:
     """Load a registered encoder by name (one :class:`~var_bench.errors.InputError` line when
-    unknown)."""
-    return ENCODERS.lookup(name)(weights=weights, device=device)
+    unknown). ``options``: recipe options the factory accepts (e.g. ``fps``, ``max_frames``,
+    ``pooling``); one the factory does not take is refused in one line."""
+    import inspect
+
+    from var_bench.errors import InputError
+
+    factory = ENCODERS.lookup(name)
+    if options:
+        params = inspect.signature(factory).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        unknown = [k for k in options if k not in params and not takes_any]
+        if unknown:
+            raise InputError(f"{name}: expected options it takes, got {', '.join(sorted(unknown))}")
+    return factory(weights=weights, device=device, **options)
