@@ -13,7 +13,9 @@ BUILT_STORE = "built"
 
 @cli.command("zeroshot")
 @click.argument("model")
-@click.option("--benchmark", type=benchmark_choice(), required=True, help="Benchmark to score.")
+@click.option(
+    "--benchmark", "-b", type=benchmark_choice(), required=True, help="Benchmark to score."
+)
 @click.option(
     "--videos",
     type=click.Path(file_okay=False),
