@@ -17,7 +17,7 @@ from var_bench.errors import InputError
 from var_bench.extract import extract
 from var_bench.extract.shards import parse_shard
 from var_bench.extract.state import STATE_DIR
-from var_bench.extract.video import check_bounds, decode_frames, index_videos
+from var_bench.extract.video import check_bounds, decode_frames, index_videos, probe_frames
 
 from .conftest import UCF_SMALL
 
@@ -144,3 +144,32 @@ def test_a_mutated_video_decodes_or_is_one_input_error(cut, flips):
             assert "\n" not in str(e)
         else:
             assert all(f.ndim == 3 for f in frames)
+
+
+def test_the_snippets_of_a_run_are_bounded_before_any_work(built_home, tmp_path, monkeypatch):
+    """'snippets per run': each video's header (duration x recipe fps / F) is probed before the
+    model runs; over the bound the run is refused in one line and nothing is written."""
+    fx = built_home["ucfcrime-ar"]
+    ids = fx.expected["test"][:2]
+    for i, vid in enumerate(ids):
+        write_video(tmp_path / "videos" / f"{vid}.mp4", 48, seed=i)  # 1.6 s at 30 fps
+    out = tmp_path / "o"
+    kw = dict(recipe=UCF_SMALL, weights="random", allow_missing=True, ids=ids, workers=0)
+    monkeypatch.setenv("VAR_BENCH_MAX_RUN_SNIPPETS", "3")
+    with pytest.raises(InputError) as info:
+        extract("ucfcrime-ar", tmp_path / "videos", out, "i3d-rgb", **kw)
+    msg = str(info.value)
+    assert "\n" not in msg and "VAR_BENCH_MAX_RUN_SNIPPETS=N" in msg and "<= 3, got " in msg
+    assert not list(out.rglob("*.npy"))
+    monkeypatch.setenv("VAR_BENCH_MAX_RUN_SNIPPETS", "100")
+    res = extract("ucfcrime-ar", tmp_path / "videos", out, "i3d-rgb", **kw)
+    assert sorted(res.done) == sorted(ids) and res.snippets >= 4
+
+
+def test_probing_reads_the_header_only(tmp_path):
+    path = write_video(tmp_path / "v.mp4", 60)
+    assert probe_frames(path, 30.0) == pytest.approx(60, abs=2)
+    assert probe_frames(path, 15.0) == pytest.approx(30, abs=1)
+    assert probe_frames(tmp_path / "nothing.mp4") == 0.0
+    (tmp_path / "junk.mp4").write_bytes(b"not a video")
+    assert probe_frames(tmp_path / "junk.mp4") == 0.0
