@@ -51,6 +51,13 @@ BOUNDS: dict[str, Bound] = {
             "frames per video after frame-rate conversion (container duration x recipe fps)",
         ),
         Bound(
+            "run_snippets",
+            10_000_000,
+            "VAR_BENCH_MAX_RUN_SNIPPETS",
+            "snippets of one extract run (the videos to do: container duration x recipe fps "
+            "/ snippet frames, summed)",
+        ),
+        Bound(
             "sweep_trials",
             10_000,
             "VAR_BENCH_MAX_TRIALS",

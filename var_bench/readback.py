@@ -152,6 +152,9 @@ def _msg(err: dict) -> str:
     msg = str(err.get("msg", "")).replace(
         "String should match pattern", "Input should be a string matching"
     )
+    for noun in ("String", "List", "Dictionary"):  # "String should have at least 1 character"
+        if msg.startswith(f"{noun} should have "):
+            msg = f"expected a {noun.lower()} with " + msg[len(noun) + 13 :]
     for prefix in ("Input should be ", "Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             msg = ("expected " if prefix == "Input should be " else "") + msg[len(prefix) :]

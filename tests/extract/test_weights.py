@@ -85,6 +85,7 @@ def test_real_pins_have_a_mirror_key_a_url_and_one_check():
             r"[A-Za-z0-9_.]+-[A-Za-z0-9_.-]+/" + re.escape(pin.filename), pin.mirror_key
         )
         assert pin.source.key == pin.mirror_key and pin.source.size is None
+        assert pin.source.max_size == W.SIZE_CAPS[pin.key] < 1 << 30  # W6: a cap per file
         url = urlsplit(pin.url)
         assert url.scheme == "https" and url.path.endswith("/" + pin.filename), pin.url
         if url.netloc == "github.com":  # the mirror folder is the GitHub <owner>-<repo>
@@ -437,3 +438,28 @@ def test_a_pickle_with_code_is_refused_without_torchs_advice_to_trust_it(tmp_pat
     with pytest.raises(InputError, match="unsupported GLOBAL .*getcwd") as info:
         W.load_state_dict(tmp_path / "evil.pt")
     assert "set to `False`" not in str(info.value) and "Re-running" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "served", [False, pytest.param(True, marks=pytest.mark.network)], ids=["folder", "http"]
+)
+def test_w6_a_file_over_its_size_cap_is_refused_before_its_body(mirror, home, served):
+    """W6: a weights file is fetched under its own cap (its approximate size), not the 4 GiB
+    one for files of unknown size: a larger file is refused from its announced size, before
+    its bytes are written, and nothing is left."""
+    import dataclasses
+
+    data = save_state(mirror / FOLDER / "m.pt")
+    pin = dataclasses.replace(pin_for("m", "m.pt", data, "sha256"), max_bytes=len(data) - 1)
+    with pytest.raises(DownloadError) as err:
+        if served:
+            with serve_folder(mirror) as server:
+                W.download_weights(pin, home=home, mirror=server.url, retry=FAST)
+        else:
+            W.download_weights(pin, home=home, mirror=str(mirror), retry=FAST)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"{pin.mirror_key}: expected at most {len(data) - 1}")
+    assert "its cap from its known approximate size" in msg and f"got {len(data)}" in msg
+    assert leftovers(home) == []
+    pin = dataclasses.replace(pin, max_bytes=len(data))
+    assert W.download_weights(pin, home=home, mirror=str(mirror), retry=FAST).read_bytes() == data

@@ -114,3 +114,28 @@ def test_a_fifo_beside_listed_files_is_never_opened(tmp_path):
     lst.write_text(f"Arrest/{STEM}__0.npy\n", "utf-8")
     idx = index_streams(UCFCRIME_AR, feat, lists={"rgb": lst})
     assert [p.name for p in idx["rgb"].files[STEM]] == [f"{STEM}__0.npy", f"{STEM}__1.npy"]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("/x/a\x00b__0.npy\n", r"line 1: field path: expected a string matching"),
+        ("# c\n/x/a\x1b[31m__0.npy\n", r"line 2: field path: expected a string matching"),
+        ('"",Abuse\n', r"line 1: field path: expected a string with at least 1 character"),
+    ],
+    ids=["nul", "escape", "empty-csv-path"],
+)
+def test_each_row_is_validated_against_the_row_schema(tmp_path, text, needle):
+    """A list file's rows are validated against ListRow: one line naming the file, the line and
+    the field."""
+    lst = tmp_path / "test.list"
+    lst.write_text(text, "utf-8")
+    with pytest.raises(InputError, match=needle) as info:
+        read_list(lst)
+    assert str(info.value).startswith(f"--list {lst} line ") and "\n" not in str(info.value)
+
+
+def test_csv_rows_keep_their_path_and_skip_the_header(tmp_path):
+    lst = tmp_path / "test.csv"
+    lst.write_text("path,label\n/x/Abuse028_x264__0.npy,Abuse\n", "utf-8")
+    assert read_list(lst) == [(2, "/x/Abuse028_x264__0.npy")]

@@ -151,3 +151,12 @@ def test_save_copies_only_confined_chunks(tmp_path):
 def test_summary_without_a_score(tmp_path):
     folder = _write(tmp_path / "i", scores={"split": "test"})
     assert "no benchmark scores recorded" in _index(folder).summary()
+
+
+def test_ix8_a_bad_split_is_refused_before_the_out_folder_is_made(tmp_path):
+    """IX8: ``index --split nosuch`` is one line and leaves no empty ``--out`` folder (the split
+    is checked before the checkpoint is loaded or anything is created)."""
+    out = tmp_path / "idx" / "t"
+    with pytest.raises(InputError, match=r"split: expected one of .*got 'nosuch'"):
+        Index.build(tmp_path / "no-checkpoint", "ucfcrime-ar", out, split="nosuch")
+    assert not (tmp_path / "idx").exists()

@@ -106,6 +106,7 @@ GOOD_CTX = {
 def _saved(**edits):
     saved = {
         "format": ckpt.CHECKPOINT_FORMAT,
+        "var_bench": "0",
         "model": "random",
         "config": {"model": "random"},
         "context": dict(GOOD_CTX),
@@ -121,22 +122,28 @@ def _saved(**edits):
 @pytest.mark.parametrize(
     ("saved", "state", "needle"),
     [
-        (_saved(format=99), {}, "expected checkpoint format 1, got 99"),  # K10
+        (_saved(format=99), {}, "config.json: field format: expected 1, got 99"),  # K10
         (
             _saved(ctx_dims={"rgb": 10**12}),
             {},
-            r"context.dims.rgb: expected an integer in \[1",
+            r"config.json: field context.dims.rgb: expected less than or equal to 16384",
         ),  # K7
-        (_saved(ctx_dims={"rgb": -3}), {}, "context.dims.rgb"),  # K8 negative
-        (_saved(context=None), {}, "expected a 'context' object"),  # K8 no context
-        (_saved(ctx_streams="rgb"), {}, "context.streams"),  # K8 bad streams
+        (_saved(ctx_dims={"rgb": -3}), {}, "field context.dims.rgb: expected greater"),  # K8
+        (_saved(context=None), {}, "field context: expected a dictionary"),  # K8 no context
+        (_saved(ctx_streams="rgb"), {}, "field context.streams: expected a valid list"),  # K8
         (_saved(ctx_streams=["rgb", "flow"]), {}, "expected a size for stream 'flow'"),
-        ([1, 2], {}, "expected a JSON object, got list"),  # K8 config.json list
+        ([1, 2], {}, "config.json: expected a mapping of SavedConfig fields, got list"),  # K8
         (_saved(), [], "state.json: expected a JSON object, got list"),  # K8 state.json list
+        (_saved(surplus=1), {}, "config.json: expected fields among format, .*got surplus"),
+        (_saved(), {"epoch": "3"}, "state.json: field epoch: expected a valid integer"),
+        (_saved(), {"history": [1]}, "state.json: field history.0: expected a valid dict"),
+        (_saved(), {"best_score": float("nan")}, "state.json: field best_score: expected a fin"),
+        (_saved(), {"best_sumr": "high"}, "state.json: field best_score: expected a valid num"),
     ],
 )
 def test_checkpoint_configs_are_checked_before_building(tmp_path, saved, state, needle) -> None:
-    """K7, K8, K10: config.json and state.json of a checkpoint."""
+    """K7, K8, K10: config.json and state.json of a checkpoint, each validated against its
+    schema (SavedConfig; RunState's fields): one line naming the file and the field."""
     with pytest.raises(InputError, match=needle):
         ckpt.check_saved(saved, state, tmp_path)
 

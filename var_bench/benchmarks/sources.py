@@ -96,12 +96,15 @@ def mirror_location_of(key: str, mirror: str) -> str:
 class PinnedFile:
     """A file pinned by its URL and a :class:`Check` rather than a commit: ``key``
     (``<owner>-<repo>/<file name>``, its place on a mirror), ``url``, ``check``, and ``size`` in
-    bytes when known (None: taken from the server's Content-Length / Content-Range)."""
+    bytes when known (None: taken from the server's Content-Length / Content-Range);
+    ``max_size``: the most bytes it may have when only its approximate size is known (None: the
+    fetcher's cap for files of unknown size)."""
 
     key: str
     url: str
     check: Check
     size: int | None = None
+    max_size: int | None = None
 
     def __post_init__(self) -> None:
         parts = PurePosixPath(self.key).parts

@@ -55,8 +55,10 @@ from var_bench.extract.video import (
     decoder_identity,
     index_videos,
     match_videos,
+    probe_frames,
 )
 from var_bench.features.extraction import RANDOM_WEIGHTS
+from var_bench.limits import bound, refuse
 
 log = logging.getLogger(__name__)
 
@@ -439,6 +441,21 @@ def _pipelined(
             t.join()
 
 
+def check_run_snippets(jobs: list[_Job], recipe: R.Recipe) -> int:
+    """The run's snippets, ``sum(floor(duration_s * fps / F))`` over the videos to do, from each
+    container's header (:func:`~var_bench.extract.video.probe_frames`, no decoding); refused
+    above the ``run_snippets`` bound before any work starts. Returns the total."""
+    total = sum(int(probe_frames(j.path, recipe.fps) // recipe.snippet_frames) for j in jobs)
+    if total > bound("run_snippets"):
+        raise refuse(
+            "run_snippets",
+            "extract",
+            f"{total} ({len(jobs)} videos at {recipe.fps or 'native'} fps, "
+            f"{recipe.snippet_frames} frames a snippet)",
+        )
+    return total
+
+
 def _benchmark_videos(spec, home) -> tuple[list[str], dict[str, str]]:
     """Canonical ids of every split and their class names."""
     from var_bench.benchmarks import SPLITS
@@ -608,6 +625,7 @@ def extract(
             else [folder / f"{vid}__{c}.npy" for c in range(rec.crops)]
         )
         jobs.append(_Job(vid, found[vid], files, classes.get(vid)))
+    check_run_snippets(jobs, rec)
     log.info(
         "extract %s %s: shard %d/%d, %d videos to do, %d already done, %d missing",
         spec.name,

@@ -155,6 +155,29 @@ def check_bounds(
             raise refuse("video_frames", f"{path}", f"{frames:.0f} ({duration_s:.0f} s)")
 
 
+def probe_frames(path: str | os.PathLike, fps: float | None = None) -> float:
+    """Frames the video will give after rate conversion, ``duration_s * (fps or native)``, from
+    its container header only (no decoding); 0.0 when the header gives no duration or the file
+    does not open (decoding then refuses it, or counts its frames against ``video_frames``)."""
+    try:
+        container = _open(Path(path))
+    except InputError:
+        return 0.0
+    try:
+        if not container.streams.video:
+            return 0.0
+        stream = container.streams.video[0]
+        duration_s = _duration_s(container, stream)
+        if duration_s is None:
+            return 0.0
+        rate = as_fraction(fps) if fps is not None else native_rate(stream)
+        return max(0.0, duration_s * float(rate))
+    except InputError:
+        return 0.0
+    finally:
+        container.close()
+
+
 def decode_frames(
     path: str | os.PathLike,
     fps: float | None = None,

@@ -31,6 +31,7 @@ only verified.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ class WeightsPin:
     name in ``<data home>/weights/`` and on a mirror; ``mirror_folder``: the ``<owner>-<repo>``
     folder it lives in on a mirror (the upstream's GitHub owner and repository, as for the
     benchmarks' files); exactly one of ``git_blob_sha1``, ``sha256``, ``sha256_prefix``.
+    ``max_bytes``: the download cap (:data:`SIZE_CAPS`), the file's known approximate size with
+    margin (no pin publishes an exact byte count).
     """
 
     key: str
@@ -63,6 +66,7 @@ class WeightsPin:
     sha256: str | None = None
     sha256_prefix: str | None = None
     mirror_folder: str = ""
+    max_bytes: int | None = None
 
     def __post_init__(self) -> None:
         given = [v for v in (self.git_blob_sha1, self.sha256, self.sha256_prefix) if v]
@@ -103,14 +107,32 @@ class WeightsPin:
 
     @property
     def source(self) -> PinnedFile:
-        """What the fetcher fetches: the mirror key, the URL and the check (no pinned size)."""
-        return PinnedFile(self.mirror_key, self.url, self.check)
+        """What the fetcher fetches: the mirror key, the URL, the check and the size cap (no
+        exact size is pinned)."""
+        return PinnedFile(self.mirror_key, self.url, self.check, max_size=self.max_bytes)
 
 
 _I3D, _VGGISH = "piergiaj-pytorch-i3d", "harritaylor-torchvggish"
+_MiB = 1 << 20
+
+#: Download cap per weights file, bytes: its tensors' bytes x 1.25 + 1 MiB (container and pickle
+#: overhead), rounded up to whole MiB; a hostile mirror can make the fetcher write at most
+#: this before verification fails (red-team note W6). Tensor bytes, of the architectures here:
+#: I3D RGB 50 847 752 and flow 50 759 944 (``I3D(3)`` / ``I3D(2)``, 400 classes, float32);
+#: VGGish 288 564 736 (``VGGish()``, float32); the PCA file a 128 x 128 + 128 float64 pair;
+#: RAFT-large 5 257 536 float32 parameters (torchvision's metadata); CLIP ViT-B/16 about 150 M
+#: parameters, counted as float32 (the file stores float16: the cap has room for either).
+SIZE_CAPS: dict[str, int] = {
+    "i3d-rgb": 62 * _MiB,
+    "i3d-flow": 62 * _MiB,
+    "vggish": 345 * _MiB,
+    "vggish-pca": 2 * _MiB,
+    "raft": 27 * _MiB,
+    "clip-vit-b16": 717 * _MiB,
+}
 
 PINS: dict[str, WeightsPin] = {
-    p.key: p
+    p.key: dataclasses.replace(p, max_bytes=SIZE_CAPS[p.key])
     for p in (
         WeightsPin(
             "i3d-rgb",

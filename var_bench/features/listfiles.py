@@ -8,11 +8,30 @@ re-rooted under the stream's folder (docs/features.md, "List files").
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Annotated
+
+from pydantic import Field
 
 from var_bench.errors import InputError
 from var_bench.limits import bound, refuse
-from var_bench.readback import read_text
+from var_bench.readback import read_text, validate
+
+#: A listed path: no control character (NUL, newline, escape ...).
+PATH_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """The schema of one row of a list file: its ``line`` number and the ``path`` it names (a
+    ``.list`` line, or a CSV line's first column; ``label``: the CSV's second column, when
+    present). Each row is validated against it, so a bad one is one line naming the file, the
+    line and the field; the line's length is bounded before (``list_line``)."""
+
+    line: Annotated[int, Field(ge=1)]
+    path: Annotated[str, Field(min_length=1, pattern=PATH_PATTERN)]
+    label: str | None = None
 
 
 def read_list(path: str | os.PathLike) -> list[tuple[int, str]]:
@@ -32,11 +51,14 @@ def read_list(path: str | os.PathLike) -> list[tuple[int, str]]:
             continue
         if len(line) > longest:
             raise refuse("list_line", f"--list {path} line {no}", f"{len(line)} characters")
+        row = {"line": no, "path": line}
         if "," in line and not line.endswith(".npy"):
-            line = line.split(",", 1)[0].strip().strip('"')
-            if line.lower() == "path":
+            first, label = (c.strip().strip('"') for c in line.split(",", 1))
+            if first.lower() == "path":
                 continue
-        out.append((no, line.replace("\\", "/")))
+            row = {"line": no, "path": first, "label": label}
+        got = validate(ListRow, row, f"--list {path} line {no}")
+        out.append((got.line, got.path.replace("\\", "/")))
     if not out:
         raise InputError(f"--list {path}: expected one feature path per line, found none")
     return out

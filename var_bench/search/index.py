@@ -101,8 +101,13 @@ class Index:
         progress: bool | None = None,
     ) -> Index:
         """Index ``split`` of the benchmark's feature store (or the raw folder ``features``) with
-        the checkpoint's model into ``out``; resumes an unfinished build of the same gallery."""
+        the checkpoint's model into ``out``; resumes an unfinished build of the same gallery.
+        The arguments are checked before ``out`` is created (a bad ``split`` leaves nothing)."""
+        from var_bench.data.prepare import split_names
+
         spec = get_benchmark(benchmark)
+        if features is None:
+            split_names(split)
         index = cls.create(checkpoint, spec, Path(out), device=device)
         if features is not None:
             folder = FolderGallery(spec, Path(features), Path(flow) if flow else None)

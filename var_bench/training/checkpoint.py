@@ -18,16 +18,20 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import torch
+from pydantic import Field
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from var_bench import readback
 from var_bench._version import __version__
 from var_bench.errors import DataError, InputError
 from var_bench.fsutil import atomic_write_text
+from var_bench.training.config import MAX_MODEL_DIM
 
 CHECKPOINT_FORMAT = 1
 MODEL_FILE = "model.safetensors"
@@ -68,60 +72,57 @@ def _write_json(path: Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=False) + "\n")
 
 
-def read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: expected a checkpoint file, got no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise InputError(f"{path}: expected JSON, got a parse error: {exc}") from None
+def read_json(path: Path) -> Any:
+    """A checkpoint's JSON file, read through :func:`var_bench.readback.read_json` (bounded,
+    regular files only, UTF-8); its schema is checked by :func:`check_saved`."""
+    return readback.read_json(path, "checkpoint file")
 
 
-def check_saved(saved: Any, state: Any, folder: Path) -> None:
-    """``config.json`` and ``state.json`` of a checkpoint from elsewhere, checked by type and
-    range before any model is built from them (sizes are bounded: a config asking for 10^12-wide
-    layers is refused here, not by the allocator)."""
-    from var_bench.training.config import MAX_MODEL_DIM
+@dataclass(frozen=True)
+class SavedContext:
+    """The schema of ``config.json``'s ``context`` (``ModelContext.to_json()``): every stream
+    has a size in ``dims``, each in ``[1, MAX_MODEL_DIM]`` (a 10^12-wide layer is refused here,
+    not by the allocator)."""
 
-    where = f"{Path(folder) / CONFIG_FILE}"
-    if not isinstance(saved, dict):
-        raise InputError(f"{where}: expected a JSON object, got {type(saved).__name__}")
+    benchmark: str
+    query_modality: str
+    streams: Annotated[list[str], Field(min_length=1)]
+    dims: dict[str, Annotated[int, Field(ge=1, le=MAX_MODEL_DIM)]]
+    text_model: str
+
+    def __post_init__(self) -> None:
+        missing = [s for s in self.streams if s not in self.dims]
+        if missing:
+            raise InputError(
+                f"field context.dims: expected a size for stream {missing[0]!r}, got none"
+            )
+
+
+@dataclass(frozen=True)
+class SavedConfig:
+    """The schema of a checkpoint's ``config.json`` (what :func:`save_checkpoint` writes);
+    ``config`` is the run config, checked field by field by ``training.config.from_dict``."""
+
+    format: Literal[1]
+    var_bench: str
+    model: str
+    config: dict[str, Any]
+    context: SavedContext
+
+
+def check_saved(saved: Any, state: Any, folder: Path) -> tuple[SavedConfig, Any]:
+    """``config.json`` and ``state.json`` of a checkpoint from elsewhere, validated against
+    their schemas (:class:`SavedConfig`; ``state.json``'s :class:`~var_bench.training.loop.
+    RunState` fields, its optimiser / scaler parts checked where they are loaded) before any
+    model is built from them. Returns ``(SavedConfig, RunState)``; InputError, one line naming
+    the file and the field, otherwise."""
+    from var_bench.training.loop import RunState
+
+    config = readback.validate(SavedConfig, saved, Path(folder) / CONFIG_FILE)
+    where = Path(folder) / STATE_FILE
     if not isinstance(state, dict):
-        raise InputError(
-            f"{Path(folder) / STATE_FILE}: expected a JSON object, got {type(state).__name__}"
-        )
-    fmt = saved.get("format")
-    if isinstance(fmt, bool) or fmt != CHECKPOINT_FORMAT:
-        raise InputError(f"{where}: expected checkpoint format {CHECKPOINT_FORMAT}, got {fmt!r}")
-    if not isinstance(saved.get("config"), dict):
-        raise InputError(f"{where}: expected a 'config' object, got {saved.get('config')!r}"[:300])
-    ctx = saved.get("context")
-    if not isinstance(ctx, dict):
-        raise InputError(f"{where}: expected a 'context' object, got {ctx!r}"[:300])
-    for key in ("benchmark", "query_modality", "text_model"):
-        if not isinstance(ctx.get(key), str):
-            raise InputError(
-                f"{where}: context.{key}: expected a string, got {ctx.get(key)!r}"[:300]
-            )
-    streams = ctx.get("streams")
-    if not isinstance(streams, list) or not streams or not all(isinstance(s, str) for s in streams):
-        raise InputError(
-            f"{where}: context.streams: expected a list of stream names, got {streams!r}"[:300]
-        )
-    dims = ctx.get("dims")
-    if not isinstance(dims, dict):
-        raise InputError(f"{where}: context.dims: expected an object, got {dims!r}"[:300])
-    for k, v in dims.items():
-        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_MODEL_DIM:
-            raise InputError(
-                f"{where}: context.dims.{k}: expected an integer in [1, {MAX_MODEL_DIM}], "
-                f"got {v!r}"[:300]
-            )
-    missing = [s for s in streams if s not in dims]
-    if missing:
-        raise InputError(
-            f"{where}: context.dims: expected a size for stream {missing[0]!r}, got none"
-        )
+        raise InputError(f"{where}: expected a JSON object, got {type(state).__name__}")
+    return config, readback.validate(RunState, RunState.fields_of(state), where)
 
 
 def optimizer_to_files(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

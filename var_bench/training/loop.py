@@ -42,13 +42,20 @@ class RunState:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json(cls, saved: Mapping[str, Any]) -> RunState:
-        """The state of a ``state.json`` (its optimiser, scaler and selection keys ignored)."""
+    def fields_of(cls, saved: Mapping[str, Any]) -> dict[str, Any]:
+        """The RunState fields of a ``state.json`` object (its optimiser, scaler and selection
+        keys left out; ``best_sumr`` of checkpoints written before task types is
+        ``best_score``)."""
         names = {f.name for f in dataclasses.fields(cls)}
         saved = dict(saved)
-        if "best_sumr" in saved:  # checkpoints written before task types
+        if "best_sumr" in saved:
             saved.setdefault("best_score", saved.pop("best_sumr"))
-        return cls(**{k: v for k, v in saved.items() if k in names})
+        return {k: v for k, v in saved.items() if k in names}
+
+    @classmethod
+    def from_json(cls, saved: Mapping[str, Any]) -> RunState:
+        """The state of a ``state.json`` (see :meth:`fields_of`)."""
+        return cls(**cls.fields_of(saved))
 
     def record_validation(self, score: float, epoch: int, higher_is_better: bool = True) -> bool:
         """Count one validation with main score ``score`` after ``epoch``; True when it is a new

@@ -246,9 +246,10 @@ def _resume(
     """The run state of ``last`` with model, optimiser and scaler restored; None if no run."""
     if not ckpt.is_checkpoint(last):
         return None
-    check_resumable(ckpt.read_json(last / ckpt.CONFIG_FILE)["config"], cfg, last)
-    ckpt.load_model_weights(model, last, device=dev)
     saved = ckpt.read_json(last / ckpt.STATE_FILE)
+    config, _ = ckpt.check_saved(ckpt.read_json(last / ckpt.CONFIG_FILE), saved, last)
+    check_resumable(config.config, cfg, last)
+    ckpt.load_model_weights(model, last, device=dev)
     ckpt.load_optimizer(optimizer, last, saved)
     if scaler is not None and saved.get("scaler"):
         scaler.load_state_dict(saved["scaler"])

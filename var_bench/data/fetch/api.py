@@ -120,7 +120,7 @@ def fetch_to(
         return dest
     origin = location(src, mirror)
     deadline = time.monotonic() + retry.seconds()
-    part = PartFile(part_of(dest), src.size)
+    part = PartFile(part_of(dest), src.size, getattr(src, "max_size", None))  # PinnedFile only
     try:
         if dest.exists() or dest.is_symlink():
             log.warning("%s: cached file %s does not verify; fetching it again", src.key, dest)

@@ -247,7 +247,7 @@ def _request(
                         size_message(src.key, part.total, part.size, f"stopped reading; from {url}")
                     )
                 if part.total is None:
-                    check_unpinned(src.key, part.size, f"stopped reading; from {url}")
+                    check_unpinned(src.key, part.size, f"stopped reading; from {url}", part.limit)
     except (
         requests.ConnectionError,
         requests.Timeout,

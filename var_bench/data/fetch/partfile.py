@@ -34,13 +34,13 @@ def part_of(dest: Path) -> Path:
     return dest.with_name(f".{dest.name}.part")
 
 
-def check_unpinned(key: str, size: int, detail: str) -> None:
-    """Refuse a file with no pinned size that is (or claims to be) over :data:`UNPINNED_LIMIT`."""
-    if size > UNPINNED_LIMIT:
-        raise DownloadError(
-            f"{key}: expected at most {UNPINNED_LIMIT} bytes (no size is pinned), "
-            f"got {size} ({detail})"
-        )
+def check_unpinned(key: str, size: int, detail: str, limit: int | None = None) -> None:
+    """Refuse a file with no pinned size that is (or claims to be) over ``limit``: its own cap
+    (from its approximate size), else :data:`UNPINNED_LIMIT`."""
+    cap = UNPINNED_LIMIT if limit is None else limit
+    if size > cap:
+        why = "no size is pinned" if limit is None else "its cap from its known approximate size"
+        raise DownloadError(f"{key}: expected at most {cap} bytes ({why}), got {size} ({detail})")
 
 
 class PartFile:
@@ -53,9 +53,10 @@ class PartFile:
     stale). ``bar``: the byte progress bar to move, if any.
     """
 
-    def __init__(self, path: Path, size: int | None = None) -> None:
+    def __init__(self, path: Path, size: int | None = None, limit: int | None = None) -> None:
         self.path = path
         self.pinned_size = size
+        self.limit = limit  # the cap when no size is pinned (None: UNPINNED_LIMIT)
         self.total = size
         self.ended = False
         self.bar: Progress | None = None
@@ -75,7 +76,7 @@ class PartFile:
         :data:`UNPINNED_LIMIT`)."""
         if self.pinned_size is None:
             if total is not None:
-                check_unpinned(key, total, origin)
+                check_unpinned(key, total, origin, self.limit)
             self.total = total
             if self.bar is not None and total is not None:
                 self.bar.set_total(total)
@@ -86,7 +87,11 @@ class PartFile:
         if self._file is not None:
             return
         have = self._regular_size()
-        limit = self.pinned_size if self.pinned_size is not None else UNPINNED_LIMIT
+        limit = (
+            self.pinned_size
+            if self.pinned_size is not None
+            else (UNPINNED_LIMIT if self.limit is None else self.limit)
+        )
         if have == 0 or have > limit:
             return self.restart()
         self._sha = hashlib.sha256()
