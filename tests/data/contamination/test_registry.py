@@ -206,3 +206,14 @@ def test_score_flags_the_record_and_prints_one_line(shared_data, tmp_path, capsy
     entry = build_leaderboard("ucfcrime-ar", records=[("r.json", rec)]).user_entries[0]
     assert "in-training: UCA holds 214 test videos" in entry.flags
     assert any(f.startswith("uses model-written descriptions") for f in entry.flags)
+
+
+def test_own_splits_and_bracketed_remarks_name_no_data():
+    """What zero-shot records and trained runs disclose ("none (zero-shot)", "train (captions)")
+    is the benchmark's own split or nothing: no overlap line, nothing unregistered."""
+    from var_bench.data.contamination.catalog import training_overlaps
+
+    for text in ("none (zero-shot)", "train (captions)", "train + val", "none"):
+        assert training_overlaps("ucfcrime-ar", text, download=False) == [], text
+    [other] = training_overlaps("ucfcrime-ar", "my crawl (2025)", download=False)
+    assert other.name == "my crawl" and other.status == "unknown"

@@ -242,7 +242,8 @@ def training_overlaps(
     spec = get_benchmark(benchmark)
     out: list[Overlap] = []
     for token in _SPLIT.split(training_data or ""):
-        name = " ".join(token.split())
+        # a remark in brackets ("none (zero-shot)") says how, not what: it names no data
+        name = " ".join(re.sub(r"\([^)]*\)", " ", token).split())
         if name.lower() in OWN_SPLITS:
             continue
         other = BENCHMARKS.get(name.lower())
