@@ -217,3 +217,14 @@ def test_own_splits_and_bracketed_remarks_name_no_data():
         assert training_overlaps("ucfcrime-ar", text, download=False) == [], text
     [other] = training_overlaps("ucfcrime-ar", "my crawl (2025)", download=False)
     assert other.name == "my crawl" and other.status == "unknown"
+
+
+def test_a_benchmark_named_as_training_data_counts_what_its_models_train_on(shared_data, tmp_path):
+    """UCA (its own val split): train only, 214 of UCFCrime-AR's 290 test videos, the figure the
+    registry's pinned file gives; UCFCrime-AR (val carved from upstream train): train + val, 260
+    of UCA's 310 test videos."""
+    kw = {"home": tmp_path, "mirror": str(shared_data)}
+    (o,) = training_overlaps("ucfcrime-ar", "uca", **kw)
+    assert (o.kind, o.status, o.test_videos, o.of) == ("benchmark", "overlap", 214, 290)
+    (o,) = training_overlaps("uca", "ucfcrime-ar", **kw)
+    assert (o.kind, o.test_videos, o.of) == ("benchmark", 260, 310)

@@ -268,24 +268,32 @@ def _test_ids(spec, split, home, mirror, download) -> list[str]:
     return ids(spec.name, split, home=home, mirror=mirror, download=download, gallery=True)
 
 
+def _training_splits(spec: BenchmarkSpec) -> str:
+    """The splits a model trained on ``spec`` has seen: train and a validation split carved from
+    upstream train (UCFCrime-AR's val videos are upstream training videos), or train alone when
+    the benchmark ships its own val split (UCA's val is upstream's held-out set)."""
+    from var_bench.data.splits import split_info
+
+    return "train+val" if split_info(spec).rule is not None else "train"
+
+
 def _benchmark_overlap(spec, other, split, home, mirror, download) -> Overlap:
     if _collection(other) != _collection(spec):
-        return Overlap(other.name, "benchmark", CLEAN, 0, None, "other video collection")
+        return Overlap(other.title, "benchmark", CLEAN, 0, None, "other video collection")
     try:
         test = set(_test_ids(spec, split, home, mirror, download))
-        # its own benchmark trains on the splits other than the one scored (train for val)
-        used = "train+val" if other.name != spec.name or split == "test" else "train"
+        used = _training_splits(other) if other.name != spec.name or split == "test" else "train"
         trained = set(_test_ids(other, used, home, mirror, download))
     except (NotBuiltError, DownloadError, DataError, InputError) as e:
-        return Overlap(other.name, "benchmark", UNKNOWN, None, None, str(e))
+        return Overlap(other.title, "benchmark", UNKNOWN, None, None, str(e))
     n = len(test & trained)
     return Overlap(
-        other.name,
+        other.title,
         "benchmark",
         OVERLAP if n else CLEAN,
         n,
         len(test),
-        f"{other.name} {used} vs {spec.name} {split}",
+        f"{other.title} {used} vs {spec.title} {split}",
     )
 
 
