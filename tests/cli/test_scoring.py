@@ -80,7 +80,7 @@ def canonical(monkeypatch):
 def test_table(capsys, sub):
     code, out, err = run_cli(capsys, "score", sub)
     assert code == 0, err
-    assert "UCFCrime-AR test: 290 queries per direction, ties: expected" in out
+    assert "UCFCrime-AR test: 290 queries per direction, ties at their expected rank" in out
     assert "T->V (t2v)" in out and "V->T (v2t)" in out
     for head in ("R@1↑", "R@5↑", "R@10↑", "MdR↓", "MnR↓", "SumR↑:"):
         assert head in out
@@ -127,7 +127,7 @@ def test_json_record(capsys, sub, tmp_path):
 def test_one_direction(capsys, sub):
     code, out, _ = run_cli(capsys, "score", sub, "--direction", "v2t", "--ties", "pessimistic")
     assert code == 0
-    assert "SumR↑ (v2t only):" in out and "T->V" not in out and "ties: pessimistic" in out
+    assert "SumR↑ (v2t only):" in out and "T->V" not in out and "ties at their pessimistic rank" in out
 
 
 def test_by_class_and_ci(capsys, sub, canonical):

@@ -40,7 +40,7 @@ def render_record(record: ResultRecord) -> str:
         if len(set(sizes.values())) == 1
         else ", ".join(f"{sizes[g]} {g} queries" for g in groups)
     )
-    rule = f", ties: {record.ties}" if record.ties else ""
+    rule = f", ties at their {record.ties} rank" if record.ties else ""
     lines = [
         f"{spec.title} {record.split}: {counted}{rule}"
         + (f", entry: {record.name}" if record.name else ""),
@@ -203,7 +203,7 @@ def render_comparison(result: Comparison, a: str, b: str) -> str:
                 r.better.upper() if r.better else "-",
             ]
         )
-    rule = f", ties: {result.ties}" if result.ties else ""
+    rule = f", ties at their {result.ties} rank" if result.ties else ""
     head = (
         f"A: {a}\nB: {b}\n{result.method} test, {result.replicates} replicates, seed "
         f"{result.seed}{rule}; diff = A - B with its {100 * result.level:g}% "
