@@ -391,6 +391,12 @@ class Index:
         self, queries: Sequence[Any], top: int = 10, *, exact: bool = True
     ) -> list[list[SearchHit]]:
         """:meth:`search` for several queries, encoded in the evaluator's batches."""
+        q, ranked, scores = self._ranked(queries, top, exact)
+        return [self._hits(q, i, ranked[i], scores[i]) for i in range(len(queries))]
+
+    def _ranked(self, queries: Sequence[Any], top: int, exact: bool):
+        """The encoded queries and, per query, the ``top`` gallery rows and their scores: exact
+        (the model's own similarity) or approximate (the vector index)."""
         if top < 1:
             raise InputError(f"--top: expected a positive number of results, got {top}")
         self._load_outputs()
@@ -400,14 +406,11 @@ class Index:
 
             S = similarity_matrix(self.model, q, self._gallery, device=self.device)
             ranked = [_top(S[i], top) for i in range(S.shape[0])]
-            scores = [S[i, r] for i, r in enumerate(ranked)]
-        else:
-            vecs = self._vector_index()
-            qv = self.model.search_vectors(q, "query").float().cpu().numpy()
-            found = [vecs.search(qv[i], top, exact=False) for i in range(qv.shape[0])]
-            ranked = [f[0] for f in found]
-            scores = [f[1] for f in found]
-        return [self._hits(q, i, ranked[i], scores[i]) for i in range(len(queries))]
+            return q, ranked, [S[i, r] for i, r in enumerate(ranked)]
+        vecs = self._vector_index()
+        qv = self.model.search_vectors(q, "query").float().cpu().numpy()
+        found = [vecs.search(qv[i], top, exact=False) for i in range(qv.shape[0])]
+        return q, [f[0] for f in found], [f[1] for f in found]
 
     def moments(
         self, queries: Sequence[Any], top: int = 100, *, exact: bool = True
@@ -418,19 +421,7 @@ class Index:
         window similarities come in one matrix, so a split's sentences cost one pass."""
         from var_bench.training.encode import similarity_matrix
 
-        if top < 1:
-            raise InputError(f"--top: expected a positive number of results, got {top}")
-        self._load_outputs()
-        q = self._encode_queries(queries)
-        if exact:
-            S = similarity_matrix(self.model, q, self._gallery, device=self.device)
-            ranked = [_top(S[i], top) for i in range(S.shape[0])]
-            scores = [S[i, r] for i, r in enumerate(ranked)]
-        else:
-            vecs = self._vector_index()
-            qv = self.model.search_vectors(q, "query").float().cpu().numpy()
-            found = [vecs.search(qv[i], top, exact=False) for i in range(qv.shape[0])]
-            ranked, scores = [f[0] for f in found], [f[1] for f in found]
+        q, ranked, scores = self._ranked(queries, top, exact)
         W = similarity_matrix(self.model, q, self._windows, device=self.device)
         spans = np.asarray(self.info.windows, dtype=np.int64).reshape(-1, 3)
         # Windows are stored video by video: the best of video j is the argmax over its run.
