@@ -9,11 +9,11 @@ from var_bench.data.integrity import (
     INTEGRITY_FILE,
     IntegrityFacts,
     caption_duplicates,
-    load_integrity,
     seen_mask,
     source_report,
 )
 from var_bench.data.paths import built_dir
+from var_bench.data.prepare import load_integrity
 from var_bench.errors import DataError
 
 

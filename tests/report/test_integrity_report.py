@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from var_bench.data.integrity import load_integrity, source_report
+from var_bench.data.integrity import source_report
+from var_bench.data.prepare import load_integrity
 from var_bench.report import write_report
 
 

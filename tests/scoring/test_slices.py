@@ -45,7 +45,8 @@ def _split_matrix(seen):
 
 
 def test_source_slices_of_a_real_xd_build(xd_home, tmp_path):
-    from var_bench.data.integrity import load_integrity, seen_mask
+    from var_bench.data.integrity import seen_mask
+    from var_bench.data.prepare import load_integrity
 
     seen = seen_mask(load_integrity("xdviolence-ar", home=xd_home))
     S = _split_matrix(seen)

@@ -26,7 +26,6 @@ Rules (documented in ``docs/integrity.md``):
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -36,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from var_bench.benchmarks import SPLITS, BenchmarkSpec, get_benchmark
+from var_bench.benchmarks import SPLITS, BenchmarkSpec
 from var_bench.benchmarks.kit import Clip
 from var_bench.errors import DataError
 
@@ -194,27 +193,6 @@ class IntegrityFacts:
 def write_integrity(folder: Path, facts: Mapping[str, Any]) -> None:
     """Write ``integrity.json`` into a build folder being assembled (not yet swapped in)."""
     (Path(folder) / INTEGRITY_FILE).write_text(json.dumps(facts, indent=0) + "\n", "utf-8")
-
-
-def load_integrity(
-    benchmark: str | BenchmarkSpec,
-    *,
-    home: str | os.PathLike | None = None,
-    mirror: str | None = None,
-    download_missing: bool = True,
-) -> IntegrityFacts:
-    """The integrity facts stored with the built dataset (built first when needed and
-    ``download_missing``; else :class:`~var_bench.errors.NotBuiltError`)."""
-    from var_bench.data.prepare import ensure_built
-
-    spec = get_benchmark(benchmark)
-    folder = ensure_built(spec, home=home, mirror=mirror, download_missing=download_missing)
-    path = folder / INTEGRITY_FILE
-    try:
-        raw = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as e:
-        raise DataError(f"{path}: expected the build's integrity facts, got none ({e})") from None
-    return IntegrityFacts.from_dict(raw, str(path))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ dataset card (``<home>/built/<benchmark>/<version>``) -> these loaders.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 from var_bench.benchmarks import BENCHMARKS, SPLITS, BenchmarkSpec, get_benchmark
 from var_bench.benchmarks.sources import resolve_mirror
 from var_bench.data.assembly.manifest import DATA_FILE, POSITIVES, QUERY_ID, VIDEOS_FILE, Manifest
+from var_bench.data.integrity import INTEGRITY_FILE, IntegrityFacts
 from var_bench.data.paths import built_dir, data_home, raw_dir
 from var_bench.errors import DataError, InputError, NotBuiltError
 from var_bench.fsutil import sha256_lines
@@ -260,3 +262,22 @@ def gold_tables(
     gallery = verified_ids(folder, split, gallery=True)
     positives = read_split_table(folder, split, [POSITIVES])[POSITIVES].to_pylist()
     return queries, gallery, [list(p or ()) for p in positives]
+
+
+def load_integrity(
+    benchmark: str | BenchmarkSpec,
+    *,
+    home: str | os.PathLike | None = None,
+    mirror: str | None = None,
+    download_missing: bool = True,
+) -> IntegrityFacts:
+    """The integrity facts stored with the built dataset (built first when needed and
+    ``download_missing``; else :class:`~var_bench.errors.NotBuiltError`)."""
+    spec = get_benchmark(benchmark)
+    folder = ensure_built(spec, home=home, mirror=mirror, download_missing=download_missing)
+    path = folder / INTEGRITY_FILE
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path}: expected the build's integrity facts, got none ({e})") from None
+    return IntegrityFacts.from_dict(raw, str(path))

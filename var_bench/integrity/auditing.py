@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
-from var_bench.data.integrity import IntegrityFacts, SourceReport, load_integrity, source_report
+from var_bench.data.integrity import IntegrityFacts, SourceReport, source_report
+from var_bench.data.prepare import load_integrity
 from var_bench.integrity.neardup import NEAR_VIDEO_COSINE, NearVideos, near_duplicate_videos
 
 

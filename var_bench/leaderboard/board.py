@@ -14,11 +14,11 @@ from typing import Any
 
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
+from var_bench.leaderboard.adapters.eee import declared_entry
 from var_bench.leaderboard.entries import (
     DIGEST_SHOWN,
     USER,
     Entry,
-    declared_entry,
     published_entry,
     reproduces,
     user_entry,

@@ -186,37 +186,6 @@ def published_entry(table: PublishedTable, row: PublishedRow) -> Entry:
     )
 
 
-def declared_entry(path: Any, spec: Any) -> Entry:
-    """An imported Every Eval Ever record as a leaderboard row of ``spec``'s task: its numbers as
-    stated, flagged unverified (no per-query ranks: the tier tests use Wilson intervals, as for
-    a paper row).
-
-    Raises:
-        InputError: the file is no EEE record for ``spec`` (see
-            :func:`var_bench.leaderboard.adapters.eee.declared_scores`).
-    """
-    from var_bench.leaderboard.adapters.eee import declared_scores, read_eee
-
-    eee = read_eee(path)
-    label = getattr(path, "name", str(path))
-    task, metrics, summary = declared_scores(eee, spec, label)
-    origin = eee.source_metadata.source_type
-    return Entry(
-        method=one_line(eee.model_info.name),
-        kind=DECLARED_ROW,
-        metrics=metrics,
-        summary=summary,
-        score=float(summary[task.main_score]),
-        source=label,
-        flags=(
-            f"unverified: imported from {one_line(eee.eval_library.name)} "
-            f"({'a paper or page' if origin == 'documentation' else 'an evaluation run'}, "
-            "Every Eval Ever)",
-        ),
-        date=eee.evaluation_timestamp,
-    )
-
-
 def streams_label(streams) -> str:
     """Store stream names -> a feature-set name: ``rgb, flow`` -> ``I3D RGB+Flow``; ``rgb, flow,
     clip`` -> ``I3D RGB+Flow, CLIP``; ``clip`` -> ``CLIP``; ``rgb, audio`` -> ``I3D RGB, VGGish

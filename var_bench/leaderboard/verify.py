@@ -276,10 +276,13 @@ def _load_one(path: Path) -> dict[str, Any]:
     return data
 
 
-def _is_eee(data: Any) -> bool:
-    from var_bench.leaderboard.adapters.eee import is_eee
+#: Top-level keys of an Every Eval Ever record (``var-bench import`` reads those files).
+EEE_KEYS = ("schema_version", "evaluation_results")
 
-    return is_eee(data)
+
+def is_eee(data: Any) -> bool:
+    """True for a JSON object that looks like an EEE record (not a result record)."""
+    return isinstance(data, dict) and all(k in data for k in EEE_KEYS) and "benchmark" not in data
 
 
 def load_records(
@@ -299,7 +302,7 @@ def load_records(
     found: list[tuple[Path, ResultRecord]] = []
     for path in sorted(folder.glob("*.json")):
         data = _load_one(path)
-        if _is_eee(data):
+        if is_eee(data):
             continue  # an imported Every Eval Ever record: a declared row, not a result record
         name = data.get("benchmark")
         if "benchmark" not in data:

@@ -223,7 +223,7 @@ def _groups(
 
 def _sources(spec: BenchmarkSpec, home) -> dict[str, str] | None:
     """video id -> source of the built test split, when its names carry sources."""
-    from var_bench.data.integrity import load_integrity
+    from var_bench.data.prepare import load_integrity
     from var_bench.errors import DataError, NotBuiltError
 
     try:

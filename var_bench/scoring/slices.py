@@ -47,7 +47,8 @@ def source_masks(
     """Per slice, a boolean mask over the queries (canonical order); None when there are none:
     not the test split, a gold whose queries are not its videos, a benchmark whose names carry no
     source, or no built dataset (nothing is downloaded unless ``mirror`` is given)."""
-    from var_bench.data.integrity import load_integrity, seen_mask
+    from var_bench.data.integrity import seen_mask
+    from var_bench.data.prepare import load_integrity
 
     if split != "test" or not gold.is_identity:
         return None

@@ -156,7 +156,7 @@ def test_import_refuses_what_is_no_record_for_the_benchmark(record_path, tmp_pat
 
 
 def test_a_record_from_another_tool_with_spelled_names_and_no_sumr(record_path, tmp_path):
-    from var_bench.leaderboard.entries import declared_entry
+    from var_bench.leaderboard.adapters.eee import declared_entry
 
     _, record = record_path
     eee = eee_record(record)

@@ -36,6 +36,7 @@ from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
 from var_bench.fsutil import atomic_write_text
 from var_bench.leaderboard.adapters.keys import score_key
+from var_bench.leaderboard.entries import DECLARED_ROW, Entry, one_line
 from var_bench.leaderboard.verify import LEADERBOARD_SPLIT, IdsHash, verify_record
 from var_bench.scoring.record import ResultRecord
 from var_bench.tasks import Task
@@ -43,7 +44,6 @@ from var_bench.tasks import Task
 #: The EEE schema version written (evaleval/every_eval_ever ``eval.schema.json``).
 SCHEMA_VERSION = "0.2.1"
 #: What a file must hold to be read as an EEE record (and skipped as a result record).
-EEE_KEYS = ("schema_version", "evaluation_results")
 #: The suffix of an imported EEE record stored beside the result records.
 IMPORTED_SUFFIX = ".eee.json"
 
@@ -253,11 +253,6 @@ def write_eee_json(
     atomic_write_text(path, text + "\n")
 
 
-def is_eee(data: Any) -> bool:
-    """True for a JSON object that looks like an EEE record (not a result record)."""
-    return isinstance(data, dict) and all(k in data for k in EEE_KEYS) and "benchmark" not in data
-
-
 def read_eee(path: str | os.PathLike) -> EEERecord:
     """An EEE record file, validated.
 
@@ -366,8 +361,6 @@ def import_eee(
     Raises:
         InputError: no EEE record, or none for ``benchmark`` (see :func:`declared_scores`).
     """
-    from var_bench.leaderboard.entries import declared_entry
-
     spec = get_benchmark(benchmark)
     src = Path(path)
     entry = declared_entry(src, spec)
@@ -376,3 +369,32 @@ def import_eee(
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target, src.read_text("utf-8"))
     return entry, target
+
+
+def declared_entry(path: Any, spec: Any) -> Entry:
+    """An imported Every Eval Ever record as a leaderboard row of ``spec``'s task: its numbers as
+    stated, flagged unverified (no per-query ranks: the tier tests use Wilson intervals, as for
+    a paper row).
+
+    Raises:
+        InputError: the file is no EEE record for ``spec`` (see
+            :func:`var_bench.leaderboard.adapters.eee.declared_scores`).
+    """
+    eee = read_eee(path)
+    label = getattr(path, "name", str(path))
+    task, metrics, summary = declared_scores(eee, spec, label)
+    origin = eee.source_metadata.source_type
+    return Entry(
+        method=one_line(eee.model_info.name),
+        kind=DECLARED_ROW,
+        metrics=metrics,
+        summary=summary,
+        score=float(summary[task.main_score]),
+        source=label,
+        flags=(
+            f"unverified: imported from {one_line(eee.eval_library.name)} "
+            f"({'a paper or page' if origin == 'documentation' else 'an evaluation run'}, "
+            "Every Eval Ever)",
+        ),
+        date=eee.evaluation_timestamp,
+    )
