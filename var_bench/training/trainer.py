@@ -400,7 +400,8 @@ def _train_epoch(run: _Run, state: RunState, epoch: int) -> dict[str, Any]:
         f", from step {done}" if done else "",
     )
     bar = tqdm(
-        itertools.islice(loader, done, None),
+        # a fresh epoch iterates the loader itself (its iterator made where it always was)
+        itertools.islice(loader, done, None) if done else loader,
         total=total,
         initial=done,
         desc=f"epoch {epoch + 1}/{tc.epochs}",
