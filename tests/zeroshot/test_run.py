@@ -51,7 +51,10 @@ def test_run_writes_a_scored_submission_with_its_manifest(ucf, tmp_path):
         np.testing.assert_allclose(z["v2t"], z["t2v"].T)
         assert list(z["video_ids"]) == ids
     rec = res.record
-    assert rec.provenance["sampling"] == enc.sampling.to_json()
+    from var_bench.zeroshot.sampling import decoder_name
+
+    # the pipeline decodes, so the manifest names its decoder
+    assert rec.provenance["sampling"] == {**enc.sampling.to_json(), "decoder": decoder_name()}
     assert rec.provenance["feature_set"] == RAW_VIDEO_TRACK
     assert rec.disclosure["training_data"] == "none (zero-shot)"
     assert set(rec.metrics) == {"t2v", "v2t"}
