@@ -286,14 +286,15 @@ def _benchmark_overlap(spec, other, split, home, mirror, download) -> Overlap:
         trained = set(_test_ids(other, used, home, mirror, download))
     except (NotBuiltError, DownloadError, DataError, InputError) as e:
         return Overlap(other.title, "benchmark", UNKNOWN, None, None, str(e))
+    return _counted(other.title, "benchmark", test, trained, f"{other.title} {used}", spec, split)
+
+
+def _counted(name, kind, test: set, trained: set, what: str, spec, split) -> Overlap:
+    """The overlap of ``trained`` with the scored ``test`` videos (``what``: the training side,
+    in words)."""
     n = len(test & trained)
     return Overlap(
-        other.title,
-        "benchmark",
-        OVERLAP if n else CLEAN,
-        n,
-        len(test),
-        f"{other.title} {used} vs {spec.title} {split}",
+        name, kind, OVERLAP if n else CLEAN, n, len(test), f"{what} vs {spec.title} {split}"
     )
 
 
@@ -334,12 +335,5 @@ def _entry_overlap(spec, entry, split, home, mirror, download) -> Overlap:
             trained |= set(entry_videos(entry, role, home=home, mirror=mirror, download=download))
     except (NotBuiltError, DownloadError, DataError, InputError) as e:
         return Overlap(entry.name, "registry", UNKNOWN, None, None, str(e))
-    n = len(test & trained)
-    return Overlap(
-        entry.name,
-        "registry",
-        OVERLAP if n else CLEAN,
-        n,
-        len(test),
-        f"{entry.name} {'+'.join(entry.training)} annotations vs {spec.name} {split}",
-    )
+    what = f"{entry.name} {'+'.join(entry.training)} annotations"
+    return _counted(entry.name, "registry", test, trained, what, spec, split)
