@@ -58,7 +58,7 @@ if [ "$vision" = 1 ]; then
   fi
   .venv-vision/bin/python -m pytest -q -m "not install" -p no:cacheprovider \
     tests/extract/test_flow_clip.py tests/extract/test_distributed.py tests/zeroshot/test_qwen3vl.py \
-    tests/zeroshot/test_binding.py tests/zeroshot/test_openclip.py \
+    tests/zeroshot/test_binding.py tests/zeroshot/test_openclip.py tests/zeroshot/test_run_ray.py \
     || rc=$?
 fi
 exit "$rc"

@@ -84,3 +84,25 @@ def synthetic_home(shared_data, tmp_path_factory) -> Path:
             name, made.paths["features"], audio=made.paths.get("audio"), home=home, progress=False
         )
     return home
+
+
+@pytest.fixture(scope="session")
+def _ray_session():
+    """One local Ray for the whole session (its start costs seconds): 4 logical CPUs, so two
+    decoding and two encoding workers run on a 2-core machine."""
+    ray = pytest.importorskip("ray", reason="Ray (the ray extra) is not installed")
+    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture
+def local_ray(_ray_session, request):
+    """The session's local Ray, with the calling test module and ``tests/support`` shipped to
+    the workers by value (they cannot import them)."""
+    import support
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(request.module)
+    cloudpickle.register_pickle_by_value(support)
+    return _ray_session

@@ -72,7 +72,7 @@ def test_score_setup_scores_without_torch(tmp_path):
     p = run(
         venv, "var-bench", "train", "--model", "random", "--benchmark", "ucfcrime-ar", cwd=tmp_path
     )
-    assert p.returncode == 2 and "train needs the models extra" in p.stdout, (p.stdout, p.stderr)
+    assert p.returncode == 3 and "train needs the models extra" in p.stdout, (p.stdout, p.stderr)
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 Downloading, scoring, comparing and the leaderboard need only the core install. Commands that
 import a module of an extra that is not installed end with one line naming the extra
-(:func:`missing_extra_message`), exit code 2, instead of an internal error.
+(:func:`missing_extra_message`), exit code 3 (the environment), instead of an internal error.
 """
 
 from __future__ import annotations
@@ -52,5 +52,5 @@ def _setup_use(extra: str) -> str:
         "offline": "train",
         "extract": "extract",
         "test": "dev",
-        "ray": "dev",
+        "ray": "vision",
     }[extra]

@@ -41,7 +41,7 @@ def run_without(modules: list[str], *args: str) -> subprocess.CompletedProcess:
 )
 def test_missing_torch_names_the_models_extra(args, tmp_path):
     p = run_without(["torch"], *args, *(["--home", str(tmp_path)] if args[0] == "train" else []))
-    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert p.returncode == 3, (p.stdout, p.stderr)
     assert "Traceback" not in p.stdout + p.stderr and "internal error" not in p.stdout
     lines = p.stdout.splitlines()
     assert lines == [

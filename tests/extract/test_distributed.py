@@ -3,7 +3,6 @@ chunking and error order, the Arrow shards, and the Ray path equal to it array f
 
 import functools
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -74,7 +73,7 @@ def test_parse_ray_and_options():
 
 
 def test_cli_ray_options():
-    from var_bench.cli.extract import _ray
+    from var_bench.cli.base import ray_from_options as _ray
 
     assert _ray(None, 2, 1) is None
     assert _ray("local", 3, 2) == RayOptions(None, decode_workers=3, encode_workers=2)
@@ -87,19 +86,7 @@ def test_raft_is_refused_on_ray(ucf_videos, tmp_path):
         extract(UCF, root, tmp_path / "o", "i3d-flow", flow="raft", weights="random", ray="local")
 
 
-# -- on Ray: one local Ray for the module (2 decoding + 2 encoding workers) ---------------------
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    ray = pytest.importorskip("ray", reason="Ray (the ray extra) is not installed")
-    cloudpickle = pytest.importorskip("ray.cloudpickle")
-
-    # The workers cannot import this test module: its functions travel by value.
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    yield ray
-    ray.shutdown()
+# -- on Ray: the session's local Ray (tests/conftest.py), 2 decoding + 2 encoding workers ------
 
 
 TWO = RayOptions(decode_workers=2, encode_workers=2)

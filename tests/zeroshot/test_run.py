@@ -188,6 +188,7 @@ def test_cli_runs_and_refuses_in_one_line(ucf, tmp_path, capsys, fake_model):
         (["--videos", str(root), "--features", "--out", str(out)], "got both"),
         (["--videos", str(root), "--out", str(tmp_path / "s.txt")], "ending in .npz"),
         (["--features", "--fps", "2", "--out", str(out)], "expected no frame options"),
+        (["--features", "--ray", "--out", str(out)], "--ray: expected --videos"),
         (["--videos", str(root), "--out", str(out), "--fpss", "2"], "No such option"),
         (["--videos", str(tmp_path / "none"), "--out", str(out)], "is not a folder"),
         (["--videos", str(tmp_path), "--out", str(out)], f"{len(ids)} missing under"),
@@ -202,3 +203,36 @@ def test_cli_runs_and_refuses_in_one_line(ucf, tmp_path, capsys, fake_model):
         "--out", str(out), "--split", "val",
     )  # fmt: skip
     assert code == 2 and "unknown zero-shot model" in line and "clip-vit-b16" in line
+
+
+def test_a_worker_builds_its_own_encoder_from_the_registry(ucf, fake_model):
+    """What a Ray encoding worker runs, in this process: the registered model rebuilt from its
+    name and recipe, then decode -> encode records equal to the pipeline's own steps."""
+    from functools import partial
+
+    from var_bench.zeroshot.run import _named, _step, decode_entry, encode_entry, encode_video
+
+    root, ids = ucf
+    path = next(root.rglob(f"{ids[0]}.mp4"))
+    factory = _named(fake_model, None, "cpu", {"fps": 1.0, "max_frames": 3})
+    assert factory().sampling.fps == 1.0 and factory().sampling.max_frames == 3
+    item = decode_entry(path, 1.0, 3)
+    got = _step(factory, encode_entry)(item)
+    np.testing.assert_array_equal(got["emb"], encode_video(factory(), item["frames"]))
+    assert got["edges"].tolist() == [*item["times"].tolist(), item["times"][-1] + 1.0]
+    assert partial(_step, factory, encode_entry)()(item)["emb"].shape == (len(item["times"]), 16)
+
+
+def test_ray_without_the_extra_says_what_to_install(ucf, tmp_path, capsys, fake_model):
+    try:
+        import ray  # noqa: F401
+
+        pytest.skip("Ray is installed here (the Ray run is tests/zeroshot/test_run_ray.py)")
+    except ImportError:
+        pass
+    root, _ = ucf
+    code, line = one_line_exit(
+        capsys, "zeroshot", fake_model, "--benchmark", "ucfcrime-ar", "--videos", str(root),
+        "--out", str(tmp_path / "s.npz"), "--split", "val", "--ray", "--no-cache",
+    )  # fmt: skip
+    assert code == 3 and "ray" in line and not (tmp_path / "s.npz").exists(), line

@@ -208,7 +208,7 @@ def _run(argv: list[str] | None, debug: bool) -> None:
         message = missing_extra_message(_command_of(argv), e.name)
         if message is None:
             fail(f"internal error: {type(e).__name__}: {e} (set {DEBUG_ENV}=1 for a traceback)", 1)
-        fail(message, 2)
+        fail(message, 3)  # the environment lacks a package, not bad input
     except Exception as e:  # a bug of ours: still one line, with the way to see the traceback
         if debug:
             raise
@@ -258,6 +258,52 @@ def replicates_options(purpose: str):
         )(f)
 
     return decorate
+
+
+def ray_options(f):
+    """``--workers N``, ``--ray [ADDRESS]`` and ``--ray-encoders N`` of a command that decodes
+    videos and runs a model on them (``extract``, ``zeroshot``); :func:`ray_from_options` turns
+    them into the library's ``ray`` argument."""
+    f = click.option(
+        "--ray-encoders",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Encoding workers with --ray (each loads the model once).",
+    )(f)
+    f = click.option(
+        "--ray",
+        "ray",
+        is_flag=False,
+        flag_value="local",
+        default=None,
+        metavar="[ADDRESS]",
+        help="Run on Ray Data: decoding on --workers CPU workers, the model on --ray-encoders "
+        "workers (one GPU each with --device cuda). No ADDRESS: a local Ray; else a cluster "
+        "('auto', 'ray://host:10001'). Same output as without Ray.",
+    )(f)
+    return click.option(
+        "--workers",
+        type=click.IntRange(min=0),
+        default=2,
+        show_default=True,
+        help="Decoding threads running ahead of the model (0: decode in the main thread); "
+        "with --ray, the decoding workers.",
+    )(f)
+
+
+def ray_from_options(address: str | None, workers: int, encoders: int):
+    """``--ray [ADDRESS]`` with ``--workers`` / ``--ray-encoders`` -> ``RayOptions``, or None
+    without ``--ray``."""
+    if address is None:
+        return None
+    from var_bench.extract.distributed import RayOptions
+
+    return RayOptions(
+        address=None if address == "local" else address,
+        decode_workers=max(1, workers),
+        encode_workers=encoders,
+    )
 
 
 def task_option(f):

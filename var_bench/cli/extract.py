@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from var_bench.cli.base import benchmark_choice, cli, home_option, mirror_option, starting, wrote
+from var_bench.cli.base import (
+    benchmark_choice,
+    cli,
+    home_option,
+    mirror_option,
+    ray_from_options,
+    ray_options,
+    starting,
+    wrote,
+)
 
 _MODELS = (
     "i3d-rgb",
@@ -59,36 +68,12 @@ _FLOWS = ("tvl1", "raft")
     help="Clips (snippet x crop) per forward pass.",
 )
 @click.option(
-    "--workers",
-    type=click.IntRange(min=0),
-    default=2,
-    show_default=True,
-    help="Decoding threads running ahead of the model (0: decode in the main thread).",
-)
-@click.option(
     "--shard",
     default=None,
     help="K/N (0 <= K < N): this process takes videos i with i mod N == K; "
     "'auto' reads RANK/WORLD_SIZE or SLURM variables.",
 )
-@click.option(
-    "--ray",
-    "ray",
-    is_flag=False,
-    flag_value="local",
-    default=None,
-    metavar="[ADDRESS]",
-    help="Run on Ray Data: decoding on --workers CPU workers, the model on --ray-encoders "
-    "workers (one GPU each with --device cuda). No ADDRESS: a local Ray; else a cluster "
-    "('auto', 'ray://host:10001'). Same files as without Ray.",
-)
-@click.option(
-    "--ray-encoders",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Encoding workers with --ray (each loads the model once).",
-)
+@ray_options
 @click.option(
     "--weights",
     default=None,
@@ -162,7 +147,7 @@ def extract(
         batch=batch,
         workers=workers,
         shard=shard,
-        ray=_ray(ray, workers, ray_encoders),
+        ray=ray_from_options(ray, workers, ray_encoders),
         weights=weights,
         pca=pca,
         allow_missing=allow_missing,
@@ -186,16 +171,3 @@ def extract(
         f"{res.seconds:.1f} s ({res.snippets_per_second:.2f} snippets/s)"
     )
     wrote(res.out, what="raw feature tree + extraction.json")
-
-
-def _ray(address, workers: int, encoders: int):
-    """``--ray [ADDRESS]`` with ``--workers`` / ``--ray-encoders`` -> RayOptions, or None."""
-    if address is None:
-        return None
-    from var_bench.extract.distributed import RayOptions
-
-    return RayOptions(
-        address=None if address == "local" else address,
-        decode_workers=max(1, workers),
-        encode_workers=encoders,
-    )

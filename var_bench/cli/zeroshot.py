@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from var_bench.cli.base import benchmark_choice, cli, home_option, mirror_option
+from var_bench.cli.base import (
+    benchmark_choice,
+    cli,
+    home_option,
+    mirror_option,
+    ray_from_options,
+    ray_options,
+)
 from var_bench.errors import InputError
 
 #: ``--features`` given with no path: the benchmark's built store.
@@ -69,6 +76,7 @@ BUILT_STORE = "built"
     metavar="PATH",
     help="Write the result record (JSON) here, atomically (for the leaderboard's --results).",
 )
+@ray_options
 @home_option
 @mirror_option
 def zeroshot(
@@ -88,6 +96,9 @@ def zeroshot(
     cache_identity,
     name,
     json_path,
+    workers,
+    ray,
+    ray_encoders,
     home,
     mirror,
 ):
@@ -108,6 +119,8 @@ def zeroshot(
         if v is not None
     }
     if features is not None:
+        if ray is not None:
+            raise InputError("--ray: expected --videos (the --features path decodes nothing)")
         if recipe:
             raise InputError(
                 f"--features: expected no frame options (the store fixed them), got "
@@ -139,6 +152,8 @@ def zeroshot(
             name=name,
             home=home,
             mirror=mirror,
+            workers=workers,
+            ray=ray_from_options(ray, workers, ray_encoders),
             **recipe,
         )
     if json_path:

@@ -24,7 +24,7 @@ import os
 import pickle
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,28 @@ def parse_ray(value: str | None) -> RayOptions | None:
         return None
     text = str(value).strip()
     return RayOptions(address=None if text in ("", "local") else text)
+
+
+def resolve_ray(ray: RayOptions | str | None, device: str, workers: int) -> RayOptions | None:
+    """A library call's ``ray`` argument -> RayOptions, or None (no Ray).
+
+    ``ray``: options (kept), or a string as :func:`parse_ray` reads it, whose decoding workers
+    are then ``workers`` (at least 1). GPUs per encoding worker, unless the options set them: 1
+    when ``device`` is ``cuda`` / ``cuda:N``, else 0.
+
+    >>> resolve_ray("local", "cuda", 4)
+    RayOptions(address=None, decode_workers=4, encode_workers=1, num_gpus=1)
+    >>> resolve_ray(None, "cpu", 2) is None
+    True
+    """
+    if ray is None:
+        return None
+    if isinstance(ray, RayOptions):
+        opts = ray
+    else:  # the CLI's --ray: decoding workers are --workers
+        opts = replace(parse_ray(ray), decode_workers=max(1, workers))
+    gpus = opts.num_gpus if opts.num_gpus is not None else (1 if device.startswith("cuda") else 0)
+    return replace(opts, num_gpus=gpus)
 
 
 # -- the two sides, as plain functions (what the single-process path runs too) ------------------

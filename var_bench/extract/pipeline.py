@@ -36,7 +36,7 @@ from var_bench._version import __version__
 from var_bench.errors import InputError
 from var_bench.extract import frames as FR
 from var_bench.extract import recipes as R
-from var_bench.extract.distributed import RayOptions, map_videos
+from var_bench.extract.distributed import RayOptions, map_videos, resolve_ray
 from var_bench.extract.flow import FLOW_METHODS, FlowCarry, make_flow
 from var_bench.extract.models import MODELS, STREAM_OF, Encoder, load_encoder
 from var_bench.extract.shards import parse_shard, shard_of
@@ -291,21 +291,6 @@ def _empty(plan: _Plan) -> np.ndarray:
 
 
 # -- the Ray Data path: the same inputs and batches as above, cut into independent chunks --------
-
-
-def _ray_options(ray, device: str, workers: int):
-    """``ray`` (options, ``"local"`` or an address) -> RayOptions with the decoding workers and
-    GPUs of this extraction, or None."""
-    from var_bench.extract.distributed import parse_ray
-
-    if ray is None:
-        return None
-    if isinstance(ray, RayOptions):
-        opts = ray
-    else:  # the CLI's --ray: decoding workers are --workers
-        opts = replace(parse_ray(ray), decode_workers=max(1, workers))
-    gpus = opts.num_gpus if opts.num_gpus is not None else (1 if device.startswith("cuda") else 0)
-    return replace(opts, num_gpus=gpus)
 
 
 def _ray_decode(key: str, recipe: R.Recipe, batch: int, path: str) -> Iterator[dict]:
@@ -569,7 +554,7 @@ def extract(
     found = match_videos(all_ids, index_videos(videos), videos, allow_missing)
     missing = [v for v in mine if v not in found]
 
-    ray_opts = _ray_options(ray, device, workers)
+    ray_opts = resolve_ray(ray, device, workers)
     if ray_opts is not None and model == "i3d-flow" and flow == "raft":
         raise InputError(
             "--ray: expected --flow tvl1 for i3d-flow (TV-L1 runs on the decoding workers), got "

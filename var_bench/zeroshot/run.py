@@ -13,10 +13,11 @@ the manifest in its provenance; the record (:func:`var_bench.score`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -27,6 +28,7 @@ import numpy as np
 from var_bench._version import __version__
 from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
+from var_bench.extract.distributed import RayOptions, map_videos, resolve_ray
 from var_bench.zeroshot.cache import EmbeddingCache, model_key
 from var_bench.zeroshot.encoders.base import ENCODERS, Sampling, ZeroShotEncoder, get_encoder
 from var_bench.zeroshot.pooling import POOLINGS, pool
@@ -100,10 +102,51 @@ def video_embeddings(
     paths: Mapping[str, Path],
     cache: EmbeddingCache,
     progress: bool | None = None,
+    decode_workers: int = DECODE_WORKERS,
+    ray: RayOptions | None = None,
+    worker_encoder: Callable[[], ZeroShotEncoder] | None = None,
 ) -> dict[str, np.ndarray]:
     """``(T, d)`` frame embeddings of every video (cache first, then decode + encode)."""
+    got = frame_entries(encoder, paths, cache, progress, decode_workers, ray, worker_encoder)
+    return {vid: emb for vid, (emb, _) in got.items()}
 
-    return {vid: emb for vid, (emb, _) in frame_entries(encoder, paths, cache, progress).items()}
+
+# -- the steps a worker runs (module level, so Ray can ship them) -------------------------------
+
+
+def decode_entry(path: str | Path, fps: float, max_frames: int) -> dict[str, np.ndarray]:
+    """The decode step as a record: ``{"frames": (T, H, W, 3) uint8, "times": (T,) s}``."""
+    frames, times = decode_video(path, fps, max_frames, with_times=True)
+    return {"frames": frames, "times": times}
+
+
+def encode_entry(encoder: ZeroShotEncoder, item: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The encode step on :func:`decode_entry`'s record: ``{"emb": (R, d), "edges": (R + 1,)}``
+    (:func:`encode_video`, then :func:`row_edges`)."""
+    emb = encode_video(encoder, item["frames"])
+    return {"emb": emb, "edges": row_edges(item["times"], len(emb), encoder.sampling.fps)}
+
+
+def encode_audio_entry(encoder: ZeroShotEncoder, samples: np.ndarray) -> np.ndarray:
+    """The audio encode step: mono samples at the manifest's rate -> ``(W, d)`` float32."""
+    rate = encoder.sampling.audio_rate
+    return np.ascontiguousarray(encoder.encode_audio(samples, rate), np.float32)
+
+
+def named_encoder(model: str, weights: str | None, device: str, recipe: tuple) -> ZeroShotEncoder:
+    """A worker's own copy of a registered encoder (``recipe``: the sampling options as
+    ``(key, value)`` pairs), loaded once per worker."""
+    return get_encoder(model, weights, device, **dict(recipe))
+
+
+def given_encoder(encoder: ZeroShotEncoder) -> ZeroShotEncoder:
+    """A worker's copy of an encoder object the caller built (shipped pickled)."""
+    return encoder
+
+
+def _step(factory: Callable[[], ZeroShotEncoder], step: Callable) -> Callable:
+    """An encoding worker's function: its encoder built once, ``step`` bound to it."""
+    return functools.partial(step, factory())
 
 
 def frame_entries(
@@ -112,6 +155,8 @@ def frame_entries(
     cache: EmbeddingCache,
     progress: bool | None = None,
     decode_workers: int = DECODE_WORKERS,
+    ray: RayOptions | None = None,
+    worker_encoder: Callable[[], ZeroShotEncoder] | None = None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per video ``((R, d) embeddings, (R + 1,) row edges in seconds)``: from the cache, else
     :func:`~var_bench.zeroshot.sampling.decode_video` then :func:`encode_video`. Row ``r``
@@ -120,8 +165,11 @@ def frame_entries(
     span cut evenly.
 
     Decoding runs ``decode_workers`` videos ahead of the encoder in threads (FFmpeg releases the
-    GIL), so on a GPU the decoder's time hides behind the model's; 0 decodes in line. Results and
-    their order do not depend on it.
+    GIL), so on a GPU the decoder's time hides behind the model's; 0 decodes in line. With
+    ``ray``, the cache misses go through :func:`~var_bench.extract.distributed.map_videos`
+    instead: :func:`decode_entry` on ``ray.decode_workers`` CPU workers, :func:`encode_entry` on
+    ``ray.encode_workers`` workers, each with the encoder ``worker_encoder()`` builds (default:
+    ``encoder`` itself, shipped pickled). Results and their order depend on neither.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -138,6 +186,23 @@ def frame_entries(
             out[vid] = (found[0], np.arange(len(found[0]) + 1) / (s.fps or 1.0))
         else:
             out[vid] = found
+
+    if ray is not None:
+        where = dict(todo)
+        rows = map_videos(
+            todo,
+            functools.partial(decode_entry, fps=s.fps, max_frames=s.max_frames),
+            functools.partial(
+                _step, worker_encoder or functools.partial(given_encoder, encoder), encode_entry
+            ),
+            ray=ray,
+        )
+        with Progress(total=len(todo), desc="zero-shot", unit="video", progress=progress) as bar:
+            for vid, got in rows:
+                cache.put(where[vid], got["emb"], got["edges"])
+                out[vid] = (got["emb"], got["edges"])
+                bar.update(1)
+        return {vid: out[vid] for vid in paths}
 
     def decode(path: Path):
         return decode_video(path, s.fps, s.max_frames, with_times=True)
@@ -180,22 +245,33 @@ def row_edges(times: np.ndarray, rows: int, fps: float | None) -> np.ndarray:
 
 
 def audio_embeddings(
-    encoder: ZeroShotEncoder, paths: Mapping[str, Path], cache: EmbeddingCache
+    encoder: ZeroShotEncoder,
+    paths: Mapping[str, Path],
+    cache: EmbeddingCache,
+    ray: RayOptions | None = None,
+    worker_encoder: Callable[[], ZeroShotEncoder] | None = None,
 ) -> dict[str, np.ndarray]:
-    """``(W, d)`` window embeddings of every video's audio (cache first)."""
+    """``(W, d)`` window embeddings of every video's audio (cache first; the misses decoded at
+    the manifest's rate and encoded by :func:`encode_audio_entry`, on Ray when ``ray`` is
+    given, as in :func:`frame_entries`)."""
     from var_bench.extract.video import decode_audio
 
     rate = encoder.sampling.audio_rate
     if not rate:
         raise InputError(f"{encoder.sampling.model_id}: expected an audio rate in its manifest")
-    out = {}
-    for vid, path in paths.items():
-        emb = cache.get(path)
-        if emb is None:
-            emb = np.ascontiguousarray(
-                encoder.encode_audio(decode_audio(path, rate), rate), np.float32
-            )
-            cache.put(path, emb)
+    out = {vid: cache.get(path) for vid, path in paths.items()}
+    todo = [(vid, paths[vid]) for vid, emb in out.items() if emb is None]
+    factory = functools.partial(given_encoder, encoder)  # in this process: the caller's one
+    if ray is not None and worker_encoder is not None:
+        factory = worker_encoder
+    rows = map_videos(
+        todo,
+        functools.partial(decode_audio, rate=rate),
+        functools.partial(_step, factory, encode_audio_entry),
+        ray=ray,
+    )
+    for vid, emb in rows:
+        cache.put(paths[vid], emb)
         out[vid] = emb
     return out
 
@@ -248,6 +324,8 @@ def zeroshot(
     mirror: str | None = None,
     progress: bool | None = None,
     encoder: ZeroShotEncoder | None = None,
+    workers: int = DECODE_WORKERS,
+    ray: RayOptions | str | None = None,
     **recipe: Any,
 ) -> ZeroShotResult:
     """Run zero-shot encoder ``model`` on ``benchmark``'s ``split`` from the raw videos under
@@ -267,7 +345,14 @@ def zeroshot(
             ``sha256`` (its bytes).
         check: run the frame-layout self-check first (through the decoder too).
         name: the entry's name (default ``<model> zero-shot``).
-        encoder: an encoder already loaded (``model`` then only names it).
+        encoder: an encoder already loaded (``model`` then only names it; with ``ray`` it is
+            shipped to the workers pickled).
+        workers: videos decoded ahead of the model in threads (0: in line); with ``ray``, the
+            decoding workers when ``ray`` is an address or ``"local"``.
+        ray: None (this process), a :class:`~var_bench.extract.distributed.RayOptions`, or an
+            address string (``"local"``: a Ray started for the call; ``"auto"``,
+            ``"ray://host:10001"``): decoding on CPU workers, the model on encoding workers (each
+            loads ``model`` once); the submission is the same as without Ray.
         recipe: sampling options the encoder accepts (``fps``, ``max_frames``, ``pooling``).
 
     Returns:
@@ -305,7 +390,10 @@ def zeroshot(
     elif cache:
         root = Path(cache)
     vcache = EmbeddingCache(root, model_key(s), identity)
-    frames = video_embeddings(enc, paths, vcache, progress)
+    opts = resolve_ray(ray, device, workers)
+    # Ray workers load their own copy of a registered model; an object given here travels pickled
+    remote = None if encoder is not None else _named(model, weights, device, recipe)
+    frames = video_embeddings(enc, paths, vcache, progress, workers, opts, remote)
     rule = _pooling_rule(s)
     V = np.stack([pool(frames[v], rule) for v in ids])
     task = spec.task()
@@ -314,7 +402,7 @@ def zeroshot(
         Q = enc.encode_text(texts)
     else:
         acache = EmbeddingCache(root, {**model_key(s), "modality": "audio"}, identity)
-        audio = audio_embeddings(enc, paths, acache)
+        audio = audio_embeddings(enc, paths, acache, opts, remote)
         Q = np.stack([pool(audio[v], "mean") for v in ids])
     S = Q.astype(np.float32) @ V.astype(np.float32).T
     encoded = vcache.misses + (acache.misses if acache else 0)
@@ -446,6 +534,10 @@ def _clip_features(
             f"{len(missing)} missing: {', '.join(missing[:5])}"
         )
     return got, source
+
+
+def _named(model: str, weights, device: str, recipe: dict) -> Callable[[], ZeroShotEncoder]:
+    return functools.partial(named_encoder, model, weights, device, tuple(sorted(recipe.items())))
 
 
 def _check_out(out) -> None:
