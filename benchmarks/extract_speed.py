@@ -29,6 +29,8 @@ when that is what was measured.
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import sys
 import tempfile
 import time
@@ -72,6 +74,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(a.threads)
     recipe = RECIPES["ucf-crime-release"].with_options(resize=a.resize, crop=a.crop, crops=a.crops)
     tmp = Path(tempfile.mkdtemp(prefix="extract-speed-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # the synthetic videos
     paths = [
         write_video(tmp / f"v{i}.mp4", a.frames, fps=a.fps, height=240, width=320, seed=i)
         for i in range(a.videos)

@@ -19,8 +19,10 @@ FAIL.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import math
+import shutil
 import sys
 import tempfile
 import time
@@ -123,7 +125,9 @@ def main() -> int:
 
     task = MomentRetrieval("moments")
     entries, gold = make(args.queries, args.videos, args.per_query)
-    path = Path(tempfile.mkdtemp(prefix="moments-")) / "preds.jsonl"
+    tmp = Path(tempfile.mkdtemp(prefix="moments-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    path = tmp / "preds.jsonl"
     path.write_text("".join(json.dumps(e) + "\n" for e in entries))
     n_pred = sum(len(e["predictions"]) for e in entries)
 

@@ -22,7 +22,9 @@ the GPU-cluster speed-up the path exists for; the output says which device ran.
 from __future__ import annotations
 
 import argparse
+import atexit
 import functools
+import shutil
 import sys
 import tempfile
 import time
@@ -64,6 +66,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(a.threads)
     recipe = RECIPES["ucf-crime-release"].with_options(resize=a.resize, crop=a.crop, crops=a.crops)
     tmp = Path(tempfile.mkdtemp(prefix="ray-extract-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # the synthetic videos
     paths = [
         write_video(tmp / f"v{i}.mp4", a.frames, fps=30, height=240, width=320, seed=i)
         for i in range(a.videos)
