@@ -59,7 +59,23 @@ def test_random_encoder_shapes_manifest_and_self_check(clip):
     np.testing.assert_allclose(emb, clip.encode_preprocessed(x), rtol=1e-5, atol=1e-6)
     t = clip.encode_text(["A man hit a woman.", "Cars pass."])
     assert t.shape == (2, 512)
+    assert clip.encode_text([]).shape == (0, 512)
     run_self_check(clip)  # through H.264 and the exact preprocessing
+
+
+def test_text_cut_after_end_of_text_equals_open_clips_77_token_forward(clip):
+    """Length-sorted batches cut after their longest caption give open_clip's own
+    ``encode_text`` (77 tokens) back, row for row, short, long and over-long (truncated)
+    captions alike, in the callers' order."""
+    import torch
+
+    caps = ["Cars pass.", "A man " * 40 + "runs.", "", "A man in a red shirt hits a woman."]
+    caps = caps * 20  # several batches of TEXT_BATCH
+    got = clip.encode_text(caps)
+    with torch.inference_mode():
+        want = clip.model.encode_text(clip.tokenizer(caps), normalize=True).numpy()
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-5)
+    assert not np.allclose(got[0], got[3])
 
 
 def test_self_check_refuses_bgr_and_channels_first_on_the_real_preprocessing(clip):

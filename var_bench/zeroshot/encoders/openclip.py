@@ -32,6 +32,8 @@ from var_bench.zeroshot.sampling import INDEX_RULE, decoder_name
 RANDOM_SEED = 0
 #: Frames per forward pass.
 BATCH = 32
+#: Captions per text forward pass.
+TEXT_BATCH = 64
 
 
 def _torch():
@@ -180,15 +182,22 @@ class OpenClipEncoder(ZeroShotEncoder):
     # -- encoders -----------------------------------------------------------------------------
 
     def encode_text(self, texts: Sequence[str]) -> np.ndarray:
+        """Captions -> ``(N, d)`` L2-normalised text embeddings, in batches of similar length,
+        each cut after its longest caption's end-of-text token (:func:`encode_tokens`)."""
         torch = _torch()
         texts = [str(t) for t in texts]
-        out = []
+        d = int(self.model.text_projection.shape[-1])
+        if not texts:
+            return np.zeros((0, d), np.float32)
+        out = np.zeros((len(texts), d), np.float32)
         with torch.inference_mode():
-            for i in range(0, len(texts), 256):
-                tokens = self.tokenizer(texts[i : i + 256]).to(self.device)
-                out.append(self.model.encode_text(tokens, normalize=True).float().cpu().numpy())
-        d = int(self.model.text_projection.shape[-1]) if out == [] else out[0].shape[1]
-        return np.concatenate(out) if out else np.zeros((0, d), np.float32)
+            tokens = self.tokenizer(texts)
+            order = torch.argsort((tokens != 0).sum(1), stable=True)
+            for i in range(0, len(texts), TEXT_BATCH):
+                rows = order[i : i + TEXT_BATCH]
+                emb = encode_tokens(self.model, tokens[rows].to(self.device))
+                out[rows.numpy()] = emb.float().cpu().numpy()
+        return out
 
     def encode_frames(self, frames: np.ndarray) -> np.ndarray:
         return self.encode_preprocessed(self.preprocess(frames))
@@ -204,6 +213,36 @@ class OpenClipEncoder(ZeroShotEncoder):
                     self.model.encode_image(x[i : i + BATCH], normalize=True).float().cpu().numpy()
                 )
         return np.concatenate(out).astype(np.float32, copy=False)
+
+
+def encode_tokens(model, tokens):
+    """open_clip's ``CLIP.encode_text(tokens, normalize=True)`` on the tokens cut after the
+    batch's last non-padding position (pad id 0).
+
+    CLIP's text tower is causal and pools the end-of-text token, so the padding after it never
+    reaches the result: cutting it (positional embedding and causal mask cut alike) gives the
+    77-token forward's embeddings up to float rounding, about ``77 / n`` times faster for
+    captions of ``n`` tokens. Models of another text tower (no causal mask, another pooling) go
+    through ``model.encode_text`` as they are.
+    """
+    torch = _torch()
+    from open_clip.transformer import text_global_pool
+
+    if (
+        getattr(model, "attn_mask", None) is None
+        or getattr(model, "text_pool_type", None) != "argmax"
+        or not hasattr(model, "token_embedding")
+    ):
+        return model.encode_text(tokens, normalize=True)
+    n = max(1, int((tokens != 0).sum(1).max()))
+    tokens = tokens[:, :n]
+    cast = model.transformer.get_cast_dtype()
+    x = model.token_embedding(tokens).to(cast) + model.positional_embedding[:n].to(cast)
+    x = model.ln_final(model.transformer(x, attn_mask=model.attn_mask[:n, :n]))
+    x = text_global_pool(x, tokens, model.text_pool_type)
+    proj = model.text_projection
+    x = proj(x) if isinstance(proj, torch.nn.Linear) else x @ proj
+    return torch.nn.functional.normalize(x, dim=-1)
 
 
 def read_state(path: Path) -> dict:
