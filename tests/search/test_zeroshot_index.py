@@ -100,6 +100,10 @@ def test_cli_index_and_search(archive, tmp_path, capsys):
         code, line = one_line_exit(capsys, "index", "colour-zs", "--out", str(out))
         assert code == 2 and "expected --benchmark with a CHECKPOINT" in line
         code, line = one_line_exit(
+            capsys, "index", "ckpt", "--benchmark", "uca", "--out", str(out), "--ray"
+        )
+        assert code == 2 and "index --ray: expected --videos" in line
+        code, line = one_line_exit(
             capsys, "index", "colour-zs", "--videos", str(archive), "--out", str(out), "--check"
         )
         assert code == 2 and "expected no --features" in line

@@ -210,11 +210,17 @@ def test_a_worker_builds_its_own_encoder_from_the_registry(ucf, fake_model):
     name and recipe, then decode -> encode records equal to the pipeline's own steps."""
     from functools import partial
 
-    from var_bench.zeroshot.run import _named, _step, decode_entry, encode_entry, encode_video
+    from var_bench.zeroshot.run import (
+        _step,
+        decode_entry,
+        encode_entry,
+        encode_video,
+        worker_factory,
+    )
 
     root, ids = ucf
     path = next(root.rglob(f"{ids[0]}.mp4"))
-    factory = _named(fake_model, None, "cpu", {"fps": 1.0, "max_frames": 3})
+    factory = worker_factory(fake_model, None, "cpu", {"fps": 1.0, "max_frames": 3})
     assert factory().sampling.fps == 1.0 and factory().sampling.max_frames == 3
     item = decode_entry(path, 1.0, 3)
     got = _step(factory, encode_entry)(item)

@@ -1,6 +1,7 @@
 """``zeroshot --ray``: decoding and the encoder on a local Ray's workers give the submission,
 the record and the embedding cache of the in-process run (frames on UCFCrime-AR, audio and
-frames on XDViolence-AR). Runs where Ray is installed (``.venv-vision`` in scripts/test.sh)."""
+frames on XDViolence-AR), and a zero-shot search index that of an in-process build. Runs where
+Ray is installed (``.venv-vision`` in scripts/test.sh)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,12 @@ def test_ray_run_equals_the_in_process_run(local_ray, built_home, tmp_path):
     xray = zeroshot("fake", "xdviolence-ar", xroot, tmp_path / "x2.npz", cache=False, ray=TWO, **kw)
     _same_submission(xone, xray)
     assert set(xray.record.metrics) == {"a2v", "v2a"}
+
+    # a zero-shot index of the same videos, on Ray: the same frames, seconds and hits
+    from var_bench.search.zeroshot import ZeroShotIndex
+
+    a = ZeroShotIndex.build("fake", root, tmp_path / "ia", encoder=enc, cache=False)
+    b = ZeroShotIndex.build("fake", root, tmp_path / "ib", encoder=enc, cache=False, ray=TWO)
+    assert a.info == b.info
+    for name in ("frames.npy", "times.npy"):
+        assert np.array_equal(np.load(tmp_path / "ia" / name), np.load(tmp_path / "ib" / name))

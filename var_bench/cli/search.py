@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from var_bench.cli.base import benchmark_choice, cli, home_option, starting, wrote
+from var_bench.cli.base import (
+    benchmark_choice,
+    cli,
+    home_option,
+    ray_from_options,
+    ray_options,
+    starting,
+    wrote,
+)
 
 
 @cli.command("index")
@@ -60,9 +68,23 @@ from var_bench.cli.base import benchmark_choice, cli, home_option, starting, wro
     "--check", is_flag=True, help="Also build the approximate index and report its recall@10."
 )
 @click.option("--device", default=None, metavar="DEV", help="cpu, cuda, cuda:N (default: auto).")
+@ray_options
 @home_option
 def index_command(
-    checkpoint, benchmark, videos, weights, split, features, flow, out, check, device, home
+    checkpoint,
+    benchmark,
+    videos,
+    weights,
+    split,
+    features,
+    flow,
+    out,
+    check,
+    device,
+    workers,
+    ray,
+    ray_encoders,
+    home,
 ):
     """Encode a gallery of videos with CHECKPOINT (a trained model's folder) into a searchable
     index, or raw --videos with zero-shot MODEL."""
@@ -80,10 +102,22 @@ def index_command(
             )
         starting(f"indexing the videos of {videos} with {checkpoint} into {out} (rerun to resume)")
         zidx = ZeroShotIndex.build(
-            checkpoint, videos, out, weights=weights, device=device or "cpu", home=home
+            checkpoint,
+            videos,
+            out,
+            weights=weights,
+            device=device or "cpu",
+            home=home,
+            workers=workers,
+            ray=ray_from_options(ray, workers, ray_encoders),
         )
         wrote(out, what=zidx.summary())
         return
+    if ray is not None:
+        raise InputError(
+            "index --ray: expected --videos with a zero-shot MODEL (a CHECKPOINT "
+            "index reads features, it decodes nothing)"
+        )
     if benchmark is None or weights is not None:
         raise InputError(
             "index: expected --benchmark with a CHECKPOINT (or --videos DIR with a zero-shot "

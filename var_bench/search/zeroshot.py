@@ -116,13 +116,25 @@ class ZeroShotIndex:
         home=None,
         progress: bool | None = None,
         encoder=None,
+        workers: int = 2,
+        ray=None,
     ) -> ZeroShotIndex:
-        """Index every video under ``videos`` with zero-shot ``model`` into ``out``."""
+        """Index every video under ``videos`` with zero-shot ``model`` into ``out``.
+
+        ``workers`` / ``ray``: decoding ahead in threads, or decoding and encoding on Ray Data
+        (``"local"``, an address or ``RayOptions``), as in :func:`var_bench.zeroshot.zeroshot`;
+        the index is the same either way."""
         from var_bench.data.paths import data_home
+        from var_bench.extract.distributed import resolve_ray
         from var_bench.extract.video import index_videos
         from var_bench.zeroshot.cache import EmbeddingCache, model_key
         from var_bench.zeroshot.encoders.base import get_encoder
-        from var_bench.zeroshot.run import CACHE_FOLDER, frame_entries, run_self_check
+        from var_bench.zeroshot.run import (
+            CACHE_FOLDER,
+            frame_entries,
+            run_self_check,
+            worker_factory,
+        )
 
         paths = index_videos(videos)
         if not paths:
@@ -133,7 +145,11 @@ class ZeroShotIndex:
         run_self_check(enc)
         root = data_home(home) / CACHE_FOLDER if cache is True else (Path(cache) if cache else None)
         vcache = EmbeddingCache(root, model_key(enc.sampling), identity)
-        entries = frame_entries(enc, dict(sorted(paths.items())), vcache, progress)
+        opts = resolve_ray(ray, device, workers)
+        remote = None if encoder is not None else worker_factory(model, weights, device, {})
+        entries = frame_entries(
+            enc, dict(sorted(paths.items())), vcache, progress, workers, opts, remote
+        )
         ids = list(entries)
         frames = np.concatenate([entries[v][0] for v in ids]).astype(np.float32)
         times = np.concatenate([np.asarray(entries[v][1], np.float64) for v in ids])

@@ -392,7 +392,7 @@ def zeroshot(
     vcache = EmbeddingCache(root, model_key(s), identity)
     opts = resolve_ray(ray, device, workers)
     # Ray workers load their own copy of a registered model; an object given here travels pickled
-    remote = None if encoder is not None else _named(model, weights, device, recipe)
+    remote = None if encoder is not None else worker_factory(model, weights, device, recipe)
     frames = video_embeddings(enc, paths, vcache, progress, workers, opts, remote)
     rule = _pooling_rule(s)
     V = np.stack([pool(frames[v], rule) for v in ids])
@@ -536,7 +536,8 @@ def _clip_features(
     return got, source
 
 
-def _named(model: str, weights, device: str, recipe: dict) -> Callable[[], ZeroShotEncoder]:
+def worker_factory(model: str, weights, device: str, recipe: dict) -> Callable[[], ZeroShotEncoder]:
+    """A picklable factory of registered ``model`` for Ray's encoding workers."""
     return functools.partial(named_encoder, model, weights, device, tuple(sorted(recipe.items())))
 
 
