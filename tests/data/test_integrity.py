@@ -9,6 +9,7 @@ from var_bench.data.integrity import (
     INTEGRITY_FILE,
     IntegrityFacts,
     caption_duplicates,
+    near_pairs,
     seen_mask,
     source_report,
 )
@@ -77,6 +78,30 @@ def test_caption_duplicates_by_hand():
         threshold=0.6,
     )["near"]
     assert near == [[["train", "a"], ["test", "b"], round(4 / 6, 4)]]
+
+
+def test_near_pairs_equal_the_brute_force_join():
+    """Prefix filtering finds exactly the pairs an all-pairs Jaccard finds, in its order, on small
+    vocabularies (many ties and near misses), thresholds at exact fractions and empty sets."""
+    import itertools
+    import random
+
+    rng = random.Random(0)
+    for trial in range(60):
+        vocab = [f"w{k}" for k in range(rng.randint(2, 12))]
+        sets = [set(rng.sample(vocab, rng.randint(0, len(vocab)))) for _ in range(40)]
+        t = rng.choice([0.5, 0.6, 2 / 3, 0.75, 0.8, 0.9, 1.0, rng.uniform(0.05, 1)])
+        want = []
+        for i, j in itertools.combinations(range(len(sets)), 2):
+            a, b = sets[i], sets[j]
+            if a | b:
+                jac = len(a & b) / len(a | b)
+                if jac >= t - 1e-9:
+                    want.append((i, j, jac))
+        want.sort(key=lambda p: (-p[2], p[0], p[1]))
+        assert near_pairs(sets, t) == want, (trial, t)
+    with pytest.raises(ValueError, match="0 < t <= 1"):
+        near_pairs([{"a"}], 0.0)
 
 
 def test_build_stores_the_integrity_facts(built_home):

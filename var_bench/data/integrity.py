@@ -26,6 +26,7 @@ Rules (documented in ``docs/integrity.md``):
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -57,6 +58,46 @@ def normalise_caption(text: str) -> str:
         'a man hits a car then runs'
     """
     return _NON_WORD.sub(" ", str(text).lower()).strip()
+
+
+def near_pairs(sets: Sequence[set[str]], threshold: float) -> list[tuple[int, int, float]]:
+    """Every pair ``i < j`` of word sets whose Jaccard similarity ``|A & B| / |A | B|`` is at
+    least ``threshold`` (0 < threshold <= 1), most similar first (ties in ``(i, j)`` order).
+
+    Exact, without the ``n x n`` matrix: prefix filtering (Bayardo, Ma and Srikant, WWW 2007).
+    With every set's words ordered rarest first, two sets at Jaccard ``>= t`` share a word among
+    the first ``|A| - ceil(t |A|) + 1`` of each (their overlap is at least ``t |A|``), so only
+    pairs sharing such a word are compared. Empty sets pair with nothing.
+
+    Example:
+        >>> near_pairs([{"a", "b", "c"}, {"a", "b", "c", "d"}, {"x"}], 0.7)
+        [(0, 1, 0.75)]
+    """
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold: expected 0 < t <= 1, got {threshold}")
+    freq: dict[str, int] = defaultdict(int)
+    for ws in sets:
+        for w in ws:
+            freq[w] += 1
+    postings: dict[str, list[int]] = defaultdict(list)
+    candidates: set[tuple[int, int]] = set()
+    for i, ws in enumerate(sets):
+        n = len(ws)
+        if n == 0:
+            continue
+        # 1e-9: t * n computed a hair above an integer must not shorten the prefix
+        prefix = n - math.ceil(threshold * n - 1e-9) + 1
+        for w in sorted(ws, key=lambda w: (freq[w], w))[:prefix]:
+            candidates.update((j, i) for j in postings[w])
+            postings[w].append(i)
+    out = []
+    for i, j in candidates:
+        inter = len(sets[i] & sets[j])
+        jac = inter / (len(sets[i]) + len(sets[j]) - inter)
+        if jac >= threshold - 1e-9:
+            out.append((i, j, jac))
+    out.sort(key=lambda p: (-p[2], p[0], p[1]))
+    return out
 
 
 def caption_duplicates(
@@ -93,23 +134,11 @@ def caption_duplicates(
             exact[str(text)].append([split, vid])
             norm[normalise_caption(text)].append([split, vid])
     keys = list(norm)
-    words = [set(k.split()) for k in keys]
     near: list[list[Any]] = []
-    if len(keys) > 1:
-        vocab = {w: i for i, w in enumerate(sorted(set().union(*words)))}
-        inc = np.zeros((len(keys), max(len(vocab), 1)), dtype=np.float32)
-        for r, ws in enumerate(words):
-            inc[r, [vocab[w] for w in ws]] = 1.0
-        inter = inc @ inc.T
-        sizes = inc.sum(axis=1)
-        union = sizes[:, None] + sizes[None, :] - inter
-        with np.errstate(invalid="ignore", divide="ignore"):
-            jac = np.where(union > 0, inter / union, 0.0)
-        ii, jj = np.nonzero(np.triu(jac >= threshold - 1e-9, k=1))
-        for i, j in sorted(zip(ii.tolist(), jj.tolist()), key=lambda p: -jac[p]):
-            for a in norm[keys[i]]:
-                for b in norm[keys[j]]:
-                    near.append([a, b, round(float(jac[i, j]), 4)])
+    for i, j, jac in near_pairs([set(k.split()) for k in keys], threshold):
+        for a in norm[keys[i]]:
+            for b in norm[keys[j]]:
+                near.append([a, b, round(jac, 4)])
     return {
         "rows": rows,
         "unique": unique,
