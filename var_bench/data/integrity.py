@@ -66,8 +66,9 @@ def near_pairs(sets: Sequence[set[str]], threshold: float) -> list[tuple[int, in
 
     Exact, without the ``n x n`` matrix: prefix filtering (Bayardo, Ma and Srikant, WWW 2007).
     With every set's words ordered rarest first, two sets at Jaccard ``>= t`` share a word among
-    the first ``|A| - ceil(t |A|) + 1`` of each (their overlap is at least ``t |A|``), so only
-    pairs sharing such a word are compared. Empty sets pair with nothing.
+    the first ``|A| - ceil(t |A|) + 1`` of each (their overlap is at least ``t |A|``), and the
+    smaller has at least ``t |A|`` words, so only pairs passing both are compared. Empty sets
+    pair with nothing.
 
     Example:
         >>> near_pairs([{"a", "b", "c"}, {"a", "b", "c", "d"}, {"x"}], 0.7)
@@ -81,14 +82,17 @@ def near_pairs(sets: Sequence[set[str]], threshold: float) -> list[tuple[int, in
             freq[w] += 1
     postings: dict[str, list[int]] = defaultdict(list)
     candidates: set[tuple[int, int]] = set()
-    for i, ws in enumerate(sets):
+    # Smallest sets first, so a set meets only sets no larger than itself, of which those
+    # below t |A| words cannot reach Jaccard t (the length filter).
+    for i in sorted(range(len(sets)), key=lambda k: len(sets[k])):
+        ws = sets[i]
         n = len(ws)
         if n == 0:
             continue
-        # 1e-9: t * n computed a hair above an integer must not shorten the prefix
-        prefix = n - math.ceil(threshold * n - 1e-9) + 1
-        for w in sorted(ws, key=lambda w: (freq[w], w))[:prefix]:
-            candidates.update((j, i) for j in postings[w])
+        # 1e-9: t * n computed a hair above an integer must not shorten the prefix / length bound
+        least = math.ceil(threshold * n - 1e-9)
+        for w in sorted(ws, key=lambda w: (freq[w], w))[: n - least + 1]:
+            candidates.update((min(i, j), max(i, j)) for j in postings[w] if len(sets[j]) >= least)
             postings[w].append(i)
     out = []
     for i, j in candidates:
