@@ -49,14 +49,15 @@ if [ "$mode" != install ]; then
   .venv/bin/ruff check var_bench tests benchmarks conftest.py || rc=$?
   .venv/bin/ruff format --check var_bench tests benchmarks conftest.py || rc=$?
 fi
-.venv/bin/python -m pytest "${quick[@]}" "$@" || rc=$?
+# --durations: the slowest tests in every log, so the CI budget (15 min) has its culprits named.
+.venv/bin/python -m pytest "${quick[@]}" --durations=15 "$@" || rc=$?
 if [ "$vision" = 1 ]; then
   if ! wait "$vision_pid"; then
     cat .venv-vision.log >&2
     echo "scripts/test.sh: could not set up .venv-vision (above); RAFT / CLIP not tested" >&2
     exit 1
   fi
-  .venv-vision/bin/python -m pytest -q -m "not install" -p no:cacheprovider \
+  .venv-vision/bin/python -m pytest -q -m "not install" -p no:cacheprovider --durations=5 \
     tests/extract/test_flow_clip.py tests/extract/test_distributed.py tests/zeroshot/test_qwen3vl.py \
     tests/zeroshot/test_binding.py tests/zeroshot/test_openclip.py tests/zeroshot/test_run_ray.py \
     || rc=$?
