@@ -1,7 +1,8 @@
 """open_clip's CLIP ViT-B/16 as a zero-shot encoder: the exact architecture with random weights on
 short synthetic videos, weights with OpenAI's key names, the self-check on the real preprocessing,
-and a 290-video run through ``score`` with a one-layer open_clip config of the same classes. open_clip needs a torchvision matching torch: in the main
-venv (torch 2.13 CPU, no torchvision) these skip; scripts/test.sh runs them in .venv-vision."""
+and a 290-video run through ``score`` with a one-layer open_clip config of the same classes.
+open_clip needs a torchvision matching torch: in the main venv (torch 2.13 CPU, no torchvision)
+these skip; scripts/test.sh runs them in .venv-vision."""
 
 from __future__ import annotations
 
