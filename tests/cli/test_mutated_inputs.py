@@ -16,27 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support.featuretrees import write_tree
 from support.mutations import CHEAP, dump, mutated, run_cli
+from support.searchindex import INDEX_INFO
 
 IDS = {"test": ["Abuse028_x264", "Arrest001_x264"]}
-INDEX = {
-    "format": 1,
-    "benchmark": "ucfcrime-ar",
-    "model": "tiny",
-    "checkpoint": "/nonexistent/run/best",
-    "weights_sha256": "ab" * 32,
-    "query_modality": "text",
-    "streams": ["rgb"],
-    "dims": {"rgb": 1024},
-    "features": {"source": "x", "synthetic": True},
-    "scores": {"split": "test", "main_score": "SumR", "score": 12.5, "metrics": {}},
-    "snippet_frames": 16,
-    "fps": 30.0,
-    "videos": ["a", "b"],
-    "lengths": [3, 2],
-    "captions": ["a man", None],
-    "windows": [[0, 0, 3], [1, 0, 2]],
-    "chunks": ["chunk-00000.safetensors"],
-}
+INDEX = {**INDEX_INFO, "checkpoint": "/nonexistent/run/best"}
 LAYOUT = {"name": "my-i3d", "file": "{stem}__{crop}.npy", "crops": "files", "stream": "mine"}
 GRID = {"model": "alan", "benchmark": "ucfcrime-ar", "seeds": 2, "grid": {"train.lr": [0.1]}}
 

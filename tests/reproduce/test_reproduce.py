@@ -41,18 +41,15 @@ def store_home(shared_data, tmp_path_factory):
     return home
 
 
-@pytest.fixture(scope="module")
-def small_home(tmp_path_factory):
-    """The raw-fixture metadata (a handful of videos) + a synthetic RGB-only store: enough to
-    plan a reproduction (planning reads the store's manifest, never trains)."""
+def _raw_home_and_tree(root, *, snippet_frames: int, flow: bool):
+    """The raw-fixture metadata (a handful of videos) built into ``root/home``, and a synthetic
+    feature tree for it (1 crop, 4 snippets): (home, tree)."""
     from support.rawdata import make_ucf
 
     from var_bench.data.assembly.pipeline import assemble_into
     from var_bench.data.paths import built_dir
-    from var_bench.features import build_features
     from var_bench.synth import synthesize
 
-    root = tmp_path_factory.mktemp("repro-small")
     home = root / "home"
     fx = make_ucf(root / "raw")
     assemble_into(fx.spec, fx.raw, built_dir(fx.spec, home), fx.info)
@@ -63,10 +60,21 @@ def small_home(tmp_path_factory):
         progress=False,
         crops=1,
         snippets=4,
-        snippet_frames=64,
-        flow=False,
+        snippet_frames=snippet_frames,
+        flow=flow,
     )
-    build_features(UCF, made.paths["features"], home=home, progress=False)
+    return home, made.paths["features"]
+
+
+@pytest.fixture(scope="module")
+def small_home(tmp_path_factory):
+    """The raw-fixture metadata + a synthetic RGB-only store: enough to plan a reproduction
+    (planning reads the store's manifest, never trains)."""
+    from var_bench.features import build_features
+
+    root = tmp_path_factory.mktemp("repro-small")
+    home, tree = _raw_home_and_tree(root, snippet_frames=64, flow=False)
+    build_features(UCF, tree, home=home, progress=False)
     return home
 
 
@@ -366,30 +374,12 @@ def test_dry_run_prints_the_plan_and_trains_nothing(small_home, tmp_path, monkey
 def extracted_flow_home(tmp_path_factory):
     """The raw-fixture metadata + a store whose RGB has no extraction identity (a release) and
     whose Flow was made by var-bench extract (its extraction.json), no synthetic marker."""
-    from support.rawdata import make_ucf
-
-    from var_bench.data.assembly.pipeline import assemble_into
-    from var_bench.data.paths import built_dir
     from var_bench.features import build_features
     from var_bench.features.extraction import EXTRACTION_FILE
     from var_bench.features.layouts import SYNTH_MARKER
-    from var_bench.synth import synthesize
 
     root = tmp_path_factory.mktemp("repro-flow")
-    home = root / "home"
-    fx = make_ucf(root / "raw")
-    assemble_into(fx.spec, fx.raw, built_dir(fx.spec, home), fx.info)
-    made = synthesize(
-        root / "tree",
-        UCF,
-        home=home,
-        progress=False,
-        crops=1,
-        snippets=4,
-        snippet_frames=16,
-        flow=True,
-    )
-    tree = made.paths["features"]
+    home, tree = _raw_home_and_tree(root, snippet_frames=16, flow=True)
     (tree / SYNTH_MARKER).unlink()
     ident = {
         "model": "i3d-flow",
