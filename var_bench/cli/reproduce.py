@@ -150,19 +150,19 @@ def reproduce(
             raise InputError(
                 "reproduce: expected MODEL (e.g. alan) or --ablation TABLE, got neither"
             )
+        # what the plan and the run share
+        same = dict(
+            seeds=seeds,
+            config=config,
+            overrides=overrides,
+            strict=strict,
+            home=home,
+            features_store=features_store,
+        )
         if dry_run:
             from var_bench.reproduce.dryrun import dry_run_reproduction
 
-            plan = dry_run_reproduction(
-                model,
-                benchmark,
-                seeds=seeds,
-                config=config,
-                overrides=overrides,
-                strict=strict,
-                home=home,
-                features_store=features_store,
-            )
+            plan = dry_run_reproduction(model, benchmark, **same)
             click.echo(plan.render(), nl=False)
             return
         from var_bench.reproduce.run import reproduce as run
@@ -171,18 +171,7 @@ def reproduce(
             f"reproducing {model} on {benchmark}: {seeds} seeds, each trained then evaluated on "
             f"test, into {out or f'reproductions/{model}-{benchmark}'} (rerun to resume)"
         )
-        summary = run(
-            model,
-            benchmark,
-            seeds=seeds,
-            config=config,
-            overrides=overrides,
-            strict=strict,
-            out=out,
-            home=home,
-            features_store=features_store,
-            device=device,
-        )
+        summary = run(model, benchmark, out=out, device=device, **same)
     except StrictRefusal as exc:
         _refused(exc)
     c = summary.score
