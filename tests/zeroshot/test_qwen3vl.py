@@ -154,7 +154,7 @@ def test_random_exact_architecture_shapes_recipe_and_manifest(snapshot):
     s = enc.sampling
     assert (s.model_id, s.weights, s.fps, s.max_frames) == (Q.MODEL_ID, "random", 1.0, 32)
     assert s.mean == (0.5, 0.5, 0.5) and Q.QUERY_INSTRUCTION in s.prompt_template
-    with pytest.raises(InputError, match=r"expected frames \(T, H, W, 3\) uint8 RGB"):
+    with pytest.raises(InputError, match=r"expected \(T, H, W, 3\) uint8 RGB"):
         enc.preprocess(_frames(4).transpose(0, 3, 1, 2))
 
 

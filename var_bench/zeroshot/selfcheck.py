@@ -52,7 +52,8 @@ def pattern_frames(t: int = PATTERN_T, h: int = PATTERN_H, w: int = PATTERN_W) -
 
 
 def check_frames(frames: Any, where: str = "frames") -> np.ndarray:
-    """Refuse decoded frames that are not ``(T, H, W, 3)`` uint8 RGB in one line; return them.
+    """Refuse decoded frames that are not ``(T, H, W, 3)`` uint8 RGB with ``T >= 1`` in one line;
+    return them.
 
     >>> try:
     ...     check_frames(np.zeros((2, 3, 8, 8), np.uint8))
@@ -68,6 +69,8 @@ def check_frames(frames: Any, where: str = "frames") -> np.ndarray:
         )
     if x.dtype != np.uint8:
         raise InputError(f"{where}: expected (T, H, W, 3) uint8 RGB, got dtype {x.dtype}")
+    if len(x) == 0:
+        raise InputError(f"{where}: expected at least one frame, got none")
     return x
 
 

@@ -43,6 +43,7 @@ import numpy as np
 
 from var_bench.errors import EnvironmentFault, InputError
 from var_bench.zeroshot.encoders.base import Sampling, ZeroShotEncoder, register_encoder
+from var_bench.zeroshot.selfcheck import check_frames
 
 MODEL_ID = "facebookresearch/ImageBind imagebind_huge"
 WEIGHTS_URL = "https://dl.fbaipublicfiles.com/imagebind/imagebind_huge.pth"
@@ -246,14 +247,7 @@ def video_inputs(frames: np.ndarray, fps: float = FPS):
     ``(15, 3, 2, 224, 224)`` (5 clips x 3 crops, clip-major)."""
     import torch
 
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-        raise InputError(
-            f"{MODEL_ID}: expected frames (T, H, W, 3) uint8 RGB, got {frames.dtype} "
-            f"{tuple(frames.shape)}"
-        )
-    if len(frames) == 0:
-        raise InputError(f"{MODEL_ID}: expected at least one frame, got none")
+    frames = check_frames(frames, MODEL_ID)
     n = len(frames)
     mean = torch.tensor(CLIP_MEAN)[:, None, None, None]
     std = torch.tensor(CLIP_STD)[:, None, None, None]

@@ -29,6 +29,7 @@ import numpy as np
 
 from var_bench.errors import InputError
 from var_bench.zeroshot.encoders.base import Sampling, ZeroShotEncoder, register_encoder
+from var_bench.zeroshot.selfcheck import check_frames
 
 MODEL_ID = "Qwen/Qwen3-VL-Embedding-2B"
 #: The hub revision whose weights the default run loads (MTEB's ModelMeta pins the same one).
@@ -156,14 +157,7 @@ class Qwen3VLEmbedding(ZeroShotEncoder):
         from PIL import Image
         from qwen_vl_utils import process_vision_info
 
-        frames = np.asarray(frames)
-        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-            raise InputError(
-                f"{self._model_id}: expected frames (T, H, W, 3) uint8 RGB, got "
-                f"{frames.dtype} {tuple(frames.shape)}"
-            )
-        if len(frames) == 0:
-            raise InputError(f"{self._model_id}: expected at least one frame, got none")
+        frames = check_frames(frames, self._model_id)
         pil = [Image.fromarray(frames[i]) for i in thin(len(frames))]
         conv = conversation(
             DOCUMENT_INSTRUCTION,
