@@ -29,10 +29,7 @@ when that is what was measured.
 from __future__ import annotations
 
 import argparse
-import atexit
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -59,7 +56,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     import torch
-    from support.videos import write_video
+    from support.videos import temp_videos
 
     from var_bench.extract import pipeline as P
     from var_bench.extract.flow import make_flow
@@ -73,12 +70,7 @@ def main(argv=None) -> int:
     if a.threads:
         torch.set_num_threads(a.threads)
     recipe = RECIPES["ucf-crime-release"].with_options(resize=a.resize, crop=a.crop, crops=a.crops)
-    tmp = Path(tempfile.mkdtemp(prefix="extract-speed-"))
-    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # the synthetic videos
-    paths = [
-        write_video(tmp / f"v{i}.mp4", a.frames, fps=a.fps, height=240, width=320, seed=i)
-        for i in range(a.videos)
-    ]
+    tmp, paths = temp_videos("extract-speed-", a.videos, a.frames, fps=a.fps)
     enc = load_encoder(a.model, "random", device=a.device, recipe=recipe, precision=a.precision)
     flow = make_flow("tvl1") if a.model == "i3d-flow" else None
     sync = (lambda: torch.cuda.synchronize()) if enc.device.type == "cuda" else (lambda: None)

@@ -22,11 +22,8 @@ the GPU-cluster speed-up the path exists for; the output says which device ran.
 from __future__ import annotations
 
 import argparse
-import atexit
 import functools
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -54,7 +51,7 @@ def main(argv=None) -> int:
     import numpy as np
     import ray
     import torch
-    from support.videos import write_video
+    from support.videos import temp_videos
 
     from var_bench.extract import pipeline as P
     from var_bench.extract.distributed import RayOptions, map_videos
@@ -65,12 +62,7 @@ def main(argv=None) -> int:
     if a.threads:
         torch.set_num_threads(a.threads)
     recipe = RECIPES["ucf-crime-release"].with_options(resize=a.resize, crop=a.crop, crops=a.crops)
-    tmp = Path(tempfile.mkdtemp(prefix="ray-extract-"))
-    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # the synthetic videos
-    paths = [
-        write_video(tmp / f"v{i}.mp4", a.frames, fps=30, height=240, width=320, seed=i)
-        for i in range(a.videos)
-    ]
+    tmp, paths = temp_videos("ray-extract-", a.videos, a.frames, fps=30)
     enc = load_encoder(a.model, "random", device=a.device, recipe=recipe)
     flow = make_flow("tvl1") if a.model == "i3d-flow" else None
 

@@ -70,3 +70,22 @@ def write_video(
             for p in astream.encode():
                 c.mux(p)
     return path
+
+
+def temp_videos(
+    prefix: str, count: int, n: int, fps: float = 30, height: int = 240, width: int = 320
+) -> tuple[Path, list[Path]]:
+    """``count`` synthetic H.264 videos of ``n`` frames (seeds 0, 1, ...) in a new temporary
+    folder that is removed when the process exits: (folder, video paths). For the speed
+    scripts in benchmarks/."""
+    import atexit
+    import shutil
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    paths = [
+        write_video(tmp / f"v{i}.mp4", n, fps=fps, height=height, width=width, seed=i)
+        for i in range(count)
+    ]
+    return tmp, paths
