@@ -190,3 +190,40 @@ def test_needs_built_metadata(tmp_path):
     with pytest.raises(NotBuiltError):
         synthesize(tmp_path / "t", "ucfcrime-ar")
     assert not (tmp_path / "t").exists()
+
+
+def test_uca_sentences_sit_in_their_own_segments(shared_data, tmp_path):
+    """UCA (a benchmark of sentences): one file per video, T from its duration, and each
+    sentence's projected embedding in exactly the snippets its own segment marks (no noise, no
+    offset, no anomaly direction: the features are the signal alone)."""
+    from support.tinytext import tiny_text_model
+
+    from var_bench.data.prepare import download, load_table
+    from var_bench.models.text import sentence_embeddings
+    from var_bench.synth.signal import annotated_mask, projection
+
+    home = tmp_path / "home"
+    download(["uca"], home=home, mirror=str(shared_data), progress=False)
+    text = str(tiny_text_model(tmp_path / "text"))
+    s = synthesize(
+        tmp_path / "t", "uca", videos=2, crops=1, snippet_frames=240, text_model=text,
+        home=home, noise=0.0, offset=0.0, anomaly=0.0, progress=False,
+    )  # fmt: skip
+    assert s.videos == {"train": 2, "test": 2} and "per sentence in its span" in str(s.marker)
+    rows = load_table("uca", "test", home=home)
+    vid = rows["video_id"].iloc[0]
+    mine = rows[rows["video_id"] == vid]
+    (path,) = (tmp_path / "t").rglob(f"{vid}__0.npy")
+    x = np.load(path)
+    t = -(-round(mine["duration_s"].iloc[0] * 30) // 240)
+    assert x.shape == (t, 1024)
+    emb = sentence_embeddings(list(mine["sentence"]), model_dir=text).astype(np.float64)
+    marks = np.stack(
+        [
+            annotated_mask([(round(a * 30), round(b * 30))], t, 240)
+            for a, b in zip(mine["start_s"], mine["end_s"])
+        ]
+    )
+    want = 0.35 * (marks.T.astype(np.float64) @ emb) @ projection(0, "rgb", emb.shape[1], 1024)
+    np.testing.assert_allclose(x, want, rtol=1e-4, atol=1e-4)
+    assert (marks.any(0) == (np.abs(x).sum(1) > 0)).all()

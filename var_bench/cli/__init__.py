@@ -8,6 +8,7 @@ from var_bench.cli import (
     integrity,  # noqa: F401  (registers audit, contamination, verify-videos)
     leaderboard,  # noqa: F401  (registers leaderboard, export)
     models,  # noqa: F401  (registers train, evaluate)
+    moments,  # noqa: F401  (registers the moments group: train, predict)
     report,  # noqa: F401  (registers report)
     reproduce,  # noqa: F401  (registers reproduce, sweep)
     scoring,  # noqa: F401  (registers score, compare)

@@ -226,7 +226,8 @@ def search_command(
     else:
         idx = Index.load(index, device=device, checkpoint=checkpoint)
         if moments_path is not None:
-            from var_bench.search.moments import index_moments, write_moments
+            from var_bench.models.baselines.moments import write_moments
+            from var_bench.search.moments import index_moments
 
             found = index_moments(idx, split, top=top, home=home)
             header = {

@@ -44,6 +44,12 @@ from var_bench.cli.base import benchmark_choice, cli, home_option, starting, wro
     default=None,
     help="Flow/audio may be one snippet short, as upstream (default: XD yes, UCF no).",
 )
+@click.option(
+    "--text-model",
+    default=None,
+    metavar="NAME_OR_DIR",
+    help="Text model whose sentence embeddings are the content (default: offline MiniLM).",
+)
 @click.option("--signal", type=float, default=None, help="Content amplitude a in video streams.")
 @click.option("--audio-signal", type=float, default=None, help="Content amplitude a in audio.")
 @click.option("--anomaly", type=float, default=None, help="Anomaly-direction amplitude b.")
@@ -62,6 +68,7 @@ def synth(
     flow,
     layout,
     ragged,
+    text_model,
     signal,
     audio_signal,
     anomaly,
@@ -89,7 +96,8 @@ def synth(
     starting(
         f"writing a synthetic {benchmark} feature tree into {out_dir}: "
         + (
-            "first the captions' embeddings (offline MiniLM, about a minute on a CPU), then "
+            f"first the {get_benchmark(benchmark).text_column} embeddings "
+            f"({text_model or 'offline MiniLM'}: a minute or more on a CPU), then "
             if get_benchmark(benchmark).text_column
             else ""
         )
@@ -106,6 +114,7 @@ def synth(
         flow=flow,
         layout=layout,
         ragged=ragged,
+        text_model=text_model,
         home=home,
         progress=progress,
         **amplitudes,

@@ -305,13 +305,20 @@ def _metadata(spec: BenchmarkSpec, home):
     """The metadata build's folder, manifest and per split the rows the build needs."""
     import pyarrow.parquet as pq
 
-    from var_bench.data.assembly.manifest import DATA_FILE, Manifest
+    from var_bench.data.assembly.manifest import DATA_FILE, VIDEOS_FILE, Manifest
     from var_bench.data.prepare import ensure_built
 
     built = ensure_built(spec, home=home, download_missing=False)
     manifest = Manifest.read(built)
     metas = {}
     for s in SPLITS:
+        if manifest.videos_sha256 is not None:
+            # A benchmark of sentences (UCA): a row per sentence; the store holds its videos (no
+            # snippet labels: its segments belong to sentences, not to anomalies).
+            path = built / VIDEOS_FILE.format(split=s)
+            t = pq.read_table(path, columns=["video_id", "anomalous"])
+            metas[s] = [_Meta(r["video_id"], bool(r["anomalous"]), None) for r in t.to_pylist()]
+            continue
         t = pq.read_table(
             built / DATA_FILE.format(split=s), columns=["video_id", "anomalous", "segments"]
         )

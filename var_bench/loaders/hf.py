@@ -32,7 +32,19 @@ if TYPE_CHECKING:  # `datasets` is imported only when needed (slow import)
     import datasets
 
 
-def _feature_reader(spec: BenchmarkSpec, folder: Path, home: PathLike | None):
+def _videos_or_rows(folder: Path, split: str, videos: bool) -> pa.Table:
+    """The split's video table (a benchmark of sentences, ``videos``) or its rows."""
+    m = Manifest.read(folder) if videos else None
+    if m is not None and m.videos_sha256 is not None:
+        import pyarrow.parquet as pq
+
+        from var_bench.data.assembly.manifest import VIDEOS_FILE
+
+        return pq.read_table(folder / VIDEOS_FILE.format(split=split))
+    return read_split_table(folder, split)
+
+
+def _feature_reader(spec: BenchmarkSpec, folder: Path, home: PathLike | None, videos: bool = False):
     """``read(folder, split)`` giving the metadata table joined with the feature store's columns,
     and ``fingerprint(split)`` naming that table for ``datasets`` (from the store's manifest).
 
@@ -58,7 +70,7 @@ def _feature_reader(spec: BenchmarkSpec, folder: Path, home: PathLike | None):
     rows = _StoreRows(store, fm)
 
     def read(folder: Path, split: str) -> pa.Table:
-        table = _pairs(read_split_table(folder, split))
+        table = _pairs(_videos_or_rows(folder, split, videos))
         if own:
             return _join_features(spec, split, table, read_split(store, split))
         feats = rows.take(spec, split, table.column("video_id").to_pylist())
@@ -71,6 +83,7 @@ def _feature_reader(spec: BenchmarkSpec, folder: Path, home: PathLike | None):
             spec.name,
             spec.version,
             split,
+            videos,
             fm.built_at,
             fm.shards,
             fm.ids_sha256,
@@ -233,6 +246,7 @@ def load_dataset(
     mirror: str | None = None,
     download: bool = True,
     features: bool = False,
+    videos: bool = False,
 ) -> datasets.Dataset | datasets.DatasetDict:
     """A built benchmark as a Hugging Face ``Dataset`` (one split) or ``DatasetDict`` (all).
 
@@ -257,6 +271,9 @@ def load_dataset(
         home, mirror: where the built dataset is (or is built from).
         download: download and build on first use (False: :class:`NotBuiltError` instead).
         features: join the feature store's columns.
+        videos: for a benchmark whose queries are not its videos (UCA), the split's video table
+            (one row per video: with ``features``, each video's features once, not once per
+            sentence) instead of its query rows.
 
     Returns:
         A ``datasets.Dataset`` (one split) or ``datasets.DatasetDict`` (``split=None``).
@@ -275,9 +292,9 @@ def load_dataset(
     folder = ensure_built(benchmark, home=home, mirror=mirror, download_missing=download)
     for s in SPLITS if split is None else split_names(split):
         verified_ids(folder, s)  # an edited built table is refused, not loaded in a new order
-    read, fingerprint = read_split_table, lambda split: None
+    read, fingerprint = (lambda f, s: _videos_or_rows(f, s, videos)), lambda split: None
     if features:
-        read, fingerprint = _feature_reader(get_benchmark(benchmark), folder, home)
+        read, fingerprint = _feature_reader(get_benchmark(benchmark), folder, home, videos)
     if split is None:
         return datasets.DatasetDict(
             {s: datasets.Dataset(read(folder, s), fingerprint=fingerprint(s)) for s in SPLITS}

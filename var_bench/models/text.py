@@ -16,8 +16,10 @@ import functools
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -264,3 +266,51 @@ class TextEncoder(nn.Module):
         dev = self._device()
         tokens = tokens.to(dev)
         return tokens, mask.to(dev), tokens[:, 0], ids.to(dev)
+
+
+#: Decimals kept from the float32 embeddings: CPU kernels may differ in the last bits between
+#: machines and thread counts; rounding makes identical inputs give identical files far more often.
+ROUND_DECIMALS = 5
+
+
+def sentence_embeddings(
+    texts: Sequence[str], *, model_dir: str | os.PathLike | None = None, batch_size: int = 64
+) -> np.ndarray:
+    """Unit sentence embeddings ``[len(texts), H]`` float32 (H = 384 for MiniLM-L6).
+
+    e(s) = m / ||m||, m = sum_i mask_i h_i / sum_i mask_i over the model's last hidden states h_i,
+    rounded to ``ROUND_DECIMALS`` and renormalised. Each distinct text is embedded once
+    (duplicates share a row); length-sorted batches of ``batch_size``, no grad. The synthetic
+    trees' content vectors and the moment head's queries (``training.moments``).
+
+    Args:
+        texts: the sentences.
+        model_dir: a text model as :func:`load_text_encoder` resolves it (default ``"offline"``,
+            the packaged MiniLM-L6).
+        batch_size: sentences per forward pass.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    folder = str(model_dir or OFFLINE_TEXT_MODEL)
+    tokenizer, model = load_text_encoder(folder)
+    model.eval()
+    # Length-sorted batches: padding, not the model, dominates the cost of mixed-length batches.
+    unique = sorted(set(texts), key=lambda t: (len(t), t))
+    rows: list[np.ndarray] = []
+    with torch.inference_mode():
+        for start in range(0, len(unique), batch_size):
+            batch = tokenizer(
+                unique[start : start + batch_size],
+                padding=True,
+                truncation=True,
+                return_tensors="pt",
+            )
+            hidden = model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            rows.append(torch.nn.functional.normalize(mean, dim=-1).numpy())
+    table = np.concatenate(rows) if rows else np.zeros((0, model.config.hidden_size), np.float32)
+    table = np.round(table.astype(np.float64), ROUND_DECIMALS)
+    table /= np.linalg.norm(table, axis=1, keepdims=True)
+    index = {t: i for i, t in enumerate(unique)}
+    log.info("embedded %d distinct texts with %s", len(unique), folder)
+    return table[[index[t] for t in texts]].astype(np.float32)

@@ -40,8 +40,8 @@ def store_gallery(
     """A split of the benchmark's feature store, with the store's identity.
 
     For a benchmark whose queries are sentences over its videos (UCA: a ``query_id`` per row,
-    several rows per video) the gallery is the split's videos, once each in the order of their
-    first sentence, without a caption (a video has many sentences)."""
+    several rows per video) the gallery is the split's videos, once each in the order of its
+    video table, without a caption (a video has many sentences)."""
     from var_bench.training.loaders import open_split
 
     spec = get_benchmark(benchmark)
@@ -68,11 +68,8 @@ def _one_row_per_video(spec: BenchmarkSpec, split: str, home, crop: str):
     from var_bench.loaders.dataset import FeatureDataset
     from var_bench.loaders.hf import load_dataset
 
-    rows = load_dataset(spec.name, split, features=True, home=home, download=False)
-    first: dict[str, int] = {}  # video id -> its first row, in order of appearance
-    for i, v in enumerate(rows["video_id"]):
-        first.setdefault(v, i)
-    return FeatureDataset(rows.select(list(first.values())), crop=crop, text_column=None)
+    rows = load_dataset(spec.name, split, features=True, videos=True, home=home, download=False)
+    return FeatureDataset(rows, crop=crop, text_column=None)
 
 
 def _manifest_digest(m) -> str | None:

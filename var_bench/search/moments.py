@@ -88,14 +88,3 @@ def index_moments(index, split: str = "test", *, top: int = K, home=None) -> lis
         )
     rows = index.moments(table[spec.text_column].tolist(), top=top)
     return entries(table["query_id"].tolist(), rows)
-
-
-def write_moments(path, found: Sequence[dict], header: dict) -> None:
-    """Write submission entries as JSON Lines after a ``header`` line (``benchmark``, ``task``,
-    ``split``, ``name``), atomically."""
-    import json
-
-    from var_bench.fsutil import atomic_write_text
-
-    lines = [json.dumps(header)] + [json.dumps(e) for e in found]
-    atomic_write_text(path, "\n".join(lines) + "\n")

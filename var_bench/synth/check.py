@@ -78,7 +78,7 @@ def ridge_matrix(
     if "audio" in marker["streams"]:
         query = pooled_features(tree, records, marker, "audio")
     else:
-        from var_bench.synth.text import sentence_embeddings
+        from var_bench.models.text import sentence_embeddings
 
         query = sentence_embeddings([r["caption_en"] for r in records]).astype(np.float64)
     train = np.array([r["_split"] == "train" for r in records])

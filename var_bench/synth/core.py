@@ -29,6 +29,7 @@ from var_bench.synth import layout as L
 from var_bench.synth.plan import plan_video
 from var_bench.synth.signal import (
     Amplitudes,
+    annotated_mask,
     anomaly_direction,
     projection,
     rng_for,
@@ -93,19 +94,36 @@ def _prepare(out: Path, folders: tuple[str, ...]) -> None:
 
 def video_records(benchmark: str, videos: int | None, home) -> list[dict]:
     """Metadata rows per upstream split (train = built train + val in upstream order), first
-    ``videos`` of each."""
+    ``videos`` of each. A benchmark of sentences (a ``query_id`` per row, UCA) gives one record
+    per video, in order of its first sentence, with its ``_sentences`` and ``_spans``
+    (``[start_s, end_s]``)."""
     from var_bench.data.prepare import load_table
 
     tables = {s: load_table(benchmark, s, home=home, download=False) for s in ("train+val", "test")}
     out = []
     for split, table in zip(("train", "test"), tables.values()):
         table = table.sort_values("upstream_index", kind="stable")
+        if "query_id" in table:
+            table = _per_video(table, get_benchmark(benchmark).text_column)
         if videos is not None:
             table = table.head(videos)
         for row in table.to_dict("records"):
             row["_split"] = split
             out.append(row)
     return out
+
+
+def _per_video(table, text_column: str):
+    """Sentence rows -> one row per video (first sentence's columns) with the video's sentences
+    and their spans in seconds."""
+    grouped = table.groupby("video_id", sort=False)
+    first = grouped.head(1).set_index("video_id")
+    first["_sentences"] = grouped[text_column].agg(list)
+    first["_spans"] = grouped.apply(
+        lambda g: list(zip(g["start_s"].astype(float), g["end_s"].astype(float))),
+        include_groups=False,
+    )
+    return first.reset_index()
 
 
 def _segments(value) -> list[tuple[int, int]] | None:
@@ -132,6 +150,7 @@ def synthesize(
     flow: bool | None = None,
     layout: str | None = None,
     ragged: bool | None = None,
+    text_model: str | None = None,
     home: str | os.PathLike | None = None,
     progress: bool | None = None,
     **amplitudes: float,
@@ -150,6 +169,8 @@ def synthesize(
         flow: also write a Flow tree (default: where the public release has Flow).
         layout: one of the collection's video layouts (default: the first).
         ragged: flow and audio may be one snippet short (default: on for XDViolence-AR).
+        text_model: the model whose sentence embeddings are the content (default ``"offline"``,
+            the packaged MiniLM; a small folder makes big trees quick in tests).
         home, progress: the data home; the progress policy.
         amplitudes: fields of :class:`~var_bench.synth.signal.Amplitudes`.
 
@@ -194,6 +215,8 @@ def synthesize(
             raise InputError(f"{k}: expected a finite number >= 0, got {v!r}")
     amp = Amplitudes(**{k: float(v) for k, v in amplitudes.items()})
     audio = spec.audio_layout is not None
+    # A benchmark of sentences (UCA): each sentence's embedding sits in its own span.
+    sentences = any(c.name == "query_id" for c in spec.columns)
     flow = ("flow" in spec.public_streams) if flow is None else bool(flow)
     if flow and not layouts[video_layout].flow:
         raise InputError(
@@ -211,6 +234,10 @@ def synthesize(
     records = video_records(
         name, videos, home
     )  # before touching out_dir: a missing build fails clean
+    for r in records:
+        if "_spans" in r:  # seconds -> frames: the plan's rules then apply as for annotations
+            r["num_frames"] = max(1, round(float(r["duration_s"]) * spec.fps))
+            r["segments"] = [(round(s * spec.fps), round(e * spec.fps)) for s, e in r["_spans"]]
     plans = [
         plan_video(
             seed,
@@ -254,10 +281,11 @@ def synthesize(
         "ragged": ragged,
         "signal": {
             "content": (
-                "caption_en MiniLM sentence embedding"
+                f"{spec.text_column} sentence embedding ({text_model or 'offline'})"
                 if not audio
                 else f"per-video Gaussian latent, dim {LATENT_DIM}"
-            ),
+            )
+            + (", per sentence in its span" if sentences else ""),
             "amplitudes": amp.as_dict(),
             "anomaly_in": "signal snippets of anomalous videos",
             "docs": "docs/synth.md",
@@ -265,9 +293,15 @@ def synthesize(
     }
     atomic_write_text(out / SYNTH_MARKER, json.dumps(marker, indent=1) + "\n")
 
-    contents = _contents(records, seed, name, audio)
+    contents = _contents(records, seed, name, audio, spec.text_column, text_model)
+    width = contents[0].shape[-1] if len(contents) else LATENT_DIM
+    if sentences:
+        contents = [
+            _sentence_content(c, r["segments"], p.mask.size, snippet_frames)
+            for c, r, p in zip(contents, records, plans)
+        ]
     dims = {s: stream_layout[s].dim for s in streams}
-    proj = {s: projection(seed, s, contents.shape[1], dims[s]) for s in streams}
+    proj = {s: projection(seed, s, width, dims[s]) for s in streams}
     direction = {s: anomaly_direction(seed, s, dims[s]) for s in streams}
 
     files = size = 0
@@ -280,7 +314,7 @@ def synthesize(
                 rng_for(seed, name, plan.video_id, s),
                 plan.mask[:n],
                 1 if s == "audio" else crops,
-                content @ proj[s],
+                content[:n] @ proj[s] if content.ndim == 2 else content @ proj[s],
                 direction[s] if plan.anomalous else None,
                 amp,
                 amp.audio_signal if s == "audio" else amp.signal,
@@ -310,12 +344,21 @@ def synthesize(
     )
 
 
-def _contents(records: list[dict], seed: int, name: str, audio: bool) -> np.ndarray:
-    """Content vectors c ``[videos, H]``: caption embeddings (text queries) or unit latents."""
+def _contents(
+    records: list[dict], seed: int, name: str, audio: bool, text_column: str, text_model
+) -> list[np.ndarray] | np.ndarray:
+    """Content vectors: per video ``[H]``, the caption's embedding (text queries) or a unit latent
+    (audio queries); for a benchmark of sentences, per video ``[sentences, H]``."""
     if not audio:
-        from var_bench.synth.text import sentence_embeddings
+        from var_bench.models.text import sentence_embeddings
 
-        return sentence_embeddings([r["caption_en"] for r in records]).astype(np.float64)
+        if records and "_sentences" in records[0]:
+            flat = [s for r in records for s in r["_sentences"]]
+            emb = sentence_embeddings(flat, model_dir=text_model).astype(np.float64)
+            ends = np.cumsum([len(r["_sentences"]) for r in records])[:-1]
+            return np.split(emb, ends)
+        texts = [r[text_column] for r in records]
+        return sentence_embeddings(texts, model_dir=text_model).astype(np.float64)
     return (
         np.stack(
             [unit_latent(rng_for(seed, name, r["video_id"], "latent"), LATENT_DIM) for r in records]
@@ -323,3 +366,12 @@ def _contents(records: list[dict], seed: int, name: str, audio: bool) -> np.ndar
         if records
         else np.zeros((0, LATENT_DIM))
     )
+
+
+def _sentence_content(
+    emb: np.ndarray, segments: list[tuple[int, int]], num_snippets: int, frames: int
+) -> np.ndarray:
+    """``[T, H]``: per snippet the sum of the embeddings of the sentences whose span marks it
+    (:func:`~var_bench.synth.signal.annotated_mask` of each span alone)."""
+    marks = np.stack([annotated_mask([seg], num_snippets, frames) for seg in segments])
+    return marks.T.astype(np.float64) @ emb

@@ -38,9 +38,13 @@ def layout_named(spec: BenchmarkSpec, name: str) -> Layout:
 
 
 def class_folder(record: Mapping) -> str:
-    """The class folder of a video from its metadata ``video_path`` (``Abuse/x.mp4`` -> ``Abuse``;
-    '' without one): the ``{class}`` of a layout's tree."""
-    return PurePosixPath(str(record.get("video_path") or "")).parent.name
+    """The class folder of a video from its metadata ``video_path`` (``Abuse/x.mp4`` -> ``Abuse``),
+    else its ``class`` (a benchmark without paths, UCA), else '': the ``{class}`` of a layout's
+    tree."""
+    path = record.get("video_path")
+    if path:
+        return PurePosixPath(str(path)).parent.name
+    return str(record.get("class") or "")
 
 
 def top_folders(layout: Layout, class_folders: Iterable[str]) -> tuple[str, ...]:

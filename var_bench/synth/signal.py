@@ -127,14 +127,16 @@ def stream_features(
 ) -> np.ndarray:
     """Crops of one stream of one video: ``[T, crops, D]`` float32 (T = len(mask)).
 
-    ``content`` = c @ P_s ``[D]``; ``anomaly`` = u_s for anomalous videos, None otherwise;
+    ``content`` = c @ P_s ``[D]``, or ``[T, D]`` with one content per snippet (a benchmark of
+    sentences: the sum of the sentences marking the snippet); ``anomaly`` = u_s for anomalous
+    videos, None otherwise;
     ``signal`` = a for this stream. Draws, in order, the offset ``[D]`` and the noise
     ``[T, crops, D]`` from ``rng``.
     """
-    dim = content.shape[0]
+    dim = content.shape[-1]
     offset = amp.offset * rng.standard_normal(dim)
     bump = signal * content + (amp.anomaly * anomaly if anomaly is not None else 0.0)
-    clean = offset[None, :] + mask[:, None].astype(np.float64) * bump[None, :]
+    clean = offset[None, :] + mask[:, None].astype(np.float64) * np.atleast_2d(bump)
     noise = rng.standard_normal((mask.size, crops, dim), dtype=np.float32)
     noise *= np.float32(amp.noise)
     noise += clean[:, None, :].astype(np.float32)

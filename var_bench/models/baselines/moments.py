@@ -13,8 +13,9 @@ tasks (``docs/moments.md``).
   ``[a, b]`` with ``a <= b < a + max_len`` score ``P_st(a) P_ed(b)`` (TVR's ``get_st_ed_prob``),
   times the video's score in the corpus task.
 
-Only the head is here: XML's video-retrieval branch is ``models.baselines.xml_baseline``; training
-the head inside ``var-bench train`` on UCA features is not wired (docs/moments.md).
+The head with XML's video score (:meth:`MomentHead.scores`) is trained and run on a benchmark's
+feature store by ``var-bench moments train`` / ``predict`` (``training.moments``); XML's
+retrieval-only branch with its transformer encoders is ``models.baselines.xml_baseline``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ K = 100
 def entries(query_ids: Sequence[str], rows: Sequence[list]) -> list[dict]:
     """Submission entries ``{query_id, predictions}`` (the moment tasks' shape)."""
     return [{"query_id": q, "predictions": p} for q, p in zip(query_ids, rows)]
+
+
+def write_moments(path, found: Sequence[dict], header: dict) -> None:
+    """Write submission entries as JSON Lines after a ``header`` line (``benchmark``, ``task``,
+    ``split``, ``name``), atomically."""
+    import json
+
+    from var_bench.fsutil import atomic_write_text
+
+    lines = [json.dumps(header)] + [json.dumps(e) for e in found]
+    atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def random_moments(
@@ -89,8 +101,27 @@ class MomentHead(nn.Module):
         self.st = nn.Conv1d(1, 1, kernel, padding=kernel // 2)
         self.ed = nn.Conv1d(1, 1, kernel, padding=kernel // 2)
 
+    def scores(self, query: Tensor, clips: Tensor, mask: Tensor) -> Tensor:
+        """XML's video score ``[Q, V]``: ``max_t cos(W_q q, W_c c_t)`` over each video's real
+        clips (``query [Q, Dq]``, ``clips [V, L, Dc]``, ``mask [V, L]``); -1 for a video with no
+        clip."""
+        return self.projected_scores(self.query(query), self.clip(clips), mask)
+
     def forward(self, query: Tensor, clips: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-        sim = torch.einsum("bd,bld->bl", self.query(query), self.clip(clips))[:, None]
+        return self.spans(self.query(query), self.clip(clips), mask)
+
+    @staticmethod
+    def projected_scores(q: Tensor, c: Tensor, mask: Tensor) -> Tensor:
+        """:meth:`scores` from projected queries ``W_q q`` and clips ``W_c c`` (projected once
+        for a whole gallery)."""
+        q, c = nn.functional.normalize(q, dim=-1), nn.functional.normalize(c, dim=-1)
+        cos = torch.einsum("qd,vld->qvl", q, c)
+        return cos.masked_fill(~mask[None], -1.0).max(dim=-1).values
+
+    def spans(self, q: Tensor, c: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        """Start and end logits ``[B, L]`` from projected query ``[B, H]`` and clips
+        ``[B, L, H]`` pairs (:meth:`forward` after the projections)."""
+        sim = torch.einsum("bd,bld->bl", q, c)[:, None]
         st, ed = self.st(sim)[:, 0], self.ed(sim)[:, 0]
         return st.masked_fill(~mask, -torch.inf), ed.masked_fill(~mask, -torch.inf)
 
@@ -114,6 +145,36 @@ def top_spans(
     k = min(k, int(ok.sum()))
     top = np.argsort(-flat, axis=1, kind="stable")[:, :k]
     return top // length, top % length, np.take_along_axis(flat, top, axis=1)
+
+
+def best_spans(
+    st: np.ndarray,
+    ed: np.ndarray,
+    *,
+    max_len: int,
+    k: int,
+    weight: np.ndarray | None = None,
+    lengths: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` best spans over all rows of start/end probabilities ``[N, L]`` (N videos of one
+    query): score ``weight[n] * st[n, a] * ed[n, b]`` for ``a <= b < min(a + max_len,
+    lengths[n])``; returns (row, a, b, score), best first (stable order on ties)."""
+    n, length = st.shape
+    w = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
+    lens = np.full(n, length) if lengths is None else np.asarray(lengths)
+    a, b = np.meshgrid(np.arange(length), np.arange(length), indexing="ij")
+    band = (b >= a) & (b < a + max_len)
+    ok = band[None] & (b[None] < lens[:, None, None])
+    prod = w[:, None, None] * st[:, :, None] * ed[:, None, :]
+    flat = np.where(ok, prod, -1.0).reshape(-1)
+    k = min(k, int(ok.sum()))
+    if 0 < k < flat.size:  # every span tied with the k-th too, so ties keep their order
+        part = np.flatnonzero(flat >= -np.partition(-flat, k - 1)[k - 1])
+    else:
+        part = np.arange(flat.size)
+    top = part[np.lexsort((part, -flat[part]))][:k]  # best first, ties by position
+    row, rest = np.divmod(top, length * length)
+    return row, rest // length, rest % length, flat[top]
 
 
 def span_moments(
