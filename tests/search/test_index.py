@@ -364,6 +364,8 @@ def test_cli_index_uca_and_moment_submission_scored(trained, uca_index, tmp_path
     video_r10 = next(m["R@10"] for m in record.metrics.values())
     print(f"UCA test, window similarity of a UCFCrime-AR tiny model: video R@10 {video_r10}")
     assert video_r10 > 2 * 100 * 10 / 310  # chance: 10 of 310 videos
+    # the checkpoint's training data travels in the header: UCFCrime-AR holds UCA test videos
+    assert record.disclosure["training_data"] == "ucfcrime-ar" and record.contamination
     with pytest.raises(SystemExit) as e:
         main(["search", str(uca_index.folder), "--moments", str(preds), "--top", "101"])
     assert e.value.code == 2 and "1 to 100 predictions" in capsys.readouterr().out

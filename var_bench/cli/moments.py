@@ -68,7 +68,7 @@ def predict(run, benchmark, task, split, top, out, name, device, home):
     """Predict moments for every query of a moment task with the head in RUN."""
     from var_bench.benchmarks import get_benchmark
     from var_bench.models.baselines.moments import write_moments
-    from var_bench.training.moments import predict_moments
+    from var_bench.training.moments import head_disclosure, predict_moments
 
     spec = get_benchmark(benchmark)
     task_name = spec.task(task).name
@@ -81,6 +81,7 @@ def predict(run, benchmark, task, split, top, out, name, device, home):
         "task": task_name,
         "split": split,
         "name": name or f"xml-moment-head {run}",
+        "disclosure": head_disclosure(run),
     }
     write_moments(out, found, header)
     click.echo(

@@ -235,6 +235,8 @@ def search_command(
                 "task": "moments",
                 "split": split,
                 "name": f"window-similarity {idx.info.model}",
+                # the checkpoint's training benchmark: score flags the test videos it holds
+                "disclosure": {"training_data": idx.saved["context"]["benchmark"]},
             }
             write_moments(moments_path, found, header)
             click.echo(f"wrote {len(found)} queries x {top} moment predictions to {moments_path}")

@@ -426,6 +426,18 @@ def load_moment_head(run: str | os.PathLike, device=None) -> tuple[MomentHead, H
     return head.to(torch.device(device or "cpu")).eval(), info
 
 
+def head_disclosure(run: str | os.PathLike) -> dict[str, str]:
+    """What a trained head's submissions declare: its training data (the benchmark's train
+    split, so scoring flags a test split it overlaps, e.g. UCFCrime-AR test in UCA train) and
+    the epoch selection on val."""
+    _, info = load_moment_head(run)
+    return {
+        "training_data": info.benchmark,
+        "checkpoint_selection": "val split",
+        "tuned_on_test": "no",
+    }
+
+
 def _rows(
     clips: Clips, videos: np.ndarray, st: np.ndarray, ed: np.ndarray, weight, cfg, top: int
 ) -> list[list]:

@@ -157,6 +157,8 @@ def test_the_edge_cases_by_hand():
         ({"benchmark": "ucfcrime-ar", "results": []}, "got benchmark 'ucfcrime-ar'"),
         ({"preds": []}, "with 'results'"),
         ({"split": "val", "results": []}, "got split 'val'"),
+        ({"disclosure": "uca", "results": []}, "header disclosure: expected an object"),
+        ({"disclosure": {"training_data": 3}, "results": []}, "object of strings"),
     ],
 )
 def test_bad_submissions_are_refused_in_one_line(entries, message):
@@ -185,13 +187,18 @@ def test_grounding_refuses_another_video_and_jsonl_files_read(tmp_path):
     gold, _, _, entries = make_case(5, n=3, grounding=True)
     task = Grounding("grounding")
     path = tmp_path / "g.jsonl"
-    path.write_text(
-        "\n".join(json.dumps(e) for e in [{"benchmark": "b", "task": "grounding"}, *entries])
-    )
+    header = {
+        "benchmark": "b",
+        "task": "grounding",
+        "name": "h",
+        "disclosure": {"training_data": "x"},
+    }
+    path.write_text("\n".join(json.dumps(e) for e in [header, *entries]))
     with task.read(path, gold, benchmark="b") as sub:
         assert sub.path == str(path) and sub.valid.sum() == sum(
             len(e["predictions"]) for e in entries
         )
+        assert sub.provenance == {"name": "h", "disclosure": {"training_data": "x"}}
     other = gold.positive_lists()[0][0] + 1
     entries[0]["predictions"] = [[GALLERY[other % len(GALLERY)], 0.0, 1.0, 1.0]]
     with pytest.raises(InputError, match="query's own video"):

@@ -9,8 +9,10 @@ at most :data:`~var_bench.tasks.moments.kernel.MAX_PREDICTIONS` per query, every
 split exactly once. For grounding (the video is given) a prediction may leave the video out
 (``[start_s, end_s, score]``); when named it must be the query's video. A JSON Lines file may
 start with a header line and a JSON document may carry the keys at its top: ``{"benchmark":
-"uca", "task": "moments"}``; a file naming another benchmark or task is refused. In memory the
-same objects may be passed as a list (or the mapping with ``results``).
+"uca", "task": "moments"}``; a file naming another benchmark or task is refused. The header's
+``name`` and ``disclosure`` (``{"training_data": "uca"}``: what the maker declares, as for a
+retrieval submission's provenance) go into the record. In memory the same objects may be passed
+as a list (or the mapping with ``results``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from var_bench.tasks.base import Prediction
 from var_bench.tasks.moments.kernel import MAX_PREDICTIONS
 
 #: Keys a header (a JSONL first line without predictions, or a JSON document's top) may hold.
-HEADER_KEYS = ("benchmark", "task", "split", "name")
+HEADER_KEYS = ("benchmark", "task", "split", "name", "disclosure")
 
 
 @dataclass
@@ -151,6 +153,7 @@ def read_moments(
             f"{label}: expected header keys among {', '.join(HEADER_KEYS)}, got "
             f"{', '.join(unknown)}"
         )
+    provenance = _provenance(header, label)
     where = {q: i for i, q in enumerate(query_ids)}
     vwhere = {v: j for j, v in enumerate(gallery_ids)}
     nq = len(query_ids)
@@ -270,5 +273,31 @@ def read_moments(
     if empty:
         warnings.append(f"{empty} queries have no predictions (scored as misses)")
     return MomentPrediction(
-        **out, valid=valid, groups=(group,), label=label, path=path, warnings=warnings
+        **out,
+        valid=valid,
+        groups=(group,),
+        label=label,
+        path=path,
+        warnings=warnings,
+        provenance=provenance,
     )
+
+
+def _provenance(header: Mapping, label: str) -> dict | None:
+    """The header's ``name`` and ``disclosure`` (an object of strings: what the maker declares,
+    e.g. ``{"training_data": "uca"}``), as scoring reads a submission's provenance."""
+    disclosure = header.get("disclosure")
+    if disclosure is not None and not (
+        isinstance(disclosure, Mapping)
+        and all(
+            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in disclosure.items()
+        )
+    ):
+        raise InputError(
+            f"{label}: header disclosure: expected an object of strings (e.g. "
+            f'{{"training_data": "uca"}}), got {str(disclosure)[:80]}'
+        )
+    if header.get("name") is None and not disclosure:
+        return None
+    name = header.get("name")
+    return {"name": None if name is None else str(name), "disclosure": dict(disclosure or {})}
