@@ -81,6 +81,8 @@ def test_cli_refusals_are_one_line(capsys, tmp_path):
     assert code == 2 and "expected a benchmark with a grounding task" in out
     code, out = one_line_exit(capsys, "moments", "predict", str(tmp_path))
     assert code == 2 and "expected a moment-head run folder" in out
+    code, out = one_line_exit(capsys, "moments", "train", "--device", "tpu:9")
+    assert code == 2 and "device" in out
     code, out = one_line_exit(capsys, "moments", "predict", str(tmp_path), "--top", "101")
     assert code == 2 and "1 to 100" in out
     (tmp_path / "config.json").write_text('{"format": "other"}')

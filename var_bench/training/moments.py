@@ -42,6 +42,7 @@ from var_bench.benchmarks import BenchmarkSpec, get_benchmark
 from var_bench.errors import InputError
 from var_bench.fsutil import atomic_path, atomic_write_text
 from var_bench.models.baselines.moments import K, MomentHead, best_spans, entries, span_loss
+from var_bench.training.runtime import resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +278,7 @@ def train_moment_head(
             f"[start_s, end_s], uca), got tasks {', '.join(t.name for t in spec.tasks)}"
         )
     task = _task(spec, TRAIN_TASK)
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev = resolve_device(device)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     from var_bench.models.text import sentence_embeddings
@@ -541,7 +542,7 @@ def predict_moments(
     """
     if not 1 <= top <= K:
         raise InputError(f"--top: expected 1 to {K} predictions per query, got {top}")
-    dev = torch.device(device or "cpu")
+    dev = resolve_device(device or "cpu")
     head, info = load_moment_head(run, dev)
     spec = get_benchmark(benchmark)
     t = _task(spec, task)
