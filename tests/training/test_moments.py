@@ -64,11 +64,14 @@ def test_batches_hold_every_item_once():
 
 def test_options_are_checked():
     assert parse_overrides(["epochs=2", "lr=0.01", "stream=rgb"]).epochs == 2
+    assert parse_overrides(["lr=5e-5"]).lr == 5e-5  # a string in YAML 1.1: read as a number
+    assert parse_overrides(["stream=a: b"]).stream == "a: b"  # not YAML: kept as text
     for bad, msg in [
         (["epoch=2"], "expected one of stream"),
         (["batch_size=1"], "batch_size"),
         (["lr=fast"], "lr"),
         (["epochs"], "KEY=VALUE"),
+        (["text_model="], "text_model"),
     ]:
         with pytest.raises(InputError, match=msg):
             parse_overrides(bad)

@@ -119,10 +119,8 @@ def _per_video(table, text_column: str):
     grouped = table.groupby("video_id", sort=False)
     first = grouped.head(1).set_index("video_id")
     first["_sentences"] = grouped[text_column].agg(list)
-    first["_spans"] = grouped.apply(
-        lambda g: list(zip(g["start_s"].astype(float), g["end_s"].astype(float))),
-        include_groups=False,
-    )
+    starts, ends = grouped["start_s"].agg(list), grouped["end_s"].agg(list)
+    first["_spans"] = [list(zip(map(float, s), map(float, e))) for s, e in zip(starts, ends)]
     return first.reset_index()
 
 

@@ -287,7 +287,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
     return out
 
 
-def _coerce_float(value: Any) -> Any:
+def coerce_float(value: Any) -> Any:
     """YAML 1.1 reads ``5e-5`` (no dot) as a string: accept it, and ints, for float keys."""
     if isinstance(value, str):
         try:
@@ -311,7 +311,7 @@ def _fill(cls: type, section: str, values: Any) -> Any:
             f"unknown config key {section}.{unknown[0]}: expected one of {', '.join(allowed)}"
         )
     types = {f.name: str(f.type) for f in dataclasses.fields(cls)}
-    obj = cls(**{k: _coerce_float(v) if "float" in types[k] else v for k, v in values.items()})
+    obj = cls(**{k: coerce_float(v) if "float" in types[k] else v for k, v in values.items()})
     obj.check()
     return obj
 

@@ -113,22 +113,20 @@ def parse_overrides(overrides: tuple[str, ...] | list[str]) -> MomentHeadConfig:
         >>> parse_overrides(["epochs=3", "stream=rgb"]).epochs
         3
     """
-    import yaml
+    from var_bench.training.config import coerce_float, parse_override
 
+    fields = MomentHeadConfig.__dataclass_fields__
     raw: dict[str, Any] = {}
     for item in overrides:
-        key, sep, value = str(item).partition("=")
-        if not sep or not key:
-            raise InputError(f"--set: expected KEY=VALUE, got {item!r}")
-        if key not in MomentHeadConfig.__dataclass_fields__:
-            raise InputError(
-                f"--set {key}: expected one of {', '.join(MomentHeadConfig.__dataclass_fields__)}"
-                f", got {key!r}"
-            )
-        raw[key] = yaml.safe_load(value) if value else value
-    for key in ("stream", "text_model"):
-        if key in raw:
-            raw[key] = str(raw[key])
+        path, value = parse_override(item)  # the trainer's --set syntax (YAML values)
+        key = ".".join(path)
+        if key not in fields:
+            raise InputError(f"--set {key}: expected one of {', '.join(fields)}, got {key!r}")
+        if key in ("stream", "text_model"):  # names and paths: the text as written
+            value = str(item).partition("=")[2].strip() or None
+        elif "float" in str(fields[key].type):
+            value = coerce_float(value)  # 5e-5 is a string in YAML 1.1
+        raw[key] = value
     return readback.validate(MomentHeadConfig, raw, "--set")
 
 
@@ -162,22 +160,22 @@ def pool_clips(x: np.ndarray, max_clips: int) -> tuple[np.ndarray, int]:
 
 
 def load_clips(
-    spec: BenchmarkSpec, split: str, stream: str, max_clips: int, home=None, ids=None
+    spec: BenchmarkSpec, split: str, stream: str, max_clips: int, gold, home=None
 ) -> Clips:
-    """The split's videos (or ``ids`` of them) from the collection's store, pooled (module
-    docstring).
+    """The gold gallery's videos from the collection's store, pooled (module docstring), with
+    the durations the task scores against (``gold.gallery_meta["duration_s"]``).
 
     Raises:
-        InputError: the stream is not in the store. NotBuiltError: no store.
+        InputError: a video or the stream missing from the store. NotBuiltError: no store.
     """
     from var_bench.data.paths import features_dir
     from var_bench.features.manifest import FeatureManifest
     from var_bench.loaders.dataset import FeatureDataset
     from var_bench.loaders.hf import load_dataset
 
+    ids = gold.gallery.ids()
     rows = load_dataset(spec.name, split, features=True, videos=True, home=home, download=False)
     where = {str(v): i for i, v in enumerate(rows["video_id"])}
-    ids = list(where) if ids is None else list(ids)
     missing = [v for v in ids if v not in where]
     if missing:
         raise InputError(
@@ -201,36 +199,13 @@ def load_clips(
     for i, p in enumerate(pooled):
         feats[i, : len(p)] = p
         mask[i, : len(p)] = True
-    from var_bench.data.prepare import load_table
-
-    table = load_table(spec.name, split, home=home, download=False)
-    videos = (
-        load_table(spec.name, split, home=home, download=False, videos=True)
-        if "query_id" in table
-        else table
-    )
-    dur = (
-        dict(zip(videos["video_id"], videos["duration_s"]))
-        if "duration_s" in videos
-        else dict(zip(videos["video_id"], videos["num_frames"] / spec.fps))
-    )
     return Clips(
         ids,
         torch.from_numpy(feats),
         torch.from_numpy(mask),
         np.asarray(seconds),
-        np.asarray([float(dur[v]) for v in ids]),
+        np.asarray(gold.gallery_meta["duration_s"], dtype=np.float64),
     )
-
-
-def _queries(spec: BenchmarkSpec, task, split: str, home):
-    """(gold, texts, the index of each query's first positive video in the gold gallery)."""
-    from var_bench.data.gold import load_gold
-
-    gold = load_gold(spec, task, split, home=home)
-    texts = [str(t) for t in gold.query_meta[spec.text_column]]
-    indptr, indices = gold.positives
-    return gold, texts, indices[indptr[:-1]], indptr[:-1]
 
 
 def _targets(segments: np.ndarray, seconds: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -281,13 +256,11 @@ def train_moment_head(
     dev = resolve_device(device)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    from var_bench.models.text import sentence_embeddings
-
-    gold, texts, video, first = _queries(spec, task, "train", home)
-    clips = load_clips(spec, "train", cfg.stream, cfg.max_clips, home, gold.gallery.ids())
-    queries = torch.from_numpy(sentence_embeddings(texts, model_dir=cfg.text_model))
+    train = _split_inputs(spec, task, "train", cfg, home)
+    queries, video, clips = train.queries, train.video, train.clips
     lengths = clips.mask.sum(1).numpy()
-    target = torch.from_numpy(_targets(gold.segments[first], clips.seconds[video], lengths[video]))
+    segments = train.gold.segments[train.first]  # a sentence's first gold segment
+    target = torch.from_numpy(_targets(segments, clips.seconds[video], lengths[video]))
     val = _split_inputs(spec, task, "val", cfg, home)
     head = MomentHead(queries.shape[1], clips.feats.shape[2], cfg.hidden, cfg.kernel).to(dev)
     opt = torch.optim.Adam(head.parameters(), lr=cfg.lr)
@@ -298,7 +271,7 @@ def train_moment_head(
     best_epoch, best_val, best_state = 0, None, _state(head)
     for epoch in range(1, cfg.epochs + 1):
         head.train()
-        order = rng.permutation(len(texts))
+        order = rng.permutation(len(video))
         total = 0.0
         for idx in _batches(order, lengths[video], cfg.batch_size, rng):
             v = video[idx]
@@ -372,19 +345,30 @@ def _save(out: Path, result: HeadFile, state: dict[str, torch.Tensor]) -> None:
 
 @dataclass
 class _Inputs:
+    """A split of a moment task: its gold, the sentence embeddings, per query the gallery index
+    of its first positive video (``video``) and that positive's row in ``gold.segments``
+    (``first``), and the gallery's clips."""
+
     gold: Any
     queries: torch.Tensor
     video: np.ndarray
+    first: np.ndarray
     clips: Clips
 
 
 def _split_inputs(spec, task, split: str, cfg: MomentHeadConfig, home) -> _Inputs:
+    from var_bench.data.gold import load_gold
     from var_bench.models.text import sentence_embeddings
 
-    gold, texts, video, _ = _queries(spec, task, split, home)
-    clips = load_clips(spec, split, cfg.stream, cfg.max_clips, home, gold.gallery.ids())
+    gold = load_gold(spec, task, split, home=home)
+    texts = [str(s) for s in gold.query_meta[spec.text_column]]
+    indptr, indices = gold.positives
     return _Inputs(
-        gold, torch.from_numpy(sentence_embeddings(texts, model_dir=cfg.text_model)), video, clips
+        gold,
+        torch.from_numpy(sentence_embeddings(texts, model_dir=cfg.text_model)),
+        indices[indptr[:-1]],
+        indptr[:-1],
+        load_clips(spec, split, cfg.stream, cfg.max_clips, gold, home),
     )
 
 
@@ -396,32 +380,42 @@ def _val_score(head, spec, task, val: _Inputs, cfg, home, dev) -> float:
     return float(rec.main_value)
 
 
-def load_moment_head(run: str | os.PathLike, device=None) -> tuple[MomentHead, HeadFile]:
-    """A trained head and its ``config.json`` from a run folder.
+def read_head_file(run: str | os.PathLike) -> HeadFile:
+    """A run folder's ``config.json``, read back strictly.
 
     Raises:
-        InputError: a folder without a head, a config of another format, weights that do not
-            fit the config.
+        InputError: a folder without a head, a config of another format.
     """
-    from safetensors.torch import load_file
-
     run = Path(run)
-    if not (run / CONFIG_FILE).is_file() or not (run / WEIGHTS_FILE).is_file():
+    path = run / CONFIG_FILE
+    if not path.is_file() or not (run / WEIGHTS_FILE).is_file():
         raise InputError(
             f"{run}: expected a moment-head run folder ({CONFIG_FILE} and {WEIGHTS_FILE}, "
             f"written by 'var-bench moments train'), got none"
         )
-    path = run / CONFIG_FILE
     info = readback.validate(HeadFile, readback.read_json(path, CONFIG_FILE), path)
     if info.format != FORMAT:
-        raise InputError(f"{run / CONFIG_FILE}: expected format {FORMAT}, got {info.format!r}")
+        raise InputError(f"{path}: expected format {FORMAT}, got {info.format!r}")
+    return info
+
+
+def load_moment_head(run: str | os.PathLike, device=None) -> tuple[MomentHead, HeadFile]:
+    """A trained head and its ``config.json`` from a run folder.
+
+    Raises:
+        InputError: as :func:`read_head_file`; weights that do not fit the config.
+    """
+    from safetensors.torch import load_file
+
+    info = read_head_file(run)
     cfg = info.config
     head = MomentHead(info.query_dim, info.clip_dim, cfg.hidden, cfg.kernel)
+    weights = Path(run) / WEIGHTS_FILE
     try:
-        head.load_state_dict(load_file(str(run / WEIGHTS_FILE)))
+        head.load_state_dict(load_file(str(weights)))
     except (RuntimeError, OSError, ValueError) as e:
         raise InputError(
-            f"{run / WEIGHTS_FILE}: expected the weights of the head its config describes, "
+            f"{weights}: expected the weights of the head its config describes, "
             f"got ones that do not fit ({' '.join(str(e).split())[:160]})"
         ) from None
     return head.to(torch.device(device or "cpu")).eval(), info
@@ -431,9 +425,8 @@ def head_disclosure(run: str | os.PathLike) -> dict[str, str]:
     """What a trained head's submissions declare: its training data (the benchmark's train
     split, so scoring flags a test split it overlaps, e.g. UCFCrime-AR test in UCA train) and
     the epoch selection on val."""
-    _, info = load_moment_head(run)
     return {
-        "training_data": info.benchmark,
+        "training_data": read_head_file(run).benchmark,
         "checkpoint_selection": "val split",
         "tuned_on_test": "no",
     }

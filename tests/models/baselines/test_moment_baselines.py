@@ -10,9 +10,10 @@ import torch
 
 from var_bench.models.baselines.moments import (
     MomentHead,
+    best_spans,
+    entries,
     random_moments,
     span_loss,
-    span_moments,
     whole_video_moments,
 )
 from var_bench.search.moments import window_moments
@@ -92,12 +93,17 @@ def test_xml_moment_head_learns_to_localise(one_thread):
         mask = torch.ones(c.shape[:2], dtype=torch.bool)
         with torch.no_grad():
             st, ed = head(x, c, mask)
-        st, ed = st.softmax(-1).numpy()[:, None], ed.softmax(-1).numpy()[:, None]
-        out = span_moments(ids, videos, st, ed, CLIP_S, max_len=8, k=5)
-        for e, (v, _, _) in zip(out, gold_rows):  # one video per query: name it
-            for p in e["predictions"]:
-                p[0] = videos[v]
-        return score(Grounding("grounding"), out, gold)
+        st, ed = st.softmax(-1).numpy(), ed.softmax(-1).numpy()
+        rows = []
+        for i, (v, _, _) in enumerate(gold_rows):  # one video per query: its top 5 spans
+            _, a, b, s = best_spans(st[i : i + 1], ed[i : i + 1], max_len=8, k=5)
+            rows.append(
+                [
+                    [videos[v], x * CLIP_S, (y + 1) * CLIP_S, z]
+                    for x, y, z in zip(a.tolist(), b.tolist(), s.tolist())
+                ]
+            )
+        return score(Grounding("grounding"), entries(ids, rows), gold)
 
     before = grounding(test)
     q, clips, gold_rows, *_ = train

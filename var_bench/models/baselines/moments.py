@@ -6,7 +6,7 @@ tasks (``docs/moments.md``).
   whole (``[0, duration]``): video retrieval with no localisation;
 * the window similarity ``var-bench search`` uses, as a named baseline:
   :func:`var_bench.search.moments.window_moments` (beside the windows it slides);
-* :class:`MomentHead` + :func:`span_moments`: XML's moment head as in TVR's code (Lei et al.,
+* :class:`MomentHead` + :func:`best_spans`: XML's moment head as in TVR's code (Lei et al.,
   ECCV 2020): the query-clip similarity ``s_t = q . c_t`` of projected query and clip features
   goes through two 1-D convolutions (kernel 5, XML's ``ConvSE``) giving start and end logits over
   the clips; trained with cross-entropy on the gold start and end clips (:func:`span_loss`); spans
@@ -131,22 +131,6 @@ def span_loss(st: Tensor, ed: Tensor, start: Tensor, end: Tensor) -> Tensor:
     return nn.functional.cross_entropy(st, start) + nn.functional.cross_entropy(ed, end)
 
 
-def top_spans(
-    st: np.ndarray, ed: np.ndarray, *, max_len: int, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row of start/end probabilities ``[N, L]``, the ``k`` best spans ``[a, b]`` (clips,
-    inclusive) with ``a <= b < a + max_len`` by ``st[a] * ed[b]``: (a, b, score), each
-    ``[N, k]``."""
-    n, length = st.shape
-    prod = st[:, :, None] * ed[:, None, :]  # [N, L, L]
-    a, b = np.meshgrid(np.arange(length), np.arange(length), indexing="ij")
-    ok = (b >= a) & (b < a + max_len)
-    flat = np.where(ok[None], prod, -1.0).reshape(n, -1)
-    k = min(k, int(ok.sum()))
-    top = np.argsort(-flat, axis=1, kind="stable")[:, :k]
-    return top // length, top % length, np.take_along_axis(flat, top, axis=1)
-
-
 def best_spans(
     st: np.ndarray,
     ed: np.ndarray,
@@ -175,41 +159,3 @@ def best_spans(
     top = part[np.lexsort((part, -flat[part]))][:k]  # best first, ties by position
     row, rest = np.divmod(top, length * length)
     return row, rest // length, rest % length, flat[top]
-
-
-def span_moments(
-    query_ids: Sequence[str],
-    video_ids: Sequence[str],
-    st_prob: np.ndarray,
-    ed_prob: np.ndarray,
-    clip_seconds: float,
-    *,
-    video_scores: np.ndarray | None = None,
-    videos_per_query: int = 10,
-    max_len: int = 16,
-    k: int = K,
-) -> list[dict]:
-    """Moments from start/end probabilities ``[Q, V, L]`` (softmax over each video's clips).
-
-    The corpus task (``video_scores`` ``[Q, V]``): the ``videos_per_query`` best videos, each
-    span scored ``video_score * P_st(a) * P_ed(b)`` (TVR's VCMR score), the top ``k`` kept.
-    Grounding (``video_scores`` None, one video per query, ``V = 1``): the top ``k`` spans. A
-    span ``[a, b]`` of clips covers seconds ``[a * clip_seconds, (b + 1) * clip_seconds]``.
-    """
-    q_n, v_n, _ = st_prob.shape
-    vs = np.ones((q_n, v_n)) if video_scores is None else np.asarray(video_scores)
-    rows = []
-    for i in range(q_n):
-        cand = []
-        for j in np.argsort(-vs[i], kind="stable")[:videos_per_query]:
-            a, b, s = top_spans(st_prob[i, j][None], ed_prob[i, j][None], max_len=max_len, k=k)
-            for x, y, z in zip(a[0], b[0], s[0]):
-                cand.append((float(vs[i, j] * z), int(j), int(x), int(y)))
-        cand.sort(key=lambda c: -c[0])
-        rows.append(
-            [
-                [video_ids[j], x * clip_seconds, (y + 1) * clip_seconds, score]
-                for score, j, x, y in cand[:k]
-            ]
-        )
-    return entries(query_ids, rows)
